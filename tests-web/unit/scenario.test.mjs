@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  EVENT_KINDS, composeReason, parseReason, newEvent, addEvent, updateEvent, moveEvent, deleteEvent,
+  addMember, setPolicy, describeEvent, History, membersOf,
+} from '../../www/scenario.js';
+
+const base = () => ({
+  format: 'cpm-deferral-scenario', version: 1, title: 't', setup: 'established', t1_ms: 500,
+  events: [
+    { at_ms: 1000, kind: 'message', from: 'alice', text: 'a' },
+    { at_ms: 5000, kind: 'bye', reason: 'SIP;cause=480' },
+    { at_ms: 9000, kind: 'register', reaction_ms: 500 },
+  ],
+});
+
+test('every event kind of the scenario format is in the palette', () => {
+  const kinds = EVENT_KINDS.map((k) => k.kind).sort();
+  assert.deepEqual(kinds, ['bye', 'group_ends', 'invite_rejected', 'join', 'leave', 'message', 'msrp_loss',
+    'msrp_setup_fails', 'register', 'rejoin', 'unreachable']);
+  for (const k of kinds) assert.equal(newEvent(k, 12.4, base()).kind, k);
+});
+
+test('Reason header round trip', () => {
+  assert.equal(composeReason('SIP', 480, 'Temporarily Unavailable'), 'SIP;cause=480;text="Temporarily Unavailable"');
+  assert.equal(composeReason('', 480, 'x'), null);
+  assert.equal(composeReason('Q.850', '16', ''), 'Q.850;cause=16');
+  assert.deepEqual(parseReason('SIP;cause=480;text="Temporarily Unavailable"'), { protocol: 'SIP', cause: '480', text: 'Temporarily Unavailable' });
+  assert.deepEqual(parseReason(null), { protocol: '', cause: '', text: '' });
+});
+
+test('add keeps time order and places equal times after existing ones', () => {
+  const { scenario, index } = addEvent(base(), { at_ms: 5000, kind: 'msrp_loss' });
+  assert.equal(index, 2);
+  assert.deepEqual(scenario.events.map((e) => e.kind), ['message', 'bye', 'msrp_loss', 'register']);
+  assert.equal(base().events.length, 3, 'input not mutated');
+});
+
+test('move re-sorts and reports the new index', () => {
+  const { scenario, index } = moveEvent(base(), 0, 7000.6);
+  assert.deepEqual(scenario.events.map((e) => e.at_ms), [5000, 7001, 9000]);
+  assert.equal(index, 1);
+  assert.equal(moveEvent(base(), 1, -50).scenario.events[0].at_ms, 0);
+});
+
+test('update patches parameters; delete removes', () => {
+  const { scenario } = updateEvent(base(), 1, { reason: null });
+  assert.equal(scenario.events[1].reason, null);
+  assert.equal(deleteEvent(base(), 1).events.length, 2);
+});
+
+test('members: default pair, add a newcomer with a unique id', () => {
+  assert.deepEqual(membersOf(base()).map((m) => m.id), ['alice', 'bob']);
+  const { scenario, id } = addMember(base(), 'Alice');
+  assert.equal(id, 'alice-2');
+  assert.equal(scenario.members.at(-1).in_group, false);
+});
+
+test('policy values: defaults are left out', () => {
+  let s = setPolicy(base(), 'q1', 'b', 'a');
+  assert.deepEqual(s.policies, { q1: 'b' });
+  s = setPolicy(s, 'q1', 'a', 'a');
+  assert.deepEqual(s.policies, {});
+});
+
+test('descriptions', () => {
+  assert.equal(describeEvent({ kind: 'bye', reason: null }), 'BYE without Reason');
+  assert.equal(describeEvent({ kind: 'message', from: 'bob', text: 'x' }, new Map([['bob', 'Bob']])), 'Bob: “x”');
+});
+
+test('undo/redo', () => {
+  const h = new History();
+  let s = base();
+  h.push(s);
+  s = deleteEvent(s, 0);
+  h.push(s);
+  s = deleteEvent(s, 0);
+  assert.equal(s.events.length, 1);
+  s = h.undo(s);
+  assert.equal(s.events.length, 2);
+  s = h.undo(s);
+  assert.equal(s.events.length, 3);
+  assert.equal(h.undo(s), null);
+  s = h.redo(s);
+  assert.equal(s.events.length, 2);
+  h.push(s);
+  assert.equal(h.canRedo(), false, 'a new edit drops the redo branch');
+});

@@ -1,0 +1,196 @@
+// Pure scenario editing (docs/trace-contract.md, "Scenario"): event kinds and their parameters,
+// immutable edits that keep events in time order, the Reason header builder, and undo/redo.
+
+export const EVENT_KINDS = [
+  { kind: 'message', label: 'Message', hint: 'a group chat message', params: ['from', 'text'] },
+  { kind: 'bye', label: 'BYE', hint: "Carol's client sends BYE, with or without Reason", params: ['reason'] },
+  { kind: 'leave', label: 'Leave', hint: 'a voluntary leave (Carol: BYE cause 200)', params: ['member'] },
+  { kind: 'join', label: 'Join', hint: 'a member joins the group', params: ['member'] },
+  { kind: 'unreachable', label: 'Unreachable', hint: "Carol's device vanishes, no BYE", params: [] },
+  { kind: 'msrp_loss', label: 'MSRP loss', hint: "the MSRP connection to Carol breaks", params: [] },
+  { kind: 'msrp_setup_fails', label: 'MSRP set-up fails', hint: 'the next MSRP set-up towards Carol fails', params: [] },
+  { kind: 'invite_rejected', label: 'INVITE rejected', hint: 'the next INVITE to Carol gets this final answer', params: ['status'] },
+  { kind: 'register', label: 'Register', hint: "Carol registers; the S-CSCF sends a 3rd-party REGISTER", params: ['reaction_ms'] },
+  { kind: 'rejoin', label: 'Re-join', hint: "Carol's client sends a re-join INVITE", params: [] },
+  { kind: 'group_ends', label: 'Group ends', hint: 'the CF ends the group session', params: [] },
+];
+export const KIND = new Map(EVENT_KINDS.map((k) => [k.kind, k]));
+
+export const REASON_PROTOCOLS = ['SIP', 'Q.850', 'RELEASE_CAUSE', 'FAILURE_CAUSE'];
+
+/** Build a Reason header value; protocol "" (or null) means "no Reason" (a bare BYE). */
+export function composeReason(protocol, cause, text) {
+  if (!protocol) return null;
+  let v = protocol;
+  if (cause !== '' && cause != null && Number.isFinite(Number(cause))) v += `;cause=${Number(cause)}`;
+  if (text) v += `;text="${String(text).replace(/["\\]/g, '')}"`;
+  return v;
+}
+
+/** Split a Reason header value back into protocol, cause and text (lenient). */
+export function parseReason(value) {
+  if (value == null || value === '') return { protocol: '', cause: '', text: '' };
+  const parts = String(value).split(';');
+  const out = { protocol: parts[0].trim(), cause: '', text: '' };
+  for (const p of parts.slice(1)) {
+    const m = /^\s*(cause|text)\s*=\s*(.*)$/i.exec(p);
+    if (!m) continue;
+    if (m[1].toLowerCase() === 'cause') out.cause = m[2].trim();
+    else out.text = m[2].trim().replace(/^"|"$/g, '');
+  }
+  return out;
+}
+
+/** A new event of a kind with sensible defaults. */
+export function newEvent(kind, at_ms, scenario) {
+  const at = Math.max(0, Math.round(at_ms));
+  const members = membersOf(scenario);
+  switch (kind) {
+    case 'message':
+      return { at_ms: at, kind, from: members[0]?.id || 'alice', text: 'New message' };
+    case 'bye':
+      return { at_ms: at, kind, reason: 'SIP;cause=480;text="Temporarily Unavailable"' };
+    case 'leave':
+      return { at_ms: at, kind, member: 'carol' };
+    case 'join': {
+      const outside = members.find((m) => m.in_group === false);
+      return { at_ms: at, kind, member: outside?.id || members[members.length - 1]?.id || 'dave' };
+    }
+    case 'invite_rejected':
+      return { at_ms: at, kind, status: 480 };
+    case 'register':
+      return { at_ms: at, kind, reaction_ms: 500 };
+    default:
+      return { at_ms: at, kind };
+  }
+}
+
+/** The scenario's members, with the format's default (Alice, Bob) when none are listed. */
+export function membersOf(scenario) {
+  const m = scenario?.members;
+  if (Array.isArray(m) && m.length) return m;
+  return [
+    { id: 'alice', name: 'Alice' },
+    { id: 'bob', name: 'Bob' },
+  ];
+}
+
+const clone = (x) => (typeof structuredClone === 'function' ? structuredClone(x) : JSON.parse(JSON.stringify(x)));
+
+/** Stable sort by at_ms (keeps the order of equal times, which the engine honours). */
+function sortEvents(events) {
+  return events
+    .map((e, i) => [e, i])
+    .sort((a, b) => a[0].at_ms - b[0].at_ms || a[1] - b[1])
+    .map((p) => p[0]);
+}
+
+/**
+ * Insert an event; returns { scenario, index } where index is the new event's position.
+ * An event at the same time as existing ones goes after them.
+ */
+export function addEvent(scenario, ev) {
+  const s = clone(scenario);
+  s.events = s.events || [];
+  let i = s.events.length;
+  while (i > 0 && s.events[i - 1].at_ms > ev.at_ms) i--;
+  s.events.splice(i, 0, clone(ev));
+  return { scenario: s, index: i };
+}
+
+/** Replace the event at index with a patched copy, re-sorting; returns { scenario, index }. */
+export function updateEvent(scenario, index, patch) {
+  const s = clone(scenario);
+  const ev = { ...s.events[index], ...clone(patch) };
+  if (!Number.isFinite(ev.at_ms) || ev.at_ms < 0) ev.at_ms = 0;
+  ev.at_ms = Math.round(ev.at_ms);
+  const marked = s.events.map((e, i) => (i === index ? ev : e));
+  const sorted = sortEvents(marked);
+  return { scenario: { ...s, events: sorted }, index: sorted.indexOf(ev) };
+}
+
+export const moveEvent = (scenario, index, at_ms) => updateEvent(scenario, index, { at_ms });
+
+export function deleteEvent(scenario, index) {
+  const s = clone(scenario);
+  s.events.splice(index, 1);
+  return s;
+}
+
+/** Add a member who is not in the group yet (for join events); returns { scenario, id }. */
+export function addMember(scenario, name) {
+  const s = clone(scenario);
+  s.members = membersOf(s).slice();
+  const base = String(name).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'member';
+  let id = base;
+  for (let k = 2; s.members.some((m) => m.id === id) || id === 'carol'; k++) id = `${base}-${k}`;
+  s.members.push({ id, name: String(name), in_group: false });
+  return { scenario: s, id };
+}
+
+/** Set one policy value (a policy is never in the CR: the UI says so). */
+export function setPolicy(scenario, id, value, defaultValue) {
+  const s = clone(scenario);
+  s.policies = { ...(s.policies || {}) };
+  if (value === defaultValue) delete s.policies[id];
+  else s.policies[id] = value;
+  return s;
+}
+
+/** One-line description of an event, for marker titles and the editor. */
+export function describeEvent(ev, names = new Map()) {
+  const who = (id) => (id === 'carol' ? 'Carol' : names.get(id) || id);
+  switch (ev.kind) {
+    case 'message':
+      return `${who(ev.from)}: “${ev.text}”`;
+    case 'bye':
+      return ev.reason ? `BYE, Reason: ${ev.reason}` : 'BYE without Reason';
+    case 'leave':
+      return `${who(ev.member)} leaves`;
+    case 'join':
+      return `${who(ev.member)} joins`;
+    case 'invite_rejected':
+      return `next INVITE to Carol answered ${ev.status}`;
+    case 'register':
+      return `Carol registers (PF reacts after ${ev.reaction_ms ?? 0} ms)`;
+    default:
+      return KIND.get(ev.kind)?.hint || ev.kind;
+  }
+}
+
+/** Undo/redo over scenario snapshots (kept as JSON strings so entries never alias). */
+export class History {
+  constructor(limit = 200) {
+    this.limit = limit;
+    this.past = [];
+    this.future = [];
+  }
+  /** Record the state *before* an edit. */
+  push(state) {
+    const j = JSON.stringify(state);
+    if (this.past[this.past.length - 1] === j) return;
+    this.past.push(j);
+    if (this.past.length > this.limit) this.past.shift();
+    this.future = [];
+  }
+  canUndo() {
+    return this.past.length > 0;
+  }
+  canRedo() {
+    return this.future.length > 0;
+  }
+  undo(current) {
+    if (!this.past.length) return null;
+    this.future.push(JSON.stringify(current));
+    return JSON.parse(this.past.pop());
+  }
+  redo(current) {
+    if (!this.future.length) return null;
+    this.past.push(JSON.stringify(current));
+    return JSON.parse(this.future.pop());
+  }
+  clear() {
+    this.past = [];
+    this.future = [];
+  }
+}
