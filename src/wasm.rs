@@ -1,0 +1,135 @@
+//! Thin `#[wasm_bindgen]` facade over the engine, compiled only for `wasm32`.
+//!
+//! It converts data and errors and does nothing else. The page calls [`run`] on every edit; the
+//! trace it gets back is the one of docs/trace-contract.md except that each step's `raw` wire
+//! text is left empty: the texts stay here, keyed by rules, and the inspector asks for one at a
+//! time with [`raw`]. That keeps an edit of a 1,000-message scenario (about 8,000 steps with
+//! ~500-byte texts) from copying megabytes of strings into JS that nobody looks at.
+//!
+//! A Rust panic is reported through the panic hook (console and `globalThis.__cpmPanic`); the
+//! page shows an error banner with a reload action.
+
+use std::cell::RefCell;
+use std::str::FromStr;
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::scenario::Scenario;
+use crate::Rules;
+
+thread_local! {
+    /// Wire texts of the last run under each rule set: [post-cr, pre-cr].
+    static RAWS: RefCell<[Vec<String>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
+}
+
+fn slot(rules: Rules) -> usize {
+    match rules {
+        Rules::PostCr => 0,
+        Rules::PreCr => 1,
+    }
+}
+
+fn parse_rules(rules: &str) -> Result<Rules, JsError> {
+    Rules::from_str(rules).map_err(|_| JsError::new(&format!("rules: unknown value {rules:?} (expected \"post-cr\" or \"pre-cr\")")))
+}
+
+fn parse_scenario(json: &str) -> Result<Scenario, JsError> {
+    Scenario::from_json(json).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Plain objects (not `Map`s) for maps, so the page reads fields directly.
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&ser).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Run the engine and keep the wire texts here; returns the trace with `raw` left empty.
+fn run_light(scenario: &Scenario, rules: Rules) -> Result<JsValue, JsError> {
+    let mut trace = crate::run(scenario, rules);
+    let raws: Vec<String> = trace.steps.iter_mut().map(|s| std::mem::take(&mut s.raw)).collect();
+    RAWS.with(|r| r.borrow_mut()[slot(rules)] = raws);
+    to_js(&trace)
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.to_string();
+        web_sys::console::error_1(&JsValue::from_str(&format!("cpm-deferral engine panic: {msg}")));
+        let _ = js_sys::Reflect::set(&js_sys::global(), &JsValue::from_str("__cpmPanic"), &JsValue::from_str(&msg));
+    }));
+}
+
+/// The crate version, shown in the page footer.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Run a scenario (JSON text, format of docs/trace-contract.md) under `"post-cr"` or `"pre-cr"`.
+/// Errors name the field, e.g. `events[3].at_ms: time goes backwards`.
+#[wasm_bindgen(unchecked_return_type = "Trace")]
+pub fn run(scenario_json: &str, rules: &str) -> Result<JsValue, JsError> {
+    let rules = parse_rules(rules)?;
+    let scenario = parse_scenario(scenario_json)?;
+    run_light(&scenario, rules)
+}
+
+/// The full wire text of one step of the last run under `rules` (CRLF line ends), if any.
+#[wasm_bindgen]
+pub fn raw(rules: &str, step_index: usize) -> Result<Option<String>, JsError> {
+    let rules = parse_rules(rules)?;
+    Ok(RAWS.with(|r| r.borrow()[slot(rules)].get(step_index).cloned()))
+}
+
+/// Both rule sets on one scenario, for the side-by-side view: `{ post, pre, comparison }`.
+/// `post` and `pre` are traces as from [`run`]; `comparison` is the engine's comparison
+/// (both summaries and the first difference).
+#[wasm_bindgen(unchecked_return_type = "{ post: Trace, pre: Trace, comparison: Comparison }")]
+pub fn run_both(scenario_json: &str) -> Result<JsValue, JsError> {
+    let scenario = parse_scenario(scenario_json)?;
+    let post = run_light(&scenario, Rules::PostCr)?;
+    let pre = run_light(&scenario, Rules::PreCr)?;
+    let comparison = to_js(&crate::compare(&scenario))?;
+    let out = js_sys::Object::new();
+    for (k, v) in [("post", post), ("pre", pre), ("comparison", comparison)] {
+        js_sys::Reflect::set(&out, &JsValue::from_str(k), &v).map_err(|_| JsError::new("run_both: cannot build result"))?;
+    }
+    Ok(out.into())
+}
+
+#[derive(Serialize)]
+struct PresetView {
+    name: &'static str,
+    description: &'static str,
+    json: &'static str,
+}
+
+/// The built-in presets: `[{ name, description, json }]` (json = the scenario file's text).
+#[wasm_bindgen(unchecked_return_type = "{ name: string, description: string, json: string }[]")]
+pub fn presets() -> Result<JsValue, JsError> {
+    let list: Vec<PresetView> = crate::presets::all()
+        .iter()
+        .map(|p| PresetView { name: p.name, description: p.description, json: p.json })
+        .collect();
+    to_js(&list)
+}
+
+/// The policy catalogue for the pickers (every policy is "not in the CR").
+#[wasm_bindgen(unchecked_return_type = "PolicyInfo[]")]
+pub fn policies() -> Result<JsValue, JsError> {
+    to_js(&crate::policy::catalogue())
+}
+
+/// Check a scenario without running it: `null` when valid, else the error message.
+#[wasm_bindgen]
+pub fn check(scenario_json: &str) -> Option<String> {
+    Scenario::from_json(scenario_json).err().map(|e| e.to_string())
+}
+
+/// Panic on purpose, so the browser tests can check the error banner and the restore.
+#[wasm_bindgen]
+pub fn debug_panic() {
+    panic!("debug_panic called from the page (a test of the error banner)");
+}
