@@ -94,7 +94,7 @@ export function buildLadder(trace, width = 1000, g = GEOM) {
     if (c.stored_step == null) continue;
     const leave = c.in_flight_step ?? c.removed_step ?? null;
     const endStep = leave ?? last;
-    const x = (pfLane ? pfLane.x : g.gutter) + 10 + (slot++ % 4) * 5;
+    const x = (pfLane ? pfLane.x : g.gutter) + Math.round(gap * 0.36) + (slot++ % 4) * 5;
     links.push({
       chat: c.id,
       from: c.from,

@@ -1,0 +1,846 @@
+// The explorer page: wires the engine, the pure view model and the renderers together.
+// All user text goes into the DOM through textContent / .value, never as markup.
+import { loadEngine, EngineCrash } from './engine.js';
+import {
+  GEOM, cursorAt, queueAt, rosterCompare, pfStateAt, firstDifference, summaryCounts, fmtMs, fmtDur,
+  advance, memberNames,
+} from './viewmodel.js';
+import {
+  EVENT_KINDS, KIND, REASON_PROTOCOLS, composeReason, parseReason, newEvent, addEvent, updateEvent,
+  deleteEvent, addMember, setPolicy, membersOf, describeEvent, History,
+} from './scenario.js';
+import { Ladder, stateClass } from './ladder.js';
+import { Timeline, SYMBOL, COLOR } from './timeline.js';
+
+const STORE_KEY = 'cpm-deferral-explorer:v1';
+const $ = (id) => document.getElementById(id);
+const h = (tag, props = {}, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k in e && k !== 'list') e[k] = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of kids) if (c != null) e.append(c);
+  return e;
+};
+const other = (r) => (r === 'post-cr' ? 'pre-cr' : 'post-cr');
+
+const state = {
+  engine: null,
+  presets: [],
+  catalogue: [],
+  preset: '',
+  scenario: null,
+  rules: 'post-cr',
+  compare: false,
+  trace: null,
+  alt: null,
+  comparison: null,
+  error: null,
+  cursor: 0,
+  t: 0,
+  playing: false,
+  speed: 1,
+  hideFuture: false,
+  sel: null, // { side: 'main'|'alt', step, chat }
+  selEvent: null,
+  large: false,
+  theme: null,
+  history: new History(),
+  dragBase: null,
+  timings: { run: 0, render: 0 },
+};
+
+let ladder;
+let altLadder;
+let timeline;
+
+// ---------------------------------------------------------------- persistence
+function save() {
+  try {
+    localStorage.setItem(STORE_KEY, JSON.stringify({
+      scenario: state.scenario, rules: state.rules, preset: state.preset, compare: state.compare,
+      large: state.large, theme: state.theme, speed: state.speed, t: state.t,
+    }));
+  } catch {
+    /* storage full or disabled: nothing to do */
+  }
+}
+function restore() {
+  try {
+    const s = JSON.parse(localStorage.getItem(STORE_KEY) || 'null');
+    return s && typeof s === 'object' && s.scenario && Array.isArray(s.scenario.events) ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- banners
+function fatal(msg) {
+  state.playing = false;
+  save();
+  const b = $('banner');
+  b.classList.remove('problem');
+  $('banner-text').textContent = `The engine stopped: ${msg}. Your timeline is saved and comes back after a reload.`;
+  $('banner-reload').hidden = false;
+  b.hidden = false;
+}
+function problem(msg) {
+  const b = $('banner');
+  if (!msg) {
+    if (b.classList.contains('problem')) b.hidden = true;
+    return;
+  }
+  b.classList.add('problem');
+  $('banner-text').textContent = `This timeline cannot run: ${msg}`;
+  $('banner-reload').hidden = true;
+  b.hidden = false;
+}
+function guard(fn) {
+  return (...args) => {
+    try {
+      return fn(...args);
+    } catch (e) {
+      if (e instanceof EngineCrash) fatal(e.message);
+      else throw e;
+    }
+  };
+}
+
+// ---------------------------------------------------------------- engine runs
+/** Re-run the engine on the current scenario and redraw everything. */
+function rerun({ keepTime = true } = {}) {
+  const t0 = performance.now();
+  let trace;
+  let alt = null;
+  let comparison = null;
+  if (state.compare) {
+    const r = state.engine.runBoth(state.scenario);
+    if (r.error) return showError(r.error);
+    trace = state.rules === 'post-cr' ? r.post : r.pre;
+    alt = state.rules === 'post-cr' ? r.pre : r.post;
+    comparison = r.comparison;
+  } else {
+    trace = state.engine.run(state.scenario, state.rules);
+    if (trace.error) return showError(trace.error);
+  }
+  const t1 = performance.now();
+  state.error = null;
+  problem(null);
+  state.trace = trace;
+  state.alt = alt;
+  state.comparison = comparison;
+  if (!keepTime) state.t = 0;
+  state.t = Math.min(state.t, trace.end_ms);
+  state.cursor = cursorAt(trace.steps, state.t);
+  if (state.sel && state.sel.step >= (state.sel.side === 'alt' ? alt : trace)?.steps.length) state.sel = null;
+  drawAll();
+  state.timings = { run: t1 - t0, render: performance.now() - t1 };
+  return true;
+}
+function showError(msg) {
+  state.error = msg;
+  problem(msg);
+  drawTimeline();
+  return false;
+}
+
+/** Apply an edit: record undo, save, re-run. */
+function edit(next, { record = true, selEvent } = {}) {
+  if (record) state.history.push(state.scenario);
+  state.scenario = next;
+  if (selEvent !== undefined) state.selEvent = selEvent;
+  save();
+  rerun();
+  drawEditor();
+  updateUndo();
+}
+
+// ---------------------------------------------------------------- drawing
+function drawAll() {
+  $('title').textContent = state.scenario?.title || '';
+  const cmp = state.compare && state.alt;
+  const d = cmp ? firstDifference(state.trace, state.alt) : null;
+  const selMain = state.sel?.side === 'main';
+  ladder.update(state.trace, {
+    cursor: state.cursor, selected: selMain ? state.sel.step : null, chat: selMain ? state.sel.chat : null, diff: d ? d.a : null,
+  });
+  $('pane-alt').hidden = !cmp;
+  $('pane-main-title').hidden = !cmp;
+  $('compare-head').hidden = !cmp;
+  if (cmp) {
+    $('pane-main-title').textContent = `${state.rules} (${state.rules === 'post-cr' ? 'with the CR' : 'before the CR'})`;
+    $('pane-alt-title').textContent = `${other(state.rules)} (${other(state.rules) === 'post-cr' ? 'with the CR' : 'before the CR'})`;
+    altLadder.update(state.alt, {
+      cursor: cursorAt(state.alt.steps, state.t), selected: state.sel?.side === 'alt' ? state.sel.step : null, diff: d ? d.b : null,
+    });
+    drawCompareHead(d);
+  }
+  drawTimeline();
+  drawPlayer();
+  drawQueue();
+  drawInspector();
+  drawSummary();
+}
+
+function drawTimeline() {
+  const names = state.trace ? memberNames(state.trace) : new Map();
+  for (const m of membersOf(state.scenario)) names.set(m.id, m.name);
+  timeline.set({
+    events: state.scenario.events,
+    names,
+    pfStates: state.trace?.pf_states || [],
+    endMs: state.trace?.end_ms || 0,
+  });
+  timeline.setSelected(state.selEvent);
+  timeline.setTime(state.t);
+}
+
+function drawPlayer() {
+  const tr = state.trace;
+  if (!tr) return;
+  const scrub = $('scrub');
+  scrub.max = String(Math.max(1, tr.end_ms));
+  scrub.value = String(Math.round(state.t));
+  scrub.setAttribute('aria-valuetext', fmtMs(state.t));
+  $('clock').textContent = fmtMs(state.t);
+  $('stepinfo').textContent = `step ${state.cursor} / ${tr.steps.length}`;
+  const st = pfStateAt(tr, state.cursor);
+  const pf = $('pfstate');
+  pf.textContent = `PF: ${st}`;
+  pf.className = `pfstate ${stateClass(st)}`;
+  const play = $('play');
+  play.textContent = state.playing ? '⏸' : '▶';
+  play.setAttribute('aria-label', state.playing ? 'Pause' : 'Play');
+  play.setAttribute('aria-pressed', String(state.playing));
+  timeline.setTime(state.t);
+}
+
+function drawQueue() {
+  const tr = state.trace;
+  const q = queueAt(tr, state.cursor);
+  $('queue-count').textContent = `${q.waiting} waiting (${q.stored} stored, ${q.inFlight} in flight) · ${q.delivered} delivered`;
+  $('queue').dataset.waiting = String(q.waiting);
+  const selChat = state.sel?.side === 'main' ? state.sel.chat : null;
+  const items = q.rows.map((r) => {
+    const stCls = r.state.replace(' ', '-');
+    const li = h('li', {
+      class: `${r.chat === selChat ? 'selected' : ''}`, tabIndex: 0, 'data-chat': r.chat, 'data-state': r.state,
+      'aria-label': `${r.fromName}: ${r.text}, ${r.state}`,
+    },
+    h('span', { class: 'from', text: r.fromName }),
+    h('span', { class: 'text', text: r.text }),
+    h('span', { class: `chip ${stCls}`, text: r.state }),
+    h('span', { class: 'when', text: `stored at ${fmtMs(r.stored_ms)}${r.possible_duplicate ? ' · possible duplicate (re-sent)' : ''}` }));
+    const pick = () => selectStep('main', r.step, r.chat, true);
+    li.addEventListener('click', pick);
+    li.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        pick();
+      }
+    });
+    return li;
+  });
+  $('queue').replaceChildren(...items);
+  $('queue-empty').hidden = items.length > 0;
+
+  const rc = rosterCompare(tr, state.cursor);
+  const rows = rc.rows.map((r) => h('tr', { class: r.differs ? 'differs' : '' },
+    h('td', { text: r.name }), h('td', { text: r.pf ?? '—' }), h('td', { text: r.client ?? '—' })));
+  if (!rows.length) rows.push(h('tr', {}, h('td', { colSpan: 3, class: 'muted', text: 'No roster yet.' })));
+  $('roster').replaceChildren(...rows);
+}
+
+function currentStep() {
+  if (!state.sel) return null;
+  const tr = state.sel.side === 'alt' ? state.alt : state.trace;
+  return tr?.steps[state.sel.step] ? { tr, s: tr.steps[state.sel.step] } : null;
+}
+
+function drawInspector() {
+  const cur = currentStep();
+  $('insp-empty').hidden = !!cur;
+  $('insp-body').hidden = !cur;
+  if (!cur) return;
+  const { tr, s } = cur;
+  const lane = (id) => tr.lanes.find((l) => l.id === id)?.label || id;
+  const route = s.from === s.to ? lane(s.from) : `${lane(s.from)} → ${lane(s.to)}`;
+  const proto = s.protocol === 'none' ? '' : `${s.protocol} `;
+  $('insp-head').textContent = `#${s.index} · ${fmtMs(s.at_ms)}${s.arrive_ms !== s.at_ms ? `–${fmtMs(s.arrive_ms)}` : ''} · ${route} · ${proto}${s.label}${s.dropped ? ' · never arrived' : ''}`;
+  $('insp-note').textContent = s.note || '';
+  const chips = (s.clauses || []).map((c) => {
+    const pol = c.startsWith('policy:');
+    return h('span', { class: `clause${pol ? ' pol' : ''}`, text: pol ? `${c} (not in the CR)` : c });
+  });
+  if (s.policy && !chips.some((c) => c.classList.contains('pol'))) chips.push(h('span', { class: 'clause pol', text: 'policy (not in the CR)' }));
+  chips.push(h('span', { class: 'clause', text: `PF after: ${s.pf_state} · store: ${s.queue_len}` }));
+  $('insp-clauses').replaceChildren(...chips);
+  const raw = s.protocol === 'none' ? '' : state.engine.raw(tr.rules, s.index);
+  $('insp-raw').textContent = raw ? raw.replace(/\r\n/g, '\n') : '(internal step: nothing on the wire)';
+  $('insp-raw').dataset.raw = raw ? 'yes' : 'no';
+}
+
+function drawCompareHead(d) {
+  const a = state.trace;
+  const b = state.alt;
+  const ca = summaryCounts(a);
+  const cb = summaryCounts(b);
+  const row = (tr, mine, theirs) => h('tr', {}, h('th', { scope: 'row', text: tr.rules }),
+    ...mine.map(([, v], i) => h('td', { class: `num ${v > theirs[i][1] ? 'more' : v < theirs[i][1] ? 'less' : ''}`, 'data-count': ca[i][0], text: String(v) })));
+  const table = h('table', { class: 'counts' },
+    h('thead', {}, h('tr', {}, h('th', {}), ...ca.map(([k]) => h('th', { scope: 'col', text: k })))),
+    h('tbody', {}, row(a, ca, cb), row(b, cb, ca)));
+  const diff = h('div', { class: 'diff', id: 'first-diff' });
+  if (!d) {
+    diff.textContent = 'Both rule sets give the same ladder for this timeline.';
+  } else {
+    const sa = a.steps[d.a];
+    const sb = b.steps[d.b];
+    const desc = (s) => (s ? `#${s.index} ${s.from === s.to ? s.from : `${s.from} → ${s.to}`} ${s.label}` : 'nothing');
+    diff.append(h('strong', { text: `First difference at ${fmtMs(d.at_ms)}: ` }),
+      document.createTextNode(`${a.rules}: ${desc(sa)}; ${b.rules}: ${desc(sb)}. `),
+      h('button', { type: 'button', id: 'goto-diff', text: 'Go there', onclick: guard(() => { setCursor(d.a + 1); selectStep('main', d.a, null, true); }) }));
+  }
+  $('compare-head').replaceChildren(table, diff);
+}
+
+function drawSummary() {
+  const parts = summaryCounts(state.trace).map(([k, v]) => `${k} ${v}`);
+  $('summary').textContent = `${state.trace.rules}: ${parts.join(' · ')}`;
+}
+
+// ---------------------------------------------------------------- event editor
+function drawEditor() {
+  const box = $('editor');
+  const i = state.selEvent;
+  const ev = i != null ? state.scenario.events[i] : null;
+  if (!ev) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  box.hidden = false;
+  const apply = (patch) => {
+    const r = updateEvent(state.scenario, i, patch);
+    edit(r.scenario, { selEvent: r.index });
+  };
+  const members = membersOf(state.scenario);
+  const memberSelect = (value, withCarol, onChange) => {
+    const sel = h('select', { onchange: () => onChange(sel.value) });
+    const opts = withCarol ? [{ id: 'carol', name: 'Carol' }, ...members] : members;
+    for (const m of opts) sel.append(h('option', { value: m.id, text: `${m.name}${m.in_group === false ? ' (not in group)' : ''}` }));
+    sel.value = value;
+    return sel;
+  };
+  const kind = KIND.get(ev.kind);
+  const rows = [
+    h('h2', {}, h('span', { class: 'marker-sym', text: `${SYMBOL[ev.kind] || ''} ` }), document.createTextNode(`${kind?.label || ev.kind} event`)),
+    h('p', { class: 'muted', text: kind?.hint || '' }),
+  ];
+  const at = h('input', { type: 'number', min: 0, step: 100, value: String(ev.at_ms), id: 'ed-at', onchange: () => apply({ at_ms: Number(at.value) }) });
+  rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('at (ms)'), at), h('span', { class: 'muted', text: fmtMs(ev.at_ms) })));
+  if (ev.kind === 'message') {
+    const txt = h('input', { type: 'text', value: ev.text ?? '', id: 'ed-text', onchange: () => apply({ text: txt.value }) });
+    rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('from'), memberSelect(ev.from, true, (v) => apply({ from: v })))));
+    rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('text')), txt));
+  }
+  if (ev.kind === 'bye') {
+    const r = parseReason(ev.reason);
+    const proto = h('select', { id: 'ed-proto' });
+    proto.append(h('option', { value: '', text: 'no Reason (bare BYE)' }));
+    for (const p of REASON_PROTOCOLS) proto.append(h('option', { value: p, text: p }));
+    if (r.protocol && !REASON_PROTOCOLS.includes(r.protocol)) proto.append(h('option', { value: r.protocol, text: r.protocol }));
+    proto.value = r.protocol;
+    const cause = h('input', { type: 'number', min: 0, value: r.cause, id: 'ed-cause' });
+    const text = h('input', { type: 'text', value: r.text, id: 'ed-rtext' });
+    const upd = () => apply({ reason: composeReason(proto.value, cause.value, text.value) });
+    for (const x of [proto, cause, text]) x.addEventListener('change', upd);
+    rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('Reason protocol'), proto), h('label', {}, document.createTextNode('cause'), cause)));
+    rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('text')), text));
+    rows.push(h('p', { class: 'muted', text: `Header: ${ev.reason == null ? '(none)' : `Reason: ${ev.reason}`}` }));
+  }
+  if (ev.kind === 'leave' || ev.kind === 'join') {
+    rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('member'), memberSelect(ev.member, ev.kind === 'leave', (v) => apply({ member: v })))));
+    if (ev.kind === 'join') {
+      const nm = h('input', { type: 'text', placeholder: 'new member name', id: 'ed-newmember' });
+      rows.push(h('div', { class: 'row' }, nm, h('button', {
+        type: 'button', text: 'Add member',
+        onclick: guard(() => {
+          if (!nm.value.trim()) return;
+          const r = addMember(state.scenario, nm.value.trim());
+          const u = updateEvent(r.scenario, i, { member: r.id });
+          edit(u.scenario, { selEvent: u.index });
+        }),
+      })));
+    }
+  }
+  if (ev.kind === 'invite_rejected') {
+    const st = h('select', { id: 'ed-status', onchange: () => apply({ status: Number(st.value) }) });
+    for (const c of [408, 480, 486, 500, 503, 603]) st.append(h('option', { value: c, text: String(c) }));
+    st.value = String(ev.status);
+    rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('final answer'), st)));
+  }
+  if (ev.kind === 'register') {
+    const rd = h('input', { type: 'number', min: 0, step: 100, value: String(ev.reaction_ms ?? 0), id: 'ed-reaction', onchange: () => apply({ reaction_ms: Number(rd.value) }) });
+    rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('PF reaction delay (ms)'), rd), h('span', { class: 'notcr', text: 'not in the CR' })));
+  }
+  rows.push(h('div', { class: 'row' },
+    h('button', { type: 'button', class: 'danger', id: 'ed-delete', text: 'Delete event', onclick: guard(() => deleteSelected()) }),
+    h('button', { type: 'button', text: 'Close', onclick: () => { state.selEvent = null; drawEditor(); drawTimeline(); } })));
+  box.replaceChildren(...rows);
+}
+
+function deleteSelected(i = state.selEvent) {
+  if (i == null) return;
+  edit(deleteEvent(state.scenario, i), { selEvent: null });
+}
+
+// ---------------------------------------------------------------- selection & time
+function selectStep(side, step, chat = null, reveal = false) {
+  const tr = side === 'alt' ? state.alt : state.trace;
+  if (!tr || step == null || !tr.steps[step]) return;
+  const s = tr.steps[step];
+  state.sel = { side, step, chat: chat ?? s.chat ?? null };
+  ladder.setSelected(side === 'main' ? step : null, side === 'main' ? state.sel.chat : null);
+  if (altLadder && state.alt) altLadder.setSelected(side === 'alt' ? step : null, null);
+  if (reveal) (side === 'alt' ? altLadder : ladder).reveal(step);
+  timeline.setLinked(new Set(s.event != null ? [s.event] : []));
+  drawQueue();
+  drawInspector();
+}
+
+function setTime(t, follow = true) {
+  const tr = state.trace;
+  if (!tr) return;
+  state.t = Math.max(0, Math.min(t, tr.end_ms));
+  const c = cursorAt(tr.steps, state.t);
+  const changed = c !== state.cursor;
+  state.cursor = c;
+  if (changed) {
+    ladder.setCursor(c);
+    if (state.alt) altLadder.setCursor(cursorAt(state.alt.steps, state.t));
+    if (follow && c > 0) {
+      ladder.reveal(c - 1);
+      if (state.alt) altLadder.reveal(Math.max(0, cursorAt(state.alt.steps, state.t) - 1));
+    }
+    drawQueue();
+  }
+  drawPlayer();
+}
+function setCursor(c) {
+  const tr = state.trace;
+  c = Math.max(0, Math.min(c, tr.steps.length));
+  state.t = c > 0 ? tr.steps[c - 1].at_ms : 0;
+  state.cursor = c;
+  ladder.setCursor(c);
+  if (c > 0) ladder.reveal(c - 1);
+  if (state.alt) {
+    altLadder.setCursor(cursorAt(state.alt.steps, state.t));
+    altLadder.reveal(Math.max(0, cursorAt(state.alt.steps, state.t) - 1));
+  }
+  drawQueue();
+  drawPlayer();
+}
+function stepNext() {
+  pause();
+  if (state.cursor < state.trace.steps.length) {
+    setCursor(state.cursor + 1);
+    selectStep('main', state.cursor - 1);
+  }
+}
+function stepPrev() {
+  pause();
+  if (state.cursor > 0) {
+    setCursor(state.cursor - 1);
+    if (state.cursor > 0) selectStep('main', state.cursor - 1);
+  }
+}
+
+// ---------------------------------------------------------------- playback
+let rafId = 0;
+let lastFrame = 0;
+function play() {
+  if (state.playing || !state.trace) return;
+  if (state.t >= state.trace.end_ms) setTime(0);
+  state.playing = true;
+  lastFrame = performance.now();
+  rafId = requestAnimationFrame(frame);
+  drawPlayer();
+}
+function pause() {
+  if (!state.playing) return;
+  state.playing = false;
+  cancelAnimationFrame(rafId);
+  drawPlayer();
+  save();
+}
+function frame(now) {
+  if (!state.playing) return;
+  const dt = Math.min(250, now - lastFrame) * state.speed;
+  lastFrame = now;
+  const t = advance(state.trace.steps, state.t, dt, 1500 * state.speed);
+  setTime(t);
+  if (state.t >= state.trace.end_ms) {
+    pause();
+    return;
+  }
+  rafId = requestAnimationFrame(frame);
+}
+
+// ---------------------------------------------------------------- controls
+function updateUndo() {
+  $('undo').disabled = !state.history.canUndo();
+  $('redo').disabled = !state.history.canRedo();
+}
+function undo() {
+  const s = state.history.undo(state.scenario);
+  if (!s) return;
+  state.scenario = s;
+  state.selEvent = null;
+  save();
+  rerun();
+  drawEditor();
+  updateUndo();
+}
+function redo() {
+  const s = state.history.redo(state.scenario);
+  if (!s) return;
+  state.scenario = s;
+  state.selEvent = null;
+  save();
+  rerun();
+  drawEditor();
+  updateUndo();
+}
+
+function loadPreset(name, record = true) {
+  const p = state.presets.find((x) => x.name === name);
+  if (!p) return;
+  state.preset = name;
+  $('preset').value = name;
+  $('preset-caption').textContent = p.description;
+  const sc = JSON.parse(p.json);
+  if (record && state.scenario) state.history.push(state.scenario);
+  state.scenario = sc;
+  state.selEvent = null;
+  state.sel = null;
+  state.t = 0;
+  save();
+  rerun({ keepTime: false });
+  drawEditor();
+  drawPolicies();
+  updateUndo();
+}
+
+function drawPolicies() {
+  const list = $('policy-list');
+  const current = state.scenario.policies || {};
+  list.replaceChildren(...state.catalogue.map((p) => {
+    const sel = h('select', { id: `policy-${p.id}`, 'aria-label': `${p.question} ${p.title} (not in the CR)` });
+    for (const o of p.options) sel.append(h('option', { value: o, text: o === p.default ? `${o} (default)` : o }));
+    sel.value = current[p.id] ?? p.default;
+    sel.addEventListener('change', guard(() => edit(setPolicy(state.scenario, p.id, sel.value, p.default))));
+    return h('div', { class: 'policy' },
+      h('div', { class: 'ptitle' }, document.createTextNode(`${p.question}: ${p.title} `), h('span', { class: 'notcr', text: 'not in the CR' })),
+      sel,
+      h('p', { text: p.description || '' }));
+  }));
+}
+
+function buildPalette() {
+  const pal = $('palette');
+  let drag = null;
+  let suppress = false;
+  for (const k of EVENT_KINDS) {
+    const b = h('button', { type: 'button', 'data-kind': k.kind, title: `${k.hint}. Drag onto the timeline, or click to add at the playhead.` },
+      h('span', { class: 'sym', text: `${SYMBOL[k.kind]} ` }), document.createTextNode(k.label));
+    b.style.borderColor = COLOR[k.kind];
+    b.addEventListener('pointerdown', (e) => {
+      if (e.button !== 0) return;
+      drag = { kind: k.kind, x: e.clientX, y: e.clientY, moved: false, ghost: null };
+      b.setPointerCapture?.(e.pointerId);
+    });
+    b.addEventListener('pointermove', (e) => {
+      if (!drag) return;
+      if (!drag.moved && Math.hypot(e.clientX - drag.x, e.clientY - drag.y) < 4) return;
+      drag.moved = true;
+      if (!drag.ghost) {
+        drag.ghost = h('div', { class: 'ghost', text: `${SYMBOL[k.kind]} ${k.label}` });
+        document.body.append(drag.ghost);
+      }
+      drag.ghost.style.left = `${e.clientX + 8}px`;
+      drag.ghost.style.top = `${e.clientY + 8}px`;
+    });
+    const end = guard((e) => {
+      if (!drag) return;
+      const d = drag;
+      drag = null;
+      d.ghost?.remove();
+      if (!d.moved) return;
+      suppress = true;
+      if (e.type === 'pointerup' && timeline.contains(e.clientX, e.clientY)) addAt(k.kind, timeline.tAt(e.clientX));
+    });
+    b.addEventListener('pointerup', end);
+    b.addEventListener('pointercancel', end);
+    b.addEventListener('click', guard(() => {
+      if (suppress) {
+        suppress = false;
+        return;
+      }
+      addAt(k.kind, state.t);
+    }));
+    pal.append(b);
+  }
+}
+function addAt(kind, t) {
+  const ev = newEvent(kind, Math.round(t / 10) * 10, state.scenario);
+  const r = addEvent(state.scenario, ev);
+  edit(r.scenario, { selEvent: r.index });
+}
+
+function onKey(e) {
+  const tag = e.target.tagName;
+  const typing = tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || e.target.isContentEditable;
+  const mod = e.ctrlKey || e.metaKey;
+  if (mod && (e.key === 'z' || e.key === 'Z')) {
+    if (typing && e.target.type === 'text') return; // let text fields undo their own typing
+    e.preventDefault();
+    if (e.shiftKey) redo();
+    else undo();
+    return;
+  }
+  if (mod && (e.key === 'y' || e.key === 'Y')) {
+    e.preventDefault();
+    redo();
+    return;
+  }
+  if (typing || mod || e.altKey) return;
+  const onButton = tag === 'BUTTON' || tag === 'SUMMARY' || e.target.getAttribute?.('role') === 'button';
+  switch (e.key) {
+    case ' ':
+    case 'Spacebar':
+      if (onButton) return;
+      e.preventDefault();
+      state.playing ? pause() : play();
+      break;
+    case '.':
+      e.preventDefault();
+      state.playing ? pause() : play();
+      break;
+    case 'ArrowRight':
+    case 'PageDown':
+      e.preventDefault();
+      stepNext();
+      break;
+    case 'ArrowLeft':
+    case 'PageUp':
+      e.preventDefault();
+      stepPrev();
+      break;
+    case 'Home':
+      if (e.target.closest?.('.ladder-scroll')) return;
+      e.preventDefault();
+      pause();
+      setCursor(0);
+      break;
+    case 'End':
+      if (e.target.closest?.('.ladder-scroll')) return;
+      e.preventDefault();
+      pause();
+      setCursor(state.trace.steps.length);
+      break;
+    case 'Escape':
+      state.selEvent = null;
+      drawEditor();
+      drawTimeline();
+      break;
+    default:
+  }
+}
+
+function applyTheme() {
+  const dark = state.theme ? state.theme === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches;
+  document.documentElement.dataset.theme = dark ? 'dark' : 'light';
+}
+function applyLarge() {
+  document.documentElement.classList.toggle('large', state.large);
+  $('large').setAttribute('aria-pressed', String(state.large));
+  const g = state.large ? { ...GEOM, rowH: 34, minLaneGap: 170, gutter: 96 } : GEOM;
+  ladder.setGeometry(g);
+  altLadder.setGeometry(g);
+  timeline.draw();
+}
+
+// ---------------------------------------------------------------- start
+async function main() {
+  $('banner-reload').addEventListener('click', () => location.reload());
+  ladder = new Ladder($('pane-main'), { label: 'Ladder', onSelect: guard((i, chat) => selectStep('main', i, Number.isNaN(chat) ? null : chat)) });
+  altLadder = new Ladder($('pane-alt'), { label: 'Ladder under the other rules', onSelect: guard((i) => selectStep('alt', i)) });
+  timeline = new Timeline($('timeline'), {
+    onScrub: guard((t, done) => {
+      pause();
+      setTime(t);
+      if (done) save();
+    }),
+    onSelect: guard((i) => {
+      state.selEvent = i;
+      drawEditor();
+      timeline.setSelected(i);
+      const idx = state.trace?.steps.findIndex((s) => s.event === i) ?? -1;
+      if (idx >= 0) selectStep('main', idx, null, true);
+    }),
+    onMove: guard((i, t, done) => {
+      if (!state.dragBase) state.dragBase = state.scenario;
+      const r = updateEvent(state.dragBase, i, { at_ms: t });
+      if (!done) {
+        state.scenario = r.scenario;
+        rerun();
+        return;
+      }
+      const base = state.dragBase;
+      state.dragBase = null;
+      state.scenario = base;
+      edit(r.scenario, { selEvent: r.index });
+      timeline.focusMarker(r.index);
+    }),
+    onDelete: guard((i) => deleteSelected(i)),
+  });
+  buildPalette();
+
+  const saved = restore();
+  state.theme = saved?.theme ?? null;
+  state.large = !!saved?.large;
+  applyTheme();
+  matchMedia('(prefers-color-scheme: dark)').addEventListener?.('change', applyTheme);
+
+  try {
+    state.engine = await loadEngine();
+  } catch (e) {
+    fatal(`the WebAssembly module did not load (${e.message || e}); run scripts/build-wasm.sh`);
+    return;
+  }
+  try {
+    $('version').textContent = `engine ${state.engine.version()}`;
+    state.presets = state.engine.presets();
+    state.catalogue = state.engine.policies();
+  } catch (e) {
+    if (e instanceof EngineCrash) return fatal(e.message);
+    throw e;
+  }
+  const sel = $('preset');
+  sel.append(h('option', { value: '', text: '(your timeline)' }));
+  for (const p of state.presets) sel.append(h('option', { value: p.name, text: p.name, title: p.description }));
+  sel.addEventListener('change', guard(() => sel.value && loadPreset(sel.value)));
+
+  document.querySelectorAll('input[name="rules"]').forEach((r) => r.addEventListener('change', guard(() => {
+    state.rules = r.value;
+    state.sel = null;
+    save();
+    rerun();
+  })));
+  $('compare').addEventListener('change', guard(() => {
+    state.compare = $('compare').checked;
+    state.sel = null;
+    save();
+    rerun();
+  }));
+  $('undo').addEventListener('click', guard(undo));
+  $('redo').addEventListener('click', guard(redo));
+  $('play').addEventListener('click', guard(() => (state.playing ? pause() : play())));
+  $('next').addEventListener('click', guard(stepNext));
+  $('prev').addEventListener('click', guard(stepPrev));
+  $('speed').addEventListener('change', () => {
+    state.speed = Number($('speed').value);
+    save();
+  });
+  $('scrub').addEventListener('input', guard(() => {
+    pause();
+    setTime(Number($('scrub').value));
+  }));
+  $('hidefuture').addEventListener('change', () => {
+    state.hideFuture = $('hidefuture').checked;
+    ladder.setHideFuture(state.hideFuture);
+    altLadder.setHideFuture(state.hideFuture);
+  });
+  $('large').addEventListener('click', guard(() => {
+    state.large = !state.large;
+    applyLarge();
+    save();
+  }));
+  $('theme').addEventListener('click', () => {
+    state.theme = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';
+    applyTheme();
+    save();
+  });
+  $('copy').addEventListener('click', async () => {
+    const text = state.sel ? state.engine.raw((state.sel.side === 'alt' ? state.alt : state.trace).rules, state.sel.step) : '';
+    try {
+      await navigator.clipboard.writeText(text);
+      $('copy').textContent = 'Copied';
+    } catch {
+      const r = document.createRange();
+      r.selectNodeContents($('insp-raw'));
+      getSelection().removeAllRanges();
+      getSelection().addRange(r);
+      $('copy').textContent = 'Selected: press Ctrl+C';
+    }
+    setTimeout(() => ($('copy').textContent = 'Copy'), 1500);
+  });
+  document.addEventListener('keydown', guard(onKey));
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden) pause();
+  });
+
+  // Restore the user's timeline, or start with the first preset.
+  state.rules = saved?.rules === 'pre-cr' ? 'pre-cr' : 'post-cr';
+  document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
+  state.compare = !!saved?.compare;
+  $('compare').checked = state.compare;
+  state.speed = saved?.speed || 1;
+  $('speed').value = String(state.speed);
+  if (state.large) applyLarge();
+  try {
+    if (saved) {
+      state.scenario = saved.scenario;
+      state.preset = saved.preset || '';
+      sel.value = state.presets.some((p) => p.name === state.preset) ? state.preset : '';
+      $('preset-caption').textContent = state.presets.find((p) => p.name === state.preset)?.description || '';
+      state.t = saved.t || 0;
+      rerun();
+      drawPolicies();
+    } else {
+      loadPreset(state.presets[0]?.name, false);
+    }
+    updateUndo();
+  } catch (e) {
+    if (e instanceof EngineCrash) return fatal(e.message);
+    throw e;
+  }
+  document.documentElement.dataset.ready = 'yes';
+}
+
+// Hooks for the browser tests and the benchmark (not used by the page itself).
+window.__explorer = {
+  state,
+  get ladder() {
+    return ladder;
+  },
+  /** The edit path of a drag's drop, synchronously: returns { run, render } in ms. */
+  benchMove(i, t) {
+    const r = updateEvent(state.scenario, i, { at_ms: t });
+    edit(r.scenario, { selEvent: null });
+    return state.timings;
+  },
+  load(scenario) {
+    edit(scenario);
+  },
+  panic: guard(() => state.engine.debugPanic()),
+  describe: (ev) => describeEvent(ev),
+  fmtDur,
+};
+
+main().catch((e) => fatal(String(e && e.message ? e.message : e)));

@@ -1,0 +1,272 @@
+// SVG ladder renderer. Draws only the rows in view (plus a margin), so an 8,000-step trace costs
+// the same per frame as a 40-step one. Text always goes in as text nodes (never markup).
+import { buildLadder, visibleRows, overlapping, fmtMs, fmtDur, GEOM } from './viewmodel.js';
+
+const NS = 'http://www.w3.org/2000/svg';
+let uid = 0;
+
+function el(name, attrs, parent) {
+  const e = document.createElementNS(NS, name);
+  if (attrs) for (const k in attrs) e.setAttribute(k, attrs[k]);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+function text(parent, x, y, str, attrs) {
+  const t = el('text', { x, y, ...attrs }, parent);
+  t.textContent = str;
+  return t;
+}
+const stateClass = (s) => {
+  const v = String(s || '');
+  if (/^Deliver|^Replay/i.test(v)) return 'st-Delivering';
+  if (/^Defer/i.test(v)) return 'st-Deferred';
+  if (/^Left/i.test(v)) return 'st-Left';
+  if (/^End/i.test(v)) return 'st-Ended';
+  if (/^Idle|^Inviting/i.test(v)) return 'st-Idle';
+  return 'st-Active';
+};
+export { stateClass };
+
+export class Ladder {
+  /**
+   * @param {HTMLElement} host  element to fill
+   * @param {{onSelect?: (i:number)=>void, label?: string}} opts
+   */
+  constructor(host, opts = {}) {
+    this.opts = opts;
+    this.id = `lad${uid++}`;
+    this.geom = GEOM;
+    this.scroll = document.createElement('div');
+    this.scroll.className = 'ladder-scroll';
+    this.scroll.tabIndex = 0;
+    this.scroll.setAttribute('role', 'region');
+    this.scroll.setAttribute('aria-label', opts.label || 'Ladder');
+    host.appendChild(this.scroll);
+    this.head = el('svg', { class: 'ladder-head', height: 44, 'aria-hidden': 'true' }, this.scroll);
+    this.body = el('svg', { class: 'ladder-body', role: 'img', 'aria-label': 'Sequence diagram' }, this.scroll);
+    const defs = el('defs', null, this.body);
+    for (const k of ['sip', 'msrp', 'sel']) {
+      const m = el('marker', { id: `${this.id}-ah-${k}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
+      el('path', { d: 'M0,0 L10,5 L0,10 z', class: `ah-${k}` }, m);
+    }
+    this.gBack = el('g', null, this.body);
+    this.gRows = el('g', null, this.body);
+    this.playhead = el('line', { class: 'playhead', x1: 0, x2: 0, y1: 0, y2: 0 }, this.body);
+    this.trace = null;
+    this.model = null;
+    this.cursor = 0;
+    this.selected = null;
+    this.selectedChat = null;
+    this.diff = null;
+    this.hideFuture = false;
+    this.width = 0;
+    this._raf = 0;
+    this.lastRender = { rows: 0, ms: 0 };
+    this.scroll.addEventListener('scroll', () => this.schedule(), { passive: true });
+    this.body.addEventListener('click', (e) => {
+      const g = e.target.closest('[data-step]');
+      if (g && this.opts.onSelect) this.opts.onSelect(Number(g.dataset.step), Number(g.dataset.chat ?? NaN));
+    });
+    if (typeof ResizeObserver !== 'undefined') {
+      new ResizeObserver(() => {
+        const w = this.scroll.clientWidth;
+        if (this.trace && Math.abs(w - this.width) > 2) this.setTrace(this.trace);
+      }).observe(this.scroll);
+    }
+  }
+
+  setGeometry(g) {
+    this.geom = g;
+    if (this.trace) this.setTrace(this.trace);
+  }
+
+  setTrace(trace) {
+    this.trace = trace;
+    this.width = this.scroll.clientWidth || 900;
+    this.model = buildLadder(trace, this.width, this.geom);
+    const m = this.model;
+    this.body.setAttribute('width', m.width);
+    this.body.setAttribute('height', m.height);
+    this.head.setAttribute('width', m.width);
+    this.drawHead();
+    this.render();
+  }
+
+  drawHead() {
+    const m = this.model;
+    const h = this.head;
+    h.replaceChildren();
+    const hh = Math.round(this.geom.rowH * 1.7);
+    h.setAttribute('height', hh);
+    el('rect', { class: 'head-bg', x: 0, y: 0, width: m.width, height: hh }, h);
+    for (const l of m.lanes) {
+      const g = el('g', { class: 'lane-head' }, h);
+      const w = Math.min(m.gap - 8, 150);
+      el('rect', { x: l.x - w / 2, y: 3, width: w, height: hh - 6, rx: 6 }, g);
+      const t = text(g, l.x, hh / 2 - 1, l.label, { 'text-anchor': 'middle' });
+      el('title', null, t).textContent = `${l.label} (${l.role})`;
+      text(g, l.x, hh / 2 + this.geom.rowH * 0.45, l.role, { 'text-anchor': 'middle', class: 'role' });
+    }
+  }
+
+  /** Set the trace and the view state at once, rendering one time. */
+  update(trace, { cursor = 0, selected = null, chat = null, diff = null } = {}) {
+    this.cursor = cursor;
+    this.selected = selected;
+    this.selectedChat = chat;
+    this.diff = diff;
+    this.setTrace(trace);
+  }
+
+  setCursor(cursor) {
+    if (cursor === this.cursor) return;
+    this.cursor = cursor;
+    this.render();
+  }
+  setSelected(index, chat = null) {
+    this.selected = index;
+    this.selectedChat = chat;
+    this.render();
+  }
+  setDiff(index) {
+    this.diff = index;
+    this.render();
+  }
+  setHideFuture(on) {
+    this.hideFuture = on;
+    this.body.classList.toggle('hide-future', on);
+  }
+
+  schedule() {
+    if (this._raf) return;
+    this._raf = requestAnimationFrame(() => {
+      this._raf = 0;
+      this.render();
+    });
+  }
+
+  /** Scroll so that step i is in view (centred when it is out of view). */
+  reveal(i, center = false) {
+    if (!this.model) return;
+    const y = this.geom.top + i * this.geom.rowH;
+    const headH = this.head.getBoundingClientRect().height || 40;
+    const top = this.scroll.scrollTop;
+    const h = this.scroll.clientHeight - headH;
+    if (center || y < top || y + this.geom.rowH > top + h) {
+      this.scroll.scrollTop = Math.max(0, y - (center ? h / 2 : h - 3 * this.geom.rowH));
+    }
+  }
+
+  render() {
+    if (!this.model) return;
+    const t0 = performance.now();
+    const m = this.model;
+    const g = this.geom;
+    const steps = this.trace.steps;
+    const n = steps.length;
+    const headH = this.head.getBoundingClientRect().height || 40;
+    // The sticky head covers the top of the viewport; body y = scrollTop is just below it.
+    const top = this.scroll.scrollTop;
+    const viewH = Math.max(0, (this.scroll.clientHeight || 600) - headH);
+    const { first, last } = n ? visibleRows(n, top, viewH, g) : { first: 0, last: -1 };
+    const y0 = g.top + first * g.rowH;
+    const y1 = g.top + (last + 1) * g.rowH;
+    const cursor = this.cursor;
+
+    // Background: lifelines (full height is fine: 1 element per lane) and the PF band.
+    const back = document.createDocumentFragment();
+    if (this.selected != null && this.selected >= first && this.selected <= last) {
+      el('rect', { class: 'row-sel', x: 0, y: g.top + this.selected * g.rowH, width: m.width, height: g.rowH }, back);
+    }
+    if (this.diff != null && this.diff >= first && this.diff <= last) {
+      el('rect', { class: 'row-diff', x: 0, y: g.top + this.diff * g.rowH, width: m.width, height: g.rowH }, back);
+    }
+    for (const l of m.lanes) el('line', { class: 'lifeline', x1: l.x, x2: l.x, y1: y0, y2: y1 }, back);
+    if (m.bandX != null) {
+      for (const b of overlapping(m.bands, first, last)) {
+        const by1 = Math.max(b.y1, y0);
+        const by2 = Math.min(b.y2, y1);
+        const r = el('rect', { class: `band ${stateClass(b.state)}`, x: m.bandX - 5, y: by1, width: 10, height: Math.max(0, by2 - by1) }, back);
+        el('title', null, r).textContent = `PF state: ${b.state}`;
+      }
+    }
+    this.gBack.replaceChildren(back);
+
+    const rows = document.createDocumentFragment();
+    // Timers
+    for (const tm of overlapping(m.timers, first, last)) {
+      const gt = el('g', { class: `timer${tm.fromStep >= cursor ? ' future' : ''}` }, rows);
+      el('rect', { x: tm.x - 3, y: tm.y1, width: 6, height: Math.max(2, tm.y2 - tm.y1), rx: 2 }, gt);
+      el('line', { class: 'end', x1: tm.x - 6, x2: tm.x + 6, y1: tm.y2, y2: tm.y2 }, gt);
+      if (tm.fromStep >= first) text(gt, tm.x - 6, tm.y1 + 9, tm.name, { 'text-anchor': 'end' });
+      el('title', null, gt).textContent = `${tm.name}: ${fmtMs(tm.start_ms)} → ${fmtMs(tm.end_ms)} (${tm.outcome}) · ${tm.clause}`;
+    }
+    // Stored → delivered links
+    for (const lk of overlapping(m.links, first, last)) {
+      const sel = this.selectedChat != null && lk.chat === this.selectedChat;
+      const gl = el('g', { class: `link${sel ? ' selected' : ''}${lk.fromStep >= cursor ? ' future' : ''}`, 'data-step': lk.fromStep, 'data-chat': lk.chat }, rows);
+      el('line', { x1: lk.x, x2: lk.x, y1: lk.y1, y2: lk.y2 }, gl);
+      el('circle', { cx: lk.x, cy: lk.y1, r: 3 }, gl);
+      if (!lk.open) el('circle', { cx: lk.x, cy: lk.y2, r: 3 }, gl);
+      if (lk.fromStep >= first) text(gl, lk.x + 5, lk.y1 + 4, `held ${fmtDur(lk.heldMs)}`);
+      el('title', null, gl).textContent = `message #${lk.chat} held in the PF's store for ${fmtDur(lk.heldMs)} (${lk.outcome})`;
+    }
+    // Step rows
+    let prevT = first > 0 ? steps[first - 1].at_ms : -1;
+    for (let i = first; i <= last; i++) {
+      const a = m.arrows[i];
+      const s = steps[i];
+      if (s.at_ms !== prevT) text(rows, 4, a.y + 4, fmtMs(s.at_ms), { class: 'tlabel' });
+      prevT = s.at_ms;
+      let cls = `step ${a.cls} k-${a.kind}`;
+      if (a.policy) cls += ' policy';
+      if (i >= cursor) cls += ' future';
+      if (i === this.selected) cls += ' selected';
+      const gs = el('g', { class: cls, 'data-step': i }, rows);
+      if (a.chat != null) gs.setAttribute('data-chat', a.chat);
+      if (a.internal) {
+        const w = Math.min(m.gap * 0.66, Math.max(40, a.label.length * 6.6 + 12));
+        el('rect', { class: 'box', x: a.x1 - w / 2, y: a.y - g.rowH / 2 + 3, width: w, height: g.rowH - 6, rx: 4 }, gs);
+        text(gs, a.x1, a.y + 4, a.label, { class: 'lbl', 'text-anchor': 'middle' });
+      } else {
+        const mk = i === this.selected ? 'sel' : a.cls;
+        el('line', { class: 'hit', x1: a.x1, x2: a.x2, y1: a.y, y2: a.y }, gs);
+        el('line', { class: 'ln', x1: a.x1, x2: a.x2, y1: a.y, y2: a.y, 'marker-end': `url(#${this.id}-ah-${mk})` }, gs);
+        const mid = (a.x1 + a.x2) / 2;
+        text(gs, mid, a.y - 4, a.label, { class: 'lbl', 'text-anchor': 'middle' });
+      }
+      const tip = el('title', null, gs);
+      tip.textContent = `#${i} ${fmtMs(s.at_ms)} ${s.from} → ${s.to} ${s.protocol} ${s.label}${s.policy ? ' (policy: not in the CR)' : ''}\n${s.note || ''}`;
+    }
+    this.gRows.replaceChildren(rows);
+
+    // Playhead: below the last shown step.
+    const py = g.top + cursor * g.rowH;
+    this.playhead.setAttribute('x1', 0);
+    this.playhead.setAttribute('x2', m.width);
+    this.playhead.setAttribute('y1', py);
+    this.playhead.setAttribute('y2', py);
+    this.lastRender = { rows: Math.max(0, last - first + 1), ms: performance.now() - t0 };
+  }
+
+  /** Draw every row (for the benchmark's "full render" figure): returns the element count. */
+  renderAll() {
+    const saveH = this.scroll.clientHeight;
+    const m = this.model;
+    const steps = this.trace.steps;
+    const frag = document.createDocumentFragment();
+    for (let i = 0; i < steps.length; i++) {
+      const a = m.arrows[i];
+      const gs = el('g', { class: `step ${a.cls}`, 'data-step': i }, frag);
+      if (a.internal) {
+        el('rect', { class: 'box', x: a.x1 - 40, y: a.y - 10, width: 80, height: 20, rx: 4 }, gs);
+      } else {
+        el('line', { class: 'ln', x1: a.x1, x2: a.x2, y1: a.y, y2: a.y, 'marker-end': `url(#${this.id}-ah-${a.cls})` }, gs);
+      }
+      text(gs, (a.x1 + a.x2) / 2, a.y - 4, a.label, { class: 'lbl', 'text-anchor': 'middle' });
+    }
+    this.gRows.replaceChildren(frag);
+    void saveH;
+    return steps.length;
+  }
+}

@@ -1,0 +1,235 @@
+// The timeline: a horizontal time axis with the scenario's events as markers (drag to move,
+// click to select, keyboard: Enter/Delete/Alt+←→), the PF state strip, and the playhead.
+import { timelineScale, fmtMs } from './viewmodel.js';
+import { KIND, describeEvent } from './scenario.js';
+import { stateClass } from './ladder.js';
+
+const NS = 'http://www.w3.org/2000/svg';
+function el(name, attrs, parent) {
+  const e = document.createElementNS(NS, name);
+  if (attrs) for (const k in attrs) e.setAttribute(k, attrs[k]);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+export const SYMBOL = {
+  message: 'M', bye: 'B', leave: 'L', join: 'J', unreachable: 'U', msrp_loss: '✂', msrp_setup_fails: 'S',
+  invite_rejected: '4', register: 'R', rejoin: 'RJ', group_ends: 'E',
+};
+export const COLOR = {
+  message: '#4c6a92', bye: '#c0392b', leave: '#7f8c8d', join: '#16a085', unreachable: '#8e44ad', msrp_loss: '#d35400',
+  msrp_setup_fails: '#b9770e', invite_rejected: '#a93226', register: '#1e8449', rejoin: '#2874a6', group_ends: '#34495e',
+};
+
+const PAD_L = 12;
+const PAD_R = 16;
+
+export class Timeline {
+  /**
+   * @param {HTMLElement} host
+   * @param {object} cb { onScrub(t, done), onSelect(index), onMove(index, t, done), onDelete(index), onDropNew(kind, t) }
+   */
+  constructor(host, cb) {
+    this.host = host;
+    this.cb = cb;
+    this.svg = el('svg', { role: 'group', 'aria-label': 'Timeline of events' }, host);
+    this.gAxis = el('g', { class: 'tl-axis' }, this.svg);
+    this.bg = el('rect', { class: 'tl-bg', x: 0, y: 0, width: 10, height: 10 }, this.svg);
+    this.gBand = el('g', { class: 'tl-band' }, this.svg);
+    this.gMarks = el('g', null, this.svg);
+    this.ph = el('line', { class: 'tl-playhead' }, this.svg);
+    this.knob = el('path', { class: 'tl-playhead-knob' }, this.svg);
+    this.events = [];
+    this.names = new Map();
+    this.pfStates = [];
+    this.endMs = 0;
+    this.t = 0;
+    this.selected = null;
+    this.linked = new Set();
+    this.drag = null;
+    this.bg.addEventListener('pointerdown', (e) => this.scrubStart(e));
+    this.knob.addEventListener('pointerdown', (e) => this.scrubStart(e));
+    if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => this.draw()).observe(host);
+  }
+
+  get width() {
+    return this.host.clientWidth || 800;
+  }
+  get height() {
+    return this.host.clientHeight || 90;
+  }
+  x(t) {
+    return PAD_L + (t / this.scale.span) * (this.width - PAD_L - PAD_R);
+  }
+  tAt(clientX) {
+    const r = this.svg.getBoundingClientRect();
+    const t = ((clientX - r.left - PAD_L) / (this.width - PAD_L - PAD_R)) * this.scale.span;
+    return Math.max(0, Math.min(this.scale.span, t));
+  }
+  /** True when the client point is over the timeline. */
+  contains(clientX, clientY) {
+    const r = this.svg.getBoundingClientRect();
+    return clientX >= r.left && clientX <= r.right && clientY >= r.top - 8 && clientY <= r.bottom + 8;
+  }
+
+  set({ events, names, pfStates, endMs }) {
+    this.events = events;
+    this.names = names || new Map();
+    this.pfStates = pfStates || [];
+    this.endMs = endMs || 0;
+    if (!this.dragging) this.draw(); // a drag keeps its marker; drawn again when it ends
+  }
+  setSelected(i) {
+    this.selected = i;
+    this.draw();
+  }
+  setLinked(set) {
+    this.linked = set;
+    for (const g of this.gMarks.children) g.classList.toggle('linked', this.linked.has(Number(g.dataset.ev)));
+  }
+
+  draw() {
+    this.scale = timelineScale(this.endMs, this.events);
+    const W = this.width;
+    const H = this.height;
+    const axisY = H - 18;
+    this.bg.setAttribute('width', W);
+    this.bg.setAttribute('height', H);
+    // Axis
+    const ax = document.createDocumentFragment();
+    el('line', { x1: PAD_L, x2: W - PAD_R, y1: axisY, y2: axisY }, ax);
+    for (let t = 0; t <= this.scale.span + 1e-6; t += this.scale.tick) {
+      const x = this.x(t);
+      el('line', { x1: x, x2: x, y1: axisY, y2: axisY + 4 }, ax);
+      const tx = el('text', { x, y: H - 3, 'text-anchor': 'middle' }, ax);
+      tx.textContent = t >= 60000 ? fmtMs(t).replace(/\.000$/, '') : `${t / 1000} s`;
+    }
+    this.gAxis.replaceChildren(ax);
+    // PF state strip, just above the axis
+    const band = document.createDocumentFragment();
+    for (const s of this.pfStates) {
+      const x1 = this.x(s.from_ms);
+      const x2 = this.x(Math.max(s.to_ms, s.from_ms));
+      const r = el('rect', { class: stateClass(s.state), x: x1, y: axisY - 7, width: Math.max(1, x2 - x1), height: 6 }, band);
+      el('title', null, r).textContent = `PF ${s.state}: ${fmtMs(s.from_ms)} → ${fmtMs(s.to_ms)}`;
+    }
+    this.gBand.replaceChildren(band);
+    // Markers, stacked in rows so that close ones do not overlap
+    const marks = document.createDocumentFragment();
+    const rowsEnd = [];
+    const maxRows = Math.max(1, Math.floor((axisY - 14) / 19));
+    this.events.forEach((ev, i) => {
+      const x = this.x(ev.at_ms);
+      let row = rowsEnd.findIndex((endX) => x - endX > 20);
+      if (row < 0) row = rowsEnd.length < maxRows ? rowsEnd.length : rowsEnd.indexOf(Math.min(...rowsEnd));
+      rowsEnd[row] = x;
+      const y = axisY - 18 - row * 19;
+      const kind = KIND.get(ev.kind);
+      const desc = describeEvent(ev, this.names);
+      const g = el('g', {
+        class: `marker${i === this.selected ? ' selected' : ''}${this.linked.has(i) ? ' linked' : ''}`,
+        'data-ev': i, 'data-kind': ev.kind, tabindex: 0, role: 'button',
+        'aria-label': `${kind ? kind.label : ev.kind} at ${fmtMs(ev.at_ms)}: ${desc}`,
+        transform: `translate(${x},${y})`,
+      }, marks);
+      el('line', { x1: 0, x2: 0, y1: 8, y2: axisY - y, stroke: COLOR[ev.kind] || '#555', 'stroke-width': 1, opacity: 0.6 }, g);
+      el('rect', { class: 'mk', x: -10, y: -8, width: 20, height: 16, rx: ev.kind === 'message' ? 8 : 3, fill: COLOR[ev.kind] || '#555' }, g);
+      const tx = el('text', { x: 0, y: 4, 'text-anchor': 'middle' }, g);
+      tx.textContent = SYMBOL[ev.kind] || '?';
+      el('title', null, g).textContent = `${fmtMs(ev.at_ms)} ${desc}`;
+      g.addEventListener('pointerdown', (e) => this.markerDown(e, i));
+      g.addEventListener('keydown', (e) => this.markerKey(e, i));
+    });
+    this.gMarks.replaceChildren(marks);
+    this.drawPlayhead();
+  }
+
+  setTime(t) {
+    this.t = t;
+    this.drawPlayhead();
+  }
+  drawPlayhead() {
+    if (!this.scale) return;
+    const x = this.x(Math.min(this.t, this.scale.span));
+    const H = this.height;
+    this.ph.setAttribute('x1', x);
+    this.ph.setAttribute('x2', x);
+    this.ph.setAttribute('y1', 0);
+    this.ph.setAttribute('y2', H - 18);
+    this.knob.setAttribute('d', `M${x - 6},${H - 18} L${x + 6},${H - 18} L${x},${H - 10} z`);
+  }
+
+  scrubStart(e) {
+    if (e.button !== 0) return;
+    e.preventDefault();
+    const target = e.currentTarget;
+    target.setPointerCapture?.(e.pointerId);
+    this.cb.onScrub(this.tAt(e.clientX), false);
+    const move = (ev) => this.cb.onScrub(this.tAt(ev.clientX), false);
+    const up = (ev) => {
+      target.removeEventListener('pointermove', move);
+      target.removeEventListener('pointerup', up);
+      target.removeEventListener('pointercancel', up);
+      this.cb.onScrub(this.tAt(ev.clientX), true);
+    };
+    target.addEventListener('pointermove', move);
+    target.addEventListener('pointerup', up);
+    target.addEventListener('pointercancel', up);
+  }
+
+  markerDown(e, i) {
+    if (e.button !== 0) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const g = e.currentTarget;
+    g.focus({ preventScroll: true });
+    g.setPointerCapture?.(e.pointerId);
+    const startX = e.clientX;
+    const startT = this.events[i].at_ms;
+    let moved = false;
+    let lastT = startT;
+    g.classList.add('dragging');
+    this.dragging = true;
+    const move = (ev) => {
+      if (!moved && Math.abs(ev.clientX - startX) < 3) return;
+      moved = true;
+      lastT = Math.round(Math.min(this.tAt(ev.clientX), this.dragSpan ?? Infinity) / 10) * 10;
+      g.setAttribute('transform', g.getAttribute('transform').replace(/translate\([^,]+,/, `translate(${this.x(lastT)},`));
+      this.cb.onMove(i, lastT, false);
+    };
+    const up = () => {
+      g.removeEventListener('pointermove', move);
+      g.removeEventListener('pointerup', up);
+      g.removeEventListener('pointercancel', up);
+      g.classList.remove('dragging');
+      this.dragging = false;
+      if (moved) this.cb.onMove(i, lastT, true);
+      else this.cb.onSelect(i);
+    };
+    g.addEventListener('pointermove', move);
+    g.addEventListener('pointerup', up);
+    g.addEventListener('pointercancel', up);
+  }
+
+  markerKey(e, i) {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      e.stopPropagation();
+      this.cb.onSelect(i);
+    } else if (e.key === 'Delete' || e.key === 'Backspace') {
+      e.preventDefault();
+      e.stopPropagation();
+      this.cb.onDelete(i);
+    } else if (e.altKey && (e.key === 'ArrowLeft' || e.key === 'ArrowRight')) {
+      e.preventDefault();
+      e.stopPropagation();
+      const d = (e.key === 'ArrowLeft' ? -1 : 1) * (e.shiftKey ? 1000 : 100);
+      this.cb.onMove(i, Math.max(0, this.events[i].at_ms + d), true);
+    }
+  }
+
+  focusMarker(i) {
+    const g = this.gMarks.querySelector(`[data-ev="${i}"]`);
+    if (g) g.focus({ preventScroll: true });
+  }
+}
