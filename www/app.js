@@ -829,6 +829,13 @@ window.__explorer = {
   get ladder() {
     return ladder;
   },
+  get timeline() {
+    return timeline;
+  },
+  /** Client x of a time on the timeline (for drag tests). */
+  timelineX(t) {
+    return timeline.svg.getBoundingClientRect().left + timeline.x(t);
+  },
   /** The edit path of a drag's drop, synchronously: returns { run, render } in ms. */
   benchMove(i, t) {
     const r = updateEvent(state.scenario, i, { at_ms: t });
