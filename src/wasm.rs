@@ -44,9 +44,8 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     value.serialize(&ser).map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// Run the engine and keep the wire texts here; returns the trace with `raw` left empty.
-fn run_light(scenario: &Scenario, rules: Rules) -> Result<JsValue, JsError> {
-    let mut trace = crate::run(scenario, rules);
+/// Keep the wire texts here and hand the trace to JS with `raw` left empty.
+fn light(mut trace: crate::Trace, rules: Rules) -> Result<JsValue, JsError> {
     let raws: Vec<String> = trace.steps.iter_mut().map(|s| std::mem::take(&mut s.raw)).collect();
     RAWS.with(|r| r.borrow_mut()[slot(rules)] = raws);
     to_js(&trace)
@@ -73,7 +72,7 @@ pub fn version() -> String {
 pub fn run(scenario_json: &str, rules: &str) -> Result<JsValue, JsError> {
     let rules = parse_rules(rules)?;
     let scenario = parse_scenario(scenario_json)?;
-    run_light(&scenario, rules)
+    light(crate::run(&scenario, rules), rules)
 }
 
 /// The full wire text of one step of the last run under `rules` (CRLF line ends), if any.
@@ -89,9 +88,11 @@ pub fn raw(rules: &str, step_index: usize) -> Result<Option<String>, JsError> {
 #[wasm_bindgen(unchecked_return_type = "{ post: Trace, pre: Trace, comparison: Comparison }")]
 pub fn run_both(scenario_json: &str) -> Result<JsValue, JsError> {
     let scenario = parse_scenario(scenario_json)?;
-    let post = run_light(&scenario, Rules::PostCr)?;
-    let pre = run_light(&scenario, Rules::PreCr)?;
-    let comparison = to_js(&crate::compare(&scenario))?;
+    let post = crate::run(&scenario, Rules::PostCr);
+    let pre = crate::run(&scenario, Rules::PreCr);
+    let comparison = to_js(&crate::compare::compare_traces(&post, &pre))?;
+    let post = light(post, Rules::PostCr)?;
+    let pre = light(pre, Rules::PreCr)?;
     let out = js_sys::Object::new();
     for (k, v) in [("post", post), ("pre", pre), ("comparison", comparison)] {
         js_sys::Reflect::set(&out, &JsValue::from_str(k), &v).map_err(|_| JsError::new("run_both: cannot build result"))?;

@@ -1,0 +1,94 @@
+//! `cpm-deferral`: run and check CPM deferral scenarios from the command line.
+//!
+//! ```text
+//! cpm-deferral presets
+//! cpm-deferral run (FILE.json | --preset NAME) [--rules post-cr|pre-cr] [--format text|json]
+//! cpm-deferral check FILE.json
+//! ```
+#![forbid(unsafe_code)]
+
+use cpm_deferral::scenario::Scenario;
+use cpm_deferral::{presets, transcript, Rules};
+use std::process::ExitCode;
+
+const USAGE: &str = "usage:\n  cpm-deferral presets\n  cpm-deferral run (FILE.json | --preset NAME) [--rules post-cr|pre-cr] [--format text|json]\n  cpm-deferral check FILE.json";
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(1)
+}
+
+fn load(file: &str) -> Result<Scenario, String> {
+    let meta = std::fs::metadata(file).map_err(|e| format!("{file}: {e}"))?;
+    if meta.len() > cpm_deferral::scenario::MAX_BYTES as u64 {
+        return Err(format!("{file}: file is larger than {} bytes", cpm_deferral::scenario::MAX_BYTES));
+    }
+    let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{file}: not UTF-8 text"))?;
+    Scenario::from_json(&text).map_err(|e| format!("{file}: {e}"))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("presets") if args.len() == 1 => {
+            for p in presets::all() {
+                println!("{} {}", p.name, p.description);
+            }
+            ExitCode::SUCCESS
+        }
+        Some("check") if args.len() == 2 => match load(&args[1]) {
+            Ok(s) => {
+                println!("ok: {} ({} events)", s.title, s.events.len());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        Some("run") => {
+            let (mut source, mut rules, mut format) = (None, Rules::PostCr, "text");
+            let mut it = args[1..].iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--preset" => match it.next() {
+                        Some(n) => source = Some(Err(n.clone())),
+                        None => return fail("--preset needs a name (see `cpm-deferral presets`)"),
+                    },
+                    "--rules" => match it.next().map(|r| r.parse::<Rules>()) {
+                        Some(Ok(r)) => rules = r,
+                        Some(Err(e)) => return fail(e),
+                        None => return fail("--rules needs post-cr or pre-cr"),
+                    },
+                    "--format" => match it.next().map(String::as_str) {
+                        Some(f @ ("text" | "json")) => format = f,
+                        Some(f) => return fail(format!("unknown format {f:?} (use text or json)")),
+                        None => return fail("--format needs text or json"),
+                    },
+                    f if !f.starts_with("--") && source.is_none() => source = Some(Ok(f.to_string())),
+                    other => return fail(format!("unexpected argument {other:?}\n{USAGE}")),
+                }
+            }
+            let scenario = match source {
+                None => return fail(format!("run needs a FILE.json or --preset NAME\n{USAGE}")),
+                Some(Ok(file)) => match load(&file) {
+                    Ok(s) => s,
+                    Err(e) => return fail(e),
+                },
+                Some(Err(name)) => match presets::find(&name) {
+                    None => return fail(format!("unknown preset {name:?} (see `cpm-deferral presets`)")),
+                    Some(p) => match Scenario::from_json(p.json) {
+                        Ok(s) => s,
+                        Err(e) => return fail(format!("preset {name}: {e}")),
+                    },
+                },
+            };
+            let trace = cpm_deferral::run(&scenario, rules);
+            if format == "json" {
+                println!("{}", trace.to_json());
+            } else {
+                print!("{}", transcript::render(&trace));
+            }
+            ExitCode::SUCCESS
+        }
+        _ => fail(USAGE),
+    }
+}

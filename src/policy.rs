@@ -1,0 +1,190 @@
+//! Policies: every behaviour that §8.3.2.9 leaves open is a named, switchable policy with a
+//! default (research digest §7). Each step a policy produces cites `policy:<id>` and says so.
+
+use serde::Serialize;
+
+/// One open question and the option chosen for a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PolicyId {
+    /// The CR's Editor's Note: when an existing MSRP connection counts as lost.
+    MsrpLossDetection,
+    /// Q1: the re-join arrives after the PF already reacted (sent its INVITE).
+    Q1RejoinAfterInvite,
+    /// Q3: the 3rd-party REGISTER arrives but the PF's INVITE times out again.
+    Q3UnreachableOnRegister,
+    /// Q5: non-timeout final responses to the PF's INVITE.
+    Q5InviteError,
+    /// Q6: a BYE with a non-SIP Reason, or without Reason.
+    Q6NonSipReason,
+    /// Q7: the user never comes back.
+    Q7NeverReturns,
+    /// Q8: the group session ends while the user is deferred.
+    Q8GroupEnds,
+    /// Q11: live messages that arrive during the replay.
+    Q11LiveDuringReplay,
+    /// Q12: a SEND in flight when the connection died.
+    Q12InFlightAtLoss,
+    /// Q13: how the latest Participant Information is delivered.
+    Q13ParticipantInfo,
+    /// Q19: the client's SIP dialog when trigger (3) fires.
+    Q19DialogOnMsrpLoss,
+}
+
+/// Description of a policy for pickers and documentation.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyInfo {
+    /// Stable id, used in scenario files and in `policy:<id>` citations.
+    pub id: &'static str,
+    /// The digest question it answers ("Q1" … or "EN" for the Editor's Note).
+    pub question: &'static str,
+    /// A short title.
+    pub title: &'static str,
+    /// The default option.
+    pub default: &'static str,
+    /// All options, default first.
+    pub options: &'static [&'static str],
+    /// What each option does, in one paragraph.
+    pub description: &'static str,
+    /// Always false: a policy is by definition not in the CR.
+    pub in_cr: bool,
+}
+
+/// All policies, in display order.
+pub const ALL: [PolicyId; 11] = [
+    PolicyId::MsrpLossDetection,
+    PolicyId::Q1RejoinAfterInvite,
+    PolicyId::Q3UnreachableOnRegister,
+    PolicyId::Q5InviteError,
+    PolicyId::Q6NonSipReason,
+    PolicyId::Q7NeverReturns,
+    PolicyId::Q8GroupEnds,
+    PolicyId::Q11LiveDuringReplay,
+    PolicyId::Q12InFlightAtLoss,
+    PolicyId::Q13ParticipantInfo,
+    PolicyId::Q19DialogOnMsrpLoss,
+];
+
+impl PolicyId {
+    /// The catalogue entry.
+    pub fn info(self) -> PolicyInfo {
+        let (id, question, title, options, description): (&str, &str, &str, &'static [&'static str], &str) = match self {
+            PolicyId::MsrpLossDetection => ("msrp-loss-detection", "EN", "When an MSRP connection counts as lost (Editor's Note)", &["tcp-reset", "send-timeout", "session-refresh"],
+                "tcp-reset: a broken TCP connection is noticed at once, and a silently vanished client when a SEND gets no response within 30 s. send-timeout: only a SEND unanswered for 30 s counts. session-refresh: only a failed session refresh (UPDATE every 90 s, Timer F) counts."),
+            PolicyId::Q1RejoinAfterInvite => ("q1-rejoin-after-invite", "Q1", "Re-join after the PF already sent its INVITE", &["prefer-rejoin", "prefer-own-invite"],
+                "prefer-rejoin: CANCEL the PF's pending INVITE (or BYE its answered dialog) and deliver over the re-join's session. prefer-own-invite: answer the re-join 486 Busy Here and keep the PF's own session."),
+            PolicyId::Q3UnreachableOnRegister => ("q3-unreachable-on-register", "Q3", "Still unreachable when the PF invites after a REGISTER", &["wait-next-register", "retry-30s"],
+                "wait-next-register: stay deferred until the next 3rd-party REGISTER. retry-30s: also retry the INVITE 30 s after each timeout, at most 3 times."),
+            PolicyId::Q5InviteError => ("q5-invite-error", "Q5", "Non-timeout errors to the PF's INVITE (480, 486, 503, 603)", &["treat-as-timeout", "literal"],
+                "treat-as-timeout: 408, 480, 486 and 503 are handled like a timeout (defer or stay deferred); 603 Decline is a voluntary leave. literal: only a timeout defers; any other error ends Carol's participation and the store is lost."),
+            PolicyId::Q6NonSipReason => ("q6-non-sip-reason", "Q6", "BYE with a non-SIP Reason or without Reason", &["literal", "broad"],
+                "literal: only Reason protocol SIP with cause other than 200 defers. broad: a Q.850 cause other than 16/31, RELEASE_CAUSE other than 1, FAILURE_CAUSE, and a BYE without Reason also defer."),
+            PolicyId::Q7NeverReturns => ("q7-never-returns", "Q7", "Carol never comes back", &["keep", "expire-10min", "expire-1h"],
+                "keep: the store is kept for as long as the group session lives. expire-*: after that long in deferral the PF leaves the group (BYE with Reason SIP;cause=480) and the stored messages are lost."),
+            PolicyId::Q8GroupEnds => ("q8-group-ends", "Q8", "The group session ends while Carol is deferred", &["deliver-then-close", "discard"],
+                "deliver-then-close: keep the store, deliver it when Carol returns (path A or B), then BYE her with Reason SIP;cause=410. discard: the stored messages are lost when the group ends."),
+            PolicyId::Q11LiveDuringReplay => ("q11-live-during-replay", "Q11", "Live messages that arrive during the replay", &["queue-behind-store", "interleave"],
+                "queue-behind-store: new messages join the end of the store, so Carol sees one order. interleave: new messages are forwarded at once, between replayed ones."),
+            PolicyId::Q12InFlightAtLoss => ("q12-in-flight-at-loss", "Q12", "A SEND in flight when the connection died", &["resend", "count-lost"],
+                "resend: unacknowledged messages go back to the front of the store and are re-sent on delivery (at least once; marked possible duplicate, the client drops copies by imdn.Message-ID). count-lost: they are lost."),
+            PolicyId::Q13ParticipantInfo => ("q13-participant-info", "Q13", "How the latest Participant Information is delivered", &["notify-after-subscribe", "in-session-setup"],
+                "notify-after-subscribe: Carol's client subscribes to the conference state and the PF answers with a full NOTIFY from its cache. in-session-setup: the PF puts the conference-info document in the INVITE (path A) or the 200 OK (path B) as a multipart body."),
+            PolicyId::Q19DialogOnMsrpLoss => ("q19-dialog-on-msrp-loss", "Q19", "The client's SIP dialog when the MSRP connection fails", &["bye-client", "keep-dialog"],
+                "bye-client: the PF ends the client's dialog with BYE and Reason SIP;cause=480. keep-dialog: the PF leaves the dialog alone; a later delivery uses a new session anyway."),
+        };
+        PolicyInfo { id, question, title, default: options[0], options, description, in_cr: false }
+    }
+
+    /// The id string.
+    pub fn id(self) -> &'static str {
+        self.info().id
+    }
+
+    /// Looks a policy up by id.
+    pub fn from_id(id: &str) -> Option<PolicyId> {
+        ALL.into_iter().find(|p| p.id() == id)
+    }
+
+    /// The `policy:<id>` citation used in trace steps.
+    pub fn cite(self) -> &'static str {
+        match self {
+            PolicyId::MsrpLossDetection => "policy:msrp-loss-detection",
+            PolicyId::Q1RejoinAfterInvite => "policy:q1-rejoin-after-invite",
+            PolicyId::Q3UnreachableOnRegister => "policy:q3-unreachable-on-register",
+            PolicyId::Q5InviteError => "policy:q5-invite-error",
+            PolicyId::Q6NonSipReason => "policy:q6-non-sip-reason",
+            PolicyId::Q7NeverReturns => "policy:q7-never-returns",
+            PolicyId::Q8GroupEnds => "policy:q8-group-ends",
+            PolicyId::Q11LiveDuringReplay => "policy:q11-live-during-replay",
+            PolicyId::Q12InFlightAtLoss => "policy:q12-in-flight-at-loss",
+            PolicyId::Q13ParticipantInfo => "policy:q13-participant-info",
+            PolicyId::Q19DialogOnMsrpLoss => "policy:q19-dialog-on-msrp-loss",
+        }
+    }
+}
+
+/// The option chosen for every policy in one run (index into each policy's `options`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Policies {
+    chosen: [u8; ALL.len()],
+}
+
+impl Policies {
+    /// The chosen option string of `p`.
+    pub fn get(&self, p: PolicyId) -> &'static str {
+        let i = ALL.iter().position(|x| *x == p).unwrap_or(0);
+        p.info().options[self.chosen[i] as usize]
+    }
+
+    /// True when `p` is set to `option`.
+    pub fn is(&self, p: PolicyId, option: &str) -> bool {
+        self.get(p) == option
+    }
+
+    /// Sets `p` to `option`; returns false (and changes nothing) if the option is unknown.
+    pub fn set(&mut self, p: PolicyId, option: &str) -> bool {
+        let i = ALL.iter().position(|x| *x == p).unwrap_or(0);
+        match p.info().options.iter().position(|o| *o == option) {
+            Some(o) => {
+                self.chosen[i] = o as u8;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// (policy, chosen option) for every policy.
+    pub fn iter(&self) -> impl Iterator<Item = (PolicyId, &'static str)> + '_ {
+        ALL.iter().map(move |p| (*p, self.get(*p)))
+    }
+}
+
+/// The policy catalogue, for pickers and `--help`-style listings.
+pub fn catalogue() -> Vec<PolicyInfo> {
+    ALL.iter().map(|p| p.info()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_cited_consistently() {
+        let mut ids: Vec<_> = ALL.iter().map(|p| p.id()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), ALL.len());
+        for p in ALL {
+            assert_eq!(p.cite(), format!("policy:{}", p.id()));
+            assert_eq!(PolicyId::from_id(p.id()), Some(p));
+        }
+    }
+
+    #[test]
+    fn set_and_get() {
+        let mut ps = Policies::default();
+        assert_eq!(ps.get(PolicyId::Q1RejoinAfterInvite), "prefer-rejoin");
+        assert!(ps.set(PolicyId::Q1RejoinAfterInvite, "prefer-own-invite"));
+        assert!(ps.is(PolicyId::Q1RejoinAfterInvite, "prefer-own-invite"));
+        assert!(!ps.set(PolicyId::Q1RejoinAfterInvite, "nope"));
+    }
+}

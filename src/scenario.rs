@@ -1,0 +1,443 @@
+//! Scenario files: a versioned JSON timeline a trainer can write by hand (format
+//! `cpm-deferral-scenario`, version 1; see README). Parsing is strict and every error names the
+//! field (`events[3].at_ms`) and what is wrong with it.
+
+use crate::policy::{PolicyId, Policies};
+use crate::wire::reason::{self, ReasonError, ReasonValue};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// The `format` value every scenario file carries.
+pub const FORMAT: &str = "cpm-deferral-scenario";
+/// The only version this build reads.
+pub const VERSION: u64 = 1;
+/// Largest number of events in one scenario.
+pub const MAX_EVENTS: usize = 20_000;
+/// Largest scenario file in bytes.
+pub const MAX_BYTES: usize = 8 * 1024 * 1024;
+/// Latest allowed event time (30 days).
+pub const MAX_AT_MS: u64 = 30 * 24 * 3600 * 1000;
+/// Longest chat text in bytes.
+pub const MAX_TEXT: usize = 2000;
+/// Largest number of members besides Carol.
+pub const MAX_MEMBERS: usize = 12;
+/// The event kinds a scenario can place.
+pub const EVENT_KINDS: [&str; 11] = ["message", "bye", "leave", "join", "unreachable", "msrp_loss", "msrp_setup_fails", "invite_rejected", "register", "rejoin", "group_ends"];
+
+/// How the group session starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// Carol, the members and the CF are already in an established session at t = 0.
+    Established,
+    /// Carol creates the group at t = 0: the full INVITE / 200 / ACK and MSRP set-up.
+    Full,
+    /// The members are in session; at t = 0 the CF invites Carol through her PF.
+    CfInvites,
+}
+
+/// Who acts: Carol or one of the other members (index into [`Scenario::members`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Carol,
+    Member(usize),
+}
+
+/// A group member other than Carol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Lane id and SIP user part (`alice` → `sip:alice@ims.example.net`).
+    pub id: String,
+    /// Display name (untrusted text).
+    pub name: String,
+    /// In the group at t = 0.
+    pub in_group: bool,
+}
+
+/// One thing that happens on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// A member (or Carol while connected) sends a chat message.
+    Message { from: Who, text: String },
+    /// Carol's client sends BYE with this Reason header value (None: no Reason header).
+    Bye { reason: Option<(String, Vec<ReasonValue>)> },
+    /// Someone leaves voluntarily (Carol: BYE with Reason SIP;cause=200).
+    Leave { who: Who },
+    /// A member who is not in the group joins it.
+    Join { member: usize },
+    /// Carol's device vanishes without a BYE.
+    Unreachable,
+    /// The MSRP connection towards Carol breaks.
+    MsrpLoss,
+    /// The next MSRP set-up towards Carol fails.
+    MsrpSetupFails,
+    /// The next INVITE towards Carol gets this final response.
+    InviteRejected { status: u16 },
+    /// Carol registers again; the S-CSCF sends a 3rd-party REGISTER; the PF reacts after `reaction_ms`.
+    Register { reaction_ms: u64 },
+    /// Carol's client re-joins the group session.
+    Rejoin,
+    /// The CF ends the group session.
+    GroupEnds,
+}
+
+/// An event at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Milliseconds from the start of the run.
+    pub at_ms: u64,
+    /// What happens.
+    pub kind: EventKind,
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scenario {
+    pub title: String,
+    pub description: String,
+    pub setup: Setup,
+    /// RFC 3261 T1; Timer B and Timer F are 64×T1.
+    pub t1_ms: u64,
+    /// How long Carol's client takes to accept an INVITE (auto-accept).
+    pub answer_ms: u64,
+    /// Wall-clock time of t = 0 (epoch ms) for CPIM DateTime headers.
+    pub start_epoch_ms: u64,
+    pub members: Vec<Member>,
+    pub policies: Policies,
+    pub events: Vec<Event>,
+}
+
+/// Why a scenario file was refused. Every variant names the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScenarioError {
+    /// The text is not JSON at all.
+    NotJson { line: usize, column: usize, message: String },
+    /// The file is larger than [`MAX_BYTES`] or has more than [`MAX_EVENTS`] events.
+    TooLarge { what: &'static str, limit: usize },
+    /// A required field is absent.
+    Missing { path: String },
+    /// A field has the wrong JSON type.
+    WrongType { path: String, expected: &'static str },
+    /// A field this format does not have (probably a typo).
+    UnknownField { path: String, allowed: Vec<&'static str> },
+    /// `kind` is not one of [`EVENT_KINDS`].
+    UnknownEventKind { path: String, kind: String },
+    /// An event is earlier than the one before it.
+    TimeBackwards { path: String, at_ms: u64, previous_ms: u64 },
+    /// A member id that the scenario does not define.
+    UnknownMember { path: String, member: String, known: Vec<String> },
+    /// A Reason header value that RFC 3326 does not allow.
+    MalformedReason { path: String, value: String, error: ReasonError },
+    /// A number or string outside what is allowed.
+    OutOfRange { path: String, value: String, allowed: String },
+    /// Anything else, with a sentence.
+    Invalid { path: String, problem: String },
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use ScenarioError::*;
+        match self {
+            NotJson { line, column, message } => write!(f, "not valid JSON at line {line}, column {column}: {message}"),
+            TooLarge { what, limit } => write!(f, "{what}: too large (the limit is {limit})"),
+            Missing { path } => write!(f, "{path}: required field is missing"),
+            WrongType { path, expected } => write!(f, "{path}: expected {expected}"),
+            UnknownField { path, allowed } => write!(f, "{path}: unknown field (allowed here: {})", allowed.join(", ")),
+            UnknownEventKind { path, kind } => write!(f, "{path}: unknown event kind {kind:?} (known kinds: {})", EVENT_KINDS.join(", ")),
+            TimeBackwards { path, at_ms, previous_ms } => write!(f, "{path}: time goes backwards ({at_ms} ms comes after an event at {previous_ms} ms; events must be in time order)"),
+            UnknownMember { path, member, known } => write!(f, "{path}: unknown member {member:?} (known: {})", known.join(", ")),
+            MalformedReason { path, value, error } => write!(f, "{path}: malformed Reason {value:?}: {error}"),
+            OutOfRange { path, value, allowed } => write!(f, "{path}: {value} is out of range (allowed: {allowed})"),
+            Invalid { path, problem } => write!(f, "{path}: {problem}"),
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl ScenarioError {
+    /// The JSON path of the offending field ("" for whole-file errors).
+    pub fn path(&self) -> &str {
+        use ScenarioError::*;
+        match self {
+            NotJson { .. } => "",
+            TooLarge { what, .. } => what,
+            Missing { path } | WrongType { path, .. } | UnknownField { path, .. } | UnknownEventKind { path, .. } | TimeBackwards { path, .. } | UnknownMember { path, .. } | MalformedReason { path, .. } | OutOfRange { path, .. } | Invalid { path, .. } => path,
+        }
+    }
+}
+
+type R<T> = Result<T, ScenarioError>;
+
+fn obj<'a>(v: &'a Value, path: &str) -> R<&'a Map<String, Value>> {
+    v.as_object().ok_or_else(|| ScenarioError::WrongType { path: path.to_string(), expected: "an object" })
+}
+
+fn check_fields(m: &Map<String, Value>, path: &str, allowed: &[&'static str]) -> R<()> {
+    for k in m.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(ScenarioError::UnknownField { path: join(path, k), allowed: allowed.to_vec() });
+        }
+    }
+    Ok(())
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn get_str<'a>(m: &'a Map<String, Value>, path: &str, key: &str) -> R<Option<&'a str>> {
+    match m.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ScenarioError::WrongType { path: join(path, key), expected: "a string" }),
+    }
+}
+
+fn req_str<'a>(m: &'a Map<String, Value>, path: &str, key: &str) -> R<&'a str> {
+    get_str(m, path, key)?.ok_or_else(|| ScenarioError::Missing { path: join(path, key) })
+}
+
+fn get_u64(m: &Map<String, Value>, path: &str, key: &str, range: std::ops::RangeInclusive<u64>) -> R<Option<u64>> {
+    match m.get(key) {
+        None => Ok(None),
+        Some(v) => {
+            let n = v.as_u64().ok_or_else(|| ScenarioError::WrongType { path: join(path, key), expected: "a whole number of milliseconds (0 or more)" })?;
+            if !range.contains(&n) {
+                return Err(ScenarioError::OutOfRange { path: join(path, key), value: n.to_string(), allowed: format!("{} to {}", range.start(), range.end()) });
+            }
+            Ok(Some(n))
+        }
+    }
+}
+
+fn check_text(path: &str, s: &str, max: usize) -> R<()> {
+    if s.len() > max {
+        return Err(ScenarioError::OutOfRange { path: path.to_string(), value: format!("{} bytes", s.len()), allowed: format!("at most {max} bytes") });
+    }
+    if let Some(c) = s.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t') {
+        return Err(ScenarioError::Invalid { path: path.to_string(), problem: format!("control character U+{:04X} is not allowed", c as u32) });
+    }
+    Ok(())
+}
+
+fn valid_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    !b.is_empty() && b.len() <= 16 && b[0].is_ascii_lowercase() && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+const RESERVED_IDS: [&str; 4] = ["carol", "carol-pf", "cf", "scscf"];
+
+impl Scenario {
+    /// Parses and validates a scenario file.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        if text.len() > MAX_BYTES {
+            return Err(ScenarioError::TooLarge { what: "file", limit: MAX_BYTES });
+        }
+        let v: Value = serde_json::from_str(text).map_err(|e| ScenarioError::NotJson { line: e.line(), column: e.column(), message: e.to_string() })?;
+        Self::from_value(&v)
+    }
+
+    /// Validates an already parsed JSON value.
+    pub fn from_value(v: &Value) -> Result<Scenario, ScenarioError> {
+        let m = obj(v, "(top level)")?;
+        check_fields(m, "", &["format", "version", "title", "description", "setup", "t1_ms", "answer_ms", "start_time", "members", "policies", "events"])?;
+        let format = req_str(m, "", "format")?;
+        if format != FORMAT {
+            return Err(ScenarioError::Invalid { path: "format".into(), problem: format!("must be {FORMAT:?}, found {format:?}") });
+        }
+        match m.get("version") {
+            None => return Err(ScenarioError::Missing { path: "version".into() }),
+            Some(v) if v.as_u64() == Some(VERSION) => {}
+            Some(v) => return Err(ScenarioError::Invalid { path: "version".into(), problem: format!("unsupported version {v} (this build reads version {VERSION})") }),
+        }
+        let title = get_str(m, "", "title")?.unwrap_or("Untitled scenario").to_string();
+        check_text("title", &title, 200)?;
+        let description = get_str(m, "", "description")?.unwrap_or("").to_string();
+        check_text("description", &description, 1000)?;
+        let setup = match get_str(m, "", "setup")?.unwrap_or("established") {
+            "established" => Setup::Established,
+            "full" => Setup::Full,
+            "cf_invites" => Setup::CfInvites,
+            other => return Err(ScenarioError::OutOfRange { path: "setup".into(), value: format!("{other:?}"), allowed: "\"established\", \"full\", \"cf_invites\"".into() }),
+        };
+        let t1_ms = get_u64(m, "", "t1_ms", 100..=4000)?.unwrap_or(500);
+        let answer_ms = get_u64(m, "", "answer_ms", 0..=20_000)?.unwrap_or(1000);
+        let start_epoch_ms = match get_str(m, "", "start_time")? {
+            None => crate::wire::datetime::parse_ms("2024-05-14T09:00:00Z").unwrap_or(0),
+            Some(s) => crate::wire::datetime::parse_ms(s).map_err(|_| ScenarioError::Invalid { path: "start_time".into(), problem: format!("{s:?} is not a UTC time like \"2024-05-14T09:00:00Z\"") })?,
+        };
+        let members = parse_members(m.get("members"))?;
+        let mut policies = Policies::default();
+        if let Some(p) = m.get("policies") {
+            let pm = obj(p, "policies")?;
+            for (k, v) in pm {
+                let path = format!("policies.{k}");
+                let id = PolicyId::from_id(k).ok_or_else(|| ScenarioError::UnknownField { path: path.clone(), allowed: crate::policy::ALL.iter().map(|p| p.id()).collect() })?;
+                let opt = v.as_str().ok_or_else(|| ScenarioError::WrongType { path: path.clone(), expected: "a string" })?;
+                if !policies.set(id, opt) {
+                    return Err(ScenarioError::OutOfRange { path, value: format!("{opt:?}"), allowed: id.info().options.join(", ") });
+                }
+            }
+        }
+        let evs = m.get("events").ok_or_else(|| ScenarioError::Missing { path: "events".into() })?;
+        let evs = evs.as_array().ok_or_else(|| ScenarioError::WrongType { path: "events".into(), expected: "an array" })?;
+        if evs.len() > MAX_EVENTS {
+            return Err(ScenarioError::TooLarge { what: "events", limit: MAX_EVENTS });
+        }
+        let mut events = Vec::with_capacity(evs.len());
+        let mut prev = 0u64;
+        for (i, ev) in evs.iter().enumerate() {
+            let path = format!("events[{i}]");
+            let e = parse_event(ev, &path, &members)?;
+            if e.at_ms < prev {
+                return Err(ScenarioError::TimeBackwards { path: format!("{path}.at_ms"), at_ms: e.at_ms, previous_ms: prev });
+            }
+            prev = e.at_ms;
+            events.push(e);
+        }
+        Ok(Scenario { title, description, setup, t1_ms, answer_ms, start_epoch_ms, members, policies, events })
+    }
+
+    /// The member index for `id`.
+    pub fn member(&self, id: &str) -> Option<usize> {
+        self.members.iter().position(|m| m.id == id)
+    }
+}
+
+fn parse_members(v: Option<&Value>) -> R<Vec<Member>> {
+    let Some(v) = v else {
+        return Ok(vec![Member { id: "alice".into(), name: "Alice".into(), in_group: true }, Member { id: "bob".into(), name: "Bob".into(), in_group: true }]);
+    };
+    let arr = v.as_array().ok_or_else(|| ScenarioError::WrongType { path: "members".into(), expected: "an array" })?;
+    if arr.is_empty() || arr.len() > MAX_MEMBERS {
+        return Err(ScenarioError::OutOfRange { path: "members".into(), value: format!("{} members", arr.len()), allowed: format!("1 to {MAX_MEMBERS}") });
+    }
+    let mut out: Vec<Member> = Vec::new();
+    for (i, mv) in arr.iter().enumerate() {
+        let path = format!("members[{i}]");
+        let m = obj(mv, &path)?;
+        check_fields(m, &path, &["id", "name", "in_group"])?;
+        let id = req_str(m, &path, "id")?;
+        if !valid_id(id) || RESERVED_IDS.contains(&id) {
+            return Err(ScenarioError::Invalid { path: format!("{path}.id"), problem: format!("{id:?} must be 1-16 lowercase letters, digits or '-', start with a letter, and not be one of {}", RESERVED_IDS.join(", ")) });
+        }
+        if out.iter().any(|o| o.id == id) {
+            return Err(ScenarioError::Invalid { path: format!("{path}.id"), problem: format!("{id:?} is used twice") });
+        }
+        let name = get_str(m, &path, "name")?.map(str::to_string).unwrap_or_else(|| id.to_string());
+        check_text(&format!("{path}.name"), &name, 64)?;
+        if name.trim().is_empty() || name.contains('\n') {
+            return Err(ScenarioError::Invalid { path: format!("{path}.name"), problem: "must be one non-empty line".into() });
+        }
+        let in_group = match m.get("in_group") {
+            None => true,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(ScenarioError::WrongType { path: format!("{path}.in_group"), expected: "true or false" }),
+        };
+        out.push(Member { id: id.to_string(), name, in_group });
+    }
+    Ok(out)
+}
+
+fn who(m: &Map<String, Value>, path: &str, key: &str, members: &[Member]) -> R<Who> {
+    let id = req_str(m, path, key)?;
+    if id == "carol" {
+        return Ok(Who::Carol);
+    }
+    members.iter().position(|x| x.id == id).map(Who::Member).ok_or_else(|| ScenarioError::UnknownMember {
+        path: join(path, key),
+        member: id.to_string(),
+        known: std::iter::once("carol".to_string()).chain(members.iter().map(|m| m.id.clone())).collect(),
+    })
+}
+
+fn parse_event(v: &Value, path: &str, members: &[Member]) -> R<Event> {
+    let m = obj(v, path)?;
+    let kind = req_str(m, path, "kind")?;
+    let at_ms = get_u64(m, path, "at_ms", 0..=MAX_AT_MS)?.ok_or_else(|| ScenarioError::Missing { path: join(path, "at_ms") })?;
+    let fields: &[&'static str] = match kind {
+        "message" => &["at_ms", "kind", "from", "text"],
+        "bye" => &["at_ms", "kind", "reason"],
+        "leave" | "join" => &["at_ms", "kind", "member"],
+        "invite_rejected" => &["at_ms", "kind", "status"],
+        "register" => &["at_ms", "kind", "reaction_ms"],
+        k if EVENT_KINDS.contains(&k) => &["at_ms", "kind"],
+        k => return Err(ScenarioError::UnknownEventKind { path: join(path, "kind"), kind: k.to_string() }),
+    };
+    check_fields(m, path, fields)?;
+    let kind = match kind {
+        "message" => {
+            let from = who(m, path, "from", members)?;
+            let text = req_str(m, path, "text")?.to_string();
+            check_text(&join(path, "text"), &text, MAX_TEXT)?;
+            EventKind::Message { from, text }
+        }
+        "bye" => match m.get("reason") {
+            None | Some(Value::Null) => EventKind::Bye { reason: None },
+            Some(Value::String(s)) => {
+                check_text(&join(path, "reason"), s, 300)?;
+                if s.contains('\n') {
+                    return Err(ScenarioError::Invalid { path: join(path, "reason"), problem: "a header value cannot contain a line break".into() });
+                }
+                let parsed = reason::parse(s).map_err(|error| ScenarioError::MalformedReason { path: join(path, "reason"), value: s.clone(), error })?;
+                EventKind::Bye { reason: Some((s.trim().to_string(), parsed)) }
+            }
+            Some(_) => return Err(ScenarioError::WrongType { path: join(path, "reason"), expected: "a Reason header value string such as \"SIP;cause=480\", or null" }),
+        },
+        "leave" => EventKind::Leave { who: who(m, path, "member", members)? },
+        "join" => match who(m, path, "member", members)? {
+            Who::Member(i) => EventKind::Join { member: i },
+            Who::Carol => return Err(ScenarioError::Invalid { path: join(path, "member"), problem: "Carol returns with \"rejoin\" or \"register\", not \"join\"".into() }),
+        },
+        "invite_rejected" => {
+            let st = get_u64(m, path, "status", 300..=699)?.ok_or_else(|| ScenarioError::Missing { path: join(path, "status") })?;
+            EventKind::InviteRejected { status: st as u16 }
+        }
+        "register" => EventKind::Register { reaction_ms: get_u64(m, path, "reaction_ms", 0..=600_000)?.unwrap_or(500) },
+        "unreachable" => EventKind::Unreachable,
+        "msrp_loss" => EventKind::MsrpLoss,
+        "msrp_setup_fails" => EventKind::MsrpSetupFails,
+        "rejoin" => EventKind::Rejoin,
+        _ => EventKind::GroupEnds,
+    };
+    Ok(Event { at_ms, kind })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(json: &str) -> String {
+        Scenario::from_json(json).unwrap_err().to_string()
+    }
+
+    const HEAD: &str = r#""format":"cpm-deferral-scenario","version":1"#;
+
+    #[test]
+    fn minimal_file_gets_defaults() {
+        let s = Scenario::from_json(&format!("{{{HEAD},\"events\":[]}}")).unwrap();
+        assert_eq!(s.members.len(), 2);
+        assert_eq!(s.t1_ms, 500);
+        assert_eq!(s.setup, Setup::Established);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        assert!(err("{").starts_with("not valid JSON"));
+        assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"dance\"}}]}}")).starts_with("events[0].kind: unknown event kind \"dance\""));
+        assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"rejoin\"}},{{\"at_ms\":4,\"kind\":\"rejoin\"}}]}}")).starts_with("events[1].at_ms: time goes backwards"));
+        assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"message\",\"from\":\"zed\",\"text\":\"x\"}}]}}")).starts_with("events[0].from: unknown member \"zed\""));
+        assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"bye\",\"reason\":\"SIP;cause=abc\"}}]}}")).starts_with("events[0].reason: malformed Reason"));
+        assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":-5,\"kind\":\"bye\"}}]}}")).starts_with("events[0].at_ms: expected"));
+        assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"bye\",\"reasn\":null}}]}}")).starts_with("events[0].reasn: unknown field"));
+        assert!(err(&format!("{{{HEAD},\"policies\":{{\"q1-rejoin-after-invite\":\"coin-toss\"}},\"events\":[]}}")).starts_with("policies.q1-rejoin-after-invite: \"coin-toss\" is out of range"));
+        assert!(err(r#"{"format":"cpm-deferral-scenario","version":2,"events":[]}"#).starts_with("version: unsupported version 2"));
+        assert!(err(&format!("{{{HEAD}}}")).starts_with("events: required field is missing"));
+        assert!(err(&format!("{{{HEAD},\"members\":[{{\"id\":\"Carol\"}}],\"events\":[]}}")).starts_with("members[0].id:"));
+        assert!(err("[1,2]").starts_with("(top level): expected an object"));
+    }
+}

@@ -1,0 +1,264 @@
+//! The trace: the one data contract between the engine, the CLI, the golden tests and the page
+//! (see docs/trace-contract.md). Every step carries what produced it (a clause, an RFC section
+//! or `policy:<id>`) and one sentence that explains it.
+
+use serde::Serialize;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// Which rule set a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Rules {
+    /// §8.3.2.9 as amended by the CR: three deferral triggers.
+    #[serde(rename = "post-cr")]
+    PostCr,
+    /// The text before the CR: only the BYE-with-Reason trigger.
+    #[serde(rename = "pre-cr")]
+    PreCr,
+}
+
+impl Rules {
+    /// "post-cr" or "pre-cr".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rules::PostCr => "post-cr",
+            Rules::PreCr => "pre-cr",
+        }
+    }
+}
+
+impl std::str::FromStr for Rules {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "post-cr" => Ok(Rules::PostCr),
+            "pre-cr" => Ok(Rules::PreCr),
+            _ => Err(format!("unknown rules {s:?} (use post-cr or pre-cr)")),
+        }
+    }
+}
+
+/// The protocol of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Protocol {
+    SIP,
+    MSRP,
+    /// An internal step (state change, store, loss, timer): no wire text.
+    #[serde(rename = "none")]
+    None,
+}
+
+/// What a step shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// A SIP or MSRP message on the wire.
+    Message,
+    /// A PF state change.
+    State,
+    /// A message entered the PF's store.
+    Store,
+    /// A stored message was delivered.
+    Deliver,
+    /// A message for Carol was lost.
+    Lost,
+    /// A timer fired.
+    Timer,
+    /// Anything else worth a line (an event with no effect, a modelling note).
+    Info,
+}
+
+/// States of the PF for Carol in this group session (research digest §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PfState {
+    /// Not in the session yet.
+    Idle,
+    /// Forwarding the CF's INVITE to Carol; Timer B runs.
+    Inviting,
+    /// Both legs up; messages relayed.
+    Active,
+    /// CF leg kept, client leg gone: storing (§8.3.2.9).
+    Deferred,
+    /// Path A: the PF's own INVITE to Carol is under way.
+    DeliveringA,
+    /// Path B: the re-join was answered; waiting for ACK and MSRP.
+    DeliveringB,
+    /// The store is being sent to Carol.
+    Replaying,
+    /// Carol is no longer in the group (BYE sent to the CF, or never joined).
+    Left,
+    /// The group session is over.
+    Ended,
+    /// The group session is over but stored messages wait for Carol (Q8 policy).
+    EndedWithBacklog,
+}
+
+/// One step of the ladder.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub index: u32,
+    pub at_ms: u64,
+    pub arrive_ms: u64,
+    pub from: Arc<str>,
+    pub to: Arc<str>,
+    pub protocol: Protocol,
+    pub label: Cow<'static, str>,
+    pub raw: String,
+    pub clauses: Vec<&'static str>,
+    pub note: Cow<'static, str>,
+    pub kind: StepKind,
+    pub policy: bool,
+    pub pf_state: PfState,
+    pub queue_len: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<u32>,
+    /// The message never reached `to` (device gone, connection dead).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dropped: bool,
+}
+
+/// A lane of the ladder.
+#[derive(Debug, Clone, Serialize)]
+pub struct LaneInfo {
+    pub id: Arc<str>,
+    pub label: String,
+    pub role: &'static str,
+}
+
+/// What finally happened to a chat message, from Carol's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Delivered to Carol as it happened.
+    Live,
+    /// Stored by the PF and delivered later.
+    FromStore,
+    /// Still in the PF's store when the run ends.
+    StillStored,
+    /// Meant for Carol and never delivered.
+    Lost,
+    /// Dropped because Carol left voluntarily.
+    Discarded,
+    /// Not meant for Carol (she sent it, had left, or was not a participant yet).
+    NotForCarol,
+    /// Not settled yet (only during a run).
+    Pending,
+}
+
+/// One group chat message of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chat {
+    pub id: u32,
+    pub from: Arc<str>,
+    pub text: String,
+    pub imdn_id: String,
+    pub sent_ms: u64,
+    pub sent_step: u32,
+    pub for_carol: bool,
+    pub stored_ms: Option<u64>,
+    pub stored_step: Option<u32>,
+    pub in_flight_ms: Option<u64>,
+    pub in_flight_step: Option<u32>,
+    pub delivered_ms: Option<u64>,
+    pub delivered_step: Option<u32>,
+    pub outcome: Outcome,
+    pub removed_ms: Option<u64>,
+    pub removed_step: Option<u32>,
+    pub possible_duplicate: bool,
+    #[serde(skip)]
+    pub cpim: String,
+}
+
+/// A timer span on a lane.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimerSpan {
+    pub name: &'static str,
+    pub lane: Arc<str>,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub outcome: &'static str,
+    pub clause: &'static str,
+}
+
+/// A stretch of time in one PF state.
+#[derive(Debug, Clone, Serialize)]
+pub struct StateSpan {
+    pub state: PfState,
+    pub from_ms: u64,
+    pub to_ms: u64,
+}
+
+/// One participant as the PF or Carol's client knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Participant {
+    pub id: Arc<str>,
+    pub name: String,
+    pub status: &'static str,
+}
+
+/// A roster snapshot.
+#[derive(Debug, Clone, Serialize)]
+pub struct RosterSnapshot {
+    pub at_ms: u64,
+    pub step: u32,
+    pub holder: &'static str,
+    pub users: Vec<Participant>,
+}
+
+/// A policy and the option in force.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyChoice {
+    pub id: &'static str,
+    pub question: &'static str,
+    pub title: &'static str,
+    pub value: &'static str,
+    pub default: &'static str,
+    pub options: &'static [&'static str],
+}
+
+/// Counts of what happened to the messages meant for Carol.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Group messages meant for Carol sent while she had no live delivery path.
+    pub sent_while_deferred: u32,
+    /// Messages that entered the PF's store.
+    pub stored: u32,
+    /// Stored messages delivered to Carol.
+    pub delivered_from_store: u32,
+    /// Messages meant for Carol that she never got and never will.
+    pub lost: u32,
+    /// Stored messages dropped because Carol left voluntarily.
+    pub discarded: u32,
+    /// Messages still in the store at the end.
+    pub still_stored: u32,
+    /// Messages delivered as they happened.
+    pub delivered_live: u32,
+    /// Messages re-sent after a SEND was in flight at a connection loss.
+    pub possible_duplicates: u32,
+}
+
+/// The result of one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trace {
+    pub version: u32,
+    pub rules: Rules,
+    pub title: String,
+    pub end_ms: u64,
+    pub lanes: Vec<LaneInfo>,
+    pub steps: Vec<Step>,
+    pub chats: Vec<Chat>,
+    pub timers: Vec<TimerSpan>,
+    pub pf_states: Vec<StateSpan>,
+    pub participants: Vec<RosterSnapshot>,
+    pub policies: Vec<PolicyChoice>,
+    pub summary: Summary,
+}
+
+impl Trace {
+    /// The trace as one JSON object (the CLI's `--format json`).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
+    }
+}

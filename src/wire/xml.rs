@@ -1,0 +1,186 @@
+//! A minimal, strict XML reader for the documents this crate emits (conference-info):
+//! elements, double- or single-quoted attributes, text with the five predefined entities and
+//! numeric character references, comments and the XML declaration. No DTDs, no CDATA.
+
+use super::WireError;
+
+/// An element with its attributes, children and concatenated text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+    pub children: Vec<Element>,
+    pub text: String,
+}
+
+impl Element {
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+}
+
+/// Escapes text or an attribute value.
+pub fn escape_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\t' && c != '\n' && c != '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+}
+
+fn unescape(s: &str) -> Result<String, WireError> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let end = after.find(';').ok_or_else(|| WireError::Xml("unterminated entity".into()))?;
+        let ent = &after[..end];
+        let c = match ent {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32).ok_or_else(|| WireError::Xml(format!("bad character reference &{ent};")))?,
+            _ if ent.starts_with('#') => ent[1..].parse::<u32>().ok().and_then(char::from_u32).ok_or_else(|| WireError::Xml(format!("bad character reference &{ent};")))?,
+            _ => return Err(WireError::Xml(format!("unknown entity &{ent};"))),
+        };
+        out.push(c);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+struct Reader<'a> {
+    s: &'a str,
+    pos: usize,
+    depth: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn err<T>(&self, m: &str) -> Result<T, WireError> {
+        Err(WireError::Xml(format!("{m} at byte {}", self.pos)))
+    }
+    fn rest(&self) -> &'a str {
+        &self.s[self.pos..]
+    }
+    fn skip_ws(&mut self) {
+        let r = self.rest();
+        self.pos += r.len() - r.trim_start().len();
+    }
+    fn skip_misc(&mut self) -> Result<(), WireError> {
+        loop {
+            self.skip_ws();
+            if self.rest().starts_with("<?") {
+                let end = self.rest().find("?>").ok_or_else(|| WireError::Xml("unterminated declaration".into()))?;
+                self.pos += end + 2;
+            } else if self.rest().starts_with("<!--") {
+                let end = self.rest().find("-->").ok_or_else(|| WireError::Xml("unterminated comment".into()))?;
+                self.pos += end + 3;
+            } else {
+                return Ok(());
+            }
+        }
+    }
+    fn name(&mut self) -> Result<String, WireError> {
+        let r = self.rest();
+        let n = r.find(|c: char| !(c.is_alphanumeric() || "-_.:".contains(c))).unwrap_or(r.len());
+        if n == 0 {
+            return self.err("expected a name");
+        }
+        self.pos += n;
+        Ok(r[..n].to_string())
+    }
+    fn element(&mut self) -> Result<Element, WireError> {
+        self.depth += 1;
+        if self.depth > 32 {
+            return self.err("elements nested too deeply");
+        }
+        if !self.rest().starts_with('<') {
+            return self.err("expected '<'");
+        }
+        self.pos += 1;
+        let mut el = Element { name: self.name()?, ..Element::default() };
+        loop {
+            self.skip_ws();
+            let r = self.rest();
+            if let Some(stripped) = r.strip_prefix("/>") {
+                let _ = stripped;
+                self.pos += 2;
+                self.depth -= 1;
+                return Ok(el);
+            }
+            if r.starts_with('>') {
+                self.pos += 1;
+                break;
+            }
+            let an = self.name()?;
+            self.skip_ws();
+            if !self.rest().starts_with('=') {
+                return self.err("expected '=' after an attribute name");
+            }
+            self.pos += 1;
+            self.skip_ws();
+            let q = match self.rest().chars().next() {
+                Some(q @ ('"' | '\'')) => q,
+                _ => return self.err("expected a quoted attribute value"),
+            };
+            self.pos += 1;
+            let end = self.rest().find(q).ok_or_else(|| WireError::Xml("unterminated attribute value".into()))?;
+            let raw = &self.rest()[..end];
+            if raw.contains('<') {
+                return self.err("'<' in an attribute value");
+            }
+            el.attrs.push((an, unescape(raw)?));
+            self.pos += end + 1;
+        }
+        loop {
+            let r = self.rest();
+            let lt = r.find('<').ok_or_else(|| WireError::Xml(format!("element <{}> is not closed", el.name)))?;
+            el.text.push_str(&unescape(&r[..lt])?);
+            self.pos += lt;
+            if self.rest().starts_with("</") {
+                self.pos += 2;
+                let n = self.name()?;
+                if n != el.name {
+                    return self.err(&format!("</{n}> closes <{}>", el.name));
+                }
+                self.skip_ws();
+                if !self.rest().starts_with('>') {
+                    return self.err("expected '>'");
+                }
+                self.pos += 1;
+                self.depth -= 1;
+                return Ok(el);
+            } else if self.rest().starts_with("<!--") {
+                let end = self.rest().find("-->").ok_or_else(|| WireError::Xml("unterminated comment".into()))?;
+                self.pos += end + 3;
+            } else {
+                el.children.push(self.element()?);
+            }
+        }
+    }
+}
+
+/// Parses a document into its root element.
+pub fn parse(s: &str) -> Result<Element, WireError> {
+    let mut r = Reader { s, pos: 0, depth: 0 };
+    r.skip_misc()?;
+    let root = r.element()?;
+    r.skip_misc()?;
+    if r.pos != s.len() {
+        return r.err("content after the root element");
+    }
+    Ok(root)
+}

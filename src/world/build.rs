@@ -1,0 +1,316 @@
+//! Wire-text builders: identities, dialogs and transactions (RFC 3261 §12, §17), SDP offers and
+//! answers, CPIM bodies and MSRP SENDs. Values follow the research digest's example identities.
+
+use super::{Node, World};
+use crate::scenario::Who;
+use crate::trace::Participant;
+use crate::wire::conference_info::{ConfUser, ConferenceInfo};
+use crate::wire::cpim::CpimMessage;
+use crate::wire::msrp::MsrpMessage;
+use crate::wire::sdp::MsrpSdp;
+use crate::wire::sip::{quote, SipMessage};
+use std::borrow::Cow;
+
+pub const GROUP: &str = "sip:chat-7f3a9c@cf.cpm.example.net";
+pub const FACTORY: &str = "sip:conf-factory@cf.cpm.example.net";
+pub const CAROL: &str = "sip:carol@ims.example.net";
+pub const CAROL_IP: &str = "198.51.100.7";
+pub const PF_HOST: &str = "pf.cpm.example.net";
+pub const PF_IP: &str = "192.0.2.10";
+pub const CF_HOST: &str = "cf.cpm.example.net";
+pub const CF_IP: &str = "192.0.2.20";
+pub const SCSCF_HOST: &str = "scscf.ims.example.net";
+pub const CONVERSATION_ID: &str = "8a3e2b1c-4d5f-4c11-9b0e-6f7a1c2d3e4f";
+pub const CONTRIBUTION_ID: &str = "2f4d6e8a-1b3c-4d5e-8f90-a1b2c3d4e5f6";
+pub const ICSI: &str = "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session\"";
+pub const SUBJECT: &str = "Friday planning";
+const ACCEPT_TYPES: &str = "message/cpim application/im-iscomposing+xml";
+const WRAPPED: &str = "text/plain message/imdn+xml";
+
+/// The header values a response copies from its request (RFC 3261 §8.2.6.2).
+#[derive(Debug, Clone)]
+pub(crate) struct Txn {
+    pub via: String,
+    pub from: String,
+    pub to: String,
+    pub call_id: String,
+    pub cseq: String,
+}
+
+impl Txn {
+    pub fn of(m: &SipMessage) -> Txn {
+        let h = |n| m.header(n).unwrap_or("").to_string();
+        Txn { via: h("Via"), from: h("From"), to: h("To"), call_id: h("Call-ID"), cseq: h("CSeq") }
+    }
+}
+
+/// A SIP dialog between side A (the one that sent the INVITE) and side B.
+#[derive(Debug, Clone)]
+pub(crate) struct Dialog {
+    pub call_id: String,
+    pub a_uri: String,
+    pub a_tag: String,
+    pub b_uri: String,
+    pub b_tag: String,
+    pub a_cseq: u32,
+    pub b_cseq: u32,
+}
+
+impl Dialog {
+    /// Carol's client (A) ↔ her PF (B), session number `n`.
+    pub fn carol_pf(n: u32) -> Dialog {
+        Dialog { call_id: format!("c-{n:04x}-5a9e@{CAROL_IP}"), a_uri: CAROL.into(), a_tag: format!("c-{:03x}", 0x771 + n), b_uri: GROUP.into(), b_tag: format!("pf-{:02x}", 0x91 + n), a_cseq: 1, b_cseq: 0 }
+    }
+    /// PF (A) → Carol's client (B): the PF's own INVITE, number `n`.
+    pub fn pf_carol(n: u64) -> Dialog {
+        Dialog { call_id: format!("pf-dd{n:02x}-5a9e@{PF_HOST}"), a_uri: GROUP.into(), a_tag: format!("pf-{:03x}", 0x1c2 + n), b_uri: CAROL.into(), b_tag: String::new(), a_cseq: 1, b_cseq: 0 }
+    }
+    /// Carol's PF (A, acting for Carol) ↔ the CF (B), number `n`.
+    pub fn pf_cf(n: u64) -> Dialog {
+        Dialog { call_id: format!("pfcf-{n:02x}-77e1@{PF_HOST}"), a_uri: CAROL.into(), a_tag: format!("pfo-{:02x}", 0x3a + n), b_uri: GROUP.into(), b_tag: format!("cf-{:02x}", 0x51 + n), a_cseq: 1, b_cseq: 0 }
+    }
+    /// The CF (A) inviting Carol's PF (B) (setup `cf_invites`).
+    pub fn cf_pf(n: u64) -> Dialog {
+        Dialog { call_id: format!("cf-inv-{n:02x}@{CF_HOST}"), a_uri: GROUP.into(), a_tag: format!("cf-{:02x}", 0x61 + n), b_uri: CAROL.into(), b_tag: format!("pft-{:02x}", 0x21 + n), a_cseq: 1, b_cseq: 0 }
+    }
+    /// Member `i` (A) ↔ the CF (B).
+    pub fn member_cf(i: usize, n: u64) -> Dialog {
+        Dialog { call_id: format!("m{i}-{n:02x}-2b4@198.51.100.{}", 21 + i), a_uri: String::new(), a_tag: format!("m{i}-{:02x}", 0x10 + n), b_uri: GROUP.into(), b_tag: format!("cfm{i}-{n:02x}"), a_cseq: 1, b_cseq: 0 }
+    }
+}
+
+impl World<'_> {
+    pub(crate) fn uri(&self, n: Node) -> String {
+        match n {
+            Node::Carol => CAROL.into(),
+            Node::Member(i) => format!("sip:{}@ims.example.net", self.sc.members[i].id),
+            Node::Pf => format!("sip:{PF_HOST}"),
+            Node::Cf => GROUP.into(),
+            Node::Scscf => format!("sip:{SCSCF_HOST}"),
+        }
+    }
+
+    fn via_host(&self, n: Node) -> String {
+        match n {
+            Node::Carol => format!("{CAROL_IP}:5060"),
+            Node::Pf => format!("{PF_HOST}:5060"),
+            Node::Cf => format!("{CF_HOST}:5060"),
+            Node::Member(i) => format!("198.51.100.{}:5060", 21 + i),
+            Node::Scscf => format!("{SCSCF_HOST}:5060"),
+        }
+    }
+
+    pub(crate) fn contact(&self, n: Node) -> String {
+        match n {
+            Node::Carol => format!("<sip:carol@{CAROL_IP}:5060;transport=tcp>;+sip.instance=\"<urn:gsma:imei:35390806-030422-0>\";{ICSI};+g.oma.sip-im"),
+            Node::Member(i) => format!("<sip:{}@198.51.100.{}:5060;transport=tcp>;{ICSI}", self.sc.members[i].id, 21 + i),
+            Node::Pf => format!("<sip:{PF_HOST};user=carol>"),
+            Node::Cf => format!("<{GROUP}>;isfocus;{ICSI}"),
+            Node::Scscf => format!("<sip:{SCSCF_HOST}>"),
+        }
+    }
+
+    /// `"Name" <uri>` for a member (names are untrusted and quoted per RFC 3261 §25.1).
+    pub(crate) fn name_addr(&self, w: Who) -> String {
+        match w {
+            Who::Carol => format!("\"Carol\" <{CAROL}>"),
+            Who::Member(i) => format!("{} <sip:{}@ims.example.net>", quote(&self.sc.members[i].name), self.sc.members[i].id),
+        }
+    }
+
+    /// A new request with Via (fresh branch), Max-Forwards, From, To, Call-ID and CSeq.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new_request(&mut self, method: &'static str, ruri: &str, from_node: Node, from: String, to: String, call_id: &str, cseq: u32) -> SipMessage {
+        let b = self.next();
+        let mut m = SipMessage::request(method, ruri);
+        m.push("Via", format!("SIP/2.0/TCP {};branch=z9hG4bK{:x}{b:04x}", self.via_host(from_node), method.len()));
+        m.push("Max-Forwards", "70");
+        m.push("From", from);
+        m.push("To", to);
+        m.push("Call-ID", call_id);
+        m.push("CSeq", format!("{cseq} {method}"));
+        m
+    }
+
+    /// An in-dialog request from side A (`from_a`) or side B.
+    pub(crate) fn dialog_request(&mut self, method: &'static str, d: &mut Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage {
+        let tagged = |uri: &str, tag: &str| if tag.is_empty() { format!("<{uri}>") } else { format!("<{uri}>;tag={tag}") };
+        let (from, to, cseq) = if from_a {
+            if method != "ACK" && method != "CANCEL" {
+                d.a_cseq += 1;
+            }
+            (tagged(&d.a_uri, &d.a_tag), tagged(&d.b_uri, &d.b_tag), d.a_cseq)
+        } else {
+            d.b_cseq = if d.b_cseq == 0 { 1 } else { d.b_cseq + 1 };
+            (tagged(&d.b_uri, &d.b_tag), tagged(&d.a_uri, &d.a_tag), d.b_cseq)
+        };
+        let call_id = d.call_id.clone();
+        self.new_request(method, target, from_node, from, to, &call_id, cseq)
+    }
+
+    /// An ACK for a 2xx (new transaction, same CSeq number) or a CANCEL (same branch semantics
+    /// simplified: same CSeq number).
+    pub(crate) fn ack_or_cancel(&mut self, method: &'static str, d: &Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage {
+        let tagged = |uri: &str, tag: &str| if tag.is_empty() || method == "CANCEL" { format!("<{uri}>") } else { format!("<{uri}>;tag={tag}") };
+        let (from, to, cseq) = if from_a { (format!("<{}>;tag={}", d.a_uri, d.a_tag), tagged(&d.b_uri, &d.b_tag), d.a_cseq) } else { (format!("<{}>;tag={}", d.b_uri, d.b_tag), tagged(&d.a_uri, &d.a_tag), d.b_cseq) };
+        let call_id = d.call_id.clone();
+        self.new_request(method, target, from_node, from, to, &call_id, cseq)
+    }
+
+    /// A response copying Via, From, To (adding `to_tag`), Call-ID and CSeq.
+    pub(crate) fn response(&self, code: u16, txn: &Txn, to_tag: Option<&str>) -> SipMessage {
+        let mut m = SipMessage::response(code);
+        m.push("Via", txn.via.clone());
+        m.push("From", txn.from.clone());
+        let to = match to_tag {
+            Some(t) if !txn.to.contains(";tag=") => format!("{};tag={t}", txn.to),
+            _ => txn.to.clone(),
+        };
+        m.push("To", to);
+        m.push("Call-ID", txn.call_id.clone());
+        m.push("CSeq", txn.cseq.clone());
+        m
+    }
+
+    /// CPM session headers on an INVITE (Contact, Conversation-ID, Contribution-ID …).
+    pub(crate) fn cpm_headers(&self, m: &mut SipMessage, contact_of: Node) {
+        m.push("Contact", self.contact(contact_of));
+        m.push("Accept-Contact", format!("*;{ICSI}"));
+        m.push("P-Asserted-Service", "urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session");
+        m.push("Conversation-ID", CONVERSATION_ID);
+        m.push("Contribution-ID", CONTRIBUTION_ID);
+        m.push("Supported", "timer");
+        m.push("Session-Expires", if self.pol.is(crate::policy::PolicyId::MsrpLossDetection, "session-refresh") { "180" } else { "1800" });
+    }
+
+    // ---------------------------------------------------------------- MSRP endpoints
+
+    pub(crate) fn carol_path(&self) -> String {
+        format!("msrp://{CAROL_IP}:49152/c{:04x}r0lx;tcp", self.carol.session_no)
+    }
+    pub(crate) fn pf_carol_path(&self) -> String {
+        format!("msrp://{PF_IP}:20000/pf{:04x}d2k3;tcp", self.carol.session_no)
+    }
+    pub(crate) fn pf_cf_path(&self) -> &'static str {
+        "msrp://192.0.2.10:20001/pfcf77e1;tcp"
+    }
+    pub(crate) fn cf_pf_path(&self) -> &'static str {
+        "msrp://192.0.2.20:30000/cfcarol9;tcp"
+    }
+    pub(crate) fn cf_member_path(&self, i: usize) -> String {
+        format!("msrp://{CF_IP}:30000/cfm{i}x{};tcp", self.sc.members[i].id.len())
+    }
+    pub(crate) fn member_path(&self, i: usize) -> String {
+        format!("msrp://198.51.100.{}:4915{}/{}m{i};tcp", 21 + i, i % 10, self.sc.members[i].id)
+    }
+
+    pub(crate) fn sdp(&self, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
+        MsrpSdp { username: user.into(), session_id: 3_845_123_001 + self.carol.session_no as u64, ip: ip.into(), port, accept_types: ACCEPT_TYPES.into(), accept_wrapped_types: WRAPPED.into(), path, setup: setup.into() }.emit()
+    }
+
+    /// A transaction id that cannot collide with `body` (RFC 4975 §6).
+    pub(crate) fn tid(&mut self, body: &str) -> String {
+        loop {
+            let n = mix(self.next());
+            let t = base36(n, 8);
+            if !body.contains(&t) {
+                return t;
+            }
+        }
+    }
+
+    /// A complete SEND.
+    pub(crate) fn send_text(&mut self, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
+        let tid = self.tid(body.unwrap_or(""));
+        let mid = format!("m{}", base36(mix(self.next() ^ 0x5555), 10));
+        let m = MsrpMessage::send(Cow::Borrowed(tid.as_str()), Cow::Borrowed(to_path), Cow::Borrowed(from_path), Cow::Owned(mid), body.map(|_| Cow::Borrowed("message/cpim")), body.map(Cow::Borrowed));
+        (m.emit(), tid)
+    }
+
+    /// The 200 OK transaction response to a SEND whose To-Path/From-Path were `req_to`/`req_from`.
+    pub(crate) fn ok_text(tid: &str, req_to: &str, req_from: &str) -> String {
+        let req = MsrpMessage::send(Cow::Borrowed(tid), Cow::Borrowed(req_to), Cow::Borrowed(req_from), Cow::Borrowed(""), None, None);
+        MsrpMessage::response_to(&req, 200).emit()
+    }
+
+    /// The CPIM document of a chat message (RFC 3862 with RFC 5438 IMDN headers).
+    pub(crate) fn cpim(&self, from: Who, imdn_id: &str, sent_ms: u64, text: &str) -> String {
+        let from_hdr = match from {
+            Who::Carol => format!("\"Carol\" <{CAROL}>"),
+            Who::Member(i) => format!("{} <sip:{}@ims.example.net>", quote(&self.sc.members[i].name), self.sc.members[i].id),
+        };
+        CpimMessage {
+            headers: vec![
+                ("From".into(), from_hdr),
+                ("To".into(), format!("<{GROUP}>")),
+                ("NS".into(), "imdn <urn:ietf:params:imdn>".into()),
+                ("imdn.Message-ID".into(), imdn_id.into()),
+                ("DateTime".into(), crate::wire::datetime::format_ms(self.sc.start_epoch_ms + sent_ms)),
+                ("imdn.Disposition-Notification".into(), "positive-delivery, display".into()),
+            ],
+            content_headers: vec![("Content-Type".into(), "text/plain;charset=UTF-8".into())],
+            content: text.into(),
+        }
+        .emit()
+    }
+
+    /// A full conference-info document from a roster (RFC 4575).
+    pub(crate) fn conference_info(&self, version: u32, users: &[Participant]) -> String {
+        ConferenceInfo {
+            entity: GROUP.into(),
+            state: "full".into(),
+            version,
+            subject: SUBJECT.into(),
+            users: users
+                .iter()
+                .map(|p| {
+                    let rec = self.cf.users.iter().find(|u| *self.who_lane(u.who) == *p.id);
+                    ConfUser {
+                        entity: format!("sip:{}@ims.example.net", p.id),
+                        display_text: p.name.clone(),
+                        status: p.status.into(),
+                        joining_method: Some(if rec.is_some_and(|r| !r.dialed_in) { "dialed-out" } else { "dialed-in" }.into()),
+                        disconnection_method: if p.status == "connected" { None } else { Some(rec.map_or("departed", |r| r.how_left).to_string()).filter(|s| !s.is_empty()).or(Some("departed".into())) },
+                        disconnected_when: rec.and_then(|r| r.left_ms).filter(|_| p.status != "connected").map(|ms| crate::wire::datetime::format_ms(self.sc.start_epoch_ms + ms)),
+                    }
+                })
+                .collect(),
+        }
+        .emit()
+    }
+
+    /// A `multipart/mixed` body of SDP and conference-info (Q13 `in-session-setup`).
+    pub(crate) fn multipart(sdp: &str, xml: &str) -> (String, String) {
+        let boundary = "cpm-boundary-7f3a";
+        let body = format!("--{boundary}\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--{boundary}\r\nContent-Type: application/conference-info+xml\r\nContent-Disposition: render;handling=optional\r\n\r\n{xml}\r\n--{boundary}--\r\n");
+        (format!("multipart/mixed;boundary={boundary}"), body)
+    }
+}
+
+/// splitmix64: a fixed bijective mix (not randomness) for readable unique identifiers.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+pub(crate) fn base36(mut n: u64, len: usize) -> String {
+    const A: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut s = String::with_capacity(len);
+    for _ in 0..len {
+        s.push(A[(n % 36) as usize] as char);
+        n /= 36;
+    }
+    s
+}
+
+pub(crate) fn base62(mut n: u64, len: usize) -> String {
+    const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut s = String::with_capacity(len);
+    for _ in 0..len {
+        s.push(A[(n % 62) as usize] as char);
+        n /= 62;
+    }
+    s
+}

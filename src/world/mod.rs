@@ -1,0 +1,628 @@
+//! The world: a discrete-event loop with a virtual clock that drives Carol's client, her PF, the
+//! CF (focus), the other members and the S-CSCF, and records every transmission and decision in
+//! the [`Trace`]. No clock, thread, file or OS randomness: two runs of one scenario give
+//! byte-identical traces.
+
+mod actors;
+mod build;
+mod pf;
+
+use crate::policy::{PolicyId, Policies};
+use crate::scenario::{Scenario, Setup, Who};
+use crate::trace::*;
+use std::borrow::Cow;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::sync::Arc;
+
+pub(crate) use build::{Dialog, Txn};
+
+/// One-way latency of every hop, in milliseconds.
+pub const HOP_MS: u64 = 10;
+/// MSRP transaction timeout (RFC 4975 §7.1.1; 30 s in rcsjta and rust-rcs-core).
+pub const MSRP_TIMEOUT_MS: u64 = 30_000;
+/// Session refresh interval with the `session-refresh` detector (Session-Expires 180, refresher at half).
+pub const REFRESH_MS: u64 = 90_000;
+
+/// An actor on the ladder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Node {
+    Carol,
+    Pf,
+    Cf,
+    Member(usize),
+    Scscf,
+}
+
+/// The physical MSRP connection between Carol's client and her PF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Conn {
+    None,
+    Up,
+    /// Broken (reset or device gone); the PF may not know yet.
+    Broken,
+}
+
+/// What a message does when it arrives.
+#[derive(Debug, Clone)]
+pub(crate) enum Arrival {
+    // --- MSRP
+    MemberSendAtCf { chat: u32, member: usize },
+    CfSendAtMember { chat: u32, member: usize, tid: String },
+    CfSendAtPf { chat: u32, tid: String },
+    PfSendAtCarol { chat: u32, tx: u32, tid: String },
+    CarolOkAtPf { tx: u32 },
+    CarolSendAtPf { chat: u32, tid: String },
+    PfSendAtCf { chat: u32, tid: String },
+    BindAtPf { tid: String },
+    BindAtCf { tid: String },
+    // --- SIP
+    CarolInviteAtPf { txn: Txn, rejoin: bool },
+    PfInviteAtCf { txn: Txn },
+    CfRespAtPf { code: u16, txn: Txn },
+    PfRespAtCarol { code: u16, txn: Txn, delivery: bool },
+    CarolAckAtPf { delivery: bool },
+    PfInviteAtCarol { inv: u32, txn: Txn },
+    CarolRespAtPf { inv: u32, code: u16, txn: Txn },
+    PfAckAtCarol { inv: u32 },
+    CancelAtCarol { inv: u32, txn: Txn },
+    CarolByeAtPf { txn: Txn, reason: Option<(String, Vec<crate::wire::reason::ReasonValue>)> },
+    PfByeAtCarol { txn: Txn },
+    PfByeAtCf { txn: Txn, voluntary: bool },
+    CfByeAtPf { txn: Txn },
+    CfByeAtMember { member: usize, txn: Txn },
+    CfInviteAtPf { txn: Txn },
+    SubscribeAtCf { txn: Txn, expires: u32 },
+    NotifyAtPf { txn: Txn, terminated: bool },
+    RegisterAtScscf { txn: Txn, reaction_ms: u64 },
+    RegisterAtPf { txn: Txn, reaction_ms: u64 },
+    MemberInviteAtCf { member: usize, txn: Txn },
+    MemberByeAtCf { member: usize, txn: Txn },
+    ClientSubscribeAtPf { txn: Txn },
+    NotifyAtCarol { txn: Txn },
+    UpdateAtCarol { upd: u32, txn: Txn },
+    UpdateOkAtPf { upd: u32 },
+    PfOkAtCf { txn: Txn },
+    CfAckAtPf,
+    CfInviteAtMember { member: usize, txn: Txn },
+    MemberOkAtCf { member: usize },
+}
+
+/// What a timer does when it fires.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TimerKind {
+    CarolAnswers { inv: u32 },
+    TimerB { inv: u32 },
+    MsrpTimeout { tx: u32 },
+    Reaction,
+    SetupWait,
+    Refresh,
+    TimerF { upd: u32 },
+    Retry,
+    Retention,
+}
+
+struct TimerRec {
+    kind: TimerKind,
+    name: &'static str,
+    clause: &'static str,
+    lane: Node,
+    start: u64,
+    active: bool,
+    /// Record the span in the trace even when stopped early.
+    always_record: bool,
+}
+
+enum Ev {
+    Scenario(usize),
+    Arrive(Box<Arrival>, u32),
+    Timer(u32),
+}
+
+struct Pending {
+    at: u64,
+    seq: u64,
+    ev: Ev,
+}
+impl PartialEq for Pending {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Pending {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(o.at, o.seq))
+    }
+}
+
+/// Carol's client and the ground truth about her.
+pub(crate) struct Carol {
+    pub reachable: bool,
+    /// Ground truth: Carol is entitled to the group's messages (a participant who did not leave voluntarily).
+    pub entitled: bool,
+    pub conn: Conn,
+    pub in_dialog: bool,
+    pub reject_next: Option<u16>,
+    pub setup_fails_next: bool,
+    /// Carol left while she had no session: her client declines the next INVITE (603).
+    pub left_idle: bool,
+    pub received: Vec<bool>,
+    pub answering: Option<u32>,
+    pub session_no: u32,
+    pub sub: Option<Dialog>,
+}
+
+/// A SEND towards Carol that has no 200 yet.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InFlight {
+    pub tx: u32,
+    pub chat: u32,
+    pub timer: u32,
+    pub replay: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InvitePurpose {
+    /// Forwarding the CF's invitation (setup `cf_invites`).
+    ForwardCf,
+    /// Deferred delivery, path A.
+    Delivery,
+}
+
+pub(crate) struct PfInvite {
+    pub id: u32,
+    pub purpose: InvitePurpose,
+    pub txn: Txn,
+    pub timer_b: u32,
+    pub answered: bool,
+    pub cancelled: bool,
+    pub dialog: Dialog,
+}
+
+/// Carol's Participating Function.
+pub(crate) struct Pf {
+    pub state: PfState,
+    pub store: VecDeque<u32>,
+    pub in_flight: Vec<InFlight>,
+    pub cf_leg: Option<Dialog>,
+    pub client_leg: Option<Dialog>,
+    pub sub: Option<Dialog>,
+    pub roster: Option<(u32, Vec<Participant>)>,
+    pub reaction_timer: Option<u32>,
+    pub reacted: bool,
+    pub invite: Option<PfInvite>,
+    pub retention_timer: Option<u32>,
+    pub refresh_timer: Option<u32>,
+    pub setup_timer: Option<u32>,
+    pub retries: u32,
+    pub close_after_flush: bool,
+    pub delivery_session: bool,
+    pub cf_invite: Option<Txn>,
+    pub pending_rejoin: Option<Txn>,
+    pub group_gone: bool,
+}
+
+pub(crate) struct UserRec {
+    pub who: Who,
+    pub connected: bool,
+    pub dialed_in: bool,
+    pub left_ms: Option<u64>,
+    pub how_left: &'static str,
+}
+
+/// The CF (conference focus).
+pub(crate) struct Cf {
+    pub version: u32,
+    pub users: Vec<UserRec>,
+    pub member_legs: Vec<Option<Dialog>>,
+    pub carol_admitted: bool,
+    pub ended: bool,
+    pub sub_cseq: u32,
+}
+
+pub(crate) struct World<'a> {
+    pub sc: &'a Scenario,
+    pub rules: Rules,
+    pub pol: &'a Policies,
+    pub now: u64,
+    seq: u64,
+    queue: BinaryHeap<Reverse<Pending>>,
+    timers: Vec<TimerRec>,
+    pub lanes: Vec<Arc<str>>,
+    used_lanes: Vec<bool>,
+    pub steps: Vec<Step>,
+    pub chats: Vec<Chat>,
+    pub spans: Vec<TimerSpan>,
+    pub states: Vec<StateSpan>,
+    pub rosters: Vec<RosterSnapshot>,
+    pub cur_event: Option<u32>,
+    pub counter: u64,
+    pub carol: Carol,
+    pub pf: Pf,
+    pub cf: Cf,
+    pub sent_while_deferred: u32,
+}
+
+/// Runs `sc` under `rules` and returns the trace.
+pub fn simulate(sc: &Scenario, rules: Rules) -> Trace {
+    let mut w = World::new(sc, rules);
+    w.start();
+    w.run();
+    w.finish()
+}
+
+impl<'a> World<'a> {
+    fn new(sc: &'a Scenario, rules: Rules) -> Self {
+        let mut lanes: Vec<Arc<str>> = vec![Arc::from("carol"), Arc::from("carol-pf"), Arc::from("cf")];
+        lanes.extend(sc.members.iter().map(|m| Arc::from(m.id.as_str())));
+        lanes.push(Arc::from("scscf"));
+        let n = lanes.len();
+        let initial = sc.setup == Setup::Established;
+        let mut users = vec![UserRec { who: Who::Carol, connected: initial, dialed_in: true, left_ms: None, how_left: "" }];
+        for (i, m) in sc.members.iter().enumerate() {
+            if m.in_group {
+                users.push(UserRec { who: Who::Member(i), connected: sc.setup != Setup::Full, dialed_in: i % 2 == 0, left_ms: None, how_left: "" });
+            }
+        }
+        World {
+            sc,
+            rules,
+            pol: &sc.policies,
+            now: 0,
+            seq: 0,
+            queue: BinaryHeap::with_capacity(sc.events.len() + 64),
+            timers: Vec::new(),
+            lanes,
+            used_lanes: vec![false; n],
+            steps: Vec::with_capacity(sc.events.len() * 8 + 32),
+            chats: Vec::new(),
+            spans: Vec::new(),
+            states: vec![StateSpan { state: if initial { PfState::Active } else { PfState::Idle }, from_ms: 0, to_ms: 0 }],
+            rosters: Vec::new(),
+            cur_event: None,
+            counter: 0,
+            carol: Carol { reachable: true, entitled: sc.setup != Setup::CfInvites, conn: if initial { Conn::Up } else { Conn::None }, in_dialog: initial, reject_next: None, setup_fails_next: false, left_idle: false, received: Vec::new(), answering: None, session_no: 0, sub: None },
+            pf: Pf {
+                state: if initial { PfState::Active } else { PfState::Idle },
+                store: VecDeque::new(),
+                in_flight: Vec::new(),
+                cf_leg: if initial { Some(Dialog::pf_cf(0)) } else { None },
+                client_leg: if initial { Some(Dialog::carol_pf(0)) } else { None },
+                sub: None,
+                roster: None,
+                reaction_timer: None,
+                reacted: false,
+                invite: None,
+                retention_timer: None,
+                refresh_timer: None,
+                setup_timer: None,
+                retries: 0,
+                close_after_flush: false,
+                delivery_session: false,
+                cf_invite: None,
+                pending_rejoin: None,
+                group_gone: false,
+            },
+            cf: Cf { version: 1, users, member_legs: sc.members.iter().enumerate().map(|(i, m)| if m.in_group && sc.setup != Setup::Full { Some(Dialog::member_cf(i, 0)) } else { None }).collect(), carol_admitted: initial, ended: false, sub_cseq: 0 },
+            sent_while_deferred: 0,
+        }
+    }
+
+    // ------------------------------------------------------------------ event loop
+
+    fn push(&mut self, at: u64, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Reverse(Pending { at, seq: self.seq, ev }));
+    }
+
+    fn start(&mut self) {
+        for i in 0..self.sc.events.len() {
+            self.push(self.sc.events[i].at_ms, Ev::Scenario(i));
+        }
+        self.setup();
+    }
+
+    fn run(&mut self) {
+        while let Some(Reverse(p)) = self.queue.pop() {
+            self.now = p.at;
+            match p.ev {
+                Ev::Scenario(i) => {
+                    self.cur_event = Some(i as u32);
+                    self.scenario_event(i);
+                    self.cur_event = None;
+                }
+                Ev::Arrive(a, step) => self.arrive(*a, step),
+                Ev::Timer(id) => {
+                    let t = &mut self.timers[id as usize];
+                    if t.active {
+                        t.active = false;
+                        let (kind, name, clause, lane, start) = (t.kind, t.name, t.clause, t.lane, t.start);
+                        self.spans.push(TimerSpan { name, lane: self.lane(lane), start_ms: start, end_ms: self.now, outcome: "fired", clause });
+                        self.timer_fired(kind);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Starts a timer of `dur` ms; returns its id.
+    pub(crate) fn start_timer(&mut self, kind: TimerKind, dur: u64, name: &'static str, clause: &'static str, lane: Node, always_record: bool) -> u32 {
+        let id = self.timers.len() as u32;
+        self.timers.push(TimerRec { kind, name, clause, lane, start: self.now, active: true, always_record });
+        self.push(self.now + dur, Ev::Timer(id));
+        id
+    }
+
+    /// Stops a running timer (no effect if it already fired or stopped).
+    pub(crate) fn stop_timer(&mut self, id: u32) {
+        let t = &mut self.timers[id as usize];
+        if t.active {
+            t.active = false;
+            if t.always_record {
+                let (name, clause, lane, start) = (t.name, t.clause, t.lane, t.start);
+                self.spans.push(TimerSpan { name, lane: self.lane(lane), start_ms: start, end_ms: self.now, outcome: "stopped", clause });
+            }
+        }
+    }
+
+    pub(crate) fn timer_active(&self, id: u32) -> bool {
+        self.timers[id as usize].active
+    }
+
+    // ------------------------------------------------------------------ recording
+
+    pub(crate) fn lane_index(&self, n: Node) -> usize {
+        match n {
+            Node::Carol => 0,
+            Node::Pf => 1,
+            Node::Cf => 2,
+            Node::Member(i) => 3 + i,
+            Node::Scscf => 3 + self.sc.members.len(),
+        }
+    }
+
+    pub(crate) fn lane(&self, n: Node) -> Arc<str> {
+        self.lanes[self.lane_index(n)].clone()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(&mut self, from: Node, to: Node, protocol: Protocol, label: Cow<'static, str>, raw: String, clauses: Vec<&'static str>, note: Cow<'static, str>, kind: StepKind, chat: Option<u32>, arrive: u64) -> u32 {
+        let index = self.steps.len() as u32;
+        let (fi, ti) = (self.lane_index(from), self.lane_index(to));
+        if protocol != Protocol::None {
+            self.used_lanes[fi] = true;
+            self.used_lanes[ti] = true;
+        }
+        let policy = clauses.iter().any(|c| c.starts_with("policy:"));
+        self.steps.push(Step {
+            index,
+            at_ms: self.now,
+            arrive_ms: arrive,
+            from: self.lanes[fi].clone(),
+            to: self.lanes[ti].clone(),
+            protocol,
+            label,
+            raw,
+            clauses,
+            note,
+            kind,
+            policy,
+            pf_state: self.pf.state,
+            queue_len: self.pf.store.len() as u32,
+            chat,
+            event: self.cur_event,
+            dropped: false,
+        });
+        index
+    }
+
+    /// Records a SIP message and schedules its arrival.
+    pub(crate) fn sip(&mut self, from: Node, to: Node, msg: &crate::wire::sip::SipMessage, clauses: Vec<&'static str>, note: impl Into<Cow<'static, str>>, arrival: Option<Arrival>) -> u32 {
+        let raw = msg.emit();
+        let label = Cow::Owned(msg.label());
+        let at = self.now + HOP_MS;
+        let idx = self.record(from, to, Protocol::SIP, label, raw, clauses, note.into(), StepKind::Message, None, at);
+        if let Some(a) = arrival {
+            self.push(at, Ev::Arrive(Box::new(a), idx));
+        }
+        idx
+    }
+
+    /// Records an MSRP message and schedules its arrival.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn msrp(&mut self, from: Node, to: Node, raw: String, label: &'static str, clauses: Vec<&'static str>, note: impl Into<Cow<'static, str>>, chat: Option<u32>, arrival: Option<Arrival>) -> u32 {
+        let at = self.now + HOP_MS;
+        let idx = self.record(from, to, Protocol::MSRP, Cow::Borrowed(label), raw, clauses, note.into(), StepKind::Message, chat, at);
+        if let Some(a) = arrival {
+            self.push(at, Ev::Arrive(Box::new(a), idx));
+        }
+        idx
+    }
+
+    /// Records an internal step on one lane.
+    pub(crate) fn note(&mut self, lane: Node, kind: StepKind, label: impl Into<Cow<'static, str>>, clauses: Vec<&'static str>, note: impl Into<Cow<'static, str>>, chat: Option<u32>) -> u32 {
+        let now = self.now;
+        self.record(lane, lane, Protocol::None, label.into(), String::new(), clauses, note.into(), kind, chat, now)
+    }
+
+    /// Marks a sent message as never arriving.
+    pub(crate) fn drop_step(&mut self, step: u32) {
+        if let Some(s) = self.steps.get_mut(step as usize) {
+            s.dropped = true;
+        }
+    }
+
+    /// Changes the PF state and records it.
+    pub(crate) fn set_state(&mut self, s: PfState, clauses: Vec<&'static str>, note: impl Into<Cow<'static, str>>) {
+        if self.pf.state == s {
+            return;
+        }
+        self.pf.state = s;
+        if let Some(last) = self.states.last_mut() {
+            if last.from_ms == self.now {
+                last.state = s;
+            } else {
+                last.to_ms = self.now;
+                self.states.push(StateSpan { state: s, from_ms: self.now, to_ms: self.now });
+            }
+        }
+        if self.states.len() >= 2 {
+            let n = self.states.len();
+            if self.states[n - 2].state == self.states[n - 1].state {
+                self.states.pop();
+            }
+        }
+        let label = format!("{s:?}");
+        self.note(Node::Pf, StepKind::State, label, clauses, note, None);
+    }
+
+    /// A fresh unique number (for tags, branches, ids).
+    pub(crate) fn next(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+
+    pub(crate) fn policy(&self, p: PolicyId, option: &str) -> bool {
+        self.pol.is(p, option)
+    }
+
+    /// Builds the roster list that the CF holds now.
+    pub(crate) fn roster_now(&self) -> Vec<Participant> {
+        self.cf
+            .users
+            .iter()
+            .map(|u| Participant { id: self.who_lane(u.who), name: self.who_name(u.who).to_string(), status: if u.connected { "connected" } else { "disconnected" } })
+            .collect()
+    }
+
+    pub(crate) fn who_lane(&self, w: Who) -> Arc<str> {
+        match w {
+            Who::Carol => self.lanes[0].clone(),
+            Who::Member(i) => self.lanes[3 + i].clone(),
+        }
+    }
+
+    pub(crate) fn who_name(&self, w: Who) -> &str {
+        match w {
+            Who::Carol => "Carol",
+            Who::Member(i) => &self.sc.members[i].name,
+        }
+    }
+
+    pub(crate) fn snapshot(&mut self, holder: &'static str, users: Vec<Participant>) {
+        let step = self.steps.len().saturating_sub(1) as u32;
+        self.rosters.push(RosterSnapshot { at_ms: self.now, step, holder, users });
+    }
+
+    // ------------------------------------------------------------------ the end
+
+    fn finish(mut self) -> Trace {
+        // Anything still in flight at the end was never acknowledged: say so and count it.
+        let unacked: Vec<InFlight> = std::mem::take(&mut self.pf.in_flight);
+        for f in unacked {
+            if self.chats[f.chat as usize].outcome == Outcome::Pending && !self.carol.received[f.chat as usize] {
+                self.lose(f.chat, "The run ends with this SEND still unacknowledged: Carol never got it.", vec!["RFC 4975 §7.1.1"]);
+            } else if self.chats[f.chat as usize].outcome == Outcome::Pending {
+                self.deliver_mark(f.chat, f.replay);
+            }
+        }
+        let store: Vec<u32> = self.pf.store.iter().copied().collect();
+        for c in store {
+            self.chats[c as usize].outcome = Outcome::StillStored;
+        }
+        let end = self.steps.last().map_or(0, |s| s.at_ms).max(self.now);
+        if let Some(last) = self.states.last_mut() {
+            last.to_ms = end;
+        }
+        let mut summary = Summary { sent_while_deferred: self.sent_while_deferred, ..Summary::default() };
+        for c in &mut self.chats {
+            if c.outcome == Outcome::Pending {
+                c.outcome = if c.for_carol { Outcome::Lost } else { Outcome::NotForCarol };
+            }
+            if c.stored_ms.is_some() {
+                summary.stored += 1;
+            }
+            if c.possible_duplicate {
+                summary.possible_duplicates += 1;
+            }
+            match c.outcome {
+                Outcome::Live => summary.delivered_live += 1,
+                Outcome::FromStore => summary.delivered_from_store += 1,
+                Outcome::StillStored => summary.still_stored += 1,
+                Outcome::Lost => summary.lost += 1,
+                Outcome::Discarded => summary.discarded += 1,
+                _ => {}
+            }
+        }
+        self.spans.sort_by(|a, b| (a.start_ms, a.end_ms).cmp(&(b.start_ms, b.end_ms)));
+        let lanes = self
+            .lanes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.used_lanes[*i])
+            .map(|(i, id)| {
+                let (label, role) = match i {
+                    0 => ("Carol (client)".to_string(), "client"),
+                    1 => ("Carol's PF".to_string(), "pf"),
+                    2 => ("CF (focus)".to_string(), "cf"),
+                    i if i == self.lanes.len() - 1 => ("S-CSCF".to_string(), "ims"),
+                    i => (self.sc.members[i - 3].name.clone(), "member"),
+                };
+                LaneInfo { id: id.clone(), label, role }
+            })
+            .collect();
+        let policies = self
+            .pol
+            .iter()
+            .map(|(p, v)| {
+                let i = p.info();
+                PolicyChoice { id: i.id, question: i.question, title: i.title, value: v, default: i.default, options: i.options }
+            })
+            .collect();
+        Trace { version: 1, rules: self.rules, title: self.sc.title.clone(), end_ms: end, lanes, steps: self.steps, chats: self.chats, timers: self.spans, pf_states: self.states, participants: self.rosters, policies, summary }
+    }
+
+    // ------------------------------------------------------------------ chat bookkeeping
+
+    /// Marks `chat` lost with an explanation on the PF lane.
+    pub(crate) fn lose(&mut self, chat: u32, why: impl Into<Cow<'static, str>>, clauses: Vec<&'static str>) {
+        let c = &mut self.chats[chat as usize];
+        if c.outcome != Outcome::Pending {
+            return;
+        }
+        c.outcome = Outcome::Lost;
+        let was_stored = c.stored_ms.is_some();
+        let label = format!("lost #{chat}");
+        let step = self.note(Node::Pf, StepKind::Lost, label, clauses, why, Some(chat));
+        if was_stored {
+            let c = &mut self.chats[chat as usize];
+            c.removed_ms = Some(self.now);
+            c.removed_step = Some(step);
+        }
+    }
+
+    /// Marks `chat` discarded (Carol left voluntarily).
+    pub(crate) fn discard(&mut self, chat: u32, why: &'static str, clauses: Vec<&'static str>) {
+        if self.chats[chat as usize].outcome != Outcome::Pending {
+            return;
+        }
+        self.chats[chat as usize].outcome = Outcome::Discarded;
+        let step = self.note(Node::Pf, StepKind::Lost, format!("discarded #{chat}"), clauses, why, Some(chat));
+        let c = &mut self.chats[chat as usize];
+        c.removed_ms = Some(self.now);
+        c.removed_step = Some(step);
+    }
+
+    pub(crate) fn deliver_mark(&mut self, chat: u32, from_store: bool) {
+        let c = &mut self.chats[chat as usize];
+        if c.outcome == Outcome::Pending {
+            c.outcome = if from_store || c.stored_ms.is_some() { Outcome::FromStore } else { Outcome::Live };
+        }
+    }
+}

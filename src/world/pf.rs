@@ -1,0 +1,894 @@
+//! Carol's Participating Function: §8.3.2.9 "Deferred CPM Group Session handling" as amended by
+//! the CR (three triggers, subscription to the focus, delivery paths A and B) and, under
+//! [`Rules::PreCr`], the text before it (only the BYE trigger). Everything the CR leaves open
+//! is a named policy and cites `policy:<id>`.
+
+use super::actors::PF_HOST_URI;
+use super::build::*;
+use super::*;
+use crate::wire::reason::ReasonValue;
+
+const CL: &str = "8.3.2.9";
+
+/// How a client BYE is read.
+enum ByeClass {
+    /// §8.3.2.9 case 1: Reason protocol SIP with a cause other than 200.
+    Trigger,
+    /// Deferral only because the Q6 policy reads it broadly.
+    BroadTrigger,
+    /// Not a deferral trigger: normal §8.2.2.3 handling (leave the group).
+    Leave,
+}
+
+fn classify(reason: &Option<(String, Vec<ReasonValue>)>, broad: bool) -> ByeClass {
+    let Some((_, values)) = reason else {
+        return if broad { ByeClass::BroadTrigger } else { ByeClass::Leave };
+    };
+    if values.iter().any(|v| v.is("SIP") && v.cause.is_some_and(|c| c != 200)) {
+        return ByeClass::Trigger;
+    }
+    if values.iter().any(|v| v.is("SIP") && v.cause == Some(200)) {
+        return ByeClass::Leave;
+    }
+    if broad {
+        let failure = values.iter().any(|v| match v.protocol.to_ascii_uppercase().as_str() {
+            "Q.850" => v.cause.is_some_and(|c| c != 16 && c != 31),
+            "RELEASE_CAUSE" => v.cause.is_some_and(|c| c != 1),
+            "FAILURE_CAUSE" => true,
+            _ => false,
+        });
+        if failure {
+            return ByeClass::BroadTrigger;
+        }
+    }
+    ByeClass::Leave
+}
+
+impl World<'_> {
+    pub(super) fn pf_arrival(&mut self, a: Arrival, step: u32) {
+        match a {
+            Arrival::CfSendAtPf { chat, tid } => self.pf_gets_chat(chat, tid),
+            Arrival::CarolSendAtPf { chat, tid } => {
+                let raw = Self::ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
+                self.msrp(Node::Pf, Node::Carol, raw, "200 OK", vec!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
+                if self.pf.cf_leg.is_some() && self.cf.carol_admitted {
+                    let body = self.chats[chat as usize].cpim.clone();
+                    let (raw, tid) = self.send_text(self.pf_cf_path(), self.cf_pf_path(), Some(&body));
+                    self.msrp(Node::Pf, Node::Cf, raw, "SEND", vec!["RFC 4975 §7.1.1"], "The PF relays Carol's message to the focus.", Some(chat), Some(Arrival::PfSendAtCf { chat, tid }));
+                }
+            }
+            Arrival::CarolOkAtPf { tx } => {
+                if let Some(pos) = self.pf.in_flight.iter().position(|f| f.tx == tx) {
+                    let f = self.pf.in_flight.remove(pos);
+                    self.stop_timer(f.timer);
+                    self.deliver_mark(f.chat, f.replay);
+                    let c = &mut self.chats[f.chat as usize];
+                    c.delivered_ms = Some(self.now);
+                    c.delivered_step = Some(step);
+                    if f.replay {
+                        self.note(Node::Pf, StepKind::Deliver, format!("delivered #{}", f.chat), vec![CL], "A stored message has reached Carol: deferred delivery over MSRP.", Some(f.chat));
+                        self.pump();
+                    }
+                }
+            }
+            Arrival::BindAtPf { tid } => {
+                let raw = Self::ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
+                self.msrp(Node::Pf, Node::Carol, raw, "200 OK", vec!["RFC 4975 §7.2"], "The PF binds the new MSRP connection to Carol's session.", None, None);
+                if let Some(t) = self.pf.setup_timer.take() {
+                    self.stop_timer(t);
+                }
+                self.client_session_up();
+            }
+            Arrival::CarolInviteAtPf { txn, rejoin } => self.pf_gets_client_invite(txn, rejoin),
+            Arrival::CfRespAtPf { code, txn } => self.pf_gets_cf_response(code, txn),
+            Arrival::CarolAckAtPf { delivery } => {
+                let _ = delivery;
+                self.pf.setup_timer = Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
+            }
+            Arrival::CarolRespAtPf { inv, code, txn } => self.pf_gets_invite_response(inv, code, txn),
+            Arrival::CarolByeAtPf { txn, reason } => self.pf_gets_client_bye(txn, reason),
+            Arrival::CfByeAtPf { txn } => self.pf_gets_cf_bye(txn),
+            Arrival::CfInviteAtPf { txn } => self.pf_gets_cf_invite(txn),
+            Arrival::NotifyAtPf { txn, terminated } => {
+                let r = self.response(200, &txn, None);
+                self.sip(Node::Pf, Node::Cf, &r, vec!["RFC 6665 §4.1.3"], "The PF accepts the NOTIFY.", None);
+                if terminated {
+                    self.pf.sub = None;
+                } else {
+                    let users = self.roster_now();
+                    self.pf.roster = Some((self.cf.version, users.clone()));
+                    self.snapshot("pf", users);
+                }
+            }
+            Arrival::RegisterAtPf { txn, reaction_ms } => self.pf_gets_register(txn, reaction_ms),
+            Arrival::ClientSubscribeAtPf { txn } => {
+                let mut r = self.response(200, &txn, Some("pfs-1"));
+                r.push("Expires", "3600");
+                r.push("Contact", self.contact(Node::Cf));
+                self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 6665 §4.2.1", "policy:q13-participant-info"], "The PF accepts Carol's conference subscription itself.", None);
+                if let Some(mut d) = self.carol.sub.clone() {
+                    let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+                    self.carol.sub = Some(d);
+                    n.push("Contact", self.contact(Node::Cf));
+                    n.push("Event", "conference");
+                    n.push("Subscription-State", "active;expires=3600");
+                    n.push("Content-Type", "application/conference-info+xml");
+                    let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
+                    n.body = self.conference_info(version, &users);
+                    let txn = Txn::of(&n);
+                    self.sip(Node::Pf, Node::Carol, &n, vec![CL, "policy:q13-participant-info"], "The PF delivers the latest Participant Information it kept from the focus, as a full-state NOTIFY.", Some(Arrival::NotifyAtCarol { txn }));
+                }
+            }
+            Arrival::UpdateOkAtPf { upd } => {
+                let _ = upd;
+                if let Some(t) = self.pf.refresh_timer.take() {
+                    self.stop_timer(t);
+                }
+                self.arm_refresh();
+            }
+            Arrival::CfAckAtPf => self.pf_bind_cf(),
+            Arrival::PfOkAtCf { txn } => {
+                let ack = self.ack_or_cancel("ACK", &self.pf.cf_leg.clone().unwrap_or_else(|| Dialog::cf_pf(0)), true, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
+                let _ = txn;
+                self.sip(Node::Cf, Node::Pf, &ack, vec!["RFC 3261 §13.2.2.4"], "The focus confirms Carol's leg with ACK.", Some(Arrival::CfAckAtPf));
+                self.cf.carol_admitted = true;
+                if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
+                    u.connected = true;
+                    u.left_ms = None;
+                } else {
+                    self.cf.users.insert(0, UserRec { who: Who::Carol, connected: true, dialed_in: false, left_ms: None, how_left: "" });
+                }
+                self.roster_changed_pub();
+            }
+            other => {
+                let _ = other;
+            }
+        }
+    }
+
+    pub(super) fn timer_fired(&mut self, kind: TimerKind) {
+        match kind {
+            TimerKind::CarolAnswers { inv } => self.carol_answers(inv),
+            TimerKind::TimerB { inv } => self.pf_invite_timeout(inv),
+            TimerKind::MsrpTimeout { tx } => {
+                let Some(f) = self.pf.in_flight.iter().find(|f| f.tx == tx).copied() else { return };
+                if self.policy(PolicyId::MsrpLossDetection, "session-refresh") {
+                    self.note(Node::Pf, StepKind::Timer, "SEND timed out", vec!["RFC 4975 §7.1.1", "policy:msrp-loss-detection"], "No response to this SEND within 30 s; under the session-refresh detector that alone does not count as a lost connection.", Some(f.chat));
+                } else {
+                    self.note(Node::Pf, StepKind::Timer, "SEND timed out", vec!["RFC 4975 §7.1.1", "policy:msrp-loss-detection"], "No response to this SEND within 30 s: the PF counts the MSRP connection as lost (a detector the CR's Editor's Note leaves open).", Some(f.chat));
+                    self.loss_detected("MSRP transaction timeout.");
+                }
+            }
+            TimerKind::Reaction => {
+                self.pf.reaction_timer = None;
+                self.pf.reacted = true;
+                let deliverable = matches!(self.pf.state, PfState::Deferred) || (self.pf.state == PfState::EndedWithBacklog && !self.pf.store.is_empty());
+                if deliverable {
+                    self.path_a("The PF reacts to the 3rd-party REGISTER: it invites Carol back for deferred delivery (path A).", vec![CL]);
+                }
+            }
+            TimerKind::SetupWait => {
+                self.pf.setup_timer = None;
+                self.note(Node::Pf, StepKind::Timer, "MSRP set-up failed", vec![CL, "policy:msrp-loss-detection"], "Carol's client never opened the MSRP connection within 30 s: the MSRP connection set-up towards her failed (how long to wait is not in the CR).", None);
+                self.msrp_failed("The MSRP connection set-up towards Carol failed: case 3 of §8.3.2.9.");
+            }
+            TimerKind::Refresh => {
+                self.pf.refresh_timer = None;
+                if !(matches!(self.pf.state, PfState::Active | PfState::Replaying) && self.pf.client_leg.is_some()) {
+                    return;
+                }
+                let mut d = self.pf.client_leg.clone().unwrap_or_else(|| Dialog::carol_pf(0));
+                let from_a = d.a_uri != CAROL;
+                let mut m = self.dialog_request("UPDATE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+                m.push("Session-Expires", "180;refresher=uas");
+                self.pf.client_leg = Some(d);
+                let upd = self.next() as u32;
+                let txn = Txn::of(&m);
+                self.sip(Node::Pf, Node::Carol, &m, vec!["RFC 4028 §7.4", "policy:msrp-loss-detection"], "The PF refreshes Carol's session (the detector chosen for a lost connection).", Some(Arrival::UpdateAtCarol { upd, txn }));
+                let t1 = self.sc.t1_ms;
+                self.pf.refresh_timer = Some(self.start_timer(TimerKind::TimerF { upd }, 64 * t1, "Timer F", "RFC 3261 §17.1.2.2", Node::Pf, true));
+            }
+            TimerKind::TimerF { upd } => {
+                let _ = upd;
+                self.pf.refresh_timer = None;
+                self.note(Node::Pf, StepKind::Timer, "refresh failed", vec!["RFC 3261 §17.1.2.2", "policy:msrp-loss-detection"], "The session refresh got no answer before Timer F (64×T1): the PF counts Carol's connection as lost.", None);
+                self.loss_detected("Session refresh failure.");
+            }
+            TimerKind::Retry => {
+                if self.pf.state == PfState::Deferred && self.pf.invite.is_none() {
+                    self.path_a("Q3 policy: the PF tries its INVITE again 30 s after the last timeout.", vec![CL, "policy:q3-unreachable-on-register"]);
+                }
+            }
+            TimerKind::Retention => {
+                self.pf.retention_timer = None;
+                if matches!(self.pf.state, PfState::Deferred | PfState::DeliveringA) {
+                    self.note(Node::Pf, StepKind::Timer, "retention expired", vec!["policy:q7-never-returns"], "Carol has not come back within the retention time: the PF gives up the deferral.", None);
+                    self.pf_leave(Some("SIP;cause=480;text=\"Temporarily Unavailable\""), false, vec!["policy:q7-never-returns"], "Retention expired: stored messages are lost.");
+                }
+            }
+        }
+    }
+
+    pub(super) fn roster_changed_pub(&mut self) {
+        self.cf.version += 1;
+        if self.pf.sub.is_some() && !self.cf.ended {
+            // Reuse the CF's NOTIFY path.
+            let Some(mut d) = self.pf.sub.clone() else { return };
+            let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
+            self.pf.sub = Some(d);
+            n.push("Contact", self.contact(Node::Cf));
+            n.push("Event", "conference");
+            n.push("Subscription-State", "active;expires=3600");
+            n.push("Content-Type", "application/conference-info+xml");
+            let users = self.roster_now();
+            n.body = self.conference_info(self.cf.version, &users);
+            let txn = Txn::of(&n);
+            self.sip(Node::Cf, Node::Pf, &n, vec!["8.2.2.6.2", "RFC 4575 §4.2"], "The focus reports the changed roster to the PF's subscription.", Some(Arrival::NotifyAtPf { txn, terminated: false }));
+        }
+    }
+
+    // ------------------------------------------------------------------ messages from the CF
+
+    fn pf_gets_chat(&mut self, chat: u32, tid: String) {
+        let raw = Self::ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
+        let deferring = !matches!(self.pf.state, PfState::Active | PfState::Replaying | PfState::Idle | PfState::Inviting);
+        let note = if deferring { "The PF keeps answering the focus's SENDs: it remains in the media path for Carol." } else { "The PF acknowledges the SEND hop by hop." };
+        self.msrp(Node::Pf, Node::Cf, raw, "200 OK", vec![if deferring { CL } else { "RFC 4975 §7.2" }], note, Some(chat), None);
+        if !self.chats[chat as usize].for_carol {
+            return;
+        }
+        match self.pf.state {
+            PfState::Active => self.send_to_carol(chat, false),
+            PfState::Replaying => {
+                if self.policy(PolicyId::Q11LiveDuringReplay, "interleave") {
+                    self.note(Node::Pf, StepKind::Info, "forwarded during replay", vec!["policy:q11-live-during-replay"], "Q11 policy interleave: a live message goes to Carol at once, between replayed ones.", Some(chat));
+                    self.send_to_carol(chat, false);
+                } else {
+                    self.store_chat(chat, vec!["policy:q11-live-during-replay"], "Q11 policy: a live message that arrives during the replay joins the end of the store, so Carol sees one order.");
+                }
+            }
+            PfState::Deferred | PfState::DeliveringA | PfState::DeliveringB | PfState::EndedWithBacklog => {
+                self.store_chat(chat, vec![CL], "Deferred: the PF stores every further CPM Message of the group session for later delivery to Carol.");
+            }
+            _ => self.lose(chat, "Carol's PF has no session with her and is not deferring: the message cannot reach her.", vec![CL]),
+        }
+    }
+
+    fn store_chat(&mut self, chat: u32, clauses: Vec<&'static str>, note: &'static str) {
+        self.pf.store.push_back(chat);
+        let step = self.note(Node::Pf, StepKind::Store, format!("stored #{chat}"), clauses, note, Some(chat));
+        let c = &mut self.chats[chat as usize];
+        if c.stored_ms.is_none() {
+            c.stored_ms = Some(self.now);
+            c.stored_step = Some(step);
+        }
+        if self.pf.state == PfState::Replaying {
+            self.pump();
+        }
+    }
+
+    /// Sends `chat` to Carol over her MSRP session.
+    fn send_to_carol(&mut self, chat: u32, replay: bool) {
+        let body = std::mem::take(&mut self.chats[chat as usize].cpim);
+        let (to, from) = (self.carol_path(), self.pf_carol_path());
+        let (raw, tid) = self.send_text(&to, &from, Some(&body));
+        self.chats[chat as usize].cpim = body;
+        let tx = self.next() as u32;
+        let (clauses, note): (Vec<&'static str>, &'static str) = if replay { (vec![CL], "Deferred delivery: the PF sends the next stored message to Carol over MSRP, in the order it was stored.") } else { (vec!["RFC 4975 §7.1.1"], "The PF relays the group message to Carol.") };
+        let step = self.msrp(Node::Pf, Node::Carol, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid }));
+        let timer = self.start_timer(TimerKind::MsrpTimeout { tx }, MSRP_TIMEOUT_MS, "MSRP transaction timeout", "RFC 4975 §7.1.1", Node::Pf, false);
+        self.pf.in_flight.push(InFlight { tx, chat, timer, replay });
+        if replay {
+            let c = &mut self.chats[chat as usize];
+            c.in_flight_ms = Some(self.now);
+            c.in_flight_step = Some(step);
+        }
+    }
+
+    /// Replays the store one message at a time; ends the delivery when it is empty.
+    fn pump(&mut self) {
+        if self.pf.state != PfState::Replaying || self.pf.in_flight.iter().any(|f| f.replay) {
+            return;
+        }
+        if let Some(chat) = self.pf.store.pop_front() {
+            self.send_to_carol(chat, true);
+            return;
+        }
+        if self.pf.close_after_flush {
+            self.bye_carol("SIP;cause=410;text=\"Gone\"", vec!["policy:q8-group-ends"], "Q8 policy: the group session ended while Carol was away; after delivering what was stored, the PF closes her session.");
+            self.set_state(PfState::Ended, vec!["policy:q8-group-ends"], "The backlog is delivered and the group session is over.");
+            return;
+        }
+        self.set_state(PfState::Active, vec![CL], "Deferred delivery complete: the store is empty and Carol is a normal participant again.");
+    }
+
+    // ------------------------------------------------------------------ deferral
+
+    /// Enters deferral: remain in the media path with the CF, store, subscribe to the focus.
+    fn enter_deferred(&mut self, clauses: Vec<&'static str>, why: String) {
+        self.pf.client_leg = None;
+        self.pf.delivery_session = false;
+        if let Some(t) = self.pf.setup_timer.take() {
+            self.stop_timer(t);
+        }
+        if let Some(t) = self.pf.refresh_timer.take() {
+            self.stop_timer(t);
+        }
+        self.requeue_in_flight();
+        let state = if self.pf.group_gone { PfState::EndedWithBacklog } else { PfState::Deferred };
+        self.set_state(state, clauses, why);
+        if self.pf.group_gone {
+            if self.pf.store.is_empty() {
+                self.set_state(PfState::Ended, vec![CL], "Nothing is stored and the group session is over.");
+            }
+            return;
+        }
+        self.note(Node::Pf, StepKind::Info, "stays in media path", vec![CL], "The PF sends no BYE to the focus: Carol's leg stays up, so the group still sees her as a participant.", None);
+        if self.pf.sub.is_none() {
+            self.subscribe();
+        }
+        if self.pf.retention_timer.is_none() {
+            let dur = match self.pol.get(PolicyId::Q7NeverReturns) {
+                "expire-10min" => Some(600_000),
+                "expire-1h" => Some(3_600_000),
+                _ => None,
+            };
+            if let Some(d) = dur {
+                self.pf.retention_timer = Some(self.start_timer(TimerKind::Retention, d, "retention", "policy:q7-never-returns", Node::Pf, true));
+            }
+        }
+    }
+
+    /// SUBSCRIBE to the focus (§8.2.2.6.2).
+    fn subscribe(&mut self) {
+        let n = self.next();
+        let d = Dialog { call_id: format!("pfsub-{n:x}@{PF_HOST}"), a_uri: CAROL.into(), a_tag: format!("pfsub-{n:x}"), b_uri: GROUP.into(), b_tag: String::new(), a_cseq: 1, b_cseq: 0 };
+        let mut m = self.new_request("SUBSCRIBE", GROUP, Node::Pf, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{GROUP}>"), &d.call_id, 1);
+        m.push("Contact", format!("<{PF_HOST_URI}>"));
+        m.push("Event", "conference");
+        m.push("Accept", "application/conference-info+xml");
+        m.push("Expires", "3600");
+        self.pf.sub = Some(d);
+        let txn = Txn::of(&m);
+        self.sip(Node::Pf, Node::Cf, &m, vec!["8.2.2.6.2", CL], "The PF subscribes to the focus of the group session to obtain the latest Participant Information for the deferred delivery.", Some(Arrival::SubscribeAtCf { txn, expires: 3600 }));
+    }
+
+    fn unsubscribe(&mut self) {
+        let Some(mut d) = self.pf.sub.clone() else { return };
+        let mut m = self.dialog_request("SUBSCRIBE", &mut d, true, Node::Pf, GROUP);
+        m.push("Event", "conference");
+        m.push("Expires", "0");
+        self.pf.sub = Some(d);
+        let txn = Txn::of(&m);
+        self.sip(Node::Pf, Node::Cf, &m, vec!["RFC 6665 §4.1.2.3"], "Carol is no longer in the group: the PF ends its conference subscription.", Some(Arrival::SubscribeAtCf { txn, expires: 0 }));
+    }
+
+    /// Q12: what happens to SENDs towards Carol that had no 200 when her session went away.
+    fn requeue_in_flight(&mut self) {
+        let flights = std::mem::take(&mut self.pf.in_flight);
+        if flights.is_empty() {
+            return;
+        }
+        let resend = self.policy(PolicyId::Q12InFlightAtLoss, "resend");
+        for f in flights.iter().rev() {
+            self.stop_timer(f.timer);
+            if self.chats[f.chat as usize].outcome != Outcome::Pending {
+                continue;
+            }
+            if resend {
+                self.pf.store.push_front(f.chat);
+                let step = self.note(Node::Pf, StepKind::Store, format!("back to store #{}", f.chat), vec!["policy:q12-in-flight-at-loss"], "Q12 policy resend: this SEND had no 200 when the session went away, so it goes back to the front of the store (Carol may see it twice; her client drops copies by imdn.Message-ID).", Some(f.chat));
+                let c = &mut self.chats[f.chat as usize];
+                c.possible_duplicate = true;
+                c.in_flight_ms = None;
+                c.in_flight_step = None;
+                if c.stored_ms.is_none() {
+                    c.stored_ms = Some(self.now);
+                    c.stored_step = Some(step);
+                }
+            } else {
+                self.lose(f.chat, "Q12 policy count-lost: this SEND had no 200 when the session went away; it is not re-sent.", vec!["policy:q12-in-flight-at-loss"]);
+            }
+        }
+    }
+
+    /// The PF counts the MSRP connection to Carol as lost (case 3, or pre-CR: release).
+    pub(super) fn loss_detected(&mut self, why: &'static str) {
+        if !matches!(self.pf.state, PfState::Active | PfState::Replaying | PfState::DeliveringB | PfState::DeliveringA) || self.pf.client_leg.is_none() && self.pf.state != PfState::DeliveringB {
+            self.note(Node::Pf, StepKind::Info, "no session to lose", vec!["policy:msrp-loss-detection"], "The PF has no client session at this moment, so there is nothing more to do.", None);
+            return;
+        }
+        self.carol.conn = if self.carol.conn == Conn::Up { Conn::None } else { self.carol.conn };
+        self.msrp_failed(why);
+    }
+
+    /// Case 3 of §8.3.2.9 (set-up failed or connection lost).
+    fn msrp_failed(&mut self, why: &'static str) {
+        if self.pf.client_leg.is_some() && self.policy(PolicyId::Q19DialogOnMsrpLoss, "bye-client") {
+            self.bye_carol("SIP;cause=480;text=\"Temporarily Unavailable\"", vec!["policy:q19-dialog-on-msrp-loss"], "Q19 policy: without MSRP the PF also ends Carol's SIP dialog, with an involuntary Reason.");
+        }
+        match self.rules {
+            Rules::PostCr => self.enter_deferred(vec![CL], format!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery.")),
+            Rules::PreCr => {
+                self.pf.client_leg = None;
+                self.note(Node::Pf, StepKind::Info, "no trigger (pre-CR)", vec![CL], format!("{why} Before the CR only a client BYE with an involuntary Reason kept the PF in the group, so it releases Carol's participation."), None);
+                self.pf_leave(Some("SIP;cause=480;text=\"Temporarily Unavailable\""), false, vec![CL], "Pre-CR: the PF leaves the group for Carol; what was in flight or stored is lost.");
+            }
+        }
+    }
+
+    /// BYE towards Carol's client on the current client dialog.
+    fn bye_carol(&mut self, reason: &str, clauses: Vec<&'static str>, note: &'static str) {
+        let Some(mut d) = self.pf.client_leg.take() else { return };
+        let from_a = d.a_uri != CAROL;
+        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+        m.push("Reason", reason);
+        let txn = Txn::of(&m);
+        self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfByeAtCarol { txn }));
+    }
+
+    /// The PF leaves the group for Carol: BYE to the focus, end the subscription, empty the store.
+    fn pf_leave(&mut self, reason: Option<&str>, voluntary: bool, clauses: Vec<&'static str>, why: &'static str) {
+        for t in [self.pf.retention_timer.take(), self.pf.reaction_timer.take(), self.pf.setup_timer.take(), self.pf.refresh_timer.take()].into_iter().flatten() {
+            self.stop_timer(t);
+        }
+        if self.pf.sub.is_some() {
+            self.unsubscribe();
+        }
+        if let Some(mut d) = self.pf.cf_leg.take() {
+            let from_a = d.a_uri == CAROL;
+            let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, GROUP);
+            if let Some(r) = reason {
+                m.push("Reason", r);
+            }
+            let txn = Txn::of(&m);
+            self.sip(Node::Pf, Node::Cf, &m, clauses.clone(), "The PF leaves the group session on Carol's behalf.", Some(Arrival::PfByeAtCf { txn, voluntary }));
+        }
+        self.pf.delivery_session = false;
+        self.set_state(PfState::Left, clauses.clone(), why);
+        self.purge(clauses);
+    }
+
+    /// Empties the store and the in-flight list: discarded for a voluntary leaver, lost otherwise.
+    fn purge(&mut self, clauses: Vec<&'static str>) {
+        let mut all: Vec<u32> = std::mem::take(&mut self.pf.in_flight).into_iter().map(|f| {
+            self.stop_timer(f.timer);
+            f.chat
+        }).collect();
+        all.extend(std::mem::take(&mut self.pf.store));
+        for chat in all {
+            if self.carol.entitled {
+                self.lose(chat, "Lost: the PF no longer holds a session for Carol, so this stored message will never reach her.", clauses.clone());
+            } else {
+                self.discard(chat, "Discarded: Carol left the group voluntarily, so the stored message is not delivered.", clauses.clone());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ SIP from Carol
+
+    fn pf_gets_client_bye(&mut self, txn: Txn, reason: Option<(String, Vec<ReasonValue>)>) {
+        if self.pf.client_leg.is_none() {
+            let r = self.response(481, &txn, None);
+            self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 3261 §15.1.2"], "The PF has no such dialog with Carol.", None);
+            return;
+        }
+        let r = self.response(200, &txn, None);
+        self.sip(Node::Pf, Node::Carol, &r, vec!["8.2.2.3"], "The PF handles the BYE as in §8.2.2.3 and answers 200 OK.", None);
+        self.pf.client_leg = None;
+        self.carol.conn = Conn::None;
+        let broad = self.policy(PolicyId::Q6NonSipReason, "broad");
+        match classify(&reason, broad) {
+            ByeClass::Trigger => self.enter_deferred(vec![CL], "Case 1 of §8.3.2.9: the BYE carries Reason protocol SIP with a cause other than 200, so Carol did not leave voluntarily; the PF remains in the media path with the focus.".into()),
+            ByeClass::BroadTrigger => self.enter_deferred(vec!["policy:q6-non-sip-reason"], "Q6 policy broad: this BYE is not case 1 of the CR (no SIP cause other than 200), but it signals an involuntary drop, so the PF defers anyway.".into()),
+            ByeClass::Leave => {
+                let why = if reason.is_none() { "No Reason header: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)." } else { "The Reason is SIP cause 200 or not protocol SIP: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)." };
+                let fwd = reason.map(|(raw, _)| raw);
+                let voluntary = !self.carol.entitled;
+                self.pf_leave(fwd.as_deref(), voluntary, vec!["8.2.2.3"], why);
+            }
+        }
+    }
+
+    fn pf_gets_client_invite(&mut self, txn: Txn, rejoin: bool) {
+        if !rejoin {
+            // Full set-up: the PF relays Carol's group creation to the focus.
+            self.pf.pending_rejoin = Some(txn);
+            self.relay_invite_to_cf("The PF relays Carol's INVITE to the focus (B2BUA).");
+            return;
+        }
+        match self.pf.state {
+            PfState::Deferred | PfState::EndedWithBacklog => self.path_b(txn),
+            PfState::DeliveringA => {
+                if self.policy(PolicyId::Q1RejoinAfterInvite, "prefer-rejoin") {
+                    self.drop_own_invite();
+                    self.set_state(PfState::Deferred, vec!["policy:q1-rejoin-after-invite"], "Q1 policy prefer-rejoin: the re-join came after the PF reacted; the PF gives up its own INVITE and uses the re-join.");
+                    self.path_b(txn);
+                } else {
+                    let r = self.response(486, &txn, Some("pf-486"));
+                    self.sip(Node::Pf, Node::Carol, &r, vec!["policy:q1-rejoin-after-invite"], "Q1 policy prefer-own-invite: the PF already invited Carol, so it turns the re-join away with 486 Busy Here.", None);
+                }
+            }
+            PfState::Active | PfState::Replaying => {
+                let own = self.pf.delivery_session && self.pf.invite.as_ref().is_some_and(|i| i.purpose == InvitePurpose::Delivery && i.answered);
+                if own && self.policy(PolicyId::Q1RejoinAfterInvite, "prefer-own-invite") {
+                    let r = self.response(486, &txn, Some("pf-486"));
+                    self.sip(Node::Pf, Node::Carol, &r, vec!["policy:q1-rejoin-after-invite"], "Q1 policy prefer-own-invite: Carol is already back on the PF's own session, so the re-join gets 486 Busy Here.", None);
+                    return;
+                }
+                let why = if own { "Q1 policy prefer-rejoin: the newer re-join replaces the session the PF set up itself." } else { "The re-join shows that Carol's old session is gone." };
+                self.note(Node::Pf, StepKind::Info, "old session is stale", vec![if own { "policy:q1-rejoin-after-invite" } else { "policy:msrp-loss-detection" }], why, None);
+                self.msrp_failed(if own { "Replaced by the re-join." } else { "Carol's old connection is gone." });
+                self.pf_gets_client_invite(txn, true);
+            }
+            PfState::Left => {
+                self.pf.pending_rejoin = Some(txn);
+                self.relay_invite_to_cf("The PF no longer holds Carol's leg, so it relays the re-join to the focus as a new join (nothing was stored).");
+            }
+            PfState::Ended => {
+                let r = self.response(404, &txn, Some("pf-404"));
+                self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 3261 §21.4.5"], "The group session no longer exists.", None);
+            }
+            PfState::DeliveringB => {
+                let r = self.response(491, &txn, Some("pf-491"));
+                self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 3261 §14.2"], "A re-join is already being answered.", None);
+            }
+            PfState::Idle | PfState::Inviting => {
+                let r = self.response(486, &txn, Some("pf-486"));
+                self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 3261 §21.4.24"], "The PF is still setting up Carol's first session.", None);
+            }
+        }
+    }
+
+    fn relay_invite_to_cf(&mut self, note: &'static str) {
+        let d = Dialog::pf_cf(self.next());
+        let mut m = self.new_request("INVITE", GROUP, Node::Pf, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{GROUP}>"), &d.call_id, 1);
+        self.cpm_headers(&mut m, Node::Pf);
+        m.push("Content-Type", "application/sdp");
+        m.body = self.sdp("pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
+        self.pf.cf_leg = Some(d);
+        let txn = Txn::of(&m);
+        self.sip(Node::Pf, Node::Cf, &m, vec!["RFC 3261 §16"], note, Some(Arrival::PfInviteAtCf { txn }));
+    }
+
+    fn pf_gets_cf_response(&mut self, code: u16, txn: Txn) {
+        let Some(ctx) = self.pf.pending_rejoin.take() else { return };
+        if code == 200 {
+            if let Some(d) = self.pf.cf_leg.as_mut() {
+                d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("cf").to_string();
+            }
+            let d = self.pf.cf_leg.clone().unwrap_or_else(|| Dialog::pf_cf(0));
+            let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, GROUP);
+            self.sip(Node::Pf, Node::Cf, &ack, vec!["RFC 3261 §13.2.2.4"], "The PF confirms its leg to the focus.", None);
+            self.pf_bind_cf();
+            let mut cd = Dialog::carol_pf(self.carol.session_no);
+            cd.a_tag = ctx.from.split(";tag=").nth(1).unwrap_or("c").to_string();
+            cd.call_id = ctx.call_id.clone();
+            self.pf.client_leg = Some(cd.clone());
+            let mut r = self.response(200, &ctx, Some(&cd.b_tag));
+            r.push("Contact", self.contact(Node::Cf));
+            r.push("Content-Type", "application/sdp");
+            r.body = self.sdp("pf", PF_IP, 20000, self.pf_carol_path(), "passive");
+            self.pf.delivery_session = false;
+            self.carol.entitled = true;
+            self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 3261 §13.3.1"], "The PF answers Carol: she is in the group session.", Some(Arrival::PfRespAtCarol { code: 200, txn: ctx, delivery: false }));
+        } else {
+            self.pf.cf_leg = None;
+            let r = self.response(code, &ctx, Some("pf-x"));
+            self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 3261 §16.7"], "The PF passes the focus's answer on to Carol.", Some(Arrival::PfRespAtCarol { code, txn: ctx, delivery: false }));
+            if code == 404 {
+                self.set_state(PfState::Ended, vec!["RFC 3261 §21.4.5"], "The group session no longer exists.");
+            }
+        }
+    }
+
+    fn pf_bind_cf(&mut self) {
+        let (raw, tid) = self.send_text(self.pf_cf_path(), self.cf_pf_path(), None);
+        self.msrp(Node::Pf, Node::Cf, raw, "SEND", vec!["RFC 4975 §5.4"], "The PF opens its MSRP connection to the focus and binds it with an empty SEND.", None, Some(Arrival::BindAtCf { tid }));
+    }
+
+    /// Carol's MSRP connection is bound: the session is usable.
+    fn client_session_up(&mut self) {
+        self.arm_refresh();
+        match self.pf.state {
+            PfState::Idle | PfState::Inviting | PfState::Left => {
+                self.set_state(PfState::Active, vec!["RFC 4975 §5.4"], "Carol's session is complete: both legs are up and the PF relays MSRP.");
+            }
+            PfState::DeliveringA | PfState::DeliveringB => {
+                self.set_state(PfState::Replaying, vec![CL], "The deferred delivery of the missed CPM Group Session data is performed over MSRP: the PF replays the store in order.");
+                self.pump();
+            }
+            _ => {}
+        }
+    }
+
+    fn arm_refresh(&mut self) {
+        if self.policy(PolicyId::MsrpLossDetection, "session-refresh") && self.pf.refresh_timer.is_none() {
+            self.pf.refresh_timer = Some(self.start_timer(TimerKind::Refresh, REFRESH_MS, "session refresh", "RFC 4028 §10", Node::Pf, false));
+        }
+    }
+
+    // ------------------------------------------------------------------ path A and B
+
+    fn path_b(&mut self, txn: Txn) {
+        if let Some(t) = self.pf.reaction_timer.take() {
+            self.stop_timer(t);
+            self.note(Node::Pf, StepKind::Info, "no INVITE (path B)", vec![CL], "Path B: the re-join arrived before the PF reacted to the 3rd-party REGISTER, so the PF SHALL NOT send its own INVITE.", None);
+        }
+        if let Some(t) = self.pf.retention_timer.take() {
+            self.stop_timer(t);
+        }
+        let mut cd = Dialog::carol_pf(self.carol.session_no);
+        cd.a_tag = txn.from.split(";tag=").nth(1).unwrap_or("c").to_string();
+        cd.call_id = txn.call_id.clone();
+        self.pf.client_leg = Some(cd.clone());
+        let mut r = self.response(200, &txn, Some(&cd.b_tag));
+        r.push("Contact", self.contact(Node::Cf));
+        let sdp = self.sdp("pf", PF_IP, 20000, self.pf_carol_path(), "passive");
+        if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
+            let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
+            let xml = self.conference_info(version, &users);
+            let (ct, body) = Self::multipart(&sdp, &xml);
+            r.push("Content-Type", ct);
+            r.body = body;
+        } else {
+            r.push("Content-Type", "application/sdp");
+            r.body = sdp;
+        }
+        self.pf.delivery_session = true;
+        self.pf.close_after_flush = self.pf.group_gone;
+        let clauses = if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") { vec![CL, "policy:q13-participant-info"] } else { vec![CL] };
+        self.sip(Node::Pf, Node::Carol, &r, clauses, "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery.", Some(Arrival::PfRespAtCarol { code: 200, txn, delivery: true }));
+        self.set_state(PfState::DeliveringB, vec![CL], "Path B: waiting for ACK and Carol's MSRP connection.");
+    }
+
+    fn path_a(&mut self, note: &'static str, clauses: Vec<&'static str>) {
+        let n = self.next();
+        let d = Dialog::pf_carol(n);
+        let mut m = self.new_request("INVITE", CAROL, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
+        m.push("Route", "<sip:scscf.ims.example.net;lr>");
+        m.push("P-Asserted-Identity", format!("<{GROUP}>"));
+        self.cpm_headers(&mut m, Node::Cf);
+        m.push("Subject", SUBJECT);
+        let sdp = { let p = self.pf_carol_path_next(); self.sdp("pf", PF_IP, 20000, p, "actpass") };
+        if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
+            let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
+            let xml = self.conference_info(version, &users);
+            let (ct, body) = Self::multipart(&sdp, &xml);
+            m.push("Content-Type", ct);
+            m.body = body;
+        } else {
+            m.push("Content-Type", "application/sdp");
+            m.body = sdp;
+        }
+        let inv = n as u32;
+        let txn = Txn::of(&m);
+        let timer_b = self.start_timer(TimerKind::TimerB { inv }, 64 * self.sc.t1_ms, "Timer B", "RFC 3261 §17.1.1.2", Node::Pf, true);
+        self.pf.invite = Some(PfInvite { id: inv, purpose: InvitePurpose::Delivery, txn: txn.clone(), timer_b, answered: false, cancelled: false, dialog: d });
+        self.pf.close_after_flush = self.pf.group_gone;
+        self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn }));
+        self.set_state(PfState::DeliveringA, vec![CL], "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
+    }
+
+    /// Gives up the PF's own delivery INVITE (Q1 prefer-rejoin): CANCEL if unanswered, BYE if answered.
+    fn drop_own_invite(&mut self) {
+        let Some(mut inv) = self.pf.invite.take() else { return };
+        self.stop_timer(inv.timer_b);
+        if inv.answered {
+            self.bye_carol("SIP;cause=200;text=\"Replaced by re-join\"", vec!["policy:q1-rejoin-after-invite"], "Q1 policy prefer-rejoin: the PF ends its own session with Carol in favour of her re-join.");
+        } else {
+            inv.cancelled = true;
+            let c = self.ack_or_cancel("CANCEL", &inv.dialog, true, Node::Pf, CAROL);
+            let id = inv.id;
+            let txn = inv.txn.clone();
+            self.pf.invite = Some(inv);
+            self.sip(Node::Pf, Node::Carol, &c, vec!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"], "Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.", Some(Arrival::CancelAtCarol { inv: id, txn }));
+        }
+    }
+
+    fn pf_gets_invite_response(&mut self, inv: u32, code: u16, txn: Txn) {
+        let Some(i) = self.pf.invite.as_ref().filter(|i| i.id == inv) else {
+            // A late answer to an INVITE the PF already gave up.
+            if (200..300).contains(&code) {
+                self.note(Node::Pf, StepKind::Info, "late answer", vec!["policy:q1-rejoin-after-invite"], "An answer to an INVITE the PF already gave up; it is ignored.", None);
+            }
+            return;
+        };
+        let (purpose, timer_b, cancelled) = (i.purpose, i.timer_b, i.cancelled);
+        let mut d = i.dialog.clone();
+        self.stop_timer(timer_b);
+        d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("").to_string();
+        if code == 487 || (cancelled && !(200..300).contains(&code)) {
+            let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, CAROL);
+            self.sip(Node::Pf, Node::Carol, &ack, vec!["RFC 3261 §17.1.1.3"], "The PF acknowledges the 487 of its cancelled INVITE.", None);
+            self.pf.invite = None;
+            return;
+        }
+        if (200..300).contains(&code) {
+            let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+            if let Some(i) = self.pf.invite.as_mut() {
+                i.answered = true;
+                i.dialog = d.clone();
+            }
+            self.pf.client_leg = Some(d);
+            self.sip(Node::Pf, Node::Carol, &ack, vec!["RFC 3261 §13.2.2.4"], "The PF confirms the session with ACK.", Some(Arrival::PfAckAtCarol { inv }));
+            self.pf.setup_timer = Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
+            match purpose {
+                InvitePurpose::Delivery => {
+                    if cancelled {
+                        self.bye_carol("SIP;cause=200;text=\"Replaced by re-join\"", vec!["policy:q1-rejoin-after-invite"], "The 200 crossed the CANCEL: the PF ends this extra session.");
+                        self.pf.invite = None;
+                    } else {
+                        self.pf.delivery_session = true;
+                    }
+                }
+                InvitePurpose::ForwardCf => {
+                    self.pf.delivery_session = false;
+                    self.answer_cf(200, "The PF passes Carol's acceptance on to the focus.", vec!["RFC 3261 §13.3.1"]);
+                }
+            }
+            return;
+        }
+        let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, CAROL);
+        self.sip(Node::Pf, Node::Carol, &ack, vec!["RFC 3261 §17.1.1.3"], "The PF acknowledges the failure response.", None);
+        self.pf.invite = None;
+        self.invite_failed(purpose, Some(code));
+    }
+
+    fn pf_invite_timeout(&mut self, inv: u32) {
+        let Some(i) = self.pf.invite.as_ref().filter(|i| i.id == inv) else { return };
+        if i.answered {
+            return;
+        }
+        let purpose = i.purpose;
+        self.pf.invite = None;
+        self.carol.answering = None;
+        self.note(Node::Pf, StepKind::Timer, "Timer B fired", vec!["RFC 3261 §17.1.1.2"], "No answer from Carol within 64×T1: the INVITE client transaction times out (handled as 408).", None);
+        self.invite_failed(purpose, None);
+    }
+
+    /// The PF's INVITE to Carol failed: `code` None for a timeout (case 2 of §8.3.2.9).
+    fn invite_failed(&mut self, purpose: InvitePurpose, code: Option<u16>) {
+        let literal = self.policy(PolicyId::Q5InviteError, "literal");
+        let like_timeout = match code {
+            None => true,
+            Some(408 | 480 | 486 | 503) => !literal,
+            _ => false,
+        };
+        let decline = code == Some(603) && !literal;
+        let q5 = if code.is_some() { Some("policy:q5-invite-error") } else { None };
+        match purpose {
+            InvitePurpose::ForwardCf => {
+                self.carol.entitled = !decline && self.carol.entitled || !decline;
+                if like_timeout && self.rules == Rules::PostCr {
+                    let mut cl = vec![CL];
+                    cl.extend(q5);
+                    self.answer_cf(200, "Case 2 of §8.3.2.9: the INVITE to Carol timed out, so the PF answers the focus itself and remains in the media path for her.", cl.clone());
+                    self.enter_deferred(cl, "Case 2 of §8.3.2.9: timeout of the SIP INVITE sent to Carol; the PF stays in the group session and stores for her.".into());
+                } else {
+                    let c = code.unwrap_or(408);
+                    let why = if self.rules == Rules::PreCr && like_timeout { "Before the CR an INVITE timeout was no deferral trigger: the PF reports the failure to the focus and Carol is not in the group." } else { "The PF reports the failure to the focus: Carol is not in the group." };
+                    let mut cl = vec![CL];
+                    cl.extend(q5);
+                    self.answer_cf(c, why, cl.clone());
+                    self.set_state(PfState::Left, cl, why);
+                }
+            }
+            InvitePurpose::Delivery => {
+                if decline {
+                    self.carol.entitled = false;
+                    self.pf_leave(Some("SIP;cause=603;text=\"Decline\""), true, vec!["policy:q5-invite-error"], "Q5 policy: 603 Decline means Carol left the chat voluntarily; the PF leaves the group and discards the store.");
+                } else if like_timeout {
+                    let cl: Vec<&'static str> = match (self.rules, code) {
+                        (Rules::PostCr, None) => vec![CL, "policy:q3-unreachable-on-register"],
+                        (_, Some(_)) => vec!["policy:q5-invite-error", "policy:q3-unreachable-on-register"],
+                        (Rules::PreCr, None) => vec!["policy:q3-unreachable-on-register"],
+                    };
+                    self.set_state(PfState::Deferred, cl.clone(), "Carol is still unreachable: the PF stays deferred and keeps storing (Q3 policy decides when to try again).");
+                    if self.policy(PolicyId::Q3UnreachableOnRegister, "retry-30s") && self.pf.retries < 3 {
+                        self.pf.retries += 1;
+                        self.start_timer(TimerKind::Retry, 30_000, "retry", "policy:q3-unreachable-on-register", Node::Pf, true);
+                    }
+                } else {
+                    self.pf_leave(Some("SIP;cause=480;text=\"Temporarily Unavailable\""), false, vec!["policy:q5-invite-error"], "Q5 policy literal: only a timeout keeps the deferral; this error ends Carol's participation and the store is lost.");
+                }
+            }
+        }
+    }
+
+    fn pf_gets_cf_invite(&mut self, txn: Txn) {
+        let r = self.response(100, &txn, None);
+        self.sip(Node::Pf, Node::Cf, &r, vec!["RFC 3261 §8.2.6.1"], "The PF tells the focus it is working on the invitation.", None);
+        self.pf.cf_invite = Some(txn);
+        let n = self.next();
+        let d = Dialog::pf_carol(n);
+        let mut m = self.new_request("INVITE", CAROL, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
+        m.push("P-Asserted-Identity", format!("<{GROUP}>"));
+        self.cpm_headers(&mut m, Node::Cf);
+        m.push("Subject", SUBJECT);
+        m.push("Content-Type", "application/sdp");
+        m.body = { let p = self.pf_carol_path_next(); self.sdp("pf", PF_IP, 20000, p, "actpass") };
+        let inv = n as u32;
+        let itxn = Txn::of(&m);
+        let timer_b = self.start_timer(TimerKind::TimerB { inv }, 64 * self.sc.t1_ms, "Timer B", "RFC 3261 §17.1.1.2", Node::Pf, true);
+        self.pf.invite = Some(PfInvite { id: inv, purpose: InvitePurpose::ForwardCf, txn: itxn.clone(), timer_b, answered: false, cancelled: false, dialog: d });
+        self.sip(Node::Pf, Node::Carol, &m, vec!["RFC 3261 §16"], "The PF forwards the focus's invitation to Carol's client.", Some(Arrival::PfInviteAtCarol { inv, txn: itxn }));
+        self.set_state(PfState::Inviting, vec!["RFC 3261 §17.1.1"], "The PF waits for Carol's answer; Timer B runs.");
+    }
+
+    /// Answers the CF's pending INVITE for Carol (setup `cf_invites`).
+    fn answer_cf(&mut self, code: u16, note: &'static str, clauses: Vec<&'static str>) {
+        let Some(txn) = self.pf.cf_invite.take() else { return };
+        let d = Dialog::cf_pf(0);
+        let mut r = self.response(code, &txn, Some(&d.b_tag));
+        if code == 200 {
+            r.push("Contact", format!("<{PF_HOST_URI}>"));
+            r.push("Content-Type", "application/sdp");
+            r.body = self.sdp("pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
+            self.pf.cf_leg = Some(d);
+            self.carol.entitled = true;
+            self.sip(Node::Pf, Node::Cf, &r, clauses, note, Some(Arrival::PfOkAtCf { txn }));
+        } else {
+            self.sip(Node::Pf, Node::Cf, &r, clauses, note, None);
+            self.carol.entitled = true;
+        }
+    }
+
+    fn pf_gets_cf_bye(&mut self, txn: Txn) {
+        let r = self.response(200, &txn, None);
+        self.sip(Node::Pf, Node::Cf, &r, vec!["RFC 3261 §15.1.2"], "The PF accepts the end of the group session.", None);
+        self.pf.cf_leg = None;
+        self.pf.group_gone = true;
+        if let Some(t) = self.pf.retention_timer.take() {
+            self.stop_timer(t);
+        }
+        let keep = self.policy(PolicyId::Q8GroupEnds, "deliver-then-close");
+        match self.pf.state {
+            PfState::Active => {
+                self.bye_carol("SIP;cause=410;text=\"Gone\"", vec!["RFC 3261 §15.1.1"], "The PF passes the end of the group session on to Carol.");
+                self.set_state(PfState::Ended, vec!["RFC 3261 §15.1.1"], "The group session is over.");
+            }
+            PfState::Replaying | PfState::DeliveringA | PfState::DeliveringB => {
+                if keep {
+                    self.pf.close_after_flush = true;
+                    self.note(Node::Pf, StepKind::Info, "finish delivery", vec!["policy:q8-group-ends"], "Q8 policy deliver-then-close: the PF finishes the deferred delivery, then closes Carol's session.", None);
+                } else {
+                    self.bye_carol("SIP;cause=410;text=\"Gone\"", vec!["policy:q8-group-ends"], "Q8 policy discard: the group is over, so the PF ends Carol's session now.");
+                    self.set_state(PfState::Ended, vec!["policy:q8-group-ends"], "Q8 policy discard: the rest of the store is lost.");
+                    self.purge(vec!["policy:q8-group-ends"]);
+                }
+            }
+            PfState::Deferred => {
+                if keep && !self.pf.store.is_empty() {
+                    self.set_state(PfState::EndedWithBacklog, vec!["policy:q8-group-ends"], "Q8 policy deliver-then-close: the group session is over but the stored messages wait for Carol's return.");
+                } else {
+                    self.set_state(PfState::Ended, vec!["policy:q8-group-ends"], "The group session is over while Carol is deferred.");
+                    self.purge(vec!["policy:q8-group-ends"]);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn pf_gets_register(&mut self, txn: Txn, reaction_ms: u64) {
+        let r = self.response(200, &txn, Some("pf-reg"));
+        self.sip(Node::Pf, Node::Scscf, &r, vec!["3GPP TS 24.229 §5.4.1.7"], "The PF accepts the 3rd-party REGISTER: Carol is reachable again.", None);
+        let deliverable = self.pf.state == PfState::Deferred || (self.pf.state == PfState::EndedWithBacklog && !self.pf.store.is_empty());
+        if !deliverable {
+            self.note(Node::Pf, StepKind::Info, "nothing deferred", vec![CL], "The PF holds no deferred group session for Carol right now, so the REGISTER starts nothing.", None);
+            return;
+        }
+        if self.pf.reaction_timer.is_some() {
+            return;
+        }
+        self.pf.retries = 0;
+        self.pf.reacted = false;
+        self.pf.reaction_timer = Some(self.start_timer(TimerKind::Reaction, reaction_ms, "PF reaction delay", CL, Node::Pf, true));
+        self.note(Node::Pf, StepKind::Timer, "reaction delay", vec![CL], format!("Path A is due: the PF will invite Carol in {reaction_ms} ms. A re-join before then is path B (the CR does not say how long 'reacting' takes)."), None);
+    }
+
+    /// Re-arms the SetupWait/refresh state of a retried session number.
+    fn pf_carol_path_next(&self) -> String {
+        format!("msrp://{PF_IP}:20000/pf{:04x}d2k3;tcp", self.carol.session_no + 1)
+    }
+}
