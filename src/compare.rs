@@ -5,6 +5,7 @@ use crate::trace::{Rules, Summary, Trace};
 use serde::Serialize;
 
 /// Where two traces first differ.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Difference {
     /// Index of the first step that differs (same in both traces).
@@ -17,6 +18,7 @@ pub struct Difference {
 }
 
 /// Both summaries and the first difference.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
     pub post_cr: Summary,

@@ -12,6 +12,9 @@ pub mod trace;
 pub mod transcript;
 mod world;
 
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
 pub use compare::compare;
 pub use trace::{Rules, Trace};
 

@@ -31,6 +31,7 @@ pub enum PolicyId {
 }
 
 /// Description of a policy for pickers and documentation.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyInfo {
     /// Stable id, used in scenario files and in `policy:<id>` citations.

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Which rule set a run uses.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Rules {
     /// §8.3.2.9 as amended by the CR: three deferral triggers.
@@ -39,6 +40,7 @@ impl std::str::FromStr for Rules {
 }
 
 /// The protocol of a step.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Protocol {
     SIP,
@@ -49,6 +51,7 @@ pub enum Protocol {
 }
 
 /// What a step shows.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
@@ -69,6 +72,7 @@ pub enum StepKind {
 }
 
 /// States of the PF for Carol in this group session (research digest §7.1).
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum PfState {
     /// Not in the session yet.
@@ -94,6 +98,7 @@ pub enum PfState {
 }
 
 /// One step of the ladder.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
     pub index: u32,
@@ -120,6 +125,7 @@ pub struct Step {
 }
 
 /// A lane of the ladder.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Serialize)]
 pub struct LaneInfo {
     pub id: Arc<str>,
@@ -128,6 +134,7 @@ pub struct LaneInfo {
 }
 
 /// What finally happened to a chat message, from Carol's point of view.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -148,6 +155,7 @@ pub enum Outcome {
 }
 
 /// One group chat message of the run.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Chat {
     pub id: u32,
@@ -172,6 +180,7 @@ pub struct Chat {
 }
 
 /// A timer span on a lane.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Serialize)]
 pub struct TimerSpan {
     pub name: &'static str,
@@ -183,6 +192,7 @@ pub struct TimerSpan {
 }
 
 /// A stretch of time in one PF state.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Serialize)]
 pub struct StateSpan {
     pub state: PfState,
@@ -191,6 +201,7 @@ pub struct StateSpan {
 }
 
 /// One participant as the PF or Carol's client knows it.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Participant {
     pub id: Arc<str>,
@@ -199,6 +210,7 @@ pub struct Participant {
 }
 
 /// A roster snapshot.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Serialize)]
 pub struct RosterSnapshot {
     pub at_ms: u64,
@@ -208,6 +220,7 @@ pub struct RosterSnapshot {
 }
 
 /// A policy and the option in force.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyChoice {
     pub id: &'static str,
@@ -219,6 +232,7 @@ pub struct PolicyChoice {
 }
 
 /// Counts of what happened to the messages meant for Carol.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// Group messages meant for Carol sent while she had no live delivery path.
@@ -240,6 +254,7 @@ pub struct Summary {
 }
 
 /// The result of one run.
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Trace {
     pub version: u32,

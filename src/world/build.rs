@@ -80,16 +80,6 @@ impl Dialog {
 }
 
 impl World<'_> {
-    pub(crate) fn uri(&self, n: Node) -> String {
-        match n {
-            Node::Carol => CAROL.into(),
-            Node::Member(i) => format!("sip:{}@ims.example.net", self.sc.members[i].id),
-            Node::Pf => format!("sip:{PF_HOST}"),
-            Node::Cf => GROUP.into(),
-            Node::Scscf => format!("sip:{SCSCF_HOST}"),
-        }
-    }
-
     fn via_host(&self, n: Node) -> String {
         match n {
             Node::Carol => format!("{CAROL_IP}:5060"),

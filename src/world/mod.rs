@@ -223,7 +223,6 @@ pub(crate) struct Cf {
     pub member_legs: Vec<Option<Dialog>>,
     pub carol_admitted: bool,
     pub ended: bool,
-    pub sub_cseq: u32,
 }
 
 pub(crate) struct World<'a> {
@@ -309,7 +308,7 @@ impl<'a> World<'a> {
                 pending_rejoin: None,
                 group_gone: false,
             },
-            cf: Cf { version: 1, users, member_legs: sc.members.iter().enumerate().map(|(i, m)| if m.in_group && sc.setup != Setup::Full { Some(Dialog::member_cf(i, 0)) } else { None }).collect(), carol_admitted: initial, ended: false, sub_cseq: 0 },
+            cf: Cf { version: 1, users, member_legs: sc.members.iter().enumerate().map(|(i, m)| if m.in_group && sc.setup != Setup::Full { Some(Dialog::member_cf(i, 0)) } else { None }).collect(), carol_admitted: initial, ended: false },
             sent_while_deferred: 0,
         }
     }
@@ -369,10 +368,6 @@ impl<'a> World<'a> {
                 self.spans.push(TimerSpan { name, lane: self.lane(lane), start_ms: start, end_ms: self.now, outcome: "stopped", clause });
             }
         }
-    }
-
-    pub(crate) fn timer_active(&self, id: u32) -> bool {
-        self.timers[id as usize].active
     }
 
     // ------------------------------------------------------------------ recording
