@@ -3,13 +3,13 @@
 //! for CONRR comment D130, and of the text before it.
 #![forbid(unsafe_code)]
 
-pub mod wire;
 pub mod compare;
 pub mod policy;
 pub mod presets;
 pub mod scenario;
 pub mod trace;
 pub mod transcript;
+pub mod wire;
 mod world;
 
 #[cfg(target_arch = "wasm32")]

@@ -2,7 +2,7 @@
 //! `cpm-deferral-scenario`, version 1; see README). Parsing is strict and every error names the
 //! field (`events[3].at_ms`) and what is wrong with it.
 
-use crate::policy::{PolicyId, Policies};
+use crate::policy::{Policies, PolicyId};
 use crate::wire::reason::{self, ReasonError, ReasonValue};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -22,7 +22,8 @@ pub const MAX_TEXT: usize = 2000;
 /// Largest number of members besides Carol.
 pub const MAX_MEMBERS: usize = 12;
 /// The event kinds a scenario can place.
-pub const EVENT_KINDS: [&str; 11] = ["message", "bye", "leave", "join", "unreachable", "msrp_loss", "msrp_setup_fails", "invite_rejected", "register", "rejoin", "group_ends"];
+pub const EVENT_KINDS: [&str; 11] =
+    ["message", "bye", "leave", "join", "unreachable", "msrp_loss", "msrp_setup_fails", "invite_rejected", "register", "rejoin", "group_ends"];
 
 /// How the group session starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +144,9 @@ impl fmt::Display for ScenarioError {
             WrongType { path, expected } => write!(f, "{path}: expected {expected}"),
             UnknownField { path, allowed } => write!(f, "{path}: unknown field (allowed here: {})", allowed.join(", ")),
             UnknownEventKind { path, kind } => write!(f, "{path}: unknown event kind {kind:?} (known kinds: {})", EVENT_KINDS.join(", ")),
-            TimeBackwards { path, at_ms, previous_ms } => write!(f, "{path}: time goes backwards ({at_ms} ms comes after an event at {previous_ms} ms; events must be in time order)"),
+            TimeBackwards { path, at_ms, previous_ms } => {
+                write!(f, "{path}: time goes backwards ({at_ms} ms comes after an event at {previous_ms} ms; events must be in time order)")
+            }
             UnknownMember { path, member, known } => write!(f, "{path}: unknown member {member:?} (known: {})", known.join(", ")),
             MalformedReason { path, value, error } => write!(f, "{path}: malformed Reason {value:?}: {error}"),
             OutOfRange { path, value, allowed } => write!(f, "{path}: {value} is out of range (allowed: {allowed})"),
@@ -161,7 +164,15 @@ impl ScenarioError {
         match self {
             NotJson { .. } => "",
             TooLarge { what, .. } => what,
-            Missing { path } | WrongType { path, .. } | UnknownField { path, .. } | UnknownEventKind { path, .. } | TimeBackwards { path, .. } | UnknownMember { path, .. } | MalformedReason { path, .. } | OutOfRange { path, .. } | Invalid { path, .. } => path,
+            Missing { path }
+            | WrongType { path, .. }
+            | UnknownField { path, .. }
+            | UnknownEventKind { path, .. }
+            | TimeBackwards { path, .. }
+            | UnknownMember { path, .. }
+            | MalformedReason { path, .. }
+            | OutOfRange { path, .. }
+            | Invalid { path, .. } => path,
         }
     }
 }
@@ -207,7 +218,11 @@ fn get_u64(m: &Map<String, Value>, path: &str, key: &str, range: std::ops::Range
         Some(v) => {
             let n = v.as_u64().ok_or_else(|| ScenarioError::WrongType { path: join(path, key), expected: "a whole number of milliseconds (0 or more)" })?;
             if !range.contains(&n) {
-                return Err(ScenarioError::OutOfRange { path: join(path, key), value: n.to_string(), allowed: format!("{} to {}", range.start(), range.end()) });
+                return Err(ScenarioError::OutOfRange {
+                    path: join(path, key),
+                    value: n.to_string(),
+                    allowed: format!("{} to {}", range.start(), range.end()),
+                });
             }
             Ok(Some(n))
         }
@@ -252,7 +267,9 @@ impl Scenario {
         match m.get("version") {
             None => return Err(ScenarioError::Missing { path: "version".into() }),
             Some(v) if v.as_u64() == Some(VERSION) => {}
-            Some(v) => return Err(ScenarioError::Invalid { path: "version".into(), problem: format!("unsupported version {v} (this build reads version {VERSION})") }),
+            Some(v) => {
+                return Err(ScenarioError::Invalid { path: "version".into(), problem: format!("unsupported version {v} (this build reads version {VERSION})") })
+            }
         }
         let title = get_str(m, "", "title")?.unwrap_or("Untitled scenario").to_string();
         check_text("title", &title, 200)?;
@@ -262,13 +279,20 @@ impl Scenario {
             "established" => Setup::Established,
             "full" => Setup::Full,
             "cf_invites" => Setup::CfInvites,
-            other => return Err(ScenarioError::OutOfRange { path: "setup".into(), value: format!("{other:?}"), allowed: "\"established\", \"full\", \"cf_invites\"".into() }),
+            other => {
+                return Err(ScenarioError::OutOfRange {
+                    path: "setup".into(),
+                    value: format!("{other:?}"),
+                    allowed: "\"established\", \"full\", \"cf_invites\"".into(),
+                })
+            }
         };
         let t1_ms = get_u64(m, "", "t1_ms", 100..=4000)?.unwrap_or(500);
         let answer_ms = get_u64(m, "", "answer_ms", 0..=20_000)?.unwrap_or(1000);
         let start_epoch_ms = match get_str(m, "", "start_time")? {
             None => crate::wire::datetime::parse_ms("2024-05-14T09:00:00Z").unwrap_or(0),
-            Some(s) => crate::wire::datetime::parse_ms(s).map_err(|_| ScenarioError::Invalid { path: "start_time".into(), problem: format!("{s:?} is not a UTC time like \"2024-05-14T09:00:00Z\"") })?,
+            Some(s) => crate::wire::datetime::parse_ms(s)
+                .map_err(|_| ScenarioError::Invalid { path: "start_time".into(), problem: format!("{s:?} is not a UTC time like \"2024-05-14T09:00:00Z\"") })?,
         };
         let members = parse_members(m.get("members"))?;
         let mut policies = Policies::default();
@@ -276,7 +300,8 @@ impl Scenario {
             let pm = obj(p, "policies")?;
             for (k, v) in pm {
                 let path = format!("policies.{k}");
-                let id = PolicyId::from_id(k).ok_or_else(|| ScenarioError::UnknownField { path: path.clone(), allowed: crate::policy::ALL.iter().map(|p| p.id()).collect() })?;
+                let id = PolicyId::from_id(k)
+                    .ok_or_else(|| ScenarioError::UnknownField { path: path.clone(), allowed: crate::policy::ALL.iter().map(|p| p.id()).collect() })?;
                 let opt = v.as_str().ok_or_else(|| ScenarioError::WrongType { path: path.clone(), expected: "a string" })?;
                 if !policies.set(id, opt) {
                     return Err(ScenarioError::OutOfRange { path, value: format!("{opt:?}"), allowed: id.info().options.join(", ") });
@@ -323,7 +348,10 @@ fn parse_members(v: Option<&Value>) -> R<Vec<Member>> {
         check_fields(m, &path, &["id", "name", "in_group"])?;
         let id = req_str(m, &path, "id")?;
         if !valid_id(id) || RESERVED_IDS.contains(&id) {
-            return Err(ScenarioError::Invalid { path: format!("{path}.id"), problem: format!("{id:?} must be 1-16 lowercase letters, digits or '-', start with a letter, and not be one of {}", RESERVED_IDS.join(", ")) });
+            return Err(ScenarioError::Invalid {
+                path: format!("{path}.id"),
+                problem: format!("{id:?} must be 1-16 lowercase letters, digits or '-', start with a letter, and not be one of {}", RESERVED_IDS.join(", ")),
+            });
         }
         if out.iter().any(|o| o.id == id) {
             return Err(ScenarioError::Invalid { path: format!("{path}.id"), problem: format!("{id:?} is used twice") });
@@ -386,12 +414,22 @@ fn parse_event(v: &Value, path: &str, members: &[Member]) -> R<Event> {
                 let parsed = reason::parse(s).map_err(|error| ScenarioError::MalformedReason { path: join(path, "reason"), value: s.clone(), error })?;
                 EventKind::Bye { reason: Some((s.trim().to_string(), parsed)) }
             }
-            Some(_) => return Err(ScenarioError::WrongType { path: join(path, "reason"), expected: "a Reason header value string such as \"SIP;cause=480\", or null" }),
+            Some(_) => {
+                return Err(ScenarioError::WrongType {
+                    path: join(path, "reason"),
+                    expected: "a Reason header value string such as \"SIP;cause=480\", or null",
+                })
+            }
         },
         "leave" => EventKind::Leave { who: who(m, path, "member", members)? },
         "join" => match who(m, path, "member", members)? {
             Who::Member(i) => EventKind::Join { member: i },
-            Who::Carol => return Err(ScenarioError::Invalid { path: join(path, "member"), problem: "Carol returns with \"rejoin\" or \"register\", not \"join\"".into() }),
+            Who::Carol => {
+                return Err(ScenarioError::Invalid {
+                    path: join(path, "member"),
+                    problem: "Carol returns with \"rejoin\" or \"register\", not \"join\"".into(),
+                })
+            }
         },
         "invite_rejected" => {
             let st = get_u64(m, path, "status", 300..=699)?.ok_or_else(|| ScenarioError::Missing { path: join(path, "status") })?;
@@ -429,12 +467,16 @@ mod tests {
     fn errors_name_the_field() {
         assert!(err("{").starts_with("not valid JSON"));
         assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"dance\"}}]}}")).starts_with("events[0].kind: unknown event kind \"dance\""));
-        assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"rejoin\"}},{{\"at_ms\":4,\"kind\":\"rejoin\"}}]}}")).starts_with("events[1].at_ms: time goes backwards"));
-        assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"message\",\"from\":\"zed\",\"text\":\"x\"}}]}}")).starts_with("events[0].from: unknown member \"zed\""));
-        assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"bye\",\"reason\":\"SIP;cause=abc\"}}]}}")).starts_with("events[0].reason: malformed Reason"));
+        assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"rejoin\"}},{{\"at_ms\":4,\"kind\":\"rejoin\"}}]}}"))
+            .starts_with("events[1].at_ms: time goes backwards"));
+        assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"message\",\"from\":\"zed\",\"text\":\"x\"}}]}}"))
+            .starts_with("events[0].from: unknown member \"zed\""));
+        assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"bye\",\"reason\":\"SIP;cause=abc\"}}]}}"))
+            .starts_with("events[0].reason: malformed Reason"));
         assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":-5,\"kind\":\"bye\"}}]}}")).starts_with("events[0].at_ms: expected"));
         assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"bye\",\"reasn\":null}}]}}")).starts_with("events[0].reasn: unknown field"));
-        assert!(err(&format!("{{{HEAD},\"policies\":{{\"q1-rejoin-after-invite\":\"coin-toss\"}},\"events\":[]}}")).starts_with("policies.q1-rejoin-after-invite: \"coin-toss\" is out of range"));
+        assert!(err(&format!("{{{HEAD},\"policies\":{{\"q1-rejoin-after-invite\":\"coin-toss\"}},\"events\":[]}}"))
+            .starts_with("policies.q1-rejoin-after-invite: \"coin-toss\" is out of range"));
         assert!(err(r#"{"format":"cpm-deferral-scenario","version":2,"events":[]}"#).starts_with("version: unsupported version 2"));
         assert!(err(&format!("{{{HEAD}}}")).starts_with("events: required field is missing"));
         assert!(err(&format!("{{{HEAD},\"members\":[{{\"id\":\"Carol\"}}],\"events\":[]}}")).starts_with("members[0].id:"));

@@ -14,7 +14,14 @@ pub fn render(t: &Trace) -> String {
             Protocol::None => format!("[{}]", s.from),
             p => format!("{} -{}-> {}{}", s.from, if p == Protocol::SIP { "SIP" } else { "MSRP" }, s.to, if s.dropped { " (never arrives)" } else { "" }),
         };
-        let _ = writeln!(o, "{secs:>10}s  {arrow:<32} {:<24} [{}] {}{}", s.label, s.clauses.join(", "), if s.policy { "(policy, not in the CR) " } else { "" }, s.note);
+        let _ = writeln!(
+            o,
+            "{secs:>10}s  {arrow:<32} {:<24} [{}] {}{}",
+            s.label,
+            s.clauses.join(", "),
+            if s.policy { "(policy, not in the CR) " } else { "" },
+            s.note
+        );
     }
     let m = &t.summary;
     let _ = writeln!(

@@ -110,10 +110,7 @@ struct PresetView {
 /// The built-in presets: `[{ name, description, json }]` (json = the scenario file's text).
 #[wasm_bindgen(unchecked_return_type = "{ name: string, description: string, json: string }[]")]
 pub fn presets() -> Result<JsValue, JsError> {
-    let list: Vec<PresetView> = crate::presets::all()
-        .iter()
-        .map(|p| PresetView { name: p.name, description: p.description, json: p.json })
-        .collect();
+    let list: Vec<PresetView> = crate::presets::all().iter().map(|p| PresetView { name: p.name, description: p.description, json: p.json }).collect();
     to_js(&list)
 }
 

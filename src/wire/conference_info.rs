@@ -51,7 +51,10 @@ impl ConferenceInfo {
         escape_into(&mut o, &self.state);
         o.push_str(&format!("\" version=\"{}\">\r\n  <conference-description>\r\n    <subject>", self.version));
         escape_into(&mut o, &self.subject);
-        o.push_str(&format!("</subject>\r\n  </conference-description>\r\n  <conference-state>\r\n    <user-count>{}</user-count>\r\n  </conference-state>\r\n  <users>\r\n", self.user_count()));
+        o.push_str(&format!(
+            "</subject>\r\n  </conference-description>\r\n  <conference-state>\r\n    <user-count>{}</user-count>\r\n  </conference-state>\r\n  <users>\r\n",
+            self.user_count()
+        ));
         for u in &self.users {
             o.push_str("    <user entity=\"");
             escape_into(&mut o, &u.entity);
@@ -127,8 +130,22 @@ mod tests {
             version: 5,
             subject: "Friday <planning> & \"more\"".into(),
             users: vec![
-                ConfUser { entity: "sip:alice@ims.example.net".into(), display_text: "Alice <script>alert(1)</script>".into(), status: "connected".into(), joining_method: Some("dialed-in".into()), disconnection_method: None, disconnected_when: None },
-                ConfUser { entity: "sip:dave@ims.example.net".into(), display_text: "Dave".into(), status: "disconnected".into(), joining_method: None, disconnection_method: Some("departed".into()), disconnected_when: Some("2024-05-14T09:20:11.000Z".into()) },
+                ConfUser {
+                    entity: "sip:alice@ims.example.net".into(),
+                    display_text: "Alice <script>alert(1)</script>".into(),
+                    status: "connected".into(),
+                    joining_method: Some("dialed-in".into()),
+                    disconnection_method: None,
+                    disconnected_when: None,
+                },
+                ConfUser {
+                    entity: "sip:dave@ims.example.net".into(),
+                    display_text: "Dave".into(),
+                    status: "disconnected".into(),
+                    joining_method: None,
+                    disconnection_method: Some("departed".into()),
+                    disconnected_when: Some("2024-05-14T09:20:11.000Z".into()),
+                },
             ],
         }
     }
@@ -143,7 +160,13 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "<conference-info>", "<a xmlns=\"urn:ietf:params:xml:ns:conference-info\" entity=\"x\" version=\"1\"></a>", "<conference-info xmlns=\"urn:ietf:params:xml:ns:conference-info\" entity=\"x\" version=\"v\"/>", "<conference-info xmlns=\"urn:ietf:params:xml:ns:conference-info\" entity=\"&bogus;\" version=\"1\"/>"] {
+        for bad in [
+            "",
+            "<conference-info>",
+            "<a xmlns=\"urn:ietf:params:xml:ns:conference-info\" entity=\"x\" version=\"1\"></a>",
+            "<conference-info xmlns=\"urn:ietf:params:xml:ns:conference-info\" entity=\"x\" version=\"v\"/>",
+            "<conference-info xmlns=\"urn:ietf:params:xml:ns:conference-info\" entity=\"&bogus;\" version=\"1\"/>",
+        ] {
             assert!(ConferenceInfo::parse(bad).is_err(), "{bad}");
         }
         let deep = "<a>".repeat(100);

@@ -61,7 +61,14 @@ pub fn status_comment(code: u16) -> &'static str {
 
 impl<'a> MsrpMessage<'a> {
     /// A complete SEND carrying `body` of type `content_type`.
-    pub fn send(tid: impl Into<Cow<'a, str>>, to: impl Into<Cow<'a, str>>, from: impl Into<Cow<'a, str>>, message_id: impl Into<Cow<'a, str>>, content_type: Option<Cow<'a, str>>, body: Option<Cow<'a, str>>) -> Self {
+    pub fn send(
+        tid: impl Into<Cow<'a, str>>,
+        to: impl Into<Cow<'a, str>>,
+        from: impl Into<Cow<'a, str>>,
+        message_id: impl Into<Cow<'a, str>>,
+        content_type: Option<Cow<'a, str>>,
+        body: Option<Cow<'a, str>>,
+    ) -> Self {
         MsrpMessage {
             tid: tid.into(),
             start: MsrpStart::Request(Cow::Borrowed("SEND")),
@@ -293,7 +300,14 @@ mod tests {
 
     #[test]
     fn byte_range_matches_the_digest_example() {
-        let m = MsrpMessage::send("k39fj2", "msrp://198.51.100.7:49152/c4r0lx;tcp", "msrp://192.0.2.10:20000/pf8d2k3;tcp", "pf-replay-0001", Some("message/cpim".into()), Some(DIGEST_BODY.into()));
+        let m = MsrpMessage::send(
+            "k39fj2",
+            "msrp://198.51.100.7:49152/c4r0lx;tcp",
+            "msrp://192.0.2.10:20000/pf8d2k3;tcp",
+            "pf-replay-0001",
+            Some("message/cpim".into()),
+            Some(DIGEST_BODY.into()),
+        );
         let text = m.emit();
         assert!(text.contains("Byte-Range: 1-318/318\r\n"), "{text}");
         assert!(text.ends_with("Are we still on for 3pm?\r\n-------k39fj2$\r\n"));

@@ -193,7 +193,8 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        for s in ["SIP;cause=480;text=\"Temporarily Unavailable\"", "SIP;cause=200, Q.850;cause=16", "Q.850;cause=41;text=\"Temporary failure\";x-ext=1", "SIP"] {
+        for s in ["SIP;cause=480;text=\"Temporarily Unavailable\"", "SIP;cause=200, Q.850;cause=16", "Q.850;cause=41;text=\"Temporary failure\";x-ext=1", "SIP"]
+        {
             let v = parse(s).unwrap();
             assert_eq!(emit(&v), s);
             assert_eq!(parse(&emit(&v)).unwrap(), v);

@@ -44,7 +44,16 @@ impl MsrpSdp {
     /// Parses a body produced by [`MsrpSdp::emit`] (order-insensitive for the attributes).
     pub fn parse(text: &str) -> Result<Self, WireError> {
         let bad = |v: &str| WireError::BadValue { header: "SDP", value: v.to_string() };
-        let mut s = MsrpSdp { username: String::new(), session_id: 0, ip: String::new(), port: 0, accept_types: String::new(), accept_wrapped_types: String::new(), path: String::new(), setup: String::new() };
+        let mut s = MsrpSdp {
+            username: String::new(),
+            session_id: 0,
+            ip: String::new(),
+            port: 0,
+            accept_types: String::new(),
+            accept_wrapped_types: String::new(),
+            path: String::new(),
+            setup: String::new(),
+        };
         let body = text.strip_suffix("\r\n").ok_or(WireError::Truncated("SDP line end"))?;
         let mut saw_m = false;
         for line in body.split("\r\n") {

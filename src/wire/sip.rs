@@ -175,11 +175,8 @@ impl SipMessage {
                 _ => return Err(WireError::BadStartLine(first.into())),
             }
         };
-        let mut headers: Vec<(Cow<'static, str>, String)> = if rest.is_empty() {
-            Vec::new()
-        } else {
-            parse_header_lines(rest)?.into_iter().map(|(n, v)| (Cow::Owned(n), v)).collect()
-        };
+        let mut headers: Vec<(Cow<'static, str>, String)> =
+            if rest.is_empty() { Vec::new() } else { parse_header_lines(rest)?.into_iter().map(|(n, v)| (Cow::Owned(n), v)).collect() };
         let pos = headers.iter().position(|(n, _)| n.eq_ignore_ascii_case("Content-Length")).ok_or(WireError::MissingHeader("Content-Length"))?;
         let (_, declared) = headers.remove(pos);
         let len: usize = declared.parse().map_err(|_| WireError::BadValue { header: "Content-Length", value: declared.clone() })?;

@@ -51,8 +51,12 @@ fn unescape(s: &str) -> Result<String, WireError> {
             "gt" => '>',
             "quot" => '"',
             "apos" => '\'',
-            _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32).ok_or_else(|| WireError::Xml(format!("bad character reference &{ent};")))?,
-            _ if ent.starts_with('#') => ent[1..].parse::<u32>().ok().and_then(char::from_u32).ok_or_else(|| WireError::Xml(format!("bad character reference &{ent};")))?,
+            _ if ent.starts_with("#x") => {
+                u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32).ok_or_else(|| WireError::Xml(format!("bad character reference &{ent};")))?
+            }
+            _ if ent.starts_with('#') => {
+                ent[1..].parse::<u32>().ok().and_then(char::from_u32).ok_or_else(|| WireError::Xml(format!("bad character reference &{ent};")))?
+            }
             _ => return Err(WireError::Xml(format!("unknown entity &{ent};"))),
         };
         out.push(c);

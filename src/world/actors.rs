@@ -13,7 +13,14 @@ impl World<'_> {
     pub(super) fn setup(&mut self) {
         match self.sc.setup {
             Setup::Established => {
-                self.note(Node::Cf, StepKind::Info, "established", vec![SCENARIO], "At t=0 Carol and the members are already in the CPM Group Session; Carol's PF relays her SIP and MSRP.", None);
+                self.note(
+                    Node::Cf,
+                    StepKind::Info,
+                    "established",
+                    vec![SCENARIO],
+                    "At t=0 Carol and the members are already in the CPM Group Session; Carol's PF relays her SIP and MSRP.",
+                    None,
+                );
                 let r = self.roster_now();
                 self.snapshot("client", r);
             }
@@ -21,12 +28,15 @@ impl World<'_> {
                 self.carol.session_no += 1;
                 let mut d = Dialog::carol_pf(self.carol.session_no);
                 d.b_tag.clear();
-                let mut m = self.new_request("INVITE", FACTORY, Node::Carol, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{FACTORY}>"), &d.call_id.clone(), 1);
+                let mut m =
+                    self.new_request("INVITE", FACTORY, Node::Carol, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{FACTORY}>"), &d.call_id.clone(), 1);
                 self.cpm_headers(&mut m, Node::Carol);
                 m.push("Require", "recipient-list-invite");
                 m.push("Subject", SUBJECT);
                 let sdp = self.sdp("carol", CAROL_IP, 9, self.carol_path(), "active");
-                let mut list = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">\r\n  <list>\r\n");
+                let mut list = String::from(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">\r\n  <list>\r\n",
+                );
                 for (i, mem) in self.sc.members.iter().enumerate() {
                     if mem.in_group {
                         list.push_str(&format!("    <entry uri=\"sip:{}@ims.example.net\"/>\r\n", mem.id));
@@ -39,7 +49,14 @@ impl World<'_> {
                 m.body = format!("--{boundary}\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--{boundary}\r\nContent-Type: application/resource-lists+xml\r\nContent-Disposition: recipient-list\r\n\r\n{list}\r\n--{boundary}--\r\n");
                 let txn = Txn::of(&m);
                 self.carol.in_dialog = true;
-                self.sip(Node::Carol, Node::Pf, &m, vec!["RFC 3261 §13.2.1"], "Carol's client creates the group: an INVITE to the conference factory with the invitees in a recipient list, routed to her PF.", Some(Arrival::CarolInviteAtPf { txn, rejoin: false }));
+                self.sip(
+                    Node::Carol,
+                    Node::Pf,
+                    &m,
+                    vec!["RFC 3261 §13.2.1"],
+                    "Carol's client creates the group: an INVITE to the conference factory with the invitees in a recipient list, routed to her PF.",
+                    Some(Arrival::CarolInviteAtPf { txn, rejoin: false }),
+                );
             }
             Setup::CfInvites => {
                 let mut d = Dialog::cf_pf(0);
@@ -51,7 +68,14 @@ impl World<'_> {
                 m.push("Content-Type", "application/sdp");
                 m.body = self.sdp("cf", CF_IP, 30000, self.cf_pf_path().to_string(), "actpass");
                 let txn = Txn::of(&m);
-                self.sip(Node::Cf, Node::Pf, &m, vec!["RFC 3261 §13.2.1"], "The CF invites Carol to the running group session; the INVITE reaches her terminating PF.", Some(Arrival::CfInviteAtPf { txn }));
+                self.sip(
+                    Node::Cf,
+                    Node::Pf,
+                    &m,
+                    vec!["RFC 3261 §13.2.1"],
+                    "The CF invites Carol to the running group session; the INVITE reaches her terminating PF.",
+                    Some(Arrival::CfInviteAtPf { txn }),
+                );
             }
         }
     }
@@ -82,28 +106,73 @@ impl World<'_> {
                 if self.carol.conn == Conn::Up {
                     self.carol.conn = Conn::Broken;
                 }
-                self.note(Node::Carol, StepKind::Info, "unreachable", vec![SCENARIO], "Carol's device drops off the network without sending BYE; requests towards her now get no answer.", None);
+                self.note(
+                    Node::Carol,
+                    StepKind::Info,
+                    "unreachable",
+                    vec![SCENARIO],
+                    "Carol's device drops off the network without sending BYE; requests towards her now get no answer.",
+                    None,
+                );
             }
             EventKind::MsrpLoss => {
                 if self.carol.conn != Conn::Up {
-                    self.note(Node::Carol, StepKind::Info, "no MSRP connection", vec![SCENARIO], "There is no MSRP connection towards Carol to lose at this moment.", None);
+                    self.note(
+                        Node::Carol,
+                        StepKind::Info,
+                        "no MSRP connection",
+                        vec![SCENARIO],
+                        "There is no MSRP connection towards Carol to lose at this moment.",
+                        None,
+                    );
                     return;
                 }
                 self.carol.conn = Conn::Broken;
-                self.note(Node::Carol, StepKind::Info, "MSRP connection lost", vec![SCENARIO], "The TCP connection carrying MSRP between Carol's client and her PF breaks.", None);
+                self.note(
+                    Node::Carol,
+                    StepKind::Info,
+                    "MSRP connection lost",
+                    vec![SCENARIO],
+                    "The TCP connection carrying MSRP between Carol's client and her PF breaks.",
+                    None,
+                );
                 if self.policy(PolicyId::MsrpLossDetection, "tcp-reset") {
                     self.loss_detected("The PF sees the TCP reset at once and counts the MSRP connection as lost.");
                 } else {
-                    self.note(Node::Pf, StepKind::Info, "not noticed yet", vec!["policy:msrp-loss-detection"], "Under the chosen detector the PF does not yet count the connection as lost (the CR's Editor's Note leaves this open).", None);
+                    self.note(
+                        Node::Pf,
+                        StepKind::Info,
+                        "not noticed yet",
+                        vec!["policy:msrp-loss-detection"],
+                        "Under the chosen detector the PF does not yet count the connection as lost (the CR's Editor's Note leaves this open).",
+                        None,
+                    );
                 }
             }
             EventKind::MsrpSetupFails => {
                 self.carol.setup_fails_next = true;
-                self.note(Node::Carol, StepKind::Info, "next MSRP set-up fails", vec![SCENARIO], "From now on, the next MSRP connection Carol's client tries to open will fail.", None);
+                self.note(
+                    Node::Carol,
+                    StepKind::Info,
+                    "next MSRP set-up fails",
+                    vec![SCENARIO],
+                    "From now on, the next MSRP connection Carol's client tries to open will fail.",
+                    None,
+                );
             }
             EventKind::InviteRejected { status } => {
                 self.carol.reject_next = Some(status);
-                self.note(Node::Carol, StepKind::Info, format!("next INVITE → {status}"), vec![SCENARIO], format!("The next INVITE towards Carol will be answered {status} {} (by her client or the P-CSCF).", crate::wire::sip::reason_phrase(status)), None);
+                self.note(
+                    Node::Carol,
+                    StepKind::Info,
+                    format!("next INVITE → {status}"),
+                    vec![SCENARIO],
+                    format!(
+                        "The next INVITE towards Carol will be answered {status} {} (by her client or the P-CSCF).",
+                        crate::wire::sip::reason_phrase(status)
+                    ),
+                    None,
+                );
             }
             EventKind::Register { reaction_ms } => self.carol_register(reaction_ms),
             EventKind::Rejoin => self.carol_rejoin(),
@@ -146,7 +215,14 @@ impl World<'_> {
     fn member_message(&mut self, m: usize, text: String) {
         if self.cf.ended || !self.member_in(m) {
             let name = self.sc.members[m].id.clone();
-            self.note(Node::Member(m), StepKind::Info, "not in session", vec![SCENARIO], format!("{name} is not in the group session, so nothing is sent."), None);
+            self.note(
+                Node::Member(m),
+                StepKind::Info,
+                "not in session",
+                vec![SCENARIO],
+                format!("{name} is not in the group session, so nothing is sent."),
+                None,
+            );
             return;
         }
         let chat = self.new_chat(Who::Member(m), text, false);
@@ -154,24 +230,56 @@ impl World<'_> {
         let (to, from) = (self.cf_member_path(m), self.member_path(m));
         let (raw, tid) = self.send_text(&to, &from, Some(&body));
         let _ = tid;
-        self.msrp(Node::Member(m), Node::Cf, raw, "SEND", vec!["RFC 4975 §7.1.1"], "A member sends a chat message (CPIM with IMDN headers) to the focus.", Some(chat), Some(Arrival::MemberSendAtCf { chat, member: m }));
+        self.msrp(
+            Node::Member(m),
+            Node::Cf,
+            raw,
+            "SEND",
+            vec!["RFC 4975 §7.1.1"],
+            "A member sends a chat message (CPIM with IMDN headers) to the focus.",
+            Some(chat),
+            Some(Arrival::MemberSendAtCf { chat, member: m }),
+        );
     }
 
     fn carol_message(&mut self, text: String) {
         if !(self.carol.reachable && self.carol.conn == Conn::Up) {
-            self.note(Node::Carol, StepKind::Info, "cannot send", vec![SCENARIO], "Carol's client has no working MSRP connection, so her message cannot leave the device.", None);
+            self.note(
+                Node::Carol,
+                StepKind::Info,
+                "cannot send",
+                vec![SCENARIO],
+                "Carol's client has no working MSRP connection, so her message cannot leave the device.",
+                None,
+            );
             return;
         }
         let chat = self.new_chat(Who::Carol, text, false);
         let body = self.chats[chat as usize].cpim.clone();
         let (to, from) = (self.pf_carol_path(), self.carol_path());
         let (raw, tid) = self.send_text(&to, &from, Some(&body));
-        self.msrp(Node::Carol, Node::Pf, raw, "SEND", vec!["RFC 4975 §7.1.1"], "Carol sends a chat message; her PF is the next MSRP hop.", Some(chat), Some(Arrival::CarolSendAtPf { chat, tid }));
+        self.msrp(
+            Node::Carol,
+            Node::Pf,
+            raw,
+            "SEND",
+            vec!["RFC 4975 §7.1.1"],
+            "Carol sends a chat message; her PF is the next MSRP hop.",
+            Some(chat),
+            Some(Arrival::CarolSendAtPf { chat, tid }),
+        );
     }
 
     fn carol_bye(&mut self, reason: Option<(String, Vec<crate::wire::reason::ReasonValue>)>) {
         if !self.carol.in_dialog || !self.carol.reachable {
-            self.note(Node::Carol, StepKind::Info, "no session", vec![SCENARIO], "Carol's client has no session it could end with BYE (or cannot reach the network).", None);
+            self.note(
+                Node::Carol,
+                StepKind::Info,
+                "no session",
+                vec![SCENARIO],
+                "Carol's client has no session it could end with BYE (or cannot reach the network).",
+                None,
+            );
             return;
         }
         let mut d = self.pf.client_leg.clone().unwrap_or_else(|| Dialog::carol_pf(self.carol.session_no));
@@ -184,7 +292,9 @@ impl World<'_> {
         if let Some(leg) = self.pf.client_leg.as_mut() {
             *leg = d;
         }
-        let voluntary = reason.as_ref().is_some_and(|(_, v)| v.iter().any(|r| r.is("SIP") && r.cause == Some(200)) && !v.iter().any(|r| r.is("SIP") && r.cause != Some(200)));
+        let voluntary = reason
+            .as_ref()
+            .is_some_and(|(_, v)| v.iter().any(|r| r.is("SIP") && r.cause == Some(200)) && !v.iter().any(|r| r.is("SIP") && r.cause != Some(200)));
         if voluntary {
             self.carol.entitled = false;
         }
@@ -205,17 +315,39 @@ impl World<'_> {
             self.carol.in_dialog = false;
         }
         let n = self.next();
-        let mut m = self.new_request("REGISTER", "sip:ims.example.net", Node::Carol, format!("<{CAROL}>;tag=reg-{n:x}"), format!("<{CAROL}>"), &format!("reg-{n:x}-c@{CAROL_IP}"), 2 + n as u32);
+        let mut m = self.new_request(
+            "REGISTER",
+            "sip:ims.example.net",
+            Node::Carol,
+            format!("<{CAROL}>;tag=reg-{n:x}"),
+            format!("<{CAROL}>"),
+            &format!("reg-{n:x}-c@{CAROL_IP}"),
+            2 + n as u32,
+        );
         m.push("Contact", format!("{};expires=600000", self.contact(Node::Carol)));
         m.push("Expires", "600000");
         let txn = Txn::of(&m);
-        self.sip(Node::Carol, Node::Scscf, &m, vec!["RFC 3261 §10.2"], "Carol's device registers again (authentication not drawn).", Some(Arrival::RegisterAtScscf { txn, reaction_ms }));
+        self.sip(
+            Node::Carol,
+            Node::Scscf,
+            &m,
+            vec!["RFC 3261 §10.2"],
+            "Carol's device registers again (authentication not drawn).",
+            Some(Arrival::RegisterAtScscf { txn, reaction_ms }),
+        );
     }
 
     fn carol_rejoin(&mut self) {
         self.carol.reachable = true;
         if self.carol.in_dialog && self.carol.conn == Conn::Up {
-            self.note(Node::Carol, StepKind::Info, "already in session", vec![SCENARIO], "Carol's client is still in the session, so it does not re-join.", None);
+            self.note(
+                Node::Carol,
+                StepKind::Info,
+                "already in session",
+                vec![SCENARIO],
+                "Carol's client is still in the session, so it does not re-join.",
+                None,
+            );
             return;
         }
         self.carol.in_dialog = false;
@@ -232,7 +364,14 @@ impl World<'_> {
         m.push("Content-Type", "application/sdp");
         m.body = self.sdp("carol", CAROL_IP, 9, self.carol_path(), "active");
         let txn = Txn::of(&m);
-        self.sip(Node::Carol, Node::Pf, &m, vec!["8.3.2.9"], "Carol's client re-joins: an INVITE to the group session identity with the same Conversation-ID and Contribution-ID, routed to her PF.", Some(Arrival::CarolInviteAtPf { txn, rejoin: true }));
+        self.sip(
+            Node::Carol,
+            Node::Pf,
+            &m,
+            vec!["8.3.2.9"],
+            "Carol's client re-joins: an INVITE to the group session identity with the same Conversation-ID and Contribution-ID, routed to her PF.",
+            Some(Arrival::CarolInviteAtPf { txn, rejoin: true }),
+        );
     }
 
     fn member_join(&mut self, m: usize) {
@@ -248,12 +387,26 @@ impl World<'_> {
         req.body = self.sdp(&self.sc.members[m].id.clone(), &format!("198.51.100.{}", 21 + m), 9, self.member_path(m), "active");
         let txn = Txn::of(&req);
         self.cf.member_legs[m] = Some(d);
-        self.sip(Node::Member(m), Node::Cf, &req, vec!["RFC 3261 §13.2.1"], "A new member joins the group session (roster change while Carol may be away).", Some(Arrival::MemberInviteAtCf { member: m, txn }));
+        self.sip(
+            Node::Member(m),
+            Node::Cf,
+            &req,
+            vec!["RFC 3261 §13.2.1"],
+            "A new member joins the group session (roster change while Carol may be away).",
+            Some(Arrival::MemberInviteAtCf { member: m, txn }),
+        );
     }
 
     fn member_leave(&mut self, m: usize) {
         if self.cf.ended || !self.member_in(m) {
-            self.note(Node::Member(m), StepKind::Info, "not in session", vec![SCENARIO], "The member is not in the group session, so there is nothing to leave.", None);
+            self.note(
+                Node::Member(m),
+                StepKind::Info,
+                "not in session",
+                vec![SCENARIO],
+                "The member is not in the group session, so there is nothing to leave.",
+                None,
+            );
             return;
         }
         let mut d = self.cf.member_legs[m].clone().unwrap_or_else(|| Dialog::member_cf(m, 0));
@@ -261,7 +414,14 @@ impl World<'_> {
         let mut req = self.dialog_request("BYE", &mut d, true, Node::Member(m), GROUP);
         req.push("Reason", "SIP;cause=200;text=\"Call completed\"");
         let txn = Txn::of(&req);
-        self.sip(Node::Member(m), Node::Cf, &req, vec!["RFC 3261 §15.1.1"], "A member leaves the group voluntarily.", Some(Arrival::MemberByeAtCf { member: m, txn }));
+        self.sip(
+            Node::Member(m),
+            Node::Cf,
+            &req,
+            vec!["RFC 3261 §15.1.1"],
+            "A member leaves the group voluntarily.",
+            Some(Arrival::MemberByeAtCf { member: m, txn }),
+        );
     }
 
     fn group_ends(&mut self) {
@@ -278,7 +438,14 @@ impl World<'_> {
                 let mut req = self.dialog_request("BYE", &mut d, false, Node::Cf, &target);
                 req.push("Reason", "SIP;cause=410;text=\"Gone\"");
                 let txn = Txn::of(&req);
-                self.sip(Node::Cf, Node::Member(m), &req, vec!["RFC 3261 §15.1.1"], "The CF ends the group session for this member.", Some(Arrival::CfByeAtMember { member: m, txn }));
+                self.sip(
+                    Node::Cf,
+                    Node::Member(m),
+                    &req,
+                    vec!["RFC 3261 §15.1.1"],
+                    "The CF ends the group session for this member.",
+                    Some(Arrival::CfByeAtMember { member: m, txn }),
+                );
             }
         }
         for u in &mut self.cf.users {
@@ -289,7 +456,14 @@ impl World<'_> {
                 let mut req = self.dialog_request("BYE", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
                 req.push("Reason", "SIP;cause=410;text=\"Gone\"");
                 let txn = Txn::of(&req);
-                self.sip(Node::Cf, Node::Pf, &req, vec!["RFC 3261 §15.1.1"], "The CF ends the group session on Carol's leg, which her PF holds.", Some(Arrival::CfByeAtPf { txn }));
+                self.sip(
+                    Node::Cf,
+                    Node::Pf,
+                    &req,
+                    vec!["RFC 3261 §15.1.1"],
+                    "The CF ends the group session on Carol's leg, which her PF holds.",
+                    Some(Arrival::CfByeAtPf { txn }),
+                );
             }
         }
         if let Some(mut d) = self.pf.sub.clone() {
@@ -297,7 +471,14 @@ impl World<'_> {
             n.push("Event", "conference");
             n.push("Subscription-State", "terminated;reason=noresource");
             let txn = Txn::of(&n);
-            self.sip(Node::Cf, Node::Pf, &n, vec!["RFC 6665 §4.2.2"], "The focus ends the PF's conference subscription because the conference is gone.", Some(Arrival::NotifyAtPf { txn, terminated: true }));
+            self.sip(
+                Node::Cf,
+                Node::Pf,
+                &n,
+                vec!["RFC 6665 §4.2.2"],
+                "The focus ends the PF's conference subscription because the conference is gone.",
+                Some(Arrival::NotifyAtPf { txn, terminated: true }),
+            );
         }
     }
 
@@ -309,7 +490,16 @@ impl World<'_> {
                 let (to, from) = (self.cf_member_path(member), self.member_path(member));
                 let tid = self.steps[step as usize].raw.split(' ').nth(1).unwrap_or("").to_string();
                 let raw = Self::ok_text(&tid, &to, &from);
-                self.msrp(Node::Cf, Node::Member(member), raw, "200 OK", vec!["RFC 4975 §7.2"], "The focus acknowledges the SEND hop by hop.", Some(chat), None);
+                self.msrp(
+                    Node::Cf,
+                    Node::Member(member),
+                    raw,
+                    "200 OK",
+                    vec!["RFC 4975 §7.2"],
+                    "The focus acknowledges the SEND hop by hop.",
+                    Some(chat),
+                    None,
+                );
                 self.fanout(chat, Who::Member(member));
             }
             Arrival::PfSendAtCf { chat, tid } => {
@@ -319,7 +509,16 @@ impl World<'_> {
             }
             Arrival::CfSendAtMember { chat, member, tid } => {
                 let raw = Self::ok_text(&tid, &self.member_path(member), &self.cf_member_path(member));
-                self.msrp(Node::Member(member), Node::Cf, raw, "200 OK", vec!["RFC 4975 §7.2"], "The member's client acknowledges the message.", Some(chat), None);
+                self.msrp(
+                    Node::Member(member),
+                    Node::Cf,
+                    raw,
+                    "200 OK",
+                    vec!["RFC 4975 §7.2"],
+                    "The member's client acknowledges the message.",
+                    Some(chat),
+                    None,
+                );
             }
             Arrival::BindAtCf { tid } => {
                 let raw = Self::ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
@@ -349,7 +548,14 @@ impl World<'_> {
                         n.push("Event", "conference");
                         n.push("Subscription-State", "terminated;reason=timeout");
                         let txn = Txn::of(&n);
-                        self.sip(Node::Cf, Node::Pf, &n, vec!["RFC 6665 §4.2.2"], "The focus confirms the end of the subscription.", Some(Arrival::NotifyAtPf { txn, terminated: true }));
+                        self.sip(
+                            Node::Cf,
+                            Node::Pf,
+                            &n,
+                            vec!["RFC 6665 §4.2.2"],
+                            "The focus confirms the end of the subscription.",
+                            Some(Arrival::NotifyAtPf { txn, terminated: true }),
+                        );
                     }
                 } else {
                     if let Some(d) = self.pf.sub.as_mut() {
@@ -398,13 +604,28 @@ impl World<'_> {
                 self.sip(Node::Scscf, Node::Carol, &r, vec!["RFC 3261 §10.3"], "The S-CSCF registers Carol.", None);
                 let inner = self.steps[step as usize].raw.clone();
                 let n = self.next();
-                let mut m = self.new_request("REGISTER", &format!("sip:{PF_HOST}"), Node::Scscf, format!("<sip:{SCSCF_HOST}>;tag=reg-{n:x}"), format!("<{CAROL}>"), &format!("3pr-{n:x}@{SCSCF_HOST}"), n as u32);
+                let mut m = self.new_request(
+                    "REGISTER",
+                    &format!("sip:{PF_HOST}"),
+                    Node::Scscf,
+                    format!("<sip:{SCSCF_HOST}>;tag=reg-{n:x}"),
+                    format!("<{CAROL}>"),
+                    &format!("3pr-{n:x}@{SCSCF_HOST}"),
+                    n as u32,
+                );
                 m.push("Contact", format!("<sip:{SCSCF_HOST}>"));
                 m.push("Expires", "600000");
                 m.push("Content-Type", "message/sip");
                 m.body = inner;
                 let txn = Txn::of(&m);
-                self.sip(Node::Scscf, Node::Pf, &m, vec!["3GPP TS 24.229 §5.4.1.7"], "Because an initial Filter Criterion asks for it, the S-CSCF sends a 3rd-party REGISTER for Carol to her PF.", Some(Arrival::RegisterAtPf { txn, reaction_ms }));
+                self.sip(
+                    Node::Scscf,
+                    Node::Pf,
+                    &m,
+                    vec!["3GPP TS 24.229 §5.4.1.7"],
+                    "Because an initial Filter Criterion asks for it, the S-CSCF sends a 3rd-party REGISTER for Carol to her PF.",
+                    Some(Arrival::RegisterAtPf { txn, reaction_ms }),
+                );
             }
             Arrival::CfInviteAtMember { member, txn } => self.member_gets_cf_invite(member, txn),
             Arrival::MemberOkAtCf { member } => self.cf_gets_member_ok(member),
@@ -423,7 +644,14 @@ impl World<'_> {
                         if i.id == inv {
                             let itx = i.txn.clone();
                             let r = self.response(487, &itx, Some("c-487"));
-                            self.sip(Node::Carol, Node::Pf, &r, vec!["RFC 3261 §9.2"], "The cancelled INVITE ends with 487 Request Terminated.", Some(Arrival::CarolRespAtPf { inv, code: 487, txn: itx }));
+                            self.sip(
+                                Node::Carol,
+                                Node::Pf,
+                                &r,
+                                vec!["RFC 3261 §9.2"],
+                                "The cancelled INVITE ends with 487 Request Terminated.",
+                                Some(Arrival::CarolRespAtPf { inv, code: 487, txn: itx }),
+                            );
                         }
                     }
                 }
@@ -449,7 +677,14 @@ impl World<'_> {
                 let _ = txn;
                 if (200..300).contains(&code) {
                     self.carol.in_dialog = true;
-                    self.sip(Node::Carol, Node::Pf, &ack, vec!["RFC 3261 §13.2.2.4"], "Carol's client confirms the session with ACK.", Some(Arrival::CarolAckAtPf { delivery }));
+                    self.sip(
+                        Node::Carol,
+                        Node::Pf,
+                        &ack,
+                        vec!["RFC 3261 §13.2.2.4"],
+                        "Carol's client confirms the session with ACK.",
+                        Some(Arrival::CarolAckAtPf { delivery }),
+                    );
                     if delivery && self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
                         if let Some((_, users)) = self.pf.roster.clone() {
                             self.snapshot("client", users);
@@ -478,10 +713,26 @@ impl World<'_> {
                 }
                 let dup = std::mem::replace(&mut self.carol.received[chat as usize], true);
                 if dup {
-                    self.note(Node::Carol, StepKind::Info, format!("duplicate #{chat}"), vec!["RFC 5438 §6.3", "policy:q12-in-flight-at-loss"], "Carol's client already has this imdn.Message-ID and drops the copy.", Some(chat));
+                    self.note(
+                        Node::Carol,
+                        StepKind::Info,
+                        format!("duplicate #{chat}"),
+                        vec!["RFC 5438 §6.3", "policy:q12-in-flight-at-loss"],
+                        "Carol's client already has this imdn.Message-ID and drops the copy.",
+                        Some(chat),
+                    );
                 }
                 let raw = Self::ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
-                self.msrp(Node::Carol, Node::Pf, raw, "200 OK", vec!["RFC 4975 §7.2"], "Carol's client acknowledges the message.", Some(chat), Some(Arrival::CarolOkAtPf { tx }));
+                self.msrp(
+                    Node::Carol,
+                    Node::Pf,
+                    raw,
+                    "200 OK",
+                    vec!["RFC 4975 §7.2"],
+                    "Carol's client acknowledges the message.",
+                    Some(chat),
+                    Some(Arrival::CarolOkAtPf { tx }),
+                );
             }
             Arrival::NotifyAtCarol { txn } => {
                 if !self.carol.reachable {
@@ -523,13 +774,27 @@ impl World<'_> {
         };
         if let Some(code) = code {
             let r = self.response(code, &txn, Some("c-rej"));
-            self.sip(Node::Carol, Node::Pf, &r, vec!["RFC 3261 §21"], format!("The INVITE towards Carol is answered {code} {}.", crate::wire::sip::reason_phrase(code)), Some(Arrival::CarolRespAtPf { inv, code, txn }));
+            self.sip(
+                Node::Carol,
+                Node::Pf,
+                &r,
+                vec!["RFC 3261 §21"],
+                format!("The INVITE towards Carol is answered {code} {}.", crate::wire::sip::reason_phrase(code)),
+                Some(Arrival::CarolRespAtPf { inv, code, txn }),
+            );
             return;
         }
         self.carol.answering = Some(inv);
         self.start_timer(TimerKind::CarolAnswers { inv }, self.sc.answer_ms, "answer delay", "scenario", Node::Carol, false);
         if self.sc.answer_ms > 0 {
-            self.note(Node::Carol, StepKind::Info, "alerting", vec![SCENARIO], format!("Carol's client will accept the invitation after {} ms.", self.sc.answer_ms), None);
+            self.note(
+                Node::Carol,
+                StepKind::Info,
+                "alerting",
+                vec![SCENARIO],
+                format!("Carol's client will accept the invitation after {} ms.", self.sc.answer_ms),
+                None,
+            );
         }
     }
 
@@ -546,7 +811,14 @@ impl World<'_> {
         r.push("Contact", self.contact(Node::Carol));
         r.push("Content-Type", "application/sdp");
         r.body = self.sdp("carol", CAROL_IP, 9, self.carol_path(), "active");
-        self.sip(Node::Carol, Node::Pf, &r, vec!["RFC 3261 §13.3.1"], "Carol's client accepts the invitation (SDP answer, a=setup:active).", Some(Arrival::CarolRespAtPf { inv, code: 200, txn }));
+        self.sip(
+            Node::Carol,
+            Node::Pf,
+            &r,
+            vec!["RFC 3261 §13.3.1"],
+            "Carol's client accepts the invitation (SDP answer, a=setup:active).",
+            Some(Arrival::CarolRespAtPf { inv, code: 200, txn }),
+        );
     }
 
     /// After the SIP handshake Carol's client opens the MSRP connection (it is the active side,
@@ -556,23 +828,62 @@ impl World<'_> {
         if self.carol.setup_fails_next {
             self.carol.setup_fails_next = false;
             self.carol.conn = Conn::None;
-            self.note(Node::Carol, StepKind::Info, "MSRP set-up fails", vec![SCENARIO], "Carol's client cannot open the MSRP connection to her PF (TCP connect fails).", None);
+            self.note(
+                Node::Carol,
+                StepKind::Info,
+                "MSRP set-up fails",
+                vec![SCENARIO],
+                "Carol's client cannot open the MSRP connection to her PF (TCP connect fails).",
+                None,
+            );
             return;
         }
         self.carol.conn = Conn::Up;
         let (to, from) = (self.pf_carol_path(), self.carol_path());
         let (raw, tid) = self.send_text(&to, &from, None);
-        self.msrp(Node::Carol, Node::Pf, raw, "SEND", vec!["RFC 4975 §5.4"], "Carol's client opens the MSRP connection and sends an empty SEND so the PF can bind it to the session.", None, Some(Arrival::BindAtPf { tid }));
+        self.msrp(
+            Node::Carol,
+            Node::Pf,
+            raw,
+            "SEND",
+            vec!["RFC 4975 §5.4"],
+            "Carol's client opens the MSRP connection and sends an empty SEND so the PF can bind it to the session.",
+            None,
+            Some(Arrival::BindAtPf { tid }),
+        );
         if delivery && self.policy(PolicyId::Q13ParticipantInfo, "notify-after-subscribe") {
             let n = self.next();
-            let mut m = self.new_request("SUBSCRIBE", GROUP, Node::Carol, format!("<{CAROL}>;tag=cs-{n:x}"), format!("<{GROUP}>"), &format!("csub-{n:x}@{CAROL_IP}"), 1);
+            let mut m = self.new_request(
+                "SUBSCRIBE",
+                GROUP,
+                Node::Carol,
+                format!("<{CAROL}>;tag=cs-{n:x}"),
+                format!("<{GROUP}>"),
+                &format!("csub-{n:x}@{CAROL_IP}"),
+                1,
+            );
             m.push("Contact", self.contact(Node::Carol));
             m.push("Event", "conference");
             m.push("Accept", "application/conference-info+xml");
             m.push("Expires", "3600");
             let txn = Txn::of(&m);
-            self.carol.sub = Some(Dialog { call_id: format!("csub-{n:x}@{CAROL_IP}"), a_uri: CAROL.into(), a_tag: format!("cs-{n:x}"), b_uri: GROUP.into(), b_tag: "pfs-1".into(), a_cseq: 1, b_cseq: 0 });
-            self.sip(Node::Carol, Node::Pf, &m, vec!["RFC 4575 §3", "policy:q13-participant-info"], "Carol's client subscribes to the conference state of the group (its PF answers from its cache).", Some(Arrival::ClientSubscribeAtPf { txn }));
+            self.carol.sub = Some(Dialog {
+                call_id: format!("csub-{n:x}@{CAROL_IP}"),
+                a_uri: CAROL.into(),
+                a_tag: format!("cs-{n:x}"),
+                b_uri: GROUP.into(),
+                b_tag: "pfs-1".into(),
+                a_cseq: 1,
+                b_cseq: 0,
+            });
+            self.sip(
+                Node::Carol,
+                Node::Pf,
+                &m,
+                vec!["RFC 4575 §3", "policy:q13-participant-info"],
+                "Carol's client subscribes to the conference state of the group (its PF answers from its cache).",
+                Some(Arrival::ClientSubscribeAtPf { txn }),
+            );
         }
     }
 
@@ -585,7 +896,16 @@ impl World<'_> {
             if Who::Member(m) != sender && self.member_in(m) {
                 let (to, from) = (self.member_path(m), self.cf_member_path(m));
                 let (raw, tid) = self.send_text(&to, &from, Some(&body));
-                self.msrp(Node::Cf, Node::Member(m), raw, "SEND", vec!["RFC 4975 §7.1.1"], "The focus fans the message out to this participant.", Some(chat), Some(Arrival::CfSendAtMember { chat, member: m, tid }));
+                self.msrp(
+                    Node::Cf,
+                    Node::Member(m),
+                    raw,
+                    "SEND",
+                    vec!["RFC 4975 §7.1.1"],
+                    "The focus fans the message out to this participant.",
+                    Some(chat),
+                    Some(Arrival::CfSendAtMember { chat, member: m, tid }),
+                );
             }
         }
         if sender == Who::Carol {
@@ -605,7 +925,16 @@ impl World<'_> {
         if self.cf.carol_admitted {
             let (to, from) = (self.pf_cf_path(), self.cf_pf_path());
             let (raw, tid) = self.send_text(to, from, Some(&body));
-            self.msrp(Node::Cf, Node::Pf, raw, "SEND", vec!["RFC 4975 §7.1.1"], "The focus sends the message on Carol's leg, which ends at her PF.", Some(chat), Some(Arrival::CfSendAtPf { chat, tid }));
+            self.msrp(
+                Node::Cf,
+                Node::Pf,
+                raw,
+                "SEND",
+                vec!["RFC 4975 §7.1.1"],
+                "The focus sends the message on Carol's leg, which ends at her PF.",
+                Some(chat),
+                Some(Arrival::CfSendAtPf { chat, tid }),
+            );
         } else if for_carol {
             let why = match self.rules {
                 Rules::PreCr => "Lost: Carol's PF is not in the group session any more, so the focus has no leg to send this on for her (before the CR only a BYE with an involuntary Reason kept the PF in).",
@@ -634,7 +963,14 @@ impl World<'_> {
             }
             None => self.cf.users.insert(0, UserRec { who: Who::Carol, connected: true, dialed_in: true, left_ms: None, how_left: "" }),
         }
-        self.sip(Node::Cf, Node::Pf, &r, vec!["RFC 3261 §13.3.1"], "The focus admits Carol; its Contact carries the group session identity with isfocus.", Some(Arrival::CfRespAtPf { code: 200, txn }));
+        self.sip(
+            Node::Cf,
+            Node::Pf,
+            &r,
+            vec!["RFC 3261 §13.3.1"],
+            "The focus admits Carol; its Contact carries the group session identity with isfocus.",
+            Some(Arrival::CfRespAtPf { code: 200, txn }),
+        );
         if self.sc.setup == Setup::Full && !self.cf.users.iter().any(|u| matches!(u.who, Who::Member(_)) && u.connected) {
             self.cf_invites_members();
         }
@@ -656,7 +992,14 @@ impl World<'_> {
             req.push("Content-Type", "application/sdp");
             req.body = self.sdp("cf", CF_IP, 30000, self.cf_member_path(m), "actpass");
             let txn = Txn::of(&req);
-            self.sip(Node::Cf, Node::Member(m), &req, vec!["RFC 3261 §13.2.1"], "The focus invites a member from Carol's recipient list.", Some(Arrival::CfInviteAtMember { member: m, txn }));
+            self.sip(
+                Node::Cf,
+                Node::Member(m),
+                &req,
+                vec!["RFC 3261 §13.2.1"],
+                "The focus invites a member from Carol's recipient list.",
+                Some(Arrival::CfInviteAtMember { member: m, txn }),
+            );
             self.cf.member_legs[m] = Some(d);
         }
     }
@@ -667,7 +1010,14 @@ impl World<'_> {
         r.push("Contact", self.contact(Node::Member(m)));
         r.push("Content-Type", "application/sdp");
         r.body = self.sdp(&self.sc.members[m].id.clone(), &format!("198.51.100.{}", 21 + m), 9, self.member_path(m), "active");
-        self.sip(Node::Member(m), Node::Cf, &r, vec!["RFC 3261 §13.3.1"], "The member accepts (auto-accept of a group chat).", Some(Arrival::MemberOkAtCf { member: m }));
+        self.sip(
+            Node::Member(m),
+            Node::Cf,
+            &r,
+            vec!["RFC 3261 §13.3.1"],
+            "The member accepts (auto-accept of a group chat).",
+            Some(Arrival::MemberOkAtCf { member: m }),
+        );
     }
 
     fn cf_gets_member_ok(&mut self, m: usize) {

@@ -59,23 +59,63 @@ pub(crate) struct Dialog {
 impl Dialog {
     /// Carol's client (A) ↔ her PF (B), session number `n`.
     pub fn carol_pf(n: u32) -> Dialog {
-        Dialog { call_id: format!("c-{n:04x}-5a9e@{CAROL_IP}"), a_uri: CAROL.into(), a_tag: format!("c-{:03x}", 0x771 + n), b_uri: GROUP.into(), b_tag: format!("pf-{:02x}", 0x91 + n), a_cseq: 1, b_cseq: 0 }
+        Dialog {
+            call_id: format!("c-{n:04x}-5a9e@{CAROL_IP}"),
+            a_uri: CAROL.into(),
+            a_tag: format!("c-{:03x}", 0x771 + n),
+            b_uri: GROUP.into(),
+            b_tag: format!("pf-{:02x}", 0x91 + n),
+            a_cseq: 1,
+            b_cseq: 0,
+        }
     }
     /// PF (A) → Carol's client (B): the PF's own INVITE, number `n`.
     pub fn pf_carol(n: u64) -> Dialog {
-        Dialog { call_id: format!("pf-dd{n:02x}-5a9e@{PF_HOST}"), a_uri: GROUP.into(), a_tag: format!("pf-{:03x}", 0x1c2 + n), b_uri: CAROL.into(), b_tag: String::new(), a_cseq: 1, b_cseq: 0 }
+        Dialog {
+            call_id: format!("pf-dd{n:02x}-5a9e@{PF_HOST}"),
+            a_uri: GROUP.into(),
+            a_tag: format!("pf-{:03x}", 0x1c2 + n),
+            b_uri: CAROL.into(),
+            b_tag: String::new(),
+            a_cseq: 1,
+            b_cseq: 0,
+        }
     }
     /// Carol's PF (A, acting for Carol) ↔ the CF (B), number `n`.
     pub fn pf_cf(n: u64) -> Dialog {
-        Dialog { call_id: format!("pfcf-{n:02x}-77e1@{PF_HOST}"), a_uri: CAROL.into(), a_tag: format!("pfo-{:02x}", 0x3a + n), b_uri: GROUP.into(), b_tag: format!("cf-{:02x}", 0x51 + n), a_cseq: 1, b_cseq: 0 }
+        Dialog {
+            call_id: format!("pfcf-{n:02x}-77e1@{PF_HOST}"),
+            a_uri: CAROL.into(),
+            a_tag: format!("pfo-{:02x}", 0x3a + n),
+            b_uri: GROUP.into(),
+            b_tag: format!("cf-{:02x}", 0x51 + n),
+            a_cseq: 1,
+            b_cseq: 0,
+        }
     }
     /// The CF (A) inviting Carol's PF (B) (setup `cf_invites`).
     pub fn cf_pf(n: u64) -> Dialog {
-        Dialog { call_id: format!("cf-inv-{n:02x}@{CF_HOST}"), a_uri: GROUP.into(), a_tag: format!("cf-{:02x}", 0x61 + n), b_uri: CAROL.into(), b_tag: format!("pft-{:02x}", 0x21 + n), a_cseq: 1, b_cseq: 0 }
+        Dialog {
+            call_id: format!("cf-inv-{n:02x}@{CF_HOST}"),
+            a_uri: GROUP.into(),
+            a_tag: format!("cf-{:02x}", 0x61 + n),
+            b_uri: CAROL.into(),
+            b_tag: format!("pft-{:02x}", 0x21 + n),
+            a_cseq: 1,
+            b_cseq: 0,
+        }
     }
     /// Member `i` (A) ↔ the CF (B).
     pub fn member_cf(i: usize, n: u64) -> Dialog {
-        Dialog { call_id: format!("m{i}-{n:02x}-2b4@198.51.100.{}", 21 + i), a_uri: String::new(), a_tag: format!("m{i}-{:02x}", 0x10 + n), b_uri: GROUP.into(), b_tag: format!("cfm{i}-{n:02x}"), a_cseq: 1, b_cseq: 0 }
+        Dialog {
+            call_id: format!("m{i}-{n:02x}-2b4@198.51.100.{}", 21 + i),
+            a_uri: String::new(),
+            a_tag: format!("m{i}-{:02x}", 0x10 + n),
+            b_uri: GROUP.into(),
+            b_tag: format!("cfm{i}-{n:02x}"),
+            a_cseq: 1,
+            b_cseq: 0,
+        }
     }
 }
 
@@ -142,7 +182,11 @@ impl World<'_> {
     /// simplified: same CSeq number).
     pub(crate) fn ack_or_cancel(&mut self, method: &'static str, d: &Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage {
         let tagged = |uri: &str, tag: &str| if tag.is_empty() || method == "CANCEL" { format!("<{uri}>") } else { format!("<{uri}>;tag={tag}") };
-        let (from, to, cseq) = if from_a { (format!("<{}>;tag={}", d.a_uri, d.a_tag), tagged(&d.b_uri, &d.b_tag), d.a_cseq) } else { (format!("<{}>;tag={}", d.b_uri, d.b_tag), tagged(&d.a_uri, &d.a_tag), d.b_cseq) };
+        let (from, to, cseq) = if from_a {
+            (format!("<{}>;tag={}", d.a_uri, d.a_tag), tagged(&d.b_uri, &d.b_tag), d.a_cseq)
+        } else {
+            (format!("<{}>;tag={}", d.b_uri, d.b_tag), tagged(&d.a_uri, &d.a_tag), d.b_cseq)
+        };
         let call_id = d.call_id.clone();
         self.new_request(method, target, from_node, from, to, &call_id, cseq)
     }
@@ -195,7 +239,17 @@ impl World<'_> {
     }
 
     pub(crate) fn sdp(&self, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
-        MsrpSdp { username: user.into(), session_id: 3_845_123_001 + self.carol.session_no as u64, ip: ip.into(), port, accept_types: ACCEPT_TYPES.into(), accept_wrapped_types: WRAPPED.into(), path, setup: setup.into() }.emit()
+        MsrpSdp {
+            username: user.into(),
+            session_id: 3_845_123_001 + self.carol.session_no as u64,
+            ip: ip.into(),
+            port,
+            accept_types: ACCEPT_TYPES.into(),
+            accept_wrapped_types: WRAPPED.into(),
+            path,
+            setup: setup.into(),
+        }
+        .emit()
     }
 
     /// A transaction id that cannot collide with `body` (RFC 4975 §6).
@@ -213,7 +267,14 @@ impl World<'_> {
     pub(crate) fn send_text(&mut self, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
         let tid = self.tid(body.unwrap_or(""));
         let mid = format!("m{}", base36(mix(self.next() ^ 0x5555), 10));
-        let m = MsrpMessage::send(Cow::Borrowed(tid.as_str()), Cow::Borrowed(to_path), Cow::Borrowed(from_path), Cow::Owned(mid), body.map(|_| Cow::Borrowed("message/cpim")), body.map(Cow::Borrowed));
+        let m = MsrpMessage::send(
+            Cow::Borrowed(tid.as_str()),
+            Cow::Borrowed(to_path),
+            Cow::Borrowed(from_path),
+            Cow::Owned(mid),
+            body.map(|_| Cow::Borrowed("message/cpim")),
+            body.map(Cow::Borrowed),
+        );
         (m.emit(), tid)
     }
 
@@ -260,8 +321,15 @@ impl World<'_> {
                         display_text: p.name.clone(),
                         status: p.status.into(),
                         joining_method: Some(if rec.is_some_and(|r| !r.dialed_in) { "dialed-out" } else { "dialed-in" }.into()),
-                        disconnection_method: if p.status == "connected" { None } else { Some(rec.map_or("departed", |r| r.how_left).to_string()).filter(|s| !s.is_empty()).or(Some("departed".into())) },
-                        disconnected_when: rec.and_then(|r| r.left_ms).filter(|_| p.status != "connected").map(|ms| crate::wire::datetime::format_ms(self.sc.start_epoch_ms + ms)),
+                        disconnection_method: if p.status == "connected" {
+                            None
+                        } else {
+                            Some(rec.map_or("departed", |r| r.how_left).to_string()).filter(|s| !s.is_empty()).or(Some("departed".into()))
+                        },
+                        disconnected_when: rec
+                            .and_then(|r| r.left_ms)
+                            .filter(|_| p.status != "connected")
+                            .map(|ms| crate::wire::datetime::format_ms(self.sc.start_epoch_ms + ms)),
                     }
                 })
                 .collect(),

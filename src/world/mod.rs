@@ -7,7 +7,7 @@ mod actors;
 mod build;
 mod pf;
 
-use crate::policy::{PolicyId, Policies};
+use crate::policy::{Policies, PolicyId};
 use crate::scenario::{Scenario, Setup, Who};
 use crate::trace::*;
 use std::borrow::Cow;
@@ -83,6 +83,7 @@ pub(crate) enum Arrival {
     UpdateAtCarol { upd: u32, txn: Txn },
     UpdateOkAtPf { upd: u32 },
     PfOkAtCf { txn: Txn },
+    PfErrAtCf { txn: Txn },
     CfAckAtPf,
     CfInviteAtMember { member: usize, txn: Txn },
     MemberOkAtCf { member: usize },
@@ -286,7 +287,19 @@ impl<'a> World<'a> {
             rosters: Vec::new(),
             cur_event: None,
             counter: 0,
-            carol: Carol { reachable: true, entitled: sc.setup != Setup::CfInvites, conn: if initial { Conn::Up } else { Conn::None }, in_dialog: initial, reject_next: None, setup_fails_next: false, left_idle: false, received: Vec::new(), answering: None, session_no: 0, sub: None },
+            carol: Carol {
+                reachable: true,
+                entitled: sc.setup != Setup::CfInvites,
+                conn: if initial { Conn::Up } else { Conn::None },
+                in_dialog: initial,
+                reject_next: None,
+                setup_fails_next: false,
+                left_idle: false,
+                received: Vec::new(),
+                answering: None,
+                session_no: 0,
+                sub: None,
+            },
             pf: Pf {
                 state: if initial { PfState::Active } else { PfState::Idle },
                 store: VecDeque::new(),
@@ -308,7 +321,18 @@ impl<'a> World<'a> {
                 pending_rejoin: None,
                 group_gone: false,
             },
-            cf: Cf { version: 1, users, member_legs: sc.members.iter().enumerate().map(|(i, m)| if m.in_group && sc.setup != Setup::Full { Some(Dialog::member_cf(i, 0)) } else { None }).collect(), carol_admitted: initial, ended: false },
+            cf: Cf {
+                version: 1,
+                users,
+                member_legs: sc
+                    .members
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| if m.in_group && sc.setup != Setup::Full { Some(Dialog::member_cf(i, 0)) } else { None })
+                    .collect(),
+                carol_admitted: initial,
+                ended: false,
+            },
             sent_while_deferred: 0,
         }
     }
@@ -387,7 +411,19 @@ impl<'a> World<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn record(&mut self, from: Node, to: Node, protocol: Protocol, label: Cow<'static, str>, raw: String, clauses: Vec<&'static str>, note: Cow<'static, str>, kind: StepKind, chat: Option<u32>, arrive: u64) -> u32 {
+    fn record(
+        &mut self,
+        from: Node,
+        to: Node,
+        protocol: Protocol,
+        label: Cow<'static, str>,
+        raw: String,
+        clauses: Vec<&'static str>,
+        note: Cow<'static, str>,
+        kind: StepKind,
+        chat: Option<u32>,
+        arrive: u64,
+    ) -> u32 {
         let index = self.steps.len() as u32;
         let (fi, ti) = (self.lane_index(from), self.lane_index(to));
         if protocol != Protocol::None {
@@ -418,7 +454,15 @@ impl<'a> World<'a> {
     }
 
     /// Records a SIP message and schedules its arrival.
-    pub(crate) fn sip(&mut self, from: Node, to: Node, msg: &crate::wire::sip::SipMessage, clauses: Vec<&'static str>, note: impl Into<Cow<'static, str>>, arrival: Option<Arrival>) -> u32 {
+    pub(crate) fn sip(
+        &mut self,
+        from: Node,
+        to: Node,
+        msg: &crate::wire::sip::SipMessage,
+        clauses: Vec<&'static str>,
+        note: impl Into<Cow<'static, str>>,
+        arrival: Option<Arrival>,
+    ) -> u32 {
         let raw = msg.emit();
         let label = Cow::Owned(msg.label());
         let at = self.now + HOP_MS;
@@ -431,7 +475,17 @@ impl<'a> World<'a> {
 
     /// Records an MSRP message and schedules its arrival.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn msrp(&mut self, from: Node, to: Node, raw: String, label: &'static str, clauses: Vec<&'static str>, note: impl Into<Cow<'static, str>>, chat: Option<u32>, arrival: Option<Arrival>) -> u32 {
+    pub(crate) fn msrp(
+        &mut self,
+        from: Node,
+        to: Node,
+        raw: String,
+        label: &'static str,
+        clauses: Vec<&'static str>,
+        note: impl Into<Cow<'static, str>>,
+        chat: Option<u32>,
+        arrival: Option<Arrival>,
+    ) -> u32 {
         let at = self.now + HOP_MS;
         let idx = self.record(from, to, Protocol::MSRP, Cow::Borrowed(label), raw, clauses, note.into(), StepKind::Message, chat, at);
         if let Some(a) = arrival {
@@ -441,7 +495,15 @@ impl<'a> World<'a> {
     }
 
     /// Records an internal step on one lane.
-    pub(crate) fn note(&mut self, lane: Node, kind: StepKind, label: impl Into<Cow<'static, str>>, clauses: Vec<&'static str>, note: impl Into<Cow<'static, str>>, chat: Option<u32>) -> u32 {
+    pub(crate) fn note(
+        &mut self,
+        lane: Node,
+        kind: StepKind,
+        label: impl Into<Cow<'static, str>>,
+        clauses: Vec<&'static str>,
+        note: impl Into<Cow<'static, str>>,
+        chat: Option<u32>,
+    ) -> u32 {
         let now = self.now;
         self.record(lane, lane, Protocol::None, label.into(), String::new(), clauses, note.into(), kind, chat, now)
     }
@@ -492,7 +554,11 @@ impl<'a> World<'a> {
         self.cf
             .users
             .iter()
-            .map(|u| Participant { id: self.who_lane(u.who), name: self.who_name(u.who).to_string(), status: if u.connected { "connected" } else { "disconnected" } })
+            .map(|u| Participant {
+                id: self.who_lane(u.who),
+                name: self.who_name(u.who).to_string(),
+                status: if u.connected { "connected" } else { "disconnected" },
+            })
             .collect()
     }
 
@@ -555,7 +621,7 @@ impl<'a> World<'a> {
                 _ => {}
             }
         }
-        self.spans.sort_by(|a, b| (a.start_ms, a.end_ms).cmp(&(b.start_ms, b.end_ms)));
+        self.spans.sort_by_key(|a| (a.start_ms, a.end_ms));
         let lanes = self
             .lanes
             .iter()
@@ -580,7 +646,20 @@ impl<'a> World<'a> {
                 PolicyChoice { id: i.id, question: i.question, title: i.title, value: v, default: i.default, options: i.options }
             })
             .collect();
-        Trace { version: 1, rules: self.rules, title: self.sc.title.clone(), end_ms: end, lanes, steps: self.steps, chats: self.chats, timers: self.spans, pf_states: self.states, participants: self.rosters, policies, summary }
+        Trace {
+            version: 1,
+            rules: self.rules,
+            title: self.sc.title.clone(),
+            end_ms: end,
+            lanes,
+            steps: self.steps,
+            chats: self.chats,
+            timers: self.spans,
+            pf_states: self.states,
+            participants: self.rosters,
+            policies,
+            summary,
+        }
     }
 
     // ------------------------------------------------------------------ chat bookkeeping

@@ -54,7 +54,16 @@ impl World<'_> {
                 if self.pf.cf_leg.is_some() && self.cf.carol_admitted {
                     let body = self.chats[chat as usize].cpim.clone();
                     let (raw, tid) = self.send_text(self.pf_cf_path(), self.cf_pf_path(), Some(&body));
-                    self.msrp(Node::Pf, Node::Cf, raw, "SEND", vec!["RFC 4975 §7.1.1"], "The PF relays Carol's message to the focus.", Some(chat), Some(Arrival::PfSendAtCf { chat, tid }));
+                    self.msrp(
+                        Node::Pf,
+                        Node::Cf,
+                        raw,
+                        "SEND",
+                        vec!["RFC 4975 §7.1.1"],
+                        "The PF relays Carol's message to the focus.",
+                        Some(chat),
+                        Some(Arrival::PfSendAtCf { chat, tid }),
+                    );
                 }
             }
             Arrival::CarolOkAtPf { tx } => {
@@ -66,7 +75,14 @@ impl World<'_> {
                     c.delivered_ms = Some(self.now);
                     c.delivered_step = Some(step);
                     if f.replay {
-                        self.note(Node::Pf, StepKind::Deliver, format!("delivered #{}", f.chat), vec![CL], "A stored message has reached Carol: deferred delivery over MSRP.", Some(f.chat));
+                        self.note(
+                            Node::Pf,
+                            StepKind::Deliver,
+                            format!("delivered #{}", f.chat),
+                            vec![CL],
+                            "A stored message has reached Carol: deferred delivery over MSRP.",
+                            Some(f.chat),
+                        );
                         self.pump();
                     }
                 }
@@ -83,7 +99,8 @@ impl World<'_> {
             Arrival::CfRespAtPf { code, txn } => self.pf_gets_cf_response(code, txn),
             Arrival::CarolAckAtPf { delivery } => {
                 let _ = delivery;
-                self.pf.setup_timer = Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
+                self.pf.setup_timer =
+                    Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
             }
             Arrival::CarolRespAtPf { inv, code, txn } => self.pf_gets_invite_response(inv, code, txn),
             Arrival::CarolByeAtPf { txn, reason } => self.pf_gets_client_bye(txn, reason),
@@ -105,7 +122,14 @@ impl World<'_> {
                 let mut r = self.response(200, &txn, Some("pfs-1"));
                 r.push("Expires", "3600");
                 r.push("Contact", self.contact(Node::Cf));
-                self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 6665 §4.2.1", "policy:q13-participant-info"], "The PF accepts Carol's conference subscription itself.", None);
+                self.sip(
+                    Node::Pf,
+                    Node::Carol,
+                    &r,
+                    vec!["RFC 6665 §4.2.1", "policy:q13-participant-info"],
+                    "The PF accepts Carol's conference subscription itself.",
+                    None,
+                );
                 if let Some(mut d) = self.carol.sub.clone() {
                     let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
                     self.carol.sub = Some(d);
@@ -116,7 +140,14 @@ impl World<'_> {
                     let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
                     n.body = self.conference_info(version, &users);
                     let txn = Txn::of(&n);
-                    self.sip(Node::Pf, Node::Carol, &n, vec![CL, "policy:q13-participant-info"], "The PF delivers the latest Participant Information it kept from the focus, as a full-state NOTIFY.", Some(Arrival::NotifyAtCarol { txn }));
+                    self.sip(
+                        Node::Pf,
+                        Node::Carol,
+                        &n,
+                        vec![CL, "policy:q13-participant-info"],
+                        "The PF delivers the latest Participant Information it kept from the focus, as a full-state NOTIFY.",
+                        Some(Arrival::NotifyAtCarol { txn }),
+                    );
                 }
             }
             Arrival::UpdateOkAtPf { upd } => {
@@ -127,8 +158,22 @@ impl World<'_> {
                 self.arm_refresh();
             }
             Arrival::CfAckAtPf => self.pf_bind_cf(),
+            Arrival::PfErrAtCf { txn } => {
+                let to = format!("{};tag={}", txn.to, Dialog::cf_pf(0).b_tag);
+                let mut ack = self.new_request("ACK", CAROL, Node::Cf, txn.from.clone(), to, &txn.call_id, 1);
+                if let Some(v) = ack.headers.iter_mut().find(|(n, _)| n == "Via") {
+                    v.1 = txn.via.clone();
+                }
+                self.sip(Node::Cf, Node::Pf, &ack, vec!["RFC 3261 §17.1.1.3"], "The focus acknowledges the failure response hop by hop.", None);
+            }
             Arrival::PfOkAtCf { txn } => {
-                let ack = self.ack_or_cancel("ACK", &self.pf.cf_leg.clone().unwrap_or_else(|| Dialog::cf_pf(0)), true, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
+                let ack = self.ack_or_cancel(
+                    "ACK",
+                    &self.pf.cf_leg.clone().unwrap_or_else(|| Dialog::cf_pf(0)),
+                    true,
+                    Node::Cf,
+                    &format!("sip:{PF_HOST};user=carol"),
+                );
                 let _ = txn;
                 self.sip(Node::Cf, Node::Pf, &ack, vec!["RFC 3261 §13.2.2.4"], "The focus confirms Carol's leg with ACK.", Some(Arrival::CfAckAtPf));
                 self.cf.carol_admitted = true;
@@ -153,9 +198,23 @@ impl World<'_> {
             TimerKind::MsrpTimeout { tx } => {
                 let Some(f) = self.pf.in_flight.iter().find(|f| f.tx == tx).copied() else { return };
                 if self.policy(PolicyId::MsrpLossDetection, "session-refresh") {
-                    self.note(Node::Pf, StepKind::Timer, "SEND timed out", vec!["RFC 4975 §7.1.1", "policy:msrp-loss-detection"], "No response to this SEND within 30 s; under the session-refresh detector that alone does not count as a lost connection.", Some(f.chat));
+                    self.note(
+                        Node::Pf,
+                        StepKind::Timer,
+                        "SEND timed out",
+                        vec!["RFC 4975 §7.1.1", "policy:msrp-loss-detection"],
+                        "No response to this SEND within 30 s; under the session-refresh detector that alone does not count as a lost connection.",
+                        Some(f.chat),
+                    );
                 } else {
-                    self.note(Node::Pf, StepKind::Timer, "SEND timed out", vec!["RFC 4975 §7.1.1", "policy:msrp-loss-detection"], "No response to this SEND within 30 s: the PF counts the MSRP connection as lost (a detector the CR's Editor's Note leaves open).", Some(f.chat));
+                    self.note(
+                        Node::Pf,
+                        StepKind::Timer,
+                        "SEND timed out",
+                        vec!["RFC 4975 §7.1.1", "policy:msrp-loss-detection"],
+                        "No response to this SEND within 30 s: the PF counts the MSRP connection as lost (a detector the CR's Editor's Note leaves open).",
+                        Some(f.chat),
+                    );
                     self.loss_detected("MSRP transaction timeout.");
                 }
             }
@@ -184,14 +243,28 @@ impl World<'_> {
                 self.pf.client_leg = Some(d);
                 let upd = self.next() as u32;
                 let txn = Txn::of(&m);
-                self.sip(Node::Pf, Node::Carol, &m, vec!["RFC 4028 §7.4", "policy:msrp-loss-detection"], "The PF refreshes Carol's session (the detector chosen for a lost connection).", Some(Arrival::UpdateAtCarol { upd, txn }));
+                self.sip(
+                    Node::Pf,
+                    Node::Carol,
+                    &m,
+                    vec!["RFC 4028 §7.4", "policy:msrp-loss-detection"],
+                    "The PF refreshes Carol's session (the detector chosen for a lost connection).",
+                    Some(Arrival::UpdateAtCarol { upd, txn }),
+                );
                 let t1 = self.sc.t1_ms;
                 self.pf.refresh_timer = Some(self.start_timer(TimerKind::TimerF { upd }, 64 * t1, "Timer F", "RFC 3261 §17.1.2.2", Node::Pf, true));
             }
             TimerKind::TimerF { upd } => {
                 let _ = upd;
                 self.pf.refresh_timer = None;
-                self.note(Node::Pf, StepKind::Timer, "refresh failed", vec!["RFC 3261 §17.1.2.2", "policy:msrp-loss-detection"], "The session refresh got no answer before Timer F (64×T1): the PF counts Carol's connection as lost.", None);
+                self.note(
+                    Node::Pf,
+                    StepKind::Timer,
+                    "refresh failed",
+                    vec!["RFC 3261 §17.1.2.2", "policy:msrp-loss-detection"],
+                    "The session refresh got no answer before Timer F (64×T1): the PF counts Carol's connection as lost.",
+                    None,
+                );
                 self.loss_detected("Session refresh failure.");
             }
             TimerKind::Retry => {
@@ -202,8 +275,20 @@ impl World<'_> {
             TimerKind::Retention => {
                 self.pf.retention_timer = None;
                 if matches!(self.pf.state, PfState::Deferred | PfState::DeliveringA) {
-                    self.note(Node::Pf, StepKind::Timer, "retention expired", vec!["policy:q7-never-returns"], "Carol has not come back within the retention time: the PF gives up the deferral.", None);
-                    self.pf_leave(Some("SIP;cause=480;text=\"Temporarily Unavailable\""), false, vec!["policy:q7-never-returns"], "Retention expired: stored messages are lost.");
+                    self.note(
+                        Node::Pf,
+                        StepKind::Timer,
+                        "retention expired",
+                        vec!["policy:q7-never-returns"],
+                        "Carol has not come back within the retention time: the PF gives up the deferral.",
+                        None,
+                    );
+                    self.pf_leave(
+                        Some("SIP;cause=480;text=\"Temporarily Unavailable\""),
+                        false,
+                        vec!["policy:q7-never-returns"],
+                        "Retention expired: stored messages are lost.",
+                    );
                 }
             }
         }
@@ -223,7 +308,14 @@ impl World<'_> {
             let users = self.roster_now();
             n.body = self.conference_info(self.cf.version, &users);
             let txn = Txn::of(&n);
-            self.sip(Node::Cf, Node::Pf, &n, vec!["8.2.2.6.2", "RFC 4575 §4.2"], "The focus reports the changed roster to the PF's subscription.", Some(Arrival::NotifyAtPf { txn, terminated: false }));
+            self.sip(
+                Node::Cf,
+                Node::Pf,
+                &n,
+                vec!["8.2.2.6.2", "RFC 4575 §4.2"],
+                "The focus reports the changed roster to the PF's subscription.",
+                Some(Arrival::NotifyAtPf { txn, terminated: false }),
+            );
         }
     }
 
@@ -232,7 +324,11 @@ impl World<'_> {
     fn pf_gets_chat(&mut self, chat: u32, tid: String) {
         let raw = Self::ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
         let deferring = !matches!(self.pf.state, PfState::Active | PfState::Replaying | PfState::Idle | PfState::Inviting);
-        let note = if deferring { "The PF keeps answering the focus's SENDs: it remains in the media path for Carol." } else { "The PF acknowledges the SEND hop by hop." };
+        let note = if deferring {
+            "The PF keeps answering the focus's SENDs: it remains in the media path for Carol."
+        } else {
+            "The PF acknowledges the SEND hop by hop."
+        };
         self.msrp(Node::Pf, Node::Cf, raw, "200 OK", vec![if deferring { CL } else { "RFC 4975 §7.2" }], note, Some(chat), None);
         if !self.chats[chat as usize].for_carol {
             return;
@@ -241,10 +337,21 @@ impl World<'_> {
             PfState::Active => self.send_to_carol(chat, false),
             PfState::Replaying => {
                 if self.policy(PolicyId::Q11LiveDuringReplay, "interleave") {
-                    self.note(Node::Pf, StepKind::Info, "forwarded during replay", vec!["policy:q11-live-during-replay"], "Q11 policy interleave: a live message goes to Carol at once, between replayed ones.", Some(chat));
+                    self.note(
+                        Node::Pf,
+                        StepKind::Info,
+                        "forwarded during replay",
+                        vec!["policy:q11-live-during-replay"],
+                        "Q11 policy interleave: a live message goes to Carol at once, between replayed ones.",
+                        Some(chat),
+                    );
                     self.send_to_carol(chat, false);
                 } else {
-                    self.store_chat(chat, vec!["policy:q11-live-during-replay"], "Q11 policy: a live message that arrives during the replay joins the end of the store, so Carol sees one order.");
+                    self.store_chat(
+                        chat,
+                        vec!["policy:q11-live-during-replay"],
+                        "Q11 policy: a live message that arrives during the replay joins the end of the store, so Carol sees one order.",
+                    );
                 }
             }
             PfState::Deferred | PfState::DeliveringA | PfState::DeliveringB | PfState::EndedWithBacklog => {
@@ -274,7 +381,11 @@ impl World<'_> {
         let (raw, tid) = self.send_text(&to, &from, Some(&body));
         self.chats[chat as usize].cpim = body;
         let tx = self.next() as u32;
-        let (clauses, note): (Vec<&'static str>, &'static str) = if replay { (vec![CL], "Deferred delivery: the PF sends the next stored message to Carol over MSRP, in the order it was stored.") } else { (vec!["RFC 4975 §7.1.1"], "The PF relays the group message to Carol.") };
+        let (clauses, note): (Vec<&'static str>, &'static str) = if replay {
+            (vec![CL], "Deferred delivery: the PF sends the next stored message to Carol over MSRP, in the order it was stored.")
+        } else {
+            (vec!["RFC 4975 §7.1.1"], "The PF relays the group message to Carol.")
+        };
         let step = self.msrp(Node::Pf, Node::Carol, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid }));
         let timer = self.start_timer(TimerKind::MsrpTimeout { tx }, MSRP_TIMEOUT_MS, "MSRP transaction timeout", "RFC 4975 §7.1.1", Node::Pf, false);
         self.pf.in_flight.push(InFlight { tx, chat, timer, replay });
@@ -295,7 +406,11 @@ impl World<'_> {
             return;
         }
         if self.pf.close_after_flush {
-            self.bye_carol("SIP;cause=410;text=\"Gone\"", vec!["policy:q8-group-ends"], "Q8 policy: the group session ended while Carol was away; after delivering what was stored, the PF closes her session.");
+            self.bye_carol(
+                "SIP;cause=410;text=\"Gone\"",
+                vec!["policy:q8-group-ends"],
+                "Q8 policy: the group session ended while Carol was away; after delivering what was stored, the PF closes her session.",
+            );
             self.set_state(PfState::Ended, vec!["policy:q8-group-ends"], "The backlog is delivered and the group session is over.");
             return;
         }
@@ -323,7 +438,14 @@ impl World<'_> {
             }
             return;
         }
-        self.note(Node::Pf, StepKind::Info, "stays in media path", vec![CL], "The PF sends no BYE to the focus: Carol's leg stays up, so the group still sees her as a participant.", None);
+        self.note(
+            Node::Pf,
+            StepKind::Info,
+            "stays in media path",
+            vec![CL],
+            "The PF sends no BYE to the focus: Carol's leg stays up, so the group still sees her as a participant.",
+            None,
+        );
         if self.pf.sub.is_none() {
             self.subscribe();
         }
@@ -342,7 +464,15 @@ impl World<'_> {
     /// SUBSCRIBE to the focus (§8.2.2.6.2).
     fn subscribe(&mut self) {
         let n = self.next();
-        let d = Dialog { call_id: format!("pfsub-{n:x}@{PF_HOST}"), a_uri: CAROL.into(), a_tag: format!("pfsub-{n:x}"), b_uri: GROUP.into(), b_tag: String::new(), a_cseq: 1, b_cseq: 0 };
+        let d = Dialog {
+            call_id: format!("pfsub-{n:x}@{PF_HOST}"),
+            a_uri: CAROL.into(),
+            a_tag: format!("pfsub-{n:x}"),
+            b_uri: GROUP.into(),
+            b_tag: String::new(),
+            a_cseq: 1,
+            b_cseq: 0,
+        };
         let mut m = self.new_request("SUBSCRIBE", GROUP, Node::Pf, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{GROUP}>"), &d.call_id, 1);
         m.push("Contact", format!("<{PF_HOST_URI}>"));
         m.push("Event", "conference");
@@ -350,7 +480,14 @@ impl World<'_> {
         m.push("Expires", "3600");
         self.pf.sub = Some(d);
         let txn = Txn::of(&m);
-        self.sip(Node::Pf, Node::Cf, &m, vec!["8.2.2.6.2", CL], "The PF subscribes to the focus of the group session to obtain the latest Participant Information for the deferred delivery.", Some(Arrival::SubscribeAtCf { txn, expires: 3600 }));
+        self.sip(
+            Node::Pf,
+            Node::Cf,
+            &m,
+            vec!["8.2.2.6.2", CL],
+            "The PF subscribes to the focus of the group session to obtain the latest Participant Information for the deferred delivery.",
+            Some(Arrival::SubscribeAtCf { txn, expires: 3600 }),
+        );
     }
 
     fn unsubscribe(&mut self) {
@@ -360,7 +497,14 @@ impl World<'_> {
         m.push("Expires", "0");
         self.pf.sub = Some(d);
         let txn = Txn::of(&m);
-        self.sip(Node::Pf, Node::Cf, &m, vec!["RFC 6665 §4.1.2.3"], "Carol is no longer in the group: the PF ends its conference subscription.", Some(Arrival::SubscribeAtCf { txn, expires: 0 }));
+        self.sip(
+            Node::Pf,
+            Node::Cf,
+            &m,
+            vec!["RFC 6665 §4.1.2.3"],
+            "Carol is no longer in the group: the PF ends its conference subscription.",
+            Some(Arrival::SubscribeAtCf { txn, expires: 0 }),
+        );
     }
 
     /// Q12: what happens to SENDs towards Carol that had no 200 when her session went away.
@@ -387,15 +531,28 @@ impl World<'_> {
                     c.stored_step = Some(step);
                 }
             } else {
-                self.lose(f.chat, "Q12 policy count-lost: this SEND had no 200 when the session went away; it is not re-sent.", vec!["policy:q12-in-flight-at-loss"]);
+                self.lose(
+                    f.chat,
+                    "Q12 policy count-lost: this SEND had no 200 when the session went away; it is not re-sent.",
+                    vec!["policy:q12-in-flight-at-loss"],
+                );
             }
         }
     }
 
     /// The PF counts the MSRP connection to Carol as lost (case 3, or pre-CR: release).
     pub(super) fn loss_detected(&mut self, why: &'static str) {
-        if !matches!(self.pf.state, PfState::Active | PfState::Replaying | PfState::DeliveringB | PfState::DeliveringA) || self.pf.client_leg.is_none() && self.pf.state != PfState::DeliveringB {
-            self.note(Node::Pf, StepKind::Info, "no session to lose", vec!["policy:msrp-loss-detection"], "The PF has no client session at this moment, so there is nothing more to do.", None);
+        if !matches!(self.pf.state, PfState::Active | PfState::Replaying | PfState::DeliveringB | PfState::DeliveringA)
+            || self.pf.client_leg.is_none() && self.pf.state != PfState::DeliveringB
+        {
+            self.note(
+                Node::Pf,
+                StepKind::Info,
+                "no session to lose",
+                vec!["policy:msrp-loss-detection"],
+                "The PF has no client session at this moment, so there is nothing more to do.",
+                None,
+            );
             return;
         }
         self.carol.conn = if self.carol.conn == Conn::Up { Conn::None } else { self.carol.conn };
@@ -405,14 +562,32 @@ impl World<'_> {
     /// Case 3 of §8.3.2.9 (set-up failed or connection lost).
     fn msrp_failed(&mut self, why: &'static str) {
         if self.pf.client_leg.is_some() && self.policy(PolicyId::Q19DialogOnMsrpLoss, "bye-client") {
-            self.bye_carol("SIP;cause=480;text=\"Temporarily Unavailable\"", vec!["policy:q19-dialog-on-msrp-loss"], "Q19 policy: without MSRP the PF also ends Carol's SIP dialog, with an involuntary Reason.");
+            self.bye_carol(
+                "SIP;cause=480;text=\"Temporarily Unavailable\"",
+                vec!["policy:q19-dialog-on-msrp-loss"],
+                "Q19 policy: without MSRP the PF also ends Carol's SIP dialog, with an involuntary Reason.",
+            );
         }
         match self.rules {
-            Rules::PostCr => self.enter_deferred(vec![CL], format!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery.")),
+            Rules::PostCr => {
+                self.enter_deferred(vec![CL], format!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery."))
+            }
             Rules::PreCr => {
                 self.pf.client_leg = None;
-                self.note(Node::Pf, StepKind::Info, "no trigger (pre-CR)", vec![CL], format!("{why} Before the CR only a client BYE with an involuntary Reason kept the PF in the group, so it releases Carol's participation."), None);
-                self.pf_leave(Some("SIP;cause=480;text=\"Temporarily Unavailable\""), false, vec![CL], "Pre-CR: the PF leaves the group for Carol; what was in flight or stored is lost.");
+                self.note(
+                    Node::Pf,
+                    StepKind::Info,
+                    "no trigger (pre-CR)",
+                    vec![CL],
+                    format!("{why} Before the CR only a client BYE with an involuntary Reason kept the PF in the group, so it releases Carol's participation."),
+                    None,
+                );
+                self.pf_leave(
+                    Some("SIP;cause=480;text=\"Temporarily Unavailable\""),
+                    false,
+                    vec![CL],
+                    "Pre-CR: the PF leaves the group for Carol; what was in flight or stored is lost.",
+                );
             }
         }
     }
@@ -429,7 +604,8 @@ impl World<'_> {
 
     /// The PF leaves the group for Carol: BYE to the focus, end the subscription, empty the store.
     fn pf_leave(&mut self, reason: Option<&str>, voluntary: bool, clauses: Vec<&'static str>, why: &'static str) {
-        for t in [self.pf.retention_timer.take(), self.pf.reaction_timer.take(), self.pf.setup_timer.take(), self.pf.refresh_timer.take()].into_iter().flatten() {
+        for t in [self.pf.retention_timer.take(), self.pf.reaction_timer.take(), self.pf.setup_timer.take(), self.pf.refresh_timer.take()].into_iter().flatten()
+        {
             self.stop_timer(t);
         }
         if self.pf.sub.is_some() {
@@ -442,7 +618,14 @@ impl World<'_> {
                 m.push("Reason", r);
             }
             let txn = Txn::of(&m);
-            self.sip(Node::Pf, Node::Cf, &m, clauses.clone(), "The PF leaves the group session on Carol's behalf.", Some(Arrival::PfByeAtCf { txn, voluntary }));
+            self.sip(
+                Node::Pf,
+                Node::Cf,
+                &m,
+                clauses.clone(),
+                "The PF leaves the group session on Carol's behalf.",
+                Some(Arrival::PfByeAtCf { txn, voluntary }),
+            );
         }
         self.pf.delivery_session = false;
         self.set_state(PfState::Left, clauses.clone(), why);
@@ -451,10 +634,13 @@ impl World<'_> {
 
     /// Empties the store and the in-flight list: discarded for a voluntary leaver, lost otherwise.
     fn purge(&mut self, clauses: Vec<&'static str>) {
-        let mut all: Vec<u32> = std::mem::take(&mut self.pf.in_flight).into_iter().map(|f| {
-            self.stop_timer(f.timer);
-            f.chat
-        }).collect();
+        let mut all: Vec<u32> = std::mem::take(&mut self.pf.in_flight)
+            .into_iter()
+            .map(|f| {
+                self.stop_timer(f.timer);
+                f.chat
+            })
+            .collect();
         all.extend(std::mem::take(&mut self.pf.store));
         for chat in all {
             if self.carol.entitled {
@@ -502,22 +688,51 @@ impl World<'_> {
             PfState::DeliveringA => {
                 if self.policy(PolicyId::Q1RejoinAfterInvite, "prefer-rejoin") {
                     self.drop_own_invite();
-                    self.set_state(PfState::Deferred, vec!["policy:q1-rejoin-after-invite"], "Q1 policy prefer-rejoin: the re-join came after the PF reacted; the PF gives up its own INVITE and uses the re-join.");
+                    self.set_state(
+                        PfState::Deferred,
+                        vec!["policy:q1-rejoin-after-invite"],
+                        "Q1 policy prefer-rejoin: the re-join came after the PF reacted; the PF gives up its own INVITE and uses the re-join.",
+                    );
                     self.path_b(txn);
                 } else {
                     let r = self.response(486, &txn, Some("pf-486"));
-                    self.sip(Node::Pf, Node::Carol, &r, vec!["policy:q1-rejoin-after-invite"], "Q1 policy prefer-own-invite: the PF already invited Carol, so it turns the re-join away with 486 Busy Here.", None);
+                    self.sip(
+                        Node::Pf,
+                        Node::Carol,
+                        &r,
+                        vec!["policy:q1-rejoin-after-invite"],
+                        "Q1 policy prefer-own-invite: the PF already invited Carol, so it turns the re-join away with 486 Busy Here.",
+                        None,
+                    );
                 }
             }
             PfState::Active | PfState::Replaying => {
                 let own = self.pf.delivery_session && self.pf.invite.as_ref().is_some_and(|i| i.purpose == InvitePurpose::Delivery && i.answered);
                 if own && self.policy(PolicyId::Q1RejoinAfterInvite, "prefer-own-invite") {
                     let r = self.response(486, &txn, Some("pf-486"));
-                    self.sip(Node::Pf, Node::Carol, &r, vec!["policy:q1-rejoin-after-invite"], "Q1 policy prefer-own-invite: Carol is already back on the PF's own session, so the re-join gets 486 Busy Here.", None);
+                    self.sip(
+                        Node::Pf,
+                        Node::Carol,
+                        &r,
+                        vec!["policy:q1-rejoin-after-invite"],
+                        "Q1 policy prefer-own-invite: Carol is already back on the PF's own session, so the re-join gets 486 Busy Here.",
+                        None,
+                    );
                     return;
                 }
-                let why = if own { "Q1 policy prefer-rejoin: the newer re-join replaces the session the PF set up itself." } else { "The re-join shows that Carol's old session is gone." };
-                self.note(Node::Pf, StepKind::Info, "old session is stale", vec![if own { "policy:q1-rejoin-after-invite" } else { "policy:msrp-loss-detection" }], why, None);
+                let why = if own {
+                    "Q1 policy prefer-rejoin: the newer re-join replaces the session the PF set up itself."
+                } else {
+                    "The re-join shows that Carol's old session is gone."
+                };
+                self.note(
+                    Node::Pf,
+                    StepKind::Info,
+                    "old session is stale",
+                    vec![if own { "policy:q1-rejoin-after-invite" } else { "policy:msrp-loss-detection" }],
+                    why,
+                    None,
+                );
                 self.msrp_failed(if own { "Replaced by the re-join." } else { "Carol's old connection is gone." });
                 self.pf_gets_client_invite(txn, true);
             }
@@ -571,11 +786,25 @@ impl World<'_> {
             r.body = self.sdp("pf", PF_IP, 20000, self.pf_carol_path(), "passive");
             self.pf.delivery_session = false;
             self.carol.entitled = true;
-            self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 3261 §13.3.1"], "The PF answers Carol: she is in the group session.", Some(Arrival::PfRespAtCarol { code: 200, txn: ctx, delivery: false }));
+            self.sip(
+                Node::Pf,
+                Node::Carol,
+                &r,
+                vec!["RFC 3261 §13.3.1"],
+                "The PF answers Carol: she is in the group session.",
+                Some(Arrival::PfRespAtCarol { code: 200, txn: ctx, delivery: false }),
+            );
         } else {
             self.pf.cf_leg = None;
             let r = self.response(code, &ctx, Some("pf-x"));
-            self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 3261 §16.7"], "The PF passes the focus's answer on to Carol.", Some(Arrival::PfRespAtCarol { code, txn: ctx, delivery: false }));
+            self.sip(
+                Node::Pf,
+                Node::Carol,
+                &r,
+                vec!["RFC 3261 §16.7"],
+                "The PF passes the focus's answer on to Carol.",
+                Some(Arrival::PfRespAtCarol { code, txn: ctx, delivery: false }),
+            );
             if code == 404 {
                 self.set_state(PfState::Ended, vec!["RFC 3261 §21.4.5"], "The group session no longer exists.");
             }
@@ -584,7 +813,16 @@ impl World<'_> {
 
     fn pf_bind_cf(&mut self) {
         let (raw, tid) = self.send_text(self.pf_cf_path(), self.cf_pf_path(), None);
-        self.msrp(Node::Pf, Node::Cf, raw, "SEND", vec!["RFC 4975 §5.4"], "The PF opens its MSRP connection to the focus and binds it with an empty SEND.", None, Some(Arrival::BindAtCf { tid }));
+        self.msrp(
+            Node::Pf,
+            Node::Cf,
+            raw,
+            "SEND",
+            vec!["RFC 4975 §5.4"],
+            "The PF opens its MSRP connection to the focus and binds it with an empty SEND.",
+            None,
+            Some(Arrival::BindAtCf { tid }),
+        );
     }
 
     /// Carol's MSRP connection is bound: the session is usable.
@@ -595,7 +833,11 @@ impl World<'_> {
                 self.set_state(PfState::Active, vec!["RFC 4975 §5.4"], "Carol's session is complete: both legs are up and the PF relays MSRP.");
             }
             PfState::DeliveringA | PfState::DeliveringB => {
-                self.set_state(PfState::Replaying, vec![CL], "The deferred delivery of the missed CPM Group Session data is performed over MSRP: the PF replays the store in order.");
+                self.set_state(
+                    PfState::Replaying,
+                    vec![CL],
+                    "The deferred delivery of the missed CPM Group Session data is performed over MSRP: the PF replays the store in order.",
+                );
                 self.pump();
             }
             _ => {}
@@ -613,7 +855,14 @@ impl World<'_> {
     fn path_b(&mut self, txn: Txn) {
         if let Some(t) = self.pf.reaction_timer.take() {
             self.stop_timer(t);
-            self.note(Node::Pf, StepKind::Info, "no INVITE (path B)", vec![CL], "Path B: the re-join arrived before the PF reacted to the 3rd-party REGISTER, so the PF SHALL NOT send its own INVITE.", None);
+            self.note(
+                Node::Pf,
+                StepKind::Info,
+                "no INVITE (path B)",
+                vec![CL],
+                "Path B: the re-join arrived before the PF reacted to the 3rd-party REGISTER, so the PF SHALL NOT send its own INVITE.",
+                None,
+            );
         }
         if let Some(t) = self.pf.retention_timer.take() {
             self.stop_timer(t);
@@ -638,7 +887,14 @@ impl World<'_> {
         self.pf.delivery_session = true;
         self.pf.close_after_flush = self.pf.group_gone;
         let clauses = if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") { vec![CL, "policy:q13-participant-info"] } else { vec![CL] };
-        self.sip(Node::Pf, Node::Carol, &r, clauses, "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery.", Some(Arrival::PfRespAtCarol { code: 200, txn, delivery: true }));
+        self.sip(
+            Node::Pf,
+            Node::Carol,
+            &r,
+            clauses,
+            "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery.",
+            Some(Arrival::PfRespAtCarol { code: 200, txn, delivery: true }),
+        );
         self.set_state(PfState::DeliveringB, vec![CL], "Path B: waiting for ACK and Carol's MSRP connection.");
     }
 
@@ -650,7 +906,10 @@ impl World<'_> {
         m.push("P-Asserted-Identity", format!("<{GROUP}>"));
         self.cpm_headers(&mut m, Node::Cf);
         m.push("Subject", SUBJECT);
-        let sdp = { let p = self.pf_carol_path_next(); self.sdp("pf", PF_IP, 20000, p, "actpass") };
+        let sdp = {
+            let p = self.pf_carol_path_next();
+            self.sdp("pf", PF_IP, 20000, p, "actpass")
+        };
         if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
             let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
             let xml = self.conference_info(version, &users);
@@ -675,14 +934,25 @@ impl World<'_> {
         let Some(mut inv) = self.pf.invite.take() else { return };
         self.stop_timer(inv.timer_b);
         if inv.answered {
-            self.bye_carol("SIP;cause=200;text=\"Replaced by re-join\"", vec!["policy:q1-rejoin-after-invite"], "Q1 policy prefer-rejoin: the PF ends its own session with Carol in favour of her re-join.");
+            self.bye_carol(
+                "SIP;cause=200;text=\"Replaced by re-join\"",
+                vec!["policy:q1-rejoin-after-invite"],
+                "Q1 policy prefer-rejoin: the PF ends its own session with Carol in favour of her re-join.",
+            );
         } else {
             inv.cancelled = true;
             let c = self.ack_or_cancel("CANCEL", &inv.dialog, true, Node::Pf, CAROL);
             let id = inv.id;
             let txn = inv.txn.clone();
             self.pf.invite = Some(inv);
-            self.sip(Node::Pf, Node::Carol, &c, vec!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"], "Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.", Some(Arrival::CancelAtCarol { inv: id, txn }));
+            self.sip(
+                Node::Pf,
+                Node::Carol,
+                &c,
+                vec!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
+                "Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.",
+                Some(Arrival::CancelAtCarol { inv: id, txn }),
+            );
         }
     }
 
@@ -690,7 +960,14 @@ impl World<'_> {
         let Some(i) = self.pf.invite.as_ref().filter(|i| i.id == inv) else {
             // A late answer to an INVITE the PF already gave up.
             if (200..300).contains(&code) {
-                self.note(Node::Pf, StepKind::Info, "late answer", vec!["policy:q1-rejoin-after-invite"], "An answer to an INVITE the PF already gave up; it is ignored.", None);
+                self.note(
+                    Node::Pf,
+                    StepKind::Info,
+                    "late answer",
+                    vec!["policy:q1-rejoin-after-invite"],
+                    "An answer to an INVITE the PF already gave up; it is ignored.",
+                    None,
+                );
             }
             return;
         };
@@ -712,11 +989,16 @@ impl World<'_> {
             }
             self.pf.client_leg = Some(d);
             self.sip(Node::Pf, Node::Carol, &ack, vec!["RFC 3261 §13.2.2.4"], "The PF confirms the session with ACK.", Some(Arrival::PfAckAtCarol { inv }));
-            self.pf.setup_timer = Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
+            self.pf.setup_timer =
+                Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
             match purpose {
                 InvitePurpose::Delivery => {
                     if cancelled {
-                        self.bye_carol("SIP;cause=200;text=\"Replaced by re-join\"", vec!["policy:q1-rejoin-after-invite"], "The 200 crossed the CANCEL: the PF ends this extra session.");
+                        self.bye_carol(
+                            "SIP;cause=200;text=\"Replaced by re-join\"",
+                            vec!["policy:q1-rejoin-after-invite"],
+                            "The 200 crossed the CANCEL: the PF ends this extra session.",
+                        );
                         self.pf.invite = None;
                     } else {
                         self.pf.delivery_session = true;
@@ -743,7 +1025,14 @@ impl World<'_> {
         let purpose = i.purpose;
         self.pf.invite = None;
         self.carol.answering = None;
-        self.note(Node::Pf, StepKind::Timer, "Timer B fired", vec!["RFC 3261 §17.1.1.2"], "No answer from Carol within 64×T1: the INVITE client transaction times out (handled as 408).", None);
+        self.note(
+            Node::Pf,
+            StepKind::Timer,
+            "Timer B fired",
+            vec!["RFC 3261 §17.1.1.2"],
+            "No answer from Carol within 64×T1: the INVITE client transaction times out (handled as 408).",
+            None,
+        );
         self.invite_failed(purpose, None);
     }
 
@@ -759,15 +1048,26 @@ impl World<'_> {
         let q5 = if code.is_some() { Some("policy:q5-invite-error") } else { None };
         match purpose {
             InvitePurpose::ForwardCf => {
-                self.carol.entitled = !decline && self.carol.entitled || !decline;
+                self.carol.entitled = !decline;
                 if like_timeout && self.rules == Rules::PostCr {
                     let mut cl = vec![CL];
                     cl.extend(q5);
-                    self.answer_cf(200, "Case 2 of §8.3.2.9: the INVITE to Carol timed out, so the PF answers the focus itself and remains in the media path for her.", cl.clone());
-                    self.enter_deferred(cl, "Case 2 of §8.3.2.9: timeout of the SIP INVITE sent to Carol; the PF stays in the group session and stores for her.".into());
+                    self.answer_cf(
+                        200,
+                        "Case 2 of §8.3.2.9: the INVITE to Carol timed out, so the PF answers the focus itself and remains in the media path for her.",
+                        cl.clone(),
+                    );
+                    self.enter_deferred(
+                        cl,
+                        "Case 2 of §8.3.2.9: timeout of the SIP INVITE sent to Carol; the PF stays in the group session and stores for her.".into(),
+                    );
                 } else {
                     let c = code.unwrap_or(408);
-                    let why = if self.rules == Rules::PreCr && like_timeout { "Before the CR an INVITE timeout was no deferral trigger: the PF reports the failure to the focus and Carol is not in the group." } else { "The PF reports the failure to the focus: Carol is not in the group." };
+                    let why = if self.rules == Rules::PreCr && like_timeout {
+                        "Before the CR an INVITE timeout was no deferral trigger: the PF reports the failure to the focus and Carol is not in the group."
+                    } else {
+                        "The PF reports the failure to the focus: Carol is not in the group."
+                    };
                     let mut cl = vec![CL];
                     cl.extend(q5);
                     self.answer_cf(c, why, cl.clone());
@@ -777,20 +1077,34 @@ impl World<'_> {
             InvitePurpose::Delivery => {
                 if decline {
                     self.carol.entitled = false;
-                    self.pf_leave(Some("SIP;cause=603;text=\"Decline\""), true, vec!["policy:q5-invite-error"], "Q5 policy: 603 Decline means Carol left the chat voluntarily; the PF leaves the group and discards the store.");
+                    self.pf_leave(
+                        Some("SIP;cause=603;text=\"Decline\""),
+                        true,
+                        vec!["policy:q5-invite-error"],
+                        "Q5 policy: 603 Decline means Carol left the chat voluntarily; the PF leaves the group and discards the store.",
+                    );
                 } else if like_timeout {
                     let cl: Vec<&'static str> = match (self.rules, code) {
                         (Rules::PostCr, None) => vec![CL, "policy:q3-unreachable-on-register"],
                         (_, Some(_)) => vec!["policy:q5-invite-error", "policy:q3-unreachable-on-register"],
                         (Rules::PreCr, None) => vec!["policy:q3-unreachable-on-register"],
                     };
-                    self.set_state(PfState::Deferred, cl.clone(), "Carol is still unreachable: the PF stays deferred and keeps storing (Q3 policy decides when to try again).");
+                    self.set_state(
+                        PfState::Deferred,
+                        cl.clone(),
+                        "Carol is still unreachable: the PF stays deferred and keeps storing (Q3 policy decides when to try again).",
+                    );
                     if self.policy(PolicyId::Q3UnreachableOnRegister, "retry-30s") && self.pf.retries < 3 {
                         self.pf.retries += 1;
                         self.start_timer(TimerKind::Retry, 30_000, "retry", "policy:q3-unreachable-on-register", Node::Pf, true);
                     }
                 } else {
-                    self.pf_leave(Some("SIP;cause=480;text=\"Temporarily Unavailable\""), false, vec!["policy:q5-invite-error"], "Q5 policy literal: only a timeout keeps the deferral; this error ends Carol's participation and the store is lost.");
+                    self.pf_leave(
+                        Some("SIP;cause=480;text=\"Temporarily Unavailable\""),
+                        false,
+                        vec!["policy:q5-invite-error"],
+                        "Q5 policy literal: only a timeout keeps the deferral; this error ends Carol's participation and the store is lost.",
+                    );
                 }
             }
         }
@@ -807,12 +1121,23 @@ impl World<'_> {
         self.cpm_headers(&mut m, Node::Cf);
         m.push("Subject", SUBJECT);
         m.push("Content-Type", "application/sdp");
-        m.body = { let p = self.pf_carol_path_next(); self.sdp("pf", PF_IP, 20000, p, "actpass") };
+        m.body = {
+            let p = self.pf_carol_path_next();
+            self.sdp("pf", PF_IP, 20000, p, "actpass")
+        };
         let inv = n as u32;
         let itxn = Txn::of(&m);
         let timer_b = self.start_timer(TimerKind::TimerB { inv }, 64 * self.sc.t1_ms, "Timer B", "RFC 3261 §17.1.1.2", Node::Pf, true);
-        self.pf.invite = Some(PfInvite { id: inv, purpose: InvitePurpose::ForwardCf, txn: itxn.clone(), timer_b, answered: false, cancelled: false, dialog: d });
-        self.sip(Node::Pf, Node::Carol, &m, vec!["RFC 3261 §16"], "The PF forwards the focus's invitation to Carol's client.", Some(Arrival::PfInviteAtCarol { inv, txn: itxn }));
+        self.pf.invite =
+            Some(PfInvite { id: inv, purpose: InvitePurpose::ForwardCf, txn: itxn.clone(), timer_b, answered: false, cancelled: false, dialog: d });
+        self.sip(
+            Node::Pf,
+            Node::Carol,
+            &m,
+            vec!["RFC 3261 §16"],
+            "The PF forwards the focus's invitation to Carol's client.",
+            Some(Arrival::PfInviteAtCarol { inv, txn: itxn }),
+        );
         self.set_state(PfState::Inviting, vec!["RFC 3261 §17.1.1"], "The PF waits for Carol's answer; Timer B runs.");
     }
 
@@ -829,7 +1154,7 @@ impl World<'_> {
             self.carol.entitled = true;
             self.sip(Node::Pf, Node::Cf, &r, clauses, note, Some(Arrival::PfOkAtCf { txn }));
         } else {
-            self.sip(Node::Pf, Node::Cf, &r, clauses, note, None);
+            self.sip(Node::Pf, Node::Cf, &r, clauses, note, Some(Arrival::PfErrAtCf { txn }));
             self.carol.entitled = true;
         }
     }
@@ -851,16 +1176,31 @@ impl World<'_> {
             PfState::Replaying | PfState::DeliveringA | PfState::DeliveringB => {
                 if keep {
                     self.pf.close_after_flush = true;
-                    self.note(Node::Pf, StepKind::Info, "finish delivery", vec!["policy:q8-group-ends"], "Q8 policy deliver-then-close: the PF finishes the deferred delivery, then closes Carol's session.", None);
+                    self.note(
+                        Node::Pf,
+                        StepKind::Info,
+                        "finish delivery",
+                        vec!["policy:q8-group-ends"],
+                        "Q8 policy deliver-then-close: the PF finishes the deferred delivery, then closes Carol's session.",
+                        None,
+                    );
                 } else {
-                    self.bye_carol("SIP;cause=410;text=\"Gone\"", vec!["policy:q8-group-ends"], "Q8 policy discard: the group is over, so the PF ends Carol's session now.");
+                    self.bye_carol(
+                        "SIP;cause=410;text=\"Gone\"",
+                        vec!["policy:q8-group-ends"],
+                        "Q8 policy discard: the group is over, so the PF ends Carol's session now.",
+                    );
                     self.set_state(PfState::Ended, vec!["policy:q8-group-ends"], "Q8 policy discard: the rest of the store is lost.");
                     self.purge(vec!["policy:q8-group-ends"]);
                 }
             }
             PfState::Deferred => {
                 if keep && !self.pf.store.is_empty() {
-                    self.set_state(PfState::EndedWithBacklog, vec!["policy:q8-group-ends"], "Q8 policy deliver-then-close: the group session is over but the stored messages wait for Carol's return.");
+                    self.set_state(
+                        PfState::EndedWithBacklog,
+                        vec!["policy:q8-group-ends"],
+                        "Q8 policy deliver-then-close: the group session is over but the stored messages wait for Carol's return.",
+                    );
                 } else {
                     self.set_state(PfState::Ended, vec!["policy:q8-group-ends"], "The group session is over while Carol is deferred.");
                     self.purge(vec!["policy:q8-group-ends"]);
@@ -875,7 +1215,14 @@ impl World<'_> {
         self.sip(Node::Pf, Node::Scscf, &r, vec!["3GPP TS 24.229 §5.4.1.7"], "The PF accepts the 3rd-party REGISTER: Carol is reachable again.", None);
         let deliverable = self.pf.state == PfState::Deferred || (self.pf.state == PfState::EndedWithBacklog && !self.pf.store.is_empty());
         if !deliverable {
-            self.note(Node::Pf, StepKind::Info, "nothing deferred", vec![CL], "The PF holds no deferred group session for Carol right now, so the REGISTER starts nothing.", None);
+            self.note(
+                Node::Pf,
+                StepKind::Info,
+                "nothing deferred",
+                vec![CL],
+                "The PF holds no deferred group session for Carol right now, so the REGISTER starts nothing.",
+                None,
+            );
             return;
         }
         if self.pf.reaction_timer.is_some() {
@@ -884,7 +1231,16 @@ impl World<'_> {
         self.pf.retries = 0;
         self.pf.reacted = false;
         self.pf.reaction_timer = Some(self.start_timer(TimerKind::Reaction, reaction_ms, "PF reaction delay", CL, Node::Pf, true));
-        self.note(Node::Pf, StepKind::Timer, "reaction delay", vec![CL], format!("Path A is due: the PF will invite Carol in {reaction_ms} ms. A re-join before then is path B (the CR does not say how long 'reacting' takes)."), None);
+        self.note(
+            Node::Pf,
+            StepKind::Timer,
+            "reaction delay",
+            vec![CL],
+            format!(
+                "Path A is due: the PF will invite Carol in {reaction_ms} ms. A re-join before then is path B (the CR does not say how long 'reacting' takes)."
+            ),
+            None,
+        );
     }
 
     /// Re-arms the SetupWait/refresh state of a retried session number.
