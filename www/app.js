@@ -163,7 +163,13 @@ function edit(next, { record = true, selEvent } = {}) {
 function drawAll() {
   $('title').textContent = state.scenario?.title || '';
   const cmp = state.compare && state.alt;
-  const d = cmp ? firstDifference(state.trace, state.alt) : null;
+  let d = null;
+  if (cmp) {
+    // The engine's comparison names the first step that differs (same index in both traces).
+    const fd = state.comparison?.first_difference;
+    d = fd ? { a: Math.min(fd.index, state.trace.steps.length - 1), b: Math.min(fd.index, state.alt.steps.length - 1), at_ms: fd.at_ms }
+      : state.comparison && 'first_difference' in state.comparison ? null : firstDifference(state.trace, state.alt);
+  }
   const selMain = state.sel?.side === 'main';
   ladder.update(state.trace, {
     cursor: state.cursor, selected: selMain ? state.sel.step : null, chat: selMain ? state.sel.chat : null, diff: d ? d.a : null,
@@ -604,7 +610,8 @@ function addAt(kind, t) {
 
 function onKey(e) {
   const tag = e.target.tagName;
-  const typing = tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || e.target.isContentEditable;
+  const typing = tag === 'TEXTAREA' || tag === 'SELECT' || e.target.isContentEditable
+    || (tag === 'INPUT' && !['radio', 'checkbox', 'button'].includes(e.target.type));
   const mod = e.ctrlKey || e.metaKey;
   if (mod && (e.key === 'z' || e.key === 'Z')) {
     if (typing && e.target.type === 'text') return; // let text fields undo their own typing

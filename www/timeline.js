@@ -77,7 +77,7 @@ export class Timeline {
     this.names = names || new Map();
     this.pfStates = pfStates || [];
     this.endMs = endMs || 0;
-    if (!this.dragging) this.draw(); // a drag keeps its marker; drawn again when it ends
+    this.draw();
   }
   setSelected(i) {
     this.selected = i;
@@ -89,6 +89,7 @@ export class Timeline {
   }
 
   draw() {
+    if (this.dragging) return; // the dragged marker must survive; drawn again when the drag ends
     this.scale = timelineScale(this.endMs, this.events);
     const W = this.width;
     const H = this.height;
