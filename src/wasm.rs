@@ -48,7 +48,10 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
 fn light(mut trace: crate::Trace, rules: Rules) -> Result<JsValue, JsError> {
     let raws: Vec<String> = trace.steps.iter_mut().map(|s| std::mem::take(&mut s.raw)).collect();
     RAWS.with(|r| r.borrow_mut()[slot(rules)] = raws);
-    to_js(&trace)
+    // One JSON string and the browser's native JSON.parse: measured about 3x faster than
+    // building the ~9,000-step object graph field by field with serde-wasm-bindgen.
+    let text = serde_json::to_string(&trace).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| JsError::new("trace: JSON.parse failed"))
 }
 
 #[wasm_bindgen(start)]

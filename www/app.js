@@ -200,9 +200,8 @@ function drawTimeline() {
     names,
     pfStates: state.trace?.pf_states || [],
     endMs: state.trace?.end_ms || 0,
+    selected: state.selEvent,
   });
-  timeline.setSelected(state.selEvent);
-  timeline.setTime(state.t);
 }
 
 function drawPlayer() {

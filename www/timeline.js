@@ -22,6 +22,7 @@ export const COLOR = {
 };
 
 const PAD_L = 12;
+const DENSE = 150; // more events than this: messages become ticks
 const PAD_R = 16;
 
 export class Timeline {
@@ -47,6 +48,14 @@ export class Timeline {
     this.selected = null;
     this.linked = new Set();
     this.drag = null;
+    this.gMarks.addEventListener('pointerdown', (e) => {
+      const g = e.target.closest('.marker');
+      if (g) this.markerDown(e, Number(g.dataset.ev), g);
+    });
+    this.gMarks.addEventListener('keydown', (e) => {
+      const g = e.target.closest('.marker');
+      if (g) this.markerKey(e, Number(g.dataset.ev));
+    });
     this.bg.addEventListener('pointerdown', (e) => this.scrubStart(e));
     this.knob.addEventListener('pointerdown', (e) => this.scrubStart(e));
     if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => this.draw()).observe(host);
@@ -72,8 +81,9 @@ export class Timeline {
     return clientX >= r.left && clientX <= r.right && clientY >= r.top - 8 && clientY <= r.bottom + 8;
   }
 
-  set({ events, names, pfStates, endMs }) {
+  set({ events, names, pfStates, endMs, selected = this.selected }) {
     this.events = events;
+    this.selected = selected;
     this.names = names || new Map();
     this.pfStates = pfStates || [];
     this.endMs = endMs || 0;
@@ -119,10 +129,23 @@ export class Timeline {
     const marks = document.createDocumentFragment();
     const rowsEnd = [];
     const maxRows = Math.max(1, Math.floor((axisY - 14) / 19));
+    // Many messages (a bench-sized scenario) are drawn as one path of ticks, not as markers.
+    const dense = this.events.length > DENSE;
+    if (dense) {
+      let d = '';
+      for (const ev of this.events) if (ev.kind === 'message') d += `M${this.x(ev.at_ms).toFixed(1)},${axisY - 12}v10`;
+      const p = el('path', { d, class: 'tl-ticks', stroke: COLOR.message, 'stroke-width': 1 }, marks);
+      el('title', null, p).textContent = `${this.events.filter((e) => e.kind === 'message').length} messages (too many for markers; edit the others)`;
+    }
     this.events.forEach((ev, i) => {
+      if (dense && ev.kind === 'message' && i !== this.selected) return;
       const x = this.x(ev.at_ms);
-      let row = rowsEnd.findIndex((endX) => x - endX > 20);
-      if (row < 0) row = rowsEnd.length < maxRows ? rowsEnd.length : rowsEnd.indexOf(Math.min(...rowsEnd));
+      let row = -1;
+      for (let r = 0; r < rowsEnd.length; r++) if (x - rowsEnd[r] > 20) { row = r; break; }
+      if (row < 0) {
+        if (rowsEnd.length < maxRows) row = rowsEnd.length;
+        else { row = 0; for (let r = 1; r < rowsEnd.length; r++) if (rowsEnd[r] < rowsEnd[row]) row = r; }
+      }
       rowsEnd[row] = x;
       const y = axisY - 18 - row * 19;
       const kind = KIND.get(ev.kind);
@@ -138,8 +161,6 @@ export class Timeline {
       const tx = el('text', { x: 0, y: 4, 'text-anchor': 'middle' }, g);
       tx.textContent = SYMBOL[ev.kind] || '?';
       el('title', null, g).textContent = `${fmtMs(ev.at_ms)} ${desc}`;
-      g.addEventListener('pointerdown', (e) => this.markerDown(e, i));
-      g.addEventListener('keydown', (e) => this.markerKey(e, i));
     });
     this.gMarks.replaceChildren(marks);
     this.drawPlayhead();
@@ -178,11 +199,10 @@ export class Timeline {
     target.addEventListener('pointercancel', up);
   }
 
-  markerDown(e, i) {
+  markerDown(e, i, g) {
     if (e.button !== 0) return;
     e.preventDefault();
     e.stopPropagation();
-    const g = e.currentTarget;
     g.focus({ preventScroll: true });
     g.setPointerCapture?.(e.pointerId);
     const startX = e.clientX;

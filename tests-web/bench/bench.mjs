@@ -60,6 +60,7 @@ try {
   const page = await browser.context.newPage();
   const errors = watchErrors(page);
   await page.goto(`${base}/www/`);
+  await page.waitForSelector('html[data-ready="yes"]', { timeout: 60000 }); // its own save() is done
   const sc = bigScenario(1000);
   await page.evaluate((s) => {
     localStorage.clear();

@@ -55,6 +55,7 @@ async function open(t, { scenario = null, rules = 'post-cr', compare = false, al
   if (viewport) await page.setViewportSize(viewport);
   const errors = watchErrors(page, allow);
   await page.goto(base);
+  await page.waitForSelector('html[data-ready="yes"]', { timeout: 20000 }); // its own save() is done
   await page.evaluate(([k, v]) => {
     localStorage.clear();
     if (v) localStorage.setItem(k, v);
