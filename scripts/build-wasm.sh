@@ -8,9 +8,4 @@ cargo build --lib --profile wasm-release --target wasm32-unknown-unknown
 target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 target_dir="${target_dir:-target}"
 wasm-bindgen --target web --out-dir pkg "$target_dir/wasm32-unknown-unknown/wasm-release/cpm_deferral.wasm"
-# wasm-opt (Debian's binaryen) shrinks the module further when it is installed; optional.
-if command -v wasm-opt >/dev/null 2>&1; then
-  wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    pkg/cpm_deferral_bg.wasm -o pkg/cpm_deferral_bg.wasm.opt && mv pkg/cpm_deferral_bg.wasm.opt pkg/cpm_deferral_bg.wasm
-fi
 echo "build-wasm: pkg/ ready ($(wc -c < pkg/cpm_deferral_bg.wasm) bytes of wasm)" >&2
