@@ -317,7 +317,7 @@ test('layouts: 1280×720 projector and laptop, large type, dark theme', async (t
   for (const [w, hgt, name] of [[1280, 720, 'projector-1280x720'], [1366, 768, 'laptop-1366x768'], [1024, 640, 'small-1024x640']]) {
     await page.setViewportSize({ width: w, height: hgt });
     await page.waitForTimeout(150);
-    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const over = await page.evaluate(() => Math.max(...[...document.querySelectorAll('body > *')].map((e) => e.getBoundingClientRect().right)) - window.innerWidth);
     assert.ok(over <= 0, `${name}: no horizontal page scroll (${over})`);
     const ladderH = await page.locator('#pane-main .ladder-scroll').evaluate((e) => e.clientHeight);
     assert.ok(ladderH >= 150, `${name}: ladder visible (${ladderH}px)`);
