@@ -28,6 +28,8 @@ pub enum PolicyId {
     Q13ParticipantInfo,
     /// Q19: the client's SIP dialog when trigger (3) fires.
     Q19DialogOnMsrpLoss,
+    /// When the PF ends the conference subscription it made for the deferral.
+    SubscriptionEnd,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -51,7 +53,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 11] = [
+pub const ALL: [PolicyId; 12] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -63,6 +65,7 @@ pub const ALL: [PolicyId; 11] = [
     PolicyId::Q12InFlightAtLoss,
     PolicyId::Q13ParticipantInfo,
     PolicyId::Q19DialogOnMsrpLoss,
+    PolicyId::SubscriptionEnd,
 ];
 
 impl PolicyId {
@@ -91,6 +94,8 @@ impl PolicyId {
                 "notify-after-subscribe: Carol's client subscribes to the conference state and the PF answers with a full NOTIFY from its cache. in-session-setup: the PF puts the conference-info document in the INVITE (path A) or the 200 OK (path B) as a multipart body."),
             PolicyId::Q19DialogOnMsrpLoss => ("q19-dialog-on-msrp-loss", "Q19", "The client's SIP dialog when the MSRP connection fails", &["bye-client", "keep-dialog"],
                 "bye-client: the PF ends the client's dialog with BYE and Reason SIP;cause=480. keep-dialog: the PF leaves the dialog alone; a later delivery uses a new session anyway."),
+            PolicyId::SubscriptionEnd => ("subscription-end", "SUB", "When the PF ends its conference subscription", &["after-delivery", "keep"],
+                "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered; a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
         };
         PolicyInfo { id, question, title, default: options[0], options, description, in_cr: false }
     }
@@ -119,6 +124,7 @@ impl PolicyId {
             PolicyId::Q12InFlightAtLoss => "policy:q12-in-flight-at-loss",
             PolicyId::Q13ParticipantInfo => "policy:q13-participant-info",
             PolicyId::Q19DialogOnMsrpLoss => "policy:q19-dialog-on-msrp-loss",
+            PolicyId::SubscriptionEnd => "policy:subscription-end",
         }
     }
 }

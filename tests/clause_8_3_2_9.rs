@@ -854,12 +854,7 @@ fn subscription_one_subscribe_event_conference_per_deferral() {
 /// the SUBSCRIBE, here after its 200 OK to it.
 #[test]
 fn subscription_notifies_come_after_the_focus_accepted_the_subscribe() {
-    let cases = [
-        ("case 1", bye_then_bob(Some("SIP;cause=480"), json!({}))),
-        // BUG(engine-review #1): in case 2 the focus NOTIFYs before it has the SUBSCRIBE.
-        // ("case 2", cf_invites_unreachable(500)),
-        ("case 3", MSRP_LOSS.to_string()),
-    ];
+    let cases = [("case 1", bye_then_bob(Some("SIP;cause=480"), json!({}))), ("case 2", cf_invites_unreachable(500)), ("case 3", MSRP_LOSS.to_string())];
     for (what, body) in &cases {
         let t = post(body);
         let sub = subscribes(&t)[0];
@@ -934,8 +929,7 @@ fn subscription_in_session_setup_policy_puts_the_roster_in_the_pfs_invite() {
     assert_eq!(conference_users(&inv.raw), expected);
     let client = t.participants.iter().rfind(|p| p.holder == "client").expect("client snapshot");
     assert!(!client.users.is_empty());
-    // BUG(engine-review #3): path A under in-session-setup records no client roster snapshot.
-    // assert_eq!(client.users, latest.users);
+    assert_eq!(client.users, latest.users);
 }
 
 /// What the PF knows of the roster is what the focus told it: each PF snapshot equals the
@@ -972,8 +966,7 @@ fn subscription_pf_roster_is_what_the_notify_said() {
             .expect("the NOTIFY the PF accepted");
         let got: Vec<(String, String)> = snap.users.iter().map(|u| (u.id.to_string(), u.status.to_string())).collect();
         assert_eq!(got.len(), conference_users(&notify.raw).len());
-        // BUG(engine-review #2): the PF records the CF's live roster, not what this NOTIFY said.
-        // assert_eq!(got, conference_users(&notify.raw), "PF snapshot at {} s vs the NOTIFY sent at {} s", secs(snap.at_ms), secs(notify.at_ms));
+        assert_eq!(got, conference_users(&notify.raw), "PF snapshot at {} s vs the NOTIFY sent at {} s", secs(snap.at_ms), secs(notify.at_ms));
     }
 }
 
@@ -1026,6 +1019,7 @@ fn path_a_third_party_register_makes_the_pf_invite_and_replay_in_order() {
             "27.610  carol -> carol-pf  200 OK          [RFC 4975 §7.2]",
             "27.620  [carol-pf]         delivered #3    [8.3.2.9]",
             "27.620  [carol-pf]         Active          [8.3.2.9]",
+            "27.620  carol-pf -> cf     SUBSCRIBE       [RFC 6665 §4.1.2.3, policy:subscription-end]",
         ],
     );
     let reaction = t.timers.iter().find(|s| s.name == "PF reaction delay").expect("reaction timer");
@@ -1124,6 +1118,7 @@ fn path_b_rejoin_before_the_pf_reacts_no_invite_and_delivery_over_the_rejoin() {
             "26.580  carol -> carol-pf  200 OK              [RFC 4975 §7.2]",
             "26.590  [carol-pf]         delivered #3        [8.3.2.9]",
             "26.590  [carol-pf]         Active              [8.3.2.9]",
+            "26.590  carol-pf -> cf     SUBSCRIBE           [RFC 6665 §4.1.2.3, policy:subscription-end]",
         ],
     );
     // SHALL NOT send any INVITE to the client: none after the re-join (nor at all here).
@@ -1254,15 +1249,14 @@ fn q1_prefer_own_invite_turns_the_rejoin_away_with_486() {
     assert_eq!((busy[0].at_ms, busy[0].clauses.as_slice()), (27_510, &["policy:q1-rejoin-after-invite"][..]));
     assert_eq!(header(&busy[0].raw, "CSeq"), header(&sent(&t, "carol", "carol-pf", "INVITE")[0].raw, "CSeq"));
     // Carol's client completes its INVITE transaction: a non-2xx final answer is ACKed (RFC 3261 §17.1.1.3).
-    // BUG(engine-review #8): the 486 never reaches Carol's client, so it is never ACKed.
-    // let acked = t.steps.iter().any(|s| {
-    //     s.index > busy[0].index
-    //         && &*s.from == "carol"
-    //         && &*s.to == "carol-pf"
-    //         && s.label == "ACK"
-    //         && header(&s.raw, "Call-ID") == header(&busy[0].raw, "Call-ID")
-    // });
-    // assert!(acked, "Carol's client never ACKs the 486 to its re-join:\n{}", ladder(&t, 27_500, 27_600).join("\n"));
+    let acked = t.steps.iter().any(|s| {
+        s.index > busy[0].index
+            && &*s.from == "carol"
+            && &*s.to == "carol-pf"
+            && s.label == "ACK"
+            && header(&s.raw, "Call-ID") == header(&busy[0].raw, "Call-ID")
+    });
+    assert!(acked, "Carol's client never ACKs the 486 to its re-join:\n{}", ladder(&t, 27_500, 27_600).join("\n"));
     // The delivery goes over the PF's own session, which Carol accepts at 29.530.
     assert_ladder(
         &t,
@@ -1299,21 +1293,18 @@ fn q1_cancel_and_the_ack_for_487_are_well_formed() {
     for h in ["Call-ID", "From", "To"] {
         assert_eq!(header(&cancel.raw, h), header(&invite.raw, h), "CANCEL {h} (RFC 3261 §9.1)");
     }
-    // BUG(engine-review #7): the CANCEL gets a new branch instead of the INVITE's.
-    // assert_eq!(header(&cancel.raw, "Via"), header(&invite.raw, "Via"), "CANCEL Via (RFC 3261 §9.1)");
+    assert_eq!(header(&cancel.raw, "Via"), header(&invite.raw, "Via"), "CANCEL Via (RFC 3261 §9.1)");
     assert_eq!(header(&cancel.raw, "CSeq"), Some("1 CANCEL"));
     let call_id = header(&invite.raw, "Call-ID");
     let ok = t.steps.iter().find(|s| &*s.from == "carol" && s.label == "200 OK" && header(&s.raw, "Call-ID") == call_id).expect("200 for the CANCEL");
     assert_eq!(header(&ok.raw, "Call-ID"), header(&cancel.raw, "Call-ID"));
-    // BUG(engine-review #7): Carol's 200 for the CANCEL copies the INVITE's Via and CSeq.
-    // assert_eq!(header(&ok.raw, "CSeq"), Some("1 CANCEL"), "the 200 OK answers the CANCEL (RFC 3261 §9.2)");
-    // assert_eq!(header(&ok.raw, "Via"), header(&cancel.raw, "Via"));
+    assert_eq!(header(&ok.raw, "CSeq"), Some("1 CANCEL"), "the 200 OK answers the CANCEL (RFC 3261 §9.2)");
+    assert_eq!(header(&ok.raw, "Via"), header(&cancel.raw, "Via"));
     let r487 = &sent(&t, "carol", "carol-pf", "487 Request Terminated")[0];
     let ack = t.steps.iter().find(|s| s.index > r487.index && s.label == "ACK" && header(&s.raw, "Call-ID") == call_id).expect("ACK for the 487");
     assert_eq!(header(&ack.raw, "CSeq"), Some("1 ACK"));
-    // BUG(engine-review #7): the ACK for the 487 has a new branch and no To tag.
-    // assert_eq!(header(&ack.raw, "Via"), header(&invite.raw, "Via"), "the ACK for a non-2xx uses the INVITE's branch (RFC 3261 §17.1.1.3)");
-    // assert_eq!(header(&ack.raw, "To"), header(&r487.raw, "To"), "the ACK carries the 487's To tag");
+    assert_eq!(header(&ack.raw, "Via"), header(&invite.raw, "Via"), "the ACK for a non-2xx uses the INVITE's branch (RFC 3261 §17.1.1.3)");
+    assert_eq!(header(&ack.raw, "To"), header(&r487.raw, "To"), "the ACK carries the 487's To tag");
 }
 
 /// Any non-2xx final answer to an INVITE is ACKed hop by hop with the INVITE's branch and the
@@ -1360,8 +1351,7 @@ fn every_non_2xx_answer_to_an_invite_is_acked_in_its_transaction() {
         }
     }
     assert!(problems.iter().all(|p| p.contains("ACK Via") || p.contains("ACK To")), "missing ACKs:\n{}", problems.join("\n"));
-    // BUG(engine-review #7): the PF's ACKs for 487/480 use a new branch and lack the To tag.
-    // assert!(problems.is_empty(), "{} malformed or missing ACKs:\n{}", problems.len(), problems.join("\n"));
+    assert!(problems.is_empty(), "{} malformed or missing ACKs:\n{}", problems.len(), problems.join("\n"));
 }
 
 /// After path A Carol is a normal participant again: her client holds the PF's session, so a
@@ -1378,19 +1368,19 @@ fn case1_applies_to_every_session_the_pf_set_up_with_carol() {
     );
     let t = post(&again);
     assert_eq!(state_at(&t, 59_999), PfState::Active, "Carol is a normal participant again");
-    // BUG(engine-review #4): her client is not in a dialog after accepting the PF's INVITE.
-    // assert_ladder(
-    //     &t,
-    //     60_000,
-    //     60_010,
-    //     &[
-    //         "60.000  carol -> carol-pf  BYE                  [8.2.2.3, RFC 3326 §2]",
-    //         "60.010  carol-pf -> carol  200 OK               [8.2.2.3]",
-    //         "60.010  [carol-pf]         Deferred             [8.3.2.9]",
-    //         "60.010  [carol-pf]         stays in media path  [8.3.2.9]",
-    //     ],
-    // );
-    // assert_eq!(t.chats.last().map(|c| c.outcome), Some(Outcome::StillStored));
+    assert_ladder(
+        &t,
+        60_000,
+        60_010,
+        &[
+            "60.000  carol -> carol-pf  BYE                  [8.2.2.3, RFC 3326 §2]",
+            "60.010  carol-pf -> carol  200 OK               [8.2.2.3]",
+            "60.010  [carol-pf]         Deferred             [8.3.2.9]",
+            "60.010  [carol-pf]         stays in media path  [8.3.2.9]",
+            "60.010  carol-pf -> cf     SUBSCRIBE            [8.2.2.6.2, 8.3.2.9]",
+        ],
+    );
+    assert_eq!(t.chats.last().map(|c| c.outcome), Some(Outcome::StillStored));
 
     let leave = with_events(
         PATH_A,
@@ -1401,20 +1391,19 @@ fn case1_applies_to_every_session_the_pf_set_up_with_carol() {
     );
     let t = post(&leave);
     assert_eq!(state_at(&t, 59_999), PfState::Active, "Carol is a normal participant again");
-    // BUG(engine-review #4): her client is not in a dialog after accepting the PF's INVITE.
-    // assert_ladder(
-    //     &t,
-    //     60_000,
-    //     60_010,
-    //     &[
-    //         "60.000  carol -> carol-pf  BYE     [8.2.2.3, RFC 3326 §2]",
-    //         "60.010  carol-pf -> carol  200 OK  [8.2.2.3]",
-    //         "60.010  carol-pf -> cf     BYE     [8.2.2.3]",
-    //         "60.010  [carol-pf]         Left    [8.2.2.3]",
-    //     ],
-    // );
-    // assert_eq!(t.chats.last().map(|c| c.outcome), Some(Outcome::NotForCarol), "she left on purpose");
-    // assert!(!sends_to_carol_from(&t, 60_000).any(|_| true), "nothing is sent to Carol after she left");
+    assert_ladder(
+        &t,
+        60_000,
+        60_010,
+        &[
+            "60.000  carol -> carol-pf  BYE     [8.2.2.3, RFC 3326 §2]",
+            "60.010  carol-pf -> carol  200 OK  [8.2.2.3]",
+            "60.010  carol-pf -> cf     BYE     [8.2.2.3]",
+            "60.010  [carol-pf]         Left    [8.2.2.3]",
+        ],
+    );
+    assert_eq!(t.chats.last().map(|c| c.outcome), Some(Outcome::NotForCarol), "she left on purpose");
+    assert!(!sends_to_carol_from(&t, 60_000).any(|_| true), "nothing is sent to Carol after she left");
 
     // The same after Carol accepted the CF's invitation through her PF (setup `cf_invites`).
     let t = post(
@@ -1424,18 +1413,18 @@ fn case1_applies_to_every_session_the_pf_set_up_with_carol() {
         ] }"#,
     );
     assert_eq!(state_at(&t, 9_999), PfState::Active, "Carol is a normal participant again");
-    // BUG(engine-review #4): her client is not in a dialog after accepting the PF's INVITE.
-    // assert_ladder(
-    //     &t,
-    //     10_000,
-    //     10_010,
-    //     &[
-    //         "10.000  carol -> carol-pf  BYE                  [8.2.2.3, RFC 3326 §2]",
-    //         "10.010  carol-pf -> carol  200 OK               [8.2.2.3]",
-    //         "10.010  [carol-pf]         Deferred             [8.3.2.9]",
-    //         "10.010  [carol-pf]         stays in media path  [8.3.2.9]",
-    //     ],
-    // );
+    assert_ladder(
+        &t,
+        10_000,
+        10_010,
+        &[
+            "10.000  carol -> carol-pf  BYE                  [8.2.2.3, RFC 3326 §2]",
+            "10.010  carol-pf -> carol  200 OK               [8.2.2.3]",
+            "10.010  [carol-pf]         Deferred             [8.3.2.9]",
+            "10.010  [carol-pf]         stays in media path  [8.3.2.9]",
+            "10.010  carol-pf -> cf     SUBSCRIBE            [8.2.2.6.2, 8.3.2.9]",
+        ],
+    );
 }
 
 /// The scenario with these events appended (they must come after the last one).
@@ -1453,9 +1442,8 @@ fn case3_session_refresh_detector_runs_always_end() {
     for name in ["bye-480-path-b", "full-setup-then-drop", "invite-timeout-path-b"] {
         let body = with_policies(cpm_deferral::presets::find(name).expect("preset").json, refresh.clone());
         assert!(body.contains("session-refresh"));
-        // BUG(engine-review #5): these runs never end; the child process is killed at the deadline.
-        // let done = run_cli(&body, Rules::PostCr, Duration::from_millis(1500));
-        // assert!(done.is_some(), "preset {name} with msrp-loss-detection=session-refresh never finishes");
+        let done = run_cli(&body, Rules::PostCr, Duration::from_millis(1500));
+        assert!(done.is_some(), "preset {name} with msrp-loss-detection=session-refresh never finishes");
     }
 }
 
@@ -1475,12 +1463,11 @@ fn case3_session_refresh_detector_notices_a_silent_drop_in_an_established_sessio
     let t = run_cli(body, Rules::PostCr, Duration::from_millis(1500)).expect("the run ends");
     let steps = t["steps"].as_array().expect("steps");
     assert!(!steps.is_empty());
-    // BUG(engine-review #6): an established session is never refreshed under this detector.
-    // let update = steps.iter().find(|s| s["label"] == "UPDATE" && s["from"] == "carol-pf").expect("the PF refreshes Carol's session");
-    // assert!(update["at_ms"].as_u64().unwrap_or(u64::MAX) <= 90_000 + 30_000, "a refresh within the 90 s period: {}", update["at_ms"]);
-    // let deferred = steps.iter().find(|s| s["label"] == "Deferred").expect("the PF defers");
-    // assert_eq!(deferred["at_ms"].as_u64(), Some(update["at_ms"].as_u64().unwrap_or(0) + 64 * 500), "Timer F after the UPDATE");
-    // assert_eq!(t["chats"][0]["outcome"], "from_store");
+    let update = steps.iter().find(|s| s["label"] == "UPDATE" && s["from"] == "carol-pf").expect("the PF refreshes Carol's session");
+    assert!(update["at_ms"].as_u64().unwrap_or(u64::MAX) <= 90_000 + 30_000, "a refresh within the 90 s period: {}", update["at_ms"]);
+    let deferred = steps.iter().find(|s| s["label"] == "Deferred").expect("the PF defers");
+    assert_eq!(deferred["at_ms"].as_u64(), Some(update["at_ms"].as_u64().unwrap_or(0) + 64 * 500), "Timer F after the UPDATE");
+    assert_eq!(t["chats"][0]["outcome"], "from_store");
 }
 
 // ====================================================================== run-wide guarantees

@@ -23,6 +23,7 @@ impl World<'_> {
                 );
                 let r = self.roster_now();
                 self.snapshot("client", r);
+                self.arm_refresh();
             }
             Setup::Full => {
                 self.carol.session_no += 1;
@@ -466,7 +467,7 @@ impl World<'_> {
                 );
             }
         }
-        if let Some(mut d) = self.pf.sub.clone() {
+        if let Some(mut d) = self.cf.sub.take() {
             let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
             n.push("Event", "conference");
             n.push("Subscription-State", "terminated;reason=noresource");
@@ -477,7 +478,7 @@ impl World<'_> {
                 &n,
                 vec!["RFC 6665 §4.2.2"],
                 "The focus ends the PF's conference subscription because the conference is gone.",
-                Some(Arrival::NotifyAtPf { txn, terminated: true }),
+                Some(Arrival::NotifyAtPf { txn, terminated: true, roster: None }),
             );
         }
     }
@@ -543,7 +544,7 @@ impl World<'_> {
                 r.push("Contact", self.contact(Node::Cf));
                 self.sip(Node::Cf, Node::Pf, &r, vec!["RFC 6665 §4.2.1"], "The focus accepts the subscription.", None);
                 if expires == 0 {
-                    if let Some(mut d) = self.pf.sub.take() {
+                    if let Some(mut d) = self.cf.sub.take() {
                         let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
                         n.push("Event", "conference");
                         n.push("Subscription-State", "terminated;reason=timeout");
@@ -554,11 +555,23 @@ impl World<'_> {
                             &n,
                             vec!["RFC 6665 §4.2.2"],
                             "The focus confirms the end of the subscription.",
-                            Some(Arrival::NotifyAtPf { txn, terminated: true }),
+                            Some(Arrival::NotifyAtPf { txn, terminated: true, roster: None }),
                         );
                     }
                 } else {
-                    if let Some(d) = self.pf.sub.as_mut() {
+                    // The focus's own record of the subscription dialog (RFC 6665 §4.1.2.1).
+                    let tag = |h: &str| h.split(";tag=").nth(1).unwrap_or("").to_string();
+                    let cseq = txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1);
+                    self.cf.sub = Some(Dialog {
+                        call_id: txn.call_id.clone(),
+                        a_uri: CAROL.into(),
+                        a_tag: tag(&txn.from),
+                        b_uri: GROUP.into(),
+                        b_tag: "cfs-1".into(),
+                        a_cseq: cseq,
+                        b_cseq: 0,
+                    });
+                    if let Some(d) = self.pf.sub.as_mut().filter(|d| d.call_id == txn.call_id) {
                         d.b_tag = "cfs-1".into();
                     }
                     self.send_notify_to_pf("The focus sends the full conference state at once (RFC 4575 §4.2).");
@@ -636,7 +649,8 @@ impl World<'_> {
                     self.drop_step(step);
                     return;
                 }
-                let r = self.response(200, &txn, None);
+                // `txn` is the CANCEL's own transaction (RFC 3261 §9.2).
+                let r = self.response(200, &txn, Some("c-487"));
                 self.sip(Node::Carol, Node::Pf, &r, vec!["RFC 3261 §9.2"], "Carol's client accepts the CANCEL.", None);
                 if self.carol.answering == Some(inv) {
                     self.carol.answering = None;
@@ -650,7 +664,7 @@ impl World<'_> {
                                 &r,
                                 vec!["RFC 3261 §9.2"],
                                 "The cancelled INVITE ends with 487 Request Terminated.",
-                                Some(Arrival::CarolRespAtPf { inv, code: 487, txn: itx }),
+                                Some(Arrival::CarolRespAtPf { inv, code: 487, txn: Txn::of(&r) }),
                             );
                         }
                     }
@@ -673,9 +687,8 @@ impl World<'_> {
                 if let Some(leg) = &self.pf.client_leg {
                     d = leg.clone();
                 }
-                let ack = self.ack_or_cancel("ACK", &d, true, Node::Carol, GROUP);
-                let _ = txn;
                 if (200..300).contains(&code) {
+                    let ack = self.ack_or_cancel("ACK", &d, true, Node::Carol, GROUP);
                     self.carol.in_dialog = true;
                     self.sip(
                         Node::Carol,
@@ -692,8 +705,9 @@ impl World<'_> {
                     }
                     self.carol_connect(delivery);
                 } else {
+                    // A failed INVITE creates no dialog and ends none (RFC 3261 §17.1.1.3).
+                    let ack = Self::non2xx_ack(&txn, GROUP);
                     self.sip(Node::Carol, Node::Pf, &ack, vec!["RFC 3261 §17.1.1.3"], "Carol's client acknowledges the failure response.", None);
-                    self.carol.in_dialog = false;
                 }
             }
             Arrival::PfByeAtCarol { txn } => {
@@ -780,7 +794,7 @@ impl World<'_> {
                 &r,
                 vec!["RFC 3261 §21"],
                 format!("The INVITE towards Carol is answered {code} {}.", crate::wire::sip::reason_phrase(code)),
-                Some(Arrival::CarolRespAtPf { inv, code, txn }),
+                Some(Arrival::CarolRespAtPf { inv, code, txn: Txn::of(&r) }),
             );
             return;
         }
@@ -806,7 +820,9 @@ impl World<'_> {
         self.carol.answering = None;
         let Some(i) = &self.pf.invite else { return };
         let txn = i.txn.clone();
+        let (delivery, roster) = (i.purpose == InvitePurpose::Delivery, i.roster.clone());
         self.carol.session_no += 1;
+        self.carol.in_dialog = true;
         let mut r = self.response(200, &txn, Some(&format!("c-{:03x}", 0x900 + self.carol.session_no)));
         r.push("Contact", self.contact(Node::Carol));
         r.push("Content-Type", "application/sdp");
@@ -817,8 +833,12 @@ impl World<'_> {
             &r,
             vec!["RFC 3261 §13.3.1"],
             "Carol's client accepts the invitation (SDP answer, a=setup:active).",
-            Some(Arrival::CarolRespAtPf { inv, code: 200, txn }),
+            Some(Arrival::CarolRespAtPf { inv, code: 200, txn: Txn::of(&r) }),
         );
+        // Q13 in-session-setup: the INVITE she accepted carried the conference state.
+        if let (true, Some(users)) = (delivery, roster) {
+            self.snapshot("client", users);
+        }
     }
 
     /// After the SIP handshake Carol's client opens the MSRP connection (it is the active side,
@@ -1032,17 +1052,17 @@ impl World<'_> {
     }
 
     /// The roster changed: bump the version and notify the PF if it subscribed.
-    fn roster_changed(&mut self) {
+    pub(super) fn roster_changed(&mut self) {
         self.cf.version += 1;
-        if self.pf.sub.is_some() && !self.cf.ended {
+        if self.cf.sub.is_some() && !self.cf.ended {
             self.send_notify_to_pf("The focus reports the changed roster to the PF's subscription (RFC 4575 §4.2).");
         }
     }
 
     fn send_notify_to_pf(&mut self, note: &'static str) {
-        let Some(mut d) = self.pf.sub.clone() else { return };
+        let Some(mut d) = self.cf.sub.take() else { return };
         let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
-        self.pf.sub = Some(d);
+        self.cf.sub = Some(d);
         n.push("Contact", self.contact(Node::Cf));
         n.push("Event", "conference");
         n.push("Subscription-State", "active;expires=3600");
@@ -1050,7 +1070,8 @@ impl World<'_> {
         let users = self.roster_now();
         n.body = self.conference_info(self.cf.version, &users);
         let txn = Txn::of(&n);
-        self.sip(Node::Cf, Node::Pf, &n, vec!["8.2.2.6.2", "RFC 4575 §4.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: false }));
+        let roster = Some((self.cf.version, users));
+        self.sip(Node::Cf, Node::Pf, &n, vec!["8.2.2.6.2", "RFC 4575 §4.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: false, roster }));
     }
 }
 

@@ -191,6 +191,31 @@ impl World<'_> {
         self.new_request(method, target, from_node, from, to, &call_id, cseq)
     }
 
+    /// The ACK for a non-2xx final answer to an INVITE (RFC 3261 §17.1.1.3): part of the INVITE
+    /// transaction, so it reuses the INVITE's Via (same branch), From, Call-ID and CSeq number,
+    /// and takes the To header (with its tag) from the answer. `resp` is the answer's header set.
+    pub(crate) fn non2xx_ack(resp: &Txn, ruri: &str) -> SipMessage {
+        let mut m = SipMessage::request("ACK", ruri);
+        m.push("Via", resp.via.clone());
+        m.push("Max-Forwards", "70");
+        m.push("From", resp.from.clone());
+        m.push("To", resp.to.clone());
+        m.push("Call-ID", resp.call_id.clone());
+        m.push("CSeq", format!("{} ACK", resp.cseq.split_whitespace().next().unwrap_or("1")));
+        m
+    }
+
+    /// A CANCEL for a pending INVITE (RFC 3261 §9.1): the INVITE's Request-URI, top Via (same
+    /// branch), From, To (no tag), Call-ID and CSeq number, with the method CANCEL.
+    pub(crate) fn cancel_for(invite: &Txn, ruri: &str) -> SipMessage {
+        let mut m = Self::non2xx_ack(invite, ruri);
+        m.start = crate::wire::sip::StartLine::Request { method: std::borrow::Cow::Borrowed("CANCEL"), uri: ruri.to_string() };
+        if let Some(c) = m.headers.iter_mut().find(|(n, _)| n == "CSeq") {
+            c.1 = format!("{} CANCEL", invite.cseq.split_whitespace().next().unwrap_or("1"));
+        }
+        m
+    }
+
     /// A response copying Via, From, To (adding `to_tag`), Call-ID and CSeq.
     pub(crate) fn response(&self, code: u16, txn: &Txn, to_tag: Option<&str>) -> SipMessage {
         let mut m = SipMessage::response(code);

@@ -47,46 +47,151 @@ pub(crate) enum Conn {
 #[derive(Debug, Clone)]
 pub(crate) enum Arrival {
     // --- MSRP
-    MemberSendAtCf { chat: u32, member: usize },
-    CfSendAtMember { chat: u32, member: usize, tid: String },
-    CfSendAtPf { chat: u32, tid: String },
-    PfSendAtCarol { chat: u32, tx: u32, tid: String },
-    CarolOkAtPf { tx: u32 },
-    CarolSendAtPf { chat: u32, tid: String },
-    PfSendAtCf { chat: u32, tid: String },
-    BindAtPf { tid: String },
-    BindAtCf { tid: String },
+    MemberSendAtCf {
+        chat: u32,
+        member: usize,
+    },
+    CfSendAtMember {
+        chat: u32,
+        member: usize,
+        tid: String,
+    },
+    CfSendAtPf {
+        chat: u32,
+        tid: String,
+    },
+    PfSendAtCarol {
+        chat: u32,
+        tx: u32,
+        tid: String,
+    },
+    CarolOkAtPf {
+        tx: u32,
+    },
+    CarolSendAtPf {
+        chat: u32,
+        tid: String,
+    },
+    PfSendAtCf {
+        chat: u32,
+        tid: String,
+    },
+    BindAtPf {
+        tid: String,
+    },
+    BindAtCf {
+        tid: String,
+    },
     // --- SIP
-    CarolInviteAtPf { txn: Txn, rejoin: bool },
-    PfInviteAtCf { txn: Txn },
-    CfRespAtPf { code: u16, txn: Txn },
-    PfRespAtCarol { code: u16, txn: Txn, delivery: bool },
-    CarolAckAtPf { delivery: bool },
-    PfInviteAtCarol { inv: u32, txn: Txn },
-    CarolRespAtPf { inv: u32, code: u16, txn: Txn },
-    PfAckAtCarol { inv: u32 },
-    CancelAtCarol { inv: u32, txn: Txn },
-    CarolByeAtPf { txn: Txn, reason: Option<(String, Vec<crate::wire::reason::ReasonValue>)> },
-    PfByeAtCarol { txn: Txn },
-    PfByeAtCf { txn: Txn, voluntary: bool },
-    CfByeAtPf { txn: Txn },
-    CfByeAtMember { member: usize, txn: Txn },
-    CfInviteAtPf { txn: Txn },
-    SubscribeAtCf { txn: Txn, expires: u32 },
-    NotifyAtPf { txn: Txn, terminated: bool },
-    RegisterAtScscf { txn: Txn, reaction_ms: u64 },
-    RegisterAtPf { txn: Txn, reaction_ms: u64 },
-    MemberInviteAtCf { member: usize, txn: Txn },
-    MemberByeAtCf { member: usize, txn: Txn },
-    ClientSubscribeAtPf { txn: Txn },
-    NotifyAtCarol { txn: Txn },
-    UpdateAtCarol { upd: u32, txn: Txn },
-    UpdateOkAtPf { upd: u32 },
-    PfOkAtCf { txn: Txn },
-    PfErrAtCf { txn: Txn },
+    CarolInviteAtPf {
+        txn: Txn,
+        rejoin: bool,
+    },
+    PfInviteAtCf {
+        txn: Txn,
+    },
+    CfRespAtPf {
+        code: u16,
+        txn: Txn,
+    },
+    PfRespAtCarol {
+        code: u16,
+        txn: Txn,
+        delivery: bool,
+    },
+    CarolAckAtPf {
+        delivery: bool,
+    },
+    PfInviteAtCarol {
+        inv: u32,
+        txn: Txn,
+    },
+    CarolRespAtPf {
+        inv: u32,
+        code: u16,
+        txn: Txn,
+    },
+    PfAckAtCarol {
+        inv: u32,
+    },
+    CancelAtCarol {
+        inv: u32,
+        txn: Txn,
+    },
+    CarolByeAtPf {
+        txn: Txn,
+        reason: Option<(String, Vec<crate::wire::reason::ReasonValue>)>,
+    },
+    PfByeAtCarol {
+        txn: Txn,
+    },
+    PfByeAtCf {
+        txn: Txn,
+        voluntary: bool,
+    },
+    CfByeAtPf {
+        txn: Txn,
+    },
+    CfByeAtMember {
+        member: usize,
+        txn: Txn,
+    },
+    CfInviteAtPf {
+        txn: Txn,
+    },
+    SubscribeAtCf {
+        txn: Txn,
+        expires: u32,
+    },
+    /// A NOTIFY on the PF's conference subscription; `roster` is the version and users its body carries.
+    NotifyAtPf {
+        txn: Txn,
+        terminated: bool,
+        roster: Option<(u32, Vec<Participant>)>,
+    },
+    RegisterAtScscf {
+        txn: Txn,
+        reaction_ms: u64,
+    },
+    RegisterAtPf {
+        txn: Txn,
+        reaction_ms: u64,
+    },
+    MemberInviteAtCf {
+        member: usize,
+        txn: Txn,
+    },
+    MemberByeAtCf {
+        member: usize,
+        txn: Txn,
+    },
+    ClientSubscribeAtPf {
+        txn: Txn,
+    },
+    NotifyAtCarol {
+        txn: Txn,
+    },
+    UpdateAtCarol {
+        upd: u32,
+        txn: Txn,
+    },
+    UpdateOkAtPf {
+        upd: u32,
+    },
+    PfOkAtCf {
+        txn: Txn,
+    },
+    PfErrAtCf {
+        txn: Txn,
+    },
     CfAckAtPf,
-    CfInviteAtMember { member: usize, txn: Txn },
-    MemberOkAtCf { member: usize },
+    CfInviteAtMember {
+        member: usize,
+        txn: Txn,
+    },
+    MemberOkAtCf {
+        member: usize,
+    },
 }
 
 /// What a timer does when it fires.
@@ -184,6 +289,8 @@ pub(crate) struct PfInvite {
     pub answered: bool,
     pub cancelled: bool,
     pub dialog: Dialog,
+    /// The participant list the INVITE carried (Q13 `in-session-setup`), if any.
+    pub roster: Option<Vec<Participant>>,
 }
 
 /// Carol's Participating Function.
@@ -224,6 +331,9 @@ pub(crate) struct Cf {
     pub member_legs: Vec<Option<Dialog>>,
     pub carol_admitted: bool,
     pub ended: bool,
+    /// The PF's conference subscription as the focus holds it: set when the focus accepts the
+    /// SUBSCRIBE (RFC 6665 §4.2.1), cleared when it ends it.
+    pub sub: Option<Dialog>,
 }
 
 pub(crate) struct World<'a> {
@@ -247,6 +357,8 @@ pub(crate) struct World<'a> {
     pub pf: Pf,
     pub cf: Cf,
     pub sent_while_deferred: u32,
+    /// Scenario events not yet processed.
+    pub events_left: usize,
 }
 
 /// Runs `sc` under `rules` and returns the trace.
@@ -332,8 +444,10 @@ impl<'a> World<'a> {
                     .collect(),
                 carol_admitted: initial,
                 ended: false,
+                sub: None,
             },
             sent_while_deferred: 0,
+            events_left: sc.events.len(),
         }
     }
 
@@ -356,6 +470,7 @@ impl<'a> World<'a> {
             self.now = p.at;
             match p.ev {
                 Ev::Scenario(i) => {
+                    self.events_left -= 1;
                     self.cur_event = Some(i as u32);
                     self.scenario_event(i);
                     self.cur_event = None;

@@ -106,15 +106,19 @@ impl World<'_> {
             Arrival::CarolByeAtPf { txn, reason } => self.pf_gets_client_bye(txn, reason),
             Arrival::CfByeAtPf { txn } => self.pf_gets_cf_bye(txn),
             Arrival::CfInviteAtPf { txn } => self.pf_gets_cf_invite(txn),
-            Arrival::NotifyAtPf { txn, terminated } => {
+            Arrival::NotifyAtPf { txn, terminated, roster } => {
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Pf, Node::Cf, &r, vec!["RFC 6665 §4.1.3"], "The PF accepts the NOTIFY.", None);
                 if terminated {
-                    self.pf.sub = None;
-                } else {
-                    let users = self.roster_now();
-                    self.pf.roster = Some((self.cf.version, users.clone()));
-                    self.snapshot("pf", users);
+                    if self.pf.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
+                        self.pf.sub = None;
+                    }
+                } else if let Some((version, users)) = roster {
+                    // Keep what the NOTIFY said (RFC 4575 §4.2), not the focus's state now.
+                    if !self.pf.roster.as_ref().is_some_and(|(v, _)| *v >= version) {
+                        self.pf.roster = Some((version, users.clone()));
+                        self.snapshot("pf", users);
+                    }
                 }
             }
             Arrival::RegisterAtPf { txn, reaction_ms } => self.pf_gets_register(txn, reaction_ms),
@@ -295,28 +299,7 @@ impl World<'_> {
     }
 
     pub(super) fn roster_changed_pub(&mut self) {
-        self.cf.version += 1;
-        if self.pf.sub.is_some() && !self.cf.ended {
-            // Reuse the CF's NOTIFY path.
-            let Some(mut d) = self.pf.sub.clone() else { return };
-            let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
-            self.pf.sub = Some(d);
-            n.push("Contact", self.contact(Node::Cf));
-            n.push("Event", "conference");
-            n.push("Subscription-State", "active;expires=3600");
-            n.push("Content-Type", "application/conference-info+xml");
-            let users = self.roster_now();
-            n.body = self.conference_info(self.cf.version, &users);
-            let txn = Txn::of(&n);
-            self.sip(
-                Node::Cf,
-                Node::Pf,
-                &n,
-                vec!["8.2.2.6.2", "RFC 4575 §4.2"],
-                "The focus reports the changed roster to the PF's subscription.",
-                Some(Arrival::NotifyAtPf { txn, terminated: false }),
-            );
-        }
+        self.roster_changed();
     }
 
     // ------------------------------------------------------------------ messages from the CF
@@ -415,6 +398,12 @@ impl World<'_> {
             return;
         }
         self.set_state(PfState::Active, vec![CL], "Deferred delivery complete: the store is empty and Carol is a normal participant again.");
+        if self.policy(PolicyId::SubscriptionEnd, "after-delivery") && self.pf.sub.is_some() {
+            self.unsubscribe(
+                vec!["RFC 6665 §4.1.2.3", "policy:subscription-end"],
+                "The deferred delivery is done, so the PF no longer needs the focus's Participant Information and ends its subscription (when is not in the CR).",
+            );
+        }
     }
 
     // ------------------------------------------------------------------ deferral
@@ -490,21 +479,16 @@ impl World<'_> {
         );
     }
 
-    fn unsubscribe(&mut self) {
+    fn unsubscribe(&mut self, clauses: Vec<&'static str>, note: &'static str) {
         let Some(mut d) = self.pf.sub.clone() else { return };
         let mut m = self.dialog_request("SUBSCRIBE", &mut d, true, Node::Pf, GROUP);
         m.push("Event", "conference");
         m.push("Expires", "0");
-        self.pf.sub = Some(d);
+        // The PF is done with this subscription now; the focus's final NOTIFY only confirms it.
+        self.pf.sub = None;
+        let _ = d;
         let txn = Txn::of(&m);
-        self.sip(
-            Node::Pf,
-            Node::Cf,
-            &m,
-            vec!["RFC 6665 §4.1.2.3"],
-            "Carol is no longer in the group: the PF ends its conference subscription.",
-            Some(Arrival::SubscribeAtCf { txn, expires: 0 }),
-        );
+        self.sip(Node::Pf, Node::Cf, &m, clauses, note, Some(Arrival::SubscribeAtCf { txn, expires: 0 }));
     }
 
     /// Q12: what happens to SENDs towards Carol that had no 200 when her session went away.
@@ -609,7 +593,7 @@ impl World<'_> {
             self.stop_timer(t);
         }
         if self.pf.sub.is_some() {
-            self.unsubscribe();
+            self.unsubscribe(vec!["RFC 6665 §4.1.2.3"], "Carol is no longer in the group: the PF ends its conference subscription.");
         }
         if let Some(mut d) = self.pf.cf_leg.take() {
             let from_a = d.a_uri == CAROL;
@@ -702,7 +686,7 @@ impl World<'_> {
                         &r,
                         vec!["policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-own-invite: the PF already invited Carol, so it turns the re-join away with 486 Busy Here.",
-                        None,
+                        Some(Arrival::PfRespAtCarol { code: 486, txn: Txn::of(&r), delivery: false }),
                     );
                 }
             }
@@ -716,7 +700,7 @@ impl World<'_> {
                         &r,
                         vec!["policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-own-invite: Carol is already back on the PF's own session, so the re-join gets 486 Busy Here.",
-                        None,
+                        Some(Arrival::PfRespAtCarol { code: 486, txn: Txn::of(&r), delivery: false }),
                     );
                     return;
                 }
@@ -742,15 +726,36 @@ impl World<'_> {
             }
             PfState::Ended => {
                 let r = self.response(404, &txn, Some("pf-404"));
-                self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 3261 §21.4.5"], "The group session no longer exists.", None);
+                self.sip(
+                    Node::Pf,
+                    Node::Carol,
+                    &r,
+                    vec!["RFC 3261 §21.4.5"],
+                    "The group session no longer exists.",
+                    Some(Arrival::PfRespAtCarol { code: 404, txn: Txn::of(&r), delivery: false }),
+                );
             }
             PfState::DeliveringB => {
                 let r = self.response(491, &txn, Some("pf-491"));
-                self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 3261 §14.2"], "A re-join is already being answered.", None);
+                self.sip(
+                    Node::Pf,
+                    Node::Carol,
+                    &r,
+                    vec!["RFC 3261 §14.2"],
+                    "A re-join is already being answered.",
+                    Some(Arrival::PfRespAtCarol { code: 491, txn: Txn::of(&r), delivery: false }),
+                );
             }
             PfState::Idle | PfState::Inviting => {
                 let r = self.response(486, &txn, Some("pf-486"));
-                self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 3261 §21.4.24"], "The PF is still setting up Carol's first session.", None);
+                self.sip(
+                    Node::Pf,
+                    Node::Carol,
+                    &r,
+                    vec!["RFC 3261 §21.4.24"],
+                    "The PF is still setting up Carol's first session.",
+                    Some(Arrival::PfRespAtCarol { code: 486, txn: Txn::of(&r), delivery: false }),
+                );
             }
         }
     }
@@ -792,7 +797,7 @@ impl World<'_> {
                 &r,
                 vec!["RFC 3261 §13.3.1"],
                 "The PF answers Carol: she is in the group session.",
-                Some(Arrival::PfRespAtCarol { code: 200, txn: ctx, delivery: false }),
+                Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: false }),
             );
         } else {
             self.pf.cf_leg = None;
@@ -803,7 +808,7 @@ impl World<'_> {
                 &r,
                 vec!["RFC 3261 §16.7"],
                 "The PF passes the focus's answer on to Carol.",
-                Some(Arrival::PfRespAtCarol { code, txn: ctx, delivery: false }),
+                Some(Arrival::PfRespAtCarol { code, txn: Txn::of(&r), delivery: false }),
             );
             if code == 404 {
                 self.set_state(PfState::Ended, vec!["RFC 3261 §21.4.5"], "The group session no longer exists.");
@@ -844,8 +849,11 @@ impl World<'_> {
         }
     }
 
-    fn arm_refresh(&mut self) {
-        if self.policy(PolicyId::MsrpLossDetection, "session-refresh") && self.pf.refresh_timer.is_none() {
+    /// Arms the next session refresh (RFC 4028 §10) under the `session-refresh` detector, but
+    /// only while scenario events are still to come: after the last one nothing can change, so
+    /// further refreshes would only make the run endless.
+    pub(super) fn arm_refresh(&mut self) {
+        if self.policy(PolicyId::MsrpLossDetection, "session-refresh") && self.pf.refresh_timer.is_none() && self.events_left > 0 {
             self.pf.refresh_timer = Some(self.start_timer(TimerKind::Refresh, REFRESH_MS, "session refresh", "RFC 4028 §10", Node::Pf, false));
         }
     }
@@ -893,7 +901,7 @@ impl World<'_> {
             &r,
             clauses,
             "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery.",
-            Some(Arrival::PfRespAtCarol { code: 200, txn, delivery: true }),
+            Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: true }),
         );
         self.set_state(PfState::DeliveringB, vec![CL], "Path B: waiting for ACK and Carol's MSRP connection.");
     }
@@ -910,12 +918,14 @@ impl World<'_> {
             let p = self.pf_carol_path_next();
             self.sdp("pf", PF_IP, 20000, p, "actpass")
         };
+        let mut roster = None;
         if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
             let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
             let xml = self.conference_info(version, &users);
             let (ct, body) = Self::multipart(&sdp, &xml);
             m.push("Content-Type", ct);
             m.body = body;
+            roster = Some(users);
         } else {
             m.push("Content-Type", "application/sdp");
             m.body = sdp;
@@ -923,7 +933,8 @@ impl World<'_> {
         let inv = n as u32;
         let txn = Txn::of(&m);
         let timer_b = self.start_timer(TimerKind::TimerB { inv }, 64 * self.sc.t1_ms, "Timer B", "RFC 3261 §17.1.1.2", Node::Pf, true);
-        self.pf.invite = Some(PfInvite { id: inv, purpose: InvitePurpose::Delivery, txn: txn.clone(), timer_b, answered: false, cancelled: false, dialog: d });
+        self.pf.invite =
+            Some(PfInvite { id: inv, purpose: InvitePurpose::Delivery, txn: txn.clone(), timer_b, answered: false, cancelled: false, dialog: d, roster });
         self.pf.close_after_flush = self.pf.group_gone;
         self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn }));
         self.set_state(PfState::DeliveringA, vec![CL], "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
@@ -941,9 +952,9 @@ impl World<'_> {
             );
         } else {
             inv.cancelled = true;
-            let c = self.ack_or_cancel("CANCEL", &inv.dialog, true, Node::Pf, CAROL);
+            let c = Self::cancel_for(&inv.txn, CAROL);
             let id = inv.id;
-            let txn = inv.txn.clone();
+            let txn = Txn::of(&c);
             self.pf.invite = Some(inv);
             self.sip(
                 Node::Pf,
@@ -976,7 +987,7 @@ impl World<'_> {
         self.stop_timer(timer_b);
         d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("").to_string();
         if code == 487 || (cancelled && !(200..300).contains(&code)) {
-            let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, CAROL);
+            let ack = Self::non2xx_ack(&txn, CAROL);
             self.sip(Node::Pf, Node::Carol, &ack, vec!["RFC 3261 §17.1.1.3"], "The PF acknowledges the 487 of its cancelled INVITE.", None);
             self.pf.invite = None;
             return;
@@ -1011,7 +1022,7 @@ impl World<'_> {
             }
             return;
         }
-        let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, CAROL);
+        let ack = Self::non2xx_ack(&txn, CAROL);
         self.sip(Node::Pf, Node::Carol, &ack, vec!["RFC 3261 §17.1.1.3"], "The PF acknowledges the failure response.", None);
         self.pf.invite = None;
         self.invite_failed(purpose, Some(code));
@@ -1128,8 +1139,16 @@ impl World<'_> {
         let inv = n as u32;
         let itxn = Txn::of(&m);
         let timer_b = self.start_timer(TimerKind::TimerB { inv }, 64 * self.sc.t1_ms, "Timer B", "RFC 3261 §17.1.1.2", Node::Pf, true);
-        self.pf.invite =
-            Some(PfInvite { id: inv, purpose: InvitePurpose::ForwardCf, txn: itxn.clone(), timer_b, answered: false, cancelled: false, dialog: d });
+        self.pf.invite = Some(PfInvite {
+            id: inv,
+            purpose: InvitePurpose::ForwardCf,
+            txn: itxn.clone(),
+            timer_b,
+            answered: false,
+            cancelled: false,
+            dialog: d,
+            roster: None,
+        });
         self.sip(
             Node::Pf,
             Node::Carol,
