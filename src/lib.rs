@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod compare;
+pub mod packed;
 pub mod policy;
 pub mod presets;
 pub mod scenario;
@@ -20,5 +21,12 @@ pub use trace::{Rules, Trace};
 
 /// Runs a scenario under one rule set and returns its trace.
 pub fn run(scenario: &scenario::Scenario, rules: Rules) -> Trace {
-    world::simulate(scenario, rules)
+    world::simulate(scenario, rules, true)
+}
+
+/// Like [`run`] but without the wire texts: every step's `raw` is empty and everything else
+/// is identical to [`run`]'s trace (same ids, tags and times), so a caller can show the ladder
+/// at once and fetch a text later from a full [`run`] of the same scenario. The page's fast path.
+pub fn run_without_wire_text(scenario: &scenario::Scenario, rules: Rules) -> Trace {
+    world::simulate(scenario, rules, false)
 }

@@ -175,8 +175,9 @@ pub struct Chat {
     pub removed_ms: Option<u64>,
     pub removed_step: Option<u32>,
     pub possible_duplicate: bool,
+    /// The CPIM document (shared by every hop's SEND; not serialized).
     #[serde(skip)]
-    pub cpim: String,
+    pub cpim: Arc<str>,
 }
 
 /// A timer span on a lane.

@@ -1,10 +1,11 @@
 //! Thin `#[wasm_bindgen]` facade over the engine, compiled only for `wasm32`.
 //!
-//! It converts data and errors and does nothing else. The page calls [`run`] on every edit; the
-//! trace it gets back is the one of docs/trace-contract.md except that each step's `raw` wire
-//! text is left empty: the texts stay here, keyed by rules, and the inspector asks for one at a
-//! time with [`raw`]. That keeps an edit of a 1,000-message scenario (about 8,000 steps with
-//! ~500-byte texts) from copying megabytes of strings into JS that nobody looks at.
+//! It converts data and errors and does nothing else. The page calls [`run`] on every edit. Two
+//! things keep that call fast for big timelines (a 1,000-message scenario is ~9,000 steps):
+//! the run builds no wire texts ([`crate::run_without_wire_text`]; the inspector asks for one
+//! text at a time with [`raw`], which re-runs the same scenario with texts once and keeps them),
+//! and the trace crosses the boundary packed ([`crate::packed`]): flat number arrays and
+//! interned strings that `www/engine.js` unpacks into the objects of docs/trace-contract.md.
 //!
 //! A Rust panic is reported through the panic hook (console and `globalThis.__cpmPanic`); the
 //! page shows an error banner with a reload action.
@@ -18,9 +19,15 @@ use wasm_bindgen::prelude::*;
 use crate::scenario::Scenario;
 use crate::Rules;
 
+/// The last scenario run under one rule set, and its wire texts once someone asked for one.
+struct Last {
+    scenario: Scenario,
+    raws: Option<Vec<String>>,
+}
+
 thread_local! {
-    /// Wire texts of the last run under each rule set: [post-cr, pre-cr].
-    static RAWS: RefCell<[Vec<String>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
+    /// The last run under each rule set: [post-cr, pre-cr].
+    static LAST: RefCell<[Option<Last>; 2]> = const { RefCell::new([None, None]) };
 }
 
 fn slot(rules: Rules) -> usize {
@@ -46,11 +53,28 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     js_sys::JSON::parse(&text).map_err(|_| JsError::new("JSON.parse failed"))
 }
 
-/// Keep the wire texts here and hand the trace to JS with `raw` left empty.
-fn light(mut trace: crate::Trace, rules: Rules) -> Result<JsValue, JsError> {
-    let raws: Vec<String> = trace.steps.iter_mut().map(|s| std::mem::take(&mut s.raw)).collect();
-    RAWS.with(|r| r.borrow_mut()[slot(rules)] = raws);
-    to_js(&trace)
+/// Runs without wire texts, remembers the scenario for [`raw`], and packs the trace for JS.
+fn light(scenario: Scenario, rules: Rules) -> Result<(JsValue, crate::Trace), JsError> {
+    let trace = crate::run_without_wire_text(&scenario, rules);
+    let packed = packed_to_js(&crate::packed::pack(&trace))?;
+    LAST.with(|l| l.borrow_mut()[slot(rules)] = Some(Last { scenario, raws: None }));
+    Ok((packed, trace))
+}
+
+/// The packed trace as a JS object: the number columns as `Float64Array`s (one copy, no
+/// parsing), the strings and the small remainder through `JSON.parse`.
+fn packed_to_js(p: &crate::packed::Packed) -> Result<JsValue, JsError> {
+    let o = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| js_sys::Reflect::set(&o, &JsValue::from_str(k), &v).map(|_| ()).map_err(|_| JsError::new("cannot build the packed trace"));
+    set("packed", JsValue::from(p.packed))?;
+    set("step_fields", JsValue::from(p.step_fields as u32))?;
+    set("chat_fields", JsValue::from(p.chat_fields as u32))?;
+    set("strings", to_js(&p.strings)?)?;
+    set("clause_sets", to_js(&p.clause_sets)?)?;
+    set("steps", js_sys::Float64Array::from(p.steps.as_slice()).into())?;
+    set("chats", js_sys::Float64Array::from(p.chats.as_slice()).into())?;
+    set("rest", to_js(&p.rest)?)?;
+    Ok(o.into())
 }
 
 #[wasm_bindgen(start)]
@@ -69,32 +93,37 @@ pub fn version() -> String {
 }
 
 /// Run a scenario (JSON text, format of docs/trace-contract.md) under `"post-cr"` or `"pre-cr"`.
+/// Returns the packed trace (`www/engine.js` `unpackTrace` gives the contract's objects).
 /// Errors name the field, e.g. `events[3].at_ms: time goes backwards`.
-#[wasm_bindgen(unchecked_return_type = "Trace")]
+#[wasm_bindgen(unchecked_return_type = "PackedTrace")]
 pub fn run(scenario_json: &str, rules: &str) -> Result<JsValue, JsError> {
     let rules = parse_rules(rules)?;
     let scenario = parse_scenario(scenario_json)?;
-    light(crate::run(&scenario, rules), rules)
+    Ok(light(scenario, rules)?.0)
 }
 
 /// The full wire text of one step of the last run under `rules` (CRLF line ends), if any.
 #[wasm_bindgen]
 pub fn raw(rules: &str, step_index: usize) -> Result<Option<String>, JsError> {
     let rules = parse_rules(rules)?;
-    Ok(RAWS.with(|r| r.borrow()[slot(rules)].get(step_index).cloned()))
+    Ok(LAST.with(|l| {
+        let mut l = l.borrow_mut();
+        let last = l[slot(rules)].as_mut()?;
+        // The same deterministic run with texts: identical steps, now with `raw` filled in.
+        let raws = last.raws.get_or_insert_with(|| crate::run(&last.scenario, rules).steps.into_iter().map(|s| s.raw).collect());
+        raws.get(step_index).cloned()
+    }))
 }
 
 /// Both rule sets on one scenario, for the side-by-side view: `{ post, pre, comparison }`.
 /// `post` and `pre` are traces as from [`run`]; `comparison` is the engine's comparison
 /// (both summaries and the first difference).
-#[wasm_bindgen(unchecked_return_type = "{ post: Trace, pre: Trace, comparison: Comparison }")]
+#[wasm_bindgen(unchecked_return_type = "{ post: PackedTrace, pre: PackedTrace, comparison: Comparison }")]
 pub fn run_both(scenario_json: &str) -> Result<JsValue, JsError> {
     let scenario = parse_scenario(scenario_json)?;
-    let post = crate::run(&scenario, Rules::PostCr);
-    let pre = crate::run(&scenario, Rules::PreCr);
-    let comparison = to_js(&crate::compare::compare_traces(&post, &pre))?;
-    let post = light(post, Rules::PostCr)?;
-    let pre = light(pre, Rules::PreCr)?;
+    let (post, post_trace) = light(scenario.clone(), Rules::PostCr)?;
+    let (pre, pre_trace) = light(scenario, Rules::PreCr)?;
+    let comparison = to_js(&crate::compare::compare_traces(&post_trace, &pre_trace))?;
     let out = js_sys::Object::new();
     for (k, v) in [("post", post), ("pre", pre), ("comparison", comparison)] {
         js_sys::Reflect::set(&out, &JsValue::from_str(k), &v).map_err(|_| JsError::new("run_both: cannot build result"))?;
@@ -133,3 +162,18 @@ pub fn check(scenario_json: &str) -> Option<String> {
 pub fn debug_panic() {
     panic!("debug_panic called from the page (a test of the error banner)");
 }
+
+#[wasm_bindgen(typescript_custom_section)]
+const PACKED_TS: &str = r#"
+/** A trace packed for the boundary (src/packed.rs); `unpackTrace` in www/engine.js gives a `Trace`. */
+export interface PackedTrace {
+  packed: 1;
+  step_fields: number;
+  chat_fields: number;
+  strings: string[];
+  clause_sets: number[][];
+  steps: Float64Array;
+  chats: Float64Array;
+  rest: Omit<Trace, "steps" | "chats">;
+}
+"#;

@@ -9,6 +9,83 @@ export class EngineCrash extends Error {
   }
 }
 
+/**
+ * Turns the engine's packed trace (src/packed.rs: flat number arrays, interned strings) back
+ * into the objects of docs/trace-contract.md, with `raw` empty (fetched on demand).
+ */
+export function unpackTrace(p) {
+  if (!p || p.packed !== 1) return p;
+  const s = p.strings;
+  const sets = p.clause_sets.map((set) => set.map((i) => s[i]));
+  const F = p.step_fields;
+  const f = p.steps;
+  const n = f.length / F;
+  const steps = new Array(n);
+  for (let i = 0, o = 0; i < n; i++, o += F) {
+    const step = {
+      index: i,
+      at_ms: f[o],
+      arrive_ms: f[o + 1],
+      from: s[f[o + 2]],
+      to: s[f[o + 3]],
+      protocol: s[f[o + 4]],
+      label: s[f[o + 5]],
+      raw: '',
+      clauses: sets[f[o + 7]],
+      note: s[f[o + 6]],
+      kind: s[f[o + 8]],
+      policy: (f[o + 13] & 1) === 1,
+      pf_state: s[f[o + 9]],
+      queue_len: f[o + 10],
+    };
+    if (f[o + 11] >= 0) step.chat = f[o + 11];
+    if (f[o + 12] >= 0) step.event = f[o + 12];
+    if (f[o + 13] & 2) step.dropped = true;
+    steps[i] = step;
+  }
+  const C = p.chat_fields;
+  const c = p.chats;
+  const m = c.length / C;
+  const chats = new Array(m);
+  const opt = (v) => (v < 0 ? null : v);
+  for (let i = 0, o = 0; i < m; i++, o += C) {
+    chats[i] = {
+      id: c[o],
+      from: s[c[o + 1]],
+      text: s[c[o + 2]],
+      imdn_id: s[c[o + 3]],
+      sent_ms: c[o + 4],
+      sent_step: c[o + 5],
+      for_carol: c[o + 6] === 1,
+      stored_ms: opt(c[o + 7]),
+      stored_step: opt(c[o + 8]),
+      in_flight_ms: opt(c[o + 9]),
+      in_flight_step: opt(c[o + 10]),
+      delivered_ms: opt(c[o + 11]),
+      delivered_step: opt(c[o + 12]),
+      outcome: s[c[o + 13]],
+      removed_ms: opt(c[o + 14]),
+      removed_step: opt(c[o + 15]),
+      possible_duplicate: c[o + 16] === 1,
+    };
+  }
+  const r = p.rest;
+  return {
+    version: r.version,
+    rules: r.rules,
+    title: r.title,
+    end_ms: r.end_ms,
+    lanes: r.lanes,
+    steps,
+    chats,
+    timers: r.timers,
+    pf_states: r.pf_states,
+    participants: r.participants,
+    policies: r.policies,
+    summary: r.summary,
+  };
+}
+
 export async function loadEngine(base = new URL('../pkg/', import.meta.url)) {
   const mod = await import(new URL('cpm_deferral.js', base).href);
   await mod.default({ module_or_path: new URL('cpm_deferral_bg.wasm', base) });
@@ -45,12 +122,15 @@ export class Engine {
   /** @returns {object} a trace, or { error } */
   run(scenario, rules) {
     const json = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
-    return this.call(() => this.mod.run(json, rules));
+    return this.call(() => unpackTrace(this.mod.run(json, rules)));
   }
   /** @returns {{post, pre, comparison}} or { error } */
   runBoth(scenario) {
     const json = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
-    return this.call(() => this.mod.run_both(json));
+    return this.call(() => {
+      const r = this.mod.run_both(json);
+      return { post: unpackTrace(r.post), pre: unpackTrace(r.pre), comparison: r.comparison };
+    });
   }
   raw(rules, index) {
     const r = this.call(() => this.mod.raw(rules, index));

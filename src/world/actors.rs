@@ -188,7 +188,7 @@ impl World<'_> {
     fn new_chat(&mut self, from: Who, text: String, for_carol: bool) -> u32 {
         let id = self.chats.len() as u32;
         let imdn_id = base62(mix(0xC0FFEE ^ id as u64), 8);
-        let cpim = self.cpim(from, &imdn_id, self.now, &text);
+        let cpim: Arc<str> = Arc::from(self.cpim(from, &imdn_id, self.now, &text));
         self.chats.push(Chat {
             id,
             from: self.who_lane(from),
@@ -230,7 +230,6 @@ impl World<'_> {
         let body = self.chats[chat as usize].cpim.clone();
         let (to, from) = (self.cf_member_path(m), self.member_path(m));
         let (raw, tid) = self.send_text(&to, &from, Some(&body));
-        let _ = tid;
         self.msrp(
             Node::Member(m),
             Node::Cf,
@@ -239,7 +238,7 @@ impl World<'_> {
             vec!["RFC 4975 §7.1.1"],
             "A member sends a chat message (CPIM with IMDN headers) to the focus.",
             Some(chat),
-            Some(Arrival::MemberSendAtCf { chat, member: m }),
+            Some(Arrival::MemberSendAtCf { chat, member: m, tid }),
         );
     }
 
@@ -385,7 +384,7 @@ impl World<'_> {
         let mut req = self.new_request("INVITE", GROUP, Node::Member(m), from, format!("<{GROUP}>"), &d.call_id, 1);
         self.cpm_headers(&mut req, Node::Member(m));
         req.push("Content-Type", "application/sdp");
-        req.body = self.sdp(&self.sc.members[m].id.clone(), &format!("198.51.100.{}", 21 + m), 9, self.member_path(m), "active");
+        req.body = self.sdp(&self.sc.members[m].id.clone(), &format!("198.51.100.{}", 21 + m), 9, self.member_path(m).to_string(), "active");
         let txn = Txn::of(&req);
         self.cf.member_legs[m] = Some(d);
         self.sip(
@@ -487,10 +486,9 @@ impl World<'_> {
 
     pub(super) fn arrive(&mut self, a: Arrival, step: u32) {
         match a {
-            Arrival::MemberSendAtCf { chat, member } => {
+            Arrival::MemberSendAtCf { chat, member, tid } => {
                 let (to, from) = (self.cf_member_path(member), self.member_path(member));
-                let tid = self.steps[step as usize].raw.split(' ').nth(1).unwrap_or("").to_string();
-                let raw = Self::ok_text(&tid, &to, &from);
+                let raw = self.ok_text(&tid, &to, &from);
                 self.msrp(
                     Node::Cf,
                     Node::Member(member),
@@ -504,12 +502,12 @@ impl World<'_> {
                 self.fanout(chat, Who::Member(member));
             }
             Arrival::PfSendAtCf { chat, tid } => {
-                let raw = Self::ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
+                let raw = self.ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
                 self.msrp(Node::Cf, Node::Pf, raw, "200 OK", vec!["RFC 4975 §7.2"], "The focus acknowledges Carol's message.", Some(chat), None);
                 self.fanout(chat, Who::Carol);
             }
             Arrival::CfSendAtMember { chat, member, tid } => {
-                let raw = Self::ok_text(&tid, &self.member_path(member), &self.cf_member_path(member));
+                let raw = self.ok_text(&tid, &self.member_path(member), &self.cf_member_path(member));
                 self.msrp(
                     Node::Member(member),
                     Node::Cf,
@@ -522,7 +520,7 @@ impl World<'_> {
                 );
             }
             Arrival::BindAtCf { tid } => {
-                let raw = Self::ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
+                let raw = self.ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
                 self.msrp(Node::Cf, Node::Pf, raw, "200 OK", vec!["RFC 4975 §7.2"], "The focus binds the PF's MSRP connection to Carol's leg.", None, None);
             }
             Arrival::PfInviteAtCf { txn } => self.cf_gets_pf_invite(txn),
@@ -581,7 +579,7 @@ impl World<'_> {
                 let mut r = self.response(200, &txn, Some(&format!("cfm{member}")));
                 r.push("Contact", self.contact(Node::Cf));
                 r.push("Content-Type", "application/sdp");
-                r.body = self.sdp("cf", CF_IP, 30000, self.cf_member_path(member), "passive");
+                r.body = self.sdp("cf", CF_IP, 30000, self.cf_member_path(member).to_string(), "passive");
                 self.sip(Node::Cf, Node::Member(member), &r, vec!["RFC 3261 §13.3.1"], "The focus admits the new member.", None);
                 if let Some(mut d) = self.cf.member_legs[member].clone() {
                     d.a_uri = format!("sip:{}@ims.example.net", self.sc.members[member].id);
@@ -736,7 +734,7 @@ impl World<'_> {
                         Some(chat),
                     );
                 }
-                let raw = Self::ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
+                let raw = self.ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
                 self.msrp(
                     Node::Carol,
                     Node::Pf,
@@ -1010,7 +1008,7 @@ impl World<'_> {
             self.cpm_headers(&mut req, Node::Cf);
             req.push("Referred-By", format!("<{CAROL}>"));
             req.push("Content-Type", "application/sdp");
-            req.body = self.sdp("cf", CF_IP, 30000, self.cf_member_path(m), "actpass");
+            req.body = self.sdp("cf", CF_IP, 30000, self.cf_member_path(m).to_string(), "actpass");
             let txn = Txn::of(&req);
             self.sip(
                 Node::Cf,
@@ -1029,7 +1027,7 @@ impl World<'_> {
         let mut r = self.response(200, &txn, Some(&tag));
         r.push("Contact", self.contact(Node::Member(m)));
         r.push("Content-Type", "application/sdp");
-        r.body = self.sdp(&self.sc.members[m].id.clone(), &format!("198.51.100.{}", 21 + m), 9, self.member_path(m), "active");
+        r.body = self.sdp(&self.sc.members[m].id.clone(), &format!("198.51.100.{}", 21 + m), 9, self.member_path(m).to_string(), "active");
         self.sip(
             Node::Member(m),
             Node::Cf,

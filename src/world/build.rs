@@ -2,7 +2,7 @@
 //! answers, CPIM bodies and MSRP SENDs. Values follow the research digest's example identities.
 
 use super::{Node, World};
-use crate::scenario::Who;
+use crate::scenario::{Scenario, Who};
 use crate::trace::Participant;
 use crate::wire::conference_info::{ConfUser, ConferenceInfo};
 use crate::wire::cpim::CpimMessage;
@@ -10,6 +10,7 @@ use crate::wire::msrp::MsrpMessage;
 use crate::wire::sdp::MsrpSdp;
 use crate::wire::sip::{quote, SipMessage};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 pub const GROUP: &str = "sip:chat-7f3a9c@cf.cpm.example.net";
 pub const FACTORY: &str = "sip:conf-factory@cf.cpm.example.net";
@@ -256,11 +257,22 @@ impl World<'_> {
     pub(crate) fn cf_pf_path(&self) -> &'static str {
         "msrp://192.0.2.20:30000/cfcarol9;tcp"
     }
-    pub(crate) fn cf_member_path(&self, i: usize) -> String {
-        format!("msrp://{CF_IP}:30000/cfm{i}x{};tcp", self.sc.members[i].id.len())
+    /// The focus's MSRP URI towards member `i` (fixed for the run; see [`World::paths`]).
+    pub(crate) fn cf_member_path(&self, i: usize) -> Arc<str> {
+        self.paths[2 * i + 1].clone()
     }
-    pub(crate) fn member_path(&self, i: usize) -> String {
-        format!("msrp://198.51.100.{}:4915{}/{}m{i};tcp", 21 + i, i % 10, self.sc.members[i].id)
+    /// Member `i`'s MSRP URI.
+    pub(crate) fn member_path(&self, i: usize) -> Arc<str> {
+        self.paths[2 * i].clone()
+    }
+    /// The MSRP URIs of every member and of the focus towards them, computed once per run.
+    pub(crate) fn member_paths(sc: &Scenario) -> Vec<Arc<str>> {
+        let mut v = Vec::with_capacity(2 * sc.members.len());
+        for (i, m) in sc.members.iter().enumerate() {
+            v.push(Arc::from(format!("msrp://198.51.100.{}:4915{}/{}m{i};tcp", 21 + i, i % 10, m.id)));
+            v.push(Arc::from(format!("msrp://{CF_IP}:30000/cfm{i}x{};tcp", m.id.len())));
+        }
+        v
     }
 
     pub(crate) fn sdp(&self, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
@@ -291,7 +303,11 @@ impl World<'_> {
     /// A complete SEND.
     pub(crate) fn send_text(&mut self, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
         let tid = self.tid(body.unwrap_or(""));
-        let mid = format!("m{}", base36(mix(self.next() ^ 0x5555), 10));
+        let n = self.next();
+        if !self.wire {
+            return (String::new(), tid);
+        }
+        let mid = format!("m{}", base36(mix(n ^ 0x5555), 10));
         let m = MsrpMessage::send(
             Cow::Borrowed(tid.as_str()),
             Cow::Borrowed(to_path),
@@ -300,11 +316,14 @@ impl World<'_> {
             body.map(|_| Cow::Borrowed("message/cpim")),
             body.map(Cow::Borrowed),
         );
-        (m.emit(), tid)
+        (if self.wire { m.emit() } else { String::new() }, tid)
     }
 
     /// The 200 OK transaction response to a SEND whose To-Path/From-Path were `req_to`/`req_from`.
-    pub(crate) fn ok_text(tid: &str, req_to: &str, req_from: &str) -> String {
+    pub(crate) fn ok_text(&self, tid: &str, req_to: &str, req_from: &str) -> String {
+        if !self.wire {
+            return String::new();
+        }
         let req = MsrpMessage::send(Cow::Borrowed(tid), Cow::Borrowed(req_to), Cow::Borrowed(req_from), Cow::Borrowed(""), None, None);
         MsrpMessage::response_to(&req, 200).emit()
     }

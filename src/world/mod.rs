@@ -50,6 +50,7 @@ pub(crate) enum Arrival {
     MemberSendAtCf {
         chat: u32,
         member: usize,
+        tid: String,
     },
     CfSendAtMember {
         chat: u32,
@@ -359,11 +360,19 @@ pub(crate) struct World<'a> {
     pub sent_while_deferred: u32,
     /// Scenario events not yet processed.
     pub events_left: usize,
+    /// Build the wire text of every message (off for the page's fast path: the texts are
+    /// recomputed on demand by a second, identical run).
+    pub wire: bool,
+    /// MSRP URIs of the members and of the focus towards them ([`World::member_paths`]).
+    pub paths: Vec<Arc<str>>,
+    /// The next scenario event to process (they are sorted by time, so they need no heap).
+    next_event: usize,
 }
 
 /// Runs `sc` under `rules` and returns the trace.
-pub fn simulate(sc: &Scenario, rules: Rules) -> Trace {
+pub fn simulate(sc: &Scenario, rules: Rules, wire: bool) -> Trace {
     let mut w = World::new(sc, rules);
+    w.wire = wire;
     w.start();
     w.run();
     w.finish()
@@ -388,7 +397,7 @@ impl<'a> World<'a> {
             pol: &sc.policies,
             now: 0,
             seq: 0,
-            queue: BinaryHeap::with_capacity(sc.events.len() + 64),
+            queue: BinaryHeap::with_capacity(64),
             timers: Vec::new(),
             lanes,
             used_lanes: vec![false; n],
@@ -448,6 +457,9 @@ impl<'a> World<'a> {
             },
             sent_while_deferred: 0,
             events_left: sc.events.len(),
+            wire: true,
+            paths: World::member_paths(sc),
+            next_event: 0,
         }
     }
 
@@ -459,16 +471,29 @@ impl<'a> World<'a> {
     }
 
     fn start(&mut self) {
-        for i in 0..self.sc.events.len() {
-            self.push(self.sc.events[i].at_ms, Ev::Scenario(i));
-        }
         self.setup();
     }
 
+    /// The next thing to happen: a scenario event (they are sorted by time and, at equal times,
+    /// come before anything the run scheduled) or the earliest scheduled arrival or timer.
+    fn pop_next(&mut self) -> Option<(u64, Ev)> {
+        let ev_at = self.sc.events.get(self.next_event).map(|e| e.at_ms);
+        let q_at = self.queue.peek().map(|Reverse(p)| p.at);
+        match (ev_at, q_at) {
+            (Some(e), Some(q)) if e <= q => {}
+            (Some(_), None) => {}
+            (_, Some(_)) => return self.queue.pop().map(|Reverse(p)| (p.at, p.ev)),
+            (None, None) => return None,
+        }
+        let i = self.next_event;
+        self.next_event += 1;
+        Some((self.sc.events[i].at_ms, Ev::Scenario(i)))
+    }
+
     fn run(&mut self) {
-        while let Some(Reverse(p)) = self.queue.pop() {
-            self.now = p.at;
-            match p.ev {
+        while let Some((at, ev)) = self.pop_next() {
+            self.now = at;
+            match ev {
                 Ev::Scenario(i) => {
                     self.events_left -= 1;
                     self.cur_event = Some(i as u32);
@@ -578,7 +603,7 @@ impl<'a> World<'a> {
         note: impl Into<Cow<'static, str>>,
         arrival: Option<Arrival>,
     ) -> u32 {
-        let raw = msg.emit();
+        let raw = if self.wire { msg.emit() } else { String::new() };
         let label = Cow::Owned(msg.label());
         let at = self.now + HOP_MS;
         let idx = self.record(from, to, Protocol::SIP, label, raw, clauses, note.into(), StepKind::Message, None, at);

@@ -49,7 +49,7 @@ impl World<'_> {
         match a {
             Arrival::CfSendAtPf { chat, tid } => self.pf_gets_chat(chat, tid),
             Arrival::CarolSendAtPf { chat, tid } => {
-                let raw = Self::ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
+                let raw = self.ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
                 self.msrp(Node::Pf, Node::Carol, raw, "200 OK", vec!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
                 if self.pf.cf_leg.is_some() && self.cf.carol_admitted {
                     let body = self.chats[chat as usize].cpim.clone();
@@ -88,7 +88,7 @@ impl World<'_> {
                 }
             }
             Arrival::BindAtPf { tid } => {
-                let raw = Self::ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
+                let raw = self.ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
                 self.msrp(Node::Pf, Node::Carol, raw, "200 OK", vec!["RFC 4975 §7.2"], "The PF binds the new MSRP connection to Carol's session.", None, None);
                 if let Some(t) = self.pf.setup_timer.take() {
                     self.stop_timer(t);
@@ -305,7 +305,7 @@ impl World<'_> {
     // ------------------------------------------------------------------ messages from the CF
 
     fn pf_gets_chat(&mut self, chat: u32, tid: String) {
-        let raw = Self::ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
+        let raw = self.ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
         let deferring = !matches!(self.pf.state, PfState::Active | PfState::Replaying | PfState::Idle | PfState::Inviting);
         let note = if deferring {
             "The PF keeps answering the focus's SENDs: it remains in the media path for Carol."
@@ -359,10 +359,9 @@ impl World<'_> {
 
     /// Sends `chat` to Carol over her MSRP session.
     fn send_to_carol(&mut self, chat: u32, replay: bool) {
-        let body = std::mem::take(&mut self.chats[chat as usize].cpim);
+        let body = self.chats[chat as usize].cpim.clone();
         let (to, from) = (self.carol_path(), self.pf_carol_path());
         let (raw, tid) = self.send_text(&to, &from, Some(&body));
-        self.chats[chat as usize].cpim = body;
         let tx = self.next() as u32;
         let (clauses, note): (Vec<&'static str>, &'static str) = if replay {
             (vec![CL], "Deferred delivery: the PF sends the next stored message to Carol over MSRP, in the order it was stored.")

@@ -1,0 +1,105 @@
+//! Engine benchmark (`make bench`, or `cargo run --release --example bench`): simulates a
+//! 10,000-event scenario natively and reports trace steps per second.
+//!
+//! The figure is a ratio against a peer measured in the same run on the same machine: the time
+//! `serde_json` takes to serialize the very trace the engine produced (a well-optimised
+//! library doing comparable per-step work: formatting every wire text and field). A ratio is
+//! stable when the absolute numbers move with machine load.
+//!
+//! Options: `--events N` (default 10,000), `--rounds N` (default 15), `--quick` (3 rounds).
+
+use cpm_deferral::scenario::Scenario;
+use cpm_deferral::{run, Rules};
+use std::time::{Duration, Instant};
+
+/// A 10,000-event timeline: Alice and Bob alternate every 300 ms; Carol drops with
+/// `SIP;cause=480` at a third, registers at two thirds (path A), and drops again by MSRP loss
+/// near the end so the store fills twice.
+fn scenario(events: usize) -> String {
+    let mut ev = Vec::with_capacity(events);
+    let n = events.saturating_sub(4).max(1);
+    let step = 300u64;
+    let end = n as u64 * step;
+    let special = [
+        (end / 3, r#"{"at_ms":AT,"kind":"bye","reason":"SIP;cause=480"}"#),
+        (2 * end / 3, r#"{"at_ms":AT,"kind":"register","reaction_ms":500}"#),
+        (5 * end / 6, r#"{"at_ms":AT,"kind":"msrp_loss"}"#),
+        (11 * end / 12, r#"{"at_ms":AT,"kind":"rejoin"}"#),
+    ];
+    let mut s = 0;
+    for i in 0..n {
+        let at = i as u64 * step + 1;
+        while s < special.len() && special[s].0 <= at {
+            ev.push(special[s].1.replace("AT", &special[s].0.to_string()));
+            s += 1;
+        }
+        let from = if i % 2 == 0 { "alice" } else { "bob" };
+        ev.push(format!(r#"{{"at_ms":{at},"kind":"message","from":"{from}","text":"Message {i} of the benchmark timeline."}}"#));
+    }
+    for sp in &special[s..] {
+        ev.push(sp.1.replace("AT", &(end + 1).to_string()));
+    }
+    format!(r#"{{"format":"cpm-deferral-scenario","version":1,"title":"bench","events":[{}]}}"#, ev.join(","))
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let opt = |name: &str, default: usize| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default);
+    let events = opt("--events", 10_000);
+    let rounds = if args.iter().any(|a| a == "--quick") { 3 } else { opt("--rounds", 15) };
+    let json = scenario(events);
+    let parse_start = Instant::now();
+    let sc = match Scenario::from_json(&json) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("bench: generated scenario is invalid: {e}");
+            std::process::exit(1);
+        }
+    };
+    let parse = parse_start.elapsed();
+    // Warm-up.
+    let t = run(&sc, Rules::PostCr);
+    let steps = t.steps.len();
+    let raw_bytes: usize = t.steps.iter().map(|s| s.raw.len()).sum();
+    drop(t);
+    let (mut ours, mut peer, mut light, mut pack) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut json_len = 0;
+    for _ in 0..rounds {
+        let t0 = Instant::now();
+        let t = run(&sc, Rules::PostCr);
+        ours.push(t0.elapsed());
+        let t1 = Instant::now();
+        let out = serde_json::to_string(&t).unwrap_or_default();
+        peer.push(t1.elapsed());
+        json_len = out.len();
+        std::hint::black_box(out);
+        let t2 = Instant::now();
+        let lt = cpm_deferral::run_without_wire_text(&sc, Rules::PostCr);
+        light.push(t2.elapsed());
+        let t3 = Instant::now();
+        std::hint::black_box(cpm_deferral::packed::pack(&lt).steps.len());
+        pack.push(t3.elapsed());
+    }
+    let (o, p, l, k) = (median(ours), median(peer), median(light), median(pack));
+    let sps = steps as f64 / o.as_secs_f64();
+    println!("engine benchmark: {events} scenario events, {steps} trace steps, {:.1} MB of wire text, {rounds} rounds (median)", raw_bytes as f64 / 1e6);
+    println!("  scenario parse (JSON -> Scenario):  {:>8.2} ms", parse.as_secs_f64() * 1e3);
+    println!("  engine run (Scenario -> Trace):     {:>8.2} ms  = {:.2} M steps/s (target >= 1 M steps/s)", o.as_secs_f64() * 1e3, sps / 1e6);
+    println!("  peer: serde_json of that trace:     {:>8.2} ms  ({:.1} MB JSON)", p.as_secs_f64() * 1e3, json_len as f64 / 1e6);
+    println!(
+        "  ratio engine / peer:                {:>8.2}x  (below 1 = the engine simulates faster than serde_json prints its result)",
+        o.as_secs_f64() / p.as_secs_f64()
+    );
+    println!(
+        "  page fast path: run without wire text {:>6.2} ms ({:.2} M steps/s), pack {:.2} ms",
+        l.as_secs_f64() * 1e3,
+        steps as f64 / l.as_secs_f64() / 1e6,
+        k.as_secs_f64() * 1e3
+    );
+    println!("RESULT steps_per_sec={sps:.0} target_met={}", sps >= 1e6);
+}

@@ -1,0 +1,102 @@
+//! The page's fast path gives the same trace as the full run: `run_without_wire_text` differs
+//! from `run` only in the empty `raw` texts (so a text fetched later from a full run belongs to
+//! the step the page shows), and the packed form (src/packed.rs) carries every other field of
+//! the contract unchanged.
+
+use cpm_deferral::packed::{pack_json, CHAT_FIELDS, STEP_FIELDS};
+use cpm_deferral::scenario::Scenario;
+use cpm_deferral::{presets, run, run_without_wire_text, Rules};
+use serde_json::{json, Map, Value};
+
+fn all_runs() -> Vec<(String, Rules, Scenario)> {
+    let mut v = Vec::new();
+    for p in presets::all() {
+        let sc = Scenario::from_json(p.json).expect("preset parses");
+        for r in [Rules::PostCr, Rules::PreCr] {
+            v.push((p.name.to_string(), r, sc.clone()));
+        }
+    }
+    v
+}
+
+#[test]
+fn without_wire_text_only_the_raw_texts_are_missing() {
+    for (name, rules, sc) in all_runs() {
+        let mut full = run(&sc, rules);
+        let light = run_without_wire_text(&sc, rules);
+        assert!(light.steps.iter().all(|s| s.raw.is_empty()), "{name}: the fast path built a wire text");
+        assert!(full.steps.iter().any(|s| !s.raw.is_empty()), "{name}: the full run has texts");
+        for s in &mut full.steps {
+            s.raw.clear();
+        }
+        assert_eq!(full.to_json(), light.to_json(), "{name} {rules:?}: fast path and full run differ beyond the wire texts");
+    }
+}
+
+/// Unpacks like `unpackTrace` in www/engine.js.
+fn unpack(p: &Value) -> Value {
+    let s: Vec<&str> = p["strings"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let sets: Vec<Vec<Value>> = p["clause_sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|set| set.as_array().unwrap().iter().map(|i| json!(s[i.as_u64().unwrap() as usize])).collect())
+        .collect();
+    let num = |v: &Value| v.as_f64().unwrap();
+    let f: Vec<f64> = p["steps"].as_array().unwrap().iter().map(num).collect();
+    let st = |x: f64| json!(s[x as usize]);
+    let int = |x: f64| json!(x as u64);
+    let mut steps = Vec::new();
+    for (i, r) in f.chunks(STEP_FIELDS).enumerate() {
+        let mut o = Map::new();
+        o.insert("index".into(), json!(i));
+        o.insert("at_ms".into(), int(r[0]));
+        o.insert("arrive_ms".into(), int(r[1]));
+        o.insert("from".into(), st(r[2]));
+        o.insert("to".into(), st(r[3]));
+        o.insert("protocol".into(), st(r[4]));
+        o.insert("label".into(), st(r[5]));
+        o.insert("raw".into(), json!(""));
+        o.insert("clauses".into(), Value::Array(sets[r[7] as usize].clone()));
+        o.insert("note".into(), st(r[6]));
+        o.insert("kind".into(), st(r[8]));
+        o.insert("policy".into(), json!(r[13] as u8 & 1 == 1));
+        o.insert("pf_state".into(), st(r[9]));
+        o.insert("queue_len".into(), int(r[10]));
+        if r[11] >= 0.0 {
+            o.insert("chat".into(), int(r[11]));
+        }
+        if r[12] >= 0.0 {
+            o.insert("event".into(), int(r[12]));
+        }
+        if r[13] as u8 & 2 == 2 {
+            o.insert("dropped".into(), json!(true));
+        }
+        steps.push(Value::Object(o));
+    }
+    let c: Vec<f64> = p["chats"].as_array().unwrap().iter().map(num).collect();
+    let opt = |x: f64| if x < 0.0 { Value::Null } else { int(x) };
+    let mut chats = Vec::new();
+    for r in c.chunks(CHAT_FIELDS) {
+        chats.push(json!({
+            "id": int(r[0]), "from": st(r[1]), "text": st(r[2]), "imdn_id": st(r[3]), "sent_ms": int(r[4]), "sent_step": int(r[5]),
+            "for_carol": r[6] == 1.0, "stored_ms": opt(r[7]), "stored_step": opt(r[8]), "in_flight_ms": opt(r[9]), "in_flight_step": opt(r[10]),
+            "delivered_ms": opt(r[11]), "delivered_step": opt(r[12]), "outcome": st(r[13]), "removed_ms": opt(r[14]), "removed_step": opt(r[15]),
+            "possible_duplicate": r[16] == 1.0,
+        }));
+    }
+    let mut rest = p["rest"].as_object().unwrap().clone();
+    rest.insert("steps".into(), Value::Array(steps));
+    rest.insert("chats".into(), Value::Array(chats));
+    Value::Object(rest)
+}
+
+#[test]
+fn the_packed_trace_unpacks_to_the_contract() {
+    for (name, rules, sc) in all_runs() {
+        let light = run_without_wire_text(&sc, rules);
+        let want: Value = serde_json::from_str(&light.to_json()).unwrap();
+        let packed: Value = serde_json::from_str(&pack_json(&light)).unwrap();
+        assert_eq!(unpack(&packed), want, "{name} {rules:?}");
+    }
+}
