@@ -7,7 +7,7 @@ help:
 	@echo "make check      cargo fmt --check and clippy (native and wasm32), no tests"
 	@echo "make bench      engine benchmark (steps/s on a 10,000-event scenario)"
 	@echo "make bench-web  browser benchmark against Mermaid (writes docs/bench.md)"
-	@echo "make offline    build the single-file offline page (scripts/build-offline.sh)"
+	@echo "make offline    build the explorer for use without a server (scripts/build-offline.sh)"
 
 serve:
 	bash scripts/serve.sh

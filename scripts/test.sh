@@ -95,7 +95,7 @@ web_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$results/web.log" | tail -n1
 web_passed=$(echo "$web_line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
 web_failed=$(echo "$web_line" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p')
 
-stage done
+printf 'test.sh: stage "%s" ok (%ds)\n' "$current" "$((SECONDS - stage_start))" >&2
 current=""
 printf '\ntest.sh: every stage passed in %ds (Rust: %d passed, %d failed; web: %d passed, %d failed)\n' \
   "$((SECONDS - started))" "$rust_passed" "$rust_failed" "${web_passed:-0}" "${web_failed:-0}"
