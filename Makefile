@@ -1,0 +1,30 @@
+# Shortcuts for the CPM Deferral Explorer. The scripts do the work; `make` only names them.
+.PHONY: help serve test bench bench-web offline check
+
+help:
+	@echo "make serve      set up, build the wasm and serve the explorer on loopback (prints the URL; PORT=8080)"
+	@echo "make test       set up and run every test (scripts/test.sh, what CI runs)"
+	@echo "make check      cargo fmt --check and clippy (native and wasm32), no tests"
+	@echo "make bench      engine benchmark (steps/s on a 10,000-event scenario)"
+	@echo "make bench-web  browser benchmark against Mermaid (writes docs/bench.md)"
+	@echo "make offline    build the explorer for use without a server (scripts/build-offline.sh)"
+
+serve:
+	bash scripts/serve.sh
+
+test:
+	bash scripts/test.sh
+
+bench:
+	cargo run --release --example bench
+
+bench-web:
+	bash scripts/bench-web.sh
+
+offline:
+	bash scripts/build-offline.sh
+
+check:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
