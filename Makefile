@@ -1,5 +1,5 @@
 # Shortcuts for the CPM Deferral Explorer. The scripts do the work; `make` only names them.
-.PHONY: help serve test bench bench-web offline check
+.PHONY: help serve test bench bench-web offline check fuzz
 
 help:
 	@echo "make serve      set up, build the wasm and serve the explorer on loopback (prints the URL; PORT=8080)"
@@ -7,6 +7,7 @@ help:
 	@echo "make check      cargo fmt --check and clippy (native and wasm32), no tests"
 	@echo "make bench      engine benchmark (steps/s on a 10,000-event scenario)"
 	@echo "make bench-web  browser benchmark against Mermaid (writes docs/bench.md)"
+	@echo "make fuzz       stable-toolchain fuzzer over scenario import and every wire parser (FUZZ_SECONDS=60)"
 	@echo "make offline    build the explorer for use without a server (scripts/build-offline.sh)"
 
 serve:
@@ -20,6 +21,9 @@ bench:
 
 bench-web:
 	bash scripts/bench-web.sh
+
+fuzz:
+	cargo run --release --example fuzz -- --seconds $(or $(FUZZ_SECONDS),60)
 
 offline:
 	bash scripts/build-offline.sh

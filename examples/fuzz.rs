@@ -1,0 +1,243 @@
+//! A time-boxed mutational fuzzer on the stable toolchain (cargo-fuzz needs nightly, which these
+//! machines cannot fetch): `make fuzz` or `cargo run --release --example fuzz -- --seconds 60`.
+//!
+//! Targets: scenario import (`Scenario::from_json`, and a run of every scenario that parses),
+//! and every wire parser (SIP, MSRP, CPIM, SDP, conference-info (and its XML reader), RFC 3326 Reason,
+//! RFC 3339 date-time). Seeds: the preset scenario files and every wire text of their traces.
+//! Mutations: bit flips, byte inserts and deletes, chunk duplication, splices between seeds,
+//! and "interesting" tokens (huge numbers, deep nesting, quotes, CR/LF, NUL, long runs).
+//!
+//! Each input runs under `catch_unwind`; a panic is counted and the input is written to
+//! `target/fuzz-crashes/<target>-<n>.txt` (turn it into a regression test). The summary prints
+//! executions per target and the panic count; the exit code is 1 if anything panicked.
+
+use cpm_deferral::scenario::Scenario;
+use cpm_deferral::wire;
+use cpm_deferral::{presets, run, Rules};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+/// splitmix64: a small, seedable generator (no OS randomness; `--seed` reproduces a run).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+const TOKENS: &[&str] = &[
+    "18446744073709551616",
+    "-1",
+    "1e308",
+    "0.5",
+    "null",
+    "true",
+    "[]",
+    "{}",
+    "\"",
+    "\\",
+    "\\u0000",
+    "\r\n",
+    "\r\n\r\n",
+    ";tag=",
+    "SIP;cause=",
+    "Q.850;cause=16",
+    "Content-Length: 99999999\r\n",
+    "Byte-Range: 1-*/*\r\n",
+    "-------",
+    "<?xml version=\"1.0\"?>",
+    "<a><a><a><a><a><a><a><a>",
+    "&amp;&#0;&#x110000;",
+    "\u{feff}",
+    "\u{1F600}",
+    "\0",
+];
+
+fn mutate(rng: &mut Rng, input: &[u8], seeds: &[Vec<u8>]) -> Vec<u8> {
+    let mut v = input.to_vec();
+    for _ in 0..=rng.below(4) {
+        let len = v.len();
+        match rng.below(7) {
+            0 if len > 0 => {
+                let i = rng.below(len);
+                v[i] ^= 1 << rng.below(8);
+            }
+            1 => {
+                let i = rng.below(len + 1);
+                v.insert(i, rng.next() as u8);
+            }
+            2 if len > 0 => {
+                let i = rng.below(len);
+                let n = 1 + rng.below((len - i).min(64));
+                v.drain(i..i + n);
+            }
+            3 if len > 0 => {
+                let i = rng.below(len);
+                let n = 1 + rng.below((len - i).min(256));
+                let chunk: Vec<u8> = v[i..i + n].to_vec();
+                let at = rng.below(len + 1);
+                for _ in 0..=rng.below(3) {
+                    v.splice(at..at, chunk.iter().copied());
+                }
+            }
+            4 if !seeds.is_empty() => {
+                let other = &seeds[rng.below(seeds.len())];
+                let cut = rng.below(len + 1);
+                let from = rng.below(other.len() + 1);
+                v.truncate(cut);
+                v.extend_from_slice(&other[from..]);
+            }
+            5 => {
+                let t = TOKENS[rng.below(TOKENS.len())].as_bytes();
+                let i = rng.below(len + 1);
+                v.splice(i..i, t.iter().copied());
+            }
+            _ if len > 0 => v.truncate(rng.below(len)),
+            _ => {}
+        }
+    }
+    v.truncate(1 << 20);
+    v
+}
+
+type Target = (&'static str, fn(&str));
+
+fn targets() -> Vec<Target> {
+    vec![
+        ("scenario", |s| {
+            if let Ok(sc) = Scenario::from_json(s) {
+                // Keep runs short: a mutated scenario may hold thousands of events.
+                if sc.events.len() <= 400 {
+                    let _ = run(&sc, Rules::PostCr);
+                }
+            }
+        }),
+        ("sip", |s| {
+            if let Ok(m) = wire::sip::SipMessage::parse(s) {
+                let _ = wire::sip::SipMessage::parse(&m.emit());
+            }
+        }),
+        ("msrp", |s| {
+            if let Ok(m) = wire::msrp::parse(s) {
+                let _ = wire::msrp::parse(&m.emit());
+            }
+        }),
+        ("cpim", |s| {
+            let _ = wire::cpim::CpimMessage::parse(s);
+        }),
+        ("sdp", |s| {
+            let _ = wire::sdp::MsrpSdp::parse(s);
+        }),
+        ("conference-info", |s| {
+            let _ = wire::conference_info::ConferenceInfo::parse(s);
+        }),
+        ("reason", |s| {
+            let _ = wire::reason::parse(s);
+        }),
+        ("datetime", |s| {
+            let _ = wire::datetime::parse_ms(s);
+        }),
+    ]
+}
+
+/// Seeds per target: preset files for "scenario", the matching wire texts for the parsers.
+fn seeds(target: &str) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for p in presets::all() {
+        if target == "scenario" {
+            out.push(p.json.as_bytes().to_vec());
+            continue;
+        }
+        let Ok(sc) = Scenario::from_json(p.json) else { continue };
+        for step in run(&sc, Rules::PostCr).steps {
+            let raw = step.raw;
+            if raw.is_empty() {
+                continue;
+            }
+            let is_sip = raw.contains(" SIP/2.0\r\n") || raw.starts_with("SIP/2.0");
+            let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+            match target {
+                "sip" if is_sip => out.push(raw.into_bytes()),
+                "msrp" if raw.starts_with("MSRP ") => out.push(raw.into_bytes()),
+                "cpim" if raw.starts_with("MSRP ") && body.contains("imdn.Message-ID") => out.push(body.into_bytes()),
+                "sdp" if body.starts_with("v=0") => out.push(body.into_bytes()),
+                "conference-info" if body.starts_with("<?xml") => out.push(body.into_bytes()),
+                "reason" if is_sip => {
+                    if let Some(r) = raw.lines().find_map(|l| l.strip_prefix("Reason: ")) {
+                        out.push(r.as_bytes().to_vec());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if target == "datetime" {
+        out.push(b"2026-11-24T09:12:03.250Z".to_vec());
+        out.push(b"2026-02-29T23:59:60+14:00".to_vec());
+    }
+    if target == "reason" {
+        out.push(b"SIP;cause=480;text=\"Temporarily Unavailable\", Q.850;cause=16".to_vec());
+    }
+    out.sort();
+    out.dedup();
+    out.truncate(400);
+    if out.is_empty() {
+        out.push(Vec::new());
+    }
+    out
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let secs: u64 = opt("--seconds").and_then(|v| v.parse().ok()).unwrap_or(60);
+    let seed: u64 = opt("--seed").and_then(|v| v.parse().ok()).unwrap_or(0x00c0_ffee);
+    let only = opt("--target");
+    // Quiet panics: they are counted and saved, not printed one by one.
+    std::panic::set_hook(Box::new(|_| {}));
+    let list: Vec<Target> = targets().into_iter().filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n)).collect();
+    if list.is_empty() {
+        eprintln!("fuzz: unknown --target (use one of: scenario sip msrp cpim sdp conference-info reason datetime)");
+        std::process::exit(2);
+    }
+    let per = Duration::from_secs_f64(secs as f64 / list.len() as f64);
+    let crash_dir = std::path::Path::new("target/fuzz-crashes");
+    let mut total_panics = 0;
+    let mut rng = Rng(seed);
+    println!("fuzz: {secs} s over {} targets, seed {seed}", list.len());
+    for (name, f) in list {
+        let corpus = seeds(name);
+        let (start, mut execs, mut panics) = (Instant::now(), 0u64, 0u64);
+        while start.elapsed() < per {
+            for _ in 0..64 {
+                let base = &corpus[rng.below(corpus.len())];
+                let input = mutate(&mut rng, base, &corpus);
+                let text = String::from_utf8_lossy(&input);
+                execs += 1;
+                if catch_unwind(AssertUnwindSafe(|| f(&text))).is_err() {
+                    panics += 1;
+                    let _ = std::fs::create_dir_all(crash_dir);
+                    let _ = std::fs::write(crash_dir.join(format!("{name}-{panics}.txt")), text.as_bytes());
+                }
+            }
+        }
+        total_panics += panics;
+        println!("  {name:<16} {execs:>9} executions  {:>8.0}/s  {panics} panics  ({} seeds)", execs as f64 / per.as_secs_f64(), corpus.len());
+    }
+    println!("RESULT panics={total_panics}");
+    if total_panics > 0 {
+        eprintln!("fuzz: inputs that panicked are in {}", crash_dir.display());
+        std::process::exit(1);
+    }
+}
