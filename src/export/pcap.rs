@@ -50,7 +50,6 @@
 use super::ExportError;
 use crate::scenario::Scenario;
 use crate::trace::{Protocol, Trace};
-use std::collections::HashMap;
 
 /// The largest TCP payload per segment.
 pub const MSS_PAYLOAD: usize = 1448;
@@ -142,8 +141,12 @@ pub fn write(t: &Trace, net: &Network) -> Result<Vec<u8>, ExportError> {
 
 // ------------------------------------------------------------------ MSRP URIs
 
-/// `(host, port, uri)` of every URI in the To-Path and From-Path headers of an MSRP message.
-fn msrp_uris(raw: &str) -> Vec<(String, Option<u16>, String)> {
+/// An MSRP URI's IPv4 address (`None` for a host name), port and text.
+type MsrpUri<'a> = (Option<[u8; 4]>, Option<u16>, &'a str);
+
+/// `(IPv4 address, port, uri)` of every URI in the To-Path and From-Path headers of an MSRP
+/// message (address `None` when the host is a name).
+fn msrp_uris(raw: &str) -> Vec<MsrpUri<'_>> {
     let head = raw.split("\r\n\r\n").next().unwrap_or("");
     let mut out = Vec::new();
     for line in head.split("\r\n").skip(1) {
@@ -159,10 +162,20 @@ fn msrp_uris(raw: &str) -> Vec<(String, Option<u16>, String)> {
                 Some((h, p)) => (h, p.parse::<u16>().ok()),
                 None => (authority, None),
             };
-            out.push((host.to_string(), port, uri.to_string()));
+            out.push((ipv4(host), port, uri));
         }
     }
     out
+}
+
+/// A dotted-quad IPv4 address.
+fn ipv4(s: &str) -> Option<[u8; 4]> {
+    let mut ip = [0u8; 4];
+    let mut parts = s.split('.');
+    for b in &mut ip {
+        *b = parts.next()?.parse().ok()?;
+    }
+    parts.next().is_none().then_some(ip)
 }
 
 // ------------------------------------------------------------------ packets
@@ -210,7 +223,9 @@ const WSCALE: u8 = 7;
 struct Writer {
     bytes: Vec<u8>,
     packets: u32,
-    ip_id: HashMap<[u8; 4], u16>,
+    /// Last IP identification per source address (a few hosts: a list is enough and keeps the
+    /// wasm module small).
+    ip_id: Vec<([u8; 4], u16)>,
 }
 
 struct Seg<'a> {
@@ -234,7 +249,7 @@ impl Writer {
         bytes.extend_from_slice(&0u32.to_le_bytes()); // sigfigs
         bytes.extend_from_slice(&262_144u32.to_le_bytes()); // snaplen
         bytes.extend_from_slice(&LINKTYPE_ETHERNET.to_le_bytes());
-        Writer { bytes, packets: 0, ip_id: HashMap::new() }
+        Writer { bytes, packets: 0, ip_id: Vec::new() }
     }
 
     fn packet(&mut self, epoch_ms: u64, step: u32, s: &Seg<'_>) -> Result<(), ExportError> {
@@ -259,7 +274,13 @@ impl Writer {
         let c = tcp_checksum(s.src, s.dst, &tcp);
         tcp[16..18].copy_from_slice(&c.to_be_bytes());
 
-        let id = self.ip_id.entry(s.src).or_insert(0x1000 + u16::from(s.src[3]) * 97);
+        let id = match self.ip_id.iter_mut().find(|(ip, _)| *ip == s.src) {
+            Some((_, id)) => id,
+            None => {
+                self.ip_id.push((s.src, 0x1000 + u16::from(s.src[3]) * 97));
+                &mut self.ip_id.last_mut().expect("just pushed").1
+            }
+        };
         *id = id.wrapping_add(1);
         let mut ip = Vec::with_capacity(20);
         ip.extend_from_slice(&[0x45, 0]);
@@ -291,12 +312,12 @@ impl Writer {
 
 // ------------------------------------------------------------------ connections
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct ConnKey {
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ConnKey<'a> {
     msrp: bool,
     lo: usize,
     hi: usize,
-    session: Option<(String, String)>,
+    session: Option<(&'a str, &'a str)>,
     generation: u32,
 }
 
@@ -334,24 +355,31 @@ pub fn capture(t: &Trace, net: &Network) -> Result<Capture, ExportError> {
     let host_of = |lane: &str| hosts.iter().position(|h| h.lane == lane).unwrap_or(0);
 
     // Events in time order: (ms, step position, phase) with phase 0 = drop, 1 = send, 2 = arrive.
-    let mut events: Vec<(u64, usize, u8)> = Vec::with_capacity(t.steps.len() * 2);
+    let mut unsorted: Vec<(u64, usize, u8)> = Vec::with_capacity(t.steps.len() * 2);
     for (i, s) in t.steps.iter().enumerate() {
         if s.protocol == Protocol::None || s.raw.is_empty() {
             continue;
         }
         if s.dropped {
-            events.push((s.at_ms, i, 0));
+            unsorted.push((s.at_ms, i, 0));
         } else {
-            events.push((s.at_ms, i, 1));
-            events.push((s.arrive_ms.max(s.at_ms), i, 2));
+            unsorted.push((s.at_ms, i, 1));
+            unsorted.push((s.arrive_ms.max(s.at_ms), i, 2));
         }
     }
-    events.sort_unstable();
+    // Time order; sends come in step order already and arrivals land near the end, so an
+    // insertion keeps this cheap (and spares the wasm module a sort).
+    let mut events: Vec<(u64, usize, u8)> = Vec::with_capacity(unsorted.len());
+    for e in unsorted {
+        let at = events.partition_point(|x| *x <= e);
+        events.insert(at, e);
+    }
 
     let mut w = Writer::new();
     let mut conns: Vec<Conn> = Vec::new();
-    let mut by_key: HashMap<ConnKey, usize> = HashMap::new();
-    let mut generation: HashMap<(bool, usize, usize), u32> = HashMap::new();
+    // Lists rather than hash maps: few entries, and a smaller wasm module.
+    let mut by_key: Vec<(ConnKey, usize)> = Vec::new();
+    let mut generation: Vec<((bool, usize, usize), u32)> = Vec::new();
     let mut next_port: Vec<u16> = vec![EPHEMERAL_BASE; hosts.len()];
     let mut sent: Vec<Option<(usize, usize, u32)>> = vec![None; t.steps.len()];
     let mut msrp_ports: Vec<u16> = Vec::new();
@@ -364,25 +392,25 @@ pub fn capture(t: &Trace, net: &Network) -> Result<Capture, ExportError> {
         let msrp = s.protocol == Protocol::MSRP;
         let pair = (msrp, from.min(to), from.max(to));
         match phase {
-            0 => {
-                *generation.entry(pair).or_insert(0) += 1;
-            }
+            0 => match generation.iter_mut().find(|(p, _)| *p == pair) {
+                Some((_, g)) => *g += 1,
+                None => generation.push((pair, 1)),
+            },
             1 => {
                 let uris = if msrp { msrp_uris(&s.raw) } else { Vec::new() };
                 let session = if msrp && uris.len() >= 2 {
-                    let (a, b) = (uris[0].2.clone(), uris[1].2.clone());
+                    let (a, b) = (uris[0].2, uris[1].2);
                     Some(if a <= b { (a, b) } else { (b, a) })
                 } else {
                     None
                 };
-                let key = ConnKey { msrp, lo: pair.1, hi: pair.2, session, generation: generation.get(&pair).copied().unwrap_or(0) };
-                let c = match by_key.get(&key) {
-                    Some(&c) => c,
+                let key = ConnKey { msrp, lo: pair.1, hi: pair.2, session, generation: generation.iter().find(|(p, _)| *p == pair).map_or(0, |(_, g)| *g) };
+                let c = match by_key.iter().rev().find(|(k, _)| *k == key) {
+                    Some(&(_, c)) => c,
                     None => {
                         let n = conns.len();
                         let listen = if msrp {
-                            let ip = hosts[to].ip.map(|b| b.to_string()).join(".");
-                            uris.iter().find(|(h, p, _)| *h == ip && p.is_some()).and_then(|u| u.1).unwrap_or(hosts[to].msrp_port)
+                            uris.iter().find(|(h, p, _)| *h == Some(hosts[to].ip) && p.is_some()).and_then(|u| u.1).unwrap_or(hosts[to].msrp_port)
                         } else {
                             SIP_PORT
                         };
@@ -404,7 +432,7 @@ pub fn capture(t: &Trace, net: &Network) -> Result<Capture, ExportError> {
                         w.packet(epoch, idx, &Seg { src: b, dst: a, sport: listen, dport: eph, seq: i1, ack: conn.rcv[1], flags: SYN | ACK, payload: &[] })?;
                         w.packet(epoch, idx, &Seg { src: a, dst: b, sport: eph, dport: listen, seq: conn.nxt[0], ack: conn.rcv[0], flags: ACK, payload: &[] })?;
                         conns.push(conn);
-                        by_key.insert(key, n);
+                        by_key.push((key, n));
                         n
                     }
                 };
@@ -456,7 +484,9 @@ mod tests {
     fn msrp_uris_are_parsed() {
         let raw = "MSRP x SEND\r\nTo-Path: msrp://192.0.2.10:20001/pfcf77e1;tcp\r\nFrom-Path: msrp://192.0.2.20:30000/cfcarol9;tcp\r\n-------x$\r\n";
         let u = msrp_uris(raw);
-        assert_eq!(u[0].0, "192.0.2.10");
+        assert_eq!(u[0].0, Some([192, 0, 2, 10]));
+        assert_eq!(ipv4("cf.example.net"), None);
+        assert_eq!(ipv4("1.2.3.4.5"), None);
         assert_eq!(u[0].1, Some(20001));
         assert_eq!(u[1].1, Some(30000));
     }

@@ -23,11 +23,12 @@ use std::fmt::Write;
 
 const TIME_COL: u32 = 86;
 const LANE_W: u32 = 170;
-const NOTE_W: u32 = 560;
+const NOTE_W: u32 = 900;
 const HEAD: u32 = 96;
 const ROW: u32 = 26;
 const FOOT: u32 = 36;
-const NOTE_CHARS: usize = 90;
+/// Characters of clauses and note together in the right column (about 6 px each at 11 px).
+const NOTE_CHARS: usize = 140;
 const LABEL_CHARS: usize = 26;
 
 /// The SVG height in pixels for `steps` rows.
@@ -80,7 +81,7 @@ pub fn render(t: &Trace) -> String {
     let _ = writeln!(o, r##"<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>"##);
     let _ = writeln!(o, r#"<text x="12" y="24" font-size="16" font-weight="bold">{}</text>"#, escape(&format!("{} — rules: {}", t.title, t.rules.as_str())));
     // Legend.
-    let lx = width.saturating_sub(300);
+    let lx = TIME_COL + lanes * LANE_W + NOTE_W.saturating_sub(320);
     let _ = writeln!(o, r##"<line x1="{lx}" y1="20" x2="{}" y2="20" stroke="#1f6feb" stroke-width="1.5"/><text x="{}" y="24">SIP</text>"##, lx + 36, lx + 42);
     let _ = writeln!(
         o,
@@ -139,7 +140,7 @@ pub fn render(t: &Trace) -> String {
                     top + 3,
                     LANE_W - 24,
                     ROW - 6,
-                    y + 4,
+                    y,
                     escape(&text)
                 );
             }
@@ -192,7 +193,7 @@ pub fn render(t: &Trace) -> String {
             r##"<text x="{note_x}" y="{}" font-size="11"><tspan fill="#8250df">{}</tspan> <tspan fill="#24292f">{}</tspan></text>"##,
             y + 4,
             escape(&note),
-            escape(&shorten(&s.note, NOTE_CHARS))
+            escape(&shorten(&s.note, NOTE_CHARS.saturating_sub(note.chars().count()).max(40)))
         );
         o.push_str("</g>\n");
     }
