@@ -187,7 +187,12 @@ pub fn export_text(scenario_json: &str, rules: &str, format: &str) -> Result<Str
     let rules = parse_rules(rules)?;
     let format = format.parse::<crate::export::Format>().map_err(|e| JsError::new(&e.to_string()))?;
     let scenario = parse_scenario(scenario_json)?;
-    crate::export::render_text(&crate::run(&scenario, rules), format).map_err(|e| JsError::new(&e.to_string()))
+    // Only the JSON and the transcript show wire texts; the diagrams are drawn from the fast path.
+    let trace = match format {
+        crate::export::Format::Json | crate::export::Format::Transcript => crate::run(&scenario, rules),
+        _ => crate::run_without_wire_text(&scenario, rules),
+    };
+    crate::export::render_text(&trace, format).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// The pcap file (classic libpcap, Ethernet/IPv4/TCP) of one run's SIP and MSRP messages, as a
