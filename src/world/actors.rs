@@ -734,7 +734,7 @@ impl World<'_> {
                         Some(chat),
                     );
                 }
-                let raw = self.ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
+                let raw = self.ok_text(&tid, &self.carol_path(), &self.pf_carol_path());
                 self.msrp(
                     Node::Carol,
                     Node::Pf,

@@ -251,9 +251,11 @@ impl World<'_> {
     pub(crate) fn pf_carol_path(&self) -> String {
         format!("msrp://{PF_IP}:20000/pf{:04x}d2k3;tcp", self.carol.session_no)
     }
+    /// The PF's own MSRP URI on its leg to the focus.
     pub(crate) fn pf_cf_path(&self) -> &'static str {
         "msrp://192.0.2.10:20001/pfcf77e1;tcp"
     }
+    /// The focus's MSRP URI on the PF's leg.
     pub(crate) fn cf_pf_path(&self) -> &'static str {
         "msrp://192.0.2.20:30000/cfcarol9;tcp"
     }

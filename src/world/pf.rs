@@ -53,7 +53,7 @@ impl World<'_> {
                 self.msrp(Node::Pf, Node::Carol, raw, "200 OK", vec!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
                 if self.pf.cf_leg.is_some() && self.cf.carol_admitted {
                     let body = self.chats[chat as usize].cpim.clone();
-                    let (raw, tid) = self.send_text(self.pf_cf_path(), self.cf_pf_path(), Some(&body));
+                    let (raw, tid) = self.send_text(self.cf_pf_path(), self.pf_cf_path(), Some(&body));
                     self.msrp(
                         Node::Pf,
                         Node::Cf,
@@ -305,7 +305,7 @@ impl World<'_> {
     // ------------------------------------------------------------------ messages from the CF
 
     fn pf_gets_chat(&mut self, chat: u32, tid: String) {
-        let raw = self.ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
+        let raw = self.ok_text(&tid, self.pf_cf_path(), self.cf_pf_path());
         let deferring = !matches!(self.pf.state, PfState::Active | PfState::Replaying | PfState::Idle | PfState::Inviting);
         let note = if deferring {
             "The PF keeps answering the focus's SENDs: it remains in the media path for Carol."
@@ -816,7 +816,7 @@ impl World<'_> {
     }
 
     fn pf_bind_cf(&mut self) {
-        let (raw, tid) = self.send_text(self.pf_cf_path(), self.cf_pf_path(), None);
+        let (raw, tid) = self.send_text(self.cf_pf_path(), self.pf_cf_path(), None);
         self.msrp(
             Node::Pf,
             Node::Cf,
