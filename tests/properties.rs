@@ -28,6 +28,7 @@ use cpm_deferral::wire::reason;
 use cpm_deferral::{run, Rules};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -132,7 +133,10 @@ fn watchdog(property: &'static str, current: Current, done: Arc<AtomicBool>) {
             let guard = current.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((seed, json, start)) = guard.as_ref() {
                 if start.elapsed() > CASE_DEADLINE {
-                    eprintln!(
+                    // Straight to the process's stderr: the test harness captures eprintln!, and
+                    // the captured text would die with the process.
+                    let _ = writeln!(
+                        std::io::stderr(),
                         "\nproperty `{property}`: the case with seed {seed:#x} did not finish within {CASE_DEADLINE:?} (engine hang?)\n\
                          reproduce: CPM_PROPTEST_SEED={seed:#x} cargo test --test properties {property}\nscenario:\n{json}\n"
                     );
