@@ -259,8 +259,10 @@ fn bad_files() -> Vec<(&'static str, Vec<u8>, Vec<&'static str>)> {
         ),
         (
             "malformed-reason.json",
-            format!(r#"{{{HEAD},"events":[{{"at_ms":1,"kind":"message","from":"alice","text":"hi"}},{{"at_ms":8000,"kind":"bye","reason":"SIP;cause=abc"}}]}}"#)
-                .into_bytes(),
+            format!(
+                r#"{{{HEAD},"events":[{{"at_ms":1,"kind":"message","from":"alice","text":"hi"}},{{"at_ms":8000,"kind":"bye","reason":"SIP;cause=abc"}}]}}"#
+            )
+            .into_bytes(),
             vec!["events[1].reason", "malformed Reason"],
         ),
         ("wrong-version.json", br#"{"format":"cpm-deferral-scenario","version":2,"events":[]}"#.to_vec(), vec!["version", "unsupported version 2"]),
@@ -273,13 +275,21 @@ fn bad_files() -> Vec<(&'static str, Vec<u8>, Vec<&'static str>)> {
         ("missing-events.json", format!("{{{HEAD}}}").into_bytes(), vec!["events", "required field is missing"]),
         ("negative-time.json", format!(r#"{{{HEAD},"events":[{{"at_ms":-5,"kind":"rejoin"}}]}}"#).into_bytes(), vec!["events[0].at_ms"]),
         ("huge-time.json", format!(r#"{{{HEAD},"events":[{{"at_ms":1e400,"kind":"rejoin"}}]}}"#).into_bytes(), vec!["not valid JSON"]),
-        ("too-late.json", format!(r#"{{{HEAD},"events":[{{"at_ms":18446744073709551615,"kind":"rejoin"}}]}}"#).into_bytes(), vec!["events[0].at_ms", "out of range"]),
+        (
+            "too-late.json",
+            format!(r#"{{{HEAD},"events":[{{"at_ms":18446744073709551615,"kind":"rejoin"}}]}}"#).into_bytes(),
+            vec!["events[0].at_ms", "out of range"],
+        ),
         ("typo-field.json", format!(r#"{{{HEAD},"events":[{{"at_ms":1,"kind":"bye","reasn":null}}]}}"#).into_bytes(), vec!["events[0].reasn", "unknown field"]),
         ("bad-policy.json", format!(r#"{{{HEAD},"policies":{{"q8-group-ends":"coin-toss"}},"events":[]}}"#).into_bytes(), vec!["policies.q8-group-ends"]),
         ("bad-member-id.json", format!(r#"{{{HEAD},"members":[{{"id":"Carol"}}],"events":[]}}"#).into_bytes(), vec!["members[0].id"]),
         ("join-carol.json", format!(r#"{{{HEAD},"events":[{{"at_ms":1,"kind":"join","member":"carol"}}]}}"#).into_bytes(), vec!["events[0].member"]),
         ("bad-status.json", format!(r#"{{{HEAD},"events":[{{"at_ms":1,"kind":"invite_rejected","status":200}}]}}"#).into_bytes(), vec!["events[0].status"]),
-        ("control-char.json", format!(r#"{{{HEAD},"events":[{{"at_ms":1,"kind":"message","from":"bob","text":"a\u0007b"}}]}}"#).into_bytes(), vec!["events[0].text"]),
+        (
+            "control-char.json",
+            format!(r#"{{{HEAD},"events":[{{"at_ms":1,"kind":"message","from":"bob","text":"a\u0007b"}}]}}"#).into_bytes(),
+            vec!["events[0].text"],
+        ),
     ]
 }
 

@@ -261,8 +261,7 @@ fn every_golden_file_belongs_to_a_preset_and_a_rule_set() {
     if updating() {
         return;
     }
-    let expected: Vec<String> =
-        presets::all().iter().flat_map(|p| BOTH_RULES.iter().map(move |r| format!("{}.{}.txt", p.name, r.as_str()))).collect();
+    let expected: Vec<String> = presets::all().iter().flat_map(|p| BOTH_RULES.iter().map(move |r| format!("{}.{}.txt", p.name, r.as_str()))).collect();
     let dir = std::fs::read_dir(golden_dir()).expect("tests/golden exists (UPDATE_GOLDEN=1 cargo test --test golden creates it)");
     for entry in dir {
         let name = entry.expect("read tests/golden").file_name().to_string_lossy().into_owned();

@@ -214,11 +214,7 @@ fn store_accounting(t: &Trace) -> Result<(), String> {
     let mut removed: HashMap<u32, usize> = HashMap::new();
     let mut last_send: HashMap<u32, usize> = HashMap::new();
     for (i, s) in t.steps.iter().enumerate() {
-        let replay_send = s.protocol == Protocol::MSRP
-            && &*s.from == "carol-pf"
-            && &*s.to == "carol"
-            && s.label == "SEND"
-            && s.clauses.contains(&"8.3.2.9");
+        let replay_send = s.protocol == Protocol::MSRP && &*s.from == "carol-pf" && &*s.to == "carol" && s.label == "SEND" && s.clauses.contains(&"8.3.2.9");
         if !(replay_send || matches!(s.kind, StepKind::Store | StepKind::Deliver | StepKind::Lost)) {
             continue;
         }
@@ -265,12 +261,7 @@ fn store_accounting(t: &Trace) -> Result<(), String> {
             ensure!(s.pf_state == PfState::Replaying, "{rules}: step {i} replays #{n} while the PF is {:?}", s.pf_state);
         }
         if matches!(s.kind, StepKind::Store) || replay_send {
-            ensure!(
-                s.queue_len as usize == queue.len(),
-                "{rules}: step {i} `{}` reports queue_len {} but the store holds {queue:?}",
-                s.label,
-                s.queue_len
-            );
+            ensure!(s.queue_len as usize == queue.len(), "{rules}: step {i} `{}` reports queue_len {} but the store holds {queue:?}", s.label, s.queue_len);
         }
     }
     // The store exists only while the PF defers or delivers: a PF that is back to normal (or
@@ -281,7 +272,14 @@ fn store_accounting(t: &Trace) -> Result<(), String> {
             continue;
         }
         let holds = matches!(s.pf_state, PfState::Deferred | PfState::DeliveringA | PfState::DeliveringB | PfState::Replaying | PfState::EndedWithBacklog);
-        ensure!(holds || s.queue_len == 0, "{rules}: step {i} `{}` at {} ms: the PF is {:?} with {} message(s) in its store", s.label, s.at_ms, s.pf_state, s.queue_len);
+        ensure!(
+            holds || s.queue_len == 0,
+            "{rules}: step {i} `{}` at {} ms: the PF is {:?} with {} message(s) in its store",
+            s.label,
+            s.at_ms,
+            s.pf_state,
+            s.queue_len
+        );
     }
     for c in t.chats.iter().filter(|c| c.stored_ms.is_some()) {
         let id = c.id;
@@ -385,9 +383,12 @@ fn nothing_stored_after_voluntary_leave(t: &Trace) -> Result<(), String> {
         if from_carol_to_pf && s.label == "BYE" && is_voluntary(common::header(&s.raw, "Reason")) {
             // The leave counts from the PF's answer to this BYE, if it accepted it (a 481 means
             // there was no session to leave).
-            let answer = t.steps.iter().enumerate().skip(i + 1).find(|(_, a)| {
-                &*a.from == "carol-pf" && &*a.to == "carol" && common::header(&a.raw, "CSeq").is_some_and(|c| c.ends_with(" BYE"))
-            });
+            let answer = t
+                .steps
+                .iter()
+                .enumerate()
+                .skip(i + 1)
+                .find(|(_, a)| &*a.from == "carol-pf" && &*a.to == "carol" && common::header(&a.raw, "CSeq").is_some_and(|c| c.ends_with(" BYE")));
             if let Some((j, a)) = answer {
                 if a.label == "200 OK" && common::header(&a.raw, "Call-ID") == common::header(&s.raw, "Call-ID") {
                     left_at = Some(j);
@@ -481,14 +482,24 @@ fn summary_agrees(t: &Trace) -> Result<(), String> {
         ("delivered_from_store", m.delivered_from_store, count(Outcome::FromStore), distinct_chats(t, |s| s.kind == StepKind::Deliver)),
         ("lost", m.lost, count(Outcome::Lost), distinct_chats(t, |s| s.kind == StepKind::Lost && s.label.starts_with("lost"))),
         ("discarded", m.discarded, count(Outcome::Discarded), distinct_chats(t, |s| s.kind == StepKind::Lost && s.label.starts_with("discarded"))),
-        ("possible_duplicates", m.possible_duplicates, t.chats.iter().filter(|c| c.possible_duplicate).count(), distinct_chats(t, |s| s.label.starts_with("back to store"))),
+        (
+            "possible_duplicates",
+            m.possible_duplicates,
+            t.chats.iter().filter(|c| c.possible_duplicate).count(),
+            distinct_chats(t, |s| s.label.starts_with("back to store")),
+        ),
         ("still_stored", m.still_stored, count(Outcome::StillStored), t.steps.last().map_or(0, |s| s.queue_len as usize)),
     ];
     for (name, summary, by_chats, by_steps) in checks {
         ensure!(summary as usize == by_chats, "{rules}: summary.{name} = {summary} but {by_chats} chats say so");
         ensure!(summary as usize == by_steps, "{rules}: summary.{name} = {summary} but the steps show {by_steps}");
     }
-    ensure!(m.delivered_live as usize == count(Outcome::Live), "{rules}: summary.delivered_live = {} but {} chats are live", m.delivered_live, count(Outcome::Live));
+    ensure!(
+        m.delivered_live as usize == count(Outcome::Live),
+        "{rules}: summary.delivered_live = {} but {} chats are live",
+        m.delivered_live,
+        count(Outcome::Live)
+    );
     let for_carol = t.chats.iter().filter(|c| c.for_carol).count();
     let settled = (m.delivered_live + m.delivered_from_store + m.still_stored + m.lost + m.discarded) as usize;
     ensure!(settled == for_carol, "{rules}: {for_carol} chats are for Carol but live+from_store+still_stored+lost+discarded = {settled}");
@@ -533,14 +544,7 @@ fn pre_cr_defers_only_on_bye(t: &Trace) -> Result<(), String> {
         // (Q12: back to the store, or lost).
         let cause = t.steps[..i].iter().rev().find(|p| !matches!(p.kind, StepKind::Store | StepKind::Lost));
         let after_bye = cause.is_some_and(|p| answers_bye(p, "carol-pf", "carol") && p.clauses.contains(&"8.2.2.3"));
-        ensure!(
-            after_bye,
-            "pre-cr: step {i} at {} ms enters {} from {before:?} without a client BYE (cited {:?}: {})",
-            s.at_ms,
-            s.label,
-            s.clauses,
-            s.note
-        );
+        ensure!(after_bye, "pre-cr: step {i} at {} ms enters {} from {before:?} without a client BYE (cited {:?}: {})", s.at_ms, s.label, s.clauses, s.note);
     }
     if !t.steps.iter().any(|s| &*s.from == "carol" && &*s.to == "carol-pf" && s.label == "BYE") {
         ensure!(t.steps.iter().all(|s| s.kind != StepKind::Store), "pre-cr: something is stored although Carol's client never sent BYE");
@@ -660,7 +664,14 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
                 return text.to_string();
             }
             let at = *rng.pick(&opens) + 1;
-            let dup = *rng.pick(&[r#""at_ms":1,"#, r#""kind":"rejoin","#, r#""events":[],"#, r#""version":1,"#, r#""from":"carol","#, r#""reason":"SIP;cause=200","#]);
+            let dup = *rng.pick(&[
+                r#""at_ms":1,"#,
+                r#""kind":"rejoin","#,
+                r#""events":[],"#,
+                r#""version":1,"#,
+                r#""from":"carol","#,
+                r#""reason":"SIP;cause=200","#,
+            ]);
             format!("{}{dup}{}", &text[..at], &text[at..])
         }
         (4, Some(mut v)) => {
@@ -691,11 +702,11 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
             // values serde_json cannot hold as u64 reach the parser too).
             let mut ps = Vec::new();
             pointers(&v, String::new(), &mut ps);
-            let nums: Vec<&String> = ps.iter().filter(|p| v.pointer(p).is_some_and(Value::is_number)).collect();
+            let nums: Vec<String> = ps.into_iter().filter(|p| v.pointer(p).is_some_and(Value::is_number)).collect();
             if nums.is_empty() {
                 return text.to_string();
             }
-            let chosen: &String = *rng.pick(&nums);
+            let chosen: &String = rng.pick(&nums);
             let target = v.pointer(chosen).map(|n| n.to_string()).unwrap_or_default();
             let hits: Vec<usize> = text.match_indices(&target).map(|(i, _)| i).collect();
             if hits.is_empty() {
@@ -728,7 +739,7 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
         (8, Some(mut v)) => {
             // An event of another kind with this kind's fields, or a made-up kind.
             if let Some(evs) = v.get_mut("events").and_then(Value::as_array_mut) {
-                if let Some(e) = evs.iter_mut().nth(rng.below(8) as usize).and_then(Value::as_object_mut) {
+                if let Some(e) = evs.get_mut(rng.below(8) as usize).and_then(Value::as_object_mut) {
                     let k = *rng.pick(&["message", "bye", "leave", "join", "register", "invite_rejected", "group_ends", "dance", "", "MESSAGE"]);
                     e.insert("kind".into(), json!(k));
                 }
@@ -740,7 +751,8 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
             if let Some(m) = v.as_object_mut() {
                 let pol = m.entry("policies").or_insert_with(|| json!({}));
                 if let Some(pm) = pol.as_object_mut() {
-                    let (k, o) = *rng.pick(&[("q8-group-ends", "coin-toss"), ("q99-unknown", "keep"), ("q7-never-returns", "expire-1h"), ("q12-in-flight-at-loss", "")]);
+                    let (k, o) =
+                        *rng.pick(&[("q8-group-ends", "coin-toss"), ("q99-unknown", "keep"), ("q7-never-returns", "expire-1h"), ("q12-in-flight-at-loss", "")]);
                     pm.insert(k.into(), json!(o));
                 }
             }

@@ -2,10 +2,10 @@
 //! them, so unused ones are allowed here.
 #![allow(dead_code)]
 
+use cpm_deferral::policy::catalogue;
 use cpm_deferral::presets::{self, Preset};
 use cpm_deferral::scenario::Scenario;
 use cpm_deferral::trace::Trace;
-use cpm_deferral::policy::catalogue;
 use cpm_deferral::{run, Rules};
 use serde_json::{json, Map, Value};
 
@@ -250,10 +250,8 @@ pub fn gen_scenario(seed: u64) -> String {
             "invite_rejected" => {
                 e.insert("status".into(), json!(*rng.pick(&[408u64, 480, 486, 503, 603, 404, 500, 600, 300, 699])));
             }
-            "register" => {
-                if rng.chance(80) {
-                    e.insert("reaction_ms".into(), json!(*rng.pick(&[0u64, 10, 500, 500, 2000, 3000, 40_000])));
-                }
+            "register" if rng.chance(80) => {
+                e.insert("reaction_ms".into(), json!(*rng.pick(&[0u64, 10, 500, 500, 2000, 3000, 40_000])));
             }
             _ => {}
         }
@@ -267,4 +265,3 @@ pub fn gen_scenario(seed: u64) -> String {
         v.to_string()
     }
 }
-
