@@ -1,0 +1,267 @@
+//! Helpers shared by the integration test files (`mod common;`). Each test file uses a part of
+//! them, so unused ones are allowed here.
+#![allow(dead_code)]
+
+use cpm_deferral::policy::catalogue;
+use cpm_deferral::presets::{self, Preset};
+use cpm_deferral::scenario::Scenario;
+use cpm_deferral::trace::Trace;
+use cpm_deferral::{run, Rules};
+use serde_json::{json, Map, Value};
+
+/// Both rule sets, post-CR first.
+pub const BOTH_RULES: [Rules; 2] = [Rules::PostCr, Rules::PreCr];
+
+/// The scenario of a built-in preset (panics with the parse error: presets must always parse).
+pub fn preset_scenario(p: &Preset) -> Scenario {
+    Scenario::from_json(p.json).unwrap_or_else(|e| panic!("preset {} does not parse: {e}", p.name))
+}
+
+/// Every preset run under both rule sets: (preset name, rules, trace).
+pub fn preset_traces() -> Vec<(&'static str, Rules, Trace)> {
+    let mut out = Vec::new();
+    for p in presets::all() {
+        let sc = preset_scenario(p);
+        for rules in BOTH_RULES {
+            out.push((p.name, rules, run(&sc, rules)));
+        }
+    }
+    out
+}
+
+/// `12.345` for 12345 ms.
+pub fn secs(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// The first value of header `name` in the header block of SIP or MSRP wire text (the start line
+/// is skipped; the search stops at the first empty line).
+pub fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    raw.split("\r\n").skip(1).take_while(|l| !l.is_empty()).find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// The chat id in an internal label such as `stored #4`, `back to store #4`, `delivered #4`,
+/// `lost #4` or `discarded #4`.
+pub fn label_chat(label: &str) -> Option<u32> {
+    label.rsplit_once('#').and_then(|(_, n)| n.parse().ok())
+}
+
+/// `msrp-loss-detection: session-refresh` is left out of the generated scenarios until the
+/// engine fix for docs/engine-review.md #5 lands (with it a healthy session refreshes for ever and
+/// the run never ends). The lead flips this to `true` after that fix.
+pub const INCLUDE_SESSION_REFRESH: bool = false;
+
+// ---------------------------------------------------------------------- random scenarios (tests/properties.rs, tests/wire_roundtrip.rs)
+
+// PRNG
+
+/// splitmix64 (Steele, Lea, Flood 2014): tiny, fast, good enough to pick scenario shapes.
+pub struct Rng(u64);
+
+pub fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        mix64(self.0)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+
+    /// True with probability `percent` / 100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    /// An index chosen by weight.
+    pub fn weighted(&mut self, weights: &[u64]) -> usize {
+        let mut x = self.below(weights.iter().sum());
+        for (i, w) in weights.iter().enumerate() {
+            if x < *w {
+                return i;
+            }
+            x -= w;
+        }
+        weights.len() - 1
+    }
+}
+
+// scenario generator
+
+/// Reason header values a BYE from Carol's client may carry (`None`: no Reason header).
+const REASONS: [Option<&str>; 17] = [
+    None,
+    Some("SIP;cause=200;text=\"Call completed\""),
+    Some("SIP;cause=200"),
+    Some("SIP ; cause = 200"),
+    Some("SIP;cause=480;text=\"Temporarily Unavailable\""),
+    Some("SIP;cause=503;text=\"Service Unavailable\""),
+    Some("SIP;cause=408"),
+    Some("sip;cause=487"),
+    Some("SIP"),
+    Some("Q.850;cause=16;text=\"Terminated\""),
+    Some("Q.850;cause=41"),
+    Some("SIP;cause=200, Q.850;cause=16"),
+    Some("SIP;cause=503, Q.850;cause=41"),
+    Some("Q.850;cause=41, SIP;cause=200"),
+    Some("RELEASE_CAUSE;cause=3;text=\"Media bearer loss\""),
+    Some("FAILURE_CAUSE;cause=1"),
+    Some("X-VENDOR;foo=bar"),
+];
+
+/// Chat texts, including ones that stress the wire layer (MSRP end-line look-alikes, XML and
+/// CPIM special characters, multi-byte UTF-8, line breaks, a long text).
+fn chat_text(rng: &mut Rng) -> String {
+    const TEXTS: [&str; 12] = [
+        "hi",
+        "Are we still on for 3pm?",
+        "Yes - room 4B.",
+        "naïve café ☕ — 😀",
+        "<b>bold</b> & \"quotes\" 'too'",
+        "line one\nline two",
+        "tab\there",
+        "-------k39fj2$",
+        "From: <sip:mallory@evil.example>\n\nContent-Length: 0",
+        "Content-Length: 9999",
+        "",
+        "x",
+    ];
+    if rng.chance(3) {
+        return "long ".repeat(rng.range(50, 399) as usize);
+    }
+    rng.pick(&TEXTS).to_string()
+}
+
+/// A random valid scenario file (format `cpm-deferral-scenario` version 1) as JSON text.
+pub fn gen_scenario(seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let mut top = Map::new();
+    top.insert("format".into(), json!("cpm-deferral-scenario"));
+    top.insert("version".into(), json!(1));
+    top.insert("title".into(), json!(format!("random timeline {seed:#x}")));
+    let setup = *rng.pick(&["established", "established", "established", "full", "cf_invites"]);
+    if setup != "established" || rng.chance(50) {
+        top.insert("setup".into(), json!(setup));
+    }
+    if rng.chance(70) {
+        let t1 = if rng.chance(80) { *rng.pick(&[100u64, 250, 500, 500, 1000, 2000]) } else { rng.range(100, 4000) };
+        top.insert("t1_ms".into(), json!(t1));
+    }
+    if rng.chance(60) {
+        top.insert("answer_ms".into(), json!(*rng.pick(&[0u64, 10, 500, 1000, 3000, 8000, 20_000])));
+    }
+    if rng.chance(10) {
+        top.insert("start_time".into(), json!(*rng.pick(&["2024-05-14T09:00:00Z", "2030-12-31T23:59:59Z", "1999-01-01T00:00:00.250Z"])));
+    }
+
+    // Members: alice and bob always (so messages from them are always valid), sometimes dave
+    // and erin, who may start outside the group.
+    let mut members = vec!["alice", "bob"];
+    if rng.chance(60) {
+        let mut list = vec![json!({"id": "alice", "name": "Alice"}), json!({"id": "bob", "name": "Bob"})];
+        if rng.chance(60) {
+            members.push("dave");
+            list.push(json!({"id": "dave", "name": "Dave", "in_group": rng.chance(50)}));
+        }
+        if rng.chance(40) {
+            members.push("erin");
+            list.push(json!({"id": "erin", "name": "Erin <e&co> \"ü\"", "in_group": rng.chance(50)}));
+        }
+        top.insert("members".into(), Value::Array(list));
+    }
+
+    // Policies: each one left at its default or set to a random option of the catalogue.
+    let mut policies = Map::new();
+    for p in catalogue() {
+        if rng.chance(35) {
+            let options: Vec<&str> = p.options.iter().copied().filter(|o| INCLUDE_SESSION_REFRESH || *o != "session-refresh").collect();
+            policies.insert(p.id.to_string(), json!(*rng.pick(&options)));
+        }
+    }
+    if !policies.is_empty() || rng.chance(20) {
+        top.insert("policies".into(), Value::Object(policies));
+    }
+
+    // Events: gaps from "same millisecond" to "an hour" (Q7 expiry), most a few seconds.
+    let n = if rng.chance(5) { 0 } else { rng.range(1, 24) };
+    let mut at = if rng.chance(20) { 0 } else { rng.range(0, 5000) };
+    let mut events = Vec::new();
+    for _ in 0..n {
+        let gap = match rng.weighted(&[8, 50, 22, 15, 3, 2]) {
+            0 => 0,
+            1 => rng.range(1, 3000),
+            2 => rng.range(3000, 15_000),
+            3 => rng.range(15_000, 70_000),
+            4 => rng.range(70_000, 300_000),
+            _ => rng.range(600_000, 4_000_000),
+        };
+        at += gap;
+        const KINDS: [&str; 11] =
+            ["message", "bye", "leave", "join", "unreachable", "msrp_loss", "msrp_setup_fails", "invite_rejected", "register", "rejoin", "group_ends"];
+        let kind = KINDS[rng.weighted(&[32, 10, 4, 4, 6, 6, 4, 5, 13, 8, 2])];
+        let mut e = Map::new();
+        e.insert("at_ms".into(), json!(at));
+        e.insert("kind".into(), json!(kind));
+        match kind {
+            "message" => {
+                let from = if rng.chance(25) { "carol" } else { *rng.pick(&members) };
+                e.insert("from".into(), json!(from));
+                e.insert("text".into(), json!(chat_text(&mut rng)));
+            }
+            "bye" => match *rng.pick(&REASONS) {
+                None if rng.chance(50) => {}
+                None => {
+                    e.insert("reason".into(), Value::Null);
+                }
+                Some(r) => {
+                    e.insert("reason".into(), json!(r));
+                }
+            },
+            "leave" => {
+                let who = if rng.chance(50) { "carol" } else { *rng.pick(&members) };
+                e.insert("member".into(), json!(who));
+            }
+            "join" => {
+                e.insert("member".into(), json!(*rng.pick(&members)));
+            }
+            "invite_rejected" => {
+                e.insert("status".into(), json!(*rng.pick(&[408u64, 480, 486, 503, 603, 404, 500, 600, 300, 699])));
+            }
+            "register" if rng.chance(80) => {
+                e.insert("reaction_ms".into(), json!(*rng.pick(&[0u64, 10, 500, 500, 2000, 3000, 40_000])));
+            }
+            _ => {}
+        }
+        events.push(Value::Object(e));
+    }
+    top.insert("events".into(), Value::Array(events));
+    let v = Value::Object(top);
+    if rng.chance(50) {
+        serde_json::to_string_pretty(&v).expect("serialise")
+    } else {
+        v.to_string()
+    }
+}
