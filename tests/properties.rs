@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 ///
 /// Minimal scenarios: `engine_bug_*` below (`cargo test --test properties -- --ignored`). Set this
 /// to `true` once they pass; property (b) then checks it on every random timeline.
-const CHECK_MESSAGES_AFTER_A_LEAVE_ARE_NOT_FOR_CAROL: bool = false;
+const CHECK_MESSAGES_AFTER_A_LEAVE_ARE_NOT_FOR_CAROL: bool = true;
 
 /// Default number of cases per property (`CPM_PROPTEST_CASES` overrides it).
 const DEFAULT_CASES: u64 = 1_000;
@@ -834,7 +834,6 @@ fn post_cr(events: Value, setup: &str) -> Trace {
 }
 
 #[test]
-#[ignore = "ENGINE-BUG: a message racing Carol's re-join after a voluntary leave is counted lost"]
 fn engine_bug_a_message_sent_before_a_rejoin_after_a_voluntary_leave_is_not_for_carol() {
     // Alice writes 5 ms before Carol's client re-joins; the focus fans the message out 5 ms after
     // the re-join left the client, before the focus admits Carol again.

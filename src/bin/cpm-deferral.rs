@@ -21,6 +21,17 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// Writes `text` to stdout. A reader that went away (`| head`) is not an error: the output is
+/// simply not wanted any more.
+fn emit(text: &[u8]) -> Result<(), ExitCode> {
+    let mut so = std::io::stdout().lock();
+    match so.write_all(text).and_then(|_| so.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(ExitCode::SUCCESS),
+        Err(e) => Err(fail(format!("stdout: {e}"))),
+    }
+}
+
 fn load(file: &str) -> Result<Scenario, String> {
     let meta = std::fs::metadata(file).map_err(|e| format!("{file}: {e}"))?;
     if meta.len() > cpm_deferral::scenario::MAX_BYTES as u64 {
@@ -32,13 +43,20 @@ fn load(file: &str) -> Result<Scenario, String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = Vec::new();
+    for (i, a) in std::env::args_os().skip(1).enumerate() {
+        match a.into_string() {
+            Ok(a) => args.push(a),
+            Err(a) => return fail(format!("argument {} ({a:?}) is not valid UTF-8", i + 1)),
+        }
+    }
     match args.first().map(String::as_str) {
         Some("presets") if args.len() == 1 => {
-            for p in presets::all() {
-                println!("{} {}", p.name, p.description);
+            let list: String = presets::all().iter().map(|p| format!("{} {}\n", p.name, p.description)).collect();
+            match emit(list.as_bytes()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(code) => code,
             }
-            ExitCode::SUCCESS
         }
         Some("check") if args.len() == 2 => match load(&args[1]) {
             Ok(s) => {
@@ -90,9 +108,13 @@ fn main() -> ExitCode {
             };
             let trace = cpm_deferral::run(&scenario, rules);
             if out.is_none() && format == Format::Json {
-                println!("{}", trace.to_json());
+                if let Err(code) = emit(format!("{}\n", trace.to_json()).as_bytes()) {
+                    return code;
+                }
             } else if out.is_none() && format == Format::Text {
-                print!("{}", transcript::render(&trace));
+                if let Err(code) = emit(transcript::render(&trace).as_bytes()) {
+                    return code;
+                }
             } else {
                 let mut bytes = match cpm_deferral::export::render(&trace, &scenario, format) {
                     Ok(b) => b,
@@ -111,9 +133,8 @@ fn main() -> ExitCode {
                         return fail(format!("{format} is binary: use --out FILE or redirect the output"));
                     }
                     None => {
-                        let mut so = std::io::stdout().lock();
-                        if let Err(e) = so.write_all(&bytes).and_then(|_| so.flush()) {
-                            return fail(format!("stdout: {e}"));
+                        if let Err(code) = emit(&bytes) {
+                            return code;
                         }
                     }
                 }

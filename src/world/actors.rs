@@ -352,7 +352,8 @@ impl World<'_> {
         }
         self.carol.in_dialog = false;
         self.carol.conn = Conn::None;
-        self.carol.entitled = true;
+        // She is a participant again only once her re-join is accepted (path B, or the focus
+        // admitting her after a voluntary leave), not when her client sends it.
         self.carol.left_idle = false;
         self.carol.session_no += 1;
         let mut d = Dialog::carol_pf(self.carol.session_no);
@@ -540,7 +541,8 @@ impl World<'_> {
                 let mut r = r;
                 r.push("Expires", expires.to_string());
                 r.push("Contact", self.contact(Node::Cf));
-                self.sip(Node::Cf, Node::Pf, &r, vec!["RFC 6665 §4.2.1"], "The focus accepts the subscription.", None);
+                let note = if expires == 0 { "The focus accepts the request to end the subscription." } else { "The focus accepts the subscription." };
+                self.sip(Node::Cf, Node::Pf, &r, vec!["RFC 6665 §4.2.1"], note, None);
                 if expires == 0 {
                     if let Some(mut d) = self.cf.sub.take() {
                         let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));

@@ -737,7 +737,9 @@ impl<'a> World<'a> {
         for c in store {
             self.chats[c as usize].outcome = Outcome::StillStored;
         }
-        let end = self.steps.last().map_or(0, |s| s.at_ms).max(self.now);
+        // The time of the last step (or of the last arrival or timer span on the ladder); timers
+        // that were stopped earlier still advance the clock and do not count.
+        let end = self.steps.iter().map(|s| s.arrive_ms).chain(self.spans.iter().map(|t| t.end_ms)).max().unwrap_or(0);
         if let Some(last) = self.states.last_mut() {
             last.to_ms = end;
         }

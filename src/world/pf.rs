@@ -878,6 +878,7 @@ impl World<'_> {
         cd.a_tag = txn.from.split(";tag=").nth(1).unwrap_or("c").to_string();
         cd.call_id = txn.call_id.clone();
         self.pf.client_leg = Some(cd.clone());
+        self.carol.entitled = true;
         let mut r = self.response(200, &txn, Some(&cd.b_tag));
         r.push("Contact", self.contact(Node::Cf));
         let sdp = self.sdp("pf", PF_IP, 20000, self.pf_carol_path(), "passive");

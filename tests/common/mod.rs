@@ -52,7 +52,7 @@ pub fn label_chat(label: &str) -> Option<u32> {
 /// `msrp-loss-detection: session-refresh` is left out of the generated scenarios until the
 /// engine fix for docs/engine-review.md #5 lands (with it a healthy session refreshes for ever and
 /// the run never ends). The lead flips this to `true` after that fix.
-pub const INCLUDE_SESSION_REFRESH: bool = false;
+pub const INCLUDE_SESSION_REFRESH: bool = true;
 
 // ---------------------------------------------------------------------- random scenarios (tests/properties.rs, tests/wire_roundtrip.rs)
 
