@@ -5,7 +5,7 @@ help:
 	@echo "make serve      set up, build the wasm and serve the explorer on loopback (prints the URL; PORT=8080)"
 	@echo "make test       set up and run every test (scripts/test.sh, what CI runs)"
 	@echo "make check      cargo fmt --check and clippy (native and wasm32), no tests"
-	@echo "make bench      engine benchmark (steps/s on a 10,000-event scenario)"
+	@echo "make bench      engine benchmark: steps/s on a 10,000-event scenario, native and in wasm"
 	@echo "make bench-web  browser benchmark against Mermaid (writes docs/bench.md)"
 	@echo "make fuzz       stable-toolchain fuzzer over scenario import and every wire parser (FUZZ_SECONDS=60)"
 	@echo "make offline    build the explorer for use without a server (scripts/build-offline.sh)"
@@ -18,6 +18,8 @@ test:
 
 bench:
 	cargo run --release --example bench
+	bash scripts/build-wasm.sh
+	node tests-web/bench/engine-wasm.mjs
 
 bench-web:
 	bash scripts/bench-web.sh

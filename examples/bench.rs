@@ -53,6 +53,9 @@ fn main() {
     let events = opt("--events", 10_000);
     let rounds = if args.iter().any(|a| a == "--quick") { 3 } else { opt("--rounds", 15) };
     let json = scenario(events);
+    // The same scenario for the wasm half of `make bench` (tests-web/bench/engine-wasm.mjs).
+    let _ = std::fs::create_dir_all("target");
+    let _ = std::fs::write("target/bench-scenario.json", &json);
     let parse_start = Instant::now();
     let sc = match Scenario::from_json(&json) {
         Ok(s) => s,
@@ -100,6 +103,21 @@ fn main() {
         l.as_secs_f64() * 1e3,
         steps as f64 / l.as_secs_f64() / 1e6,
         k.as_secs_f64() * 1e3
+    );
+    let peak_kb = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().unwrap_or(0))))
+        .unwrap_or(0);
+    println!("  peak resident memory of this process: {:.1} MB (holds the scenario and two traces with all wire texts)", peak_kb as f64 / 1024.0);
+    let _ = std::fs::write(
+        "target/bench-native.json",
+        format!(
+            "{{\"steps\":{steps},\"parse_ms\":{},\"light_ms\":{},\"pack_ms\":{},\"run_ms\":{}}}",
+            parse.as_secs_f64() * 1e3,
+            l.as_secs_f64() * 1e3,
+            k.as_secs_f64() * 1e3,
+            o.as_secs_f64() * 1e3
+        ),
     );
     println!("RESULT steps_per_sec={sps:.0} target_met={}", sps >= 1e6);
 }

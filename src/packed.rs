@@ -23,6 +23,11 @@ impl Hasher for Fnv {
     fn finish(&self) -> u64 {
         self.0
     }
+    /// Whole words at a time: the pointer-and-length keys are hashed in two steps, not sixteen.
+    fn write_usize(&mut self, x: usize) {
+        let h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        self.0 = (h ^ x as u64).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+    }
     fn write(&mut self, bytes: &[u8]) {
         let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
         for b in bytes {
@@ -114,6 +119,17 @@ impl<'a> Interner<'a> {
         f64::from(i)
     }
 
+    /// One of a handful of strings (lane ids, enum names): a short linear scan by address.
+    fn few(&mut self, cache: &mut Vec<(usize, f64)>, s: &'a str) -> f64 {
+        let p = s.as_ptr() as usize ^ (s.len() << 48);
+        if let Some((_, i)) = cache.iter().find(|(q, _)| *q == p) {
+            return *i;
+        }
+        let i = self.id(s);
+        cache.push((p, i));
+        i
+    }
+
     /// A string that is (nearly) always unique, such as a chat text: not looked up at all.
     fn unique(&mut self, s: &'a str) -> f64 {
         f64::from(self.push(s))
@@ -184,6 +200,7 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
     let mut set_by_ptr: FastMap<[usize; 5], u32> = FastMap::default();
     let mut set_by_text: FastMap<&[&'static str], u32> = FastMap::default();
     let mut steps = Vec::with_capacity(trace.steps.len() * STEP_FIELDS);
+    let (mut lanes, mut enums) = (Vec::new(), Vec::new());
     for s in &trace.steps {
         let Step { at_ms, arrive_ms, from, to, protocol, label, clauses, note, kind, policy, pf_state, queue_len, chat, event, dropped, .. } = s;
         let mut key = [clauses.len(), 0, 0, 0, 0];
@@ -210,14 +227,14 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
         steps.extend_from_slice(&[
             *at_ms as f64,
             *arrive_ms as f64,
-            int.shared(from),
-            int.shared(to),
-            int.shared(protocol_name(*protocol)),
+            int.few(&mut lanes, from),
+            int.few(&mut lanes, to),
+            int.few(&mut enums, protocol_name(*protocol)),
             int.shared(label),
             int.shared(note),
             f64::from(set),
-            int.shared(kind_name(*kind)),
-            int.shared(state_name(*pf_state)),
+            int.few(&mut enums, kind_name(*kind)),
+            int.few(&mut enums, state_name(*pf_state)),
             f64::from(*queue_len),
             opt(*chat),
             opt(*event),
