@@ -5,6 +5,8 @@
 //! The tshark checks run when `/usr/bin/tshark` exists. Without it they are skipped with a
 //! message, unless `CPM_REQUIRE_TSHARK=1`, which makes them fail.
 
+mod common;
+
 use cpm_deferral::export::{self, pcap, Format};
 use cpm_deferral::scenario::Scenario;
 use cpm_deferral::trace::{Protocol, Trace};
@@ -633,6 +635,79 @@ fn tshark_dissects_every_preset() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!("{}", report.join("\n"));
+}
+
+/// Issue "proof at scale": the pcaps of random timelines (the generator of the property tests,
+/// both rule sets alternating) dissect with zero malformed packets and the trace's SIP and MSRP
+/// counts. `CPM_TSHARK_RANDOM=N` sets how many (default 1,000); two worker threads share them.
+#[test]
+fn tshark_dissects_random_timelines() {
+    if !tshark_available() {
+        return;
+    }
+    let n: u64 = std::env::var("CPM_TSHARK_RANDOM").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let dir = tmp_dir("tshark-random");
+    let next = std::sync::atomic::AtomicU64::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    let (sip_total, msrp_total) = (std::sync::atomic::AtomicUsize::new(0), std::sync::atomic::AtomicUsize::new(0));
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let seed = common::mix64(0x7457_4a52 ^ i);
+                let json = common::gen_scenario(seed);
+                let Ok(sc) = Scenario::from_json(&json) else { continue };
+                let rules = if i % 2 == 0 { Rules::PostCr } else { Rules::PreCr };
+                let t = run(&sc, rules);
+                let cap = pcap::capture(&t, &pcap::Network::for_scenario(&sc)).expect("capture");
+                let file = dir.join(format!("random-{i}.pcap"));
+                std::fs::write(&file, &cap.bytes).unwrap();
+                let bad = tshark(&file, &cap.msrp_ports, &["-Y", "_ws.malformed || _ws.expert.severity == error"]);
+                let json_out = tshark(&file, &cap.msrp_ports, &["-Y", "sip || msrp", "-T", "json", "--no-duplicate-keys", "-J", "sip msrp"]);
+                let (sip, msrp) = dissected(&json_out);
+                let want = |p: Protocol| -> Vec<String> { t.steps.iter().filter(|s| s.protocol == p && !s.dropped).map(|s| start_token(p, &s.raw)).collect() };
+                let mut problem = String::new();
+                if !bad.trim().is_empty() {
+                    problem += &format!("malformed/error packets:\n{bad}\n");
+                }
+                if sip != want(Protocol::SIP) || msrp != want(Protocol::MSRP) {
+                    problem += &format!(
+                        "counts: tshark SIP {} MSRP {}, trace SIP {} MSRP {}\n",
+                        sip.len(),
+                        msrp.len(),
+                        want(Protocol::SIP).len(),
+                        want(Protocol::MSRP).len()
+                    );
+                }
+                sip_total.fetch_add(sip.len(), std::sync::atomic::Ordering::Relaxed);
+                msrp_total.fetch_add(msrp.len(), std::sync::atomic::Ordering::Relaxed);
+                if problem.is_empty() {
+                    let _ = std::fs::remove_file(&file);
+                } else {
+                    failures
+                        .lock()
+                        .unwrap()
+                        .push(format!("timeline {i} (seed {seed:#x}, {rules:?}, pcap kept at {}):\n{problem}scenario: {json}", file.display()));
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} of {n} random timelines fail in tshark:\n{}",
+        failures.len(),
+        failures.iter().take(3).cloned().collect::<Vec<_>>().join("\n\n")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "{n} random timelines: malformed/errors 0; SIP {} and MSRP {} messages, each count equal to the trace's",
+        sip_total.into_inner(),
+        msrp_total.into_inner()
+    );
 }
 
 #[test]
