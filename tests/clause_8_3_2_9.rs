@@ -594,6 +594,7 @@ fn case3_msrp_loss_seen_as_tcp_reset_defers_at_once() {
         8000,
         &[
             "8.000  [carol]         MSRP connection lost  [scenario]",
+            "8.000  [carol-pf]      dialog left alone     [policy:q19-dialog-on-msrp-loss]",
             "8.000  [carol-pf]      Deferred              [8.3.2.9]",
             "8.000  [carol-pf]      stays in media path   [8.3.2.9]",
             "8.000  carol-pf -> cf  SUBSCRIBE             [8.2.2.6.2, 8.3.2.9]",

@@ -233,7 +233,7 @@ impl World<'_> {
             TimerKind::SetupWait => {
                 self.pf.setup_timer = None;
                 self.note(Node::Pf, StepKind::Timer, "MSRP set-up failed", vec![CL, "policy:msrp-loss-detection"], "Carol's client never opened the MSRP connection within 30 s: the MSRP connection set-up towards her failed (how long to wait is not in the CR).", None);
-                self.msrp_failed("The MSRP connection set-up towards Carol failed: case 3 of §8.3.2.9.");
+                self.msrp_failed("The MSRP connection set-up towards Carol failed.");
             }
             TimerKind::Refresh => {
                 self.pf.refresh_timer = None;
@@ -549,6 +549,15 @@ impl World<'_> {
                 "SIP;cause=480;text=\"Temporarily Unavailable\"",
                 vec!["policy:q19-dialog-on-msrp-loss"],
                 "Q19 policy: without MSRP the PF also ends Carol's SIP dialog, with an involuntary Reason.",
+            );
+        } else if self.pf.client_leg.is_some() {
+            self.note(
+                Node::Pf,
+                StepKind::Info,
+                "dialog left alone",
+                vec!["policy:q19-dialog-on-msrp-loss"],
+                "Q19 policy keep-dialog: the PF sends Carol's client no BYE; the dialog without media is simply no longer used, and a later delivery uses a new session.",
+                None,
             );
         }
         match self.rules {
