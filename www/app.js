@@ -13,6 +13,11 @@ import { Ladder, stateClass } from './ladder.js';
 import { Timeline, SYMBOL, COLOR } from './timeline.js';
 
 const STORE_KEY = 'cpm-deferral-explorer:v1';
+// Page modes from the query: ?embed (for iframes), ?present, ?preset=NAME, &autoplay.
+const params = new URLSearchParams(location.search);
+const MODE = { embed: params.has('embed'), present: params.has('present'), autoplay: params.has('autoplay'), preset: params.get('preset') || '' };
+if (MODE.embed) document.documentElement.classList.add('embed');
+const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
 const $ = (id) => document.getElementById(id);
 const h = (tag, props = {}, ...kids) => {
   const e = document.createElement(tag);
@@ -52,7 +57,15 @@ const state = {
   history: new History(),
   dragBase: null,
   timings: { run: 0, render: 0 },
+  // false in embed mode, and after opening a share link until the first edit: neither may
+  // overwrite the user's own saved timeline.
+  persist: !MODE.embed,
+  fromLink: false,
+  present: false,
+  description: '',
 };
+/** Called with no argument after every playhead or trace change (captions of presenter/embed). */
+const hooks = { cursor: null };
 
 let ladder;
 let altLadder;
@@ -60,6 +73,7 @@ let timeline;
 
 // ---------------------------------------------------------------- persistence
 function save() {
+  if (!state.persist) return;
   try {
     localStorage.setItem(STORE_KEY, JSON.stringify({
       scenario: state.scenario, rules: state.rules, preset: state.preset, compare: state.compare,
@@ -68,6 +82,13 @@ function save() {
   } catch {
     /* storage full or disabled: nothing to do */
   }
+}
+/** The view now belongs to the user (first edit after opening a link): save from now on. */
+function adopt() {
+  if (!state.fromLink) return;
+  state.fromLink = false;
+  state.persist = !MODE.embed;
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
 }
 function restore() {
   try {
@@ -83,9 +104,23 @@ function fatal(msg) {
   state.playing = false;
   save();
   const b = $('banner');
-  b.classList.remove('problem');
+  b.className = 'banner';
   $('banner-text').textContent = `The engine stopped: ${msg}. Your timeline is saved and comes back after a reload.`;
   $('banner-reload').hidden = false;
+  $('banner-close').hidden = true;
+  b.hidden = false;
+}
+/** A message the user can dismiss (bad link, bad file, export limits); '' hides it. */
+function notice(msg) {
+  const b = $('banner');
+  if (!msg) {
+    if (b.classList.contains('notice')) b.hidden = true;
+    return;
+  }
+  b.className = 'banner problem notice';
+  $('banner-text').textContent = msg;
+  $('banner-reload').hidden = true;
+  $('banner-close').hidden = false;
   b.hidden = false;
 }
 function problem(msg) {
@@ -94,9 +129,10 @@ function problem(msg) {
     if (b.classList.contains('problem')) b.hidden = true;
     return;
   }
-  b.classList.add('problem');
+  b.className = 'banner problem';
   $('banner-text').textContent = `This timeline cannot run: ${msg}`;
   $('banner-reload').hidden = true;
+  $('banner-close').hidden = true;
   b.hidden = false;
 }
 function guard(fn) {
@@ -150,6 +186,7 @@ function showError(msg) {
 
 /** Apply an edit: record undo, save, re-run. */
 function edit(next, { record = true, selEvent } = {}) {
+  adopt();
   if (record) state.history.push(state.scenario);
   state.scenario = next;
   if (selEvent !== undefined) state.selEvent = selEvent;
@@ -222,6 +259,7 @@ function drawPlayer() {
   play.setAttribute('aria-label', state.playing ? 'Pause' : 'Play');
   play.setAttribute('aria-pressed', String(state.playing));
   timeline.setTime(state.t);
+  hooks.cursor?.();
 }
 
 function drawQueue() {
@@ -504,6 +542,7 @@ function updateUndo() {
 function undo() {
   const s = state.history.undo(state.scenario);
   if (!s) return;
+  adopt();
   state.scenario = s;
   state.selEvent = null;
   save();
@@ -514,6 +553,7 @@ function undo() {
 function redo() {
   const s = state.history.redo(state.scenario);
   if (!s) return;
+  adopt();
   state.scenario = s;
   state.selEvent = null;
   save();
@@ -525,9 +565,10 @@ function redo() {
 function loadPreset(name, record = true) {
   const p = state.presets.find((x) => x.name === name);
   if (!p) return;
+  if (record) adopt();
   state.preset = name;
   $('preset').value = name;
-  $('preset-caption').textContent = p.description;
+  setDescription(p.description);
   const sc = JSON.parse(p.json);
   if (record && state.scenario) state.history.push(state.scenario);
   state.scenario = sc;
@@ -663,6 +704,16 @@ function onKey(e) {
       state.selEvent = null;
       drawEditor();
       drawTimeline();
+      if ($('file-menu').open) {
+        $('file-menu').open = false;
+        $('file-menu').querySelector('summary').focus();
+      }
+      break;
+    case 'p':
+    case 'P':
+      if (MODE.embed || onButton) return;
+      e.preventDefault();
+      togglePresent();
       break;
     default:
   }
@@ -673,17 +724,187 @@ function applyTheme() {
   document.documentElement.dataset.theme = dark ? 'dark' : 'light';
 }
 function applyLarge() {
-  document.documentElement.classList.toggle('large', state.large);
+  const on = state.large || state.present; // presenter mode is always large type
+  document.documentElement.classList.toggle('large', on);
   $('large').setAttribute('aria-pressed', String(state.large));
-  const g = state.large ? { ...GEOM, rowH: 34, minLaneGap: 170, gutter: 96 } : GEOM;
+  const g = on ? { ...GEOM, rowH: 34, minLaneGap: 170, gutter: 96 } : GEOM;
   ladder.setGeometry(g);
   altLadder.setGeometry(g);
   timeline.draw();
 }
 
+// ---------------------------------------------------------------- share, files, exports, presenter
+// Rarely used code lives in modules loaded on first use (dynamic import), so the first page
+// load stays small: share.js, files.js, exports.js, present.js, fallback.js.
+
+function setDescription(text) {
+  state.description = text || '';
+  $('preset-caption').textContent = state.description;
+}
+
+/** The view as a share link carries it. */
+function shareState() {
+  return {
+    scenario: state.scenario, rules: state.rules, compare: state.compare, preset: state.preset,
+    t: state.t, cursor: state.cursor, sel: state.sel, hideFuture: state.hideFuture,
+    scroll: Math.round(ladder.scroll.scrollTop),
+  };
+}
+async function shareLink() {
+  const m = await import('./share.js');
+  const hash = await m.encodeShare(shareState());
+  return { m, hash, link: location.href.replace(/[?#].*$/, '') + hash };
+}
+async function share() {
+  pause();
+  const { m, hash, link } = await shareLink();
+  m.showShareBox($('share'), link, { tooLong: hash.length > m.MAX_FRAGMENT });
+}
+
+/**
+ * Open the share link in location.hash. A bad link (truncated, changed, too big, invalid
+ * scenario) gives a message and leaves the page as it was; the saved timeline is untouched.
+ * @returns {Promise<boolean>} whether the link was applied
+ */
+async function openShareLink(fallbackText) {
+  const m = await import('./share.js');
+  let st;
+  try {
+    st = await m.decodeShare(location.hash);
+    const err = state.engine.check(st.scenario);
+    if (err) throw new m.ShareError(`its scenario is not valid: ${err}`);
+  } catch (e) {
+    if (e.name !== 'ShareError') throw e;
+    notice(`This share link cannot be opened: ${e.message}. ${fallbackText}`);
+    return false;
+  }
+  pause();
+  state.persist = false; // until the first edit: the link must not replace the saved timeline
+  state.fromLink = true;
+  if (state.scenario) state.history.push(state.scenario);
+  state.scenario = st.scenario;
+  state.rules = st.rules;
+  state.compare = st.compare && !MODE.embed;
+  state.hideFuture = st.hideFuture;
+  const p = state.presets.find((x) => x.name === st.preset);
+  state.preset = p ? p.name : '';
+  $('preset').value = state.preset;
+  setDescription(p?.description || st.scenario.description || '');
+  document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
+  $('compare').checked = state.compare;
+  $('hidefuture').checked = state.hideFuture;
+  ladder.setHideFuture(state.hideFuture);
+  altLadder.setHideFuture(state.hideFuture);
+  state.sel = null;
+  state.selEvent = null;
+  state.t = st.t;
+  if (!rerun()) return false;
+  const n = state.trace.steps.length;
+  // The cursor as the sender had it (several steps can share one time).
+  if (Number.isInteger(st.cursor) && st.cursor >= 0 && st.cursor <= n && (st.cursor === 0 || state.trace.steps[st.cursor - 1].at_ms <= state.t)) {
+    state.cursor = st.cursor;
+    ladder.setCursor(st.cursor);
+  }
+  if (st.sel) selectStep(st.sel.side, st.sel.step, st.sel.chat);
+  if (Number.isFinite(st.scroll)) ladder.scroll.scrollTop = st.scroll;
+  else if (state.sel) ladder.reveal(state.sel.step, true);
+  drawEditor();
+  drawPolicies();
+  drawPlayer();
+  drawQueue();
+  updateUndo();
+  notice('');
+  return true;
+}
+
+async function withFiles(fn) {
+  const m = await import('./files.js');
+  return fn(m);
+}
+/** Open a scenario file (picker or drop): check it, then load it as an undoable edit. */
+function openFile(file) {
+  if (!file) return;
+  withFiles(async (m) => {
+    const r = await m.readScenarioFile(file, (sc) => state.engine.check(sc));
+    if (r.error) {
+      notice(r.error);
+      return;
+    }
+    notice('');
+    state.preset = '';
+    $('preset').value = '';
+    setDescription(r.scenario.description || '');
+    state.sel = null;
+    state.t = 0;
+    edit(r.scenario, { selEvent: null });
+    drawPolicies();
+  }).catch(report);
+}
+function report(e) {
+  if (e instanceof EngineCrash) fatal(e.message);
+  else notice(String(e && e.message ? e.message : e));
+}
+
+function setupDrop() {
+  let depth = 0;
+  const files = (e) => [...(e.dataTransfer?.types || [])].includes('Files');
+  document.addEventListener('dragenter', (e) => {
+    if (!files(e)) return;
+    depth++;
+    document.documentElement.classList.add('dropping');
+  });
+  document.addEventListener('dragleave', (e) => {
+    if (!files(e)) return;
+    depth = Math.max(0, depth - 1);
+    if (!depth) document.documentElement.classList.remove('dropping');
+  });
+  document.addEventListener('dragover', (e) => {
+    if (!files(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  });
+  document.addEventListener('drop', (e) => {
+    if (!files(e)) return;
+    e.preventDefault();
+    depth = 0;
+    document.documentElement.classList.remove('dropping');
+    openFile(e.dataTransfer.files[0]);
+  });
+}
+
+async function exportAs(kind) {
+  $('file-menu').open = false;
+  pause();
+  const m = await import('./exports.js');
+  const msg = await m.exportAs(kind, api);
+  notice(msg || '');
+}
+
+let presenter = null;
+async function togglePresent(on = !state.present) {
+  presenter ||= await import('./present.js');
+  if (on) presenter.enter(api, { fullscreen: true });
+  else presenter.exit(api);
+}
+
+/** What the lazy modules may use. */
+const api = {
+  state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, play, pause, setCursor, applyLarge, notice, guard,
+  reducedMotion, togglePresent,
+  get ladder() {
+    return ladder;
+  },
+  /** Captions need the current preset's description. */
+  get description() {
+    return state.description;
+  },
+  canvasLimit: null, // tests lower it to exercise the PNG split
+};
+
 // ---------------------------------------------------------------- start
 async function main() {
   $('banner-reload').addEventListener('click', () => location.reload());
+  $('banner-close').addEventListener('click', () => notice(''));
   ladder = new Ladder($('pane-main'), { label: 'Ladder', onSelect: guard((i, chat) => selectStep('main', i, Number.isNaN(chat) ? null : chat)) });
   altLadder = new Ladder($('pane-alt'), { label: 'Ladder under the other rules', onSelect: guard((i) => selectStep('alt', i)) });
   timeline = new Timeline($('timeline'), {
@@ -717,7 +938,8 @@ async function main() {
   });
   buildPalette();
 
-  const saved = restore();
+  // An embedded page starts from its link or preset only, never from the visitor's own timeline.
+  const saved = MODE.embed ? null : restore();
   state.theme = saved?.theme ?? null;
   state.large = !!saved?.large;
   applyTheme();
@@ -726,7 +948,15 @@ async function main() {
   try {
     state.engine = await loadEngine();
   } catch (e) {
-    fatal(`the WebAssembly module did not load (${e.message || e}); run scripts/build-wasm.sh`);
+    // No WebAssembly here (a host's CSP, a browser setting): the pre-rendered ladder instead.
+    const why = String(e && e.message ? e.message : e);
+    try {
+      const fb = await import('./fallback.js');
+      await fb.showFallback({ $, h, MODE, why });
+      document.documentElement.dataset.ready = 'fallback';
+    } catch (e2) {
+      fatal(`the WebAssembly module did not load (${why}); run scripts/build-wasm.sh`);
+    }
     return;
   }
   try {
@@ -743,12 +973,14 @@ async function main() {
   sel.addEventListener('change', guard(() => sel.value && loadPreset(sel.value)));
 
   document.querySelectorAll('input[name="rules"]').forEach((r) => r.addEventListener('change', guard(() => {
+    adopt();
     state.rules = r.value;
     state.sel = null;
     save();
     rerun();
   })));
   $('compare').addEventListener('change', guard(() => {
+    adopt();
     state.compare = $('compare').checked;
     state.sel = null;
     save();
@@ -796,12 +1028,35 @@ async function main() {
     }
     setTimeout(() => ($('copy').textContent = 'Copy'), 1500);
   });
+  $('share').addEventListener('click', () => share().catch(report));
+  $('open-file').addEventListener('click', () => {
+    $('file-menu').open = false;
+    $('file-input').click();
+  });
+  $('file-input').addEventListener('change', () => {
+    openFile($('file-input').files[0]);
+    $('file-input').value = '';
+  });
+  $('save-file').addEventListener('click', () => {
+    $('file-menu').open = false;
+    withFiles((m) => m.saveScenario(state.scenario)).catch(report);
+  });
+  for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('click', () => exportAs(b.dataset.export).catch(report));
+  document.addEventListener('click', (e) => {
+    if ($('file-menu').open && !$('file-menu').contains(e.target)) $('file-menu').open = false;
+  });
+  $('present').addEventListener('click', () => togglePresent().catch(report));
+  if (!MODE.embed) setupDrop();
   document.addEventListener('keydown', guard(onKey));
   document.addEventListener('visibilitychange', () => {
     if (document.hidden) pause();
   });
+  window.addEventListener('hashchange', () => {
+    if (location.hash.startsWith('#s=')) openShareLink('The page is as it was.').catch(report);
+  });
 
-  // Restore the user's timeline, or start with the first preset.
+  // Start from: a share link in the fragment; else ?preset=NAME; else the user's saved
+  // timeline; else the first preset.
   state.rules = saved?.rules === 'pre-cr' ? 'pre-cr' : 'post-cr';
   document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
   state.compare = !!saved?.compare;
@@ -809,24 +1064,47 @@ async function main() {
   state.speed = saved?.speed || 1;
   $('speed').value = String(state.speed);
   if (state.large) applyLarge();
-  try {
-    if (saved) {
+  const start = () => {
+    const preset = state.presets.find((p) => p.name === MODE.preset);
+    if (preset) {
+      loadPreset(preset.name, false);
+    } else if (saved) {
       state.scenario = saved.scenario;
       state.preset = saved.preset || '';
       sel.value = state.presets.some((p) => p.name === state.preset) ? state.preset : '';
-      $('preset-caption').textContent = state.presets.find((p) => p.name === state.preset)?.description || '';
+      setDescription(state.presets.find((p) => p.name === state.preset)?.description || '');
       state.t = saved.t || 0;
       rerun();
       drawPolicies();
     } else {
       loadPreset(state.presets[0]?.name, false);
     }
+    if (MODE.preset && !preset) notice(`There is no preset called “${MODE.preset}”.`);
+  };
+  try {
+    let opened = false;
+    if (location.hash.startsWith('#s=')) {
+      start(); // a working page underneath, in case the link is bad
+      opened = await openShareLink(saved && !MODE.embed ? 'Showing your own saved timeline instead (it is unchanged).' : 'Showing a preset instead.');
+    } else {
+      start();
+    }
+    void opened;
     updateUndo();
   } catch (e) {
     if (e instanceof EngineCrash) return fatal(e.message);
     throw e;
   }
+  if (MODE.embed || MODE.present) {
+    presenter = await import('./present.js');
+    if (MODE.embed) presenter.embed(api);
+    else presenter.enter(api, { fullscreen: false });
+  }
   document.documentElement.dataset.ready = 'yes';
+  if (MODE.autoplay && state.trace) {
+    if (reducedMotion()) notice('Autoplay is off because your system asks for reduced motion: press Play (▶) to start.');
+    else play();
+  }
 }
 
 // Hooks for the browser tests and the benchmark (not used by the page itself).
@@ -851,6 +1129,9 @@ window.__explorer = {
   load(scenario) {
     edit(scenario);
   },
+  /** The share link of the current view (a promise). */
+  shareLink: () => shareLink().then((r) => r.link),
+  api,
   panic: guard(() => state.engine.debugPanic()),
   describe: (ev) => describeEvent(ev),
   fmtDur,

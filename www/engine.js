@@ -9,9 +9,12 @@ export class EngineCrash extends Error {
   }
 }
 
-export async function loadEngine(base = new URL('../pkg/', import.meta.url)) {
-  const mod = await import(new URL('cpm_deferral.js', base).href);
-  await mod.default({ module_or_path: new URL('cpm_deferral_bg.wasm', base) });
+export async function loadEngine() {
+  if (typeof WebAssembly !== 'object') throw new Error('WebAssembly is not available in this page');
+  // A literal path, so the offline build (scripts/build-offline.sh) can map it; that build also
+  // puts the wasm bytes in globalThis.__cpmWasm instead of a file next to the glue.
+  const mod = await import('../pkg/cpm_deferral.js');
+  await mod.default({ module_or_path: globalThis.__cpmWasm || new URL('../pkg/cpm_deferral_bg.wasm', import.meta.url) });
   return new Engine(mod);
 }
 
@@ -51,6 +54,24 @@ export class Engine {
   runBoth(scenario) {
     const json = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
     return this.call(() => this.mod.run_both(json));
+  }
+  /** @returns {string|null} null when the scenario is valid, else the message naming the field */
+  check(scenario) {
+    const json = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
+    const r = this.call(() => this.mod.check(json));
+    return r && r.error ? r.error : r ?? null;
+  }
+  /** Has this build the export functions (wasm export_text / export_pcap)? */
+  canExport() {
+    return typeof this.mod.export_text === 'function';
+  }
+  /** Text export: format 'mermaid' | 'plantuml' | 'svg' | 'transcript'. @returns {string|{error}} */
+  exportText(scenario, rules, format) {
+    return this.call(() => this.mod.export_text(JSON.stringify(scenario), rules, format));
+  }
+  /** @returns {Uint8Array|{error}} a pcap file */
+  exportPcap(scenario, rules) {
+    return this.call(() => this.mod.export_pcap(JSON.stringify(scenario), rules));
   }
   raw(rules, index) {
     const r = this.call(() => this.mod.raw(rules, index));

@@ -1,0 +1,162 @@
+// Presenter mode (?present, the Present button, or P) and the captions of embed mode (?embed).
+// Loaded on demand. Presenter mode: full screen on request, large type, a guided caption per
+// step (captions.js), and clicker keys: PageDown / space / → next step, PageUp / ← previous,
+// "." play or pause, F full screen, Esc or P leaves.
+import { captionAt } from './captions.js';
+
+let bar = null;
+let keys = null;
+
+function ensureCss() {
+  // The offline file has every stylesheet inlined already.
+  if (document.documentElement.dataset.offline || document.getElementById('present-css')) return;
+  const link = document.createElement('link');
+  link.id = 'present-css';
+  link.rel = 'stylesheet';
+  link.href = new URL('present.css', import.meta.url).href;
+  document.head.append(link);
+}
+
+/** Draw the caption of the current playhead into #caption (text only). */
+export function renderCaption(api) {
+  const { state, $ } = api;
+  const box = $('caption');
+  if (!state.trace) return;
+  const c = captionAt(state.trace, state.cursor, api.description);
+  const p = (cls, text) => {
+    const e = document.createElement('p');
+    e.className = cls;
+    e.textContent = text;
+    return e;
+  };
+  const parts = [];
+  if (c.situation) parts.push(p('cap-situation', c.situation));
+  parts.push(p('cap-head', c.head));
+  if (c.note) parts.push(p('cap-note', c.note));
+  if (c.cites.length) parts.push(p(`cap-cites${c.policy ? ' policy' : ''}`, `Why: ${c.cites.join(' · ')}`));
+  box.replaceChildren(...parts);
+  box.dataset.step = c.step == null ? '' : String(c.step);
+  box.hidden = false;
+}
+
+function isTyping(t) {
+  const tag = t.tagName;
+  return tag === 'TEXTAREA' || tag === 'SELECT' || t.isContentEditable || (tag === 'INPUT' && !['radio', 'checkbox', 'button', 'range'].includes(t.type));
+}
+
+function toggleFullscreen() {
+  if (document.fullscreenElement) document.exitFullscreen?.().catch(() => {});
+  else document.documentElement.requestFullscreen?.().catch(() => {});
+}
+
+export function enter(api, { fullscreen = false } = {}) {
+  const { state, hooks } = api;
+  if (state.present) return;
+  ensureCss();
+  state.present = true;
+  document.documentElement.classList.add('present');
+  api.applyLarge();
+  bar = document.createElement('div');
+  bar.className = 'present-bar';
+  bar.setAttribute('role', 'toolbar');
+  bar.setAttribute('aria-label', 'Presenter');
+  const title = document.createElement('span');
+  title.className = 'present-title';
+  title.textContent = state.scenario?.title || '';
+  const hint = document.createElement('span');
+  hint.className = 'present-hint';
+  hint.textContent = 'PageDown / space: next · PageUp: back · “.”: play · F: full screen · Esc: leave';
+  const fs = document.createElement('button');
+  fs.type = 'button';
+  fs.textContent = 'Full screen';
+  fs.addEventListener('click', toggleFullscreen);
+  const leave = document.createElement('button');
+  leave.type = 'button';
+  leave.id = 'present-exit';
+  leave.textContent = 'Leave presenter mode';
+  leave.addEventListener('click', () => exit(api));
+  bar.append(title, hint, fs, leave);
+  document.body.prepend(bar);
+  hooks.cursor = () => renderCaption(api);
+  renderCaption(api);
+  keys = api.guard((e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+    const onButton = e.target.tagName === 'BUTTON' || e.target.tagName === 'SUMMARY';
+    let act = null;
+    switch (e.key) {
+      case 'PageDown':
+      case 'ArrowRight':
+      case 'ArrowDown':
+        act = api.stepNext;
+        break;
+      case ' ':
+      case 'Enter':
+        if (!onButton) act = api.stepNext;
+        break;
+      case 'PageUp':
+      case 'ArrowLeft':
+      case 'ArrowUp':
+      case 'Backspace':
+        act = api.stepPrev;
+        break;
+      case '.':
+        act = () => (state.playing ? api.pause() : api.play());
+        break;
+      case 'f':
+      case 'F':
+        act = toggleFullscreen;
+        break;
+      case 'Escape':
+      case 'p':
+      case 'P':
+        act = () => exit(api);
+        break;
+      default:
+    }
+    if (!act) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    act();
+  });
+  document.addEventListener('keydown', keys, true);
+  if (fullscreen) toggleFullscreen();
+  api.ladder.scroll.focus({ preventScroll: true });
+}
+
+export function exit(api) {
+  const { state, hooks, $ } = api;
+  if (!state.present) return;
+  state.present = false;
+  document.removeEventListener('keydown', keys, true);
+  keys = null;
+  bar?.remove();
+  bar = null;
+  hooks.cursor = null;
+  $('caption').hidden = true;
+  document.documentElement.classList.remove('present');
+  api.applyLarge();
+  if (document.fullscreenElement) document.exitFullscreen?.().catch(() => {});
+  $('present').focus();
+}
+
+/** Embed mode: captions under the ladder and a link to the full explorer. */
+export function embed(api) {
+  const { state, hooks, $ } = api;
+  ensureCss();
+  const head = document.createElement('div');
+  head.className = 'embed-bar';
+  const title = document.createElement('span');
+  title.className = 'embed-title';
+  title.textContent = state.scenario?.title || '';
+  const open = document.createElement('a');
+  const q = state.fromLink ? '' : state.preset ? `?preset=${encodeURIComponent(state.preset)}` : '';
+  open.href = location.href.replace(/[?#].*$/, '') + q + (state.fromLink ? location.hash : '');
+  open.target = '_blank';
+  open.rel = 'noopener';
+  open.textContent = 'Open in the explorer ↗';
+  head.append(title, open);
+  document.body.prepend(head);
+  hooks.cursor = () => renderCaption(api);
+  renderCaption(api);
+  void $;
+}
