@@ -806,7 +806,7 @@ async function openShareLink(fallbackText) {
     ladder.setCursor(st.cursor);
   }
   if (st.sel) selectStep(st.sel.side, st.sel.step, st.sel.chat);
-  if (Number.isFinite(st.scroll)) ladder.scroll.scrollTop = st.scroll;
+  if (st.scroll != null) ladder.scroll.scrollTop = st.scroll;
   else if (state.sel) ladder.reveal(state.sel.step, true);
   drawEditor();
   drawPolicies();
@@ -1072,7 +1072,7 @@ async function main() {
       state.scenario = saved.scenario;
       state.preset = saved.preset || '';
       sel.value = state.presets.some((p) => p.name === state.preset) ? state.preset : '';
-      setDescription(state.presets.find((p) => p.name === state.preset)?.description || '');
+      setDescription(state.presets.find((p) => p.name === state.preset)?.description || saved.scenario.description || '');
       state.t = saved.t || 0;
       rerun();
       drawPolicies();

@@ -121,6 +121,8 @@ export async function decodeShare(hash, { maxFragment = MAX_FRAGMENT, maxUnpacke
     compare: obj.compare === true,
     preset: typeof obj.preset === 'string' ? obj.preset : '',
     t: Number.isFinite(obj.t) && obj.t >= 0 ? obj.t : 0,
+    cursor: Number.isInteger(obj.cursor) && obj.cursor >= 0 ? obj.cursor : null,
+    scroll: Number.isFinite(obj.scroll) && obj.scroll >= 0 ? obj.scroll : null,
     hideFuture: obj.hideFuture === true,
     sel: null,
   };
