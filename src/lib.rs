@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod compare;
+pub mod export;
 pub mod policy;
 pub mod presets;
 pub mod scenario;

@@ -133,3 +133,25 @@ pub fn check(scenario_json: &str) -> Option<String> {
 pub fn debug_panic() {
     panic!("debug_panic called from the page (a test of the error banner)");
 }
+
+// ---------------------------------------------------------------- exports (src/export)
+
+/// A text export of one run: `format` is `"mermaid"`, `"plantuml"`, `"svg"` or `"transcript"`
+/// (also `"text"` and `"json"`). The texts are escaped for their syntax (see `crate::export`).
+#[wasm_bindgen]
+pub fn export_text(scenario_json: &str, rules: &str, format: &str) -> Result<String, JsError> {
+    let rules = parse_rules(rules)?;
+    let format = format.parse::<crate::export::Format>().map_err(|e| JsError::new(&e.to_string()))?;
+    let scenario = parse_scenario(scenario_json)?;
+    crate::export::render_text(&crate::run(&scenario, rules), format).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// The pcap file (classic libpcap, Ethernet/IPv4/TCP) of one run's SIP and MSRP messages, as a
+/// `Uint8Array`; see `crate::export::pcap` for the address table.
+#[wasm_bindgen]
+pub fn export_pcap(scenario_json: &str, rules: &str) -> Result<Vec<u8>, JsError> {
+    let rules = parse_rules(rules)?;
+    let scenario = parse_scenario(scenario_json)?;
+    let trace = crate::run(&scenario, rules);
+    crate::export::pcap::write(&trace, &crate::export::pcap::Network::for_scenario(&scenario)).map_err(|e| JsError::new(&e.to_string()))
+}

@@ -2,16 +2,19 @@
 //!
 //! ```text
 //! cpm-deferral presets
-//! cpm-deferral run (FILE.json | --preset NAME) [--rules post-cr|pre-cr] [--format text|json]
+//! cpm-deferral run (FILE.json | --preset NAME) [--rules post-cr|pre-cr]
+//!                  [--format text|json|mermaid|plantuml|pcap|svg|transcript] [--out FILE]
 //! cpm-deferral check FILE.json
 //! ```
 #![forbid(unsafe_code)]
 
+use cpm_deferral::export::Format;
 use cpm_deferral::scenario::Scenario;
 use cpm_deferral::{presets, transcript, Rules};
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage:\n  cpm-deferral presets\n  cpm-deferral run (FILE.json | --preset NAME) [--rules post-cr|pre-cr] [--format text|json]\n  cpm-deferral check FILE.json";
+const USAGE: &str = "usage:\n  cpm-deferral presets\n  cpm-deferral run (FILE.json | --preset NAME) [--rules post-cr|pre-cr] [--format text|json|mermaid|plantuml|pcap|svg|transcript] [--out FILE]\n  cpm-deferral check FILE.json";
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
@@ -45,7 +48,7 @@ fn main() -> ExitCode {
             Err(e) => fail(e),
         },
         Some("run") => {
-            let (mut source, mut rules, mut format) = (None, Rules::PostCr, "text");
+            let (mut source, mut rules, mut format, mut out) = (None, Rules::PostCr, Format::Text, None::<String>);
             let mut it = args[1..].iter();
             while let Some(a) = it.next() {
                 match a.as_str() {
@@ -58,10 +61,14 @@ fn main() -> ExitCode {
                         Some(Err(e)) => return fail(e),
                         None => return fail("--rules needs post-cr or pre-cr"),
                     },
-                    "--format" => match it.next().map(String::as_str) {
-                        Some(f @ ("text" | "json")) => format = f,
-                        Some(f) => return fail(format!("unknown format {f:?} (use text or json)")),
-                        None => return fail("--format needs text or json"),
+                    "--format" => match it.next().map(|f| f.parse::<Format>()) {
+                        Some(Ok(f)) => format = f,
+                        Some(Err(e)) => return fail(e),
+                        None => return fail("--format needs text, json, mermaid, plantuml, pcap, svg or transcript"),
+                    },
+                    "--out" => match it.next() {
+                        Some(f) => out = Some(f.clone()),
+                        None => return fail("--out needs a file name"),
                     },
                     f if !f.starts_with("--") && source.is_none() => source = Some(Ok(f.to_string())),
                     other => return fail(format!("unexpected argument {other:?}\n{USAGE}")),
@@ -82,10 +89,34 @@ fn main() -> ExitCode {
                 },
             };
             let trace = cpm_deferral::run(&scenario, rules);
-            if format == "json" {
+            if out.is_none() && format == Format::Json {
                 println!("{}", trace.to_json());
-            } else {
+            } else if out.is_none() && format == Format::Text {
                 print!("{}", transcript::render(&trace));
+            } else {
+                let mut bytes = match cpm_deferral::export::render(&trace, &scenario, format) {
+                    Ok(b) => b,
+                    Err(e) => return fail(e),
+                };
+                if format == Format::Json {
+                    bytes.push(b'\n');
+                }
+                match out {
+                    Some(file) => {
+                        if let Err(e) = std::fs::write(&file, &bytes) {
+                            return fail(format!("{file}: {e}"));
+                        }
+                    }
+                    None if format.is_binary() && std::io::stdout().is_terminal() => {
+                        return fail(format!("{format} is binary: use --out FILE or redirect the output"));
+                    }
+                    None => {
+                        let mut so = std::io::stdout().lock();
+                        if let Err(e) = so.write_all(&bytes).and_then(|_| so.flush()) {
+                            return fail(format!("stdout: {e}"));
+                        }
+                    }
+                }
             }
             ExitCode::SUCCESS
         }
