@@ -3,6 +3,7 @@
 // export_pcap); this module only turns them into downloads, and the SVG into PNG through a
 // canvas, in parts when the ladder is taller than the browser's canvas limit. Loaded on demand.
 import { download, fileName } from './files.js';
+import { Engine } from './engine.js';
 
 export const FORMATS = {
   svg: { ext: 'svg', type: 'image/svg+xml', format: 'svg', what: 'SVG image' },
@@ -16,11 +17,31 @@ export const FORMATS = {
 // Chromium's canvas limits: 32,767 px a side and 2^28 pixels in all (other engines: less).
 export const CANVAS = { maxSide: 32767, maxArea: 268435456 };
 
+let exporter = null;
+/**
+ * The engine with the export functions: the page's own when it has them (the offline file),
+ * else the second module built with them (pkg/export/), loaded here on first use.
+ */
+async function loadExporter(engine) {
+  if (engine.canExport()) return engine;
+  if (!exporter) {
+    exporter = (async () => {
+      const mod = await import('../pkg/export/cpm_deferral.js');
+      await mod.default({ module_or_path: new URL('../pkg/export/cpm_deferral_bg.wasm', import.meta.url) });
+      return new Engine(mod);
+    })();
+    exporter.catch(() => {
+      exporter = null;
+    });
+  }
+  return exporter;
+}
+
 /** The engine's text (or bytes) of one format, or throws with the engine's message. */
-function engineExport(api, kind) {
+async function engineExport(api, kind) {
   const { state } = api;
-  if (!state.engine.canExport()) throw new Error('this build of the engine has no export functions (rebuild pkg/ with scripts/build-wasm.sh)');
-  const r = kind === 'pcap' ? state.engine.exportPcap(state.scenario, state.rules) : state.engine.exportText(state.scenario, state.rules, FORMATS[kind].format);
+  const ex = await loadExporter(state.engine);
+  const r = kind === 'pcap' ? ex.exportPcap(state.scenario, state.rules) : ex.exportText(state.scenario, state.rules, FORMATS[kind].format);
   if (r && r.error) throw new Error(r.error);
   return r;
 }
@@ -33,7 +54,7 @@ export async function exportAs(kind, api) {
   const base = fileName(`${state.scenario.title || 'ladder'} ${state.rules}`, f.ext).replace(/\.[a-z]+$/, '');
   try {
     if (kind === 'png') return await exportPng(api, base);
-    const data = engineExport(api, kind);
+    const data = await engineExport(api, kind);
     download(data, `${base}.${f.ext}`, f.type);
     return '';
   } catch (e) {
@@ -58,10 +79,10 @@ export function svgBox(svg) {
  * Plan the PNG: scale and horizontal bands so that no canvas passes the limits.
  * @returns {{ scale: number, W: number, parts: {y: number, h: number, H: number}[] }} y/h in SVG units, H in px
  */
-export function planPng(width, height, { scale = 1, maxSide = CANVAS.maxSide, maxArea = CANVAS.maxArea } = {}) {
+export function planPng(width, height, { scale = 1, maxSide = CANVAS.maxSide, maxArea = CANVAS.maxArea, maxHeight = maxSide } = {}) {
   if (width * scale > maxSide) scale = maxSide / width;
   const W = Math.ceil(width * scale);
-  const bandPx = Math.max(1, Math.floor(Math.min(maxSide, maxArea / W)));
+  const bandPx = Math.max(1, Math.floor(Math.min(maxSide, maxHeight, maxArea / W)));
   const band = bandPx / scale;
   const parts = [];
   for (let y = 0; y < height; y += band) {
@@ -108,10 +129,10 @@ export async function svgToPngs(svgText, limits = {}) {
 }
 
 async function exportPng(api, base) {
-  const svgText = engineExport(api, 'svg');
+  const svgText = await engineExport(api, 'svg');
   const limit = api.canvasLimit || CANVAS.maxSide;
   const scale = Math.min(2, Math.max(1, window.devicePixelRatio || 1));
-  const { plan, blobs, height } = await svgToPngs(svgText, { scale, maxSide: limit, maxArea: Math.min(CANVAS.maxArea, limit * limit) });
+  const { plan, blobs, height } = await svgToPngs(svgText, { scale, maxHeight: limit });
   if (blobs.length === 1) {
     download(blobs[0], `${base}.png`, 'image/png');
     return '';
@@ -139,6 +160,9 @@ async function exportPng(api, base) {
     list.remove();
     for (const a of links) URL.revokeObjectURL(a.href);
   });
+  list.onkeydown = (e) => {
+    if (e.key === 'Escape') close.click();
+  };
   list.replaceChildren(head, ...links, close);
   if (!list.isConnected) document.body.append(list);
   links[0].focus();
