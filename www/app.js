@@ -335,7 +335,7 @@ function drawCompareHead(d) {
   const row = (tr, mine, theirs) => h('tr', {}, h('th', { scope: 'row', text: tr.rules }),
     ...mine.map(([, v], i) => h('td', { class: `num ${v > theirs[i][1] ? 'more' : v < theirs[i][1] ? 'less' : ''}`, 'data-count': ca[i][0], text: String(v) })));
   const table = h('table', { class: 'counts' },
-    h('thead', {}, h('tr', {}, h('th', {}), ...ca.map(([k]) => h('th', { scope: 'col', text: k })))),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'rules' }), ...ca.map(([k]) => h('th', { scope: 'col', text: k })))),
     h('tbody', {}, row(a, ca, cb), row(b, cb, ca)));
   const diff = h('div', { class: 'diff', id: 'first-diff' });
   if (!d) {

@@ -69,12 +69,13 @@ export function captionAt(trace, cursor, description = '') {
     };
   }
   const s = steps[Math.min(cursor, steps.length) - 1];
+  // Until something happens to Carol, the preset's description says where the story goes.
   const lane = (id) => trace.lanes?.find((l) => l.id === id)?.label || id;
   const who = s.from === s.to || s.protocol === 'none' ? lane(s.from) : `${lane(s.from)} → ${lane(s.to)}`;
   const what = s.protocol === 'none' ? s.label : `${s.protocol} ${s.label}`;
   return {
     title,
-    situation: sit,
+    situation: sit || description,
     head: `${fmtMs(s.at_ms)} · ${who}: ${what}${s.dropped ? ' (never arrives)' : ''}`,
     note: s.note || '',
     cites: clauseText(s.clauses),

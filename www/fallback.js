@@ -27,6 +27,7 @@ export async function showFallback({ $, h, MODE, why }) {
   const note = h('p', { class: 'fallback-note', id: 'fallback-note', role: 'status', title: why });
   const picker = h('select', { id: 'fallback-preset', 'aria-label': 'Preset' });
   for (const p of list) picker.append(h('option', { value: p.name, text: p.name, title: p.description }));
+  const heading = h('h1', { class: 'fallback-title' });
   const desc = h('p', { class: 'fallback-desc' });
   const img = h('img', { id: 'fallback-svg', class: 'fallback-svg' });
   const scroller = h('div', { class: 'fallback-scroll', tabIndex: 0, role: 'region', 'aria-label': 'Pre-rendered ladder' }, img);
@@ -43,11 +44,11 @@ export async function showFallback({ $, h, MODE, why }) {
     img.src = new URL(`${p.name}.svg`, BASE).href;
     const t = await fetch(new URL(`${p.name}.txt`, BASE));
     pre.textContent = t.ok ? await t.text() : '(transcript missing)';
-    $('title').textContent = p.title || p.name;
+    heading.textContent = p.title || p.name;
   }
   picker.addEventListener('change', () => show(picker.value));
   const bar = h('div', { class: 'fallback-bar' }, note);
   if (!MODE.embed) bar.append(h('label', {}, document.createTextNode('Preset '), picker));
-  pane.replaceChildren(bar, desc, scroller, details);
+  pane.replaceChildren(bar, heading, desc, scroller, details);
   await show(wanted || list[0].name);
 }

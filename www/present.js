@@ -1,7 +1,7 @@
 // Presenter mode (?present, the Present button, or P) and the captions of embed mode (?embed).
 // Loaded on demand. Presenter mode: full screen on request, large type, a guided caption per
 // step (captions.js), and clicker keys: PageDown / space / → next step, PageUp / ← previous,
-// "." play or pause, F full screen, Esc or P leaves.
+// "." play or pause, Home / End first / last step, F full screen, Esc or P leaves.
 import { captionAt } from './captions.js';
 
 let bar = null;
@@ -56,11 +56,9 @@ export function enter(api, { fullscreen = false } = {}) {
   state.present = true;
   document.documentElement.classList.add('present');
   api.applyLarge();
-  bar = document.createElement('div');
+  bar = document.createElement('header');
   bar.className = 'present-bar';
-  bar.setAttribute('role', 'toolbar');
-  bar.setAttribute('aria-label', 'Presenter');
-  const title = document.createElement('span');
+  const title = document.createElement('h1');
   title.className = 'present-title';
   title.textContent = state.scenario?.title || '';
   const hint = document.createElement('span');
@@ -101,6 +99,13 @@ export function enter(api, { fullscreen = false } = {}) {
         break;
       case '.':
         act = () => (state.playing ? api.pause() : api.play());
+        break;
+      case 'Home':
+      case 'End':
+        act = () => {
+          api.pause();
+          api.setCursor(e.key === 'Home' ? 0 : state.trace.steps.length);
+        };
         break;
       case 'f':
       case 'F':
@@ -143,9 +148,9 @@ export function exit(api) {
 export function embed(api) {
   const { state, hooks, $ } = api;
   ensureCss();
-  const head = document.createElement('div');
+  const head = document.createElement('header');
   head.className = 'embed-bar';
-  const title = document.createElement('span');
+  const title = document.createElement('h1');
   title.className = 'embed-title';
   title.textContent = state.scenario?.title || '';
   const open = document.createElement('a');
