@@ -2,7 +2,6 @@
 // policy, no WebAssembly at all): show the pre-rendered ladder (SVG) and transcript of a preset,
 // made at build time by the CLI into pkg/prerendered/, with a one-line notice. Loaded on demand.
 
-const BASE = new URL('../pkg/prerendered/', import.meta.url);
 
 async function presetFromLink() {
   if (!location.hash.startsWith('#s=')) return '';
@@ -15,6 +14,7 @@ async function presetFromLink() {
 }
 
 export async function showFallback({ $, h, MODE, why }) {
+  const BASE = new URL('../pkg/prerendered/', import.meta.url);
   const res = await fetch(new URL('index.json', BASE));
   if (!res.ok) throw new Error(`no pre-rendered ladders (${res.status})`);
   const list = await res.json();
