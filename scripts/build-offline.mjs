@@ -3,7 +3,7 @@
 // opened from file:// with no network. Not a bundler: the ES modules stay as they are (no
 // renaming, no minifying); each becomes a blob: module at start, with its relative import
 // specifiers ('./x.js', '../pkg/…') pointed at the other modules' blob: URLs. Inlined:
-//   - every stylesheet of www/ (style.css, present.css) in one <style>
+//   - every stylesheet of www/ (style.css, extra.css) in one <style>
 //   - every module reachable from www/app.js (static and dynamic imports) as JSON data
 //   - the wasm glue and the wasm WITH the export functions (pkg/export/), base64
 // A small start-up script (CSP-allowed by its hash) makes the blob: URLs and imports app.js.
@@ -77,7 +77,7 @@ for (const id of m.order) {
 }
 import(urls['www/app.js']);
 `;
-const css = `${read('www/style.css')}\n${read('www/present.css')}`;
+const css = `${read('www/style.css')}\n${read('www/extra.css')}`;
 if (/<\/style/i.test(css)) fail('a stylesheet contains </style');
 const sha = (s) => `'sha256-${crypto.createHash('sha256').update(s).digest('base64')}'`;
 const csp = [

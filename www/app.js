@@ -742,132 +742,41 @@ function setDescription(text) {
   $('preset-caption').textContent = state.description;
 }
 
-/** The view as a share link carries it. */
-function shareState() {
-  return {
-    scenario: state.scenario, rules: state.rules, compare: state.compare, preset: state.preset,
-    t: state.t, cursor: state.cursor, sel: state.sel, hideFuture: state.hideFuture,
-    scroll: Math.round(ladder.scroll.scrollTop),
-  };
-}
+/** Share links (share.js): the link of this view; open the link in location.hash. */
 async function shareLink() {
-  const m = await import('./share.js');
-  const hash = await m.encodeShare(shareState());
-  return { m, hash, link: location.href.replace(/[?#].*$/, '') + hash };
+  return (await import('./share.js')).linkOf(api);
 }
 async function share() {
   pause();
-  const { m, hash, link } = await shareLink();
-  m.showShareBox($('share'), link, { tooLong: hash.length > m.MAX_FRAGMENT });
+  (await import('./share.js')).share(api, $('share'));
 }
-
-/**
- * Open the share link in location.hash. A bad link (truncated, changed, too big, invalid
- * scenario) gives a message and leaves the page as it was; the saved timeline is untouched.
- * @returns {Promise<boolean>} whether the link was applied
- */
 async function openShareLink(fallbackText) {
-  const m = await import('./share.js');
-  let st;
-  try {
-    st = await m.decodeShare(location.hash);
-    const err = state.engine.check(st.scenario);
-    if (err) throw new m.ShareError(`its scenario is not valid: ${err}`);
-  } catch (e) {
-    if (e.name !== 'ShareError') throw e;
-    notice(`This share link cannot be opened: ${e.message}. ${fallbackText}`);
-    return false;
-  }
-  pause();
-  state.persist = false; // until the first edit: the link must not replace the saved timeline
-  state.fromLink = true;
-  if (state.scenario) state.history.push(state.scenario);
-  state.scenario = st.scenario;
-  state.rules = st.rules;
-  state.compare = st.compare && !MODE.embed;
-  state.hideFuture = st.hideFuture;
-  const p = state.presets.find((x) => x.name === st.preset);
-  state.preset = p ? p.name : '';
-  $('preset').value = state.preset;
-  setDescription(p?.description || st.scenario.description || '');
-  document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
-  $('compare').checked = state.compare;
-  $('hidefuture').checked = state.hideFuture;
-  ladder.setHideFuture(state.hideFuture);
-  altLadder.setHideFuture(state.hideFuture);
-  state.sel = null;
-  state.selEvent = null;
-  state.t = st.t;
-  if (!rerun()) return false;
-  const n = state.trace.steps.length;
-  // The cursor as the sender had it (several steps can share one time).
-  if (Number.isInteger(st.cursor) && st.cursor >= 0 && st.cursor <= n && (st.cursor === 0 || state.trace.steps[st.cursor - 1].at_ms <= state.t)) {
-    state.cursor = st.cursor;
-    ladder.setCursor(st.cursor);
-  }
-  if (st.sel) selectStep(st.sel.side, st.sel.step, st.sel.chat);
-  if (st.scroll != null) ladder.scroll.scrollTop = st.scroll;
-  else if (state.sel) ladder.reveal(state.sel.step, true);
-  drawEditor();
-  drawPolicies();
-  drawPlayer();
-  drawQueue();
-  updateUndo();
-  notice('');
-  return true;
+  return (await import('./share.js')).openLink(api, fallbackText);
 }
 
-async function withFiles(fn) {
-  const m = await import('./files.js');
-  return fn(m);
-}
-/** Open a scenario file (picker or drop): check it, then load it as an undoable edit. */
+/** Open a scenario file (picker or drop): checked, then loaded as an undoable edit (files.js). */
 function openFile(file) {
-  if (!file) return;
-  withFiles(async (m) => {
-    const r = await m.readScenarioFile(file, (sc) => state.engine.check(sc));
-    if (r.error) {
-      notice(r.error);
-      return;
-    }
-    notice('');
-    state.preset = '';
-    $('preset').value = '';
-    setDescription(r.scenario.description || '');
-    state.sel = null;
-    state.t = 0;
-    edit(r.scenario, { selEvent: null });
-    drawPolicies();
-  }).catch(report);
+  if (file) import('./files.js').then((m) => m.openFile(api, file)).catch(report);
 }
 function report(e) {
   if (e instanceof EngineCrash) fatal(e.message);
   else notice(String(e && e.message ? e.message : e));
 }
 
+/** Drop a scenario file anywhere on the page. */
 function setupDrop() {
-  let depth = 0;
-  const files = (e) => [...(e.dataTransfer?.types || [])].includes('Files');
-  document.addEventListener('dragenter', (e) => {
-    if (!files(e)) return;
-    depth++;
-    document.documentElement.classList.add('dropping');
-  });
-  document.addEventListener('dragleave', (e) => {
-    if (!files(e)) return;
-    depth = Math.max(0, depth - 1);
-    if (!depth) document.documentElement.classList.remove('dropping');
-  });
+  const files = (e) => e.dataTransfer?.types.includes('Files');
+  const show = (on) => document.documentElement.classList.toggle('dropping', on);
   document.addEventListener('dragover', (e) => {
     if (!files(e)) return;
     e.preventDefault();
-    e.dataTransfer.dropEffect = 'copy';
+    show(true);
   });
+  document.addEventListener('dragleave', (e) => e.relatedTarget || show(false));
   document.addEventListener('drop', (e) => {
     if (!files(e)) return;
     e.preventDefault();
-    depth = 0;
-    document.documentElement.classList.remove('dropping');
+    show(false);
     openFile(e.dataTransfer.files[0]);
   });
 }
@@ -890,13 +799,13 @@ async function togglePresent(on = !state.present) {
 /** What the lazy modules may use. */
 const api = {
   state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, play, pause, setCursor, applyLarge, notice, guard,
-  reducedMotion, togglePresent,
+  reducedMotion, togglePresent, rerun, edit, selectStep, setDescription, drawEditor, drawPolicies, drawPlayer,
+  drawQueue, updateUndo,
   get ladder() {
     return ladder;
   },
-  /** Captions need the current preset's description. */
-  get description() {
-    return state.description;
+  get altLadder() {
+    return altLadder;
   },
   canvasLimit: null, // tests lower it to exercise the PNG split
 };
@@ -1039,7 +948,7 @@ async function main() {
   });
   $('save-file').addEventListener('click', () => {
     $('file-menu').open = false;
-    withFiles((m) => m.saveScenario(state.scenario)).catch(report);
+    import('./files.js').then((m) => m.saveScenario(state.scenario)).catch(report);
   });
   for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('click', () => exportAs(b.dataset.export).catch(report));
   document.addEventListener('click', (e) => {
@@ -1130,7 +1039,7 @@ window.__explorer = {
     edit(scenario);
   },
   /** The share link of the current view (a promise). */
-  shareLink: () => shareLink().then((r) => r.link),
+  shareLink,
   api,
   panic: guard(() => state.engine.debugPanic()),
   describe: (ev) => describeEvent(ev),

@@ -61,18 +61,6 @@ export class Engine {
     const r = this.call(() => this.mod.check(json));
     return r && r.error ? r.error : r ?? null;
   }
-  /** Has this build the export functions (wasm export_text / export_pcap)? */
-  canExport() {
-    return typeof this.mod.export_text === 'function';
-  }
-  /** Text export: format 'mermaid' | 'plantuml' | 'svg' | 'transcript'. @returns {string|{error}} */
-  exportText(scenario, rules, format) {
-    return this.call(() => this.mod.export_text(JSON.stringify(scenario), rules, format));
-  }
-  /** @returns {Uint8Array|{error}} a pcap file */
-  exportPcap(scenario, rules) {
-    return this.call(() => this.mod.export_pcap(JSON.stringify(scenario), rules));
-  }
   raw(rules, index) {
     const r = this.call(() => this.mod.raw(rules, index));
     return r && r.error ? '' : r ?? '';

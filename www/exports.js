@@ -3,7 +3,7 @@
 // export_pcap); this module only turns them into downloads, and the SVG into PNG through a
 // canvas, in parts when the ladder is taller than the browser's canvas limit. Loaded on demand.
 import { download, fileName } from './files.js';
-import { Engine } from './engine.js';
+import { ensureCss } from './lazy-css.js';
 
 export const FORMATS = {
   svg: { ext: 'svg', type: 'image/svg+xml', format: 'svg', what: 'SVG image' },
@@ -19,16 +19,16 @@ export const CANVAS = { maxSide: 32767, maxArea: 268435456 };
 
 let exporter = null;
 /**
- * The engine with the export functions: the page's own when it has them (the offline file),
- * else the second module built with them (pkg/export/), loaded here on first use.
+ * The wasm module with the export functions: the page's own when it has them (the offline
+ * file), else the second build with them (pkg/export/), loaded here on first use.
  */
 async function loadExporter(engine) {
-  if (engine.canExport()) return engine;
+  if (typeof engine.mod.export_text === 'function') return engine.mod;
   if (!exporter) {
     exporter = (async () => {
       const mod = await import('../pkg/export/cpm_deferral.js');
       await mod.default({ module_or_path: new URL('../pkg/export/cpm_deferral_bg.wasm', import.meta.url) });
-      return new Engine(mod);
+      return mod;
     })();
     exporter.catch(() => {
       exporter = null;
@@ -37,13 +37,13 @@ async function loadExporter(engine) {
   return exporter;
 }
 
-/** The engine's text (or bytes) of one format, or throws with the engine's message. */
+/** The engine's text (or bytes) of one format; throws with the engine's message. */
 async function engineExport(api, kind) {
   const { state } = api;
-  const ex = await loadExporter(state.engine);
-  const r = kind === 'pcap' ? ex.exportPcap(state.scenario, state.rules) : ex.exportText(state.scenario, state.rules, FORMATS[kind].format);
-  if (r && r.error) throw new Error(r.error);
-  return r;
+  const mod = await loadExporter(state.engine);
+  const json = JSON.stringify(state.scenario);
+  // A panic in the export module is an error here too (its own hook reports it on the console).
+  return kind === 'pcap' ? mod.export_pcap(json, state.rules) : mod.export_text(json, state.rules, FORMATS[kind].format);
 }
 
 /** Do one export; returns a message for the page (or '' when there is nothing to say). */
@@ -137,6 +137,7 @@ async function exportPng(api, base) {
     download(blobs[0], `${base}.png`, 'image/png');
     return '';
   }
+  await ensureCss();
   // Taller than one canvas may be: one PNG per band, each a link the user clicks (browsers
   // block a page that starts many downloads at once).
   const list = api.$('png-parts') || document.createElement('div');

@@ -13,7 +13,10 @@ async function presetFromLink() {
   }
 }
 
+import { ensureCss } from './lazy-css.js';
+
 export async function showFallback({ $, h, MODE, why }) {
+  await ensureCss();
   const BASE = new URL('../pkg/prerendered/', import.meta.url);
   const res = await fetch(new URL('index.json', BASE));
   if (!res.ok) throw new Error(`no pre-rendered ladders (${res.status})`);

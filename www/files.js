@@ -64,3 +64,21 @@ export function saveScenario(scenario) {
   const out = { format: format || FORMAT, version: version ?? 1, ...rest };
   download(`${JSON.stringify(out, null, 2)}\n`, fileName(scenario.title, 'json'), 'application/json');
 }
+
+/** Open a file in the page (api: the page's hooks, see app.js): checked, then an undoable edit. */
+export async function openFile(api, file) {
+  const { state, $ } = api;
+  const r = await readScenarioFile(file, (sc) => state.engine.check(sc));
+  if (r.error) {
+    api.notice(r.error);
+    return;
+  }
+  api.notice('');
+  state.preset = '';
+  $('preset').value = '';
+  api.setDescription(r.scenario.description || '');
+  state.sel = null;
+  state.t = 0;
+  api.edit(r.scenario, { selEvent: null });
+  api.drawPolicies();
+}

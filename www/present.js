@@ -3,26 +3,17 @@
 // step (captions.js), and clicker keys: PageDown / space / → next step, PageUp / ← previous,
 // "." play or pause, Home / End first / last step, F full screen, Esc or P leaves.
 import { captionAt } from './captions.js';
+import { ensureCss } from './lazy-css.js';
 
 let bar = null;
 let keys = null;
-
-function ensureCss() {
-  // The offline file has every stylesheet inlined already.
-  if (document.documentElement.dataset.offline || document.getElementById('present-css')) return;
-  const link = document.createElement('link');
-  link.id = 'present-css';
-  link.rel = 'stylesheet';
-  link.href = new URL('present.css', import.meta.url).href;
-  document.head.append(link);
-}
 
 /** Draw the caption of the current playhead into #caption (text only). */
 export function renderCaption(api) {
   const { state, $ } = api;
   const box = $('caption');
   if (!state.trace) return;
-  const c = captionAt(state.trace, state.cursor, api.description);
+  const c = captionAt(state.trace, state.cursor, state.description);
   const p = (cls, text) => {
     const e = document.createElement('p');
     e.className = cls;
@@ -49,10 +40,12 @@ function toggleFullscreen() {
   else document.documentElement.requestFullscreen?.().catch(() => {});
 }
 
-export function enter(api, { fullscreen = false } = {}) {
+export async function enter(api, { fullscreen = false } = {}) {
   const { state, hooks } = api;
   if (state.present) return;
-  ensureCss();
+  if (fullscreen) toggleFullscreen(); // while the key press or click still counts as a gesture
+  await ensureCss();
+  if (state.present) return;
   state.present = true;
   document.documentElement.classList.add('present');
   api.applyLarge();
@@ -124,7 +117,6 @@ export function enter(api, { fullscreen = false } = {}) {
     act();
   });
   document.addEventListener('keydown', keys, true);
-  if (fullscreen) toggleFullscreen();
   api.ladder.scroll.focus({ preventScroll: true });
 }
 
@@ -145,9 +137,9 @@ export function exit(api) {
 }
 
 /** Embed mode: captions under the ladder and a link to the full explorer. */
-export function embed(api) {
+export async function embed(api) {
   const { state, hooks, $ } = api;
-  ensureCss();
+  await ensureCss();
   const head = document.createElement('header');
   head.className = 'embed-bar';
   const title = document.createElement('h1');

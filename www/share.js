@@ -7,6 +7,8 @@
 // size (counted while streaming, so a small "zip bomb" stops early), UTF-8, JSON and the shape
 // are all checked, and every failure is a ShareError with a sentence for the user.
 
+import { ensureCss } from './lazy-css.js';
+
 export const PREFIX = '#s=';
 export const MAX_FRAGMENT = 64 * 1024; // characters of fragment we accept
 export const MAX_UNPACKED = 2 * 1024 * 1024; // bytes of JSON after inflating
@@ -134,7 +136,8 @@ export async function decodeShare(hash, { maxFragment = MAX_FRAGMENT, maxUnpacke
 }
 
 /** A small box under the Share button with the link, selected, and a Copy button. */
-export function showShareBox(anchor, link, { tooLong = false } = {}) {
+export async function showShareBox(anchor, link, { tooLong = false } = {}) {
+  await ensureCss();
   let box = document.getElementById('share-box');
   if (!box) {
     box = document.createElement('div');
@@ -191,4 +194,84 @@ export function showShareBox(anchor, link, { tooLong = false } = {}) {
   input.focus();
   input.select();
   return box;
+}
+
+// ---------------------------------------------------------------- the page's side
+// (api: the page's state and hooks, see app.js)
+
+/** The view as a share link carries it. */
+export function viewOf(api) {
+  const { state } = api;
+  return {
+    scenario: state.scenario, rules: state.rules, compare: state.compare, preset: state.preset,
+    t: state.t, cursor: state.cursor, sel: state.sel, hideFuture: state.hideFuture,
+    scroll: Math.round(api.ladder.scroll.scrollTop),
+  };
+}
+
+/** The share link of the current view. */
+export async function linkOf(api) {
+  return location.href.replace(/[?#].*$/, '') + (await encodeShare(viewOf(api)));
+}
+
+/** The Share button: the link in a box under it, ready to copy. */
+export async function share(api, anchor) {
+  const link = await linkOf(api);
+  await showShareBox(anchor, link, { tooLong: link.length - link.indexOf('#') > MAX_FRAGMENT });
+}
+
+/**
+ * Open the share link in location.hash. A bad link (truncated, changed, too big, invalid
+ * scenario) gives a message and leaves the page as it was; the saved timeline is untouched.
+ * @returns {Promise<boolean>} whether the link was applied
+ */
+export async function openLink(api, fallbackText) {
+  const { state, $, MODE } = api;
+  let st;
+  try {
+    st = await decodeShare(location.hash);
+    const err = state.engine.check(st.scenario);
+    if (err) throw new ShareError(`its scenario is not valid: ${err}`);
+  } catch (e) {
+    if (e.name !== 'ShareError') throw e;
+    api.notice(`This share link cannot be opened: ${e.message}. ${fallbackText}`);
+    return false;
+  }
+  api.pause();
+  state.persist = false; // until the first edit: the link must not replace the saved timeline
+  state.fromLink = true;
+  if (state.scenario) state.history.push(state.scenario);
+  state.scenario = st.scenario;
+  state.rules = st.rules;
+  state.compare = st.compare && !MODE.embed;
+  state.hideFuture = st.hideFuture;
+  const p = state.presets.find((x) => x.name === st.preset);
+  state.preset = p ? p.name : '';
+  $('preset').value = state.preset;
+  api.setDescription(p?.description || st.scenario.description || '');
+  document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
+  $('compare').checked = state.compare;
+  $('hidefuture').checked = state.hideFuture;
+  api.ladder.setHideFuture(state.hideFuture);
+  api.altLadder.setHideFuture(state.hideFuture);
+  state.sel = null;
+  state.selEvent = null;
+  state.t = st.t;
+  if (!api.rerun()) return false;
+  const n = state.trace.steps.length;
+  // The cursor as the sender had it (several steps can share one time).
+  if (st.cursor != null && st.cursor <= n && (st.cursor === 0 || state.trace.steps[st.cursor - 1].at_ms <= state.t)) {
+    state.cursor = st.cursor;
+    api.ladder.setCursor(st.cursor);
+  }
+  if (st.sel) api.selectStep(st.sel.side, st.sel.step, st.sel.chat);
+  if (st.scroll != null) api.ladder.scroll.scrollTop = st.scroll;
+  else if (state.sel) api.ladder.reveal(state.sel.step, true);
+  api.drawEditor();
+  api.drawPolicies();
+  api.drawPlayer();
+  api.drawQueue();
+  api.updateUndo();
+  api.notice('');
+  return true;
 }
