@@ -65,7 +65,7 @@ const state = {
   description: '',
 };
 /** Called with no argument after every playhead or trace change (captions of presenter/embed). */
-const hooks = { cursor: null };
+const hooks = { cursor: null, text: null };
 
 let ladder;
 let altLadder;
@@ -260,6 +260,7 @@ function drawPlayer() {
   play.setAttribute('aria-pressed', String(state.playing));
   timeline.setTime(state.t);
   hooks.cursor?.();
+  hooks.text?.();
 }
 
 function drawQueue() {
@@ -955,6 +956,7 @@ async function main() {
     if ($('file-menu').open && !$('file-menu').contains(e.target)) $('file-menu').open = false;
   });
   $('present').addEventListener('click', () => togglePresent().catch(report));
+  $('text-toggle').addEventListener('click', () => import('./textview.js').then((m) => m.toggle(api)).catch(report));
   if (!MODE.embed) setupDrop();
   document.addEventListener('keydown', guard(onKey));
   document.addEventListener('visibilitychange', () => {

@@ -82,6 +82,28 @@ test('keyboard: Share, File (every item), Present reachable by Tab and usable wi
   assert.deepEqual(errors, []);
 });
 
+test('text version of the ladder: one line per step, the playhead step marked', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { query: '?preset=bye-480-path-a' });
+  await page.click('#text-toggle');
+  await page.waitForSelector('#textview:not([hidden])');
+  assert.equal(await page.locator('#text-toggle').getAttribute('aria-expanded'), 'true');
+  const n = await page.evaluate(() => window.__explorer.state.trace.steps.length);
+  assert.equal(await page.locator('#textview li').count(), n);
+  for (let i = 0; i < 20; i++) await page.keyboard.press('PageDown');
+  const c = await page.evaluate(() => window.__explorer.state.cursor);
+  assert.equal(await page.locator('#textview li[aria-current="step"]').count(), 1);
+  assert.equal(await page.locator('#textview li[aria-current="step"]').evaluate((li) => [...li.parentNode.children].indexOf(li)), c - 1);
+  assert.match(await page.locator('#textview li[aria-current="step"]').textContent(), /^0:\d\d\.\d{3} .+: .+\. /);
+  assert.match(await page.locator('#textview').textContent(), /Carol \(client\) → Carol's PF: SIP BYE\. .*Reason/);
+  await check(page, 'main-text-version');
+  // A different rule set redraws the text.
+  await page.check('input[name="rules"][value="pre-cr"]');
+  assert.equal(await page.locator('#textview li').count(), await page.evaluate(() => window.__explorer.state.trace.steps.length));
+  await page.click('#text-toggle');
+  await page.waitForSelector('#textview[hidden]', { state: 'attached' });
+  assert.deepEqual(errors, []);
+});
+
 test('prefers-reduced-motion: embed autoplay waits for Play and says why', async (t) => {
   const { page, errors } = await newPage(t, env);
   await page.emulateMedia({ reducedMotion: 'reduce' });

@@ -48,10 +48,11 @@ test('?present: clicker keys step, the caption changes with every step', async (
   assert.deepEqual(errors, []);
 });
 
-test('the Present button and the P key; path B and case 3 in the captions', async (t) => {
+test('the Present button (full screen) and the P key; path B and case 3 in the captions', async (t) => {
   const { page, errors } = await openExplorer(t, env, { query: '?preset=msrp-loss-path-b' });
   await page.click('#present');
   await page.waitForSelector('.present-bar');
+  await page.waitForFunction(() => !!document.fullscreenElement, null, { timeout: 5000 });
   assert.equal(await page.locator('#caption .cap-situation').textContent(), 'Case 3, then Carol\'s client re-joins the group session itself.', 'starts with the preset description');
   await page.keyboard.press('End');
   const cap = await caption(page);
@@ -60,6 +61,7 @@ test('the Present button and the P key; path B and case 3 in the captions', asyn
   await shot(page, 'present-path-b');
   await page.click('#present-exit');
   assert.equal(await page.evaluate(() => document.documentElement.classList.contains('present')), false);
+  await page.waitForFunction(() => !document.fullscreenElement, null, { timeout: 5000 });
   assert.equal(await page.evaluate(() => document.documentElement.classList.contains('large')), false, 'large type back off');
   await page.locator('#pane-main .ladder-scroll').focus();
   await page.keyboard.press('p');

@@ -92,6 +92,11 @@ test('bad share links: a message, a working page, the saved timeline untouched',
     const m = await import('./share.js');
     return m.encodeShare({ scenario: sc, rules: 'post-cr' });
   });
+  // A short link that would unpack to 3 MB (spaces compress about 1000:1): stopped at 2 MB.
+  const bomb = await page.evaluate(async () => {
+    const m = await import('./share.js');
+    return m.PREFIX + m.toBase64url(await m.deflate(new Uint8Array(3 * 1024 * 1024).fill(32)));
+  });
   const mid = Math.floor(hash.length / 2);
   const flip = (c) => (c === 'A' ? 'B' : 'A');
   const cases = [
@@ -99,6 +104,7 @@ test('bad share links: a message, a working page, the saved timeline untouched',
     ['tampered', hash.slice(0, mid) + flip(hash[mid]) + flip(hash[mid + 1]) + hash.slice(mid + 2), /cannot be opened/],
     ['bad characters', `${hash.slice(0, mid)}!${hash.slice(mid + 1)}`, /cannot be opened: it contains characters/],
     ['oversized', `#s=${'A'.repeat(70 * 1024)}`, /cannot be opened: it is 70 KB long/],
+    ['unpacks too far', bomb, /cannot be opened: it unpacks to more than 2 MB/],
     ['invalid scenario', badScenario, /cannot be opened: its scenario is not valid: events\[1\]\.at_ms/],
   ];
   for (const [name, h, re] of cases) {
