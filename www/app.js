@@ -88,7 +88,9 @@ function adopt() {
   if (!state.fromLink) return;
   state.fromLink = false;
   state.persist = !MODE.embed;
-  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  const q = new URLSearchParams(location.search);
+  q.delete('preset');
+  history.replaceState(null, '', location.pathname + (q.size ? `?${q}` : '').replace(/=(&|$)/g, '$1'));
 }
 function restore() {
   try {
@@ -978,6 +980,9 @@ async function main() {
   const start = () => {
     const preset = state.presets.find((p) => p.name === MODE.preset);
     if (preset) {
+      // Like a share link: a ?preset= link does not replace the saved timeline until an edit.
+      state.persist = false;
+      state.fromLink = true;
       loadPreset(preset.name, false);
     } else if (saved) {
       state.scenario = saved.scenario;

@@ -146,8 +146,8 @@ export async function embed(api) {
   title.className = 'embed-title';
   title.textContent = state.scenario?.title || '';
   const open = document.createElement('a');
-  const q = state.fromLink ? '' : state.preset ? `?preset=${encodeURIComponent(state.preset)}` : '';
-  open.href = location.href.replace(/[?#].*$/, '') + q + (state.fromLink ? location.hash : '');
+  const where = location.hash.startsWith('#s=') ? location.hash : state.preset ? `?preset=${encodeURIComponent(state.preset)}` : '';
+  open.href = location.href.replace(/[?#].*$/, '') + where;
   open.target = '_blank';
   open.rel = 'noopener';
   open.textContent = 'Open in the explorer ↗';

@@ -168,6 +168,16 @@ the rows in view + style and layout.
 Mermaid re-parses and re-lays out the whole diagram for every change; the explorer re-runs the
 engine and redraws only the rows in view (the full-ladder line shows what culling saves).
 
-${weightMarkdown()}`;
+${weightMarkdown()}
+## Notes
+
+The machine has 2 cores shared with other work, so figures move by ±20 % between runs. The
+engine's share is the open item R4 in docs/requests-from-web.md; the page's own share (view model,
+panels, SVG of the rows in view) is under 10 ms. At \`opt-level = 3\` the engine call is faster,
+but the wasm grows by about 30 KB gzip and the page goes over its weight budget, so the wasm is
+built at \`opt-level = "z"\`. The export code (SVG, PNG source, Mermaid, PlantUML, transcript,
+pcap) is a second wasm module (\`pkg/export/\`, feature \`wasm-export\`) that the page loads on the
+first export only.
+`;
 fs.writeFileSync(path.join(ROOT, 'docs/bench.md'), md);
 process.stdout.write(md);

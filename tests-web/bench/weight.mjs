@@ -71,6 +71,7 @@ const WHEN = {
   'www/extra.css': 'with the first of the modules above',
   'www/lazy-css.js': 'with the first of the modules above',
   'www/fallback.js': 'only without WebAssembly',
+  'www/textview.js': 'Text version button',
   'pkg/export/cpm_deferral.js': 'first export',
   'pkg/export/cpm_deferral_bg.wasm': 'first export',
 };

@@ -138,3 +138,15 @@ test('bad share links: a message, a working page, the saved timeline untouched',
   assert.deepEqual(e, []);
   assert.deepEqual(errors, []);
 });
+
+test('a ?preset= link does not replace the saved timeline until an edit', async (t) => {
+  const { page, errors, stored } = await openLink(t, `${env.base}?preset=voluntary-leave`, mine());
+  assert.equal(await page.evaluate(() => window.__explorer.state.preset), 'voluntary-leave');
+  await page.locator('body').focus();
+  await page.keyboard.press('End');
+  assert.equal(await page.evaluate((k) => localStorage.getItem(k), KEY), stored, 'saved timeline untouched');
+  await page.click('#palette button[data-kind="group_ends"]');
+  assert.equal(JSON.parse(await page.evaluate((k) => localStorage.getItem(k), KEY)).preset, 'voluntary-leave');
+  assert.equal(await page.evaluate(() => location.search), '', 'the preset leaves the address bar once edited');
+  assert.deepEqual(errors, []);
+});
