@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Every web test: set-up (wasm target, wasm-bindgen CLI, chromium, npm packages), the wasm build,
-# the Node unit tests of the view model, and the end-to-end tests in Debian's Chromium.
+# Every web test: set-up (wasm target, wasm-bindgen CLI, chromium, npm packages), the wasm build
+# (with the pre-rendered presets) and the offline single file, the Node unit tests, and the
+# end-to-end tests in Debian's Chromium (tests-web/e2e/*.test.mjs).
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || { echo "test-web: setup failed" >&2; echo "0 passed, 1 failed"; exit 1; }
 bash scripts/build-wasm.sh || { echo "test-web: wasm build failed" >&2; echo "0 passed, 1 failed"; exit 1; }
+SKIP_WASM=1 bash scripts/build-offline.sh || { echo "test-web: offline build failed" >&2; echo "0 passed, 1 failed"; exit 1; }
 mkdir -p test-results
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 

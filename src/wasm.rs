@@ -179,9 +179,13 @@ export interface PackedTrace {
 "#;
 
 // ---------------------------------------------------------------- exports (src/export)
+// Only with the `wasm-export` feature: scripts/build-wasm.sh builds them into a second module
+// (pkg/export/) that the page loads when the user first exports, so the first page load does
+// not carry the export code.
 
 /// A text export of one run: `format` is `"mermaid"`, `"plantuml"`, `"svg"` or `"transcript"`
 /// (also `"text"` and `"json"`). The texts are escaped for their syntax (see `crate::export`).
+#[cfg(feature = "wasm-export")]
 #[wasm_bindgen]
 pub fn export_text(scenario_json: &str, rules: &str, format: &str) -> Result<String, JsError> {
     let rules = parse_rules(rules)?;
@@ -197,6 +201,7 @@ pub fn export_text(scenario_json: &str, rules: &str, format: &str) -> Result<Str
 
 /// The pcap file (classic libpcap, Ethernet/IPv4/TCP) of one run's SIP and MSRP messages, as a
 /// `Uint8Array`; see `crate::export::pcap` for the address table.
+#[cfg(feature = "wasm-export")]
 #[wasm_bindgen]
 pub fn export_pcap(scenario_json: &str, rules: &str) -> Result<Vec<u8>, JsError> {
     let rules = parse_rules(rules)?;

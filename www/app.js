@@ -13,6 +13,11 @@ import { Ladder, stateClass } from './ladder.js';
 import { Timeline, SYMBOL, COLOR } from './timeline.js';
 
 const STORE_KEY = 'cpm-deferral-explorer:v1';
+// Page modes from the query: ?embed (for iframes), ?present, ?preset=NAME, &autoplay.
+const params = new URLSearchParams(location.search);
+const MODE = { embed: params.has('embed'), present: params.has('present'), autoplay: params.has('autoplay'), preset: params.get('preset') || '' };
+if (MODE.embed) document.documentElement.classList.add('embed');
+const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
 const $ = (id) => document.getElementById(id);
 const h = (tag, props = {}, ...kids) => {
   const e = document.createElement(tag);
@@ -52,7 +57,15 @@ const state = {
   history: new History(),
   dragBase: null,
   timings: { run: 0, render: 0 },
+  // false in embed mode, and after opening a share link until the first edit: neither may
+  // overwrite the user's own saved timeline.
+  persist: !MODE.embed,
+  fromLink: false,
+  present: false,
+  description: '',
 };
+/** Called with no argument after every playhead or trace change (captions of presenter/embed). */
+const hooks = { cursor: null, text: null };
 
 let ladder;
 let altLadder;
@@ -60,6 +73,7 @@ let timeline;
 
 // ---------------------------------------------------------------- persistence
 function save() {
+  if (!state.persist) return;
   try {
     localStorage.setItem(STORE_KEY, JSON.stringify({
       scenario: state.scenario, rules: state.rules, preset: state.preset, compare: state.compare,
@@ -68,6 +82,15 @@ function save() {
   } catch {
     /* storage full or disabled: nothing to do */
   }
+}
+/** The view now belongs to the user (first edit after opening a link): save from now on. */
+function adopt() {
+  if (!state.fromLink) return;
+  state.fromLink = false;
+  state.persist = !MODE.embed;
+  const q = new URLSearchParams(location.search);
+  q.delete('preset');
+  history.replaceState(null, '', location.pathname + (q.size ? `?${q}` : '').replace(/=(&|$)/g, '$1'));
 }
 function restore() {
   try {
@@ -83,9 +106,23 @@ function fatal(msg) {
   state.playing = false;
   save();
   const b = $('banner');
-  b.classList.remove('problem');
+  b.className = 'banner';
   $('banner-text').textContent = `The engine stopped: ${msg}. Your timeline is saved and comes back after a reload.`;
   $('banner-reload').hidden = false;
+  $('banner-close').hidden = true;
+  b.hidden = false;
+}
+/** A message the user can dismiss (bad link, bad file, export limits); '' hides it. */
+function notice(msg) {
+  const b = $('banner');
+  if (!msg) {
+    if (b.classList.contains('notice')) b.hidden = true;
+    return;
+  }
+  b.className = 'banner problem notice';
+  $('banner-text').textContent = msg;
+  $('banner-reload').hidden = true;
+  $('banner-close').hidden = false;
   b.hidden = false;
 }
 function problem(msg) {
@@ -94,9 +131,10 @@ function problem(msg) {
     if (b.classList.contains('problem')) b.hidden = true;
     return;
   }
-  b.classList.add('problem');
+  b.className = 'banner problem';
   $('banner-text').textContent = `This timeline cannot run: ${msg}`;
   $('banner-reload').hidden = true;
+  $('banner-close').hidden = true;
   b.hidden = false;
 }
 function guard(fn) {
@@ -150,6 +188,7 @@ function showError(msg) {
 
 /** Apply an edit: record undo, save, re-run. */
 function edit(next, { record = true, selEvent } = {}) {
+  adopt();
   if (record) state.history.push(state.scenario);
   state.scenario = next;
   if (selEvent !== undefined) state.selEvent = selEvent;
@@ -222,6 +261,8 @@ function drawPlayer() {
   play.setAttribute('aria-label', state.playing ? 'Pause' : 'Play');
   play.setAttribute('aria-pressed', String(state.playing));
   timeline.setTime(state.t);
+  hooks.cursor?.();
+  hooks.text?.();
 }
 
 function drawQueue() {
@@ -297,7 +338,7 @@ function drawCompareHead(d) {
   const row = (tr, mine, theirs) => h('tr', {}, h('th', { scope: 'row', text: tr.rules }),
     ...mine.map(([, v], i) => h('td', { class: `num ${v > theirs[i][1] ? 'more' : v < theirs[i][1] ? 'less' : ''}`, 'data-count': ca[i][0], text: String(v) })));
   const table = h('table', { class: 'counts' },
-    h('thead', {}, h('tr', {}, h('th', {}), ...ca.map(([k]) => h('th', { scope: 'col', text: k })))),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'rules' }), ...ca.map(([k]) => h('th', { scope: 'col', text: k })))),
     h('tbody', {}, row(a, ca, cb), row(b, cb, ca)));
   const diff = h('div', { class: 'diff', id: 'first-diff' });
   if (!d) {
@@ -504,6 +545,7 @@ function updateUndo() {
 function undo() {
   const s = state.history.undo(state.scenario);
   if (!s) return;
+  adopt();
   state.scenario = s;
   state.selEvent = null;
   save();
@@ -514,6 +556,7 @@ function undo() {
 function redo() {
   const s = state.history.redo(state.scenario);
   if (!s) return;
+  adopt();
   state.scenario = s;
   state.selEvent = null;
   save();
@@ -525,9 +568,10 @@ function redo() {
 function loadPreset(name, record = true) {
   const p = state.presets.find((x) => x.name === name);
   if (!p) return;
+  if (record) adopt();
   state.preset = name;
   $('preset').value = name;
-  $('preset-caption').textContent = p.description;
+  setDescription(p.description);
   const sc = JSON.parse(p.json);
   if (record && state.scenario) state.history.push(state.scenario);
   state.scenario = sc;
@@ -663,6 +707,16 @@ function onKey(e) {
       state.selEvent = null;
       drawEditor();
       drawTimeline();
+      if ($('file-menu').open) {
+        $('file-menu').open = false;
+        $('file-menu').querySelector('summary').focus();
+      }
+      break;
+    case 'p':
+    case 'P':
+      if (MODE.embed || onButton) return;
+      e.preventDefault();
+      togglePresent();
       break;
     default:
   }
@@ -673,17 +727,96 @@ function applyTheme() {
   document.documentElement.dataset.theme = dark ? 'dark' : 'light';
 }
 function applyLarge() {
-  document.documentElement.classList.toggle('large', state.large);
+  const on = state.large || state.present; // presenter mode is always large type
+  document.documentElement.classList.toggle('large', on);
   $('large').setAttribute('aria-pressed', String(state.large));
-  const g = state.large ? { ...GEOM, rowH: 34, minLaneGap: 170, gutter: 96 } : GEOM;
+  const g = on ? { ...GEOM, rowH: 34, minLaneGap: 170, gutter: 96 } : GEOM;
   ladder.setGeometry(g);
   altLadder.setGeometry(g);
   timeline.draw();
 }
 
+// ---------------------------------------------------------------- share, files, exports, presenter
+// Rarely used code lives in modules loaded on first use (dynamic import), so the first page
+// load stays small: share.js, files.js, exports.js, present.js, fallback.js.
+
+function setDescription(text) {
+  state.description = text || '';
+  $('preset-caption').textContent = state.description;
+}
+
+/** Share links (share.js): the link of this view; open the link in location.hash. */
+async function shareLink() {
+  return (await import('./share.js')).linkOf(api);
+}
+async function share() {
+  pause();
+  (await import('./share.js')).share(api, $('share'));
+}
+async function openShareLink(fallbackText) {
+  return (await import('./share.js')).openLink(api, fallbackText);
+}
+
+/** Open a scenario file (picker or drop): checked, then loaded as an undoable edit (files.js). */
+function openFile(file) {
+  if (file) import('./files.js').then((m) => m.openFile(api, file)).catch(report);
+}
+function report(e) {
+  if (e instanceof EngineCrash) fatal(e.message);
+  else notice(String(e && e.message ? e.message : e));
+}
+
+/** Drop a scenario file anywhere on the page. */
+function setupDrop() {
+  const files = (e) => e.dataTransfer?.types.includes('Files');
+  const show = (on) => document.documentElement.classList.toggle('dropping', on);
+  document.addEventListener('dragover', (e) => {
+    if (!files(e)) return;
+    e.preventDefault();
+    show(true);
+  });
+  document.addEventListener('dragleave', (e) => e.relatedTarget || show(false));
+  document.addEventListener('drop', (e) => {
+    if (!files(e)) return;
+    e.preventDefault();
+    show(false);
+    openFile(e.dataTransfer.files[0]);
+  });
+}
+
+async function exportAs(kind) {
+  $('file-menu').open = false;
+  pause();
+  const m = await import('./exports.js');
+  const msg = await m.exportAs(kind, api);
+  notice(msg || '');
+}
+
+let presenter = null;
+async function togglePresent(on = !state.present) {
+  presenter ||= await import('./present.js');
+  if (on) presenter.enter(api, { fullscreen: true });
+  else presenter.exit(api);
+}
+
+/** What the lazy modules may use. */
+const api = {
+  state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, play, pause, setCursor, applyLarge, notice, guard,
+  reducedMotion, togglePresent, rerun, edit, selectStep, setDescription, drawEditor, drawPolicies, drawPlayer,
+  drawQueue, updateUndo,
+  get ladder() {
+    return ladder;
+  },
+  get altLadder() {
+    return altLadder;
+  },
+  canvasLimit: null, // tests lower it to exercise the PNG split
+};
+
 // ---------------------------------------------------------------- start
 async function main() {
   $('banner-reload').addEventListener('click', () => location.reload());
+  $('banner-close').addEventListener('click', () => notice(''));
   ladder = new Ladder($('pane-main'), { label: 'Ladder', onSelect: guard((i, chat) => selectStep('main', i, Number.isNaN(chat) ? null : chat)) });
   altLadder = new Ladder($('pane-alt'), { label: 'Ladder under the other rules', onSelect: guard((i) => selectStep('alt', i)) });
   timeline = new Timeline($('timeline'), {
@@ -717,7 +850,8 @@ async function main() {
   });
   buildPalette();
 
-  const saved = restore();
+  // An embedded page starts from its link or preset only, never from the visitor's own timeline.
+  const saved = MODE.embed ? null : restore();
   state.theme = saved?.theme ?? null;
   state.large = !!saved?.large;
   applyTheme();
@@ -726,7 +860,15 @@ async function main() {
   try {
     state.engine = await loadEngine();
   } catch (e) {
-    fatal(`the WebAssembly module did not load (${e.message || e}); run scripts/build-wasm.sh`);
+    // No WebAssembly here (a host's CSP, a browser setting): the pre-rendered ladder instead.
+    const why = String(e && e.message ? e.message : e);
+    try {
+      const fb = await import('./fallback.js');
+      await fb.showFallback({ $, h, MODE, why });
+      document.documentElement.dataset.ready = 'fallback';
+    } catch (e2) {
+      fatal(`the WebAssembly module did not load (${why}); run scripts/build-wasm.sh`);
+    }
     return;
   }
   try {
@@ -743,12 +885,14 @@ async function main() {
   sel.addEventListener('change', guard(() => sel.value && loadPreset(sel.value)));
 
   document.querySelectorAll('input[name="rules"]').forEach((r) => r.addEventListener('change', guard(() => {
+    adopt();
     state.rules = r.value;
     state.sel = null;
     save();
     rerun();
   })));
   $('compare').addEventListener('change', guard(() => {
+    adopt();
     state.compare = $('compare').checked;
     state.sel = null;
     save();
@@ -796,12 +940,36 @@ async function main() {
     }
     setTimeout(() => ($('copy').textContent = 'Copy'), 1500);
   });
+  $('share').addEventListener('click', () => share().catch(report));
+  $('open-file').addEventListener('click', () => {
+    $('file-menu').open = false;
+    $('file-input').click();
+  });
+  $('file-input').addEventListener('change', () => {
+    openFile($('file-input').files[0]);
+    $('file-input').value = '';
+  });
+  $('save-file').addEventListener('click', () => {
+    $('file-menu').open = false;
+    import('./files.js').then((m) => m.saveScenario(state.scenario)).catch(report);
+  });
+  for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('click', () => exportAs(b.dataset.export).catch(report));
+  document.addEventListener('click', (e) => {
+    if ($('file-menu').open && !$('file-menu').contains(e.target)) $('file-menu').open = false;
+  });
+  $('present').addEventListener('click', () => togglePresent().catch(report));
+  $('text-toggle').addEventListener('click', () => import('./textview.js').then((m) => m.toggle(api)).catch(report));
+  if (!MODE.embed) setupDrop();
   document.addEventListener('keydown', guard(onKey));
   document.addEventListener('visibilitychange', () => {
     if (document.hidden) pause();
   });
+  window.addEventListener('hashchange', () => {
+    if (location.hash.startsWith('#s=')) openShareLink('The page is as it was.').catch(report);
+  });
 
-  // Restore the user's timeline, or start with the first preset.
+  // Start from: a share link in the fragment; else ?preset=NAME; else the user's saved
+  // timeline; else the first preset.
   state.rules = saved?.rules === 'pre-cr' ? 'pre-cr' : 'post-cr';
   document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
   state.compare = !!saved?.compare;
@@ -809,24 +977,50 @@ async function main() {
   state.speed = saved?.speed || 1;
   $('speed').value = String(state.speed);
   if (state.large) applyLarge();
-  try {
-    if (saved) {
+  const start = () => {
+    const preset = state.presets.find((p) => p.name === MODE.preset);
+    if (preset) {
+      // Like a share link: a ?preset= link does not replace the saved timeline until an edit.
+      state.persist = false;
+      state.fromLink = true;
+      loadPreset(preset.name, false);
+    } else if (saved) {
       state.scenario = saved.scenario;
       state.preset = saved.preset || '';
       sel.value = state.presets.some((p) => p.name === state.preset) ? state.preset : '';
-      $('preset-caption').textContent = state.presets.find((p) => p.name === state.preset)?.description || '';
+      setDescription(state.presets.find((p) => p.name === state.preset)?.description || saved.scenario.description || '');
       state.t = saved.t || 0;
       rerun();
       drawPolicies();
     } else {
       loadPreset(state.presets[0]?.name, false);
     }
+    if (MODE.preset && !preset) notice(`There is no preset called “${MODE.preset}”.`);
+  };
+  try {
+    let opened = false;
+    if (location.hash.startsWith('#s=')) {
+      start(); // a working page underneath, in case the link is bad
+      opened = await openShareLink(saved && !MODE.embed ? 'Showing your own saved timeline instead (it is unchanged).' : 'Showing a preset instead.');
+    } else {
+      start();
+    }
+    void opened;
     updateUndo();
   } catch (e) {
     if (e instanceof EngineCrash) return fatal(e.message);
     throw e;
   }
+  if (MODE.embed || MODE.present) {
+    presenter = await import('./present.js');
+    if (MODE.embed) presenter.embed(api);
+    else presenter.enter(api, { fullscreen: false });
+  }
   document.documentElement.dataset.ready = 'yes';
+  if (MODE.autoplay && state.trace) {
+    if (reducedMotion()) notice('Autoplay is off because your system asks for reduced motion: press Play (▶) to start.');
+    else play();
+  }
 }
 
 // Hooks for the browser tests and the benchmark (not used by the page itself).
@@ -851,6 +1045,9 @@ window.__explorer = {
   load(scenario) {
     edit(scenario);
   },
+  /** The share link of the current view (a promise). */
+  shareLink,
+  api,
   panic: guard(() => state.engine.debugPanic()),
   describe: (ev) => describeEvent(ev),
   fmtDur,

@@ -86,9 +86,12 @@ export function unpackTrace(p) {
   };
 }
 
-export async function loadEngine(base = new URL('../pkg/', import.meta.url)) {
-  const mod = await import(new URL('cpm_deferral.js', base).href);
-  await mod.default({ module_or_path: new URL('cpm_deferral_bg.wasm', base) });
+export async function loadEngine() {
+  if (typeof WebAssembly !== 'object') throw new Error('WebAssembly is not available in this page');
+  // A literal path, so the offline build (scripts/build-offline.sh) can map it; that build also
+  // puts the wasm bytes in globalThis.__cpmWasm instead of a file next to the glue.
+  const mod = await import('../pkg/cpm_deferral.js');
+  await mod.default({ module_or_path: globalThis.__cpmWasm || new URL('../pkg/cpm_deferral_bg.wasm', import.meta.url) });
   return new Engine(mod);
 }
 
@@ -131,6 +134,12 @@ export class Engine {
       const r = this.mod.run_both(json);
       return { post: unpackTrace(r.post), pre: unpackTrace(r.pre), comparison: r.comparison };
     });
+  }
+  /** @returns {string|null} null when the scenario is valid, else the message naming the field */
+  check(scenario) {
+    const json = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
+    const r = this.call(() => this.mod.check(json));
+    return r && r.error ? r.error : r ?? null;
   }
   raw(rules, index) {
     const r = this.call(() => this.mod.raw(rules, index));

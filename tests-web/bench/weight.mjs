@@ -1,0 +1,115 @@
+// Page weight of the explorer: what the main page loads at start (HTML, its stylesheet, app.js
+// and its static imports, the wasm glue and module) against what it loads only on use (modules
+// behind dynamic import(), the presenter stylesheet, the export wasm, the no-wasm fallback).
+// `node tests-web/bench/weight.mjs` rewrites the "Page weight" section of docs/bench.md;
+// tests-web/bench/bench.mjs uses the same table.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BUDGET = 150000;
+
+function gz(file) {
+  const b = fs.readFileSync(path.join(ROOT, file));
+  return { file, raw: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length };
+}
+
+/** Static and dynamic relative imports of a module, as paths from ROOT. */
+function imports(file) {
+  const code = fs.readFileSync(path.join(ROOT, file), 'utf8');
+  const out = { static: [], dynamic: [] };
+  const re = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"\n]+)\2/g;
+  for (const m of code.matchAll(re)) {
+    const dep = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[3]));
+    (m[1].startsWith('from') || /^import\s+$/.test(m[1]) ? out.static : out.dynamic).push(dep);
+  }
+  return out;
+}
+
+export function pageWeight() {
+  const initial = new Set(['www/index.html', 'www/style.css']);
+  const lazy = new Set(['www/extra.css']);
+  const walk = (file, set) => {
+    if (set.has(file)) return;
+    set.add(file);
+    for (const d of imports(file).static) walk(d, set);
+  };
+  walk('www/app.js', initial);
+  // The engine module is a dynamic import in engine.js, but the page always loads it at start.
+  initial.add('pkg/cpm_deferral.js');
+  initial.add('pkg/cpm_deferral_bg.wasm');
+  const queue = [...initial].filter((f) => f.endsWith('.js'));
+  for (let i = 0; i < queue.length; i++) {
+    for (const d of imports(queue[i]).dynamic) {
+      if (initial.has(d) || lazy.has(d)) continue;
+      lazy.add(d);
+      queue.push(d);
+      for (const s of imports(d).static) if (!initial.has(s) && !lazy.has(s)) {
+        lazy.add(s);
+        queue.push(s);
+      }
+    }
+  }
+  for (const f of [...lazy]) if (f === 'pkg/export/cpm_deferral.js') lazy.add('pkg/export/cpm_deferral_bg.wasm');
+  const rows = (set) => [...set].filter((f) => fs.existsSync(path.join(ROOT, f))).sort().map(gz);
+  const sum = (r) => r.reduce((a, w) => ({ raw: a.raw + w.raw, gzip: a.gzip + w.gzip }), { raw: 0, gzip: 0 });
+  const ini = rows(initial);
+  const lz = rows(lazy);
+  const pre = path.join(ROOT, 'pkg/prerendered');
+  const preFiles = fs.existsSync(pre) ? fs.readdirSync(pre).map((f) => gz(`pkg/prerendered/${f}`)) : [];
+  return { initial: ini, lazy: lz, initialTotal: sum(ini), lazyTotal: sum(lz), prerendered: sum(preFiles), prerenderedCount: preFiles.length };
+}
+
+const WHEN = {
+  'www/share.js': 'Share button; opening a #s= link',
+  'www/files.js': 'File menu: open / save; a dropped file',
+  'www/exports.js': 'File menu: exports',
+  'www/captions.js': 'presenter and embed mode',
+  'www/present.js': 'presenter and embed mode',
+  'www/extra.css': 'with the first of the modules above',
+  'www/lazy-css.js': 'with the first of the modules above',
+  'www/fallback.js': 'only without WebAssembly',
+  'www/textview.js': 'Text version button',
+  'pkg/export/cpm_deferral.js': 'first export',
+  'pkg/export/cpm_deferral_bg.wasm': 'first export',
+};
+
+export function weightMarkdown(w = pageWeight()) {
+  const t = w.initialTotal;
+  const row = (x) => `| ${x.file} | ${x.raw} | ${x.gzip} |`;
+  return `## Page weight (what the browser downloads: wasm + JS + CSS + HTML)
+
+Loaded when the main page opens (index.html, its stylesheet, app.js and its static imports, the
+wasm glue and module):
+
+| file | bytes | gzip -9 |
+| --- | ---: | ---: |
+${w.initial.map(row).join('\n')}
+| **initial total** | ${t.raw} | **${t.gzip} (${(t.gzip / 1024).toFixed(1)} KiB)** |
+
+Budget ≤ ${BUDGET.toLocaleString('en')} bytes gzip for the initial load: **${t.gzip <= BUDGET ? 'met' : 'NOT met'}** (${t.gzip.toLocaleString('en')} bytes${t.gzip > BUDGET ? `, ${(t.gzip - BUDGET).toLocaleString('en')} over` : `, ${(BUDGET - t.gzip).toLocaleString('en')} to spare`}).
+
+Loaded only on use (dynamic \`import()\`), not part of the initial load:
+
+| file | bytes | gzip -9 | loaded on |
+| --- | ---: | ---: | --- |
+${w.lazy.map((x) => `| ${x.file} | ${x.raw} | ${x.gzip} | ${WHEN[x.file] || 'on use'} |`).join('\n')}
+| **lazy total** | ${w.lazyTotal.raw} | **${w.lazyTotal.gzip}** | |
+
+Without WebAssembly the page shows pre-rendered ladders instead: pkg/prerendered/ holds
+${w.prerenderedCount} files, ${w.prerendered.gzip} bytes gzip in all (one preset's SVG and transcript are loaded at a time).
+`;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const md = weightMarkdown();
+  const file = path.join(ROOT, 'docs/bench.md');
+  const doc = fs.readFileSync(file, 'utf8');
+  const i = doc.indexOf('## Page weight');
+  if (i < 0) throw new Error('docs/bench.md has no "## Page weight" section');
+  const j = doc.indexOf('\n## ', i + 5);
+  fs.writeFileSync(file, doc.slice(0, i) + md + (j >= 0 ? doc.slice(j) : ''));
+  process.stdout.write(md);
+}

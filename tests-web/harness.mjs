@@ -1,0 +1,88 @@
+// Shared set-up of the e2e test files: the static server, Debian's Chromium, a page per test
+// that fails on console or page errors, screenshots under test-results/, axe-core checks.
+import { before, after } from 'node:test';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { createServer } from '../scripts/serve.mjs';
+import { launch, watchErrors } from './browser.mjs';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SHOTS = path.join(ROOT, 'test-results');
+export const KEY = 'cpm-deferral-explorer:v1';
+fs.mkdirSync(SHOTS, { recursive: true });
+
+/** Start one server and one browser for a test file; returns a live object (fields set in before()). */
+export function useBrowser() {
+  const env = { server: null, origin: '', base: '', browser: null };
+  before(async () => {
+    env.server = createServer(ROOT);
+    await new Promise((r) => env.server.listen(0, '127.0.0.1', r));
+    env.origin = `http://127.0.0.1:${env.server.address().port}`;
+    env.base = `${env.origin}/www/`;
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.close();
+  });
+  return env;
+}
+
+/** A new page that records console and page errors; closed when the test ends. */
+export async function newPage(t, env, { allow = [], viewport } = {}) {
+  const page = await env.browser.context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const errors = watchErrors(page, allow);
+  t.after(() => page.close());
+  return { page, errors };
+}
+
+export const ready = (pageOrFrame, v = 'yes') => pageOrFrame.waitForSelector(`html[data-ready="${v}"]`, { timeout: 30000 });
+
+/** Open the page with a clean storage, optionally seeded with a saved timeline. */
+export async function openExplorer(t, env, { scenario = null, rules = 'post-cr', query = '', allow = [], viewport } = {}) {
+  const { page, errors } = await newPage(t, env, { allow, viewport });
+  await page.goto(env.base);
+  await ready(page);
+  await page.evaluate(([k, v]) => {
+    localStorage.clear();
+    if (v) localStorage.setItem(k, v);
+  }, [KEY, scenario ? JSON.stringify({ scenario, rules }) : null]);
+  await page.goto(env.base + query);
+  await ready(page);
+  return { page, errors };
+}
+
+export const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+
+/** What the page shows, for comparing two views. */
+export const view = (page) => page.evaluate(() => {
+  const s = window.__explorer.state;
+  const q = (sel) => document.querySelector(sel)?.textContent ?? null;
+  return {
+    scenario: JSON.stringify(s.scenario), rules: s.rules, compare: s.compare, t: s.t, cursor: s.cursor, sel: s.sel,
+    hideFuture: s.hideFuture, preset: s.preset, stepinfo: q('#stepinfo'), clock: q('#clock'), pf: q('#pfstate'),
+    insp: q('#insp-head'), queue: q('#queue'), summary: q('#summary'), title: q('#title'), caption: q('#preset-caption'),
+  };
+});
+
+/** Run axe-core (served from node_modules, same origin, so the page's CSP allows it) in a frame. */
+export async function axe(frame, env) {
+  await frame.addScriptTag({ url: `${env.origin}/node_modules/axe-core/axe.min.js` });
+  const r = await frame.evaluate(async () => {
+    const res = await window.axe.run(document, { resultTypes: ['violations'] });
+    return res.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+  });
+  return { all: r, serious: r.filter((v) => v.impact === 'serious' || v.impact === 'critical') };
+}
+
+/** Width and height of a PNG from its IHDR chunk. */
+export function pngSize(buf) {
+  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (!sig.every((b, i) => buf[i] === b)) throw new Error('not a PNG');
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+}
+
+export const gzipSize = (buf) => zlib.gzipSync(buf, { level: 9 }).length;

@@ -1,0 +1,171 @@
+// Export buttons: the ladder as SVG and PNG (full length, never cropped), the plain-text
+// transcript, Mermaid, PlantUML and pcap. The engine makes every format (wasm export_text /
+// export_pcap); this module only turns them into downloads, and the SVG into PNG through a
+// canvas, in parts when the ladder is taller than the browser's canvas limit. Loaded on demand.
+import { download, fileName } from './files.js';
+import { ensureCss } from './lazy-css.js';
+
+export const FORMATS = {
+  svg: { ext: 'svg', type: 'image/svg+xml', format: 'svg', what: 'SVG image' },
+  transcript: { ext: 'txt', type: 'text/plain;charset=utf-8', format: 'transcript', what: 'transcript' },
+  mermaid: { ext: 'mmd', type: 'text/plain;charset=utf-8', format: 'mermaid', what: 'Mermaid diagram' },
+  plantuml: { ext: 'puml', type: 'text/plain;charset=utf-8', format: 'plantuml', what: 'PlantUML diagram' },
+  pcap: { ext: 'pcap', type: 'application/vnd.tcpdump.pcap', what: 'packet capture' },
+  png: { ext: 'png', type: 'image/png', what: 'PNG image' },
+};
+
+// Chromium's canvas limits: 32,767 px a side and 2^28 pixels in all (other engines: less).
+export const CANVAS = { maxSide: 32767, maxArea: 268435456 };
+
+let exporter = null;
+/**
+ * The wasm module with the export functions: the page's own when it has them (the offline
+ * file), else the second build with them (pkg/export/), loaded here on first use.
+ */
+async function loadExporter(engine) {
+  if (typeof engine.mod.export_text === 'function') return engine.mod;
+  if (!exporter) {
+    exporter = (async () => {
+      const mod = await import('../pkg/export/cpm_deferral.js');
+      await mod.default({ module_or_path: new URL('../pkg/export/cpm_deferral_bg.wasm', import.meta.url) });
+      return mod;
+    })();
+    exporter.catch(() => {
+      exporter = null;
+    });
+  }
+  return exporter;
+}
+
+/** The engine's text (or bytes) of one format; throws with the engine's message. */
+async function engineExport(api, kind) {
+  const { state } = api;
+  const mod = await loadExporter(state.engine);
+  const json = JSON.stringify(state.scenario);
+  // A panic in the export module is an error here too (its own hook reports it on the console).
+  return kind === 'pcap' ? mod.export_pcap(json, state.rules) : mod.export_text(json, state.rules, FORMATS[kind].format);
+}
+
+/** Do one export; returns a message for the page (or '' when there is nothing to say). */
+export async function exportAs(kind, api) {
+  const f = FORMATS[kind];
+  if (!f) return `Unknown export ${kind}.`;
+  const { state } = api;
+  const base = fileName(`${state.scenario.title || 'ladder'} ${state.rules}`, f.ext).replace(/\.[a-z]+$/, '');
+  try {
+    if (kind === 'png') return await exportPng(api, base);
+    const data = await engineExport(api, kind);
+    download(data, `${base}.${f.ext}`, f.type);
+    return '';
+  } catch (e) {
+    return `The ${f.what} could not be made: ${e.message || e}`;
+  }
+}
+
+/** Size and viewBox of an SVG document's root. */
+export function svgBox(svg) {
+  const num = (v) => (v == null || v === '' || /%$/.test(v) ? NaN : parseFloat(v));
+  const vb = (svg.getAttribute('viewBox') || '').trim().split(/[\s,]+/).map(Number);
+  const hasVb = vb.length === 4 && vb.every(Number.isFinite);
+  const w = num(svg.getAttribute('width'));
+  const h = num(svg.getAttribute('height'));
+  const width = Number.isFinite(w) ? w : hasVb ? vb[2] : NaN;
+  const height = Number.isFinite(h) ? h : hasVb ? vb[3] : NaN;
+  if (!(width > 0 && height > 0)) throw new Error('the SVG has no size');
+  return { width, height, vb: hasVb ? vb : [0, 0, width, height] };
+}
+
+/**
+ * Plan the PNG: scale and horizontal bands so that no canvas passes the limits.
+ * @returns {{ scale: number, W: number, parts: {y: number, h: number, H: number}[] }} y/h in SVG units, H in px
+ */
+export function planPng(width, height, { scale = 1, maxSide = CANVAS.maxSide, maxArea = CANVAS.maxArea, maxHeight = maxSide } = {}) {
+  if (width * scale > maxSide) scale = maxSide / width;
+  const W = Math.ceil(width * scale);
+  const bandPx = Math.max(1, Math.floor(Math.min(maxSide, maxHeight, maxArea / W)));
+  const band = bandPx / scale;
+  const parts = [];
+  for (let y = 0; y < height; y += band) {
+    const h = Math.min(band, height - y);
+    parts.push({ y, h, H: Math.max(1, Math.round(h * scale)) });
+  }
+  return { scale, W, parts };
+}
+
+async function rasterise(svgText, W, H) {
+  const img = new Image();
+  img.decoding = 'async';
+  img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svgText)}`;
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = W;
+  canvas.height = H;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error(`this browser cannot make a ${W}×${H} px canvas`);
+  ctx.drawImage(img, 0, 0, W, H);
+  const blob = await new Promise((r) => canvas.toBlob(r, 'image/png'));
+  canvas.width = 0; // free the memory now
+  if (!blob) throw new Error(`this browser could not encode a ${W}×${H} px PNG`);
+  return blob;
+}
+
+/** SVG text → PNG blobs, one per band of the plan. */
+export async function svgToPngs(svgText, limits = {}) {
+  const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
+  const svg = doc.documentElement;
+  if (svg.nodeName !== 'svg' || doc.getElementsByTagName('parsererror').length) throw new Error('the SVG export does not parse');
+  const { width, height, vb } = svgBox(svg);
+  const plan = planPng(width, height, limits);
+  const uy = vb[3] / height;
+  const blobs = [];
+  for (const p of plan.parts) {
+    svg.setAttribute('width', String(width));
+    svg.setAttribute('height', String(p.h));
+    svg.setAttribute('viewBox', `${vb[0]} ${vb[1] + p.y * uy} ${vb[2]} ${p.h * uy}`);
+    svg.setAttribute('preserveAspectRatio', 'none');
+    blobs.push(await rasterise(new XMLSerializer().serializeToString(svg), plan.W, p.H));
+  }
+  return { plan, blobs, height };
+}
+
+async function exportPng(api, base) {
+  const svgText = await engineExport(api, 'svg');
+  const limit = api.canvasLimit || CANVAS.maxSide;
+  const scale = Math.min(2, Math.max(1, window.devicePixelRatio || 1));
+  const { plan, blobs, height } = await svgToPngs(svgText, { scale, maxHeight: limit });
+  if (blobs.length === 1) {
+    download(blobs[0], `${base}.png`, 'image/png');
+    return '';
+  }
+  await ensureCss();
+  // Taller than one canvas may be: one PNG per band, each a link the user clicks (browsers
+  // block a page that starts many downloads at once).
+  const list = api.$('png-parts') || document.createElement('div');
+  list.id = 'png-parts';
+  list.className = 'popover png-parts';
+  list.setAttribute('role', 'dialog');
+  list.setAttribute('aria-label', 'PNG parts');
+  const head = document.createElement('p');
+  head.textContent = `The ladder is ${Math.round(height * plan.scale).toLocaleString('en')} px tall, more than this browser's canvas limit of ${limit.toLocaleString('en')} px, so the PNG comes in ${blobs.length} parts, top to bottom:`;
+  const links = blobs.map((b, i) => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(b);
+    a.download = `${base}-part-${i + 1}-of-${blobs.length}.png`;
+    a.textContent = `Part ${i + 1} of ${blobs.length} (${plan.W}×${plan.parts[i].H} px)`;
+    return a;
+  });
+  const close = document.createElement('button');
+  close.type = 'button';
+  close.textContent = 'Close';
+  close.addEventListener('click', () => {
+    list.remove();
+    for (const a of links) URL.revokeObjectURL(a.href);
+  });
+  list.onkeydown = (e) => {
+    if (e.key === 'Escape') close.click();
+  };
+  list.replaceChildren(head, ...links, close);
+  if (!list.isConnected) document.body.append(list);
+  links[0].focus();
+  return `The ladder is taller than this browser's canvas limit (${limit.toLocaleString('en')} px): the PNG is split into ${blobs.length} parts (SVG export has it in one piece).`;
+}

@@ -1,0 +1,159 @@
+// Presenter mode (?present, the Present button, or P) and the captions of embed mode (?embed).
+// Loaded on demand. Presenter mode: full screen on request, large type, a guided caption per
+// step (captions.js), and clicker keys: PageDown / space / → next step, PageUp / ← previous,
+// "." play or pause, Home / End first / last step, F full screen, Esc or P leaves.
+import { captionAt } from './captions.js';
+import { ensureCss } from './lazy-css.js';
+
+let bar = null;
+let keys = null;
+
+/** Draw the caption of the current playhead into #caption (text only). */
+export function renderCaption(api) {
+  const { state, $ } = api;
+  const box = $('caption');
+  if (!state.trace) return;
+  const c = captionAt(state.trace, state.cursor, state.description);
+  const p = (cls, text) => {
+    const e = document.createElement('p');
+    e.className = cls;
+    e.textContent = text;
+    return e;
+  };
+  const parts = [];
+  if (c.situation) parts.push(p('cap-situation', c.situation));
+  parts.push(p('cap-head', c.head));
+  if (c.note) parts.push(p('cap-note', c.note));
+  if (c.cites.length) parts.push(p(`cap-cites${c.policy ? ' policy' : ''}`, `Why: ${c.cites.join(' · ')}`));
+  box.replaceChildren(...parts);
+  box.dataset.step = c.step == null ? '' : String(c.step);
+  box.hidden = false;
+}
+
+function isTyping(t) {
+  const tag = t.tagName;
+  return tag === 'TEXTAREA' || tag === 'SELECT' || t.isContentEditable || (tag === 'INPUT' && !['radio', 'checkbox', 'button', 'range'].includes(t.type));
+}
+
+function toggleFullscreen() {
+  if (document.fullscreenElement) document.exitFullscreen?.().catch(() => {});
+  else document.documentElement.requestFullscreen?.().catch(() => {});
+}
+
+export async function enter(api, { fullscreen = false } = {}) {
+  const { state, hooks } = api;
+  if (state.present) return;
+  if (fullscreen) toggleFullscreen(); // while the key press or click still counts as a gesture
+  await ensureCss();
+  if (state.present) return;
+  state.present = true;
+  document.documentElement.classList.add('present');
+  api.applyLarge();
+  bar = document.createElement('header');
+  bar.className = 'present-bar';
+  const title = document.createElement('h1');
+  title.className = 'present-title';
+  title.textContent = state.scenario?.title || '';
+  const hint = document.createElement('span');
+  hint.className = 'present-hint';
+  hint.textContent = 'PageDown / space: next · PageUp: back · “.”: play · F: full screen · Esc: leave';
+  const fs = document.createElement('button');
+  fs.type = 'button';
+  fs.textContent = 'Full screen';
+  fs.addEventListener('click', toggleFullscreen);
+  const leave = document.createElement('button');
+  leave.type = 'button';
+  leave.id = 'present-exit';
+  leave.textContent = 'Leave presenter mode';
+  leave.addEventListener('click', () => exit(api));
+  bar.append(title, hint, fs, leave);
+  document.body.prepend(bar);
+  hooks.cursor = () => renderCaption(api);
+  renderCaption(api);
+  keys = api.guard((e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+    const onButton = e.target.tagName === 'BUTTON' || e.target.tagName === 'SUMMARY';
+    let act = null;
+    switch (e.key) {
+      case 'PageDown':
+      case 'ArrowRight':
+      case 'ArrowDown':
+        act = api.stepNext;
+        break;
+      case ' ':
+      case 'Enter':
+        if (!onButton) act = api.stepNext;
+        break;
+      case 'PageUp':
+      case 'ArrowLeft':
+      case 'ArrowUp':
+      case 'Backspace':
+        act = api.stepPrev;
+        break;
+      case '.':
+        act = () => (state.playing ? api.pause() : api.play());
+        break;
+      case 'Home':
+      case 'End':
+        act = () => {
+          api.pause();
+          api.setCursor(e.key === 'Home' ? 0 : state.trace.steps.length);
+        };
+        break;
+      case 'f':
+      case 'F':
+        act = toggleFullscreen;
+        break;
+      case 'Escape':
+      case 'p':
+      case 'P':
+        act = () => exit(api);
+        break;
+      default:
+    }
+    if (!act) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    act();
+  });
+  document.addEventListener('keydown', keys, true);
+  api.ladder.scroll.focus({ preventScroll: true });
+}
+
+export function exit(api) {
+  const { state, hooks, $ } = api;
+  if (!state.present) return;
+  state.present = false;
+  document.removeEventListener('keydown', keys, true);
+  keys = null;
+  bar?.remove();
+  bar = null;
+  hooks.cursor = null;
+  $('caption').hidden = true;
+  document.documentElement.classList.remove('present');
+  api.applyLarge();
+  if (document.fullscreenElement) document.exitFullscreen?.().catch(() => {});
+  $('present').focus();
+}
+
+/** Embed mode: captions under the ladder and a link to the full explorer. */
+export async function embed(api) {
+  const { state, hooks, $ } = api;
+  await ensureCss();
+  const head = document.createElement('header');
+  head.className = 'embed-bar';
+  const title = document.createElement('h1');
+  title.className = 'embed-title';
+  title.textContent = state.scenario?.title || '';
+  const open = document.createElement('a');
+  const where = location.hash.startsWith('#s=') ? location.hash : state.preset ? `?preset=${encodeURIComponent(state.preset)}` : '';
+  open.href = location.href.replace(/[?#].*$/, '') + where;
+  open.target = '_blank';
+  open.rel = 'noopener';
+  open.textContent = 'Open in the explorer ↗';
+  head.append(title, open);
+  document.body.prepend(head);
+  hooks.cursor = () => renderCaption(api);
+  renderCaption(api);
+  void $;
+}
