@@ -120,8 +120,8 @@ impl<'a> Interner<'a> {
     }
 
     /// One of a handful of strings (lane ids, enum names): a short linear scan by address.
-    fn few(&mut self, cache: &mut Vec<(usize, f64)>, s: &'a str) -> f64 {
-        let p = s.as_ptr() as usize ^ (s.len() << 48);
+    fn few(&mut self, cache: &mut Vec<((usize, usize), f64)>, s: &'a str) -> f64 {
+        let p = (s.as_ptr() as usize, s.len());
         if let Some((_, i)) = cache.iter().find(|(q, _)| *q == p) {
             return *i;
         }
