@@ -12,7 +12,7 @@ fn main() {
     let json = format!(r#"{{"format":"cpm-deferral-scenario","version":1,"events":[{}]}}"#, ev.join(","));
     let sc = cpm_deferral::scenario::Scenario::from_json(&json).expect("valid");
     let mut total = 0;
-    for _ in 0..200 {
+    for _ in 0..std::env::args().nth(2).and_then(|v| v.parse().ok()).unwrap_or(200) {
         total += cpm_deferral::run_without_wire_text(&sc, cpm_deferral::Rules::PostCr).steps.len();
     }
     println!("{total}");

@@ -58,14 +58,27 @@ export class Timeline {
     });
     this.bg.addEventListener('pointerdown', (e) => this.scrubStart(e));
     this.knob.addEventListener('pointerdown', (e) => this.scrubStart(e));
-    if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => this.draw()).observe(host);
+    // The size is read when it changes, not on every draw: reading clientWidth right after the
+    // ladder was redrawn forces a synchronous layout (about 3 ms per edit on a 1,000-message
+    // ladder).
+    this.size = null;
+    if (typeof ResizeObserver !== 'undefined') {
+      new ResizeObserver(() => {
+        this.size = null;
+        this.draw();
+      }).observe(host);
+    }
   }
 
+  measure() {
+    if (!this.size) this.size = { w: this.host.clientWidth || 800, h: this.host.clientHeight || 90 };
+    return this.size;
+  }
   get width() {
-    return this.host.clientWidth || 800;
+    return this.measure().w;
   }
   get height() {
-    return this.host.clientHeight || 90;
+    return this.measure().h;
   }
   x(t) {
     return PAD_L + (t / this.scale.span) * (this.width - PAD_L - PAD_R);

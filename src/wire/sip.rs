@@ -46,6 +46,27 @@ pub fn reason_phrase(code: u16) -> &'static str {
     }
 }
 
+/// "CODE Reason" for the codes of [`reason_phrase`], as static text (no allocation per message).
+pub fn status_label(code: u16) -> Option<&'static str> {
+    Some(match code {
+        100 => "100 Trying",
+        180 => "180 Ringing",
+        200 => "200 OK",
+        404 => "404 Not Found",
+        408 => "408 Request Timeout",
+        410 => "410 Gone",
+        480 => "480 Temporarily Unavailable",
+        481 => "481 Call/Transaction Does Not Exist",
+        486 => "486 Busy Here",
+        487 => "487 Request Terminated",
+        491 => "491 Request Pending",
+        500 => "500 Server Internal Error",
+        503 => "503 Service Unavailable",
+        603 => "603 Decline",
+        _ => return None,
+    })
+}
+
 /// Quotes `s` as a SIP quoted-string (RFC 3261 §25.1): `"` and `\` are escaped, and
 /// characters a quoted-string cannot carry (control characters) are replaced by a space.
 pub fn quote(s: &str) -> String {
@@ -112,9 +133,19 @@ impl SipMessage {
 
     /// A short label for a ladder arrow: the method, or `code reason`.
     pub fn label(&self) -> String {
+        self.label_cow().into_owned()
+    }
+
+    /// [`SipMessage::label`] without an allocation when the method or status text is static.
+    pub fn label_cow(&self) -> Cow<'static, str> {
         match &self.start {
-            StartLine::Request { method, .. } => method.to_string(),
-            StartLine::Response { code, reason } => format!("{code} {reason}"),
+            StartLine::Request { method: Cow::Borrowed(m), .. } => Cow::Borrowed(m),
+            StartLine::Request { method, .. } => Cow::Owned(method.to_string()),
+            StartLine::Response { code, reason } if reason == reason_phrase(*code) => match status_label(*code) {
+                Some(l) => Cow::Borrowed(l),
+                None => Cow::Owned(format!("{code} {reason}")),
+            },
+            StartLine::Response { code, reason } => Cow::Owned(format!("{code} {reason}")),
         }
     }
 

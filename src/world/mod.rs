@@ -604,7 +604,7 @@ impl<'a> World<'a> {
         arrival: Option<Arrival>,
     ) -> u32 {
         let raw = if self.wire { msg.emit() } else { String::new() };
-        let label = Cow::Owned(msg.label());
+        let label = msg.label_cow();
         let at = self.now + HOP_MS;
         let idx = self.record(from, to, Protocol::SIP, label, raw, clauses, note.into(), StepKind::Message, None, at);
         if let Some(a) = arrival {
