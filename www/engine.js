@@ -2,6 +2,8 @@
 // comes back as { error }, a Rust panic (or any wasm trap) as a thrown EngineCrash: after a
 // panic the module is in an unknown state, so the page offers a reload.
 
+import { scenarioJson } from './scenario.js';
+
 export class EngineCrash extends Error {
   constructor(message) {
     super(message);
@@ -124,12 +126,12 @@ export class Engine {
   }
   /** @returns {object} a trace, or { error } */
   run(scenario, rules) {
-    const json = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
+    const json = scenarioJson(scenario);
     return this.call(() => unpackTrace(this.mod.run(json, rules)));
   }
   /** @returns {{post, pre, comparison}} or { error } */
   runBoth(scenario) {
-    const json = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
+    const json = scenarioJson(scenario);
     return this.call(() => {
       const r = this.mod.run_both(json);
       return { post: unpackTrace(r.post), pre: unpackTrace(r.pre), comparison: r.comparison };
@@ -137,7 +139,7 @@ export class Engine {
   }
   /** @returns {string|null} null when the scenario is valid, else the message naming the field */
   check(scenario) {
-    const json = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
+    const json = scenarioJson(scenario);
     const r = this.call(() => this.mod.check(json));
     return r && r.error ? r.error : r ?? null;
   }

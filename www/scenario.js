@@ -77,6 +77,23 @@ export function membersOf(scenario) {
 
 const clone = (x) => (typeof structuredClone === 'function' ? structuredClone(x) : JSON.parse(JSON.stringify(x)));
 
+// Scenarios are treated as immutable values (every edit below returns a new object and never
+// changes its input), so the JSON text of one can be computed once and reused: by the engine
+// call, the undo history and the saved state, which would otherwise each serialise a
+// 1,000-event scenario again on every edit.
+const jsonCache = new WeakMap();
+/** JSON text of a scenario object, computed once per object. */
+export function scenarioJson(s) {
+  if (typeof s === 'string') return s;
+  if (s === null || typeof s !== 'object') return JSON.stringify(s);
+  let j = jsonCache.get(s);
+  if (j === undefined) {
+    j = JSON.stringify(s);
+    jsonCache.set(s, j);
+  }
+  return j;
+}
+
 /** Stable sort by at_ms (keeps the order of equal times, which the engine honours). */
 function sortEvents(events) {
   return events
@@ -100,7 +117,8 @@ export function addEvent(scenario, ev) {
 
 /** Replace the event at index with a patched copy, re-sorting; returns { scenario, index }. */
 export function updateEvent(scenario, index, patch) {
-  const s = clone(scenario);
+  // No deep copy: the other events are shared with the input, which nothing mutates.
+  const s = scenario;
   const ev = { ...s.events[index], ...clone(patch) };
   if (!Number.isFinite(ev.at_ms) || ev.at_ms < 0) ev.at_ms = 0;
   ev.at_ms = Math.round(ev.at_ms);
@@ -167,7 +185,7 @@ export class History {
   }
   /** Record the state *before* an edit. */
   push(state) {
-    const j = JSON.stringify(state);
+    const j = scenarioJson(state);
     if (this.past[this.past.length - 1] === j) return;
     this.past.push(j);
     if (this.past.length > this.limit) this.past.shift();
@@ -181,12 +199,12 @@ export class History {
   }
   undo(current) {
     if (!this.past.length) return null;
-    this.future.push(JSON.stringify(current));
+    this.future.push(scenarioJson(current));
     return JSON.parse(this.past.pop());
   }
   redo(current) {
     if (!this.future.length) return null;
-    this.past.push(JSON.stringify(current));
+    this.past.push(scenarioJson(current));
     return JSON.parse(this.future.pop());
   }
   clear() {
