@@ -367,6 +367,8 @@ pub(crate) struct World<'a> {
     pub paths: Vec<Arc<str>>,
     /// The next scenario event to process (they are sorted by time, so they need no heap).
     next_event: usize,
+    /// A shared empty text (the CPIM body of a chat on the fast path).
+    pub no_text: Arc<str>,
 }
 
 /// Runs `sc` under `rules` and returns the trace.
@@ -460,6 +462,7 @@ impl<'a> World<'a> {
             wire: true,
             paths: World::member_paths(sc),
             next_event: 0,
+            no_text: Arc::from(""),
         }
     }
 
