@@ -13,6 +13,11 @@ import { weightMarkdown } from './weight.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EDITS = Number(process.env.BENCH_EDITS || 41);
 const MERMAID_RUNS = Number(process.env.BENCH_MERMAID_RUNS || 3);
+const BIG = Number(process.env.BENCH_BIG || 10000); // the scale scenario (no Mermaid on it)
+const BIG_EDITS = Number(process.env.BENCH_BIG_EDITS || 15);
+const SCRUBS = 60; // playhead positions, evenly spread
+const SCROLLS = 100; // ladder scroll positions, top to bottom
+const SWEEP_FRAMES = 120; // frames of continuous scrubbing / scrolling for the rAF deltas
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -130,6 +135,168 @@ try {
   await mpage.screenshot({ path: path.join(ROOT, 'test-results', 'bench-mermaid.png') });
   results.mermaid = { median: median(runs.map((r) => r.ms)), paintMedian: median(runs.map((r) => r.paintMs)), svgBytes: runs[0].bytes, n: runs.length, lines: text.split('\n').length };
   if (merrors.length) process.stderr.write(`bench: mermaid page console errors: ${merrors.join('; ')}\n`);
+  await mpage.close();
+  await page.close();
+
+  // ---- scale: 10,000 messages (edits, scrubbing, scrolling); no Mermaid on this one.
+  const bpage = await browser.context.newPage();
+  const berrors = watchErrors(bpage);
+  await bpage.goto(`${base}/www/`);
+  await bpage.waitForSelector('html[data-ready="yes"]', { timeout: 60000 });
+  const big = bigScenario(BIG);
+  await bpage.evaluate((s) => {
+    localStorage.clear();
+    localStorage.setItem('cpm-deferral-explorer:v1', JSON.stringify({ scenario: s, rules: 'post-cr' }));
+  }, big);
+  const tLoad = Date.now();
+  await bpage.reload();
+  await bpage.waitForSelector('html[data-ready="yes"]', { timeout: 120000 });
+  results.big = { loadMs: Date.now() - tLoad };
+  results.big.info = await bpage.evaluate((n) => {
+    const tr = window.__explorer.state.trace;
+    if (tr.chats.length !== n) throw new Error(`the ${n}-message scenario did not load (${tr.chats.length} chats)`);
+    return { steps: tr.steps.length, chats: tr.chats.length, summary: tr.summary, arrows: tr.steps.filter((s) => s.protocol !== 'none').length, endMs: tr.end_ms };
+  }, BIG);
+  process.stderr.write(`bench: ${BIG} messages loaded: ${results.big.info.steps} steps\n`);
+  // Edits, as for 1,000.
+  results.big.edit = await bpage.evaluate(async ({ n }) => {
+    const ex = window.__explorer;
+    const at = ex.state.scenario.events.find((e) => e.kind === 'bye').at_ms;
+    const sync = [];
+    const paint = [];
+    const run = [];
+    const render = [];
+    for (let k = 0; k < n + 2; k++) {
+      const idx = ex.state.scenario.events.findIndex((e) => e.kind === 'bye');
+      const t0 = performance.now();
+      const tm = ex.benchMove(idx, at + (k % 2 ? 10 : -10));
+      document.body.getBoundingClientRect();
+      const t1 = performance.now();
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      const t2 = performance.now();
+      if (k >= 2) {
+        sync.push(t1 - t0);
+        paint.push(t2 - t0);
+        run.push(tm.run);
+        render.push(tm.render);
+      }
+    }
+    return { sync, paint, run, render };
+  }, { n: BIG_EDITS });
+  process.stderr.write(`bench: ${BIG} messages: edits done\n`);
+  // Scrubbing through the timeline's own scrub callback (what a pointerdown/move on the timeline
+  // calls): the playhead moves, the ladder's cursor follows and the ladder scrolls to it.
+  results.big.scrub = await bpage.evaluate(async ({ n, frames }) => {
+    const ex = window.__explorer;
+    const lad = ex.ladder;
+    const onScrub = ex.timeline.cb.onScrub;
+    const end = ex.state.trace.end_ms;
+    const nextFrame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    const sync = [];
+    const total = [];
+    const paint = [];
+    const ladderPart = [];
+    const queueLen = [];
+    for (let k = 0; k < n; k++) {
+      const t = ((k + 0.5) / n) * end;
+      const before0 = lad.lastRender;
+      const t0 = performance.now();
+      onScrub(t, false);
+      const before = lad.lastRender;
+      ladderPart.push(before !== before0 ? before.ms : 0); // the ladder's own render in the call
+      document.body.getBoundingClientRect(); // style + layout of the redraw
+      const t1 = performance.now();
+      queueLen.push(document.querySelectorAll('#queue li').length);
+      await nextFrame(); // the ladder's scroll handler renders the rows now in view (in rAF)
+      const t2 = performance.now();
+      const scrollRender = lad.lastRender !== before ? lad.lastRender.ms : 0;
+      sync.push(t1 - t0);
+      total.push(t1 - t0 + scrollRender);
+      paint.push(t2 - t0);
+    }
+    // Continuous scrubbing: one playhead move per animation frame, the whole span in `frames` frames.
+    const deltas = [];
+    const work = [];
+    await new Promise((resolve) => {
+      let k = 0;
+      let last = 0;
+      const tick = (ts) => {
+        if (last) deltas.push(ts - last);
+        last = ts;
+        if (k === frames) return resolve();
+        const t0 = performance.now();
+        onScrub(((k + 0.5) / frames) * end, false);
+        document.body.getBoundingClientRect();
+        work.push(performance.now() - t0);
+        k++;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    onScrub(end, true);
+    return { sync, total, paint, deltas, work, ladderPart, queueLen };
+  }, { n: SCRUBS, frames: SWEEP_FRAMES });
+  process.stderr.write(`bench: ${BIG} messages: scrubbing done\n`);
+  // Scrolling the ladder's scroll container from the top to the bottom.
+  results.big.scroll = await bpage.evaluate(async ({ n, frames }) => {
+    const ex = window.__explorer;
+    const lad = ex.ladder;
+    const sc = lad.scroll;
+    const nextFrame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    const maxTop = sc.scrollHeight - sc.clientHeight;
+    const rowsInDom = () => lad.gRows.querySelectorAll('g.step').length;
+    const linksInDom = () => lad.gRows.querySelectorAll('g.link').length;
+    const links = [];
+    const sync = [];
+    const handler = [];
+    const rows = [];
+    const elems = [];
+    for (let k = 0; k < n; k++) {
+      sc.scrollTop = Math.round((k / (n - 1)) * maxTop);
+      const before = lad.lastRender;
+      await nextFrame(); // the app's scroll handler renders in this frame
+      handler.push(lad.lastRender !== before ? lad.lastRender.ms : 0);
+      // The same render once more, timed with the layout it causes.
+      const t0 = performance.now();
+      lad.render();
+      document.body.getBoundingClientRect();
+      sync.push(performance.now() - t0);
+      rows.push(rowsInDom());
+      links.push(linksInDom());
+      elems.push(lad.body.getElementsByTagName('*').length);
+    }
+    // Continuous scrolling: one scroll step per animation frame, the whole height in `frames` frames.
+    const deltas = [];
+    const renders = [];
+    sc.scrollTop = 0;
+    await nextFrame();
+    await new Promise((resolve) => {
+      let k = 0;
+      let last = 0;
+      let before = lad.lastRender;
+      const tick = (ts) => {
+        if (last) deltas.push(ts - last);
+        last = ts;
+        if (lad.lastRender !== before) renders.push(lad.lastRender.ms);
+        before = lad.lastRender;
+        if (k === frames) return resolve();
+        k++;
+        sc.scrollTop = Math.round((k / frames) * maxTop);
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    return {
+      sync, handler, rows, links, elems, deltas, renders, maxTop, viewH: sc.clientHeight, totalRows: ex.state.trace.steps.length,
+      endTop: sc.scrollTop,
+    };
+  }, { n: SCROLLS, frames: SWEEP_FRAMES });
+  process.stderr.write(`bench: ${BIG} messages: scrolling done\n`);
+  await bpage.screenshot({ path: path.join(ROOT, 'test-results', 'bench-ours-10k.png') });
+  fs.writeFileSync(path.join(ROOT, 'test-results', 'bench-10k.json'), JSON.stringify(results.big));
+  if (berrors.length) throw new Error(`page errors (${BIG} messages): ${berrors.join('; ')}`);
+  const maxRows = Math.max(...results.big.scroll.rows);
+  if (maxRows > 200) throw new Error(`the ladder kept ${maxRows} step rows in the DOM (not virtualised?)`);
 } finally {
   await browser.close();
   server.close();
@@ -140,6 +307,81 @@ const mermaidVersion = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/
 const o = results.ours;
 const mm = results.mermaid;
 const ratio = mm.median / o.median;
+const B = results.big;
+const be = { median: median(B.edit.sync), p90: pct(B.edit.sync, 90), paint: median(B.edit.paint), run: median(B.edit.run), render: median(B.edit.render), n: B.edit.sync.length };
+const FRAME = 1000 / 60;
+// A frame "meets 16 ms" when the work done in it is ≤ 16 ms and the rAF delta shows no dropped
+// frame (delta < 1.5 × 16.7 ms at 60 Hz).
+const dropped = (ds) => ds.filter((d) => d > 1.5 * FRAME).length;
+const sw = B.scrub;
+const sl = B.scroll;
+const scrubMet = pct(sw.total, 90) <= 16 && pct(sw.deltas, 90) <= 1.5 * FRAME;
+const scrollMet = pct(sl.sync, 90) <= 16 && pct(sl.deltas, 90) <= 1.5 * FRAME;
+const editMet = be.median <= 50;
+const N = B.info.chats.toLocaleString('en');
+const bigMd = `## ${N} messages
+
+Same generator (\`bigScenario(${B.info.chats})\`), same run, loaded the same way (localStorage + reload:
+${(B.loadMs / 1000).toFixed(1)} s until the page is ready). Trace: **${B.info.steps} steps** (${B.info.arrows} SIP/MSRP arrows),
+${B.info.chats} chat messages, ${B.info.summary.stored} stored and ${B.info.summary.delivered_from_store} delivered from the store;
+the ladder is ${sl.totalRows} rows, ${Math.round(sl.maxTop + sl.viewH)} px high. Mermaid is not run on this one
+(it already takes ${f1(mm.median / 1000)} s at 1,000 messages).
+
+- **Edit**: the BYE moved by 10 ms through \`__explorer.benchMove\`, ${be.n} times after 2 warm-ups.
+- **Scrub**: the playhead set to ${sw.sync.length} evenly spread times through the timeline's own
+  scrub callback (\`timeline.cb.onScrub\`, what a pointerdown/pointermove on the timeline calls): the
+  cursor, panels and playhead are redrawn and the ladder scrolls to the cursor. *Sync* is the call
+  plus \`getBoundingClientRect()\` (style + layout); *work* adds the ladder's render of the newly
+  scrolled-to rows, which its scroll handler does in the next animation frame.
+  *Continuous*: one scrub per animation frame across the whole span (${sw.deltas.length} frames).
+- **Scroll**: the ladder's scroll container (\`.ladder-scroll\`) set to ${sl.sync.length} positions from
+  the top to the bottom; per position the render of its scroll handler (\`Ladder.render\`, as
+  timed by the ladder itself) and the same render again timed with the layout it causes.
+  *Continuous*: one scroll step per animation frame across the whole height (${sl.deltas.length} frames).
+
+| ${N} messages | median | p90 | max |
+| --- | ---: | ---: | ---: |
+| **edit → ladder redrawn (sync, incl. layout)** | **${f1(be.median)} ms** | ${f1(be.p90)} ms | ${f1(Math.max(...B.edit.sync))} ms |
+| edit: … until the next frame is painted | ${f1(be.paint)} ms | | |
+| edit, of which engine run + transfer | ${f1(be.run)} ms | | |
+| edit, of which view model + all panels + SVG | ${f1(be.render)} ms | | |
+| **scrub: work per playhead move (sync + scroll render)** | **${f1(median(sw.total))} ms** | ${f1(pct(sw.total, 90))} ms | ${f1(Math.max(...sw.total))} ms |
+| scrub: sync part (incl. layout) | ${f1(median(sw.sync))} ms | ${f1(pct(sw.sync, 90))} ms | |
+| scrub: of which the ladder's render of the new cursor | ${f1(median(sw.ladderPart))} ms | ${f1(pct(sw.ladderPart, 90))} ms | |
+| scrub: … until the next frame is painted | ${f1(median(sw.paint))} ms | ${f1(pct(sw.paint, 90))} ms | |
+| **scrub, continuous: rAF frame delta** | **${f1(median(sw.deltas))} ms** | ${f1(pct(sw.deltas, 90))} ms | ${f1(Math.max(...sw.deltas))} ms |
+| scrub, continuous: work per frame | ${f1(median(sw.work))} ms | ${f1(pct(sw.work, 90))} ms | |
+| **scroll: render + layout per scroll position** | **${f1(median(sl.sync))} ms** | ${f1(pct(sl.sync, 90))} ms | ${f1(Math.max(...sl.sync))} ms |
+| scroll: the scroll handler's render (no layout) | ${f1(median(sl.handler))} ms | ${f1(pct(sl.handler, 90))} ms | |
+| **scroll, continuous: rAF frame delta** | **${f1(median(sl.deltas))} ms** | ${f1(pct(sl.deltas, 90))} ms | ${f1(Math.max(...sl.deltas))} ms |
+| scroll, continuous: the handler's render per frame | ${f1(median(sl.renders))} ms | ${f1(pct(sl.renders, 90))} ms | |
+
+The rest of a scrub's sync time is the page outside the ladder: the store panel (\`#queue\`), which is
+rebuilt whenever the cursor changes and lists up to ${Math.max(...sw.queueLen)} messages here, the player and the
+timeline's playhead, and their style and layout.
+
+Dropped frames (rAF delta > 1.5 × 16.7 ms): scrubbing ${dropped(sw.deltas)} of ${sw.deltas.length},
+scrolling ${dropped(sl.deltas)} of ${sl.deltas.length}. Step rows in the DOM while scrolling:
+${Math.min(...sl.rows)}–${Math.max(...sl.rows)} of ${sl.totalRows} (only the rows in view plus a margin;
+${Math.min(...sl.elems)}–${Math.max(...sl.elems)} SVG elements in the ladder body). The benchmark fails
+if more than 200 step rows are ever in the DOM. Store links ("held …" lines from a stored message
+to its delivery) are drawn whenever they cross the view, so they are not bounded by the view:
+${Math.min(...sl.links)}–${Math.max(...sl.links)} of them in the DOM while scrolling (between the BYE and the REGISTER every
+stored message's link crosses every view).
+
+Targets at ${N} messages (a frame meets 16 ms when its work is ≤ 16 ms at p90 and the
+p90 rAF delta shows no dropped frame):
+
+| target | figure | |
+| --- | ---: | --- |
+| scrub ≤ 16 ms per frame | p90 work ${f1(pct(sw.total, 90))} ms, p90 delta ${f1(pct(sw.deltas, 90))} ms | **${scrubMet ? 'met' : 'NOT met'}** |
+| scroll ≤ 16 ms per frame | p90 work ${f1(pct(sl.sync, 90))} ms, p90 delta ${f1(pct(sl.deltas, 90))} ms | **${scrollMet ? 'met' : 'NOT met'}** |
+| edit ≤ 50 ms | median ${f1(be.median)} ms | **${editMet ? 'met' : 'NOT met'}** |
+
+From 1,000 to ${N} messages the edit goes from ${f1(o.median)} ms to ${f1(be.median)} ms
+(${(be.median / o.median).toFixed(1)}×; engine ${f1(o.runMedian)} → ${f1(be.run)} ms, page ${f1(o.renderMedian)} → ${f1(be.render)} ms).
+Mermaid at 1,000 messages / ours at ${N} messages: ${(mm.median / be.median).toFixed(0)}×.
+`;
 const md = `# Benchmark: edit → redrawn ladder, ours vs Mermaid
 
 Produced by \`scripts/bench-web.sh\` (a benchmark, not a timed test) on ${new Date().toISOString().slice(0, 10)},
@@ -168,6 +410,7 @@ the rows in view + style and layout.
 Mermaid re-parses and re-lays out the whole diagram for every change; the explorer re-runs the
 engine and redraws only the rows in view (the full-ladder line shows what culling saves).
 
+${bigMd}
 ${weightMarkdown()}
 ## Notes
 
