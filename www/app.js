@@ -291,13 +291,26 @@ function drawPlayer() {
   hooks.text?.();
 }
 
+/** Rows of the store panel drawn at most (the front of the queue). */
+const QUEUE_ROWS = 200;
+
 function drawQueue() {
   const tr = state.trace;
   const q = queueAt(tr, state.cursor);
   $('queue-count').textContent = `${q.waiting} waiting (${q.stored} stored, ${q.inFlight} in flight) · ${q.delivered} delivered`;
   $('queue').dataset.waiting = String(q.waiting);
   const selChat = state.sel?.side === 'main' ? state.sel.chat : null;
-  const items = q.rows.map((r) => {
+  // The front of the store is what matters (it is delivered first); with thousands waiting,
+  // building a row for each on every playhead move would cost more than the whole ladder.
+  let shown = q.rows;
+  let more = 0;
+  if (shown.length > QUEUE_ROWS) {
+    more = shown.length - QUEUE_ROWS;
+    shown = shown.slice(0, QUEUE_ROWS);
+    const sel = selChat != null && q.rows.find((r, i) => i >= QUEUE_ROWS && r.chat === selChat);
+    if (sel) shown.push(sel);
+  }
+  const items = shown.map((r) => {
     const stCls = r.state.replace(' ', '-');
     const li = h('li', {
       class: `${r.chat === selChat ? 'selected' : ''}`, tabIndex: 0, 'data-chat': r.chat, 'data-state': r.state,
@@ -317,6 +330,7 @@ function drawQueue() {
     });
     return li;
   });
+  if (more) items.splice(QUEUE_ROWS, 0, h('li', { class: 'more muted', text: `… and ${more} more waiting behind these (they leave the store in this order)` }));
   $('queue').replaceChildren(...items);
   $('queue-empty').hidden = items.length > 0;
 

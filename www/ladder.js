@@ -201,15 +201,31 @@ export class Ladder {
       if (tm.fromStep >= first) text(gt, tm.x - 6, tm.y1 + 9, tm.name, { 'text-anchor': 'end' });
       el('title', null, gt).textContent = `${tm.name}: ${fmtMs(tm.start_ms)} → ${fmtMs(tm.end_ms)} (${tm.outcome}) · ${tm.clause}`;
     }
-    // Stored → delivered links
+    // Stored → delivered links. Those that only pass through the rows in view (stored above,
+    // delivered below) look the same at each of their few x positions, so each position gets
+    // one line for all of them: with thousands of messages held (a 10,000-message timeline)
+    // this keeps the ladder to a few dozen elements instead of thousands.
+    const passing = new Map();
     for (const lk of overlapping(m.links, first, last)) {
       const sel = this.selectedChat != null && lk.chat === this.selectedChat;
+      if (!sel && lk.fromStep < first && lk.toStep > last) {
+        const key = `${lk.x}|${lk.fromStep >= cursor ? 1 : 0}`;
+        const p = passing.get(key) || { x: lk.x, future: lk.fromStep >= cursor, n: 0 };
+        p.n++;
+        passing.set(key, p);
+        continue;
+      }
       const gl = el('g', { class: `link${sel ? ' selected' : ''}${lk.fromStep >= cursor ? ' future' : ''}`, 'data-step': lk.fromStep, 'data-chat': lk.chat }, rows);
       el('line', { x1: lk.x, x2: lk.x, y1: lk.y1, y2: lk.y2 }, gl);
       el('circle', { cx: lk.x, cy: lk.y1, r: 3 }, gl);
       if (!lk.open) el('circle', { cx: lk.x, cy: lk.y2, r: 3 }, gl);
       if (lk.fromStep >= first) text(gl, lk.x + 5, lk.y1 + 4, `held ${fmtDur(lk.heldMs)}`);
       el('title', null, gl).textContent = `message #${lk.chat} held in the PF's store for ${fmtDur(lk.heldMs)} (${lk.outcome})`;
+    }
+    for (const p of passing.values()) {
+      const gl = el('g', { class: `link through${p.future ? ' future' : ''}` }, rows);
+      el('line', { x1: p.x, x2: p.x, y1: this.geom.top + first * this.geom.rowH, y2: this.geom.top + (last + 1) * this.geom.rowH }, gl);
+      el('title', null, gl).textContent = `${p.n} message${p.n === 1 ? '' : 's'} held in the PF's store across these rows`;
     }
     // Step rows
     let prevT = first > 0 ? steps[first - 1].at_ms : -1;
