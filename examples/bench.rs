@@ -112,11 +112,15 @@ fn main() {
     let _ = std::fs::write(
         "target/bench-native.json",
         format!(
-            "{{\"steps\":{steps},\"parse_ms\":{},\"light_ms\":{},\"pack_ms\":{},\"run_ms\":{}}}",
+            "{{\"events\":{events},\"steps\":{steps},\"raw_mb\":{},\"parse_ms\":{},\"light_ms\":{},\"pack_ms\":{},\"run_ms\":{},\"peer_ms\":{},\"json_mb\":{},\"peak_mb\":{},\"rounds\":{rounds}}}",
+            raw_bytes as f64 / 1e6,
             parse.as_secs_f64() * 1e3,
             l.as_secs_f64() * 1e3,
             k.as_secs_f64() * 1e3,
-            o.as_secs_f64() * 1e3
+            o.as_secs_f64() * 1e3,
+            p.as_secs_f64() * 1e3,
+            json_len as f64 / 1e6,
+            peak_kb as f64 / 1024.0
         ),
     );
     println!("RESULT steps_per_sec={sps:.0} target_met={}", sps >= 1e6);

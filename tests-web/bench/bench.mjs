@@ -414,13 +414,15 @@ ${bigMd}
 ${weightMarkdown()}
 ## Notes
 
-The machine has 2 cores shared with other work, so figures move by ±20 % between runs. The
-engine's share is the open item R4 in docs/requests-from-web.md; the page's own share (view model,
-panels, SVG of the rows in view) is under 10 ms. At \`opt-level = 3\` the engine call is faster,
-but the wasm grows by about 30 KB gzip and the page goes over its weight budget, so the wasm is
-built at \`opt-level = "z"\`. The export code (SVG, PNG source, Mermaid, PlantUML, transcript,
-pcap) is a second wasm module (\`pkg/export/\`, feature \`wasm-export\`) that the page loads on the
-first export only.
+The machine has 2 cores shared with other work, so figures move by ±20 % between runs. On
+the edit path the engine runs without building wire texts (the inspector fetches one on demand
+from an identical run) and hands the trace over packed in \`Float64Array\`s
+(docs/trace-contract.md); the page computes each scenario's JSON once and writes localStorage
+after the frame. At \`opt-level = 3\` the engine call is faster, but the wasm grows by about
+35 KB gzip and the page goes over its weight budget, so the wasm is built at
+\`opt-level = "z"\`. The export code (SVG, PNG source, Mermaid, PlantUML, transcript, pcap) is a
+second wasm module (\`pkg/export/\`, feature \`wasm-export\`) that the page loads on the first
+export only. The engine alone, natively and in wasm: \`make bench\` (docs/bench-engine.md).
 `;
 fs.writeFileSync(path.join(ROOT, 'docs/bench.md'), md);
 process.stdout.write(md);

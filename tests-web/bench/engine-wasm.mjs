@@ -4,6 +4,7 @@
 // unpackTrace), and compares with the native figures of the same `make bench` run
 // (target/bench-native.json). Also reports the wasm linear memory after the run.
 import fs from 'node:fs';
+import os from 'node:os';
 import { unpackTrace } from '../../www/engine.js';
 
 const root = new URL('../../', import.meta.url);
@@ -41,4 +42,31 @@ console.log(`  ratio wasm / native:                          ${(r / nativeMs).to
 console.log(`  unpackTrace in JS:                            ${median(unpack).toFixed(2)} ms`);
 console.log(`  first wire text on demand (one full run):     ${firstRaw.toFixed(1)} ms`);
 console.log(`  wasm linear memory: ${(memBefore / 1048576).toFixed(1)} MB at start, ${(memory.buffer.byteLength / 1048576).toFixed(1)} MB after (holds the scenario, its wire texts and the last trace)`);
+const f = (x, d = 1) => Number(x).toFixed(d);
+const md = `# Engine benchmark (\`make bench\`)
+
+Produced by \`make bench\` (\`cargo run --release --example bench\`, then
+\`node tests-web/bench/engine-wasm.mjs\` on the same scenario) on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores,
+Node ${process.version}. A benchmark, not a timed test: figures move ±20 % with the machine's load;
+the ratios are measured within one run.
+
+Scenario: ${native.events.toLocaleString('en')} events (Alice and Bob alternate every 300 ms; BYE 480 at a third, REGISTER
+at two thirds, an MSRP loss and a re-join near the end): **${native.steps.toLocaleString('en')} trace steps**, ${f(native.raw_mb)} MB of wire text.
+Medians of ${native.rounds} rounds natively, ${rounds} in wasm.
+
+| | time | |
+| --- | ---: | --- |
+| engine run with every wire text (native) | ${f(native.run_ms)} ms | **${f(native.steps / native.run_ms / 1000, 2)} M steps/s** (target ≥ 1 M) |
+| peer, same run: serde_json writing that trace (${f(native.json_mb)} MB) | ${f(native.peer_ms)} ms | engine / peer **${f(native.run_ms / native.peer_ms, 2)}×** |
+| the page's fast path natively: parse + run without wire text + pack | ${f(native.parse_ms)} + ${f(native.light_ms)} + ${f(native.pack_ms)} = ${f(nativeMs)} ms | |
+| the same in wasm (the page's module, opt-level z) incl. hand-over to JS | ${f(r)} ms | **${f(r / nativeMs, 2)}× native** (target ≤ 2×: ${r / nativeMs <= 2 ? 'met' : 'NOT met'}) |
+| unpackTrace in JS (one object per step) | ${f(median(unpack))} ms | |
+| first wire text on demand (one full run in wasm) | ${f(firstRaw)} ms | |
+
+Memory for these ${native.events.toLocaleString('en')} events: the native process peaks at ${f(native.peak_mb)} MB resident (the scenario and
+two traces with all wire texts); the wasm module's linear memory grows from ${f(memBefore / 1048576)} MB to
+${f(memory.buffer.byteLength / 1048576)} MB (the scenario, the packed trace, and the wire texts once one was asked for).
+`;
+fs.writeFileSync(new URL('docs/bench-engine.md', root), md);
+console.log('wrote docs/bench-engine.md');
 console.log(`RESULT wasm_ratio=${(r / nativeMs).toFixed(2)} target_met=${r / nativeMs <= 2}`);
