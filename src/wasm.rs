@@ -1,4 +1,5 @@
-//! Thin `#[wasm_bindgen]` facade over the engine, compiled only for `wasm32`.
+//! Thin `#[wasm_bindgen]` facade over the engine, compiled only for `wasm32`. Small plain data
+//! (policies, presets, comparisons) crosses with serde-wasm-bindgen; the trace, packed (below).
 //!
 //! It converts data and errors and does nothing else. The page calls [`run`] on every edit. Two
 //! things keep that call fast for big timelines (a 1,000-message scenario is ~9,000 steps):
@@ -45,12 +46,18 @@ fn parse_scenario(json: &str) -> Result<Scenario, JsError> {
     Scenario::from_json(json).map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// Data to JS as one JSON string and the browser's native `JSON.parse`: for a ~9,000-step trace
-/// that is about 3x faster than building the object graph field by field (serde-wasm-bindgen),
-/// and it keeps that serializer's code out of the module (the page weighs less).
+/// Bulk data to JS as one JSON string and the browser's native `JSON.parse`: for the thousands
+/// of strings and records of a big trace that is about 3× faster than building the object graph
+/// value by value, which is what serde-wasm-bindgen does.
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
     js_sys::JSON::parse(&text).map_err(|_| JsError::new("JSON.parse failed"))
+}
+
+/// Small plain data (the policy catalogue, the preset list, a comparison) to JS with
+/// serde-wasm-bindgen: real JS objects and arrays, no text in between.
+fn plain<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// Runs without wire texts, remembers the scenario for [`raw`], and packs the trace for JS.
@@ -123,7 +130,7 @@ pub fn run_both(scenario_json: &str) -> Result<JsValue, JsError> {
     let scenario = parse_scenario(scenario_json)?;
     let (post, post_trace) = light(scenario.clone(), Rules::PostCr)?;
     let (pre, pre_trace) = light(scenario, Rules::PreCr)?;
-    let comparison = to_js(&crate::compare::compare_traces(&post_trace, &pre_trace))?;
+    let comparison = plain(&crate::compare::compare_traces(&post_trace, &pre_trace))?;
     let out = js_sys::Object::new();
     for (k, v) in [("post", post), ("pre", pre), ("comparison", comparison)] {
         js_sys::Reflect::set(&out, &JsValue::from_str(k), &v).map_err(|_| JsError::new("run_both: cannot build result"))?;
@@ -142,13 +149,13 @@ struct PresetView {
 #[wasm_bindgen(unchecked_return_type = "{ name: string, description: string, json: string }[]")]
 pub fn presets() -> Result<JsValue, JsError> {
     let list: Vec<PresetView> = crate::presets::all().iter().map(|p| PresetView { name: p.name, description: p.description, json: p.json }).collect();
-    to_js(&list)
+    plain(&list)
 }
 
 /// The policy catalogue for the pickers (every policy is "not in the CR").
 #[wasm_bindgen(unchecked_return_type = "PolicyInfo[]")]
 pub fn policies() -> Result<JsValue, JsError> {
-    to_js(&crate::policy::catalogue())
+    plain(&crate::policy::catalogue())
 }
 
 /// Check a scenario without running it: `null` when valid, else the error message.
