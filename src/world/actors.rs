@@ -469,20 +469,7 @@ impl World<'_> {
                 );
             }
         }
-        if let Some(mut d) = self.cf.sub.take() {
-            let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
-            n.push("Event", "conference");
-            n.push("Subscription-State", "terminated;reason=noresource");
-            let txn = Txn::of(&n);
-            self.sip(
-                Node::Cf,
-                Node::Pf,
-                &n,
-                vec!["RFC 6665 §4.2.2"],
-                "The focus ends the PF's conference subscription because the conference is gone.",
-                Some(Arrival::NotifyAtPf { txn, terminated: true, roster: None }),
-            );
-        }
+        self.cf_ends_subscription("noresource", "The focus ends the PF's conference subscription because the conference is gone.");
     }
 
     // ------------------------------------------------------------------ arrivals
@@ -546,20 +533,7 @@ impl World<'_> {
                 let note = if expires == 0 { "The focus accepts the request to end the subscription." } else { "The focus accepts the subscription." };
                 self.sip(Node::Cf, Node::Pf, &r, vec!["RFC 6665 §4.2.1"], note, None);
                 if expires == 0 {
-                    if let Some(mut d) = self.cf.sub.take() {
-                        let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
-                        n.push("Event", "conference");
-                        n.push("Subscription-State", "terminated;reason=timeout");
-                        let txn = Txn::of(&n);
-                        self.sip(
-                            Node::Cf,
-                            Node::Pf,
-                            &n,
-                            vec!["RFC 6665 §4.2.2"],
-                            "The focus confirms the end of the subscription.",
-                            Some(Arrival::NotifyAtPf { txn, terminated: true, roster: None }),
-                        );
-                    }
+                    self.cf_ends_subscription("timeout", "The focus confirms the end of the subscription.");
                 } else {
                     // The focus's own record of the subscription dialog (RFC 6665 §4.1.2.1).
                     let tag = |h: &str| h.split(";tag=").nth(1).unwrap_or("").to_string();
@@ -1051,6 +1025,16 @@ impl World<'_> {
             u.connected = true;
         }
         self.roster_changed();
+    }
+
+    /// The focus ends the PF's conference subscription with a final NOTIFY (RFC 6665 §4.2.2).
+    fn cf_ends_subscription(&mut self, reason: &str, note: &'static str) {
+        let Some(mut d) = self.cf.sub.take() else { return };
+        let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
+        n.push("Event", "conference");
+        n.push("Subscription-State", format!("terminated;reason={reason}"));
+        let txn = Txn::of(&n);
+        self.sip(Node::Cf, Node::Pf, &n, vec!["RFC 6665 §4.2.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: true, roster: None }));
     }
 
     /// The roster changed: bump the version and notify the PF if it subscribed.

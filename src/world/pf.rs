@@ -187,7 +187,7 @@ impl World<'_> {
                 } else {
                     self.cf.users.insert(0, UserRec { who: Who::Carol, connected: true, dialed_in: false, left_ms: None, how_left: "" });
                 }
-                self.roster_changed_pub();
+                self.roster_changed();
             }
             other => {
                 let _ = other;
@@ -296,10 +296,6 @@ impl World<'_> {
                 }
             }
         }
-    }
-
-    pub(super) fn roster_changed_pub(&mut self) {
-        self.roster_changed();
     }
 
     // ------------------------------------------------------------------ messages from the CF
@@ -687,28 +683,22 @@ impl World<'_> {
                     );
                     self.path_b(txn);
                 } else {
-                    let r = self.response(486, &txn, Some("pf-486"));
-                    self.sip(
-                        Node::Pf,
-                        Node::Carol,
-                        &r,
+                    self.reject_client_invite(
+                        486,
+                        &txn,
                         vec!["policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-own-invite: the PF already invited Carol, so it turns the re-join away with 486 Busy Here.",
-                        Some(Arrival::PfRespAtCarol { code: 486, txn: Txn::of(&r), delivery: false }),
                     );
                 }
             }
             PfState::Active | PfState::Replaying => {
                 let own = self.pf.delivery_session && self.pf.invite.as_ref().is_some_and(|i| i.purpose == InvitePurpose::Delivery && i.answered);
                 if own && self.policy(PolicyId::Q1RejoinAfterInvite, "prefer-own-invite") {
-                    let r = self.response(486, &txn, Some("pf-486"));
-                    self.sip(
-                        Node::Pf,
-                        Node::Carol,
-                        &r,
+                    self.reject_client_invite(
+                        486,
+                        &txn,
                         vec!["policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-own-invite: Carol is already back on the PF's own session, so the re-join gets 486 Busy Here.",
-                        Some(Arrival::PfRespAtCarol { code: 486, txn: Txn::of(&r), delivery: false }),
                     );
                     return;
                 }
@@ -733,39 +723,23 @@ impl World<'_> {
                 self.relay_invite_to_cf("The PF no longer holds Carol's leg, so it relays the re-join to the focus as a new join (nothing was stored).");
             }
             PfState::Ended => {
-                let r = self.response(404, &txn, Some("pf-404"));
-                self.sip(
-                    Node::Pf,
-                    Node::Carol,
-                    &r,
-                    vec!["RFC 3261 §21.4.5"],
-                    "The group session no longer exists.",
-                    Some(Arrival::PfRespAtCarol { code: 404, txn: Txn::of(&r), delivery: false }),
-                );
+                self.reject_client_invite(404, &txn, vec!["RFC 3261 §21.4.5"], "The group session no longer exists.");
             }
             PfState::DeliveringB => {
-                let r = self.response(491, &txn, Some("pf-491"));
-                self.sip(
-                    Node::Pf,
-                    Node::Carol,
-                    &r,
-                    vec!["RFC 3261 §14.2"],
-                    "A re-join is already being answered.",
-                    Some(Arrival::PfRespAtCarol { code: 491, txn: Txn::of(&r), delivery: false }),
-                );
+                self.reject_client_invite(491, &txn, vec!["RFC 3261 §14.2"], "A re-join is already being answered.");
             }
             PfState::Idle | PfState::Inviting => {
-                let r = self.response(486, &txn, Some("pf-486"));
-                self.sip(
-                    Node::Pf,
-                    Node::Carol,
-                    &r,
-                    vec!["RFC 3261 §21.4.24"],
-                    "The PF is still setting up Carol's first session.",
-                    Some(Arrival::PfRespAtCarol { code: 486, txn: Txn::of(&r), delivery: false }),
-                );
+                self.reject_client_invite(486, &txn, vec!["RFC 3261 §21.4.24"], "The PF is still setting up Carol's first session.");
             }
         }
+    }
+
+    /// Answers one of Carol's INVITEs with a failure `code` (a tag of the PF's own); her client
+    /// ACKs it in the same transaction (RFC 3261 §17.1.1.3).
+    fn reject_client_invite(&mut self, code: u16, txn: &Txn, clauses: Vec<&'static str>, note: &'static str) {
+        let r = self.response(code, txn, Some(&format!("pf-{code}")));
+        let txn = Txn::of(&r);
+        self.sip(Node::Pf, Node::Carol, &r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false }));
     }
 
     fn relay_invite_to_cf(&mut self, note: &'static str) {
