@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod export;
+mod json_tree;
 pub mod packed;
 pub mod policy;
 pub mod presets;

@@ -5,12 +5,15 @@
 //! Why: a 1,000-message run has about 9,000 steps. As plain JSON objects the keys alone are
 //! ~140 bytes a step and the explanations repeat the same few hundred sentences, so the text is
 //! ~3 MB, and writing it in wasm plus `JSON.parse` in the page cost ~40 ms — more than the
-//! simulation. Packed it is a few hundred KB of numbers; `www/engine.js` turns it back into
-//! exactly the objects of the contract (`unpackTrace`), so nothing above the facade changes.
+//! simulation. Packed it is a few hundred KB of `u32`s and one string: `www/engine.js` gives the
+//! page the objects of the contract over it (`unpackTrace`), reading the numbers and slicing the
+//! strings only when a field is read, so nothing above the facade changes and a 10,000-message
+//! run (~87,000 steps) is not turned into a million JS values on every edit.
 //! The wire texts are not part of it (see [`crate::run_without_wire_text`]).
 
 use crate::trace::{Chat, Outcome, PfState, Protocol, Step, StepKind, Trace};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -42,15 +45,24 @@ type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Numbers per step in [`Packed::steps`], in this order: `at_ms`, `arrive_ms`, `from`, `to`,
 /// `protocol`, `label`, `note`, clause set (index into [`Packed::clause_sets`]), `kind`,
-/// `pf_state`, `queue_len`, `chat` (-1 for none), `event` (-1 for none), flags (1 = policy,
-/// 2 = dropped). String-valued fields are indices into [`Packed::strings`].
+/// `pf_state`, `queue_len`, `chat` ([`NONE`] for none), `event` ([`NONE`] for none), flags
+/// (1 = policy, 2 = dropped). String-valued fields are string numbers (see [`Packed::text`]).
 pub const STEP_FIELDS: usize = 14;
 
 /// Numbers per chat in [`Packed::chats`], in this order: `id`, `from`, `text`, `imdn_id`,
 /// `sent_ms`, `sent_step`, `for_carol` (0/1), `stored_ms`, `stored_step`, `in_flight_ms`,
 /// `in_flight_step`, `delivered_ms`, `delivered_step`, `outcome`, `removed_ms`, `removed_step`,
-/// `possible_duplicate` (0/1). Absent optional values are -1; strings are indices.
+/// `possible_duplicate` (0/1). Absent optional values are [`NONE`]; strings are string numbers.
 pub const CHAT_FIELDS: usize = 17;
+
+/// An absent optional number (`null` in the contract).
+pub const NONE: u32 = u32::MAX;
+
+/// Times fit in a `u32`: a scenario ends by [`crate::scenario::MAX_AT_MS`] (30 days, 2.6e9 ms)
+/// and a run only a few minutes after its last event. Saturates rather than wraps, to be safe.
+fn ms32(ms: u64) -> u32 {
+    u32::try_from(ms).unwrap_or(NONE - 1)
+}
 
 /// Everything of the trace except steps and chats, serialized as in the contract.
 #[derive(Serialize)]
@@ -70,20 +82,28 @@ pub struct Rest<'a> {
 /// A packed trace (see the module documentation).
 #[derive(Serialize)]
 pub struct Packed<'a> {
-    /// Format marker, always 1.
+    /// Format marker, always 2 (1 had `f64` numbers and a JSON array of strings).
     pub packed: u32,
     pub step_fields: usize,
     pub chat_fields: usize,
-    pub strings: Vec<&'a str>,
+    /// Every string of the trace, one after the other: string `i` is
+    /// `text[ends[i-1]..ends[i]]` (`ends[-1]` = 0).
+    pub text: String,
+    /// End of each string in [`Packed::text`], in UTF-16 code units (JavaScript string
+    /// indices), so the page slices the one string it got instead of decoding thousands.
+    pub ends: Vec<u32>,
     pub clause_sets: Vec<Vec<u32>>,
-    pub steps: Vec<f64>,
-    pub chats: Vec<f64>,
+    pub steps: Vec<u32>,
+    pub chats: Vec<u32>,
     pub rest: Rest<'a>,
 }
 
 #[derive(Default)]
 struct Interner<'a> {
-    strings: Vec<&'a str>,
+    text: String,
+    ends: Vec<u32>,
+    /// `ends.last()`, in UTF-16 units.
+    end16: u32,
     /// Strings the run shares by pointer (the engine's static texts, the lanes' `Arc`s): keyed
     /// by address and length, so a long explanation is hashed as 16 bytes, not 100.
     by_ptr: FastMap<(usize, usize), u32>,
@@ -93,34 +113,47 @@ struct Interner<'a> {
 
 impl<'a> Interner<'a> {
     fn push(&mut self, s: &'a str) -> u32 {
-        let i = self.strings.len() as u32;
-        self.strings.push(s);
+        let i = self.ends.len() as u32;
+        self.text.push_str(s);
+        let units = if s.is_ascii() { s.len() } else { s.encode_utf16().count() };
+        self.end16 += units as u32;
+        self.ends.push(self.end16);
         i
     }
 
     /// A string that is usually one of a few shared instances.
-    fn shared(&mut self, s: &'a str) -> f64 {
+    fn shared(&mut self, s: &'a str) -> u32 {
         let key = (s.as_ptr() as usize, s.len());
         if let Some(i) = self.by_ptr.get(&key) {
-            return f64::from(*i);
+            return *i;
         }
         let i = self.id(s);
-        self.by_ptr.insert(key, i as u32);
+        self.by_ptr.insert(key, i);
         i
     }
 
+    /// A label or an explanation: the engine's static texts by address; a text it formatted for
+    /// this one step (`stored #12`) is not looked up at all.
+    #[allow(clippy::ptr_arg)] // the variant is the point: `Borrowed` texts are the engine's statics
+    fn cow(&mut self, s: &'a Cow<'static, str>) -> u32 {
+        match s {
+            Cow::Borrowed(b) => self.shared(b),
+            Cow::Owned(o) => self.push(o),
+        }
+    }
+
     /// Any string, interned by content.
-    fn id(&mut self, s: &'a str) -> f64 {
+    fn id(&mut self, s: &'a str) -> u32 {
         if let Some(i) = self.by_text.get(s) {
-            return f64::from(*i);
+            return *i;
         }
         let i = self.push(s);
         self.by_text.insert(s, i);
-        f64::from(i)
+        i
     }
 
     /// One of a handful of strings (lane ids, enum names): a short linear scan by address.
-    fn few(&mut self, cache: &mut Vec<((usize, usize), f64)>, s: &'a str) -> f64 {
+    fn few(&mut self, cache: &mut Vec<((usize, usize), u32)>, s: &'a str) -> u32 {
         let p = (s.as_ptr() as usize, s.len());
         if let Some((_, i)) = cache.iter().find(|(q, _)| *q == p) {
             return *i;
@@ -131,8 +164,8 @@ impl<'a> Interner<'a> {
     }
 
     /// A string that is (nearly) always unique, such as a chat text: not looked up at all.
-    fn unique(&mut self, s: &'a str) -> f64 {
-        f64::from(self.push(s))
+    fn unique(&mut self, s: &'a str) -> u32 {
+        self.push(s)
     }
 }
 
@@ -183,12 +216,12 @@ fn outcome_name(o: Outcome) -> &'static str {
     }
 }
 
-fn opt(v: Option<u32>) -> f64 {
-    v.map_or(-1.0, f64::from)
+fn opt(v: Option<u32>) -> u32 {
+    v.unwrap_or(NONE)
 }
 
-fn flag(b: bool) -> f64 {
-    f64::from(u8::from(b))
+fn flag(b: bool) -> u32 {
+    u32::from(b)
 }
 
 /// Packs `trace` (its `raw` texts are not included).
@@ -213,7 +246,7 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
         let set = match known {
             Some(i) => *i,
             None => {
-                let ids = clauses.iter().map(|c| int.shared(c) as u32).collect();
+                let ids = clauses.iter().map(|c| int.shared(c)).collect();
                 let i = sets.len() as u32;
                 sets.push(ids);
                 if clauses.len() <= 4 {
@@ -225,20 +258,20 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
             }
         };
         steps.extend_from_slice(&[
-            *at_ms as f64,
-            *arrive_ms as f64,
+            ms32(*at_ms),
+            ms32(*arrive_ms),
             int.few(&mut lanes, from),
             int.few(&mut lanes, to),
             int.few(&mut enums, protocol_name(*protocol)),
-            int.shared(label),
-            int.shared(note),
-            f64::from(set),
+            int.cow(label),
+            int.cow(note),
+            set,
             int.few(&mut enums, kind_name(*kind)),
             int.few(&mut enums, state_name(*pf_state)),
-            f64::from(*queue_len),
+            *queue_len,
             opt(*chat),
             opt(*event),
-            flag(*policy) + 2.0 * flag(*dropped),
+            flag(*policy) | (flag(*dropped) << 1),
         ]);
     }
     let mut chats = Vec::with_capacity(trace.chats.len() * CHAT_FIELDS);
@@ -263,14 +296,14 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
             possible_duplicate,
             ..
         } = c;
-        let ms = |v: &Option<u64>| v.map_or(-1.0, |x| x as f64);
+        let ms = |v: &Option<u64>| v.map_or(NONE, ms32);
         chats.extend_from_slice(&[
-            f64::from(*id),
+            *id,
             int.shared(from),
             int.unique(text),
             int.unique(imdn_id),
-            *sent_ms as f64,
-            f64::from(*sent_step),
+            ms32(*sent_ms),
+            *sent_step,
             flag(*for_carol),
             ms(stored_ms),
             opt(*stored_step),
@@ -285,10 +318,11 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
         ]);
     }
     Packed {
-        packed: 1,
+        packed: 2,
         step_fields: STEP_FIELDS,
         chat_fields: CHAT_FIELDS,
-        strings: int.strings,
+        text: int.text,
+        ends: int.ends,
         clause_sets: sets,
         steps,
         chats,

@@ -2,9 +2,9 @@
 //! `cpm-deferral-scenario`, version 1; see README). Parsing is strict and every error names the
 //! field (`events[3].at_ms`) and what is wrong with it.
 
+use crate::json_tree::{Json, Obj};
 use crate::policy::{Policies, PolicyId};
 use crate::wire::reason::{self, ReasonError, ReasonValue};
-use serde_json::{Map, Value};
 use std::fmt;
 
 /// The `format` value every scenario file carries.
@@ -179,40 +179,62 @@ impl ScenarioError {
 
 type R<T> = Result<T, ScenarioError>;
 
-fn obj<'a>(v: &'a Value, path: &str) -> R<&'a Map<String, Value>> {
-    v.as_object().ok_or_else(|| ScenarioError::WrongType { path: path.to_string(), expected: "an object" })
+/// Where a field is, for error messages; only turned into text when there is an error (a
+/// 10,000-event file is read on every edit in the page).
+#[derive(Clone, Copy)]
+enum Loc {
+    /// The top-level object.
+    Root,
+    /// `members[i]` or `events[i]`.
+    Item(&'static str, usize),
 }
 
-fn check_fields(m: &Map<String, Value>, path: &str, allowed: &[&'static str]) -> R<()> {
-    for k in m.keys() {
-        if !allowed.contains(&k.as_str()) {
-            return Err(ScenarioError::UnknownField { path: join(path, k), allowed: allowed.to_vec() });
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Loc::Root => Ok(()),
+            Loc::Item(list, i) => write!(f, "{list}[{i}]"),
         }
     }
-    Ok(())
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
+fn obj<'o, 'a>(v: &'o Json<'a>, path: Loc) -> R<Obj<'o, 'a>> {
+    v.as_object().ok_or_else(|| ScenarioError::WrongType {
+        path: match path {
+            Loc::Root => "(top level)".to_string(),
+            _ => path.to_string(),
+        },
+        expected: "an object",
+    })
+}
+
+fn check_fields(m: Obj, path: Loc, allowed: &[&'static str]) -> R<()> {
+    match m.first_unknown_key(allowed) {
+        Some(k) => Err(ScenarioError::UnknownField { path: join(path, k), allowed: allowed.to_vec() }),
+        None => Ok(()),
     }
 }
 
-fn get_str<'a>(m: &'a Map<String, Value>, path: &str, key: &str) -> R<Option<&'a str>> {
+fn join(path: Loc, key: &str) -> String {
+    match path {
+        Loc::Root => key.to_string(),
+        _ => format!("{path}.{key}"),
+    }
+}
+
+fn get_str<'o>(m: Obj<'o, '_>, path: Loc, key: &str) -> R<Option<&'o str>> {
     match m.get(key) {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Json::Str(s)) => Ok(Some(s)),
         Some(_) => Err(ScenarioError::WrongType { path: join(path, key), expected: "a string" }),
     }
 }
 
-fn req_str<'a>(m: &'a Map<String, Value>, path: &str, key: &str) -> R<&'a str> {
+fn req_str<'o>(m: Obj<'o, '_>, path: Loc, key: &str) -> R<&'o str> {
     get_str(m, path, key)?.ok_or_else(|| ScenarioError::Missing { path: join(path, key) })
 }
 
-fn get_u64(m: &Map<String, Value>, path: &str, key: &str, range: std::ops::RangeInclusive<u64>) -> R<Option<u64>> {
+fn get_u64(m: Obj, path: Loc, key: &str, range: std::ops::RangeInclusive<u64>) -> R<Option<u64>> {
     match m.get(key) {
         None => Ok(None),
         Some(v) => {
@@ -229,12 +251,23 @@ fn get_u64(m: &Map<String, Value>, path: &str, key: &str, range: std::ops::Range
     }
 }
 
-fn check_text(path: &str, s: &str, max: usize) -> R<()> {
+/// A text field: at most `max` bytes, no control characters but line feed and tab.
+fn check_text(path: impl FnOnce() -> String, s: &str, max: usize) -> R<()> {
     if s.len() > max {
-        return Err(ScenarioError::OutOfRange { path: path.to_string(), value: format!("{} bytes", s.len()), allowed: format!("at most {max} bytes") });
+        return Err(ScenarioError::OutOfRange { path: path(), value: format!("{} bytes", s.len()), allowed: format!("at most {max} bytes") });
     }
-    if let Some(c) = s.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t') {
-        return Err(ScenarioError::Invalid { path: path.to_string(), problem: format!("control character U+{:04X} is not allowed", c as u32) });
+    // The control characters (Unicode Cc) are U+0000–U+001F, U+007F and U+0080–U+009F; the last
+    // are C2 80–C2 9F in UTF-8, so a byte scan finds them without decoding.
+    let b = s.as_bytes();
+    let bad = |i: usize| match b[i] {
+        b'\n' | b'\t' => false,
+        0..=0x1f | 0x7f => true,
+        0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
+        _ => false,
+    };
+    if let Some(i) = (0..b.len()).find(|&i| bad(i)) {
+        let c = s[i..].chars().next().map_or(0, |c| c as u32);
+        return Err(ScenarioError::Invalid { path: path(), problem: format!("control character U+{c:04X} is not allowed") });
     }
     Ok(())
 }
@@ -252,15 +285,16 @@ impl Scenario {
         if text.len() > MAX_BYTES {
             return Err(ScenarioError::TooLarge { what: "file", limit: MAX_BYTES });
         }
-        let v: Value = serde_json::from_str(text).map_err(|e| ScenarioError::NotJson { line: e.line(), column: e.column(), message: e.to_string() })?;
-        Self::from_value(&v)
+        let v = Json::parse(text).map_err(|e| ScenarioError::NotJson { line: e.line(), column: e.column(), message: e.to_string() })?;
+        Self::from_tree(&v)
     }
 
-    /// Validates an already parsed JSON value.
-    pub fn from_value(v: &Value) -> Result<Scenario, ScenarioError> {
-        let m = obj(v, "(top level)")?;
-        check_fields(m, "", &["format", "version", "title", "description", "setup", "t1_ms", "answer_ms", "start_time", "members", "policies", "events"])?;
-        let format = req_str(m, "", "format")?;
+    /// Validates an already parsed JSON tree.
+    fn from_tree(v: &Json) -> Result<Scenario, ScenarioError> {
+        let root = Loc::Root;
+        let m = obj(v, root)?;
+        check_fields(m, root, &["format", "version", "title", "description", "setup", "t1_ms", "answer_ms", "start_time", "members", "policies", "events"])?;
+        let format = req_str(m, root, "format")?;
         if format != FORMAT {
             return Err(ScenarioError::Invalid { path: "format".into(), problem: format!("must be {FORMAT:?}, found {format:?}") });
         }
@@ -268,14 +302,17 @@ impl Scenario {
             None => return Err(ScenarioError::Missing { path: "version".into() }),
             Some(v) if v.as_u64() == Some(VERSION) => {}
             Some(v) => {
-                return Err(ScenarioError::Invalid { path: "version".into(), problem: format!("unsupported version {v} (this build reads version {VERSION})") })
+                return Err(ScenarioError::Invalid {
+                    path: "version".into(),
+                    problem: format!("unsupported version {} (this build reads version {VERSION})", v.to_value()),
+                })
             }
         }
-        let title = get_str(m, "", "title")?.unwrap_or("Untitled scenario").to_string();
-        check_text("title", &title, 200)?;
-        let description = get_str(m, "", "description")?.unwrap_or("").to_string();
-        check_text("description", &description, 1000)?;
-        let setup = match get_str(m, "", "setup")?.unwrap_or("established") {
+        let title = get_str(m, root, "title")?.unwrap_or("Untitled scenario").to_string();
+        check_text(|| "title".into(), &title, 200)?;
+        let description = get_str(m, root, "description")?.unwrap_or("").to_string();
+        check_text(|| "description".into(), &description, 1000)?;
+        let setup = match get_str(m, root, "setup")?.unwrap_or("established") {
             "established" => Setup::Established,
             "full" => Setup::Full,
             "cf_invites" => Setup::CfInvites,
@@ -287,9 +324,9 @@ impl Scenario {
                 })
             }
         };
-        let t1_ms = get_u64(m, "", "t1_ms", 100..=4000)?.unwrap_or(500);
-        let answer_ms = get_u64(m, "", "answer_ms", 0..=20_000)?.unwrap_or(1000);
-        let start_epoch_ms = match get_str(m, "", "start_time")? {
+        let t1_ms = get_u64(m, root, "t1_ms", 100..=4000)?.unwrap_or(500);
+        let answer_ms = get_u64(m, root, "answer_ms", 0..=20_000)?.unwrap_or(1000);
+        let start_epoch_ms = match get_str(m, root, "start_time")? {
             None => crate::wire::datetime::parse_ms("2024-05-14T09:00:00Z").unwrap_or(0),
             Some(s) => crate::wire::datetime::parse_ms(s)
                 .map_err(|_| ScenarioError::Invalid { path: "start_time".into(), problem: format!("{s:?} is not a UTC time like \"2024-05-14T09:00:00Z\"") })?,
@@ -297,8 +334,9 @@ impl Scenario {
         let members = parse_members(m.get("members"))?;
         let mut policies = Policies::default();
         if let Some(p) = m.get("policies") {
-            let pm = obj(p, "policies")?;
-            for (k, v) in pm {
+            let pm = p.as_object().ok_or_else(|| ScenarioError::WrongType { path: "policies".into(), expected: "an object" })?;
+            for k in pm.keys() {
+                let v = pm.get(k).unwrap_or(&Json::Null);
                 let path = format!("policies.{k}");
                 let id = PolicyId::from_id(k)
                     .ok_or_else(|| ScenarioError::UnknownField { path: path.clone(), allowed: crate::policy::ALL.iter().map(|p| p.id()).collect() })?;
@@ -316,8 +354,8 @@ impl Scenario {
         let mut events = Vec::with_capacity(evs.len());
         let mut prev = 0u64;
         for (i, ev) in evs.iter().enumerate() {
-            let path = format!("events[{i}]");
-            let e = parse_event(ev, &path, &members)?;
+            let path = Loc::Item("events", i);
+            let e = parse_event(ev, path, &members)?;
             if e.at_ms < prev {
                 return Err(ScenarioError::TimeBackwards { path: format!("{path}.at_ms"), at_ms: e.at_ms, previous_ms: prev });
             }
@@ -333,7 +371,7 @@ impl Scenario {
     }
 }
 
-fn parse_members(v: Option<&Value>) -> R<Vec<Member>> {
+fn parse_members(v: Option<&Json>) -> R<Vec<Member>> {
     let Some(v) = v else {
         return Ok(vec![Member { id: "alice".into(), name: "Alice".into(), in_group: true }, Member { id: "bob".into(), name: "Bob".into(), in_group: true }]);
     };
@@ -343,10 +381,10 @@ fn parse_members(v: Option<&Value>) -> R<Vec<Member>> {
     }
     let mut out: Vec<Member> = Vec::new();
     for (i, mv) in arr.iter().enumerate() {
-        let path = format!("members[{i}]");
-        let m = obj(mv, &path)?;
-        check_fields(m, &path, &["id", "name", "in_group"])?;
-        let id = req_str(m, &path, "id")?;
+        let path = Loc::Item("members", i);
+        let m = obj(mv, path)?;
+        check_fields(m, path, &["id", "name", "in_group"])?;
+        let id = req_str(m, path, "id")?;
         if !valid_id(id) || RESERVED_IDS.contains(&id) {
             return Err(ScenarioError::Invalid {
                 path: format!("{path}.id"),
@@ -356,14 +394,14 @@ fn parse_members(v: Option<&Value>) -> R<Vec<Member>> {
         if out.iter().any(|o| o.id == id) {
             return Err(ScenarioError::Invalid { path: format!("{path}.id"), problem: format!("{id:?} is used twice") });
         }
-        let name = get_str(m, &path, "name")?.map(str::to_string).unwrap_or_else(|| id.to_string());
-        check_text(&format!("{path}.name"), &name, 64)?;
+        let name = get_str(m, path, "name")?.map(str::to_string).unwrap_or_else(|| id.to_string());
+        check_text(|| format!("{path}.name"), &name, 64)?;
         if name.trim().is_empty() || name.contains('\n') {
             return Err(ScenarioError::Invalid { path: format!("{path}.name"), problem: "must be one non-empty line".into() });
         }
         let in_group = match m.get("in_group") {
             None => true,
-            Some(Value::Bool(b)) => *b,
+            Some(Json::Bool(b)) => *b,
             Some(_) => return Err(ScenarioError::WrongType { path: format!("{path}.in_group"), expected: "true or false" }),
         };
         out.push(Member { id: id.to_string(), name, in_group });
@@ -371,7 +409,7 @@ fn parse_members(v: Option<&Value>) -> R<Vec<Member>> {
     Ok(out)
 }
 
-fn who(m: &Map<String, Value>, path: &str, key: &str, members: &[Member]) -> R<Who> {
+fn who(m: Obj, path: Loc, key: &str, members: &[Member]) -> R<Who> {
     let id = req_str(m, path, key)?;
     if id == "carol" {
         return Ok(Who::Carol);
@@ -383,7 +421,7 @@ fn who(m: &Map<String, Value>, path: &str, key: &str, members: &[Member]) -> R<W
     })
 }
 
-fn parse_event(v: &Value, path: &str, members: &[Member]) -> R<Event> {
+fn parse_event(v: &Json, path: Loc, members: &[Member]) -> R<Event> {
     let m = obj(v, path)?;
     let kind = req_str(m, path, "kind")?;
     let at_ms = get_u64(m, path, "at_ms", 0..=MAX_AT_MS)?.ok_or_else(|| ScenarioError::Missing { path: join(path, "at_ms") })?;
@@ -401,17 +439,17 @@ fn parse_event(v: &Value, path: &str, members: &[Member]) -> R<Event> {
         "message" => {
             let from = who(m, path, "from", members)?;
             let text = req_str(m, path, "text")?.to_string();
-            check_text(&join(path, "text"), &text, MAX_TEXT)?;
+            check_text(|| join(path, "text"), &text, MAX_TEXT)?;
             EventKind::Message { from, text }
         }
         "bye" => match m.get("reason") {
-            None | Some(Value::Null) => EventKind::Bye { reason: None },
-            Some(Value::String(s)) => {
-                check_text(&join(path, "reason"), s, 300)?;
+            None | Some(Json::Null) => EventKind::Bye { reason: None },
+            Some(Json::Str(s)) => {
+                check_text(|| join(path, "reason"), s, 300)?;
                 if s.contains('\n') {
                     return Err(ScenarioError::Invalid { path: join(path, "reason"), problem: "a header value cannot contain a line break".into() });
                 }
-                let parsed = reason::parse(s).map_err(|error| ScenarioError::MalformedReason { path: join(path, "reason"), value: s.clone(), error })?;
+                let parsed = reason::parse(s).map_err(|error| ScenarioError::MalformedReason { path: join(path, "reason"), value: s.to_string(), error })?;
                 EventKind::Bye { reason: Some((s.trim().to_string(), parsed)) }
             }
             Some(_) => {

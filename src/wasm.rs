@@ -68,18 +68,20 @@ fn light(scenario: Scenario, rules: Rules) -> Result<(JsValue, crate::Trace), Js
     Ok((packed, trace))
 }
 
-/// The packed trace as a JS object: the number columns as `Float64Array`s (one copy, no
-/// parsing), the strings and the small remainder through `JSON.parse`.
+/// The packed trace as a JS object: the number columns as `Uint32Array`s (one copy, no
+/// parsing), all strings as one JS string (decoded once) with their ends, and the small
+/// remainder through `JSON.parse`.
 fn packed_to_js(p: &crate::packed::Packed) -> Result<JsValue, JsError> {
     let o = js_sys::Object::new();
     let set = |k: &str, v: JsValue| js_sys::Reflect::set(&o, &JsValue::from_str(k), &v).map(|_| ()).map_err(|_| JsError::new("cannot build the packed trace"));
     set("packed", JsValue::from(p.packed))?;
     set("step_fields", JsValue::from(p.step_fields as u32))?;
     set("chat_fields", JsValue::from(p.chat_fields as u32))?;
-    set("strings", to_js(&p.strings)?)?;
+    set("text", JsValue::from_str(&p.text))?;
+    set("ends", js_sys::Uint32Array::from(p.ends.as_slice()).into())?;
     set("clause_sets", to_js(&p.clause_sets)?)?;
-    set("steps", js_sys::Float64Array::from(p.steps.as_slice()).into())?;
-    set("chats", js_sys::Float64Array::from(p.chats.as_slice()).into())?;
+    set("steps", js_sys::Uint32Array::from(p.steps.as_slice()).into())?;
+    set("chats", js_sys::Uint32Array::from(p.chats.as_slice()).into())?;
     set("rest", to_js(&p.rest)?)?;
     Ok(o.into())
 }
@@ -174,13 +176,16 @@ pub fn debug_panic() {
 const PACKED_TS: &str = r#"
 /** A trace packed for the boundary (src/packed.rs); `unpackTrace` in www/engine.js gives a `Trace`. */
 export interface PackedTrace {
-  packed: 1;
+  packed: 2;
   step_fields: number;
   chat_fields: number;
-  strings: string[];
+  /** Every string, one after the other; string i ends at ends[i] (UTF-16 units). */
+  text: string;
+  ends: Uint32Array;
   clause_sets: number[][];
-  steps: Float64Array;
-  chats: Float64Array;
+  /** 0xFFFFFFFF = absent (null). */
+  steps: Uint32Array;
+  chats: Uint32Array;
   rest: Omit<Trace, "steps" | "chats">;
 }
 "#;

@@ -35,14 +35,30 @@ fn without_wire_text_only_the_raw_texts_are_missing() {
 
 /// Unpacks like `unpackTrace` in www/engine.js.
 fn unpack(p: &Value) -> Value {
-    let s: Vec<&str> = p["strings"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    // The strings: one text, cut at the UTF-16 offsets in `ends`.
+    let units: Vec<u16> = p["text"].as_str().unwrap().encode_utf16().collect();
+    let mut start = 0;
+    let owned: Vec<String> = p["ends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let end = e.as_u64().unwrap() as usize;
+            let s = String::from_utf16(&units[start..end]).expect("a string ends on a character boundary");
+            start = end;
+            s
+        })
+        .collect();
+    assert_eq!(start, units.len(), "the last end is the end of the text");
+    let s: Vec<&str> = owned.iter().map(String::as_str).collect();
     let sets: Vec<Vec<Value>> = p["clause_sets"]
         .as_array()
         .unwrap()
         .iter()
         .map(|set| set.as_array().unwrap().iter().map(|i| json!(s[i.as_u64().unwrap() as usize])).collect())
         .collect();
-    let num = |v: &Value| v.as_f64().unwrap();
+    const NONE: f64 = u32::MAX as f64;
+    let num = |v: &Value| v.as_u64().unwrap() as f64;
     let f: Vec<f64> = p["steps"].as_array().unwrap().iter().map(num).collect();
     let st = |x: f64| json!(s[x as usize]);
     let int = |x: f64| json!(x as u64);
@@ -63,10 +79,10 @@ fn unpack(p: &Value) -> Value {
         o.insert("policy".into(), json!(r[13] as u8 & 1 == 1));
         o.insert("pf_state".into(), st(r[9]));
         o.insert("queue_len".into(), int(r[10]));
-        if r[11] >= 0.0 {
+        if r[11] != NONE {
             o.insert("chat".into(), int(r[11]));
         }
-        if r[12] >= 0.0 {
+        if r[12] != NONE {
             o.insert("event".into(), int(r[12]));
         }
         if r[13] as u8 & 2 == 2 {
@@ -75,7 +91,7 @@ fn unpack(p: &Value) -> Value {
         steps.push(Value::Object(o));
     }
     let c: Vec<f64> = p["chats"].as_array().unwrap().iter().map(num).collect();
-    let opt = |x: f64| if x < 0.0 { Value::Null } else { int(x) };
+    let opt = |x: f64| if x == NONE { Value::Null } else { int(x) };
     let mut chats = Vec::new();
     for r in c.chunks(CHAT_FIELDS) {
         chats.push(json!({
@@ -98,5 +114,27 @@ fn the_packed_trace_unpacks_to_the_contract() {
         let want: Value = serde_json::from_str(&light.to_json()).unwrap();
         let packed: Value = serde_json::from_str(&pack_json(&light)).unwrap();
         assert_eq!(unpack(&packed), want, "{name} {rules:?}");
+    }
+}
+
+/// String ends are JavaScript (UTF-16) offsets: texts with accents, CJK and characters outside
+/// the BMP (two units each) must come back whole.
+#[test]
+fn the_packed_trace_cuts_non_ascii_strings_right() {
+    let sc = Scenario::from_json(
+        r#"{"format":"cpm-deferral-scenario","version":1,"title":"Grüße 😀","setup":"established","events":[
+        {"at_ms":1000,"kind":"message","from":"alice","text":"😀 first, 𝄞 clef"},
+        {"at_ms":1200,"kind":"bye","reason":"SIP;cause=480"},
+        {"at_ms":1500,"kind":"message","from":"bob","text":"日本語のテキスト"},
+        {"at_ms":1700,"kind":"message","from":"alice","text":"é"},
+        {"at_ms":3000,"kind":"register"}]}"#,
+    )
+    .expect("scenario parses");
+    for rules in [Rules::PostCr, Rules::PreCr] {
+        let light = run_without_wire_text(&sc, rules);
+        let want: Value = serde_json::from_str(&light.to_json()).unwrap();
+        let packed: Value = serde_json::from_str(&pack_json(&light)).unwrap();
+        assert_eq!(unpack(&packed), want, "{rules:?}");
+        assert!(want["chats"].as_array().unwrap().iter().any(|c| c["text"] == "😀 first, 𝄞 clef"));
     }
 }

@@ -11,66 +11,112 @@ export class EngineCrash extends Error {
   }
 }
 
+const NONE = 0xffffffff; // an absent number in the packed columns (src/packed.rs NONE)
+
+/** The trace's strings: one text and the UTF-16 end of each; a string is cut out when first read. */
+class Strings {
+  constructor(text, ends) {
+    this.text = text;
+    this.ends = ends;
+    this.cache = new Array(ends.length);
+  }
+  get(i) {
+    let s = this.cache[i];
+    if (s === undefined) {
+      s = this.text.slice(i > 0 ? this.ends[i - 1] : 0, this.ends[i]);
+      this.cache[i] = s;
+    }
+    return s;
+  }
+}
+
+// One step of a packed trace: the fields of docs/trace-contract.md as getters over the engine's
+// number column, so a 10,000-message run (~87,000 steps) costs one small object per step and
+// no strings until something is shown. `toJSON` gives the contract's plain object.
+class PackedStep {
+  constructor(t, index) {
+    this.t = t;
+    this.index = index;
+  }
+  get at_ms() { return this.t.u[this.index * this.t.F]; }
+  get arrive_ms() { return this.t.u[this.index * this.t.F + 1]; }
+  get from() { return this.t.s.get(this.t.u[this.index * this.t.F + 2]); }
+  get to() { return this.t.s.get(this.t.u[this.index * this.t.F + 3]); }
+  get protocol() { return this.t.s.get(this.t.u[this.index * this.t.F + 4]); }
+  get label() { return this.t.s.get(this.t.u[this.index * this.t.F + 5]); }
+  get note() { return this.t.s.get(this.t.u[this.index * this.t.F + 6]); }
+  get clauses() { return this.t.sets[this.t.u[this.index * this.t.F + 7]]; }
+  get kind() { return this.t.s.get(this.t.u[this.index * this.t.F + 8]); }
+  get pf_state() { return this.t.s.get(this.t.u[this.index * this.t.F + 9]); }
+  get queue_len() { return this.t.u[this.index * this.t.F + 10]; }
+  get chat() { const v = this.t.u[this.index * this.t.F + 11]; return v === NONE ? undefined : v; }
+  get event() { const v = this.t.u[this.index * this.t.F + 12]; return v === NONE ? undefined : v; }
+  get policy() { return (this.t.u[this.index * this.t.F + 13] & 1) === 1; }
+  get dropped() { return (this.t.u[this.index * this.t.F + 13] & 2) === 2 ? true : undefined; }
+  /** The wire text is fetched on demand (Engine.raw), never carried here. */
+  get raw() { return ''; }
+  toJSON() {
+    const o = {
+      index: this.index, at_ms: this.at_ms, arrive_ms: this.arrive_ms, from: this.from, to: this.to, protocol: this.protocol,
+      label: this.label, raw: '', clauses: this.clauses, note: this.note, kind: this.kind, policy: this.policy,
+      pf_state: this.pf_state, queue_len: this.queue_len,
+    };
+    if (this.chat !== undefined) o.chat = this.chat;
+    if (this.event !== undefined) o.event = this.event;
+    if (this.dropped) o.dropped = true;
+    return o;
+  }
+}
+
+// One chat message of a packed trace (getters, as PackedStep).
+class PackedChat {
+  constructor(t, i) {
+    this.t = t;
+    this.o = i * t.C;
+  }
+  n(k) { const v = this.t.c[this.o + k]; return v === NONE ? null : v; }
+  get id() { return this.t.c[this.o]; }
+  get from() { return this.t.s.get(this.t.c[this.o + 1]); }
+  get text() { return this.t.s.get(this.t.c[this.o + 2]); }
+  get imdn_id() { return this.t.s.get(this.t.c[this.o + 3]); }
+  get sent_ms() { return this.t.c[this.o + 4]; }
+  get sent_step() { return this.t.c[this.o + 5]; }
+  get for_carol() { return this.t.c[this.o + 6] === 1; }
+  get stored_ms() { return this.n(7); }
+  get stored_step() { return this.n(8); }
+  get in_flight_ms() { return this.n(9); }
+  get in_flight_step() { return this.n(10); }
+  get delivered_ms() { return this.n(11); }
+  get delivered_step() { return this.n(12); }
+  get outcome() { return this.t.s.get(this.t.c[this.o + 13]); }
+  get removed_ms() { return this.n(14); }
+  get removed_step() { return this.n(15); }
+  get possible_duplicate() { return this.t.c[this.o + 16] === 1; }
+  toJSON() {
+    const o = {};
+    for (const k of CHAT_KEYS) o[k] = this[k];
+    return o;
+  }
+}
+const CHAT_KEYS = ['id', 'from', 'text', 'imdn_id', 'sent_ms', 'sent_step', 'for_carol', 'stored_ms', 'stored_step', 'in_flight_ms',
+  'in_flight_step', 'delivered_ms', 'delivered_step', 'outcome', 'removed_ms', 'removed_step', 'possible_duplicate'];
+
 /**
- * Turns the engine's packed trace (src/packed.rs: flat number arrays, interned strings) back
- * into the objects of docs/trace-contract.md, with `raw` empty (fetched on demand).
+ * Gives the engine's packed trace (src/packed.rs: `u32` columns, one string of all strings) the
+ * shape of docs/trace-contract.md: steps and chats are read-only objects whose fields are read
+ * from the columns when used (`JSON.stringify` gives the contract's JSON), `raw` is empty
+ * (fetched on demand).
  */
 export function unpackTrace(p) {
-  if (!p || p.packed !== 1) return p;
-  const s = p.strings;
-  const sets = p.clause_sets.map((set) => set.map((i) => s[i]));
-  const F = p.step_fields;
-  const f = p.steps;
-  const n = f.length / F;
+  if (!p || p.packed !== 2) return p;
+  const s = new Strings(p.text, p.ends);
+  const t = { u: p.steps, c: p.chats, F: p.step_fields, C: p.chat_fields, s, sets: p.clause_sets.map((set) => set.map((i) => s.get(i))) };
+  const n = p.steps.length / t.F;
   const steps = new Array(n);
-  for (let i = 0, o = 0; i < n; i++, o += F) {
-    const step = {
-      index: i,
-      at_ms: f[o],
-      arrive_ms: f[o + 1],
-      from: s[f[o + 2]],
-      to: s[f[o + 3]],
-      protocol: s[f[o + 4]],
-      label: s[f[o + 5]],
-      raw: '',
-      clauses: sets[f[o + 7]],
-      note: s[f[o + 6]],
-      kind: s[f[o + 8]],
-      policy: (f[o + 13] & 1) === 1,
-      pf_state: s[f[o + 9]],
-      queue_len: f[o + 10],
-    };
-    if (f[o + 11] >= 0) step.chat = f[o + 11];
-    if (f[o + 12] >= 0) step.event = f[o + 12];
-    if (f[o + 13] & 2) step.dropped = true;
-    steps[i] = step;
-  }
-  const C = p.chat_fields;
-  const c = p.chats;
-  const m = c.length / C;
+  for (let i = 0; i < n; i++) steps[i] = new PackedStep(t, i);
+  const m = p.chats.length / t.C;
   const chats = new Array(m);
-  const opt = (v) => (v < 0 ? null : v);
-  for (let i = 0, o = 0; i < m; i++, o += C) {
-    chats[i] = {
-      id: c[o],
-      from: s[c[o + 1]],
-      text: s[c[o + 2]],
-      imdn_id: s[c[o + 3]],
-      sent_ms: c[o + 4],
-      sent_step: c[o + 5],
-      for_carol: c[o + 6] === 1,
-      stored_ms: opt(c[o + 7]),
-      stored_step: opt(c[o + 8]),
-      in_flight_ms: opt(c[o + 9]),
-      in_flight_step: opt(c[o + 10]),
-      delivered_ms: opt(c[o + 11]),
-      delivered_step: opt(c[o + 12]),
-      outcome: s[c[o + 13]],
-      removed_ms: opt(c[o + 14]),
-      removed_step: opt(c[o + 15]),
-      possible_duplicate: c[o + 16] === 1,
-    };
-  }
+  for (let i = 0; i < m; i++) chats[i] = new PackedChat(t, i);
   const r = p.rest;
   return {
     version: r.version,

@@ -230,7 +230,7 @@ export class Ladder {
     // Step rows
     let prevT = first > 0 ? steps[first - 1].at_ms : -1;
     for (let i = first; i <= last; i++) {
-      const a = m.arrows[i];
+      const a = m.arrow(i);
       const s = steps[i];
       if (s.at_ms !== prevT) text(rows, 4, a.y + 4, fmtMs(s.at_ms), { class: 'tlabel' });
       prevT = s.at_ms;
@@ -272,7 +272,7 @@ export class Ladder {
     const steps = this.trace.steps;
     const frag = document.createDocumentFragment();
     for (let i = 0; i < steps.length; i++) {
-      const a = m.arrows[i];
+      const a = m.arrow(i);
       const gs = el('g', { class: `step ${a.cls}`, 'data-step': i }, frag);
       if (a.internal) {
         el('rect', { class: 'box', x: a.x1 - 40, y: a.y - 10, width: 80, height: 20, rx: 4 }, gs);

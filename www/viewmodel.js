@@ -62,20 +62,21 @@ export function buildLadder(trace, width = 1000, g = GEOM) {
   const pfLane = lanes.find((l) => l.role === 'pf');
   const xOf = (id) => (laneX.has(id) ? laneX.get(id) : g.gutter);
 
-  const arrows = new Array(steps.length);
-  for (let i = 0; i < steps.length; i++) {
+  // One arrow per step, built when a row is drawn: only the rows in view ever are, and a
+  // 10,000-message ladder has ~87,000 steps.
+  const arrow = (i) => {
     const s = steps[i];
-    const x1 = xOf(s.from);
-    const x2 = xOf(s.to);
-    const internal = s.protocol === 'none' || s.from === s.to;
-    arrows[i] = {
+    const from = s.from;
+    const to = s.to;
+    const protocol = s.protocol;
+    return {
       index: i,
       y: rowMid(i, g),
-      x1,
-      x2,
-      internal,
-      protocol: s.protocol,
-      cls: PROTOCOL_CLASS[s.protocol] || 'internal',
+      x1: xOf(from),
+      x2: xOf(to),
+      internal: protocol === 'none' || from === to,
+      protocol,
+      cls: PROTOCOL_CLASS[protocol] || 'internal',
       kind: s.kind,
       label: s.label,
       policy: !!s.policy,
@@ -83,7 +84,7 @@ export function buildLadder(trace, width = 1000, g = GEOM) {
       chat: s.chat ?? null,
       event: s.event ?? null,
     };
-  }
+  };
 
   // Stored → delivered links: a dashed line beside the PF lane from the row where the message
   // entered the store to the row where it left (replay SEND, loss or discard), or to the end.
@@ -147,7 +148,8 @@ export function buildLadder(trace, width = 1000, g = GEOM) {
     width: w,
     height: rowTop(steps.length, g) + g.top,
     rowH: g.rowH,
-    arrows,
+    /** The arrow of step i: { index, y, x1, x2, internal, protocol, cls, kind, label, policy, at_ms, chat, event }. */
+    arrow,
     links,
     timers,
     bands,

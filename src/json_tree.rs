@@ -1,0 +1,233 @@
+//! A borrowed JSON tree for reading scenario files (src/scenario.rs).
+//!
+//! `serde_json::Value` would do, but it copies every key and string and keeps each object in a
+//! `BTreeMap`: for a 10,000-event scenario that is ~60,000 allocations on every edit in the
+//! page, the largest part of re-reading it. Here serde_json still does the tokenising (so its
+//! number rules and its error positions are unchanged); strings without escapes borrow from
+//! the input and objects are small vectors of pairs. Lookups answer as `Value` would: with a
+//! key given twice the last one counts, and objects are walked in key order.
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+
+/// A JSON value that borrows its strings from the input where it can.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Json<'a> {
+    Null,
+    Bool(bool),
+    /// A whole number 0 or more (what `Value::as_u64` accepts).
+    Uint(u64),
+    /// A negative whole number.
+    Int(i64),
+    /// Any other number.
+    Float(f64),
+    Str(Cow<'a, str>),
+    Array(Vec<Json<'a>>),
+    /// The members in file order; see [`Json::get`] for duplicate keys.
+    Object(Vec<(Cow<'a, str>, Json<'a>)>),
+}
+
+impl<'a> Json<'a> {
+    pub(crate) fn parse(text: &'a str) -> serde_json::Result<Json<'a>> {
+        serde_json::from_str(text)
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_u64(&self) -> Option<u64> {
+        match self {
+            Json::Uint(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_array(&self) -> Option<&[Json<'a>]> {
+        match self {
+            Json::Array(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_object(&self) -> Option<Obj<'_, 'a>> {
+        match self {
+            Json::Object(v) => Some(Obj(v)),
+            _ => None,
+        }
+    }
+
+    /// The same value as a `serde_json::Value`, for an error message that shows it.
+    pub(crate) fn to_value(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Uint(n) => Value::from(*n),
+            Json::Int(n) => Value::from(*n),
+            Json::Float(x) => Value::from(*x),
+            Json::Str(s) => Value::String(s.to_string()),
+            Json::Array(v) => Value::Array(v.iter().map(Json::to_value).collect()),
+            Json::Object(v) => {
+                let mut m = serde_json::Map::new();
+                for (k, x) in v {
+                    m.insert(k.to_string(), x.to_value());
+                }
+                Value::Object(m)
+            }
+        }
+    }
+}
+
+/// An object's members.
+#[derive(Clone, Copy)]
+pub(crate) struct Obj<'o, 'a>(&'o [(Cow<'a, str>, Json<'a>)]);
+
+impl<'o, 'a> Obj<'o, 'a> {
+    /// The value of `key`; when the key is given more than once, the last one (as `Value`).
+    pub(crate) fn get(&self, key: &str) -> Option<&'o Json<'a>> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The distinct keys in sorted order (the order `Value`'s map walks them in). Objects here
+    /// are small (the policies: at most a dozen keys), so a selection of the next smallest key
+    /// is enough and keeps sorting code out of the page's module.
+    pub(crate) fn keys(&self) -> Vec<&'o str> {
+        let mut keys: Vec<&'o str> = Vec::new();
+        let mut last: Option<&str> = None;
+        while let Some(k) = self.0.iter().map(|(k, _)| k.as_ref()).filter(|k| last.map_or(true, |l| *k > l)).min() {
+            keys.push(k);
+            last = Some(k);
+        }
+        keys
+    }
+
+    /// The first key in sorted order that `allowed` does not list, if any. The common case
+    /// (every key allowed) sorts nothing.
+    pub(crate) fn first_unknown_key(&self, allowed: &[&str]) -> Option<&'o str> {
+        self.0.iter().map(|(k, _)| k.as_ref()).filter(|k| !allowed.contains(k)).min()
+    }
+}
+
+impl<'de> Deserialize<'de> for Json<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
+        Ok(Json::Null)
+    }
+    fn visit_none<E>(self) -> Result<Json<'de>, E> {
+        Ok(Json::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
+        Json::deserialize(d)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Json<'de>, E> {
+        Ok(Json::Bool(b))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Json<'de>, E> {
+        Ok(Json::Uint(n))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Json<'de>, E> {
+        Ok(if n >= 0 { Json::Uint(n as u64) } else { Json::Int(n) })
+    }
+    fn visit_f64<E>(self, x: f64) -> Result<Json<'de>, E> {
+        Ok(Json::Float(x))
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Borrowed(s)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Owned(s.to_string())))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Owned(s)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
+        let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(x) = seq.next_element()? {
+            v.push(x);
+        }
+        Ok(Json::Array(v))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
+        let mut v = Vec::with_capacity(4);
+        while let Some(k) = map.next_key::<Key<'de>>()? {
+            v.push((k.0, map.next_value()?));
+        }
+        Ok(Json::Object(v))
+    }
+}
+
+/// An object key, borrowed when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// The tree answers as `serde_json::Value` does, including numbers, escapes and repeated keys.
+    #[test]
+    fn reads_like_value() {
+        for text in [
+            r#"{"b":1,"a":[true,null,-3,2.5,1e400,18446744073709551615,"x\"y",{}],"a":"last","é":"\u00e9"}"#,
+            r#"[1.0, -0, 0, 1e2, "", "\ud83d\ude00"]"#,
+            "null",
+        ] {
+            let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+            let j = Json::parse(text).map(|j| j.to_value()).unwrap_or(Value::Null);
+            assert_eq!(j, v, "{text}");
+        }
+        let text = r#"{"k":1,"k":2,"z":0,"a":0}"#;
+        let j = Json::parse(text).unwrap();
+        let o = j.as_object().unwrap();
+        assert_eq!(o.get("k").and_then(Json::as_u64), Some(2));
+        assert_eq!(o.keys(), vec!["a", "k", "z"]);
+        assert_eq!(o.first_unknown_key(&["k"]), Some("a"));
+        assert_eq!(o.first_unknown_key(&["k", "z", "a"]), None);
+    }
+
+    #[test]
+    fn errors_keep_serde_json_positions() {
+        let a = Json::parse("{\n  \"a\": [1,\n 2,,]}").unwrap_err();
+        let b = serde_json::from_str::<Value>("{\n  \"a\": [1,\n 2,,]}").unwrap_err();
+        assert_eq!((a.line(), a.column(), a.to_string()), (b.line(), b.column(), b.to_string()));
+    }
+}
