@@ -58,7 +58,7 @@ export class Rng {
 let wasmModule = null;
 let instances = 0;
 /** A fresh instance of the wasm glue (a new URL is a new module): after a panic the old one is in an unknown state. */
-async function loadEngine() {
+export async function loadEngine() {
   wasmModule ||= new WebAssembly.Module(fs.readFileSync(new URL('pkg/cpm_deferral_bg.wasm', root)));
   const mod = await import(new URL(`pkg/cpm_deferral.js?instance=${instances++}`, root).href);
   mod.initSync({ module: wasmModule });
@@ -67,7 +67,7 @@ async function loadEngine() {
 }
 
 /** As Engine.call in www/engine.js: the engine's own errors are Errors; a panic or trap is not. */
-function engineCall(fn) {
+export function engineCall(fn) {
   try {
     const value = fn();
     if (globalThis.__cpmPanic) return { panic: String(globalThis.__cpmPanic) };
@@ -558,7 +558,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const iterations = opt('--iterations') != null ? Number(opt('--iterations')) : null;
   const seconds = Number(opt('--seconds') ?? 60);
   const seed = opt('--seed') ?? 0xc0ffee;
-  if ((iterations != null && !(iterations >= 0)) || !(seconds >= 0)) {
+  if ((iterations != null && !(iterations >= 0)) || !(seconds >= 0) || !/^(\d+|0x[0-9a-f]+)$/i.test(String(seed))) {
     console.error('usage: node tests-web/fuzz/share-fuzz.mjs --seconds N [--seed S] [--iterations K]');
     process.exit(2);
   }
