@@ -142,7 +142,7 @@ export function unpollute() {
 
 /** A refusal's first words, for the histogram (numbers and quoted values folded). */
 export function refusalKey(message) {
-  return message.split(/[(,:"{[]/)[0].trim().split(/\s+/).slice(0, 6).join(' ').replace(/\d+/g, 'N');
+  return message.split(/[(,:"{[]/)[0].trim().split(/\s+/).slice(0, 6).join(' ').replace(/-?(Infinity|\d[\d.e+-]*)/g, 'N');
 }
 
 // ---------------------------------------------------------------- seeds
@@ -311,7 +311,7 @@ const VALUES = [
   () => '', () => 'NaN', () => 'Infinity', () => '1', () => '-1', () => '0', () => 'post-cr', () => 'pre-cr', () => 'POST-CR', () => 'main', () => 'alt', () => 'true', () => 'null',
   () => '<img src=x onerror=alert(1)>', () => '"><script>alert(1)</script>', () => 'javascript:alert(1)', () => '${alert(1)}',
   () => '\u0000\u2028\u2029\ufeff\u202e', () => '😀'.repeat(1000),
-  (rng) => 'x'.repeat(rng.pick([1000, 100000, 1500000])), // up to near the 2 MB cap
+  (rng) => 'x'.repeat(rng.pick([1000, 100000, 1500000, 2500000])), // near and past the 2 MB cap
   () => true, () => false, () => null, () => [], () => ({}), () => [1, 2, 3], () => [[[]]], () => ({ events: [] }),
   () => ({ side: 'main', step: 1, chat: 2 }), () => ({ side: 'alt', step: -1 }), () => ({ side: 'main', step: '1' }),
   deep, deep,

@@ -18,7 +18,12 @@ test('3,000 fixed-seed inputs: no crash; every layer has inputs accepted and ref
     assert.ok(L.refused > 0, `${name}: no input was refused`);
   }
   // Each check of decodeShare refused something: the inputs get past the ones before it.
-  for (const key of ['it contains characters that cannot be', 'it is damaged or incomplete', 'it does not unpack to text', 'it does not unpack to valid', 'its content is not a page', 'its content is nested more than', 'it has no version number', 'it has no scenario with events']) {
+  const checks = [
+    'it is not a share link', 'it is N KB long', 'it contains characters that cannot be', 'it is not complete', 'it is damaged or incomplete',
+    'it unpacks to more than N', 'it does not unpack to text', 'it does not unpack to valid', 'its content is not a page',
+    'its content is nested more than', 'it has no version number', 'it has version N', 'it has no scenario with events',
+  ];
+  for (const key of checks) {
     assert.ok(stats.refusals[key] > 0, `no refusal "${key}…" in ${JSON.stringify(stats.refusals)}`);
   }
   const e = stats.engine;
