@@ -7,7 +7,7 @@ help:
 	@echo "make check      cargo fmt --check and clippy (native and wasm32), no tests"
 	@echo "make bench      engine benchmark: steps/s on a 10,000-event scenario, native and in wasm"
 	@echo "make bench-web  browser benchmark against Mermaid (writes docs/bench.md)"
-	@echo "make fuzz       stable-toolchain fuzzer over scenario import and every wire parser (FUZZ_SECONDS=60)"
+	@echo "make fuzz       fuzzers: scenario import and every wire parser (Rust), share-link decoding (Node); FUZZ_SECONDS=60 each"
 	@echo "make offline    build the explorer for use without a server (scripts/build-offline.sh)"
 
 serve:
@@ -26,6 +26,7 @@ bench-web:
 
 fuzz:
 	cargo run --release --example fuzz -- --seconds $(or $(FUZZ_SECONDS),60)
+	node tests-web/fuzz/share-fuzz.mjs --seconds $(or $(FUZZ_SECONDS),60)
 
 offline:
 	bash scripts/build-offline.sh

@@ -12,6 +12,7 @@ import { ensureCss } from './lazy-css.js';
 export const PREFIX = '#s=';
 export const MAX_FRAGMENT = 64 * 1024; // characters of fragment we accept
 export const MAX_UNPACKED = 2 * 1024 * 1024; // bytes of JSON after inflating
+export const MAX_DEPTH = 100; // nesting of arrays and objects (a page state needs 5; the engine allows 128)
 export const VERSION = 1;
 
 export class ShareError extends Error {
@@ -86,6 +87,34 @@ export async function inflate(bytes, max = MAX_UNPACKED) {
   return out;
 }
 
+/**
+ * Whether valid JSON text nests arrays and objects deeper than `max`. JSON.parse copes with any
+ * depth, but JSON.stringify (the page's next step, engine.check) recurses and throws a
+ * RangeError some thousands of levels down: a 100-byte link would stop the page.
+ */
+export function tooDeep(text, max = MAX_DEPTH) {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) i = skipString(text, i);
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
+}
+// The index of the closing quote of the string that opens at `i`.
+function skipString(text, i) {
+  for (;;) {
+    const q = text.indexOf('"', i + 1);
+    if (q < 0) return text.length; // not closed (not valid JSON): nothing more to count
+    let b = q; // an even number of backslashes before the quote: it ends the string
+    while (text.charCodeAt(b - 1) === 92) b--;
+    if ((q - b) % 2 === 0) return q;
+    i = q;
+  }
+}
+
 /** The share state → the fragment (with the leading '#s='). */
 export async function encodeShare(state) {
   const json = new TextEncoder().encode(JSON.stringify({ v: VERSION, ...state }));
@@ -115,7 +144,9 @@ export async function decodeShare(hash, { maxFragment = MAX_FRAGMENT, maxUnpacke
     throw new ShareError(`it does not unpack to valid JSON (${e.message})`);
   }
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ShareError('its content is not a page state');
-  if (obj.v !== VERSION) throw new ShareError(`it has version ${JSON.stringify(obj.v)}, this page reads version ${VERSION}`);
+  if (tooDeep(text)) throw new ShareError(`its content is nested more than ${MAX_DEPTH} levels deep, more than any timeline needs`);
+  // Only a number is shown: the field could hold a 2 MB string.
+  if (obj.v !== VERSION) throw new ShareError(typeof obj.v === 'number' ? `it has version ${obj.v}, this page reads version ${VERSION}` : `it has no version number (this page reads version ${VERSION})`);
   if (!obj.scenario || typeof obj.scenario !== 'object' || !Array.isArray(obj.scenario.events)) throw new ShareError('it has no scenario with events');
   const out = {
     scenario: obj.scenario,
