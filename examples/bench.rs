@@ -70,7 +70,7 @@ fn main() {
     let steps = t.steps.len();
     let raw_bytes: usize = t.steps.iter().map(|s| s.raw.len()).sum();
     drop(t);
-    let (mut ours, mut peer, mut light, mut pack) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut ours, mut peer, mut light, mut pack, mut parses) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), vec![parse]);
     let mut json_len = 0;
     for _ in 0..rounds {
         let t0 = Instant::now();
@@ -81,6 +81,10 @@ fn main() {
         peer.push(t1.elapsed());
         json_len = out.len();
         std::hint::black_box(out);
+        let tp = Instant::now();
+        let again = Scenario::from_json(&json).map(|s| s.events.len()).unwrap_or(0);
+        parses.push(tp.elapsed());
+        std::hint::black_box(again);
         let t2 = Instant::now();
         let lt = cpm_deferral::run_without_wire_text(&sc, Rules::PostCr);
         light.push(t2.elapsed());
@@ -88,7 +92,7 @@ fn main() {
         std::hint::black_box(cpm_deferral::packed::pack(&lt).steps.len());
         pack.push(t3.elapsed());
     }
-    let (o, p, l, k) = (median(ours), median(peer), median(light), median(pack));
+    let (o, p, l, k, parse) = (median(ours), median(peer), median(light), median(pack), median(parses));
     let sps = steps as f64 / o.as_secs_f64();
     println!("engine benchmark: {events} scenario events, {steps} trace steps, {:.1} MB of wire text, {rounds} rounds (median)", raw_bytes as f64 / 1e6);
     println!("  scenario parse (JSON -> Scenario):  {:>8.2} ms", parse.as_secs_f64() * 1e3);

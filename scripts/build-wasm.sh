@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Build the engine for the browser into pkg/ (wasm-bindgen --target web output):
 #   pkg/            the module the page loads at start (no export code, keeps the page light)
-#   pkg/export/     the same engine with export_text / export_pcap (feature wasm-export),
-#                   loaded by www/exports.js when the user first exports
+#   pkg/export/     the same engine with export_text / export_pcap (feature wasm-export), built
+#                   for speed ([profile.wasm-fast]); loaded on the first export, and by
+#                   www/engine.js to run timelines of more than 2,000 events
 #   pkg/prerendered/ SVG ladder + transcript of every preset, made by the CLI, for pages where
 #                   WebAssembly may not run (www/fallback.js)
-# Uses the [profile.wasm-release] profile (LTO, one codegen unit) so native builds stay fast.
+# Uses the [profile.wasm-release] (size) and [profile.wasm-fast] (speed) profiles (LTO, one
+# codegen unit) so native builds stay fast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 target_dir="${target_dir:-target}"
 wasm="$target_dir/wasm32-unknown-unknown/wasm-release/cpm_deferral.wasm"
+fast="$target_dir/wasm32-unknown-unknown/wasm-fast/cpm_deferral.wasm"
 
-cargo build --lib --profile wasm-release --target wasm32-unknown-unknown --features wasm-export
-rm -rf pkg/export && wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir pkg/export "$wasm"
+cargo build --lib --profile wasm-fast --target wasm32-unknown-unknown --features wasm-export
+rm -rf pkg/export && wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir pkg/export "$fast"
 cargo build --lib --profile wasm-release --target wasm32-unknown-unknown
 wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir pkg "$wasm"
 echo "build-wasm: pkg/ ready ($(wc -c < pkg/cpm_deferral_bg.wasm) bytes of wasm; with exports $(wc -c < pkg/export/cpm_deferral_bg.wasm))" >&2

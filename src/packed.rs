@@ -17,27 +17,38 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// FNV-1a: interning hashes ~20,000 short strings per run; SipHash's DoS resistance buys
-/// nothing here and costs a third of the packing time in wasm.
+/// An FNV-style hash: interning hashes ~20,000 short strings and ~90,000 small keys per run;
+/// SipHash's DoS resistance buys nothing here and costs a third of the packing time in wasm.
+/// Whole words at a time (a key of five pointers is five steps, not twenty bytes).
 #[derive(Default)]
 struct Fnv(u64);
+
+impl Fnv {
+    fn mix(&mut self, x: u64) {
+        let h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        self.0 = (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+    }
+}
 
 impl Hasher for Fnv {
     fn finish(&self) -> u64 {
         self.0
     }
-    /// Whole words at a time: the pointer-and-length keys are hashed in two steps, not sixteen.
     fn write_usize(&mut self, x: usize) {
-        let h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        self.0 = (h ^ x as u64).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+        self.mix(x as u64);
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.mix(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
         }
-        self.0 = h;
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            // The length keeps "a" and "a\0" apart.
+            self.mix(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59));
+        }
     }
 }
 
@@ -152,7 +163,7 @@ impl<'a> Interner<'a> {
         i
     }
 
-    /// One of a handful of strings (lane ids, enum names): a short linear scan by address.
+    /// One of a handful of strings (the lane ids): a short linear scan by address.
     fn few(&mut self, cache: &mut Vec<((usize, usize), u32)>, s: &'a str) -> u32 {
         let p = (s.as_ptr() as usize, s.len());
         if let Some((_, i)) = cache.iter().find(|(q, _)| *q == p) {
@@ -161,6 +172,14 @@ impl<'a> Interner<'a> {
         let i = self.id(s);
         cache.push((p, i));
         i
+    }
+
+    /// An enum's name, by its discriminant `d` (a slot of `cache`).
+    fn named(&mut self, cache: &mut [u32], d: usize, name: &'a str) -> u32 {
+        if cache[d] == NONE {
+            cache[d] = self.id(name);
+        }
+        cache[d]
     }
 
     /// A string that is (nearly) always unique, such as a chat text: not looked up at all.
@@ -228,31 +247,34 @@ fn flag(b: bool) -> u32 {
 pub fn pack(trace: &Trace) -> Packed<'_> {
     let mut int = Interner::default();
     let mut sets: Vec<Vec<u32>> = Vec::new();
-    // Clause sets by the addresses of their (static) strings; content decides only for the rare
-    // set of more than four.
-    let mut set_by_ptr: FastMap<[usize; 5], u32> = FastMap::default();
+    // Clause sets: the engine cites static lists (`cl!`), so the list's own address and length
+    // find a set without looking at its strings; a list seen for the first time is matched by
+    // content, so equal lists written in two places share one set.
+    let mut set_by_ptr: FastMap<(usize, usize), u32> = FastMap::default();
     let mut set_by_text: FastMap<&[&'static str], u32> = FastMap::default();
     let mut steps = Vec::with_capacity(trace.steps.len() * STEP_FIELDS);
-    let (mut lanes, mut enums) = (Vec::new(), Vec::new());
+    let mut lanes = Vec::new();
+    // The enums' names by discriminant: NONE until first used.
+    let (mut protocols, mut kinds, mut states) = ([NONE; 3], [NONE; 7], [NONE; 10]);
     for s in &trace.steps {
         let Step { at_ms, arrive_ms, from, to, protocol, label, clauses, note, kind, policy, pf_state, queue_len, chat, event, dropped, .. } = s;
-        let mut key = [clauses.len(), 0, 0, 0, 0];
-        if clauses.len() <= 4 {
-            for (k, c) in key[1..].iter_mut().zip(clauses.iter()) {
-                *k = c.as_ptr() as usize;
-            }
-        }
-        let known = if clauses.len() <= 4 { set_by_ptr.get(&key) } else { set_by_text.get(clauses.as_slice()) };
-        let set = match known {
+        let key = (clauses.as_ptr() as usize, clauses.len());
+        let set = match set_by_ptr.get(&key) {
             Some(i) => *i,
             None => {
-                let ids = clauses.iter().map(|c| int.shared(c)).collect();
-                let i = sets.len() as u32;
-                sets.push(ids);
-                if clauses.len() <= 4 {
+                let i = match set_by_text.get(&**clauses) {
+                    Some(i) => *i,
+                    None => {
+                        let ids = clauses.iter().map(|c| int.shared(c)).collect();
+                        let i = sets.len() as u32;
+                        sets.push(ids);
+                        set_by_text.insert(&**clauses, i);
+                        i
+                    }
+                };
+                // Only a static list keeps its address for good.
+                if matches!(clauses, Cow::Borrowed(_)) {
                     set_by_ptr.insert(key, i);
-                } else {
-                    set_by_text.insert(clauses.as_slice(), i);
                 }
                 i
             }
@@ -262,12 +284,12 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
             ms32(*arrive_ms),
             int.few(&mut lanes, from),
             int.few(&mut lanes, to),
-            int.few(&mut enums, protocol_name(*protocol)),
+            int.named(&mut protocols, *protocol as usize, protocol_name(*protocol)),
             int.cow(label),
             int.cow(note),
             set,
-            int.few(&mut enums, kind_name(*kind)),
-            int.few(&mut enums, state_name(*pf_state)),
+            int.named(&mut kinds, *kind as usize, kind_name(*kind)),
+            int.named(&mut states, *pf_state as usize, state_name(*pf_state)),
             *queue_len,
             opt(*chat),
             opt(*event),
@@ -356,9 +378,11 @@ mod tests {
         let j = |v: &dyn erased::Ser| v.json();
         for p in [Protocol::SIP, Protocol::MSRP, Protocol::None] {
             assert_eq!(j(&p), format!("{:?}", protocol_name(p)));
+            assert!((p as usize) < 3, "pack's cache of protocol names is too small");
         }
         for k in [StepKind::Message, StepKind::State, StepKind::Store, StepKind::Deliver, StepKind::Lost, StepKind::Timer, StepKind::Info] {
             assert_eq!(j(&k), format!("{:?}", kind_name(k)));
+            assert!((k as usize) < 7, "pack's cache of kind names is too small");
         }
         for s in [
             PfState::Idle,
@@ -373,6 +397,7 @@ mod tests {
             PfState::EndedWithBacklog,
         ] {
             assert_eq!(j(&s), format!("{:?}", state_name(s)));
+            assert!((s as usize) < 10, "pack's cache of state names is too small");
         }
         for o in [Outcome::Live, Outcome::FromStore, Outcome::StillStored, Outcome::Lost, Outcome::Discarded, Outcome::NotForCarol, Outcome::Pending] {
             assert_eq!(j(&o), format!("{:?}", outcome_name(o)));

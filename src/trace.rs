@@ -97,6 +97,10 @@ pub enum PfState {
     EndedWithBacklog,
 }
 
+/// The clauses (or RFC sections, or `policy:<id>`) a step cites: a static list, so recording a
+/// step allocates nothing for it.
+pub type Clauses = Cow<'static, [&'static str]>;
+
 /// One step of the ladder.
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Serialize)]
@@ -109,7 +113,8 @@ pub struct Step {
     pub protocol: Protocol,
     pub label: Cow<'static, str>,
     pub raw: String,
-    pub clauses: Vec<&'static str>,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string[]"))]
+    pub clauses: Clauses,
     pub note: Cow<'static, str>,
     pub kind: StepKind,
     pub policy: bool,

@@ -221,3 +221,19 @@ pub fn export_pcap(scenario_json: &str, rules: &str) -> Result<Vec<u8>, JsError>
     let trace = crate::run(&scenario, rules);
     crate::export::pcap::write(&trace, &crate::export::pcap::Network::for_scenario(&scenario)).map_err(|e| JsError::new(&e.to_string()))
 }
+
+/// For `make bench`: `rounds` times the page's fast path inside wasm (parse, run without wire
+/// texts, pack), without handing anything to JS, so the benchmark can compare the same work
+/// with the native build. Returns the number of steps of the last run.
+#[cfg(feature = "wasm-export")]
+#[wasm_bindgen]
+pub fn bench_fast_path(scenario_json: &str, rules: &str, rounds: u32) -> Result<u32, JsError> {
+    let rules = parse_rules(rules)?;
+    let mut steps = 0;
+    for _ in 0..rounds {
+        let scenario = parse_scenario(scenario_json)?;
+        let trace = crate::run_without_wire_text(&scenario, rules);
+        steps = std::hint::black_box(crate::packed::pack(&trace)).steps.len() / crate::packed::STEP_FIELDS;
+    }
+    Ok(steps as u32)
+}

@@ -328,7 +328,7 @@ fn s1_every_client_bye_is_handled_per_8_2_2_3_with_200_ok() {
             assert_eq!(header(&bye[0].raw, "Reason"), reason, "the client's BYE carries exactly the scripted Reason");
             // The very next thing the PF sends to Carol is 200 OK, citing §8.2.2.3, one hop later.
             let ok = t.steps.iter().find(|s| s.index > bye[0].index && &*s.from == "carol-pf" && &*s.to == "carol").expect("an answer");
-            assert_eq!((ok.label.as_ref(), ok.at_ms, ok.clauses.as_slice()), ("200 OK", 8010, &["8.2.2.3"][..]), "{reason:?} {}", line(ok));
+            assert_eq!((ok.label.as_ref(), ok.at_ms, &*ok.clauses), ("200 OK", 8010, &["8.2.2.3"][..]), "{reason:?} {}", line(ok));
             assert!(ok.raw.starts_with("SIP/2.0 200 OK\r\n"));
             assert_eq!(header(&ok.raw, "CSeq"), header(&bye[0].raw, "CSeq"), "the 200 OK answers that BYE");
         }
@@ -1247,7 +1247,7 @@ fn q1_prefer_own_invite_turns_the_rejoin_away_with_486() {
     let t = post(&race("prefer-own-invite"));
     let busy = sent(&t, "carol-pf", "carol", "486 Busy Here");
     assert_eq!(busy.len(), 1);
-    assert_eq!((busy[0].at_ms, busy[0].clauses.as_slice()), (27_510, &["policy:q1-rejoin-after-invite"][..]));
+    assert_eq!((busy[0].at_ms, busy[0].clauses.as_ref()), (27_510, &["policy:q1-rejoin-after-invite"][..]));
     assert_eq!(header(&busy[0].raw, "CSeq"), header(&sent(&t, "carol", "carol-pf", "INVITE")[0].raw, "CSeq"));
     // Carol's client completes its INVITE transaction: a non-2xx final answer is ACKed (RFC 3261 §17.1.1.3).
     let acked = t.steps.iter().any(|s| {

@@ -143,10 +143,61 @@ export async function loadEngine() {
   return new Engine(mod);
 }
 
+/**
+ * Timelines with more events than this run on the second module (pkg/export/), which is built
+ * for speed: the first module is built for size (the first load has a 150 KB budget) and runs a
+ * 10,000-event timeline about 1.7x slower. See Cargo.toml [profile.wasm-fast] and make bench.
+ */
+export const FAST_EVENTS = 2000;
+
+let fullModule = null;
+/** The second build (pkg/export/: the engine with the exports, optimised for speed), loaded once. */
+export function loadFullModule() {
+  if (!fullModule) {
+    fullModule = (async () => {
+      const mod = await import('../pkg/export/cpm_deferral.js');
+      await mod.default({ module_or_path: new URL('../pkg/export/cpm_deferral_bg.wasm', import.meta.url) });
+      return mod;
+    })();
+    fullModule.catch(() => {
+      fullModule = null;
+    });
+  }
+  return fullModule;
+}
+
 export class Engine {
   constructor(mod) {
+    /** The module loaded at start. */
     this.mod = mod;
+    /** The speed-optimised module once loaded (the offline file's only module already is one). */
+    this.fast = typeof mod.export_text === 'function' ? mod : null;
+    this.fastLoading = null;
+    /** The module of the last run: `raw` asks it, as it holds that run's scenario. */
+    this.last = mod;
     this.crashed = false;
+  }
+  /** The module for a run of `scenario`: the fast one for a big timeline once it is there. */
+  pick(scenario) {
+    const n = typeof scenario === 'object' && scenario && Array.isArray(scenario.events) ? scenario.events.length : 0;
+    if (n <= FAST_EVENTS) return this.mod;
+    if (this.fast) return this.fast;
+    this.loadFast();
+    return this.mod; // until it has loaded: same traces, a little slower
+  }
+  /** Starts loading the fast module (a promise; a failure leaves the first module in charge). */
+  loadFast() {
+    if (!this.fastLoading) {
+      this.fastLoading = loadFullModule().then(
+        (m) => (this.fast = m),
+        (e) => {
+          this.fastLoading = null;
+          console.warn(`cpm-deferral: the speed-optimised engine did not load (${e && e.message ? e.message : e}); staying with the first one`);
+          return null;
+        },
+      );
+    }
+    return this.fastLoading;
   }
   call(fn) {
     if (this.crashed) throw new EngineCrash(this.crashed);
@@ -173,13 +224,20 @@ export class Engine {
   /** @returns {object} a trace, or { error } */
   run(scenario, rules) {
     const json = scenarioJson(scenario);
-    return this.call(() => unpackTrace(this.mod.run(json, rules)));
+    const mod = this.pick(scenario);
+    return this.call(() => {
+      const t = unpackTrace(mod.run(json, rules));
+      this.last = mod;
+      return t;
+    });
   }
   /** @returns {{post, pre, comparison}} or { error } */
   runBoth(scenario) {
     const json = scenarioJson(scenario);
+    const mod = this.pick(scenario);
     return this.call(() => {
-      const r = this.mod.run_both(json);
+      const r = mod.run_both(json);
+      this.last = mod;
       return { post: unpackTrace(r.post), pre: unpackTrace(r.pre), comparison: r.comparison };
     });
   }
@@ -190,7 +248,7 @@ export class Engine {
     return r && r.error ? r.error : r ?? null;
   }
   raw(rules, index) {
-    const r = this.call(() => this.mod.raw(rules, index));
+    const r = this.call(() => this.last.raw(rules, index));
     return r && r.error ? '' : r ?? '';
   }
   debugPanic() {

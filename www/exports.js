@@ -4,6 +4,7 @@
 // canvas, in parts when the ladder is taller than the browser's canvas limit. Loaded on demand.
 import { download, fileName } from './files.js';
 import { ensureCss } from './lazy-css.js';
+import { loadFullModule } from './engine.js';
 
 export const FORMATS = {
   svg: { ext: 'svg', type: 'image/svg+xml', format: 'svg', what: 'SVG image' },
@@ -17,24 +18,14 @@ export const FORMATS = {
 // Chromium's canvas limits: 32,767 px a side and 2^28 pixels in all (other engines: less).
 export const CANVAS = { maxSide: 32767, maxArea: 268435456 };
 
-let exporter = null;
 /**
  * The wasm module with the export functions: the page's own when it has them (the offline
- * file), else the second build with them (pkg/export/), loaded here on first use.
+ * file), else the second build with them (pkg/export/, shared with the engine's fast path),
+ * loaded on first use.
  */
-async function loadExporter(engine) {
+function loadExporter(engine) {
   if (typeof engine.mod.export_text === 'function') return engine.mod;
-  if (!exporter) {
-    exporter = (async () => {
-      const mod = await import('../pkg/export/cpm_deferral.js');
-      await mod.default({ module_or_path: new URL('../pkg/export/cpm_deferral_bg.wasm', import.meta.url) });
-      return mod;
-    })();
-    exporter.catch(() => {
-      exporter = null;
-    });
-  }
-  return exporter;
+  return loadFullModule();
 }
 
 /** The engine's text (or bytes) of one format; throws with the engine's message. */

@@ -17,7 +17,7 @@ impl World<'_> {
                     Node::Cf,
                     StepKind::Info,
                     "established",
-                    vec![SCENARIO],
+                    cl![SCENARIO],
                     "At t=0 Carol and the members are already in the CPM Group Session; Carol's PF relays her SIP and MSRP.",
                     None,
                 );
@@ -54,7 +54,7 @@ impl World<'_> {
                     Node::Carol,
                     Node::Pf,
                     &m,
-                    vec!["RFC 3261 §13.2.1"],
+                    cl!["RFC 3261 §13.2.1"],
                     "Carol's client creates the group: an INVITE to the conference factory with the invitees in a recipient list, routed to her PF.",
                     Some(Arrival::CarolInviteAtPf { txn, rejoin: false }),
                 );
@@ -73,7 +73,7 @@ impl World<'_> {
                     Node::Cf,
                     Node::Pf,
                     &m,
-                    vec!["RFC 3261 §13.2.1"],
+                    cl!["RFC 3261 §13.2.1"],
                     "The CF invites Carol to the running group session; the INVITE reaches her terminating PF.",
                     Some(Arrival::CfInviteAtPf { txn }),
                 );
@@ -97,7 +97,7 @@ impl World<'_> {
                 } else {
                     self.carol.entitled = false;
                     self.carol.left_idle = true;
-                    self.note(Node::Carol, StepKind::Info, "leaves (offline)", vec![SCENARIO, "policy:q5-invite-error"], "Carol leaves the chat while she has no session; nothing reaches the network now, and her client will decline the next INVITE for this chat with 603 (RCS leave-while-idle rule).", None);
+                    self.note(Node::Carol, StepKind::Info, "leaves (offline)", cl![SCENARIO, "policy:q5-invite-error"], "Carol leaves the chat while she has no session; nothing reaches the network now, and her client will decline the next INVITE for this chat with 603 (RCS leave-while-idle rule).", None);
                 }
             }
             EventKind::Leave { who: Who::Member(m) } => self.member_leave(m),
@@ -111,7 +111,7 @@ impl World<'_> {
                     Node::Carol,
                     StepKind::Info,
                     "unreachable",
-                    vec![SCENARIO],
+                    cl![SCENARIO],
                     "Carol's device drops off the network without sending BYE; requests towards her now get no answer.",
                     None,
                 );
@@ -122,7 +122,7 @@ impl World<'_> {
                         Node::Carol,
                         StepKind::Info,
                         "no MSRP connection",
-                        vec![SCENARIO],
+                        cl![SCENARIO],
                         "There is no MSRP connection towards Carol to lose at this moment.",
                         None,
                     );
@@ -133,7 +133,7 @@ impl World<'_> {
                     Node::Carol,
                     StepKind::Info,
                     "MSRP connection lost",
-                    vec![SCENARIO],
+                    cl![SCENARIO],
                     "The TCP connection carrying MSRP between Carol's client and her PF breaks.",
                     None,
                 );
@@ -144,7 +144,7 @@ impl World<'_> {
                         Node::Pf,
                         StepKind::Info,
                         "not noticed yet",
-                        vec!["policy:msrp-loss-detection"],
+                        cl!["policy:msrp-loss-detection"],
                         "Under the chosen detector the PF does not yet count the connection as lost (the CR's Editor's Note leaves this open).",
                         None,
                     );
@@ -156,7 +156,7 @@ impl World<'_> {
                     Node::Carol,
                     StepKind::Info,
                     "next MSRP set-up fails",
-                    vec![SCENARIO],
+                    cl![SCENARIO],
                     "From now on, the next MSRP connection Carol's client tries to open will fail.",
                     None,
                 );
@@ -167,7 +167,7 @@ impl World<'_> {
                     Node::Carol,
                     StepKind::Info,
                     format!("next INVITE → {status}"),
-                    vec![SCENARIO],
+                    cl![SCENARIO],
                     format!(
                         "The next INVITE towards Carol will be answered {status} {} (by her client or the P-CSCF).",
                         crate::wire::sip::reason_phrase(status)
@@ -222,7 +222,7 @@ impl World<'_> {
                 Node::Member(m),
                 StepKind::Info,
                 "not in session",
-                vec![SCENARIO],
+                cl![SCENARIO],
                 format!("{name} is not in the group session, so nothing is sent."),
                 None,
             );
@@ -237,7 +237,7 @@ impl World<'_> {
             Node::Cf,
             raw,
             "SEND",
-            vec!["RFC 4975 §7.1.1"],
+            cl!["RFC 4975 §7.1.1"],
             "A member sends a chat message (CPIM with IMDN headers) to the focus.",
             Some(chat),
             Some(Arrival::MemberSendAtCf { chat, member: m, tid }),
@@ -250,7 +250,7 @@ impl World<'_> {
                 Node::Carol,
                 StepKind::Info,
                 "cannot send",
-                vec![SCENARIO],
+                cl![SCENARIO],
                 "Carol's client has no working MSRP connection, so her message cannot leave the device.",
                 None,
             );
@@ -265,7 +265,7 @@ impl World<'_> {
             Node::Pf,
             raw,
             "SEND",
-            vec!["RFC 4975 §7.1.1"],
+            cl!["RFC 4975 §7.1.1"],
             "Carol sends a chat message; her PF is the next MSRP hop.",
             Some(chat),
             Some(Arrival::CarolSendAtPf { chat, tid }),
@@ -278,7 +278,7 @@ impl World<'_> {
                 Node::Carol,
                 StepKind::Info,
                 "no session",
-                vec![SCENARIO],
+                cl![SCENARIO],
                 "Carol's client has no session it could end with BYE (or cannot reach the network).",
                 None,
             );
@@ -307,7 +307,7 @@ impl World<'_> {
             None => "Carol's client ends its session with a BYE that carries no Reason header.".to_string(),
             Some((raw, _)) => format!("Carol's client ends its session with BYE and Reason: {raw}."),
         };
-        self.sip(Node::Carol, Node::Pf, &m, vec!["8.2.2.3", "RFC 3326 §2"], note, Some(Arrival::CarolByeAtPf { txn, reason }));
+        self.sip(Node::Carol, Node::Pf, &m, cl!["8.2.2.3", "RFC 3326 §2"], note, Some(Arrival::CarolByeAtPf { txn, reason }));
     }
 
     fn carol_register(&mut self, reaction_ms: u64) {
@@ -333,7 +333,7 @@ impl World<'_> {
             Node::Carol,
             Node::Scscf,
             &m,
-            vec!["RFC 3261 §10.2"],
+            cl!["RFC 3261 §10.2"],
             "Carol's device registers again (authentication not drawn).",
             Some(Arrival::RegisterAtScscf { txn, reaction_ms }),
         );
@@ -346,7 +346,7 @@ impl World<'_> {
                 Node::Carol,
                 StepKind::Info,
                 "already in session",
-                vec![SCENARIO],
+                cl![SCENARIO],
                 "Carol's client is still in the session, so it does not re-join.",
                 None,
             );
@@ -371,7 +371,7 @@ impl World<'_> {
             Node::Carol,
             Node::Pf,
             &m,
-            vec!["8.3.2.9"],
+            cl!["8.3.2.9"],
             "Carol's client re-joins: an INVITE to the group session identity with the same Conversation-ID and Contribution-ID, routed to her PF.",
             Some(Arrival::CarolInviteAtPf { txn, rejoin: true }),
         );
@@ -379,7 +379,7 @@ impl World<'_> {
 
     fn member_join(&mut self, m: usize) {
         if self.cf.ended || self.member_in(m) {
-            self.note(Node::Member(m), StepKind::Info, "cannot join", vec![SCENARIO], "The member is already in the session, or the session has ended.", None);
+            self.note(Node::Member(m), StepKind::Info, "cannot join", cl![SCENARIO], "The member is already in the session, or the session has ended.", None);
             return;
         }
         let d = Dialog::member_cf(m, self.next());
@@ -394,7 +394,7 @@ impl World<'_> {
             Node::Member(m),
             Node::Cf,
             &req,
-            vec!["RFC 3261 §13.2.1"],
+            cl!["RFC 3261 §13.2.1"],
             "A new member joins the group session (roster change while Carol may be away).",
             Some(Arrival::MemberInviteAtCf { member: m, txn }),
         );
@@ -406,7 +406,7 @@ impl World<'_> {
                 Node::Member(m),
                 StepKind::Info,
                 "not in session",
-                vec![SCENARIO],
+                cl![SCENARIO],
                 "The member is not in the group session, so there is nothing to leave.",
                 None,
             );
@@ -421,7 +421,7 @@ impl World<'_> {
             Node::Member(m),
             Node::Cf,
             &req,
-            vec!["RFC 3261 §15.1.1"],
+            cl!["RFC 3261 §15.1.1"],
             "A member leaves the group voluntarily.",
             Some(Arrival::MemberByeAtCf { member: m, txn }),
         );
@@ -429,7 +429,7 @@ impl World<'_> {
 
     fn group_ends(&mut self) {
         if self.cf.ended {
-            self.note(Node::Cf, StepKind::Info, "already ended", vec![SCENARIO], "The group session has already ended.", None);
+            self.note(Node::Cf, StepKind::Info, "already ended", cl![SCENARIO], "The group session has already ended.", None);
             return;
         }
         self.cf.ended = true;
@@ -445,7 +445,7 @@ impl World<'_> {
                     Node::Cf,
                     Node::Member(m),
                     &req,
-                    vec!["RFC 3261 §15.1.1"],
+                    cl!["RFC 3261 §15.1.1"],
                     "The CF ends the group session for this member.",
                     Some(Arrival::CfByeAtMember { member: m, txn }),
                 );
@@ -463,7 +463,7 @@ impl World<'_> {
                     Node::Cf,
                     Node::Pf,
                     &req,
-                    vec!["RFC 3261 §15.1.1"],
+                    cl!["RFC 3261 §15.1.1"],
                     "The CF ends the group session on Carol's leg, which her PF holds.",
                     Some(Arrival::CfByeAtPf { txn }),
                 );
@@ -479,21 +479,12 @@ impl World<'_> {
             Arrival::MemberSendAtCf { chat, member, tid } => {
                 let (to, from) = (self.cf_member_path(member), self.member_path(member));
                 let raw = self.ok_text(&tid, &to, &from);
-                self.msrp(
-                    Node::Cf,
-                    Node::Member(member),
-                    raw,
-                    "200 OK",
-                    vec!["RFC 4975 §7.2"],
-                    "The focus acknowledges the SEND hop by hop.",
-                    Some(chat),
-                    None,
-                );
+                self.msrp(Node::Cf, Node::Member(member), raw, "200 OK", cl!["RFC 4975 §7.2"], "The focus acknowledges the SEND hop by hop.", Some(chat), None);
                 self.fanout(chat, Who::Member(member));
             }
             Arrival::PfSendAtCf { chat, tid } => {
                 let raw = self.ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
-                self.msrp(Node::Cf, Node::Pf, raw, "200 OK", vec!["RFC 4975 §7.2"], "The focus acknowledges Carol's message.", Some(chat), None);
+                self.msrp(Node::Cf, Node::Pf, raw, "200 OK", cl!["RFC 4975 §7.2"], "The focus acknowledges Carol's message.", Some(chat), None);
                 self.fanout(chat, Who::Carol);
             }
             Arrival::CfSendAtMember { chat, member, tid } => {
@@ -503,7 +494,7 @@ impl World<'_> {
                     Node::Cf,
                     raw,
                     "200 OK",
-                    vec!["RFC 4975 §7.2"],
+                    cl!["RFC 4975 §7.2"],
                     "The member's client acknowledges the message.",
                     Some(chat),
                     None,
@@ -511,12 +502,12 @@ impl World<'_> {
             }
             Arrival::BindAtCf { tid } => {
                 let raw = self.ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
-                self.msrp(Node::Cf, Node::Pf, raw, "200 OK", vec!["RFC 4975 §7.2"], "The focus binds the PF's MSRP connection to Carol's leg.", None, None);
+                self.msrp(Node::Cf, Node::Pf, raw, "200 OK", cl!["RFC 4975 §7.2"], "The focus binds the PF's MSRP connection to Carol's leg.", None, None);
             }
             Arrival::PfInviteAtCf { txn } => self.cf_gets_pf_invite(txn),
             Arrival::PfByeAtCf { txn, voluntary } => {
                 let r = self.response(200, &txn, None);
-                self.sip(Node::Cf, Node::Pf, &r, vec!["RFC 3261 §15.1.2"], "The focus accepts the BYE: Carol is no longer a participant.", None);
+                self.sip(Node::Cf, Node::Pf, &r, cl!["RFC 3261 §15.1.2"], "The focus accepts the BYE: Carol is no longer a participant.", None);
                 self.cf.carol_admitted = false;
                 if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
                     u.connected = false;
@@ -531,7 +522,7 @@ impl World<'_> {
                 r.push("Expires", expires.to_string());
                 r.push("Contact", self.contact(Node::Cf));
                 let note = if expires == 0 { "The focus accepts the request to end the subscription." } else { "The focus accepts the subscription." };
-                self.sip(Node::Cf, Node::Pf, &r, vec!["RFC 6665 §4.2.1"], note, None);
+                self.sip(Node::Cf, Node::Pf, &r, cl!["RFC 6665 §4.2.1"], note, None);
                 if expires == 0 {
                     self.cf_ends_subscription("timeout", "The focus confirms the end of the subscription.");
                 } else {
@@ -558,11 +549,11 @@ impl World<'_> {
                 r.push("Contact", self.contact(Node::Cf));
                 r.push("Content-Type", "application/sdp");
                 r.body = self.sdp("cf", CF_IP, 30000, self.cf_member_path(member).to_string(), "passive");
-                self.sip(Node::Cf, Node::Member(member), &r, vec!["RFC 3261 §13.3.1"], "The focus admits the new member.", None);
+                self.sip(Node::Cf, Node::Member(member), &r, cl!["RFC 3261 §13.3.1"], "The focus admits the new member.", None);
                 if let Some(mut d) = self.cf.member_legs[member].clone() {
                     d.a_uri = format!("sip:{}@ims.example.net", self.sc.members[member].id);
                     let ack = self.ack_or_cancel("ACK", &d, true, Node::Member(member), GROUP);
-                    self.sip(Node::Member(member), Node::Cf, &ack, vec!["RFC 3261 §13.2.2.4"], "The new member confirms with ACK.", None);
+                    self.sip(Node::Member(member), Node::Cf, &ack, cl!["RFC 3261 §13.2.2.4"], "The new member confirms with ACK.", None);
                 }
                 match self.cf.users.iter_mut().find(|u| u.who == Who::Member(member)) {
                     Some(u) => {
@@ -575,7 +566,7 @@ impl World<'_> {
             }
             Arrival::MemberByeAtCf { member, txn } => {
                 let r = self.response(200, &txn, None);
-                self.sip(Node::Cf, Node::Member(member), &r, vec!["RFC 3261 §15.1.2"], "The focus accepts the member's BYE.", None);
+                self.sip(Node::Cf, Node::Member(member), &r, cl!["RFC 3261 §15.1.2"], "The focus accepts the member's BYE.", None);
                 if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Member(member)) {
                     u.connected = false;
                     u.left_ms = Some(self.now);
@@ -585,12 +576,12 @@ impl World<'_> {
             }
             Arrival::CfByeAtMember { member, txn } => {
                 let r = self.response(200, &txn, None);
-                self.sip(Node::Member(member), Node::Cf, &r, vec!["RFC 3261 §15.1.2"], "The member's client accepts the end of the session.", None);
+                self.sip(Node::Member(member), Node::Cf, &r, cl!["RFC 3261 §15.1.2"], "The member's client accepts the end of the session.", None);
             }
             Arrival::RegisterAtScscf { txn, reaction_ms } => {
                 let mut r = self.response(200, &txn, Some("scscf-1"));
                 r.push("Contact", format!("{};expires=600000", self.contact(Node::Carol)));
-                self.sip(Node::Scscf, Node::Carol, &r, vec!["RFC 3261 §10.3"], "The S-CSCF registers Carol.", None);
+                self.sip(Node::Scscf, Node::Carol, &r, cl!["RFC 3261 §10.3"], "The S-CSCF registers Carol.", None);
                 let inner = self.steps[step as usize].raw.clone();
                 let n = self.next();
                 let mut m = self.new_request(
@@ -611,7 +602,7 @@ impl World<'_> {
                     Node::Scscf,
                     Node::Pf,
                     &m,
-                    vec!["3GPP TS 24.229 §5.4.1.7"],
+                    cl!["3GPP TS 24.229 §5.4.1.7"],
                     "Because an initial Filter Criterion asks for it, the S-CSCF sends a 3rd-party REGISTER for Carol to her PF.",
                     Some(Arrival::RegisterAtPf { txn, reaction_ms }),
                 );
@@ -627,7 +618,7 @@ impl World<'_> {
                 }
                 // `txn` is the CANCEL's own transaction (RFC 3261 §9.2).
                 let r = self.response(200, &txn, Some("c-487"));
-                self.sip(Node::Carol, Node::Pf, &r, vec!["RFC 3261 §9.2"], "Carol's client accepts the CANCEL.", None);
+                self.sip(Node::Carol, Node::Pf, &r, cl!["RFC 3261 §9.2"], "Carol's client accepts the CANCEL.", None);
                 if self.carol.answering == Some(inv) {
                     self.carol.answering = None;
                     if let Some(i) = &self.pf.invite {
@@ -638,7 +629,7 @@ impl World<'_> {
                                 Node::Carol,
                                 Node::Pf,
                                 &r,
-                                vec!["RFC 3261 §9.2"],
+                                cl!["RFC 3261 §9.2"],
                                 "The cancelled INVITE ends with 487 Request Terminated.",
                                 Some(Arrival::CarolRespAtPf { inv, code: 487, txn: Txn::of(&r) }),
                             );
@@ -670,7 +661,7 @@ impl World<'_> {
                         Node::Carol,
                         Node::Pf,
                         &ack,
-                        vec!["RFC 3261 §13.2.2.4"],
+                        cl!["RFC 3261 §13.2.2.4"],
                         "Carol's client confirms the session with ACK.",
                         Some(Arrival::CarolAckAtPf { delivery }),
                     );
@@ -683,7 +674,7 @@ impl World<'_> {
                 } else {
                     // A failed INVITE creates no dialog and ends none (RFC 3261 §17.1.1.3).
                     let ack = Self::non2xx_ack(&txn, GROUP);
-                    self.sip(Node::Carol, Node::Pf, &ack, vec!["RFC 3261 §17.1.1.3"], "Carol's client acknowledges the failure response.", None);
+                    self.sip(Node::Carol, Node::Pf, &ack, cl!["RFC 3261 §17.1.1.3"], "Carol's client acknowledges the failure response.", None);
                 }
             }
             Arrival::PfByeAtCarol { txn } => {
@@ -692,7 +683,7 @@ impl World<'_> {
                     return;
                 }
                 let r = self.response(200, &txn, None);
-                self.sip(Node::Carol, Node::Pf, &r, vec!["RFC 3261 §15.1.2"], "Carol's client accepts the BYE.", None);
+                self.sip(Node::Carol, Node::Pf, &r, cl!["RFC 3261 §15.1.2"], "Carol's client accepts the BYE.", None);
                 self.carol.in_dialog = false;
                 self.carol.conn = Conn::None;
             }
@@ -707,7 +698,7 @@ impl World<'_> {
                         Node::Carol,
                         StepKind::Info,
                         format!("duplicate #{chat}"),
-                        vec!["RFC 5438 §6.3", "policy:q12-in-flight-at-loss"],
+                        cl!["RFC 5438 §6.3", "policy:q12-in-flight-at-loss"],
                         "Carol's client already has this imdn.Message-ID and drops the copy.",
                         Some(chat),
                     );
@@ -718,7 +709,7 @@ impl World<'_> {
                     Node::Pf,
                     raw,
                     "200 OK",
-                    vec!["RFC 4975 §7.2"],
+                    cl!["RFC 4975 §7.2"],
                     "Carol's client acknowledges the message.",
                     Some(chat),
                     Some(Arrival::CarolOkAtPf { tx }),
@@ -730,7 +721,7 @@ impl World<'_> {
                     return;
                 }
                 let r = self.response(200, &txn, None);
-                self.sip(Node::Carol, Node::Pf, &r, vec!["RFC 6665 §4.1.3"], "Carol's client accepts the NOTIFY and now shows the latest participants.", None);
+                self.sip(Node::Carol, Node::Pf, &r, cl!["RFC 6665 §4.1.3"], "Carol's client accepts the NOTIFY and now shows the latest participants.", None);
                 if let Some((_, users)) = self.pf.roster.clone() {
                     self.snapshot("client", users);
                 }
@@ -741,7 +732,7 @@ impl World<'_> {
                     return;
                 }
                 let r = self.response(200, &txn, None);
-                self.sip(Node::Carol, Node::Pf, &r, vec!["RFC 4028 §9"], "Carol's client answers the session refresh.", Some(Arrival::UpdateOkAtPf { upd }));
+                self.sip(Node::Carol, Node::Pf, &r, cl!["RFC 4028 §9"], "Carol's client answers the session refresh.", Some(Arrival::UpdateOkAtPf { upd }));
             }
             // Carol's PF
             other => self.pf_arrival(other, step),
@@ -768,7 +759,7 @@ impl World<'_> {
                 Node::Carol,
                 Node::Pf,
                 &r,
-                vec!["RFC 3261 §21"],
+                cl!["RFC 3261 §21"],
                 format!("The INVITE towards Carol is answered {code} {}.", crate::wire::sip::reason_phrase(code)),
                 Some(Arrival::CarolRespAtPf { inv, code, txn: Txn::of(&r) }),
             );
@@ -781,7 +772,7 @@ impl World<'_> {
                 Node::Carol,
                 StepKind::Info,
                 "alerting",
-                vec![SCENARIO],
+                cl![SCENARIO],
                 format!("Carol's client will accept the invitation after {} ms.", self.sc.answer_ms),
                 None,
             );
@@ -807,7 +798,7 @@ impl World<'_> {
             Node::Carol,
             Node::Pf,
             &r,
-            vec!["RFC 3261 §13.3.1"],
+            cl!["RFC 3261 §13.3.1"],
             "Carol's client accepts the invitation (SDP answer, a=setup:active).",
             Some(Arrival::CarolRespAtPf { inv, code: 200, txn: Txn::of(&r) }),
         );
@@ -828,7 +819,7 @@ impl World<'_> {
                 Node::Carol,
                 StepKind::Info,
                 "MSRP set-up fails",
-                vec![SCENARIO],
+                cl![SCENARIO],
                 "Carol's client cannot open the MSRP connection to her PF (TCP connect fails).",
                 None,
             );
@@ -842,7 +833,7 @@ impl World<'_> {
             Node::Pf,
             raw,
             "SEND",
-            vec!["RFC 4975 §5.4"],
+            cl!["RFC 4975 §5.4"],
             "Carol's client opens the MSRP connection and sends an empty SEND so the PF can bind it to the session.",
             None,
             Some(Arrival::BindAtPf { tid }),
@@ -876,7 +867,7 @@ impl World<'_> {
                 Node::Carol,
                 Node::Pf,
                 &m,
-                vec!["RFC 4575 §3", "policy:q13-participant-info"],
+                cl!["RFC 4575 §3", "policy:q13-participant-info"],
                 "Carol's client subscribes to the conference state of the group (its PF answers from its cache).",
                 Some(Arrival::ClientSubscribeAtPf { txn }),
             );
@@ -897,7 +888,7 @@ impl World<'_> {
                     Node::Member(m),
                     raw,
                     "SEND",
-                    vec!["RFC 4975 §7.1.1"],
+                    cl!["RFC 4975 §7.1.1"],
                     "The focus fans the message out to this participant.",
                     Some(chat),
                     Some(Arrival::CfSendAtMember { chat, member: m, tid }),
@@ -926,7 +917,7 @@ impl World<'_> {
                 Node::Pf,
                 raw,
                 "SEND",
-                vec!["RFC 4975 §7.1.1"],
+                cl!["RFC 4975 §7.1.1"],
                 "The focus sends the message on Carol's leg, which ends at her PF.",
                 Some(chat),
                 Some(Arrival::CfSendAtPf { chat, tid }),
@@ -936,14 +927,14 @@ impl World<'_> {
                 Rules::PreCr => "Lost: Carol's PF is not in the group session any more, so the focus has no leg to send this on for her (before the CR only a BYE with an involuntary Reason kept the PF in).",
                 Rules::PostCr => "Lost: Carol's PF is not in the group session, so the focus has no leg to send this on for her.",
             };
-            self.lose(chat, why, vec!["8.3.2.9"]);
+            self.lose(chat, why, cl!["8.3.2.9"]);
         }
     }
 
     fn cf_gets_pf_invite(&mut self, txn: Txn) {
         if self.cf.ended {
             let r = self.response(404, &txn, Some("cf-404"));
-            self.sip(Node::Cf, Node::Pf, &r, vec!["RFC 3261 §21.4.5"], "The group session no longer exists.", Some(Arrival::CfRespAtPf { code: 404, txn }));
+            self.sip(Node::Cf, Node::Pf, &r, cl!["RFC 3261 §21.4.5"], "The group session no longer exists.", Some(Arrival::CfRespAtPf { code: 404, txn }));
             return;
         }
         let d = Dialog::pf_cf(self.next());
@@ -963,7 +954,7 @@ impl World<'_> {
             Node::Cf,
             Node::Pf,
             &r,
-            vec!["RFC 3261 §13.3.1"],
+            cl!["RFC 3261 §13.3.1"],
             "The focus admits Carol; its Contact carries the group session identity with isfocus.",
             Some(Arrival::CfRespAtPf { code: 200, txn }),
         );
@@ -992,7 +983,7 @@ impl World<'_> {
                 Node::Cf,
                 Node::Member(m),
                 &req,
-                vec!["RFC 3261 §13.2.1"],
+                cl!["RFC 3261 §13.2.1"],
                 "The focus invites a member from Carol's recipient list.",
                 Some(Arrival::CfInviteAtMember { member: m, txn }),
             );
@@ -1010,7 +1001,7 @@ impl World<'_> {
             Node::Member(m),
             Node::Cf,
             &r,
-            vec!["RFC 3261 §13.3.1"],
+            cl!["RFC 3261 §13.3.1"],
             "The member accepts (auto-accept of a group chat).",
             Some(Arrival::MemberOkAtCf { member: m }),
         );
@@ -1020,7 +1011,7 @@ impl World<'_> {
         let Some(d) = self.cf.member_legs[m].clone() else { return };
         let uri = d.a_uri.clone();
         let ack = self.new_request("ACK", &uri, Node::Cf, format!("<{GROUP}>;tag={}", d.b_tag), format!("<{uri}>;tag={}", d.a_tag), &d.call_id, 1);
-        self.sip(Node::Cf, Node::Member(m), &ack, vec!["RFC 3261 §13.2.2.4"], "The focus confirms with ACK.", None);
+        self.sip(Node::Cf, Node::Member(m), &ack, cl!["RFC 3261 §13.2.2.4"], "The focus confirms with ACK.", None);
         if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Member(m)) {
             u.connected = true;
         }
@@ -1034,7 +1025,7 @@ impl World<'_> {
         n.push("Event", "conference");
         n.push("Subscription-State", format!("terminated;reason={reason}"));
         let txn = Txn::of(&n);
-        self.sip(Node::Cf, Node::Pf, &n, vec!["RFC 6665 §4.2.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: true, roster: None }));
+        self.sip(Node::Cf, Node::Pf, &n, cl!["RFC 6665 §4.2.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: true, roster: None }));
     }
 
     /// The roster changed: bump the version and notify the PF if it subscribed.
@@ -1057,7 +1048,7 @@ impl World<'_> {
         n.body = self.conference_info(self.cf.version, &users);
         let txn = Txn::of(&n);
         let roster = Some((self.cf.version, users));
-        self.sip(Node::Cf, Node::Pf, &n, vec!["8.2.2.6.2", "RFC 4575 §4.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: false, roster }));
+        self.sip(Node::Cf, Node::Pf, &n, cl!["8.2.2.6.2", "RFC 4575 §4.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: false, roster }));
     }
 }
 

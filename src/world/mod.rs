@@ -3,6 +3,13 @@
 //! the [`Trace`]. No clock, thread, file or OS randomness: two runs of one scenario give
 //! byte-identical traces.
 
+/// A static clause list for a step ([`crate::trace::Clauses`]).
+macro_rules! cl {
+    ($($c:expr),* $(,)?) => {
+        std::borrow::Cow::Borrowed(&[$($c),*][..])
+    };
+}
+
 mod actors;
 mod build;
 mod pf;
@@ -403,8 +410,8 @@ impl<'a> World<'a> {
             timers: Vec::new(),
             lanes,
             used_lanes: vec![false; n],
-            steps: Vec::with_capacity(sc.events.len() * 8 + 32),
-            chats: Vec::new(),
+            steps: Vec::with_capacity(sc.events.len() * 10 + 32),
+            chats: Vec::with_capacity(sc.events.len()),
             spans: Vec::new(),
             states: vec![StateSpan { state: if initial { PfState::Active } else { PfState::Idle }, from_ms: 0, to_ms: 0 }],
             rosters: Vec::new(),
@@ -561,7 +568,7 @@ impl<'a> World<'a> {
         protocol: Protocol,
         label: Cow<'static, str>,
         raw: String,
-        clauses: Vec<&'static str>,
+        clauses: Clauses,
         note: Cow<'static, str>,
         kind: StepKind,
         chat: Option<u32>,
@@ -602,7 +609,7 @@ impl<'a> World<'a> {
         from: Node,
         to: Node,
         msg: &crate::wire::sip::SipMessage,
-        clauses: Vec<&'static str>,
+        clauses: Clauses,
         note: impl Into<Cow<'static, str>>,
         arrival: Option<Arrival>,
     ) -> u32 {
@@ -624,7 +631,7 @@ impl<'a> World<'a> {
         to: Node,
         raw: String,
         label: &'static str,
-        clauses: Vec<&'static str>,
+        clauses: Clauses,
         note: impl Into<Cow<'static, str>>,
         chat: Option<u32>,
         arrival: Option<Arrival>,
@@ -643,7 +650,7 @@ impl<'a> World<'a> {
         lane: Node,
         kind: StepKind,
         label: impl Into<Cow<'static, str>>,
-        clauses: Vec<&'static str>,
+        clauses: Clauses,
         note: impl Into<Cow<'static, str>>,
         chat: Option<u32>,
     ) -> u32 {
@@ -659,7 +666,7 @@ impl<'a> World<'a> {
     }
 
     /// Changes the PF state and records it.
-    pub(crate) fn set_state(&mut self, s: PfState, clauses: Vec<&'static str>, note: impl Into<Cow<'static, str>>) {
+    pub(crate) fn set_state(&mut self, s: PfState, clauses: Clauses, note: impl Into<Cow<'static, str>>) {
         if self.pf.state == s {
             return;
         }
@@ -731,7 +738,7 @@ impl<'a> World<'a> {
         let unacked: Vec<InFlight> = std::mem::take(&mut self.pf.in_flight);
         for f in unacked {
             if self.chats[f.chat as usize].outcome == Outcome::Pending && !self.carol.received[f.chat as usize] {
-                self.lose(f.chat, "The run ends with this SEND still unacknowledged: Carol never got it.", vec!["RFC 4975 §7.1.1"]);
+                self.lose(f.chat, "The run ends with this SEND still unacknowledged: Carol never got it.", cl!["RFC 4975 §7.1.1"]);
             } else if self.chats[f.chat as usize].outcome == Outcome::Pending {
                 self.deliver_mark(f.chat, f.replay);
             }
@@ -810,7 +817,7 @@ impl<'a> World<'a> {
     // ------------------------------------------------------------------ chat bookkeeping
 
     /// Marks `chat` lost with an explanation on the PF lane.
-    pub(crate) fn lose(&mut self, chat: u32, why: impl Into<Cow<'static, str>>, clauses: Vec<&'static str>) {
+    pub(crate) fn lose(&mut self, chat: u32, why: impl Into<Cow<'static, str>>, clauses: Clauses) {
         let c = &mut self.chats[chat as usize];
         if c.outcome != Outcome::Pending {
             return;
@@ -827,7 +834,7 @@ impl<'a> World<'a> {
     }
 
     /// Marks `chat` discarded (Carol left voluntarily).
-    pub(crate) fn discard(&mut self, chat: u32, why: &'static str, clauses: Vec<&'static str>) {
+    pub(crate) fn discard(&mut self, chat: u32, why: &'static str, clauses: Clauses) {
         if self.chats[chat as usize].outcome != Outcome::Pending {
             return;
         }

@@ -50,7 +50,7 @@ impl World<'_> {
             Arrival::CfSendAtPf { chat, tid } => self.pf_gets_chat(chat, tid),
             Arrival::CarolSendAtPf { chat, tid } => {
                 let raw = self.ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
-                self.msrp(Node::Pf, Node::Carol, raw, "200 OK", vec!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
+                self.msrp(Node::Pf, Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
                 if self.pf.cf_leg.is_some() && self.cf.carol_admitted {
                     let body = self.chats[chat as usize].cpim.clone();
                     let (raw, tid) = self.send_text(self.cf_pf_path(), self.pf_cf_path(), Some(&body));
@@ -59,7 +59,7 @@ impl World<'_> {
                         Node::Cf,
                         raw,
                         "SEND",
-                        vec!["RFC 4975 §7.1.1"],
+                        cl!["RFC 4975 §7.1.1"],
                         "The PF relays Carol's message to the focus.",
                         Some(chat),
                         Some(Arrival::PfSendAtCf { chat, tid }),
@@ -79,7 +79,7 @@ impl World<'_> {
                             Node::Pf,
                             StepKind::Deliver,
                             format!("delivered #{}", f.chat),
-                            vec![CL],
+                            cl![CL],
                             "A stored message has reached Carol: deferred delivery over MSRP.",
                             Some(f.chat),
                         );
@@ -89,7 +89,7 @@ impl World<'_> {
             }
             Arrival::BindAtPf { tid } => {
                 let raw = self.ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
-                self.msrp(Node::Pf, Node::Carol, raw, "200 OK", vec!["RFC 4975 §7.2"], "The PF binds the new MSRP connection to Carol's session.", None, None);
+                self.msrp(Node::Pf, Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF binds the new MSRP connection to Carol's session.", None, None);
                 if let Some(t) = self.pf.setup_timer.take() {
                     self.stop_timer(t);
                 }
@@ -108,7 +108,7 @@ impl World<'_> {
             Arrival::CfInviteAtPf { txn } => self.pf_gets_cf_invite(txn),
             Arrival::NotifyAtPf { txn, terminated, roster } => {
                 let r = self.response(200, &txn, None);
-                self.sip(Node::Pf, Node::Cf, &r, vec!["RFC 6665 §4.1.3"], "The PF accepts the NOTIFY.", None);
+                self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 6665 §4.1.3"], "The PF accepts the NOTIFY.", None);
                 if terminated {
                     if self.pf.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
                         self.pf.sub = None;
@@ -130,7 +130,7 @@ impl World<'_> {
                     Node::Pf,
                     Node::Carol,
                     &r,
-                    vec!["RFC 6665 §4.2.1", "policy:q13-participant-info"],
+                    cl!["RFC 6665 §4.2.1", "policy:q13-participant-info"],
                     "The PF accepts Carol's conference subscription itself.",
                     None,
                 );
@@ -148,7 +148,7 @@ impl World<'_> {
                         Node::Pf,
                         Node::Carol,
                         &n,
-                        vec![CL, "policy:q13-participant-info"],
+                        cl![CL, "policy:q13-participant-info"],
                         "The PF delivers the latest Participant Information it kept from the focus, as a full-state NOTIFY.",
                         Some(Arrival::NotifyAtCarol { txn }),
                     );
@@ -168,7 +168,7 @@ impl World<'_> {
                 if let Some(v) = ack.headers.iter_mut().find(|(n, _)| n == "Via") {
                     v.1 = txn.via.clone();
                 }
-                self.sip(Node::Cf, Node::Pf, &ack, vec!["RFC 3261 §17.1.1.3"], "The focus acknowledges the failure response hop by hop.", None);
+                self.sip(Node::Cf, Node::Pf, &ack, cl!["RFC 3261 §17.1.1.3"], "The focus acknowledges the failure response hop by hop.", None);
             }
             Arrival::PfOkAtCf { txn } => {
                 let ack = self.ack_or_cancel(
@@ -179,7 +179,7 @@ impl World<'_> {
                     &format!("sip:{PF_HOST};user=carol"),
                 );
                 let _ = txn;
-                self.sip(Node::Cf, Node::Pf, &ack, vec!["RFC 3261 §13.2.2.4"], "The focus confirms Carol's leg with ACK.", Some(Arrival::CfAckAtPf));
+                self.sip(Node::Cf, Node::Pf, &ack, cl!["RFC 3261 §13.2.2.4"], "The focus confirms Carol's leg with ACK.", Some(Arrival::CfAckAtPf));
                 self.cf.carol_admitted = true;
                 if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
                     u.connected = true;
@@ -206,7 +206,7 @@ impl World<'_> {
                         Node::Pf,
                         StepKind::Timer,
                         "SEND timed out",
-                        vec!["RFC 4975 §7.1.1", "policy:msrp-loss-detection"],
+                        cl!["RFC 4975 §7.1.1", "policy:msrp-loss-detection"],
                         "No response to this SEND within 30 s; under the session-refresh detector that alone does not count as a lost connection.",
                         Some(f.chat),
                     );
@@ -215,7 +215,7 @@ impl World<'_> {
                         Node::Pf,
                         StepKind::Timer,
                         "SEND timed out",
-                        vec!["RFC 4975 §7.1.1", "policy:msrp-loss-detection"],
+                        cl!["RFC 4975 §7.1.1", "policy:msrp-loss-detection"],
                         "No response to this SEND within 30 s: the PF counts the MSRP connection as lost (a detector the CR's Editor's Note leaves open).",
                         Some(f.chat),
                     );
@@ -227,12 +227,12 @@ impl World<'_> {
                 self.pf.reacted = true;
                 let deliverable = matches!(self.pf.state, PfState::Deferred) || (self.pf.state == PfState::EndedWithBacklog && !self.pf.store.is_empty());
                 if deliverable {
-                    self.path_a("The PF reacts to the 3rd-party REGISTER: it invites Carol back for deferred delivery (path A).", vec![CL]);
+                    self.path_a("The PF reacts to the 3rd-party REGISTER: it invites Carol back for deferred delivery (path A).", cl![CL]);
                 }
             }
             TimerKind::SetupWait => {
                 self.pf.setup_timer = None;
-                self.note(Node::Pf, StepKind::Timer, "MSRP set-up failed", vec![CL, "policy:msrp-loss-detection"], "Carol's client never opened the MSRP connection within 30 s: the MSRP connection set-up towards her failed (how long to wait is not in the CR).", None);
+                self.note(Node::Pf, StepKind::Timer, "MSRP set-up failed", cl![CL, "policy:msrp-loss-detection"], "Carol's client never opened the MSRP connection within 30 s: the MSRP connection set-up towards her failed (how long to wait is not in the CR).", None);
                 self.msrp_failed("The MSRP connection set-up towards Carol failed.");
             }
             TimerKind::Refresh => {
@@ -251,7 +251,7 @@ impl World<'_> {
                     Node::Pf,
                     Node::Carol,
                     &m,
-                    vec!["RFC 4028 §7.4", "policy:msrp-loss-detection"],
+                    cl!["RFC 4028 §7.4", "policy:msrp-loss-detection"],
                     "The PF refreshes Carol's session (the detector chosen for a lost connection).",
                     Some(Arrival::UpdateAtCarol { upd, txn }),
                 );
@@ -265,7 +265,7 @@ impl World<'_> {
                     Node::Pf,
                     StepKind::Timer,
                     "refresh failed",
-                    vec!["RFC 3261 §17.1.2.2", "policy:msrp-loss-detection"],
+                    cl!["RFC 3261 §17.1.2.2", "policy:msrp-loss-detection"],
                     "The session refresh got no answer before Timer F (64×T1): the PF counts Carol's connection as lost.",
                     None,
                 );
@@ -273,7 +273,7 @@ impl World<'_> {
             }
             TimerKind::Retry => {
                 if self.pf.state == PfState::Deferred && self.pf.invite.is_none() {
-                    self.path_a("Q3 policy: the PF tries its INVITE again 30 s after the last timeout.", vec![CL, "policy:q3-unreachable-on-register"]);
+                    self.path_a("Q3 policy: the PF tries its INVITE again 30 s after the last timeout.", cl![CL, "policy:q3-unreachable-on-register"]);
                 }
             }
             TimerKind::Retention => {
@@ -283,14 +283,14 @@ impl World<'_> {
                         Node::Pf,
                         StepKind::Timer,
                         "retention expired",
-                        vec!["policy:q7-never-returns"],
+                        cl!["policy:q7-never-returns"],
                         "Carol has not come back within the retention time: the PF gives up the deferral.",
                         None,
                     );
                     self.pf_leave(
                         Some("SIP;cause=480;text=\"Temporarily Unavailable\""),
                         false,
-                        vec!["policy:q7-never-returns"],
+                        cl!["policy:q7-never-returns"],
                         "Retention expired: stored messages are lost.",
                     );
                 }
@@ -308,7 +308,7 @@ impl World<'_> {
         } else {
             "The PF acknowledges the SEND hop by hop."
         };
-        self.msrp(Node::Pf, Node::Cf, raw, "200 OK", vec![if deferring { CL } else { "RFC 4975 §7.2" }], note, Some(chat), None);
+        self.msrp(Node::Pf, Node::Cf, raw, "200 OK", if deferring { cl![CL] } else { cl!["RFC 4975 §7.2"] }, note, Some(chat), None);
         if !self.chats[chat as usize].for_carol {
             return;
         }
@@ -320,7 +320,7 @@ impl World<'_> {
                         Node::Pf,
                         StepKind::Info,
                         "forwarded during replay",
-                        vec!["policy:q11-live-during-replay"],
+                        cl!["policy:q11-live-during-replay"],
                         "Q11 policy interleave: a live message goes to Carol at once, between replayed ones.",
                         Some(chat),
                     );
@@ -328,19 +328,19 @@ impl World<'_> {
                 } else {
                     self.store_chat(
                         chat,
-                        vec!["policy:q11-live-during-replay"],
+                        cl!["policy:q11-live-during-replay"],
                         "Q11 policy: a live message that arrives during the replay joins the end of the store, so Carol sees one order.",
                     );
                 }
             }
             PfState::Deferred | PfState::DeliveringA | PfState::DeliveringB | PfState::EndedWithBacklog => {
-                self.store_chat(chat, vec![CL], "Deferred: the PF stores every further CPM Message of the group session for later delivery to Carol.");
+                self.store_chat(chat, cl![CL], "Deferred: the PF stores every further CPM Message of the group session for later delivery to Carol.");
             }
-            _ => self.lose(chat, "Carol's PF has no session with her and is not deferring: the message cannot reach her.", vec![CL]),
+            _ => self.lose(chat, "Carol's PF has no session with her and is not deferring: the message cannot reach her.", cl![CL]),
         }
     }
 
-    fn store_chat(&mut self, chat: u32, clauses: Vec<&'static str>, note: &'static str) {
+    fn store_chat(&mut self, chat: u32, clauses: Clauses, note: &'static str) {
         self.pf.store.push_back(chat);
         let step = self.note(Node::Pf, StepKind::Store, format!("stored #{chat}"), clauses, note, Some(chat));
         let c = &mut self.chats[chat as usize];
@@ -359,10 +359,10 @@ impl World<'_> {
         let (to, from) = (self.carol_path(), self.pf_carol_path());
         let (raw, tid) = self.send_text(&to, &from, Some(&body));
         let tx = self.next() as u32;
-        let (clauses, note): (Vec<&'static str>, &'static str) = if replay {
-            (vec![CL], "Deferred delivery: the PF sends the next stored message to Carol over MSRP, in the order it was stored.")
+        let (clauses, note): (Clauses, &'static str) = if replay {
+            (cl![CL], "Deferred delivery: the PF sends the next stored message to Carol over MSRP, in the order it was stored.")
         } else {
-            (vec!["RFC 4975 §7.1.1"], "The PF relays the group message to Carol.")
+            (cl!["RFC 4975 §7.1.1"], "The PF relays the group message to Carol.")
         };
         let step = self.msrp(Node::Pf, Node::Carol, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid }));
         let timer = self.start_timer(TimerKind::MsrpTimeout { tx }, MSRP_TIMEOUT_MS, "MSRP transaction timeout", "RFC 4975 §7.1.1", Node::Pf, false);
@@ -386,16 +386,16 @@ impl World<'_> {
         if self.pf.close_after_flush {
             self.bye_carol(
                 "SIP;cause=410;text=\"Gone\"",
-                vec!["policy:q8-group-ends"],
+                cl!["policy:q8-group-ends"],
                 "Q8 policy: the group session ended while Carol was away; after delivering what was stored, the PF closes her session.",
             );
-            self.set_state(PfState::Ended, vec!["policy:q8-group-ends"], "The backlog is delivered and the group session is over.");
+            self.set_state(PfState::Ended, cl!["policy:q8-group-ends"], "The backlog is delivered and the group session is over.");
             return;
         }
-        self.set_state(PfState::Active, vec![CL], "Deferred delivery complete: the store is empty and Carol is a normal participant again.");
+        self.set_state(PfState::Active, cl![CL], "Deferred delivery complete: the store is empty and Carol is a normal participant again.");
         if self.policy(PolicyId::SubscriptionEnd, "after-delivery") && self.pf.sub.is_some() {
             self.unsubscribe(
-                vec!["RFC 6665 §4.1.2.3", "policy:subscription-end"],
+                cl!["RFC 6665 §4.1.2.3", "policy:subscription-end"],
                 "The deferred delivery is done, so the PF no longer needs the focus's Participant Information and ends its subscription (when is not in the CR).",
             );
         }
@@ -404,7 +404,7 @@ impl World<'_> {
     // ------------------------------------------------------------------ deferral
 
     /// Enters deferral: remain in the media path with the CF, store, subscribe to the focus.
-    fn enter_deferred(&mut self, clauses: Vec<&'static str>, why: String) {
+    fn enter_deferred(&mut self, clauses: Clauses, why: String) {
         self.pf.client_leg = None;
         self.pf.delivery_session = false;
         if let Some(t) = self.pf.setup_timer.take() {
@@ -418,7 +418,7 @@ impl World<'_> {
         self.set_state(state, clauses, why);
         if self.pf.group_gone {
             if self.pf.store.is_empty() {
-                self.set_state(PfState::Ended, vec![CL], "Nothing is stored and the group session is over.");
+                self.set_state(PfState::Ended, cl![CL], "Nothing is stored and the group session is over.");
             }
             return;
         }
@@ -426,7 +426,7 @@ impl World<'_> {
             Node::Pf,
             StepKind::Info,
             "stays in media path",
-            vec![CL],
+            cl![CL],
             "The PF sends no BYE to the focus: Carol's leg stays up, so the group still sees her as a participant.",
             None,
         );
@@ -468,13 +468,13 @@ impl World<'_> {
             Node::Pf,
             Node::Cf,
             &m,
-            vec!["8.2.2.6.2", CL],
+            cl!["8.2.2.6.2", CL],
             "The PF subscribes to the focus of the group session to obtain the latest Participant Information for the deferred delivery.",
             Some(Arrival::SubscribeAtCf { txn, expires: 3600 }),
         );
     }
 
-    fn unsubscribe(&mut self, clauses: Vec<&'static str>, note: &'static str) {
+    fn unsubscribe(&mut self, clauses: Clauses, note: &'static str) {
         let Some(mut d) = self.pf.sub.clone() else { return };
         let mut m = self.dialog_request("SUBSCRIBE", &mut d, true, Node::Pf, GROUP);
         m.push("Event", "conference");
@@ -500,7 +500,7 @@ impl World<'_> {
             }
             if resend {
                 self.pf.store.push_front(f.chat);
-                let step = self.note(Node::Pf, StepKind::Store, format!("back to store #{}", f.chat), vec!["policy:q12-in-flight-at-loss"], "Q12 policy resend: this SEND had no 200 when the session went away, so it goes back to the front of the store (Carol may see it twice; her client drops copies by imdn.Message-ID).", Some(f.chat));
+                let step = self.note(Node::Pf, StepKind::Store, format!("back to store #{}", f.chat), cl!["policy:q12-in-flight-at-loss"], "Q12 policy resend: this SEND had no 200 when the session went away, so it goes back to the front of the store (Carol may see it twice; her client drops copies by imdn.Message-ID).", Some(f.chat));
                 let c = &mut self.chats[f.chat as usize];
                 c.possible_duplicate = true;
                 c.in_flight_ms = None;
@@ -513,7 +513,7 @@ impl World<'_> {
                 self.lose(
                     f.chat,
                     "Q12 policy count-lost: this SEND had no 200 when the session went away; it is not re-sent.",
-                    vec!["policy:q12-in-flight-at-loss"],
+                    cl!["policy:q12-in-flight-at-loss"],
                 );
             }
         }
@@ -528,7 +528,7 @@ impl World<'_> {
                 Node::Pf,
                 StepKind::Info,
                 "no session to lose",
-                vec!["policy:msrp-loss-detection"],
+                cl!["policy:msrp-loss-detection"],
                 "The PF has no client session at this moment, so there is nothing more to do.",
                 None,
             );
@@ -543,7 +543,7 @@ impl World<'_> {
         if self.pf.client_leg.is_some() && self.policy(PolicyId::Q19DialogOnMsrpLoss, "bye-client") {
             self.bye_carol(
                 "SIP;cause=480;text=\"Temporarily Unavailable\"",
-                vec!["policy:q19-dialog-on-msrp-loss"],
+                cl!["policy:q19-dialog-on-msrp-loss"],
                 "Q19 policy: without MSRP the PF also ends Carol's SIP dialog, with an involuntary Reason.",
             );
         } else if self.pf.client_leg.is_some() {
@@ -551,14 +551,14 @@ impl World<'_> {
                 Node::Pf,
                 StepKind::Info,
                 "dialog left alone",
-                vec!["policy:q19-dialog-on-msrp-loss"],
+                cl!["policy:q19-dialog-on-msrp-loss"],
                 "Q19 policy keep-dialog: the PF sends Carol's client no BYE; the dialog without media is simply no longer used, and a later delivery uses a new session.",
                 None,
             );
         }
         match self.rules {
             Rules::PostCr => {
-                self.enter_deferred(vec![CL], format!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery."))
+                self.enter_deferred(cl![CL], format!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery."))
             }
             Rules::PreCr => {
                 self.pf.client_leg = None;
@@ -566,14 +566,14 @@ impl World<'_> {
                     Node::Pf,
                     StepKind::Info,
                     "no trigger (pre-CR)",
-                    vec![CL],
+                    cl![CL],
                     format!("{why} Before the CR only a client BYE with an involuntary Reason kept the PF in the group, so it releases Carol's participation."),
                     None,
                 );
                 self.pf_leave(
                     Some("SIP;cause=480;text=\"Temporarily Unavailable\""),
                     false,
-                    vec![CL],
+                    cl![CL],
                     "Pre-CR: the PF leaves the group for Carol; what was in flight or stored is lost.",
                 );
             }
@@ -581,7 +581,7 @@ impl World<'_> {
     }
 
     /// BYE towards Carol's client on the current client dialog.
-    fn bye_carol(&mut self, reason: &str, clauses: Vec<&'static str>, note: &'static str) {
+    fn bye_carol(&mut self, reason: &str, clauses: Clauses, note: &'static str) {
         let Some(mut d) = self.pf.client_leg.take() else { return };
         let from_a = d.a_uri != CAROL;
         let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
@@ -591,13 +591,13 @@ impl World<'_> {
     }
 
     /// The PF leaves the group for Carol: BYE to the focus, end the subscription, empty the store.
-    fn pf_leave(&mut self, reason: Option<&str>, voluntary: bool, clauses: Vec<&'static str>, why: &'static str) {
+    fn pf_leave(&mut self, reason: Option<&str>, voluntary: bool, clauses: Clauses, why: &'static str) {
         for t in [self.pf.retention_timer.take(), self.pf.reaction_timer.take(), self.pf.setup_timer.take(), self.pf.refresh_timer.take()].into_iter().flatten()
         {
             self.stop_timer(t);
         }
         if self.pf.sub.is_some() {
-            self.unsubscribe(vec!["RFC 6665 §4.1.2.3"], "Carol is no longer in the group: the PF ends its conference subscription.");
+            self.unsubscribe(cl!["RFC 6665 §4.1.2.3"], "Carol is no longer in the group: the PF ends its conference subscription.");
         }
         if let Some(mut d) = self.pf.cf_leg.take() {
             let from_a = d.a_uri == CAROL;
@@ -621,7 +621,7 @@ impl World<'_> {
     }
 
     /// Empties the store and the in-flight list: discarded for a voluntary leaver, lost otherwise.
-    fn purge(&mut self, clauses: Vec<&'static str>) {
+    fn purge(&mut self, clauses: Clauses) {
         let mut all: Vec<u32> = std::mem::take(&mut self.pf.in_flight)
             .into_iter()
             .map(|f| {
@@ -644,22 +644,22 @@ impl World<'_> {
     fn pf_gets_client_bye(&mut self, txn: Txn, reason: Option<(String, Vec<ReasonValue>)>) {
         if self.pf.client_leg.is_none() {
             let r = self.response(481, &txn, None);
-            self.sip(Node::Pf, Node::Carol, &r, vec!["RFC 3261 §15.1.2"], "The PF has no such dialog with Carol.", None);
+            self.sip(Node::Pf, Node::Carol, &r, cl!["RFC 3261 §15.1.2"], "The PF has no such dialog with Carol.", None);
             return;
         }
         let r = self.response(200, &txn, None);
-        self.sip(Node::Pf, Node::Carol, &r, vec!["8.2.2.3"], "The PF handles the BYE as in §8.2.2.3 and answers 200 OK.", None);
+        self.sip(Node::Pf, Node::Carol, &r, cl!["8.2.2.3"], "The PF handles the BYE as in §8.2.2.3 and answers 200 OK.", None);
         self.pf.client_leg = None;
         self.carol.conn = Conn::None;
         let broad = self.policy(PolicyId::Q6NonSipReason, "broad");
         match classify(&reason, broad) {
-            ByeClass::Trigger => self.enter_deferred(vec![CL], "Case 1 of §8.3.2.9: the BYE carries Reason protocol SIP with a cause other than 200, so Carol did not leave voluntarily; the PF remains in the media path with the focus.".into()),
-            ByeClass::BroadTrigger => self.enter_deferred(vec!["policy:q6-non-sip-reason"], "Q6 policy broad: this BYE is not case 1 of the CR (no SIP cause other than 200), but it signals an involuntary drop, so the PF defers anyway.".into()),
+            ByeClass::Trigger => self.enter_deferred(cl![CL], "Case 1 of §8.3.2.9: the BYE carries Reason protocol SIP with a cause other than 200, so Carol did not leave voluntarily; the PF remains in the media path with the focus.".into()),
+            ByeClass::BroadTrigger => self.enter_deferred(cl!["policy:q6-non-sip-reason"], "Q6 policy broad: this BYE is not case 1 of the CR (no SIP cause other than 200), but it signals an involuntary drop, so the PF defers anyway.".into()),
             ByeClass::Leave => {
                 let why = if reason.is_none() { "No Reason header: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)." } else { "The Reason is SIP cause 200 or not protocol SIP: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)." };
                 let fwd = reason.map(|(raw, _)| raw);
                 let voluntary = !self.carol.entitled;
-                self.pf_leave(fwd.as_deref(), voluntary, vec!["8.2.2.3"], why);
+                self.pf_leave(fwd.as_deref(), voluntary, cl!["8.2.2.3"], why);
             }
         }
     }
@@ -678,7 +678,7 @@ impl World<'_> {
                     self.drop_own_invite();
                     self.set_state(
                         PfState::Deferred,
-                        vec!["policy:q1-rejoin-after-invite"],
+                        cl!["policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-rejoin: the re-join came after the PF reacted; the PF gives up its own INVITE and uses the re-join.",
                     );
                     self.path_b(txn);
@@ -686,7 +686,7 @@ impl World<'_> {
                     self.reject_client_invite(
                         486,
                         &txn,
-                        vec!["policy:q1-rejoin-after-invite"],
+                        cl!["policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-own-invite: the PF already invited Carol, so it turns the re-join away with 486 Busy Here.",
                     );
                 }
@@ -697,7 +697,7 @@ impl World<'_> {
                     self.reject_client_invite(
                         486,
                         &txn,
-                        vec!["policy:q1-rejoin-after-invite"],
+                        cl!["policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-own-invite: Carol is already back on the PF's own session, so the re-join gets 486 Busy Here.",
                     );
                     return;
@@ -711,7 +711,7 @@ impl World<'_> {
                     Node::Pf,
                     StepKind::Info,
                     "old session is stale",
-                    vec![if own { "policy:q1-rejoin-after-invite" } else { "policy:msrp-loss-detection" }],
+                    if own { cl!["policy:q1-rejoin-after-invite"] } else { cl!["policy:msrp-loss-detection"] },
                     why,
                     None,
                 );
@@ -723,20 +723,20 @@ impl World<'_> {
                 self.relay_invite_to_cf("The PF no longer holds Carol's leg, so it relays the re-join to the focus as a new join (nothing was stored).");
             }
             PfState::Ended => {
-                self.reject_client_invite(404, &txn, vec!["RFC 3261 §21.4.5"], "The group session no longer exists.");
+                self.reject_client_invite(404, &txn, cl!["RFC 3261 §21.4.5"], "The group session no longer exists.");
             }
             PfState::DeliveringB => {
-                self.reject_client_invite(491, &txn, vec!["RFC 3261 §14.2"], "A re-join is already being answered.");
+                self.reject_client_invite(491, &txn, cl!["RFC 3261 §14.2"], "A re-join is already being answered.");
             }
             PfState::Idle | PfState::Inviting => {
-                self.reject_client_invite(486, &txn, vec!["RFC 3261 §21.4.24"], "The PF is still setting up Carol's first session.");
+                self.reject_client_invite(486, &txn, cl!["RFC 3261 §21.4.24"], "The PF is still setting up Carol's first session.");
             }
         }
     }
 
     /// Answers one of Carol's INVITEs with a failure `code` (a tag of the PF's own); her client
     /// ACKs it in the same transaction (RFC 3261 §17.1.1.3).
-    fn reject_client_invite(&mut self, code: u16, txn: &Txn, clauses: Vec<&'static str>, note: &'static str) {
+    fn reject_client_invite(&mut self, code: u16, txn: &Txn, clauses: Clauses, note: &'static str) {
         let r = self.response(code, txn, Some(&format!("pf-{code}")));
         let txn = Txn::of(&r);
         self.sip(Node::Pf, Node::Carol, &r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false }));
@@ -750,7 +750,7 @@ impl World<'_> {
         m.body = self.sdp("pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
         self.pf.cf_leg = Some(d);
         let txn = Txn::of(&m);
-        self.sip(Node::Pf, Node::Cf, &m, vec!["RFC 3261 §16"], note, Some(Arrival::PfInviteAtCf { txn }));
+        self.sip(Node::Pf, Node::Cf, &m, cl!["RFC 3261 §16"], note, Some(Arrival::PfInviteAtCf { txn }));
     }
 
     fn pf_gets_cf_response(&mut self, code: u16, txn: Txn) {
@@ -761,7 +761,7 @@ impl World<'_> {
             }
             let d = self.pf.cf_leg.clone().unwrap_or_else(|| Dialog::pf_cf(0));
             let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, GROUP);
-            self.sip(Node::Pf, Node::Cf, &ack, vec!["RFC 3261 §13.2.2.4"], "The PF confirms its leg to the focus.", None);
+            self.sip(Node::Pf, Node::Cf, &ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms its leg to the focus.", None);
             self.pf_bind_cf();
             let mut cd = Dialog::carol_pf(self.carol.session_no);
             cd.a_tag = ctx.from.split(";tag=").nth(1).unwrap_or("c").to_string();
@@ -777,7 +777,7 @@ impl World<'_> {
                 Node::Pf,
                 Node::Carol,
                 &r,
-                vec!["RFC 3261 §13.3.1"],
+                cl!["RFC 3261 §13.3.1"],
                 "The PF answers Carol: she is in the group session.",
                 Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: false }),
             );
@@ -788,12 +788,12 @@ impl World<'_> {
                 Node::Pf,
                 Node::Carol,
                 &r,
-                vec!["RFC 3261 §16.7"],
+                cl!["RFC 3261 §16.7"],
                 "The PF passes the focus's answer on to Carol.",
                 Some(Arrival::PfRespAtCarol { code, txn: Txn::of(&r), delivery: false }),
             );
             if code == 404 {
-                self.set_state(PfState::Ended, vec!["RFC 3261 §21.4.5"], "The group session no longer exists.");
+                self.set_state(PfState::Ended, cl!["RFC 3261 §21.4.5"], "The group session no longer exists.");
             }
         }
     }
@@ -805,7 +805,7 @@ impl World<'_> {
             Node::Cf,
             raw,
             "SEND",
-            vec!["RFC 4975 §5.4"],
+            cl!["RFC 4975 §5.4"],
             "The PF opens its MSRP connection to the focus and binds it with an empty SEND.",
             None,
             Some(Arrival::BindAtCf { tid }),
@@ -817,12 +817,12 @@ impl World<'_> {
         self.arm_refresh();
         match self.pf.state {
             PfState::Idle | PfState::Inviting | PfState::Left => {
-                self.set_state(PfState::Active, vec!["RFC 4975 §5.4"], "Carol's session is complete: both legs are up and the PF relays MSRP.");
+                self.set_state(PfState::Active, cl!["RFC 4975 §5.4"], "Carol's session is complete: both legs are up and the PF relays MSRP.");
             }
             PfState::DeliveringA | PfState::DeliveringB => {
                 self.set_state(
                     PfState::Replaying,
-                    vec![CL],
+                    cl![CL],
                     "The deferred delivery of the missed CPM Group Session data is performed over MSRP: the PF replays the store in order.",
                 );
                 self.pump();
@@ -849,7 +849,7 @@ impl World<'_> {
                 Node::Pf,
                 StepKind::Info,
                 "no INVITE (path B)",
-                vec![CL],
+                cl![CL],
                 "Path B: the re-join arrived before the PF reacted to the 3rd-party REGISTER, so the PF SHALL NOT send its own INVITE.",
                 None,
             );
@@ -877,7 +877,7 @@ impl World<'_> {
         }
         self.pf.delivery_session = true;
         self.pf.close_after_flush = self.pf.group_gone;
-        let clauses = if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") { vec![CL, "policy:q13-participant-info"] } else { vec![CL] };
+        let clauses = if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") { cl![CL, "policy:q13-participant-info"] } else { cl![CL] };
         self.sip(
             Node::Pf,
             Node::Carol,
@@ -886,10 +886,10 @@ impl World<'_> {
             "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery.",
             Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: true }),
         );
-        self.set_state(PfState::DeliveringB, vec![CL], "Path B: waiting for ACK and Carol's MSRP connection.");
+        self.set_state(PfState::DeliveringB, cl![CL], "Path B: waiting for ACK and Carol's MSRP connection.");
     }
 
-    fn path_a(&mut self, note: &'static str, clauses: Vec<&'static str>) {
+    fn path_a(&mut self, note: &'static str, clauses: Clauses) {
         let n = self.next();
         let d = Dialog::pf_carol(n);
         let mut m = self.new_request("INVITE", CAROL, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
@@ -920,7 +920,7 @@ impl World<'_> {
             Some(PfInvite { id: inv, purpose: InvitePurpose::Delivery, txn: txn.clone(), timer_b, answered: false, cancelled: false, dialog: d, roster });
         self.pf.close_after_flush = self.pf.group_gone;
         self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn }));
-        self.set_state(PfState::DeliveringA, vec![CL], "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
+        self.set_state(PfState::DeliveringA, cl![CL], "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
     }
 
     /// Gives up the PF's own delivery INVITE (Q1 prefer-rejoin): CANCEL if unanswered, BYE if answered.
@@ -930,7 +930,7 @@ impl World<'_> {
         if inv.answered {
             self.bye_carol(
                 "SIP;cause=200;text=\"Replaced by re-join\"",
-                vec!["policy:q1-rejoin-after-invite"],
+                cl!["policy:q1-rejoin-after-invite"],
                 "Q1 policy prefer-rejoin: the PF ends its own session with Carol in favour of her re-join.",
             );
         } else {
@@ -943,7 +943,7 @@ impl World<'_> {
                 Node::Pf,
                 Node::Carol,
                 &c,
-                vec!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
+                cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
                 "Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.",
                 Some(Arrival::CancelAtCarol { inv: id, txn }),
             );
@@ -958,7 +958,7 @@ impl World<'_> {
                     Node::Pf,
                     StepKind::Info,
                     "late answer",
-                    vec!["policy:q1-rejoin-after-invite"],
+                    cl!["policy:q1-rejoin-after-invite"],
                     "An answer to an INVITE the PF already gave up; it is ignored.",
                     None,
                 );
@@ -971,7 +971,7 @@ impl World<'_> {
         d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("").to_string();
         if code == 487 || (cancelled && !(200..300).contains(&code)) {
             let ack = Self::non2xx_ack(&txn, CAROL);
-            self.sip(Node::Pf, Node::Carol, &ack, vec!["RFC 3261 §17.1.1.3"], "The PF acknowledges the 487 of its cancelled INVITE.", None);
+            self.sip(Node::Pf, Node::Carol, &ack, cl!["RFC 3261 §17.1.1.3"], "The PF acknowledges the 487 of its cancelled INVITE.", None);
             self.pf.invite = None;
             return;
         }
@@ -982,7 +982,7 @@ impl World<'_> {
                 i.dialog = d.clone();
             }
             self.pf.client_leg = Some(d);
-            self.sip(Node::Pf, Node::Carol, &ack, vec!["RFC 3261 §13.2.2.4"], "The PF confirms the session with ACK.", Some(Arrival::PfAckAtCarol { inv }));
+            self.sip(Node::Pf, Node::Carol, &ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the session with ACK.", Some(Arrival::PfAckAtCarol { inv }));
             self.pf.setup_timer =
                 Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
             match purpose {
@@ -990,7 +990,7 @@ impl World<'_> {
                     if cancelled {
                         self.bye_carol(
                             "SIP;cause=200;text=\"Replaced by re-join\"",
-                            vec!["policy:q1-rejoin-after-invite"],
+                            cl!["policy:q1-rejoin-after-invite"],
                             "The 200 crossed the CANCEL: the PF ends this extra session.",
                         );
                         self.pf.invite = None;
@@ -1000,13 +1000,13 @@ impl World<'_> {
                 }
                 InvitePurpose::ForwardCf => {
                     self.pf.delivery_session = false;
-                    self.answer_cf(200, "The PF passes Carol's acceptance on to the focus.", vec!["RFC 3261 §13.3.1"]);
+                    self.answer_cf(200, "The PF passes Carol's acceptance on to the focus.", cl!["RFC 3261 §13.3.1"]);
                 }
             }
             return;
         }
         let ack = Self::non2xx_ack(&txn, CAROL);
-        self.sip(Node::Pf, Node::Carol, &ack, vec!["RFC 3261 §17.1.1.3"], "The PF acknowledges the failure response.", None);
+        self.sip(Node::Pf, Node::Carol, &ack, cl!["RFC 3261 §17.1.1.3"], "The PF acknowledges the failure response.", None);
         self.pf.invite = None;
         self.invite_failed(purpose, Some(code));
     }
@@ -1023,7 +1023,7 @@ impl World<'_> {
             Node::Pf,
             StepKind::Timer,
             "Timer B fired",
-            vec!["RFC 3261 §17.1.1.2"],
+            cl!["RFC 3261 §17.1.1.2"],
             "No answer from Carol within 64×T1: the INVITE client transaction times out (handled as 408).",
             None,
         );
@@ -1039,13 +1039,12 @@ impl World<'_> {
             _ => false,
         };
         let decline = code == Some(603) && !literal;
-        let q5 = if code.is_some() { Some("policy:q5-invite-error") } else { None };
+        let with_q5: Clauses = if code.is_some() { cl![CL, "policy:q5-invite-error"] } else { cl![CL] };
         match purpose {
             InvitePurpose::ForwardCf => {
                 self.carol.entitled = !decline;
                 if like_timeout && self.rules == Rules::PostCr {
-                    let mut cl = vec![CL];
-                    cl.extend(q5);
+                    let cl = with_q5.clone();
                     self.answer_cf(
                         200,
                         "Case 2 of §8.3.2.9: the INVITE to Carol timed out, so the PF answers the focus itself and remains in the media path for her.",
@@ -1062,8 +1061,7 @@ impl World<'_> {
                     } else {
                         "The PF reports the failure to the focus: Carol is not in the group."
                     };
-                    let mut cl = vec![CL];
-                    cl.extend(q5);
+                    let cl = with_q5.clone();
                     self.answer_cf(c, why, cl.clone());
                     self.set_state(PfState::Left, cl, why);
                 }
@@ -1074,14 +1072,14 @@ impl World<'_> {
                     self.pf_leave(
                         Some("SIP;cause=603;text=\"Decline\""),
                         true,
-                        vec!["policy:q5-invite-error"],
+                        cl!["policy:q5-invite-error"],
                         "Q5 policy: 603 Decline means Carol left the chat voluntarily; the PF leaves the group and discards the store.",
                     );
                 } else if like_timeout {
-                    let cl: Vec<&'static str> = match (self.rules, code) {
-                        (Rules::PostCr, None) => vec![CL, "policy:q3-unreachable-on-register"],
-                        (_, Some(_)) => vec!["policy:q5-invite-error", "policy:q3-unreachable-on-register"],
-                        (Rules::PreCr, None) => vec!["policy:q3-unreachable-on-register"],
+                    let cl: Clauses = match (self.rules, code) {
+                        (Rules::PostCr, None) => cl![CL, "policy:q3-unreachable-on-register"],
+                        (_, Some(_)) => cl!["policy:q5-invite-error", "policy:q3-unreachable-on-register"],
+                        (Rules::PreCr, None) => cl!["policy:q3-unreachable-on-register"],
                     };
                     self.set_state(
                         PfState::Deferred,
@@ -1096,7 +1094,7 @@ impl World<'_> {
                     self.pf_leave(
                         Some("SIP;cause=480;text=\"Temporarily Unavailable\""),
                         false,
-                        vec!["policy:q5-invite-error"],
+                        cl!["policy:q5-invite-error"],
                         "Q5 policy literal: only a timeout keeps the deferral; this error ends Carol's participation and the store is lost.",
                     );
                 }
@@ -1106,7 +1104,7 @@ impl World<'_> {
 
     fn pf_gets_cf_invite(&mut self, txn: Txn) {
         let r = self.response(100, &txn, None);
-        self.sip(Node::Pf, Node::Cf, &r, vec!["RFC 3261 §8.2.6.1"], "The PF tells the focus it is working on the invitation.", None);
+        self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 3261 §8.2.6.1"], "The PF tells the focus it is working on the invitation.", None);
         self.pf.cf_invite = Some(txn);
         let n = self.next();
         let d = Dialog::pf_carol(n);
@@ -1136,15 +1134,15 @@ impl World<'_> {
             Node::Pf,
             Node::Carol,
             &m,
-            vec!["RFC 3261 §16"],
+            cl!["RFC 3261 §16"],
             "The PF forwards the focus's invitation to Carol's client.",
             Some(Arrival::PfInviteAtCarol { inv, txn: itxn }),
         );
-        self.set_state(PfState::Inviting, vec!["RFC 3261 §17.1.1"], "The PF waits for Carol's answer; Timer B runs.");
+        self.set_state(PfState::Inviting, cl!["RFC 3261 §17.1.1"], "The PF waits for Carol's answer; Timer B runs.");
     }
 
     /// Answers the CF's pending INVITE for Carol (setup `cf_invites`).
-    fn answer_cf(&mut self, code: u16, note: &'static str, clauses: Vec<&'static str>) {
+    fn answer_cf(&mut self, code: u16, note: &'static str, clauses: Clauses) {
         let Some(txn) = self.pf.cf_invite.take() else { return };
         let d = Dialog::cf_pf(0);
         let mut r = self.response(code, &txn, Some(&d.b_tag));
@@ -1163,7 +1161,7 @@ impl World<'_> {
 
     fn pf_gets_cf_bye(&mut self, txn: Txn) {
         let r = self.response(200, &txn, None);
-        self.sip(Node::Pf, Node::Cf, &r, vec!["RFC 3261 §15.1.2"], "The PF accepts the end of the group session.", None);
+        self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 3261 §15.1.2"], "The PF accepts the end of the group session.", None);
         self.pf.cf_leg = None;
         self.pf.group_gone = true;
         if let Some(t) = self.pf.retention_timer.take() {
@@ -1172,8 +1170,8 @@ impl World<'_> {
         let keep = self.policy(PolicyId::Q8GroupEnds, "deliver-then-close");
         match self.pf.state {
             PfState::Active => {
-                self.bye_carol("SIP;cause=410;text=\"Gone\"", vec!["RFC 3261 §15.1.1"], "The PF passes the end of the group session on to Carol.");
-                self.set_state(PfState::Ended, vec!["RFC 3261 §15.1.1"], "The group session is over.");
+                self.bye_carol("SIP;cause=410;text=\"Gone\"", cl!["RFC 3261 §15.1.1"], "The PF passes the end of the group session on to Carol.");
+                self.set_state(PfState::Ended, cl!["RFC 3261 §15.1.1"], "The group session is over.");
             }
             PfState::Replaying | PfState::DeliveringA | PfState::DeliveringB => {
                 if keep {
@@ -1182,30 +1180,30 @@ impl World<'_> {
                         Node::Pf,
                         StepKind::Info,
                         "finish delivery",
-                        vec!["policy:q8-group-ends"],
+                        cl!["policy:q8-group-ends"],
                         "Q8 policy deliver-then-close: the PF finishes the deferred delivery, then closes Carol's session.",
                         None,
                     );
                 } else {
                     self.bye_carol(
                         "SIP;cause=410;text=\"Gone\"",
-                        vec!["policy:q8-group-ends"],
+                        cl!["policy:q8-group-ends"],
                         "Q8 policy discard: the group is over, so the PF ends Carol's session now.",
                     );
-                    self.set_state(PfState::Ended, vec!["policy:q8-group-ends"], "Q8 policy discard: the rest of the store is lost.");
-                    self.purge(vec!["policy:q8-group-ends"]);
+                    self.set_state(PfState::Ended, cl!["policy:q8-group-ends"], "Q8 policy discard: the rest of the store is lost.");
+                    self.purge(cl!["policy:q8-group-ends"]);
                 }
             }
             PfState::Deferred => {
                 if keep && !self.pf.store.is_empty() {
                     self.set_state(
                         PfState::EndedWithBacklog,
-                        vec!["policy:q8-group-ends"],
+                        cl!["policy:q8-group-ends"],
                         "Q8 policy deliver-then-close: the group session is over but the stored messages wait for Carol's return.",
                     );
                 } else {
-                    self.set_state(PfState::Ended, vec!["policy:q8-group-ends"], "The group session is over while Carol is deferred.");
-                    self.purge(vec!["policy:q8-group-ends"]);
+                    self.set_state(PfState::Ended, cl!["policy:q8-group-ends"], "The group session is over while Carol is deferred.");
+                    self.purge(cl!["policy:q8-group-ends"]);
                 }
             }
             _ => {}
@@ -1214,14 +1212,14 @@ impl World<'_> {
 
     fn pf_gets_register(&mut self, txn: Txn, reaction_ms: u64) {
         let r = self.response(200, &txn, Some("pf-reg"));
-        self.sip(Node::Pf, Node::Scscf, &r, vec!["3GPP TS 24.229 §5.4.1.7"], "The PF accepts the 3rd-party REGISTER: Carol is reachable again.", None);
+        self.sip(Node::Pf, Node::Scscf, &r, cl!["3GPP TS 24.229 §5.4.1.7"], "The PF accepts the 3rd-party REGISTER: Carol is reachable again.", None);
         let deliverable = self.pf.state == PfState::Deferred || (self.pf.state == PfState::EndedWithBacklog && !self.pf.store.is_empty());
         if !deliverable {
             self.note(
                 Node::Pf,
                 StepKind::Info,
                 "nothing deferred",
-                vec![CL],
+                cl![CL],
                 "The PF holds no deferred group session for Carol right now, so the REGISTER starts nothing.",
                 None,
             );
@@ -1237,7 +1235,7 @@ impl World<'_> {
             Node::Pf,
             StepKind::Timer,
             "reaction delay",
-            vec![CL],
+            cl![CL],
             format!(
                 "Path A is due: the PF will invite Carol in {reaction_ms} ms. A re-join before then is path B (the CR does not say how long 'reacting' takes)."
             ),
