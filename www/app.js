@@ -491,9 +491,10 @@ function selectStep(side, step, chat = null, reveal = false) {
   if (!tr || step == null || !tr.steps[step]) return;
   const s = tr.steps[step];
   state.sel = { side, step, chat: chat ?? s.chat ?? null };
+  // Scroll before drawing: the ladder then draws once, for where it ends up.
+  if (reveal) (side === 'alt' ? altLadder : ladder).scrollToRow(step);
   ladder.setSelected(side === 'main' ? step : null, side === 'main' ? state.sel.chat : null);
   if (altLadder && state.alt) altLadder.setSelected(side === 'alt' ? step : null, null);
-  if (reveal) (side === 'alt' ? altLadder : ladder).reveal(step);
   timeline.setLinked(new Set(s.event != null ? [s.event] : []));
   drawQueue();
   drawInspector();
@@ -506,15 +507,8 @@ function setTime(t, follow = true) {
   const c = cursorAt(tr.steps, state.t);
   const changed = c !== state.cursor;
   state.cursor = c;
-  if (changed) {
-    ladder.setCursor(c);
-    if (state.alt) altLadder.setCursor(cursorAt(state.alt.steps, state.t));
-    if (follow && c > 0) {
-      ladder.reveal(c - 1);
-      if (state.alt) altLadder.reveal(Math.max(0, cursorAt(state.alt.steps, state.t) - 1));
-    }
-    drawQueue();
-  }
+  if (changed) moveLadders(c, follow && c > 0);
+  if (changed) drawQueue();
   drawPlayer();
 }
 function setCursor(c) {
@@ -522,14 +516,21 @@ function setCursor(c) {
   c = Math.max(0, Math.min(c, tr.steps.length));
   state.t = c > 0 ? tr.steps[c - 1].at_ms : 0;
   state.cursor = c;
-  ladder.setCursor(c);
-  if (c > 0) ladder.reveal(c - 1);
-  if (state.alt) {
-    altLadder.setCursor(cursorAt(state.alt.steps, state.t));
-    altLadder.reveal(Math.max(0, cursorAt(state.alt.steps, state.t) - 1));
-  }
+  moveLadders(c, c > 0, true);
   drawQueue();
   drawPlayer();
+}
+/**
+ * The ladders' cursors to c (the other rules' ladder: to the same time), scrolled to follow it.
+ * Both ladders scroll before either draws, and nothing here reads layout, so a playhead move
+ * costs one style + layout per frame (the browser's own), not one per ladder write.
+ */
+function moveLadders(c, follow, followAlt = follow) {
+  const ca = state.alt ? cursorAt(state.alt.steps, state.t) : 0;
+  if (follow) ladder.scrollToRow(c - 1);
+  if (state.alt && followAlt) altLadder.scrollToRow(Math.max(0, ca - 1));
+  ladder.setCursor(c);
+  if (state.alt) altLadder.setCursor(ca);
 }
 function stepNext() {
   pause();
