@@ -269,23 +269,34 @@ function drawTimeline() {
   });
 }
 
+// Writes that leave the page as it is when nothing changed: rewriting a text, even with the same
+// string, replaces its text node and makes the next frame lay the player out again.
+const setText = (e, text) => {
+  if (e.textContent !== text) e.textContent = text;
+};
+const setAttr = (e, name, value) => {
+  if (e.getAttribute(name) !== value) e.setAttribute(name, value);
+};
 function drawPlayer() {
   const tr = state.trace;
   if (!tr) return;
   const scrub = $('scrub');
-  scrub.max = String(Math.max(1, tr.end_ms));
-  scrub.value = String(Math.round(state.t));
-  scrub.setAttribute('aria-valuetext', fmtMs(state.t));
-  $('clock').textContent = fmtMs(state.t);
-  $('stepinfo').textContent = `step ${state.cursor} / ${tr.steps.length}`;
+  const max = String(Math.max(1, tr.end_ms));
+  if (scrub.max !== max) scrub.max = max;
+  const value = String(Math.round(state.t));
+  if (scrub.value !== value) scrub.value = value;
+  setAttr(scrub, 'aria-valuetext', fmtMs(state.t));
+  setText($('clock'), fmtMs(state.t));
+  setText($('stepinfo'), `step ${state.cursor} / ${tr.steps.length}`);
   const st = pfStateAt(tr, state.cursor);
   const pf = $('pfstate');
-  pf.textContent = `PF: ${st}`;
-  pf.className = `pfstate ${stateClass(st)}`;
+  setText(pf, `PF: ${st}`);
+  const cls = `pfstate ${stateClass(st)}`;
+  if (pf.className !== cls) pf.className = cls;
   const play = $('play');
-  play.textContent = state.playing ? '⏸' : '▶';
-  play.setAttribute('aria-label', state.playing ? 'Pause' : 'Play');
-  play.setAttribute('aria-pressed', String(state.playing));
+  setText(play, state.playing ? '⏸' : '▶');
+  setAttr(play, 'aria-label', state.playing ? 'Pause' : 'Play');
+  setAttr(play, 'aria-pressed', String(state.playing));
   timeline.setTime(state.t);
   hooks.cursor?.();
   hooks.text?.();

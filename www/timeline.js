@@ -187,6 +187,9 @@ export class Timeline {
     if (!this.scale) return;
     const x = this.x(Math.min(this.t, this.scale.span));
     const H = this.height;
+    // Same place: nothing to write (the player redraws on pause, play, every playback frame).
+    if (this.phAt && this.phAt.x === x && this.phAt.H === H) return;
+    this.phAt = { x, H };
     this.ph.setAttribute('x1', x);
     this.ph.setAttribute('x2', x);
     this.ph.setAttribute('y1', 0);
