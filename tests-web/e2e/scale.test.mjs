@@ -179,6 +179,26 @@ test('3,000 messages: scrubbing keeps the cursor in view, the ladder virtualised
   for (const f of FRACS) maxHeld = Math.max(maxHeld, (await scrubTo(page, f, `t = ${f} of the span`)).held);
   assert.ok(maxHeld > 200, `the '… and N more' line was exercised (${maxHeld} held at most)`);
 
+  // Scrubbing with the mouse on the timeline: the playhead follows the pointer.
+  const span = await page.evaluate(() => window.__explorer.state.trace.end_ms);
+  const xAt = (t) => page.evaluate((tt) => window.__explorer.timelineX(tt), t);
+  const y = await page.evaluate(() => {
+    const r = window.__explorer.timeline.bg.getBoundingClientRect();
+    return r.top + r.height / 2;
+  });
+  await page.mouse.move(await xAt(0.2 * span), y);
+  await page.mouse.down();
+  for (const f of [0.3, 0.45, 0.6, 0.7]) {
+    const x = await xAt(f * span);
+    await page.mouse.move(x, y, { steps: 3 });
+    await settle(page);
+    const v = await check(page);
+    assertView(v, `mouse scrub to ${f}`);
+    const pxMs = span / 800; // about one pixel of the timeline, in ms
+    assert.ok(Math.abs(v.t - f * span) < 2 * pxMs, `mouse scrub to ${f}: t = ${v.t}, want ≈ ${f * span}`);
+  }
+  await page.mouse.up();
+
   // Small moves (a drag): the same rows mostly stay, a few states change.
   const base = 0.68;
   for (let k = 0; k < 8; k++) await scrubTo(page, base + k * 0.002, `drag step ${k}`);
