@@ -84,11 +84,11 @@ export class Ladder {
         // Called after layout: these reads cost nothing.
         const w = this.scroll.clientWidth;
         const h = this.scroll.clientHeight;
-        const taller = h !== this.viewH;
+        const resized = h !== this.viewH;
         this.viewH = h;
         this.top = this.scroll.scrollTop;
         if (this.trace && Math.abs(w - this.width) > 2) this.setTrace(this.trace);
-        else if (taller) this.render();
+        else if (resized) this.render();
       }).observe(this.scroll);
     }
   }
