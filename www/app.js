@@ -269,23 +269,34 @@ function drawTimeline() {
   });
 }
 
+// Writes that leave the page as it is when nothing changed: rewriting a text, even with the same
+// string, replaces its text node and makes the next frame lay the player out again.
+const setText = (e, text) => {
+  if (e.textContent !== text) e.textContent = text;
+};
+const setAttr = (e, name, value) => {
+  if (e.getAttribute(name) !== value) e.setAttribute(name, value);
+};
 function drawPlayer() {
   const tr = state.trace;
   if (!tr) return;
   const scrub = $('scrub');
-  scrub.max = String(Math.max(1, tr.end_ms));
-  scrub.value = String(Math.round(state.t));
-  scrub.setAttribute('aria-valuetext', fmtMs(state.t));
-  $('clock').textContent = fmtMs(state.t);
-  $('stepinfo').textContent = `step ${state.cursor} / ${tr.steps.length}`;
+  const max = String(Math.max(1, tr.end_ms));
+  if (scrub.max !== max) scrub.max = max;
+  const value = String(Math.round(state.t));
+  if (scrub.value !== value) scrub.value = value;
+  setAttr(scrub, 'aria-valuetext', fmtMs(state.t));
+  setText($('clock'), fmtMs(state.t));
+  setText($('stepinfo'), `step ${state.cursor} / ${tr.steps.length}`);
   const st = pfStateAt(tr, state.cursor);
   const pf = $('pfstate');
-  pf.textContent = `PF: ${st}`;
-  pf.className = `pfstate ${stateClass(st)}`;
+  setText(pf, `PF: ${st}`);
+  const cls = `pfstate ${stateClass(st)}`;
+  if (pf.className !== cls) pf.className = cls;
   const play = $('play');
-  play.textContent = state.playing ? '⏸' : '▶';
-  play.setAttribute('aria-label', state.playing ? 'Pause' : 'Play');
-  play.setAttribute('aria-pressed', String(state.playing));
+  setText(play, state.playing ? '⏸' : '▶');
+  setAttr(play, 'aria-label', state.playing ? 'Pause' : 'Play');
+  setAttr(play, 'aria-pressed', String(state.playing));
   timeline.setTime(state.t);
   hooks.cursor?.();
   hooks.text?.();
@@ -294,47 +305,126 @@ function drawPlayer() {
 /** Rows of the store panel drawn at most (the front of the queue). */
 const QUEUE_ROWS = 200;
 
+/**
+ * The store panel's rows are kept between draws, one per message (for the trace they were made
+ * for): a playhead move only changes the rows whose state changed and adds or removes the rows
+ * that entered or left the front of the store. Rebuilding all of them (up to 201 grid rows) made
+ * every playhead move lay out the whole list again, about 10 ms at 10,000 messages.
+ */
+const queueView = { trace: null, rows: new Map(), more: null, count: '', roster: '' };
+
+const span = (cls, text) => {
+  const e = document.createElement('span');
+  e.className = cls;
+  e.textContent = text;
+  return e;
+};
+function queueRow(r) {
+  let v = queueView.rows.get(r.chat);
+  if (!v) {
+    // Built directly (not through h()): a jump into a full store makes 200 of these at once.
+    const li = document.createElement('li');
+    li.tabIndex = 0;
+    li.dataset.chat = r.chat;
+    const chip = span('chip', r.state);
+    li.append(span('from', r.fromName), span('text', r.text), chip,
+      span('when', `stored at ${fmtMs(r.stored_ms)}${r.possible_duplicate ? ' · possible duplicate (re-sent)' : ''}`));
+    v = { li, chip, row: r, state: null, selected: null };
+    queueView.rows.set(r.chat, v);
+  }
+  v.row = r;
+  if (v.state !== r.state) {
+    v.state = r.state;
+    v.li.dataset.state = r.state;
+    v.li.setAttribute('aria-label', `${r.fromName}: ${r.text}, ${r.state}`);
+    v.chip.className = `chip ${r.state.replace(' ', '-')}`;
+    v.chip.textContent = r.state;
+  }
+  return v;
+}
+
+/**
+ * Make list's children exactly `want` with as few DOM changes as possible: drop what is not
+ * wanted, then insert the missing rows in place (both lists are in the store's order, so the rows
+ * that stay need no move). With nothing in common, one replaceChildren.
+ */
+function placeRows(list, want) {
+  const wanted = new Set(want);
+  const drop = [];
+  for (let c = list.firstElementChild; c; c = c.nextElementSibling) if (!wanted.has(c)) drop.push(c);
+  if (drop.length === list.childElementCount) {
+    if (drop.length || want.length) list.replaceChildren(...want);
+    return;
+  }
+  for (const c of drop) c.remove();
+  let at = list.firstElementChild;
+  let run = null; // consecutive new rows go in together
+  for (const li of want) {
+    if (at === li) {
+      if (run) list.insertBefore(run, at);
+      run = null;
+      at = at.nextElementSibling;
+    } else {
+      (run ||= document.createDocumentFragment()).append(li);
+    }
+  }
+  if (run) list.insertBefore(run, at);
+}
+
 function drawQueue() {
   const tr = state.trace;
   const q = queueAt(tr, state.cursor);
-  $('queue-count').textContent = `${q.waiting} waiting (${q.stored} stored, ${q.inFlight} in flight) · ${q.delivered} delivered`;
-  $('queue').dataset.waiting = String(q.waiting);
+  const count = `${q.waiting} waiting (${q.stored} stored, ${q.inFlight} in flight) · ${q.delivered} delivered`;
+  if (count !== queueView.count) {
+    queueView.count = count;
+    $('queue-count').textContent = count;
+    $('queue').dataset.waiting = String(q.waiting);
+  }
+  if (queueView.trace !== tr) {
+    queueView.trace = tr;
+    queueView.rows.clear();
+    queueView.roster = '';
+  }
   const selChat = state.sel?.side === 'main' ? state.sel.chat : null;
   // The front of the store is what matters (it is delivered first); with thousands waiting,
   // building a row for each on every playhead move would cost more than the whole ladder.
   let shown = q.rows;
   let more = 0;
+  let extra = null;
   if (shown.length > QUEUE_ROWS) {
     more = shown.length - QUEUE_ROWS;
     shown = shown.slice(0, QUEUE_ROWS);
-    const sel = selChat != null && q.rows.find((r, i) => i >= QUEUE_ROWS && r.chat === selChat);
-    if (sel) shown.push(sel);
+    extra = (selChat != null && q.rows.find((r, i) => i >= QUEUE_ROWS && r.chat === selChat)) || null;
   }
-  const items = shown.map((r) => {
-    const stCls = r.state.replace(' ', '-');
-    const li = h('li', {
-      class: `${r.chat === selChat ? 'selected' : ''}`, tabIndex: 0, 'data-chat': r.chat, 'data-state': r.state,
-      'aria-label': `${r.fromName}: ${r.text}, ${r.state}`,
-    },
-    h('span', { class: 'from', text: r.fromName }),
-    h('span', { class: 'text', text: r.text }),
-    h('span', { class: `chip ${stCls}`, text: r.state }),
-    h('span', { class: 'when', text: `stored at ${fmtMs(r.stored_ms)}${r.possible_duplicate ? ' · possible duplicate (re-sent)' : ''}` }));
-    const pick = () => selectStep('main', r.step, r.chat, true);
-    li.addEventListener('click', pick);
-    li.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') {
-        e.preventDefault();
-        pick();
-      }
-    });
-    return li;
-  });
-  if (more) items.splice(QUEUE_ROWS, 0, h('li', { class: 'more muted', text: `… and ${more} more waiting behind these (they leave the store in this order)` }));
-  $('queue').replaceChildren(...items);
-  $('queue-empty').hidden = items.length > 0;
+  const want = [];
+  const keep = new Set();
+  const add = (r) => {
+    const v = queueRow(r);
+    const sel = r.chat === selChat;
+    if (v.selected !== sel) {
+      v.selected = sel;
+      v.li.className = sel ? 'selected' : '';
+    }
+    want.push(v.li);
+    keep.add(r.chat);
+  };
+  for (const r of shown) add(r);
+  if (more) {
+    queueView.more ||= h('li', { class: 'more muted' });
+    const text = `… and ${more} more waiting behind these (they leave the store in this order)`;
+    if (queueView.more.textContent !== text) queueView.more.textContent = text;
+    want.push(queueView.more);
+  }
+  if (extra) add(extra);
+  // Rows that left the front are forgotten (they are made again if they come back).
+  if (queueView.rows.size > keep.size) for (const k of queueView.rows.keys()) if (!keep.has(k)) queueView.rows.delete(k);
+  placeRows($('queue'), want);
+  $('queue-empty').hidden = want.length > 0;
 
   const rc = rosterCompare(tr, state.cursor);
+  const key = JSON.stringify(rc.rows);
+  if (key === queueView.roster) return;
+  queueView.roster = key;
   const rows = rc.rows.map((r) => h('tr', { class: r.differs ? 'differs' : '' },
     h('td', { text: r.name }), h('td', { text: r.pf ?? '—' }), h('td', { text: r.client ?? '—' })));
   if (!rows.length) rows.push(h('tr', {}, h('td', { colSpan: 3, class: 'muted', text: 'No roster yet.' })));
@@ -491,9 +581,10 @@ function selectStep(side, step, chat = null, reveal = false) {
   if (!tr || step == null || !tr.steps[step]) return;
   const s = tr.steps[step];
   state.sel = { side, step, chat: chat ?? s.chat ?? null };
+  // Scroll before drawing: the ladder then draws once, for where it ends up.
+  if (reveal) (side === 'alt' ? altLadder : ladder).scrollToRow(step);
   ladder.setSelected(side === 'main' ? step : null, side === 'main' ? state.sel.chat : null);
   if (altLadder && state.alt) altLadder.setSelected(side === 'alt' ? step : null, null);
-  if (reveal) (side === 'alt' ? altLadder : ladder).reveal(step);
   timeline.setLinked(new Set(s.event != null ? [s.event] : []));
   drawQueue();
   drawInspector();
@@ -506,15 +597,8 @@ function setTime(t, follow = true) {
   const c = cursorAt(tr.steps, state.t);
   const changed = c !== state.cursor;
   state.cursor = c;
-  if (changed) {
-    ladder.setCursor(c);
-    if (state.alt) altLadder.setCursor(cursorAt(state.alt.steps, state.t));
-    if (follow && c > 0) {
-      ladder.reveal(c - 1);
-      if (state.alt) altLadder.reveal(Math.max(0, cursorAt(state.alt.steps, state.t) - 1));
-    }
-    drawQueue();
-  }
+  if (changed) moveLadders(c, follow && c > 0);
+  if (changed) drawQueue();
   drawPlayer();
 }
 function setCursor(c) {
@@ -522,14 +606,21 @@ function setCursor(c) {
   c = Math.max(0, Math.min(c, tr.steps.length));
   state.t = c > 0 ? tr.steps[c - 1].at_ms : 0;
   state.cursor = c;
-  ladder.setCursor(c);
-  if (c > 0) ladder.reveal(c - 1);
-  if (state.alt) {
-    altLadder.setCursor(cursorAt(state.alt.steps, state.t));
-    altLadder.reveal(Math.max(0, cursorAt(state.alt.steps, state.t) - 1));
-  }
+  moveLadders(c, c > 0, true);
   drawQueue();
   drawPlayer();
+}
+/**
+ * The ladders' cursors to c (the other rules' ladder: to the same time), scrolled to follow it.
+ * Both ladders scroll before either draws, and nothing here reads layout, so a playhead move
+ * costs one style + layout per frame (the browser's own), not one per ladder write.
+ */
+function moveLadders(c, follow, followAlt = follow) {
+  const ca = state.alt ? cursorAt(state.alt.steps, state.t) : 0;
+  if (follow) ladder.scrollToRow(c - 1);
+  if (state.alt && followAlt) altLadder.scrollToRow(Math.max(0, ca - 1));
+  ladder.setCursor(c);
+  if (state.alt) altLadder.setCursor(ca);
 }
 function stepNext() {
   pause();
@@ -856,6 +947,19 @@ const api = {
 // ---------------------------------------------------------------- start
 async function main() {
   $('banner-reload').addEventListener('click', () => location.reload());
+  // The store panel's rows select their step (click, Enter): one listener for all of them.
+  const pickRow = (e) => {
+    const li = e.target.closest?.('li[data-chat]');
+    const v = li && queueView.rows.get(Number(li.dataset.chat));
+    if (!v || v.li !== li) return;
+    if (e.type === 'keydown') {
+      if (e.key !== 'Enter') return;
+      e.preventDefault();
+    }
+    guard(() => selectStep('main', v.row.step, v.row.chat, true))();
+  };
+  $('queue').addEventListener('click', pickRow);
+  $('queue').addEventListener('keydown', pickRow);
   $('banner-close').addEventListener('click', () => notice(''));
   ladder = new Ladder($('pane-main'), { label: 'Ladder', onSelect: guard((i, chat) => selectStep('main', i, Number.isNaN(chat) ? null : chat)) });
   altLadder = new Ladder($('pane-alt'), { label: 'Ladder under the other rules', onSelect: guard((i) => selectStep('alt', i)) });

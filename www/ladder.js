@@ -60,17 +60,35 @@ export class Ladder {
     this.diff = null;
     this.hideFuture = false;
     this.width = 0;
+    // What the renderer needs of the layout, kept here so that moving the cursor reads no layout
+    // (a read after the page's own DOM writes forces a synchronous style + layout): the head's
+    // height (drawHead sets it), the viewport's height (setTrace and the ResizeObserver) and the
+    // scroll position (our own writes; the scroll handler's render reads it after a scroll).
+    this.headH = 44;
+    this.viewH = 0;
+    this.top = 0;
+    this._readTop = false;
+    this._drawn = null; // what the last render drew (rows, cursor, selection, diff): same again → skipped
     this._raf = 0;
     this.lastRender = { rows: 0, ms: 0 };
-    this.scroll.addEventListener('scroll', () => this.schedule(), { passive: true });
+    this.scroll.addEventListener('scroll', () => {
+      this._readTop = true;
+      this.schedule();
+    }, { passive: true });
     this.body.addEventListener('click', (e) => {
       const g = e.target.closest('[data-step]');
       if (g && this.opts.onSelect) this.opts.onSelect(Number(g.dataset.step), Number(g.dataset.chat ?? NaN));
     });
     if (typeof ResizeObserver !== 'undefined') {
       new ResizeObserver(() => {
+        // Called after layout: these reads cost nothing.
         const w = this.scroll.clientWidth;
+        const h = this.scroll.clientHeight;
+        const resized = h !== this.viewH;
+        this.viewH = h;
+        this.top = this.scroll.scrollTop;
         if (this.trace && Math.abs(w - this.width) > 2) this.setTrace(this.trace);
+        else if (resized) this.render();
       }).observe(this.scroll);
     }
   }
@@ -82,13 +100,20 @@ export class Ladder {
 
   setTrace(trace) {
     this.trace = trace;
+    // All layout reads together, before this method writes anything.
     this.width = this.scroll.clientWidth || 900;
+    this.viewH = this.scroll.clientHeight;
+    this.top = this.scroll.scrollTop;
+    this._readTop = false;
     this.model = buildLadder(trace, this.width, this.geom);
     const m = this.model;
     this.body.setAttribute('width', m.width);
     this.body.setAttribute('height', m.height);
     this.head.setAttribute('width', m.width);
     this.drawHead();
+    // A shorter ladder lowers the largest scroll position: the browser clamps it (and says so in
+    // a scroll event); draw for the clamped position already.
+    this.top = Math.min(this.top, this.maxTop());
     this.render();
   }
 
@@ -98,6 +123,7 @@ export class Ladder {
     h.replaceChildren();
     const hh = Math.round(this.geom.rowH * 1.7);
     h.setAttribute('height', hh);
+    this.headH = hh;
     el('rect', { class: 'head-bg', x: 0, y: 0, width: m.width, height: hh }, h);
     for (const l of m.lanes) {
       const g = el('g', { class: 'lane-head' }, h);
@@ -118,8 +144,8 @@ export class Ladder {
     this.setTrace(trace);
   }
 
+  /** Move the cursor and draw (after a scrollToRow: for the new position; nothing when unchanged). */
   setCursor(cursor) {
-    if (cursor === this.cursor) return;
     this.cursor = cursor;
     this.render();
   }
@@ -145,33 +171,63 @@ export class Ladder {
     });
   }
 
-  /** Scroll so that step i is in view (centred when it is out of view). */
+  /** Scroll so that step i is in view (centred when it is out of view), and draw the rows there. */
   reveal(i, center = false) {
-    if (!this.model) return;
-    const y = this.geom.top + i * this.geom.rowH;
-    const headH = this.head.getBoundingClientRect().height || 40;
-    const top = this.scroll.scrollTop;
-    const h = this.scroll.clientHeight - headH;
-    if (center || y < top || y + this.geom.rowH > top + h) {
-      this.scroll.scrollTop = Math.max(0, y - (center ? h / 2 : h - 3 * this.geom.rowH));
-    }
+    if (this.scrollToRow(i, center)) this.render();
   }
 
-  render() {
+  /**
+   * Scroll so that step i is in view (centred when it is out of view) without drawing: returns
+   * true when the position changed. Reads no layout; the write itself needs an up-to-date layout,
+   * so callers scroll first and draw afterwards (one layout per frame, not one per write).
+   */
+  scrollToRow(i, center = false) {
+    if (!this.model) return false;
+    const g = this.geom;
+    const y = g.top + i * g.rowH;
+    const top = this.top;
+    const h = this.viewH - this.headH;
+    if (!(center || y < top || y + g.rowH > top + h)) return false;
+    const want = Math.round(Math.min(this.maxTop(), Math.max(0, y - (center ? h / 2 : h - 3 * g.rowH))));
+    if (want === top) return false;
+    this.top = want;
+    this.scroll.scrollTop = want;
+    return true;
+  }
+
+  /** The largest scroll position: the head and the body above the viewport's bottom. */
+  maxTop() {
+    return this.model ? Math.max(0, this.headH + this.model.height - this.viewH) : 0;
+  }
+
+  /** Draw the rows in view; force: even when they are drawn already (the benchmark's timing). */
+  render(force = false) {
     if (!this.model) return;
+    // After a scroll (the user's, or someone else's write) the position is read once, here: in
+    // the animation frame, before this frame's writes.
+    if (this._readTop) {
+      this._readTop = false;
+      this.top = this.scroll.scrollTop;
+    }
     const t0 = performance.now();
     const m = this.model;
     const g = this.geom;
     const steps = this.trace.steps;
     const n = steps.length;
-    const headH = this.head.getBoundingClientRect().height || 40;
+    const headH = this.headH;
     // The sticky head covers the top of the viewport; body y = scrollTop is just below it.
-    const top = this.scroll.scrollTop;
-    const viewH = Math.max(0, (this.scroll.clientHeight || 600) - headH);
+    const top = this.top;
+    const viewH = Math.max(0, (this.viewH || 600) - headH);
     const { first, last } = n ? visibleRows(n, top, viewH, g) : { first: 0, last: -1 };
     const y0 = g.top + first * g.rowH;
     const y1 = g.top + (last + 1) * g.rowH;
     const cursor = this.cursor;
+    // Nothing to do when the same rows would be drawn the same way again (the scroll event of our
+    // own scrollToRow, a cursor move within the same time, …).
+    const d = this._drawn;
+    if (!force && d && d.m === m && d.first === first && d.last === last && d.cursor === cursor && d.selected === this.selected
+      && d.chat === this.selectedChat && d.diff === this.diff) return;
+    this._drawn = { m, first, last, cursor, selected: this.selected, chat: this.selectedChat, diff: this.diff };
 
     // Background: lifelines (full height is fine: 1 element per lane) and the PF band.
     const back = document.createDocumentFragment();
@@ -267,6 +323,7 @@ export class Ladder {
 
   /** Draw every row (for the benchmark's "full render" figure): returns the element count. */
   renderAll() {
+    this._drawn = null;
     const saveH = this.scroll.clientHeight;
     const m = this.model;
     const steps = this.trace.steps;

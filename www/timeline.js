@@ -83,9 +83,9 @@ export class Timeline {
   x(t) {
     return PAD_L + (t / this.scale.span) * (this.width - PAD_L - PAD_R);
   }
-  tAt(clientX) {
-    const r = this.svg.getBoundingClientRect();
-    const t = ((clientX - r.left - PAD_L) / (this.width - PAD_L - PAD_R)) * this.scale.span;
+  /** Time at a client x; left: the timeline's client left when known (a drag reads it once). */
+  tAt(clientX, left = this.svg.getBoundingClientRect().left) {
+    const t = ((clientX - left - PAD_L) / (this.width - PAD_L - PAD_R)) * this.scale.span;
     return Math.max(0, Math.min(this.scale.span, t));
   }
   /** True when the client point is over the timeline. */
@@ -187,6 +187,9 @@ export class Timeline {
     if (!this.scale) return;
     const x = this.x(Math.min(this.t, this.scale.span));
     const H = this.height;
+    // Same place: nothing to write (the player redraws on pause, play, every playback frame).
+    if (this.phAt && this.phAt.x === x && this.phAt.H === H) return;
+    this.phAt = { x, H };
     this.ph.setAttribute('x1', x);
     this.ph.setAttribute('x2', x);
     this.ph.setAttribute('y1', 0);
@@ -199,13 +202,16 @@ export class Timeline {
     e.preventDefault();
     const target = e.currentTarget;
     target.setPointerCapture?.(e.pointerId);
-    this.cb.onScrub(this.tAt(e.clientX), false);
-    const move = (ev) => this.cb.onScrub(this.tAt(ev.clientX), false);
+    // Read where the timeline is once, before the first scrub writes anything: a read in each
+    // pointermove would come after the previous move's redraw and force a layout.
+    const left = this.svg.getBoundingClientRect().left;
+    this.cb.onScrub(this.tAt(e.clientX, left), false);
+    const move = (ev) => this.cb.onScrub(this.tAt(ev.clientX, left), false);
     const up = (ev) => {
       target.removeEventListener('pointermove', move);
       target.removeEventListener('pointerup', up);
       target.removeEventListener('pointercancel', up);
-      this.cb.onScrub(this.tAt(ev.clientX), true);
+      this.cb.onScrub(this.tAt(ev.clientX, left), true);
     };
     target.addEventListener('pointermove', move);
     target.addEventListener('pointerup', up);
