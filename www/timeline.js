@@ -144,12 +144,7 @@ export class Timeline {
     const maxRows = Math.max(1, Math.floor((axisY - 14) / 19));
     // Many messages (a bench-sized scenario) are drawn as one path of ticks, not as markers.
     const dense = this.events.length > DENSE;
-    if (dense) {
-      let d = '';
-      for (const ev of this.events) if (ev.kind === 'message') d += `M${this.x(ev.at_ms).toFixed(1)},${axisY - 12}v10`;
-      const p = el('path', { d, class: 'tl-ticks', stroke: COLOR.message, 'stroke-width': 1 }, marks);
-      el('title', null, p).textContent = `${this.events.filter((e) => e.kind === 'message').length} messages (too many for markers; edit the others)`;
-    }
+    if (dense) marks.append(this.ticks(axisY));
     this.events.forEach((ev, i) => {
       if (dense && ev.kind === 'message' && i !== this.selected) return;
       const x = this.x(ev.at_ms);
@@ -177,6 +172,25 @@ export class Timeline {
     });
     this.gMarks.replaceChildren(marks);
     this.drawPlayhead();
+  }
+
+  /**
+   * The messages of a dense timeline as one path of ticks. Rebuilt only when a message time, the
+   * width or the scale changed: an edit of another event (a drag of the BYE across a
+   * 10,000-message timeline) keeps the path, so the browser does not parse 10,000 subpaths again.
+   */
+  ticks(axisY) {
+    const times = [];
+    for (const ev of this.events) if (ev.kind === 'message') times.push(ev.at_ms);
+    const key = `${this.width}|${this.height}|${this.scale.span}`;
+    const old = this._ticks;
+    if (old && old.key === key && old.times.length === times.length && old.times.every((t, i) => t === times[i])) return old.path;
+    let d = '';
+    for (const t of times) d += `M${this.x(t).toFixed(1)},${axisY - 12}v10`;
+    const path = el('path', { d, class: 'tl-ticks', stroke: COLOR.message, 'stroke-width': 1 });
+    el('title', null, path).textContent = `${times.length} messages (too many for markers; edit the others)`;
+    this._ticks = { key, times, path };
+    return path;
   }
 
   setTime(t) {
