@@ -60,24 +60,34 @@ impl<'a> Json<'a> {
             _ => None,
         }
     }
+}
 
-    /// The same value as a `serde_json::Value`, for an error message that shows it.
-    pub(crate) fn to_value(&self) -> serde_json::Value {
-        use serde_json::Value;
+/// Compact JSON, as `serde_json::Value` prints it (object keys sorted, a repeated key once with
+/// its last value), for an error message that shows a value.
+impl fmt::Display for Json<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = |s: &str| serde_json::to_string(s).unwrap_or_default();
         match self {
-            Json::Null => Value::Null,
-            Json::Bool(b) => Value::Bool(*b),
-            Json::Uint(n) => Value::from(*n),
-            Json::Int(n) => Value::from(*n),
-            Json::Float(x) => Value::from(*x),
-            Json::Str(s) => Value::String(s.to_string()),
-            Json::Array(v) => Value::Array(v.iter().map(Json::to_value).collect()),
-            Json::Object(v) => {
-                let mut m = serde_json::Map::new();
-                for (k, x) in v {
-                    m.insert(k.to_string(), x.to_value());
+            Json::Null => f.write_str("null"),
+            Json::Bool(b) => write!(f, "{b}"),
+            Json::Uint(n) => write!(f, "{n}"),
+            Json::Int(n) => write!(f, "{n}"),
+            Json::Float(x) => f.write_str(&serde_json::to_string(x).unwrap_or_default()),
+            Json::Str(s) => f.write_str(&text(s)),
+            Json::Array(v) => {
+                f.write_str("[")?;
+                for (i, x) in v.iter().enumerate() {
+                    write!(f, "{}{x}", if i > 0 { "," } else { "" })?;
                 }
-                Value::Object(m)
+                f.write_str("]")
+            }
+            Json::Object(v) => {
+                let o = Obj(v);
+                f.write_str("{")?;
+                for (i, k) in o.keys().into_iter().enumerate() {
+                    write!(f, "{}{}:{}", if i > 0 { "," } else { "" }, text(k), o.get(k).unwrap_or(&Json::Null))?;
+                }
+                f.write_str("}")
             }
         }
     }
@@ -207,12 +217,13 @@ mod tests {
     #[test]
     fn reads_like_value() {
         for text in [
-            r#"{"b":1,"a":[true,null,-3,2.5,1e400,18446744073709551615,"x\"y",{}],"a":"last","é":"\u00e9"}"#,
+            r#"{"b":1,"a":[true,null,-3,2.5,1e300,18446744073709551615,18446744073709551616,"x\"y",{"z":[],"y":{"k":1,"k":-0}}],"a":"last","é":"\u00e9"}"#,
+            r#"[1e400]"#,
             r#"[1.0, -0, 0, 1e2, "", "\ud83d\ude00"]"#,
             "null",
         ] {
-            let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-            let j = Json::parse(text).map(|j| j.to_value()).unwrap_or(Value::Null);
+            let v = serde_json::from_str::<Value>(text).map(|v| v.to_string()).unwrap_or_else(|e| e.to_string());
+            let j = Json::parse(text).map(|j| j.to_string()).unwrap_or_else(|e| e.to_string());
             assert_eq!(j, v, "{text}");
         }
         let text = r#"{"k":1,"k":2,"z":0,"a":0}"#;

@@ -302,10 +302,7 @@ impl Scenario {
             None => return Err(ScenarioError::Missing { path: "version".into() }),
             Some(v) if v.as_u64() == Some(VERSION) => {}
             Some(v) => {
-                return Err(ScenarioError::Invalid {
-                    path: "version".into(),
-                    problem: format!("unsupported version {} (this build reads version {VERSION})", v.to_value()),
-                })
+                return Err(ScenarioError::Invalid { path: "version".into(), problem: format!("unsupported version {v} (this build reads version {VERSION})") })
             }
         }
         let title = get_str(m, root, "title")?.unwrap_or("Untitled scenario").to_string();
