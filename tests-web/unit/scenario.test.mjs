@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   EVENT_KINDS, composeReason, parseReason, newEvent, addEvent, updateEvent, moveEvent, deleteEvent,
-  addMember, setPolicy, describeEvent, History, membersOf,
+  addMember, setPolicy, describeEvent, History, membersOf, scenarioJson,
 } from '../../www/scenario.js';
 
 const base = () => ({
@@ -85,4 +85,22 @@ test('undo/redo', () => {
   assert.equal(s.events.length, 2);
   h.push(s);
   assert.equal(h.canRedo(), false, 'a new edit drops the redo branch');
+});
+
+test('scenarioJson is exactly JSON.stringify, also when joined from cached event texts', () => {
+  const odd = {
+    title: 'odd "quotes" \u2028 </script>', skip: undefined, fn: () => 1, format: 'cpm-deferral-scenario', version: 1,
+    events: [{ at_ms: 1, kind: 'message', text: 'é😀\n' }, null, 7, 'x', [1, { a: undefined }], { toJSON: 'not a function' }, undefined],
+    after: { nested: [undefined, () => 0] },
+  };
+  const holes = { events: [] };
+  holes.events[3] = { at_ms: 3, kind: 'bye' };
+  for (const s of [base(), odd, holes, { events: [] }, { title: 'no events' }]) assert.equal(scenarioJson(s), JSON.stringify(s));
+  // An edit shares the untouched events: their cached texts are reused and the result still equals.
+  let s = base();
+  for (let i = 0; i < 30; i++) s.events.push({ at_ms: 10000 + i, kind: 'message', from: 'bob', text: `m${i}` });
+  assert.equal(scenarioJson(s), JSON.stringify(s));
+  const moved = moveEvent(s, 1, 20000).scenario;
+  assert.equal(scenarioJson(moved), JSON.stringify(moved));
+  assert.notEqual(scenarioJson(moved), scenarioJson(s));
 });
