@@ -146,7 +146,7 @@ export async function loadEngine() {
 /**
  * Timelines with more events than this run on the second module (pkg/export/), which is built
  * for speed: the first module is built for size (the first load has a 150 KB budget) and runs a
- * 10,000-event timeline about 1.7x slower. See Cargo.toml [profile.wasm-fast] and make bench.
+ * 10,000-event timeline about 2x slower. See Cargo.toml [profile.wasm-fast] and make bench.
  */
 export const FAST_EVENTS = 2000;
 
