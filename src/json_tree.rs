@@ -62,6 +62,34 @@ impl<'a> Json<'a> {
     }
 }
 
+impl Json<'_> {
+    /// [`fmt::Display`]'s text cut after `max` bytes (with "…"): an error message shows a value
+    /// without growing to the size of a hostile file, and stops formatting there.
+    pub(crate) fn short(&self, max: usize) -> String {
+        struct Capped(String, usize);
+        impl fmt::Write for Capped {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                let room = self.1 - self.0.len();
+                if s.len() <= room {
+                    self.0.push_str(s);
+                    return Ok(());
+                }
+                let mut cut = room;
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                self.0.push_str(&s[..cut]);
+                Err(fmt::Error)
+            }
+        }
+        let mut out = Capped(String::new(), max);
+        if fmt::write(&mut out, format_args!("{self}")).is_err() {
+            out.0.push('…');
+        }
+        out.0
+    }
+}
+
 /// Compact JSON, as `serde_json::Value` prints it (object keys sorted, a repeated key once with
 /// its last value), for an error message that shows a value.
 impl fmt::Display for Json<'_> {
@@ -84,7 +112,7 @@ impl fmt::Display for Json<'_> {
             Json::Object(v) => {
                 let o = Obj(v);
                 f.write_str("{")?;
-                for (i, k) in o.keys().into_iter().enumerate() {
+                for (i, k) in o.sorted_keys().enumerate() {
                     write!(f, "{}{}:{}", if i > 0 { "," } else { "" }, text(k), o.get(k).unwrap_or(&Json::Null))?;
                 }
                 f.write_str("}")
@@ -103,17 +131,18 @@ impl<'o, 'a> Obj<'o, 'a> {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    /// The distinct keys in sorted order (the order `Value`'s map walks them in). Objects here
-    /// are small (the policies: at most a dozen keys), so a selection of the next smallest key
-    /// is enough and keeps sorting code out of the page's module.
-    pub(crate) fn keys(&self) -> Vec<&'o str> {
-        let mut keys: Vec<&'o str> = Vec::new();
-        let mut last: Option<&str> = None;
-        while let Some(k) = self.0.iter().map(|(k, _)| k.as_ref()).filter(|k| last.map_or(true, |l| *k > l)).min() {
-            keys.push(k);
-            last = Some(k);
-        }
-        keys
+    /// The distinct keys in sorted order (the order `Value`'s map walks them in), found one at a
+    /// time: each next key is one pass over the members. A caller that stops early (at the
+    /// first unknown key, or when an error message is long enough) stays linear in the size of
+    /// a hostile object with a million keys, and the page's module carries no sorting code.
+    pub(crate) fn sorted_keys(&self) -> impl Iterator<Item = &'o str> + 'o {
+        let members = self.0;
+        let mut last: Option<&'o str> = None;
+        std::iter::from_fn(move || {
+            let next = members.iter().map(|(k, _)| k.as_ref()).filter(|k| last.map_or(true, |l| *k > l)).min()?;
+            last = Some(next);
+            Some(next)
+        })
     }
 
     /// The first key in sorted order that `allowed` does not list, if any. The common case
@@ -230,9 +259,22 @@ mod tests {
         let j = Json::parse(text).unwrap();
         let o = j.as_object().unwrap();
         assert_eq!(o.get("k").and_then(Json::as_u64), Some(2));
-        assert_eq!(o.keys(), vec!["a", "k", "z"]);
+        assert_eq!(o.sorted_keys().collect::<Vec<_>>(), vec!["a", "k", "z"]);
         assert_eq!(o.first_unknown_key(&["k"]), Some("a"));
         assert_eq!(o.first_unknown_key(&["k", "z", "a"]), None);
+    }
+
+    /// A million keys: the sorted walk stops early and a shown value stays short.
+    #[test]
+    fn big_objects_stay_linear() {
+        let text = format!("{{{}}}", (0..1_000_000).map(|i| format!("\"k{i}\":{i}")).collect::<Vec<_>>().join(","));
+        let j = Json::parse(&text).unwrap();
+        let t = std::time::Instant::now();
+        let shown = j.short(40);
+        assert_eq!(shown, r#"{"k0":0,"k1":1,"k10":10,"k100":100,"k100…"#);
+        assert_eq!(j.as_object().unwrap().sorted_keys().take(3).collect::<Vec<_>>(), vec!["k0", "k1", "k10"]);
+        assert!(t.elapsed().as_secs() < 5, "took {:?}", t.elapsed());
+        assert_eq!(Json::parse(r#""ééé""#).unwrap().short(3), "\"é…");
     }
 
     #[test]
