@@ -495,11 +495,10 @@ mod tests {
     const HEAD: &str = r#""format":"cpm-deferral-scenario","version":1"#;
 
     /// Hostile shapes stay linear: 300,000 policy keys (unknown, or one known key repeated) and
-    /// a version object of as many keys are refused or read in well under a second, and the
-    /// error message stays short.
+    /// a version object of as many keys are refused or read, and the error message stays short.
+    /// (No clock here: a quadratic reader would make this test take minutes.)
     #[test]
     fn huge_objects_are_read_in_linear_time() {
-        let t = std::time::Instant::now();
         let keys = |k: &dyn Fn(usize) -> String| (0..300_000).map(|i| format!("\"{}\":\"keep\"", k(i))).collect::<Vec<_>>().join(",");
         let unknown = format!(r#"{{{HEAD},"policies":{{{}}},"events":[]}}"#, keys(&|i| format!("x{i}")));
         assert!(err(&unknown).starts_with("policies.x0: unknown field"), "{}", &err(&unknown)[..80]);
@@ -508,7 +507,6 @@ mod tests {
         let version = format!(r#"{{"format":"cpm-deferral-scenario","version":{{{}}},"events":[]}}"#, keys(&|i| format!("v{i}")));
         let e = err(&version);
         assert!(e.starts_with(r#"version: unsupported version {"v0":"keep","v1":"keep","#) && e.len() < 200, "{e}");
-        assert!(t.elapsed().as_secs_f64() < 10.0, "took {:?}", t.elapsed());
     }
 
     #[test]
