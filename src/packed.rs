@@ -11,7 +11,7 @@
 //! run (~87,000 steps) is not turned into a million JS values on every edit.
 //! The wire texts are not part of it (see [`crate::run_without_wire_text`]).
 
-use crate::trace::{Chat, Outcome, PfState, Protocol, Step, StepKind, Trace};
+use crate::trace::{Chat, PfState, Protocol, Step, StepKind, Trace};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -188,53 +188,6 @@ impl<'a> Interner<'a> {
     }
 }
 
-fn protocol_name(p: Protocol) -> &'static str {
-    match p {
-        Protocol::SIP => "SIP",
-        Protocol::MSRP => "MSRP",
-        Protocol::None => "none",
-    }
-}
-
-fn kind_name(k: StepKind) -> &'static str {
-    match k {
-        StepKind::Message => "message",
-        StepKind::State => "state",
-        StepKind::Store => "store",
-        StepKind::Deliver => "deliver",
-        StepKind::Lost => "lost",
-        StepKind::Timer => "timer",
-        StepKind::Info => "info",
-    }
-}
-
-fn state_name(s: PfState) -> &'static str {
-    match s {
-        PfState::Idle => "Idle",
-        PfState::Inviting => "Inviting",
-        PfState::Active => "Active",
-        PfState::Deferred => "Deferred",
-        PfState::DeliveringA => "DeliveringA",
-        PfState::DeliveringB => "DeliveringB",
-        PfState::Replaying => "Replaying",
-        PfState::Left => "Left",
-        PfState::Ended => "Ended",
-        PfState::EndedWithBacklog => "EndedWithBacklog",
-    }
-}
-
-fn outcome_name(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Live => "live",
-        Outcome::FromStore => "from_store",
-        Outcome::StillStored => "still_stored",
-        Outcome::Lost => "lost",
-        Outcome::Discarded => "discarded",
-        Outcome::NotForCarol => "not_for_carol",
-        Outcome::Pending => "pending",
-    }
-}
-
 fn opt(v: Option<u32>) -> u32 {
     v.unwrap_or(NONE)
 }
@@ -255,7 +208,7 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
     let mut steps = Vec::with_capacity(trace.steps.len() * STEP_FIELDS);
     let mut lanes = Vec::new();
     // The enums' names by discriminant: NONE until first used.
-    let (mut protocols, mut kinds, mut states) = ([NONE; 3], [NONE; 7], [NONE; 10]);
+    let (mut protocols, mut kinds, mut states) = ([NONE; Protocol::ALL.len()], [NONE; StepKind::ALL.len()], [NONE; PfState::ALL.len()]);
     for s in &trace.steps {
         let Step { at_ms, arrive_ms, from, to, protocol, label, clauses, note, kind, policy, pf_state, queue_len, chat, event, dropped, .. } = s;
         let key = (clauses.as_ptr() as usize, clauses.len());
@@ -284,12 +237,12 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
             ms32(*arrive_ms),
             int.few(&mut lanes, from),
             int.few(&mut lanes, to),
-            int.named(&mut protocols, *protocol as usize, protocol_name(*protocol)),
+            int.named(&mut protocols, *protocol as usize, protocol.as_str()),
             int.cow(label),
             int.cow(note),
             set,
-            int.named(&mut kinds, *kind as usize, kind_name(*kind)),
-            int.named(&mut states, *pf_state as usize, state_name(*pf_state)),
+            int.named(&mut kinds, *kind as usize, kind.as_str()),
+            int.named(&mut states, *pf_state as usize, pf_state.as_str()),
             *queue_len,
             opt(*chat),
             opt(*event),
@@ -333,7 +286,7 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
             opt(*in_flight_step),
             ms(delivered_ms),
             opt(*delivered_step),
-            int.shared(outcome_name(*outcome)),
+            int.shared(outcome.as_str()),
             ms(removed_ms),
             opt(*removed_step),
             flag(*possible_duplicate),
@@ -366,52 +319,4 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
 /// The packed trace as JSON text.
 pub fn pack_json(trace: &Trace) -> String {
     serde_json::to_string(&pack(trace)).unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The names used here are the ones serde writes in the contract.
-    #[test]
-    fn enum_names_match_the_contract() {
-        let j = |v: &dyn erased::Ser| v.json();
-        for p in [Protocol::SIP, Protocol::MSRP, Protocol::None] {
-            assert_eq!(j(&p), format!("{:?}", protocol_name(p)));
-            assert!((p as usize) < 3, "pack's cache of protocol names is too small");
-        }
-        for k in [StepKind::Message, StepKind::State, StepKind::Store, StepKind::Deliver, StepKind::Lost, StepKind::Timer, StepKind::Info] {
-            assert_eq!(j(&k), format!("{:?}", kind_name(k)));
-            assert!((k as usize) < 7, "pack's cache of kind names is too small");
-        }
-        for s in [
-            PfState::Idle,
-            PfState::Inviting,
-            PfState::Active,
-            PfState::Deferred,
-            PfState::DeliveringA,
-            PfState::DeliveringB,
-            PfState::Replaying,
-            PfState::Left,
-            PfState::Ended,
-            PfState::EndedWithBacklog,
-        ] {
-            assert_eq!(j(&s), format!("{:?}", state_name(s)));
-            assert!((s as usize) < 10, "pack's cache of state names is too small");
-        }
-        for o in [Outcome::Live, Outcome::FromStore, Outcome::StillStored, Outcome::Lost, Outcome::Discarded, Outcome::NotForCarol, Outcome::Pending] {
-            assert_eq!(j(&o), format!("{:?}", outcome_name(o)));
-        }
-    }
-
-    mod erased {
-        pub trait Ser {
-            fn json(&self) -> String;
-        }
-        impl<T: serde::Serialize> Ser for T {
-            fn json(&self) -> String {
-                serde_json::to_string(self).unwrap_or_default()
-            }
-        }
-    }
 }

@@ -50,6 +50,20 @@ pub enum Protocol {
     None,
 }
 
+impl Protocol {
+    /// Every variant, in declaration order (so `v as usize` indexes a table of this length).
+    pub const ALL: [Protocol; 3] = [Protocol::SIP, Protocol::MSRP, Protocol::None];
+
+    /// The name the trace contract's JSON uses (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::SIP => "SIP",
+            Protocol::MSRP => "MSRP",
+            Protocol::None => "none",
+        }
+    }
+}
+
 /// What a step shows.
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,6 +83,24 @@ pub enum StepKind {
     Timer,
     /// Anything else worth a line (an event with no effect, a modelling note).
     Info,
+}
+
+impl StepKind {
+    /// Every variant, in declaration order (so `v as usize` indexes a table of this length).
+    pub const ALL: [StepKind; 7] = [StepKind::Message, StepKind::State, StepKind::Store, StepKind::Deliver, StepKind::Lost, StepKind::Timer, StepKind::Info];
+
+    /// The name the trace contract's JSON uses (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Message => "message",
+            StepKind::State => "state",
+            StepKind::Store => "store",
+            StepKind::Deliver => "deliver",
+            StepKind::Lost => "lost",
+            StepKind::Timer => "timer",
+            StepKind::Info => "info",
+        }
+    }
 }
 
 /// States of the PF for Carol in this group session (research digest §7.1).
@@ -95,6 +127,38 @@ pub enum PfState {
     Ended,
     /// The group session is over but stored messages wait for Carol (Q8 policy).
     EndedWithBacklog,
+}
+
+impl PfState {
+    /// Every variant, in declaration order (so `v as usize` indexes a table of this length).
+    pub const ALL: [PfState; 10] = [
+        PfState::Idle,
+        PfState::Inviting,
+        PfState::Active,
+        PfState::Deferred,
+        PfState::DeliveringA,
+        PfState::DeliveringB,
+        PfState::Replaying,
+        PfState::Left,
+        PfState::Ended,
+        PfState::EndedWithBacklog,
+    ];
+
+    /// The name the trace contract's JSON uses (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PfState::Idle => "Idle",
+            PfState::Inviting => "Inviting",
+            PfState::Active => "Active",
+            PfState::Deferred => "Deferred",
+            PfState::DeliveringA => "DeliveringA",
+            PfState::DeliveringB => "DeliveringB",
+            PfState::Replaying => "Replaying",
+            PfState::Left => "Left",
+            PfState::Ended => "Ended",
+            PfState::EndedWithBacklog => "EndedWithBacklog",
+        }
+    }
 }
 
 /// The clauses (or RFC sections, or `policy:<id>`) a step cites: a static list, so recording a
@@ -157,6 +221,25 @@ pub enum Outcome {
     NotForCarol,
     /// Not settled yet (only during a run).
     Pending,
+}
+
+impl Outcome {
+    /// Every variant, in declaration order (so `v as usize` indexes a table of this length).
+    pub const ALL: [Outcome; 7] =
+        [Outcome::Live, Outcome::FromStore, Outcome::StillStored, Outcome::Lost, Outcome::Discarded, Outcome::NotForCarol, Outcome::Pending];
+
+    /// The name the trace contract's JSON uses (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Live => "live",
+            Outcome::FromStore => "from_store",
+            Outcome::StillStored => "still_stored",
+            Outcome::Lost => "lost",
+            Outcome::Discarded => "discarded",
+            Outcome::NotForCarol => "not_for_carol",
+            Outcome::Pending => "pending",
+        }
+    }
 }
 
 /// One group chat message of the run.
@@ -281,5 +364,44 @@ impl Trace {
     /// The trace as one JSON object (the CLI's `--format json`).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `as_str` gives the names serde writes in the contract, for every variant.
+    #[test]
+    fn enum_names_match_the_contract() {
+        let j = |v: &dyn erased::Ser| v.json();
+        for p in Protocol::ALL {
+            assert_eq!(j(&p), format!("{:?}", p.as_str()));
+        }
+        for k in StepKind::ALL {
+            assert_eq!(j(&k), format!("{:?}", k.as_str()));
+        }
+        for s in PfState::ALL {
+            assert_eq!(j(&s), format!("{:?}", s.as_str()));
+        }
+        for o in Outcome::ALL {
+            assert_eq!(j(&o), format!("{:?}", o.as_str()));
+        }
+        // ALL lists each variant once, in order.
+        assert!(Protocol::ALL.iter().enumerate().all(|(i, v)| *v as usize == i));
+        assert!(StepKind::ALL.iter().enumerate().all(|(i, v)| *v as usize == i));
+        assert!(PfState::ALL.iter().enumerate().all(|(i, v)| *v as usize == i));
+        assert!(Outcome::ALL.iter().enumerate().all(|(i, v)| *v as usize == i));
+    }
+
+    mod erased {
+        pub trait Ser {
+            fn json(&self) -> String;
+        }
+        impl<T: serde::Serialize> Ser for T {
+            fn json(&self) -> String {
+                serde_json::to_string(self).unwrap_or_default()
+            }
+        }
     }
 }

@@ -26,7 +26,7 @@ mod common;
 
 use common::{header, preset_scenario, secs, BOTH_RULES};
 use cpm_deferral::presets;
-use cpm_deferral::trace::{Outcome, Protocol, Step, StepKind, Trace};
+use cpm_deferral::trace::{Protocol, Step, StepKind, Trace};
 use cpm_deferral::{run, Rules};
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -39,30 +39,6 @@ fn golden_dir() -> PathBuf {
 
 fn golden_path(preset: &str, rules: Rules) -> PathBuf {
     golden_dir().join(format!("{preset}.{}.txt", rules.as_str()))
-}
-
-fn kind_word(k: StepKind) -> &'static str {
-    match k {
-        StepKind::Message => "msg",
-        StepKind::State => "state",
-        StepKind::Store => "store",
-        StepKind::Deliver => "deliver",
-        StepKind::Lost => "lost",
-        StepKind::Timer => "timer",
-        StepKind::Info => "info",
-    }
-}
-
-fn outcome_word(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Live => "live",
-        Outcome::FromStore => "from_store",
-        Outcome::StillStored => "still_stored",
-        Outcome::Lost => "lost",
-        Outcome::Discarded => "discarded",
-        Outcome::NotForCarol => "not_for_carol",
-        Outcome::Pending => "pending",
-    }
 }
 
 /// The key facts of a step that are shown after `|`.
@@ -100,7 +76,7 @@ fn step_line(s: &Step) -> String {
     let what = match s.protocol {
         Protocol::SIP => "SIP",
         Protocol::MSRP => "MSRP",
-        Protocol::None => kind_word(s.kind),
+        Protocol::None => s.kind.as_str(),
     };
     let mut line = format!("{:>9}  {route:<34} {what:<7} {}  [{}]  {}", secs(s.at_ms), s.label, s.clauses.join(", "), s.note);
     let facts = key_facts(s);
@@ -136,7 +112,7 @@ fn render(preset: &str, t: &Trace) -> String {
             c.id,
             c.from,
             c.text,
-            outcome_word(c.outcome),
+            c.outcome.as_str(),
             if c.possible_duplicate { ", possible duplicate" } else { "" },
             secs(c.sent_ms),
             opt_secs(c.stored_ms),

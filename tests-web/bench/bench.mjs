@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from '../../scripts/serve.mjs';
 import { launch, watchErrors } from '../browser.mjs';
 import { weightMarkdown } from './weight.mjs';
+import { bigScenario } from '../big-scenario.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EDITS = Number(process.env.BENCH_EDITS || 41);
@@ -28,18 +29,6 @@ const median = (xs) => {
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const f1 = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
-/** 1,000 group messages; Carol drops with BYE 480 a third of the way in and registers at two thirds. */
-export function bigScenario(n = 1000) {
-  const events = [];
-  const step = 400;
-  for (let i = 0; i < n; i++) {
-    events.push({ at_ms: 1000 + i * step, kind: 'message', from: i % 2 ? 'bob' : 'alice', text: `message ${i + 1} of ${n}: lorem ipsum dolor sit amet` });
-  }
-  events.push({ at_ms: 1000 + Math.floor(n / 3) * step + step / 2, kind: 'bye', reason: 'SIP;cause=480;text="Temporarily Unavailable"' });
-  events.push({ at_ms: 1000 + Math.floor((2 * n) / 3) * step + step / 2, kind: 'register', reaction_ms: 500 });
-  events.sort((a, b) => a.at_ms - b.at_ms);
-  return { format: 'cpm-deferral-scenario', version: 1, title: `${n} messages, BYE 480, path A`, setup: 'established', t1_ms: 500, events };
-}
 
 /** The same ladder as a Mermaid sequenceDiagram: one arrow (or note) per trace step. */
 function toMermaid(trace) {

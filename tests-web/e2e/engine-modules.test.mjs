@@ -3,57 +3,24 @@
 // loaded when the first such timeline appears. In Debian's Chromium: the switch happens, the
 // traces are the same on both, and what depends on the module of the last run (the inspector's
 // wire text on demand, exports) keeps working across the switch.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer } from '../../scripts/serve.mjs';
-import { launch, watchErrors } from '../browser.mjs';
+import { useBrowser, newPage, openExplorer, ready } from '../harness.mjs';
+import { bigScenario } from '../big-scenario.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const KEY = 'cpm-deferral-explorer:v1';
-let server;
-let base;
-let browser;
-before(async () => {
-  server = createServer(ROOT);
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}/www/`;
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-/** n group messages; Carol drops with BYE 480 at a third and registers at two thirds. */
-function big(n) {
-  const events = [];
-  for (let i = 0; i < n; i++) events.push({ at_ms: 1000 + i * 400, kind: 'message', from: i % 2 ? 'bob' : 'alice', text: `message ${i + 1} of ${n}` });
-  events.push({ at_ms: 1000 + Math.floor(n / 3) * 400 + 200, kind: 'bye', reason: 'SIP;cause=480' });
-  events.push({ at_ms: 1000 + Math.floor((2 * n) / 3) * 400 + 200, kind: 'register', reaction_ms: 500 });
-  events.sort((a, b) => a.at_ms - b.at_ms);
-  return { format: 'cpm-deferral-scenario', version: 1, title: `${n} messages`, setup: 'established', t1_ms: 500, events };
-}
+const env = useBrowser();
 
 test('a timeline of more than FAST_EVENTS events switches to the speed-optimised module with the same trace', async (t) => {
-  const page = await browser.context.newPage();
-  t.after(() => page.close());
-  const errors = watchErrors(page);
-  await page.goto(base);
-  await page.waitForSelector('html[data-ready="yes"]', { timeout: 20000 });
-  const fastEvents = await page.evaluate(async () => (await import('./engine.js')).FAST_EVENTS);
+  const { page: start, errors: startErrors } = await newPage(t, env);
+  await start.goto(env.base);
+  await ready(start);
+  const fastEvents = await start.evaluate(async () => (await import('./engine.js')).FAST_EVENTS);
   assert.ok(fastEvents >= 1000, `threshold ${fastEvents}`);
   // A preset is small: it stays on the first module, and the second is not even loaded.
-  assert.deepEqual(await page.evaluate(() => ({ last: window.__explorer.state.engine.last === window.__explorer.state.engine.mod, fast: window.__explorer.state.engine.fast })), { last: true, fast: null });
+  assert.deepEqual(await start.evaluate(() => ({ last: window.__explorer.state.engine.last === window.__explorer.state.engine.mod, fast: window.__explorer.state.engine.fast })), { last: true, fast: null });
+  assert.deepEqual(startErrors, []);
 
-  const sc = big(fastEvents + 500);
-  await page.evaluate(([k, s]) => {
-    localStorage.clear();
-    localStorage.setItem(k, JSON.stringify({ scenario: s, rules: 'post-cr' }));
-  }, [KEY, sc]);
-  await page.reload();
-  await page.waitForSelector('html[data-ready="yes"]', { timeout: 60000 });
+  const { page, errors } = await openExplorer(t, env, { scenario: bigScenario(fastEvents + 500) });
   // The first run asked for the second module; once it is there, the next edit runs on it.
   await page.waitForFunction(() => window.__explorer.state.engine.fast !== null, null, { timeout: 30000 });
   const r = await page.evaluate(() => {
