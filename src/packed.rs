@@ -21,7 +21,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// SipHash's DoS resistance buys nothing here and costs a third of the packing time in wasm.
 /// Whole words at a time (a key of five pointers is five steps, not twenty bytes).
 #[derive(Default)]
-struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl Fnv {
     fn mix(&mut self, x: u64) {
@@ -52,7 +52,8 @@ impl Hasher for Fnv {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+/// A hash map with [`Fnv`] (also the engine's step-identity counter: one instantiation).
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Numbers per step in [`Packed::steps`], in this order: `at_ms`, `arrive_ms`, `from`, `to`,
 /// `protocol`, `label`, `note`, clause set (index into [`Packed::clause_sets`]), `kind`,

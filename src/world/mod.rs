@@ -388,7 +388,7 @@ pub(crate) struct World<'a> {
     /// The cause of every chat message (the cause of its first step).
     chat_cause: Vec<u32>,
     /// How many steps have had each (cause, sig) so far.
-    nths: std::collections::HashMap<u64, u32>,
+    nths: crate::packed::FastMap<(usize, usize), u32>,
 }
 
 /// Runs `sc` under `rules` and returns the trace.
@@ -495,7 +495,7 @@ impl<'a> World<'a> {
             cur_cause: 0,
             lane_h,
             chat_cause: Vec::with_capacity(sc.events.len()),
-            nths: std::collections::HashMap::with_capacity(sc.events.len() * 8 + 32),
+            nths: crate::packed::FastMap::default(),
         }
     }
 
@@ -625,7 +625,7 @@ impl<'a> World<'a> {
         };
         let sig = crate::story::signature(self.lane_h[fi], self.lane_h[ti], protocol, kind, &label, chat_cause_h);
         let nth = {
-            let n = self.nths.entry((u64::from(self.cur_cause) << 32) | u64::from(sig)).or_insert(0);
+            let n = self.nths.entry((self.cur_cause as usize, sig as usize)).or_insert(0);
             *n += 1;
             *n - 1
         };
