@@ -1,0 +1,580 @@
+//! From reassembled bytes to whole SIP and MSRP messages:
+//! - SIP over TCP: a message ends after the empty line plus `Content-Length` bytes (RFC 3261
+//!   §18.3; `l` is its compact form, §7.3.3); several messages may share a segment and one
+//!   may span several. CRLF keep-alives between messages (RFC 5626 §3.5.1) are skipped.
+//! - SIP over UDP: one message per datagram; without a Content-Length the body runs to the
+//!   end of the datagram (RFC 3261 §18.3).
+//! - MSRP over TCP: a message ends with its end-line `-------<transaction-id><flag>` (RFC 4975
+//!   §7.1); chunks of one message (`Byte-Range` n-m/total, flag `+` then `$`, §7.1.1 and
+//!   §5.1) are joined into one SEND carrying the whole body.
+//!
+//! After a hole in a TCP stream the framer looks for the next line that can start a message.
+
+use super::{tcp::Piece, CapturedMessage, SkipKind, Stats, Transport, WireMessage};
+use crate::wire::{msrp, sip::SipMessage};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+
+/// The longest SIP header section accepted.
+pub const MAX_HEAD: usize = 64 * 1024;
+/// The largest SIP body (declared Content-Length) or MSRP message (one chunk) accepted.
+pub const MAX_BODY: usize = 1 << 20;
+/// The largest MSRP message joined from chunks.
+pub const MAX_JOINED: usize = 4 << 20;
+/// MSRP messages whose chunks are being joined at once.
+pub const MAX_PENDING_CHUNKED: usize = 256;
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if from >= hay.len() {
+        return None;
+    }
+    hay[from..].windows(needle.len()).position(|w| w == needle).map(|i| i + from)
+}
+
+/// Whether `line` (without its CRLF) is a SIP Request-Line or Status-Line (RFC 3261 §7.1, §7.2).
+pub(crate) fn is_sip_start_line(line: &[u8]) -> bool {
+    if line.len() >= 12 && line[..8].eq_ignore_ascii_case(b"SIP/2.0 ") {
+        return line[8..11].iter().all(u8::is_ascii_digit) && line[11] == b' ';
+    }
+    let mut parts = line.split(|&c| c == b' ');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(m), Some(uri), Some(v), None) => {
+            !m.is_empty() && m.iter().all(|c| c.is_ascii_uppercase()) && !uri.is_empty() && v.eq_ignore_ascii_case(b"SIP/2.0")
+        }
+        _ => false,
+    }
+}
+
+/// Whether `line` is an MSRP request or response line (RFC 4975 §7.1): `MSRP <tid> …`.
+fn msrp_tid(line: &[u8]) -> Option<&[u8]> {
+    let rest = line.strip_prefix(b"MSRP ")?;
+    let end = rest.iter().position(|&c| c == b' ')?;
+    let tid = &rest[..end];
+    (!tid.is_empty() && tid.len() <= 64 && tid.iter().all(|c| c.is_ascii_alphanumeric() || b".-+%=".contains(c))).then_some(tid)
+}
+
+/// Where the delivered messages and the skips go, with the frame being read.
+pub(crate) struct Sink<'s> {
+    pub out: &'s mut VecDeque<CapturedMessage>,
+    pub stats: &'s mut Stats,
+    pub chunks: &'s mut Chunks,
+    pub frame: u64,
+    pub time_ns: u64,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+}
+
+impl Sink<'_> {
+    pub fn skip(&mut self, kind: SkipKind, detail: impl FnOnce() -> String) {
+        self.stats.skip(kind, self.frame, detail);
+    }
+
+    fn push(&mut self, first_frame: u64, transport: Transport, message: WireMessage, wire_len: usize) {
+        match message {
+            WireMessage::Sip(_) => self.stats.sip += 1,
+            WireMessage::Msrp(_) => self.stats.msrp += 1,
+        }
+        self.out.push_back(CapturedMessage {
+            frame: self.frame,
+            first_frame,
+            time_ns: self.time_ns,
+            src: self.src,
+            dst: self.dst,
+            transport,
+            message,
+            wire_len,
+        });
+    }
+
+    fn sip(&mut self, bytes: &[u8], first_frame: u64, transport: Transport, datagram: bool) {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return self.skip(SkipKind::NotUtf8, || "SIP message".into());
+        };
+        let parsed = if datagram { SipMessage::parse_datagram(text) } else { SipMessage::parse(text) };
+        match parsed {
+            Ok(m) => self.push(first_frame, transport, WireMessage::Sip(m), bytes.len()),
+            Err(e) => self.skip(SkipKind::BadSip, || format!("{e} (first line {:?})", text.lines().next().unwrap_or(""))),
+        }
+    }
+
+    fn msrp(&mut self, bytes: &[u8], first_frame: u64) {
+        // A chunk may end inside a UTF-8 character: chunks are joined as bytes.
+        if let Some(chunk) = Chunk::of(bytes) {
+            let key = (self.src, self.dst, chunk.message_id.to_string());
+            return match self.chunks.add(key, chunk, first_frame) {
+                Ok(None) => {}
+                Ok(Some((joined, first))) => self.msrp_whole(&joined, first, bytes.len()),
+                Err(why) => self.skip(SkipKind::MsrpChunk, || why),
+            };
+        }
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return self.skip(SkipKind::NotUtf8, || "MSRP message".into());
+        };
+        self.msrp_whole(text, first_frame, bytes.len());
+    }
+
+    fn msrp_whole(&mut self, text: &str, first_frame: u64, wire_len: usize) {
+        match msrp::parse(text) {
+            Ok(m) => self.push(first_frame, Transport::Tcp, WireMessage::Msrp(m), wire_len),
+            Err(e) => self.skip(SkipKind::BadMsrp, || format!("{e} (first line {:?})", text.lines().next().unwrap_or(""))),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ UDP
+
+/// One UDP datagram.
+pub(crate) fn datagram(payload: &[u8], sink: &mut Sink<'_>) {
+    let mut p = payload;
+    while let Some(rest) = p.strip_prefix(b"\r\n") {
+        p = rest;
+    }
+    if p.is_empty() {
+        return; // keep-alive
+    }
+    let line_end = find(p, b"\r\n", 0).unwrap_or(p.len());
+    if !is_sip_start_line(&p[..line_end]) {
+        let (src, dst) = (sink.src, sink.dst);
+        return sink.skip(SkipKind::NotSipMsrp, || format!("UDP {src} → {dst}"));
+    }
+    let Some(h) = find(p, b"\r\n\r\n", 0) else {
+        return sink.skip(SkipKind::BadSip, || "a UDP datagram without the empty line after the headers".into());
+    };
+    match content_length(&p[..h]) {
+        Some(Ok(n)) if h + 4 + n <= p.len() => sink.sip(&p[..h + 4 + n], sink.frame, Transport::Udp, false),
+        Some(Ok(n)) => sink.skip(SkipKind::BadSip, || format!("Content-Length {n} is more than the {} bytes the datagram carries", p.len() - h - 4)),
+        Some(Err(v)) => sink.skip(SkipKind::BadSip, || format!("Content-Length {v:?} is not a number")),
+        None => sink.sip(p, sink.frame, Transport::Udp, true),
+    }
+}
+
+/// The Content-Length (or `l`) of a SIP header section: `None` when absent.
+fn content_length(head: &[u8]) -> Option<Result<usize, String>> {
+    for line in head.split(|&c| c == b'\n').skip(1) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(colon) = line.iter().position(|&c| c == b':') else { continue };
+        let name = line[..colon].trim_ascii();
+        if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l") {
+            let v = line[colon + 1..].trim_ascii();
+            return Some(std::str::from_utf8(v).ok().and_then(|s| s.parse::<usize>().ok()).ok_or_else(|| String::from_utf8_lossy(v).into_owned()));
+        }
+    }
+    None
+}
+
+// ------------------------------------------------------------------ TCP streams
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Unknown,
+    Sip,
+    Msrp,
+    /// Neither SIP nor MSRP: ignored.
+    Other,
+}
+
+/// The framer of one direction of one TCP connection.
+#[derive(Debug)]
+pub(crate) struct StreamFramer {
+    kind: Kind,
+    buf: Vec<u8>,
+    /// The frame that brought the first byte of `buf`.
+    first_frame: Option<u64>,
+    /// After a hole: bytes are dropped up to the next line that can start a message.
+    resync: bool,
+    /// Bytes of `buf` already searched for the end of the current message.
+    scanned: usize,
+}
+
+enum Framed {
+    Need,
+    /// A whole message of this many bytes.
+    Message(usize),
+    /// A message that cannot be framed: drop this many bytes (and resynchronise if `lost`).
+    Bad {
+        kind: SkipKind,
+        detail: String,
+        drop: usize,
+        resync: bool,
+    },
+}
+
+impl StreamFramer {
+    pub fn new() -> Self {
+        StreamFramer { kind: Kind::Unknown, buf: Vec::new(), first_frame: None, resync: false, scanned: 0 }
+    }
+
+    pub fn feed(&mut self, piece: Piece<'_>, sink: &mut Sink<'_>) {
+        match piece {
+            Piece::Gap(n) => {
+                if self.kind == Kind::Other {
+                    return;
+                }
+                let had = self.buf.len();
+                sink.skip(SkipKind::TcpGap, || {
+                    if had > 0 {
+                        format!("{n} bytes never captured; the message they cut ({had} bytes seen) is lost")
+                    } else {
+                        format!("{n} bytes never captured")
+                    }
+                });
+                self.clear();
+                self.resync = true;
+            }
+            Piece::Bytes(b) => {
+                if self.kind == Kind::Other {
+                    return;
+                }
+                if self.buf.is_empty() {
+                    self.first_frame = Some(sink.frame);
+                }
+                self.buf.extend_from_slice(b);
+                self.extract(sink);
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.first_frame = None;
+        self.scanned = 0;
+    }
+
+    fn consume(&mut self, n: usize, frame: u64) {
+        self.buf.drain(..n.min(self.buf.len()));
+        self.scanned = 0;
+        self.first_frame = if self.buf.is_empty() { None } else { Some(frame) };
+    }
+
+    /// The connection ended: an unfinished message is reported.
+    pub fn close(&mut self, sink: &mut Sink<'_>) {
+        let rest = self.buf.iter().filter(|&&c| c != b'\r' && c != b'\n').count();
+        if rest > 0 && self.kind != Kind::Other {
+            let n = self.buf.len();
+            sink.skip(SkipKind::Incomplete, || format!("the stream ends inside a message ({n} bytes seen)"));
+        }
+        self.clear();
+    }
+
+    fn extract(&mut self, sink: &mut Sink<'_>) {
+        loop {
+            if self.resync && !self.resynchronise() {
+                return;
+            }
+            let crlfs = self.buf.iter().take_while(|&&c| c == b'\r' || c == b'\n').count();
+            if crlfs > 0 {
+                self.buf.drain(..crlfs);
+                self.scanned = 0;
+            }
+            if self.buf.is_empty() {
+                self.first_frame = None;
+                return;
+            }
+            if self.kind == Kind::Unknown {
+                let Some(l) = find(&self.buf, b"\r\n", 0) else {
+                    if self.buf.len() > 8192 {
+                        self.other(sink);
+                    }
+                    return;
+                };
+                let line = &self.buf[..l];
+                self.kind = if msrp_tid(line).is_some() {
+                    Kind::Msrp
+                } else if is_sip_start_line(line) {
+                    Kind::Sip
+                } else {
+                    return self.other(sink);
+                };
+            }
+            let framed = if self.kind == Kind::Sip { self.frame_sip() } else { self.frame_msrp() };
+            let first = self.first_frame.unwrap_or(sink.frame);
+            match framed {
+                Framed::Need => return,
+                Framed::Message(n) => {
+                    if self.kind == Kind::Sip {
+                        sink.sip(&self.buf[..n], first, Transport::Tcp, false);
+                    } else {
+                        sink.msrp(&self.buf[..n], first);
+                    }
+                    self.consume(n, sink.frame);
+                }
+                Framed::Bad { kind, detail, drop, resync } => {
+                    sink.skip(kind, || detail);
+                    self.consume(drop, sink.frame);
+                    self.resync |= resync;
+                }
+            }
+        }
+    }
+
+    fn other(&mut self, sink: &mut Sink<'_>) {
+        self.kind = Kind::Other;
+        let (src, dst) = (sink.src, sink.dst);
+        sink.skip(SkipKind::NotSipMsrp, || format!("TCP {src} → {dst}"));
+        self.clear();
+    }
+
+    /// Drops bytes up to the next line that starts a message of this stream's kind; `false`
+    /// when none is in the buffer yet.
+    fn resynchronise(&mut self) -> bool {
+        let mut at = 0;
+        while let Some(l) = find(&self.buf, b"\r\n", at) {
+            let line = &self.buf[at..l];
+            let fits = match self.kind {
+                Kind::Msrp => msrp_tid(line).is_some(),
+                _ => is_sip_start_line(line) || msrp_tid(line).is_some(),
+            };
+            if fits {
+                self.buf.drain(..at);
+                self.scanned = 0;
+                self.resync = false;
+                return true;
+            }
+            at = l + 2;
+        }
+        // Keep the unfinished last line.
+        self.buf.drain(..at);
+        if self.buf.len() > 8192 {
+            self.buf.clear();
+        }
+        self.scanned = 0;
+        false
+    }
+
+    fn frame_sip(&mut self) -> Framed {
+        let Some(h) = find(&self.buf, b"\r\n\r\n", self.scanned.saturating_sub(3)) else {
+            self.scanned = self.buf.len();
+            if self.buf.len() > MAX_HEAD {
+                return Framed::Bad {
+                    kind: SkipKind::TooLong,
+                    detail: format!("a SIP header section longer than {MAX_HEAD} bytes"),
+                    drop: self.buf.len(),
+                    resync: true,
+                };
+            }
+            return Framed::Need;
+        };
+        self.scanned = h;
+        match content_length(&self.buf[..h]) {
+            // RFC 3261 §18.3: over a stream the length is required; the parser says so.
+            None => Framed::Message(h + 4),
+            Some(Err(v)) => Framed::Bad { kind: SkipKind::BadSip, detail: format!("Content-Length {v:?} is not a number"), drop: h + 4, resync: true },
+            Some(Ok(n)) if n > MAX_BODY => Framed::Bad {
+                kind: SkipKind::TooLong,
+                detail: format!("Content-Length {n} is more than the {MAX_BODY} bytes accepted"),
+                drop: h + 4,
+                resync: true,
+            },
+            Some(Ok(n)) if self.buf.len() >= h + 4 + n => Framed::Message(h + 4 + n),
+            Some(Ok(_)) => Framed::Need,
+        }
+    }
+
+    fn frame_msrp(&mut self) -> Framed {
+        let Some(l) = find(&self.buf, b"\r\n", 0) else { return Framed::Need };
+        let Some(tid) = msrp_tid(&self.buf[..l]) else {
+            let line = String::from_utf8_lossy(&self.buf[..l.min(80)]).into_owned();
+            return Framed::Bad { kind: SkipKind::BadMsrp, detail: format!("not an MSRP start line: {line:?}"), drop: l + 2, resync: true };
+        };
+        let mut needle = b"\r\n-------".to_vec();
+        needle.extend_from_slice(tid);
+        let mut from = self.scanned.max(l).saturating_sub(needle.len() + 3).max(l);
+        while let Some(i) = find(&self.buf, &needle, from) {
+            let end = i + needle.len();
+            if self.buf.len() < end + 3 {
+                return Framed::Need;
+            }
+            if b"$+#".contains(&self.buf[end]) && &self.buf[end + 1..end + 3] == b"\r\n" {
+                return Framed::Message(end + 3);
+            }
+            from = i + 1;
+        }
+        self.scanned = self.buf.len();
+        if self.buf.len() > MAX_BODY + MAX_HEAD {
+            return Framed::Bad {
+                kind: SkipKind::TooLong,
+                detail: format!("an MSRP message longer than {} bytes", MAX_BODY + MAX_HEAD),
+                drop: self.buf.len(),
+                resync: true,
+            };
+        }
+        Framed::Need
+    }
+}
+
+// ------------------------------------------------------------------ MSRP chunks
+
+/// One chunk of an MSRP SEND that is not the whole message.
+struct Chunk<'t> {
+    tid: &'t str,
+    message_id: &'t str,
+    /// Header lines other than Byte-Range, in wire order.
+    headers: Vec<&'t str>,
+    start: u64,
+    body: &'t [u8],
+    flag: u8,
+}
+
+impl<'t> Chunk<'t> {
+    /// The chunk in `bytes` (a whole framed MSRP message), or `None` when it is a whole message
+    /// or not a SEND (then the typed parser decides).
+    fn of(bytes: &'t [u8]) -> Option<Chunk<'t>> {
+        let l = find(bytes, b"\r\n", 0)?;
+        let first = std::str::from_utf8(&bytes[..l]).ok()?;
+        let mut parts = first.split(' ');
+        let (_, tid, method) = (parts.next()?, parts.next()?, parts.next()?);
+        if method != "SEND" {
+            return None;
+        }
+        let flag = *bytes.get(bytes.len().checked_sub(3)?)?;
+        // The end-line, with the CRLF before it: "\r\n-------" tid flag "\r\n".
+        let end_line = bytes.len().checked_sub(2 + 7 + tid.len() + 3)?;
+        let rest = bytes.get(l + 2..end_line.max(l + 2))?;
+        let (head, body) = match find(rest, b"\r\n\r\n", 0) {
+            Some(i) => (&rest[..i], &rest[i + 4..]),
+            None => (rest, &[][..]),
+        };
+        let head = std::str::from_utf8(head).ok()?;
+        let mut range = None;
+        let mut message_id = None;
+        let mut headers = Vec::new();
+        for line in head.split("\r\n") {
+            let (n, v) = line.split_once(':')?;
+            if n.trim().eq_ignore_ascii_case("Byte-Range") {
+                range = Some(v.trim());
+            } else {
+                if n.trim().eq_ignore_ascii_case("Message-ID") {
+                    message_id = Some(v.trim());
+                }
+                headers.push(line);
+            }
+        }
+        let (span, total) = range?.split_once('/')?;
+        let (s, e) = span.split_once('-')?;
+        let start: u64 = s.parse().ok()?;
+        let whole = start == 1 && flag == b'$' && e.parse::<usize>().ok() == Some(body.len()) && total.parse::<usize>().ok() == Some(body.len());
+        if whole {
+            return None;
+        }
+        Some(Chunk { tid, message_id: message_id?, headers, start, body, flag })
+    }
+}
+
+struct Joining {
+    first_frame: u64,
+    headers: Vec<String>,
+    body: Vec<u8>,
+}
+
+/// MSRP messages being joined from their chunks, by sender, receiver and Message-ID.
+#[derive(Default)]
+pub(crate) struct Chunks {
+    pending: HashMap<(SocketAddr, SocketAddr, String), Joining>,
+}
+
+impl Chunks {
+    /// Adds a chunk; returns the joined message text when this was the last chunk.
+    fn add(&mut self, key: (SocketAddr, SocketAddr, String), c: Chunk<'_>, first_frame: u64) -> Result<Option<(String, u64)>, String> {
+        if !self.pending.contains_key(&key) {
+            if c.start != 1 {
+                return Err(format!("chunk of {} starts at byte {} but no earlier chunk was seen", c.message_id, c.start));
+            }
+            if self.pending.len() >= MAX_PENDING_CHUNKED {
+                return Err(format!("more than {MAX_PENDING_CHUNKED} chunked messages in progress at once"));
+            }
+            let headers = c.headers.iter().map(|h| h.to_string()).collect();
+            self.pending.insert(key.clone(), Joining { first_frame, headers, body: Vec::new() });
+        }
+        let j = self.pending.get_mut(&key).expect("inserted above");
+        if c.start != j.body.len() as u64 + 1 {
+            let expected = j.body.len() + 1;
+            self.pending.remove(&key);
+            return Err(format!("chunk of {} starts at byte {} where byte {expected} was expected (out of order or missing)", c.message_id, c.start));
+        }
+        if j.body.len() + c.body.len() > MAX_JOINED {
+            self.pending.remove(&key);
+            return Err(format!("message {} grows beyond {MAX_JOINED} bytes", c.message_id));
+        }
+        j.body.extend_from_slice(c.body);
+        match c.flag {
+            b'+' => Ok(None),
+            b'#' => {
+                self.pending.remove(&key);
+                Err(format!("message {} was aborted by its sender (flag #)", c.message_id))
+            }
+            _ => {
+                let j = self.pending.remove(&key).expect("present");
+                let n = j.body.len();
+                let body = String::from_utf8(j.body).map_err(|_| format!("the joined body of {} is not UTF-8 text", c.message_id))?;
+                let mut text = format!("MSRP {} SEND\r\n", c.tid);
+                for h in &j.headers {
+                    text.push_str(h);
+                    text.push_str("\r\n");
+                }
+                text.push_str(&format!("Byte-Range: 1-{n}/{n}\r\n"));
+                if n > 0 {
+                    text.push_str("\r\n");
+                    text.push_str(&body);
+                    text.push_str("\r\n");
+                }
+                text.push_str(&format!("-------{}$\r\n", c.tid));
+                Ok(Some((text, j.first_frame)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sink_run(f: impl FnOnce(&mut Sink<'_>)) -> (Vec<CapturedMessage>, Stats) {
+        let (mut out, mut stats, mut chunks) = (VecDeque::new(), Stats::default(), Chunks::default());
+        let a: SocketAddr = "192.0.2.1:2855".parse().unwrap();
+        let mut sink = Sink { out: &mut out, stats: &mut stats, chunks: &mut chunks, frame: 7, time_ns: 1, src: a, dst: a };
+        f(&mut sink);
+        (out.into_iter().collect(), stats)
+    }
+
+    fn chunk(tid: &str, range: &str, body: &[u8], flag: char) -> Vec<u8> {
+        let mut m = format!("MSRP {tid} SEND\r\nTo-Path: msrp://a:1/x;tcp\r\nFrom-Path: msrp://b:2/y;tcp\r\nMessage-ID: m1\r\nByte-Range: {range}\r\nContent-Type: text/plain\r\n\r\n").into_bytes();
+        m.extend_from_slice(body);
+        m.extend_from_slice(format!("\r\n-------{tid}{flag}\r\n").as_bytes());
+        m
+    }
+
+    #[test]
+    fn chunks_split_inside_a_character_are_joined() {
+        let body = "h\u{e9}llo".as_bytes(); // é is two bytes: cut between them
+        let (a, b) = body.split_at(2);
+        let (out, stats) = sink_run(|s| {
+            s.msrp(&chunk("t1", "1-2/6", a, '+'), 3);
+            s.msrp(&chunk("t2", "3-6/6", b, '$'), 5);
+        });
+        assert!(stats.skips.is_empty(), "{:?}", stats.skips);
+        let WireMessage::Msrp(m) = &out[0].message else { panic!() };
+        assert_eq!(m.body.as_deref(), Some("h\u{e9}llo"));
+        assert_eq!((out[0].first_frame, &*m.tid), (3, "t2"));
+    }
+
+    #[test]
+    fn a_missing_or_aborted_chunk_is_a_named_skip() {
+        let (out, stats) = sink_run(|s| {
+            s.msrp(&chunk("t1", "1-2/6", b"ab", '+'), 3);
+            s.msrp(&chunk("t3", "5-6/6", b"ef", '$'), 5);
+            s.msrp(&chunk("t4", "1-2/4", b"ab", '#'), 6);
+        });
+        assert!(out.is_empty());
+        assert_eq!(stats.skipped(SkipKind::MsrpChunk), 2, "{:?}", stats.skips);
+    }
+
+    #[test]
+    fn sip_start_lines() {
+        assert!(is_sip_start_line(b"SIP/2.0 200 OK"));
+        assert!(is_sip_start_line(b"INVITE sip:a@b SIP/2.0"));
+        assert!(!is_sip_start_line(b"GET / HTTP/1.1"));
+        assert!(!is_sip_start_line(b"SIP/2.0 20 OK"));
+        assert_eq!(msrp_tid(b"MSRP a1 SEND"), Some(&b"a1"[..]));
+        assert_eq!(msrp_tid(b"MSRP  SEND"), None);
+    }
+}

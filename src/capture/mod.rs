@@ -1,0 +1,529 @@
+//! The capture reader: a pcap or pcapng file of someone's network, read as a stream of
+//! reassembled, typed SIP and MSRP messages with frame number, time, endpoints and transport
+//! (issue 14, "Bring your own PF": the input half).
+//!
+//! Layers, each in its own module:
+//! - `container`: pcap / pcapng records (the `pcap-parser` crate);
+//! - `packet`: link, IP and transport headers (the `etherparse` crate);
+//! - `tcp`: stream reassembly of each direction of each connection;
+//! - `framing`: SIP and MSRP message boundaries, MSRP chunks, then the typed parsers of
+//!   [`crate::wire`] ([`SipMessage::parse`], [`crate::wire::msrp::parse`]).
+//!
+//! The reader is sans-IO and streaming: [`CaptureReader::push`] takes the bytes as they come
+//! (a file read in chunks, a browser `File` sliced), [`CaptureReader::finish`] marks the end,
+//! and [`CaptureReader::pop`] hands out what is complete. Memory is bounded by the limits
+//! below, whatever the file's size: one record ([`MAX_RECORD`]), per TCP direction one
+//! message being framed ([`MAX_HEAD`] + [`MAX_BODY`]) and [`MAX_OUT_OF_ORDER`] bytes behind a
+//! hole, at most [`MAX_FLOWS`] directions at once, and [`MAX_PENDING_CHUNKED`] MSRP messages
+//! being joined from chunks of at most [`MAX_JOINED`] bytes. [`Messages`] is the native
+//! iterator over any [`std::io::Read`].
+//!
+//! Malformed input never panics: a broken file is a [`CaptureError`]; a packet or message the
+//! reader cannot use is counted by [`SkipKind`] in [`Stats`] with the first frame and a detail.
+
+mod container;
+mod framing;
+mod packet;
+mod tcp;
+
+pub use container::MAX_RECORD;
+pub use framing::{MAX_BODY, MAX_HEAD, MAX_JOINED, MAX_PENDING_CHUNKED};
+pub use tcp::MAX_OUT_OF_ORDER;
+
+use crate::wire::msrp::MsrpMessage;
+use crate::wire::sip::SipMessage;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+
+/// Directions of TCP connections followed at once; beyond, the longest idle one is dropped.
+pub const MAX_FLOWS: usize = 4096;
+
+/// The transport a message came over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// UDP (RFC 768): one SIP message per datagram.
+    Udp,
+    /// TCP (RFC 9293): a reassembled byte stream.
+    Tcp,
+}
+
+impl Transport {
+    /// `udp` or `tcp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+}
+
+/// A typed message: the values the emulator's own machines take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireMessage {
+    /// A SIP request or response (RFC 3261).
+    Sip(SipMessage),
+    /// An MSRP request or response (RFC 4975), chunks joined.
+    Msrp(MsrpMessage<'static>),
+}
+
+impl WireMessage {
+    /// A short label: the method or `code reason`.
+    pub fn label(&self) -> String {
+        match self {
+            WireMessage::Sip(m) => m.label(),
+            WireMessage::Msrp(m) => m.label(),
+        }
+    }
+}
+
+/// One message read from a capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedMessage {
+    /// Number of the frame whose bytes completed the message (1 = the file's first packet, as
+    /// Wireshark counts).
+    pub frame: u64,
+    /// Number of the frame that brought its first byte (first chunk for joined MSRP chunks).
+    pub first_frame: u64,
+    /// Time of `frame`, nanoseconds since 1970 (UTC).
+    pub time_ns: u64,
+    /// Sender.
+    pub src: SocketAddr,
+    /// Receiver.
+    pub dst: SocketAddr,
+    /// UDP or TCP.
+    pub transport: Transport,
+    /// The parsed message.
+    pub message: WireMessage,
+    /// Its size on the wire in bytes (the last chunk's for joined MSRP chunks).
+    pub wire_len: usize,
+}
+
+/// Why a capture cannot be read at all. Messages read before the error stay available.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureError {
+    /// The input has no bytes.
+    Empty,
+    /// The first bytes are neither a pcap nor a pcapng magic number.
+    NotACapture {
+        /// The first four bytes.
+        first_bytes: [u8; 4],
+    },
+    /// The input ends inside a record (a capture cut short, e.g. tcpdump killed while writing).
+    Truncated {
+        /// Offset of the record that is cut.
+        offset: u64,
+        /// Bytes of it present.
+        present: u64,
+    },
+    /// A record declares a length beyond [`MAX_RECORD`].
+    RecordTooLarge {
+        /// Offset of the record.
+        offset: u64,
+        /// Bytes it needs.
+        declared: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A record is not what the format allows.
+    Malformed {
+        /// Offset of the record.
+        offset: u64,
+        /// Which record.
+        what: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Reading the input failed.
+    Io(String),
+}
+
+impl fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaptureError::Empty => write!(f, "the capture is empty (0 bytes)"),
+            CaptureError::NotACapture { first_bytes: b } => write!(
+                f,
+                "not a pcap or pcapng file (it starts with {:02x} {:02x} {:02x} {:02x}); save the capture as pcap or pcapng, e.g. with Wireshark's File › Save As or `editcap -F pcapng IN OUT`",
+                b[0], b[1], b[2], b[3]
+            ),
+            CaptureError::Truncated { offset, present } => {
+                write!(f, "the capture ends inside a record at byte {offset} ({present} bytes of it present): the file was cut short; the messages before it were read")
+            }
+            CaptureError::RecordTooLarge { offset, declared, limit } => {
+                write!(f, "the record at byte {offset} declares {declared} bytes, more than the {limit} accepted: the file is damaged or not a capture")
+            }
+            CaptureError::Malformed { offset, what, detail } => write!(f, "malformed {what} at byte {offset}: {detail}"),
+            CaptureError::Io(e) => write!(f, "cannot read the capture: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+/// A kind of packet or message the reader could not use. Counted, never fatal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipKind {
+    /// A link type the reader does not decode (it knows Ethernet, Linux SLL and SLL2, raw IP,
+    /// BSD loopback).
+    LinkType,
+    /// The link, IP or transport header is damaged.
+    Malformed,
+    /// The packet was captured shorter than it was (snaplen) and cannot be used.
+    SnapCut,
+    /// Not IPv4 or IPv6 (ARP, LLDP …).
+    NotIp,
+    /// An IP fragment (reassembly of IP fragments is not done).
+    IpFragment,
+    /// Neither UDP nor TCP (ICMP …).
+    NotUdpTcp,
+    /// UDP datagrams or TCP connections that carry neither SIP nor MSRP (DNS, RTP, TLS …).
+    NotSipMsrp,
+    /// A SIP message the SIP parser refuses.
+    BadSip,
+    /// An MSRP message the MSRP parser refuses.
+    BadMsrp,
+    /// MSRP chunks that cannot be joined (out of order, missing, aborted).
+    MsrpChunk,
+    /// A message that is not UTF-8 text.
+    NotUtf8,
+    /// Bytes of a TCP stream that were never captured.
+    TcpGap,
+    /// A message beyond the size limits.
+    TooLong,
+    /// A TCP stream that ends inside a message.
+    Incomplete,
+    /// TCP connections dropped because more than [`MAX_FLOWS`] were open.
+    FlowEvicted,
+}
+
+impl SkipKind {
+    /// Every kind, in order.
+    pub const ALL: [SkipKind; 15] = [
+        SkipKind::LinkType,
+        SkipKind::Malformed,
+        SkipKind::SnapCut,
+        SkipKind::NotIp,
+        SkipKind::IpFragment,
+        SkipKind::NotUdpTcp,
+        SkipKind::NotSipMsrp,
+        SkipKind::BadSip,
+        SkipKind::BadMsrp,
+        SkipKind::MsrpChunk,
+        SkipKind::NotUtf8,
+        SkipKind::TcpGap,
+        SkipKind::TooLong,
+        SkipKind::Incomplete,
+        SkipKind::FlowEvicted,
+    ];
+
+    /// A stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipKind::LinkType => "unsupported-link-type",
+            SkipKind::Malformed => "malformed-packet",
+            SkipKind::SnapCut => "cut-by-snaplen",
+            SkipKind::NotIp => "not-ip",
+            SkipKind::IpFragment => "ip-fragment",
+            SkipKind::NotUdpTcp => "not-udp-or-tcp",
+            SkipKind::NotSipMsrp => "not-sip-or-msrp",
+            SkipKind::BadSip => "bad-sip",
+            SkipKind::BadMsrp => "bad-msrp",
+            SkipKind::MsrpChunk => "msrp-chunks",
+            SkipKind::NotUtf8 => "not-utf8",
+            SkipKind::TcpGap => "tcp-gap",
+            SkipKind::TooLong => "too-long",
+            SkipKind::Incomplete => "incomplete",
+            SkipKind::FlowEvicted => "flow-evicted",
+        }
+    }
+}
+
+/// How often one kind of skip happened, and where first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkipCount {
+    /// The kind.
+    pub kind: SkipKind,
+    /// How many times.
+    pub count: u64,
+    /// The frame of the first one.
+    pub first_frame: u64,
+    /// What the first one was.
+    pub first_detail: String,
+}
+
+/// What the reader saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Bytes of input.
+    pub bytes: u64,
+    /// Packet records.
+    pub frames: u64,
+    /// SIP messages delivered.
+    pub sip: u64,
+    /// MSRP messages delivered (chunks joined count once).
+    pub msrp: u64,
+    /// TCP segments whose bytes had been seen already.
+    pub tcp_retransmissions: u64,
+    /// TCP segments that came ahead of missing bytes.
+    pub tcp_out_of_order: u64,
+    /// Skips by kind, in [`SkipKind::ALL`] order, those that happened.
+    pub skips: Vec<SkipCount>,
+}
+
+impl Stats {
+    fn skip(&mut self, kind: SkipKind, frame: u64, detail: impl FnOnce() -> String) {
+        match self.skips.iter_mut().find(|s| s.kind == kind) {
+            Some(s) => s.count += 1,
+            None => {
+                self.skips.push(SkipCount { kind, count: 1, first_frame: frame, first_detail: detail() });
+                self.skips.sort_by_key(|s| s.kind);
+            }
+        }
+    }
+
+    /// The count of one kind of skip.
+    pub fn skipped(&self, kind: SkipKind) -> u64 {
+        self.skips.iter().find(|s| s.kind == kind).map_or(0, |s| s.count)
+    }
+}
+
+struct Flow {
+    reasm: tcp::Reassembler,
+    framer: framing::StreamFramer,
+    last_frame: u64,
+    last_ns: u64,
+}
+
+/// The streaming capture reader (see the module documentation).
+pub struct CaptureReader {
+    container: container::Container,
+    /// Unparsed input (at most one record).
+    buf: Vec<u8>,
+    flows: HashMap<(SocketAddr, SocketAddr), Flow>,
+    chunks: framing::Chunks,
+    out: VecDeque<CapturedMessage>,
+    stats: Stats,
+    failed: Option<CaptureError>,
+    finished: bool,
+}
+
+impl Default for CaptureReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CaptureReader {
+    /// A reader before the first byte.
+    pub fn new() -> Self {
+        CaptureReader {
+            container: container::Container::new(),
+            buf: Vec::new(),
+            flows: HashMap::new(),
+            chunks: framing::Chunks::default(),
+            out: VecDeque::new(),
+            stats: Stats::default(),
+            failed: None,
+            finished: false,
+        }
+    }
+
+    /// Feeds the next bytes of the file. After an error, every later call returns it again.
+    pub fn push(&mut self, data: &[u8]) -> Result<(), CaptureError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        self.stats.bytes += data.len() as u64;
+        let r = if self.buf.is_empty() {
+            self.parse(data).map(|n| self.buf.extend_from_slice(&data[n..]))
+        } else {
+            let mut b = std::mem::take(&mut self.buf);
+            b.extend_from_slice(data);
+            let r = self.parse(&b).map(|n| {
+                b.drain(..n);
+            });
+            self.buf = b;
+            r
+        };
+        if let Err(e) = &r {
+            self.failed = Some(e.clone());
+        }
+        r
+    }
+
+    /// Marks the end of the file: connections still open are flushed (a message cut at the
+    /// end is counted as [`SkipKind::Incomplete`]). An input that stops inside a record is a
+    /// [`CaptureError::Truncated`]; the messages before it stay available to [`CaptureReader::pop`].
+    pub fn finish(&mut self) -> Result<(), CaptureError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if !self.finished {
+            self.finished = true;
+            let mut flows: Vec<_> = self.flows.drain().collect();
+            flows.sort_by_key(|(_, f)| f.last_frame);
+            for ((src, dst), mut f) in flows {
+                let mut sink =
+                    framing::Sink { out: &mut self.out, stats: &mut self.stats, chunks: &mut self.chunks, frame: f.last_frame, time_ns: f.last_ns, src, dst };
+                let framer = &mut f.framer;
+                f.reasm.close(&mut |p| framer.feed(p, &mut sink));
+                framer.close(&mut sink);
+            }
+        }
+        let e = if self.stats.bytes == 0 {
+            CaptureError::Empty
+        } else if !self.buf.is_empty() || !self.container.started() {
+            CaptureError::Truncated { offset: self.container.offset, present: self.buf.len() as u64 }
+        } else {
+            return Ok(());
+        };
+        self.failed = Some(e.clone());
+        Err(e)
+    }
+
+    /// The next complete message, in the order their last bytes were captured.
+    pub fn pop(&mut self) -> Option<CapturedMessage> {
+        self.out.pop_front()
+    }
+
+    /// What the reader saw so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Parses records from `src`; returns how many bytes were consumed.
+    fn parse(&mut self, src: &[u8]) -> Result<usize, CaptureError> {
+        let mut at = 0;
+        loop {
+            match self.container.next(&src[at..])? {
+                container::Step::Need => return Ok(at),
+                container::Step::Record { consumed, frame } => {
+                    if consumed == 0 {
+                        return Ok(at); // cannot happen with pcap-parser; guards the loop
+                    }
+                    if let Some(f) = frame {
+                        self.frame(f);
+                    }
+                    at += consumed;
+                    self.container.offset += consumed as u64;
+                }
+            }
+        }
+    }
+
+    fn frame(&mut self, f: container::Frame<'_>) {
+        self.stats.frames += 1;
+        let n = self.stats.frames;
+        let p = match packet::decode(f.linktype, f.data) {
+            Ok(p) => p,
+            Err((kind, detail)) => {
+                let kind = if f.cut && kind == SkipKind::Malformed { SkipKind::SnapCut } else { kind };
+                return self.stats.skip(kind, n, || detail);
+            }
+        };
+        let mut sink =
+            framing::Sink { out: &mut self.out, stats: &mut self.stats, chunks: &mut self.chunks, frame: n, time_ns: f.time_ns, src: p.src, dst: p.dst };
+        let packet::Seg::Tcp { seq, syn, fin, rst } = p.seg else {
+            return framing::datagram(p.payload, &mut sink);
+        };
+        let key = (p.src, p.dst);
+        if !self.flows.contains_key(&key) && self.flows.len() >= MAX_FLOWS {
+            if let Some(old) = self.flows.iter().min_by_key(|(_, f)| f.last_frame).map(|(k, _)| *k) {
+                self.flows.remove(&old);
+                sink.skip(SkipKind::FlowEvicted, || format!("TCP {} → {}", old.0, old.1));
+            }
+        }
+        let flow = self.flows.entry(key).or_insert_with(|| Flow {
+            reasm: tcp::Reassembler::default(),
+            framer: framing::StreamFramer::new(),
+            last_frame: n,
+            last_ns: f.time_ns,
+        });
+        flow.last_frame = n;
+        flow.last_ns = f.time_ns;
+        let (r0, o0) = (flow.reasm.retransmissions, flow.reasm.out_of_order);
+        let framer = &mut flow.framer;
+        flow.reasm.segment(seq, syn, p.payload, &mut |piece| framer.feed(piece, &mut sink));
+        sink.stats.tcp_retransmissions += flow.reasm.retransmissions - r0;
+        sink.stats.tcp_out_of_order += flow.reasm.out_of_order - o0;
+        if fin || rst {
+            let framer = &mut flow.framer;
+            flow.reasm.close(&mut |piece| framer.feed(piece, &mut sink));
+            framer.close(&mut sink);
+            self.flows.remove(&key);
+        }
+    }
+}
+
+/// Reads a whole capture held in memory: every message, the statistics, and the error that
+/// stopped the reading if any (the messages before it are kept).
+pub fn read_all(bytes: &[u8]) -> (Vec<CapturedMessage>, Stats, Option<CaptureError>) {
+    let mut r = CaptureReader::new();
+    let mut err = r.push(bytes).err();
+    if err.is_none() {
+        err = r.finish().err();
+    }
+    let mut v = Vec::new();
+    while let Some(m) = r.pop() {
+        v.push(m);
+    }
+    (v, r.stats.clone(), err)
+}
+
+/// The messages of a capture read from `R` in 64 KiB pieces: the native streaming iterator.
+/// Yields every message, then the error that ended the reading if any, then `None`.
+pub struct Messages<R> {
+    input: R,
+    reader: CaptureReader,
+    piece: Vec<u8>,
+    done: bool,
+    error: Option<CaptureError>,
+}
+
+impl<R: std::io::Read> Messages<R> {
+    /// Starts reading `input`.
+    pub fn new(input: R) -> Self {
+        Messages { input, reader: CaptureReader::new(), piece: vec![0; 64 * 1024], done: false, error: None }
+    }
+
+    /// What the reader saw so far.
+    pub fn stats(&self) -> &Stats {
+        self.reader.stats()
+    }
+}
+
+impl<R: std::io::Read> Iterator for Messages<R> {
+    type Item = Result<CapturedMessage, CaptureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(m) = self.reader.pop() {
+                return Some(Ok(m));
+            }
+            if self.done {
+                return self.error.take().map(Err);
+            }
+            let n = match self.input.read(&mut self.piece) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.done = true;
+                    self.error = Some(CaptureError::Io(e.to_string()));
+                    continue;
+                }
+            };
+            let r = if n == 0 {
+                self.done = true;
+                self.reader.finish()
+            } else {
+                self.reader.push(&self.piece[..n])
+            };
+            if let Err(e) = r {
+                // Messages completed before the error come first.
+                self.done = true;
+                self.error = Some(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! From a captured frame to an IP endpoint pair and a UDP or TCP payload, with the `etherparse`
+//! crate: Ethernet II with IEEE 802.1Q / 802.1ad VLAN tags, Linux cooked capture v1 (SLL) and
+//! v2 (SLL2, its header read by `pcap-parser`'s `data` module), raw IP, BSD loopback; IPv4
+//! (RFC 791) and IPv6 (RFC 8200, extension headers skipped); UDP (RFC 768) and TCP (RFC 9293).
+
+use super::SkipKind;
+use etherparse::{EtherType, NetSlice, SlicedPacket, TransportSlice};
+use pcap_parser::data::PacketData;
+use pcap_parser::Linktype;
+use std::net::{IpAddr, SocketAddr};
+
+/// The transport part of a packet the reader keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seg {
+    Udp,
+    Tcp { seq: u32, syn: bool, fin: bool, rst: bool },
+}
+
+/// A UDP datagram or a TCP segment between two endpoints.
+#[derive(Debug)]
+pub(crate) struct Packet<'a> {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub seg: Seg,
+    pub payload: &'a [u8],
+}
+
+/// Why a frame carries nothing for the reader, with a detail for the first of its kind.
+pub(crate) type Skip = (SkipKind, String);
+
+fn sliced(linktype: Linktype, data: &[u8]) -> Result<SlicedPacket<'_>, Skip> {
+    let r = match linktype {
+        Linktype::ETHERNET => SlicedPacket::from_ethernet(data),
+        Linktype::LINUX_SLL => SlicedPacket::from_linux_sll(data),
+        Linktype::RAW | Linktype::IPV4 | Linktype::IPV6 | Linktype(12) | Linktype(14) => SlicedPacket::from_ip(data),
+        Linktype::LINUX_SLL2 | Linktype::NULL | Linktype::LOOP => {
+            let l3 = if linktype == Linktype::LINUX_SLL2 {
+                pcap_parser::data::get_packetdata_linux_sll2(data, data.len())
+            } else {
+                pcap_parser::data::get_packetdata_null(data, data.len())
+            };
+            match l3 {
+                Some(PacketData::L3(ethertype, payload)) => SlicedPacket::from_ether_type(EtherType(ethertype), payload),
+                _ => return Err((SkipKind::Malformed, format!("link header of type {} is too short", linktype.0))),
+            }
+        }
+        other => return Err((SkipKind::LinkType, format!("link type {} (see tcpdump.org/linktypes)", other.0))),
+    };
+    r.map_err(|e| (SkipKind::Malformed, e.to_string()))
+}
+
+/// Decodes one frame down to its UDP or TCP payload.
+pub(crate) fn decode(linktype: Linktype, data: &[u8]) -> Result<Packet<'_>, Skip> {
+    let p = sliced(linktype, data)?;
+    let (src, dst, fragmented) = match &p.net {
+        Some(NetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            (IpAddr::V4(h.source_addr()), IpAddr::V4(h.destination_addr()), v4.payload().fragmented)
+        }
+        Some(NetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            (IpAddr::V6(h.source_addr()), IpAddr::V6(h.destination_addr()), v6.payload().fragmented)
+        }
+        _ => return Err((SkipKind::NotIp, "no IPv4 or IPv6 header".into())),
+    };
+    if fragmented {
+        return Err((SkipKind::IpFragment, format!("{src} → {dst}")));
+    }
+    match p.transport {
+        Some(TransportSlice::Udp(u)) => {
+            Ok(Packet { src: SocketAddr::new(src, u.source_port()), dst: SocketAddr::new(dst, u.destination_port()), seg: Seg::Udp, payload: u.payload() })
+        }
+        Some(TransportSlice::Tcp(t)) => Ok(Packet {
+            src: SocketAddr::new(src, t.source_port()),
+            dst: SocketAddr::new(dst, t.destination_port()),
+            seg: Seg::Tcp { seq: t.sequence_number(), syn: t.syn(), fin: t.fin(), rst: t.rst() },
+            payload: t.payload(),
+        }),
+        _ => Err((SkipKind::NotUdpTcp, format!("{src} → {dst}"))),
+    }
+}
