@@ -10,6 +10,7 @@
 #[path = "capture_corpus/transform.rs"]
 mod transform;
 
+use cpm_deferral::capture::roles::{self, RolesError};
 use cpm_deferral::capture::{self, CaptureError, CapturedMessage, SkipKind, Transport, WireMessage};
 use cpm_deferral::export::{self, pcap::Network, Format};
 use cpm_deferral::scenario::Scenario;
@@ -118,6 +119,98 @@ fn the_same_traffic_on_other_networks_reads_the_same() {
             check_variant(p.name, &prof);
         }
     }
+}
+
+// ------------------------------------------------------------------ roles
+
+fn check_roles(what: &str, msgs: &[CapturedMessage], ip: impl Fn(&str) -> Option<IpAddr>, t: &cpm_deferral::Trace) {
+    let r = roles::find(msgs, None).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(Some(r.pf.ip), ip("carol-pf"), "{what}: PF ({:?})", r.evidence);
+    assert_eq!(r.pf.port, None);
+    let sip_between = |a: &str, b: &str| {
+        t.steps
+            .iter()
+            .any(|s| s.protocol == cpm_deferral::trace::Protocol::SIP && !s.dropped && ((*s.from == *a && *s.to == *b) || (*s.from == *b && *s.to == *a)))
+    };
+    if sip_between("carol-pf", "cf") {
+        assert_eq!(r.cf.map(|n| n.ip), ip("cf"), "{what}: CF ({:?})", r.evidence);
+    }
+    if sip_between("carol-pf", "scscf") {
+        assert_eq!(r.scscf.map(|n| n.ip), ip("scscf"), "{what}: S-CSCF ({:?})", r.evidence);
+        assert_eq!(r.carol_aor.as_deref(), Some("sip:carol@ims.example.net"), "{what}");
+    }
+    if let Some(c) = r.carol {
+        assert_eq!(Some(c.ip), ip("carol"), "{what}: Carol ({:?})", r.evidence);
+    }
+    if let Some(c) = &r.conference_uri {
+        assert_eq!(c, "sip:chat-7f3a9c@cf.cpm.example.net", "{what}");
+    }
+    for m in msgs {
+        if let Some(role) = r.role_of(m.src) {
+            assert!(r.evidence.iter().any(|e| e.role == role), "{what}: {role:?} has evidence");
+        }
+    }
+    // Given explicitly, the PF is taken as given and the others are found around it.
+    let given = roles::find(msgs, Some(r.pf)).unwrap();
+    assert_eq!((given.pf, given.cf, given.scscf), (r.pf, r.cf, r.scscf), "{what}");
+}
+
+#[test]
+fn roles_are_found_in_every_preset_and_variant() {
+    for p in presets::all() {
+        let (sc, t) = preset(p.name);
+        let bytes = export::render(&t, &sc, Format::Pcap).unwrap();
+        let (msgs, _, _) = capture::read_all(&bytes);
+        let net = Network::for_scenario(&sc);
+        check_roles(p.name, &msgs, |lane| net.hosts.iter().find(|h| h.lane == lane).map(|h| IpAddr::from(h.ip)), &t);
+        for prof in transform::profiles() {
+            let v = transform::write(&t, &sc, &prof);
+            let (msgs, _, _) = capture::read_all(&v.bytes);
+            check_roles(&format!("{} / {}", p.name, prof.name), &msgs, |lane| v.lanes.iter().find(|(l, _)| l == lane).map(|x| x.1), &t);
+        }
+    }
+}
+
+#[test]
+fn when_roles_cannot_be_told_the_error_says_why() {
+    let (sc, t) = preset("bye-480-path-b");
+    let bytes = export::render(&t, &sc, Format::Pcap).unwrap();
+    let (msgs, _, _) = capture::read_all(&bytes);
+    assert_eq!(roles::find(&[], None), Err(RolesError::NoSip));
+    let msrp_only: Vec<_> = msgs.iter().filter(|m| matches!(m.message, WireMessage::Msrp(_))).cloned().collect();
+    assert_eq!(roles::find(&msrp_only, None), Err(RolesError::NoSip));
+    // Carol's side only, without a focus Contact and without a REGISTER: nothing tells.
+    let carol: IpAddr = "198.51.100.7".parse().unwrap();
+    let plain: Vec<_> = msgs
+        .iter()
+        .filter(|m| match &m.message {
+            WireMessage::Sip(s) => {
+                (m.src.ip() == carol || m.dst.ip() == carol) && s.header("Contact").is_none_or(|c| !c.contains("isfocus")) && s.method() != Some("REGISTER")
+            }
+            _ => false,
+        })
+        .cloned()
+        .collect();
+    let e = roles::find(&plain, None).unwrap_err();
+    assert!(matches!(e, RolesError::NoEvidence { .. }), "{e}");
+    assert!(e.to_string().contains("--pf IP[:PORT]") && e.to_string().contains("3rd-party REGISTER"), "{e}");
+    let e = roles::find(&msgs, Some("203.0.113.200:5060".parse().unwrap())).unwrap_err();
+    assert!(matches!(e, RolesError::PfNotInCapture { .. }) && e.to_string().contains("192.0.2.10"), "{e}");
+    assert!(matches!("pf.example.net:5060".parse::<roles::Node>(), Err(RolesError::BadPf(_))));
+    // A second 3rd-party REGISTER target: the one that also relays the conference is the PF;
+    // with the relaying gone too, the two are named and the user is asked.
+    let third = msgs.iter().find(|m| matches!(&m.message, WireMessage::Sip(s) if s.header("Content-Type") == Some("message/sip"))).unwrap();
+    let mut other = third.clone();
+    other.dst = "203.0.113.9:5060".parse().unwrap();
+    let mut two = msgs.clone();
+    two.push(other.clone());
+    assert_eq!(roles::find(&two, None).unwrap().pf.ip, "192.0.2.10".parse::<IpAddr>().unwrap());
+    let e = roles::find(&[third.clone(), other], None).unwrap_err();
+    assert!(matches!(e, RolesError::Ambiguous { ref candidates } if candidates.len() == 2), "{e}");
+    assert!(e.to_string().contains("192.0.2.10") && e.to_string().contains("203.0.113.9"), "{e}");
+    // Given by the user, the PF can be found in a capture that alone cannot tell.
+    let r = roles::find(&plain, Some("192.0.2.10".parse().unwrap())).unwrap();
+    assert_eq!(r.evidence[0].why, "given with --pf");
 }
 
 #[test]

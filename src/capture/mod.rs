@@ -8,6 +8,7 @@
 //! - `tcp`: stream reassembly of each direction of each connection;
 //! - `framing`: SIP and MSRP message boundaries, MSRP chunks, then the typed parsers of
 //!   [`crate::wire`] ([`SipMessage::parse`], [`crate::wire::msrp::parse`]).
+//! - [`roles`]: who is Carol's client, her PF, the CF and the S-CSCF.
 //!
 //! The reader is sans-IO and streaming: [`CaptureReader::push`] takes the bytes as they come
 //! (a file read in chunks, a browser `File` sliced), [`CaptureReader::finish`] marks the end,
@@ -24,6 +25,7 @@
 mod container;
 mod framing;
 mod packet;
+pub mod roles;
 mod tcp;
 
 pub use container::MAX_RECORD;

@@ -100,6 +100,8 @@ pub struct Variant {
     pub offset_ns: u64,
     /// MSRP chunks written (beyond whole messages).
     pub chunks: usize,
+    /// The address of every lane.
+    pub lanes: Vec<(String, IpAddr)>,
 }
 
 struct Writer {
@@ -425,7 +427,8 @@ pub fn write(t: &Trace, sc: &Scenario, prof: &Profile) -> Variant {
         }
         i = j;
     }
-    Variant { bytes: w.finish(), endpoints, offset_ns, chunks }
+    let lanes = lanes.iter().enumerate().map(|(k, l)| (l.to_string(), ip_of(prof.ipv6, k))).collect();
+    Variant { bytes: w.finish(), endpoints, offset_ns, chunks, lanes }
 }
 
 /// Traffic that is neither SIP nor MSRP: a DNS query, an HTTP request, and on Ethernet links
