@@ -95,11 +95,11 @@ fn need(offset: u64, have: usize, n: nom::Needed) -> Result<Step<'static>, Captu
     if let nom::Needed::Size(n) = n {
         let total = have.saturating_add(n.get());
         if total > MAX_RECORD {
-            return Err(CaptureError::RecordTooLarge { offset, declared: total as u64, limit: MAX_RECORD as u64 });
+            return Err(CaptureError::RecordTooLarge { offset, limit: MAX_RECORD as u64 });
         }
     }
     if have > MAX_RECORD {
-        return Err(CaptureError::RecordTooLarge { offset, declared: have as u64, limit: MAX_RECORD as u64 });
+        return Err(CaptureError::RecordTooLarge { offset, limit: MAX_RECORD as u64 });
     }
     Ok(Step::Need)
 }

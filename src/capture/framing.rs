@@ -234,6 +234,11 @@ impl StreamFramer {
         }
     }
 
+    /// Bytes of an unfinished message held.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     fn clear(&mut self) {
         self.buf.clear();
         self.first_frame = None;

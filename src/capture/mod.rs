@@ -122,8 +122,6 @@ pub enum CaptureError {
     RecordTooLarge {
         /// Offset of the record.
         offset: u64,
-        /// Bytes it needs.
-        declared: u64,
         /// The limit.
         limit: u64,
     },
@@ -152,8 +150,8 @@ impl fmt::Display for CaptureError {
             CaptureError::Truncated { offset, present } => {
                 write!(f, "the capture ends inside a record at byte {offset} ({present} bytes of it present): the file was cut short; the messages before it were read")
             }
-            CaptureError::RecordTooLarge { offset, declared, limit } => {
-                write!(f, "the record at byte {offset} declares {declared} bytes, more than the {limit} accepted: the file is damaged or not a capture")
+            CaptureError::RecordTooLarge { offset, limit } => {
+                write!(f, "the record at byte {offset} declares a length over the {limit} bytes accepted: the file is damaged or not a capture")
             }
             CaptureError::Malformed { offset, what, detail } => write!(f, "malformed {what} at byte {offset}: {detail}"),
             CaptureError::Io(e) => write!(f, "cannot read the capture: {e}"),
@@ -195,7 +193,8 @@ pub enum SkipKind {
     TooLong,
     /// A TCP stream that ends inside a message.
     Incomplete,
-    /// TCP connections dropped because more than [`MAX_FLOWS`] were open.
+    /// A TCP direction holding part of a message dropped because more than [`MAX_FLOWS`] were
+    /// open (idle directions holding nothing are dropped without a count).
     FlowEvicted,
 }
 
@@ -431,9 +430,14 @@ impl CaptureReader {
         };
         let key = (p.src, p.dst);
         if !self.flows.contains_key(&key) && self.flows.len() >= MAX_FLOWS {
+            // The longest idle direction goes; that loses something only when it held bytes.
             if let Some(old) = self.flows.iter().min_by_key(|(_, f)| f.last_frame).map(|(k, _)| *k) {
-                self.flows.remove(&old);
-                sink.skip(SkipKind::FlowEvicted, || format!("TCP {} → {}", old.0, old.1));
+                if let Some(f) = self.flows.remove(&old) {
+                    let held = f.framer.buffered() + f.reasm.waiting();
+                    if held > 0 {
+                        sink.skip(SkipKind::FlowEvicted, || format!("TCP {} → {} with {held} bytes of an unfinished message", old.0, old.1));
+                    }
+                }
             }
         }
         let flow = self.flows.entry(key).or_insert_with(|| Flow {

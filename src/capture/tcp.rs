@@ -121,6 +121,11 @@ impl Reassembler {
         }
     }
 
+    /// Bytes waiting behind a hole.
+    pub fn waiting(&self) -> usize {
+        self.ahead_bytes
+    }
+
     /// The connection ended (FIN, RST or end of capture): what waits behind a hole is delivered
     /// after a gap.
     pub fn close(&mut self, out: &mut impl FnMut(Piece<'_>)) {

@@ -57,6 +57,8 @@ pub struct Profile {
     /// DNS, HTTP and ARP frames mixed in.
     pub noise: bool,
     pub sip_port: u16,
+    /// The first port the connecting sides use (one per connection upwards).
+    pub port_base: u16,
 }
 
 const BASE: Profile = Profile {
@@ -73,12 +75,19 @@ const BASE: Profile = Profile {
     msrp_chunk: None,
     noise: false,
     sip_port: 5060,
+    port_base: 40000,
 };
+
+/// The plain network: Ethernet, IPv4, TCP, classic pcap.
+pub fn plain() -> Profile {
+    Profile { name: "plain", ..BASE }
+}
 
 /// The corpus's networks.
 pub fn profiles() -> Vec<Profile> {
     vec![
-        Profile { name: "other-addresses-and-ports", sip_port: 5080, ..BASE },
+        plain(),
+        Profile { name: "other-addresses-and-ports", sip_port: 5080, port_base: 33000, ..BASE },
         Profile { name: "small-segments-reordered-retransmitted", mss: 61, reorder: true, retransmit: true, ..BASE },
         Profile { name: "coalesced-segments", coalesce: true, mss: 9000, ..BASE },
         Profile { name: "compact-forms-case-order", compact: true, ..BASE },
@@ -323,7 +332,8 @@ pub fn write(t: &Trace, sc: &Scenario, prof: &Profile) -> Variant {
     steps.sort_by_key(|s| s.at_ms);
     let offset_ns = if prof.container == Container::PcapNg { 777 } else { 3_000_000 };
     let mut w = Writer::new(prof.link, prof.container);
-    let mut lanes: Vec<&str> = Vec::new();
+    // The four roles first, so they have the same addresses in every preset.
+    let mut lanes: Vec<&str> = vec!["carol", "carol-pf", "cf", "scscf"];
     let mut lane = |l: &str| match lanes.iter().position(|x| *x == l) {
         Some(i) => i,
         None => {
@@ -360,7 +370,11 @@ pub fn write(t: &Trace, sc: &Scenario, prof: &Profile) -> Variant {
             None => {
                 let n = conns.len() as u16;
                 let listen = if msrp { 2855 + n } else { prof.sip_port };
-                let conn = Conn { lanes: [a, b], ports: [40000 + n, listen], nxt: [1000 + u32::from(n) * 7919, 900_000 + u32::from(n) * 104_729] };
+                let conn = Conn {
+                    lanes: [a, b],
+                    ports: [prof.port_base.wrapping_add(n), listen],
+                    nxt: [1000 + u32::from(n) * 7919, 900_000 + u32::from(n) * 104_729],
+                };
                 let src = SocketAddr::new(ip_of(prof.ipv6, a), conn.ports[0]);
                 let dst = SocketAddr::new(ip_of(prof.ipv6, b), conn.ports[1]);
                 let (i0, i1) = (conn.nxt[0], conn.nxt[1]);
