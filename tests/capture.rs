@@ -295,6 +295,28 @@ fn bad_input_is_a_clear_error() {
     assert!(matches!(expect_err(&ng), CaptureError::RecordTooLarge { .. }));
 }
 
+/// Found by the fuzzer (tests/capture_corpus/fuzz-record-too-large.pcap, 528 bytes): the error
+/// for a huge declared length named a size that depended on how the bytes had been split (what
+/// was buffered plus what the parser asked for next).
+#[test]
+fn fuzz_finding_the_same_bytes_in_other_pieces_give_the_same_error() {
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/capture_corpus/fuzz-record-too-large.pcap")).unwrap();
+    let whole = capture::read_all(&bytes).2;
+    assert!(matches!(whole, Some(CaptureError::RecordTooLarge { .. })), "{whole:?}");
+    for piece in [1usize, 3, 100, bytes.len() / 3, 4096] {
+        let mut r = capture::CaptureReader::new();
+        let mut err = None;
+        for c in bytes.chunks(piece) {
+            if let Err(e) = r.push(c) {
+                err = Some(e);
+                break;
+            }
+        }
+        let err = err.or_else(|| r.finish().err());
+        assert_eq!(err, whole, "pieces of {piece}");
+    }
+}
+
 #[test]
 fn a_capture_without_sip_reads_as_no_messages_with_the_reason() {
     let v = transform::noise_only();
