@@ -223,6 +223,21 @@ fn msrp_chunks_are_joined() {
 }
 
 #[test]
+fn ip_fragments_are_joined() {
+    let prof = transform::profiles().into_iter().find(|p| p.fragment.is_some()).expect("a fragmenting profile");
+    let (sc, t) = preset("bye-480-path-b");
+    let v = transform::write(&t, &sc, &prof);
+    assert!(v.fragments > 10, "the preset has SIP messages to fragment ({})", v.fragments);
+    let msgs = check_variant("bye-480-path-b", &prof);
+    assert!(msgs.iter().any(|m| m.wire_len > 1400 && m.transport == Transport::Udp));
+    // Without the first fragment (written last) no fragmented message completes; nothing breaks.
+    let (whole, _, _) = capture::read_all(&v.bytes);
+    let cut = &v.bytes[..v.bytes.len() - 200];
+    let (fewer, _, _) = capture::read_all(cut);
+    assert!(fewer.len() < whole.len());
+}
+
+#[test]
 fn tshark_reads_the_variants_as_the_reader_does() {
     if !std::path::Path::new("/usr/bin/tshark").exists() {
         eprintln!("tshark missing: skipped (apt-get install tshark)");

@@ -15,8 +15,9 @@
 //! and [`CaptureReader::pop`] hands out what is complete. Memory is bounded by the limits
 //! below, whatever the file's size: one record ([`MAX_RECORD`]), per TCP direction one
 //! message being framed ([`MAX_HEAD`] + [`MAX_BODY`]) and [`MAX_OUT_OF_ORDER`] bytes behind a
-//! hole, at most [`MAX_FLOWS`] directions at once, and [`MAX_PENDING_CHUNKED`] MSRP messages
-//! being joined from chunks of at most [`MAX_JOINED`] bytes. [`Messages`] is the native
+//! hole, at most [`MAX_FLOWS`] directions at once, [`MAX_PENDING_CHUNKED`] MSRP messages
+//! being joined from chunks of at most [`MAX_JOINED`] bytes, and the IP packets being joined
+//! from fragments within [`FRAGMENT_FRAMES`] frames (64 KiB each at most). [`Messages`] is the native
 //! iterator over any [`std::io::Read`].
 //!
 //! Malformed input never panics: a broken file is a [`CaptureError`]; a packet or message the
@@ -30,6 +31,7 @@ mod tcp;
 
 pub use container::MAX_RECORD;
 pub use framing::{MAX_BODY, MAX_HEAD, MAX_JOINED, MAX_PENDING_CHUNKED};
+pub use packet::FRAGMENT_FRAMES;
 pub use tcp::MAX_OUT_OF_ORDER;
 
 use crate::wire::msrp::MsrpMessage;
@@ -173,7 +175,7 @@ pub enum SkipKind {
     SnapCut,
     /// Not IPv4 or IPv6 (ARP, LLDP …).
     NotIp,
-    /// An IP fragment (reassembly of IP fragments is not done).
+    /// IP fragments that cannot be joined (overlapping, too long).
     IpFragment,
     /// Neither UDP nor TCP (ICMP …).
     NotUdpTcp,
@@ -303,6 +305,7 @@ pub struct CaptureReader {
     buf: Vec<u8>,
     flows: HashMap<(SocketAddr, SocketAddr), Flow>,
     chunks: framing::Chunks,
+    defrag: packet::Defrag,
     out: VecDeque<CapturedMessage>,
     stats: Stats,
     failed: Option<CaptureError>,
@@ -323,6 +326,7 @@ impl CaptureReader {
             buf: Vec::new(),
             flows: HashMap::new(),
             chunks: framing::Chunks::default(),
+            defrag: packet::Defrag::default(),
             out: VecDeque::new(),
             stats: Stats::default(),
             failed: None,
@@ -416,8 +420,9 @@ impl CaptureReader {
     fn frame(&mut self, f: container::Frame<'_>) {
         self.stats.frames += 1;
         let n = self.stats.frames;
-        let p = match packet::decode(f.linktype, f.data) {
-            Ok(p) => p,
+        let p = match packet::decode(f.linktype, f.data, n, &mut self.defrag) {
+            Ok(Some(p)) => p,
+            Ok(None) => return, // a fragment; the packet comes with its last one
             Err((kind, detail)) => {
                 let kind = if f.cut && kind == SkipKind::Malformed { SkipKind::SnapCut } else { kind };
                 return self.stats.skip(kind, n, || detail);
@@ -426,7 +431,7 @@ impl CaptureReader {
         let mut sink =
             framing::Sink { out: &mut self.out, stats: &mut self.stats, chunks: &mut self.chunks, frame: n, time_ns: f.time_ns, src: p.src, dst: p.dst };
         let packet::Seg::Tcp { seq, syn, fin, rst } = p.seg else {
-            return framing::datagram(p.payload, &mut sink);
+            return framing::datagram(&p.payload, &mut sink);
         };
         let key = (p.src, p.dst);
         if !self.flows.contains_key(&key) && self.flows.len() >= MAX_FLOWS {
@@ -450,7 +455,7 @@ impl CaptureReader {
         flow.last_ns = f.time_ns;
         let (r0, o0) = (flow.reasm.retransmissions, flow.reasm.out_of_order);
         let framer = &mut flow.framer;
-        flow.reasm.segment(seq, syn, p.payload, &mut |piece| framer.feed(piece, &mut sink));
+        flow.reasm.segment(seq, syn, &p.payload, &mut |piece| framer.feed(piece, &mut sink));
         sink.stats.tcp_retransmissions += flow.reasm.retransmissions - r0;
         sink.stats.tcp_out_of_order += flow.reasm.out_of_order - o0;
         if fin || rst {

@@ -7,7 +7,8 @@
 use cpm_deferral::scenario::Scenario;
 use cpm_deferral::trace::{Protocol, Step, Trace};
 use etherparse::{
-    ArpHardwareId, EtherType, Ethernet2Header, LinuxSllHeader, LinuxSllPacketType, LinuxSllProtocolType, PacketBuilder, SingleVlanHeader, VlanId, VlanPcp,
+    ArpHardwareId, EtherType, Ethernet2Header, IpFragOffset, IpNumber, Ipv4Header, LinuxSllHeader, LinuxSllPacketType, LinuxSllProtocolType, PacketBuilder,
+    SingleVlanHeader, VlanId, VlanPcp,
 };
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
@@ -52,6 +53,9 @@ pub struct Profile {
     pub compact: bool,
     /// SIP over UDP.
     pub sip_udp: bool,
+    /// IPv4 UDP datagrams larger than this are sent as IP fragments of this size (a multiple
+    /// of 8), last fragment first.
+    pub fragment: Option<usize>,
     /// MSRP SEND bodies cut into chunks of this many bytes.
     pub msrp_chunk: Option<usize>,
     /// DNS, HTTP and ARP frames mixed in.
@@ -72,6 +76,7 @@ const BASE: Profile = Profile {
     retransmit: false,
     compact: false,
     sip_udp: false,
+    fragment: None,
     msrp_chunk: None,
     noise: false,
     sip_port: 5060,
@@ -97,6 +102,7 @@ pub fn profiles() -> Vec<Profile> {
         Profile { name: "linux-sll2-ipv6-pcapng", link: Link::Sll2, ipv6: true, container: Container::PcapNg, ..BASE },
         Profile { name: "raw-ip-sip-over-udp", link: Link::RawIp, sip_udp: true, ..BASE },
         Profile { name: "msrp-chunks", msrp_chunk: Some(37), mss: 200, ..BASE },
+        Profile { name: "sip-over-udp-ip-fragments", sip_udp: true, fragment: Some(496), ..BASE },
     ]
 }
 
@@ -109,6 +115,8 @@ pub struct Variant {
     pub offset_ns: u64,
     /// MSRP chunks written (beyond whole messages).
     pub chunks: usize,
+    /// IP fragments written.
+    pub fragments: usize,
     /// The address of every lane.
     pub lanes: Vec<(String, IpAddr)>,
 }
@@ -235,6 +243,28 @@ fn ip_packet(src: SocketAddr, dst: SocketAddr, tcp: Option<(u32, u32, u8)>, payl
     out
 }
 
+/// An IPv4 packet (20-byte header, as PacketBuilder writes it) cut into fragments of `n`
+/// payload bytes (RFC 791 §2.3, offsets in 8-byte units), each with its own header.
+fn fragments(packet: &[u8], n: usize, id: u16) -> Vec<Vec<u8>> {
+    let (h, _) = Ipv4Header::from_slice(packet).unwrap();
+    let payload = &packet[20..];
+    let count = payload.len().div_ceil(n);
+    (0..count)
+        .map(|k| {
+            let piece = &payload[k * n..((k + 1) * n).min(payload.len())];
+            let mut f = Ipv4Header::new(piece.len() as u16, 64, IpNumber::UDP, h.source, h.destination).unwrap();
+            f.identification = 0x4000 + id;
+            f.dont_fragment = false;
+            f.more_fragments = k + 1 < count;
+            f.fragment_offset = IpFragOffset::try_new((k * n / 8) as u16).unwrap();
+            f.header_checksum = f.calc_header_checksum();
+            let mut out = f.to_bytes().to_vec();
+            out.extend_from_slice(piece);
+            out
+        })
+        .collect()
+}
+
 /// SIP text with compact header forms, other case and another legal order.
 fn compact(raw: &str) -> String {
     let (head, body) = raw.split_once("\r\n\r\n").unwrap();
@@ -344,6 +374,7 @@ pub fn write(t: &Trace, sc: &Scenario, prof: &Profile) -> Variant {
     let mut conns: Vec<((bool, usize, usize), Conn)> = Vec::new();
     let mut endpoints = Vec::new();
     let mut chunks = 0;
+    let mut fragments_written = 0;
     let mut i = 0;
     let mut noise_done = false;
     while i < steps.len() {
@@ -359,7 +390,18 @@ pub fn write(t: &Trace, sc: &Scenario, prof: &Profile) -> Variant {
             let src = SocketAddr::new(ip_of(prof.ipv6, a), prof.sip_port);
             let dst = SocketAddr::new(ip_of(prof.ipv6, b), prof.sip_port);
             let text = if prof.compact { compact(&s.raw) } else { s.raw.clone() };
-            w.frame(ns, &ip_packet(src, dst, None, text.as_bytes()), prof.ipv6);
+            let packet = ip_packet(src, dst, None, text.as_bytes());
+            match prof.fragment {
+                Some(n) if !prof.ipv6 && packet.len() > 20 + n => {
+                    let mut frags = fragments(&packet, n, i as u16);
+                    fragments_written += frags.len();
+                    frags.reverse();
+                    for f in frags {
+                        w.frame(ns, &f, false);
+                    }
+                }
+                _ => w.frame(ns, &packet, prof.ipv6),
+            }
             endpoints.push((src, dst));
             i += 1;
             continue;
@@ -442,7 +484,7 @@ pub fn write(t: &Trace, sc: &Scenario, prof: &Profile) -> Variant {
         i = j;
     }
     let lanes = lanes.iter().enumerate().map(|(k, l)| (l.to_string(), ip_of(prof.ipv6, k))).collect();
-    Variant { bytes: w.finish(), endpoints, offset_ns, chunks, lanes }
+    Variant { bytes: w.finish(), endpoints, offset_ns, chunks, fragments: fragments_written, lanes }
 }
 
 /// Traffic that is neither SIP nor MSRP: a DNS query, an HTTP request, and on Ethernet links
