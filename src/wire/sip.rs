@@ -118,11 +118,10 @@ impl SipMessage {
         self
     }
 
-    /// The first value of header `name`: header names are case-insensitive (RFC 3261 §7.3.1)
-    /// and a header sent in its compact form (RFC 3261 §7.3.3, [`long_form`]) is found by its
-    /// long name, e.g. `header("Call-ID")` finds `i: …`.
+    /// The first value of header `name` (case-insensitive, RFC 3261 §7.3.1; a compact form
+    /// sent on the wire is stored under its long name by [`SipMessage::parse`]).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| same_header(n, name)).map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The method of a request, or of the transaction a response answers (from CSeq).
@@ -188,10 +187,11 @@ impl SipMessage {
     }
 
     /// Parses wire text; the inverse of [`SipMessage::emit`]. Also reads what other SIP stacks
-    /// send: header names in any case, compact forms (`l:` for Content-Length; the others are
-    /// kept as sent and found by [`SipMessage::header`]) and header lines folded onto
-    /// continuation lines (RFC 3261 §7.3.1, unfolded to one line). The Content-Length is
-    /// required and must match the body, as over a stream transport (RFC 3261 §18.3).
+    /// send: header names in any case (kept as sent; [`SipMessage::header`] ignores case),
+    /// compact forms (RFC 3261 §7.3.3: stored under their long names, [`long_form`], so `i:`
+    /// is found as `Call-ID`) and header lines folded onto continuation lines (RFC 3261 §7.3.1,
+    /// unfolded to one line). The Content-Length is required and must match the body, as over
+    /// a stream transport (RFC 3261 §18.3).
     pub fn parse(text: &str) -> Result<Self, WireError> {
         Self::parse_inner(text, true)
     }
@@ -229,9 +229,12 @@ impl SipMessage {
                 _ => return Err(WireError::BadStartLine(first.into())),
             }
         };
-        let mut headers: Vec<(Cow<'static, str>, String)> =
-            if rest.is_empty() { Vec::new() } else { parse_header_lines(rest)?.into_iter().map(|(n, v)| (Cow::Owned(n), v)).collect() };
-        let Some(pos) = headers.iter().position(|(n, _)| same_header(n, "Content-Length")) else {
+        let mut headers: Vec<(Cow<'static, str>, String)> = if rest.is_empty() {
+            Vec::new()
+        } else {
+            parse_header_lines(rest)?.into_iter().map(|(n, v)| (long_form(&n).map_or(Cow::Owned(n), Cow::Borrowed), v)).collect()
+        };
+        let Some(pos) = headers.iter().position(|(n, _)| n.eq_ignore_ascii_case("Content-Length")) else {
             if length_required {
                 return Err(WireError::MissingHeader("Content-Length"));
             }
@@ -275,13 +278,6 @@ pub fn long_form(compact: &str) -> Option<&'static str> {
         b'y' => "Identity",
         _ => return None,
     })
-}
-
-/// Whether the header name `sent` (as on the wire) names header `name` (long or compact, any case).
-fn same_header(sent: &str, name: &str) -> bool {
-    sent.eq_ignore_ascii_case(name)
-        || (sent.len() == 1 && long_form(sent).is_some_and(|l| l.eq_ignore_ascii_case(name)))
-        || (name.len() == 1 && long_form(name).is_some_and(|l| l.eq_ignore_ascii_case(sent)))
 }
 
 /// Joins continuation lines (starting with SP or HT) to the header line before them, with one
@@ -358,8 +354,9 @@ mod tests {
         let m = SipMessage::parse(text).unwrap();
         assert_eq!(m.header("Via"), Some("SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK7"));
         assert_eq!(m.header("Call-ID"), Some("abc"));
-        assert_eq!(m.header("i"), Some("abc"));
         assert_eq!(m.header("event"), Some("conference"));
+        let names: Vec<&str> = m.headers.iter().map(|(n, _)| n.as_ref()).collect();
+        assert_eq!(names, ["Via", "call-id", "Event", "Subject"], "compact forms under their long names, other names as sent");
         assert_eq!(m.header("Subject"), Some("a long one"));
         assert_eq!(m.header("Content-Length"), None, "the length is checked and removed");
         assert_eq!(m.body, "hi");
