@@ -223,6 +223,35 @@ fn msrp_chunks_are_joined() {
 }
 
 #[test]
+fn connection_events_come_in_order_with_the_messages() {
+    use capture::{ConnectionKind, Item};
+    let (sc, t) = preset("msrp-loss-path-a");
+    for prof in transform::profiles().into_iter().filter(|p| p.end != transform::End::Open) {
+        let v = transform::write(&t, &sc, &prof);
+        let mut r = capture::CaptureReader::new();
+        r.push(&v.bytes).unwrap();
+        r.finish().unwrap();
+        let mut items = Vec::new();
+        while let Some(i) = r.pop_item() {
+            items.push(i);
+        }
+        let count = |k: ConnectionKind| items.iter().filter(|i| matches!(i, Item::Connection(c) if c.kind == k)).count();
+        assert_eq!(count(ConnectionKind::Opened), v.connections, "{}", prof.name);
+        match prof.end {
+            transform::End::Fin => assert_eq!((count(ConnectionKind::Closed), count(ConnectionKind::Reset)), (2 * v.connections, 0), "{}", prof.name),
+            _ => assert_eq!((count(ConnectionKind::Closed), count(ConnectionKind::Reset)), (0, v.connections), "{}", prof.name),
+        }
+        // Every connection opens before its first message and ends after its last.
+        let messages: Vec<_> = items.iter().filter_map(|i| if let Item::Message(m) = i { Some(m.clone()) } else { None }).collect();
+        assert_eq!(messages, capture::read_all(&v.bytes).0, "{}", prof.name);
+        let first_end = items.iter().position(|i| matches!(i, Item::Connection(c) if c.kind != ConnectionKind::Opened)).unwrap();
+        assert!(items[first_end..].iter().all(|i| matches!(i, Item::Connection(_))), "{}: the ends come last", prof.name);
+        let it: Vec<Item> = capture::Items::new(&v.bytes[..]).collect::<Result<_, _>>().unwrap();
+        assert_eq!(it, items);
+    }
+}
+
+#[test]
 fn ip_fragments_are_joined() {
     let prof = transform::profiles().into_iter().find(|p| p.fragment.is_some()).expect("a fragmenting profile");
     let (sc, t) = preset("bye-480-path-b");

@@ -10,7 +10,7 @@
 //!
 //! After a hole in a TCP stream the framer looks for the next line that can start a message.
 
-use super::{tcp::Piece, CapturedMessage, SkipKind, Stats, Transport, WireMessage};
+use super::{tcp::Piece, CapturedMessage, Item, SkipKind, Stats, Transport, WireMessage};
 use crate::wire::{msrp, sip::SipMessage};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -55,7 +55,7 @@ fn msrp_tid(line: &[u8]) -> Option<&[u8]> {
 
 /// Where the delivered messages and the skips go, with the frame being read.
 pub(crate) struct Sink<'s> {
-    pub out: &'s mut VecDeque<CapturedMessage>,
+    pub out: &'s mut VecDeque<Item>,
     pub stats: &'s mut Stats,
     pub chunks: &'s mut Chunks,
     pub frame: u64,
@@ -74,7 +74,7 @@ impl Sink<'_> {
             WireMessage::Sip(_) => self.stats.sip += 1,
             WireMessage::Msrp(_) => self.stats.msrp += 1,
         }
-        self.out.push_back(CapturedMessage {
+        self.out.push_back(Item::Message(CapturedMessage {
             frame: self.frame,
             first_frame,
             time_ns: self.time_ns,
@@ -83,7 +83,7 @@ impl Sink<'_> {
             transport,
             message,
             wire_len,
-        });
+        }));
     }
 
     fn sip(&mut self, bytes: &[u8], first_frame: u64, transport: Transport, datagram: bool) {
@@ -538,7 +538,7 @@ mod tests {
         let a: SocketAddr = "192.0.2.1:2855".parse().unwrap();
         let mut sink = Sink { out: &mut out, stats: &mut stats, chunks: &mut chunks, frame: 7, time_ns: 1, src: a, dst: a };
         f(&mut sink);
-        (out.into_iter().collect(), stats)
+        (out.into_iter().filter_map(|i| if let Item::Message(m) = i { Some(m) } else { None }).collect(), stats)
     }
 
     fn chunk(tid: &str, range: &str, body: &[u8], flag: char) -> Vec<u8> {

@@ -19,7 +19,7 @@ use std::net::{IpAddr, SocketAddr};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Seg {
     Udp,
-    Tcp { seq: u32, syn: bool, fin: bool, rst: bool },
+    Tcp { seq: u32, syn: bool, ack: bool, fin: bool, rst: bool },
 }
 
 /// A UDP datagram or a TCP segment between two endpoints.
@@ -93,7 +93,7 @@ pub(crate) fn decode<'a>(linktype: Linktype, data: &'a [u8], frame: u64, defrag:
         Some(TransportSlice::Tcp(t)) => Ok(Some(Packet {
             src: SocketAddr::new(src, t.source_port()),
             dst: SocketAddr::new(dst, t.destination_port()),
-            seg: Seg::Tcp { seq: t.sequence_number(), syn: t.syn(), fin: t.fin(), rst: t.rst() },
+            seg: Seg::Tcp { seq: t.sequence_number(), syn: t.syn(), ack: t.ack(), fin: t.fin(), rst: t.rst() },
             payload: Cow::Borrowed(t.payload()),
         })),
         _ => Err((SkipKind::NotUdpTcp, format!("{src} → {dst}"))),
@@ -120,7 +120,7 @@ fn defragment<'a>(p: &SlicedPacket<'_>, src: IpAddr, dst: IpAddr, frame: u64, d:
         }
         IpNumber::TCP => {
             let t = TcpSlice::from_slice(&bytes).map_err(|e| (SkipKind::Malformed, format!("joined IP fragments {src} → {dst}: {e}")))?;
-            let seg = Seg::Tcp { seq: t.sequence_number(), syn: t.syn(), fin: t.fin(), rst: t.rst() };
+            let seg = Seg::Tcp { seq: t.sequence_number(), syn: t.syn(), ack: t.ack(), fin: t.fin(), rst: t.rst() };
             let (sp, dp) = (t.source_port(), t.destination_port());
             let at = bytes.len() - t.payload().len();
             Packet { src: SocketAddr::new(src, sp), dst: SocketAddr::new(dst, dp), seg, payload: Cow::Owned(bytes[at..].to_vec()) }

@@ -63,6 +63,15 @@ pub struct Profile {
     pub sip_port: u16,
     /// The first port the connecting sides use (one per connection upwards).
     pub port_base: u16,
+    /// How the TCP connections end: left open, FIN from both sides, or RST from the opener.
+    pub end: End,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    Open,
+    Fin,
+    Rst,
 }
 
 const BASE: Profile = Profile {
@@ -81,6 +90,7 @@ const BASE: Profile = Profile {
     noise: false,
     sip_port: 5060,
     port_base: 40000,
+    end: End::Open,
 };
 
 /// The plain network: Ethernet, IPv4, TCP, classic pcap.
@@ -93,10 +103,10 @@ pub fn profiles() -> Vec<Profile> {
     vec![
         plain(),
         Profile { name: "other-addresses-and-ports", sip_port: 5080, port_base: 33000, ..BASE },
-        Profile { name: "small-segments-reordered-retransmitted", mss: 61, reorder: true, retransmit: true, ..BASE },
+        Profile { name: "small-segments-reordered-retransmitted", mss: 61, reorder: true, retransmit: true, end: End::Fin, ..BASE },
         Profile { name: "coalesced-segments", coalesce: true, mss: 9000, ..BASE },
         Profile { name: "compact-forms-case-order", compact: true, ..BASE },
-        Profile { name: "pcapng-ipv6", container: Container::PcapNg, ipv6: true, ..BASE },
+        Profile { name: "pcapng-ipv6", container: Container::PcapNg, ipv6: true, end: End::Rst, ..BASE },
         Profile { name: "vlan-noise", link: Link::Vlan, noise: true, ..BASE },
         Profile { name: "linux-sll", link: Link::Sll, mss: 500, ..BASE },
         Profile { name: "linux-sll2-ipv6-pcapng", link: Link::Sll2, ipv6: true, container: Container::PcapNg, ..BASE },
@@ -117,6 +127,8 @@ pub struct Variant {
     pub chunks: usize,
     /// IP fragments written.
     pub fragments: usize,
+    /// TCP connections opened.
+    pub connections: usize,
     /// The address of every lane.
     pub lanes: Vec<(String, IpAddr)>,
 }
@@ -230,6 +242,12 @@ fn ip_packet(src: SocketAddr, dst: SocketAddr, tcp: Option<(u32, u32, u8)>, payl
             let mut t = b.tcp(src.port(), dst.port(), seq, 64240);
             if flags & 2 != 0 {
                 t = t.syn();
+            }
+            if flags & 1 != 0 {
+                t = t.fin();
+            }
+            if flags & 4 != 0 {
+                t = t.rst();
             }
             if flags & 16 != 0 {
                 t = t.ack(ack);
@@ -483,8 +501,25 @@ pub fn write(t: &Trace, sc: &Scenario, prof: &Profile) -> Variant {
         }
         i = j;
     }
+    if let Some(last) = steps.last() {
+        let ns = (sc.start_epoch_ms + last.at_ms + 1) * 1_000_000 + offset_ns;
+        for (_, c) in &conns {
+            let a = SocketAddr::new(ip_of(prof.ipv6, c.lanes[0]), c.ports[0]);
+            let b = SocketAddr::new(ip_of(prof.ipv6, c.lanes[1]), c.ports[1]);
+            match prof.end {
+                End::Open => {}
+                End::Fin => {
+                    w.frame(ns, &ip_packet(a, b, Some((c.nxt[0], c.nxt[1], 17)), &[]), prof.ipv6);
+                    w.frame(ns, &ip_packet(b, a, Some((c.nxt[1], c.nxt[0] + 1, 17)), &[]), prof.ipv6);
+                    w.frame(ns, &ip_packet(a, b, Some((c.nxt[0] + 1, c.nxt[1] + 1, 16)), &[]), prof.ipv6);
+                }
+                End::Rst => w.frame(ns, &ip_packet(a, b, Some((c.nxt[0], 0, 4)), &[]), prof.ipv6),
+            }
+        }
+    }
+    let connections = conns.len();
     let lanes = lanes.iter().enumerate().map(|(k, l)| (l.to_string(), ip_of(prof.ipv6, k))).collect();
-    Variant { bytes: w.finish(), endpoints, offset_ns, chunks, fragments: fragments_written, lanes }
+    Variant { bytes: w.finish(), endpoints, offset_ns, chunks, fragments: fragments_written, connections, lanes }
 }
 
 /// Traffic that is neither SIP nor MSRP: a DNS query, an HTTP request, and on Ethernet links
