@@ -276,20 +276,35 @@ impl StreamFramer {
                 return;
             }
             if self.kind == Kind::Unknown {
-                let Some(l) = find(&self.buf, b"\r\n", 0) else {
-                    if self.buf.len() > 8192 {
-                        self.other(sink);
+                // The first line that starts a SIP or MSRP message decides; bytes before it are
+                // the end of a message whose start was not captured (a capture begun
+                // mid-connection). No such line in the first MAX_HEAD bytes: not SIP or MSRP.
+                let mut at = 0;
+                let found = loop {
+                    let Some(l) = find(&self.buf, b"\r\n", at) else { break None };
+                    let line = &self.buf[at..l];
+                    if msrp_tid(line).is_some() {
+                        break Some((at, Kind::Msrp));
                     }
-                    return;
+                    if is_sip_start_line(line) {
+                        break Some((at, Kind::Sip));
+                    }
+                    at = l + 2;
                 };
-                let line = &self.buf[..l];
-                self.kind = if msrp_tid(line).is_some() {
-                    Kind::Msrp
-                } else if is_sip_start_line(line) {
-                    Kind::Sip
-                } else {
-                    return self.other(sink);
-                };
+                match found {
+                    Some((start, kind)) => {
+                        if start > 0 {
+                            sink.skip(SkipKind::Incomplete, || {
+                                format!("the connection was captured from the middle of a message ({start} bytes before the first message start)")
+                            });
+                            self.buf.drain(..start);
+                            self.scanned = 0;
+                        }
+                        self.kind = kind;
+                    }
+                    None if self.buf.len() > MAX_HEAD => return self.other(sink),
+                    None => return,
+                }
             }
             let framed = if self.kind == Kind::Sip { self.frame_sip() } else { self.frame_msrp() };
             let first = self.first_frame.unwrap_or(sink.frame);
