@@ -184,6 +184,8 @@ pub(crate) struct StreamFramer {
     resync: bool,
     /// Bytes of `buf` already searched for the end of the current message.
     scanned: usize,
+    /// The stream was seen from its SYN: its first bytes start a message.
+    from_start: bool,
 }
 
 enum Framed {
@@ -201,7 +203,12 @@ enum Framed {
 
 impl StreamFramer {
     pub fn new() -> Self {
-        StreamFramer { kind: Kind::Unknown, buf: Vec::new(), first_frame: None, resync: false, scanned: 0 }
+        StreamFramer { kind: Kind::Unknown, buf: Vec::new(), first_frame: None, resync: false, scanned: 0, from_start: false }
+    }
+
+    /// The SYN of this direction was seen.
+    pub fn seen_from_start(&mut self) {
+        self.from_start = true;
     }
 
     pub fn feed(&mut self, piece: Piece<'_>, sink: &mut Sink<'_>) {
@@ -254,7 +261,10 @@ impl StreamFramer {
     /// The connection ended: an unfinished message is reported.
     pub fn close(&mut self, sink: &mut Sink<'_>) {
         let rest = self.buf.iter().filter(|&&c| c != b'\r' && c != b'\n').count();
-        if rest > 0 && self.kind != Kind::Other {
+        if rest > 0 && self.kind == Kind::Unknown {
+            // No line of it ever started a SIP or MSRP message.
+            self.other(sink);
+        } else if rest > 0 && self.kind != Kind::Other {
             let n = self.buf.len();
             sink.skip(SkipKind::Incomplete, || format!("the stream ends inside a message ({n} bytes seen)"));
         }
@@ -279,6 +289,18 @@ impl StreamFramer {
                 // The first line that starts a SIP or MSRP message decides; bytes before it are
                 // the end of a message whose start was not captured (a capture begun
                 // mid-connection). No such line in the first MAX_HEAD bytes: not SIP or MSRP.
+                // A stream seen from its SYN must start with a message (RFC 3261 §18.3,
+                // RFC 4975 §7): its first line decides at once.
+                if self.from_start {
+                    if let Some(l) = find(&self.buf, b"\r\n", 0) {
+                        let line = &self.buf[..l];
+                        if msrp_tid(line).is_none() && !is_sip_start_line(line) {
+                            return self.other(sink);
+                        }
+                    } else if self.buf.len() > 8192 {
+                        return self.other(sink);
+                    }
+                }
                 let mut at = 0;
                 let found = loop {
                     let Some(l) = find(&self.buf, b"\r\n", at) else { break None };

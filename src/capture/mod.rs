@@ -524,6 +524,9 @@ impl CaptureReader {
             flow.opened = true;
             sink.out.push_back(event(ConnectionKind::Opened));
         }
+        if syn && flow.reasm.is_fresh() {
+            flow.framer.seen_from_start();
+        }
         let (r0, o0) = (flow.reasm.retransmissions, flow.reasm.out_of_order);
         let framer = &mut flow.framer;
         flow.reasm.segment(seq, syn, &p.payload, &mut |piece| framer.feed(piece, &mut sink));

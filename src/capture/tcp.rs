@@ -121,6 +121,11 @@ impl Reassembler {
         }
     }
 
+    /// Nothing seen yet (no SYN, no data).
+    pub fn is_fresh(&self) -> bool {
+        self.base.is_none()
+    }
+
     /// Bytes waiting behind a hole.
     pub fn waiting(&self) -> usize {
         self.ahead_bytes
