@@ -66,19 +66,21 @@ fn sipp_capture(dir: &Path, iface: &str, transport: &str, calls: u32) -> (PathBu
     assert!(line.contains("listening on"), "tcpdump did not start: {line}");
     // On `any` the capture is live a moment after the message.
     std::thread::sleep(Duration::from_millis(700));
-    let sipp = |args: &[&str]| {
+    let log = |name: &str| std::fs::File::create(dir.join(format!("{name}-{transport}.log"))).expect("log file");
+    let sipp = |args: &[&str], name: &str| {
         Command::new("/usr/bin/sipp")
             .args(args)
             .args(["-i", "127.0.0.1", "-t", transport, "-m", &calls.to_string(), "-nostdin", "-timeout", "20s", "-timeout_error"])
             .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log(name))
+            .stderr(log(&format!("{name}-err")))
             .spawn()
             .expect("start sipp")
     };
-    let mut server = sipp(&["-sn", "uas", "-p", &uas.to_string()]);
-    std::thread::sleep(Duration::from_millis(300));
-    let mut client = sipp(&["-sn", "uac", &format!("127.0.0.1:{uas}"), "-p", &uac.to_string(), "-r", "20"]);
+    let mut server = sipp(&["-sn", "uas", "-p", &uas.to_string()], "uas");
+    // The UAS must listen before the UAC's first INVITE, also on a loaded machine.
+    std::thread::sleep(Duration::from_millis(1000));
+    let mut client = sipp(&["-sn", "uac", &format!("127.0.0.1:{uas}"), "-p", &uac.to_string(), "-r", "20"], "uac");
     let c = wait(&mut client, Duration::from_secs(30));
     let s = wait(&mut server, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(300));
@@ -87,7 +89,8 @@ fn sipp_capture(dir: &Path, iface: &str, transport: &str, calls: u32) -> (PathBu
     let mut rest = String::new();
     let _ = std::io::Read::read_to_string(&mut err, &mut rest);
     assert!(!rest.starts_with("0 packets captured"), "tcpdump on {iface} (ports {uac}, {uas}): {rest}");
-    assert!(c.is_some_and(|c| c.success()), "the SIPp UAC failed: {c:?}");
+    let errors = std::fs::read_to_string(dir.join(format!("uac-err-{transport}.log"))).unwrap_or_default();
+    assert!(c.is_some_and(|c| c.success()), "the SIPp UAC failed: {c:?}: {errors}");
     assert!(s.is_some(), "the SIPp UAS did not end");
     (file, uas)
 }
