@@ -20,7 +20,7 @@ pub enum CaptureError {
         /// Bytes of it present.
         present: u64,
     },
-    /// A record declares a length beyond [`MAX_RECORD`].
+    /// A record declares a length beyond [`MAX_RECORD`](super::MAX_RECORD).
     RecordTooLarge {
         /// Offset of the record.
         offset: u64,
@@ -95,7 +95,7 @@ pub enum SkipKind {
     TooLong,
     /// A TCP stream that ends inside a message.
     Incomplete,
-    /// A TCP direction holding part of a message dropped because more than [`MAX_FLOWS`] were
+    /// A TCP direction holding part of a message dropped because more than [`MAX_FLOWS`](super::MAX_FLOWS) were
     /// open (idle directions holding nothing are dropped without a count).
     FlowEvicted,
 }
