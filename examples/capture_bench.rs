@@ -45,7 +45,12 @@ fn build(path: &Path, mb: u64) -> (u64, u64) {
         let (sc, t) = &runs[(copies as usize) % runs.len()];
         let mut sc = sc.clone();
         sc.start_epoch_ms += copies * 60_000;
-        let prof = transform::Profile { port_base: 10_000 + ((copies * 16) % 50_000) as u16, ..transform::plain() };
+        // Reused ports come with new initial sequence numbers, as real TCP does (RFC 9293 §3.4.1).
+        let prof = transform::Profile {
+            port_base: 10_000 + ((copies * 16) % 50_000) as u16,
+            isn_base: (copies as u32).wrapping_mul(0x9e37_79b9),
+            ..transform::plain()
+        };
         let v = transform::write(t, &sc, &prof);
         messages += v.endpoints.len() as u64;
         let mut r = PcapReader::new(&v.bytes[..]).expect("variant");

@@ -65,6 +65,8 @@ pub struct Profile {
     pub port_base: u16,
     /// How the TCP connections end: left open, FIN from both sides, or RST from the opener.
     pub end: End,
+    /// Added to every initial sequence number (copies of one trace on reused ports differ).
+    pub isn_base: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +93,7 @@ const BASE: Profile = Profile {
     sip_port: 5060,
     port_base: 40000,
     end: End::Open,
+    isn_base: 0,
 };
 
 /// The plain network: Ethernet, IPv4, TCP, classic pcap.
@@ -433,15 +436,16 @@ pub fn write(t: &Trace, sc: &Scenario, prof: &Profile) -> Variant {
                 let conn = Conn {
                     lanes: [a, b],
                     ports: [prof.port_base.wrapping_add(n), listen],
-                    nxt: [1000 + u32::from(n) * 7919, 900_000 + u32::from(n) * 104_729],
+                    nxt: [prof.isn_base.wrapping_add(1000 + u32::from(n) * 7919), prof.isn_base.wrapping_add(900_000 + u32::from(n) * 104_729)],
                 };
                 let src = SocketAddr::new(ip_of(prof.ipv6, a), conn.ports[0]);
                 let dst = SocketAddr::new(ip_of(prof.ipv6, b), conn.ports[1]);
                 let (i0, i1) = (conn.nxt[0], conn.nxt[1]);
                 w.frame(ns, &ip_packet(src, dst, Some((i0, 0, 2)), &[]), prof.ipv6);
-                w.frame(ns, &ip_packet(dst, src, Some((i1, i0 + 1, 18)), &[]), prof.ipv6);
-                w.frame(ns, &ip_packet(src, dst, Some((i0 + 1, i1 + 1, 16)), &[]), prof.ipv6);
-                conns.push((key, Conn { nxt: [i0 + 1, i1 + 1], ..conn }));
+                let (j0, j1) = (i0.wrapping_add(1), i1.wrapping_add(1));
+                w.frame(ns, &ip_packet(dst, src, Some((i1, j0, 18)), &[]), prof.ipv6);
+                w.frame(ns, &ip_packet(src, dst, Some((j0, j1, 16)), &[]), prof.ipv6);
+                conns.push((key, Conn { nxt: [j0, j1], ..conn }));
                 conns.len() - 1
             }
         };
@@ -510,8 +514,8 @@ pub fn write(t: &Trace, sc: &Scenario, prof: &Profile) -> Variant {
                 End::Open => {}
                 End::Fin => {
                     w.frame(ns, &ip_packet(a, b, Some((c.nxt[0], c.nxt[1], 17)), &[]), prof.ipv6);
-                    w.frame(ns, &ip_packet(b, a, Some((c.nxt[1], c.nxt[0] + 1, 17)), &[]), prof.ipv6);
-                    w.frame(ns, &ip_packet(a, b, Some((c.nxt[0] + 1, c.nxt[1] + 1, 16)), &[]), prof.ipv6);
+                    w.frame(ns, &ip_packet(b, a, Some((c.nxt[1], c.nxt[0].wrapping_add(1), 17)), &[]), prof.ipv6);
+                    w.frame(ns, &ip_packet(a, b, Some((c.nxt[0].wrapping_add(1), c.nxt[1].wrapping_add(1), 16)), &[]), prof.ipv6);
                 }
                 End::Rst => w.frame(ns, &ip_packet(a, b, Some((c.nxt[0], 0, 4)), &[]), prof.ipv6),
             }
