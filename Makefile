@@ -1,5 +1,5 @@
 # Shortcuts for the CPM Deferral Explorer. The scripts do the work; `make` only names them.
-.PHONY: help serve test bench bench-web offline check fuzz
+.PHONY: help serve test bench bench-web bench-capture offline check fuzz
 
 help:
 	@echo "make serve      set up, build the wasm and serve the explorer on loopback (prints the URL; PORT=8080)"
@@ -7,7 +7,8 @@ help:
 	@echo "make check      cargo fmt --check and clippy (native and wasm32), no tests"
 	@echo "make bench      engine benchmark: steps/s on a 10,000-event scenario, native and in wasm"
 	@echo "make bench-web  browser benchmark against Mermaid (writes docs/bench.md)"
-	@echo "make fuzz       fuzzers: scenario import and every wire parser (Rust), share-link decoding (Node); FUZZ_SECONDS=60 each"
+	@echo "make bench-capture  capture reader against tshark on a synthesised capture (CAPTURE_MB=256)"
+	@echo "make fuzz       fuzzers: scenario import, every wire parser and the capture reader (Rust), share-link decoding (Node); FUZZ_SECONDS=60 each"
 	@echo "make offline    build the explorer for use without a server (scripts/build-offline.sh)"
 
 serve:
@@ -23,6 +24,9 @@ bench:
 
 bench-web:
 	bash scripts/bench-web.sh
+
+bench-capture:
+	cargo run --release --example capture_bench -- --mb $(or $(CAPTURE_MB),256)
 
 fuzz:
 	cargo run --release --example fuzz -- --seconds $(or $(FUZZ_SECONDS),60)

@@ -2,8 +2,12 @@
 //! machines cannot fetch): `make fuzz` or `cargo run --release --example fuzz -- --seconds 60`.
 //!
 //! Targets: scenario import (`Scenario::from_json`, and a run of every scenario that parses),
-//! and every wire parser (SIP, MSRP, CPIM, SDP, conference-info (and its XML reader), RFC 3326 Reason,
-//! RFC 3339 date-time). Seeds: the preset scenario files and every wire text of their traces.
+//! every wire parser (SIP, MSRP, CPIM, SDP, conference-info (and its XML reader), RFC 3326 Reason,
+//! RFC 3339 date-time), and the capture reader (`capture::read_all` then the role finder, and
+//! the same bytes fed in two pieces must give the same messages). Seeds: the preset scenario
+//! files and every wire text of their traces; for the capture reader, small captures of a few
+//! messages of each preset in every corpus variant (tests/capture_corpus/transform.rs: pcap and
+//! pcapng, Ethernet, VLAN, SLL, SLL2, raw IP, IPv4 and IPv6, UDP and TCP, MSRP chunks).
 //! Mutations: bit flips, byte inserts and deletes, chunk duplication, splices between seeds,
 //! and "interesting" tokens (huge numbers, deep nesting, quotes, CR/LF, NUL, long runs).
 //!
@@ -11,11 +15,16 @@
 //! `target/fuzz-crashes/<target>-<n>.txt` (turn it into a regression test). The summary prints
 //! executions per target and the panic count; the exit code is 1 if anything panicked.
 
+use cpm_deferral::capture;
 use cpm_deferral::scenario::Scenario;
 use cpm_deferral::wire;
 use cpm_deferral::{presets, run, Rules};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
+
+#[allow(dead_code)]
+#[path = "../tests/capture_corpus/transform.rs"]
+mod transform;
 
 /// splitmix64: a small, seedable generator (no OS randomness; `--seed` reproduces a run).
 struct Rng(u64);
@@ -111,10 +120,40 @@ fn mutate(rng: &mut Rng, input: &[u8], seeds: &[Vec<u8>]) -> Vec<u8> {
     v
 }
 
-type Target = (&'static str, fn(&str));
+/// A target takes text (the wire parsers, the scenario reader) or bytes (the capture reader).
+#[derive(Clone, Copy)]
+enum Input {
+    Text(fn(&str)),
+    Bytes(fn(&[u8])),
+}
+
+type Target = (&'static str, Input);
+type TextTarget = (&'static str, fn(&str));
+
+/// The capture reader on `b`: whole, then in two pieces (the same messages and error), then
+/// the role finder on what was read.
+fn capture_target(b: &[u8]) {
+    let (msgs, _, err) = capture::read_all(b);
+    let mut r = capture::CaptureReader::new();
+    let cut = b.len() / 3;
+    let mut err2 = r.push(&b[..cut]).err();
+    if err2.is_none() {
+        err2 = r.push(&b[cut..]).err();
+    }
+    if err2.is_none() {
+        err2 = r.finish().err();
+    }
+    let mut again = Vec::new();
+    while let Some(m) = r.pop() {
+        again.push(m);
+    }
+    assert_eq!(msgs, again, "pieces change the messages");
+    assert_eq!(err, err2, "pieces change the error");
+    let _ = capture::roles::find(&msgs, None);
+}
 
 fn targets() -> Vec<Target> {
-    vec![
+    let text: Vec<TextTarget> = vec![
         ("scenario", |s| {
             if let Ok(sc) = Scenario::from_json(s) {
                 // Keep runs short: a mutated scenario may hold thousands of events.
@@ -148,12 +187,18 @@ fn targets() -> Vec<Target> {
         ("datetime", |s| {
             let _ = wire::datetime::parse_ms(s);
         }),
-    ]
+    ];
+    let mut all: Vec<Target> = text.into_iter().map(|(n, f)| (n, Input::Text(f))).collect();
+    all.push(("capture", Input::Bytes(capture_target)));
+    all
 }
 
 /// Seeds per target: preset files for "scenario", the matching wire texts for the parsers.
 fn seeds(target: &str) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
+    if target == "capture" {
+        return capture_seeds();
+    }
     for p in presets::all() {
         if target == "scenario" {
             out.push(p.json.as_bytes().to_vec());
@@ -198,6 +243,24 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
     out
 }
 
+/// Small captures: windows of four messages of each preset, in every corpus variant.
+fn capture_seeds() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let profiles = transform::profiles();
+    for (k, p) in presets::all().iter().enumerate() {
+        let Ok(sc) = Scenario::from_json(p.json) else { continue };
+        let t = run(&sc, Rules::PostCr);
+        let carried: Vec<_> = t.steps.iter().filter(|s| !s.raw.is_empty() && !s.dropped).cloned().collect();
+        for (w, window) in carried.chunks(4).enumerate().step_by(5) {
+            let mut small = t.clone();
+            small.steps = window.to_vec();
+            let prof = &profiles[(k + w) % profiles.len()];
+            out.push(transform::write(&small, &sc, prof).bytes);
+        }
+    }
+    out
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
@@ -208,7 +271,7 @@ fn main() {
     std::panic::set_hook(Box::new(|_| {}));
     let list: Vec<Target> = targets().into_iter().filter(|(n, _)| only.as_deref().map_or(true, |o| o == *n)).collect();
     if list.is_empty() {
-        eprintln!("fuzz: unknown --target (use one of: scenario sip msrp cpim sdp conference-info reason datetime)");
+        eprintln!("fuzz: unknown --target (use one of: scenario sip msrp cpim sdp conference-info reason datetime capture)");
         std::process::exit(2);
     }
     let per = Duration::from_secs_f64(secs as f64 / list.len() as f64);
@@ -223,12 +286,19 @@ fn main() {
             for _ in 0..64 {
                 let base = &corpus[rng.below(corpus.len())];
                 let input = mutate(&mut rng, base, &corpus);
-                let text = String::from_utf8_lossy(&input);
                 execs += 1;
-                if catch_unwind(AssertUnwindSafe(|| f(&text))).is_err() {
+                let (ok, saved) = match f {
+                    Input::Text(f) => {
+                        let text = String::from_utf8_lossy(&input);
+                        (catch_unwind(AssertUnwindSafe(|| f(&text))).is_ok(), text.as_bytes().to_vec())
+                    }
+                    Input::Bytes(f) => (catch_unwind(AssertUnwindSafe(|| f(&input))).is_ok(), input.clone()),
+                };
+                if !ok {
                     panics += 1;
                     let _ = std::fs::create_dir_all(crash_dir);
-                    let _ = std::fs::write(crash_dir.join(format!("{name}-{panics}.txt")), text.as_bytes());
+                    let ext = if matches!(f, Input::Bytes(_)) { "bin" } else { "txt" };
+                    let _ = std::fs::write(crash_dir.join(format!("{name}-{panics}.{ext}")), saved);
                 }
             }
         }

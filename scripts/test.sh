@@ -58,6 +58,16 @@ if ! command -v tshark >/dev/null 2>&1; then
   fi
 fi
 export CPM_REQUIRE_TSHARK=1
+# SIPp (a SIP stack nobody here wrote) and tcpdump, for tests/capture_sipp.rs (loopback only).
+if ! command -v sipp >/dev/null 2>&1 || ! command -v tcpdump >/dev/null 2>&1; then
+  echo "test.sh: installing sip-tester and tcpdump from Debian" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y sip-tester tcpdump; then
+    apt-get update
+    apt-get install -y sip-tester tcpdump
+  fi
+fi
+export CPM_REQUIRE_SIPP=1
 
 # ---------------------------------------------------------------- Rust
 stage fmt

@@ -3,6 +3,8 @@
 //! for CONRR comment D130, and of the text before it.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "capture")]
+pub mod capture;
 pub mod compare;
 pub mod export;
 mod json_tree;

@@ -340,9 +340,11 @@ fn an_unknown_preset_exits_1() {
 fn bad_arguments_exit_1_with_a_message_and_never_panic() {
     let cases: &[(&[&str], &str)] = &[
         (&[], "usage"),
-        (&["help"], "usage"),
-        (&["--help"], "usage"),
+        (&["help", "walk"], "unknown command \"walk\""),
+        (&["help", "run", "check"], "usage"),
+        (&["--verbose"], "usage"),
         (&["presets", "extra"], "usage"),
+        (&["presets", "--rules", "pre-cr"], "usage"),
         (&["check"], "usage"),
         (&["check", "a.json", "b.json"], "usage"),
         (&["run"], "run needs a FILE.json or --preset NAME"),
@@ -354,10 +356,46 @@ fn bad_arguments_exit_1_with_a_message_and_never_panic() {
         (&["run", "--preset", "bye-480-path-a", "--verbose"], "unexpected argument \"--verbose\""),
         (&["run", "a.json", "b.json"], "unexpected argument \"b.json\""),
         (&["walk"], "usage"),
+        (&["run", "--preset", "bye-480-path-a", "-x"], "unexpected argument \"-x\""),
+        (&["run", "--preset=", "--format=xml"], "unknown format \"xml\""),
     ];
     for (args, needle) in cases {
         cli(args).assert_error(&format!("cpm-deferral {}", args.join(" ")), &[needle]);
     }
+}
+
+#[test]
+fn help_and_version_print_to_stdout_and_exit_0() {
+    for args in [&["--help"][..], &["-h"], &["help"]] {
+        let out = cli(args);
+        out.assert_ok(&args.join(" "));
+        assert!(out.stdout.contains("usage:") && out.stdout.contains("cpm-deferral run") && out.stdout.contains("help [COMMAND]"), "{}", out.stdout);
+        assert!(out.stderr.is_empty());
+    }
+    for (command, needle) in
+        [("run", "--preset NAME"), ("check", "usage: cpm-deferral check"), ("presets", "usage: cpm-deferral presets"), ("help", "usage: cpm-deferral help")]
+    {
+        let a = cli(&["help", command]);
+        a.assert_ok(&format!("help {command}"));
+        assert!(a.stdout.contains(needle), "help {command}: {}", a.stdout);
+        let b = cli(&[command, "--help"]);
+        b.assert_ok(&format!("{command} --help"));
+        assert_eq!(a.stdout, b.stdout, "`help {command}` and `{command} --help` say the same");
+    }
+    // --help anywhere in a run line wins over the rest, as CLI users expect.
+    assert_eq!(cli(&["run", "--preset", "bye-480-path-a", "--help"]).stdout, cli(&["help", "run"]).stdout);
+    for args in [&["--version"][..], &["-V"]] {
+        let out = cli(args);
+        out.assert_ok("--version");
+        assert_eq!(out.stdout, format!("cpm-deferral {}\n", env!("CARGO_PKG_VERSION")));
+    }
+}
+
+#[test]
+fn option_values_may_follow_an_equals_sign() {
+    let a = cli(&["run", "--preset=bye-480-path-a", "--rules=pre-cr", "--format=json"]);
+    a.assert_ok("--opt=value");
+    assert_eq!(a.stdout, cli(&["run", "--preset", "bye-480-path-a", "--rules", "pre-cr", "--format", "json"]).stdout);
 }
 
 // ====================================================================== engine bugs found here

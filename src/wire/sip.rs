@@ -118,7 +118,8 @@ impl SipMessage {
         self
     }
 
-    /// The first value of header `name` (case-insensitive).
+    /// The first value of header `name` (case-insensitive, RFC 3261 §7.3.1; a compact form
+    /// sent on the wire is stored under its long name by [`SipMessage::parse`]).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
@@ -185,9 +186,31 @@ impl SipMessage {
         s
     }
 
-    /// Parses wire text; the inverse of [`SipMessage::emit`].
+    /// Parses wire text; the inverse of [`SipMessage::emit`]. Also reads what other SIP stacks
+    /// send: header names in any case (kept as sent; [`SipMessage::header`] ignores case),
+    /// compact forms (RFC 3261 §7.3.3: stored under their long names, [`long_form`], so `i:`
+    /// is found as `Call-ID`) and header lines folded onto continuation lines (RFC 3261 §7.3.1,
+    /// unfolded to one line). The Content-Length is required and must match the body, as over
+    /// a stream transport (RFC 3261 §18.3).
     pub fn parse(text: &str) -> Result<Self, WireError> {
+        Self::parse_inner(text, true)
+    }
+
+    /// Parses one UDP datagram's message: as [`SipMessage::parse`], but a missing Content-Length
+    /// means the body runs to the end of the datagram (RFC 3261 §18.3).
+    pub fn parse_datagram(text: &str) -> Result<Self, WireError> {
+        Self::parse_inner(text, false)
+    }
+
+    fn parse_inner(text: &str, length_required: bool) -> Result<Self, WireError> {
         let (head, body) = split_head(text).ok_or(WireError::Truncated("empty line after the headers"))?;
+        let unfolded;
+        let head = if head.contains("\r\n ") || head.contains("\r\n\t") {
+            unfolded = unfold(head);
+            unfolded.as_str()
+        } else {
+            head
+        };
         let (first, rest) = head.split_once("\r\n").unwrap_or((head, ""));
         let start = if let Some(status) = first.strip_prefix("SIP/2.0 ") {
             let (code, reason) = status.split_once(' ').ok_or_else(|| WireError::BadStartLine(first.into()))?;
@@ -206,9 +229,17 @@ impl SipMessage {
                 _ => return Err(WireError::BadStartLine(first.into())),
             }
         };
-        let mut headers: Vec<(Cow<'static, str>, String)> =
-            if rest.is_empty() { Vec::new() } else { parse_header_lines(rest)?.into_iter().map(|(n, v)| (Cow::Owned(n), v)).collect() };
-        let pos = headers.iter().position(|(n, _)| n.eq_ignore_ascii_case("Content-Length")).ok_or(WireError::MissingHeader("Content-Length"))?;
+        let mut headers: Vec<(Cow<'static, str>, String)> = if rest.is_empty() {
+            Vec::new()
+        } else {
+            parse_header_lines(rest)?.into_iter().map(|(n, v)| (long_form(&n).map_or(Cow::Owned(n), Cow::Borrowed), v)).collect()
+        };
+        let Some(pos) = headers.iter().position(|(n, _)| n.eq_ignore_ascii_case("Content-Length")) else {
+            if length_required {
+                return Err(WireError::MissingHeader("Content-Length"));
+            }
+            return Ok(SipMessage { start, headers, body: body.to_string() });
+        };
         let (_, declared) = headers.remove(pos);
         let len: usize = declared.parse().map_err(|_| WireError::BadValue { header: "Content-Length", value: declared.clone() })?;
         if len != body.len() {
@@ -216,6 +247,56 @@ impl SipMessage {
         }
         Ok(SipMessage { start, headers, body: body.to_string() })
     }
+}
+
+/// The long name of a compact header form (RFC 3261 §7.3.3 and the extensions that define one:
+/// RFC 3265 `o` Event and `u` Allow-Events, RFC 3515 `r` Refer-To, RFC 3892 `b` Referred-By,
+/// RFC 4028 `x` Session-Expires, RFC 3841 `a` Accept-Contact, `j` Reject-Contact and
+/// `d` Request-Disposition, RFC 4474 `y` Identity and `n` Identity-Info), in any case.
+pub fn long_form(compact: &str) -> Option<&'static str> {
+    let [c] = compact.as_bytes() else { return None };
+    Some(match c.to_ascii_lowercase() {
+        b'a' => "Accept-Contact",
+        b'b' => "Referred-By",
+        b'c' => "Content-Type",
+        b'd' => "Request-Disposition",
+        b'e' => "Content-Encoding",
+        b'f' => "From",
+        b'i' => "Call-ID",
+        b'j' => "Reject-Contact",
+        b'k' => "Supported",
+        b'l' => "Content-Length",
+        b'm' => "Contact",
+        b'n' => "Identity-Info",
+        b'o' => "Event",
+        b'r' => "Refer-To",
+        b's' => "Subject",
+        b't' => "To",
+        b'u' => "Allow-Events",
+        b'v' => "Via",
+        b'x' => "Session-Expires",
+        b'y' => "Identity",
+        _ => return None,
+    })
+}
+
+/// Joins continuation lines (starting with SP or HT) to the header line before them, with one
+/// space (RFC 3261 §7.3.1: the folding is equivalent to a single SP).
+fn unfold(head: &str) -> String {
+    let mut out = String::with_capacity(head.len());
+    for line in head.split("\r\n") {
+        if line.starts_with([' ', '\t']) && !out.is_empty() {
+            out.truncate(out.trim_end_matches([' ', '\t']).len());
+            out.push(' ');
+            out.push_str(line.trim_start_matches([' ', '\t']));
+        } else {
+            if !out.is_empty() {
+                out.push_str("\r\n");
+            }
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// Appends the decimal digits of `v` (faster than `write!` on the hot path).
@@ -265,6 +346,32 @@ mod tests {
         assert!(SipMessage::parse("HELLO\r\n\r\n").is_err());
         assert!(SipMessage::parse("BYE x SIP/2.0\r\nNoColon\r\nContent-Length: 0\r\n\r\n").is_err());
         assert!(SipMessage::parse("SIP/2.0 99 X\r\nContent-Length: 0\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn reads_compact_forms_any_case_and_folded_lines() {
+        let text = "SUBSCRIBE sip:chat@cf.example.net SIP/2.0\r\nv: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK7\r\ncall-id: abc\r\nO: conference\r\nSubject: a\r\n  long one\r\nl: 2\r\n\r\nhi";
+        let m = SipMessage::parse(text).unwrap();
+        assert_eq!(m.header("Via"), Some("SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK7"));
+        assert_eq!(m.header("Call-ID"), Some("abc"));
+        assert_eq!(m.header("event"), Some("conference"));
+        let names: Vec<&str> = m.headers.iter().map(|(n, _)| n.as_ref()).collect();
+        assert_eq!(names, ["Via", "call-id", "Event", "Subject"], "compact forms under their long names, other names as sent");
+        assert_eq!(m.header("Subject"), Some("a long one"));
+        assert_eq!(m.header("Content-Length"), None, "the length is checked and removed");
+        assert_eq!(m.body, "hi");
+        assert!(matches!(SipMessage::parse("BYE x SIP/2.0\r\nl: 3\r\n\r\nab"), Err(WireError::LengthMismatch { .. })));
+        assert_eq!(long_form("K"), Some("Supported"));
+        assert_eq!(long_form("q"), None);
+        assert_eq!(long_form("ii"), None);
+    }
+
+    #[test]
+    fn a_datagram_may_omit_the_length() {
+        let text = "OPTIONS sip:a SIP/2.0\r\nCall-ID: x\r\n\r\nbody";
+        assert!(matches!(SipMessage::parse(text), Err(WireError::MissingHeader("Content-Length"))));
+        assert_eq!(SipMessage::parse_datagram(text).unwrap().body, "body");
+        assert!(SipMessage::parse_datagram("OPTIONS sip:a SIP/2.0\r\nl: 9\r\n\r\nbody").is_err());
     }
 
     #[test]
