@@ -182,6 +182,35 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             }
         }
     }
+    // The input classes of issue 13 (hostile files and values a tester found), so mutations start
+    // next to each of them.
+    if target == "scenario" {
+        const HEAD: &str = r#""format":"cpm-deferral-scenario","version":1"#;
+        let ev = |e: &str| format!(r#"{{{HEAD},"members":[{{"id":"alice","name":"Al\uFFFEice\uFFFF"}},{{"id":"bob"}}],"events":[{e}]}}"#).into_bytes();
+        out.push([b"\xef\xbb\xbf".as_slice(), &ev(r#"{"at_ms":1,"kind":"rejoin"}"#)].concat());
+        for e in [
+            r#"{"at_ms":1733040000000,"kind":"rejoin"}"#,
+            r#"{"at_ms":1e13,"kind":"rejoin"}"#,
+            r#"{"at_ms":1e308,"kind":"rejoin"}"#,
+            r#"{"at_ms":1000.0,"kind":"rejoin"}"#,
+            r#"{"at_ms":1e3,"kind":"rejoin"}"#,
+            r#"{"at_ms":-0,"kind":"rejoin"}"#,
+            r#"{"at_ms":1,"kind":"invite_rejected","status":486.0}"#,
+            r#"{"at_ms":1,"kind":"bye","reason":"SIP;cause=2147483647"}"#,
+            r#"{"at_ms":1,"kind":"bye","reason":"SIP;cause=480"},{"at_ms":2,"kind":"message","from":"alice","text":"\uFFFE\uFFFF"},{"at_ms":9000,"kind":"register"}"#,
+            r#"null"#,
+        ] {
+            out.push(ev(e));
+        }
+        out.push(br#"{"format":"cpm-deferral-scenario","version":1.0,"events":[]}"#.to_vec());
+        out.push(br#"{"format":"cpm-deferral-scenario","version":1,"members":[null],"events":[]}"#.to_vec());
+    }
+    if target == "conference-info" {
+        out.push(b"<?xml version=\"1.0\"?><conference-info entity=\"x\" state=\"full\" version=\"1\">&#xFFFE;\xef\xbf\xbf&#0;</conference-info>".to_vec());
+    }
+    if target == "reason" {
+        out.push(b"SIP;cause=2147483647;text=\"x\"".to_vec());
+    }
     if target == "datetime" {
         out.push(b"2026-11-24T09:12:03.250Z".to_vec());
         out.push(b"2026-02-29T23:59:60+14:00".to_vec());

@@ -5,11 +5,13 @@
 
 pub mod compare;
 pub mod export;
+pub mod input;
 mod json_tree;
 pub mod packed;
 pub mod policy;
 pub mod presets;
 pub mod scenario;
+pub mod shown;
 pub mod trace;
 pub mod transcript;
 pub mod wire;
