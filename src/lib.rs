@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod export;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod input;
 mod json_tree;
 pub mod packed;

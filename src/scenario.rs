@@ -327,10 +327,10 @@ impl Scenario {
         match m.get("version") {
             None => return Err(ScenarioError::Missing { path: "version".into() }),
             Some(v) if v.as_u64() == Some(VERSION) => {}
-            Some(Json::Float(x)) if *x == VERSION as f64 => {
+            Some(v @ Json::Float(x)) if *x == VERSION as f64 => {
                 return Err(ScenarioError::Invalid {
                     path: "version".into(),
-                    problem: format!("found {x:?}; write {VERSION} (a whole number without a decimal point)"),
+                    problem: format!("found {}; write {VERSION} (a whole number without a decimal point)", v.short(20)),
                 })
             }
             Some(v) => {
