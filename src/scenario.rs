@@ -253,7 +253,11 @@ fn get_u64(m: Obj, path: Loc, key: &str, range: std::ops::RangeInclusive<u64>, w
             let n = v.as_u64().ok_or_else(|| match v {
                 // 486.0, 1e3 or -0: a whole value written as a decimal, which this format refuses
                 // (the page and the CLI read the text as written, one validator for both).
-                Json::Float(x) if x.is_finite() && x.fract() == 0.0 && *x >= 0.0 && *x < 1e19 => ScenarioError::Invalid {
+                // A whole value past the range written as a decimal or exponent (1e13, 1e308).
+                Json::Float(x) if x.is_finite() && x.fract() == 0.0 && *x > *range.end() as f64 => {
+                    ScenarioError::OutOfRange { path: join(path, key), value: v.short(40), allowed: format!("{} to {}", range.start(), range.end()) }
+                }
+                Json::Float(x) if x.is_finite() && x.fract() == 0.0 && *x >= 0.0 => ScenarioError::Invalid {
                     path: join(path, key),
                     problem: format!("expected {what}, found {} (write it as {} without a decimal point, exponent or sign)", v.short(40), *x as u64),
                 },

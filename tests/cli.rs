@@ -419,6 +419,7 @@ fn issue13_hostile_classes_are_refused_with_short_precise_messages() {
             ev(r#"{"at_ms":1,"kind":"invite_rejected","status":486.0}"#),
             vec!["events[0].status", "SIP final status code", "write it as 486"],
         ),
+        ("huge-time.json", ev(r#"{"at_ms":1e308,"kind":"rejoin"}"#), vec!["events[0].at_ms", "1e+308 is out of range", "0 to 2592000000"]),
         ("epoch-time.json", ev(r#"{"at_ms":1733040000000,"kind":"rejoin"}"#), vec!["events[0].at_ms", "1733040000000 is out of range", "0 to 2592000000"]),
         ("long-cause.json", ev(r#"{"at_ms":1,"kind":"bye","reason":"SIP;cause=2147483647"}"#), vec!["events[0].reason", "cause has 10 digits"]),
         ("big-kind.json", ev(&format!(r#"{{"at_ms":1,"kind":"{big}"}}"#)), vec!["events[0].kind", "unknown event kind", "…"]),
