@@ -7,7 +7,7 @@ import {
 } from './viewmodel.js';
 import {
   EVENT_KINDS, KIND, REASON_PROTOCOLS, composeReason, parseReason, newEvent, addEvent, updateEvent,
-  deleteEvent, addMember, setPolicy, membersOf, describeEvent, History, scenarioJson,
+  deleteEvent, setPolicy, membersOf, describeEvent, scenarioJson,
 } from './scenario.js';
 import { Ladder, stateClass } from './ladder.js';
 import { Timeline, SYMBOL, COLOR } from './timeline.js';
@@ -55,7 +55,7 @@ const state = {
   selEvent: null,
   large: false,
   theme: null,
-  history: new History(),
+  history: null, // www/history.js, loaded at start
   dragBase: null,
   timings: { run: 0, render: 0 },
   // false in embed mode, and after opening a share link until the first edit: neither may
@@ -109,36 +109,6 @@ function adopt() {
   q.delete('preset');
   history.replaceState(null, '', location.pathname + (q.size ? `?${q}` : '').replace(/=(&|$)/g, '$1'));
 }
-/** The engine's check of a scenario object: null, or why it cannot be opened. */
-function checkScenario(sc) {
-  try {
-    return state.engine.check(sc);
-  } catch (e) {
-    if (e instanceof EngineCrash) throw e;
-    return `it cannot be read (${String(e.message || e).slice(0, 80)})`; // e.g. nested too deeply to serialise
-  }
-}
-/** Open a saved record (checked): its timeline and settings. */
-function openSaved(rec, record = true) {
-  const st = rec.settings;
-  if (record && state.scenario) state.history.push(state.scenario);
-  state.scenario = rec.scenario;
-  state.rules = st.rules;
-  document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
-  state.compare = st.compare && !MODE.embed;
-  $('compare').checked = state.compare;
-  state.preset = state.presets.some((p) => p.name === st.preset) ? st.preset : '';
-  $('preset').value = state.preset;
-  setDescription(state.presets.find((p) => p.name === state.preset)?.description || rec.scenario.description || '');
-  state.t = st.t;
-  state.sel = null;
-  state.selEvent = null;
-  rerun();
-  drawEditor();
-  drawPolicies();
-  updateUndo();
-}
-
 // ---------------------------------------------------------------- banners
 function fatal(msg) {
   state.playing = false;
@@ -579,17 +549,21 @@ function drawEditor() {
     rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('member'), memberSelect(ev.member, ev.kind === 'leave', (v) => apply({ member: v })))));
     if (ev.kind === 'join') {
       const nm = h('input', { type: 'text', placeholder: 'new member name', id: 'ed-newmember' });
-      // The id is derived from the name (valid and unique, scenario.js memberId): shown, never a surprise.
+      // The id is derived from the name (valid and unique, members.js memberId): shown, never a surprise.
       if (state.added && state.added.id === ev.member) rows.push(h('p', { class: 'muted', id: 'ed-added', text: `Added “${state.added.name}” with the id ${state.added.id}.` }));
       rows.push(h('div', { class: 'row' }, nm, h('button', {
         type: 'button', text: 'Add member',
-        onclick: guard(() => {
+        onclick: () => {
           if (!nm.value.trim()) return;
-          const r = addMember(state.scenario, nm.value.trim());
-          const u = updateEvent(r.scenario, i, { member: r.id });
-          state.added = edit(u.scenario, { selEvent: u.index }) ? null : { id: r.id, name: nm.value.trim() };
-          drawEditor();
-        }),
+          state.added = null;
+          box.querySelector('#ed-added')?.remove();
+          import('./members.js').then(guard((m) => {
+            const r = m.addMember(state.scenario, nm.value.trim());
+            const u = updateEvent(r.scenario, i, { member: r.id });
+            state.added = edit(u.scenario, { selEvent: u.index }) ? null : { id: r.id, name: nm.value.trim() };
+            drawEditor();
+          })).catch(report);
+        },
       })));
     }
   }
@@ -972,7 +946,7 @@ async function togglePresent(on = !state.present) {
 /** What the lazy modules may use. */
 const api = {
   state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, play, pause, setCursor, applyLarge, notice, guard,
-  reducedMotion, togglePresent, rerun, edit, selectStep, checkScenario, openSaved, scenarioJson, setDescription, drawEditor, drawPolicies, drawPlayer,
+  reducedMotion, togglePresent, rerun, edit, selectStep, scenarioJson, EngineCrash, setDescription, drawEditor, drawPolicies, drawPlayer,
   drawQueue, updateUndo,
   get ladder() {
     return ladder;
@@ -1034,7 +1008,10 @@ async function main() {
   buildPalette();
 
   // An embedded page starts from its link or preset only, never from the visitor's own timeline.
-  saver = (await import('./storage.js')).keeper(api);
+  // Loaded next to the engine (dynamic imports, fetched at once): the undo history and the store.
+  const [{ History }, storage] = await Promise.all([import('./history.js'), import('./storage.js')]);
+  state.history = new History();
+  saver = storage.keeper(api);
   const saved = MODE.embed ? null : await saver.read();
   state.theme = saved?.settings.theme ?? null;
   state.large = !!saved?.settings.large;
@@ -1158,7 +1135,7 @@ async function main() {
   // one that cannot be opened is kept, untouched, until the user downloads or discards it.
   let good = null;
   if (saved) {
-    const why = saved.problem || (saved.scenario && checkScenario(saved.scenario));
+    const why = saved.problem || (saved.scenario && saver.check(saved.scenario));
     if (why) saver.refuse({ ...saved, problem: saved.problem || `its scenario is not valid: ${why}` });
     else good = saved;
   }
@@ -1177,7 +1154,7 @@ async function main() {
       state.fromLink = true;
       loadPreset(preset.name, false);
     } else if (good) {
-      openSaved(good, false);
+      saver.open(good, false);
     } else {
       loadPreset(state.presets[0]?.name, false);
     }

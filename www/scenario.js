@@ -86,7 +86,7 @@ const clone = (x) => (typeof structuredClone === 'function' ? structuredClone(x)
 // 10,000-event timeline serialises one event, not 10,000. The text is exactly JSON.stringify's.
 const jsonCache = new WeakMap();
 const eventCache = new WeakMap();
-function eventJson(ev) {
+export function eventJson(ev) {
   if (ev === null || typeof ev !== 'object') return JSON.stringify(ev) ?? 'null';
   let j = eventCache.get(ev);
   if (j === undefined) {
@@ -168,36 +168,6 @@ export function deleteEvent(scenario, index) {
   return s;
 }
 
-/** Ids the scenario format keeps for the actors (src/scenario.rs RESERVED_IDS). */
-export const RESERVED_IDS = ['carol', 'carol-pf', 'cf', 'scscf'];
-const MAX_ID = 16;
-/**
- * A member id from a display name that the engine accepts (src/scenario.rs valid_id: 1-16 of
- * a-z, 0-9, '-', starting with a letter, not reserved) and that `taken` does not hold:
- * "Alexandra Richardson" → "alexandra-richar", "2nd shift" → "m-2nd-shift", "CF" → "cf-2".
- */
-export function memberId(name, taken = () => false) {
-  let base = String(name).normalize('NFKD').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  if (base && !/^[a-z]/.test(base)) base = `m-${base}`;
-  const fit = (b, room) => b.slice(0, room).replace(/-+$/, '');
-  base = fit(base, MAX_ID) || 'member';
-  const free = (id) => !RESERVED_IDS.includes(id) && !taken(id);
-  if (free(base)) return base;
-  for (let k = 2; ; k++) {
-    const id = `${fit(base, MAX_ID - String(k).length - 1)}-${k}`;
-    if (free(id)) return id;
-  }
-}
-
-/** Add a member who is not in the group yet (for join events); returns { scenario, id }. */
-export function addMember(scenario, name) {
-  const s = clone(scenario);
-  s.members = membersOf(s).slice();
-  const id = memberId(name, (x) => s.members.some((m) => m.id === x));
-  s.members.push({ id, name: String(name), in_group: false });
-  return { scenario: s, id };
-}
-
 /** Set one policy value (a policy is never in the CR: the UI says so). */
 export function setPolicy(scenario, id, value, defaultValue) {
   const s = clone(scenario);
@@ -226,119 +196,4 @@ export function describeEvent(ev, names = new Map()) {
     default:
       return KIND.get(ev.kind)?.hint || ev.kind;
   }
-}
-
-/**
- * Undo/redo kept as changes, bounded in steps and in bytes (issue 13, item 5). An entry is what
- * turns one scenario into the other: the scenario without its events (a few KB at most) and
- * splices of the event list, found from the events' cached JSON texts (a marker moved is one
- * event taken out and one put in, whatever the timeline's size). Snapshots of 200 whole
- * 8 MB scenarios took 1.6 GB. A push without the new scenario (a preset or a link replacing
- * everything) keeps the old one whole, counted in the same byte budget.
- */
-export class History {
-  constructor(limit = 200, maxBytes = 64 * 1024 * 1024) {
-    this.limit = limit;
-    this.maxBytes = maxBytes;
-    this.past = [];
-    this.future = [];
-    this.bytes = 0;
-  }
-  /** Record the state *before* an edit; `next` (the state after it) lets it keep only the change. */
-  push(prev, next) {
-    // An edit that changed nothing (the same file opened again) is still a step to undo.
-    const c = next ? diff(next, prev) || none(prev) : whole(prev);
-    this.past.push(c);
-    this.bytes += c.bytes;
-    for (const f of this.future) this.bytes -= f.bytes;
-    this.future = [];
-    this.trim();
-  }
-  trim() {
-    while (this.past.length && (this.past.length > this.limit || this.bytes > this.maxBytes)) this.bytes -= this.past.shift().bytes;
-  }
-  canUndo() {
-    return this.past.length > 0;
-  }
-  canRedo() {
-    return this.future.length > 0;
-  }
-  undo(current) {
-    return this.step(this.past, this.future, current);
-  }
-  redo(current) {
-    return this.step(this.future, this.past, current);
-  }
-  step(from, to, current) {
-    if (!from.length) return null;
-    const c = from.pop();
-    this.bytes -= c.bytes;
-    const s = apply(current, c);
-    const back = diff(s, current) || none(current);
-    to.push(back);
-    this.bytes += back.bytes;
-    this.trim();
-    return s;
-  }
-  clear() {
-    this.past = [];
-    this.future = [];
-    this.bytes = 0;
-  }
-}
-
-/** The scenario without its events as JSON (key order kept: events stays where it was). */
-function headJson(s) {
-  const o = {};
-  for (const k of Object.keys(s)) o[k] = k === 'events' ? null : s[k];
-  return JSON.stringify(o);
-}
-const size = (text) => 2 * text.length; // UTF-16: the most a JS string can take
-function whole(s) {
-  const text = scenarioJson(s);
-  return { text, bytes: size(text) + 64 };
-}
-/** The change that changes nothing. */
-function none(s) {
-  if (!s || !Array.isArray(s.events)) return whole(s);
-  const head = headJson(s);
-  return { head, ops: [], bytes: size(head) + 64 };
-}
-/** The change that turns scenario `a` into `b`: apply(a, diff(a, b)) is b (null: no change). */
-function diff(a, b) {
-  if (!a || !b || !Array.isArray(a.events) || !Array.isArray(b.events)) return b ? whole(b) : null;
-  const head = headJson(b);
-  const ea = a.events.map(eventJson);
-  const eb = b.events.map(eventJson);
-  let p = 0;
-  while (p < ea.length && p < eb.length && ea[p] === eb[p]) p++;
-  let q = 0;
-  while (q < ea.length - p && q < eb.length - p && ea[ea.length - 1 - q] === eb[eb.length - 1 - q]) q++;
-  const ma = ea.slice(p, ea.length - q);
-  const mb = eb.slice(p, eb.length - q);
-  if (!ma.length && !mb.length && head === headJson(a)) return null;
-  let ops;
-  const n = ma.length;
-  const same = (x, y, len) => { for (let i = 0; i < len; i++) if (x[i] !== y[i]) return false; return true; };
-  if (n >= 2 && n === mb.length && same(ma.slice(1), mb, n - 1)) {
-    // The run's first event went to its end (a marker moved later): one out, one in.
-    ops = [{ at: p, remove: 1, insert: [] }, { at: p + n - 1, remove: 0, insert: [mb[n - 1]] }];
-  } else if (n >= 2 && n === mb.length && same(ma, mb.slice(1), n - 1)) {
-    // The run's last event came to its front (a marker moved earlier).
-    ops = [{ at: p + n - 1, remove: 1, insert: [] }, { at: p, remove: 0, insert: [mb[0]] }];
-  } else {
-    ops = [{ at: p, remove: ma.length, insert: mb }];
-  }
-  let bytes = size(head) + 64;
-  for (const o of ops) for (const t of o.insert) bytes += size(t) + 16;
-  return { head, ops, bytes };
-}
-/** Scenario `a` changed by `c` (a diff from `a`); the events it keeps are shared with `a`. */
-function apply(a, c) {
-  if (c.text != null) return JSON.parse(c.text);
-  const events = a.events.slice();
-  for (const o of c.ops) events.splice(o.at, o.remove, ...o.insert.map((t) => JSON.parse(t)));
-  const s = JSON.parse(c.head);
-  s.events = events;
-  return s;
 }

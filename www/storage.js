@@ -227,6 +227,37 @@ export function keeper(api) {
   const settings = () => ({ rules: state.rules, preset: state.preset, compare: state.compare, large: state.large, theme: state.theme, speed: state.speed, t: state.t });
   const downloadCurrent = () => import('./files.js').then((m) => m.saveScenario(state.scenario));
 
+  /** The engine's check of a scenario object: null, or why it cannot be opened. */
+  function check(sc) {
+    try {
+      return state.engine.check(sc);
+    } catch (e) {
+      if (e instanceof api.EngineCrash) throw e;
+      return `it cannot be read (${String(e.message || e).slice(0, 80)})`; // nested too deeply to serialise, say
+    }
+  }
+  /** Open a checked record: its timeline and settings (an undoable step when `record`). */
+  function open(rec, record = true) {
+    const st = rec.settings;
+    const $ = api.$;
+    if (record && state.scenario) state.history.push(state.scenario);
+    state.scenario = rec.scenario;
+    state.rules = st.rules;
+    document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
+    state.compare = st.compare && !api.MODE.embed;
+    $('compare').checked = state.compare;
+    state.preset = state.presets.some((p) => p.name === st.preset) ? st.preset : '';
+    $('preset').value = state.preset;
+    api.setDescription(state.presets.find((p) => p.name === state.preset)?.description || rec.scenario.description || '');
+    state.t = st.t;
+    state.sel = null;
+    state.selEvent = null;
+    api.rerun();
+    api.drawEditor();
+    api.drawPolicies();
+    api.updateUndo();
+  }
+
   function conflict() {
     hold = 'conflict';
     show('Another tab saved a different timeline. This tab is not saved until you choose.', [
@@ -240,14 +271,14 @@ export function keeper(api) {
   }
   async function loadTheirs() {
     const rec = await store.read();
-    const err = rec?.scenario ? api.checkScenario(rec.scenario) : rec?.problem || 'nothing is saved';
+    const err = rec?.scenario ? check(rec.scenario) : rec?.problem || 'nothing is saved';
     if (err) {
       show(`The other tab's timeline cannot be opened: ${err}`, [['keep-mine', "Keep this tab's", () => save({ force: true }).then(hide)]]);
       return;
     }
     hold = null;
     hide();
-    api.openSaved(rec);
+    open(rec);
   }
   store.onForeign = () => {
     if (state.persist && !bad) conflict();
@@ -286,5 +317,5 @@ export function keeper(api) {
     ]);
   }
 
-  return { store, save, read: () => store.read(), refuse, get held() { return hold; } };
+  return { store, save, read: () => store.read(), refuse, check, open, get held() { return hold; } };
 }

@@ -267,7 +267,8 @@ test('item 6: "Add member" derives a valid, unique id from any name and shows it
     await openEditor(page, 'join');
     await page.fill('#ed-newmember', name);
     await page.click('#editor button:text("Add member")');
-    const shown = await page.locator('#ed-added').textContent({ timeout: 5000 });
+    await page.waitForFunction((n) => document.getElementById('ed-added')?.textContent.includes(`“${n}”`), name, { timeout: 5000 });
+    const shown = await page.locator('#ed-added').textContent();
     const id = await page.evaluate(() => window.__explorer.state.scenario.events.find((e) => e.kind === 'join').member);
     assert.equal(shown, `Added “${name}” with the id ${id}.`);
     assert.match(id, /^[a-z][a-z0-9-]{0,15}$/, `${name} → ${id}`);

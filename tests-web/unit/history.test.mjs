@@ -3,7 +3,8 @@
 // bytes whatever the timeline's size; the byte budget holds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { History, updateEvent, addEvent, deleteEvent, scenarioJson, setPolicy } from '../../www/scenario.js';
+import { updateEvent, addEvent, deleteEvent, scenarioJson, setPolicy } from '../../www/scenario.js';
+import { History } from '../../www/history.js';
 
 test('random edits, undos and redos: every undo gives back the scenario before the edit', () => {
 let s = { format: 'cpm-deferral-scenario', version: 1, title: 't', events: Array.from({ length: 50 }, (_, i) => ({ at_ms: i * 100, kind: 'message', from: 'alice', text: `m${i}` })) };
