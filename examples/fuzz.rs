@@ -7,7 +7,7 @@
 //! Mutations: bit flips, byte inserts and deletes, chunk duplication, splices between seeds,
 //! and "interesting" tokens (huge numbers, deep nesting, quotes, CR/LF, NUL, long runs).
 //!
-//! Each input runs under `catch_unwind`; a panic is counted and the input is written to
+//! Scenario import gets twice the time of each wire parser. Each input runs under `catch_unwind`; a panic is counted and the input is written to
 //! `target/fuzz-crashes/<target>-<n>.txt` (turn it into a regression test). The summary prints
 //! executions per target and the panic count; the exit code is 1 if anything panicked.
 
@@ -240,12 +240,16 @@ fn main() {
         eprintln!("fuzz: unknown --target (use one of: scenario sip msrp cpim sdp conference-info reason datetime)");
         std::process::exit(2);
     }
-    let per = Duration::from_secs_f64(secs as f64 / list.len() as f64);
+    // Scenario import (what users bring: files, links, saved state) gets twice the time of each
+    // wire parser (which only read the engine's own output back).
+    let weight = |name: &str| if name == "scenario" { 2.0 } else { 1.0 };
+    let total: f64 = list.iter().map(|(n, _)| weight(n)).sum();
     let crash_dir = std::path::Path::new("target/fuzz-crashes");
     let mut total_panics = 0;
     let mut rng = Rng(seed);
     println!("fuzz: {secs} s over {} targets, seed {seed}", list.len());
     for (name, f) in list {
+        let per = Duration::from_secs_f64(secs as f64 * weight(name) / total);
         let corpus = seeds(name);
         let (start, mut execs, mut panics) = (Instant::now(), 0u64, 0u64);
         while start.elapsed() < per {
