@@ -1,11 +1,10 @@
 // Issue 13, "Nothing the user built is lost, and no input freezes the page": one test per finding
-// of the page (items 1, 2, 3, 4, 5, 6, 8, 9, 10, 13), in Debian's Chromium. Each fails on the
+// of the page (items 1, 2, 3, 4, 5, 6, 8, 10, 13; item 9 in robust-long.test.mjs), in Debian's Chromium. Each fails on the
 // code before the fix (checked by running it there) and on any console or page error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { useBrowser, newPage, openExplorer, ready, shot, KEY } from '../harness.mjs';
-import { bigScenario } from '../big-scenario.mjs';
 
 const env = useBrowser();
 
@@ -226,9 +225,9 @@ test('item 13: a saved speed or time that is garbage falls back to its default; 
 
 // ------------------------------------------------------------------ item 5
 
-test('item 5: 200 moves on a 2 MB timeline keep changes, not copies (heap), and undo gives back every state', async (t) => {
+test('item 5: 200 moves on a 1 MB timeline keep changes, not copies (heap), and undo gives back every state', async (t) => {
   const { page, errors } = await openExplorer(t, env);
-  const big = bigText(2);
+  const big = bigText(1);
   await page.evaluate((s) => window.__explorer.load(s), big);
   const first = await scenarioOf(page);
   const cdp = await page.context().newCDPSession(page);
@@ -242,7 +241,7 @@ test('item 5: 200 moves on a 2 MB timeline keep changes, not copies (heap), and 
     for (let k = 0; k < 200; k++) window.__explorer.benchMove((k * 37) % n, 1000 + ((k * 7919) % n) * 100 + 50);
   });
   const grown = (await heap()) - h0;
-  assert.ok(grown < 60 * 1024 * 1024, `the heap grew by ${(grown / 1048576).toFixed(0)} MB over 200 moves (200 copies would be ${(200 * first.length * 2 / 1048576).toFixed(0)} MB)`);
+  assert.ok(grown < 40 * 1024 * 1024, `the heap grew by ${(grown / 1048576).toFixed(0)} MB over 200 moves (200 copies would be ${(200 * first.length * 2 / 1048576).toFixed(0)} MB)`);
   const back = await page.evaluate(() => {
     let n = 0;
     while (window.__explorer.state.history.canUndo()) {
@@ -327,37 +326,5 @@ test('item 8: an 8 MB hostile value is cut in the message; the banner fits the w
     const width = await page.evaluate(() => innerWidth);
     assert.ok(box && box.x + box.width <= width, `${name}: the close button is at x=${box?.x}`);
   }
-  assert.deepEqual(errors, []);
-});
-
-// ------------------------------------------------------------------ item 9
-
-test('item 9: 20,000 messages: the text version shows progress, can be cancelled and completes; PNG export refuses at once', async (t) => {
-  const { page, errors } = await openExplorer(t, env);
-  await page.evaluate((s) => window.__explorer.load(s), bigScenario(19998));
-  const steps = await page.evaluate(() => window.__explorer.state.trace.steps.length);
-  assert.ok(steps > 100000, `${steps} steps`);
-  // PNG: a clear message at once, no 3-minute freeze.
-  const t0 = Date.now();
-  await page.click('#file-menu summary');
-  await page.click('[data-export="png"]');
-  const msg = await page.locator('#banner:not([hidden]) #banner-text').textContent({ timeout: 10000 });
-  assert.match(msg, /PNG export stops at 20,000 steps/, msg);
-  assert.ok(Date.now() - t0 < 10000);
-  await page.click('#banner-close');
-  // Text version: a progress line with Cancel; the page answers meanwhile.
-  await page.click('#text-toggle');
-  await page.waitForSelector('#progress-cancel', { timeout: 10000 });
-  assert.match(await page.locator('#progress-text').textContent(), /Writing the text version: [\d,]+ of [\d,]+ steps/);
-  assert.equal(await page.evaluate(() => 1 + 1), 2, 'the page answers');
-  await page.click('#progress-cancel');
-  await page.waitForSelector('#progress', { state: 'detached', timeout: 10000 });
-  assert.match(await page.locator('#banner-text').textContent(), /text version was cancelled/);
-  // Again, to the end.
-  await page.click('#banner-close');
-  await page.click('#text-toggle');
-  await page.waitForSelector('#progress-cancel', { timeout: 10000 });
-  await page.waitForFunction((n) => document.querySelectorAll('#textview li').length === n && !document.getElementById('progress'), steps, { timeout: 120000 });
-  assert.equal(await page.locator('#textview li').count(), steps);
   assert.deepEqual(errors, []);
 });

@@ -6,17 +6,14 @@
 // saved record is the page's timeline, and after a reload the page shows it; under quota
 // exhaustion the page says so and its download is the timeline).
 //
-// Seeded (PROPERTY_SEED, default 13), so a failure names the seed and the sequence to replay;
-// PROPERTY_SEQUENCES (default 1,000) sets the count. Many sequences share one page; a real reload
-// happens only where a sequence asks for one (about one in twenty).
-import { test } from 'node:test';
+// Seeded, so a failure names the seed and the sequence to replay. Many sequences share one page;
+// a real reload happens only where a sequence asks for one (about one in twenty). Run by
+// tests-web/e2e/robust-property-{a,b}.test.mjs, 500 sequences each (seeds 13 and 14), so each
+// file stays well inside the runner's per-file timeout on a loaded machine;
+// PROPERTY_SEQUENCES=N sets the count of each.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { useBrowser, newPage, openExplorer, ready, KEY } from '../harness.mjs';
-
-const env = useBrowser();
-const SEQUENCES = Number(process.env.PROPERTY_SEQUENCES || 1000);
-const SEED = Number(process.env.PROPERTY_SEED || 13);
+import { newPage, openExplorer, ready, KEY } from './harness.mjs';
 
 function rng(seed) {
   let s = seed >>> 0 || 1;
@@ -93,7 +90,9 @@ async function settledFn(k) {
 const bannerOf = (page) => page.evaluate(bannerFn);
 const storedJson = (page) => page.evaluate(storedFn, KEY);
 
-test(`${SEQUENCES} random edit/undo/redo/reload/second-tab/quota sequences: the last edit is always recoverable, no page error`, { timeout: 600000 }, async (t) => {
+export async function runProperty(t, env, { sequences, seed }) {
+  const SEQUENCES = Number(process.env.PROPERTY_SEQUENCES || sequences);
+  const SEED = seed;
   const r = rng(SEED);
   const { page, errors } = await openExplorer(t, env, { scenario: BASE });
   await install(page);
@@ -228,7 +227,9 @@ test(`${SEQUENCES} random edit/undo/redo/reload/second-tab/quota sequences: the 
     assert.deepEqual(errors, [], where);
     assert.deepEqual(errors2, [], where);
   }
-  assert.ok(counts.refused > 50 && counts.reload > 20 && counts.tab > 20 && counts.quota > 10, JSON.stringify(counts));
+  const n = SEQUENCES;
+  assert.ok(counts.refused > n / 20 && counts.reload > n / 50 && counts.tab > n / 50 && counts.quota > n / 100, JSON.stringify(counts));
   assert.notEqual(cur, base, 'the timeline changed along the way');
   console.log(`# property: ${SEQUENCES} sequences, seed ${SEED}: ${JSON.stringify(counts)}`);
-});
+  return counts;
+}
