@@ -11,7 +11,7 @@
 //! Mutations: bit flips, byte inserts and deletes, chunk duplication, splices between seeds,
 //! and "interesting" tokens (huge numbers, deep nesting, quotes, CR/LF, NUL, long runs).
 //!
-//! Each input runs under `catch_unwind`; a panic is counted and the input is written to
+//! Scenario import gets twice the time of each wire parser. Each input runs under `catch_unwind`; a panic is counted and the input is written to
 //! `target/fuzz-crashes/<target>-<n>.txt` (turn it into a regression test). The summary prints
 //! executions per target and the panic count; the exit code is 1 if anything panicked.
 
@@ -227,6 +227,35 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             }
         }
     }
+    // The input classes of issue 13 (hostile files and values a tester found), so mutations start
+    // next to each of them.
+    if target == "scenario" {
+        const HEAD: &str = r#""format":"cpm-deferral-scenario","version":1"#;
+        let ev = |e: &str| format!(r#"{{{HEAD},"members":[{{"id":"alice","name":"Al\uFFFEice\uFFFF"}},{{"id":"bob"}}],"events":[{e}]}}"#).into_bytes();
+        out.push([b"\xef\xbb\xbf".as_slice(), &ev(r#"{"at_ms":1,"kind":"rejoin"}"#)].concat());
+        for e in [
+            r#"{"at_ms":1733040000000,"kind":"rejoin"}"#,
+            r#"{"at_ms":1e13,"kind":"rejoin"}"#,
+            r#"{"at_ms":1e308,"kind":"rejoin"}"#,
+            r#"{"at_ms":1000.0,"kind":"rejoin"}"#,
+            r#"{"at_ms":1e3,"kind":"rejoin"}"#,
+            r#"{"at_ms":-0,"kind":"rejoin"}"#,
+            r#"{"at_ms":1,"kind":"invite_rejected","status":486.0}"#,
+            r#"{"at_ms":1,"kind":"bye","reason":"SIP;cause=2147483647"}"#,
+            r#"{"at_ms":1,"kind":"bye","reason":"SIP;cause=480"},{"at_ms":2,"kind":"message","from":"alice","text":"\uFFFE\uFFFF"},{"at_ms":9000,"kind":"register"}"#,
+            r#"null"#,
+        ] {
+            out.push(ev(e));
+        }
+        out.push(br#"{"format":"cpm-deferral-scenario","version":1.0,"events":[]}"#.to_vec());
+        out.push(br#"{"format":"cpm-deferral-scenario","version":1,"members":[null],"events":[]}"#.to_vec());
+    }
+    if target == "conference-info" {
+        out.push(b"<?xml version=\"1.0\"?><conference-info entity=\"x\" state=\"full\" version=\"1\">&#xFFFE;\xef\xbf\xbf&#0;</conference-info>".to_vec());
+    }
+    if target == "reason" {
+        out.push(b"SIP;cause=2147483647;text=\"x\"".to_vec());
+    }
     if target == "datetime" {
         out.push(b"2026-11-24T09:12:03.250Z".to_vec());
         out.push(b"2026-02-29T23:59:60+14:00".to_vec());
@@ -274,12 +303,16 @@ fn main() {
         eprintln!("fuzz: unknown --target (use one of: scenario sip msrp cpim sdp conference-info reason datetime capture)");
         std::process::exit(2);
     }
-    let per = Duration::from_secs_f64(secs as f64 / list.len() as f64);
+    // Scenario import (what users bring: files, links, saved state) gets twice the time of each
+    // wire parser (which only read the engine's own output back).
+    let weight = |name: &str| if name == "scenario" { 2.0 } else { 1.0 };
+    let total: f64 = list.iter().map(|(n, _)| weight(n)).sum();
     let crash_dir = std::path::Path::new("target/fuzz-crashes");
     let mut total_panics = 0;
     let mut rng = Rng(seed);
     println!("fuzz: {secs} s over {} targets, seed {seed}", list.len());
     for (name, f) in list {
+        let per = Duration::from_secs_f64(secs as f64 * weight(name) / total);
         let corpus = seeds(name);
         let (start, mut execs, mut panics) = (Instant::now(), 0u64, 0u64);
         while start.elapsed() < per {

@@ -41,7 +41,18 @@ export function createServer(rootDir = root) {
       res.writeHead(400).end('bad request');
       return;
     }
-    let p = decodeURIComponent(url.pathname);
+    let p;
+    try {
+      // A bad %-escape (/www/%E0) is the client's error: 400, and the server carries on.
+      p = decodeURIComponent(url.pathname);
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request: malformed %-escape in the path');
+      return;
+    }
+    if (p.includes('\0')) {
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request: NUL in the path');
+      return;
+    }
     if (p === '/' || p === '/index.html') {
       res.writeHead(302, { Location: '/www/' }).end();
       return;

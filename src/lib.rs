@@ -7,11 +7,14 @@
 pub mod capture;
 pub mod compare;
 pub mod export;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod input;
 mod json_tree;
 pub mod packed;
 pub mod policy;
 pub mod presets;
 pub mod scenario;
+pub mod shown;
 pub mod story;
 pub mod trace;
 pub mod transcript;

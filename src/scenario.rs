@@ -134,23 +134,31 @@ pub enum ScenarioError {
     Invalid { path: String, problem: String },
 }
 
+pub use crate::shown::{cut, SHOWN_BYTES};
+
+/// Every value taken from the file is cut with [`cut`] (the whole text of an `Invalid` problem
+/// too, which quotes values): a message stays a sentence, whatever the file holds.
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use ScenarioError::*;
         match self {
-            NotJson { line, column, message } => write!(f, "not valid JSON at line {line}, column {column}: {message}"),
+            NotJson { line, column, message } => write!(f, "not valid JSON at line {line}, column {column}: {}", cut(message)),
             TooLarge { what, limit } => write!(f, "{what}: too large (the limit is {limit})"),
-            Missing { path } => write!(f, "{path}: required field is missing"),
-            WrongType { path, expected } => write!(f, "{path}: expected {expected}"),
-            UnknownField { path, allowed } => write!(f, "{path}: unknown field (allowed here: {})", allowed.join(", ")),
-            UnknownEventKind { path, kind } => write!(f, "{path}: unknown event kind {kind:?} (known kinds: {})", EVENT_KINDS.join(", ")),
+            Missing { path } => write!(f, "{}: required field is missing", cut(path)),
+            WrongType { path, expected } => write!(f, "{}: expected {expected}", cut(path)),
+            UnknownField { path, allowed } => write!(f, "{}: unknown field (allowed here: {})", cut(path), allowed.join(", ")),
+            UnknownEventKind { path, kind } => write!(f, "{}: unknown event kind {:?} (known kinds: {})", cut(path), cut(kind), EVENT_KINDS.join(", ")),
             TimeBackwards { path, at_ms, previous_ms } => {
-                write!(f, "{path}: time goes backwards ({at_ms} ms comes after an event at {previous_ms} ms; events must be in time order)")
+                write!(f, "{}: time goes backwards ({at_ms} ms comes after an event at {previous_ms} ms; events must be in time order)", cut(path))
             }
-            UnknownMember { path, member, known } => write!(f, "{path}: unknown member {member:?} (known: {})", known.join(", ")),
-            MalformedReason { path, value, error } => write!(f, "{path}: malformed Reason {value:?}: {error}"),
-            OutOfRange { path, value, allowed } => write!(f, "{path}: {value} is out of range (allowed: {allowed})"),
-            Invalid { path, problem } => write!(f, "{path}: {problem}"),
+            UnknownMember { path, member, known } => write!(f, "{}: unknown member {:?} (known: {})", cut(path), cut(member), known.join(", ")),
+            MalformedReason { path, value, error } => write!(f, "{}: malformed Reason {:?}: {error}", cut(path), cut(value)),
+            OutOfRange { path, value, allowed } => write!(f, "{}: {} is out of range (allowed: {allowed})", cut(path), cut(value)),
+            Invalid { path, problem } => {
+                // A problem is a sentence about a value; only its value part can be long.
+                let p = crate::shown::cut_at(problem, 4 * SHOWN_BYTES);
+                write!(f, "{}: {p}", cut(path))
+            }
         }
     }
 }
@@ -234,11 +242,27 @@ fn req_str<'o>(m: Obj<'o, '_>, path: Loc, key: &str) -> R<&'o str> {
     get_str(m, path, key)?.ok_or_else(|| ScenarioError::Missing { path: join(path, key) })
 }
 
-fn get_u64(m: Obj, path: Loc, key: &str, range: std::ops::RangeInclusive<u64>) -> R<Option<u64>> {
+/// What a number field holds, for its error message.
+const MS: &str = "a whole number of milliseconds (0 or more)";
+const STATUS: &str = "a whole number, a SIP final status code";
+
+fn get_u64(m: Obj, path: Loc, key: &str, range: std::ops::RangeInclusive<u64>, what: &'static str) -> R<Option<u64>> {
     match m.get(key) {
         None => Ok(None),
         Some(v) => {
-            let n = v.as_u64().ok_or_else(|| ScenarioError::WrongType { path: join(path, key), expected: "a whole number of milliseconds (0 or more)" })?;
+            let n = v.as_u64().ok_or_else(|| match v {
+                // 486.0, 1e3 or -0: a whole value written as a decimal, which this format refuses
+                // (the page and the CLI read the text as written, one validator for both).
+                // A whole value past the range written as a decimal or exponent (1e13, 1e308).
+                Json::Float(x) if x.is_finite() && x.fract() == 0.0 && *x > *range.end() as f64 => {
+                    ScenarioError::OutOfRange { path: join(path, key), value: v.short(40), allowed: format!("{} to {}", range.start(), range.end()) }
+                }
+                Json::Float(x) if x.is_finite() && x.fract() == 0.0 && *x >= 0.0 => ScenarioError::Invalid {
+                    path: join(path, key),
+                    problem: format!("expected {what}, found {} (write it as {} without a decimal point, exponent or sign)", v.short(40), *x as u64),
+                },
+                _ => ScenarioError::WrongType { path: join(path, key), expected: what },
+            })?;
             if !range.contains(&n) {
                 return Err(ScenarioError::OutOfRange {
                     path: join(path, key),
@@ -285,6 +309,12 @@ impl Scenario {
         if text.len() > MAX_BYTES {
             return Err(ScenarioError::TooLarge { what: "file", limit: MAX_BYTES });
         }
+        if text.starts_with('\u{feff}') {
+            return Err(ScenarioError::Invalid {
+                path: "(file)".into(),
+                problem: "starts with a byte order mark (U+FEFF); save it as UTF-8 without a BOM".into(),
+            });
+        }
         let v = Json::parse(text).map_err(|e| ScenarioError::NotJson { line: e.line(), column: e.column(), message: e.to_string() })?;
         Self::from_tree(&v)
     }
@@ -296,11 +326,17 @@ impl Scenario {
         check_fields(m, root, &["format", "version", "title", "description", "setup", "t1_ms", "answer_ms", "start_time", "members", "policies", "events"])?;
         let format = req_str(m, root, "format")?;
         if format != FORMAT {
-            return Err(ScenarioError::Invalid { path: "format".into(), problem: format!("must be {FORMAT:?}, found {format:?}") });
+            return Err(ScenarioError::Invalid { path: "format".into(), problem: format!("must be {FORMAT:?}, found {:?}", cut(format)) });
         }
         match m.get("version") {
             None => return Err(ScenarioError::Missing { path: "version".into() }),
             Some(v) if v.as_u64() == Some(VERSION) => {}
+            Some(v @ Json::Float(x)) if *x == VERSION as f64 => {
+                return Err(ScenarioError::Invalid {
+                    path: "version".into(),
+                    problem: format!("found {}; write {VERSION} (a whole number without a decimal point)", v.short(20)),
+                })
+            }
             Some(v) => {
                 return Err(ScenarioError::Invalid {
                     path: "version".into(),
@@ -319,17 +355,19 @@ impl Scenario {
             other => {
                 return Err(ScenarioError::OutOfRange {
                     path: "setup".into(),
-                    value: format!("{other:?}"),
+                    value: format!("{:?}", cut(other)),
                     allowed: "\"established\", \"full\", \"cf_invites\"".into(),
                 })
             }
         };
-        let t1_ms = get_u64(m, root, "t1_ms", 100..=4000)?.unwrap_or(500);
-        let answer_ms = get_u64(m, root, "answer_ms", 0..=20_000)?.unwrap_or(1000);
+        let t1_ms = get_u64(m, root, "t1_ms", 100..=4000, MS)?.unwrap_or(500);
+        let answer_ms = get_u64(m, root, "answer_ms", 0..=20_000, MS)?.unwrap_or(1000);
         let start_epoch_ms = match get_str(m, root, "start_time")? {
             None => crate::wire::datetime::parse_ms("2024-05-14T09:00:00Z").unwrap_or(0),
-            Some(s) => crate::wire::datetime::parse_ms(s)
-                .map_err(|_| ScenarioError::Invalid { path: "start_time".into(), problem: format!("{s:?} is not a UTC time like \"2024-05-14T09:00:00Z\"") })?,
+            Some(s) => crate::wire::datetime::parse_ms(s).map_err(|_| ScenarioError::Invalid {
+                path: "start_time".into(),
+                problem: format!("{:?} is not a UTC time like \"2024-05-14T09:00:00Z\"", cut(s)),
+            })?,
         };
         let members = parse_members(m.get("members"))?;
         let mut policies = Policies::default();
@@ -343,7 +381,7 @@ impl Scenario {
                     .ok_or_else(|| ScenarioError::UnknownField { path: path.clone(), allowed: crate::policy::ALL.iter().map(|p| p.id()).collect() })?;
                 let opt = v.as_str().ok_or_else(|| ScenarioError::WrongType { path: path.clone(), expected: "a string" })?;
                 if !policies.set(id, opt) {
-                    return Err(ScenarioError::OutOfRange { path, value: format!("{opt:?}"), allowed: id.info().options.join(", ") });
+                    return Err(ScenarioError::OutOfRange { path, value: format!("{:?}", cut(opt)), allowed: id.info().options.join(", ") });
                 }
             }
         }
@@ -389,7 +427,11 @@ fn parse_members(v: Option<&Json>) -> R<Vec<Member>> {
         if !valid_id(id) || RESERVED_IDS.contains(&id) {
             return Err(ScenarioError::Invalid {
                 path: format!("{path}.id"),
-                problem: format!("{id:?} must be 1-16 lowercase letters, digits or '-', start with a letter, and not be one of {}", RESERVED_IDS.join(", ")),
+                problem: format!(
+                    "{:?} must be 1-16 lowercase letters, digits or '-', start with a letter, and not be one of {}",
+                    cut(id),
+                    RESERVED_IDS.join(", ")
+                ),
             });
         }
         if out.iter().any(|o| o.id == id) {
@@ -425,7 +467,7 @@ fn who(m: Obj, path: Loc, key: &str, members: &[Member]) -> R<Who> {
 fn parse_event(v: &Json, path: Loc, members: &[Member]) -> R<Event> {
     let m = obj(v, path)?;
     let kind = req_str(m, path, "kind")?;
-    let at_ms = get_u64(m, path, "at_ms", 0..=MAX_AT_MS)?.ok_or_else(|| ScenarioError::Missing { path: join(path, "at_ms") })?;
+    let at_ms = get_u64(m, path, "at_ms", 0..=MAX_AT_MS, MS)?.ok_or_else(|| ScenarioError::Missing { path: join(path, "at_ms") })?;
     let fields: &[&'static str] = match kind {
         "message" => &["at_ms", "kind", "from", "text"],
         "bye" => &["at_ms", "kind", "reason"],
@@ -471,10 +513,10 @@ fn parse_event(v: &Json, path: Loc, members: &[Member]) -> R<Event> {
             }
         },
         "invite_rejected" => {
-            let st = get_u64(m, path, "status", 300..=699)?.ok_or_else(|| ScenarioError::Missing { path: join(path, "status") })?;
+            let st = get_u64(m, path, "status", 300..=699, STATUS)?.ok_or_else(|| ScenarioError::Missing { path: join(path, "status") })?;
             EventKind::InviteRejected { status: st as u16 }
         }
-        "register" => EventKind::Register { reaction_ms: get_u64(m, path, "reaction_ms", 0..=600_000)?.unwrap_or(500) },
+        "register" => EventKind::Register { reaction_ms: get_u64(m, path, "reaction_ms", 0..=600_000, MS)?.unwrap_or(500) },
         "unreachable" => EventKind::Unreachable,
         "msrp_loss" => EventKind::MsrpLoss,
         "msrp_setup_fails" => EventKind::MsrpSetupFails,

@@ -428,3 +428,79 @@ fn engine_bug_a_closed_stdout_is_not_a_panic() {
     let status = child.wait().expect("wait");
     assert_ne!(status.code(), Some(101), "the CLI panicked on a closed stdout");
 }
+
+// ====================================================================== issue 13: hostile input classes
+
+/// Files the page once accepted (a BOM, overlong UTF-8, whole numbers written as decimals) and
+/// values whose message misled (items 10 and 11), and hostile values that were echoed whole
+/// into stderr (item 8): each is refused, the message names the field and says what to write,
+/// and stderr stays a sentence.
+#[test]
+fn issue13_hostile_classes_are_refused_with_short_precise_messages() {
+    const HEAD: &str = r#""format":"cpm-deferral-scenario","version":1"#;
+    let big = "x".repeat(7 * 1024 * 1024);
+    let ev = |body: &str| format!(r#"{{{HEAD},"events":[{body}]}}"#).into_bytes();
+    let cases: Vec<(&str, Vec<u8>, Vec<&str>)> = vec![
+        ("bom.json", [b"\xef\xbb\xbf".as_slice(), &ev(r#"{"at_ms":1,"kind":"rejoin"}"#)].concat(), vec!["byte order mark"]),
+        (
+            "overlong.json",
+            b"{\"format\":\"cpm-deferral-scenario\",\"version\":1,\"title\":\"\xc0\xaf\",\"events\":[]}".to_vec(),
+            vec!["not UTF-8", "at byte 55"],
+        ),
+        ("surrogate.json", b"{\"format\":\"cpm-deferral-scenario\",\"version\":1,\"title\":\"\xed\xa0\x80\",\"events\":[]}".to_vec(), vec!["not UTF-8"]),
+        ("decimal-time.json", ev(r#"{"at_ms":1000.0,"kind":"rejoin"}"#), vec!["events[0].at_ms", "found 1000.0", "write it as 1000"]),
+        ("exponent-time.json", ev(r#"{"at_ms":1e3,"kind":"rejoin"}"#), vec!["events[0].at_ms", "write it as 1000"]),
+        ("minus-zero.json", ev(r#"{"at_ms":-0,"kind":"rejoin"}"#), vec!["events[0].at_ms", "write it as 0"]),
+        ("decimal-version.json", br#"{"format":"cpm-deferral-scenario","version":1.0,"events":[]}"#.to_vec(), vec!["version", "write 1"]),
+        (
+            "decimal-status.json",
+            ev(r#"{"at_ms":1,"kind":"invite_rejected","status":486.0}"#),
+            vec!["events[0].status", "SIP final status code", "write it as 486"],
+        ),
+        ("huge-time.json", ev(r#"{"at_ms":1e308,"kind":"rejoin"}"#), vec!["events[0].at_ms", "1e+308 is out of range", "0 to 2592000000"]),
+        ("epoch-time.json", ev(r#"{"at_ms":1733040000000,"kind":"rejoin"}"#), vec!["events[0].at_ms", "1733040000000 is out of range", "0 to 2592000000"]),
+        ("long-cause.json", ev(r#"{"at_ms":1,"kind":"bye","reason":"SIP;cause=2147483647"}"#), vec!["events[0].reason", "cause has 10 digits"]),
+        ("big-kind.json", ev(&format!(r#"{{"at_ms":1,"kind":"{big}"}}"#)), vec!["events[0].kind", "unknown event kind", "…"]),
+        ("big-member.json", ev(&format!(r#"{{"at_ms":1,"kind":"leave","member":"{big}"}}"#)), vec!["events[0].member", "unknown member", "…"]),
+        ("big-policy-key.json", format!(r#"{{{HEAD},"policies":{{"{big}":"x"}},"events":[]}}"#).into_bytes(), vec!["policies.", "unknown field", "…"]),
+        ("big-member-id.json", format!(r#"{{{HEAD},"members":[{{"id":"{big}"}}],"events":[]}}"#).into_bytes(), vec!["members[0].id", "…"]),
+        ("big-setup.json", format!(r#"{{{HEAD},"setup":"{big}","events":[]}}"#).into_bytes(), vec!["setup", "…"]),
+        ("big-start.json", format!(r#"{{{HEAD},"start_time":"{big}","events":[]}}"#).into_bytes(), vec!["start_time", "…"]),
+        ("big-field.json", format!(r#"{{{HEAD},"{big}":1,"events":[]}}"#).into_bytes(), vec!["unknown field", "…"]),
+    ];
+    let dir = TempDir::new("issue13");
+    for (name, contents, needles) in cases {
+        let path = dir.file(name, contents);
+        let out = cli(&["check", &path]);
+        out.assert_error(&format!("check {name}"), &needles);
+        assert!(!out.stderr.contains("milliseconds") || !name.contains("status"), "{name}: {}", out.stderr);
+        assert!(out.stderr.len() < 1200, "{name}: {} bytes of stderr: {}…", out.stderr.len(), &out.stderr[..200]);
+    }
+}
+
+/// `check /dev/zero` read without end (the metadata says 0 bytes); a FIFO fed without end too.
+/// Reading is bounded at the file limit (src/input.rs): both are "larger than" at once.
+#[cfg(unix)]
+#[test]
+fn issue13_endless_inputs_are_too_large_not_endless() {
+    cli(&["check", "/dev/zero"]).assert_error("check /dev/zero", &["/dev/zero", "larger than"]);
+    let dir = TempDir::new("fifo");
+    let fifo = dir.0.join("endless.json");
+    let made = Command::new("mkfifo").arg(&fifo).status().map(|s| s.success()).unwrap_or(false);
+    if !made {
+        eprintln!("mkfifo is not available: the FIFO case is skipped");
+        return;
+    }
+    let f = fifo.clone();
+    // The writer: opens the FIFO (blocks until the CLI opens it) and writes until the reader goes.
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        if let Ok(mut w) = std::fs::OpenOptions::new().write(true).open(&f) {
+            let chunk = [b' '; 65536];
+            while w.write_all(&chunk).is_ok() {}
+        }
+    });
+    let p = fifo.to_string_lossy().into_owned();
+    cli(&["check", &p]).assert_error("check an endless FIFO", &[&p, "larger than"]);
+    writer.join().expect("the writer ends when the CLI closes the FIFO");
+}

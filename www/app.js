@@ -7,12 +7,13 @@ import {
 } from './viewmodel.js';
 import {
   EVENT_KINDS, KIND, REASON_PROTOCOLS, composeReason, parseReason, newEvent, addEvent, updateEvent,
-  deleteEvent, addMember, setPolicy, membersOf, describeEvent, History, scenarioJson,
+  deleteEvent, setPolicy, membersOf, describeEvent, scenarioJson,
 } from './scenario.js';
 import { Ladder, stateClass } from './ladder.js';
 import { Timeline, SYMBOL, COLOR } from './timeline.js';
 
-const STORE_KEY = 'cpm-deferral-explorer:v1';
+/** The saved timeline (www/storage.js: localStorage, IndexedDB when too big, other tabs), loaded at start. */
+let saver = null;
 // Page modes from the query: ?embed (for iframes), ?present, ?preset=NAME, &autoplay.
 const params = new URLSearchParams(location.search);
 const MODE = { embed: params.has('embed'), present: params.has('present'), autoplay: params.has('autoplay'), preset: params.get('preset') || '' };
@@ -54,7 +55,7 @@ const state = {
   selEvent: null,
   large: false,
   theme: null,
-  history: new History(),
+  history: null, // www/history.js, loaded at start
   dragBase: null,
   timings: { run: 0, render: 0 },
   // false in embed mode, and after opening a share link until the first edit: neither may
@@ -73,17 +74,8 @@ let timeline;
 
 // ---------------------------------------------------------------- persistence
 function save() {
-  if (!state.persist) return;
-  try {
-    const rest = JSON.stringify({
-      rules: state.rules, preset: state.preset, compare: state.compare,
-      large: state.large, theme: state.theme, speed: state.speed, t: state.t,
-    });
-    // The scenario's JSON is already known (scenarioJson): splice it in rather than re-serialise.
-    localStorage.setItem(STORE_KEY, `{"scenario":${scenarioJson(state.scenario)},${rest.slice(1)}`);
-  } catch {
-    /* storage full or disabled: nothing to do */
-  }
+  if (!state.persist || !saver) return;
+  saver.save().catch(report);
 }
 /**
  * Save after the redraw: an edit re-runs and redraws at once, and the write to localStorage
@@ -117,15 +109,6 @@ function adopt() {
   q.delete('preset');
   history.replaceState(null, '', location.pathname + (q.size ? `?${q}` : '').replace(/=(&|$)/g, '$1'));
 }
-function restore() {
-  try {
-    const s = JSON.parse(localStorage.getItem(STORE_KEY) || 'null');
-    return s && typeof s === 'object' && s.scenario && Array.isArray(s.scenario.events) ? s : null;
-  } catch {
-    return null;
-  }
-}
-
 // ---------------------------------------------------------------- banners
 function fatal(msg) {
   state.playing = false;
@@ -146,7 +129,8 @@ function notice(msg) {
     return;
   }
   b.className = 'banner problem notice';
-  $('banner-text').textContent = msg;
+  // Values in messages are cut where they are made; this bounds what is left (a file name).
+  $('banner-text').textContent = msg.length > 1200 ? `${msg.slice(0, 1200)}…` : msg;
   $('banner-reload').hidden = true;
   $('banner-close').hidden = false;
   b.hidden = false;
@@ -208,20 +192,34 @@ function rerun({ keepTime = true } = {}) {
 function showError(msg) {
   state.error = msg;
   problem(msg);
-  drawTimeline();
+  // Nothing the engine refused is drawn: the timeline keeps the last checked scenario.
   return false;
 }
 
-/** Apply an edit: record undo, save, re-run. */
+/**
+ * Apply an edit: re-run, record undo, save. An edit the engine refuses (an event at 1e13 ms, say)
+ * is not made: the previous scenario stays, drawn and saved as it was, and the refusal is
+ * returned (the engine's own message, as `check` gives it) for the editor to show.
+ */
 function edit(next, { record = true, selEvent } = {}) {
-  adopt();
-  if (record) state.history.push(state.scenario);
+  const prev = state.scenario;
+  const prevSel = state.selEvent;
   state.scenario = next;
   if (selEvent !== undefined) state.selEvent = selEvent;
+  if (!rerun()) {
+    const msg = state.error;
+    state.scenario = prev;
+    state.selEvent = prevSel;
+    if (prev) rerun();
+    notice(`This change was not made: ${msg}`);
+    return msg;
+  }
+  adopt();
+  if (record && prev) state.history.push(prev, next);
   saveSoon();
-  rerun();
   drawEditor();
   updateUndo();
+  return null;
 }
 
 // ---------------------------------------------------------------- drawing
@@ -500,10 +498,18 @@ function drawEditor() {
     return;
   }
   box.hidden = false;
+  // The value as typed goes to the engine; one it refuses is not applied and the editor shows
+  // the engine's own message (the same as `check` gives for a file).
   const apply = (patch) => {
-    const r = updateEvent(state.scenario, i, patch);
-    edit(r.scenario, { selEvent: r.index });
+    const r = updateEvent(state.scenario, i, patch, { exact: true });
+    const why = edit(r.scenario, { selEvent: r.index });
+    if (why) {
+      const p = box.querySelector('#ed-error') || h('p', { id: 'ed-error', class: 'ed-error', role: 'alert' });
+      p.textContent = why;
+      box.querySelector('h2')?.after(p);
+    }
   };
+  const num = (input) => (input.value.trim() === '' ? NaN : Number(input.value));
   const members = membersOf(state.scenario);
   const memberSelect = (value, withCarol, onChange) => {
     const sel = h('select', { onchange: () => onChange(sel.value) });
@@ -517,7 +523,7 @@ function drawEditor() {
     h('h2', {}, h('span', { class: 'marker-sym', text: `${SYMBOL[ev.kind] || ''} ` }), document.createTextNode(`${kind?.label || ev.kind} event`)),
     h('p', { class: 'muted', text: kind?.hint || '' }),
   ];
-  const at = h('input', { type: 'number', min: 0, step: 100, value: String(ev.at_ms), id: 'ed-at', onchange: () => apply({ at_ms: Number(at.value) }) });
+  const at = h('input', { type: 'number', min: 0, step: 100, value: String(ev.at_ms), id: 'ed-at', onchange: () => apply({ at_ms: num(at) }) });
   rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('at (ms)'), at), h('span', { class: 'muted', text: fmtMs(ev.at_ms) })));
   if (ev.kind === 'message') {
     const txt = h('input', { type: 'text', value: ev.text ?? '', id: 'ed-text', onchange: () => apply({ text: txt.value }) });
@@ -543,14 +549,21 @@ function drawEditor() {
     rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('member'), memberSelect(ev.member, ev.kind === 'leave', (v) => apply({ member: v })))));
     if (ev.kind === 'join') {
       const nm = h('input', { type: 'text', placeholder: 'new member name', id: 'ed-newmember' });
+      // The id is derived from the name (valid and unique, members.js memberId): shown, never a surprise.
+      if (state.added && state.added.id === ev.member) rows.push(h('p', { class: 'muted', id: 'ed-added', text: `Added “${state.added.name}” with the id ${state.added.id}.` }));
       rows.push(h('div', { class: 'row' }, nm, h('button', {
         type: 'button', text: 'Add member',
-        onclick: guard(() => {
+        onclick: () => {
           if (!nm.value.trim()) return;
-          const r = addMember(state.scenario, nm.value.trim());
-          const u = updateEvent(r.scenario, i, { member: r.id });
-          edit(u.scenario, { selEvent: u.index });
-        }),
+          state.added = null;
+          box.querySelector('#ed-added')?.remove();
+          import('./members.js').then(guard((m) => {
+            const r = m.addMember(state.scenario, nm.value.trim());
+            const u = updateEvent(r.scenario, i, { member: r.id });
+            state.added = edit(u.scenario, { selEvent: u.index }) ? null : { id: r.id, name: nm.value.trim() };
+            drawEditor();
+          })).catch(report);
+        },
       })));
     }
   }
@@ -561,7 +574,7 @@ function drawEditor() {
     rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('final answer'), st)));
   }
   if (ev.kind === 'register') {
-    const rd = h('input', { type: 'number', min: 0, step: 100, value: String(ev.reaction_ms ?? 0), id: 'ed-reaction', onchange: () => apply({ reaction_ms: Number(rd.value) }) });
+    const rd = h('input', { type: 'number', min: 0, step: 100, value: String(ev.reaction_ms ?? 0), id: 'ed-reaction', onchange: () => apply({ reaction_ms: num(rd) }) });
     rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('PF reaction delay (ms)'), rd), h('span', { class: 'notcr', text: 'not in the CR' })));
   }
   rows.push(h('div', { class: 'row' },
@@ -933,7 +946,7 @@ async function togglePresent(on = !state.present) {
 /** What the lazy modules may use. */
 const api = {
   state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, play, pause, setCursor, applyLarge, notice, guard,
-  reducedMotion, togglePresent, rerun, edit, selectStep, setDescription, drawEditor, drawPolicies, drawPlayer,
+  reducedMotion, togglePresent, rerun, edit, selectStep, scenarioJson, EngineCrash, setDescription, drawEditor, drawPolicies, drawPlayer,
   drawQueue, updateUndo,
   get ladder() {
     return ladder;
@@ -995,9 +1008,13 @@ async function main() {
   buildPalette();
 
   // An embedded page starts from its link or preset only, never from the visitor's own timeline.
-  const saved = MODE.embed ? null : restore();
-  state.theme = saved?.theme ?? null;
-  state.large = !!saved?.large;
+  // Loaded next to the engine (dynamic imports, fetched at once): the undo history and the store.
+  const [{ History }, storage] = await Promise.all([import('./history.js'), import('./storage.js')]);
+  state.history = new History();
+  saver = storage.keeper(api);
+  const saved = MODE.embed ? null : await saver.read();
+  state.theme = saved?.settings.theme ?? null;
+  state.large = !!saved?.settings.large;
   applyTheme();
   matchMedia('(prefers-color-scheme: dark)').addEventListener?.('change', applyTheme);
 
@@ -1114,11 +1131,19 @@ async function main() {
 
   // Start from: a share link in the fragment; else ?preset=NAME; else the user's saved
   // timeline; else the first preset.
-  state.rules = saved?.rules === 'pre-cr' ? 'pre-cr' : 'post-cr';
+  // The saved record is checked like a file (settings in storage.js, the scenario by the engine);
+  // one that cannot be opened is kept, untouched, until the user downloads or discards it.
+  let good = null;
+  if (saved) {
+    const why = saved.problem || (saved.scenario && saver.check(saved.scenario));
+    if (why) saver.refuse({ ...saved, problem: saved.problem || `its scenario is not valid: ${why}` });
+    else good = saved;
+  }
+  state.rules = saved?.settings.rules ?? 'post-cr';
   document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
-  state.compare = !!saved?.compare;
+  state.compare = !!saved?.settings.compare;
   $('compare').checked = state.compare;
-  state.speed = saved?.speed || 1;
+  state.speed = saved?.settings.speed ?? 1;
   $('speed').value = String(state.speed);
   if (state.large) applyLarge();
   const start = () => {
@@ -1128,24 +1153,18 @@ async function main() {
       state.persist = false;
       state.fromLink = true;
       loadPreset(preset.name, false);
-    } else if (saved) {
-      state.scenario = saved.scenario;
-      state.preset = saved.preset || '';
-      sel.value = state.presets.some((p) => p.name === state.preset) ? state.preset : '';
-      setDescription(state.presets.find((p) => p.name === state.preset)?.description || saved.scenario.description || '');
-      state.t = saved.t || 0;
-      rerun();
-      drawPolicies();
+    } else if (good) {
+      saver.open(good, false);
     } else {
       loadPreset(state.presets[0]?.name, false);
     }
-    if (MODE.preset && !preset) notice(`There is no preset called “${MODE.preset}”.`);
+    if (MODE.preset && !preset) notice(`There is no preset called “${MODE.preset.slice(0, 80)}”.`);
   };
   try {
     let opened = false;
     if (location.hash.startsWith('#s=')) {
       start(); // a working page underneath, in case the link is bad
-      opened = await openShareLink(saved && !MODE.embed ? 'Showing your own saved timeline instead (it is unchanged).' : 'Showing a preset instead.');
+      opened = await openShareLink(good && !MODE.embed ? 'Showing your own saved timeline instead (it is unchanged).' : 'Showing a preset instead.');
     } else {
       start();
     }
@@ -1188,6 +1207,11 @@ window.__explorer = {
   },
   load(scenario) {
     edit(scenario);
+  },
+  /** Resolves when every save asked for so far has been written (or refused). */
+  async settled() {
+    flushSave();
+    await saver?.store.queue;
   },
   /** The share link of the current view (a promise). */
   shareLink,

@@ -258,6 +258,11 @@ export class Engine {
     const r = this.call(() => this.mod.check(json));
     return r && r.error ? r.error : r ?? null;
   }
+  /** The engine's check of a scenario file's text as written (a BOM, 1000.0 or 1e3 are refused). */
+  checkText(text) {
+    const r = this.call(() => this.mod.check(text));
+    return r && r.error ? r.error : r ?? null;
+  }
   raw(rules, index) {
     const r = this.call(() => this.last.raw(rules, index));
     return r && r.error ? '' : r ?? '';

@@ -17,6 +17,12 @@ export const FORMATS = {
 
 // Chromium's canvas limits: 32,767 px a side and 2^28 pixels in all (other engines: less).
 export const CANVAS = { maxSide: 32767, maxArea: 268435456 };
+/**
+ * Most steps a PNG is made of (about 440,000 px at the ladder's row height, 14 parts): past it
+ * the SVG text and the canvases outgrow what a tab can hold (a 20,000-message ladder froze the
+ * page for 3 minutes and failed with "Invalid string length"), so the export says so at once.
+ */
+export const PNG_MAX_STEPS = 20000;
 
 /**
  * The wasm module with the export functions: the page's own when it has them (the offline
@@ -110,6 +116,8 @@ export async function svgToPngs(svgText, limits = {}) {
   const uy = vb[3] / height;
   const blobs = [];
   for (const p of plan.parts) {
+    if (limits.cancelled?.()) return null;
+    limits.onPart?.(blobs.length, plan.parts.length);
     svg.setAttribute('width', String(width));
     svg.setAttribute('height', String(p.h));
     svg.setAttribute('viewBox', `${vb[0]} ${vb[1] + p.y * uy} ${vb[2]} ${p.h * uy}`);
@@ -120,10 +128,26 @@ export async function svgToPngs(svgText, limits = {}) {
 }
 
 async function exportPng(api, base) {
-  const svgText = await engineExport(api, 'svg');
+  const steps = api.state.trace?.steps.length ?? 0;
+  if (steps > PNG_MAX_STEPS) {
+    return `A PNG of this ladder (${steps.toLocaleString('en')} steps) cannot be made in a browser: PNG export stops at ${PNG_MAX_STEPS.toLocaleString('en')} steps. The SVG export has the whole ladder in one file, the transcript has it as text.`;
+  }
+  const { progress } = await import('./progress.js');
+  const bar = progress('Making the PNG…');
+  let made;
+  try {
+    const svgText = await engineExport(api, 'svg');
+    const limit = api.canvasLimit || CANVAS.maxSide;
+    const scale = Math.min(2, Math.max(1, window.devicePixelRatio || 1));
+    made = await svgToPngs(svgText, {
+      scale, maxHeight: limit, cancelled: () => bar.cancelled, onPart: (i, n) => bar.update(`Making the PNG: part ${i + 1} of ${n}…`),
+    });
+  } finally {
+    bar.done();
+  }
+  if (!made) return 'The PNG export was cancelled.';
   const limit = api.canvasLimit || CANVAS.maxSide;
-  const scale = Math.min(2, Math.max(1, window.devicePixelRatio || 1));
-  const { plan, blobs, height } = await svgToPngs(svgText, { scale, maxHeight: limit });
+  const { plan, blobs, height } = made;
   if (blobs.length === 1) {
     download(blobs[0], `${base}.png`, 'image/png');
     return '';

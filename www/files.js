@@ -13,28 +13,62 @@ const mib = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
  * @returns {Promise<{scenario?: object, error?: string}>}
  */
 export async function readScenarioFile(file, check) {
-  const name = file.name || 'the file';
+  const name = String(file.name || 'the file').slice(0, 120);
   if (file.size > MAX_FILE) return { error: `Cannot open ${name}: it is ${mib(file.size)}, more than the ${mib(MAX_FILE)} a scenario file may have.` };
-  let text;
+  let bytes;
   try {
-    text = await file.text();
+    bytes = new Uint8Array(await file.arrayBuffer());
   } catch (e) {
     return { error: `Cannot read ${name}: ${e.message || e}` };
+  }
+  // Strict UTF-8, as the CLI reads it (src/input.rs): invalid or overlong bytes are refused, not
+  // turned into U+FFFD; a BOM is kept for the engine to name.
+  let text;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return { error: `Cannot open ${name}: not UTF-8 text (invalid or overlong UTF-8 at byte ${utf8ErrorAt(bytes)}); save it as UTF-8.` };
   }
   return parseScenarioText(text, name, check);
 }
 
-/** Parse and check scenario JSON text; errors name the file and the field. */
+/** The offset of the first byte that is not well-formed UTF-8 (RFC 3629 §4), or -1. */
+export function utf8ErrorAt(b) {
+  for (let i = 0; i < b.length;) {
+    const c = b[i];
+    let n;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c < 0x80) n = 0;
+    else if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) { n = 2; if (c === 0xe0) lo = 0xa0; if (c === 0xed) hi = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 3; if (c === 0xf0) lo = 0x90; if (c === 0xf4) hi = 0x8f; }
+    else return i;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined || d < (k === 1 ? lo : 0x80) || d > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return -1;
+}
+
+/**
+ * Parse and check scenario JSON text; errors name the file and the field. `check` is the
+ * engine's check of the text as written (one validator for the page and the CLI: a BOM, 1000.0,
+ * 1e3, -0 or "version": 1.0 are refused as `cpm-deferral check` refuses them).
+ */
 export function parseScenarioText(text, name, check) {
+  if (text.startsWith('\ufeff')) return { error: `Cannot open ${name}: ${check(text)}` };
   let obj;
   try {
     obj = JSON.parse(text);
   } catch (e) {
-    return { error: `Cannot open ${name}: it is not JSON (${e.message}).` };
+    return { error: `Cannot open ${name}: it is not JSON (${e.message.slice(0, 120)}).` };
   }
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return { error: `Cannot open ${name}: it is not a scenario (expected a JSON object with "format": "${FORMAT}").` };
-  if (obj.format !== FORMAT) return { error: `Cannot open ${name}: format: expected "${FORMAT}", found ${JSON.stringify(obj.format ?? null)}.` };
-  const problem = check(obj);
+  if (obj.format !== FORMAT) return { error: `Cannot open ${name}: format: expected "${FORMAT}", found ${JSON.stringify(obj.format ?? null).slice(0, 80)}.` };
+  const problem = check(text);
   if (problem) return { error: `Cannot open ${name}: ${problem}` };
   return { scenario: obj };
 }
@@ -68,7 +102,7 @@ export function saveScenario(scenario) {
 /** Open a file in the page (api: the page's hooks, see app.js): checked, then an undoable edit. */
 export async function openFile(api, file) {
   const { state, $ } = api;
-  const r = await readScenarioFile(file, (sc) => state.engine.check(sc));
+  const r = await readScenarioFile(file, (text) => state.engine.checkText(text));
   if (r.error) {
     api.notice(r.error);
     return;

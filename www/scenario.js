@@ -86,7 +86,7 @@ const clone = (x) => (typeof structuredClone === 'function' ? structuredClone(x)
 // 10,000-event timeline serialises one event, not 10,000. The text is exactly JSON.stringify's.
 const jsonCache = new WeakMap();
 const eventCache = new WeakMap();
-function eventJson(ev) {
+export function eventJson(ev) {
   if (ev === null || typeof ev !== 'object') return JSON.stringify(ev) ?? 'null';
   let j = eventCache.get(ev);
   if (j === undefined) {
@@ -146,12 +146,15 @@ export function addEvent(scenario, ev) {
 }
 
 /** Replace the event at index with a patched copy, re-sorting; returns { scenario, index }. */
-export function updateEvent(scenario, index, patch) {
+export function updateEvent(scenario, index, patch, { exact = false } = {}) {
   // No deep copy: the other events are shared with the input, which nothing mutates.
   const s = scenario;
   const ev = { ...s.events[index], ...clone(patch) };
-  if (!Number.isFinite(ev.at_ms) || ev.at_ms < 0) ev.at_ms = 0;
-  ev.at_ms = Math.round(ev.at_ms);
+  // exact: the value as typed (the event editor), for the engine to accept or refuse by name.
+  if (!exact) {
+    if (!Number.isFinite(ev.at_ms) || ev.at_ms < 0) ev.at_ms = 0;
+    ev.at_ms = Math.round(ev.at_ms);
+  }
   const marked = s.events.map((e, i) => (i === index ? ev : e));
   const sorted = sortEvents(marked);
   return { scenario: { ...s, events: sorted }, index: sorted.indexOf(ev) };
@@ -163,17 +166,6 @@ export function deleteEvent(scenario, index) {
   const s = clone(scenario);
   s.events.splice(index, 1);
   return s;
-}
-
-/** Add a member who is not in the group yet (for join events); returns { scenario, id }. */
-export function addMember(scenario, name) {
-  const s = clone(scenario);
-  s.members = membersOf(s).slice();
-  const base = String(name).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'member';
-  let id = base;
-  for (let k = 2; s.members.some((m) => m.id === id) || id === 'carol'; k++) id = `${base}-${k}`;
-  s.members.push({ id, name: String(name), in_group: false });
-  return { scenario: s, id };
 }
 
 /** Set one policy value (a policy is never in the CR: the UI says so). */
@@ -203,42 +195,5 @@ export function describeEvent(ev, names = new Map()) {
       return `Carol registers (PF reacts after ${ev.reaction_ms ?? 0} ms)`;
     default:
       return KIND.get(ev.kind)?.hint || ev.kind;
-  }
-}
-
-/** Undo/redo over scenario snapshots (kept as JSON strings so entries never alias). */
-export class History {
-  constructor(limit = 200) {
-    this.limit = limit;
-    this.past = [];
-    this.future = [];
-  }
-  /** Record the state *before* an edit. */
-  push(state) {
-    const j = scenarioJson(state);
-    if (this.past[this.past.length - 1] === j) return;
-    this.past.push(j);
-    if (this.past.length > this.limit) this.past.shift();
-    this.future = [];
-  }
-  canUndo() {
-    return this.past.length > 0;
-  }
-  canRedo() {
-    return this.future.length > 0;
-  }
-  undo(current) {
-    if (!this.past.length) return null;
-    this.future.push(scenarioJson(current));
-    return JSON.parse(this.past.pop());
-  }
-  redo(current) {
-    if (!this.future.length) return null;
-    this.past.push(scenarioJson(current));
-    return JSON.parse(this.future.pop());
-  }
-  clear() {
-    this.past = [];
-    this.future = [];
   }
 }

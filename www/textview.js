@@ -1,7 +1,12 @@
 // The ladder as text: one list item per step (time, who to whom, what, the engine's note, the
 // clauses), the step at the playhead marked. A text alternative of the SVG ladder for screen
 // readers and for copying. Loaded on demand by the "Text version" button.
+//
+// A big trace (20,000 messages: ~170,000 steps) is written in slices a frame apart with a
+// progress line and a Cancel button (progress.js); the list is filled from a fragment, never by
+// spreading every item into one call (that exceeded the call stack at 20,000 messages).
 import { fmtMs } from './viewmodel.js';
+import { progress, sliced } from './progress.js';
 
 /** One step in words. */
 export function stepLine(trace, s) {
@@ -12,28 +17,86 @@ export function stepLine(trace, s) {
   return `${fmtMs(s.at_ms)} ${who}: ${what}${s.dropped ? ' (never arrives)' : ''}. ${s.note || ''}${cites ? ` [${cites}]` : ''}${s.policy ? ' (policy, not in the CR)' : ''}`;
 }
 
+/** Steps written at once without a progress line (well under a frame). */
+const QUICK = 3000;
+
 let shown = null;
 let marked = null;
+let building = null; // { trace, p } while a big list is being written
 
-function sync(api) {
+function mark(api) {
   const { state, $ } = api;
-  const list = $('textview');
-  if (list.hidden || !state.trace) return;
-  if (shown !== state.trace) {
-    shown = state.trace;
-    marked = null;
-    list.replaceChildren(...state.trace.steps.map((s) => {
-      const li = document.createElement('li');
-      li.textContent = stepLine(state.trace, s);
-      return li;
-    }));
-  }
-  const li = list.children[state.cursor - 1] || null;
+  const li = $('textview').children[state.cursor - 1] || null;
   if (li === marked) return;
   marked?.removeAttribute('aria-current');
   li?.setAttribute('aria-current', 'step');
   marked = li;
   li?.scrollIntoView({ block: 'nearest' });
+}
+
+async function build(api, list, trace) {
+  const steps = trace.steps;
+  list.replaceChildren();
+  const item = (i) => {
+    const li = document.createElement('li');
+    li.textContent = stepLine(trace, steps[i]);
+    return li;
+  };
+  if (steps.length <= QUICK) {
+    const f = document.createDocumentFragment();
+    for (let i = 0; i < steps.length; i++) f.append(item(i));
+    list.append(f);
+    return true;
+  }
+  const p = progress(`Writing the text version: 0 of ${steps.length.toLocaleString('en')} steps…`);
+  building = { trace, p };
+  let f = document.createDocumentFragment();
+  const ok = await sliced(steps.length, (i) => f.append(item(i)), {
+    p,
+    onSlice: (done) => {
+      list.append(f);
+      f = document.createDocumentFragment();
+      p.update(`Writing the text version: ${done.toLocaleString('en')} of ${steps.length.toLocaleString('en')} steps…`);
+    },
+  });
+  p.done();
+  building = null;
+  if (!ok) {
+    list.replaceChildren();
+    if (api.state.trace === trace) api.notice(`The text version was cancelled (${steps.length.toLocaleString('en')} steps).`);
+  }
+  return ok;
+}
+
+async function sync(api) {
+  const { state, $ } = api;
+  const list = $('textview');
+  if (list.hidden || !state.trace) return;
+  if (building) {
+    if (building.trace === state.trace) return;
+    building.p.cancelled = true; // the trace changed: start again for the new one
+    return;
+  }
+  if (shown !== state.trace) {
+    const tr = state.trace;
+    shown = tr;
+    marked = null;
+    if (!(await build(api, list, tr))) {
+      shown = null;
+      if (!list.hidden && state.trace !== tr) sync(api);
+      else close(api);
+      return;
+    }
+    if (state.trace !== tr) return sync(api);
+  }
+  mark(api);
+}
+
+function close(api) {
+  const { $, hooks } = api;
+  $('textview').hidden = true;
+  $('text-toggle').setAttribute('aria-expanded', 'false');
+  hooks.text = null;
 }
 
 export function toggle(api) {
@@ -43,6 +106,7 @@ export function toggle(api) {
   list.hidden = !list.hidden;
   btn.setAttribute('aria-expanded', String(!list.hidden));
   hooks.text = list.hidden ? null : () => sync(api);
+  if (list.hidden && building) building.p.cancelled = true;
   shown = null;
-  sync(api);
+  return sync(api);
 }

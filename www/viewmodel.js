@@ -322,11 +322,22 @@ export function advance(steps, t, dtMs, maxGapMs = 1500) {
 
 /** Timeline (horizontal axis) scale: span in ms and a tick step. */
 export function timelineScale(endMs, events) {
-  let max = Math.max(endMs || 0, ...(events || []).map((e) => e.at_ms || 0), 1000);
+  let max = 1000;
+  const take = (v) => {
+    if (typeof v === 'number' && Number.isFinite(v) && v > max) max = v;
+  };
+  take(endMs);
+  for (const e of events || []) take(e?.at_ms);
   max = max * 1.06;
   const nice = [100, 200, 500, 1000, 2000, 5000, 10000, 15000, 30000, 60000, 120000, 300000, 600000, 1800000, 3600000];
   const target = max / 10;
-  const tick = nice.find((n) => n >= target) || nice[nice.length - 1];
+  // Past an hour a tick: 1, 2 or 5 × a power of ten hours, so a span never has more than ~10
+  // ticks (a capped tick drew a million of them for an event at an epoch time).
+  let tick = nice.find((n) => n >= target);
+  if (!tick) {
+    const p = 3600000 * 10 ** Math.floor(Math.log10(target / 3600000));
+    tick = [1, 2, 5, 10].map((k) => k * p).find((n) => n >= target);
+  }
   const span = Math.ceil(max / tick) * tick;
   return { span, tick };
 }

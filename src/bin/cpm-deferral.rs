@@ -182,12 +182,7 @@ fn emit(text: &[u8]) -> Result<(), ExitCode> {
 }
 
 fn load(file: &str) -> Result<Scenario, String> {
-    let meta = std::fs::metadata(file).map_err(|e| format!("{file}: {e}"))?;
-    if meta.len() > cpm_deferral::scenario::MAX_BYTES as u64 {
-        return Err(format!("{file}: file is larger than {} bytes", cpm_deferral::scenario::MAX_BYTES));
-    }
-    let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("{file}: not UTF-8 text"))?;
+    let text = cpm_deferral::input::read_scenario_text(file).map_err(|e| e.to_string())?;
     Scenario::from_json(&text).map_err(|e| format!("{file}: {e}"))
 }
 

@@ -29,6 +29,8 @@ pub enum ReasonError {
     BadParam(String),
     /// `cause` is not 1*DIGIT.
     CauseNotNumber(String),
+    /// `cause` is digits, more than the 9 this reader takes (a SIP or Q.850 cause has 2 or 3).
+    CauseTooLong(String),
     /// `text` is not a quoted-string.
     TextNotQuoted(String),
     /// A parameter appears twice in one reason-value.
@@ -39,10 +41,13 @@ impl fmt::Display for ReasonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ReasonError::Empty => write!(f, "empty Reason value (use null for no Reason header)"),
-            ReasonError::ExpectedProtocol(s) => write!(f, "expected a protocol token such as SIP or Q.850, found {s:?}"),
-            ReasonError::BadParam(s) => write!(f, "malformed parameter {s:?} (expected name=value after ';')"),
-            ReasonError::CauseNotNumber(s) => write!(f, "cause must be digits, found {s:?}"),
-            ReasonError::TextNotQuoted(s) => write!(f, "text must be a quoted string like text=\"Gone\", found {s:?}"),
+            ReasonError::ExpectedProtocol(s) => write!(f, "expected a protocol token such as SIP or Q.850, found {:?}", crate::shown::cut(s)),
+            ReasonError::BadParam(s) => write!(f, "malformed parameter {:?} (expected name=value after ';')", crate::shown::cut(s)),
+            ReasonError::CauseNotNumber(s) => write!(f, "cause must be digits, found {:?}", crate::shown::cut(s)),
+            ReasonError::CauseTooLong(s) => {
+                write!(f, "cause has {} digits, more than the 9 this reader takes (a SIP status or Q.850 cause has 2 or 3)", s.len())
+            }
+            ReasonError::TextNotQuoted(s) => write!(f, "text must be a quoted string like text=\"Gone\", found {:?}", crate::shown::cut(s)),
             ReasonError::Duplicate(s) => write!(f, "parameter {s:?} appears twice in one reason value"),
         }
     }
@@ -104,8 +109,11 @@ impl ReasonValue {
                 if v.cause.is_some() {
                     return Err(ReasonError::Duplicate("cause".into()));
                 }
-                if val.is_empty() || val.len() > 9 || !val.bytes().all(|c| c.is_ascii_digit()) {
+                if val.is_empty() || !val.bytes().all(|c| c.is_ascii_digit()) {
                     return Err(ReasonError::CauseNotNumber(val.to_string()));
+                }
+                if val.len() > 9 {
+                    return Err(ReasonError::CauseTooLong(val.to_string()));
                 }
                 v.cause = Some(val.parse().map_err(|_| ReasonError::CauseNotNumber(val.to_string()))?);
             } else if name.eq_ignore_ascii_case("text") {

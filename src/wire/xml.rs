@@ -22,7 +22,16 @@ impl Element {
     }
 }
 
-/// Escapes text or an attribute value.
+/// True for a character XML 1.0 allows in a document (XML 1.0 §2.2 `Char`: #x9 | #xA | #xD |
+/// [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]). A Rust `char` is never a surrogate,
+/// so what is left out is the C0 controls but tab, LF and CR, and U+FFFE and U+FFFF.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..) && c != '\u{FFFE}'
+}
+
+/// Escapes text or an attribute value. A character XML 1.0 does not allow ([`is_xml_char`]) has
+/// no escape either (`&#xFFFE;` is not well-formed), so it is written as a space, as the SVG
+/// export does.
 pub fn escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
@@ -31,7 +40,7 @@ pub fn escape_into(out: &mut String, s: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\t' && c != '\n' && c != '\r' => out.push(' '),
+            c if !is_xml_char(c) => out.push(' '),
             c => out.push(c),
         }
     }
@@ -51,13 +60,20 @@ fn unescape(s: &str) -> Result<String, WireError> {
             "gt" => '>',
             "quot" => '"',
             "apos" => '\'',
-            _ if ent.starts_with("#x") => {
-                u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32).ok_or_else(|| WireError::Xml(format!("bad character reference &{ent};")))?
-            }
-            _ if ent.starts_with('#') => {
-                ent[1..].parse::<u32>().ok().and_then(char::from_u32).ok_or_else(|| WireError::Xml(format!("bad character reference &{ent};")))?
-            }
-            _ => return Err(WireError::Xml(format!("unknown entity &{ent};"))),
+            // A reference must name a character XML 1.0 allows (XML 1.0 §4.1, "Well-formedness
+            // constraint: Legal Character"): &#0; or &#xFFFE; is an error.
+            _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16)
+                .ok()
+                .and_then(char::from_u32)
+                .filter(|c| is_xml_char(*c))
+                .ok_or_else(|| WireError::Xml(format!("bad character reference &{};", crate::shown::cut(ent))))?,
+            _ if ent.starts_with('#') => ent[1..]
+                .parse::<u32>()
+                .ok()
+                .and_then(char::from_u32)
+                .filter(|c| is_xml_char(*c))
+                .ok_or_else(|| WireError::Xml(format!("bad character reference &{};", crate::shown::cut(ent))))?,
+            _ => return Err(WireError::Xml(format!("unknown entity &{};", crate::shown::cut(ent)))),
         };
         out.push(c);
         rest = &after[end + 1..];
@@ -179,6 +195,9 @@ impl<'a> Reader<'a> {
 
 /// Parses a document into its root element.
 pub fn parse(s: &str) -> Result<Element, WireError> {
+    if let Some(i) = s.find(|c| !is_xml_char(c)) {
+        return Err(WireError::Xml(format!("character U+{:04X} at byte {i} is not allowed in XML 1.0", s[i..].chars().next().map_or(0, |c| c as u32))));
+    }
     let mut r = Reader { s, pos: 0, depth: 0 };
     r.skip_misc()?;
     let root = r.element()?;

@@ -317,3 +317,59 @@ test('oversized inputs are refused within a second with a clear message; the pag
   assert.deepEqual(e, []);
   console.log(`# hostile timings (ms): ${JSON.stringify(timings)}`);
 });
+
+// Issue 13's input classes through a share link: each is refused naming the field, in the
+// engine's words and cut short, or (U+FFFE/U+FFFF in names) runs with conference-info that
+// Chromium's own XML parser reads; the page stays usable and the saved timeline untouched.
+test('issue 13 input classes through a share link: refused by name, short; U+FFFE names give XML 1.0', async (t) => {
+  const { page, errors } = await openExplorer(t, env);
+  const base = { format: 'cpm-deferral-scenario', version: 1, title: 'issue 13' };
+  const big = 'k'.repeat(1_500_000);
+  const cases = [
+    ['epoch time', { ...base, events: [{ at_ms: 1733040000000, kind: 'rejoin' }] }, /events\[0\]\.at_ms: 1733040000000 is out of range/],
+    ['1e13', { ...base, events: [{ at_ms: 1e13, kind: 'rejoin' }] }, /events\[0\]\.at_ms: 10000000000000 is out of range/],
+    ['events: [null]', { ...base, events: [null] }, /events\[0\]: expected an object/],
+    ['members: [null]', { ...base, members: [null], events: [] }, /members\[0\]: expected an object/],
+    ['long cause', { ...base, events: [{ at_ms: 1, kind: 'bye', reason: 'SIP;cause=2147483647' }] }, /cause has 10 digits/],
+    ['1.5 MB kind', { ...base, events: [{ at_ms: 1, kind: big }] }, /events\[0\]\.kind: unknown event kind "k+…"/],
+  ];
+  const saved = await page.evaluate((k) => localStorage.getItem(k), 'cpm-deferral-explorer:v1');
+  assert.ok(saved, 'a saved timeline to keep');
+  for (const [name, scenario, re] of cases) {
+    const hash = await page.evaluate(async (s) => (await import('./share.js')).encodeShare({ scenario: s, rules: 'post-cr' }), scenario);
+    await page.evaluate((h) => { location.hash = h; }, hash);
+    const msg = await page.locator('#banner:not([hidden]) #banner-text').textContent({ timeout: 10000 });
+    assert.match(msg, /^This share link cannot be opened: its scenario is not valid: /, `${name}: ${msg.slice(0, 200)}`);
+    assert.match(msg, re, `${name}: ${msg.slice(0, 200)}`);
+    assert.ok(msg.length < 800, `${name}: ${msg.length} characters`);
+    assert.ok((await page.locator('#timeline .tl-axis line').count()) < 40, `${name}: the axis`);
+    assert.equal(await page.evaluate((k) => localStorage.getItem(k), 'cpm-deferral-explorer:v1'), saved, `${name}: the saved timeline is untouched`);
+  }
+  await usable(page, 'after the links');
+  // U+FFFE and U+FFFF are allowed in a name (they are not control characters) but not in XML 1.0:
+  // every conference-info body of the run parses in Chromium's XML parser.
+  const sc = {
+    ...base, members: [{ id: 'alice', name: 'Al\uFFFEice\uFFFF' }, { id: 'bob', name: 'Bob' }],
+    events: [{ at_ms: 1000, kind: 'bye', reason: 'SIP;cause=480' }, { at_ms: 2000, kind: 'message', from: 'alice', text: 'x\uFFFE' }, { at_ms: 9000, kind: 'register', reaction_ms: 500 }],
+  };
+  const hash = await page.evaluate(async (s) => (await import('./share.js')).encodeShare({ scenario: s, rules: 'post-cr' }), sc);
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.waitForFunction(() => window.__explorer.state.scenario.title === 'issue 13');
+  const xml = await page.evaluate(() => {
+    const { state } = window.__explorer;
+    const out = { bodies: 0, bad: [] };
+    state.trace.steps.forEach((s, i) => {
+      if (s.protocol !== 'SIP' || s.label !== 'NOTIFY') return;
+      const raw = state.engine.raw(state.trace.rules, i);
+      const at = raw.indexOf('<?xml');
+      if (at < 0) return;
+      out.bodies++;
+      const doc = new DOMParser().parseFromString(raw.slice(at), 'application/xml');
+      if (doc.getElementsByTagName('parsererror').length) out.bad.push(i);
+    });
+    return out;
+  });
+  assert.ok(xml.bodies > 0, 'the run has conference-info bodies');
+  assert.deepEqual(xml.bad, [], 'every conference-info body is XML 1.0 for Chromium');
+  assert.deepEqual(errors, []);
+});

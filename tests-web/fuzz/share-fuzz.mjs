@@ -23,9 +23,10 @@
 // Crashes are saved as target/fuzz-crashes/share-<n>.txt (the fragment); exit code 1 if any.
 
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { decodeShare, encodeShare, deflate, toBase64url, fromBase64url, PREFIX } from '../../www/share.js';
+import { decodeShare, encodeShare, toBase64url, fromBase64url, PREFIX, MAX_UNPACKED } from '../../www/share.js';
 
 const root = new URL('../../', import.meta.url);
 export const SLOW_MS = 2000; // one input, decoded (or checked by the engine), must not take longer
@@ -307,6 +308,7 @@ const deep = (rng) => {
 const VALUES = [
   () => 0, () => -1, () => 1, () => 0.5, () => 17, () => 2 ** 31, () => 2 ** 53 + 2, () => Number.MAX_VALUE, () => -Number.MAX_VALUE, () => 5e-324,
   () => raw('1e999'), () => raw('-1e999'), () => raw('1e-999'), () => raw('-0'), () => raw('18446744073709551616'),
+  () => 1733040000000, () => raw('1e13'), () => raw('1000.0'), () => raw('486.0'), () => '\uFFFE\uFFFF', // issue 13's classes
   () => raw('NaN'), () => raw('Infinity'), () => raw('0x10'), () => raw('01'), () => raw('1.'), () => raw('undefined'),
   () => '', () => 'NaN', () => 'Infinity', () => '1', () => '-1', () => '0', () => 'post-cr', () => 'pre-cr', () => 'POST-CR', () => 'main', () => 'alt', () => 'true', () => 'null',
   () => '<img src=x onerror=alert(1)>', () => '"><script>alert(1)</script>', () => 'javascript:alert(1)', () => '${alert(1)}',
@@ -346,8 +348,30 @@ function setPath(obj, path, value, remove) {
   else Object.defineProperty(o, last, { value, enumerable: true, writable: true, configurable: true }); // own even for __proto__
 }
 
-/** The state as JSON text, with raw values written in place of their markers. */
-function stringify(state) {
+/** Texts longer than this are not worth building: the decoder refuses anything over MAX_UNPACKED. */
+const MAX_TEXT = 8 * MAX_UNPACKED;
+/** What a state's JSON text would be at least (string lengths and one per value), counted up to `limit`. */
+function sizeAtLeast(value, limit) {
+  let n = 0;
+  const stack = [value];
+  while (stack.length && n <= limit) {
+    const v = stack.pop();
+    n += 1;
+    if (typeof v === 'string') n += v.length;
+    else if (v && typeof v === 'object') for (const k of Object.keys(v)) stack.push(k, v[k]);
+  }
+  return n;
+}
+/** A text the decoder must refuse for its size (what a state too big to write stands for). */
+const OVERSIZE = () => `{"v":1,"scenario":{"events":[],"title":"${'x'.repeat(MAX_UNPACKED)}"}}`;
+
+/**
+ * The state as JSON text, with raw values written in place of their markers. A state whose text
+ * would pass MAX_TEXT (3,000 copies of an event carrying a 2.5 MB text is 7.5 G characters, past
+ * V8's longest string) becomes OVERSIZE instead of a RangeError from the mutator itself.
+ */
+export function stringify(state) {
+  if (sizeAtLeast(state, MAX_TEXT) > MAX_TEXT) return OVERSIZE();
   const raws = [];
   const text = JSON.stringify(state, (k, v) => {
     if (v && typeof v === 'object' && Object.keys(v).length === 1 && typeof v[RAW] === 'string') {
@@ -356,7 +380,8 @@ function stringify(state) {
     }
     return v;
   });
-  return raws.reduce((t, r, i) => t.replace(`"@@raw${i}@@"`, () => r), text ?? 'undefined');
+  const out = raws.reduce((t, r, i) => t.replace(`"@@raw${i}@@"`, () => r), text ?? 'undefined');
+  return out.length > MAX_TEXT ? OVERSIZE() : out;
 }
 
 const TOKENS = ['1e999', '-0', 'NaN', 'null', 'true', '[]', '{}', '"', '\\', '\\u0000', '\\ud800', ',', ':', '"v":1,', '"v":2,', '"rules":"pre-cr",', '"scenario":{"events":[]},', '"__proto__":{"polluted":1},', '\u0000', '\ufeff', '😀', '[[[[[[[[', '}}}}'];
@@ -414,7 +439,10 @@ async function mutateJson(rng, seeds) {
     }
     text = stringify(state);
   }
-  return PREFIX + toBase64url(await deflate(new TextEncoder().encode(text)));
+  // The fuzzer's own deflate is zlib's, in one call (the same deflate-raw format as the page's
+  // CompressionStream; the stream's set-up cost a third of this layer's time). Decoding still
+  // goes through the page's own DecompressionStream.
+  return PREFIX + toBase64url(new Uint8Array(zlib.deflateRawSync(new TextEncoder().encode(text))));
 }
 
 // ---------------------------------------------------------------- the loop

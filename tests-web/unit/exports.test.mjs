@@ -20,7 +20,7 @@ test('PNG plan: one band when it fits, else bands within the limits that cover t
 });
 
 test('scenario files: JSON, format, then the engine check with the field', () => {
-  const check = (sc) => (sc.events.length ? null : 'events: at least one event is needed');
+  const check = (text) => (JSON.parse(text).events.length ? null : 'events: at least one event is needed');
   assert.match(parseScenarioText('{', 'a.json', check).error, /^Cannot open a\.json: it is not JSON/);
   assert.match(parseScenarioText('[1]', 'a.json', check).error, /not a scenario/);
   assert.match(parseScenarioText('{"format":"x"}', 'a.json', check).error, /format: expected "cpm-deferral-scenario", found "x"/);

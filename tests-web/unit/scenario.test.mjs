@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   EVENT_KINDS, composeReason, parseReason, newEvent, addEvent, updateEvent, moveEvent, deleteEvent,
-  addMember, setPolicy, describeEvent, History, membersOf, scenarioJson,
+  setPolicy, describeEvent, membersOf, scenarioJson,
 } from '../../www/scenario.js';
+import { addMember, memberId } from '../../www/members.js';
+import { History } from '../../www/history.js';
 
 const base = () => ({
   format: 'cpm-deferral-scenario', version: 1, title: 't', setup: 'established', t1_ms: 500,
@@ -103,4 +105,20 @@ test('scenarioJson is exactly JSON.stringify, also when joined from cached event
   const moved = moveEvent(s, 1, 20000).scenario;
   assert.equal(scenarioJson(moved), JSON.stringify(moved));
   assert.notEqual(scenarioJson(moved), scenarioJson(s));
+});
+
+// Issue 13, item 6: ids the engine accepts (src/scenario.rs valid_id), unique, never reserved.
+test('member ids from any name', () => {
+  const cases = { 'Alexandra Richardson': 'alexandra-richar', '2nd shift': 'm-2nd-shift', CF: 'cf-2', 'Carol PF': 'carol-pf-2', scscf: 'scscf-2', carol: 'carol-2', 'Zoë': 'zoe', '李': 'member', '---': 'member' };
+  for (const [name, id] of Object.entries(cases)) assert.equal(memberId(name), id, name);
+  assert.equal(memberId('Alexandra Richardson', (x) => x === 'alexandra-richar'), 'alexandra-rich-2');
+  let s = base();
+  const seen = new Set();
+  for (let k = 0; k < 10; k++) {
+    const r = addMember(s, 'Same Name Again And Again');
+    assert.match(r.id, /^[a-z][a-z0-9-]{0,15}$/);
+    assert.ok(!seen.has(r.id));
+    seen.add(r.id);
+    s = r.scenario;
+  }
 });

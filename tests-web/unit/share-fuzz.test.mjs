@@ -3,7 +3,8 @@
 // stops reaching deep), and its checker must catch a decoder that breaks the contract.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fuzzShare, checkOutcome, pollution, loadEngine, engineCall, storedDeflate, Rng } from '../fuzz/share-fuzz.mjs';
+import { fuzzShare, checkOutcome, pollution, loadEngine, engineCall, storedDeflate, stringify, Rng } from '../fuzz/share-fuzz.mjs';
+import { MAX_UNPACKED } from '../../www/share.js';
 import { decodeShare, inflate, ShareError } from '../../www/share.js';
 
 const crashes = (s) => s.crashList.map((c) => `${c.layer}: ${c.reason}`).join('\n');
@@ -105,4 +106,18 @@ test('stored deflate blocks carry any bytes', async () => {
     const bytes = new Uint8Array(n).map((_, i) => (i * 7) & 0xff);
     assert.deepEqual(await inflate(storedDeflate(bytes)), bytes, `${n} bytes`);
   }
+});
+
+// Issue 13, item 14: `--iterations 200000` died after ~4 minutes with "RangeError: Invalid string
+// length" in the fuzzer's own JSON mutator, when "many events" copied an event holding a 2.5 MB
+// text 3,000 times. A state too big to write is written as a text the decoder must refuse.
+test('the JSON mutator never throws on a state too big for one string', () => {
+  const text = 'x'.repeat(2_500_000);
+  const state = { v: 1, rules: 'post-cr', scenario: { events: Array.from({ length: 300 }, (_, i) => ({ at_ms: i, kind: 'message', from: 'alice', text })) } };
+  const out = stringify(state);
+  assert.equal(typeof out, 'string');
+  assert.ok(out.length > MAX_UNPACKED, 'still too big for the decoder (its size check is exercised)');
+  assert.ok(out.length < 64 * MAX_UNPACKED, `bounded: ${out.length}`);
+  // Small states are written as before.
+  assert.equal(stringify({ a: [1, 'b'] }), '{"a":[1,"b"]}');
 });
