@@ -11,6 +11,7 @@ import {
 } from './scenario.js';
 import { Ladder, stateClass } from './ladder.js';
 import { Timeline, SYMBOL, COLOR } from './timeline.js';
+import { nextStop, prevStop, stateName, findSid, stepSentence, announce } from './story.js';
 
 const STORE_KEY = 'cpm-deferral-explorer:v1';
 // Page modes from the query: ?embed (for iframes), ?present, ?preset=NAME, &autoplay.
@@ -200,7 +201,7 @@ function rerun({ keepTime = true } = {}) {
   if (!keepTime) state.t = 0;
   state.t = Math.min(state.t, trace.end_ms);
   state.cursor = cursorAt(trace.steps, state.t);
-  if (state.sel && state.sel.step >= (state.sel.side === 'alt' ? alt : trace)?.steps.length) state.sel = null;
+  reselect();
   drawAll();
   state.timings = { run: t1 - t0, render: performance.now() - t1 };
   return true;
@@ -290,7 +291,7 @@ function drawPlayer() {
   setText($('stepinfo'), `step ${state.cursor} / ${tr.steps.length}`);
   const st = pfStateAt(tr, state.cursor);
   const pf = $('pfstate');
-  setText(pf, `PF: ${st}`);
+  setText(pf, `PF: ${stateName(st)}`);
   const cls = `pfstate ${stateClass(st)}`;
   if (pf.className !== cls) pf.className = cls;
   const play = $('play');
@@ -431,14 +432,32 @@ function drawQueue() {
   $('roster').replaceChildren(...rows);
 }
 
+/** After a re-run: the selected step by its identity (step.sid), or a note that it is gone. */
+function reselect() {
+  const sel = state.sel;
+  if (!sel || sel.gone) return;
+  const tr = sel.side === 'alt' ? state.alt : state.trace;
+  const steps = tr?.steps || [];
+  if (!sel.sid) {
+    if (steps[sel.step]) sel.sid = steps[sel.step].sid;
+    else state.sel = null;
+    return;
+  }
+  if (steps[sel.step]?.sid === sel.sid) return;
+  const i = findSid(tr, sel.sid);
+  if (i >= 0) sel.step = i;
+  else state.sel = { gone: sel.what };
+}
+
 function currentStep() {
-  if (!state.sel) return null;
+  if (!state.sel || state.sel.gone) return null;
   const tr = state.sel.side === 'alt' ? state.alt : state.trace;
   return tr?.steps[state.sel.step] ? { tr, s: tr.steps[state.sel.step] } : null;
 }
 
 function drawInspector() {
   const cur = currentStep();
+  setText($('insp-empty'), state.sel?.gone ? `The step you were inspecting (${state.sel.gone}) is no longer in the ladder after this change.` : 'Click an arrow or a stored message.');
   $('insp-empty').hidden = !!cur;
   $('insp-body').hidden = !cur;
   if (!cur) return;
@@ -453,7 +472,8 @@ function drawInspector() {
     return h('span', { class: `clause${pol ? ' pol' : ''}`, text: pol ? `${c} (not in the CR)` : c });
   });
   if (s.policy && !chips.some((c) => c.classList.contains('pol'))) chips.push(h('span', { class: 'clause pol', text: 'policy (not in the CR)' }));
-  chips.push(h('span', { class: 'clause', text: `PF after: ${s.pf_state} · store: ${s.queue_len}` }));
+  chips.push(h('span', { class: 'clause', text: `PF after: ${stateName(s.pf_state)} · store: ${s.queue_len}` }));
+  if (s.key !== undefined) chips.unshift(h('span', { class: 'clause key', text: `Key step: ${s.key}` }));
   $('insp-clauses').replaceChildren(...chips);
   const raw = s.protocol === 'none' ? '' : state.engine.raw(tr.rules, s.index);
   $('insp-raw').textContent = raw ? raw.replace(/\r\n/g, '\n') : '(internal step: nothing on the wire)';
@@ -580,7 +600,7 @@ function selectStep(side, step, chat = null, reveal = false) {
   const tr = side === 'alt' ? state.alt : state.trace;
   if (!tr || step == null || !tr.steps[step]) return;
   const s = tr.steps[step];
-  state.sel = { side, step, chat: chat ?? s.chat ?? null };
+  state.sel = { side, step, chat: chat ?? s.chat ?? null, sid: s.sid, what: `#${step} ${s.label}` };
   // Scroll before drawing: the ladder then draws once, for where it ends up.
   if (reveal) (side === 'alt' ? altLadder : ladder).scrollToRow(step);
   ladder.setSelected(side === 'main' ? step : null, side === 'main' ? state.sel.chat : null);
@@ -606,7 +626,7 @@ function setCursor(c) {
   c = Math.max(0, Math.min(c, tr.steps.length));
   state.t = c > 0 ? tr.steps[c - 1].at_ms : 0;
   state.cursor = c;
-  moveLadders(c, c > 0, true);
+  moveLadders(c, true, true);
   drawQueue();
   drawPlayer();
 }
@@ -617,25 +637,23 @@ function setCursor(c) {
  */
 function moveLadders(c, follow, followAlt = follow) {
   const ca = state.alt ? cursorAt(state.alt.steps, state.t) : 0;
-  if (follow) ladder.scrollToRow(c - 1);
+  if (follow) ladder.scrollToRow(Math.max(0, c - 1));
   if (state.alt && followAlt) altLadder.scrollToRow(Math.max(0, ca - 1));
   ladder.setCursor(c);
   if (state.alt) altLadder.setCursor(ca);
 }
-function stepNext() {
+/** Move the playhead to cursor c by a discrete step (button, key): select and announce it. */
+function stepTo(c) {
   pause();
-  if (state.cursor < state.trace.steps.length) {
-    setCursor(state.cursor + 1);
-    selectStep('main', state.cursor - 1);
-  }
+  setCursor(c);
+  if (state.cursor > 0) selectStep('main', state.cursor - 1);
+  announce(stepSentence(state.trace, state.cursor));
 }
-function stepPrev() {
-  pause();
-  if (state.cursor > 0) {
-    setCursor(state.cursor - 1);
-    if (state.cursor > 0) selectStep('main', state.cursor - 1);
-  }
-}
+const stepNext = () => stepTo(Math.min(state.cursor + 1, state.trace.steps.length));
+const stepPrev = () => stepTo(Math.max(0, state.cursor - 1));
+/** The next / previous key step of the story (src/story.rs, www/story.js). */
+const keyNext = () => stepTo(nextStop(state.trace, state.cursor));
+const keyPrev = () => stepTo(prevStop(state.trace, state.cursor));
 
 // ---------------------------------------------------------------- playback
 let rafId = 0;
@@ -815,24 +833,22 @@ function onKey(e) {
     case 'ArrowRight':
     case 'PageDown':
       e.preventDefault();
-      stepNext();
+      (e.shiftKey ? keyNext : stepNext)();
       break;
     case 'ArrowLeft':
     case 'PageUp':
       e.preventDefault();
-      stepPrev();
+      (e.shiftKey ? keyPrev : stepPrev)();
       break;
     case 'Home':
       if (e.target.closest?.('.ladder-scroll')) return;
       e.preventDefault();
-      pause();
-      setCursor(0);
+      stepTo(0);
       break;
     case 'End':
       if (e.target.closest?.('.ladder-scroll')) return;
       e.preventDefault();
-      pause();
-      setCursor(state.trace.steps.length);
+      stepTo(state.trace.steps.length);
       break;
     case 'Escape':
       state.selEvent = null;
@@ -932,7 +948,7 @@ async function togglePresent(on = !state.present) {
 
 /** What the lazy modules may use. */
 const api = {
-  state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, play, pause, setCursor, applyLarge, notice, guard,
+  state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, keyNext, keyPrev, stepTo, play, pause, setCursor, applyLarge, notice, guard,
   reducedMotion, togglePresent, rerun, edit, selectStep, setDescription, drawEditor, drawPolicies, drawPlayer,
   drawQueue, updateUndo,
   get ladder() {
@@ -1047,6 +1063,8 @@ async function main() {
   $('play').addEventListener('click', guard(() => (state.playing ? pause() : play())));
   $('next').addEventListener('click', guard(stepNext));
   $('prev').addEventListener('click', guard(stepPrev));
+  $('next-key').addEventListener('click', guard(keyNext));
+  $('prev-key').addEventListener('click', guard(keyPrev));
   $('speed').addEventListener('change', () => {
     state.speed = Number($('speed').value);
     save();

@@ -1,6 +1,7 @@
 // SVG ladder renderer. Draws only the rows in view (plus a margin), so an 8,000-step trace costs
 // the same per frame as a 40-step one. Text always goes in as text nodes (never markup).
 import { buildLadder, visibleRows, overlapping, fmtMs, fmtDur, GEOM } from './viewmodel.js';
+import { stateName } from './story.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 let uid = 0;
@@ -243,7 +244,7 @@ export class Ladder {
         const by1 = Math.max(b.y1, y0);
         const by2 = Math.min(b.y2, y1);
         const r = el('rect', { class: `band ${stateClass(b.state)}`, x: m.bandX - 5, y: by1, width: 10, height: Math.max(0, by2 - by1) }, back);
-        el('title', null, r).textContent = `PF state: ${b.state}`;
+        el('title', null, r).textContent = `PF state: ${stateName(b.state)}`;
       }
     }
     this.gBack.replaceChildren(back);
@@ -254,7 +255,8 @@ export class Ladder {
       const gt = el('g', { class: `timer${tm.fromStep >= cursor ? ' future' : ''}` }, rows);
       el('rect', { x: tm.x - 3, y: tm.y1, width: 6, height: Math.max(2, tm.y2 - tm.y1), rx: 2 }, gt);
       el('line', { class: 'end', x1: tm.x - 6, x2: tm.x + 6, y1: tm.y2, y2: tm.y2 }, gt);
-      if (tm.fromStep >= first) text(gt, tm.x - 6, tm.y1 + 9, tm.name, { 'text-anchor': 'end' });
+      // The name runs down along the bar, so it never sits on the label of the row's arrow.
+      if (tm.fromStep >= first) text(gt, tm.x - 5, tm.y1 + 4, tm.name, { transform: `rotate(90 ${tm.x - 5} ${tm.y1 + 4})` });
       el('title', null, gt).textContent = `${tm.name}: ${fmtMs(tm.start_ms)} → ${fmtMs(tm.end_ms)} (${tm.outcome}) · ${tm.clause}`;
     }
     // Stored → delivered links. Those that only pass through the rows in view (stored above,
@@ -297,9 +299,18 @@ export class Ladder {
       const gs = el('g', { class: cls, 'data-step': i }, rows);
       if (a.chat != null) gs.setAttribute('data-chat', a.chat);
       if (a.internal) {
-        const w = Math.min(m.gap * 0.66, Math.max(40, a.label.length * 6.6 + 12));
+        const label = a.kind === 'state' ? stateName(a.label) : a.label;
+        const w = Math.min(m.gap * 0.66, Math.max(40, label.length * 6.6 + 12));
         el('rect', { class: 'box', x: a.x1 - w / 2, y: a.y - g.rowH / 2 + 3, width: w, height: g.rowH - 6, rx: 4 }, gs);
-        text(gs, a.x1, a.y + 4, a.label, { class: 'lbl', 'text-anchor': 'middle' });
+        text(gs, a.x1, a.y + 4, label, { class: 'lbl', 'text-anchor': 'middle' });
+      } else if (a.dropped) {
+        // Sent, never arrives: the arrow stops short of the lane, with a cross and no head.
+        const x2 = a.x1 + (a.x2 - a.x1) * 0.6;
+        gs.classList.add('dropped');
+        el('line', { class: 'hit', x1: a.x1, x2, y1: a.y, y2: a.y }, gs);
+        el('line', { class: 'ln', x1: a.x1, x2, y1: a.y, y2: a.y }, gs);
+        text(gs, x2, a.y + 4, '×', { class: 'lost-x', 'text-anchor': 'middle' });
+        text(gs, (a.x1 + x2) / 2, a.y - 4, `${a.label} (never arrives)`, { class: 'lbl', 'text-anchor': 'middle' });
       } else {
         const mk = i === this.selected ? 'sel' : a.cls;
         el('line', { class: 'hit', x1: a.x1, x2: a.x2, y1: a.y, y2: a.y }, gs);
@@ -308,7 +319,7 @@ export class Ladder {
         text(gs, mid, a.y - 4, a.label, { class: 'lbl', 'text-anchor': 'middle' });
       }
       const tip = el('title', null, gs);
-      tip.textContent = `#${i} ${fmtMs(s.at_ms)} ${s.from} → ${s.to} ${s.protocol} ${s.label}${s.policy ? ' (policy: not in the CR)' : ''}\n${s.note || ''}`;
+      tip.textContent = `#${i} ${fmtMs(s.at_ms)} ${s.from} → ${s.to} ${s.protocol} ${s.label}${s.dropped ? ' (never arrives)' : ''}${s.policy ? ' (policy: not in the CR)' : ''}\n${s.note || ''}`;
     }
     this.gRows.replaceChildren(rows);
 

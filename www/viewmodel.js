@@ -83,6 +83,7 @@ export function buildLadder(trace, width = 1000, g = GEOM) {
       at_ms: s.at_ms,
       chat: s.chat ?? null,
       event: s.event ?? null,
+      dropped: !!s.dropped,
     };
   };
 
