@@ -11,7 +11,7 @@ import {
 } from './scenario.js';
 import { Ladder, stateClass } from './ladder.js';
 import { Timeline, SYMBOL, COLOR } from './timeline.js';
-import { nextStop, prevStop, stateName, findSid, stepSentence, announce } from './story.js';
+import { nextStop, prevStop, stateName, findSid, stepSentence, announce, closingSummary } from './story.js';
 
 const STORE_KEY = 'cpm-deferral-explorer:v1';
 // Page modes from the query: ?embed (for iframes), ?present, ?preset=NAME, &autoplay.
@@ -289,6 +289,10 @@ function drawPlayer() {
   setAttr(scrub, 'aria-valuetext', fmtMs(state.t));
   setText($('clock'), fmtMs(state.t));
   setText($('stepinfo'), `step ${state.cursor} / ${tr.steps.length}`);
+  // At the end of the story: what was stored, delivered and lost (both rule sets when comparing).
+  const end = tr.steps.length > 0 && state.cursor >= tr.steps.length;
+  if (end) setText($('closing'), closingSummary(tr, state.compare ? state.alt : null));
+  if ($('closing').hidden === end) $('closing').hidden = !end;
   const st = pfStateAt(tr, state.cursor);
   const pf = $('pfstate');
   setText(pf, `PF: ${stateName(st)}`);
@@ -877,7 +881,7 @@ function applyLarge() {
   const on = state.large || state.present; // presenter mode is always large type
   document.documentElement.classList.toggle('large', on);
   $('large').setAttribute('aria-pressed', String(state.large));
-  const g = on ? { ...GEOM, rowH: 34, minLaneGap: 170, gutter: 96 } : GEOM;
+  const g = on ? { ...GEOM, rowH: 34, minLaneGap: 170, gutter: 96, charW: state.present ? 10.6 : 9.2 } : GEOM;
   ladder.setGeometry(g);
   altLadder.setGeometry(g);
   timeline.draw();

@@ -299,8 +299,14 @@ export class Ladder {
       const gs = el('g', { class: cls, 'data-step': i }, rows);
       if (a.chat != null) gs.setAttribute('data-chat', a.chat);
       if (a.internal) {
-        const label = a.kind === 'state' ? stateName(a.label) : a.label;
-        const w = Math.min(m.gap * 0.66, Math.max(40, label.length * 6.6 + 12));
+        // The box fits its text at this type size (geom.charW: px per character); a label longer
+        // than the lane gap allows is cut with "…" (the tooltip and the inspector have it whole).
+        const cw = g.charW || 6.6;
+        const maxW = m.gap * 0.9;
+        let label = a.kind === 'state' ? stateName(a.label) : a.label;
+        const fit = Math.max(4, Math.floor((maxW - 12) / cw));
+        if (label.length > fit) label = `${label.slice(0, fit - 1)}…`;
+        const w = Math.min(maxW, Math.max(40, label.length * cw + 12));
         el('rect', { class: 'box', x: a.x1 - w / 2, y: a.y - g.rowH / 2 + 3, width: w, height: g.rowH - 6, rx: 4 }, gs);
         text(gs, a.x1, a.y + 4, label, { class: 'lbl', 'text-anchor': 'middle' });
       } else if (a.dropped) {

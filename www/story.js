@@ -79,3 +79,14 @@ export function announce(text) {
   const box = document.getElementById('announce');
   if (box && box.textContent !== text) box.textContent = text;
 }
+
+/** The closing summary of a run (and of the other rules' run when comparing), in words. */
+export function closingSummary(trace, alt = null) {
+  const one = (tr) => {
+    const m = tr.summary || {};
+    const rules = tr.rules === 'pre-cr' ? 'before the CR (pre-CR)' : 'with the CR (post-CR)';
+    const n = (k, one, many) => `${m[k] ?? 0} ${(m[k] ?? 0) === 1 ? one : many}`;
+    return `${rules[0].toUpperCase()}${rules.slice(1)}: ${n('stored', 'message stored', 'messages stored')} for Carol, ${m.delivered_from_store ?? 0} delivered from the store, ${m.lost ?? 0} lost${m.discarded ? `, ${m.discarded} discarded` : ''}${m.still_stored ? `, ${m.still_stored} still stored` : ''}; ${m.delivered_live ?? 0} delivered live.`;
+  };
+  return `End of the story. ${one(trace)}${alt ? ` ${one(alt)}` : ''}`;
+}

@@ -100,3 +100,27 @@ test('key steps: ⏭ and Shift+→ walk the story, a live region says each step'
   await shot(page, 'story-key-steps');
   assert.deepEqual(errors, []);
 });
+
+test('closing summary at the end: normal mode (with compare: both rule sets) and embed mode', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { query: '?preset=invite-timeout-path-a' });
+  assert.equal(await page.locator('#closing').isHidden(), true);
+  await page.locator('#prev').focus();
+  await page.keyboard.press('End');
+  const text = await page.locator('#closing').textContent();
+  assert.match(text, /^End of the story\. With the CR \(post-CR\): 3 messages stored for Carol, 3 delivered from the store, 0 lost; \d+ delivered live\.$/);
+  await page.check('#compare');
+  await page.locator('#prev').focus();
+  await page.keyboard.press('End');
+  assert.match(await page.locator('#closing').textContent(), /post-CR\): 3 messages stored .* Before the CR \(pre-CR\): 0 messages stored for Carol, 0 delivered from the store, 3 lost/);
+  await page.keyboard.press('Home');
+  assert.equal(await page.locator('#closing').isHidden(), true);
+  const { page: emb, errors: e2 } = await openExplorer(t, env, { query: '?embed&preset=bye-480-path-b' });
+  await emb.waitForSelector('.embed-bar');
+  await emb.locator('#pane-main .ladder-scroll').focus();
+  await emb.keyboard.press('End');
+  await emb.locator('#prev').focus();
+  await emb.keyboard.press('End');
+  assert.match(await emb.locator('#caption .cap-closing').textContent(), /^End of the story\. With the CR \(post-CR\): 3 messages stored for Carol, 3 delivered/);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(e2, []);
+});
