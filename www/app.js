@@ -66,7 +66,7 @@ const state = {
   description: '',
 };
 /** Called with no argument after every playhead or trace change (captions of presenter/embed). */
-const hooks = { cursor: null, text: null };
+const hooks = { cursor: null, text: null, cr: null };
 
 let ladder;
 let altLadder;
@@ -305,6 +305,7 @@ function drawPlayer() {
   timeline.setTime(state.t);
   hooks.cursor?.();
   hooks.text?.();
+  hooks.cr?.();
 }
 
 /** Rows of the store panel drawn at most (the front of the queue). */
@@ -473,6 +474,8 @@ function drawInspector() {
   $('insp-note').textContent = s.note || '';
   const chips = (s.clauses || []).map((c) => {
     const pol = c.startsWith('policy:');
+    // A clause of §8.3.2.9's text is a button: it opens the CR panel at its sentence.
+    if (CR_CLAUSES.includes(c)) return h('button', { type: 'button', class: 'clause cr', text: c, title: 'Show this sentence in the CR text', onclick: () => openCr(c, s) });
     return h('span', { class: `clause${pol ? ' pol' : ''}`, text: pol ? `${c} (not in the CR)` : c });
   });
   if (s.policy && !chips.some((c) => c.classList.contains('pol'))) chips.push(h('span', { class: 'clause pol', text: 'policy (not in the CR)' }));
@@ -482,6 +485,12 @@ function drawInspector() {
   const raw = s.protocol === 'none' ? '' : state.engine.raw(tr.rules, s.index);
   $('insp-raw').textContent = raw ? raw.replace(/\r\n/g, '\n') : '(internal step: nothing on the wire)';
   $('insp-raw').dataset.raw = raw ? 'yes' : 'no';
+}
+
+const CR_CLAUSES = ['8.3.2.9', '8.2.2.3', '8.2.2.6.2'];
+function openCr(c, s) {
+  Promise.all([import('./crpanel.js'), import('./cr-text.js')])
+    .then(([p, t]) => p.show(api, c === '8.2.2.3' ? 'bye' : c === '8.2.2.6.2' ? 'subscribe' : t.sentenceFor(s) || 'remain')).catch(report);
 }
 
 function drawCompareHead(d) {
@@ -1125,6 +1134,7 @@ async function main() {
   });
   $('present').addEventListener('click', () => togglePresent().catch(report));
   $('text-toggle').addEventListener('click', () => import('./textview.js').then((m) => m.toggle(api)).catch(report));
+  $('cr-toggle').addEventListener('click', () => import('./crpanel.js').then((m) => m.toggle(api)).catch(report));
   if (!MODE.embed) setupDrop();
   document.addEventListener('keydown', guard(onKey));
   document.addEventListener('visibilitychange', () => {
