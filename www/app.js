@@ -216,6 +216,7 @@ function showError(msg) {
 /** Apply an edit: record undo, save, re-run. */
 function edit(next, { record = true, selEvent } = {}) {
   adopt();
+  unPreset();
   if (record) state.history.push(state.scenario);
   state.scenario = next;
   if (selEvent !== undefined) state.selEvent = selEvent;
@@ -256,6 +257,7 @@ function drawAll() {
   drawQueue();
   drawInspector();
   drawSummary();
+  drawPolicyMark();
 }
 
 function drawTimeline() {
@@ -515,6 +517,31 @@ function drawCompareHead(d) {
       h('button', { type: 'button', id: 'goto-diff', text: 'Go there', onclick: guard(() => { setCursor(d.a + 1); selectStep('main', d.a, null, true); }) }));
   }
   $('compare-head').replaceChildren(table, diff);
+}
+
+/** An edited preset is the user's own timeline now: the picker says so (and does after a reload). */
+function unPreset() {
+  if (!state.preset) return;
+  const p = state.presets.find((x) => x.name === state.preset);
+  state.preset = '';
+  $('preset').value = '';
+  setDescription(p ? `Your timeline, edited from the preset “${presetTitle(p)}”.` : '');
+}
+const presetTitle = (p) => {
+  try {
+    return JSON.parse(p.json).title || p.name;
+  } catch {
+    return p.name;
+  }
+};
+
+/** The main page shows when a policy other than the default is in force (Policies button). */
+function drawPolicyMark() {
+  const n = (state.trace?.policies || []).filter((p) => p.value !== p.default).length;
+  const mark = $('policy-mark');
+  setText(mark, n ? `${n} changed` : '');
+  if (mark.hidden === !!n) mark.hidden = !n;
+  setAttr($('policies').querySelector('summary'), 'title', n ? `${n} polic${n === 1 ? 'y is' : 'ies are'} not at the default` : 'All policies at their defaults');
 }
 
 function drawSummary() {
@@ -830,6 +857,12 @@ function onKey(e) {
     redo();
     return;
   }
+  if (e.key === 'Escape' && $('policies').open) {
+    // Also from inside the panel (its selects count as typing).
+    $('policies').open = false;
+    $('policies').querySelector('summary').focus();
+    return;
+  }
   if (typing || mod || e.altKey) return;
   const onButton = tag === 'BUTTON' || tag === 'SUMMARY' || e.target.getAttribute?.('role') === 'button';
   switch (e.key) {
@@ -867,9 +900,10 @@ function onKey(e) {
       state.selEvent = null;
       drawEditor();
       drawTimeline();
-      if ($('file-menu').open) {
-        $('file-menu').open = false;
-        $('file-menu').querySelector('summary').focus();
+      for (const d of [$('file-menu'), $('policies')]) {
+        if (!d.open) continue;
+        d.open = false;
+        d.querySelector('summary').focus();
       }
       break;
     case 'p':
@@ -1054,7 +1088,7 @@ async function main() {
   }
   const sel = $('preset');
   sel.append(h('option', { value: '', text: '(your timeline)' }));
-  for (const p of state.presets) sel.append(h('option', { value: p.name, text: p.name, title: p.description }));
+  for (const p of state.presets) sel.append(h('option', { value: p.name, text: presetTitle(p), title: p.description }));
   sel.addEventListener('change', guard(() => sel.value && loadPreset(sel.value)));
 
   document.querySelectorAll('input[name="rules"]').forEach((r) => r.addEventListener('change', guard(() => {
@@ -1130,7 +1164,7 @@ async function main() {
   });
   for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('click', () => exportAs(b.dataset.export).catch(report));
   document.addEventListener('click', (e) => {
-    if ($('file-menu').open && !$('file-menu').contains(e.target)) $('file-menu').open = false;
+    for (const d of [$('file-menu'), $('policies')]) if (d.open && !d.contains(e.target)) d.open = false;
   });
   $('present').addEventListener('click', () => togglePresent().catch(report));
   $('text-toggle').addEventListener('click', () => import('./textview.js').then((m) => m.toggle(api)).catch(report));
