@@ -66,7 +66,7 @@ const state = {
   description: '',
 };
 /** Called with no argument after every playhead or trace change (captions of presenter/embed). */
-const hooks = { cursor: null, text: null, cr: null };
+const hooks = { cursor: null, text: null, cr: null, lead: null };
 
 let ladder;
 let altLadder;
@@ -238,6 +238,7 @@ function drawAll() {
       : state.comparison && 'first_difference' in state.comparison ? null : firstDifference(state.trace, state.alt);
   }
   const selMain = state.sel?.side === 'main';
+  ladder.atStart = state.t <= 0;
   ladder.update(state.trace, {
     cursor: state.cursor, selected: selMain ? state.sel.step : null, chat: selMain ? state.sel.chat : null, diff: d ? d.a : null,
   });
@@ -308,6 +309,7 @@ function drawPlayer() {
   hooks.cursor?.();
   hooks.text?.();
   hooks.cr?.();
+  hooks.lead?.();
 }
 
 /** Rows of the store panel drawn at most (the front of the queue). */
@@ -678,6 +680,7 @@ function setCursor(c) {
 function moveLadders(c, follow, followAlt = follow) {
   const ca = state.alt ? cursorAt(state.alt.steps, state.t) : 0;
   if (follow) ladder.scrollToRow(Math.max(0, c - 1));
+  ladder.atStart = state.t <= 0;
   if (state.alt && followAlt) altLadder.scrollToRow(Math.max(0, ca - 1));
   ladder.setCursor(c);
   if (state.alt) altLadder.setCursor(ca);
@@ -1225,6 +1228,14 @@ async function main() {
     presenter = await import('./present.js');
     if (MODE.embed) presenter.embed(api);
     else presenter.enter(api, { fullscreen: false });
+  }
+  // A first visit: one line of what this is and where to start (lead.js, shown once).
+  if (!MODE.embed && !MODE.present && !location.hash) {
+    let seen = true;
+    try {
+      seen = localStorage.getItem('cpm-deferral-explorer:lead-seen') === '1';
+    } catch { /* no storage: no lead */ }
+    if (!seen) await import('./lead.js').then((m) => m.show(api)).catch(report);
   }
   document.documentElement.dataset.ready = 'yes';
   if (MODE.autoplay && state.trace) {

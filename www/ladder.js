@@ -60,6 +60,8 @@ export class Ladder {
     this.selectedChat = null;
     this.diff = null;
     this.hideFuture = false;
+    /** The playhead is at the very start (t = 0): nothing is drawn faded yet (set by the page). */
+    this.atStart = false;
     this.width = 0;
     // What the renderer needs of the layout, kept here so that moving the cursor reads no layout
     // (a read after the page's own DOM writes forces a synchronous style + layout): the head's
@@ -162,6 +164,8 @@ export class Ladder {
   setHideFuture(on) {
     this.hideFuture = on;
     this.body.classList.toggle('hide-future', on);
+    this._drawn = null;
+    this.render();
   }
 
   schedule() {
@@ -227,8 +231,11 @@ export class Ladder {
     // own scrollToRow, a cursor move within the same time, …).
     const d = this._drawn;
     if (!force && d && d.m === m && d.first === first && d.last === last && d.cursor === cursor && d.selected === this.selected
-      && d.chat === this.selectedChat && d.diff === this.diff) return;
-    this._drawn = { m, first, last, cursor, selected: this.selected, chat: this.selectedChat, diff: this.diff };
+      && d.chat === this.selectedChat && d.diff === this.diff && d.atStart === this.atStart) return;
+    this._drawn = { m, first, last, cursor, selected: this.selected, chat: this.selectedChat, diff: this.diff, atStart: this.atStart };
+    // Before the first step nothing is "future" yet: the whole ladder reads clearly (a first
+    // visit does not start on a faded wall); from the first step on, what is to come is faded.
+    const fut = this.atStart && !this.hideFuture ? Infinity : cursor;
 
     // Background: lifelines (full height is fine: 1 element per lane) and the PF band.
     const back = document.createDocumentFragment();
@@ -252,7 +259,7 @@ export class Ladder {
     const rows = document.createDocumentFragment();
     // Timers
     for (const tm of overlapping(m.timers, first, last)) {
-      const gt = el('g', { class: `timer${tm.fromStep >= cursor ? ' future' : ''}` }, rows);
+      const gt = el('g', { class: `timer${tm.fromStep >= fut ? ' future' : ''}` }, rows);
       el('rect', { x: tm.x - 3, y: tm.y1, width: 6, height: Math.max(2, tm.y2 - tm.y1), rx: 2 }, gt);
       el('line', { class: 'end', x1: tm.x - 6, x2: tm.x + 6, y1: tm.y2, y2: tm.y2 }, gt);
       // The name runs down along the bar, so it never sits on the label of the row's arrow.
@@ -267,13 +274,13 @@ export class Ladder {
     for (const lk of overlapping(m.links, first, last)) {
       const sel = this.selectedChat != null && lk.chat === this.selectedChat;
       if (!sel && lk.fromStep < first && lk.toStep > last) {
-        const key = `${lk.x}|${lk.fromStep >= cursor ? 1 : 0}`;
-        const p = passing.get(key) || { x: lk.x, future: lk.fromStep >= cursor, n: 0 };
+        const key = `${lk.x}|${lk.fromStep >= fut ? 1 : 0}`;
+        const p = passing.get(key) || { x: lk.x, future: lk.fromStep >= fut, n: 0 };
         p.n++;
         passing.set(key, p);
         continue;
       }
-      const gl = el('g', { class: `link${sel ? ' selected' : ''}${lk.fromStep >= cursor ? ' future' : ''}`, 'data-step': lk.fromStep, 'data-chat': lk.chat }, rows);
+      const gl = el('g', { class: `link${sel ? ' selected' : ''}${lk.fromStep >= fut ? ' future' : ''}`, 'data-step': lk.fromStep, 'data-chat': lk.chat }, rows);
       el('line', { x1: lk.x, x2: lk.x, y1: lk.y1, y2: lk.y2 }, gl);
       el('circle', { cx: lk.x, cy: lk.y1, r: 3 }, gl);
       if (!lk.open) el('circle', { cx: lk.x, cy: lk.y2, r: 3 }, gl);
@@ -294,7 +301,7 @@ export class Ladder {
       prevT = s.at_ms;
       let cls = `step ${a.cls} k-${a.kind}`;
       if (a.policy) cls += ' policy';
-      if (i >= cursor) cls += ' future';
+      if (i >= fut) cls += ' future';
       if (i === this.selected) cls += ' selected';
       const gs = el('g', { class: cls, 'data-step': i }, rows);
       if (a.chat != null) gs.setAttribute('data-chat', a.chat);

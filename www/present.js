@@ -175,6 +175,9 @@ export async function embed(api) {
   open.textContent = 'Open in the explorer ↗';
   head.append(title, open);
   document.body.prepend(head);
+  // A small iframe (640×400): narrower lanes, so the whole ladder fits across (extra.css gives
+  // the rows the height: no legend, a short caption).
+  if (innerWidth < 760) api.ladder.setGeometry({ ...api.ladder.geom, minLaneGap: 88, gutter: 58 });
   hooks.cursor = () => renderCaption(api);
   renderCaption(api);
   void $;

@@ -124,3 +124,48 @@ test('closing summary at the end: normal mode (with compare: both rule sets) and
   assert.deepEqual(errors, []);
   assert.deepEqual(e2, []);
 });
+
+test('a first visit leads: what this is, a clear first step, dismissible and remembered', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { query: '' });
+  const lead = page.locator('#lead');
+  await lead.waitFor();
+  assert.match(await lead.textContent(), /Participating Function keeps Carol’s place .* Press ▶ to play/);
+  // The start is not a faded wall: nothing is drawn as "future" while the playhead is at 0.
+  assert.equal(await page.locator('#pane-main g.step').count() > 10, true);
+  assert.equal(await page.locator('#pane-main g.step.future').count(), 0);
+  await page.click('#lead-start');
+  await lead.waitFor({ state: 'detached' });
+  const s = await page.evaluate(() => { const x = window.__explorer.state; return JSON.parse(JSON.stringify(x.trace.steps[x.cursor - 1])); });
+  assert.ok(s.key, 'the first key step');
+  assert.ok(await page.locator('#pane-main g.step.future').count() > 0, 'now the rest is to come');
+  await page.reload();
+  await page.waitForSelector('html[data-ready="yes"]');
+  assert.equal(await page.locator('#lead').count(), 0, 'remembered');
+  // The × dismisses it too.
+  await page.evaluate(() => localStorage.removeItem('cpm-deferral-explorer:lead-seen'));
+  await page.reload();
+  await page.waitForSelector('#lead');
+  await page.click('#lead-close');
+  await page.reload();
+  await page.waitForSelector('html[data-ready="yes"]');
+  assert.equal(await page.locator('#lead').count(), 0);
+  assert.deepEqual(errors, []);
+});
+
+test('a 640×400 embed keeps a usable ladder: most of the height, every lane across, no sideways scroll', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { query: '?embed&preset=bye-480-path-a', viewport: { width: 640, height: 400 } });
+  await page.waitForSelector('.embed-bar');
+  await page.waitForTimeout(100);
+  const m = await page.evaluate(() => {
+    const sc = document.querySelector('#pane-main .ladder-scroll');
+    return { rows: sc.clientHeight - 44, across: sc.scrollWidth <= sc.clientWidth + 1, page: document.documentElement.scrollWidth <= innerWidth };
+  });
+  assert.ok(m.rows >= 200, `${m.rows} px of ladder rows`);
+  assert.ok(m.across, 'every lane in view');
+  assert.ok(m.page, 'no sideways scroll');
+  await page.locator('#pane-main .ladder-scroll').focus();
+  await page.keyboard.press('Shift+ArrowRight');
+  assert.match(await page.locator('#caption .cap-key').textContent(), /Trigger/);
+  await shot(page, 'embed-640x400');
+  assert.deepEqual(errors, []);
+});
