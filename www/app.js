@@ -64,6 +64,8 @@ const state = {
   fromLink: false,
   present: false,
   description: '',
+  filters: [], // ids of filters.js FILTERS in force
+  view: null, // the main ladder's filtered rows (filters.js filterRows), null without filters
 };
 /** Called with no argument after every playhead or trace change (captions of presenter/embed). */
 const hooks = { cursor: null, text: null, cr: null, lead: null };
@@ -78,7 +80,7 @@ function save() {
   try {
     const rest = JSON.stringify({
       rules: state.rules, preset: state.preset, compare: state.compare,
-      large: state.large, theme: state.theme, speed: state.speed, t: state.t,
+      large: state.large, theme: state.theme, speed: state.speed, t: state.t, filters: state.filters,
     });
     // The scenario's JSON is already known (scenarioJson): splice it in rather than re-serialise.
     localStorage.setItem(STORE_KEY, `{"scenario":${scenarioJson(state.scenario)},${rest.slice(1)}`);
@@ -239,6 +241,8 @@ function drawAll() {
   }
   const selMain = state.sel?.side === 'main';
   ladder.atStart = state.t <= 0;
+  ladder.view = state.view = viewFor(state.trace);
+  altLadder.view = cmp ? viewFor(state.alt) : null;
   ladder.update(state.trace, {
     cursor: state.cursor, selected: selMain ? state.sel.step : null, chat: selMain ? state.sel.chat : null, diff: d ? d.a : null,
   });
@@ -485,6 +489,8 @@ function drawInspector() {
   if (s.policy && !chips.some((c) => c.classList.contains('pol'))) chips.push(h('span', { class: 'clause pol', text: 'policy (not in the CR)' }));
   chips.push(h('span', { class: 'clause', text: `PF after: ${stateName(s.pf_state)} · store: ${s.queue_len}` }));
   if (s.key !== undefined) chips.unshift(h('span', { class: 'clause key', text: `Key step: ${s.key}` }));
+  const hid = tr === state.trace && filtersMod?.hiddenBy(state.view, s.index);
+  if (hid) chips.push(h('span', { class: 'clause', text: `hidden in the ladder by the filter “${hid}”` }));
   $('insp-clauses').replaceChildren(...chips);
   const raw = s.protocol === 'none' ? '' : state.engine.raw(tr.rules, s.index);
   $('insp-raw').textContent = raw ? raw.replace(/\r\n/g, '\n') : '(internal step: nothing on the wire)';
@@ -521,6 +527,25 @@ function drawCompareHead(d) {
   $('compare-head').replaceChildren(table, diff);
 }
 
+// ---------------------------------------------------------------- filters (filters.js, on use)
+let filtersMod = null;
+/** The ladder's rows with the filters in force, or null (filters.js is loaded the first time). */
+function viewFor(tr) {
+  if (!tr || !state.filters.length) return null;
+  if (filtersMod) return filtersMod.filterRows(tr, state.filters);
+  import('./filters.js').then((m) => {
+    filtersMod = m;
+    state.filters = m.cleanFilters(state.filters);
+    drawAll();
+  }).catch(report);
+  return null;
+}
+function setFilters(ids) {
+  state.filters = filtersMod ? filtersMod.cleanFilters(ids) : ids;
+  save();
+  drawAll();
+}
+
 /** An edited preset is the user's own timeline now: the picker says so (and does after a reload). */
 function unPreset() {
   if (!state.preset) return;
@@ -539,6 +564,7 @@ const presetTitle = (p) => {
 
 /** The main page shows when a policy other than the default is in force (Policies button). */
 function drawPolicyMark() {
+  setText($('filter-mark'), state.filters.length ? `${state.filters.length} on` : '');
   const n = (state.trace?.policies || []).filter((p) => p.value !== p.default).length;
   const mark = $('policy-mark');
   setText(mark, n ? `${n} changed` : '');
@@ -903,7 +929,7 @@ function onKey(e) {
       state.selEvent = null;
       drawEditor();
       drawTimeline();
-      for (const d of [$('file-menu'), $('policies')]) {
+      for (const d of [$('file-menu'), $('policies'), $('filters')]) {
         if (!d.open) continue;
         d.open = false;
         d.querySelector('summary').focus();
@@ -1000,7 +1026,7 @@ async function togglePresent(on = !state.present) {
 const api = {
   state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, keyNext, keyPrev, stepTo, play, pause, setCursor, applyLarge, notice, guard,
   reducedMotion, togglePresent, rerun, edit, selectStep, setDescription, drawEditor, drawPolicies, drawPlayer,
-  drawQueue, updateUndo,
+  drawQueue, updateUndo, setFilters,
   get ladder() {
     return ladder;
   },
@@ -1167,10 +1193,13 @@ async function main() {
   });
   for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('click', () => exportAs(b.dataset.export).catch(report));
   document.addEventListener('click', (e) => {
-    for (const d of [$('file-menu'), $('policies')]) if (d.open && !d.contains(e.target)) d.open = false;
+    for (const d of [$('file-menu'), $('policies'), $('filters')]) if (d.open && !d.contains(e.target)) d.open = false;
   });
   $('present').addEventListener('click', () => togglePresent().catch(report));
   $('text-toggle').addEventListener('click', () => import('./textview.js').then((m) => m.toggle(api)).catch(report));
+  $('filters').addEventListener('toggle', () => {
+    if ($('filters').open) import('./filters.js').then((m) => { filtersMod = m; m.drawList(api); }).catch(report);
+  });
   $('cr-toggle').addEventListener('click', () => import('./crpanel.js').then((m) => m.toggle(api)).catch(report));
   if (!MODE.embed) setupDrop();
   document.addEventListener('keydown', guard(onKey));
@@ -1188,6 +1217,8 @@ async function main() {
   state.compare = !!saved?.compare;
   $('compare').checked = state.compare;
   state.speed = saved?.speed || 1;
+  // Filters: the saved ones, or those of the link (?filter=msrp-200,provisional: embeds too).
+  state.filters = params.has('filter') ? params.get('filter').split(',') : MODE.embed || !Array.isArray(saved?.filters) ? [] : saved.filters;
   $('speed').value = String(state.speed);
   if (state.large) applyLarge();
   const start = () => {

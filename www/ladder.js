@@ -60,6 +60,8 @@ export class Ladder {
     this.selectedChat = null;
     this.diff = null;
     this.hideFuture = false;
+    /** A filtered row view (filters.js filterRows), or null for one row per step. */
+    this.view = null;
     /** The playhead is at the very start (t = 0): nothing is drawn faded yet (set by the page). */
     this.atStart = false;
     this.width = 0;
@@ -108,7 +110,7 @@ export class Ladder {
     this.viewH = this.scroll.clientHeight;
     this.top = this.scroll.scrollTop;
     this._readTop = false;
-    this.model = buildLadder(trace, this.width, this.geom);
+    this.model = buildLadder(trace, this.width, this.geom, this.view);
     const m = this.model;
     this.body.setAttribute('width', m.width);
     this.body.setAttribute('height', m.height);
@@ -189,7 +191,8 @@ export class Ladder {
   scrollToRow(i, center = false) {
     if (!this.model) return false;
     const g = this.geom;
-    const y = g.top + i * g.rowH;
+    const n = this.trace.steps.length;
+    const y = g.top + (n ? this.model.rowOf(Math.max(0, Math.min(i, n - 1))) : 0) * g.rowH;
     const top = this.top;
     const h = this.viewH - this.headH;
     if (!(center || y < top || y + g.rowH > top + h)) return false;
@@ -218,7 +221,8 @@ export class Ladder {
     const m = this.model;
     const g = this.geom;
     const steps = this.trace.steps;
-    const n = steps.length;
+    const n = m.nRows;
+    const rowOf = m.rowOf;
     const headH = this.headH;
     // The sticky head covers the top of the viewport; body y = scrollTop is just below it.
     const top = this.top;
@@ -239,11 +243,13 @@ export class Ladder {
 
     // Background: lifelines (full height is fine: 1 element per lane) and the PF band.
     const back = document.createDocumentFragment();
-    if (this.selected != null && this.selected >= first && this.selected <= last) {
-      el('rect', { class: 'row-sel', x: 0, y: g.top + this.selected * g.rowH, width: m.width, height: g.rowH }, back);
+    const selRow = this.selected != null && steps[this.selected] ? rowOf(this.selected) : null;
+    if (selRow != null && selRow >= first && selRow <= last) {
+      el('rect', { class: 'row-sel', x: 0, y: g.top + selRow * g.rowH, width: m.width, height: g.rowH }, back);
     }
-    if (this.diff != null && this.diff >= first && this.diff <= last) {
-      el('rect', { class: 'row-diff', x: 0, y: g.top + this.diff * g.rowH, width: m.width, height: g.rowH }, back);
+    const diffRow = this.diff != null && steps[this.diff] ? rowOf(this.diff) : null;
+    if (diffRow != null && diffRow >= first && diffRow <= last) {
+      el('rect', { class: 'row-diff', x: 0, y: g.top + diffRow * g.rowH, width: m.width, height: g.rowH }, back);
     }
     for (const l of m.lanes) el('line', { class: 'lifeline', x1: l.x, x2: l.x, y1: y0, y2: y1 }, back);
     if (m.bandX != null) {
@@ -263,7 +269,7 @@ export class Ladder {
       el('rect', { x: tm.x - 3, y: tm.y1, width: 6, height: Math.max(2, tm.y2 - tm.y1), rx: 2 }, gt);
       el('line', { class: 'end', x1: tm.x - 6, x2: tm.x + 6, y1: tm.y2, y2: tm.y2 }, gt);
       // The name runs down along the bar, so it never sits on the label of the row's arrow.
-      if (tm.fromStep >= first) text(gt, tm.x - 5, tm.y1 + 4, tm.name, { transform: `rotate(90 ${tm.x - 5} ${tm.y1 + 4})` });
+      if (tm.fromRow >= first) text(gt, tm.x - 5, tm.y1 + 4, tm.name, { transform: `rotate(90 ${tm.x - 5} ${tm.y1 + 4})` });
       el('title', null, gt).textContent = `${tm.name}: ${fmtMs(tm.start_ms)} → ${fmtMs(tm.end_ms)} (${tm.outcome}) · ${tm.clause}`;
     }
     // Stored → delivered links. Those that only pass through the rows in view (stored above,
@@ -273,7 +279,7 @@ export class Ladder {
     const passing = new Map();
     for (const lk of overlapping(m.links, first, last)) {
       const sel = this.selectedChat != null && lk.chat === this.selectedChat;
-      if (!sel && lk.fromStep < first && lk.toStep > last) {
+      if (!sel && lk.fromRow < first && lk.toRow > last) {
         const key = `${lk.x}|${lk.fromStep >= fut ? 1 : 0}`;
         const p = passing.get(key) || { x: lk.x, future: lk.fromStep >= fut, n: 0 };
         p.n++;
@@ -284,7 +290,7 @@ export class Ladder {
       el('line', { x1: lk.x, x2: lk.x, y1: lk.y1, y2: lk.y2 }, gl);
       el('circle', { cx: lk.x, cy: lk.y1, r: 3 }, gl);
       if (!lk.open) el('circle', { cx: lk.x, cy: lk.y2, r: 3 }, gl);
-      if (lk.fromStep >= first) text(gl, lk.x + 5, lk.y1 + 4, `held ${fmtDur(lk.heldMs)}`);
+      if (lk.fromRow >= first) text(gl, lk.x + 5, lk.y1 + 4, `held ${fmtDur(lk.heldMs)}`);
       el('title', null, gl).textContent = `message #${lk.chat} held in the PF's store for ${fmtDur(lk.heldMs)} (${lk.outcome})`;
     }
     for (const p of passing.values()) {
@@ -293,8 +299,19 @@ export class Ladder {
       el('title', null, gl).textContent = `${p.n} message${p.n === 1 ? '' : 's'} held in the PF's store across these rows`;
     }
     // Step rows
-    let prevT = first > 0 ? steps[first - 1].at_ms : -1;
-    for (let i = first; i <= last; i++) {
+    const rowT = (r) => { const x = m.rowStep(r); return typeof x === 'number' ? steps[x].at_ms : steps[x.last].at_ms; };
+    let prevT = first > 0 ? rowT(first - 1) : -1;
+    for (let r = first; r <= last; r++) {
+      const i = m.rowStep(r);
+      if (typeof i !== 'number') {
+        // A run of steps hidden by a filter: one row with their count; a click selects the first.
+        const y = g.top + r * g.rowH + g.rowH / 2;
+        const gm = el('g', { class: `step hidden-run${i.first >= fut ? ' future' : ''}`, 'data-step': i.first }, rows);
+        el('line', { class: 'run', x1: g.gutter, x2: m.width - g.right, y1: y, y2: y }, gm);
+        text(gm, m.width / 2, y + 4, `+${i.count} ${i.label}`, { class: 'lbl', 'text-anchor': 'middle' });
+        el('title', null, gm).textContent = `${i.count} step${i.count === 1 ? '' : 's'} hidden by a filter (${i.label}): click to inspect the first; the text version lists them all`;
+        continue;
+      }
       const a = m.arrow(i);
       const s = steps[i];
       if (s.at_ms !== prevT) text(rows, 4, a.y + 4, fmtMs(s.at_ms), { class: 'tlabel' });
@@ -337,7 +354,7 @@ export class Ladder {
     this.gRows.replaceChildren(rows);
 
     // Playhead: below the last shown step.
-    const py = g.top + cursor * g.rowH;
+    const py = g.top + (cursor > 0 && steps.length ? rowOf(Math.min(cursor, steps.length) - 1) + 1 : 0) * g.rowH;
     this.playhead.setAttribute('x1', 0);
     this.playhead.setAttribute('x2', m.width);
     this.playhead.setAttribute('y1', py);

@@ -4,27 +4,29 @@
 import { fmtMs } from './viewmodel.js';
 
 /** One step in words. */
-export function stepLine(trace, s) {
+export function stepLine(trace, s, hidden = false) {
   const lane = (id) => trace.lanes.find((l) => l.id === id)?.label || id;
   const who = s.from === s.to || s.protocol === 'none' ? lane(s.from) : `${lane(s.from)} → ${lane(s.to)}`;
   const what = s.protocol === 'none' ? s.label : `${s.protocol} ${s.label}`;
   const cites = (s.clauses || []).join(', ');
-  return `${fmtMs(s.at_ms)} ${who}: ${what}${s.dropped ? ' (never arrives)' : ''}. ${s.note || ''}${cites ? ` [${cites}]` : ''}${s.policy ? ' (policy, not in the CR)' : ''}`;
+  return `${fmtMs(s.at_ms)} ${who}: ${what}${s.dropped ? ' (never arrives)' : ''}. ${s.note || ''}${cites ? ` [${cites}]` : ''}${s.policy ? ' (policy, not in the CR)' : ''}${hidden ? ' (hidden in the ladder by a filter)' : ''}`;
 }
 
 let shown = null;
+let shownView = null;
 let marked = null;
 
 function sync(api) {
   const { state, $ } = api;
   const list = $('textview');
   if (list.hidden || !state.trace) return;
-  if (shown !== state.trace) {
+  if (shown !== state.trace || shownView !== state.view) {
     shown = state.trace;
+    shownView = state.view;
     marked = null;
     list.replaceChildren(...state.trace.steps.map((s) => {
       const li = document.createElement('li');
-      li.textContent = stepLine(state.trace, s);
+      li.textContent = stepLine(state.trace, s, !!state.view?.hidden[s.index]);
       return li;
     }));
   }
