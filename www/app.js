@@ -65,6 +65,7 @@ const state = {
   present: false,
   description: '',
   filters: [], // ids of filters.js FILTERS in force
+  zoom: null, // the timeline's zoom window { from, to } in ms (zoom.js), null: the whole timeline
   view: null, // the main ladder's filtered rows (filters.js filterRows), null without filters
 };
 /** Called with no argument after every playhead or trace change (captions of presenter/embed). */
@@ -525,6 +526,16 @@ function drawCompareHead(d) {
       h('button', { type: 'button', id: 'goto-diff', text: 'Go there', onclick: guard(() => { setCursor(d.a + 1); selectStep('main', d.a, null, true); }) }));
   }
   $('compare-head').replaceChildren(table, diff);
+}
+
+let zoomMod = null;
+function zoomUse(fn) {
+  if (zoomMod) return fn(zoomMod);
+  return import('./zoom.js').then((m) => {
+    if (!zoomMod) m.attachPinch(api);
+    zoomMod = m;
+    fn(m);
+  }).catch(report);
 }
 
 // ---------------------------------------------------------------- filters (filters.js, on use)
@@ -1026,7 +1037,11 @@ async function togglePresent(on = !state.present) {
 const api = {
   state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, keyNext, keyPrev, stepTo, play, pause, setCursor, applyLarge, notice, guard,
   reducedMotion, togglePresent, rerun, edit, selectStep, setDescription, drawEditor, drawPolicies, drawPlayer,
-  drawQueue, updateUndo, setFilters,
+  drawQueue, updateUndo, setFilters, save,
+  setZoom: (z) => zoomUse((m) => m.set(api, z)),
+  get timeline() {
+    return timeline;
+  },
   get ladder() {
     return ladder;
   },
@@ -1197,6 +1212,18 @@ async function main() {
   });
   $('present').addEventListener('click', () => togglePresent().catch(report));
   $('text-toggle').addEventListener('click', () => import('./textview.js').then((m) => m.toggle(api)).catch(report));
+  // Timeline zoom (zoom.js, loaded on first use): wheel / pinch, the buttons, + − 0 on the timeline.
+  $('timeline').addEventListener('wheel', (e) => {
+    e.preventDefault();
+    zoomUse((m) => m.wheel(api, e));
+  }, { passive: false });
+  $('timeline').addEventListener('keydown', (e) => {
+    if (['+', '=', '-', '_', '0'].includes(e.key) && !e.ctrlKey && !e.metaKey) zoomUse((m) => m.key(api, e));
+  });
+  $('zoom-in').addEventListener('click', () => zoomUse((m) => m.zoomBy(api, 0.5)));
+  $('zoom-out').addEventListener('click', () => zoomUse((m) => m.zoomBy(api, 2)));
+  $('zoom-fit').addEventListener('click', () => zoomUse((m) => m.set(api, null)));
+  if (matchMedia('(pointer: coarse)').matches) zoomUse(() => {});
   $('filters').addEventListener('toggle', () => {
     if ($('filters').open) import('./filters.js').then((m) => { filtersMod = m; m.drawList(api); }).catch(report);
   });
