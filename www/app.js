@@ -479,7 +479,7 @@ function drawInspector() {
   const lane = (id) => tr.lanes.find((l) => l.id === id)?.label || id;
   const route = s.from === s.to ? lane(s.from) : `${lane(s.from)} → ${lane(s.to)}`;
   const proto = s.protocol === 'none' ? '' : `${s.protocol} `;
-  $('insp-head').textContent = `#${s.index} · ${fmtMs(s.at_ms)}${s.arrive_ms !== s.at_ms ? `–${fmtMs(s.arrive_ms)}` : ''} · ${route} · ${proto}${s.label}${s.dropped ? ' · never arrived' : ''}`;
+  $('insp-head').textContent = `#${s.index} · ${fmtMs(s.at_ms)}${s.arrive_ms !== s.at_ms ? `–${fmtMs(s.arrive_ms)}` : ''} · ${route} · ${proto}${s.kind === 'state' ? stateName(s.label) : s.label}${s.dropped ? ' · never arrived' : ''}`;
   $('insp-note').textContent = s.note || '';
   const chips = (s.clauses || []).map((c) => {
     const pol = c.startsWith('policy:');

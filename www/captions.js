@@ -75,7 +75,7 @@ export function captionAt(trace, cursor, description = '') {
   // Until something happens to Carol, the preset's description says where the story goes.
   const lane = (id) => trace.lanes?.find((l) => l.id === id)?.label || id;
   const who = s.from === s.to || s.protocol === 'none' ? lane(s.from) : `${lane(s.from)} → ${lane(s.to)}`;
-  const what = s.protocol === 'none' ? s.label : `${s.protocol} ${s.label}`;
+  const what = s.protocol === 'none' ? (s.kind === 'state' ? stateName(s.label) : s.label) : `${s.protocol} ${s.label}`;
   return {
     title,
     situation: sit || description,

@@ -268,8 +268,16 @@ export class Ladder {
       const gt = el('g', { class: `timer${tm.fromStep >= fut ? ' future' : ''}` }, rows);
       el('rect', { x: tm.x - 3, y: tm.y1, width: 6, height: Math.max(2, tm.y2 - tm.y1), rx: 2 }, gt);
       el('line', { class: 'end', x1: tm.x - 6, x2: tm.x + 6, y1: tm.y2, y2: tm.y2 }, gt);
-      // The name runs down along the bar, so it never sits on the label of the row's arrow.
-      if (tm.fromRow >= first) text(gt, tm.x - 5, tm.y1 + 4, tm.name, { transform: `rotate(90 ${tm.x - 5} ${tm.y1 + 4})` });
+      // The name goes left of the bar, under the arrow line of the first row in view where no
+      // note box or arrow label is in its way (arrow labels sit above their line); none free:
+      // no name (the tooltip has it).
+      const nx2 = tm.x - 6;
+      const nx1 = nx2 - tm.name.length * 6.2;
+      for (let r = Math.max(tm.fromRow, first); r <= Math.min(tm.toRow, last); r++) {
+        if (!this.rowFree(r, nx1, nx2)) continue;
+        text(gt, nx2, g.top + r * g.rowH + g.rowH / 2 + 10, tm.name, { 'text-anchor': 'end' });
+        break;
+      }
       el('title', null, gt).textContent = `${tm.name}: ${fmtMs(tm.start_ms)} → ${fmtMs(tm.end_ms)} (${tm.outcome}) · ${tm.clause}`;
     }
     // Stored → delivered links. Those that only pass through the rows in view (stored above,
@@ -349,7 +357,7 @@ export class Ladder {
         text(gs, mid, a.y - 4, a.label, { class: 'lbl', 'text-anchor': 'middle' });
       }
       const tip = el('title', null, gs);
-      tip.textContent = `#${i} ${fmtMs(s.at_ms)} ${s.from} → ${s.to} ${s.protocol} ${s.label}${s.dropped ? ' (never arrives)' : ''}${s.policy ? ' (policy: not in the CR)' : ''}\n${s.note || ''}`;
+      tip.textContent = `#${i} ${fmtMs(s.at_ms)} ${s.from} → ${s.to} ${s.protocol} ${s.kind === 'state' ? stateName(s.label) : s.label}${s.dropped ? ' (never arrives)' : ''}${s.policy ? ' (policy: not in the CR)' : ''}\n${s.note || ''}`;
     }
     this.gRows.replaceChildren(rows);
 
@@ -360,6 +368,28 @@ export class Ladder {
     this.playhead.setAttribute('y1', py);
     this.playhead.setAttribute('y2', py);
     this.lastRender = { rows: Math.max(0, last - first + 1), ms: performance.now() - t0 };
+  }
+
+  /** Whether the lower half of row r is clear between x1 and x2 (no note box, no arrow label below its line). */
+  rowFree(r, x1, x2) {
+    const m = this.model;
+    const i = m.rowStep(r);
+    if (typeof i !== 'number') return false;
+    const a = m.arrow(i);
+    const cw = this.geom.charW || 6.6;
+    if (a.internal) {
+      const w = Math.min(m.gap * 0.9, Math.max(40, a.label.length * cw + 12));
+      return x2 < a.x1 - w / 2 - 2 || x1 > a.x1 + w / 2 + 2;
+    }
+    // An arrow's own label is above its line; the next row's label starts at its top.
+    const nx = r + 1 < m.nRows ? m.rowStep(r + 1) : null;
+    if (typeof nx === 'number') {
+      const b = m.arrow(nx);
+      const half = ((b.internal ? Math.min(m.gap * 0.9, b.label.length * cw + 12) : b.label.length * cw) / 2) + 2;
+      const mid = b.internal ? b.x1 : (b.x1 + b.x2) / 2;
+      if (!(x2 < mid - half || x1 > mid + half)) return false;
+    }
+    return true;
   }
 
   /** Draw every row (for the benchmark's "full render" figure): returns the element count. */

@@ -2,12 +2,13 @@
 // clauses), the step at the playhead marked. A text alternative of the SVG ladder for screen
 // readers and for copying. Loaded on demand by the "Text version" button.
 import { fmtMs } from './viewmodel.js';
+import { stateName } from './story.js';
 
 /** One step in words. */
 export function stepLine(trace, s, hidden = false) {
   const lane = (id) => trace.lanes.find((l) => l.id === id)?.label || id;
   const who = s.from === s.to || s.protocol === 'none' ? lane(s.from) : `${lane(s.from)} → ${lane(s.to)}`;
-  const what = s.protocol === 'none' ? s.label : `${s.protocol} ${s.label}`;
+  const what = s.protocol === 'none' ? (s.kind === 'state' ? stateName(s.label) : s.label) : `${s.protocol} ${s.label}`;
   const cites = (s.clauses || []).join(', ');
   return `${fmtMs(s.at_ms)} ${who}: ${what}${s.dropped ? ' (never arrives)' : ''}. ${s.note || ''}${cites ? ` [${cites}]` : ''}${s.policy ? ' (policy, not in the CR)' : ''}${hidden ? ' (hidden in the ladder by a filter)' : ''}`;
 }

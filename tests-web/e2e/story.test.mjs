@@ -169,3 +169,34 @@ test('a 640×400 embed keeps a usable ladder: most of the height, every lane acr
   await shot(page, 'embed-640x400');
   assert.deepEqual(errors, []);
 });
+
+test('labels do not collide (timer names clear of notes and arrow labels) and no raw state name reaches the screen', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { query: '?preset=bye-480-path-a', viewport: { width: 1280, height: 720 } });
+  const found = await page.evaluate(async () => {
+    const ex = window.__explorer;
+    const clash = [];
+    const raw = [];
+    for (const p of ex.state.presets) {
+      ex.load(JSON.parse(p.json));
+      await new Promise((r) => setTimeout(r, 30));
+      const lad = ex.ladder;
+      for (let top = 0; top < lad.model.height; top += 250) {
+        lad.scroll.scrollTop = top;
+        lad._readTop = true;
+        lad.render(true);
+        const timers = [...lad.gRows.querySelectorAll('.timer text')].map((e) => [e.textContent, e.getBoundingClientRect()]);
+        const labels = [...lad.gRows.querySelectorAll('.step .lbl')].map((e) => [e.textContent, e.getBoundingClientRect()]);
+        for (const [a, r] of timers) for (const [b, q] of labels) {
+          if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 && q.top < r.bottom - 1) clash.push(`${p.name}: "${a}" on "${b}"`);
+        }
+        const shown = `${lad.gRows.textContent} ${document.getElementById('pfstate').textContent}`;
+        for (const m of shown.matchAll(/\b(DeliveringA|DeliveringB|EndedWithBacklog)\b/g)) raw.push(`${p.name}: ${m[0]}`);
+      }
+    }
+    return { clash: [...new Set(clash)], raw: [...new Set(raw)] };
+  });
+  assert.deepEqual(found.clash, []);
+  assert.deepEqual(found.raw, []);
+  // The "answer delay" timer of Carol's client and the "alerting" note of the same moment.
+  assert.deepEqual(errors, []);
+});
