@@ -1,5 +1,5 @@
 // Makes docs/screenshot.png: the bye-480-path-a preset at 1280×720, paused during replay,
-// with a delivered message selected. Run after scripts/build-wasm.sh: node tests-web/screenshot.mjs
+// with a delivered message selected and the CR panel open at the sentence of that step. Run after scripts/build-wasm.sh: node tests-web/screenshot.mjs
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from '../scripts/serve.mjs';
@@ -14,7 +14,10 @@ try {
   const errors = watchErrors(page);
   await page.goto(`http://127.0.0.1:${server.address().port}/www/`);
   await page.waitForSelector('html[data-ready="yes"]');
-  await page.evaluate(() => localStorage.clear());
+  await page.evaluate(() => {
+    localStorage.clear();
+    localStorage.setItem('cpm-deferral-explorer:lead-seen', '1'); // no first-visit line
+  });
   await page.reload();
   await page.waitForSelector('html[data-ready="yes"]');
   await page.selectOption('#preset', 'bye-480-path-a');
@@ -25,6 +28,8 @@ try {
   });
   await page.keyboard.press('Home');
   for (let k = 0; k <= i; k++) await page.keyboard.press('ArrowRight');
+  await page.click('#cr-toggle');
+  await page.waitForSelector('#crpanel .cr-s.current');
   await page.waitForTimeout(200);
   await page.screenshot({ path: path.join(ROOT, 'docs/screenshot.png') });
   if (errors.length) throw new Error(errors.join('\n'));

@@ -11,6 +11,7 @@ import {
 } from './scenario.js';
 import { Ladder, stateClass } from './ladder.js';
 import { Timeline, SYMBOL, COLOR } from './timeline.js';
+import { nextStop, prevStop, stateName, findSid, stepSentence, announce, closingSummary } from './story.js';
 
 /** The saved timeline (www/storage.js: localStorage, IndexedDB when too big, other tabs), loaded at start. */
 let saver = null;
@@ -64,9 +65,12 @@ const state = {
   fromLink: false,
   present: false,
   description: '',
+  filters: [], // ids of filters.js FILTERS in force
+  zoom: null, // the timeline's zoom window { from, to } in ms (zoom.js), null: the whole timeline
+  view: null, // the main ladder's filtered rows (filters.js filterRows), null without filters
 };
 /** Called with no argument after every playhead or trace change (captions of presenter/embed). */
-const hooks = { cursor: null, text: null };
+const hooks = { cursor: null, text: null, cr: null, lead: null };
 
 let ladder;
 let altLadder;
@@ -184,7 +188,7 @@ function rerun({ keepTime = true } = {}) {
   if (!keepTime) state.t = 0;
   state.t = Math.min(state.t, trace.end_ms);
   state.cursor = cursorAt(trace.steps, state.t);
-  if (state.sel && state.sel.step >= (state.sel.side === 'alt' ? alt : trace)?.steps.length) state.sel = null;
+  reselect();
   drawAll();
   state.timings = { run: t1 - t0, render: performance.now() - t1 };
   return true;
@@ -215,6 +219,7 @@ function edit(next, { record = true, selEvent } = {}) {
     return msg;
   }
   adopt();
+  unPreset();
   if (record && prev) state.history.push(prev, next);
   saveSoon();
   drawEditor();
@@ -234,6 +239,9 @@ function drawAll() {
       : state.comparison && 'first_difference' in state.comparison ? null : firstDifference(state.trace, state.alt);
   }
   const selMain = state.sel?.side === 'main';
+  ladder.atStart = state.t <= 0;
+  ladder.view = state.view = viewFor(state.trace);
+  altLadder.view = cmp ? viewFor(state.alt) : null;
   ladder.update(state.trace, {
     cursor: state.cursor, selected: selMain ? state.sel.step : null, chat: selMain ? state.sel.chat : null, diff: d ? d.a : null,
   });
@@ -253,6 +261,7 @@ function drawAll() {
   drawQueue();
   drawInspector();
   drawSummary();
+  drawPolicyMark();
 }
 
 function drawTimeline() {
@@ -286,9 +295,13 @@ function drawPlayer() {
   setAttr(scrub, 'aria-valuetext', fmtMs(state.t));
   setText($('clock'), fmtMs(state.t));
   setText($('stepinfo'), `step ${state.cursor} / ${tr.steps.length}`);
+  // At the end of the story: what was stored, delivered and lost (both rule sets when comparing).
+  const end = tr.steps.length > 0 && state.cursor >= tr.steps.length;
+  if (end) setText($('closing'), closingSummary(tr, state.compare ? state.alt : null));
+  if ($('closing').hidden === end) $('closing').hidden = !end;
   const st = pfStateAt(tr, state.cursor);
   const pf = $('pfstate');
-  setText(pf, `PF: ${st}`);
+  setText(pf, `PF: ${stateName(st)}`);
   const cls = `pfstate ${stateClass(st)}`;
   if (pf.className !== cls) pf.className = cls;
   const play = $('play');
@@ -298,6 +311,8 @@ function drawPlayer() {
   timeline.setTime(state.t);
   hooks.cursor?.();
   hooks.text?.();
+  hooks.cr?.();
+  hooks.lead?.();
 }
 
 /** Rows of the store panel drawn at most (the front of the queue). */
@@ -429,14 +444,32 @@ function drawQueue() {
   $('roster').replaceChildren(...rows);
 }
 
+/** After a re-run: the selected step by its identity (step.sid), or a note that it is gone. */
+function reselect() {
+  const sel = state.sel;
+  if (!sel || sel.gone) return;
+  const tr = sel.side === 'alt' ? state.alt : state.trace;
+  const steps = tr?.steps || [];
+  if (!sel.sid) {
+    if (steps[sel.step]) sel.sid = steps[sel.step].sid;
+    else state.sel = null;
+    return;
+  }
+  if (steps[sel.step]?.sid === sel.sid) return;
+  const i = findSid(tr, sel.sid);
+  if (i >= 0) sel.step = i;
+  else state.sel = { gone: sel.what };
+}
+
 function currentStep() {
-  if (!state.sel) return null;
+  if (!state.sel || state.sel.gone) return null;
   const tr = state.sel.side === 'alt' ? state.alt : state.trace;
   return tr?.steps[state.sel.step] ? { tr, s: tr.steps[state.sel.step] } : null;
 }
 
 function drawInspector() {
   const cur = currentStep();
+  setText($('insp-empty'), state.sel?.gone ? `The step you were inspecting (${state.sel.gone}) is no longer in the ladder after this change.` : 'Click an arrow or a stored message.');
   $('insp-empty').hidden = !!cur;
   $('insp-body').hidden = !cur;
   if (!cur) return;
@@ -444,18 +477,29 @@ function drawInspector() {
   const lane = (id) => tr.lanes.find((l) => l.id === id)?.label || id;
   const route = s.from === s.to ? lane(s.from) : `${lane(s.from)} → ${lane(s.to)}`;
   const proto = s.protocol === 'none' ? '' : `${s.protocol} `;
-  $('insp-head').textContent = `#${s.index} · ${fmtMs(s.at_ms)}${s.arrive_ms !== s.at_ms ? `–${fmtMs(s.arrive_ms)}` : ''} · ${route} · ${proto}${s.label}${s.dropped ? ' · never arrived' : ''}`;
+  $('insp-head').textContent = `#${s.index} · ${fmtMs(s.at_ms)}${s.arrive_ms !== s.at_ms ? `–${fmtMs(s.arrive_ms)}` : ''} · ${route} · ${proto}${s.kind === 'state' ? stateName(s.label) : s.label}${s.dropped ? ' · never arrived' : ''}`;
   $('insp-note').textContent = s.note || '';
   const chips = (s.clauses || []).map((c) => {
     const pol = c.startsWith('policy:');
+    // A clause of §8.3.2.9's text is a button: it opens the CR panel at its sentence.
+    if (CR_CLAUSES.includes(c)) return h('button', { type: 'button', class: 'clause cr', text: c, title: 'Show this sentence in the CR text', onclick: () => openCr(c, s) });
     return h('span', { class: `clause${pol ? ' pol' : ''}`, text: pol ? `${c} (not in the CR)` : c });
   });
   if (s.policy && !chips.some((c) => c.classList.contains('pol'))) chips.push(h('span', { class: 'clause pol', text: 'policy (not in the CR)' }));
-  chips.push(h('span', { class: 'clause', text: `PF after: ${s.pf_state} · store: ${s.queue_len}` }));
+  chips.push(h('span', { class: 'clause', text: `PF after: ${stateName(s.pf_state)} · store: ${s.queue_len}` }));
+  if (s.key !== undefined) chips.unshift(h('span', { class: 'clause key', text: `Key step: ${s.key}` }));
+  const hid = tr === state.trace && filtersMod?.hiddenBy(state.view, s.index);
+  if (hid) chips.push(h('span', { class: 'clause', text: `hidden in the ladder by the filter “${hid}”` }));
   $('insp-clauses').replaceChildren(...chips);
   const raw = s.protocol === 'none' ? '' : state.engine.raw(tr.rules, s.index);
   $('insp-raw').textContent = raw ? raw.replace(/\r\n/g, '\n') : '(internal step: nothing on the wire)';
   $('insp-raw').dataset.raw = raw ? 'yes' : 'no';
+}
+
+const CR_CLAUSES = ['8.3.2.9', '8.2.2.3', '8.2.2.6.2'];
+function openCr(c, s) {
+  Promise.all([import('./crpanel.js'), import('./cr-text.js')])
+    .then(([p, t]) => p.show(api, c === '8.2.2.3' ? 'bye' : c === '8.2.2.6.2' ? 'subscribe' : t.sentenceFor(s) || 'remain')).catch(report);
 }
 
 function drawCompareHead(d) {
@@ -480,6 +524,61 @@ function drawCompareHead(d) {
       h('button', { type: 'button', id: 'goto-diff', text: 'Go there', onclick: guard(() => { setCursor(d.a + 1); selectStep('main', d.a, null, true); }) }));
   }
   $('compare-head').replaceChildren(table, diff);
+}
+
+let zoomMod = null;
+function zoomUse(fn) {
+  if (zoomMod) return fn(zoomMod);
+  return import('./zoom.js').then((m) => {
+    if (!zoomMod) m.attachPinch(api);
+    zoomMod = m;
+    fn(m);
+  }).catch(report);
+}
+
+// ---------------------------------------------------------------- filters (filters.js, on use)
+let filtersMod = null;
+/** The ladder's rows with the filters in force, or null (filters.js is loaded the first time). */
+function viewFor(tr) {
+  if (!tr || !state.filters.length) return null;
+  if (filtersMod) return filtersMod.filterRows(tr, state.filters);
+  import('./filters.js').then((m) => {
+    filtersMod = m;
+    state.filters = m.cleanFilters(state.filters);
+    drawAll();
+  }).catch(report);
+  return null;
+}
+function setFilters(ids) {
+  state.filters = filtersMod ? filtersMod.cleanFilters(ids) : ids;
+  save();
+  drawAll();
+}
+
+/** An edited preset is the user's own timeline now: the picker says so (and does after a reload). */
+function unPreset() {
+  if (!state.preset) return;
+  const p = state.presets.find((x) => x.name === state.preset);
+  state.preset = '';
+  $('preset').value = '';
+  setDescription(p ? `Your timeline, edited from the preset “${presetTitle(p)}”.` : '');
+}
+const presetTitle = (p) => {
+  try {
+    return JSON.parse(p.json).title || p.name;
+  } catch {
+    return p.name;
+  }
+};
+
+/** The main page shows when a policy other than the default is in force (Policies button). */
+function drawPolicyMark() {
+  setText($('filter-mark'), state.filters.length ? `${state.filters.length} on` : '');
+  const n = (state.trace?.policies || []).filter((p) => p.value !== p.default).length;
+  const mark = $('policy-mark');
+  setText(mark, n ? `${n} changed` : '');
+  if (mark.hidden === !!n) mark.hidden = !n;
+  setAttr($('policies').querySelector('summary'), 'title', n ? `${n} polic${n === 1 ? 'y is' : 'ies are'} not at the default` : 'All policies at their defaults');
 }
 
 function drawSummary() {
@@ -593,7 +692,7 @@ function selectStep(side, step, chat = null, reveal = false) {
   const tr = side === 'alt' ? state.alt : state.trace;
   if (!tr || step == null || !tr.steps[step]) return;
   const s = tr.steps[step];
-  state.sel = { side, step, chat: chat ?? s.chat ?? null };
+  state.sel = { side, step, chat: chat ?? s.chat ?? null, sid: s.sid, what: `#${step} ${s.label}` };
   // Scroll before drawing: the ladder then draws once, for where it ends up.
   if (reveal) (side === 'alt' ? altLadder : ladder).scrollToRow(step);
   ladder.setSelected(side === 'main' ? step : null, side === 'main' ? state.sel.chat : null);
@@ -619,7 +718,7 @@ function setCursor(c) {
   c = Math.max(0, Math.min(c, tr.steps.length));
   state.t = c > 0 ? tr.steps[c - 1].at_ms : 0;
   state.cursor = c;
-  moveLadders(c, c > 0, true);
+  moveLadders(c, true, true);
   drawQueue();
   drawPlayer();
 }
@@ -630,25 +729,24 @@ function setCursor(c) {
  */
 function moveLadders(c, follow, followAlt = follow) {
   const ca = state.alt ? cursorAt(state.alt.steps, state.t) : 0;
-  if (follow) ladder.scrollToRow(c - 1);
+  if (follow) ladder.scrollToRow(Math.max(0, c - 1));
+  ladder.atStart = state.t <= 0;
   if (state.alt && followAlt) altLadder.scrollToRow(Math.max(0, ca - 1));
   ladder.setCursor(c);
   if (state.alt) altLadder.setCursor(ca);
 }
-function stepNext() {
+/** Move the playhead to cursor c by a discrete step (button, key): select and announce it. */
+function stepTo(c) {
   pause();
-  if (state.cursor < state.trace.steps.length) {
-    setCursor(state.cursor + 1);
-    selectStep('main', state.cursor - 1);
-  }
+  setCursor(c);
+  if (state.cursor > 0) selectStep('main', state.cursor - 1);
+  announce(stepSentence(state.trace, state.cursor));
 }
-function stepPrev() {
-  pause();
-  if (state.cursor > 0) {
-    setCursor(state.cursor - 1);
-    if (state.cursor > 0) selectStep('main', state.cursor - 1);
-  }
-}
+const stepNext = () => stepTo(Math.min(state.cursor + 1, state.trace.steps.length));
+const stepPrev = () => stepTo(Math.max(0, state.cursor - 1));
+/** The next / previous key step of the story (src/story.rs, www/story.js). */
+const keyNext = () => stepTo(nextStop(state.trace, state.cursor));
+const keyPrev = () => stepTo(prevStop(state.trace, state.cursor));
 
 // ---------------------------------------------------------------- playback
 let rafId = 0;
@@ -812,6 +910,12 @@ function onKey(e) {
     redo();
     return;
   }
+  if (e.key === 'Escape' && $('policies').open) {
+    // Also from inside the panel (its selects count as typing).
+    $('policies').open = false;
+    $('policies').querySelector('summary').focus();
+    return;
+  }
   if (typing || mod || e.altKey) return;
   const onButton = tag === 'BUTTON' || tag === 'SUMMARY' || e.target.getAttribute?.('role') === 'button';
   switch (e.key) {
@@ -828,32 +932,31 @@ function onKey(e) {
     case 'ArrowRight':
     case 'PageDown':
       e.preventDefault();
-      stepNext();
+      (e.shiftKey ? keyNext : stepNext)();
       break;
     case 'ArrowLeft':
     case 'PageUp':
       e.preventDefault();
-      stepPrev();
+      (e.shiftKey ? keyPrev : stepPrev)();
       break;
     case 'Home':
       if (e.target.closest?.('.ladder-scroll')) return;
       e.preventDefault();
-      pause();
-      setCursor(0);
+      stepTo(0);
       break;
     case 'End':
       if (e.target.closest?.('.ladder-scroll')) return;
       e.preventDefault();
-      pause();
-      setCursor(state.trace.steps.length);
+      stepTo(state.trace.steps.length);
       break;
     case 'Escape':
       state.selEvent = null;
       drawEditor();
       drawTimeline();
-      if ($('file-menu').open) {
-        $('file-menu').open = false;
-        $('file-menu').querySelector('summary').focus();
+      for (const d of [$('file-menu'), $('policies'), $('filters')]) {
+        if (!d.open) continue;
+        d.open = false;
+        d.querySelector('summary').focus();
       }
       break;
     case 'p':
@@ -874,7 +977,7 @@ function applyLarge() {
   const on = state.large || state.present; // presenter mode is always large type
   document.documentElement.classList.toggle('large', on);
   $('large').setAttribute('aria-pressed', String(state.large));
-  const g = on ? { ...GEOM, rowH: 34, minLaneGap: 170, gutter: 96 } : GEOM;
+  const g = on ? { ...GEOM, rowH: 34, minLaneGap: 170, gutter: 96, charW: state.present ? 10.6 : 9.2 } : GEOM;
   ladder.setGeometry(g);
   altLadder.setGeometry(g);
   timeline.draw();
@@ -945,9 +1048,13 @@ async function togglePresent(on = !state.present) {
 
 /** What the lazy modules may use. */
 const api = {
-  state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, play, pause, setCursor, applyLarge, notice, guard,
+  state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, keyNext, keyPrev, stepTo, play, pause, setCursor, applyLarge, notice, guard,
   reducedMotion, togglePresent, rerun, edit, selectStep, scenarioJson, EngineCrash, setDescription, drawEditor, drawPolicies, drawPlayer,
-  drawQueue, updateUndo,
+  drawQueue, updateUndo, setFilters, save,
+  setZoom: (z) => zoomUse((m) => m.set(api, z)),
+  get timeline() {
+    return timeline;
+  },
   get ladder() {
     return ladder;
   },
@@ -1042,7 +1149,7 @@ async function main() {
   }
   const sel = $('preset');
   sel.append(h('option', { value: '', text: '(your timeline)' }));
-  for (const p of state.presets) sel.append(h('option', { value: p.name, text: p.name, title: p.description }));
+  for (const p of state.presets) sel.append(h('option', { value: p.name, text: presetTitle(p), title: p.description }));
   sel.addEventListener('change', guard(() => sel.value && loadPreset(sel.value)));
 
   document.querySelectorAll('input[name="rules"]').forEach((r) => r.addEventListener('change', guard(() => {
@@ -1064,6 +1171,8 @@ async function main() {
   $('play').addEventListener('click', guard(() => (state.playing ? pause() : play())));
   $('next').addEventListener('click', guard(stepNext));
   $('prev').addEventListener('click', guard(stepPrev));
+  $('next-key').addEventListener('click', guard(keyNext));
+  $('prev-key').addEventListener('click', guard(keyPrev));
   $('speed').addEventListener('change', () => {
     state.speed = Number($('speed').value);
     save();
@@ -1116,10 +1225,26 @@ async function main() {
   });
   for (const b of document.querySelectorAll('[data-export]')) b.addEventListener('click', () => exportAs(b.dataset.export).catch(report));
   document.addEventListener('click', (e) => {
-    if ($('file-menu').open && !$('file-menu').contains(e.target)) $('file-menu').open = false;
+    for (const d of [$('file-menu'), $('policies'), $('filters')]) if (d.open && !d.contains(e.target)) d.open = false;
   });
   $('present').addEventListener('click', () => togglePresent().catch(report));
   $('text-toggle').addEventListener('click', () => import('./textview.js').then((m) => m.toggle(api)).catch(report));
+  // Timeline zoom (zoom.js, loaded on first use): wheel / pinch, the buttons, + − 0 on the timeline.
+  $('timeline').addEventListener('wheel', (e) => {
+    e.preventDefault();
+    zoomUse((m) => m.wheel(api, e));
+  }, { passive: false });
+  $('timeline').addEventListener('keydown', (e) => {
+    if (['+', '=', '-', '_', '0'].includes(e.key) && !e.ctrlKey && !e.metaKey) zoomUse((m) => m.key(api, e));
+  });
+  $('zoom-in').addEventListener('click', () => zoomUse((m) => m.zoomBy(api, 0.5)));
+  $('zoom-out').addEventListener('click', () => zoomUse((m) => m.zoomBy(api, 2)));
+  $('zoom-fit').addEventListener('click', () => zoomUse((m) => m.set(api, null)));
+  if (matchMedia('(pointer: coarse)').matches) zoomUse(() => {});
+  $('filters').addEventListener('toggle', () => {
+    if ($('filters').open) import('./filters.js').then((m) => { filtersMod = m; m.drawList(api); }).catch(report);
+  });
+  $('cr-toggle').addEventListener('click', () => import('./crpanel.js').then((m) => m.toggle(api)).catch(report));
   if (!MODE.embed) setupDrop();
   document.addEventListener('keydown', guard(onKey));
   document.addEventListener('visibilitychange', () => {
@@ -1144,6 +1269,8 @@ async function main() {
   state.compare = !!saved?.settings.compare;
   $('compare').checked = state.compare;
   state.speed = saved?.settings.speed ?? 1;
+  // Filters: the saved ones, or those of the link (?filter=msrp-200,provisional: embeds too).
+  state.filters = params.has('filter') ? params.get('filter').split(',') : MODE.embed ? [] : saved?.settings.filters ?? [];
   $('speed').value = String(state.speed);
   if (state.large) applyLarge();
   const start = () => {
@@ -1178,6 +1305,14 @@ async function main() {
     presenter = await import('./present.js');
     if (MODE.embed) presenter.embed(api);
     else presenter.enter(api, { fullscreen: false });
+  }
+  // A first visit: one line of what this is and where to start (lead.js, shown once).
+  if (!MODE.embed && !MODE.present && !location.hash) {
+    let seen = true;
+    try {
+      seen = localStorage.getItem('cpm-deferral-explorer:lead-seen') === '1';
+    } catch { /* no storage: no lead */ }
+    if (!seen) await import('./lead.js').then((m) => m.show(api)).catch(report);
   }
   document.documentElement.dataset.ready = 'yes';
   if (MODE.autoplay && state.trace) {

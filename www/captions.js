@@ -3,6 +3,8 @@
 // started the deferral, and whether delivery goes by path A or path B). Pure: no DOM, so the
 // Node unit tests cover it.
 import { fmtMs } from './viewmodel.js';
+import { keysAt, keyStops, stateName } from './story.js';
+import { sentence, sentenceFor, amended, original, policiesOf } from './cr-text.js';
 
 export const CASES = {
   1: 'Case 1 of §8.3.2.9: Carol\'s BYE carries a Reason other than 200, so she did not leave on purpose',
@@ -65,14 +67,15 @@ export function captionAt(trace, cursor, description = '') {
   if (!cursor || !steps.length) {
     return {
       title, situation: sit, head: description || title, step: null, policy: false, cites: [],
-      note: steps.length ? `${steps.length} steps. Step forward to start.` : '',
+      note: steps.length ? `${steps.length} steps, ${keyStops(trace).length} key steps. Step forward to start: → or PageDown for the next key step, ↓ for one step.` : '',
     };
   }
   const s = steps[Math.min(cursor, steps.length) - 1];
+  const story = storyAt(trace, cursor);
   // Until something happens to Carol, the preset's description says where the story goes.
   const lane = (id) => trace.lanes?.find((l) => l.id === id)?.label || id;
   const who = s.from === s.to || s.protocol === 'none' ? lane(s.from) : `${lane(s.from)} → ${lane(s.to)}`;
-  const what = s.protocol === 'none' ? s.label : `${s.protocol} ${s.label}`;
+  const what = s.protocol === 'none' ? (s.kind === 'state' ? stateName(s.label) : s.label) : `${s.protocol} ${s.label}`;
   return {
     title,
     situation: sit || description,
@@ -81,5 +84,33 @@ export function captionAt(trace, cursor, description = '') {
     cites: clauseText(s.clauses),
     policy: !!s.policy,
     step: s.index ?? cursor - 1,
+    story,
   };
+}
+
+/**
+ * At a key stop (www/story.js keyStops): the key steps' titles, the CR sentence each carries out
+ * (as amended; under pre-CR rules as it read before, when the CR changed it) or the open
+ * questions (policies) behind it, and what changed since the previous step: the PF state and
+ * the store's size. null when the cursor is not at a key stop.
+ */
+export function storyAt(trace, cursor) {
+  const keys = keysAt(trace, cursor);
+  if (!keys.length) return null;
+  const cites = [];
+  for (const k of keys) {
+    const id = sentenceFor(k);
+    if (id && !cites.some((c) => c.sentence === id)) {
+      const sn = sentence(id);
+      const pre = trace.rules === 'pre-cr' && original(sn) !== amended(sn);
+      cites.push({ sentence: id, text: pre ? original(sn) || '(not in the text before the CR)' : amended(sn), pre });
+    }
+    for (const p of policiesOf(trace, k)) if (!cites.some((c) => c.policy === p.id)) cites.push({ policy: p.id, text: `${p.question}: ${p.title} (policy ${p.value}, not in the CR)` });
+  }
+  const last = keys[keys.length - 1];
+  const before = trace.steps[keys[0].index - 1];
+  const from = before ? stateName(before.pf_state) : '';
+  const to = stateName(last.pf_state);
+  const changed = `${from && from !== to ? `PF ${from} → ${to}` : `PF ${to}`} · store ${last.queue_len}`;
+  return { titles: keys.map((k) => k.key), cites, changed };
 }

@@ -1,6 +1,7 @@
 // SVG ladder renderer. Draws only the rows in view (plus a margin), so an 8,000-step trace costs
 // the same per frame as a 40-step one. Text always goes in as text nodes (never markup).
 import { buildLadder, visibleRows, overlapping, fmtMs, fmtDur, GEOM } from './viewmodel.js';
+import { stateName } from './story.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 let uid = 0;
@@ -59,6 +60,10 @@ export class Ladder {
     this.selectedChat = null;
     this.diff = null;
     this.hideFuture = false;
+    /** A filtered row view (filters.js filterRows), or null for one row per step. */
+    this.view = null;
+    /** The playhead is at the very start (t = 0): nothing is drawn faded yet (set by the page). */
+    this.atStart = false;
     this.width = 0;
     // What the renderer needs of the layout, kept here so that moving the cursor reads no layout
     // (a read after the page's own DOM writes forces a synchronous style + layout): the head's
@@ -105,7 +110,7 @@ export class Ladder {
     this.viewH = this.scroll.clientHeight;
     this.top = this.scroll.scrollTop;
     this._readTop = false;
-    this.model = buildLadder(trace, this.width, this.geom);
+    this.model = buildLadder(trace, this.width, this.geom, this.view);
     const m = this.model;
     this.body.setAttribute('width', m.width);
     this.body.setAttribute('height', m.height);
@@ -161,6 +166,8 @@ export class Ladder {
   setHideFuture(on) {
     this.hideFuture = on;
     this.body.classList.toggle('hide-future', on);
+    this._drawn = null;
+    this.render();
   }
 
   schedule() {
@@ -184,7 +191,8 @@ export class Ladder {
   scrollToRow(i, center = false) {
     if (!this.model) return false;
     const g = this.geom;
-    const y = g.top + i * g.rowH;
+    const n = this.trace.steps.length;
+    const y = g.top + (n ? this.model.rowOf(Math.max(0, Math.min(i, n - 1))) : 0) * g.rowH;
     const top = this.top;
     const h = this.viewH - this.headH;
     if (!(center || y < top || y + g.rowH > top + h)) return false;
@@ -213,7 +221,8 @@ export class Ladder {
     const m = this.model;
     const g = this.geom;
     const steps = this.trace.steps;
-    const n = steps.length;
+    const n = m.nRows;
+    const rowOf = m.rowOf;
     const headH = this.headH;
     // The sticky head covers the top of the viewport; body y = scrollTop is just below it.
     const top = this.top;
@@ -226,16 +235,21 @@ export class Ladder {
     // own scrollToRow, a cursor move within the same time, …).
     const d = this._drawn;
     if (!force && d && d.m === m && d.first === first && d.last === last && d.cursor === cursor && d.selected === this.selected
-      && d.chat === this.selectedChat && d.diff === this.diff) return;
-    this._drawn = { m, first, last, cursor, selected: this.selected, chat: this.selectedChat, diff: this.diff };
+      && d.chat === this.selectedChat && d.diff === this.diff && d.atStart === this.atStart) return;
+    this._drawn = { m, first, last, cursor, selected: this.selected, chat: this.selectedChat, diff: this.diff, atStart: this.atStart };
+    // Before the first step nothing is "future" yet: the whole ladder reads clearly (a first
+    // visit does not start on a faded wall); from the first step on, what is to come is faded.
+    const fut = this.atStart && !this.hideFuture ? Infinity : cursor;
 
     // Background: lifelines (full height is fine: 1 element per lane) and the PF band.
     const back = document.createDocumentFragment();
-    if (this.selected != null && this.selected >= first && this.selected <= last) {
-      el('rect', { class: 'row-sel', x: 0, y: g.top + this.selected * g.rowH, width: m.width, height: g.rowH }, back);
+    const selRow = this.selected != null && steps[this.selected] ? rowOf(this.selected) : null;
+    if (selRow != null && selRow >= first && selRow <= last) {
+      el('rect', { class: 'row-sel', x: 0, y: g.top + selRow * g.rowH, width: m.width, height: g.rowH }, back);
     }
-    if (this.diff != null && this.diff >= first && this.diff <= last) {
-      el('rect', { class: 'row-diff', x: 0, y: g.top + this.diff * g.rowH, width: m.width, height: g.rowH }, back);
+    const diffRow = this.diff != null && steps[this.diff] ? rowOf(this.diff) : null;
+    if (diffRow != null && diffRow >= first && diffRow <= last) {
+      el('rect', { class: 'row-diff', x: 0, y: g.top + diffRow * g.rowH, width: m.width, height: g.rowH }, back);
     }
     for (const l of m.lanes) el('line', { class: 'lifeline', x1: l.x, x2: l.x, y1: y0, y2: y1 }, back);
     if (m.bandX != null) {
@@ -243,7 +257,7 @@ export class Ladder {
         const by1 = Math.max(b.y1, y0);
         const by2 = Math.min(b.y2, y1);
         const r = el('rect', { class: `band ${stateClass(b.state)}`, x: m.bandX - 5, y: by1, width: 10, height: Math.max(0, by2 - by1) }, back);
-        el('title', null, r).textContent = `PF state: ${b.state}`;
+        el('title', null, r).textContent = `PF state: ${stateName(b.state)}`;
       }
     }
     this.gBack.replaceChildren(back);
@@ -251,10 +265,19 @@ export class Ladder {
     const rows = document.createDocumentFragment();
     // Timers
     for (const tm of overlapping(m.timers, first, last)) {
-      const gt = el('g', { class: `timer${tm.fromStep >= cursor ? ' future' : ''}` }, rows);
+      const gt = el('g', { class: `timer${tm.fromStep >= fut ? ' future' : ''}` }, rows);
       el('rect', { x: tm.x - 3, y: tm.y1, width: 6, height: Math.max(2, tm.y2 - tm.y1), rx: 2 }, gt);
       el('line', { class: 'end', x1: tm.x - 6, x2: tm.x + 6, y1: tm.y2, y2: tm.y2 }, gt);
-      if (tm.fromStep >= first) text(gt, tm.x - 6, tm.y1 + 9, tm.name, { 'text-anchor': 'end' });
+      // The name goes left of the bar, under the arrow line of the first row in view where no
+      // note box or arrow label is in its way (arrow labels sit above their line); none free:
+      // no name (the tooltip has it).
+      const nx2 = tm.x - 6;
+      const nx1 = nx2 - tm.name.length * 6.2;
+      for (let r = Math.max(tm.fromRow, first); r <= Math.min(tm.toRow, last); r++) {
+        if (!this.rowFree(r, nx1, nx2)) continue;
+        text(gt, nx2, g.top + r * g.rowH + g.rowH / 2 + 10, tm.name, { 'text-anchor': 'end' });
+        break;
+      }
       el('title', null, gt).textContent = `${tm.name}: ${fmtMs(tm.start_ms)} → ${fmtMs(tm.end_ms)} (${tm.outcome}) · ${tm.clause}`;
     }
     // Stored → delivered links. Those that only pass through the rows in view (stored above,
@@ -264,18 +287,18 @@ export class Ladder {
     const passing = new Map();
     for (const lk of overlapping(m.links, first, last)) {
       const sel = this.selectedChat != null && lk.chat === this.selectedChat;
-      if (!sel && lk.fromStep < first && lk.toStep > last) {
-        const key = `${lk.x}|${lk.fromStep >= cursor ? 1 : 0}`;
-        const p = passing.get(key) || { x: lk.x, future: lk.fromStep >= cursor, n: 0 };
+      if (!sel && lk.fromRow < first && lk.toRow > last) {
+        const key = `${lk.x}|${lk.fromStep >= fut ? 1 : 0}`;
+        const p = passing.get(key) || { x: lk.x, future: lk.fromStep >= fut, n: 0 };
         p.n++;
         passing.set(key, p);
         continue;
       }
-      const gl = el('g', { class: `link${sel ? ' selected' : ''}${lk.fromStep >= cursor ? ' future' : ''}`, 'data-step': lk.fromStep, 'data-chat': lk.chat }, rows);
+      const gl = el('g', { class: `link${sel ? ' selected' : ''}${lk.fromStep >= fut ? ' future' : ''}`, 'data-step': lk.fromStep, 'data-chat': lk.chat }, rows);
       el('line', { x1: lk.x, x2: lk.x, y1: lk.y1, y2: lk.y2 }, gl);
       el('circle', { cx: lk.x, cy: lk.y1, r: 3 }, gl);
       if (!lk.open) el('circle', { cx: lk.x, cy: lk.y2, r: 3 }, gl);
-      if (lk.fromStep >= first) text(gl, lk.x + 5, lk.y1 + 4, `held ${fmtDur(lk.heldMs)}`);
+      if (lk.fromRow >= first) text(gl, lk.x + 5, lk.y1 + 4, `held ${fmtDur(lk.heldMs)}`);
       el('title', null, gl).textContent = `message #${lk.chat} held in the PF's store for ${fmtDur(lk.heldMs)} (${lk.outcome})`;
     }
     for (const p of passing.values()) {
@@ -284,22 +307,48 @@ export class Ladder {
       el('title', null, gl).textContent = `${p.n} message${p.n === 1 ? '' : 's'} held in the PF's store across these rows`;
     }
     // Step rows
-    let prevT = first > 0 ? steps[first - 1].at_ms : -1;
-    for (let i = first; i <= last; i++) {
+    const rowT = (r) => { const x = m.rowStep(r); return typeof x === 'number' ? steps[x].at_ms : steps[x.last].at_ms; };
+    let prevT = first > 0 ? rowT(first - 1) : -1;
+    for (let r = first; r <= last; r++) {
+      const i = m.rowStep(r);
+      if (typeof i !== 'number') {
+        // A run of steps hidden by a filter: one row with their count; a click selects the first.
+        const y = g.top + r * g.rowH + g.rowH / 2;
+        const gm = el('g', { class: `step hidden-run${i.first >= fut ? ' future' : ''}`, 'data-step': i.first }, rows);
+        el('line', { class: 'run', x1: g.gutter, x2: m.width - g.right, y1: y, y2: y }, gm);
+        text(gm, m.width / 2, y + 4, `+${i.count} ${i.label}`, { class: 'lbl', 'text-anchor': 'middle' });
+        el('title', null, gm).textContent = `${i.count} step${i.count === 1 ? '' : 's'} hidden by a filter (${i.label}): click to inspect the first; the text version lists them all`;
+        continue;
+      }
       const a = m.arrow(i);
       const s = steps[i];
       if (s.at_ms !== prevT) text(rows, 4, a.y + 4, fmtMs(s.at_ms), { class: 'tlabel' });
       prevT = s.at_ms;
       let cls = `step ${a.cls} k-${a.kind}`;
       if (a.policy) cls += ' policy';
-      if (i >= cursor) cls += ' future';
+      if (i >= fut) cls += ' future';
       if (i === this.selected) cls += ' selected';
       const gs = el('g', { class: cls, 'data-step': i }, rows);
       if (a.chat != null) gs.setAttribute('data-chat', a.chat);
       if (a.internal) {
-        const w = Math.min(m.gap * 0.66, Math.max(40, a.label.length * 6.6 + 12));
+        // The box fits its text at this type size (geom.charW: px per character); a label longer
+        // than the lane gap allows is cut with "…" (the tooltip and the inspector have it whole).
+        const cw = g.charW || 6.6;
+        const maxW = m.gap * 0.9;
+        let label = a.kind === 'state' ? stateName(a.label) : a.label;
+        const fit = Math.max(4, Math.floor((maxW - 12) / cw));
+        if (label.length > fit) label = `${label.slice(0, fit - 1)}…`;
+        const w = Math.min(maxW, Math.max(40, label.length * cw + 12));
         el('rect', { class: 'box', x: a.x1 - w / 2, y: a.y - g.rowH / 2 + 3, width: w, height: g.rowH - 6, rx: 4 }, gs);
-        text(gs, a.x1, a.y + 4, a.label, { class: 'lbl', 'text-anchor': 'middle' });
+        text(gs, a.x1, a.y + 4, label, { class: 'lbl', 'text-anchor': 'middle' });
+      } else if (a.dropped) {
+        // Sent, never arrives: the arrow stops short of the lane, with a cross and no head.
+        const x2 = a.x1 + (a.x2 - a.x1) * 0.6;
+        gs.classList.add('dropped');
+        el('line', { class: 'hit', x1: a.x1, x2, y1: a.y, y2: a.y }, gs);
+        el('line', { class: 'ln', x1: a.x1, x2, y1: a.y, y2: a.y }, gs);
+        text(gs, x2, a.y + 4, '×', { class: 'lost-x', 'text-anchor': 'middle' });
+        text(gs, (a.x1 + x2) / 2, a.y - 4, `${a.label} (never arrives)`, { class: 'lbl', 'text-anchor': 'middle' });
       } else {
         const mk = i === this.selected ? 'sel' : a.cls;
         el('line', { class: 'hit', x1: a.x1, x2: a.x2, y1: a.y, y2: a.y }, gs);
@@ -308,17 +357,39 @@ export class Ladder {
         text(gs, mid, a.y - 4, a.label, { class: 'lbl', 'text-anchor': 'middle' });
       }
       const tip = el('title', null, gs);
-      tip.textContent = `#${i} ${fmtMs(s.at_ms)} ${s.from} → ${s.to} ${s.protocol} ${s.label}${s.policy ? ' (policy: not in the CR)' : ''}\n${s.note || ''}`;
+      tip.textContent = `#${i} ${fmtMs(s.at_ms)} ${s.from} → ${s.to} ${s.protocol} ${s.kind === 'state' ? stateName(s.label) : s.label}${s.dropped ? ' (never arrives)' : ''}${s.policy ? ' (policy: not in the CR)' : ''}\n${s.note || ''}`;
     }
     this.gRows.replaceChildren(rows);
 
     // Playhead: below the last shown step.
-    const py = g.top + cursor * g.rowH;
+    const py = g.top + (cursor > 0 && steps.length ? rowOf(Math.min(cursor, steps.length) - 1) + 1 : 0) * g.rowH;
     this.playhead.setAttribute('x1', 0);
     this.playhead.setAttribute('x2', m.width);
     this.playhead.setAttribute('y1', py);
     this.playhead.setAttribute('y2', py);
     this.lastRender = { rows: Math.max(0, last - first + 1), ms: performance.now() - t0 };
+  }
+
+  /** Whether the lower half of row r is clear between x1 and x2 (no note box, no arrow label below its line). */
+  rowFree(r, x1, x2) {
+    const m = this.model;
+    const i = m.rowStep(r);
+    if (typeof i !== 'number') return false;
+    const a = m.arrow(i);
+    const cw = this.geom.charW || 6.6;
+    if (a.internal) {
+      const w = Math.min(m.gap * 0.9, Math.max(40, a.label.length * cw + 12));
+      return x2 < a.x1 - w / 2 - 2 || x1 > a.x1 + w / 2 + 2;
+    }
+    // An arrow's own label is above its line; the next row's label starts at its top.
+    const nx = r + 1 < m.nRows ? m.rowStep(r + 1) : null;
+    if (typeof nx === 'number') {
+      const b = m.arrow(nx);
+      const half = ((b.internal ? Math.min(m.gap * 0.9, b.label.length * cw + 12) : b.label.length * cw) / 2) + 2;
+      const mid = b.internal ? b.x1 : (b.x1 + b.x2) / 2;
+      if (!(x2 < mid - half || x1 > mid + half)) return false;
+    }
+    return true;
   }
 
   /** Draw every row (for the benchmark's "full render" figure): returns the element count. */

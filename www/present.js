@@ -1,8 +1,11 @@
 // Presenter mode (?present, the Present button, or P) and the captions of embed mode (?embed).
 // Loaded on demand. Presenter mode: full screen on request, large type, a guided caption per
-// step (captions.js), and clicker keys: PageDown / space / → next step, PageUp / ← previous,
-// "." play or pause, Home / End first / last step, F full screen, Esc or P leaves.
+// step (captions.js), and clicker keys: PageDown / space / → the next key step of the story
+// (www/story.js), PageUp / ← the previous one, ↓ / ↑ one step, "." play or pause, Home / End
+// first / last step, F full screen, Esc or P leaves. The bar shows the PF's state and the store's
+// size; at the end the caption sums the story up.
 import { captionAt } from './captions.js';
+import { closingSummary, stateName } from './story.js';
 import { ensureCss } from './lazy-css.js';
 
 let bar = null;
@@ -22,10 +25,25 @@ export function renderCaption(api) {
   };
   const parts = [];
   if (c.situation) parts.push(p('cap-situation', c.situation));
+  if (c.story) {
+    parts.push(p('cap-key', c.story.titles.join(' · ')));
+    parts.push(p('cap-changed', c.story.changed));
+    for (const q of c.story.cites) {
+      const e = p(q.policy ? 'cap-cr policy' : 'cap-cr', q.policy ? `Open question ${q.text}` : `${q.pre ? 'Before the CR' : 'The CR'}: “${q.text}”`);
+      e.dataset.cite = q.policy ? `policy:${q.policy}` : q.sentence;
+      parts.push(e);
+    }
+  }
   parts.push(p('cap-head', c.head));
   if (c.note) parts.push(p('cap-note', c.note));
   if (c.cites.length) parts.push(p(`cap-cites${c.policy ? ' policy' : ''}`, `Why: ${c.cites.join(' · ')}`));
+  if (state.cursor >= state.trace.steps.length && state.trace.steps.length) parts.push(p('cap-closing', closingSummary(state.trace, state.compare ? state.alt : null)));
   box.replaceChildren(...parts);
+  const strip = document.getElementById('present-status');
+  if (strip) {
+    const s = state.trace.steps[state.cursor - 1];
+    strip.textContent = `PF: ${stateName(s ? s.pf_state : state.trace.pf_states?.[0]?.state)} · store: ${s ? s.queue_len : 0} · step ${state.cursor} / ${state.trace.steps.length}`;
+  }
   box.dataset.step = c.step == null ? '' : String(c.step);
   box.hidden = false;
 }
@@ -56,7 +74,10 @@ export async function enter(api, { fullscreen = false } = {}) {
   title.textContent = state.scenario?.title || '';
   const hint = document.createElement('span');
   hint.className = 'present-hint';
-  hint.textContent = 'PageDown / space: next · PageUp: back · “.”: play · F: full screen · Esc: leave';
+  hint.textContent = 'PageDown / space: next key step · PageUp: back · ↓ ↑: one step · “.”: play · Esc: leave';
+  const status = document.createElement('span');
+  status.id = 'present-status';
+  status.className = 'present-status';
   const fs = document.createElement('button');
   fs.type = 'button';
   fs.textContent = 'Full screen';
@@ -66,7 +87,7 @@ export async function enter(api, { fullscreen = false } = {}) {
   leave.id = 'present-exit';
   leave.textContent = 'Leave presenter mode';
   leave.addEventListener('click', () => exit(api));
-  bar.append(title, hint, fs, leave);
+  bar.append(title, status, hint, fs, leave);
   document.body.prepend(bar);
   hooks.cursor = () => renderCaption(api);
   renderCaption(api);
@@ -77,17 +98,21 @@ export async function enter(api, { fullscreen = false } = {}) {
     switch (e.key) {
       case 'PageDown':
       case 'ArrowRight':
+        act = api.keyNext;
+        break;
       case 'ArrowDown':
         act = api.stepNext;
         break;
       case ' ':
       case 'Enter':
-        if (!onButton) act = api.stepNext;
+        if (!onButton) act = api.keyNext;
         break;
       case 'PageUp':
       case 'ArrowLeft':
-      case 'ArrowUp':
       case 'Backspace':
+        act = api.keyPrev;
+        break;
+      case 'ArrowUp':
         act = api.stepPrev;
         break;
       case '.':
@@ -95,10 +120,7 @@ export async function enter(api, { fullscreen = false } = {}) {
         break;
       case 'Home':
       case 'End':
-        act = () => {
-          api.pause();
-          api.setCursor(e.key === 'Home' ? 0 : state.trace.steps.length);
-        };
+        act = () => api.stepTo(e.key === 'Home' ? 0 : state.trace.steps.length);
         break;
       case 'f':
       case 'F':
@@ -153,6 +175,9 @@ export async function embed(api) {
   open.textContent = 'Open in the explorer ↗';
   head.append(title, open);
   document.body.prepend(head);
+  // A small iframe (640×400): narrower lanes, so the whole ladder fits across (extra.css gives
+  // the rows the height: no legend, a short caption).
+  if (innerWidth < 760) api.ladder.setGeometry({ ...api.ladder.geom, minLaneGap: 88, gutter: 58 });
   hooks.cursor = () => renderCaption(api);
   renderCaption(api);
   void $;

@@ -158,6 +158,9 @@ export async function decodeShare(hash, { maxFragment = MAX_FRAGMENT, maxUnpacke
     scroll: Number.isFinite(obj.scroll) && obj.scroll >= 0 ? obj.scroll : null,
     hideFuture: obj.hideFuture === true,
     sel: null,
+    // Filters (filters.js ids; unknown ones are dropped there) and the timeline's zoom.
+    filters: Array.isArray(obj.filters) ? obj.filters.filter((f) => typeof f === 'string' && f.length < 40).slice(0, 16) : [],
+    zoom: obj.zoom && Number.isFinite(obj.zoom.from) && Number.isFinite(obj.zoom.to) && obj.zoom.to > obj.zoom.from ? { from: obj.zoom.from, to: obj.zoom.to } : null,
   };
   const s = obj.sel;
   if (s && typeof s === 'object' && (s.side === 'main' || s.side === 'alt') && Number.isInteger(s.step) && s.step >= 0) {
@@ -235,8 +238,8 @@ export function viewOf(api) {
   const { state } = api;
   return {
     scenario: state.scenario, rules: state.rules, compare: state.compare, preset: state.preset,
-    t: state.t, cursor: state.cursor, sel: state.sel, hideFuture: state.hideFuture,
-    scroll: Math.round(api.ladder.scroll.scrollTop),
+    t: state.t, cursor: state.cursor, sel: state.sel?.gone ? null : state.sel, hideFuture: state.hideFuture,
+    scroll: Math.round(api.ladder.scroll.scrollTop), filters: state.filters, zoom: state.zoom || null,
   };
 }
 
@@ -288,6 +291,8 @@ export async function openLink(api, fallbackText) {
   state.sel = null;
   state.selEvent = null;
   state.t = st.t;
+  state.filters = st.filters;
+  api.setZoom?.(st.zoom);
   if (!api.rerun()) return false;
   const n = state.trace.steps.length;
   // The cursor as the sender had it (several steps can share one time).

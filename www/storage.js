@@ -35,6 +35,8 @@ export function cleanSettings(s) {
     speed: SPEEDS.includes(o.speed) ? o.speed : 1,
     t: typeof o.t === 'number' && Number.isFinite(o.t) && o.t >= 0 && o.t <= MAX_T ? o.t : 0,
     preset: typeof o.preset === 'string' && o.preset.length <= 100 ? o.preset : '',
+    // Filter ids (filters.js drops the ones it does not know when it loads).
+    filters: Array.isArray(o.filters) && o.filters.length <= 16 && o.filters.every((f) => typeof f === 'string' && /^[a-z0-9-]{1,40}$/.test(f)) ? o.filters : [],
   };
 }
 
@@ -224,7 +226,7 @@ export function keeper(api) {
     bar.hidden = true;
     bar.replaceChildren();
   };
-  const settings = () => ({ rules: state.rules, preset: state.preset, compare: state.compare, large: state.large, theme: state.theme, speed: state.speed, t: state.t });
+  const settings = () => ({ rules: state.rules, preset: state.preset, compare: state.compare, large: state.large, theme: state.theme, speed: state.speed, t: state.t, filters: state.filters });
   const downloadCurrent = () => import('./files.js').then((m) => m.saveScenario(state.scenario));
 
   /** The engine's check of a scenario object: null, or why it cannot be opened. */

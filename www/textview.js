@@ -7,20 +7,22 @@
 // spreading every item into one call (that exceeded the call stack at 20,000 messages).
 import { fmtMs } from './viewmodel.js';
 import { progress, sliced } from './progress.js';
+import { stateName } from './story.js';
 
 /** One step in words. */
-export function stepLine(trace, s) {
+export function stepLine(trace, s, hidden = false) {
   const lane = (id) => trace.lanes.find((l) => l.id === id)?.label || id;
   const who = s.from === s.to || s.protocol === 'none' ? lane(s.from) : `${lane(s.from)} → ${lane(s.to)}`;
-  const what = s.protocol === 'none' ? s.label : `${s.protocol} ${s.label}`;
+  const what = s.protocol === 'none' ? (s.kind === 'state' ? stateName(s.label) : s.label) : `${s.protocol} ${s.label}`;
   const cites = (s.clauses || []).join(', ');
-  return `${fmtMs(s.at_ms)} ${who}: ${what}${s.dropped ? ' (never arrives)' : ''}. ${s.note || ''}${cites ? ` [${cites}]` : ''}${s.policy ? ' (policy, not in the CR)' : ''}`;
+  return `${fmtMs(s.at_ms)} ${who}: ${what}${s.dropped ? ' (never arrives)' : ''}. ${s.note || ''}${cites ? ` [${cites}]` : ''}${s.policy ? ' (policy, not in the CR)' : ''}${hidden ? ' (hidden in the ladder by a filter)' : ''}`;
 }
 
 /** Steps written at once without a progress line (well under a frame). */
 const QUICK = 3000;
 
 let shown = null;
+let shownView = null;
 let marked = null;
 let building = null; // { trace, p } while a big list is being written
 
@@ -36,10 +38,11 @@ function mark(api) {
 
 async function build(api, list, trace) {
   const steps = trace.steps;
+  const view = api.state.view;
   list.replaceChildren();
   const item = (i) => {
     const li = document.createElement('li');
-    li.textContent = stepLine(trace, steps[i]);
+    li.textContent = stepLine(trace, steps[i], !!view?.hidden[i]);
     return li;
   };
   if (steps.length <= QUICK) {
@@ -49,7 +52,7 @@ async function build(api, list, trace) {
     return true;
   }
   const p = progress(`Writing the text version: 0 of ${steps.length.toLocaleString('en')} steps…`);
-  building = { trace, p };
+  building = { trace, view, p };
   let f = document.createDocumentFragment();
   const ok = await sliced(steps.length, (i) => f.append(item(i)), {
     p,
@@ -73,21 +76,23 @@ async function sync(api) {
   const list = $('textview');
   if (list.hidden || !state.trace) return;
   if (building) {
-    if (building.trace === state.trace) return;
+    if (building.trace === state.trace && building.view === state.view) return;
     building.p.cancelled = true; // the trace changed: start again for the new one
     return;
   }
-  if (shown !== state.trace) {
+  if (shown !== state.trace || shownView !== state.view) {
     const tr = state.trace;
+    const view = state.view;
     shown = tr;
+    shownView = view;
     marked = null;
     if (!(await build(api, list, tr))) {
       shown = null;
-      if (!list.hidden && state.trace !== tr) sync(api);
+      if (!list.hidden && (state.trace !== tr || state.view !== view)) sync(api);
       else close(api);
       return;
     }
-    if (state.trace !== tr) return sync(api);
+    if (state.trace !== tr || state.view !== view) return sync(api);
   }
   mark(api);
 }

@@ -55,9 +55,13 @@ const PROTOCOL_CLASS = { SIP: 'sip', MSRP: 'msrp', none: 'internal' };
  * @param {object} trace  a trace per docs/trace-contract.md (steps may lack `raw`)
  * @param {number} width  available drawing width in px
  */
-export function buildLadder(trace, width = 1000, g = GEOM) {
+export function buildLadder(trace, width = 1000, g = GEOM, view = null) {
   const steps = trace.steps || [];
-  const { lanes, gap, width: w } = layoutLanes(trace.lanes || [], width, g);
+  // A filtered view (filters.js): rows are steps or markers of hidden runs; rowOf maps a step
+  // to its row (a hidden step to its run's marker). Without one, row = step index.
+  const rowOf = view ? (i) => view.rowOf[i] : (i) => i;
+  const nRows = view ? view.rows.length : steps.length;
+  const { lanes, gap, width: w } = layoutLanes(view ? (trace.lanes || []).filter((l) => view.lanes.has(l.id)) : trace.lanes || [], width, g);
   const laneX = new Map(lanes.map((l) => [l.id, l.x]));
   const pfLane = lanes.find((l) => l.role === 'pf');
   const xOf = (id) => (laneX.has(id) ? laneX.get(id) : g.gutter);
@@ -71,7 +75,7 @@ export function buildLadder(trace, width = 1000, g = GEOM) {
     const protocol = s.protocol;
     return {
       index: i,
-      y: rowMid(i, g),
+      y: rowMid(rowOf(i), g),
       x1: xOf(from),
       x2: xOf(to),
       internal: protocol === 'none' || from === to,
@@ -83,6 +87,7 @@ export function buildLadder(trace, width = 1000, g = GEOM) {
       at_ms: s.at_ms,
       chat: s.chat ?? null,
       event: s.event ?? null,
+      dropped: !!s.dropped,
     };
   };
 
@@ -100,10 +105,12 @@ export function buildLadder(trace, width = 1000, g = GEOM) {
       chat: c.id,
       from: c.from,
       x,
-      y1: rowMid(c.stored_step, g),
-      y2: leave == null ? rowTop(last + 1, g) : rowMid(endStep, g),
+      y1: rowMid(rowOf(c.stored_step), g),
+      y2: leave == null ? rowTop(nRows, g) : rowMid(rowOf(endStep), g),
       fromStep: c.stored_step,
       toStep: endStep,
+      fromRow: rowOf(c.stored_step),
+      toRow: leave == null ? nRows - 1 : rowOf(endStep),
       open: leave == null,
       outcome: c.outcome,
       heldMs: (c.in_flight_ms ?? c.removed_ms ?? trace.end_ms) - c.stored_ms,
@@ -121,10 +128,12 @@ export function buildLadder(trace, width = 1000, g = GEOM) {
     timers.push({
       ...tm,
       x: xOf(tm.lane) - 12 - (k % 3) * 7,
-      y1: rowTop(a, g) + 3,
-      y2: rowTop(b + 1, g) - 3,
+      y1: rowTop(rowOf(Math.min(a, last)), g) + 3,
+      y2: rowTop(rowOf(Math.min(b, last)) + 1, g) - 3,
       fromStep: a,
       toStep: b,
+      fromRow: rowOf(Math.min(a, last)),
+      toRow: rowOf(Math.min(b, last)),
     });
   }
 
@@ -132,12 +141,14 @@ export function buildLadder(trace, width = 1000, g = GEOM) {
   const bands = [];
   for (let i = 0; i < steps.length; i++) {
     const st = steps[i].pf_state;
+    const r = rowOf(i);
     const prev = bands[bands.length - 1];
-    if (prev && prev.state === st) {
+    if (prev && (prev.state === st || prev.toRow === r)) {
       prev.toStep = i;
-      prev.y2 = rowTop(i + 1, g);
+      prev.toRow = r;
+      prev.y2 = rowTop(r + 1, g);
     } else {
-      bands.push({ state: st, fromStep: i, toStep: i, y1: rowTop(i, g), y2: rowTop(i + 1, g) });
+      bands.push({ state: st, fromStep: i, toStep: i, fromRow: r, toRow: r, y1: rowTop(r, g), y2: rowTop(r + 1, g) });
     }
   }
   const bandX = pfLane ? pfLane.x : null;
@@ -146,7 +157,11 @@ export function buildLadder(trace, width = 1000, g = GEOM) {
     lanes,
     gap,
     width: w,
-    height: rowTop(steps.length, g) + g.top,
+    height: rowTop(nRows, g) + g.top,
+    nRows,
+    rowOf,
+    /** The step of row r, or a marker { first, last, count, label } of hidden steps. */
+    rowStep: view ? (r) => (view.rows[r] >= 0 ? view.rows[r] : view.markers[-view.rows[r] - 1]) : (r) => r,
     rowH: g.rowH,
     /** The arrow of step i: { index, y, x1, x2, internal, protocol, cls, kind, label, policy, at_ms, chat, event }. */
     arrow,
@@ -166,7 +181,7 @@ export function visibleRows(nSteps, scrollTop, viewH, g = GEOM, margin = 4) {
 
 /** Items whose [fromStep, toStep] overlaps the rows [first, last]. */
 export function overlapping(items, first, last) {
-  return items.filter((it) => it.toStep >= first && it.fromStep <= last);
+  return items.filter((it) => (it.toRow ?? it.toStep) >= first && (it.fromRow ?? it.fromStep) <= last);
 }
 
 /** State of one chat in the PF's store at a cursor, or null when it is not in the store. */

@@ -62,7 +62,7 @@ const pwned = (page) => page.evaluate(() => window.__pwned);
 /** No element, handler or javascript: URL made from the data anywhere in the document. */
 const injected = (page) => page.evaluate(() => {
   const bad = [...document.querySelectorAll(
-    'iframe, object, embed, math, mglyph, details:not(#policies):not(#file-menu), body img, #queue *:not(li):not(span), #roster img, #roster script, #title *, #insp-body img, #insp-body script, #textview *:not(li), .embed-title *, #caption img, #caption script',
+    'iframe, object, embed, math, mglyph, details:not(#policies):not(#file-menu):not(#filters), body img, #queue *:not(li):not(span), #roster img, #roster script, #title *, #insp-body img, #insp-body script, #textview *:not(li), .embed-title *, #caption img, #caption script',
   )];
   bad.push(...[...document.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => /^on/i.test(a.name) || /^\s*javascript:/i.test(a.value))));
   return bad.map((e) => e.outerHTML.slice(0, 100));

@@ -1,5 +1,6 @@
-// Presenter mode in Chromium: ?present, the Present button and the P key; clicker keys step
-// (PageDown / space / PageUp) and play ('.'); the caption narrates each step and names the case
+// Presenter mode in Chromium: ?present, the Present button and the P key; clicker keys go key
+// step to key step (PageDown / space / PageUp; tests-web/e2e/present-story.test.mjs counts them),
+// ↓ / ↑ one step, and play ('.'); the caption narrates each step and names the case
 // of §8.3.2.9 and the path once the trace has reached them; Esc leaves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,13 +19,13 @@ test('?present: clicker keys step, the caption changes with every step', async (
   const c0 = await cursor(page);
   const seen = [await caption(page)];
   for (let i = 0; i < 6; i++) {
-    await page.keyboard.press(i % 2 ? ' ' : 'PageDown');
+    await page.keyboard.press('ArrowDown'); // one step (PageDown and space go key step to key step)
     assert.equal(await cursor(page), c0 + i + 1, `step ${i + 1}`);
     const c = await caption(page);
     assert.ok(!seen.includes(c), `new caption at step ${i + 1}: ${c}`);
     seen.push(c);
   }
-  await page.keyboard.press('PageUp');
+  await page.keyboard.press('ArrowUp');
   assert.equal(await cursor(page), c0 + 5);
   assert.equal(await caption(page), seen[5], 'PageUp shows the previous caption again');
   // Step until the PF defers: the caption names case 1; until delivery: path A.

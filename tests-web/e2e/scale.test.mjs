@@ -100,7 +100,8 @@ const check = (page) => page.evaluate(async () => {
   const firstVisible = Math.max(0, Math.floor((top - g.top) / g.rowH));
   const lastVisible = Math.min(s.trace.steps.length - 1, Math.floor((top + viewH - g.top) / g.rowH));
   out.covers = steps.length > 0 && Math.min(...steps) <= firstVisible && Math.max(...steps) >= lastVisible;
-  out.future = [...lad.gRows.querySelectorAll('g.step')].every((e) => e.classList.contains('future') === (Number(e.dataset.step) >= s.cursor));
+  // At t = 0 nothing is faded yet (issue 12: the start is not a faded wall).
+  out.future = [...lad.gRows.querySelectorAll('g.step')].every((e) => e.classList.contains('future') === (s.t > 0 && Number(e.dataset.step) >= s.cursor));
   out.playhead = Number(lad.playhead.getAttribute('y1')) === g.top + s.cursor * g.rowH;
   // The store panel: the first 200 rows of queueAt, in order, with their states; the line
   // counting the others; the counts.

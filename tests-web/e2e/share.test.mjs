@@ -146,7 +146,10 @@ test('a ?preset= link does not replace the saved timeline until an edit', async 
   await page.keyboard.press('End');
   assert.equal(await page.evaluate((k) => localStorage.getItem(k), KEY), stored, 'saved timeline untouched');
   await page.click('#palette button[data-kind="group_ends"]');
-  assert.equal(JSON.parse(await page.evaluate((k) => localStorage.getItem(k), KEY)).preset, 'voluntary-leave');
+  // Saved now, as the user's own timeline: an edited preset is no longer the preset (issue 12).
+  const saved = JSON.parse(await page.evaluate((k) => localStorage.getItem(k), KEY));
+  assert.equal(saved.preset, '');
+  assert.equal(saved.scenario.title, JSON.parse(await page.evaluate(() => window.__explorer.state.presets.find((p) => p.name === 'voluntary-leave').json)).title);
   assert.equal(await page.evaluate(() => location.search), '', 'the preset leaves the address bar once edited');
   assert.deepEqual(errors, []);
 });
