@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod compare;
+pub mod conformance;
 pub mod export;
 mod json_tree;
 pub mod packed;

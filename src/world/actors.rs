@@ -456,7 +456,10 @@ impl World<'_> {
         }
         if self.cf.carol_admitted {
             if let Some(mut d) = self.pf.cf_leg.clone() {
-                let mut req = self.dialog_request("BYE", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
+                // The focus is side A of a leg it set up itself (setup `cf_invites`), side B of one
+                // the PF set up: its BYE carries its own tag in From (RFC 3261 §12.2.1.1).
+                let from_a = d.a_uri == GROUP;
+                let mut req = self.dialog_request("BYE", &mut d, from_a, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
                 req.push("Reason", "SIP;cause=410;text=\"Gone\"");
                 let txn = Txn::of(&req);
                 self.sip(
@@ -538,6 +541,7 @@ impl World<'_> {
                         a_cseq: cseq,
                         b_cseq: 0,
                     });
+                    self.cf.sub_version = 0;
                     if let Some(d) = self.pf.sub.as_mut().filter(|d| d.call_id == txn.call_id) {
                         d.b_tag = "cfs-1".into();
                     }
@@ -545,7 +549,8 @@ impl World<'_> {
                 }
             }
             Arrival::MemberInviteAtCf { member, txn } => {
-                let mut r = self.response(200, &txn, Some(&format!("cfm{member}")));
+                let tag = self.cf.member_legs[member].as_ref().map_or_else(|| format!("cfm{member}"), |d| d.b_tag.clone());
+                let mut r = self.response(200, &txn, Some(&tag));
                 r.push("Contact", self.contact(Node::Cf));
                 r.push("Content-Type", "application/sdp");
                 r.body = self.sdp("cf", CF_IP, 30000, self.cf_member_path(member).to_string(), "passive");
@@ -934,7 +939,14 @@ impl World<'_> {
     fn cf_gets_pf_invite(&mut self, txn: Txn) {
         if self.cf.ended {
             let r = self.response(404, &txn, Some("cf-404"));
-            self.sip(Node::Cf, Node::Pf, &r, cl!["RFC 3261 §21.4.5"], "The group session no longer exists.", Some(Arrival::CfRespAtPf { code: 404, txn }));
+            self.sip(
+                Node::Cf,
+                Node::Pf,
+                &r,
+                cl!["RFC 3261 §21.4.5"],
+                "The group session no longer exists.",
+                Some(Arrival::CfRespAtPf { code: 404, txn: Txn::of(&r) }),
+            );
             return;
         }
         let d = Dialog::pf_cf(self.next());
@@ -956,7 +968,7 @@ impl World<'_> {
             &r,
             cl!["RFC 3261 §13.3.1"],
             "The focus admits Carol; its Contact carries the group session identity with isfocus.",
-            Some(Arrival::CfRespAtPf { code: 200, txn }),
+            Some(Arrival::CfRespAtPf { code: 200, txn: Txn::of(&r) }),
         );
         if self.sc.setup == Setup::Full && !self.cf.users.iter().any(|u| matches!(u.who, Who::Member(_)) && u.connected) {
             self.cf_invites_members();
@@ -972,6 +984,8 @@ impl World<'_> {
             }
             let mut d = Dialog::member_cf(m, 0);
             d.a_uri = format!("sip:{}@ims.example.net", self.sc.members[m].id);
+            // The focus's INVITE used CSeq 1 on its side of this dialog (RFC 3261 §12.2.1.1).
+            d.b_cseq = 1;
             let uri = d.a_uri.clone();
             let mut req = self.new_request("INVITE", &uri, Node::Cf, format!("<{GROUP}>;tag={}", d.b_tag), format!("<{uri}>"), &d.call_id.clone(), 1);
             self.cpm_headers(&mut req, Node::Cf);
@@ -1010,7 +1024,9 @@ impl World<'_> {
     fn cf_gets_member_ok(&mut self, m: usize) {
         let Some(d) = self.cf.member_legs[m].clone() else { return };
         let uri = d.a_uri.clone();
-        let ack = self.new_request("ACK", &uri, Node::Cf, format!("<{GROUP}>;tag={}", d.b_tag), format!("<{uri}>;tag={}", d.a_tag), &d.call_id, 1);
+        // The ACK goes to the member's Contact (RFC 3261 §12.2.1.1), not to its address of record.
+        let target = format!("sip:{}@198.51.100.{}:5060;transport=tcp", self.sc.members[m].id, 21 + m);
+        let ack = self.new_request("ACK", &target, Node::Cf, format!("<{GROUP}>;tag={}", d.b_tag), format!("<{uri}>;tag={}", d.a_tag), &d.call_id, 1);
         self.sip(Node::Cf, Node::Member(m), &ack, cl!["RFC 3261 §13.2.2.4"], "The focus confirms with ACK.", None);
         if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Member(m)) {
             u.connected = true;
@@ -1022,6 +1038,8 @@ impl World<'_> {
     fn cf_ends_subscription(&mut self, reason: &str, note: &'static str) {
         let Some(mut d) = self.cf.sub.take() else { return };
         let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
+        // Every NOTIFY carries Contact, the terminating one too (RFC 6665 §4.2.2, RFC 3261 §12.2.1.1).
+        n.push("Contact", self.contact(Node::Cf));
         n.push("Event", "conference");
         n.push("Subscription-State", format!("terminated;reason={reason}"));
         let txn = Txn::of(&n);
@@ -1045,9 +1063,13 @@ impl World<'_> {
         n.push("Subscription-State", "active;expires=3600");
         n.push("Content-Type", "application/conference-info+xml");
         let users = self.roster_now();
-        n.body = self.conference_info(self.cf.version, &users);
+        // The version counts the NOTIFYs of this subscription (RFC 4575 §5.1), not the focus's
+        // changes since the start.
+        self.cf.sub_version += 1;
+        let version = self.cf.sub_version;
+        n.body = self.conference_info(version, &users);
         let txn = Txn::of(&n);
-        let roster = Some((self.cf.version, users));
+        let roster = Some((version, users));
         self.sip(Node::Cf, Node::Pf, &n, cl!["8.2.2.6.2", "RFC 4575 §4.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: false, roster }));
     }
 }

@@ -342,6 +342,8 @@ pub(crate) struct Cf {
     /// The PF's conference subscription as the focus holds it: set when the focus accepts the
     /// SUBSCRIBE (RFC 6665 §4.2.1), cleared when it ends it.
     pub sub: Option<Dialog>,
+    /// conference-info version of the last NOTIFY on that subscription (RFC 4575 §5.1).
+    pub sub_version: u32,
 }
 
 pub(crate) struct World<'a> {
@@ -376,6 +378,8 @@ pub(crate) struct World<'a> {
     next_event: usize,
     /// A shared empty text (the CPIM body of a chat on the fast path).
     pub no_text: Arc<str>,
+    /// SDP bodies built so far (each gets its own `o=` session id).
+    pub sdp_sessions: u64,
 }
 
 /// Runs `sc` under `rules` and returns the trace.
@@ -463,6 +467,7 @@ impl<'a> World<'a> {
                 carol_admitted: initial,
                 ended: false,
                 sub: None,
+                sub_version: 0,
             },
             sent_while_deferred: 0,
             events_left: sc.events.len(),
@@ -470,6 +475,7 @@ impl<'a> World<'a> {
             paths: World::member_paths(sc),
             next_event: 0,
             no_text: Arc::from(""),
+            sdp_sessions: 0,
         }
     }
 

@@ -141,8 +141,9 @@ impl World<'_> {
                     n.push("Event", "conference");
                     n.push("Subscription-State", "active;expires=3600");
                     n.push("Content-Type", "application/conference-info+xml");
-                    let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
-                    n.body = self.conference_info(version, &users);
+                    let users = self.pf.roster.clone().map_or_else(|| self.roster_now(), |(_, u)| u);
+                    // The first (and only) NOTIFY of Carol's new subscription: version 1 (RFC 4575 §5.1).
+                    n.body = self.conference_info(1, &users);
                     let txn = Txn::of(&n);
                     self.sip(
                         Node::Pf,
@@ -244,6 +245,8 @@ impl World<'_> {
                 let from_a = d.a_uri != CAROL;
                 let mut m = self.dialog_request("UPDATE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
                 m.push("Session-Expires", "180;refresher=uas");
+                // UPDATE is a target refresh request: it carries Contact (RFC 3311 §5.1).
+                m.push("Contact", self.contact(Node::Cf));
                 self.pf.client_leg = Some(d);
                 let upd = self.next() as u32;
                 let txn = Txn::of(&m);
@@ -463,6 +466,11 @@ impl World<'_> {
         m.push("Accept", "application/conference-info+xml");
         m.push("Expires", "3600");
         self.pf.sub = Some(d);
+        // conference-info versions count per subscription (RFC 4575 §5.1): the new one starts
+        // again at 1, so the version kept from an earlier subscription no longer compares.
+        if let Some((v, _)) = self.pf.roster.as_mut() {
+            *v = 0;
+        }
         let txn = Txn::of(&m);
         self.sip(
             Node::Pf,
@@ -477,6 +485,8 @@ impl World<'_> {
     fn unsubscribe(&mut self, clauses: Clauses, note: &'static str) {
         let Some(mut d) = self.pf.sub.clone() else { return };
         let mut m = self.dialog_request("SUBSCRIBE", &mut d, true, Node::Pf, GROUP);
+        // A SUBSCRIBE is a target refresh request: it carries Contact (RFC 6665 §4.1.2).
+        m.push("Contact", format!("<{PF_HOST_URI}>"));
         m.push("Event", "conference");
         m.push("Expires", "0");
         // The PF is done with this subscription now; the focus's final NOTIFY only confirms it.
@@ -718,6 +728,9 @@ impl World<'_> {
                 self.msrp_failed(if own { "Replaced by the re-join." } else { "Carol's old connection is gone." });
                 self.pf_gets_client_invite(txn, true);
             }
+            PfState::Left if self.pf.pending_rejoin.is_some() => {
+                self.reject_client_invite(486, &txn, cl!["RFC 3261 §21.4.24"], "The PF is still relaying Carol's previous re-join to the focus.");
+            }
             PfState::Left => {
                 self.pf.pending_rejoin = Some(txn);
                 self.relay_invite_to_cf("The PF no longer holds Carol's leg, so it relays the re-join to the focus as a new join (nothing was stored).");
@@ -738,7 +751,7 @@ impl World<'_> {
     /// ACKs it in the same transaction (RFC 3261 §17.1.1.3).
     fn reject_client_invite(&mut self, code: u16, txn: &Txn, clauses: Clauses, note: &'static str) {
         let r = self.response(code, txn, Some(&format!("pf-{code}")));
-        let txn = Txn::of(&r);
+        let txn = Txn { route: txn.route.clone(), ..Txn::of(&r) };
         self.sip(Node::Pf, Node::Carol, &r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false }));
     }
 
@@ -790,7 +803,7 @@ impl World<'_> {
                 &r,
                 cl!["RFC 3261 §16.7"],
                 "The PF passes the focus's answer on to Carol.",
-                Some(Arrival::PfRespAtCarol { code, txn: Txn::of(&r), delivery: false }),
+                Some(Arrival::PfRespAtCarol { code, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false }),
             );
             if code == 404 {
                 self.set_state(PfState::Ended, cl!["RFC 3261 §21.4.5"], "The group session no longer exists.");
@@ -950,7 +963,9 @@ impl World<'_> {
         }
     }
 
-    fn pf_gets_invite_response(&mut self, inv: u32, code: u16, txn: Txn) {
+    fn pf_gets_invite_response(&mut self, inv: u32, code: u16, mut txn: Txn) {
+        // The ACK of a failure keeps the INVITE's Route (RFC 3261 §17.1.1.3).
+        txn.route = self.pf.invite.as_ref().filter(|i| i.id == inv).and_then(|i| i.txn.route.clone());
         let Some(i) = self.pf.invite.as_ref().filter(|i| i.id == inv) else {
             // A late answer to an INVITE the PF already gave up.
             if (200..300).contains(&code) {
