@@ -156,8 +156,9 @@ struct Session {
     /// When the offerer (the 2xx's arrival) and the answerer (the 2xx's sending) may use it.
     usable_offerer: u64,
     usable_answerer: u64,
-    /// When each side stopped (BYE sent or received).
-    ended: HashMap<String, u64>,
+    /// When each side stopped: the BYE's sending (inclusive) or arrival (a message sent in that
+    /// same millisecond still crossed it).
+    ended: HashMap<String, (u64, bool)>,
     used: bool,
 }
 
@@ -177,8 +178,6 @@ struct Checker {
     versions: HashMap<String, u32>,
     /// SDP `o=` username and session id → the Call-ID it first appeared in.
     origins: HashMap<(String, String), String>,
-    /// Every `a=path` of every SDP.
-    advertised: HashSet<String>,
     sessions: Vec<Session>,
     /// MSRP transaction id → (sender lane, receiver lane, To-Path, From-Path).
     msrp_reqs: HashMap<String, (String, String, String, String)>,
@@ -311,9 +310,6 @@ impl Checker {
                         self.origins.insert(key, call_id.to_string());
                     }
                 }
-            }
-            if let Some(p) = line.strip_prefix("a=path:") {
-                self.advertised.insert(p.to_string());
             }
         }
     }
@@ -462,8 +458,8 @@ impl Checker {
 
     fn end_sessions(&mut self, call_id: &str, bye: &Step) {
         for ses in self.sessions.iter_mut().filter(|x| x.call_id == call_id) {
-            ses.ended.entry(bye.from.to_string()).or_insert(bye.at_ms);
-            ses.ended.entry(bye.to.to_string()).or_insert(bye.arrive_ms);
+            ses.ended.entry(bye.from.to_string()).or_insert((bye.at_ms, true));
+            ses.ended.entry(bye.to.to_string()).or_insert((bye.arrive_ms, false));
         }
     }
 
@@ -486,6 +482,11 @@ impl Checker {
                 }
             }
         }
+        // A response answers what arrived (a SEND that crossed a BYE or a new offer included):
+        // only requests must use a session their sender has negotiated and not ended.
+        if !is_request {
+            return;
+        }
         // Which negotiated session these paths belong to, as the sender sees it now.
         let lane = s.from.to_string();
         let now = s.at_ms;
@@ -495,13 +496,16 @@ impl Checker {
             pair && usable
         });
         let Some(i) = found else {
-            if self.advertised.contains(&to) || self.advertised.contains(&from) {
+            // Paths of a session that exists (its 2xx was sent) but not yet, or no longer, for
+            // this sender; paths of no answered session belong to one set up before the trace.
+            let known = self.sessions.iter().any(|x| (x.offer_path == to && x.answer_path == from) || (x.offer_path == from && x.answer_path == to));
+            if known {
                 self.find(s, Rule::MsrpSession, format!("MSRP {from} → {to} over no session its sender has negotiated by now"));
             }
             return;
         };
         let ses = &mut self.sessions[i];
-        if ses.ended.get(&lane).is_some_and(|&t| t <= now) {
+        if ses.ended.get(&lane).is_some_and(|&(t, sent)| t < now || (sent && t == now)) {
             let call_id = ses.call_id.clone();
             self.find(s, Rule::MsrpSession, format!("MSRP over the session of Call-ID {call_id}, which its sender had already ended"));
             return;

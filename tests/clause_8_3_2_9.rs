@@ -898,7 +898,9 @@ const ROSTER: &str = r#"{
 #[test]
 fn subscription_roster_changes_reach_the_pf_and_the_latest_is_delivered() {
     let t = post(ROSTER);
-    assert_ladder(&t, 14000, 14020, &["14.010  cf -> carol-pf  NOTIFY  [8.2.2.6.2, RFC 4575 §4.2]", "14.020  carol-pf -> cf  200 OK  [RFC 6665 §4.1.3]"]);
+    // Dave's join counts once his MSRP connection is bound: 200 OK at 14.010, his ACK and bind
+    // SEND at 14.020 (he is the a=setup:active side, RFC 4975 §5.4), the focus's NOTIFY at 14.030.
+    assert_ladder(&t, 14030, 14040, &["14.030  cf -> carol-pf  NOTIFY  [8.2.2.6.2, RFC 4575 §4.2]", "14.040  carol-pf -> cf  200 OK  [RFC 6665 §4.1.3]"]);
     assert_ladder(&t, 18000, 18020, &["18.010  cf -> carol-pf  NOTIFY  [8.2.2.6.2, RFC 4575 §4.2]", "18.020  carol-pf -> cf  200 OK  [RFC 6665 §4.1.3]"]);
     let pf: Vec<_> = t.participants.iter().filter(|p| p.holder == "pf").collect();
     let latest = pf.last().expect("PF snapshots");

@@ -34,7 +34,9 @@ impl World<'_> {
                 self.cpm_headers(&mut m, Node::Carol);
                 m.push("Require", "recipient-list-invite");
                 m.push("Subject", SUBJECT);
-                let sdp = self.sdp("carol", CAROL_IP, 9, self.carol_path(), "active");
+                let no = self.new_path_no();
+                self.carol.offers.push((d.call_id.clone(), no));
+                let sdp = self.sdp("carol", CAROL_IP, 9, self.carol_path_n(no), "active");
                 let mut list = String::from(
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">\r\n  <list>\r\n",
                 );
@@ -56,7 +58,7 @@ impl World<'_> {
                     &m,
                     cl!["RFC 3261 §13.2.1"],
                     "Carol's client creates the group: an INVITE to the conference factory with the invitees in a recipient list, routed to her PF.",
-                    Some(Arrival::CarolInviteAtPf { txn, rejoin: false }),
+                    Some(Arrival::CarolInviteAtPf { txn, rejoin: false, no }),
                 );
             }
             Setup::CfInvites => {
@@ -258,7 +260,7 @@ impl World<'_> {
         }
         let chat = self.new_chat(Who::Carol, text, false);
         let body = self.chats[chat as usize].cpim.clone();
-        let (to, from) = (self.pf_carol_path(), self.carol_path());
+        let (from, to) = self.carol_view();
         let (raw, tid) = self.send_text(&to, &from, Some(&body));
         self.msrp(
             Node::Carol,
@@ -365,7 +367,9 @@ impl World<'_> {
         self.cpm_headers(&mut m, Node::Carol);
         m.push("P-Preferred-Identity", format!("<{CAROL}>"));
         m.push("Content-Type", "application/sdp");
-        m.body = self.sdp("carol", CAROL_IP, 9, self.carol_path(), "active");
+        let no = self.new_path_no();
+        self.carol.offers.push((d.call_id.clone(), no));
+        m.body = self.sdp("carol", CAROL_IP, 9, self.carol_path_n(no), "active");
         let txn = Txn::of(&m);
         self.sip(
             Node::Carol,
@@ -373,7 +377,7 @@ impl World<'_> {
             &m,
             cl!["8.3.2.9"],
             "Carol's client re-joins: an INVITE to the group session identity with the same Conversation-ID and Contribution-ID, routed to her PF.",
-            Some(Arrival::CarolInviteAtPf { txn, rejoin: true }),
+            Some(Arrival::CarolInviteAtPf { txn, rejoin: true, no }),
         );
     }
 
@@ -554,20 +558,22 @@ impl World<'_> {
                 r.push("Contact", self.contact(Node::Cf));
                 r.push("Content-Type", "application/sdp");
                 r.body = self.sdp("cf", CF_IP, 30000, self.cf_member_path(member).to_string(), "passive");
-                self.sip(Node::Cf, Node::Member(member), &r, cl!["RFC 3261 §13.3.1"], "The focus admits the new member.", None);
+                self.sip(
+                    Node::Cf,
+                    Node::Member(member),
+                    &r,
+                    cl!["RFC 3261 §13.3.1"],
+                    "The focus admits the new member.",
+                    Some(Arrival::CfOkAtMember { member }),
+                );
+            }
+            Arrival::CfOkAtMember { member } => {
                 if let Some(mut d) = self.cf.member_legs[member].clone() {
                     d.a_uri = format!("sip:{}@ims.example.net", self.sc.members[member].id);
                     let ack = self.ack_or_cancel("ACK", &d, true, Node::Member(member), GROUP);
                     self.sip(Node::Member(member), Node::Cf, &ack, cl!["RFC 3261 §13.2.2.4"], "The new member confirms with ACK.", None);
                 }
-                match self.cf.users.iter_mut().find(|u| u.who == Who::Member(member)) {
-                    Some(u) => {
-                        u.connected = true;
-                        u.left_ms = None;
-                    }
-                    None => self.cf.users.push(UserRec { who: Who::Member(member), connected: true, dialed_in: true, left_ms: None, how_left: "" }),
-                }
-                self.roster_changed();
+                self.member_binds(member);
             }
             Arrival::MemberByeAtCf { member, txn } => {
                 let r = self.response(200, &txn, None);
@@ -614,8 +620,30 @@ impl World<'_> {
             }
             Arrival::CfInviteAtMember { member, txn } => self.member_gets_cf_invite(member, txn),
             Arrival::MemberOkAtCf { member } => self.cf_gets_member_ok(member),
+            Arrival::MemberBindAtCf { member, tid } => {
+                let (to, from) = (self.cf_member_path(member), self.member_path(member));
+                let raw = self.ok_text(&tid, &to, &from);
+                self.msrp(
+                    Node::Cf,
+                    Node::Member(member),
+                    raw,
+                    "200 OK",
+                    cl!["RFC 4975 §7.2"],
+                    "The focus binds the member's MSRP connection to its leg.",
+                    None,
+                    None,
+                );
+                match self.cf.users.iter_mut().find(|u| u.who == Who::Member(member)) {
+                    Some(u) => {
+                        u.connected = true;
+                        u.left_ms = None;
+                    }
+                    None => self.cf.users.push(UserRec { who: Who::Member(member), connected: true, dialed_in: true, left_ms: None, how_left: "" }),
+                }
+                self.roster_changed();
+            }
             // Carol's client
-            Arrival::PfInviteAtCarol { inv, txn } => self.carol_gets_invite(inv, txn, step),
+            Arrival::PfInviteAtCarol { inv, txn, no } => self.carol_gets_invite(inv, txn, no, step),
             Arrival::CancelAtCarol { inv, txn } => {
                 if !self.carol.reachable {
                     self.drop_step(step);
@@ -650,7 +678,7 @@ impl World<'_> {
                 }
                 self.carol_connect(self.pf.delivery_session);
             }
-            Arrival::PfRespAtCarol { code, txn, delivery } => {
+            Arrival::PfRespAtCarol { code, txn, delivery, no } => {
                 if !self.carol.reachable {
                     self.drop_step(step);
                     return;
@@ -662,6 +690,9 @@ impl World<'_> {
                 if (200..300).contains(&code) {
                     let ack = self.ack_or_cancel("ACK", &d, true, Node::Carol, GROUP);
                     self.carol.in_dialog = true;
+                    let mine = self.carol.offers.iter().rev().find(|(c, _)| *c == txn.call_id).map_or(0, |(_, n)| *n);
+                    self.carol.paths = (mine, no);
+                    self.carol.live_call = txn.call_id.clone();
                     self.sip(
                         Node::Carol,
                         Node::Pf,
@@ -689,8 +720,11 @@ impl World<'_> {
                 }
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Carol, Node::Pf, &r, cl!["RFC 3261 §15.1.2"], "Carol's client accepts the BYE.", None);
-                self.carol.in_dialog = false;
-                self.carol.conn = Conn::None;
+                // A BYE on another dialog (a crossed session) leaves her current session alone.
+                if txn.call_id == self.carol.live_call {
+                    self.carol.in_dialog = false;
+                    self.carol.conn = Conn::None;
+                }
             }
             Arrival::PfSendAtCarol { chat, tx, tid } => {
                 if !(self.carol.reachable && self.carol.conn == Conn::Up) {
@@ -708,7 +742,8 @@ impl World<'_> {
                         Some(chat),
                     );
                 }
-                let raw = self.ok_text(&tid, &self.carol_path(), &self.pf_carol_path());
+                let (own, peer) = self.carol_view();
+                let raw = self.ok_text(&tid, &own, &peer);
                 self.msrp(
                     Node::Carol,
                     Node::Pf,
@@ -745,7 +780,7 @@ impl World<'_> {
     }
 
     /// Carol's client gets an INVITE from her PF.
-    fn carol_gets_invite(&mut self, inv: u32, txn: Txn, step: u32) {
+    fn carol_gets_invite(&mut self, inv: u32, txn: Txn, no: u32, step: u32) {
         if !self.carol.reachable {
             self.drop_step(step);
             return;
@@ -771,6 +806,7 @@ impl World<'_> {
             return;
         }
         self.carol.answering = Some(inv);
+        self.carol.answering_no = no;
         self.start_timer(TimerKind::CarolAnswers { inv }, self.sc.answer_ms, "answer delay", "scenario", Node::Carol, false);
         if self.sc.answer_ms > 0 {
             self.note(
@@ -798,7 +834,10 @@ impl World<'_> {
         let mut r = self.response(200, &txn, Some(&format!("c-{:03x}", 0x900 + self.carol.session_no)));
         r.push("Contact", self.contact(Node::Carol));
         r.push("Content-Type", "application/sdp");
-        r.body = self.sdp("carol", CAROL_IP, 9, self.carol_path(), "active");
+        let no = self.carol.answering_no;
+        self.carol.paths = (no, no);
+        self.carol.live_call = txn.call_id.clone();
+        r.body = self.sdp("carol", CAROL_IP, 9, self.carol_path_n(no), "active");
         self.sip(
             Node::Carol,
             Node::Pf,
@@ -831,7 +870,7 @@ impl World<'_> {
             return;
         }
         self.carol.conn = Conn::Up;
-        let (to, from) = (self.pf_carol_path(), self.carol_path());
+        let (from, to) = self.carol_view();
         let (raw, tid) = self.send_text(&to, &from, None);
         self.msrp(
             Node::Carol,
@@ -883,6 +922,10 @@ impl World<'_> {
 
     /// The focus sends a chat message to every participant but its sender.
     fn fanout(&mut self, chat: u32, sender: Who) {
+        if self.cf.ended {
+            // A SEND that crossed the end of the conference: acknowledged, distributed to no one.
+            return;
+        }
         let body = self.chats[chat as usize].cpim.clone();
         for m in 0..self.sc.members.len() {
             if Who::Member(m) != sender && self.member_in(m) {
@@ -1019,6 +1062,25 @@ impl World<'_> {
             "The member accepts (auto-accept of a group chat).",
             Some(Arrival::MemberOkAtCf { member: m }),
         );
+        self.member_binds(m);
+    }
+
+    /// Member `m` answered or offered `a=setup:active`, so it opens the MSRP connection to the
+    /// focus and binds it with an empty SEND (RFC 4975 §5.4, RFC 6135); the focus counts it
+    /// connected when that SEND arrives.
+    fn member_binds(&mut self, m: usize) {
+        let (to, from) = (self.cf_member_path(m), self.member_path(m));
+        let (raw, tid) = self.send_text(&to, &from, None);
+        self.msrp(
+            Node::Member(m),
+            Node::Cf,
+            raw,
+            "SEND",
+            cl!["RFC 4975 §5.4", "RFC 6135"],
+            "The member's client (the a=setup:active side) opens the MSRP connection to the focus and binds it with an empty SEND.",
+            None,
+            Some(Arrival::MemberBindAtCf { member: m, tid }),
+        );
     }
 
     fn cf_gets_member_ok(&mut self, m: usize) {
@@ -1028,10 +1090,6 @@ impl World<'_> {
         let target = format!("sip:{}@198.51.100.{}:5060;transport=tcp", self.sc.members[m].id, 21 + m);
         let ack = self.new_request("ACK", &target, Node::Cf, format!("<{GROUP}>;tag={}", d.b_tag), format!("<{uri}>;tag={}", d.a_tag), &d.call_id, 1);
         self.sip(Node::Cf, Node::Member(m), &ack, cl!["RFC 3261 §13.2.2.4"], "The focus confirms with ACK.", None);
-        if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Member(m)) {
-            u.connected = true;
-        }
-        self.roster_changed();
     }
 
     /// The focus ends the PF's conference subscription with a final NOTIFY (RFC 6665 §4.2.2).

@@ -273,19 +273,32 @@ impl World<'_> {
 
     // ---------------------------------------------------------------- MSRP endpoints
 
-    /// Carol's MSRP URI in her current session (empty without wire texts: only the texts use it).
-    pub(crate) fn carol_path(&self) -> String {
+    /// Carol's MSRP URI number `n` (empty without wire texts: only the texts use it).
+    pub(crate) fn carol_path_n(&self, n: u32) -> String {
         if !self.wire {
             return String::new();
         }
-        format!("msrp://{CAROL_IP}:49152/c{:04x}r0lx;tcp", self.carol.session_no)
+        format!("msrp://{CAROL_IP}:49152/c{n:04x}r0lx;tcp")
     }
-    /// The PF's MSRP URI in Carol's current session (empty without wire texts).
-    pub(crate) fn pf_carol_path(&self) -> String {
+    /// The PF's MSRP URI number `n` towards Carol (empty without wire texts).
+    pub(crate) fn pf_path_n(&self, n: u32) -> String {
         if !self.wire {
             return String::new();
         }
-        format!("msrp://{PF_IP}:20000/pf{:04x}d2k3;tcp", self.carol.session_no)
+        format!("msrp://{PF_IP}:20000/pf{n:04x}d2k3;tcp")
+    }
+    /// (Carol's own path, the PF's path) of the session her client uses now.
+    pub(crate) fn carol_view(&self) -> (String, String) {
+        (self.carol_path_n(self.carol.paths.0), self.pf_path_n(self.carol.paths.1))
+    }
+    /// (The PF's own path, Carol's path) of the session the PF uses towards her now.
+    pub(crate) fn pf_view(&self) -> (String, String) {
+        (self.pf_path_n(self.pf.carol_paths.1), self.carol_path_n(self.pf.carol_paths.0))
+    }
+    /// A new path number for an SDP offer on Carol's access.
+    pub(crate) fn new_path_no(&mut self) -> u32 {
+        self.path_seq += 1;
+        self.path_seq
     }
     /// The PF's own MSRP URI on its leg to the focus.
     pub(crate) fn pf_cf_path(&self) -> &'static str {

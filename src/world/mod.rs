@@ -94,6 +94,8 @@ pub(crate) enum Arrival {
     CarolInviteAtPf {
         txn: Txn,
         rejoin: bool,
+        /// The number of the MSRP paths of its SDP offer ([`World::carol_path_n`]).
+        no: u32,
     },
     PfInviteAtCf {
         txn: Txn,
@@ -106,6 +108,8 @@ pub(crate) enum Arrival {
         code: u16,
         txn: Txn,
         delivery: bool,
+        /// The number of the PF's MSRP path in its SDP answer.
+        no: u32,
     },
     CarolAckAtPf {
         delivery: bool,
@@ -113,6 +117,8 @@ pub(crate) enum Arrival {
     PfInviteAtCarol {
         inv: u32,
         txn: Txn,
+        /// The number of the PF's MSRP path in its SDP offer.
+        no: u32,
     },
     CarolRespAtPf {
         inv: u32,
@@ -200,6 +206,15 @@ pub(crate) enum Arrival {
     MemberOkAtCf {
         member: usize,
     },
+    /// The focus's 200 OK to a joining member's INVITE.
+    CfOkAtMember {
+        member: usize,
+    },
+    /// A member's empty SEND that opens and binds its MSRP connection (RFC 4975 §5.4).
+    MemberBindAtCf {
+        member: usize,
+        tid: String,
+    },
 }
 
 /// What a timer does when it fires.
@@ -270,6 +285,13 @@ pub(crate) struct Carol {
     pub answering: Option<u32>,
     pub session_no: u32,
     pub sub: Option<Dialog>,
+    /// The MSRP paths (her number, the PF's number) of the session her client uses now.
+    pub paths: (u32, u32),
+    /// The path numbers of her SDP offers, by Call-ID, and of the offer she is alerting for.
+    pub offers: Vec<(String, u32)>,
+    pub answering_no: u32,
+    /// The Call-ID of her current session (a BYE on another dialog leaves it alone).
+    pub live_call: String,
 }
 
 /// A SEND towards Carol that has no 200 yet.
@@ -299,6 +321,8 @@ pub(crate) struct PfInvite {
     pub dialog: Dialog,
     /// The participant list the INVITE carried (Q13 `in-session-setup`), if any.
     pub roster: Option<Vec<Participant>>,
+    /// The number of the MSRP path its SDP offer carries.
+    pub path_no: u32,
 }
 
 /// Carol's Participating Function.
@@ -322,6 +346,10 @@ pub(crate) struct Pf {
     pub cf_invite: Option<Txn>,
     pub pending_rejoin: Option<Txn>,
     pub group_gone: bool,
+    /// The MSRP paths (Carol's number, its own number) of the session the PF uses towards her.
+    pub carol_paths: (u32, u32),
+    /// The path number of the offer in Carol's last INVITE.
+    pub rejoin_no: u32,
 }
 
 pub(crate) struct UserRec {
@@ -380,6 +408,8 @@ pub(crate) struct World<'a> {
     pub no_text: Arc<str>,
     /// SDP bodies built so far (each gets its own `o=` session id).
     pub sdp_sessions: u64,
+    /// MSRP path numbers handed out on Carol's access so far (each SDP offer takes a new one).
+    pub path_seq: u32,
 }
 
 /// Runs `sc` under `rules` and returns the trace.
@@ -433,6 +463,10 @@ impl<'a> World<'a> {
                 answering: None,
                 session_no: 0,
                 sub: None,
+                paths: (0, 0),
+                offers: Vec::new(),
+                answering_no: 0,
+                live_call: Dialog::carol_pf(0).call_id,
             },
             pf: Pf {
                 state: if initial { PfState::Active } else { PfState::Idle },
@@ -454,6 +488,8 @@ impl<'a> World<'a> {
                 cf_invite: None,
                 pending_rejoin: None,
                 group_gone: false,
+                carol_paths: (0, 0),
+                rejoin_no: 0,
             },
             cf: Cf {
                 version: 1,
@@ -476,6 +512,7 @@ impl<'a> World<'a> {
             next_event: 0,
             no_text: Arc::from(""),
             sdp_sessions: 0,
+            path_seq: 0,
         }
     }
 

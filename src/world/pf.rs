@@ -49,7 +49,8 @@ impl World<'_> {
         match a {
             Arrival::CfSendAtPf { chat, tid } => self.pf_gets_chat(chat, tid),
             Arrival::CarolSendAtPf { chat, tid } => {
-                let raw = self.ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
+                let (own, peer) = self.pf_view();
+                let raw = self.ok_text(&tid, &own, &peer);
                 self.msrp(Node::Pf, Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
                 if self.pf.cf_leg.is_some() && self.cf.carol_admitted {
                     let body = self.chats[chat as usize].cpim.clone();
@@ -88,14 +89,15 @@ impl World<'_> {
                 }
             }
             Arrival::BindAtPf { tid } => {
-                let raw = self.ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
+                let (own, peer) = self.pf_view();
+                let raw = self.ok_text(&tid, &own, &peer);
                 self.msrp(Node::Pf, Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF binds the new MSRP connection to Carol's session.", None, None);
                 if let Some(t) = self.pf.setup_timer.take() {
                     self.stop_timer(t);
                 }
                 self.client_session_up();
             }
-            Arrival::CarolInviteAtPf { txn, rejoin } => self.pf_gets_client_invite(txn, rejoin),
+            Arrival::CarolInviteAtPf { txn, rejoin, no } => self.pf_gets_client_invite(txn, rejoin, no),
             Arrival::CfRespAtPf { code, txn } => self.pf_gets_cf_response(code, txn),
             Arrival::CarolAckAtPf { delivery } => {
                 let _ = delivery;
@@ -359,7 +361,7 @@ impl World<'_> {
     /// Sends `chat` to Carol over her MSRP session.
     fn send_to_carol(&mut self, chat: u32, replay: bool) {
         let body = self.chats[chat as usize].cpim.clone();
-        let (to, from) = (self.carol_path(), self.pf_carol_path());
+        let (from, to) = self.pf_view();
         let (raw, tid) = self.send_text(&to, &from, Some(&body));
         let tx = self.next() as u32;
         let (clauses, note): (Clauses, &'static str) = if replay {
@@ -592,7 +594,12 @@ impl World<'_> {
 
     /// BYE towards Carol's client on the current client dialog.
     fn bye_carol(&mut self, reason: &str, clauses: Clauses, note: &'static str) {
-        let Some(mut d) = self.pf.client_leg.take() else { return };
+        let Some(d) = self.pf.client_leg.take() else { return };
+        self.bye_dialog(d, reason, clauses, note);
+    }
+
+    /// BYE towards Carol's client on dialog `d`.
+    fn bye_dialog(&mut self, mut d: Dialog, reason: &str, clauses: Clauses, note: &'static str) {
         let from_a = d.a_uri != CAROL;
         let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
         m.push("Reason", reason);
@@ -674,15 +681,20 @@ impl World<'_> {
         }
     }
 
-    fn pf_gets_client_invite(&mut self, txn: Txn, rejoin: bool) {
+    /// Carol's INVITE (`no`: the path number of its SDP offer, kept for the answer if the PF takes it).
+    fn pf_gets_client_invite(&mut self, txn: Txn, rejoin: bool, no: u32) {
         if !rejoin {
             // Full set-up: the PF relays Carol's group creation to the focus.
             self.pf.pending_rejoin = Some(txn);
+            self.pf.rejoin_no = no;
             self.relay_invite_to_cf("The PF relays Carol's INVITE to the focus (B2BUA).");
             return;
         }
         match self.pf.state {
-            PfState::Deferred | PfState::EndedWithBacklog => self.path_b(txn),
+            PfState::Deferred | PfState::EndedWithBacklog => {
+                self.pf.rejoin_no = no;
+                self.path_b(txn)
+            }
             PfState::DeliveringA => {
                 if self.policy(PolicyId::Q1RejoinAfterInvite, "prefer-rejoin") {
                     self.drop_own_invite();
@@ -691,6 +703,7 @@ impl World<'_> {
                         cl!["policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-rejoin: the re-join came after the PF reacted; the PF gives up its own INVITE and uses the re-join.",
                     );
+                    self.pf.rejoin_no = no;
                     self.path_b(txn);
                 } else {
                     self.reject_client_invite(
@@ -726,13 +739,14 @@ impl World<'_> {
                     None,
                 );
                 self.msrp_failed(if own { "Replaced by the re-join." } else { "Carol's old connection is gone." });
-                self.pf_gets_client_invite(txn, true);
+                self.pf_gets_client_invite(txn, true, no);
             }
             PfState::Left if self.pf.pending_rejoin.is_some() => {
                 self.reject_client_invite(486, &txn, cl!["RFC 3261 §21.4.24"], "The PF is still relaying Carol's previous re-join to the focus.");
             }
             PfState::Left => {
                 self.pf.pending_rejoin = Some(txn);
+                self.pf.rejoin_no = no;
                 self.relay_invite_to_cf("The PF no longer holds Carol's leg, so it relays the re-join to the focus as a new join (nothing was stored).");
             }
             PfState::Ended => {
@@ -752,7 +766,7 @@ impl World<'_> {
     fn reject_client_invite(&mut self, code: u16, txn: &Txn, clauses: Clauses, note: &'static str) {
         let r = self.response(code, txn, Some(&format!("pf-{code}")));
         let txn = Txn { route: txn.route.clone(), ..Txn::of(&r) };
-        self.sip(Node::Pf, Node::Carol, &r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false }));
+        self.sip(Node::Pf, Node::Carol, &r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false, no: 0 }));
     }
 
     fn relay_invite_to_cf(&mut self, note: &'static str) {
@@ -783,7 +797,9 @@ impl World<'_> {
             let mut r = self.response(200, &ctx, Some(&cd.b_tag));
             r.push("Contact", self.contact(Node::Cf));
             r.push("Content-Type", "application/sdp");
-            r.body = self.sdp("pf", PF_IP, 20000, self.pf_carol_path(), "passive");
+            let no = self.pf.rejoin_no;
+            self.pf.carol_paths = (no, no);
+            r.body = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
             self.pf.delivery_session = false;
             self.carol.entitled = true;
             self.sip(
@@ -792,7 +808,7 @@ impl World<'_> {
                 &r,
                 cl!["RFC 3261 §13.3.1"],
                 "The PF answers Carol: she is in the group session.",
-                Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: false }),
+                Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: false, no }),
             );
         } else {
             self.pf.cf_leg = None;
@@ -803,7 +819,7 @@ impl World<'_> {
                 &r,
                 cl!["RFC 3261 §16.7"],
                 "The PF passes the focus's answer on to Carol.",
-                Some(Arrival::PfRespAtCarol { code, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false }),
+                Some(Arrival::PfRespAtCarol { code, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false, no: 0 }),
             );
             if code == 404 {
                 self.set_state(PfState::Ended, cl!["RFC 3261 §21.4.5"], "The group session no longer exists.");
@@ -877,7 +893,9 @@ impl World<'_> {
         self.carol.entitled = true;
         let mut r = self.response(200, &txn, Some(&cd.b_tag));
         r.push("Contact", self.contact(Node::Cf));
-        let sdp = self.sdp("pf", PF_IP, 20000, self.pf_carol_path(), "passive");
+        let no = self.pf.rejoin_no;
+        self.pf.carol_paths = (no, no);
+        let sdp = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
         if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
             let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
             let xml = self.conference_info(version, &users);
@@ -897,13 +915,14 @@ impl World<'_> {
             &r,
             clauses,
             "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery.",
-            Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: true }),
+            Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: true, no }),
         );
         self.set_state(PfState::DeliveringB, cl![CL], "Path B: waiting for ACK and Carol's MSRP connection.");
     }
 
     fn path_a(&mut self, note: &'static str, clauses: Clauses) {
         let n = self.next();
+        let path_no = self.new_path_no();
         let d = Dialog::pf_carol(n);
         let mut m = self.new_request("INVITE", CAROL, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
         m.push("Route", "<sip:scscf.ims.example.net;lr>");
@@ -911,7 +930,7 @@ impl World<'_> {
         self.cpm_headers(&mut m, Node::Cf);
         m.push("Subject", SUBJECT);
         let sdp = {
-            let p = self.pf_carol_path_next();
+            let p = self.pf_path_n(path_no);
             self.sdp("pf", PF_IP, 20000, p, "actpass")
         };
         let mut roster = None;
@@ -929,10 +948,19 @@ impl World<'_> {
         let inv = n as u32;
         let txn = Txn::of(&m);
         let timer_b = self.start_timer(TimerKind::TimerB { inv }, 64 * self.sc.t1_ms, "Timer B", "RFC 3261 §17.1.1.2", Node::Pf, true);
-        self.pf.invite =
-            Some(PfInvite { id: inv, purpose: InvitePurpose::Delivery, txn: txn.clone(), timer_b, answered: false, cancelled: false, dialog: d, roster });
+        self.pf.invite = Some(PfInvite {
+            id: inv,
+            purpose: InvitePurpose::Delivery,
+            txn: txn.clone(),
+            timer_b,
+            answered: false,
+            cancelled: false,
+            dialog: d,
+            roster,
+            path_no,
+        });
         self.pf.close_after_flush = self.pf.group_gone;
-        self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn }));
+        self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no }));
         self.set_state(PfState::DeliveringA, cl![CL], "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
     }
 
@@ -980,7 +1008,7 @@ impl World<'_> {
             }
             return;
         };
-        let (purpose, timer_b, cancelled) = (i.purpose, i.timer_b, i.cancelled);
+        let (purpose, timer_b, cancelled, path_no) = (i.purpose, i.timer_b, i.cancelled, i.path_no);
         let mut d = i.dialog.clone();
         self.stop_timer(timer_b);
         d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("").to_string();
@@ -992,27 +1020,31 @@ impl World<'_> {
         }
         if (200..300).contains(&code) {
             let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+            if purpose == InvitePurpose::Delivery && cancelled {
+                // Issue 10 #6: the 200 crossed the CANCEL. The PF confirms and ends this extra
+                // session (RFC 3261 §15) without taking it as Carol's session: her re-join keeps
+                // its dialog and MSRP paths, and nothing waits for an MSRP set-up on this one.
+                self.sip(Node::Pf, Node::Carol, &ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the crossed session with ACK, only to end it.", None);
+                self.bye_dialog(
+                    d,
+                    "SIP;cause=200;text=\"Replaced by re-join\"",
+                    cl!["policy:q1-rejoin-after-invite"],
+                    "The 200 crossed the CANCEL: the PF ends this extra session; Carol's re-join stays her session.",
+                );
+                self.pf.invite = None;
+                return;
+            }
             if let Some(i) = self.pf.invite.as_mut() {
                 i.answered = true;
                 i.dialog = d.clone();
             }
             self.pf.client_leg = Some(d);
+            self.pf.carol_paths = (path_no, path_no);
             self.sip(Node::Pf, Node::Carol, &ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the session with ACK.", Some(Arrival::PfAckAtCarol { inv }));
             self.pf.setup_timer =
                 Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
             match purpose {
-                InvitePurpose::Delivery => {
-                    if cancelled {
-                        self.bye_carol(
-                            "SIP;cause=200;text=\"Replaced by re-join\"",
-                            cl!["policy:q1-rejoin-after-invite"],
-                            "The 200 crossed the CANCEL: the PF ends this extra session.",
-                        );
-                        self.pf.invite = None;
-                    } else {
-                        self.pf.delivery_session = true;
-                    }
-                }
+                InvitePurpose::Delivery => self.pf.delivery_session = true,
                 InvitePurpose::ForwardCf => {
                     self.pf.delivery_session = false;
                     self.answer_cf(200, "The PF passes Carol's acceptance on to the focus.", cl!["RFC 3261 §13.3.1"]);
@@ -1118,6 +1150,7 @@ impl World<'_> {
     }
 
     fn pf_gets_cf_invite(&mut self, txn: Txn) {
+        let path_no = self.new_path_no();
         let r = self.response(100, &txn, None);
         self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 3261 §8.2.6.1"], "The PF tells the focus it is working on the invitation.", None);
         self.pf.cf_invite = Some(txn);
@@ -1129,7 +1162,7 @@ impl World<'_> {
         m.push("Subject", SUBJECT);
         m.push("Content-Type", "application/sdp");
         m.body = {
-            let p = self.pf_carol_path_next();
+            let p = self.pf_path_n(path_no);
             self.sdp("pf", PF_IP, 20000, p, "actpass")
         };
         let inv = n as u32;
@@ -1144,6 +1177,7 @@ impl World<'_> {
             cancelled: false,
             dialog: d,
             roster: None,
+            path_no,
         });
         self.sip(
             Node::Pf,
@@ -1151,7 +1185,7 @@ impl World<'_> {
             &m,
             cl!["RFC 3261 §16"],
             "The PF forwards the focus's invitation to Carol's client.",
-            Some(Arrival::PfInviteAtCarol { inv, txn: itxn }),
+            Some(Arrival::PfInviteAtCarol { inv, txn: itxn, no: path_no }),
         );
         self.set_state(PfState::Inviting, cl!["RFC 3261 §17.1.1"], "The PF waits for Carol's answer; Timer B runs.");
     }
@@ -1256,10 +1290,5 @@ impl World<'_> {
             ),
             None,
         );
-    }
-
-    /// Re-arms the SetupWait/refresh state of a retried session number.
-    fn pf_carol_path_next(&self) -> String {
-        format!("msrp://{PF_IP}:20000/pf{:04x}d2k3;tcp", self.carol.session_no + 1)
     }
 }
