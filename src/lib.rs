@@ -11,6 +11,7 @@ pub mod packed;
 pub mod policy;
 pub mod presets;
 pub mod scenario;
+pub mod story;
 pub mod trace;
 pub mod transcript;
 pub mod wire;

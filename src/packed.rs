@@ -21,7 +21,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// SipHash's DoS resistance buys nothing here and costs a third of the packing time in wasm.
 /// Whole words at a time (a key of five pointers is five steps, not twenty bytes).
 #[derive(Default)]
-struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl Fnv {
     fn mix(&mut self, x: u64) {
@@ -52,13 +52,15 @@ impl Hasher for Fnv {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+/// A hash map with [`Fnv`] (also the engine's step-identity counter: one instantiation).
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Numbers per step in [`Packed::steps`], in this order: `at_ms`, `arrive_ms`, `from`, `to`,
 /// `protocol`, `label`, `note`, clause set (index into [`Packed::clause_sets`]), `kind`,
 /// `pf_state`, `queue_len`, `chat` ([`NONE`] for none), `event` ([`NONE`] for none), flags
-/// (1 = policy, 2 = dropped). String-valued fields are string numbers (see [`Packed::text`]).
-pub const STEP_FIELDS: usize = 14;
+/// (1 = policy, 2 = dropped), `key` ([`NONE`] for none), `cause`, `sig`, `nth`. String-valued
+/// fields are string numbers (see [`Packed::text`]).
+pub const STEP_FIELDS: usize = 18;
 
 /// Numbers per chat in [`Packed::chats`], in this order: `id`, `from`, `text`, `imdn_id`,
 /// `sent_ms`, `sent_step`, `for_carol` (0/1), `stored_ms`, `stored_step`, `in_flight_ms`,
@@ -210,7 +212,28 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
     // The enums' names by discriminant: NONE until first used.
     let (mut protocols, mut kinds, mut states) = ([NONE; Protocol::ALL.len()], [NONE; StepKind::ALL.len()], [NONE; PfState::ALL.len()]);
     for s in &trace.steps {
-        let Step { at_ms, arrive_ms, from, to, protocol, label, clauses, note, kind, policy, pf_state, queue_len, chat, event, dropped, .. } = s;
+        let Step {
+            at_ms,
+            arrive_ms,
+            from,
+            to,
+            protocol,
+            label,
+            clauses,
+            note,
+            kind,
+            policy,
+            pf_state,
+            queue_len,
+            chat,
+            event,
+            dropped,
+            key: title,
+            cause,
+            sig,
+            nth,
+            ..
+        } = s;
         let key = (clauses.as_ptr() as usize, clauses.len());
         let set = match set_by_ptr.get(&key) {
             Some(i) => *i,
@@ -247,6 +270,10 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
             opt(*chat),
             opt(*event),
             flag(*policy) | (flag(*dropped) << 1),
+            title.as_ref().map_or(NONE, |k| int.cow(k)),
+            int.shared(cause),
+            *sig,
+            *nth,
         ]);
     }
     let mut chats = Vec::with_capacity(trace.chats.len() * CHAT_FIELDS);

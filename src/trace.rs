@@ -191,6 +191,19 @@ pub struct Step {
     /// The message never reached `to` (device gone, connection dead).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dropped: bool,
+    /// A key step of the story (§8.3.2.9's trigger, deferral, subscription, store, path,
+    /// INVITE or re-join, replay, participant information, leave, loss): a short title, set by
+    /// the engine where it makes the decision ([`crate::story`]). Left out when not a key step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<Cow<'static, str>>,
+    /// Identity, part 1: the scenario event at the root of the step's causal chain, by content
+    /// (`register#0`, `message:alice:3f2a91c0#0`, `setup`, `end`; [`crate::story`]).
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string"))]
+    pub cause: Arc<str>,
+    /// Identity, part 2: a hash of the step's lanes, protocol, kind, label base and chat cause.
+    pub sig: u32,
+    /// Identity, part 3: the number of earlier steps with the same `cause` and `sig`.
+    pub nth: u32,
 }
 
 /// A lane of the ladder.

@@ -88,6 +88,12 @@ fn unpack(p: &Value) -> Value {
         if r[13] as u8 & 2 == 2 {
             o.insert("dropped".into(), json!(true));
         }
+        if r[14] != NONE {
+            o.insert("key".into(), st(r[14]));
+        }
+        o.insert("cause".into(), st(r[15]));
+        o.insert("sig".into(), int(r[16]));
+        o.insert("nth".into(), int(r[17]));
         steps.push(Value::Object(o));
     }
     let c: Vec<f64> = p["chats"].as_array().unwrap().iter().map(num).collect();

@@ -12,7 +12,8 @@
 //! (time in seconds, `from → to` or `[lane]` for an internal step, `(never arrives)` for a
 //! dropped message, the protocol or the kind of internal step, the label, the cited clauses, the
 //! one-sentence note, and after `|` a few key facts: the Reason and Subscription-State headers,
-//! the chat a SEND carries, the store length after store/deliver/lost steps). After the steps come
+//! the chat a SEND carries, the store length after store/deliver/lost steps). A key step of the
+//! story is followed by a line `★ key step: <its title>`. After the steps come
 //! the PF state band, what happened to every chat message, and the summary counts. Full wire
 //! text is not in the files (tests/wire_roundtrip.rs checks it).
 //!
@@ -82,6 +83,9 @@ fn step_line(s: &Step) -> String {
     let facts = key_facts(s);
     if !facts.is_empty() {
         let _ = write!(line, " | {}", facts.join("; "));
+    }
+    if let Some(k) = &s.key {
+        let _ = write!(line, "\n{:>9}  ★ key step: {k}", "");
     }
     line
 }

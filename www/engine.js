@@ -53,6 +53,13 @@ class PackedStep {
   get event() { const v = this.t.u[this.index * this.t.F + 12]; return v === NONE ? undefined : v; }
   get policy() { return (this.t.u[this.index * this.t.F + 13] & 1) === 1; }
   get dropped() { return (this.t.u[this.index * this.t.F + 13] & 2) === 2 ? true : undefined; }
+  /** A key step's short title (src/story.rs), or undefined. */
+  get key() { const v = this.t.u[this.index * this.t.F + 14]; return v === NONE ? undefined : this.t.s.get(v); }
+  get cause() { return this.t.s.get(this.t.u[this.index * this.t.F + 15]); }
+  get sig() { return this.t.u[this.index * this.t.F + 16]; }
+  get nth() { return this.t.u[this.index * this.t.F + 17]; }
+  /** The step's identity, `cause/sig/nth` (sig as 8 hex digits; Step::sid in src/story.rs). */
+  get sid() { return `${this.cause}/${this.sig.toString(16).padStart(8, '0')}/${this.nth}`; }
   /** The wire text is fetched on demand (Engine.raw), never carried here. */
   get raw() { return ''; }
   toJSON() {
@@ -64,6 +71,10 @@ class PackedStep {
     if (this.chat !== undefined) o.chat = this.chat;
     if (this.event !== undefined) o.event = this.event;
     if (this.dropped) o.dropped = true;
+    if (this.key !== undefined) o.key = this.key;
+    o.cause = this.cause;
+    o.sig = this.sig;
+    o.nth = this.nth;
     return o;
   }
 }

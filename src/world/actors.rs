@@ -976,6 +976,7 @@ impl World<'_> {
                 Rules::PostCr => "Lost: Carol's PF is not in the group session, so the focus has no leg to send this on for her.",
             };
             self.lose(chat, why, cl!["8.3.2.9"]);
+            self.key_last(format!("Lost: message #{chat}, the focus has no leg for Carol"));
         }
     }
 

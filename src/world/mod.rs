@@ -252,6 +252,8 @@ struct Pending {
     at: u64,
     seq: u64,
     ev: Ev,
+    /// The root cause of whatever scheduled this (an index into [`World::causes`]).
+    cause: u32,
 }
 impl PartialEq for Pending {
     fn eq(&self, o: &Self) -> bool {
@@ -410,6 +412,17 @@ pub(crate) struct World<'a> {
     pub sdp_sessions: u64,
     /// MSRP path numbers handed out on Carol's access so far (each SDP offer takes a new one).
     pub path_seq: u32,
+    /// Step identity ([`crate::story`]): the cause keys (0 = `setup`, 1..=n the scenario's
+    /// events, n+1 = `end`) and their hashes.
+    causes: Vec<(Arc<str>, u64)>,
+    /// The cause of what is being processed now.
+    cur_cause: u32,
+    /// The hash of every lane id.
+    lane_h: Vec<u64>,
+    /// The cause of every chat message (the cause of its first step).
+    chat_cause: Vec<u32>,
+    /// How many steps have had each (cause, sig) so far.
+    nths: crate::packed::FastMap<(usize, usize), u32>,
 }
 
 /// Runs `sc` under `rules` and returns the trace.
@@ -427,6 +440,7 @@ impl<'a> World<'a> {
         lanes.extend(sc.members.iter().map(|m| Arc::from(m.id.as_str())));
         lanes.push(Arc::from("scscf"));
         let n = lanes.len();
+        let lane_h: Vec<u64> = lanes.iter().map(|l| crate::story::fnv(l.as_bytes(), 0)).collect();
         let initial = sc.setup == Setup::Established;
         let mut users = vec![UserRec { who: Who::Carol, connected: initial, dialed_in: true, left_ms: None, how_left: "" }];
         for (i, m) in sc.members.iter().enumerate() {
@@ -513,6 +527,18 @@ impl<'a> World<'a> {
             no_text: Arc::from(""),
             sdp_sessions: 0,
             path_seq: 0,
+            causes: std::iter::once("setup".to_string())
+                .chain(crate::story::event_causes(sc))
+                .chain(std::iter::once("end".to_string()))
+                .map(|c| {
+                    let h = crate::story::fnv(c.as_bytes(), 0);
+                    (Arc::from(c), h)
+                })
+                .collect(),
+            cur_cause: 0,
+            lane_h,
+            chat_cause: Vec::with_capacity(sc.events.len()),
+            nths: crate::packed::FastMap::default(),
         }
     }
 
@@ -520,7 +546,7 @@ impl<'a> World<'a> {
 
     fn push(&mut self, at: u64, ev: Ev) {
         self.seq += 1;
-        self.queue.push(Reverse(Pending { at, seq: self.seq, ev }));
+        self.queue.push(Reverse(Pending { at, seq: self.seq, ev, cause: self.cur_cause }));
     }
 
     fn start(&mut self) {
@@ -535,11 +561,17 @@ impl<'a> World<'a> {
         match (ev_at, q_at) {
             (Some(e), Some(q)) if e <= q => {}
             (Some(_), None) => {}
-            (_, Some(_)) => return self.queue.pop().map(|Reverse(p)| (p.at, p.ev)),
+            (_, Some(_)) => {
+                return self.queue.pop().map(|Reverse(p)| {
+                    self.cur_cause = p.cause;
+                    (p.at, p.ev)
+                })
+            }
             (None, None) => return None,
         }
         let i = self.next_event;
         self.next_event += 1;
+        self.cur_cause = i as u32 + 1;
         Some((self.sc.events[i].at_ms, Ev::Scenario(i)))
     }
 
@@ -624,6 +656,22 @@ impl<'a> World<'a> {
             self.used_lanes[ti] = true;
         }
         let policy = clauses.iter().any(|c| c.starts_with("policy:"));
+        // Identity (crate::story): cause, signature, ordinal.
+        let chat_cause_h = match chat {
+            Some(c) => {
+                while self.chat_cause.len() <= c as usize {
+                    self.chat_cause.push(self.cur_cause);
+                }
+                self.causes[self.chat_cause[c as usize] as usize].1
+            }
+            None => 0,
+        };
+        let sig = crate::story::signature(self.lane_h[fi], self.lane_h[ti], protocol, kind, &label, chat_cause_h);
+        let nth = {
+            let n = self.nths.entry((self.cur_cause as usize, sig as usize)).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
         self.steps.push(Step {
             index,
             at_ms: self.now,
@@ -642,8 +690,26 @@ impl<'a> World<'a> {
             chat,
             event: self.cur_event,
             dropped: false,
+            key: None,
+            cause: self.causes[self.cur_cause as usize].0.clone(),
+            sig,
+            nth,
         });
         index
+    }
+
+    /// Marks `step` as a key step of the story with a short title ([`crate::story`]).
+    pub(crate) fn mark_key(&mut self, step: u32, title: impl Into<Cow<'static, str>>) {
+        if let Some(s) = self.steps.get_mut(step as usize) {
+            s.key = Some(title.into());
+        }
+    }
+
+    /// Marks the step recorded last as a key step.
+    pub(crate) fn key_last(&mut self, title: impl Into<Cow<'static, str>>) {
+        if let Some(i) = self.steps.len().checked_sub(1) {
+            self.mark_key(i as u32, title);
+        }
     }
 
     /// Records a SIP message and schedules its arrival.
@@ -709,9 +775,10 @@ impl<'a> World<'a> {
     }
 
     /// Changes the PF state and records it.
-    pub(crate) fn set_state(&mut self, s: PfState, clauses: Clauses, note: impl Into<Cow<'static, str>>) {
+    /// Returns the state step's index, or None when the state did not change.
+    pub(crate) fn set_state(&mut self, s: PfState, clauses: Clauses, note: impl Into<Cow<'static, str>>) -> Option<u32> {
         if self.pf.state == s {
-            return;
+            return None;
         }
         self.pf.state = s;
         if let Some(last) = self.states.last_mut() {
@@ -729,7 +796,7 @@ impl<'a> World<'a> {
             }
         }
         let label = format!("{s:?}");
-        self.note(Node::Pf, StepKind::State, label, clauses, note, None);
+        Some(self.note(Node::Pf, StepKind::State, label, clauses, note, None))
     }
 
     /// A fresh unique number (for tags, branches, ids).
@@ -777,6 +844,7 @@ impl<'a> World<'a> {
     // ------------------------------------------------------------------ the end
 
     fn finish(mut self) -> Trace {
+        self.cur_cause = self.causes.len() as u32 - 1;
         // Anything still in flight at the end was never acknowledged: say so and count it.
         let unacked: Vec<InFlight> = std::mem::take(&mut self.pf.in_flight);
         for f in unacked {
@@ -786,6 +854,7 @@ impl<'a> World<'a> {
                 self.deliver_mark(f.chat, f.replay);
             }
         }
+        self.thin_store_keys();
         let store: Vec<u32> = self.pf.store.iter().copied().collect();
         for c in store {
             self.chats[c as usize].outcome = Outcome::StillStored;
@@ -854,6 +923,40 @@ impl<'a> World<'a> {
             participants: self.rosters,
             policies,
             summary,
+        }
+    }
+
+    /// "Each stored message, or the first and a count": in a run of stored (or lost) messages with no
+    /// other key step between them, the first and the last stay key steps (the last titled
+    /// with the count), the ones between do not, so a story of 40 stored messages is two
+    /// presses, not forty.
+    fn thin_store_keys(&mut self) {
+        let keys: Vec<usize> = self.steps.iter().filter(|s| s.key.is_some()).map(|s| s.index as usize).collect();
+        let mut i = 0;
+        while i < keys.len() {
+            let mut j = i;
+            let kind = self.steps[keys[i]].kind;
+            while j + 1 < keys.len() && matches!(kind, StepKind::Store | StepKind::Lost) && self.steps[keys[j + 1]].kind == kind {
+                j += 1;
+            }
+            if j > i + 1 {
+                for k in &keys[i + 1..j] {
+                    self.steps[*k].key = None;
+                }
+            }
+            if j > i {
+                let n = j - i + 1;
+                let q = self.steps[keys[j]].queue_len;
+                let back = self.steps[keys[j]].label.starts_with("back to store");
+                self.steps[keys[j]].key = Some(Cow::Owned(if back {
+                    format!("{n} unacknowledged messages back in the store (Q12 policy; store: {q})")
+                } else if kind == StepKind::Store {
+                    format!("{n} messages stored for Carol (store: {q})")
+                } else {
+                    format!("{n} messages lost for Carol")
+                }));
+            }
+            i = j + 1;
         }
     }
 

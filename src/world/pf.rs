@@ -105,7 +105,7 @@ impl World<'_> {
                     Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
             }
             Arrival::CarolRespAtPf { inv, code, txn } => self.pf_gets_invite_response(inv, code, txn),
-            Arrival::CarolByeAtPf { txn, reason } => self.pf_gets_client_bye(txn, reason),
+            Arrival::CarolByeAtPf { txn, reason } => self.pf_gets_client_bye(txn, reason, step),
             Arrival::CfByeAtPf { txn } => self.pf_gets_cf_bye(txn),
             Arrival::CfInviteAtPf { txn } => self.pf_gets_cf_invite(txn),
             Arrival::NotifyAtPf { txn, terminated, roster } => {
@@ -155,6 +155,7 @@ impl World<'_> {
                         "The PF delivers the latest Participant Information it kept from the focus, as a full-state NOTIFY.",
                         Some(Arrival::NotifyAtCarol { txn }),
                     );
+                    self.key_last("Participant information delivered to Carol");
                 }
             }
             Arrival::UpdateOkAtPf { upd } => {
@@ -292,6 +293,7 @@ impl World<'_> {
                         "Carol has not come back within the retention time: the PF gives up the deferral.",
                         None,
                     );
+                    self.key_last("Retention expired: the PF gives up (Q7 policy)");
                     self.pf_leave(
                         Some("SIP;cause=480;text=\"Temporarily Unavailable\""),
                         false,
@@ -348,6 +350,8 @@ impl World<'_> {
     fn store_chat(&mut self, chat: u32, clauses: Clauses, note: &'static str) {
         self.pf.store.push_back(chat);
         let step = self.note(Node::Pf, StepKind::Store, format!("stored #{chat}"), clauses, note, Some(chat));
+        let q = self.pf.store.len();
+        self.mark_key(step, format!("Stored message #{chat} for Carol (store: {q})"));
         let c = &mut self.chats[chat as usize];
         if c.stored_ms.is_none() {
             c.stored_ms = Some(self.now);
@@ -394,10 +398,14 @@ impl World<'_> {
                 cl!["policy:q8-group-ends"],
                 "Q8 policy: the group session ended while Carol was away; after delivering what was stored, the PF closes her session.",
             );
-            self.set_state(PfState::Ended, cl!["policy:q8-group-ends"], "The backlog is delivered and the group session is over.");
+            if let Some(i) = self.set_state(PfState::Ended, cl!["policy:q8-group-ends"], "The backlog is delivered and the group session is over.") {
+                self.mark_key(i, "Backlog delivered; the PF closes Carol's session (Q8 policy)");
+            }
             return;
         }
-        self.set_state(PfState::Active, cl![CL], "Deferred delivery complete: the store is empty and Carol is a normal participant again.");
+        if let Some(i) = self.set_state(PfState::Active, cl![CL], "Deferred delivery complete: the store is empty and Carol is a normal participant again.") {
+            self.mark_key(i, "Replay ends: Carol has everything she missed");
+        }
         if self.policy(PolicyId::SubscriptionEnd, "after-delivery") && self.pf.sub.is_some() {
             self.unsubscribe(
                 cl!["RFC 6665 §4.1.2.3", "policy:subscription-end"],
@@ -420,7 +428,9 @@ impl World<'_> {
         }
         self.requeue_in_flight();
         let state = if self.pf.group_gone { PfState::EndedWithBacklog } else { PfState::Deferred };
-        self.set_state(state, clauses, why);
+        if let Some(i) = self.set_state(state, clauses, why) {
+            self.mark_key(i, if self.pf.group_gone { "Deferred, with the group already over" } else { "Deferred: the PF stays in the group for Carol" });
+        }
         if self.pf.group_gone {
             if self.pf.store.is_empty() {
                 self.set_state(PfState::Ended, cl![CL], "Nothing is stored and the group session is over.");
@@ -482,6 +492,7 @@ impl World<'_> {
             "The PF subscribes to the focus of the group session to obtain the latest Participant Information for the deferred delivery.",
             Some(Arrival::SubscribeAtCf { txn, expires: 3600 }),
         );
+        self.key_last("The PF subscribes to the focus");
     }
 
     fn unsubscribe(&mut self, clauses: Clauses, note: &'static str) {
@@ -513,6 +524,8 @@ impl World<'_> {
             if resend {
                 self.pf.store.push_front(f.chat);
                 let step = self.note(Node::Pf, StepKind::Store, format!("back to store #{}", f.chat), cl!["policy:q12-in-flight-at-loss"], "Q12 policy resend: this SEND had no 200 when the session went away, so it goes back to the front of the store (Carol may see it twice; her client drops copies by imdn.Message-ID).", Some(f.chat));
+                let q = self.pf.store.len();
+                self.mark_key(step, format!("Unacknowledged message #{} back in the store (Q12 policy; store: {q})", f.chat));
                 let c = &mut self.chats[f.chat as usize];
                 c.possible_duplicate = true;
                 c.in_flight_ms = None;
@@ -552,6 +565,11 @@ impl World<'_> {
 
     /// Case 3 of §8.3.2.9 (set-up failed or connection lost).
     fn msrp_failed(&mut self, why: &'static str) {
+        // The step recorded last is what detected the failure (a timer, a reset, a re-join).
+        self.key_last(match self.rules {
+            Rules::PostCr => "Trigger: the MSRP connection to Carol failed",
+            Rules::PreCr => "MSRP connection failed: no deferral trigger before the CR",
+        });
         if self.pf.client_leg.is_some() && self.policy(PolicyId::Q19DialogOnMsrpLoss, "bye-client") {
             self.bye_carol(
                 "SIP;cause=480;text=\"Temporarily Unavailable\"",
@@ -633,7 +651,9 @@ impl World<'_> {
             );
         }
         self.pf.delivery_session = false;
-        self.set_state(PfState::Left, clauses.clone(), why);
+        if let Some(i) = self.set_state(PfState::Left, clauses.clone(), why) {
+            self.mark_key(i, if voluntary { "The PF leaves the group: Carol left on purpose" } else { "The PF leaves the group for Carol" });
+        }
         self.purge(clauses);
     }
 
@@ -647,6 +667,7 @@ impl World<'_> {
             })
             .collect();
         all.extend(std::mem::take(&mut self.pf.store));
+        let (n, first) = (all.len(), self.steps.len() as u32);
         for chat in all {
             if self.carol.entitled {
                 self.lose(chat, "Lost: the PF no longer holds a session for Carol, so this stored message will never reach her.", clauses.clone());
@@ -654,11 +675,15 @@ impl World<'_> {
                 self.discard(chat, "Discarded: Carol left the group voluntarily, so the stored message is not delivered.", clauses.clone());
             }
         }
+        if n > 0 {
+            let what = if self.carol.entitled { "lost: Carol will never get" } else { "discarded: Carol left, so she does not get" };
+            self.mark_key(first, format!("{n} stored message{} {what} {}", if n == 1 { "" } else { "s" }, if n == 1 { "it" } else { "them" }));
+        }
     }
 
     // ------------------------------------------------------------------ SIP from Carol
 
-    fn pf_gets_client_bye(&mut self, txn: Txn, reason: Option<(String, Vec<ReasonValue>)>) {
+    fn pf_gets_client_bye(&mut self, txn: Txn, reason: Option<(String, Vec<ReasonValue>)>, bye_step: u32) {
         if self.pf.client_leg.is_none() {
             let r = self.response(481, &txn, None);
             self.sip(Node::Pf, Node::Carol, &r, cl!["RFC 3261 §15.1.2"], "The PF has no such dialog with Carol.", None);
@@ -669,7 +694,18 @@ impl World<'_> {
         self.pf.client_leg = None;
         self.carol.conn = Conn::None;
         let broad = self.policy(PolicyId::Q6NonSipReason, "broad");
-        match classify(&reason, broad) {
+        let class = classify(&reason, broad);
+        self.mark_key(
+            bye_step,
+            match class {
+                ByeClass::Trigger => "Trigger: Carol's BYE has Reason SIP with a cause other than 200",
+                ByeClass::BroadTrigger => "BYE read as an involuntary drop (Q6 policy)",
+                ByeClass::Leave if reason.is_none() => "BYE without Reason: a normal leave",
+                ByeClass::Leave if reason.as_ref().is_some_and(|(_, v)| v.iter().any(|r| r.is("SIP"))) => "BYE with Reason SIP cause 200: a normal leave",
+                ByeClass::Leave => "BYE whose Reason is not SIP: a normal leave",
+            },
+        );
+        match class {
             ByeClass::Trigger => self.enter_deferred(cl![CL], "Case 1 of §8.3.2.9: the BYE carries Reason protocol SIP with a cause other than 200, so Carol did not leave voluntarily; the PF remains in the media path with the focus.".into()),
             ByeClass::BroadTrigger => self.enter_deferred(cl!["policy:q6-non-sip-reason"], "Q6 policy broad: this BYE is not case 1 of the CR (no SIP cause other than 200), but it signals an involuntary drop, so the PF defers anyway.".into()),
             ByeClass::Leave => {
@@ -698,11 +734,13 @@ impl World<'_> {
             PfState::DeliveringA => {
                 if self.policy(PolicyId::Q1RejoinAfterInvite, "prefer-rejoin") {
                     self.drop_own_invite();
-                    self.set_state(
+                    if let Some(i) = self.set_state(
                         PfState::Deferred,
                         cl!["policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-rejoin: the re-join came after the PF reacted; the PF gives up its own INVITE and uses the re-join.",
-                    );
+                    ) {
+                        self.mark_key(i, "Re-join after the PF's INVITE: the PF gives its INVITE up (Q1 policy)");
+                    }
                     self.pf.rejoin_no = no;
                     self.path_b(txn);
                 } else {
@@ -712,6 +750,7 @@ impl World<'_> {
                         cl!["policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-own-invite: the PF already invited Carol, so it turns the re-join away with 486 Busy Here.",
                     );
+                    self.key_last("Re-join turned away: the PF keeps its own INVITE (Q1 policy)");
                 }
             }
             PfState::Active | PfState::Replaying => {
@@ -846,14 +885,23 @@ impl World<'_> {
         self.arm_refresh();
         match self.pf.state {
             PfState::Idle | PfState::Inviting | PfState::Left => {
-                self.set_state(PfState::Active, cl!["RFC 4975 §5.4"], "Carol's session is complete: both legs are up and the PF relays MSRP.");
+                let was_left = self.pf.state == PfState::Left;
+                if let Some(i) = self.set_state(PfState::Active, cl!["RFC 4975 §5.4"], "Carol's session is complete: both legs are up and the PF relays MSRP.")
+                {
+                    if was_left {
+                        self.mark_key(i, "Carol is back as a new participant: nothing was kept for her");
+                    }
+                }
             }
             PfState::DeliveringA | PfState::DeliveringB => {
-                self.set_state(
+                let n = self.pf.store.len();
+                if let Some(i) = self.set_state(
                     PfState::Replaying,
                     cl![CL],
                     "The deferred delivery of the missed CPM Group Session data is performed over MSRP: the PF replays the store in order.",
-                );
+                ) {
+                    self.mark_key(i, format!("Replay starts: {n} stored message{} to deliver", if n == 1 { "" } else { "s" }));
+                }
                 self.pump();
             }
             _ => {}
@@ -917,6 +965,7 @@ impl World<'_> {
             "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery.",
             Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: true, no }),
         );
+        self.key_last("Path B: Carol re-joined; the PF answers her itself, no INVITE of its own");
         self.set_state(PfState::DeliveringB, cl![CL], "Path B: waiting for ACK and Carol's MSRP connection.");
     }
 
@@ -961,6 +1010,7 @@ impl World<'_> {
         });
         self.pf.close_after_flush = self.pf.group_gone;
         self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no }));
+        self.key_last(if self.pf.retries > 0 { "Path A again: the PF invites Carol once more (Q3 policy)" } else { "Path A: the PF invites Carol back" });
         self.set_state(PfState::DeliveringA, cl![CL], "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
     }
 
@@ -1074,6 +1124,11 @@ impl World<'_> {
             "No answer from Carol within 64×T1: the INVITE client transaction times out (handled as 408).",
             None,
         );
+        self.key_last(match (purpose, self.rules) {
+            (InvitePurpose::ForwardCf, Rules::PostCr) => "Trigger: Timer B fired, the INVITE to Carol timed out",
+            (InvitePurpose::ForwardCf, Rules::PreCr) => "Timer B fired: no deferral trigger before the CR",
+            (InvitePurpose::Delivery, _) => "Timer B fired: Carol did not answer the PF's INVITE",
+        });
         self.invite_failed(purpose, None);
     }
 
@@ -1110,7 +1165,9 @@ impl World<'_> {
                     };
                     let cl = with_q5.clone();
                     self.answer_cf(c, why, cl.clone());
-                    self.set_state(PfState::Left, cl, why);
+                    if let Some(i) = self.set_state(PfState::Left, cl, why) {
+                        self.mark_key(i, "Carol is not in the group: the PF reports the failure");
+                    }
                 }
             }
             InvitePurpose::Delivery => {
@@ -1128,11 +1185,13 @@ impl World<'_> {
                         (_, Some(_)) => cl!["policy:q5-invite-error", "policy:q3-unreachable-on-register"],
                         (Rules::PreCr, None) => cl!["policy:q3-unreachable-on-register"],
                     };
-                    self.set_state(
+                    if let Some(i) = self.set_state(
                         PfState::Deferred,
                         cl.clone(),
                         "Carol is still unreachable: the PF stays deferred and keeps storing (Q3 policy decides when to try again).",
-                    );
+                    ) {
+                        self.mark_key(i, "Still unreachable: the PF stays deferred (Q3 policy)");
+                    }
                     if self.policy(PolicyId::Q3UnreachableOnRegister, "retry-30s") && self.pf.retries < 3 {
                         self.pf.retries += 1;
                         self.start_timer(TimerKind::Retry, 30_000, "retry", "policy:q3-unreachable-on-register", Node::Pf, true);
@@ -1220,7 +1279,9 @@ impl World<'_> {
         match self.pf.state {
             PfState::Active => {
                 self.bye_carol("SIP;cause=410;text=\"Gone\"", cl!["RFC 3261 §15.1.1"], "The PF passes the end of the group session on to Carol.");
-                self.set_state(PfState::Ended, cl!["RFC 3261 §15.1.1"], "The group session is over.");
+                if let Some(i) = self.set_state(PfState::Ended, cl!["RFC 3261 §15.1.1"], "The group session is over.") {
+                    self.mark_key(i, "The group session ends");
+                }
             }
             PfState::Replaying | PfState::DeliveringA | PfState::DeliveringB => {
                 if keep {
@@ -1233,25 +1294,32 @@ impl World<'_> {
                         "Q8 policy deliver-then-close: the PF finishes the deferred delivery, then closes Carol's session.",
                         None,
                     );
+                    self.key_last("The group ends during delivery: the PF finishes first (Q8 policy)");
                 } else {
                     self.bye_carol(
                         "SIP;cause=410;text=\"Gone\"",
                         cl!["policy:q8-group-ends"],
                         "Q8 policy discard: the group is over, so the PF ends Carol's session now.",
                     );
-                    self.set_state(PfState::Ended, cl!["policy:q8-group-ends"], "Q8 policy discard: the rest of the store is lost.");
+                    if let Some(i) = self.set_state(PfState::Ended, cl!["policy:q8-group-ends"], "Q8 policy discard: the rest of the store is lost.") {
+                        self.mark_key(i, "The group ends during delivery: the rest is dropped (Q8 policy)");
+                    }
                     self.purge(cl!["policy:q8-group-ends"]);
                 }
             }
             PfState::Deferred => {
                 if keep && !self.pf.store.is_empty() {
-                    self.set_state(
+                    if let Some(i) = self.set_state(
                         PfState::EndedWithBacklog,
                         cl!["policy:q8-group-ends"],
                         "Q8 policy deliver-then-close: the group session is over but the stored messages wait for Carol's return.",
-                    );
+                    ) {
+                        self.mark_key(i, "The group ends; the store waits for Carol (Q8 policy)");
+                    }
                 } else {
-                    self.set_state(PfState::Ended, cl!["policy:q8-group-ends"], "The group session is over while Carol is deferred.");
+                    if let Some(i) = self.set_state(PfState::Ended, cl!["policy:q8-group-ends"], "The group session is over while Carol is deferred.") {
+                        self.mark_key(i, "The group session ends while Carol is away (Q8 policy)");
+                    }
                     self.purge(cl!["policy:q8-group-ends"]);
                 }
             }
@@ -1290,5 +1358,6 @@ impl World<'_> {
             ),
             None,
         );
+        self.key_last("Carol is reachable again: the S-CSCF's 3rd-party REGISTER");
     }
 }
