@@ -1002,7 +1002,7 @@ fn path_a_third_party_register_makes_the_pf_invite_and_replay_in_order() {
             "26.020  [carol-pf]         reaction delay  [8.3.2.9]",
             "26.520  carol-pf -> carol  INVITE          [8.3.2.9]",
             "26.520  [carol-pf]         DeliveringA     [8.3.2.9]",
-            "26.530  [carol]            alerting        [scenario]",
+            "26.530  carol -> carol-pf  180 Ringing     [RFC 3261 §13.3.1.1]",
             "27.530  carol -> carol-pf  200 OK          [RFC 3261 §13.3.1]",
             "27.540  carol-pf -> carol  ACK             [RFC 3261 §13.2.2.4]",
             "27.550  carol -> carol-pf  SEND            [RFC 4975 §5.4]",
@@ -1235,7 +1235,7 @@ fn q1_default_cancels_the_pfs_invite_and_delivers_over_the_rejoin() {
         .filter(|s| &*s.from == "carol" && s.raw.starts_with("SIP/2.0") && header(&s.raw, "Call-ID") == call_id)
         .map(|s| s.label.as_ref())
         .collect();
-    assert_eq!(answers, vec!["200 OK", "487 Request Terminated"], "200 for the CANCEL, then the INVITE ends with 487");
+    assert_eq!(answers, vec!["180 Ringing", "200 OK", "487 Request Terminated"], "180 while alerting, 200 for the CANCEL, then the INVITE ends with 487");
     let path = sdp_path(&sent(&t, "carol", "carol-pf", "INVITE")[0].raw).to_string();
     for s in sends_to_carol_from(&t, 27_500) {
         assert_eq!(header(&s.raw, "To-Path"), Some(path.as_str()), "delivery over the re-join's session");

@@ -649,15 +649,18 @@ impl World<'_> {
                     self.drop_step(step);
                     return;
                 }
-                // `txn` is the CANCEL's own transaction (RFC 3261 §9.2).
-                let r = self.response(200, &txn, Some("c-487"));
+                // `txn` is the CANCEL's own transaction (RFC 3261 §9.2); its To tag is the one of
+                // her answers to the INVITE.
+                let alerting = self.carol.answering == Some(inv);
+                let tag = if alerting { self.carol.answering_tag.clone() } else { "c-487".to_string() };
+                let r = self.response(200, &txn, Some(&tag));
                 self.sip(Node::Carol, Node::Pf, &r, cl!["RFC 3261 §9.2"], "Carol's client accepts the CANCEL.", None);
-                if self.carol.answering == Some(inv) {
+                if alerting {
                     self.carol.answering = None;
                     if let Some(i) = &self.pf.invite {
                         if i.id == inv {
                             let itx = i.txn.clone();
-                            let r = self.response(487, &itx, Some("c-487"));
+                            let r = self.response(487, &itx, Some(&tag));
                             self.sip(
                                 Node::Carol,
                                 Node::Pf,
@@ -807,15 +810,21 @@ impl World<'_> {
         }
         self.carol.answering = Some(inv);
         self.carol.answering_no = no;
+        self.carol.answering_tag = format!("c-{:03x}", 0x901 + self.carol.session_no);
         self.start_timer(TimerKind::CarolAnswers { inv }, self.sc.answer_ms, "answer delay", "scenario", Node::Carol, false);
         if self.sc.answer_ms > 0 {
-            self.note(
+            // She is alerting: 180 Ringing (RFC 3261 §13.3.1.1), which moves the PF's INVITE
+            // transaction to Proceeding (no Timer B any more, §17.1.1.2) and allows a CANCEL (§9.1).
+            let tag = self.carol.answering_tag.clone();
+            let mut r = self.response(180, &txn, Some(&tag));
+            r.push("Contact", self.contact(Node::Carol));
+            self.sip(
                 Node::Carol,
-                StepKind::Info,
-                "alerting",
-                cl![SCENARIO],
-                format!("Carol's client will accept the invitation after {} ms.", self.sc.answer_ms),
-                None,
+                Node::Pf,
+                &r,
+                cl!["RFC 3261 §13.3.1.1"],
+                format!("Carol's client is alerting; it will accept the invitation after {} ms (the scenario's answer_ms).", self.sc.answer_ms),
+                Some(Arrival::CarolRespAtPf { inv, code: 180, txn: Txn::of(&r) }),
             );
         }
     }
@@ -831,7 +840,8 @@ impl World<'_> {
         let (delivery, roster) = (i.purpose == InvitePurpose::Delivery, i.roster.clone());
         self.carol.session_no += 1;
         self.carol.in_dialog = true;
-        let mut r = self.response(200, &txn, Some(&format!("c-{:03x}", 0x900 + self.carol.session_no)));
+        let tag = std::mem::take(&mut self.carol.answering_tag);
+        let mut r = self.response(200, &txn, Some(&tag));
         r.push("Contact", self.contact(Node::Carol));
         r.push("Content-Type", "application/sdp");
         let no = self.carol.answering_no;

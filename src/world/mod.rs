@@ -292,6 +292,8 @@ pub(crate) struct Carol {
     /// The path numbers of her SDP offers, by Call-ID, and of the offer she is alerting for.
     pub offers: Vec<(String, u32)>,
     pub answering_no: u32,
+    /// Her To tag towards the INVITE she is alerting for (180, 200 and 487 carry the same).
+    pub answering_tag: String,
     /// The Call-ID of her current session (a BYE on another dialog leaves it alone).
     pub live_call: String,
 }
@@ -325,6 +327,10 @@ pub(crate) struct PfInvite {
     pub roster: Option<Vec<Participant>>,
     /// The number of the MSRP path its SDP offer carries.
     pub path_no: u32,
+    /// A provisional response arrived (the transaction is in Proceeding, RFC 3261 §17.1.1.2).
+    pub provisional: bool,
+    /// The PF wants to cancel but has had no provisional response yet (RFC 3261 §9.1: wait).
+    pub cancel_wanted: bool,
 }
 
 /// Carol's Participating Function.
@@ -480,6 +486,7 @@ impl<'a> World<'a> {
                 paths: (0, 0),
                 offers: Vec::new(),
                 answering_no: 0,
+                answering_tag: String::new(),
                 live_call: Dialog::carol_pf(0).call_id,
             },
             pf: Pf {

@@ -1007,6 +1007,8 @@ impl World<'_> {
             dialog: d,
             roster,
             path_no,
+            provisional: false,
+            cancel_wanted: false,
         });
         self.pf.close_after_flush = self.pf.group_gone;
         self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no }));
@@ -1017,28 +1019,41 @@ impl World<'_> {
     /// Gives up the PF's own delivery INVITE (Q1 prefer-rejoin): CANCEL if unanswered, BYE if answered.
     fn drop_own_invite(&mut self) {
         let Some(mut inv) = self.pf.invite.take() else { return };
-        self.stop_timer(inv.timer_b);
         if inv.answered {
+            self.stop_timer(inv.timer_b);
             self.bye_carol(
                 "SIP;cause=200;text=\"Replaced by re-join\"",
                 cl!["policy:q1-rejoin-after-invite"],
                 "Q1 policy prefer-rejoin: the PF ends its own session with Carol in favour of her re-join.",
             );
-        } else {
+        } else if inv.provisional {
             inv.cancelled = true;
-            let c = Self::cancel_for(&inv.txn, CAROL);
-            let id = inv.id;
-            let txn = Txn::of(&c);
             self.pf.invite = Some(inv);
-            self.sip(
+            self.send_cancel("Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.");
+        } else {
+            // No provisional response yet: a CANCEL MUST NOT be sent (RFC 3261 §9.1); the PF
+            // cancels when the 1xx comes, and ends the session if a 200 comes first.
+            inv.cancelled = true;
+            inv.cancel_wanted = true;
+            self.pf.invite = Some(inv);
+            self.note(
                 Node::Pf,
-                Node::Carol,
-                &c,
+                StepKind::Info,
+                "CANCEL waits for a 1xx",
                 cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
-                "Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.",
-                Some(Arrival::CancelAtCarol { inv: id, txn }),
+                "Q1 policy prefer-rejoin: the PF gives its INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
+                None,
             );
         }
+    }
+
+    /// CANCEL for the PF's pending INVITE (RFC 3261 §9.1).
+    fn send_cancel(&mut self, note: &'static str) {
+        let Some(inv) = self.pf.invite.as_ref() else { return };
+        let c = Self::cancel_for(&inv.txn, CAROL);
+        let id = inv.id;
+        let txn = Txn::of(&c);
+        self.sip(Node::Pf, Node::Carol, &c, cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"], note, Some(Arrival::CancelAtCarol { inv: id, txn }));
     }
 
     fn pf_gets_invite_response(&mut self, inv: u32, code: u16, mut txn: Txn) {
@@ -1058,9 +1073,20 @@ impl World<'_> {
             }
             return;
         };
-        let (purpose, timer_b, cancelled, path_no) = (i.purpose, i.timer_b, i.cancelled, i.path_no);
+        let (purpose, timer_b, cancelled, path_no, cancel_wanted) = (i.purpose, i.timer_b, i.cancelled, i.path_no, i.cancel_wanted);
         let mut d = i.dialog.clone();
         self.stop_timer(timer_b);
+        if code < 200 {
+            // Proceeding: Timer B no longer runs (RFC 3261 §17.1.1.2); a CANCEL may go now.
+            if let Some(i) = self.pf.invite.as_mut() {
+                i.provisional = true;
+                i.cancel_wanted = false;
+            }
+            if cancel_wanted {
+                self.send_cancel("Q1 policy prefer-rejoin: the provisional response has come, so the PF now cancels the INVITE it gave up.");
+            }
+            return;
+        }
         d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("").to_string();
         if code == 487 || (cancelled && !(200..300).contains(&code)) {
             let ack = Self::non2xx_ack(&txn, CAROL);
@@ -1113,8 +1139,20 @@ impl World<'_> {
         if i.answered {
             return;
         }
-        let purpose = i.purpose;
+        let (purpose, cancelled) = (i.purpose, i.cancelled);
         self.pf.invite = None;
+        if cancelled {
+            // The INVITE it gave up (its CANCEL still waiting for a 1xx) simply times out.
+            self.note(
+                Node::Pf,
+                StepKind::Timer,
+                "Timer B fired",
+                cl!["RFC 3261 §17.1.1.2"],
+                "The INVITE the PF gave up had no answer within 64×T1; nothing more to do.",
+                None,
+            );
+            return;
+        }
         self.carol.answering = None;
         self.note(
             Node::Pf,
@@ -1237,6 +1275,8 @@ impl World<'_> {
             dialog: d,
             roster: None,
             path_no,
+            provisional: false,
+            cancel_wanted: false,
         });
         self.sip(
             Node::Pf,
