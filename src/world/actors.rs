@@ -52,6 +52,7 @@ impl World<'_> {
                 m.body = format!("--{boundary}\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--{boundary}\r\nContent-Type: application/resource-lists+xml\r\nContent-Disposition: recipient-list\r\n\r\n{list}\r\n--{boundary}--\r\n");
                 let txn = Txn::of(&m);
                 self.carol.in_dialog = true;
+                self.carol.own_invite = Some(OwnInvite { txn: txn.clone(), ruri: FACTORY, provisional: false, leave: None, cancelled: false });
                 self.sip(
                     Node::Carol,
                     Node::Pf,
@@ -275,7 +276,10 @@ impl World<'_> {
     }
 
     fn carol_bye(&mut self, reason: Option<(String, Vec<crate::wire::reason::ReasonValue>)>) {
-        if !self.carol.in_dialog || !self.carol.reachable {
+        if self.carol.reachable && self.carol.own_invite.as_ref().is_some_and(|o| o.leave.is_none()) {
+            return self.carol_leaves_during_setup(reason);
+        }
+        if !self.carol.in_dialog || !self.carol.reachable || self.carol.own_invite.is_some() {
             self.note(
                 Node::Carol,
                 StepKind::Info,
@@ -310,6 +314,47 @@ impl World<'_> {
             Some((raw, _)) => format!("Carol's client ends its session with BYE and Reason: {raw}."),
         };
         self.sip(Node::Carol, Node::Pf, &m, cl!["8.2.2.3", "RFC 3326 §2"], note, Some(Arrival::CarolByeAtPf { txn, reason }));
+    }
+
+    /// Carol leaves (or drops) while her own INVITE has no final response: no BYE outside a
+    /// confirmed dialog (RFC 3261 §15); a CANCEL once a provisional response came (§9.1), and an
+    /// ACK and BYE with her Reason if a 2xx comes all the same.
+    fn carol_leaves_during_setup(&mut self, reason: Option<(String, Vec<crate::wire::reason::ReasonValue>)>) {
+        let voluntary = reason
+            .as_ref()
+            .is_some_and(|(_, v)| v.iter().any(|r| r.is("SIP") && r.cause == Some(200)) && !v.iter().any(|r| r.is("SIP") && r.cause != Some(200)));
+        if voluntary {
+            self.carol.entitled = false;
+        }
+        let Some(o) = self.carol.own_invite.as_mut() else { return };
+        o.leave = Some(reason);
+        if o.provisional {
+            self.carol_cancels();
+        } else {
+            self.note(
+                Node::Carol,
+                StepKind::Info,
+                "CANCEL waits for a 1xx",
+                cl!["RFC 3261 §9.1"],
+                "Carol's client wants out while its INVITE has no answer yet: no BYE before the dialog exists, and no CANCEL before a provisional response, so it waits.",
+                None,
+            );
+        }
+    }
+
+    fn carol_cancels(&mut self) {
+        let Some(o) = self.carol.own_invite.as_mut() else { return };
+        o.cancelled = true;
+        let c = Self::cancel_for(&o.txn, o.ruri);
+        let txn = Txn::of(&c);
+        self.sip(
+            Node::Carol,
+            Node::Pf,
+            &c,
+            cl!["RFC 3261 §9.1"],
+            "Carol's client leaves before its INVITE was answered: it cancels the INVITE.",
+            Some(Arrival::CarolCancelAtPf { txn }),
+        );
     }
 
     fn carol_register(&mut self, reaction_ms: u64) {
@@ -371,6 +416,7 @@ impl World<'_> {
         self.carol.offers.push((d.call_id.clone(), no));
         m.body = self.sdp("carol", CAROL_IP, 9, self.carol_path_n(no), "active");
         let txn = Txn::of(&m);
+        self.carol.own_invite = Some(OwnInvite { txn: txn.clone(), ruri: GROUP, provisional: false, leave: None, cancelled: false });
         self.sip(
             Node::Carol,
             Node::Pf,
@@ -681,11 +727,20 @@ impl World<'_> {
                 }
                 self.carol_connect(self.pf.delivery_session);
             }
+            Arrival::PfTryingAtCarol => {
+                let Some(o) = self.carol.own_invite.as_mut() else { return };
+                o.provisional = true;
+                if o.leave.is_some() && !o.cancelled {
+                    self.carol_cancels();
+                }
+            }
             Arrival::PfRespAtCarol { code, txn, delivery, no } => {
                 if !self.carol.reachable {
                     self.drop_step(step);
                     return;
                 }
+                let own = self.carol.own_invite.take().filter(|o| o.txn.call_id == txn.call_id);
+                let leave = own.as_ref().and_then(|o| o.leave.clone());
                 let mut d = Dialog::carol_pf(self.carol.session_no);
                 if let Some(leg) = &self.pf.client_leg {
                     d = leg.clone();
@@ -709,11 +764,20 @@ impl World<'_> {
                             self.snapshot("client", users);
                         }
                     }
+                    if let Some(reason) = leave {
+                        // She left meanwhile: confirm the dialog, then end it at once.
+                        self.carol_bye(reason);
+                        return;
+                    }
                     self.carol_connect(delivery);
                 } else {
                     // A failed INVITE creates no dialog and ends none (RFC 3261 §17.1.1.3).
-                    let ack = Self::non2xx_ack(&txn, GROUP);
+                    let ruri = own.as_ref().map_or(GROUP, |o| o.ruri);
+                    let ack = Self::non2xx_ack(&txn, ruri);
                     self.sip(Node::Carol, Node::Pf, &ack, cl!["RFC 3261 §17.1.1.3"], "Carol's client acknowledges the failure response.", None);
+                    if own.is_some() && !self.pf.client_leg.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
+                        self.carol.in_dialog = false;
+                    }
                 }
             }
             Arrival::PfByeAtCarol { txn } => {

@@ -210,6 +210,12 @@ pub(crate) enum Arrival {
     CfOkAtMember {
         member: usize,
     },
+    /// The PF's 100 Trying to Carol's INVITE.
+    PfTryingAtCarol,
+    /// Carol's CANCEL of her INVITE (`txn`: the CANCEL's own transaction).
+    CarolCancelAtPf {
+        txn: Txn,
+    },
     /// A member's empty SEND that opens and binds its MSRP connection (RFC 4975 §5.4).
     MemberBindAtCf {
         member: usize,
@@ -296,6 +302,20 @@ pub(crate) struct Carol {
     pub answering_tag: String,
     /// The Call-ID of her current session (a BYE on another dialog leaves it alone).
     pub live_call: String,
+    /// Her own INVITE while it has no final response (issue 10 #7: a leave then is a CANCEL).
+    pub own_invite: Option<OwnInvite>,
+}
+
+/// Carol's pending INVITE, as her client's INVITE client transaction sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct OwnInvite {
+    pub txn: Txn,
+    pub ruri: &'static str,
+    /// A provisional response arrived, so a CANCEL may be sent (RFC 3261 §9.1).
+    pub provisional: bool,
+    /// She wants out (leave or BYE event) with this Reason: CANCEL, or ACK and BYE after a 2xx.
+    pub leave: Option<Option<(String, Vec<crate::wire::reason::ReasonValue>)>>,
+    pub cancelled: bool,
 }
 
 /// A SEND towards Carol that has no 200 yet.
@@ -358,6 +378,9 @@ pub(crate) struct Pf {
     pub carol_paths: (u32, u32),
     /// The path number of the offer in Carol's last INVITE.
     pub rejoin_no: u32,
+    /// Carol cancelled the INVITE the PF is relaying to the focus: a 200 from the focus is ACKed
+    /// and its leg ended at once.
+    pub relay_cancelled: bool,
 }
 
 pub(crate) struct UserRec {
@@ -488,6 +511,7 @@ impl<'a> World<'a> {
                 answering_no: 0,
                 answering_tag: String::new(),
                 live_call: Dialog::carol_pf(0).call_id,
+                own_invite: None,
             },
             pf: Pf {
                 state: if initial { PfState::Active } else { PfState::Idle },
@@ -511,6 +535,7 @@ impl<'a> World<'a> {
                 group_gone: false,
                 carol_paths: (0, 0),
                 rejoin_no: 0,
+                relay_cancelled: false,
             },
             cf: Cf {
                 version: 1,

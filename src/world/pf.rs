@@ -99,6 +99,7 @@ impl World<'_> {
             }
             Arrival::CarolInviteAtPf { txn, rejoin, no } => self.pf_gets_client_invite(txn, rejoin, no),
             Arrival::CfRespAtPf { code, txn } => self.pf_gets_cf_response(code, txn),
+            Arrival::CarolCancelAtPf { txn } => self.pf_gets_client_cancel(txn),
             Arrival::CarolAckAtPf { delivery } => {
                 let _ = delivery;
                 self.pf.setup_timer =
@@ -721,6 +722,7 @@ impl World<'_> {
     fn pf_gets_client_invite(&mut self, txn: Txn, rejoin: bool, no: u32) {
         if !rejoin {
             // Full set-up: the PF relays Carol's group creation to the focus.
+            self.trying_to_carol(&txn);
             self.pf.pending_rejoin = Some(txn);
             self.pf.rejoin_no = no;
             self.relay_invite_to_cf("The PF relays Carol's INVITE to the focus (B2BUA).");
@@ -784,6 +786,7 @@ impl World<'_> {
                 self.reject_client_invite(486, &txn, cl!["RFC 3261 §21.4.24"], "The PF is still relaying Carol's previous re-join to the focus.");
             }
             PfState::Left => {
+                self.trying_to_carol(&txn);
                 self.pf.pending_rejoin = Some(txn);
                 self.pf.rejoin_no = no;
                 self.relay_invite_to_cf("The PF no longer holds Carol's leg, so it relays the re-join to the focus as a new join (nothing was stored).");
@@ -819,7 +822,64 @@ impl World<'_> {
         self.sip(Node::Pf, Node::Cf, &m, cl!["RFC 3261 §16"], note, Some(Arrival::PfInviteAtCf { txn }));
     }
 
+    /// 100 Trying to an INVITE of Carol's that the PF relays to the focus: its answer takes
+    /// another round trip (RFC 3261 §8.2.6.1, §16.2), and it lets her client CANCEL (§9.1).
+    fn trying_to_carol(&mut self, txn: &Txn) {
+        let r = self.response(100, txn, None);
+        self.sip(
+            Node::Pf,
+            Node::Carol,
+            &r,
+            cl!["RFC 3261 §8.2.6.1"],
+            "The PF tells Carol's client it is working on the INVITE (it relays it to the focus).",
+            Some(Arrival::PfTryingAtCarol),
+        );
+    }
+
+    /// Carol's CANCEL (RFC 3261 §9.2): 200 for the CANCEL; if the INVITE it relays still has no
+    /// answer, 487 to Carol, and the leg to the focus is ended when the focus answers.
+    fn pf_gets_client_cancel(&mut self, txn: Txn) {
+        let r = self.response(200, &txn, Some("pf-92"));
+        self.sip(Node::Pf, Node::Carol, &r, cl!["RFC 3261 §9.2"], "The PF accepts Carol's CANCEL.", None);
+        let pending = self.pf.pending_rejoin.as_ref().is_some_and(|c| c.call_id == txn.call_id);
+        let ctx = if pending { self.pf.pending_rejoin.take() } else { None };
+        let Some(ctx) = ctx else {
+            self.note(Node::Pf, StepKind::Info, "CANCEL too late", cl!["RFC 3261 §9.2"], "The INVITE was already answered: the CANCEL has no effect.", None);
+            return;
+        };
+        self.pf.relay_cancelled = true;
+        let r = self.response(487, &ctx, Some("pf-92"));
+        self.sip(
+            Node::Pf,
+            Node::Carol,
+            &r,
+            cl!["RFC 3261 §9.2"],
+            "The cancelled INVITE ends with 487 Request Terminated.",
+            Some(Arrival::PfRespAtCarol { code: 487, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false, no: 0 }),
+        );
+    }
+
     fn pf_gets_cf_response(&mut self, code: u16, txn: Txn) {
+        if self.pf.pending_rejoin.is_none() && std::mem::take(&mut self.pf.relay_cancelled) {
+            // Carol cancelled meanwhile: confirm and end the focus's 2xx at once (RFC 3261 §15).
+            if code == 200 {
+                if let Some(d) = self.pf.cf_leg.as_mut() {
+                    d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("cf").to_string();
+                }
+                let d = self.pf.cf_leg.clone().unwrap_or_else(|| Dialog::pf_cf(0));
+                let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, GROUP);
+                self.sip(Node::Pf, Node::Cf, &ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms its leg to the focus, only to end it: Carol cancelled.", None);
+                self.pf_leave(
+                    Some("SIP;cause=200;text=\"Call completed\""),
+                    true,
+                    cl!["8.2.2.3", "RFC 3261 §9.2"],
+                    "Carol cancelled her INVITE before it was answered: she left, and so does the PF.",
+                );
+            } else {
+                self.pf.cf_leg = None;
+            }
+            return;
+        }
         let Some(ctx) = self.pf.pending_rejoin.take() else { return };
         if code == 200 {
             if let Some(d) = self.pf.cf_leg.as_mut() {
