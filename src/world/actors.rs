@@ -428,7 +428,10 @@ impl World<'_> {
     }
 
     fn member_join(&mut self, m: usize) {
-        if self.cf.ended || self.member_in(m) {
+        // A member the focus is inviting right now (it holds a leg, and the member never left)
+        // answers that INVITE rather than sending one of its own.
+        let being_invited = self.cf.member_legs[m].is_some() && !self.cf.users.iter().any(|u| u.who == Who::Member(m) && (u.connected || u.left_ms.is_some()));
+        if self.cf.ended || self.member_in(m) || being_invited {
             self.note(Node::Member(m), StepKind::Info, "cannot join", cl![SCENARIO], "The member is already in the session, or the session has ended.", None);
             return;
         }
@@ -556,12 +559,19 @@ impl World<'_> {
             Arrival::BindAtCf { tid } => {
                 let raw = self.ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
                 self.msrp(Node::Cf, Node::Pf, raw, "200 OK", cl!["RFC 4975 §7.2"], "The focus binds the PF's MSRP connection to Carol's leg.", None, None);
+                if self.cf.carol_admitted {
+                    self.cf.carol_bound = true;
+                    for chat in std::mem::take(&mut self.cf.carol_queue) {
+                        self.cf_sends_to_pf(chat);
+                    }
+                }
             }
             Arrival::PfInviteAtCf { txn } => self.cf_gets_pf_invite(txn),
             Arrival::PfByeAtCf { txn, voluntary } => {
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Cf, Node::Pf, &r, cl!["RFC 3261 §15.1.2"], "The focus accepts the BYE: Carol is no longer a participant.", None);
                 self.cf.carol_admitted = false;
+                self.cf_leg_gone();
                 if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
                     u.connected = false;
                     u.left_ms = Some(self.now);
@@ -1031,19 +1041,12 @@ impl World<'_> {
                 self.sent_while_deferred += 1;
             }
         }
-        if self.cf.carol_admitted {
-            let (to, from) = (self.pf_cf_path(), self.cf_pf_path());
-            let (raw, tid) = self.send_text(to, from, Some(&body));
-            self.msrp(
-                Node::Cf,
-                Node::Pf,
-                raw,
-                "SEND",
-                cl!["RFC 4975 §7.1.1"],
-                "The focus sends the message on Carol's leg, which ends at her PF.",
-                Some(chat),
-                Some(Arrival::CfSendAtPf { chat, tid }),
-            );
+        if self.cf.carol_admitted && !self.cf.carol_bound {
+            // The PF (the a=setup:active side) has not opened and bound the MSRP connection of
+            // the new leg yet: the focus keeps the message until it has (RFC 4975 §5.4).
+            self.cf.carol_queue.push(chat);
+        } else if self.cf.carol_admitted {
+            self.cf_sends_to_pf(chat);
         } else if for_carol {
             let why = match self.rules {
                 Rules::PreCr => "Lost: Carol's PF is not in the group session any more, so the focus has no leg to send this on for her (before the CR only a BYE with an involuntary Reason kept the PF in).",
@@ -1052,6 +1055,32 @@ impl World<'_> {
             self.lose(chat, why, cl!["8.3.2.9"]);
             self.key_last(format!("Lost: message #{chat}, the focus has no leg for Carol"));
         }
+    }
+
+    /// Carol's leg ends or is replaced: its MSRP connection is not bound any more; what waited
+    /// for it is lost for Carol.
+    fn cf_leg_gone(&mut self) {
+        self.cf.carol_bound = false;
+        for chat in std::mem::take(&mut self.cf.carol_queue) {
+            self.lose(chat, "Lost: Carol's leg at the focus ended before its MSRP connection was bound.", cl!["RFC 4975 §5.4"]);
+        }
+    }
+
+    /// The focus sends `chat` on Carol's leg, to her PF.
+    fn cf_sends_to_pf(&mut self, chat: u32) {
+        let body = self.chats[chat as usize].cpim.clone();
+        let (to, from) = (self.pf_cf_path(), self.cf_pf_path());
+        let (raw, tid) = self.send_text(to, from, Some(&body));
+        self.msrp(
+            Node::Cf,
+            Node::Pf,
+            raw,
+            "SEND",
+            cl!["RFC 4975 §7.1.1"],
+            "The focus sends the message on Carol's leg, which ends at her PF.",
+            Some(chat),
+            Some(Arrival::CfSendAtPf { chat, tid }),
+        );
     }
 
     fn cf_gets_pf_invite(&mut self, txn: Txn) {
@@ -1073,6 +1102,7 @@ impl World<'_> {
         r.push("Content-Type", "application/sdp");
         r.body = self.sdp("cf", CF_IP, 30000, self.cf_pf_path().to_string(), "passive");
         self.cf.carol_admitted = true;
+        self.cf_leg_gone();
         match self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
             Some(u) => {
                 u.connected = true;
@@ -1100,7 +1130,9 @@ impl World<'_> {
             if !self.sc.members[m].in_group {
                 continue;
             }
-            let mut d = Dialog::member_cf(m, 0);
+            // A member invited again gets a new dialog (a new Call-ID and tags, RFC 3261 §12.1).
+            let n = if self.cf.member_legs[m].is_some() { self.next() } else { 0 };
+            let mut d = Dialog::member_cf(m, n);
             d.a_uri = format!("sip:{}@ims.example.net", self.sc.members[m].id);
             // The focus's INVITE used CSeq 1 on its side of this dialog (RFC 3261 §12.2.1.1).
             d.b_cseq = 1;

@@ -397,6 +397,10 @@ pub(crate) struct Cf {
     pub users: Vec<UserRec>,
     pub member_legs: Vec<Option<Dialog>>,
     pub carol_admitted: bool,
+    /// The MSRP connection of Carol's leg is bound (the PF's first SEND arrived, RFC 4975 §5.4).
+    pub carol_bound: bool,
+    /// Messages for Carol's leg that wait for that binding.
+    pub carol_queue: Vec<u32>,
     pub ended: bool,
     /// The PF's conference subscription as the focus holds it: set when the focus accepts the
     /// SUBSCRIBE (RFC 6665 §4.2.1), cleared when it ends it.
@@ -547,6 +551,8 @@ impl<'a> World<'a> {
                     .map(|(i, m)| if m.in_group && sc.setup != Setup::Full { Some(Dialog::member_cf(i, 0)) } else { None })
                     .collect(),
                 carol_admitted: initial,
+                carol_bound: initial,
+                carol_queue: Vec::new(),
                 ended: false,
                 sub: None,
                 sub_version: 0,

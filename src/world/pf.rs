@@ -186,6 +186,7 @@ impl World<'_> {
                 let _ = txn;
                 self.sip(Node::Cf, Node::Pf, &ack, cl!["RFC 3261 §13.2.2.4"], "The focus confirms Carol's leg with ACK.", Some(Arrival::CfAckAtPf));
                 self.cf.carol_admitted = true;
+                self.cf.carol_bound = false;
                 if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
                     u.connected = true;
                     u.left_ms = None;
