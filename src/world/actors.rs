@@ -290,15 +290,12 @@ impl World<'_> {
             );
             return;
         }
-        let mut d = self.pf.client_leg.clone().unwrap_or_else(|| Dialog::carol_pf(self.carol.session_no));
+        // Her own record of the dialog (the PF's Contact, GROUP, is the remote target either way).
+        let mut d = self.carol.dialog.take().unwrap_or_else(|| Dialog::carol_pf(self.carol.session_no));
         let from_a = d.a_uri == CAROL;
-        let target = if from_a { GROUP } else { PF_HOST_URI };
-        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Carol, target);
+        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Carol, GROUP);
         if let Some((raw, _)) = &reason {
             m.push("Reason", raw.clone());
-        }
-        if let Some(leg) = self.pf.client_leg.as_mut() {
-            *leg = d;
         }
         let voluntary = reason
             .as_ref()
@@ -751,11 +748,21 @@ impl World<'_> {
                 }
                 let own = self.carol.own_invite.take().filter(|o| o.txn.call_id == txn.call_id);
                 let leave = own.as_ref().and_then(|o| o.leave.clone());
-                let mut d = Dialog::carol_pf(self.carol.session_no);
-                if let Some(leg) = &self.pf.client_leg {
-                    d = leg.clone();
-                }
                 if (200..300).contains(&code) {
+                    // Her dialog as the 2xx establishes it (RFC 3261 §12.1.2): her tag, the PF's
+                    // tag, the remote URI of her INVITE's To.
+                    let tag_of = |h: &str| h.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+                    let remote = txn.to.split('<').nth(1).and_then(|r| r.split('>').next()).unwrap_or(GROUP).to_string();
+                    let d = Dialog {
+                        call_id: txn.call_id.clone(),
+                        a_uri: CAROL.into(),
+                        a_tag: tag_of(&txn.from),
+                        b_uri: remote,
+                        b_tag: tag_of(&txn.to),
+                        a_cseq: txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1),
+                        b_cseq: 0,
+                    };
+                    self.carol.dialog = Some(d.clone());
                     let ack = self.ack_or_cancel("ACK", &d, true, Node::Carol, GROUP);
                     self.carol.in_dialog = true;
                     let mine = self.carol.offers.iter().rev().find(|(c, _)| *c == txn.call_id).map_or(0, |(_, n)| *n);
@@ -799,6 +806,7 @@ impl World<'_> {
                 self.sip(Node::Carol, Node::Pf, &r, cl!["RFC 3261 §15.1.2"], "Carol's client accepts the BYE.", None);
                 // A BYE on another dialog (a crossed session) leaves her current session alone.
                 if txn.call_id == self.carol.live_call {
+                    self.carol.dialog = None;
                     self.carol.in_dialog = false;
                     self.carol.conn = Conn::None;
                 }
@@ -883,6 +891,7 @@ impl World<'_> {
             return;
         }
         self.carol.answering = Some(inv);
+        self.carol.answering_txn = Some(txn.clone());
         self.carol.answering_no = no;
         self.carol.answering_tag = format!("c-{:03x}", 0x901 + self.carol.session_no);
         self.start_timer(TimerKind::CarolAnswers { inv }, self.sc.answer_ms, "answer delay", "scenario", Node::Carol, false);
@@ -909,12 +918,27 @@ impl World<'_> {
             return;
         }
         self.carol.answering = None;
-        let Some(i) = &self.pf.invite else { return };
-        let txn = i.txn.clone();
-        let (delivery, roster) = (i.purpose == InvitePurpose::Delivery, i.roster.clone());
+        let Some(txn) = self.carol.answering_txn.take() else { return };
+        // What the INVITE carried (a conference-info part under Q13 in-session-setup).
+        let (delivery, roster) = self
+            .pf
+            .invite
+            .as_ref()
+            .filter(|i| i.txn.call_id == txn.call_id)
+            .map_or((false, None), |i| (i.purpose == InvitePurpose::Delivery, i.roster.clone()));
         self.carol.session_no += 1;
         self.carol.in_dialog = true;
         let tag = std::mem::take(&mut self.carol.answering_tag);
+        let tag_of = |h: &str| h.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+        self.carol.dialog = Some(Dialog {
+            call_id: txn.call_id.clone(),
+            a_uri: GROUP.into(),
+            a_tag: tag_of(&txn.from),
+            b_uri: CAROL.into(),
+            b_tag: tag.clone(),
+            a_cseq: txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1),
+            b_cseq: 0,
+        });
         let mut r = self.response(200, &txn, Some(&tag));
         r.push("Contact", self.contact(Node::Carol));
         r.push("Content-Type", "application/sdp");

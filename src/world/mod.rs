@@ -304,6 +304,10 @@ pub(crate) struct Carol {
     pub live_call: String,
     /// Her own INVITE while it has no final response (issue 10 #7: a leave then is a CANCEL).
     pub own_invite: Option<OwnInvite>,
+    /// Her client's own record of its session dialog with the PF (tags, CSeq of her side).
+    pub dialog: Option<Dialog>,
+    /// The INVITE she is alerting for, as it reached her.
+    pub answering_txn: Option<Txn>,
 }
 
 /// Carol's pending INVITE, as her client's INVITE client transaction sees it.
@@ -516,6 +520,8 @@ impl<'a> World<'a> {
                 answering_tag: String::new(),
                 live_call: Dialog::carol_pf(0).call_id,
                 own_invite: None,
+                dialog: if initial { Some(Dialog::carol_pf(0)) } else { None },
+                answering_txn: None,
             },
             pf: Pf {
                 state: if initial { PfState::Active } else { PfState::Idle },

@@ -166,7 +166,10 @@ impl World<'_> {
                 }
                 self.arm_refresh();
             }
-            Arrival::CfAckAtPf => self.pf_bind_cf(),
+            // The PF opens its MSRP connection only if it still holds the leg (it may have left
+            // while the focus's ACK was on its way).
+            Arrival::CfAckAtPf if self.pf.cf_leg.is_some() => self.pf_bind_cf(),
+            Arrival::CfAckAtPf => {}
             Arrival::PfErrAtCf { txn } => {
                 let to = format!("{};tag={}", txn.to, Dialog::cf_pf(0).b_tag);
                 let mut ack = self.new_request("ACK", CAROL, Node::Cf, txn.from.clone(), to, &txn.call_id, 1);
@@ -686,7 +689,7 @@ impl World<'_> {
     // ------------------------------------------------------------------ SIP from Carol
 
     fn pf_gets_client_bye(&mut self, txn: Txn, reason: Option<(String, Vec<ReasonValue>)>, bye_step: u32) {
-        if self.pf.client_leg.is_none() {
+        if !self.pf.client_leg.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
             let r = self.response(481, &txn, None);
             self.sip(Node::Pf, Node::Carol, &r, cl!["RFC 3261 §15.1.2"], "The PF has no such dialog with Carol.", None);
             return;
