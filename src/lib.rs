@@ -6,6 +6,7 @@
 #[cfg(feature = "capture")]
 pub mod capture;
 pub mod compare;
+pub mod conformance;
 pub mod export;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod input;

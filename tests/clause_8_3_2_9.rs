@@ -898,7 +898,9 @@ const ROSTER: &str = r#"{
 #[test]
 fn subscription_roster_changes_reach_the_pf_and_the_latest_is_delivered() {
     let t = post(ROSTER);
-    assert_ladder(&t, 14000, 14020, &["14.010  cf -> carol-pf  NOTIFY  [8.2.2.6.2, RFC 4575 §4.2]", "14.020  carol-pf -> cf  200 OK  [RFC 6665 §4.1.3]"]);
+    // Dave's join counts once his MSRP connection is bound: 200 OK at 14.010, his ACK and bind
+    // SEND at 14.020 (he is the a=setup:active side, RFC 4975 §5.4), the focus's NOTIFY at 14.030.
+    assert_ladder(&t, 14030, 14040, &["14.030  cf -> carol-pf  NOTIFY  [8.2.2.6.2, RFC 4575 §4.2]", "14.040  carol-pf -> cf  200 OK  [RFC 6665 §4.1.3]"]);
     assert_ladder(&t, 18000, 18020, &["18.010  cf -> carol-pf  NOTIFY  [8.2.2.6.2, RFC 4575 §4.2]", "18.020  carol-pf -> cf  200 OK  [RFC 6665 §4.1.3]"]);
     let pf: Vec<_> = t.participants.iter().filter(|p| p.holder == "pf").collect();
     let latest = pf.last().expect("PF snapshots");
@@ -1000,7 +1002,7 @@ fn path_a_third_party_register_makes_the_pf_invite_and_replay_in_order() {
             "26.020  [carol-pf]         reaction delay  [8.3.2.9]",
             "26.520  carol-pf -> carol  INVITE          [8.3.2.9]",
             "26.520  [carol-pf]         DeliveringA     [8.3.2.9]",
-            "26.530  [carol]            alerting        [scenario]",
+            "26.530  carol -> carol-pf  180 Ringing     [RFC 3261 §13.3.1.1]",
             "27.530  carol -> carol-pf  200 OK          [RFC 3261 §13.3.1]",
             "27.540  carol-pf -> carol  ACK             [RFC 3261 §13.2.2.4]",
             "27.550  carol -> carol-pf  SEND            [RFC 4975 §5.4]",
@@ -1233,7 +1235,7 @@ fn q1_default_cancels_the_pfs_invite_and_delivers_over_the_rejoin() {
         .filter(|s| &*s.from == "carol" && s.raw.starts_with("SIP/2.0") && header(&s.raw, "Call-ID") == call_id)
         .map(|s| s.label.as_ref())
         .collect();
-    assert_eq!(answers, vec!["200 OK", "487 Request Terminated"], "200 for the CANCEL, then the INVITE ends with 487");
+    assert_eq!(answers, vec!["180 Ringing", "200 OK", "487 Request Terminated"], "180 while alerting, 200 for the CANCEL, then the INVITE ends with 487");
     let path = sdp_path(&sent(&t, "carol", "carol-pf", "INVITE")[0].raw).to_string();
     for s in sends_to_carol_from(&t, 27_500) {
         assert_eq!(header(&s.raw, "To-Path"), Some(path.as_str()), "delivery over the re-join's session");

@@ -34,7 +34,9 @@ impl World<'_> {
                 self.cpm_headers(&mut m, Node::Carol);
                 m.push("Require", "recipient-list-invite");
                 m.push("Subject", SUBJECT);
-                let sdp = self.sdp("carol", CAROL_IP, 9, self.carol_path(), "active");
+                let no = self.new_path_no();
+                self.carol.offers.push((d.call_id.clone(), no));
+                let sdp = self.sdp("carol", CAROL_IP, 9, self.carol_path_n(no), "active");
                 let mut list = String::from(
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">\r\n  <list>\r\n",
                 );
@@ -50,13 +52,14 @@ impl World<'_> {
                 m.body = format!("--{boundary}\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--{boundary}\r\nContent-Type: application/resource-lists+xml\r\nContent-Disposition: recipient-list\r\n\r\n{list}\r\n--{boundary}--\r\n");
                 let txn = Txn::of(&m);
                 self.carol.in_dialog = true;
+                self.carol.own_invite = Some(OwnInvite { txn: txn.clone(), ruri: FACTORY, provisional: false, leave: None, cancelled: false });
                 self.sip(
                     Node::Carol,
                     Node::Pf,
                     &m,
                     cl!["RFC 3261 §13.2.1"],
                     "Carol's client creates the group: an INVITE to the conference factory with the invitees in a recipient list, routed to her PF.",
-                    Some(Arrival::CarolInviteAtPf { txn, rejoin: false }),
+                    Some(Arrival::CarolInviteAtPf { txn, rejoin: false, no }),
                 );
             }
             Setup::CfInvites => {
@@ -258,7 +261,7 @@ impl World<'_> {
         }
         let chat = self.new_chat(Who::Carol, text, false);
         let body = self.chats[chat as usize].cpim.clone();
-        let (to, from) = (self.pf_carol_path(), self.carol_path());
+        let (from, to) = self.carol_view();
         let (raw, tid) = self.send_text(&to, &from, Some(&body));
         self.msrp(
             Node::Carol,
@@ -273,7 +276,10 @@ impl World<'_> {
     }
 
     fn carol_bye(&mut self, reason: Option<(String, Vec<crate::wire::reason::ReasonValue>)>) {
-        if !self.carol.in_dialog || !self.carol.reachable {
+        if self.carol.reachable && self.carol.own_invite.as_ref().is_some_and(|o| o.leave.is_none()) {
+            return self.carol_leaves_during_setup(reason);
+        }
+        if !self.carol.in_dialog || !self.carol.reachable || self.carol.own_invite.is_some() {
             self.note(
                 Node::Carol,
                 StepKind::Info,
@@ -284,15 +290,12 @@ impl World<'_> {
             );
             return;
         }
-        let mut d = self.pf.client_leg.clone().unwrap_or_else(|| Dialog::carol_pf(self.carol.session_no));
+        // Her own record of the dialog (the PF's Contact, GROUP, is the remote target either way).
+        let mut d = self.carol.dialog.take().unwrap_or_else(|| Dialog::carol_pf(self.carol.session_no));
         let from_a = d.a_uri == CAROL;
-        let target = if from_a { GROUP } else { PF_HOST_URI };
-        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Carol, target);
+        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Carol, GROUP);
         if let Some((raw, _)) = &reason {
             m.push("Reason", raw.clone());
-        }
-        if let Some(leg) = self.pf.client_leg.as_mut() {
-            *leg = d;
         }
         let voluntary = reason
             .as_ref()
@@ -308,6 +311,47 @@ impl World<'_> {
             Some((raw, _)) => format!("Carol's client ends its session with BYE and Reason: {raw}."),
         };
         self.sip(Node::Carol, Node::Pf, &m, cl!["8.2.2.3", "RFC 3326 §2"], note, Some(Arrival::CarolByeAtPf { txn, reason }));
+    }
+
+    /// Carol leaves (or drops) while her own INVITE has no final response: no BYE outside a
+    /// confirmed dialog (RFC 3261 §15); a CANCEL once a provisional response came (§9.1), and an
+    /// ACK and BYE with her Reason if a 2xx comes all the same.
+    fn carol_leaves_during_setup(&mut self, reason: Option<(String, Vec<crate::wire::reason::ReasonValue>)>) {
+        let voluntary = reason
+            .as_ref()
+            .is_some_and(|(_, v)| v.iter().any(|r| r.is("SIP") && r.cause == Some(200)) && !v.iter().any(|r| r.is("SIP") && r.cause != Some(200)));
+        if voluntary {
+            self.carol.entitled = false;
+        }
+        let Some(o) = self.carol.own_invite.as_mut() else { return };
+        o.leave = Some(reason);
+        if o.provisional {
+            self.carol_cancels();
+        } else {
+            self.note(
+                Node::Carol,
+                StepKind::Info,
+                "CANCEL waits for a 1xx",
+                cl!["RFC 3261 §9.1"],
+                "Carol's client wants out while its INVITE has no answer yet: no BYE before the dialog exists, and no CANCEL before a provisional response, so it waits.",
+                None,
+            );
+        }
+    }
+
+    fn carol_cancels(&mut self) {
+        let Some(o) = self.carol.own_invite.as_mut() else { return };
+        o.cancelled = true;
+        let c = Self::cancel_for(&o.txn, o.ruri);
+        let txn = Txn::of(&c);
+        self.sip(
+            Node::Carol,
+            Node::Pf,
+            &c,
+            cl!["RFC 3261 §9.1"],
+            "Carol's client leaves before its INVITE was answered: it cancels the INVITE.",
+            Some(Arrival::CarolCancelAtPf { txn }),
+        );
     }
 
     fn carol_register(&mut self, reaction_ms: u64) {
@@ -365,20 +409,26 @@ impl World<'_> {
         self.cpm_headers(&mut m, Node::Carol);
         m.push("P-Preferred-Identity", format!("<{CAROL}>"));
         m.push("Content-Type", "application/sdp");
-        m.body = self.sdp("carol", CAROL_IP, 9, self.carol_path(), "active");
+        let no = self.new_path_no();
+        self.carol.offers.push((d.call_id.clone(), no));
+        m.body = self.sdp("carol", CAROL_IP, 9, self.carol_path_n(no), "active");
         let txn = Txn::of(&m);
+        self.carol.own_invite = Some(OwnInvite { txn: txn.clone(), ruri: GROUP, provisional: false, leave: None, cancelled: false });
         self.sip(
             Node::Carol,
             Node::Pf,
             &m,
             cl!["8.3.2.9"],
             "Carol's client re-joins: an INVITE to the group session identity with the same Conversation-ID and Contribution-ID, routed to her PF.",
-            Some(Arrival::CarolInviteAtPf { txn, rejoin: true }),
+            Some(Arrival::CarolInviteAtPf { txn, rejoin: true, no }),
         );
     }
 
     fn member_join(&mut self, m: usize) {
-        if self.cf.ended || self.member_in(m) {
+        // A member the focus is inviting right now (it holds a leg, and the member never left)
+        // answers that INVITE rather than sending one of its own.
+        let being_invited = self.cf.member_legs[m].is_some() && !self.cf.users.iter().any(|u| u.who == Who::Member(m) && (u.connected || u.left_ms.is_some()));
+        if self.cf.ended || self.member_in(m) || being_invited {
             self.note(Node::Member(m), StepKind::Info, "cannot join", cl![SCENARIO], "The member is already in the session, or the session has ended.", None);
             return;
         }
@@ -456,7 +506,10 @@ impl World<'_> {
         }
         if self.cf.carol_admitted {
             if let Some(mut d) = self.pf.cf_leg.clone() {
-                let mut req = self.dialog_request("BYE", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
+                // The focus is side A of a leg it set up itself (setup `cf_invites`), side B of one
+                // the PF set up: its BYE carries its own tag in From (RFC 3261 §12.2.1.1).
+                let from_a = d.a_uri == GROUP;
+                let mut req = self.dialog_request("BYE", &mut d, from_a, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
                 req.push("Reason", "SIP;cause=410;text=\"Gone\"");
                 let txn = Txn::of(&req);
                 self.sip(
@@ -503,12 +556,19 @@ impl World<'_> {
             Arrival::BindAtCf { tid } => {
                 let raw = self.ok_text(&tid, self.cf_pf_path(), self.pf_cf_path());
                 self.msrp(Node::Cf, Node::Pf, raw, "200 OK", cl!["RFC 4975 §7.2"], "The focus binds the PF's MSRP connection to Carol's leg.", None, None);
+                if self.cf.carol_admitted {
+                    self.cf.carol_bound = true;
+                    for chat in std::mem::take(&mut self.cf.carol_queue) {
+                        self.cf_sends_to_pf(chat);
+                    }
+                }
             }
             Arrival::PfInviteAtCf { txn } => self.cf_gets_pf_invite(txn),
             Arrival::PfByeAtCf { txn, voluntary } => {
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Cf, Node::Pf, &r, cl!["RFC 3261 §15.1.2"], "The focus accepts the BYE: Carol is no longer a participant.", None);
                 self.cf.carol_admitted = false;
+                self.cf_leg_gone();
                 if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
                     u.connected = false;
                     u.left_ms = Some(self.now);
@@ -538,6 +598,7 @@ impl World<'_> {
                         a_cseq: cseq,
                         b_cseq: 0,
                     });
+                    self.cf.sub_version = 0;
                     if let Some(d) = self.pf.sub.as_mut().filter(|d| d.call_id == txn.call_id) {
                         d.b_tag = "cfs-1".into();
                     }
@@ -545,24 +606,27 @@ impl World<'_> {
                 }
             }
             Arrival::MemberInviteAtCf { member, txn } => {
-                let mut r = self.response(200, &txn, Some(&format!("cfm{member}")));
+                let tag = self.cf.member_legs[member].as_ref().map_or_else(|| format!("cfm{member}"), |d| d.b_tag.clone());
+                let mut r = self.response(200, &txn, Some(&tag));
                 r.push("Contact", self.contact(Node::Cf));
                 r.push("Content-Type", "application/sdp");
                 r.body = self.sdp("cf", CF_IP, 30000, self.cf_member_path(member).to_string(), "passive");
-                self.sip(Node::Cf, Node::Member(member), &r, cl!["RFC 3261 §13.3.1"], "The focus admits the new member.", None);
+                self.sip(
+                    Node::Cf,
+                    Node::Member(member),
+                    &r,
+                    cl!["RFC 3261 §13.3.1"],
+                    "The focus admits the new member.",
+                    Some(Arrival::CfOkAtMember { member }),
+                );
+            }
+            Arrival::CfOkAtMember { member } => {
                 if let Some(mut d) = self.cf.member_legs[member].clone() {
                     d.a_uri = format!("sip:{}@ims.example.net", self.sc.members[member].id);
                     let ack = self.ack_or_cancel("ACK", &d, true, Node::Member(member), GROUP);
                     self.sip(Node::Member(member), Node::Cf, &ack, cl!["RFC 3261 §13.2.2.4"], "The new member confirms with ACK.", None);
                 }
-                match self.cf.users.iter_mut().find(|u| u.who == Who::Member(member)) {
-                    Some(u) => {
-                        u.connected = true;
-                        u.left_ms = None;
-                    }
-                    None => self.cf.users.push(UserRec { who: Who::Member(member), connected: true, dialed_in: true, left_ms: None, how_left: "" }),
-                }
-                self.roster_changed();
+                self.member_binds(member);
             }
             Arrival::MemberByeAtCf { member, txn } => {
                 let r = self.response(200, &txn, None);
@@ -609,22 +673,47 @@ impl World<'_> {
             }
             Arrival::CfInviteAtMember { member, txn } => self.member_gets_cf_invite(member, txn),
             Arrival::MemberOkAtCf { member } => self.cf_gets_member_ok(member),
+            Arrival::MemberBindAtCf { member, tid } => {
+                let (to, from) = (self.cf_member_path(member), self.member_path(member));
+                let raw = self.ok_text(&tid, &to, &from);
+                self.msrp(
+                    Node::Cf,
+                    Node::Member(member),
+                    raw,
+                    "200 OK",
+                    cl!["RFC 4975 §7.2"],
+                    "The focus binds the member's MSRP connection to its leg.",
+                    None,
+                    None,
+                );
+                match self.cf.users.iter_mut().find(|u| u.who == Who::Member(member)) {
+                    Some(u) => {
+                        u.connected = true;
+                        u.left_ms = None;
+                    }
+                    None => self.cf.users.push(UserRec { who: Who::Member(member), connected: true, dialed_in: true, left_ms: None, how_left: "" }),
+                }
+                self.roster_changed();
+            }
             // Carol's client
-            Arrival::PfInviteAtCarol { inv, txn } => self.carol_gets_invite(inv, txn, step),
+            Arrival::PfInviteAtCarol { inv, txn, no } => self.carol_gets_invite(inv, txn, no, step),
             Arrival::CancelAtCarol { inv, txn } => {
                 if !self.carol.reachable {
                     self.drop_step(step);
                     return;
                 }
-                // `txn` is the CANCEL's own transaction (RFC 3261 §9.2).
-                let r = self.response(200, &txn, Some("c-487"));
+                // `txn` is the CANCEL's own transaction (RFC 3261 §9.2); its To tag is the one of
+                // her answers to the INVITE.
+                let alerting = self.carol.answering == Some(inv);
+                let tag = if alerting { self.carol.answering_tag.clone() } else { "c-487".to_string() };
+                let r = self.response(200, &txn, Some(&tag));
                 self.sip(Node::Carol, Node::Pf, &r, cl!["RFC 3261 §9.2"], "Carol's client accepts the CANCEL.", None);
-                if self.carol.answering == Some(inv) {
+                if alerting {
                     self.carol.answering = None;
                     if let Some(i) = &self.pf.invite {
                         if i.id == inv {
                             let itx = i.txn.clone();
-                            let r = self.response(487, &itx, Some("c-487"));
+                            let r = self.response(487, &itx, Some(&tag));
                             self.sip(
                                 Node::Carol,
                                 Node::Pf,
@@ -645,18 +734,40 @@ impl World<'_> {
                 }
                 self.carol_connect(self.pf.delivery_session);
             }
-            Arrival::PfRespAtCarol { code, txn, delivery } => {
+            Arrival::PfTryingAtCarol => {
+                let Some(o) = self.carol.own_invite.as_mut() else { return };
+                o.provisional = true;
+                if o.leave.is_some() && !o.cancelled {
+                    self.carol_cancels();
+                }
+            }
+            Arrival::PfRespAtCarol { code, txn, delivery, no } => {
                 if !self.carol.reachable {
                     self.drop_step(step);
                     return;
                 }
-                let mut d = Dialog::carol_pf(self.carol.session_no);
-                if let Some(leg) = &self.pf.client_leg {
-                    d = leg.clone();
-                }
+                let own = self.carol.own_invite.take().filter(|o| o.txn.call_id == txn.call_id);
+                let leave = own.as_ref().and_then(|o| o.leave.clone());
                 if (200..300).contains(&code) {
+                    // Her dialog as the 2xx establishes it (RFC 3261 §12.1.2): her tag, the PF's
+                    // tag, the remote URI of her INVITE's To.
+                    let tag_of = |h: &str| h.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+                    let remote = txn.to.split('<').nth(1).and_then(|r| r.split('>').next()).unwrap_or(GROUP).to_string();
+                    let d = Dialog {
+                        call_id: txn.call_id.clone(),
+                        a_uri: CAROL.into(),
+                        a_tag: tag_of(&txn.from),
+                        b_uri: remote,
+                        b_tag: tag_of(&txn.to),
+                        a_cseq: txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1),
+                        b_cseq: 0,
+                    };
+                    self.carol.dialog = Some(d.clone());
                     let ack = self.ack_or_cancel("ACK", &d, true, Node::Carol, GROUP);
                     self.carol.in_dialog = true;
+                    let mine = self.carol.offers.iter().rev().find(|(c, _)| *c == txn.call_id).map_or(0, |(_, n)| *n);
+                    self.carol.paths = (mine, no);
+                    self.carol.live_call = txn.call_id.clone();
                     self.sip(
                         Node::Carol,
                         Node::Pf,
@@ -670,11 +781,20 @@ impl World<'_> {
                             self.snapshot("client", users);
                         }
                     }
+                    if let Some(reason) = leave {
+                        // She left meanwhile: confirm the dialog, then end it at once.
+                        self.carol_bye(reason);
+                        return;
+                    }
                     self.carol_connect(delivery);
                 } else {
                     // A failed INVITE creates no dialog and ends none (RFC 3261 §17.1.1.3).
-                    let ack = Self::non2xx_ack(&txn, GROUP);
+                    let ruri = own.as_ref().map_or(GROUP, |o| o.ruri);
+                    let ack = Self::non2xx_ack(&txn, ruri);
                     self.sip(Node::Carol, Node::Pf, &ack, cl!["RFC 3261 §17.1.1.3"], "Carol's client acknowledges the failure response.", None);
+                    if own.is_some() && !self.pf.client_leg.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
+                        self.carol.in_dialog = false;
+                    }
                 }
             }
             Arrival::PfByeAtCarol { txn } => {
@@ -684,8 +804,12 @@ impl World<'_> {
                 }
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Carol, Node::Pf, &r, cl!["RFC 3261 §15.1.2"], "Carol's client accepts the BYE.", None);
-                self.carol.in_dialog = false;
-                self.carol.conn = Conn::None;
+                // A BYE on another dialog (a crossed session) leaves her current session alone.
+                if txn.call_id == self.carol.live_call {
+                    self.carol.dialog = None;
+                    self.carol.in_dialog = false;
+                    self.carol.conn = Conn::None;
+                }
             }
             Arrival::PfSendAtCarol { chat, tx, tid } => {
                 if !(self.carol.reachable && self.carol.conn == Conn::Up) {
@@ -703,7 +827,8 @@ impl World<'_> {
                         Some(chat),
                     );
                 }
-                let raw = self.ok_text(&tid, &self.carol_path(), &self.pf_carol_path());
+                let (own, peer) = self.carol_view();
+                let raw = self.ok_text(&tid, &own, &peer);
                 self.msrp(
                     Node::Carol,
                     Node::Pf,
@@ -740,7 +865,7 @@ impl World<'_> {
     }
 
     /// Carol's client gets an INVITE from her PF.
-    fn carol_gets_invite(&mut self, inv: u32, txn: Txn, step: u32) {
+    fn carol_gets_invite(&mut self, inv: u32, txn: Txn, no: u32, step: u32) {
         if !self.carol.reachable {
             self.drop_step(step);
             return;
@@ -766,15 +891,23 @@ impl World<'_> {
             return;
         }
         self.carol.answering = Some(inv);
+        self.carol.answering_txn = Some(txn.clone());
+        self.carol.answering_no = no;
+        self.carol.answering_tag = format!("c-{:03x}", 0x901 + self.carol.session_no);
         self.start_timer(TimerKind::CarolAnswers { inv }, self.sc.answer_ms, "answer delay", "scenario", Node::Carol, false);
         if self.sc.answer_ms > 0 {
-            self.note(
+            // She is alerting: 180 Ringing (RFC 3261 §13.3.1.1), which moves the PF's INVITE
+            // transaction to Proceeding (no Timer B any more, §17.1.1.2) and allows a CANCEL (§9.1).
+            let tag = self.carol.answering_tag.clone();
+            let mut r = self.response(180, &txn, Some(&tag));
+            r.push("Contact", self.contact(Node::Carol));
+            self.sip(
                 Node::Carol,
-                StepKind::Info,
-                "alerting",
-                cl![SCENARIO],
-                format!("Carol's client will accept the invitation after {} ms.", self.sc.answer_ms),
-                None,
+                Node::Pf,
+                &r,
+                cl!["RFC 3261 §13.3.1.1"],
+                format!("Carol's client is alerting; it will accept the invitation after {} ms (the scenario's answer_ms).", self.sc.answer_ms),
+                Some(Arrival::CarolRespAtPf { inv, code: 180, txn: Txn::of(&r) }),
             );
         }
     }
@@ -785,15 +918,34 @@ impl World<'_> {
             return;
         }
         self.carol.answering = None;
-        let Some(i) = &self.pf.invite else { return };
-        let txn = i.txn.clone();
-        let (delivery, roster) = (i.purpose == InvitePurpose::Delivery, i.roster.clone());
+        let Some(txn) = self.carol.answering_txn.take() else { return };
+        // What the INVITE carried (a conference-info part under Q13 in-session-setup).
+        let (delivery, roster) = self
+            .pf
+            .invite
+            .as_ref()
+            .filter(|i| i.txn.call_id == txn.call_id)
+            .map_or((false, None), |i| (i.purpose == InvitePurpose::Delivery, i.roster.clone()));
         self.carol.session_no += 1;
         self.carol.in_dialog = true;
-        let mut r = self.response(200, &txn, Some(&format!("c-{:03x}", 0x900 + self.carol.session_no)));
+        let tag = std::mem::take(&mut self.carol.answering_tag);
+        let tag_of = |h: &str| h.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+        self.carol.dialog = Some(Dialog {
+            call_id: txn.call_id.clone(),
+            a_uri: GROUP.into(),
+            a_tag: tag_of(&txn.from),
+            b_uri: CAROL.into(),
+            b_tag: tag.clone(),
+            a_cseq: txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1),
+            b_cseq: 0,
+        });
+        let mut r = self.response(200, &txn, Some(&tag));
         r.push("Contact", self.contact(Node::Carol));
         r.push("Content-Type", "application/sdp");
-        r.body = self.sdp("carol", CAROL_IP, 9, self.carol_path(), "active");
+        let no = self.carol.answering_no;
+        self.carol.paths = (no, no);
+        self.carol.live_call = txn.call_id.clone();
+        r.body = self.sdp("carol", CAROL_IP, 9, self.carol_path_n(no), "active");
         self.sip(
             Node::Carol,
             Node::Pf,
@@ -826,7 +978,7 @@ impl World<'_> {
             return;
         }
         self.carol.conn = Conn::Up;
-        let (to, from) = (self.pf_carol_path(), self.carol_path());
+        let (from, to) = self.carol_view();
         let (raw, tid) = self.send_text(&to, &from, None);
         self.msrp(
             Node::Carol,
@@ -878,6 +1030,10 @@ impl World<'_> {
 
     /// The focus sends a chat message to every participant but its sender.
     fn fanout(&mut self, chat: u32, sender: Who) {
+        if self.cf.ended {
+            // A SEND that crossed the end of the conference: acknowledged, distributed to no one.
+            return;
+        }
         let body = self.chats[chat as usize].cpim.clone();
         for m in 0..self.sc.members.len() {
             if Who::Member(m) != sender && self.member_in(m) {
@@ -909,19 +1065,12 @@ impl World<'_> {
                 self.sent_while_deferred += 1;
             }
         }
-        if self.cf.carol_admitted {
-            let (to, from) = (self.pf_cf_path(), self.cf_pf_path());
-            let (raw, tid) = self.send_text(to, from, Some(&body));
-            self.msrp(
-                Node::Cf,
-                Node::Pf,
-                raw,
-                "SEND",
-                cl!["RFC 4975 §7.1.1"],
-                "The focus sends the message on Carol's leg, which ends at her PF.",
-                Some(chat),
-                Some(Arrival::CfSendAtPf { chat, tid }),
-            );
+        if self.cf.carol_admitted && !self.cf.carol_bound {
+            // The PF (the a=setup:active side) has not opened and bound the MSRP connection of
+            // the new leg yet: the focus keeps the message until it has (RFC 4975 §5.4).
+            self.cf.carol_queue.push(chat);
+        } else if self.cf.carol_admitted {
+            self.cf_sends_to_pf(chat);
         } else if for_carol {
             let why = match self.rules {
                 Rules::PreCr => "Lost: Carol's PF is not in the group session any more, so the focus has no leg to send this on for her (before the CR only a BYE with an involuntary Reason kept the PF in).",
@@ -932,10 +1081,43 @@ impl World<'_> {
         }
     }
 
+    /// Carol's leg ends or is replaced: its MSRP connection is not bound any more; what waited
+    /// for it is lost for Carol.
+    fn cf_leg_gone(&mut self) {
+        self.cf.carol_bound = false;
+        for chat in std::mem::take(&mut self.cf.carol_queue) {
+            self.lose(chat, "Lost: Carol's leg at the focus ended before its MSRP connection was bound.", cl!["RFC 4975 §5.4"]);
+        }
+    }
+
+    /// The focus sends `chat` on Carol's leg, to her PF.
+    fn cf_sends_to_pf(&mut self, chat: u32) {
+        let body = self.chats[chat as usize].cpim.clone();
+        let (to, from) = (self.pf_cf_path(), self.cf_pf_path());
+        let (raw, tid) = self.send_text(to, from, Some(&body));
+        self.msrp(
+            Node::Cf,
+            Node::Pf,
+            raw,
+            "SEND",
+            cl!["RFC 4975 §7.1.1"],
+            "The focus sends the message on Carol's leg, which ends at her PF.",
+            Some(chat),
+            Some(Arrival::CfSendAtPf { chat, tid }),
+        );
+    }
+
     fn cf_gets_pf_invite(&mut self, txn: Txn) {
         if self.cf.ended {
             let r = self.response(404, &txn, Some("cf-404"));
-            self.sip(Node::Cf, Node::Pf, &r, cl!["RFC 3261 §21.4.5"], "The group session no longer exists.", Some(Arrival::CfRespAtPf { code: 404, txn }));
+            self.sip(
+                Node::Cf,
+                Node::Pf,
+                &r,
+                cl!["RFC 3261 §21.4.5"],
+                "The group session no longer exists.",
+                Some(Arrival::CfRespAtPf { code: 404, txn: Txn::of(&r) }),
+            );
             return;
         }
         let d = Dialog::pf_cf(self.next());
@@ -944,6 +1126,7 @@ impl World<'_> {
         r.push("Content-Type", "application/sdp");
         r.body = self.sdp("cf", CF_IP, 30000, self.cf_pf_path().to_string(), "passive");
         self.cf.carol_admitted = true;
+        self.cf_leg_gone();
         match self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
             Some(u) => {
                 u.connected = true;
@@ -957,7 +1140,7 @@ impl World<'_> {
             &r,
             cl!["RFC 3261 §13.3.1"],
             "The focus admits Carol; its Contact carries the group session identity with isfocus.",
-            Some(Arrival::CfRespAtPf { code: 200, txn }),
+            Some(Arrival::CfRespAtPf { code: 200, txn: Txn::of(&r) }),
         );
         if self.sc.setup == Setup::Full && !self.cf.users.iter().any(|u| matches!(u.who, Who::Member(_)) && u.connected) {
             self.cf_invites_members();
@@ -971,8 +1154,12 @@ impl World<'_> {
             if !self.sc.members[m].in_group {
                 continue;
             }
-            let mut d = Dialog::member_cf(m, 0);
+            // A member invited again gets a new dialog (a new Call-ID and tags, RFC 3261 §12.1).
+            let n = if self.cf.member_legs[m].is_some() { self.next() } else { 0 };
+            let mut d = Dialog::member_cf(m, n);
             d.a_uri = format!("sip:{}@ims.example.net", self.sc.members[m].id);
+            // The focus's INVITE used CSeq 1 on its side of this dialog (RFC 3261 §12.2.1.1).
+            d.b_cseq = 1;
             let uri = d.a_uri.clone();
             let mut req = self.new_request("INVITE", &uri, Node::Cf, format!("<{GROUP}>;tag={}", d.b_tag), format!("<{uri}>"), &d.call_id.clone(), 1);
             self.cpm_headers(&mut req, Node::Cf);
@@ -1006,23 +1193,42 @@ impl World<'_> {
             "The member accepts (auto-accept of a group chat).",
             Some(Arrival::MemberOkAtCf { member: m }),
         );
+        self.member_binds(m);
+    }
+
+    /// Member `m` answered or offered `a=setup:active`, so it opens the MSRP connection to the
+    /// focus and binds it with an empty SEND (RFC 4975 §5.4, RFC 6135); the focus counts it
+    /// connected when that SEND arrives.
+    fn member_binds(&mut self, m: usize) {
+        let (to, from) = (self.cf_member_path(m), self.member_path(m));
+        let (raw, tid) = self.send_text(&to, &from, None);
+        self.msrp(
+            Node::Member(m),
+            Node::Cf,
+            raw,
+            "SEND",
+            cl!["RFC 4975 §5.4", "RFC 6135"],
+            "The member's client (the a=setup:active side) opens the MSRP connection to the focus and binds it with an empty SEND.",
+            None,
+            Some(Arrival::MemberBindAtCf { member: m, tid }),
+        );
     }
 
     fn cf_gets_member_ok(&mut self, m: usize) {
         let Some(d) = self.cf.member_legs[m].clone() else { return };
         let uri = d.a_uri.clone();
-        let ack = self.new_request("ACK", &uri, Node::Cf, format!("<{GROUP}>;tag={}", d.b_tag), format!("<{uri}>;tag={}", d.a_tag), &d.call_id, 1);
+        // The ACK goes to the member's Contact (RFC 3261 §12.2.1.1), not to its address of record.
+        let target = format!("sip:{}@198.51.100.{}:5060;transport=tcp", self.sc.members[m].id, 21 + m);
+        let ack = self.new_request("ACK", &target, Node::Cf, format!("<{GROUP}>;tag={}", d.b_tag), format!("<{uri}>;tag={}", d.a_tag), &d.call_id, 1);
         self.sip(Node::Cf, Node::Member(m), &ack, cl!["RFC 3261 §13.2.2.4"], "The focus confirms with ACK.", None);
-        if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Member(m)) {
-            u.connected = true;
-        }
-        self.roster_changed();
     }
 
     /// The focus ends the PF's conference subscription with a final NOTIFY (RFC 6665 §4.2.2).
     fn cf_ends_subscription(&mut self, reason: &str, note: &'static str) {
         let Some(mut d) = self.cf.sub.take() else { return };
         let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
+        // Every NOTIFY carries Contact, the terminating one too (RFC 6665 §4.2.2, RFC 3261 §12.2.1.1).
+        n.push("Contact", self.contact(Node::Cf));
         n.push("Event", "conference");
         n.push("Subscription-State", format!("terminated;reason={reason}"));
         let txn = Txn::of(&n);
@@ -1046,9 +1252,13 @@ impl World<'_> {
         n.push("Subscription-State", "active;expires=3600");
         n.push("Content-Type", "application/conference-info+xml");
         let users = self.roster_now();
-        n.body = self.conference_info(self.cf.version, &users);
+        // The version counts the NOTIFYs of this subscription (RFC 4575 §5.1), not the focus's
+        // changes since the start.
+        self.cf.sub_version += 1;
+        let version = self.cf.sub_version;
+        n.body = self.conference_info(version, &users);
         let txn = Txn::of(&n);
-        let roster = Some((self.cf.version, users));
+        let roster = Some((version, users));
         self.sip(Node::Cf, Node::Pf, &n, cl!["8.2.2.6.2", "RFC 4575 §4.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: false, roster }));
     }
 }

@@ -36,12 +36,24 @@ pub(crate) struct Txn {
     pub to: String,
     pub call_id: String,
     pub cseq: String,
+    /// The request's Route (a CANCEL and the ACK of a non-2xx copy it, RFC 3261 §9.1, §17.1.1.3).
+    pub route: Option<String>,
+    /// The request's Session-Expires: a 2xx to an INVITE or UPDATE answers it (RFC 4028 §9).
+    pub session_expires: Option<String>,
 }
 
 impl Txn {
     pub fn of(m: &SipMessage) -> Txn {
         let h = |n| m.header(n).unwrap_or("").to_string();
-        Txn { via: h("Via"), from: h("From"), to: h("To"), call_id: h("Call-ID"), cseq: h("CSeq") }
+        Txn {
+            via: h("Via"),
+            from: h("From"),
+            to: h("To"),
+            call_id: h("Call-ID"),
+            cseq: h("CSeq"),
+            route: m.header("Route").map(str::to_string),
+            session_expires: m.header("Session-Expires").map(str::to_string),
+        }
     }
 }
 
@@ -193,11 +205,15 @@ impl World<'_> {
     }
 
     /// The ACK for a non-2xx final answer to an INVITE (RFC 3261 §17.1.1.3): part of the INVITE
-    /// transaction, so it reuses the INVITE's Via (same branch), From, Call-ID and CSeq number,
-    /// and takes the To header (with its tag) from the answer. `resp` is the answer's header set.
+    /// transaction, so it reuses the INVITE's Via (same branch), Route, From, Call-ID and CSeq
+    /// number, and takes the To header (with its tag) from the answer. `resp` is the answer's
+    /// header set with the INVITE's Route.
     pub(crate) fn non2xx_ack(resp: &Txn, ruri: &str) -> SipMessage {
         let mut m = SipMessage::request("ACK", ruri);
         m.push("Via", resp.via.clone());
+        if let Some(r) = &resp.route {
+            m.push("Route", r.clone());
+        }
         m.push("Max-Forwards", "70");
         m.push("From", resp.from.clone());
         m.push("To", resp.to.clone());
@@ -217,7 +233,9 @@ impl World<'_> {
         m
     }
 
-    /// A response copying Via, From, To (adding `to_tag`), Call-ID and CSeq.
+    /// A response copying Via, From, To (adding `to_tag`), Call-ID and CSeq. A 2xx to an INVITE
+    /// or UPDATE that asked for a session timer accepts it with the requested interval and the
+    /// requested refresher, else the requester (RFC 4028 §9: `refresher=uac` needs `Require: timer`).
     pub(crate) fn response(&self, code: u16, txn: &Txn, to_tag: Option<&str>) -> SipMessage {
         let mut m = SipMessage::response(code);
         m.push("Via", txn.via.clone());
@@ -229,6 +247,16 @@ impl World<'_> {
         m.push("To", to);
         m.push("Call-ID", txn.call_id.clone());
         m.push("CSeq", txn.cseq.clone());
+        if let (200..=299, Some(se)) = (code, &txn.session_expires) {
+            if txn.cseq.ends_with(" INVITE") || txn.cseq.ends_with(" UPDATE") {
+                let interval = se.split(';').next().unwrap_or(se).trim();
+                let refresher = if se.contains("refresher=uas") { "uas" } else { "uac" };
+                m.push("Session-Expires", format!("{interval};refresher={refresher}"));
+                if refresher == "uac" {
+                    m.push("Require", "timer");
+                }
+            }
+        }
         m
     }
 
@@ -245,19 +273,32 @@ impl World<'_> {
 
     // ---------------------------------------------------------------- MSRP endpoints
 
-    /// Carol's MSRP URI in her current session (empty without wire texts: only the texts use it).
-    pub(crate) fn carol_path(&self) -> String {
+    /// Carol's MSRP URI number `n` (empty without wire texts: only the texts use it).
+    pub(crate) fn carol_path_n(&self, n: u32) -> String {
         if !self.wire {
             return String::new();
         }
-        format!("msrp://{CAROL_IP}:49152/c{:04x}r0lx;tcp", self.carol.session_no)
+        format!("msrp://{CAROL_IP}:49152/c{n:04x}r0lx;tcp")
     }
-    /// The PF's MSRP URI in Carol's current session (empty without wire texts).
-    pub(crate) fn pf_carol_path(&self) -> String {
+    /// The PF's MSRP URI number `n` towards Carol (empty without wire texts).
+    pub(crate) fn pf_path_n(&self, n: u32) -> String {
         if !self.wire {
             return String::new();
         }
-        format!("msrp://{PF_IP}:20000/pf{:04x}d2k3;tcp", self.carol.session_no)
+        format!("msrp://{PF_IP}:20000/pf{n:04x}d2k3;tcp")
+    }
+    /// (Carol's own path, the PF's path) of the session her client uses now.
+    pub(crate) fn carol_view(&self) -> (String, String) {
+        (self.carol_path_n(self.carol.paths.0), self.pf_path_n(self.carol.paths.1))
+    }
+    /// (The PF's own path, Carol's path) of the session the PF uses towards her now.
+    pub(crate) fn pf_view(&self) -> (String, String) {
+        (self.pf_path_n(self.pf.carol_paths.1), self.carol_path_n(self.pf.carol_paths.0))
+    }
+    /// A new path number for an SDP offer on Carol's access.
+    pub(crate) fn new_path_no(&mut self) -> u32 {
+        self.path_seq += 1;
+        self.path_seq
     }
     /// The PF's own MSRP URI on its leg to the focus.
     pub(crate) fn pf_cf_path(&self) -> &'static str {
@@ -285,10 +326,13 @@ impl World<'_> {
         v
     }
 
-    pub(crate) fn sdp(&self, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
+    /// An SDP offer or answer; every body gets a session id of its own, so no two sessions share
+    /// an `o=` line (RFC 8866 §5.2).
+    pub(crate) fn sdp(&mut self, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
+        self.sdp_sessions += 1;
         MsrpSdp {
             username: user.into(),
-            session_id: 3_845_123_001 + self.carol.session_no as u64,
+            session_id: 3_845_123_000 + self.sdp_sessions,
             ip: ip.into(),
             port,
             accept_types: ACCEPT_TYPES.into(),

@@ -94,6 +94,8 @@ pub(crate) enum Arrival {
     CarolInviteAtPf {
         txn: Txn,
         rejoin: bool,
+        /// The number of the MSRP paths of its SDP offer ([`World::carol_path_n`]).
+        no: u32,
     },
     PfInviteAtCf {
         txn: Txn,
@@ -106,6 +108,8 @@ pub(crate) enum Arrival {
         code: u16,
         txn: Txn,
         delivery: bool,
+        /// The number of the PF's MSRP path in its SDP answer.
+        no: u32,
     },
     CarolAckAtPf {
         delivery: bool,
@@ -113,6 +117,8 @@ pub(crate) enum Arrival {
     PfInviteAtCarol {
         inv: u32,
         txn: Txn,
+        /// The number of the PF's MSRP path in its SDP offer.
+        no: u32,
     },
     CarolRespAtPf {
         inv: u32,
@@ -200,6 +206,21 @@ pub(crate) enum Arrival {
     MemberOkAtCf {
         member: usize,
     },
+    /// The focus's 200 OK to a joining member's INVITE.
+    CfOkAtMember {
+        member: usize,
+    },
+    /// The PF's 100 Trying to Carol's INVITE.
+    PfTryingAtCarol,
+    /// Carol's CANCEL of her INVITE (`txn`: the CANCEL's own transaction).
+    CarolCancelAtPf {
+        txn: Txn,
+    },
+    /// A member's empty SEND that opens and binds its MSRP connection (RFC 4975 §5.4).
+    MemberBindAtCf {
+        member: usize,
+        tid: String,
+    },
 }
 
 /// What a timer does when it fires.
@@ -272,6 +293,33 @@ pub(crate) struct Carol {
     pub answering: Option<u32>,
     pub session_no: u32,
     pub sub: Option<Dialog>,
+    /// The MSRP paths (her number, the PF's number) of the session her client uses now.
+    pub paths: (u32, u32),
+    /// The path numbers of her SDP offers, by Call-ID, and of the offer she is alerting for.
+    pub offers: Vec<(String, u32)>,
+    pub answering_no: u32,
+    /// Her To tag towards the INVITE she is alerting for (180, 200 and 487 carry the same).
+    pub answering_tag: String,
+    /// The Call-ID of her current session (a BYE on another dialog leaves it alone).
+    pub live_call: String,
+    /// Her own INVITE while it has no final response (issue 10 #7: a leave then is a CANCEL).
+    pub own_invite: Option<OwnInvite>,
+    /// Her client's own record of its session dialog with the PF (tags, CSeq of her side).
+    pub dialog: Option<Dialog>,
+    /// The INVITE she is alerting for, as it reached her.
+    pub answering_txn: Option<Txn>,
+}
+
+/// Carol's pending INVITE, as her client's INVITE client transaction sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct OwnInvite {
+    pub txn: Txn,
+    pub ruri: &'static str,
+    /// A provisional response arrived, so a CANCEL may be sent (RFC 3261 §9.1).
+    pub provisional: bool,
+    /// She wants out (leave or BYE event) with this Reason: CANCEL, or ACK and BYE after a 2xx.
+    pub leave: Option<Option<(String, Vec<crate::wire::reason::ReasonValue>)>>,
+    pub cancelled: bool,
 }
 
 /// A SEND towards Carol that has no 200 yet.
@@ -301,6 +349,12 @@ pub(crate) struct PfInvite {
     pub dialog: Dialog,
     /// The participant list the INVITE carried (Q13 `in-session-setup`), if any.
     pub roster: Option<Vec<Participant>>,
+    /// The number of the MSRP path its SDP offer carries.
+    pub path_no: u32,
+    /// A provisional response arrived (the transaction is in Proceeding, RFC 3261 §17.1.1.2).
+    pub provisional: bool,
+    /// The PF wants to cancel but has had no provisional response yet (RFC 3261 §9.1: wait).
+    pub cancel_wanted: bool,
 }
 
 /// Carol's Participating Function.
@@ -324,6 +378,13 @@ pub(crate) struct Pf {
     pub cf_invite: Option<Txn>,
     pub pending_rejoin: Option<Txn>,
     pub group_gone: bool,
+    /// The MSRP paths (Carol's number, its own number) of the session the PF uses towards her.
+    pub carol_paths: (u32, u32),
+    /// The path number of the offer in Carol's last INVITE.
+    pub rejoin_no: u32,
+    /// Carol cancelled the INVITE the PF is relaying to the focus: a 200 from the focus is ACKed
+    /// and its leg ended at once.
+    pub relay_cancelled: bool,
 }
 
 pub(crate) struct UserRec {
@@ -340,10 +401,16 @@ pub(crate) struct Cf {
     pub users: Vec<UserRec>,
     pub member_legs: Vec<Option<Dialog>>,
     pub carol_admitted: bool,
+    /// The MSRP connection of Carol's leg is bound (the PF's first SEND arrived, RFC 4975 §5.4).
+    pub carol_bound: bool,
+    /// Messages for Carol's leg that wait for that binding.
+    pub carol_queue: Vec<u32>,
     pub ended: bool,
     /// The PF's conference subscription as the focus holds it: set when the focus accepts the
     /// SUBSCRIBE (RFC 6665 §4.2.1), cleared when it ends it.
     pub sub: Option<Dialog>,
+    /// conference-info version of the last NOTIFY on that subscription (RFC 4575 §5.1).
+    pub sub_version: u32,
 }
 
 pub(crate) struct World<'a> {
@@ -378,6 +445,10 @@ pub(crate) struct World<'a> {
     next_event: usize,
     /// A shared empty text (the CPIM body of a chat on the fast path).
     pub no_text: Arc<str>,
+    /// SDP bodies built so far (each gets its own `o=` session id).
+    pub sdp_sessions: u64,
+    /// MSRP path numbers handed out on Carol's access so far (each SDP offer takes a new one).
+    pub path_seq: u32,
     /// Step identity ([`crate::story`]): the cause keys (0 = `setup`, 1..=n the scenario's
     /// events, n+1 = `end`) and their hashes.
     causes: Vec<(Arc<str>, u64)>,
@@ -443,6 +514,14 @@ impl<'a> World<'a> {
                 answering: None,
                 session_no: 0,
                 sub: None,
+                paths: (0, 0),
+                offers: Vec::new(),
+                answering_no: 0,
+                answering_tag: String::new(),
+                live_call: Dialog::carol_pf(0).call_id,
+                own_invite: None,
+                dialog: if initial { Some(Dialog::carol_pf(0)) } else { None },
+                answering_txn: None,
             },
             pf: Pf {
                 state: if initial { PfState::Active } else { PfState::Idle },
@@ -464,6 +543,9 @@ impl<'a> World<'a> {
                 cf_invite: None,
                 pending_rejoin: None,
                 group_gone: false,
+                carol_paths: (0, 0),
+                rejoin_no: 0,
+                relay_cancelled: false,
             },
             cf: Cf {
                 version: 1,
@@ -475,8 +557,11 @@ impl<'a> World<'a> {
                     .map(|(i, m)| if m.in_group && sc.setup != Setup::Full { Some(Dialog::member_cf(i, 0)) } else { None })
                     .collect(),
                 carol_admitted: initial,
+                carol_bound: initial,
+                carol_queue: Vec::new(),
                 ended: false,
                 sub: None,
+                sub_version: 0,
             },
             sent_while_deferred: 0,
             events_left: sc.events.len(),
@@ -484,6 +569,8 @@ impl<'a> World<'a> {
             paths: World::member_paths(sc),
             next_event: 0,
             no_text: Arc::from(""),
+            sdp_sessions: 0,
+            path_seq: 0,
             causes: std::iter::once("setup".to_string())
                 .chain(crate::story::event_causes(sc))
                 .chain(std::iter::once("end".to_string()))

@@ -49,7 +49,8 @@ impl World<'_> {
         match a {
             Arrival::CfSendAtPf { chat, tid } => self.pf_gets_chat(chat, tid),
             Arrival::CarolSendAtPf { chat, tid } => {
-                let raw = self.ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
+                let (own, peer) = self.pf_view();
+                let raw = self.ok_text(&tid, &own, &peer);
                 self.msrp(Node::Pf, Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
                 if self.pf.cf_leg.is_some() && self.cf.carol_admitted {
                     let body = self.chats[chat as usize].cpim.clone();
@@ -88,15 +89,17 @@ impl World<'_> {
                 }
             }
             Arrival::BindAtPf { tid } => {
-                let raw = self.ok_text(&tid, &self.pf_carol_path(), &self.carol_path());
+                let (own, peer) = self.pf_view();
+                let raw = self.ok_text(&tid, &own, &peer);
                 self.msrp(Node::Pf, Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF binds the new MSRP connection to Carol's session.", None, None);
                 if let Some(t) = self.pf.setup_timer.take() {
                     self.stop_timer(t);
                 }
                 self.client_session_up();
             }
-            Arrival::CarolInviteAtPf { txn, rejoin } => self.pf_gets_client_invite(txn, rejoin),
+            Arrival::CarolInviteAtPf { txn, rejoin, no } => self.pf_gets_client_invite(txn, rejoin, no),
             Arrival::CfRespAtPf { code, txn } => self.pf_gets_cf_response(code, txn),
+            Arrival::CarolCancelAtPf { txn } => self.pf_gets_client_cancel(txn),
             Arrival::CarolAckAtPf { delivery } => {
                 let _ = delivery;
                 self.pf.setup_timer =
@@ -141,8 +144,9 @@ impl World<'_> {
                     n.push("Event", "conference");
                     n.push("Subscription-State", "active;expires=3600");
                     n.push("Content-Type", "application/conference-info+xml");
-                    let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
-                    n.body = self.conference_info(version, &users);
+                    let users = self.pf.roster.clone().map_or_else(|| self.roster_now(), |(_, u)| u);
+                    // The first (and only) NOTIFY of Carol's new subscription: version 1 (RFC 4575 §5.1).
+                    n.body = self.conference_info(1, &users);
                     let txn = Txn::of(&n);
                     self.sip(
                         Node::Pf,
@@ -162,7 +166,10 @@ impl World<'_> {
                 }
                 self.arm_refresh();
             }
-            Arrival::CfAckAtPf => self.pf_bind_cf(),
+            // The PF opens its MSRP connection only if it still holds the leg (it may have left
+            // while the focus's ACK was on its way).
+            Arrival::CfAckAtPf if self.pf.cf_leg.is_some() => self.pf_bind_cf(),
+            Arrival::CfAckAtPf => {}
             Arrival::PfErrAtCf { txn } => {
                 let to = format!("{};tag={}", txn.to, Dialog::cf_pf(0).b_tag);
                 let mut ack = self.new_request("ACK", CAROL, Node::Cf, txn.from.clone(), to, &txn.call_id, 1);
@@ -182,6 +189,7 @@ impl World<'_> {
                 let _ = txn;
                 self.sip(Node::Cf, Node::Pf, &ack, cl!["RFC 3261 §13.2.2.4"], "The focus confirms Carol's leg with ACK.", Some(Arrival::CfAckAtPf));
                 self.cf.carol_admitted = true;
+                self.cf.carol_bound = false;
                 if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
                     u.connected = true;
                     u.left_ms = None;
@@ -245,6 +253,8 @@ impl World<'_> {
                 let from_a = d.a_uri != CAROL;
                 let mut m = self.dialog_request("UPDATE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
                 m.push("Session-Expires", "180;refresher=uas");
+                // UPDATE is a target refresh request: it carries Contact (RFC 3311 §5.1).
+                m.push("Contact", self.contact(Node::Cf));
                 self.pf.client_leg = Some(d);
                 let upd = self.next() as u32;
                 let txn = Txn::of(&m);
@@ -360,7 +370,7 @@ impl World<'_> {
     /// Sends `chat` to Carol over her MSRP session.
     fn send_to_carol(&mut self, chat: u32, replay: bool) {
         let body = self.chats[chat as usize].cpim.clone();
-        let (to, from) = (self.carol_path(), self.pf_carol_path());
+        let (from, to) = self.pf_view();
         let (raw, tid) = self.send_text(&to, &from, Some(&body));
         let tx = self.next() as u32;
         let (clauses, note): (Clauses, &'static str) = if replay {
@@ -473,6 +483,11 @@ impl World<'_> {
         m.push("Accept", "application/conference-info+xml");
         m.push("Expires", "3600");
         self.pf.sub = Some(d);
+        // conference-info versions count per subscription (RFC 4575 §5.1): the new one starts
+        // again at 1, so the version kept from an earlier subscription no longer compares.
+        if let Some((v, _)) = self.pf.roster.as_mut() {
+            *v = 0;
+        }
         let txn = Txn::of(&m);
         self.sip(
             Node::Pf,
@@ -488,6 +503,8 @@ impl World<'_> {
     fn unsubscribe(&mut self, clauses: Clauses, note: &'static str) {
         let Some(mut d) = self.pf.sub.clone() else { return };
         let mut m = self.dialog_request("SUBSCRIBE", &mut d, true, Node::Pf, GROUP);
+        // A SUBSCRIBE is a target refresh request: it carries Contact (RFC 6665 §4.1.2).
+        m.push("Contact", format!("<{PF_HOST_URI}>"));
         m.push("Event", "conference");
         m.push("Expires", "0");
         // The PF is done with this subscription now; the focus's final NOTIFY only confirms it.
@@ -600,7 +617,12 @@ impl World<'_> {
 
     /// BYE towards Carol's client on the current client dialog.
     fn bye_carol(&mut self, reason: &str, clauses: Clauses, note: &'static str) {
-        let Some(mut d) = self.pf.client_leg.take() else { return };
+        let Some(d) = self.pf.client_leg.take() else { return };
+        self.bye_dialog(d, reason, clauses, note);
+    }
+
+    /// BYE towards Carol's client on dialog `d`.
+    fn bye_dialog(&mut self, mut d: Dialog, reason: &str, clauses: Clauses, note: &'static str) {
         let from_a = d.a_uri != CAROL;
         let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
         m.push("Reason", reason);
@@ -667,7 +689,7 @@ impl World<'_> {
     // ------------------------------------------------------------------ SIP from Carol
 
     fn pf_gets_client_bye(&mut self, txn: Txn, reason: Option<(String, Vec<ReasonValue>)>, bye_step: u32) {
-        if self.pf.client_leg.is_none() {
+        if !self.pf.client_leg.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
             let r = self.response(481, &txn, None);
             self.sip(Node::Pf, Node::Carol, &r, cl!["RFC 3261 §15.1.2"], "The PF has no such dialog with Carol.", None);
             return;
@@ -700,15 +722,21 @@ impl World<'_> {
         }
     }
 
-    fn pf_gets_client_invite(&mut self, txn: Txn, rejoin: bool) {
+    /// Carol's INVITE (`no`: the path number of its SDP offer, kept for the answer if the PF takes it).
+    fn pf_gets_client_invite(&mut self, txn: Txn, rejoin: bool, no: u32) {
         if !rejoin {
             // Full set-up: the PF relays Carol's group creation to the focus.
+            self.trying_to_carol(&txn);
             self.pf.pending_rejoin = Some(txn);
+            self.pf.rejoin_no = no;
             self.relay_invite_to_cf("The PF relays Carol's INVITE to the focus (B2BUA).");
             return;
         }
         match self.pf.state {
-            PfState::Deferred | PfState::EndedWithBacklog => self.path_b(txn),
+            PfState::Deferred | PfState::EndedWithBacklog => {
+                self.pf.rejoin_no = no;
+                self.path_b(txn)
+            }
             PfState::DeliveringA => {
                 if self.policy(PolicyId::Q1RejoinAfterInvite, "prefer-rejoin") {
                     self.drop_own_invite();
@@ -719,6 +747,7 @@ impl World<'_> {
                     ) {
                         self.mark_key(i, "Re-join after the PF's INVITE: the PF gives its INVITE up (Q1 policy)");
                     }
+                    self.pf.rejoin_no = no;
                     self.path_b(txn);
                 } else {
                     self.reject_client_invite(
@@ -755,10 +784,15 @@ impl World<'_> {
                     None,
                 );
                 self.msrp_failed(if own { "Replaced by the re-join." } else { "Carol's old connection is gone." });
-                self.pf_gets_client_invite(txn, true);
+                self.pf_gets_client_invite(txn, true, no);
+            }
+            PfState::Left if self.pf.pending_rejoin.is_some() => {
+                self.reject_client_invite(486, &txn, cl!["RFC 3261 §21.4.24"], "The PF is still relaying Carol's previous re-join to the focus.");
             }
             PfState::Left => {
+                self.trying_to_carol(&txn);
                 self.pf.pending_rejoin = Some(txn);
+                self.pf.rejoin_no = no;
                 self.relay_invite_to_cf("The PF no longer holds Carol's leg, so it relays the re-join to the focus as a new join (nothing was stored).");
             }
             PfState::Ended => {
@@ -777,8 +811,8 @@ impl World<'_> {
     /// ACKs it in the same transaction (RFC 3261 §17.1.1.3).
     fn reject_client_invite(&mut self, code: u16, txn: &Txn, clauses: Clauses, note: &'static str) {
         let r = self.response(code, txn, Some(&format!("pf-{code}")));
-        let txn = Txn::of(&r);
-        self.sip(Node::Pf, Node::Carol, &r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false }));
+        let txn = Txn { route: txn.route.clone(), ..Txn::of(&r) };
+        self.sip(Node::Pf, Node::Carol, &r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false, no: 0 }));
     }
 
     fn relay_invite_to_cf(&mut self, note: &'static str) {
@@ -792,7 +826,64 @@ impl World<'_> {
         self.sip(Node::Pf, Node::Cf, &m, cl!["RFC 3261 §16"], note, Some(Arrival::PfInviteAtCf { txn }));
     }
 
+    /// 100 Trying to an INVITE of Carol's that the PF relays to the focus: its answer takes
+    /// another round trip (RFC 3261 §8.2.6.1, §16.2), and it lets her client CANCEL (§9.1).
+    fn trying_to_carol(&mut self, txn: &Txn) {
+        let r = self.response(100, txn, None);
+        self.sip(
+            Node::Pf,
+            Node::Carol,
+            &r,
+            cl!["RFC 3261 §8.2.6.1"],
+            "The PF tells Carol's client it is working on the INVITE (it relays it to the focus).",
+            Some(Arrival::PfTryingAtCarol),
+        );
+    }
+
+    /// Carol's CANCEL (RFC 3261 §9.2): 200 for the CANCEL; if the INVITE it relays still has no
+    /// answer, 487 to Carol, and the leg to the focus is ended when the focus answers.
+    fn pf_gets_client_cancel(&mut self, txn: Txn) {
+        let r = self.response(200, &txn, Some("pf-92"));
+        self.sip(Node::Pf, Node::Carol, &r, cl!["RFC 3261 §9.2"], "The PF accepts Carol's CANCEL.", None);
+        let pending = self.pf.pending_rejoin.as_ref().is_some_and(|c| c.call_id == txn.call_id);
+        let ctx = if pending { self.pf.pending_rejoin.take() } else { None };
+        let Some(ctx) = ctx else {
+            self.note(Node::Pf, StepKind::Info, "CANCEL too late", cl!["RFC 3261 §9.2"], "The INVITE was already answered: the CANCEL has no effect.", None);
+            return;
+        };
+        self.pf.relay_cancelled = true;
+        let r = self.response(487, &ctx, Some("pf-92"));
+        self.sip(
+            Node::Pf,
+            Node::Carol,
+            &r,
+            cl!["RFC 3261 §9.2"],
+            "The cancelled INVITE ends with 487 Request Terminated.",
+            Some(Arrival::PfRespAtCarol { code: 487, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false, no: 0 }),
+        );
+    }
+
     fn pf_gets_cf_response(&mut self, code: u16, txn: Txn) {
+        if self.pf.pending_rejoin.is_none() && std::mem::take(&mut self.pf.relay_cancelled) {
+            // Carol cancelled meanwhile: confirm and end the focus's 2xx at once (RFC 3261 §15).
+            if code == 200 {
+                if let Some(d) = self.pf.cf_leg.as_mut() {
+                    d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("cf").to_string();
+                }
+                let d = self.pf.cf_leg.clone().unwrap_or_else(|| Dialog::pf_cf(0));
+                let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, GROUP);
+                self.sip(Node::Pf, Node::Cf, &ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms its leg to the focus, only to end it: Carol cancelled.", None);
+                self.pf_leave(
+                    Some("SIP;cause=200;text=\"Call completed\""),
+                    true,
+                    cl!["8.2.2.3", "RFC 3261 §9.2"],
+                    "Carol cancelled her INVITE before it was answered: she left, and so does the PF.",
+                );
+            } else {
+                self.pf.cf_leg = None;
+            }
+            return;
+        }
         let Some(ctx) = self.pf.pending_rejoin.take() else { return };
         if code == 200 {
             if let Some(d) = self.pf.cf_leg.as_mut() {
@@ -809,7 +900,9 @@ impl World<'_> {
             let mut r = self.response(200, &ctx, Some(&cd.b_tag));
             r.push("Contact", self.contact(Node::Cf));
             r.push("Content-Type", "application/sdp");
-            r.body = self.sdp("pf", PF_IP, 20000, self.pf_carol_path(), "passive");
+            let no = self.pf.rejoin_no;
+            self.pf.carol_paths = (no, no);
+            r.body = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
             self.pf.delivery_session = false;
             self.carol.entitled = true;
             self.sip(
@@ -818,7 +911,7 @@ impl World<'_> {
                 &r,
                 cl!["RFC 3261 §13.3.1"],
                 "The PF answers Carol: she is in the group session.",
-                Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: false }),
+                Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: false, no }),
             );
         } else {
             self.pf.cf_leg = None;
@@ -829,7 +922,7 @@ impl World<'_> {
                 &r,
                 cl!["RFC 3261 §16.7"],
                 "The PF passes the focus's answer on to Carol.",
-                Some(Arrival::PfRespAtCarol { code, txn: Txn::of(&r), delivery: false }),
+                Some(Arrival::PfRespAtCarol { code, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false, no: 0 }),
             );
             if code == 404 {
                 self.set_state(PfState::Ended, cl!["RFC 3261 §21.4.5"], "The group session no longer exists.");
@@ -912,7 +1005,9 @@ impl World<'_> {
         self.carol.entitled = true;
         let mut r = self.response(200, &txn, Some(&cd.b_tag));
         r.push("Contact", self.contact(Node::Cf));
-        let sdp = self.sdp("pf", PF_IP, 20000, self.pf_carol_path(), "passive");
+        let no = self.pf.rejoin_no;
+        self.pf.carol_paths = (no, no);
+        let sdp = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
         if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
             let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
             let xml = self.conference_info(version, &users);
@@ -932,7 +1027,7 @@ impl World<'_> {
             &r,
             clauses,
             "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery.",
-            Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: true }),
+            Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: true, no }),
         );
         self.key_last("Path B: Carol re-joined; the PF answers her itself, no INVITE of its own");
         self.set_state(PfState::DeliveringB, cl![CL], "Path B: waiting for ACK and Carol's MSRP connection.");
@@ -940,6 +1035,7 @@ impl World<'_> {
 
     fn path_a(&mut self, note: &'static str, clauses: Clauses) {
         let n = self.next();
+        let path_no = self.new_path_no();
         let d = Dialog::pf_carol(n);
         let mut m = self.new_request("INVITE", CAROL, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
         m.push("Route", "<sip:scscf.ims.example.net;lr>");
@@ -947,7 +1043,7 @@ impl World<'_> {
         self.cpm_headers(&mut m, Node::Cf);
         m.push("Subject", SUBJECT);
         let sdp = {
-            let p = self.pf_carol_path_next();
+            let p = self.pf_path_n(path_no);
             self.sdp("pf", PF_IP, 20000, p, "actpass")
         };
         let mut roster = None;
@@ -965,10 +1061,21 @@ impl World<'_> {
         let inv = n as u32;
         let txn = Txn::of(&m);
         let timer_b = self.start_timer(TimerKind::TimerB { inv }, 64 * self.sc.t1_ms, "Timer B", "RFC 3261 §17.1.1.2", Node::Pf, true);
-        self.pf.invite =
-            Some(PfInvite { id: inv, purpose: InvitePurpose::Delivery, txn: txn.clone(), timer_b, answered: false, cancelled: false, dialog: d, roster });
+        self.pf.invite = Some(PfInvite {
+            id: inv,
+            purpose: InvitePurpose::Delivery,
+            txn: txn.clone(),
+            timer_b,
+            answered: false,
+            cancelled: false,
+            dialog: d,
+            roster,
+            path_no,
+            provisional: false,
+            cancel_wanted: false,
+        });
         self.pf.close_after_flush = self.pf.group_gone;
-        self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn }));
+        self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no }));
         self.key_last(if self.pf.retries > 0 { "Path A again: the PF invites Carol once more (Q3 policy)" } else { "Path A: the PF invites Carol back" });
         self.set_state(PfState::DeliveringA, cl![CL], "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
     }
@@ -976,31 +1083,46 @@ impl World<'_> {
     /// Gives up the PF's own delivery INVITE (Q1 prefer-rejoin): CANCEL if unanswered, BYE if answered.
     fn drop_own_invite(&mut self) {
         let Some(mut inv) = self.pf.invite.take() else { return };
-        self.stop_timer(inv.timer_b);
         if inv.answered {
+            self.stop_timer(inv.timer_b);
             self.bye_carol(
                 "SIP;cause=200;text=\"Replaced by re-join\"",
                 cl!["policy:q1-rejoin-after-invite"],
                 "Q1 policy prefer-rejoin: the PF ends its own session with Carol in favour of her re-join.",
             );
-        } else {
+        } else if inv.provisional {
             inv.cancelled = true;
-            let c = Self::cancel_for(&inv.txn, CAROL);
-            let id = inv.id;
-            let txn = Txn::of(&c);
             self.pf.invite = Some(inv);
-            self.sip(
+            self.send_cancel("Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.");
+        } else {
+            // No provisional response yet: a CANCEL MUST NOT be sent (RFC 3261 §9.1); the PF
+            // cancels when the 1xx comes, and ends the session if a 200 comes first.
+            inv.cancelled = true;
+            inv.cancel_wanted = true;
+            self.pf.invite = Some(inv);
+            self.note(
                 Node::Pf,
-                Node::Carol,
-                &c,
+                StepKind::Info,
+                "CANCEL waits for a 1xx",
                 cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
-                "Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.",
-                Some(Arrival::CancelAtCarol { inv: id, txn }),
+                "Q1 policy prefer-rejoin: the PF gives its INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
+                None,
             );
         }
     }
 
-    fn pf_gets_invite_response(&mut self, inv: u32, code: u16, txn: Txn) {
+    /// CANCEL for the PF's pending INVITE (RFC 3261 §9.1).
+    fn send_cancel(&mut self, note: &'static str) {
+        let Some(inv) = self.pf.invite.as_ref() else { return };
+        let c = Self::cancel_for(&inv.txn, CAROL);
+        let id = inv.id;
+        let txn = Txn::of(&c);
+        self.sip(Node::Pf, Node::Carol, &c, cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"], note, Some(Arrival::CancelAtCarol { inv: id, txn }));
+    }
+
+    fn pf_gets_invite_response(&mut self, inv: u32, code: u16, mut txn: Txn) {
+        // The ACK of a failure keeps the INVITE's Route (RFC 3261 §17.1.1.3).
+        txn.route = self.pf.invite.as_ref().filter(|i| i.id == inv).and_then(|i| i.txn.route.clone());
         let Some(i) = self.pf.invite.as_ref().filter(|i| i.id == inv) else {
             // A late answer to an INVITE the PF already gave up.
             if (200..300).contains(&code) {
@@ -1015,9 +1137,20 @@ impl World<'_> {
             }
             return;
         };
-        let (purpose, timer_b, cancelled) = (i.purpose, i.timer_b, i.cancelled);
+        let (purpose, timer_b, cancelled, path_no, cancel_wanted) = (i.purpose, i.timer_b, i.cancelled, i.path_no, i.cancel_wanted);
         let mut d = i.dialog.clone();
         self.stop_timer(timer_b);
+        if code < 200 {
+            // Proceeding: Timer B no longer runs (RFC 3261 §17.1.1.2); a CANCEL may go now.
+            if let Some(i) = self.pf.invite.as_mut() {
+                i.provisional = true;
+                i.cancel_wanted = false;
+            }
+            if cancel_wanted {
+                self.send_cancel("Q1 policy prefer-rejoin: the provisional response has come, so the PF now cancels the INVITE it gave up.");
+            }
+            return;
+        }
         d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("").to_string();
         if code == 487 || (cancelled && !(200..300).contains(&code)) {
             let ack = Self::non2xx_ack(&txn, CAROL);
@@ -1027,27 +1160,31 @@ impl World<'_> {
         }
         if (200..300).contains(&code) {
             let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+            if purpose == InvitePurpose::Delivery && cancelled {
+                // Issue 10 #6: the 200 crossed the CANCEL. The PF confirms and ends this extra
+                // session (RFC 3261 §15) without taking it as Carol's session: her re-join keeps
+                // its dialog and MSRP paths, and nothing waits for an MSRP set-up on this one.
+                self.sip(Node::Pf, Node::Carol, &ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the crossed session with ACK, only to end it.", None);
+                self.bye_dialog(
+                    d,
+                    "SIP;cause=200;text=\"Replaced by re-join\"",
+                    cl!["policy:q1-rejoin-after-invite"],
+                    "The 200 crossed the CANCEL: the PF ends this extra session; Carol's re-join stays her session.",
+                );
+                self.pf.invite = None;
+                return;
+            }
             if let Some(i) = self.pf.invite.as_mut() {
                 i.answered = true;
                 i.dialog = d.clone();
             }
             self.pf.client_leg = Some(d);
+            self.pf.carol_paths = (path_no, path_no);
             self.sip(Node::Pf, Node::Carol, &ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the session with ACK.", Some(Arrival::PfAckAtCarol { inv }));
             self.pf.setup_timer =
                 Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
             match purpose {
-                InvitePurpose::Delivery => {
-                    if cancelled {
-                        self.bye_carol(
-                            "SIP;cause=200;text=\"Replaced by re-join\"",
-                            cl!["policy:q1-rejoin-after-invite"],
-                            "The 200 crossed the CANCEL: the PF ends this extra session.",
-                        );
-                        self.pf.invite = None;
-                    } else {
-                        self.pf.delivery_session = true;
-                    }
-                }
+                InvitePurpose::Delivery => self.pf.delivery_session = true,
                 InvitePurpose::ForwardCf => {
                     self.pf.delivery_session = false;
                     self.answer_cf(200, "The PF passes Carol's acceptance on to the focus.", cl!["RFC 3261 §13.3.1"]);
@@ -1066,8 +1203,20 @@ impl World<'_> {
         if i.answered {
             return;
         }
-        let purpose = i.purpose;
+        let (purpose, cancelled) = (i.purpose, i.cancelled);
         self.pf.invite = None;
+        if cancelled {
+            // The INVITE it gave up (its CANCEL still waiting for a 1xx) simply times out.
+            self.note(
+                Node::Pf,
+                StepKind::Timer,
+                "Timer B fired",
+                cl!["RFC 3261 §17.1.1.2"],
+                "The INVITE the PF gave up had no answer within 64×T1; nothing more to do.",
+                None,
+            );
+            return;
+        }
         self.carol.answering = None;
         self.note(
             Node::Pf,
@@ -1162,6 +1311,7 @@ impl World<'_> {
     }
 
     fn pf_gets_cf_invite(&mut self, txn: Txn) {
+        let path_no = self.new_path_no();
         let r = self.response(100, &txn, None);
         self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 3261 §8.2.6.1"], "The PF tells the focus it is working on the invitation.", None);
         self.pf.cf_invite = Some(txn);
@@ -1173,7 +1323,7 @@ impl World<'_> {
         m.push("Subject", SUBJECT);
         m.push("Content-Type", "application/sdp");
         m.body = {
-            let p = self.pf_carol_path_next();
+            let p = self.pf_path_n(path_no);
             self.sdp("pf", PF_IP, 20000, p, "actpass")
         };
         let inv = n as u32;
@@ -1188,6 +1338,9 @@ impl World<'_> {
             cancelled: false,
             dialog: d,
             roster: None,
+            path_no,
+            provisional: false,
+            cancel_wanted: false,
         });
         self.sip(
             Node::Pf,
@@ -1195,7 +1348,7 @@ impl World<'_> {
             &m,
             cl!["RFC 3261 §16"],
             "The PF forwards the focus's invitation to Carol's client.",
-            Some(Arrival::PfInviteAtCarol { inv, txn: itxn }),
+            Some(Arrival::PfInviteAtCarol { inv, txn: itxn, no: path_no }),
         );
         self.set_state(PfState::Inviting, cl!["RFC 3261 §17.1.1"], "The PF waits for Carol's answer; Timer B runs.");
     }
@@ -1310,10 +1463,5 @@ impl World<'_> {
             None,
         );
         self.key_last("Carol is reachable again: the S-CSCF's 3rd-party REGISTER");
-    }
-
-    /// Re-arms the SetupWait/refresh state of a retried session number.
-    fn pf_carol_path_next(&self) -> String {
-        format!("msrp://{PF_IP}:20000/pf{:04x}d2k3;tcp", self.carol.session_no + 1)
     }
 }
