@@ -43,35 +43,31 @@ pub fn event_causes(sc: &Scenario) -> Vec<String> {
         Who::Carol => "carol".to_string(),
         Who::Member(i) => sc.members.get(*i).map_or_else(|| format!("m{i}"), |m| m.id.clone()),
     };
-    let mut seen: Vec<(String, u32)> = Vec::new();
-    sc.events
+    let bases: Vec<String> = sc
+        .events
         .iter()
-        .map(|e| {
-            let base = match &e.kind {
-                EventKind::Message { from, text } => format!("message:{}:{:08x}", who(from), fnv(text.as_bytes(), 0) as u32),
-                EventKind::Bye { reason } => {
-                    format!("bye:{:08x}", fnv(reason.as_ref().map_or("none", |(raw, _)| raw.as_str()).as_bytes(), 0) as u32)
-                }
-                EventKind::Leave { who: w } => format!("leave:{}", who(w)),
-                EventKind::Join { member } => format!("join:{}", who(&Who::Member(*member))),
-                EventKind::Unreachable => "unreachable".into(),
-                EventKind::MsrpLoss => "msrp_loss".into(),
-                EventKind::MsrpSetupFails => "msrp_setup_fails".into(),
-                EventKind::InviteRejected { status } => format!("invite_rejected:{status}"),
-                EventKind::Register { .. } => "register".into(),
-                EventKind::Rejoin => "rejoin".into(),
-                EventKind::GroupEnds => "group_ends".into(),
-            };
-            let n = match seen.iter_mut().find(|(b, _)| *b == base) {
-                Some((_, n)) => {
-                    *n += 1;
-                    *n
-                }
-                None => {
-                    seen.push((base.clone(), 0));
-                    0
-                }
-            };
+        .map(|e| match &e.kind {
+            EventKind::Message { from, text } => format!("message:{}:{:08x}", who(from), fnv(text.as_bytes(), 0) as u32),
+            EventKind::Bye { reason } => format!("bye:{:08x}", fnv(reason.as_ref().map_or("none", |(raw, _)| raw.as_str()).as_bytes(), 0) as u32),
+            EventKind::Leave { who: w } => format!("leave:{}", who(w)),
+            EventKind::Join { member } => format!("join:{}", who(&Who::Member(*member))),
+            EventKind::Unreachable => "unreachable".into(),
+            EventKind::MsrpLoss => "msrp_loss".into(),
+            EventKind::MsrpSetupFails => "msrp_setup_fails".into(),
+            EventKind::InviteRejected { status } => format!("invite_rejected:{status}"),
+            EventKind::Register { .. } => "register".into(),
+            EventKind::Rejoin => "rejoin".into(),
+            EventKind::GroupEnds => "group_ends".into(),
+        })
+        .collect();
+    // How many events of each content came before: a map (a 10,000-message timeline has 10,000
+    // distinct keys; a linear search among them was quadratic). Keyed by &str like the packer's
+    // string map, so the page's wasm holds one instantiation of it.
+    let mut seen: crate::packed::FastMap<&str, u32> = crate::packed::FastMap::default();
+    bases
+        .iter()
+        .map(|base| {
+            let n = seen.entry(base.as_str()).and_modify(|n| *n += 1).or_insert(0);
             format!("{base}#{n}")
         })
         .collect()

@@ -226,6 +226,12 @@ export class Timeline {
     if (!this.scale) return;
     const x = this.x(Math.max(this.from, Math.min(this.t, this.to)));
     const H = this.height;
+    // Zoomed in, a playhead outside the window is not drawn at its edge as if it were there.
+    const out = this.t < this.from - 1e-6 || this.t > this.to + 1e-6 ? 'hidden' : 'visible';
+    if (this.ph.getAttribute('visibility') !== out) {
+      this.ph.setAttribute('visibility', out);
+      this.knob.setAttribute('visibility', out);
+    }
     // Same place: nothing to write (the player redraws on pause, play, every playback frame).
     if (this.phAt && this.phAt.x === x && this.phAt.H === H) return;
     this.phAt = { x, H };
