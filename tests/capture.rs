@@ -314,9 +314,10 @@ fn tshark_reads_the_variants_as_the_reader_does() {
     let dir = std::env::temp_dir().join(format!("cpm-capture-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (sc, t) = preset("bye-480-path-b");
-    // tshark does not take the compact profile's `l :  N` (compact form, a space before the
-    // colon: RFC 3261 §7.3.3, §7.3.1 HCOLON) as a Content-Length ("Unrecognised SIP header")
-    // and ends a message that spans segments at its empty line.
+    // tshark 4.0 does not take the compact `l` (RFC 3261 §7.3.3) as the Content-Length when it
+    // reassembles SIP over TCP (the frames differ with `l: N` as with this profile's `l :  N`,
+    // which it also reports as "Unrecognised SIP header"): it ends a message that spans
+    // segments at its empty line. So the compact profile is left out here.
     for prof in transform::profiles().into_iter().filter(|p| !p.compact) {
         let v = transform::write(&t, &sc, &prof);
         let f = dir.join(format!("{}.pcap", prof.name));
