@@ -298,7 +298,7 @@ fn main() {
     let only = opt("--target");
     // Quiet panics: they are counted and saved, not printed one by one.
     std::panic::set_hook(Box::new(|_| {}));
-    let list: Vec<Target> = targets().into_iter().filter(|(n, _)| only.as_deref().map_or(true, |o| o == *n)).collect();
+    let list: Vec<Target> = targets().into_iter().filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n)).collect();
     if list.is_empty() {
         eprintln!("fuzz: unknown --target (use one of: scenario sip msrp cpim sdp conference-info reason datetime capture)");
         std::process::exit(2);

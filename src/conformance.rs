@@ -351,7 +351,7 @@ impl Checker {
         if c.routes != inv.routes {
             self.find(s, Rule::Cancel, format!("CANCEL Route {:?} is not the INVITE's {:?} (RFC 3261 §9.1)", c.routes, inv.routes));
         }
-        if !inv.provisional.is_some_and(|t| t <= s.at_ms) {
+        if inv.provisional.is_none_or(|t| t > s.at_ms) {
             self.find(s, Rule::Cancel, "CANCEL before any provisional response to the INVITE (RFC 3261 §9.1: MUST NOT)");
         }
     }

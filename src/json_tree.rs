@@ -139,7 +139,7 @@ impl<'o, 'a> Obj<'o, 'a> {
         let members = self.0;
         let mut last: Option<&'o str> = None;
         std::iter::from_fn(move || {
-            let next = members.iter().map(|(k, _)| k.as_ref()).filter(|k| last.map_or(true, |l| *k > l)).min()?;
+            let next = members.iter().map(|(k, _)| k.as_ref()).filter(|k| last.is_none_or(|l| *k > l)).min()?;
             last = Some(next);
             Some(next)
         })

@@ -581,10 +581,10 @@ fn well_formed(t: &Trace) -> Result<(), String> {
         ensure!(!s.note.trim().is_empty(), "{rules}: step {i} `{}` has no note", s.label);
         let cites_policy = s.clauses.iter().any(|c| c.starts_with("policy:"));
         ensure!(s.policy == cites_policy, "{rules}: step {i} `{}` policy={} but clauses {:?}", s.label, s.policy, s.clauses);
-        ensure!(s.chat.map_or(true, |c| (c as usize) < t.chats.len()), "{rules}: step {i} names chat {:?} of {}", s.chat, t.chats.len());
+        ensure!(s.chat.is_none_or(|c| (c as usize) < t.chats.len()), "{rules}: step {i} names chat {:?} of {}", s.chat, t.chats.len());
         ensure!((s.protocol == Protocol::None) == s.raw.is_empty(), "{rules}: step {i} `{}` ({:?}) raw is {} bytes", s.label, s.protocol, s.raw.len());
     }
-    ensure!(t.steps.last().map_or(true, |s| s.at_ms <= t.end_ms), "{rules}: end_ms {} is before the last step", t.end_ms);
+    ensure!(t.steps.last().is_none_or(|s| s.at_ms <= t.end_ms), "{rules}: end_ms {} is before the last step", t.end_ms);
     for w in t.pf_states.windows(2) {
         ensure!(w[0].to_ms == w[1].from_ms, "{rules}: the PF state band has a gap or overlap at {} ms", w[0].to_ms);
     }

@@ -42,7 +42,7 @@ pub struct Node {
 impl Node {
     /// Whether `a` is this node.
     pub fn matches(&self, a: SocketAddr) -> bool {
-        a.ip() == self.ip && self.port.map_or(true, |p| p == a.port())
+        a.ip() == self.ip && self.port.is_none_or(|p| p == a.port())
     }
 }
 

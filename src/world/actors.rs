@@ -792,7 +792,7 @@ impl World<'_> {
                     let ruri = own.as_ref().map_or(GROUP, |o| o.ruri);
                     let ack = Self::non2xx_ack(&txn, ruri);
                     self.sip(Node::Carol, Node::Pf, &ack, cl!["RFC 3261 §17.1.1.3"], "Carol's client acknowledges the failure response.", None);
-                    if own.is_some() && !self.pf.client_leg.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
+                    if own.is_some() && self.pf.client_leg.as_ref().is_none_or(|d| d.call_id != txn.call_id) {
                         self.carol.in_dialog = false;
                     }
                 }

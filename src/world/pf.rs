@@ -118,7 +118,7 @@ impl World<'_> {
                     }
                 } else if let Some((version, users)) = roster {
                     // Keep what the NOTIFY said (RFC 4575 §4.2), not the focus's state now.
-                    if !self.pf.roster.as_ref().is_some_and(|(v, _)| *v >= version) {
+                    if self.pf.roster.as_ref().is_none_or(|(v, _)| *v < version) {
                         self.pf.roster = Some((version, users.clone()));
                         self.snapshot("pf", users);
                     }
@@ -689,7 +689,7 @@ impl World<'_> {
     // ------------------------------------------------------------------ SIP from Carol
 
     fn pf_gets_client_bye(&mut self, txn: Txn, reason: Option<(String, Vec<ReasonValue>)>, bye_step: u32) {
-        if !self.pf.client_leg.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
+        if self.pf.client_leg.as_ref().is_none_or(|d| d.call_id != txn.call_id) {
             let r = self.response(481, &txn, None);
             self.sip(Node::Pf, Node::Carol, &r, cl!["RFC 3261 §15.1.2"], "The PF has no such dialog with Carol.", None);
             return;
