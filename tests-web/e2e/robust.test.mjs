@@ -241,6 +241,7 @@ test('item 5: 200 moves on a 1 MB timeline keep changes, not copies (heap), and 
     for (let k = 0; k < 200; k++) window.__explorer.benchMove((k * 37) % n, 1000 + ((k * 7919) % n) * 100 + 50);
   });
   const grown = (await heap()) - h0;
+  t.diagnostic(`heap growth over 200 moves: ${(grown / 1048576).toFixed(1)} MB (history ${await page.evaluate(() => window.__explorer.state.history.bytes)} bytes)`);
   assert.ok(grown < 40 * 1024 * 1024, `the heap grew by ${(grown / 1048576).toFixed(0)} MB over 200 moves (200 copies would be ${(200 * first.length * 2 / 1048576).toFixed(0)} MB)`);
   const back = await page.evaluate(() => {
     let n = 0;

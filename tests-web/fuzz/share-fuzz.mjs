@@ -426,7 +426,10 @@ async function mutateJson(rng, seeds) {
       } else if (r === 1 && Array.isArray(state?.scenario?.events)) {
         const ev = state.scenario.events; // many events, or none, or shuffled
         const m = rng.below(3);
-        if (m === 0) state.scenario.events = Array.from({ length: rng.pick([0, 50, 401, 3000]) }, (_, i) => ({ ...(ev[i % (ev.length || 1)] || {}), at_ms: i * 10 }));
+        // Only objects are spread: an event that a mutation made a 2.5 MB string would spread
+        // into 2.5 M properties, 3,000 times (the fuzzer ran out of heap after 511 s).
+        const spread = (e) => (e !== null && typeof e === 'object' && !Array.isArray(e) ? e : {});
+        if (m === 0) state.scenario.events = Array.from({ length: rng.pick([0, 50, 401, 3000]) }, (_, i) => ({ ...spread(ev[i % (ev.length || 1)]), at_ms: i * 10 }));
         else if (m === 1) state.scenario.events = ev.slice().reverse();
         else ev.splice(rng.below(ev.length + 1), 0, rng.pick(VALUES)(rng));
       } else if (r === 2) {
