@@ -40,6 +40,9 @@ export function pageWeight() {
   // The engine module is a dynamic import in engine.js, but the page always loads it at start.
   initial.add('pkg/cpm_deferral.js');
   initial.add('pkg/cpm_deferral_bg.wasm');
+  // So are the saved timeline and the undo history (dynamic imports in app.js's main(), awaited
+  // before the first draw).
+  for (const f of ['www/storage.js', 'www/history.js']) walk(f, initial);
   const queue = [...initial].filter((f) => f.endsWith('.js'));
   for (let i = 0; i < queue.length; i++) {
     for (const d of imports(queue[i]).dynamic) {
