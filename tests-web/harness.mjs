@@ -86,3 +86,11 @@ export function pngSize(buf) {
 }
 
 export const gzipSize = (buf) => zlib.gzipSync(buf, { level: 9 }).length;
+
+/** Open `file` ({ name, mimeType, buffer } or a path) with the File menu's picker, closing any message first (so a new one is new). */
+export async function pick(page, file) {
+  if (await page.locator('#banner-close').isVisible()) await page.click('#banner-close');
+  await page.click('#file-menu summary');
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('#open-file')]);
+  await chooser.setFiles(file);
+}

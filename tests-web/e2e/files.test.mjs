@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { useBrowser, openExplorer, shot } from '../harness.mjs';
+import { useBrowser, openExplorer, shot, pick } from '../harness.mjs';
 
 const env = useBrowser();
 
@@ -20,12 +20,6 @@ function scenario(title = 'From a file') {
 }
 const bytes = (obj) => Buffer.from(typeof obj === 'string' ? obj : JSON.stringify(obj, null, 2));
 
-async function pick(page, file) {
-  if (await page.locator('#banner-close').isVisible()) await page.click('#banner-close'); // so a new message is new
-  await page.click('#file-menu summary');
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('#open-file')]);
-  await chooser.setFiles(file);
-}
 const message = (page) => page.locator('#banner:not([hidden]) #banner-text').textContent({ timeout: 5000 });
 
 test('open a scenario file with the picker; bad files name the field; undo goes back', async (t) => {

@@ -6,7 +6,7 @@
 // on any console or page error (a CSP violation from an injected handler is a console error).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBrowser, newPage, openExplorer, ready, shot } from '../harness.mjs';
+import { useBrowser, newPage, openExplorer, ready, shot, pick } from '../harness.mjs';
 
 const env = useBrowser();
 
@@ -164,12 +164,6 @@ test('XSS corpus through a share link: nothing executes, everything is shown lit
   assert.deepEqual(errors, []);
 });
 
-async function pick(page, file) {
-  if (await page.locator('#banner-close').isVisible()) await page.click('#banner-close');
-  await page.click('#file-menu summary');
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('#open-file')]);
-  await chooser.setFiles(file);
-}
 const json = (o) => Buffer.from(JSON.stringify(o, null, 2));
 
 test('XSS corpus through file import: nothing executes, shown literally; null bytes are refused by name', async (t) => {

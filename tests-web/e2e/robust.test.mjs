@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { useBrowser, newPage, openExplorer, ready, shot, KEY } from '../harness.mjs';
+import { useBrowser, newPage, openExplorer, ready, shot, KEY, pick } from '../harness.mjs';
 
 const env = useBrowser();
 
@@ -282,12 +282,6 @@ test('item 6: "Add member" derives a valid, unique id from any name and shows it
 
 // ------------------------------------------------------------------ items 8 and 10
 
-async function pick(page, file) {
-  if (await page.locator('#banner-close').isVisible()) await page.click('#banner-close');
-  await page.click('#file-menu summary');
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('#open-file')]);
-  await chooser.setFiles(file);
-}
 
 test('item 10: the page refuses what `check` refuses (BOM, bad UTF-8, 1000.0, 1e3, -0, version 1.0, status 486.0), in check\'s words', async (t) => {
   const { page, errors } = await openExplorer(t, env, { scenario: small('Kept') });
