@@ -7,7 +7,7 @@
 #                packages) and Debian tshark (the pcap export test needs it: CPM_REQUIRE_TSHARK=1)
 #   fmt          cargo fmt --check
 #   clippy       cargo clippy --all-targets -- -D warnings
-#   clippy-wasm  cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+#   clippy-wasm  cargo clippy --target wasm32-unknown-unknown --lib [--no-default-features] -- -D warnings
 #   cargo-test   cargo test
 #   readme       the example scenario in README.md passes `cpm-deferral check` and runs
 #   web          scripts/test-web.sh (wasm build, Node unit tests, Chromium end-to-end tests)
@@ -78,6 +78,8 @@ cargo clippy --all-targets -- -D warnings
 
 stage clippy-wasm
 cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+# The page's first module: no capture reader, no wire texts (scripts/build-wasm.sh).
+cargo clippy --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 
 stage cargo-test
 cargo test 2>&1 | tee "$results/cargo-test.log"

@@ -4,13 +4,16 @@
 //! It converts data and errors and does nothing else. The page calls [`run`] on every edit. Two
 //! things keep that call fast for big timelines (a 1,000-message scenario is ~9,000 steps):
 //! the run builds no wire texts ([`crate::run_without_wire_text`]; the inspector asks for one
-//! text at a time with [`raw`], which re-runs the same scenario with texts once and keeps them),
+//! text at a time with `raw`, which re-runs the same scenario with texts once and keeps them;
+//! the page's first module is built without the wire-text code at all, feature `wire-text`, and
+//! the page asks the second module, `pkg/export/`, for texts),
 //! and the trace crosses the boundary packed ([`crate::packed`]): flat number arrays and
 //! interned strings that `www/engine.js` unpacks into the objects of docs/trace-contract.md.
 //!
 //! A Rust panic is reported through the panic hook (console and `globalThis.__cpmPanic`); the
 //! page shows an error banner with a reload action.
 
+#[cfg(feature = "wire-text")]
 use std::cell::RefCell;
 use std::str::FromStr;
 
@@ -21,16 +24,19 @@ use crate::scenario::Scenario;
 use crate::Rules;
 
 /// The last scenario run under one rule set, and its wire texts once someone asked for one.
+#[cfg(feature = "wire-text")]
 struct Last {
     scenario: Scenario,
     raws: Option<Vec<String>>,
 }
 
+#[cfg(feature = "wire-text")]
 thread_local! {
     /// The last run under each rule set: [post-cr, pre-cr].
     static LAST: RefCell<[Option<Last>; 2]> = const { RefCell::new([None, None]) };
 }
 
+#[cfg(feature = "wire-text")]
 fn slot(rules: Rules) -> usize {
     match rules {
         Rules::PostCr => 0,
@@ -60,11 +66,15 @@ fn plain<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// Runs without wire texts, remembers the scenario for [`raw`], and packs the trace for JS.
+/// Runs without wire texts, remembers the scenario for `raw` (in a module with wire texts), and
+/// packs the trace for JS.
 fn light(scenario: Scenario, rules: Rules) -> Result<(JsValue, crate::Trace), JsError> {
     let trace = crate::run_without_wire_text(&scenario, rules);
     let packed = packed_to_js(&crate::packed::pack(&trace))?;
+    #[cfg(feature = "wire-text")]
     LAST.with(|l| l.borrow_mut()[slot(rules)] = Some(Last { scenario, raws: None }));
+    #[cfg(not(feature = "wire-text"))]
+    drop(scenario);
     Ok((packed, trace))
 }
 
@@ -112,6 +122,10 @@ pub fn run(scenario_json: &str, rules: &str) -> Result<JsValue, JsError> {
 }
 
 /// The full wire text of one step of the last run under `rules` (CRLF line ends), if any.
+///
+/// Only in a module built with wire texts (feature `wire-text`: `pkg/export/`); the page's
+/// first module has no `raw`, and `www/engine.js` asks the second one for a step's text.
+#[cfg(feature = "wire-text")]
 #[wasm_bindgen]
 pub fn raw(rules: &str, step_index: usize) -> Result<Option<String>, JsError> {
     let rules = parse_rules(rules)?;

@@ -491,9 +491,21 @@ function drawInspector() {
   const hid = tr === state.trace && filtersMod?.hiddenBy(state.view, s.index);
   if (hid) chips.push(h('span', { class: 'clause', text: `hidden in the ladder by the filter “${hid}”` }));
   $('insp-clauses').replaceChildren(...chips);
+  const pre = $('insp-raw');
+  const show = (raw) => {
+    pre.textContent = raw ? raw.replace(/\r\n/g, '\n') : '(internal step: nothing on the wire)';
+    pre.dataset.raw = raw ? 'yes' : 'no';
+  };
   const raw = s.protocol === 'none' ? '' : state.engine.raw(tr.rules, s.index);
-  $('insp-raw').textContent = raw ? raw.replace(/\r\n/g, '\n') : '(internal step: nothing on the wire)';
-  $('insp-raw').dataset.raw = raw ? 'yes' : 'no';
+  if (raw !== null) return show(raw);
+  // The first wasm module has no wire texts: the second one (loaded on the first ask) has.
+  const ask = (pre.ask = {});
+  pre.textContent = 'Loading the wire text…';
+  pre.dataset.raw = 'loading';
+  state.engine.rawOf(state.scenario, tr.rules, s.index).then(
+    (r) => pre.ask === ask && show(r),
+    (e) => pre.ask === ask && ((pre.textContent = `The wire text could not be loaded: ${e.message || e}`), (pre.dataset.raw = 'no')),
+  );
 }
 
 const CR_CLAUSES = ['8.3.2.9', '8.2.2.3', '8.2.2.6.2'];
@@ -1197,7 +1209,7 @@ async function main() {
     save();
   });
   $('copy').addEventListener('click', async () => {
-    const text = state.sel ? state.engine.raw((state.sel.side === 'alt' ? state.alt : state.trace).rules, state.sel.step) : '';
+    const text = state.sel ? await state.engine.rawOf(state.scenario, (state.sel.side === 'alt' ? state.alt : state.trace).rules, state.sel.step).catch(() => '') : '';
     try {
       await navigator.clipboard.writeText(text);
       $('copy').textContent = 'Copied';

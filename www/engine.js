@@ -239,6 +239,7 @@ export class Engine {
     return this.call(() => {
       const t = unpackTrace(mod.run(json, rules));
       this.last = mod;
+      if (mod !== this.mod) this.texts = null; // rawOf's run on that module is replaced
       return t;
     });
   }
@@ -249,6 +250,7 @@ export class Engine {
     return this.call(() => {
       const r = mod.run_both(json);
       this.last = mod;
+      if (mod !== this.mod) this.texts = null;
       return { post: unpackTrace(r.post), pre: unpackTrace(r.pre), comparison: r.comparison };
     });
   }
@@ -263,8 +265,33 @@ export class Engine {
     const r = this.call(() => this.mod.check(text));
     return r && r.error ? r.error : r ?? null;
   }
+  /**
+   * The wire text of step `index` of the last run under `rules`, if the module of that run has
+   * the texts (the first module is built without them: Cargo feature `wire-text`), else null.
+   */
   raw(rules, index) {
+    if (typeof this.last.raw !== 'function') return null;
     const r = this.call(() => this.last.raw(rules, index));
+    return r && r.error ? '' : r ?? '';
+  }
+  /**
+   * The wire text of step `index` of `scenario` under `rules` (a promise): from the module of
+   * the last run when it has texts, else from the second module (loaded on the first ask), which
+   * runs the same scenario once per rule set: the same deterministic steps, with texts.
+   */
+  async rawOf(scenario, rules, index) {
+    const now = this.raw(rules, index);
+    if (now !== null) return now;
+    const m = await this.loadFast();
+    if (!m) throw new Error('the wire texts did not load (pkg/export/ is missing or was refused)');
+    const json = scenarioJson(scenario);
+    this.texts ??= {};
+    if (this.texts[rules] !== json) {
+      const r = this.call(() => m.run(json, rules));
+      if (r && r.error) throw new Error(r.error);
+      this.texts[rules] = json;
+    }
+    const r = this.call(() => m.raw(rules, index));
     return r && r.error ? '' : r ?? '';
   }
   debugPanic() {

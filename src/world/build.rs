@@ -275,14 +275,14 @@ impl World<'_> {
 
     /// Carol's MSRP URI number `n` (empty without wire texts: only the texts use it).
     pub(crate) fn carol_path_n(&self, n: u32) -> String {
-        if !self.wire {
+        if !self.wire() {
             return String::new();
         }
         format!("msrp://{CAROL_IP}:49152/c{n:04x}r0lx;tcp")
     }
     /// The PF's MSRP URI number `n` towards Carol (empty without wire texts).
     pub(crate) fn pf_path_n(&self, n: u32) -> String {
-        if !self.wire {
+        if !self.wire() {
             return String::new();
         }
         format!("msrp://{PF_IP}:20000/pf{n:04x}d2k3;tcp")
@@ -360,7 +360,7 @@ impl World<'_> {
     /// into the SEND and its 200 OK). The counter still advances, though no value of it shows
     /// in a trace without texts: the steps are the same either way.
     pub(crate) fn send_text(&mut self, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
-        if !self.wire {
+        if !self.wire() {
             self.next();
             self.next();
             return (String::new(), String::new());
@@ -376,12 +376,12 @@ impl World<'_> {
             body.map(|_| Cow::Borrowed("message/cpim")),
             body.map(Cow::Borrowed),
         );
-        (if self.wire { m.emit() } else { String::new() }, tid)
+        (if self.wire() { m.emit() } else { String::new() }, tid)
     }
 
     /// The 200 OK transaction response to a SEND whose To-Path/From-Path were `req_to`/`req_from`.
     pub(crate) fn ok_text(&self, tid: &str, req_to: &str, req_from: &str) -> String {
-        if !self.wire {
+        if !self.wire() {
             return String::new();
         }
         let req = MsrpMessage::send(Cow::Borrowed(tid), Cow::Borrowed(req_to), Cow::Borrowed(req_from), Cow::Borrowed(""), None, None);

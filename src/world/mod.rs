@@ -462,6 +462,16 @@ pub(crate) struct World<'a> {
     nths: crate::packed::FastMap<(usize, usize), u32>,
 }
 
+impl World<'_> {
+    /// Whether this run builds wire texts: asked for ([`World::wire`]) and compiled in (feature
+    /// `wire-text`; the page's first wasm module is built without it and asks the second module,
+    /// `pkg/export/`, for a step's text).
+    #[inline]
+    pub(crate) fn wire(&self) -> bool {
+        cfg!(feature = "wire-text") && self.wire
+    }
+}
+
 /// Runs `sc` under `rules` and returns the trace.
 pub fn simulate(sc: &Scenario, rules: Rules, wire: bool) -> Trace {
     let mut w = World::new(sc, rules);
@@ -766,7 +776,7 @@ impl<'a> World<'a> {
         note: impl Into<Cow<'static, str>>,
         arrival: Option<Arrival>,
     ) -> u32 {
-        let raw = if self.wire { msg.emit() } else { String::new() };
+        let raw = if self.wire() { msg.emit() } else { String::new() };
         let label = msg.label_cow();
         let at = self.now + HOP_MS;
         let idx = self.record(from, to, Protocol::SIP, label, raw, clauses, note.into(), StepKind::Message, None, at);

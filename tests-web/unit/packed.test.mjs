@@ -32,7 +32,12 @@ for (const p of modules['pkg (size)'].presets()) {
         // JSON.stringify: the unpacked steps and chats read their fields through getters.
         const got = JSON.parse(JSON.stringify(unpackTrace(mod.run(p.json, rules))));
         assert.deepEqual(got, want, name);
-        // The inspector's text on demand is the same run's text.
+        // The inspector's text on demand is the same run's text; the first module is built
+        // without wire texts (feature wire-text), so the page asks the second one.
+        if (name === 'pkg (size)') {
+          assert.equal(mod.raw, undefined, `${name} has no wire texts`);
+          continue;
+        }
         assert.equal(mod.raw(rules, i), raws[i], name);
         assert.equal(mod.raw(rules, raws.length - 1), raws[raws.length - 1], name);
       }
