@@ -1,5 +1,5 @@
 # Shortcuts for the CPM Deferral Explorer. The scripts do the work; `make` only names them.
-.PHONY: help serve test bench bench-web bench-capture offline check fuzz
+.PHONY: help serve test bench bench-web bench-capture offline site check fuzz
 
 help:
 	@echo "make serve      set up, build the wasm and serve the explorer on loopback (prints the URL; PORT=8080)"
@@ -10,6 +10,7 @@ help:
 	@echo "make bench-capture  capture reader against tshark on a synthesised capture (CAPTURE_MB=256)"
 	@echo "make fuzz       fuzzers: scenario import, every wire parser and the capture reader (Rust), share-link decoding (Node); FUZZ_SECONDS=60 each"
 	@echo "make offline    build the explorer for use without a server (scripts/build-offline.sh)"
+	@echo "make site       build the explorer as a static site for a web host, minified (dist/site/)"
 
 serve:
 	bash scripts/serve.sh
@@ -34,6 +35,10 @@ fuzz:
 
 offline:
 	bash scripts/build-offline.sh
+
+site:
+	bash scripts/build-wasm.sh
+	node scripts/build-site.mjs
 
 check:
 	cargo fmt --check

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // A small static server for the explorer, loopback only. Serves the repository root, so the page
 // is at /www/ and the wasm glue at /pkg/; `/` redirects to /www/. `.wasm` is application/wasm.
+// The page's scripts and stylesheets are sent minified, with source maps (scripts/ship.mjs);
+// MINIFY=0 sends every file as it is in the repository.
 // Usage: node scripts/serve.mjs [--port N] [--root DIR]   (port 0 = any free port)
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isShipped, shipped } from './ship.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -32,7 +35,7 @@ const TYPES = {
 // Only these top-level folders are served (no .git, no target/).
 const ALLOWED = new Set(['www', 'pkg', 'scenarios', 'docs', 'tests-web', 'node_modules']);
 
-export function createServer(rootDir = root) {
+export function createServer(rootDir = root, { minify = process.env.MINIFY !== '0' } = {}) {
   return http.createServer((req, res) => {
     let url;
     try {
@@ -62,6 +65,28 @@ export function createServer(rootDir = root) {
     const top = path.relative(rootDir, file).split(path.sep)[0];
     if (!file.startsWith(rootDir + path.sep) || !ALLOWED.has(top)) {
       res.writeHead(404).end('not found');
+      return;
+    }
+    const rel = path.relative(rootDir, file);
+    // A source map of a minified file: made with it (scripts/ship.mjs).
+    const mapOf = minify && rel.endsWith('.map') && isShipped(rel.slice(0, -4)) ? file.slice(0, -4) : null;
+    if (minify && (isShipped(rel) || mapOf)) {
+      let body;
+      try {
+        const out = shipped(mapOf || file, mapOf ? rel.slice(0, -4) : rel);
+        body = mapOf ? out.map : out.code;
+      } catch (e) {
+        const missing = e && e.code === 'ENOENT';
+        res.writeHead(missing ? 404 : 500, { 'Content-Type': 'text/plain' }).end(missing ? 'not found' : `cannot minify ${rel}: ${e && e.message}`);
+        return;
+      }
+      res.writeHead(200, {
+        'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
+        'Content-Length': body.length,
+        'Cache-Control': 'no-cache',
+        'X-Content-Type-Options': 'nosniff',
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     fs.stat(file, (err, st) => {

@@ -1,4 +1,5 @@
-// Page weight of the explorer: what the main page loads at start (HTML, its stylesheet, app.js
+// Page weight of the explorer, in the bytes scripts/serve.mjs sends (scripts and stylesheets
+// minified, scripts/ship.mjs): what the main page loads at start (HTML, its stylesheet, app.js
 // and its static imports, the wasm glue and module) against what it loads only on use (modules
 // behind dynamic import(), the presenter stylesheet, the export wasm, the no-wasm fallback).
 // `node tests-web/bench/weight.mjs` rewrites the "Page weight" section of docs/bench.md;
@@ -7,12 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { shippedBytes } from '../../scripts/ship.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BUDGET = 150000;
 
+/** What the server sends for `file` (scripts/ship.mjs: the page's scripts and styles minified). */
 function gz(file) {
-  const b = fs.readFileSync(path.join(ROOT, file));
+  const b = shippedBytes(ROOT, file);
   return { file, raw: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length };
 }
 

@@ -268,6 +268,8 @@ test('keyboard only: pick a preset and walk through it', async (t) => {
   // Enter on a marker opens the event editor.
   await page.locator('.marker').first().focus();
   await page.keyboard.press('Enter');
+  // The editor's module is loaded on this first use (www/editor.js).
+  await page.locator('#editor').waitFor({ state: 'visible', timeout: 5000 });
   assert.equal(await page.locator('#editor').isVisible(), true);
   await shot(page, '5-keyboard');
   assert.deepEqual(errors, []);

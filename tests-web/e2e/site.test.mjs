@@ -1,0 +1,60 @@
+// The page as shipped: the static site (scripts/build-site.mjs: minified scripts and styles,
+// source maps) served by a plain static server, no minifying of its own. A preset runs, the
+// inspector gets a wire text from the second module (the first one has none), the event editor
+// (loaded on use) opens and edits, and nothing logs an error. Also the first module's promise:
+// the page's initial load has no wire-text code (issue 12's weight budget).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createServer } from '../../scripts/serve.mjs';
+import { buildSite } from '../../scripts/build-site.mjs';
+import { launch, watchErrors } from '../browser.mjs';
+
+let dir;
+let server;
+let base;
+let browser;
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cpm-site-'));
+  buildSite(dir);
+  server = createServer(dir, { minify: false });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}/www/`;
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('the shipped site: preset, inspector text on demand, the editor on use, no errors', async (t) => {
+  const page = await browser.context.newPage();
+  t.after(() => page.close());
+  const errors = watchErrors(page);
+  const loaded = [];
+  page.on('request', (r) => loaded.push(new URL(r.url()).pathname));
+  await page.goto(`${base}?preset=bye-480-path-a`);
+  await page.waitForSelector('html[data-ready="yes"]', { timeout: 30000 });
+  assert.ok(!loaded.some((p) => p.startsWith('/pkg/export/')), 'the second module is not loaded at start');
+  assert.ok(!loaded.includes('/www/editor.js'), 'the editor is not loaded at start');
+  const first = await page.evaluate(() => typeof window.__explorer.state.engine.mod.raw);
+  assert.equal(first, 'undefined', 'the first module has no wire texts');
+  const i = await page.evaluate(() => window.__explorer.state.trace.steps.findIndex((s) => s.protocol === 'SIP' && s.label.startsWith('BYE')));
+  assert.ok(i > 0);
+  await page.evaluate((k) => window.__explorer.api.selectStep('main', k, null, true), i);
+  await page.waitForFunction(() => document.querySelector('#insp-raw')?.dataset.raw === 'yes', null, { timeout: 10000 });
+  assert.match(await page.locator('#insp-raw').textContent(), /^BYE sip:[\s\S]*Reason: SIP;cause=480/m);
+  assert.ok(loaded.includes('/pkg/export/cpm_deferral_bg.wasm'), 'the text came from the second module');
+  // The editor: open the first event, change its time, see it applied.
+  await page.locator('.marker').first().click();
+  await page.waitForSelector('#editor:not([hidden]) #ed-at', { timeout: 5000 });
+  assert.ok(loaded.includes('/www/editor.js'));
+  const at = Number(await page.inputValue('#ed-at'));
+  await page.fill('#ed-at', String(at + 100));
+  await page.press('#ed-at', 'Enter');
+  await page.waitForFunction((want) => window.__explorer.state.scenario.events.some((e) => e.at_ms === want), at + 100, { timeout: 5000 });
+  assert.deepEqual(errors, []);
+});
