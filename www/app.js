@@ -169,14 +169,16 @@ function rerun({ keepTime = true } = {}) {
   let trace;
   let alt = null;
   let comparison = null;
+  // A tour stop's policies apply to its run only (tour.js).
+  const sc = state.over ? state.over(state.scenario) : state.scenario;
   if (state.compare) {
-    const r = state.engine.runBoth(state.scenario);
+    const r = state.engine.runBoth(sc);
     if (r.error) return showError(r.error);
     trace = state.rules === 'post-cr' ? r.post : r.pre;
     alt = state.rules === 'post-cr' ? r.pre : r.post;
     comparison = r.comparison;
   } else {
-    trace = state.engine.run(state.scenario, state.rules);
+    trace = state.engine.run(sc, state.rules);
     if (trace.error) return showError(trace.error);
   }
   const t1 = performance.now();
@@ -262,7 +264,11 @@ function drawAll() {
   drawInspector();
   drawSummary();
   drawPolicyMark();
+  if (hooks.tour) hooks.tour();
+  else if (state.scenario.tour) tourUse((m) => m.attach(api));
 }
+/** Tours (tour.js, on use). */
+const tourUse = (fn) => import('./tour.js').then(fn).catch(report);
 
 function drawTimeline() {
   const names = state.trace ? memberNames(state.trace) : new Map();
@@ -748,6 +754,15 @@ const stepPrev = () => stepTo(Math.max(0, state.cursor - 1));
 const keyNext = () => stepTo(nextStop(state.trace, state.cursor));
 const keyPrev = () => stepTo(prevStop(state.trace, state.cursor));
 
+function setRules(r) {
+  adopt();
+  state.rules = r;
+  document.querySelector(`input[name="rules"][value="${r}"]`).checked = true;
+  state.sel = null;
+  save();
+  rerun();
+}
+
 // ---------------------------------------------------------------- playback
 let rafId = 0;
 let lastFrame = 0;
@@ -1152,13 +1167,7 @@ async function main() {
   for (const p of state.presets) sel.append(h('option', { value: p.name, text: presetTitle(p), title: p.description }));
   sel.addEventListener('change', guard(() => sel.value && loadPreset(sel.value)));
 
-  document.querySelectorAll('input[name="rules"]').forEach((r) => r.addEventListener('change', guard(() => {
-    adopt();
-    state.rules = r.value;
-    state.sel = null;
-    save();
-    rerun();
-  })));
+  document.querySelectorAll('input[name="rules"]').forEach((r) => r.addEventListener('change', guard(() => setRules(r.value))));
   $('compare').addEventListener('change', guard(() => {
     adopt();
     state.compare = $('compare').checked;
@@ -1228,6 +1237,10 @@ async function main() {
     for (const d of [$('file-menu'), $('policies'), $('filters')]) if (d.open && !d.contains(e.target)) d.open = false;
   });
   $('present').addEventListener('click', () => togglePresent().catch(report));
+  $('tour-edit').addEventListener('click', () => {
+    $('file-menu').open = false;
+    tourUse((m) => m.openEditor(api));
+  });
   $('text-toggle').addEventListener('click', () => import('./textview.js').then((m) => m.toggle(api)).catch(report));
   // Timeline zoom (zoom.js, loaded on first use): wheel / pinch, the buttons, + − 0 on the timeline.
   $('timeline').addEventListener('wheel', (e) => {
@@ -1306,6 +1319,7 @@ async function main() {
     if (MODE.embed) presenter.embed(api);
     else presenter.enter(api, { fullscreen: false });
   }
+  if (params.has('tour')) await tourUse((m) => m.play(api, 0));
   // A first visit: one line of what this is and where to start (lead.js, shown once).
   if (!MODE.embed && !MODE.present && !location.hash) {
     let seen = true;
