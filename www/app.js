@@ -319,6 +319,7 @@ function drawPlayer() {
   hooks.text?.();
   hooks.cr?.();
   hooks.lead?.();
+  hooks.host?.();
 }
 
 /** Rows of the store panel drawn at most (the front of the queue). */
@@ -1065,7 +1066,7 @@ async function togglePresent(on = !state.present) {
 const api = {
   state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, keyNext, keyPrev, stepTo, play, pause, setCursor, applyLarge, notice, guard,
   reducedMotion, togglePresent, rerun, edit, selectStep, scenarioJson, EngineCrash, setDescription, drawEditor, drawPolicies, drawPlayer,
-  drawQueue, updateUndo, setFilters, save,
+  drawQueue, updateUndo, setFilters, save, setTime, setRules,
   setZoom: (z) => zoomUse((m) => m.set(api, z)),
   get timeline() {
     return timeline;
@@ -1329,6 +1330,8 @@ async function main() {
     if (!seen) await import('./lead.js').then((m) => m.show(api)).catch(report);
   }
   document.documentElement.dataset.ready = 'yes';
+  // Framed: the host control API (host.js, docs/host-api.md).
+  if (window.parent !== window) await import('./host.js').then((m) => m.start(api)).catch(report);
   if (MODE.autoplay && state.trace) {
     if (reducedMotion()) notice('Autoplay is off because your system asks for reduced motion: press Play (▶) to start.');
     else play();
