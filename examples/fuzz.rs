@@ -203,10 +203,13 @@ fn with_tour(json: &str) -> Option<String> {
         .filter(|s| s.key.is_some())
         .enumerate()
         .map(|(i, s)| match i % 4 {
-            0 => serde_json::json!({ "step": s.sid(), "caption": format!("<b>{}</b>\n&amp;", s.label) }),
+            0 => serde_json::json!({ "step": s.sid(), "caption": format!("<b>{}</b>\n&amp;", s.label),
+                "ask": { "id": format!("q{i}"), "question": "Which case?", "choices": ["1", "2", "3"], "answer": 0, "explain": "§8.3.2.9" } }),
             1 => serde_json::json!({ "step": s.sid(), "caption": "x", "rules": "pre-cr", "compare": true, "highlight": { "arrow": true } }),
             2 => serde_json::json!({ "step": s.sid(), "filters": ["msrp-200", "members"], "highlight": { "sentence": "case1" } }),
-            _ => serde_json::json!({ "step": s.sid(), "policies": { "q8-group-ends": "discard" }, "highlight": { "panel": "store" } }),
+            _ => serde_json::json!({ "step": s.sid(), "policies": { "q8-group-ends": "discard" }, "highlight": { "panel": "store" },
+                "ask": { "id": format!("t{i}"), "question": "Lose nothing", "rules": "pre-cr", "expect": [
+                    { "count": "lost", "max": 0 }, { "key": "Deferred" }, { "step": s.sid(), "present": false }, { "state_at": 9000, "state": "Deferred" } ] } }),
         })
         .collect();
     let mut v: serde_json::Value = serde_json::from_str(json).ok()?;

@@ -159,6 +159,50 @@ pub struct Stop {
     pub filters: Option<Vec<String>>,
     pub compare: Option<bool>,
     pub highlight: Option<Highlight>,
+    /// An exercise asked at this stop.
+    pub ask: Option<Ask>,
+}
+
+/// The summary counts an exercise can test (`Trace::summary`, docs/trace-contract.md).
+pub const COUNT_FIELDS: [&str; 8] =
+    ["sent_while_deferred", "stored", "delivered_from_store", "lost", "discarded", "still_stored", "delivered_live", "possible_duplicates"];
+/// The PF states an exercise can test (`PfState` names in the trace).
+pub const PF_STATES: [&str; 10] = ["Idle", "Inviting", "Active", "Deferred", "DeliveringA", "DeliveringB", "Replaying", "Left", "Ended", "EndedWithBacklog"];
+/// Most choices or conditions in one exercise.
+pub const MAX_CHOICES: usize = 8;
+
+/// An exercise at a tour stop (issue 15, "Exercises"): a question with feedback that explains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ask {
+    /// 1–64 lowercase letters, digits or '-': the result's id (an xAPI activity for the host).
+    pub id: String,
+    pub question: String,
+    /// The explanation shown after an answer (the clause or the policy).
+    pub explain: String,
+    pub kind: AskKind,
+}
+
+/// What the learner does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AskKind {
+    /// Picks one of `choices`; `answer` is the right one's index.
+    Choice { choices: Vec<String>, answer: usize },
+    /// Edits the timeline (events, policies) until every condition holds on the run under `rules`
+    /// (or the rules in force); the page grades it with the engine's run.
+    Task { rules: Option<crate::Rules>, expect: Vec<Condition> },
+}
+
+/// A condition on a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// `summary.<field>` within `min ..= max` (either may be absent).
+    Count { field: String, min: Option<u64>, max: Option<u64> },
+    /// A key step whose title contains `text` is (or is not) in the run.
+    Key { text: String, present: bool },
+    /// The step with this identity is (or is not) in the run.
+    Step { sid: String, present: bool },
+    /// The PF is in `state` at `at_ms`.
+    StateAt { at_ms: u64, state: String },
 }
 
 /// Why a scenario file was refused. Every variant names the field.
@@ -255,6 +299,10 @@ enum Loc {
     Stop(usize),
     /// `tour.stops[i].highlight`.
     Highlight(usize),
+    /// `tour.stops[i].ask`.
+    Ask(usize),
+    /// `tour.stops[i].ask.expect[k]`.
+    Cond(usize, usize),
 }
 
 impl fmt::Display for Loc {
@@ -265,6 +313,8 @@ impl fmt::Display for Loc {
             Loc::Tour => f.write_str("tour"),
             Loc::Stop(i) => write!(f, "tour.stops[{i}]"),
             Loc::Highlight(i) => write!(f, "tour.stops[{i}].highlight"),
+            Loc::Ask(i) => write!(f, "tour.stops[{i}].ask"),
+            Loc::Cond(i, k) => write!(f, "tour.stops[{i}].ask.expect[{k}]"),
         }
     }
 }
@@ -523,7 +573,7 @@ fn parse_tour(v: &Json) -> R<Tour> {
 fn parse_stop(v: &Json, i: usize) -> R<Stop> {
     let path = Loc::Stop(i);
     let m = obj(v, path)?;
-    check_fields(m, path, &["step", "caption", "rules", "policies", "filters", "compare", "highlight"])?;
+    check_fields(m, path, &["step", "caption", "rules", "policies", "filters", "compare", "highlight", "ask"])?;
     let step = req_str(m, path, "step")?;
     check_text(&|| join(path, "step"), step, 300)?;
     let caption = get_str(m, path, "caption")?.unwrap_or("");
@@ -577,7 +627,107 @@ fn parse_stop(v: &Json, i: usize) -> R<Stop> {
             }
         }
     };
-    Ok(Stop { step: step.to_string(), caption: caption.to_string(), rules, policies, filters, compare, highlight })
+    let ask = match m.get("ask") {
+        None | Some(Json::Null) => None,
+        Some(a) => Some(parse_ask(a, i)?),
+    };
+    Ok(Stop { step: step.to_string(), caption: caption.to_string(), rules, policies, filters, compare, highlight, ask })
+}
+
+/// `true` / `false` at `key` (`default` when absent).
+fn get_bool(m: Obj, path: Loc, key: &str, default: bool) -> R<bool> {
+    match m.get(key) {
+        None => Ok(default),
+        Some(Json::Bool(b)) => Ok(*b),
+        Some(_) => Err(ScenarioError::WrongType { path: join(path, key), expected: "true or false" }),
+    }
+}
+
+/// An exercise: multiple choice (`choices` and `answer`) or a task (`expect`, optional `rules`).
+fn parse_ask(v: &Json, i: usize) -> R<Ask> {
+    let path = Loc::Ask(i);
+    let m = obj(v, path)?;
+    check_fields(m, path, &["id", "question", "explain", "choices", "answer", "rules", "expect"])?;
+    let id = req_str(m, path, "id")?;
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') {
+        return Err(ScenarioError::Invalid { path: join(path, "id"), problem: format!("{:?} must be 1-64 lowercase letters, digits or '-'", cut(id)) });
+    }
+    let question = req_str(m, path, "question")?;
+    check_text(&|| join(path, "question"), question, 1000)?;
+    let explain = get_str(m, path, "explain")?.unwrap_or("");
+    check_text(&|| join(path, "explain"), explain, MAX_CAPTION)?;
+    let list = |key: &str| -> R<Option<&[Json]>> {
+        match m.get(key) {
+            None => Ok(None),
+            Some(v) => match v.as_array() {
+                Some(a) if !a.is_empty() && a.len() <= MAX_CHOICES => Ok(Some(a)),
+                Some(a) => {
+                    Err(ScenarioError::OutOfRange { path: join(path, key), value: format!("{} items", a.len()), allowed: format!("1 to {MAX_CHOICES}") })
+                }
+                None => Err(ScenarioError::WrongType { path: join(path, key), expected: "an array" }),
+            },
+        }
+    };
+    let kind = match (list("choices")?, list("expect")?) {
+        (Some(cs), None) => {
+            let mut choices = Vec::with_capacity(cs.len());
+            for (k, c) in cs.iter().enumerate() {
+                let p = || format!("{path}.choices[{k}]");
+                let c = c.as_str().ok_or_else(|| ScenarioError::WrongType { path: p(), expected: "a string" })?;
+                check_text(&p, c, 500)?;
+                choices.push(c.to_string());
+            }
+            let answer = get_u64(m, path, "answer", 0..=cs.len() as u64 - 1, "the index of the right choice")?
+                .ok_or_else(|| ScenarioError::Missing { path: join(path, "answer") })?;
+            if m.get("rules").is_some() {
+                return Err(ScenarioError::Invalid { path: join(path, "rules"), problem: "only a task (\"expect\") has rules".into() });
+            }
+            AskKind::Choice { choices, answer: answer as usize }
+        }
+        (None, Some(cs)) => {
+            if m.get("answer").is_some() {
+                return Err(ScenarioError::Invalid { path: join(path, "answer"), problem: "only a multiple choice (\"choices\") has an answer".into() });
+            }
+            let rules = pick(m, path, "rules", &["post-cr", "pre-cr"])?.map(|r| if r == "pre-cr" { crate::Rules::PreCr } else { crate::Rules::PostCr });
+            let expect = cs.iter().enumerate().map(|(k, c)| parse_condition(c, Loc::Cond(i, k))).collect::<R<Vec<_>>>()?;
+            AskKind::Task { rules, expect }
+        }
+        _ => {
+            return Err(ScenarioError::Invalid {
+                path: path.to_string(),
+                problem: "needs either \"choices\" (multiple choice) or \"expect\" (a task the engine grades)".into(),
+            })
+        }
+    };
+    Ok(Ask { id: id.to_string(), question: question.to_string(), explain: explain.to_string(), kind })
+}
+
+/// One of `{"count", "min"?, "max"?}`, `{"key", "present"?}`, `{"step", "present"?}`, `{"state_at", "state"}`.
+fn parse_condition(v: &Json, path: Loc) -> R<Condition> {
+    let m = obj(v, path)?;
+    const N: &str = "a whole number (0 or more)";
+    if let Some(field) = pick(m, path, "count", &COUNT_FIELDS)? {
+        check_fields(m, path, &["count", "min", "max"])?;
+        let min = get_u64(m, path, "min", 0..=u32::MAX as u64, N)?;
+        let max = get_u64(m, path, "max", 0..=u32::MAX as u64, N)?;
+        return Ok(Condition::Count { field: field.to_string(), min, max });
+    }
+    if m.get("key").is_some() || m.get("step").is_some() {
+        let key = m.get("key").is_some();
+        let f = if key { "key" } else { "step" };
+        check_fields(m, path, &[f, "present"])?;
+        let text = req_str(m, path, f)?;
+        check_text(&|| join(path, f), text, 300)?;
+        let present = get_bool(m, path, "present", true)?;
+        return Ok(if key { Condition::Key { text: text.to_string(), present } } else { Condition::Step { sid: text.to_string(), present } });
+    }
+    if m.get("state_at").is_some() {
+        check_fields(m, path, &["state_at", "state"])?;
+        let at_ms = get_u64(m, path, "state_at", 0..=MAX_AT_MS, MS)?.unwrap_or(0);
+        let state = pick(m, path, "state", &PF_STATES)?.ok_or_else(|| ScenarioError::Missing { path: join(path, "state") })?;
+        return Ok(Condition::StateAt { at_ms, state: state.to_string() });
+    }
+    Err(ScenarioError::Invalid { path: path.to_string(), problem: "needs one of \"count\", \"key\", \"step\", \"state_at\"".into() })
 }
 
 fn parse_members(v: Option<&Json>) -> R<Vec<Member>> {
@@ -780,6 +930,43 @@ mod tests {
         assert_eq!(t.stops[2].highlight, Some(Highlight::Panel("store".into())));
         assert_eq!(t.stops[3].highlight, Some(Highlight::Arrow));
         assert_eq!(t.stops[3].caption, "");
+    }
+
+    /// Issue 15, "Exercises": multiple choice and engine-graded tasks, every condition kind.
+    #[test]
+    fn exercises_read_and_errors_name_the_field() {
+        let with = |ask: &str| format!(r#"{{{V2},"events":[],"tour":{{"stops":[{{"step":"a","ask":{ask}}}]}}}}"#);
+        let s = Scenario::from_json(&with(r#"{"id":"which-case","question":"Which case?","choices":["1","2","3"],"answer":0,"explain":"§8.3.2.9 case 1"}"#))
+            .unwrap();
+        let a = s.tour.unwrap().stops.remove(0).ask.unwrap();
+        assert_eq!(a.kind, AskKind::Choice { choices: vec!["1".into(), "2".into(), "3".into()], answer: 0 });
+        let s = Scenario::from_json(&with(
+            r#"{"id":"lost-0","question":"Q","rules":"pre-cr","expect":[{"count":"lost","max":0},{"key":"Deferred"},{"step":"x/1/0","present":false},{"state_at":9000,"state":"Deferred"}]}"#,
+        ))
+        .unwrap();
+        let AskKind::Task { rules, expect } = s.tour.unwrap().stops.remove(0).ask.unwrap().kind else { panic!("a task") };
+        assert_eq!(rules, Some(crate::Rules::PreCr));
+        assert_eq!(expect[0], Condition::Count { field: "lost".into(), min: None, max: Some(0) });
+        assert_eq!(expect[1], Condition::Key { text: "Deferred".into(), present: true });
+        assert_eq!(expect[2], Condition::Step { sid: "x/1/0".into(), present: false });
+        assert_eq!(expect[3], Condition::StateAt { at_ms: 9000, state: "Deferred".into() });
+        let e = |ask: &str| err(&with(ask));
+        assert!(e(r#"{"question":"Q","choices":["a"],"answer":0}"#).starts_with("tour.stops[0].ask.id: required"));
+        assert!(e(r#"{"id":"A!","question":"Q","choices":["a"],"answer":0}"#).starts_with("tour.stops[0].ask.id: \"A!\" must be"));
+        assert!(e(r#"{"id":"a","question":"Q","choices":["a","b"],"answer":2}"#).starts_with("tour.stops[0].ask.answer: 2 is out of range"));
+        assert!(e(r#"{"id":"a","question":"Q","choices":["a"]}"#).starts_with("tour.stops[0].ask.answer: required"));
+        assert!(e(r#"{"id":"a","question":"Q","choices":[]}"#).starts_with("tour.stops[0].ask.choices: 0 items is out of range"));
+        assert!(e(r#"{"id":"a","question":"Q","choices":[1]}"#).starts_with("tour.stops[0].ask.choices[0]: expected a string"));
+        assert!(e(r#"{"id":"a","question":"Q"}"#).starts_with("tour.stops[0].ask: needs either"));
+        assert!(e(r#"{"id":"a","question":"Q","expect":[{"count":"lots"}]}"#).starts_with("tour.stops[0].ask.expect[0].count: \"lots\" is out of range"));
+        assert!(e(r#"{"id":"a","question":"Q","expect":[{"count":"lost","is":0}]}"#).starts_with("tour.stops[0].ask.expect[0].is: unknown field"));
+        assert!(e(r#"{"id":"a","question":"Q","expect":[{"state_at":5,"state":"Asleep"}]}"#)
+            .starts_with("tour.stops[0].ask.expect[0].state: \"Asleep\" is out of range"));
+        assert!(
+            e(r#"{"id":"a","question":"Q","expect":[{"key":"x","present":"no"}]}"#).starts_with("tour.stops[0].ask.expect[0].present: expected true or false")
+        );
+        assert!(e(r#"{"id":"a","question":"Q","expect":[{"glow":1}]}"#).starts_with("tour.stops[0].ask.expect[0]: needs one of"));
+        assert!(e(r#"{"id":"a","question":"Q","expect":[{"key":"x"}],"answer":1}"#).starts_with("tour.stops[0].ask.answer: only a multiple choice"));
     }
 
     #[test]

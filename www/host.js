@@ -179,6 +179,7 @@ export function start(api) {
   target = parentOrigin();
   if (!target || window.parent === window) return false;
   api.hooks.host = () => sendState(api);
+  api.hooks.result = postResult;
   addEventListener('message', (e) => {
     if (e.source !== window.parent || e.origin !== target) return;
     const m = e.data;

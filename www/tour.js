@@ -329,6 +329,8 @@ function drawBox(api, tour, st, f) {
   box.querySelector('#tour-prev').disabled = at === 0;
   box.querySelector('#tour-next').disabled = false;
   box.querySelector('#tour-next').textContent = at === tour.stops.length - 1 ? 'end ▶' : 'stop ▶';
+  // The stop's exercise (exercises.js, loaded when a stop asks one).
+  if (st.ask || box.querySelector('.ex')) import('./exercises.js').then((m) => m.show(api, box, st.ask)).catch((e) => api.notice(String(e.message || e)));
 }
 
 function clearHighlight() {

@@ -162,10 +162,10 @@ const VIEWS = [
 function withTour(p) {
   const sc = JSON.parse(p.json);
   const kinds = [
-    (i) => ({ caption: `<img src=x onerror=alert(1)> stop ${i}` }),
+    (i) => ({ caption: `<img src=x onerror=alert(1)> stop ${i}`, ask: { id: `q${i}`, question: '<b>Which?</b>', choices: ['a', 'b'], answer: 1, explain: 'x' } }),
     () => ({ caption: 'x', rules: 'pre-cr', compare: true, highlight: { arrow: true } }),
     () => ({ filters: ['msrp-200', 'members'], highlight: { sentence: 'case1' } }),
-    () => ({ policies: { 'q8-group-ends': 'discard' }, highlight: { panel: 'store' } }),
+    (i) => ({ policies: { 'q8-group-ends': 'discard' }, highlight: { panel: 'store' }, ask: { id: `t${i}`, question: 'Lose nothing', rules: 'pre-cr', expect: [{ count: 'lost', max: 0 }, { key: 'Deferred', present: false }, { state_at: 9000, state: 'Deferred' }] } }),
   ];
   const stops = sc.events.map((e, i) => ({ step: `${e.kind}#0/0000000${i % 10}/0`, ...kinds[i % 4](i) }));
   return { ...sc, version: 2, tour: { title: 'Tour', stops } };
@@ -341,7 +341,7 @@ const VALUES = [
 ];
 const STATE_PATHS = ['v', 'scenario', 'rules', 'compare', 'preset', 't', 'cursor', 'scroll', 'hideFuture', 'sel', 'sel.side', 'sel.step', 'sel.chat', '__proto__', 'constructor'];
 const SCENARIO_KEYS = ['format', 'version', 'title', 'description', 'setup', 't1_ms', 'members', 'policies', 'events', 'tour'];
-const STOP_KEYS = ['step', 'caption', 'rules', 'policies', 'filters', 'compare', 'highlight', 'highlight.arrow', 'highlight.panel', 'highlight.sentence'];
+const STOP_KEYS = ['step', 'caption', 'rules', 'policies', 'filters', 'compare', 'highlight', 'highlight.arrow', 'highlight.panel', 'highlight.sentence', 'ask', 'ask.id', 'ask.choices', 'ask.answer', 'ask.expect', 'ask.expect.0', 'ask.expect.0.count', 'ask.rules'];
 const EVENT_KEYS = ['at_ms', 'kind', 'from', 'text', 'reason', 'member', 'status', 'reaction_ms'];
 
 /** A path into the state: a field of the state, of the scenario, or of one event. */

@@ -1,0 +1,104 @@
+// Exercises at tour stops (issue 15): a multiple choice and an engine-graded task, each answered
+// wrong then right inside an embed, with the host receiving the result events (xAPI-shaped);
+// texts from the file are shown literally.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBrowser, openExplorer, newPage, ready } from '../harness.mjs';
+
+const env = useBrowser();
+const HOSTILE = '<b onmouseover="window.__pwned=1">Which case</b> of §8.3.2.9 applies here?';
+
+test('multiple choice and engine-graded task, wrong then right, results to the host', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { query: '?preset=group-ends-while-away' });
+  // The task: "choose the policy under which the stored messages are not delivered when the
+  // group ends" — the summary count that the q8 policy changes, at its value under "discard".
+  const setup = await page.evaluate(() => {
+    const st = window.__explorer.state;
+    const sc = st.scenario;
+    const a = st.engine.run(sc, 'post-cr').summary;
+    const b = st.engine.run({ ...sc, policies: { ...(sc.policies || {}), 'q8-group-ends': 'discard' } }, 'post-cr').summary;
+    const field = Object.keys(b).find((k) => a[k] !== b[k]);
+    const keys = st.trace.steps.filter((s) => s.key !== undefined).map((s) => s.sid);
+    return { field, want: b[field], keys };
+  });
+  assert.ok(setup.field, 'the policy changes a count');
+  const tour = {
+    title: 'Quiz',
+    stops: [
+      { step: setup.keys[0], caption: 'The trigger.', ask: { id: 'which-case', question: HOSTILE, choices: ['Case 1: a BYE whose Reason is not 200', 'Case 2: an INVITE that times out', 'Case 3: MSRP fails'], answer: 0, explain: '§8.3.2.9 case 1: the BYE carries Reason SIP with a cause other than 200.' } },
+      { step: setup.keys[1], caption: 'Now you.', ask: { id: 'q8-discard', question: 'Choose the policy under which the store is dropped when the group ends.', expect: [{ count: setup.field, min: setup.want, max: setup.want }], explain: 'Q8 (not in the CR): discard drops the store at the group’s end.' } },
+    ],
+  };
+  await page.evaluate((tr) => window.__explorer.load({ ...window.__explorer.state.scenario, version: 2, tour: tr }), tour);
+  const link = await page.evaluate(() => window.__explorer.shareLink());
+  const hash = link.slice(link.indexOf('#'));
+
+  const { page: host, errors: e2 } = await newPage(t, env);
+  const port = new URL(env.origin).port;
+  const q = new URLSearchParams({ explorer: env.origin, query: `?embed&tour${hash}` });
+  await host.goto(`http://localhost:${port}/tests-web/pages/host-api.html?${q}`);
+  const frame = await (await host.waitForSelector('#x')).contentFrame();
+  await ready(frame);
+  await frame.waitForSelector('#tour-box .ex');
+  assert.equal(await frame.textContent('#tour-box .ex-q'), HOSTILE, 'the question is shown literally');
+  assert.equal(await frame.evaluate(() => document.querySelectorAll('#tour-box .ex-q *').length), 0);
+  const results = () => host.evaluate(() => window.__got.filter((m) => m.data.event === 'result').map((m) => m.data));
+  // Multiple choice: wrong, then right.
+  await frame.check('#tour-box input[name="ex-which-case"][value="1"]');
+  await frame.click('#ex-answer');
+  await host.waitForFunction(() => window.__got.some((m) => m.data.event === 'result'));
+  assert.match(await frame.textContent('#tour-box .ex-feedback'), /^Not yet\. §8\.3\.2\.9 case 1/);
+  await frame.check('#tour-box input[name="ex-which-case"][value="0"]');
+  await frame.click('#ex-answer');
+  await host.waitForFunction(() => window.__got.filter((m) => m.data.event === 'result').length === 2);
+  assert.match(await frame.textContent('#tour-box .ex-feedback'), /^Right\./);
+  let r = await results();
+  assert.deepEqual(r.map((x) => [x.id, x.correct, x.attempts, x.response]), [['which-case', false, 1, '1'], ['which-case', true, 2, '0']]);
+  assert.equal(r[1].xapi.verb.id, 'http://adlnet.gov/expapi/verbs/answered');
+  assert.equal(r[1].xapi.object.id, 'urn:cpm-deferral-explorer:exercise:which-case');
+  assert.equal(r[1].xapi.object.definition.interactionType, 'choice');
+  assert.deepEqual(r[1].xapi.object.definition.correctResponsesPattern, ['0']);
+  assert.equal(r[1].xapi.result.success, true);
+  assert.equal(r[1].xapi.result.extensions['urn:cpm-deferral-explorer:attempts'], 2);
+  // The task, graded by the engine on the learner's timeline: wrong (default policy), then right.
+  await frame.click('#tour-next');
+  await frame.waitForSelector('#ex-check');
+  await frame.click('#ex-check');
+  await host.waitForFunction(() => window.__got.filter((m) => m.data.event === 'result').length === 3);
+  assert.match(await frame.textContent('#tour-box .ex-feedback'), new RegExp(`^Not yet\\. ${setup.field.replace(/_/g, ' ')}: \\d+ \\(wanted ${setup.want}\\)`));
+  // The learner's edit: the policy (here sent by the host, as the embed has no Policies panel).
+  await host.evaluate(() => window.send({ cmd: 'policy', policy: 'q8-group-ends', value: 'discard', id: 'p' }));
+  await host.waitForFunction(() => window.__got.some((m) => m.data.id === 'p'));
+  await frame.click('#ex-check');
+  await host.waitForFunction(() => window.__got.filter((m) => m.data.event === 'result').length === 4);
+  assert.match(await frame.textContent('#tour-box .ex-feedback'), /^Right\. Q8 \(not in the CR\)/);
+  r = await results();
+  assert.deepEqual(r.slice(2).map((x) => [x.id, x.correct, x.attempts, x.xapi.object.definition.interactionType]), [['q8-discard', false, 1, 'performance'], ['q8-discard', true, 2, 'performance']]);
+  assert.equal(await frame.evaluate(() => window.__pwned), undefined);
+  assert.deepEqual(e2, []);
+  assert.deepEqual(errors, []);
+});
+
+test('in the page (not framed): an engine-graded task answered wrong, then right after the learner\'s edit', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { query: '?preset=msrp-loss-path-a' });
+  const keys = await page.evaluate(() => window.__explorer.state.trace.steps.filter((s) => s.key !== undefined).map((s) => s.sid));
+  await page.evaluate((k) => window.__explorer.load({ ...window.__explorer.state.scenario, version: 2, tour: { stops: [
+    { step: k[0], ask: { id: 'pre-lost', question: 'Under the pre-CR rules, is anything lost here? Make the run lose nothing.', rules: 'pre-cr', expect: [{ count: 'lost', max: 0 }, { key: 'no such key step', present: false }] } },
+  ] } }), keys);
+  await page.click('#tour-start');
+  await page.waitForSelector('#ex-check');
+  await page.click('#ex-check');
+  await page.waitForFunction(() => window.__explorer.state.lastResult?.attempts === 1);
+  const r1 = await page.evaluate(() => window.__explorer.state.lastResult);
+  assert.equal(r1.correct, false, r1.response);
+  // The learner's edit: the other members' messages go (nothing left to lose).
+  await page.evaluate(() => {
+    const sc = window.__explorer.state.scenario;
+    window.__explorer.load({ ...sc, events: sc.events.filter((e) => e.kind !== 'message' || e.from === 'carol').filter((e) => e.kind !== 'group_ends') });
+  });
+  await page.click('#ex-check');
+  await page.waitForFunction(() => window.__explorer.state.lastResult?.attempts === 2);
+  const r2 = await page.evaluate(() => window.__explorer.state.lastResult);
+  assert.equal(r2.correct, true, r2.response);
+  assert.deepEqual(errors, []);
+});
