@@ -1322,7 +1322,7 @@ async function main() {
   }
   if (params.has('tour')) await tourUse((m) => m.play(api, 0));
   // A first visit: one line of what this is and where to start (lead.js, shown once).
-  if (!MODE.embed && !MODE.present && !location.hash) {
+  if (!MODE.embed && !MODE.present && !location.hash && !params.has('tour')) {
     let seen = true;
     try {
       seen = localStorage.getItem('cpm-deferral-explorer:lead-seen') === '1';

@@ -132,6 +132,7 @@ function buildEditor(api) {
       h('button', { type: 'button', id: 'tour-add', text: 'Add stop', onclick: api.guard(() => saveStop(api)) }),
       h('button', { type: 'button', id: 'tour-cancel', text: 'New stop', onclick: () => { editing = -1; drawForm(api); } }),
       h('button', { type: 'button', id: 'tour-preview', text: 'Preview', onclick: api.guard(() => play(api, 0)) }),
+      h('button', { type: 'button', id: 'tour-ready', text: 'Use the ready tour', title: 'A tour of this preset with exercises (replaces the stops above)', hidden: true, onclick: api.guard(() => useReady(api)) }),
       h('button', { type: 'button', id: 'tour-close', text: 'Close', onclick: () => { editor.hidden = true; api.$('file-menu').querySelector('summary').focus(); } })));
   editor.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') {
@@ -158,8 +159,20 @@ function drawForm(api) {
   editor.querySelector('#tour-title').value = tourOf(api.state.scenario).title || '';
 }
 
+/** The preset's ready tour (ready-tours.js) into the scenario; false when it has none. */
+async function useReady(api) {
+  const { state } = api;
+  const m = await import('./ready-tours.js');
+  const t = state.rules === 'post-cr' ? state.trace : state.engine.run(state.scenario, 'post-cr');
+  const tour = m.readyTour(state.preset, t);
+  if (!tour) return false;
+  if (state.rules !== 'post-cr') api.setRules('post-cr');
+  return setTour(api, tour);
+}
+
 function drawList(api) {
   const { h, state } = api;
+  import('./ready-tours.js').then((m) => { editor.querySelector('#tour-ready').hidden = !m.names.includes(state.preset); });
   const tour = tourOf(state.scenario);
   const list = editor.querySelector('#tour-stops');
   list.replaceChildren(...tour.stops.map((st, i) => {
@@ -225,7 +238,9 @@ export async function play(api, i) {
   A = api;
   await attach(api);
   const { state } = api;
-  const tour = tourOf(state.scenario);
+  let tour = tourOf(state.scenario);
+  // ?tour on a preset without a tour of its own: its ready tour, if it has one.
+  if (!tour.stops.length && state.preset && (await useReady(api))) tour = tourOf(state.scenario);
   if (!tour.stops.length) {
     api.notice('This timeline has no tour yet (File menu: Tour…).');
     return false;

@@ -78,6 +78,7 @@ const WHEN = {
   'www/tour.js': 'File menu: Tour…; a scenario that has a tour; ?tour',
   'www/host.js': 'only inside a frame (the host control API)',
   'www/exercises.js': 'a tour stop with an exercise',
+  'www/ready-tours.js': 'Tour… on a preset that has a ready tour; ?tour on one',
   'pkg/export/cpm_deferral.js': 'first export, or a timeline of more than 2,000 events (the speed-optimised engine)',
   'pkg/export/cpm_deferral_bg.wasm': 'first export, or a timeline of more than 2,000 events (the speed-optimised engine)',
 };

@@ -102,3 +102,66 @@ test('in the page (not framed): an engine-graded task answered wrong, then right
   assert.equal(r2.correct, true, r2.response);
   assert.deepEqual(errors, []);
 });
+
+test('ready tours ship with presets: ?tour on invite-timeout-path-a plays its stops, a case question, and a graded task at the end', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { query: '?preset=invite-timeout-path-a&tour' });
+  await page.waitForSelector('#tour-box .ex');
+  assert.match(await page.textContent('#tour-box .tour-text'), /^Trigger: Timer B fired/);
+  await page.check('#tour-box input[value="0"]');
+  await page.click('#ex-answer');
+  assert.match(await page.textContent('#tour-box .ex-feedback'), /^Not yet\. §8\.3\.2\.9, case 2/);
+  await page.check('#tour-box input[value="1"]');
+  await page.click('#ex-answer');
+  assert.match(await page.textContent('#tour-box .ex-feedback'), /^Right\./);
+  const n = await page.evaluate(() => window.__explorer.state.scenario.tour.stops.length);
+  assert.ok(n >= 5 && n <= 15, `${n} stops`);
+  for (let i = 1; i < n; i++) await page.keyboard.press('PageDown');
+  assert.equal(await page.evaluate(() => document.getElementById('tour-box').dataset.stop), String(n - 1));
+  await page.click('#ex-check');
+  assert.match(await page.textContent('#tour-box .ex-feedback'), /^Not yet\. lost: 3 \(wanted at most 0\)/);
+  await page.evaluate(() => {
+    const sc = window.__explorer.state.scenario;
+    window.__explorer.load({ ...sc, events: sc.events.filter((e) => e.kind !== 'message') });
+  });
+  await page.click('#ex-check');
+  assert.match(await page.textContent('#tour-box .ex-feedback'), /^Right\. Before the CR only a BYE/);
+  // The editor offers the ready tour for an unedited preset only.
+  await page.goto(`${env.base}?preset=bye-480-path-a`);
+  await ready(page);
+  await page.click('#file-menu summary');
+  await page.click('#tour-edit');
+  await page.waitForSelector('#tour-ready:not([hidden])');
+  await page.click('#tour-ready');
+  await page.waitForFunction(() => window.__explorer.state.scenario.tour?.stops.length > 3);
+  assert.equal(await page.evaluate(() => window.__explorer.state.scenario.tour.stops.at(-1).ask.id), 'bye-480-path-b');
+  assert.deepEqual(errors, []);
+});
+
+test('every ready tour: its task is not met by the preset as it is, and is met by a one-event edit', async (t) => {
+  const { page, errors } = await openExplorer(t, env);
+  const out = await page.evaluate(async () => {
+    const ready = await import('./ready-tours.js');
+    const ex = await import('./exercises.js');
+    const st = window.__explorer.state;
+    const fixes = {
+      'bye-480-path-a': (sc) => ({ ...sc, events: [...sc.events, { at_ms: 26200, kind: 'rejoin' }].sort((a, b) => a.at_ms - b.at_ms) }),
+      'invite-timeout-path-a': (sc) => ({ ...sc, events: sc.events.filter((e) => e.kind !== 'message') }),
+      'msrp-loss-path-a': (sc) => ({ ...sc, events: sc.events.map((e) => (e.kind === 'msrp_loss' ? { at_ms: e.at_ms, kind: 'bye', reason: 'SIP;cause=480' } : e)) }),
+    };
+    return ready.names.map((name) => {
+      const sc = JSON.parse(st.presets.find((p) => p.name === name).json);
+      const tour = ready.readyTour(name, st.engine.run(sc, 'post-cr'));
+      const ask = tour.stops.at(-1).ask;
+      const api = (s) => ({ state: { engine: st.engine, scenario: s, rules: 'post-cr' } });
+      return { name, stops: tour.stops.length, asks: tour.stops.filter((s) => s.ask).length, before: ex.check(api(sc), ask), after: ex.check(api(fixes[name](sc)), ask), valid: st.engine.check({ ...sc, version: 2, tour }) };
+    });
+  });
+  assert.equal(out.length, 3);
+  for (const r of out) {
+    assert.equal(r.valid, null, `${r.name}: the engine accepts the ready tour`);
+    assert.equal(r.asks, 2, r.name);
+    assert.equal(r.before.ok, false, `${r.name}: ${r.before.response}`);
+    assert.equal(r.after.ok, true, `${r.name}: ${r.after.response}`);
+  }
+  assert.deepEqual(errors, []);
+});
