@@ -13,6 +13,7 @@ export const FORMATS = {
   plantuml: { ext: 'puml', type: 'text/plain;charset=utf-8', format: 'plantuml', what: 'PlantUML diagram' },
   pcap: { ext: 'pcap', type: 'application/vnd.tcpdump.pcap', what: 'packet capture' },
   png: { ext: 'png', type: 'image/png', what: 'PNG image' },
+  deck: { ext: 'html', type: 'text/html;charset=utf-8', what: 'slide deck' },
 };
 
 // Chromium's canvas limits: 32,767 px a side and 2^28 pixels in all (other engines: less).
@@ -51,6 +52,12 @@ export async function exportAs(kind, api) {
   const base = fileName(`${state.scenario.title || 'ladder'} ${state.rules}`, f.ext).replace(/\.[a-z]+$/, '');
   try {
     if (kind === 'png') return await exportPng(api, base);
+    if (kind === 'deck') {
+      // The key steps as slides (slides.js): the engine's SVG of the ladder, windowed per key step.
+      const { deckHtml } = await import('./slides.js');
+      download(deckHtml(state.trace, await engineExport(api, 'svg'), state.scenario.title || 'Ladder'), `${base}-slides.html`, f.type);
+      return '';
+    }
     const data = await engineExport(api, kind);
     download(data, `${base}.${f.ext}`, f.type);
     return '';
