@@ -69,3 +69,65 @@ ${slides.join('\n')}
 </html>
 `;
 }
+
+/**
+ * One slide as a standalone SVG document (for pictures: the ladder inlined, no <use> across
+ * documents), with the key titles and the status line drawn as SVG text under it.
+ */
+export function slideSvg(trace, svgText, c, n, count) {
+  const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
+  const svg = doc.documentElement;
+  const W = Number(svg.getAttribute('width'));
+  const inner = [...svg.childNodes].map((x) => new XMLSerializer().serializeToString(x)).join('');
+  const font = `font-family="${esc(svg.getAttribute('font-family') || 'sans-serif')}" font-size="${esc(svg.getAttribute('font-size') || '12')}"`;
+  const k = c - 1;
+  const s = trace.steps[k];
+  const first = Math.max(0, k - WINDOW + 1);
+  const keys = keysAt(trace, c).map((x) => x.key);
+  const head = keys.length ? keys.join(' · ') : 'The end of the story';
+  const CAP = 110;
+  const H = CAP + HEAD + WINDOW * ROW;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">
+<rect width="${W}" height="${H}" fill="#fff"/>
+<text x="24" y="48" font-family="system-ui, sans-serif" font-size="34" font-weight="600" fill="#1f2328">${esc(head.length > 110 ? `${head.slice(0, 109)}…` : head)}</text>
+<text x="24" y="92" font-family="system-ui, sans-serif" font-size="24" fill="#57606a">${esc(`${fmtMs(s.at_ms)} · PF: ${stateName(s.pf_state)} · store: ${s.queue_len} · ${n + 1} / ${count}`)}</text>
+<svg y="${CAP}" width="${W}" height="${HEAD}" viewBox="0 0 ${W} ${HEAD}"><g ${font}>${inner}</g></svg>
+<svg y="${CAP + HEAD}" width="${W}" height="${WINDOW * ROW}" viewBox="0 ${HEAD + first * ROW} ${W} ${WINDOW * ROW}"><g ${font}>${inner}</g></svg>
+<rect x="1" y="${CAP + HEAD + (k - first) * ROW}" width="${W - 2}" height="${ROW}" fill="none" stroke="#d29922" stroke-width="3" rx="4"/>
+</svg>`;
+}
+
+/** An SVG text drawn into RGBA pixels `width` wide (through an <img> and a canvas). */
+async function pixels(svgText, width) {
+  const img = new Image();
+  img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svgText)}`;
+  await img.decode();
+  const height = Math.round((img.naturalHeight * width) / img.naturalWidth);
+  const c = document.createElement('canvas');
+  c.width = width;
+  c.height = height;
+  const g = c.getContext('2d', { willReadFrequently: true });
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, width, height);
+  g.drawImage(img, 0, 0, width, height);
+  return { rgba: g.getImageData(0, 0, width, height).data, height };
+}
+
+/**
+ * The story as an animated GIF (gif.js): the title, then one frame per key stop, `msPerSlide`
+ * each, looping. A GIF is what PowerPoint and Google Slides take as a moving picture.
+ */
+export async function storyGif(trace, svgText, title, { width = 1280, msPerSlide = 2500, onFrame } = {}) {
+  const { encodeGif } = await import('./gif.js');
+  const stops = keyStops(trace);
+  const frames = [];
+  let height = 0;
+  for (let n = 0; n < stops.length; n++) {
+    onFrame?.(n, stops.length);
+    const p = await pixels(slideSvg(trace, svgText, stops[n], n, stops.length), width);
+    height = p.height;
+    frames.push({ rgba: p.rgba, delayMs: n === stops.length - 1 ? msPerSlide * 2 : msPerSlide });
+  }
+  void title;
+  return { bytes: encodeGif(width, height, frames), frames: frames.length, width, height };
+}

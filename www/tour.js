@@ -177,16 +177,17 @@ function drawList(api) {
   const list = editor.querySelector('#tour-stops');
   list.replaceChildren(...tour.stops.map((st, i) => {
     const f = stepOf(state.trace, st);
-    const btn = (text, label, fn, id) => h('button', { type: 'button', text, 'aria-label': `${label} stop ${i + 1}`, onclick: api.guard(fn), ...(id ? { 'data-act': id } : {}) });
+    const btn = (text, label, fn, id) => h('button', { type: 'button', text, 'aria-label': label, onclick: api.guard(fn), ...(id ? { 'data-act': id } : {}) });
+    const n = i + 1;
     return h('li', { class: f ? '' : 'gone', 'data-stop': String(i) },
       h('span', { class: 'tour-step', text: f ? describe(api, f.step) : 'its step is no longer in the ladder (an edit removed it)' }),
       h('span', { class: 'tour-cap', text: st.caption || '(no caption)' }),
       h('span', { class: 'row' },
-        btn('Go', 'Show', () => play(api, i), 'go'),
-        btn('↑', 'Move up', () => setTour(api, moveStop(tour, i, -1)), 'up'),
-        btn('↓', 'Move down', () => setTour(api, moveStop(tour, i, 1)), 'down'),
-        btn('Edit', 'Edit', () => { editing = i; drawForm(api); editor.querySelector('#tour-caption').focus(); }, 'edit'),
-        btn('Delete', 'Delete', () => { editing = -1; setTour(api, { ...tour, stops: tour.stops.filter((_, k) => k !== i) }); drawForm(api); }, 'delete')));
+        btn('Go', `Go to stop ${n}`, () => play(api, i), 'go'),
+        btn('↑', `Move stop ${n} up`, () => setTour(api, moveStop(tour, i, -1)), 'up'),
+        btn('↓', `Move stop ${n} down`, () => setTour(api, moveStop(tour, i, 1)), 'down'),
+        btn('Edit', `Edit stop ${n}`, () => { editing = i; drawForm(api); editor.querySelector('#tour-caption').focus(); }, 'edit'),
+        btn('Delete', `Delete stop ${n}`, () => { editing = -1; setTour(api, { ...tour, stops: tour.stops.filter((_, k) => k !== i) }); drawForm(api); }, 'delete')));
   }));
   if (!tour.stops.length) list.append(h('li', { class: 'muted', text: 'No stops yet: go to a step, write a caption, Add stop.' }));
 }
@@ -329,8 +330,8 @@ function drawBox(api, tour, st, f) {
       h('p', { class: 'tour-text' }),
       h('p', { class: 'tour-gone', role: 'alert' }),
       h('div', { class: 'row' },
-        h('button', { type: 'button', id: 'tour-prev', text: '◀ stop', 'aria-label': 'Previous stop (PageUp)', onclick: api.guard(() => step(api, -1)) }),
-        h('button', { type: 'button', id: 'tour-next', text: 'stop ▶', 'aria-label': 'Next stop (PageDown)', onclick: api.guard(() => step(api, 1)) }),
+        h('button', { type: 'button', id: 'tour-prev', text: '◀ stop', title: 'The previous stop (PageUp)', onclick: api.guard(() => step(api, -1)) }),
+        h('button', { type: 'button', id: 'tour-next', text: 'stop ▶', title: 'The next stop (PageDown)', onclick: api.guard(() => step(api, 1)) }),
         h('button', { type: 'button', id: 'tour-end', text: 'End tour', onclick: api.guard(() => end(api)) })));
     api.$('caption').before(box);
   }

@@ -62,3 +62,44 @@ test('the key steps as an HTML deck: one SVG per key stop, the key step outlined
   assert.deepEqual(e2, []);
   assert.deepEqual(errors, []);
 });
+
+test('the story as an animated GIF: one frame per key stop, looping; Chromium decodes it and it shows the ladder', async (t) => {
+  const { gifFrames } = await import('../../www/gif.js');
+  const { page, errors } = await openExplorer(t, env, { query: '?preset=msrp-loss-path-a' });
+  const stops = await page.evaluate(async () => (await import('./story.js')).keyStops(window.__explorer.state.trace).length);
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), (async () => {
+    await page.click('#file-menu summary');
+    await page.click('[data-export="gif"]');
+  })()]);
+  assert.match(download.suggestedFilename(), /-story\.gif$/);
+  const bytes = fs.readFileSync(await download.path());
+  fs.writeFileSync(path.join(SHOTS, 'story.gif'), bytes);
+  const frames = gifFrames(new Uint8Array(bytes));
+  assert.equal(frames.length, stops, 'one frame per key stop');
+  assert.ok(frames.every((f) => f.width === 1280 && f.delayMs >= 2000), JSON.stringify(frames[0]));
+  assert.ok(bytes.includes(Buffer.from('NETSCAPE2.0')), 'loops');
+  assert.ok(bytes.length < 3_000_000, `${bytes.length} bytes`);
+  // Chromium decodes it; the first frame has the ladder's blue SIP and green MSRP arrows.
+  const seen = await page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/gif;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let dark = 0;
+    let colour = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i] + d[i + 1] + d[i + 2] < 200) dark++;
+      if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 80) colour++;
+    }
+    return { w: img.naturalWidth, h: img.naturalHeight, dark, colour };
+  }, bytes.toString('base64'));
+  assert.equal(seen.w, 1280);
+  assert.ok(seen.h > 300, `${seen.h} px tall`);
+  assert.ok(seen.dark > 2000 && seen.colour > 500, JSON.stringify(seen));
+  assert.deepEqual(errors, []);
+});

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { useBrowser, openExplorer, newPage, ready, pick, ROOT } from '../harness.mjs';
+import { useBrowser, openExplorer, newPage, ready, pick, axe, ROOT } from '../harness.mjs';
 
 const env = useBrowser();
 const HOSTILE = '<img src=x onerror="window.__pwned=1">\n<script>window.__pwned=2</script> & &amp; “quotes”';
@@ -206,4 +206,21 @@ test('the offline single file plays a tour from a share link', async (t) => {
   assert.equal(await off.evaluate(() => window.__pwned), undefined);
   assert.deepEqual(e2, []);
   void errors;
+});
+
+test('axe: the tour editor, the tour bar and an exercise have no serious or critical violations (both themes)', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { query: '?preset=invite-timeout-path-a' });
+  await page.click('#file-menu summary');
+  await page.click('#tour-edit');
+  await page.waitForSelector('#tour-ready:not([hidden])');
+  await page.click('#tour-ready');
+  await page.waitForSelector('#tour-stops li[data-stop]');
+  await page.click('#tour-preview');
+  await page.waitForSelector('#tour-box .ex');
+  for (const theme of ['light', 'dark']) {
+    await page.evaluate((th) => { document.documentElement.dataset.theme = th; }, theme);
+    const r = await axe(page, env);
+    assert.deepEqual(r.serious, [], `${theme}: ${JSON.stringify(r.serious)}`);
+  }
+  assert.deepEqual(errors, []);
 });
