@@ -124,8 +124,9 @@ pub struct Scenario {
     pub members: Vec<Member>,
     pub policies: Policies,
     pub events: Vec<Event>,
-    /// The trainer's tour through the run (version 2), if the file has one.
-    pub tour: Option<Tour>,
+    /// The trainer's tour through the run (version 2), if the file has one. Shared, not copied,
+    /// when a scenario is cloned (the engine never changes it; the page runs a clone per rule set).
+    pub tour: Option<std::sync::Arc<Tour>>,
 }
 
 /// A tour: stops in the order they are shown (issue 15, "Tours as data").
@@ -513,7 +514,7 @@ impl Scenario {
             Some(_) if version < 2 => {
                 return Err(ScenarioError::Invalid { path: "tour".into(), problem: "a tour needs \"version\": 2 (version 1 files have none)".into() })
             }
-            Some(t) => Some(parse_tour(t)?),
+            Some(t) => Some(std::sync::Arc::new(parse_tour(t)?)),
         };
         Ok(Scenario { title, description, setup, t1_ms, answer_ms, start_epoch_ms, members, policies, events, tour })
     }
@@ -689,7 +690,10 @@ fn parse_ask(v: &Json, i: usize) -> R<Ask> {
                 return Err(ScenarioError::Invalid { path: join(path, "answer"), problem: "only a multiple choice (\"choices\") has an answer".into() });
             }
             let rules = pick(m, path, "rules", &["post-cr", "pre-cr"])?.map(|r| if r == "pre-cr" { crate::Rules::PreCr } else { crate::Rules::PostCr });
-            let expect = cs.iter().enumerate().map(|(k, c)| parse_condition(c, Loc::Cond(i, k))).collect::<R<Vec<_>>>()?;
+            let mut expect = Vec::with_capacity(cs.len());
+            for (k, c) in cs.iter().enumerate() {
+                expect.push(parse_condition(c, Loc::Cond(i, k))?);
+            }
             AskKind::Task { rules, expect }
         }
         _ => {
@@ -938,13 +942,13 @@ mod tests {
         let with = |ask: &str| format!(r#"{{{V2},"events":[],"tour":{{"stops":[{{"step":"a","ask":{ask}}}]}}}}"#);
         let s = Scenario::from_json(&with(r#"{"id":"which-case","question":"Which case?","choices":["1","2","3"],"answer":0,"explain":"§8.3.2.9 case 1"}"#))
             .unwrap();
-        let a = s.tour.unwrap().stops.remove(0).ask.unwrap();
+        let a = s.tour.unwrap().stops[0].ask.clone().unwrap();
         assert_eq!(a.kind, AskKind::Choice { choices: vec!["1".into(), "2".into(), "3".into()], answer: 0 });
         let s = Scenario::from_json(&with(
             r#"{"id":"lost-0","question":"Q","rules":"pre-cr","expect":[{"count":"lost","max":0},{"key":"Deferred"},{"step":"x/1/0","present":false},{"state_at":9000,"state":"Deferred"}]}"#,
         ))
         .unwrap();
-        let AskKind::Task { rules, expect } = s.tour.unwrap().stops.remove(0).ask.unwrap().kind else { panic!("a task") };
+        let AskKind::Task { rules, expect } = s.tour.unwrap().stops[0].ask.clone().unwrap().kind else { panic!("a task") };
         assert_eq!(rules, Some(crate::Rules::PreCr));
         assert_eq!(expect[0], Condition::Count { field: "lost".into(), min: None, max: Some(0) });
         assert_eq!(expect[1], Condition::Key { text: "Deferred".into(), present: true });

@@ -597,7 +597,7 @@ export function summary(stats, secs) {
     lines.push(`  ${name.padEnd(12)} ${String(L.execs).padStart(9)} executions  ${rate.toFixed(0).padStart(7)}/s  ${String(L.accepted).padStart(7)} accepted  ${String(L.refused).padStart(7)} refused  ${L.crashes} crashes`);
   }
   const e = stats.engine;
-  lines.push(`  engine       ${String(e.checked).padStart(9)} scenarios checked: ${e.valid} valid (${e.runs} runs, ${e.runErrors} run errors), ${e.invalid} refused by check, ${e.panics} panics`);
+  lines.push(`  engine       ${String(e.checked).padStart(9)} scenarios checked: ${e.valid} valid (${e.runs} runs, ${e.runErrors} run errors; ${e.tours} with a tour), ${e.invalid} refused by check (${e.tourRefused} for the tour), ${e.panics} panics`);
   lines.push(`  all          ${String(stats.execs).padStart(9)} executions  ${((stats.execs * 1000) / stats.ms).toFixed(0).padStart(7)}/s in ${(stats.ms / 1000).toFixed(1)} s`);
   lines.push('  refusals (ShareError, first words):');
   for (const [k, n] of Object.entries(stats.refusals).sort((a, b) => b[1] - a[1])) lines.push(`    ${String(n).padStart(8)}  ${k}`);
