@@ -63,6 +63,17 @@ const describe = (api, s) => `#${s.index} at ${api.fmtMs(s.at_ms)}: ${s.kind ===
 function refresh(api) {
   if (editor && !editor.hidden) drawList(api);
   drawStart(api);
+  // A tour on show: an edit may have removed (or brought back) its stop's step.
+  if (at >= 0 && box && !box.hidden) {
+    const st = tourOf(api.state.scenario).stops[at];
+    if (st) showGone(!!stepOf(api.state.trace, st));
+  }
+}
+
+function showGone(found) {
+  const gone = box.querySelector('.tour-gone');
+  gone.hidden = found;
+  gone.textContent = found ? '' : 'The step of this stop is no longer in the ladder: an edit of the timeline removed it. The playhead stays where it was.';
 }
 
 /** Attach to the page: the hook, and a "Play tour" button when the scenario has stops. */
@@ -339,9 +350,7 @@ function drawBox(api, tour, st, f) {
   box.dataset.stop = String(at);
   box.querySelector('.tour-n').textContent = `${tour.title ? `${tour.title} · ` : ''}stop ${at + 1} of ${tour.stops.length}`;
   box.querySelector('.tour-text').textContent = st.caption || '';
-  const gone = box.querySelector('.tour-gone');
-  gone.hidden = !!f;
-  gone.textContent = f ? '' : 'The step of this stop is no longer in the ladder: an edit of the timeline removed it. The playhead stays where it was.';
+  showGone(!!f);
   box.querySelector('#tour-prev').disabled = at === 0;
   box.querySelector('#tour-next').disabled = false;
   box.querySelector('#tour-next').textContent = at === tour.stops.length - 1 ? 'end ▶' : 'stop ▶';

@@ -128,6 +128,12 @@ test('a stop whose step disappears after an edit says so (list and player); the 
   assert.equal(await cursor(page), c0, 'the playhead stays where it was');
   await page.keyboard.press('PageUp');
   assert.equal(await page.isVisible('#tour-box .tour-gone'), false);
+  // While a stop is shown, an edit that removes its step is said at once (here: the BYE's).
+  await page.evaluate(() => {
+    const sc = window.__explorer.state.scenario;
+    window.__explorer.load({ ...sc, events: sc.events.filter((e) => e.kind !== 'bye') });
+  });
+  assert.ok(await page.isVisible('#tour-box .tour-gone'), 'the shown stop says its step is gone');
   assert.deepEqual(errors, []);
 });
 
