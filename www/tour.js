@@ -97,6 +97,8 @@ function drawStart(api) {
   }
   const text = `▶ Tour (${n} stop${n === 1 ? '' : 's'})`;
   if (b.textContent !== text) b.textContent = text;
+  // While the tour plays its bar has the controls (and the player keeps its width).
+  if (b.hidden !== at >= 0) b.hidden = at >= 0;
   b.title = 'Play the tour of this timeline (PageDown / PageUp: stop to stop)';
 }
 
@@ -282,11 +284,13 @@ export async function play(api, i) {
   }
   if (rerun || Array.isArray(st.filters)) api.rerun();
   const f = stepOf(state.trace, st);
+  // The bar first: the ladder then scrolls for the height it ends up with.
+  drawBox(api, tour, st, f);
+  drawStart(api);
   if (f) {
     api.setCursor(f.i + 1);
     api.selectStep('main', f.i, null, true);
   }
-  drawBox(api, tour, st, f);
   highlight(api, st.highlight, f);
   if (!keys) {
     keys = api.guard((e) => {
@@ -320,6 +324,7 @@ export function end(api, finished = false) {
   if (keys) window.removeEventListener('keydown', keys, true);
   keys = null;
   clearHighlight();
+  drawStart(api);
   if (state.over) {
     state.over = null;
     api.rerun();
@@ -355,7 +360,12 @@ function drawBox(api, tour, st, f) {
   box.querySelector('#tour-next').disabled = false;
   box.querySelector('#tour-next').textContent = at === tour.stops.length - 1 ? 'end ▶' : 'stop ▶';
   // The stop's exercise (exercises.js, loaded when a stop asks one).
-  if (st.ask || box.querySelector('.ex')) import('./exercises.js').then((m) => m.show(api, box, st.ask)).catch((e) => api.notice(String(e.message || e)));
+  // Once the ladder has its new height (a resize observer, next frame), its step is in view.
+  const settle = () => requestAnimationFrame(() => requestAnimationFrame(() => {
+    if (f && at >= 0) api.ladder.reveal(f.i);
+  }));
+  if (st.ask || box.querySelector('.ex')) import('./exercises.js').then((m) => { m.show(api, box, st.ask); settle(); }).catch((e) => api.notice(String(e.message || e)));
+  else settle();
 }
 
 function clearHighlight() {
