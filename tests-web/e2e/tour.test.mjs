@@ -230,3 +230,25 @@ test('axe: the tour editor, the tour bar and an exercise have no serious or crit
   }
   assert.deepEqual(errors, []);
 });
+
+test('with a tour (▶ Tour in the player): no control off-screen, no sideways scroll at 1280×720 and 1366×768, normal and large type, normal and presenter mode', async (t) => {
+  const { page, errors } = await newPage(t, env);
+  for (const [width, height] of [[1280, 720], [1366, 768]]) {
+    await page.setViewportSize({ width, height });
+    for (const q of ['?preset=bye-480-path-a', '?present&preset=bye-480-path-a']) {
+      await page.goto(env.base + q);
+      await ready(page);
+      await page.evaluate(() => window.__explorer.load({ ...window.__explorer.state.scenario, version: 2, tour: { stops: [{ step: window.__explorer.state.trace.steps[3].sid, caption: 'x' }] } }));
+      await page.waitForSelector('#tour-start');
+      for (const large of [false, true]) {
+        if (large !== (await page.evaluate(() => document.documentElement.classList.contains('large')))) await page.evaluate(() => document.getElementById('large').click());
+        const r = await page.evaluate(() => ({
+          off: [...document.querySelectorAll('.player button, .player select, .player input, #pfstate')].filter((e) => e.offsetParent && e.getBoundingClientRect().right > innerWidth + 0.5).map((e) => e.id || e.tagName),
+          sideways: document.documentElement.scrollWidth > innerWidth,
+        }));
+        assert.deepEqual(r, { off: [], sideways: false }, `${width}×${height} ${q} large=${large}`);
+      }
+    }
+  }
+  assert.deepEqual(errors, []);
+});
