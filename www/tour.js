@@ -140,6 +140,17 @@ function buildEditor(api) {
     h('textarea', { id: 'tour-caption', rows: 3, maxLength: 2000 }),
     h('label', { class: 'row' }, document.createTextNode('Also highlight '), hl),
     h('label', { class: 'row' }, h('input', { type: 'checkbox', id: 'tour-keep' }), document.createTextNode(' with the rules, compare, filters and policies in force now')),
+    // A multiple-choice question at the stop (a task the engine grades is written in the file).
+    h('details', { id: 'tour-ask', class: 'tour-ask' },
+      h('summary', { text: 'Ask a question here (multiple choice)' }),
+      h('label', { for: 'tour-q', text: 'Question' }),
+      h('input', { type: 'text', id: 'tour-q', maxLength: 1000 }),
+      h('label', { for: 'tour-choices', text: 'Answers, one a line' }),
+      h('textarea', { id: 'tour-choices', rows: 3 }),
+      h('label', { class: 'row' }, document.createTextNode('The right one is answer number '), h('input', { type: 'number', id: 'tour-right', min: 1, max: 8, value: '1' })),
+      h('label', { for: 'tour-explain', text: 'Explanation shown after an answer (name the clause or the policy)' }),
+      h('textarea', { id: 'tour-explain', rows: 2, maxLength: 2000 }),
+      h('p', { id: 'tour-task', class: 'muted', hidden: true })),
     h('p', { id: 'tour-error', class: 'ed-error', role: 'alert' }),
     h('div', { class: 'row' },
       h('button', { type: 'button', id: 'tour-add', text: 'Add stop', onclick: api.guard(() => saveStop(api)) }),
@@ -167,6 +178,16 @@ function drawForm(api) {
   const hl = st?.highlight;
   editor.querySelector('#tour-hl').value = !hl ? '' : hl.arrow ? 'arrow' : hl.panel ? `panel:${hl.panel}` : `sentence:${hl.sentence}`;
   editor.querySelector('#tour-keep').checked = !!(st && (st.rules || st.filters || st.policies || st.compare != null));
+  const ask = st?.ask;
+  const mc = ask && Array.isArray(ask.choices);
+  editor.querySelector('#tour-ask').open = !!ask;
+  editor.querySelector('#tour-q').value = mc ? String(ask.question ?? '') : '';
+  editor.querySelector('#tour-choices').value = mc ? ask.choices.join('\n') : '';
+  editor.querySelector('#tour-right').value = String(mc ? Number(ask.answer) + 1 : 1);
+  editor.querySelector('#tour-explain').value = mc ? String(ask.explain ?? '') : '';
+  const task = editor.querySelector('#tour-task');
+  task.hidden = !(ask && !mc);
+  task.textContent = ask && !mc ? `This stop has a task the engine grades (“${String(ask.question ?? '')}”); it is kept as it is (edit it in the file).` : '';
   editor.querySelector('#tour-add').textContent = st ? 'Save stop' : 'Add stop';
   editor.querySelector('#tour-error').textContent = '';
   editor.querySelector('#tour-title').value = tourOf(api.state.scenario).title || '';
@@ -235,6 +256,21 @@ function saveStop(api) {
       stop.filters = [...state.filters];
       stop.policies = { ...(state.scenario.policies || {}) };
     }
+  }
+  const q = editor.querySelector('#tour-q').value.trim();
+  const choices = editor.querySelector('#tour-choices').value.split('\n').map((c) => c.trim()).filter(Boolean);
+  if (old?.ask && !Array.isArray(old.ask.choices)) stop.ask = old.ask; // a task from the file
+  else if (q || choices.length) {
+    const right = Number(editor.querySelector('#tour-right').value) - 1;
+    if (!q || choices.length < 2 || !(right >= 0 && right < choices.length)) {
+      editor.querySelector('#tour-error').textContent = 'A question needs its text, at least two answers (one a line) and the number of the right one.';
+      return;
+    }
+    const slug = q.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'question';
+    const n = (old ? editing : tour.stops.length) + 1;
+    stop.ask = { id: old?.ask?.id || `stop-${n}-${slug}`, question: q, choices, answer: right };
+    const explain = editor.querySelector('#tour-explain').value.trim();
+    if (explain) stop.ask.explain = explain;
   }
   const stops = tour.stops.slice();
   if (old) stops[editing] = stop;

@@ -165,3 +165,38 @@ test('every ready tour: its task is not met by the preset as it is, and is met b
   }
   assert.deepEqual(errors, []);
 });
+
+test('the editor records a multiple-choice question at a stop; it plays, is graded and shown literally', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { query: '?preset=msrp-loss-path-a' });
+  await page.click('#file-menu summary');
+  await page.click('#tour-edit');
+  await page.click('#next-key');
+  await page.fill('#tour-caption', 'The trigger');
+  await page.click('#tour-ask summary');
+  await page.fill('#tour-q', HOSTILE);
+  await page.fill('#tour-choices', 'Case 1\nCase 2\n\nCase 3 <i>MSRP</i>');
+  await page.fill('#tour-right', '3');
+  await page.fill('#tour-explain', '§8.3.2.9 case 3.');
+  await page.click('#tour-add');
+  await page.waitForFunction(() => window.__explorer.state.scenario.tour?.stops.length === 1);
+  const ask = await page.evaluate(() => window.__explorer.state.scenario.tour.stops[0].ask);
+  assert.deepEqual({ ...ask, id: undefined }, { id: undefined, question: HOSTILE, choices: ['Case 1', 'Case 2', 'Case 3 <i>MSRP</i>'], answer: 2, explain: '§8.3.2.9 case 3.' });
+  assert.match(ask.id, /^stop-1-b-onmouseover/);
+  // Not enough answers: refused with a sentence, nothing recorded.
+  await page.click('#next-key');
+  await page.click('#tour-ask summary').catch(() => {});
+  await page.evaluate(() => { document.getElementById('tour-ask').open = true; });
+  await page.fill('#tour-q', 'Only one?');
+  await page.fill('#tour-choices', 'yes');
+  await page.click('#tour-add');
+  assert.match(await page.textContent('#tour-error'), /at least two answers/);
+  assert.equal(await page.evaluate(() => window.__explorer.state.scenario.tour.stops.length), 1);
+  await page.click('#tour-preview');
+  await page.waitForSelector('#tour-box .ex');
+  assert.equal(await page.textContent('#tour-box .ex-q'), HOSTILE);
+  assert.equal(await page.evaluate(() => document.querySelectorAll('#tour-box .ex i, #tour-box .ex-q *').length), 0);
+  await page.check('#tour-box input[value="2"]');
+  await page.click('#ex-answer');
+  assert.match(await page.textContent('#tour-box .ex-feedback'), /^Right\. §8\.3\.2\.9 case 3\./);
+  assert.deepEqual(errors, []);
+});
