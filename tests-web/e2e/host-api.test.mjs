@@ -145,3 +145,25 @@ test('not framed: no host API (host.js is not loaded)', async (t) => {
   assert.equal(await page.evaluate(() => performance.getEntriesByType('resource').some((r) => r.name.endsWith('/host.js'))), false);
   assert.deepEqual(errors, []);
 });
+
+test('?host= names the parent: the right origin is answered, a wrong one gets nothing and commands nothing', async (t) => {
+  const port = new URL(env.origin).port;
+  const run = async (hostParam) => {
+    const { page, errors } = await newPage(t, env);
+    const q = new URLSearchParams({ explorer: env.origin, query: `?embed&preset=bye-480-path-a&host=${encodeURIComponent(hostParam)}` });
+    await page.goto(`http://localhost:${port}/tests-web/pages/host-api.html?${q}`);
+    const frame = await (await page.waitForSelector('#x')).contentFrame();
+    await ready(frame);
+    await page.waitForTimeout(300);
+    await page.evaluate(() => window.send({ cmd: 'goto', index: 5, id: 'g' }));
+    await page.waitForTimeout(500);
+    return { got: await page.evaluate(() => window.__got.map((m) => m.data.event)), cursor: await frame.evaluate(() => window.__explorer.state.cursor), errors };
+  };
+  const right = await run(`http://localhost:${port}`);
+  assert.ok(right.got.includes('ready') && right.got.includes('done'), right.got.join());
+  assert.equal(right.cursor, 5);
+  const wrong = await run('https://deck.example');
+  assert.deepEqual(wrong.got, [], 'nothing reaches a parent the explorer was not told about');
+  assert.notEqual(wrong.cursor, 5, 'and its commands are ignored');
+  assert.deepEqual([...right.errors, ...wrong.errors], []);
+});
