@@ -27,7 +27,6 @@ let box = null;
 let at = -1; // the stop shown (playing), or -1
 let editing = -1; // the stop in the form, or -1 (a new stop)
 let keys = null;
-let A = null;
 
 /** The tour of the scenario (never null: an empty one when the scenario has none). */
 export const tourOf = (scenario) => {
@@ -78,7 +77,6 @@ function showGone(found) {
 
 /** Attach to the page: the hook, and a "Play tour" button when the scenario has stops. */
 export async function attach(api) {
-  A = api;
   api.hooks.tour = () => refresh(api);
   await ensureCss();
   drawStart(api);
@@ -285,7 +283,6 @@ function saveStop(api) {
 
 /** Show stop i (0-based) of the scenario's tour: its switches, its step, its caption. */
 export async function play(api, i) {
-  A = api;
   await attach(api);
   const { state } = api;
   let tour = tourOf(state.scenario);
@@ -430,4 +427,3 @@ async function highlight(api, hl, f) {
 
 /** For tests and the host API: which stop is shown (-1: none). */
 export const current = () => at;
-void A;
