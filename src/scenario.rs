@@ -648,7 +648,12 @@ fn get_bool(m: Obj, path: Loc, key: &str, default: bool) -> R<bool> {
 fn parse_ask(v: &Json, i: usize) -> R<Ask> {
     let path = Loc::Ask(i);
     let m = obj(v, path)?;
-    check_fields(m, path, &["id", "question", "explain", "choices", "answer", "rules", "expect"])?;
+    // Multiple choice has `choices` and `answer`, a task `expect` and `rules`: a field of the
+    // other kind is an unknown field here.
+    let choice = m.get("choices").is_some();
+    let (key, fields): (&str, &[&'static str]) =
+        if choice { ("choices", &["id", "question", "explain", "choices", "answer"]) } else { ("expect", &["id", "question", "explain", "expect", "rules"]) };
+    check_fields(m, path, fields)?;
     let id = req_str(m, path, "id")?;
     if id.is_empty() || id.len() > 64 || !id.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') {
         return Err(ScenarioError::Invalid { path: join(path, "id"), problem: format!("{:?} must be 1-64 lowercase letters, digits or '-'", cut(id)) });
@@ -657,51 +662,28 @@ fn parse_ask(v: &Json, i: usize) -> R<Ask> {
     check_text(&|| join(path, "question"), question, 1000)?;
     let explain = get_str(m, path, "explain")?.unwrap_or("");
     check_text(&|| join(path, "explain"), explain, MAX_CAPTION)?;
-    let list = |key: &str| -> R<Option<&[Json]>> {
-        match m.get(key) {
-            None => Ok(None),
-            Some(v) => match v.as_array() {
-                Some(a) if !a.is_empty() && a.len() <= MAX_CHOICES => Ok(Some(a)),
-                Some(a) => {
-                    Err(ScenarioError::OutOfRange { path: join(path, key), value: format!("{} items", a.len()), allowed: format!("1 to {MAX_CHOICES}") })
-                }
-                None => Err(ScenarioError::WrongType { path: join(path, key), expected: "an array" }),
-            },
+    let items = m.get(key).and_then(Json::as_array).filter(|a| !a.is_empty() && a.len() <= MAX_CHOICES).ok_or_else(|| ScenarioError::Invalid {
+        path: join(path, key),
+        problem: format!("needs an array of 1 to {MAX_CHOICES} (\"choices\" for multiple choice, \"expect\" for a task the engine grades)"),
+    })?;
+    let kind = if choice {
+        let mut choices = Vec::with_capacity(items.len());
+        for (k, c) in items.iter().enumerate() {
+            let p = || format!("{path}.choices[{k}]");
+            let c = c.as_str().ok_or_else(|| ScenarioError::WrongType { path: p(), expected: "a string" })?;
+            check_text(&p, c, 500)?;
+            choices.push(c.to_string());
         }
-    };
-    let kind = match (list("choices")?, list("expect")?) {
-        (Some(cs), None) => {
-            let mut choices = Vec::with_capacity(cs.len());
-            for (k, c) in cs.iter().enumerate() {
-                let p = || format!("{path}.choices[{k}]");
-                let c = c.as_str().ok_or_else(|| ScenarioError::WrongType { path: p(), expected: "a string" })?;
-                check_text(&p, c, 500)?;
-                choices.push(c.to_string());
-            }
-            let answer = get_u64(m, path, "answer", 0..=cs.len() as u64 - 1, "the index of the right choice")?
-                .ok_or_else(|| ScenarioError::Missing { path: join(path, "answer") })?;
-            if m.get("rules").is_some() {
-                return Err(ScenarioError::Invalid { path: join(path, "rules"), problem: "only a task (\"expect\") has rules".into() });
-            }
-            AskKind::Choice { choices, answer: answer as usize }
+        let answer = get_u64(m, path, "answer", 0..=items.len() as u64 - 1, "the index of the right choice")?
+            .ok_or_else(|| ScenarioError::Missing { path: join(path, "answer") })?;
+        AskKind::Choice { choices, answer: answer as usize }
+    } else {
+        let rules = pick(m, path, "rules", &["post-cr", "pre-cr"])?.map(|r| if r == "pre-cr" { crate::Rules::PreCr } else { crate::Rules::PostCr });
+        let mut expect = Vec::with_capacity(items.len());
+        for (k, c) in items.iter().enumerate() {
+            expect.push(parse_condition(c, Loc::Cond(i, k))?);
         }
-        (None, Some(cs)) => {
-            if m.get("answer").is_some() {
-                return Err(ScenarioError::Invalid { path: join(path, "answer"), problem: "only a multiple choice (\"choices\") has an answer".into() });
-            }
-            let rules = pick(m, path, "rules", &["post-cr", "pre-cr"])?.map(|r| if r == "pre-cr" { crate::Rules::PreCr } else { crate::Rules::PostCr });
-            let mut expect = Vec::with_capacity(cs.len());
-            for (k, c) in cs.iter().enumerate() {
-                expect.push(parse_condition(c, Loc::Cond(i, k))?);
-            }
-            AskKind::Task { rules, expect }
-        }
-        _ => {
-            return Err(ScenarioError::Invalid {
-                path: path.to_string(),
-                problem: "needs either \"choices\" (multiple choice) or \"expect\" (a task the engine grades)".into(),
-            })
-        }
+        AskKind::Task { rules, expect }
     };
     Ok(Ask { id: id.to_string(), question: question.to_string(), explain: explain.to_string(), kind })
 }
@@ -959,9 +941,9 @@ mod tests {
         assert!(e(r#"{"id":"A!","question":"Q","choices":["a"],"answer":0}"#).starts_with("tour.stops[0].ask.id: \"A!\" must be"));
         assert!(e(r#"{"id":"a","question":"Q","choices":["a","b"],"answer":2}"#).starts_with("tour.stops[0].ask.answer: 2 is out of range"));
         assert!(e(r#"{"id":"a","question":"Q","choices":["a"]}"#).starts_with("tour.stops[0].ask.answer: required"));
-        assert!(e(r#"{"id":"a","question":"Q","choices":[]}"#).starts_with("tour.stops[0].ask.choices: 0 items is out of range"));
+        assert!(e(r#"{"id":"a","question":"Q","choices":[]}"#).starts_with("tour.stops[0].ask.choices: needs an array of 1 to 8"));
         assert!(e(r#"{"id":"a","question":"Q","choices":[1]}"#).starts_with("tour.stops[0].ask.choices[0]: expected a string"));
-        assert!(e(r#"{"id":"a","question":"Q"}"#).starts_with("tour.stops[0].ask: needs either"));
+        assert!(e(r#"{"id":"a","question":"Q"}"#).starts_with("tour.stops[0].ask.expect: needs an array of 1 to 8"));
         assert!(e(r#"{"id":"a","question":"Q","expect":[{"count":"lots"}]}"#).starts_with("tour.stops[0].ask.expect[0].count: \"lots\" is out of range"));
         assert!(e(r#"{"id":"a","question":"Q","expect":[{"count":"lost","is":0}]}"#).starts_with("tour.stops[0].ask.expect[0].is: unknown field"));
         assert!(e(r#"{"id":"a","question":"Q","expect":[{"state_at":5,"state":"Asleep"}]}"#)
@@ -970,7 +952,8 @@ mod tests {
             e(r#"{"id":"a","question":"Q","expect":[{"key":"x","present":"no"}]}"#).starts_with("tour.stops[0].ask.expect[0].present: expected true or false")
         );
         assert!(e(r#"{"id":"a","question":"Q","expect":[{"glow":1}]}"#).starts_with("tour.stops[0].ask.expect[0]: needs one of"));
-        assert!(e(r#"{"id":"a","question":"Q","expect":[{"key":"x"}],"answer":1}"#).starts_with("tour.stops[0].ask.answer: only a multiple choice"));
+        assert!(e(r#"{"id":"a","question":"Q","expect":[{"key":"x"}],"answer":1}"#).starts_with("tour.stops[0].ask.answer: unknown field"));
+        assert!(e(r#"{"id":"a","question":"Q","choices":["a"],"answer":0,"rules":"pre-cr"}"#).starts_with("tour.stops[0].ask.rules: unknown field"));
     }
 
     #[test]
