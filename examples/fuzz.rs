@@ -1,7 +1,8 @@
 //! A time-boxed mutational fuzzer on the stable toolchain (cargo-fuzz needs nightly, which these
 //! machines cannot fetch): `make fuzz` or `cargo run --release --example fuzz -- --seconds 60`.
 //!
-//! Targets: scenario import (`Scenario::from_json`, and a run of every scenario that parses),
+//! Targets: scenario import (`Scenario::from_json`, and a run of every scenario that parses; seeds
+//! in versions 1 and 2, the latter with a tour of every kind of stop),
 //! every wire parser (SIP, MSRP, CPIM, SDP, conference-info (and its XML reader), RFC 3326 Reason,
 //! RFC 3339 date-time), and the capture reader (`capture::read_all` then the role finder, and
 //! the same bytes fed in two pieces must give the same messages). Seeds: the preset scenario
@@ -193,6 +194,30 @@ fn targets() -> Vec<Target> {
     all
 }
 
+/// A preset as a version 2 file with a tour over its key steps (issue 15), every switch used.
+fn with_tour(json: &str) -> Option<String> {
+    let sc = Scenario::from_json(json).ok()?;
+    let stops: Vec<serde_json::Value> = run(&sc, Rules::PostCr)
+        .steps
+        .iter()
+        .filter(|s| s.key.is_some())
+        .enumerate()
+        .map(|(i, s)| match i % 4 {
+            0 => serde_json::json!({ "step": s.sid(), "caption": format!("<b>{}</b>\n&amp;", s.label),
+                "ask": { "id": format!("q{i}"), "question": "Which case?", "choices": ["1", "2", "3"], "answer": 0, "explain": "§8.3.2.9" } }),
+            1 => serde_json::json!({ "step": s.sid(), "caption": "x", "rules": "pre-cr", "compare": true, "highlight": { "arrow": true } }),
+            2 => serde_json::json!({ "step": s.sid(), "filters": ["msrp-200", "members"], "highlight": { "sentence": "case1" } }),
+            _ => serde_json::json!({ "step": s.sid(), "policies": { "q8-group-ends": "discard" }, "highlight": { "panel": "store" },
+                "ask": { "id": format!("t{i}"), "question": "Lose nothing", "rules": "pre-cr", "expect": [
+                    { "count": "lost", "max": 0 }, { "key": "Deferred" }, { "step": s.sid(), "present": false }, { "state_at": 9000, "state": "Deferred" } ] } }),
+        })
+        .collect();
+    let mut v: serde_json::Value = serde_json::from_str(json).ok()?;
+    v["version"] = 2.into();
+    v["tour"] = serde_json::json!({ "title": "Tour", "stops": stops });
+    Some(v.to_string())
+}
+
 /// Seeds per target: preset files for "scenario", the matching wire texts for the parsers.
 fn seeds(target: &str) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
@@ -202,6 +227,13 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
     for p in presets::all() {
         if target == "scenario" {
             out.push(p.json.as_bytes().to_vec());
+            if let Some(v2) = with_tour(p.json) {
+                // The seed must reach past the tour checks, or it would only test refusals.
+                if let Err(e) = Scenario::from_json(&v2) {
+                    panic!("{}: the version 2 seed with a tour does not parse: {e}", p.name);
+                }
+                out.push(v2.into_bytes());
+            }
             continue;
         }
         let Ok(sc) = Scenario::from_json(p.json) else { continue };

@@ -1,6 +1,12 @@
 //! Scenario files: a versioned JSON timeline a trainer can write by hand (format
-//! `cpm-deferral-scenario`, version 1; see README). Parsing is strict and every error names the
-//! field (`events[3].at_ms`) and what is wrong with it.
+//! `cpm-deferral-scenario`, versions 1 and 2; see README). Parsing is strict and every error names
+//! the field (`events[3].at_ms`, `tour.stops[2].caption`) and what is wrong with it.
+//!
+//! Version 2 adds an optional `tour` (issue 15, "Tours as data"): an ordered list of stops, each
+//! a step by its identity (`Step::sid`, docs/trace-contract.md), a caption in plain text and
+//! optional switches (rules, policies, filters, compare) and a highlight. A version 1 file is a
+//! version 2 file without a tour (the migration is the identity); a tour in a version 1 file is
+//! refused by name.
 
 use crate::json_tree::{Json, Obj};
 use crate::policy::{Policies, PolicyId};
@@ -9,8 +15,21 @@ use std::fmt;
 
 /// The `format` value every scenario file carries.
 pub const FORMAT: &str = "cpm-deferral-scenario";
-/// The only version this build reads.
-pub const VERSION: u64 = 1;
+/// The newest version this build reads (and the one a file with a tour must carry).
+pub const VERSION: u64 = 2;
+/// Every version this build reads: 1 (no tour) and 2.
+pub const VERSIONS: [u64; 2] = [1, 2];
+/// Largest number of stops in a tour.
+pub const MAX_STOPS: usize = 200;
+/// Longest tour caption in bytes.
+pub const MAX_CAPTION: usize = 2000;
+/// The page's filter ids (www/filters.js `FILTERS`) a tour stop may switch on.
+pub const FILTER_IDS: [&str; 5] = ["msrp-200", "provisional", "subscription", "ims-core", "members"];
+/// The panels a stop may highlight (the page's store, inspector, CR text, policies, timeline).
+pub const PANELS: [&str; 5] = ["store", "inspector", "cr", "policies", "timeline"];
+/// The sentences of the CR panel (www/cr-text.js `CR_SENTENCES` ids) a stop may highlight.
+pub const CR_SENTENCE_IDS: [&str; 13] =
+    ["bye", "remain", "case1", "case2", "case3", "note", "subscribe", "two-ways", "path-a", "path-b", "no-invite", "use-rejoin", "msrp"];
 /// Largest number of events in one scenario.
 pub const MAX_EVENTS: usize = 20_000;
 /// Largest scenario file in bytes.
@@ -105,6 +124,86 @@ pub struct Scenario {
     pub members: Vec<Member>,
     pub policies: Policies,
     pub events: Vec<Event>,
+    /// The trainer's tour through the run (version 2), if the file has one. Shared, not copied,
+    /// when a scenario is cloned (the engine never changes it; the page runs a clone per rule set).
+    pub tour: Option<std::sync::Arc<Tour>>,
+}
+
+/// A tour: stops in the order they are shown (issue 15, "Tours as data").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tour {
+    pub title: String,
+    pub stops: Vec<Stop>,
+}
+
+/// What a stop draws attention to, besides its step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Highlight {
+    /// The stop's own arrow in the ladder.
+    Arrow,
+    /// A panel of the page (one of [`PANELS`]).
+    Panel(String),
+    /// A sentence of the CR panel (one of [`CR_SENTENCE_IDS`]).
+    Sentence(String),
+}
+
+/// One stop of a tour. The switches are applied when the stop is shown; `None` keeps what is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    /// The step's identity (`Step::sid`: `cause/sig/nth`); a step that an edit removed is
+    /// reported by the player, not refused here (the file stays readable after any edit).
+    pub step: String,
+    /// Plain text written by the trainer (shown as text, never as markup).
+    pub caption: String,
+    pub rules: Option<crate::Rules>,
+    pub policies: Option<Policies>,
+    pub filters: Option<Vec<String>>,
+    pub compare: Option<bool>,
+    pub highlight: Option<Highlight>,
+    /// An exercise asked at this stop.
+    pub ask: Option<Ask>,
+}
+
+/// The summary counts an exercise can test (`Trace::summary`, docs/trace-contract.md).
+pub const COUNT_FIELDS: [&str; 8] =
+    ["sent_while_deferred", "stored", "delivered_from_store", "lost", "discarded", "still_stored", "delivered_live", "possible_duplicates"];
+/// The PF states an exercise can test (`PfState` names in the trace).
+pub const PF_STATES: [&str; 10] = ["Idle", "Inviting", "Active", "Deferred", "DeliveringA", "DeliveringB", "Replaying", "Left", "Ended", "EndedWithBacklog"];
+/// Most choices or conditions in one exercise.
+pub const MAX_CHOICES: usize = 8;
+
+/// An exercise at a tour stop (issue 15, "Exercises"): a question with feedback that explains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ask {
+    /// 1–64 lowercase letters, digits or '-': the result's id (an xAPI activity for the host).
+    pub id: String,
+    pub question: String,
+    /// The explanation shown after an answer (the clause or the policy).
+    pub explain: String,
+    pub kind: AskKind,
+}
+
+/// What the learner does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AskKind {
+    /// Picks one of `choices`; `answer` is the right one's index.
+    Choice { choices: Vec<String>, answer: usize },
+    /// Edits the timeline (events, policies) until every condition holds on the run under `rules`
+    /// (or the rules in force); the page grades it with the engine's run.
+    Task { rules: Option<crate::Rules>, expect: Vec<Condition> },
+}
+
+/// A condition on a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// `summary.<field>` within `min ..= max` (either may be absent).
+    Count { field: String, min: Option<u64>, max: Option<u64> },
+    /// A key step whose title contains `text` is (or is not) in the run.
+    Key { text: String, present: bool },
+    /// The step with this identity is (or is not) in the run.
+    Step { sid: String, present: bool },
+    /// The PF is in `state` at `at_ms`.
+    StateAt { at_ms: u64, state: String },
 }
 
 /// Why a scenario file was refused. Every variant names the field.
@@ -195,6 +294,16 @@ enum Loc {
     Root,
     /// `members[i]` or `events[i]`.
     Item(&'static str, usize),
+    /// `tour`.
+    Tour,
+    /// `tour.stops[i]`.
+    Stop(usize),
+    /// `tour.stops[i].highlight`.
+    Highlight(usize),
+    /// `tour.stops[i].ask`.
+    Ask(usize),
+    /// `tour.stops[i].ask.expect[k]`.
+    Cond(usize, usize),
 }
 
 impl fmt::Display for Loc {
@@ -202,6 +311,11 @@ impl fmt::Display for Loc {
         match self {
             Loc::Root => Ok(()),
             Loc::Item(list, i) => write!(f, "{list}[{i}]"),
+            Loc::Tour => f.write_str("tour"),
+            Loc::Stop(i) => write!(f, "tour.stops[{i}]"),
+            Loc::Highlight(i) => write!(f, "tour.stops[{i}].highlight"),
+            Loc::Ask(i) => write!(f, "tour.stops[{i}].ask"),
+            Loc::Cond(i, k) => write!(f, "tour.stops[{i}].ask.expect[{k}]"),
         }
     }
 }
@@ -276,7 +390,8 @@ fn get_u64(m: Obj, path: Loc, key: &str, range: std::ops::RangeInclusive<u64>, w
 }
 
 /// A text field: at most `max` bytes, no control characters but line feed and tab.
-fn check_text(path: impl FnOnce() -> String, s: &str, max: usize) -> R<()> {
+/// (`path` is a `dyn` closure: one copy of this function in the wasm, not one per call site.)
+fn check_text(path: &dyn Fn() -> String, s: &str, max: usize) -> R<()> {
     if s.len() > max {
         return Err(ScenarioError::OutOfRange { path: path(), value: format!("{} bytes", s.len()), allowed: format!("at most {max} bytes") });
     }
@@ -323,31 +438,35 @@ impl Scenario {
     fn from_tree(v: &Json) -> Result<Scenario, ScenarioError> {
         let root = Loc::Root;
         let m = obj(v, root)?;
-        check_fields(m, root, &["format", "version", "title", "description", "setup", "t1_ms", "answer_ms", "start_time", "members", "policies", "events"])?;
+        check_fields(
+            m,
+            root,
+            &["format", "version", "title", "description", "setup", "t1_ms", "answer_ms", "start_time", "members", "policies", "events", "tour"],
+        )?;
         let format = req_str(m, root, "format")?;
         if format != FORMAT {
             return Err(ScenarioError::Invalid { path: "format".into(), problem: format!("must be {FORMAT:?}, found {:?}", cut(format)) });
         }
-        match m.get("version") {
+        let version = match m.get("version") {
             None => return Err(ScenarioError::Missing { path: "version".into() }),
-            Some(v) if v.as_u64() == Some(VERSION) => {}
-            Some(v @ Json::Float(x)) if *x == VERSION as f64 => {
+            Some(v) if v.as_u64().is_some_and(|n| VERSIONS.contains(&n)) => v.as_u64().unwrap_or(VERSION),
+            Some(v @ Json::Float(x)) if VERSIONS.iter().any(|n| *x == *n as f64) => {
                 return Err(ScenarioError::Invalid {
                     path: "version".into(),
-                    problem: format!("found {}; write {VERSION} (a whole number without a decimal point)", v.short(20)),
+                    problem: format!("found {}; write {} (a whole number without a decimal point)", v.short(20), *x as u64),
                 })
             }
             Some(v) => {
                 return Err(ScenarioError::Invalid {
                     path: "version".into(),
-                    problem: format!("unsupported version {} (this build reads version {VERSION})", v.short(80)),
+                    problem: format!("unsupported version {} (this build reads versions 1 and {VERSION})", v.short(80)),
                 })
             }
-        }
+        };
         let title = get_str(m, root, "title")?.unwrap_or("Untitled scenario").to_string();
-        check_text(|| "title".into(), &title, 200)?;
+        check_text(&|| "title".into(), &title, 200)?;
         let description = get_str(m, root, "description")?.unwrap_or("").to_string();
-        check_text(|| "description".into(), &description, 1000)?;
+        check_text(&|| "description".into(), &description, 1000)?;
         let setup = match get_str(m, root, "setup")?.unwrap_or("established") {
             "established" => Setup::Established,
             "full" => Setup::Full,
@@ -370,21 +489,10 @@ impl Scenario {
             })?,
         };
         let members = parse_members(m.get("members"))?;
-        let mut policies = Policies::default();
-        if let Some(p) = m.get("policies") {
-            let pm = p.as_object().ok_or_else(|| ScenarioError::WrongType { path: "policies".into(), expected: "an object" })?;
-            // Stops at the first unknown key, so a huge object costs a few passes, not a sort.
-            for k in pm.sorted_keys() {
-                let v = pm.get(k).unwrap_or(&Json::Null);
-                let path = format!("policies.{k}");
-                let id = PolicyId::from_id(k)
-                    .ok_or_else(|| ScenarioError::UnknownField { path: path.clone(), allowed: crate::policy::ALL.iter().map(|p| p.id()).collect() })?;
-                let opt = v.as_str().ok_or_else(|| ScenarioError::WrongType { path: path.clone(), expected: "a string" })?;
-                if !policies.set(id, opt) {
-                    return Err(ScenarioError::OutOfRange { path, value: format!("{:?}", cut(opt)), allowed: id.info().options.join(", ") });
-                }
-            }
-        }
+        let policies = match m.get("policies") {
+            Some(p) => parse_policies(p, "policies")?,
+            None => Policies::default(),
+        };
         let evs = m.get("events").ok_or_else(|| ScenarioError::Missing { path: "events".into() })?;
         let evs = evs.as_array().ok_or_else(|| ScenarioError::WrongType { path: "events".into(), expected: "an array" })?;
         if evs.len() > MAX_EVENTS {
@@ -401,13 +509,211 @@ impl Scenario {
             prev = e.at_ms;
             events.push(e);
         }
-        Ok(Scenario { title, description, setup, t1_ms, answer_ms, start_epoch_ms, members, policies, events })
+        let tour = match m.get("tour") {
+            None => None,
+            Some(_) if version < 2 => {
+                return Err(ScenarioError::Invalid { path: "tour".into(), problem: "a tour needs \"version\": 2 (version 1 files have none)".into() })
+            }
+            Some(t) => Some(std::sync::Arc::new(parse_tour(t)?)),
+        };
+        Ok(Scenario { title, description, setup, t1_ms, answer_ms, start_epoch_ms, members, policies, events, tour })
     }
 
     /// The member index for `id`.
     pub fn member(&self, id: &str) -> Option<usize> {
         self.members.iter().position(|m| m.id == id)
     }
+}
+
+/// A `policies` object (the scenario's, or a tour stop's at `path`).
+fn parse_policies(p: &Json, path: &str) -> R<Policies> {
+    let mut policies = Policies::default();
+    let pm = p.as_object().ok_or_else(|| ScenarioError::WrongType { path: path.into(), expected: "an object" })?;
+    // Stops at the first unknown key, so a huge object costs a few passes, not a sort.
+    for k in pm.sorted_keys() {
+        let v = pm.get(k).unwrap_or(&Json::Null);
+        let path = format!("{path}.{k}");
+        let id = PolicyId::from_id(k)
+            .ok_or_else(|| ScenarioError::UnknownField { path: path.clone(), allowed: crate::policy::ALL.iter().map(|p| p.id()).collect() })?;
+        let opt = v.as_str().ok_or_else(|| ScenarioError::WrongType { path: path.clone(), expected: "a string" })?;
+        if !policies.set(id, opt) {
+            return Err(ScenarioError::OutOfRange { path, value: format!("{:?}", cut(opt)), allowed: id.info().options.join(", ") });
+        }
+    }
+    Ok(policies)
+}
+
+/// An optional string field that must be one of `allowed`.
+fn pick<'o>(m: Obj<'o, '_>, path: Loc, key: &str, allowed: &[&str]) -> R<Option<&'o str>> {
+    match get_str(m, path, key)? {
+        Some(v) if !allowed.contains(&v) => {
+            Err(ScenarioError::OutOfRange { path: join(path, key), value: format!("{:?}", cut(v)), allowed: allowed.join(", ") })
+        }
+        v => Ok(v),
+    }
+}
+
+/// The `tour` object of a version 2 file (issue 15, "Tours as data").
+fn parse_tour(v: &Json) -> R<Tour> {
+    let m = obj(v, Loc::Tour)?;
+    check_fields(m, Loc::Tour, &["title", "stops"])?;
+    let title = get_str(m, Loc::Tour, "title")?.unwrap_or("");
+    check_text(&|| "tour.title".into(), title, 200)?;
+    let arr = m.get("stops").ok_or_else(|| ScenarioError::Missing { path: "tour.stops".into() })?;
+    let arr = arr.as_array().ok_or_else(|| ScenarioError::WrongType { path: "tour.stops".into(), expected: "an array" })?;
+    if arr.len() > MAX_STOPS {
+        return Err(ScenarioError::OutOfRange { path: "tour.stops".into(), value: format!("{} stops", arr.len()), allowed: format!("at most {MAX_STOPS}") });
+    }
+    let mut stops = Vec::with_capacity(arr.len());
+    for (i, s) in arr.iter().enumerate() {
+        stops.push(parse_stop(s, i)?);
+    }
+    Ok(Tour { title: title.to_string(), stops })
+}
+
+fn parse_stop(v: &Json, i: usize) -> R<Stop> {
+    let path = Loc::Stop(i);
+    let m = obj(v, path)?;
+    check_fields(m, path, &["step", "caption", "rules", "policies", "filters", "compare", "highlight", "ask"])?;
+    let step = req_str(m, path, "step")?;
+    check_text(&|| join(path, "step"), step, 300)?;
+    let caption = get_str(m, path, "caption")?.unwrap_or("");
+    check_text(&|| join(path, "caption"), caption, MAX_CAPTION)?;
+    let rules = pick(m, path, "rules", &["post-cr", "pre-cr"])?.map(|r| if r == "pre-cr" { crate::Rules::PreCr } else { crate::Rules::PostCr });
+    let policies = match m.get("policies") {
+        Some(p) => Some(parse_policies(p, &join(path, "policies"))?),
+        None => None,
+    };
+    let filters = match m.get("filters") {
+        None => None,
+        Some(f) => {
+            let a = f.as_array().ok_or_else(|| ScenarioError::WrongType { path: join(path, "filters"), expected: "an array of filter ids" })?;
+            let mut out: Vec<String> = Vec::new();
+            for (k, x) in a.iter().enumerate() {
+                let id = x.as_str().filter(|id| FILTER_IDS.contains(id)).ok_or_else(|| ScenarioError::OutOfRange {
+                    path: format!("{path}.filters[{k}]"),
+                    value: x.short(40),
+                    allowed: FILTER_IDS.join(", "),
+                })?;
+                if !out.iter().any(|o| o == id) {
+                    out.push(id.to_string());
+                }
+            }
+            Some(out)
+        }
+    };
+    let compare = match m.get("compare") {
+        None => None,
+        Some(Json::Bool(b)) => Some(*b),
+        Some(_) => return Err(ScenarioError::WrongType { path: join(path, "compare"), expected: "true or false" }),
+    };
+    let highlight = match m.get("highlight") {
+        None | Some(Json::Null) => None,
+        Some(h) => {
+            let hp = Loc::Highlight(i);
+            let hm = obj(h, hp)?;
+            check_fields(hm, hp, &["arrow", "panel", "sentence"])?;
+            let panel = pick(hm, hp, "panel", &PANELS)?;
+            let sentence = pick(hm, hp, "sentence", &CR_SENTENCE_IDS)?;
+            match (hm.get("arrow"), panel, sentence) {
+                (Some(Json::Bool(true)), None, None) => Some(Highlight::Arrow),
+                (None, Some(p), None) => Some(Highlight::Panel(p.to_string())),
+                (None, None, Some(s)) => Some(Highlight::Sentence(s.to_string())),
+                _ => {
+                    return Err(ScenarioError::Invalid {
+                        path: hp.to_string(),
+                        problem: "needs exactly one of \"arrow\": true, \"panel\": a panel id, \"sentence\": a CR sentence id".into(),
+                    })
+                }
+            }
+        }
+    };
+    let ask = match m.get("ask") {
+        None | Some(Json::Null) => None,
+        Some(a) => Some(parse_ask(a, i)?),
+    };
+    Ok(Stop { step: step.to_string(), caption: caption.to_string(), rules, policies, filters, compare, highlight, ask })
+}
+
+/// `true` / `false` at `key` (`default` when absent).
+fn get_bool(m: Obj, path: Loc, key: &str, default: bool) -> R<bool> {
+    match m.get(key) {
+        None => Ok(default),
+        Some(Json::Bool(b)) => Ok(*b),
+        Some(_) => Err(ScenarioError::WrongType { path: join(path, key), expected: "true or false" }),
+    }
+}
+
+/// An exercise: multiple choice (`choices` and `answer`) or a task (`expect`, optional `rules`).
+fn parse_ask(v: &Json, i: usize) -> R<Ask> {
+    let path = Loc::Ask(i);
+    let m = obj(v, path)?;
+    // Multiple choice has `choices` and `answer`, a task `expect` and `rules`: a field of the
+    // other kind is an unknown field here.
+    let choice = m.get("choices").is_some();
+    let (key, fields): (&str, &[&'static str]) =
+        if choice { ("choices", &["id", "question", "explain", "choices", "answer"]) } else { ("expect", &["id", "question", "explain", "expect", "rules"]) };
+    check_fields(m, path, fields)?;
+    let id = req_str(m, path, "id")?;
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') {
+        return Err(ScenarioError::Invalid { path: join(path, "id"), problem: format!("{:?} must be 1-64 lowercase letters, digits or '-'", cut(id)) });
+    }
+    let question = req_str(m, path, "question")?;
+    check_text(&|| join(path, "question"), question, 1000)?;
+    let explain = get_str(m, path, "explain")?.unwrap_or("");
+    check_text(&|| join(path, "explain"), explain, MAX_CAPTION)?;
+    let items = m.get(key).and_then(Json::as_array).filter(|a| !a.is_empty() && a.len() <= MAX_CHOICES).ok_or_else(|| ScenarioError::Invalid {
+        path: join(path, key),
+        problem: format!("needs an array of 1 to {MAX_CHOICES} (\"choices\" for multiple choice, \"expect\" for a task the engine grades)"),
+    })?;
+    let kind = if choice {
+        let mut choices = Vec::with_capacity(items.len());
+        for (k, c) in items.iter().enumerate() {
+            let p = || format!("{path}.choices[{k}]");
+            let c = c.as_str().ok_or_else(|| ScenarioError::WrongType { path: p(), expected: "a string" })?;
+            check_text(&p, c, 500)?;
+            choices.push(c.to_string());
+        }
+        let answer = get_u64(m, path, "answer", 0..=items.len() as u64 - 1, "the index of the right choice")?
+            .ok_or_else(|| ScenarioError::Missing { path: join(path, "answer") })?;
+        AskKind::Choice { choices, answer: answer as usize }
+    } else {
+        let rules = pick(m, path, "rules", &["post-cr", "pre-cr"])?.map(|r| if r == "pre-cr" { crate::Rules::PreCr } else { crate::Rules::PostCr });
+        let mut expect = Vec::with_capacity(items.len());
+        for (k, c) in items.iter().enumerate() {
+            expect.push(parse_condition(c, Loc::Cond(i, k))?);
+        }
+        AskKind::Task { rules, expect }
+    };
+    Ok(Ask { id: id.to_string(), question: question.to_string(), explain: explain.to_string(), kind })
+}
+
+/// One of `{"count", "min"?, "max"?}`, `{"key", "present"?}`, `{"step", "present"?}`, `{"state_at", "state"}`.
+fn parse_condition(v: &Json, path: Loc) -> R<Condition> {
+    let m = obj(v, path)?;
+    const N: &str = "a whole number (0 or more)";
+    if let Some(field) = pick(m, path, "count", &COUNT_FIELDS)? {
+        check_fields(m, path, &["count", "min", "max"])?;
+        let min = get_u64(m, path, "min", 0..=u32::MAX as u64, N)?;
+        let max = get_u64(m, path, "max", 0..=u32::MAX as u64, N)?;
+        return Ok(Condition::Count { field: field.to_string(), min, max });
+    }
+    if m.get("key").is_some() || m.get("step").is_some() {
+        let key = m.get("key").is_some();
+        let f = if key { "key" } else { "step" };
+        check_fields(m, path, &[f, "present"])?;
+        let text = req_str(m, path, f)?;
+        check_text(&|| join(path, f), text, 300)?;
+        let present = get_bool(m, path, "present", true)?;
+        return Ok(if key { Condition::Key { text: text.to_string(), present } } else { Condition::Step { sid: text.to_string(), present } });
+    }
+    if m.get("state_at").is_some() {
+        check_fields(m, path, &["state_at", "state"])?;
+        let at_ms = get_u64(m, path, "state_at", 0..=MAX_AT_MS, MS)?.unwrap_or(0);
+        let state = pick(m, path, "state", &PF_STATES)?.ok_or_else(|| ScenarioError::Missing { path: join(path, "state") })?;
+        return Ok(Condition::StateAt { at_ms, state: state.to_string() });
+    }
+    Err(ScenarioError::Invalid { path: path.to_string(), problem: "needs one of \"count\", \"key\", \"step\", \"state_at\"".into() })
 }
 
 fn parse_members(v: Option<&Json>) -> R<Vec<Member>> {
@@ -438,7 +744,7 @@ fn parse_members(v: Option<&Json>) -> R<Vec<Member>> {
             return Err(ScenarioError::Invalid { path: format!("{path}.id"), problem: format!("{id:?} is used twice") });
         }
         let name = get_str(m, path, "name")?.map(str::to_string).unwrap_or_else(|| id.to_string());
-        check_text(|| format!("{path}.name"), &name, 64)?;
+        check_text(&|| format!("{path}.name"), &name, 64)?;
         if name.trim().is_empty() || name.contains('\n') {
             return Err(ScenarioError::Invalid { path: format!("{path}.name"), problem: "must be one non-empty line".into() });
         }
@@ -482,13 +788,13 @@ fn parse_event(v: &Json, path: Loc, members: &[Member]) -> R<Event> {
         "message" => {
             let from = who(m, path, "from", members)?;
             let text = req_str(m, path, "text")?.to_string();
-            check_text(|| join(path, "text"), &text, MAX_TEXT)?;
+            check_text(&|| join(path, "text"), &text, MAX_TEXT)?;
             EventKind::Message { from, text }
         }
         "bye" => match m.get("reason") {
             None | Some(Json::Null) => EventKind::Bye { reason: None },
             Some(Json::Str(s)) => {
-                check_text(|| join(path, "reason"), s, 300)?;
+                check_text(&|| join(path, "reason"), s, 300)?;
                 if s.contains('\n') {
                     return Err(ScenarioError::Invalid { path: join(path, "reason"), problem: "a header value cannot contain a line break".into() });
                 }
@@ -573,9 +879,106 @@ mod tests {
         assert!(err(&format!("{{{HEAD},\"events\":[{{\"at_ms\":5,\"kind\":\"bye\",\"reasn\":null}}]}}")).starts_with("events[0].reasn: unknown field"));
         assert!(err(&format!("{{{HEAD},\"policies\":{{\"q1-rejoin-after-invite\":\"coin-toss\"}},\"events\":[]}}"))
             .starts_with("policies.q1-rejoin-after-invite: \"coin-toss\" is out of range"));
-        assert!(err(r#"{"format":"cpm-deferral-scenario","version":2,"events":[]}"#).starts_with("version: unsupported version 2"));
+        assert!(err(r#"{"format":"cpm-deferral-scenario","version":3,"events":[]}"#).starts_with("version: unsupported version 3"));
         assert!(err(&format!("{{{HEAD}}}")).starts_with("events: required field is missing"));
         assert!(err(&format!("{{{HEAD},\"members\":[{{\"id\":\"Carol\"}}],\"events\":[]}}")).starts_with("members[0].id:"));
         assert!(err("[1,2]").starts_with("(top level): expected an object"));
+    }
+
+    const V2: &str = r#""format":"cpm-deferral-scenario","version":2"#;
+
+    /// Issue 15, "Tours as data": a version 2 tour is read with every switch; version 1 files
+    /// read as before (no tour) and a tour in one is refused by name.
+    #[test]
+    fn tours_read_and_version_1_migrates() {
+        let v1 = Scenario::from_json(&format!("{{{HEAD},\"events\":[]}}")).unwrap();
+        assert_eq!(v1.tour, None);
+        let v2 = Scenario::from_json(&format!("{{{V2},\"events\":[]}}")).unwrap();
+        assert_eq!(v1, v2, "a version 1 file is a version 2 file without a tour");
+        let t = Scenario::from_json(&format!(
+            r#"{{{V2},"events":[],"tour":{{"title":"T","stops":[
+              {{"step":"setup/0000abcd/0","caption":"<b>hi</b>\nthere"}},
+              {{"step":"bye:1#0/00000001/0","caption":"","rules":"pre-cr","policies":{{"q8-group-ends":"discard"}},
+                "filters":["msrp-200","msrp-200","members"],"compare":true,"highlight":{{"sentence":"case1"}}}},
+              {{"step":"x","highlight":{{"panel":"store"}}}},{{"step":"y","highlight":{{"arrow":true}}}}]}}}}"#
+        ))
+        .unwrap()
+        .tour
+        .unwrap();
+        assert_eq!(t.title, "T");
+        assert_eq!(t.stops.len(), 4);
+        assert_eq!(t.stops[0].caption, "<b>hi</b>\nthere");
+        assert_eq!(t.stops[1].rules, Some(crate::Rules::PreCr));
+        assert_eq!(t.stops[1].policies.as_ref().map(|p| p.get(PolicyId::from_id("q8-group-ends").unwrap())), Some("discard"));
+        assert_eq!(t.stops[1].filters.as_deref(), Some(&["msrp-200".to_string(), "members".to_string()][..]));
+        assert_eq!(t.stops[1].compare, Some(true));
+        assert_eq!(t.stops[1].highlight, Some(Highlight::Sentence("case1".into())));
+        assert_eq!(t.stops[2].highlight, Some(Highlight::Panel("store".into())));
+        assert_eq!(t.stops[3].highlight, Some(Highlight::Arrow));
+        assert_eq!(t.stops[3].caption, "");
+    }
+
+    /// Issue 15, "Exercises": multiple choice and engine-graded tasks, every condition kind.
+    #[test]
+    fn exercises_read_and_errors_name_the_field() {
+        let with = |ask: &str| format!(r#"{{{V2},"events":[],"tour":{{"stops":[{{"step":"a","ask":{ask}}}]}}}}"#);
+        let s = Scenario::from_json(&with(r#"{"id":"which-case","question":"Which case?","choices":["1","2","3"],"answer":0,"explain":"§8.3.2.9 case 1"}"#))
+            .unwrap();
+        let a = s.tour.unwrap().stops[0].ask.clone().unwrap();
+        assert_eq!(a.kind, AskKind::Choice { choices: vec!["1".into(), "2".into(), "3".into()], answer: 0 });
+        let s = Scenario::from_json(&with(
+            r#"{"id":"lost-0","question":"Q","rules":"pre-cr","expect":[{"count":"lost","max":0},{"key":"Deferred"},{"step":"x/1/0","present":false},{"state_at":9000,"state":"Deferred"}]}"#,
+        ))
+        .unwrap();
+        let AskKind::Task { rules, expect } = s.tour.unwrap().stops[0].ask.clone().unwrap().kind else { panic!("a task") };
+        assert_eq!(rules, Some(crate::Rules::PreCr));
+        assert_eq!(expect[0], Condition::Count { field: "lost".into(), min: None, max: Some(0) });
+        assert_eq!(expect[1], Condition::Key { text: "Deferred".into(), present: true });
+        assert_eq!(expect[2], Condition::Step { sid: "x/1/0".into(), present: false });
+        assert_eq!(expect[3], Condition::StateAt { at_ms: 9000, state: "Deferred".into() });
+        let e = |ask: &str| err(&with(ask));
+        assert!(e(r#"{"question":"Q","choices":["a"],"answer":0}"#).starts_with("tour.stops[0].ask.id: required"));
+        assert!(e(r#"{"id":"A!","question":"Q","choices":["a"],"answer":0}"#).starts_with("tour.stops[0].ask.id: \"A!\" must be"));
+        assert!(e(r#"{"id":"a","question":"Q","choices":["a","b"],"answer":2}"#).starts_with("tour.stops[0].ask.answer: 2 is out of range"));
+        assert!(e(r#"{"id":"a","question":"Q","choices":["a"]}"#).starts_with("tour.stops[0].ask.answer: required"));
+        assert!(e(r#"{"id":"a","question":"Q","choices":[]}"#).starts_with("tour.stops[0].ask.choices: needs an array of 1 to 8"));
+        assert!(e(r#"{"id":"a","question":"Q","choices":[1]}"#).starts_with("tour.stops[0].ask.choices[0]: expected a string"));
+        assert!(e(r#"{"id":"a","question":"Q"}"#).starts_with("tour.stops[0].ask.expect: needs an array of 1 to 8"));
+        assert!(e(r#"{"id":"a","question":"Q","expect":[{"count":"lots"}]}"#).starts_with("tour.stops[0].ask.expect[0].count: \"lots\" is out of range"));
+        assert!(e(r#"{"id":"a","question":"Q","expect":[{"count":"lost","is":0}]}"#).starts_with("tour.stops[0].ask.expect[0].is: unknown field"));
+        assert!(e(r#"{"id":"a","question":"Q","expect":[{"state_at":5,"state":"Asleep"}]}"#)
+            .starts_with("tour.stops[0].ask.expect[0].state: \"Asleep\" is out of range"));
+        assert!(
+            e(r#"{"id":"a","question":"Q","expect":[{"key":"x","present":"no"}]}"#).starts_with("tour.stops[0].ask.expect[0].present: expected true or false")
+        );
+        assert!(e(r#"{"id":"a","question":"Q","expect":[{"glow":1}]}"#).starts_with("tour.stops[0].ask.expect[0]: needs one of"));
+        assert!(e(r#"{"id":"a","question":"Q","expect":[{"key":"x"}],"answer":1}"#).starts_with("tour.stops[0].ask.answer: unknown field"));
+        assert!(e(r#"{"id":"a","question":"Q","choices":["a"],"answer":0,"rules":"pre-cr"}"#).starts_with("tour.stops[0].ask.rules: unknown field"));
+    }
+
+    #[test]
+    fn tour_errors_name_the_field() {
+        let tour = |t: &str| err(&format!("{{{V2},\"events\":[],\"tour\":{t}}}"));
+        let stop = |s: &str| tour(&format!("{{\"stops\":[{{\"step\":\"a\"}},{s}]}}"));
+        assert!(err(&format!("{{{HEAD},\"events\":[],\"tour\":{{\"stops\":[]}}}}")).starts_with("tour: a tour needs \"version\": 2"));
+        assert!(err(r#"{"format":"cpm-deferral-scenario","version":2.0,"events":[]}"#).starts_with("version: found 2.0; write 2"));
+        assert!(tour("[]").starts_with("tour: expected an object"));
+        assert!(tour("{}").starts_with("tour.stops: required field is missing"));
+        assert!(tour(r#"{"stops":[],"colour":1}"#).starts_with("tour.colour: unknown field"));
+        assert!(stop("{}").starts_with("tour.stops[1].step: required field is missing"));
+        assert!(stop(r#"{"step":"a","caption":7}"#).starts_with("tour.stops[1].caption: expected a string"));
+        assert!(stop(r#"{"step":"a","caption":"bell\u0007"}"#).starts_with("tour.stops[1].caption: control character U+0007"));
+        let long = "x".repeat(MAX_CAPTION + 1);
+        assert!(stop(&format!(r#"{{"step":"a","caption":"{long}"}}"#)).starts_with("tour.stops[1].caption: 2001 bytes is out of range"));
+        assert!(stop(r#"{"step":"a","rules":"best"}"#).starts_with("tour.stops[1].rules: \"best\" is out of range"));
+        assert!(stop(r#"{"step":"a","policies":{"q99":"x"}}"#).starts_with("tour.stops[1].policies.q99: unknown field"));
+        assert!(stop(r#"{"step":"a","filters":["msrp-200","loud"]}"#).starts_with("tour.stops[1].filters[1]: \"loud\" is out of range"));
+        assert!(stop(r#"{"step":"a","compare":"yes"}"#).starts_with("tour.stops[1].compare: expected true or false"));
+        assert!(stop(r#"{"step":"a","highlight":{"panel":"store","arrow":true}}"#).starts_with("tour.stops[1].highlight: needs exactly one of"));
+        assert!(stop(r#"{"step":"a","highlight":{"glow":1}}"#).starts_with("tour.stops[1].highlight.glow: unknown field"));
+        assert!(stop(r#"{"step":"a","highlight":{"sentence":"case9"}}"#).starts_with("tour.stops[1].highlight.sentence: \"case9\" is out of range"));
+        assert!(stop(r#"{"step":"a","go":1}"#).starts_with("tour.stops[1].go: unknown field"));
+        let many = vec![r#"{"step":"a"}"#; MAX_STOPS + 1].join(",");
+        assert!(tour(&format!(r#"{{"stops":[{many}]}}"#)).starts_with("tour.stops: 201 stops is out of range"));
     }
 }

@@ -168,14 +168,16 @@ function rerun({ keepTime = true } = {}) {
   let trace;
   let alt = null;
   let comparison = null;
+  // A tour stop's policies apply to its run only (tour.js).
+  const sc = state.over ? state.over(state.scenario) : state.scenario;
   if (state.compare) {
-    const r = state.engine.runBoth(state.scenario);
+    const r = state.engine.runBoth(sc);
     if (r.error) return showError(r.error);
     trace = state.rules === 'post-cr' ? r.post : r.pre;
     alt = state.rules === 'post-cr' ? r.pre : r.post;
     comparison = r.comparison;
   } else {
-    trace = state.engine.run(state.scenario, state.rules);
+    trace = state.engine.run(sc, state.rules);
     if (trace.error) return showError(trace.error);
   }
   const t1 = performance.now();
@@ -261,7 +263,11 @@ function drawAll() {
   drawInspector();
   drawSummary();
   drawPolicyMark();
+  if (hooks.tour) hooks.tour();
+  else if (state.scenario.tour) tourUse((m) => m.attach(api));
 }
+/** Tours (tour.js, on use). */
+const tourUse = (fn) => import('./tour.js').then(fn).catch(report);
 
 function drawTimeline() {
   const names = state.trace ? memberNames(state.trace) : new Map();
@@ -312,6 +318,7 @@ function drawPlayer() {
   hooks.text?.();
   hooks.cr?.();
   hooks.lead?.();
+  hooks.host?.();
 }
 
 /** Rows of the store panel drawn at most (the front of the queue). */
@@ -680,6 +687,15 @@ const stepPrev = () => stepTo(Math.max(0, state.cursor - 1));
 const keyNext = () => stepTo(nextStop(state.trace, state.cursor));
 const keyPrev = () => stepTo(prevStop(state.trace, state.cursor));
 
+function setRules(r) {
+  adopt();
+  state.rules = r;
+  document.querySelector(`input[name="rules"][value="${r}"]`).checked = true;
+  state.sel = null;
+  save();
+  rerun();
+}
+
 // ---------------------------------------------------------------- playback
 let rafId = 0;
 let lastFrame = 0;
@@ -982,7 +998,7 @@ async function togglePresent(on = !state.present) {
 const api = {
   state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, keyNext, keyPrev, stepTo, play, pause, setCursor, applyLarge, notice, guard,
   reducedMotion, togglePresent, rerun, edit, selectStep, scenarioJson, EngineCrash, setDescription, drawEditor, drawPolicies, drawPlayer,
-  drawQueue, updateUndo, setFilters, save, report, drawTimeline, deleteSelected,
+  drawQueue, updateUndo, setFilters, save, report, drawTimeline, deleteSelected, setTime, setRules,
   setZoom: (z) => zoomUse((m) => m.set(api, z)),
   get timeline() {
     return timeline;
@@ -1084,13 +1100,7 @@ async function main() {
   for (const p of state.presets) sel.append(h('option', { value: p.name, text: presetTitle(p), title: p.description }));
   sel.addEventListener('change', guard(() => sel.value && loadPreset(sel.value)));
 
-  document.querySelectorAll('input[name="rules"]').forEach((r) => r.addEventListener('change', guard(() => {
-    adopt();
-    state.rules = r.value;
-    state.sel = null;
-    save();
-    rerun();
-  })));
+  document.querySelectorAll('input[name="rules"]').forEach((r) => r.addEventListener('change', guard(() => setRules(r.value))));
   $('compare').addEventListener('change', guard(() => {
     adopt();
     state.compare = $('compare').checked;
@@ -1160,6 +1170,10 @@ async function main() {
     for (const d of [$('file-menu'), $('policies'), $('filters')]) if (d.open && !d.contains(e.target)) d.open = false;
   });
   $('present').addEventListener('click', () => togglePresent().catch(report));
+  $('tour-edit').addEventListener('click', () => {
+    $('file-menu').open = false;
+    tourUse((m) => m.openEditor(api));
+  });
   $('text-toggle').addEventListener('click', () => import('./textview.js').then((m) => m.toggle(api)).catch(report));
   // Timeline zoom (zoom.js, loaded on first use): wheel / pinch, the buttons, + − 0 on the timeline.
   $('timeline').addEventListener('wheel', (e) => {
@@ -1238,8 +1252,9 @@ async function main() {
     if (MODE.embed) presenter.embed(api);
     else presenter.enter(api, { fullscreen: false });
   }
+  if (params.has('tour')) await tourUse((m) => m.play(api, 0));
   // A first visit: one line of what this is and where to start (lead.js, shown once).
-  if (!MODE.embed && !MODE.present && !location.hash) {
+  if (!MODE.embed && !MODE.present && !location.hash && !params.has('tour')) {
     let seen = true;
     try {
       seen = localStorage.getItem('cpm-deferral-explorer:lead-seen') === '1';
@@ -1247,6 +1262,8 @@ async function main() {
     if (!seen) await import('./lead.js').then((m) => m.show(api)).catch(report);
   }
   document.documentElement.dataset.ready = 'yes';
+  // Framed: the host control API (host.js, docs/host-api.md).
+  if (window.parent !== window) await import('./host.js').then((m) => m.start(api)).catch(report);
   if (MODE.autoplay && state.trace) {
     if (reducedMotion()) notice('Autoplay is off because your system asks for reduced motion: press Play (▶) to start.');
     else play();

@@ -13,6 +13,8 @@ export const FORMATS = {
   plantuml: { ext: 'puml', type: 'text/plain;charset=utf-8', format: 'plantuml', what: 'PlantUML diagram' },
   pcap: { ext: 'pcap', type: 'application/vnd.tcpdump.pcap', what: 'packet capture' },
   png: { ext: 'png', type: 'image/png', what: 'PNG image' },
+  deck: { ext: 'html', type: 'text/html;charset=utf-8', what: 'slide deck' },
+  gif: { ext: 'gif', type: 'image/gif', what: 'animation' },
 };
 
 // Chromium's canvas limits: 32,767 px a side and 2^28 pixels in all (other engines: less).
@@ -51,6 +53,25 @@ export async function exportAs(kind, api) {
   const base = fileName(`${state.scenario.title || 'ladder'} ${state.rules}`, f.ext).replace(/\.[a-z]+$/, '');
   try {
     if (kind === 'png') return await exportPng(api, base);
+    if (kind === 'deck') {
+      // The key steps as slides (slides.js): the engine's SVG of the ladder, windowed per key step.
+      const { deckHtml } = await import('./slides.js');
+      download(deckHtml(state.trace, await engineExport(api, 'svg'), state.scenario.title || 'Ladder'), `${base}-slides.html`, f.type);
+      return '';
+    }
+    if (kind === 'gif') {
+      // The key steps as an animated GIF (slides.js, gif.js), for slide tools that show no page.
+      const { storyGif } = await import('./slides.js');
+      const { progress } = await import('./progress.js');
+      const bar = progress('Making the animation…');
+      try {
+        const g = await storyGif(state.trace, await engineExport(api, 'svg'), state.scenario.title || 'Ladder', { onFrame: (i, n) => bar.update(`Making the animation: frame ${i + 1} of ${n}…`) });
+        download(new Blob([g.bytes], { type: f.type }), `${base}-story.gif`, f.type);
+      } finally {
+        bar.done();
+      }
+      return '';
+    }
     const data = await engineExport(api, kind);
     download(data, `${base}.${f.ext}`, f.type);
     return '';

@@ -1,5 +1,6 @@
 // Scenario files: open (file picker or drop) and save, as the versioned JSON format of
-// docs/trace-contract.md ("format": "cpm-deferral-scenario", "version": 1). Loaded on demand.
+// docs/trace-contract.md ("format": "cpm-deferral-scenario", "version": 1, or 2 with a tour: README
+// "Tours"). Loaded on demand.
 
 export const MAX_FILE = 8 * 1024 * 1024; // the engine's limit too (scenario::MAX_BYTES)
 export const FORMAT = 'cpm-deferral-scenario';
@@ -95,7 +96,7 @@ export function download(data, name, type) {
 /** Save the scenario as a versioned JSON file (format and version first). */
 export function saveScenario(scenario) {
   const { format, version, ...rest } = scenario;
-  const out = { format: format || FORMAT, version: version ?? 1, ...rest };
+  const out = { format: format || FORMAT, version: rest.tour ? 2 : version ?? 1, ...rest };
   download(`${JSON.stringify(out, null, 2)}\n`, fileName(scenario.title, 'json'), 'application/json');
 }
 

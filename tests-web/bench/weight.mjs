@@ -78,6 +78,12 @@ const WHEN = {
   'www/lazy-css.js': 'with the first of the modules above',
   'www/fallback.js': 'only without WebAssembly',
   'www/textview.js': 'Text version button',
+  'www/tour.js': 'File menu: Tour…; a scenario that has a tour; ?tour',
+  'www/host.js': 'only inside a frame (the host control API)',
+  'www/exercises.js': 'a tour stop with an exercise',
+  'www/ready-tours.js': 'Tour… on a preset that has a ready tour; ?tour on one',
+  'www/slides.js': 'File menu: Slides (.html), Animation (.gif)',
+  'www/gif.js': 'File menu: Animation (.gif)',
   'pkg/export/cpm_deferral.js': 'first export, or a timeline of more than 2,000 events (the speed-optimised engine)',
   'pkg/export/cpm_deferral_bg.wasm': 'first export, or a timeline of more than 2,000 events (the speed-optimised engine)',
 };

@@ -4,7 +4,8 @@
 // (--iterations runs a fixed count instead of a time box; the unit test does that).
 //
 // Seeds: links made with the page's own encodeShare from every preset (from the wasm module) in
-// three views (rules, compare, playhead, cursor, scroll, selection, hideFuture).
+// three views (rules, compare, playhead, cursor, scroll, selection, hideFuture); the third view's
+// scenario is a version 2 file with a tour (issue 15), whose stops the json layer mutates too.
 // Mutations at three layers, taken in turn, so that inputs get past each check of the decoder:
 //   fragment    the base64url text: char flips, non-alphabet chars, inserts, deletes, truncation,
 //               duplication, splices between seeds, long runs, a damaged "#s=" prefix
@@ -154,12 +155,28 @@ const VIEWS = [
   () => ({ rules: 'post-cr', compare: true, preset: '', t: 2000.5, cursor: 0, sel: { side: 'main', step: 0, chat: null }, hideFuture: false, scroll: 7.5 }),
 ];
 
+/**
+ * A preset as a version 2 scenario with a tour (issue 15), every kind of switch used. The steps
+ * are identities of the documented shape (the engine checks their text, not that they exist).
+ */
+function withTour(p) {
+  const sc = JSON.parse(p.json);
+  const kinds = [
+    (i) => ({ caption: `<img src=x onerror=alert(1)> stop ${i}`, ask: { id: `q${i}`, question: '<b>Which?</b>', choices: ['a', 'b'], answer: 1, explain: 'x' } }),
+    () => ({ caption: 'x', rules: 'pre-cr', compare: true, highlight: { arrow: true } }),
+    () => ({ filters: ['msrp-200', 'members'], highlight: { sentence: 'case1' } }),
+    (i) => ({ policies: { 'q8-group-ends': 'discard' }, highlight: { panel: 'store' }, ask: { id: `t${i}`, question: 'Lose nothing', rules: 'pre-cr', expect: [{ count: 'lost', max: 0 }, { key: 'Deferred', present: false }, { state_at: 9000, state: 'Deferred' }] } }),
+  ];
+  const stops = sc.events.map((e, i) => ({ step: `${e.kind}#0/0000000${i % 10}/0`, ...kinds[i % 4](i) }));
+  return { ...sc, version: 2, tour: { title: 'Tour', stops } };
+}
+
 /** Every preset in every view, as the page would share it: { state, text, bytes, payload }. */
 async function makeSeeds(engine) {
   const seeds = [];
   for (const p of engine.presets()) {
     for (const view of VIEWS) {
-      const hash = await encodeShare({ scenario: JSON.parse(p.json), ...view(p.name) });
+      const hash = await encodeShare({ scenario: view === VIEWS[2] ? withTour(p) : JSON.parse(p.json), ...view(p.name) });
       const payload = hash.slice(PREFIX.length);
       const bytes = fromBase64url(payload);
       const state = JSON.parse(new TextDecoder().decode(await inflateAll(bytes)));
@@ -323,14 +340,20 @@ const VALUES = [
   () => raw('{"a":1,"a":2,"events":[],"events":{}}'),
 ];
 const STATE_PATHS = ['v', 'scenario', 'rules', 'compare', 'preset', 't', 'cursor', 'scroll', 'hideFuture', 'sel', 'sel.side', 'sel.step', 'sel.chat', '__proto__', 'constructor'];
-const SCENARIO_KEYS = ['format', 'version', 'title', 'description', 'setup', 't1_ms', 'members', 'policies', 'events'];
+const SCENARIO_KEYS = ['format', 'version', 'title', 'description', 'setup', 't1_ms', 'members', 'policies', 'events', 'tour'];
+const STOP_KEYS = ['step', 'caption', 'rules', 'policies', 'filters', 'compare', 'highlight', 'highlight.arrow', 'highlight.panel', 'highlight.sentence', 'ask', 'ask.id', 'ask.choices', 'ask.answer', 'ask.expect', 'ask.expect.0', 'ask.expect.0.count', 'ask.rules'];
 const EVENT_KEYS = ['at_ms', 'kind', 'from', 'text', 'reason', 'member', 'status', 'reaction_ms'];
 
 /** A path into the state: a field of the state, of the scenario, or of one event. */
 function pickPath(rng, state) {
-  const r = rng.below(3);
+  const r = rng.below(4);
   if (r === 0) return rng.pick(STATE_PATHS).split('.');
   if (r === 1) return ['scenario', rng.pick(SCENARIO_KEYS)];
+  if (r === 3) {
+    // A field of a tour stop (scenario version 2, issue 15), or of the tour itself.
+    const n = Array.isArray(state?.scenario?.tour?.stops) ? state.scenario.tour.stops.length : 0;
+    return rng.below(4) ? ['scenario', 'tour', 'stops', String(rng.below(n + 1)), ...rng.pick(STOP_KEYS).split('.')] : ['scenario', 'tour', rng.pick(['title', 'stops'])];
+  }
   const n = Array.isArray(state?.scenario?.events) ? state.scenario.events.length : 0;
   return ['scenario', 'events', String(rng.below(n + 1)), rng.pick(EVENT_KEYS)].slice(0, 3 + rng.below(2));
 }
@@ -472,7 +495,7 @@ export async function fuzzShare({ seconds = 60, iterations = null, seed = 0xc0ff
   const stats = {
     seed: BigInt(seed).toString(), seeds: seeds.length, execs: 0, ms: 0, crashes: 0, crashList: [], refusals: {},
     layers: Object.fromEntries(LAYERS.map((l) => [l, { execs: 0, ms: 0, accepted: 0, refused: 0, crashes: 0 }])),
-    engine: { checked: 0, valid: 0, invalid: 0, runs: 0, runErrors: 0, panics: 0 },
+    engine: { checked: 0, valid: 0, invalid: 0, runs: 0, runErrors: 0, panics: 0, tours: 0, tourRefused: 0 },
   };
   // Errors nobody awaited (a stream's, say) are reported with the input in progress.
   const strays = [];
@@ -530,9 +553,12 @@ export async function fuzzShare({ seconds = 60, iterations = null, seed = 0xc0ff
           const c = engineCall(() => engine.check(json));
           if (c.panic) panic = `check panicked: ${c.panic}`;
           else if (c.error) problem = `check threw: ${c.error}`; // check returns its message, it never throws
-          else if (c.value != null) stats.engine.invalid++;
-          else {
+          else if (c.value != null) {
+            stats.engine.invalid++;
+            if (/^tour/.test(c.value)) stats.engine.tourRefused++;
+          } else {
             stats.engine.valid++;
+            if (out.value.scenario.tour) stats.engine.tours++;
             if (out.value.scenario.events.length <= RUN_EVENTS) {
               stats.engine.runs++;
               const r = engineCall(() => engine.run(json, out.value.rules));
@@ -571,7 +597,7 @@ export function summary(stats, secs) {
     lines.push(`  ${name.padEnd(12)} ${String(L.execs).padStart(9)} executions  ${rate.toFixed(0).padStart(7)}/s  ${String(L.accepted).padStart(7)} accepted  ${String(L.refused).padStart(7)} refused  ${L.crashes} crashes`);
   }
   const e = stats.engine;
-  lines.push(`  engine       ${String(e.checked).padStart(9)} scenarios checked: ${e.valid} valid (${e.runs} runs, ${e.runErrors} run errors), ${e.invalid} refused by check, ${e.panics} panics`);
+  lines.push(`  engine       ${String(e.checked).padStart(9)} scenarios checked: ${e.valid} valid (${e.runs} runs, ${e.runErrors} run errors; ${e.tours} with a tour), ${e.invalid} refused by check (${e.tourRefused} for the tour), ${e.panics} panics`);
   lines.push(`  all          ${String(stats.execs).padStart(9)} executions  ${((stats.execs * 1000) / stats.ms).toFixed(0).padStart(7)}/s in ${(stats.ms / 1000).toFixed(1)} s`);
   lines.push('  refusals (ShareError, first words):');
   for (const [k, n] of Object.entries(stats.refusals).sort((a, b) => b[1] - a[1])) lines.push(`    ${String(n).padStart(8)}  ${k}`);

@@ -29,6 +29,7 @@ test('3,000 fixed-seed inputs: no crash; every layer has inputs accepted and ref
   }
   const e = stats.engine;
   assert.ok(e.valid > 0 && e.invalid > 0 && e.runs > 0, `the engine saw valid and invalid scenarios: ${JSON.stringify(e)}`);
+  assert.ok(e.tours > 0 && e.tourRefused > 0, `the engine saw tours (scenario version 2) accepted and refused: ${JSON.stringify(e)}`);
 });
 
 test('the same seed gives the same run', async () => {
