@@ -59,6 +59,8 @@ const state = {
   history: null, // www/history.js, loaded at start
   dragBase: null,
   timings: { run: 0, render: 0 },
+  drawn: null, // { scenario, selEvent, rules, compare } of the trace drawn (what a cancelled big run gives back)
+  long: null, // the big run under way (rerunLong, www/longrun.js), or null
   // false in embed mode, and after opening a share link until the first edit: neither may
   // overwrite the user's own saved timeline.
   persist: !MODE.embed,
@@ -163,8 +165,15 @@ function guard(fn) {
 }
 
 // ---------------------------------------------------------------- engine runs
-/** Re-run the engine on the current scenario and redraw everything. */
-function rerun({ keepTime = true } = {}) {
+/**
+ * Re-run the engine on the current scenario and redraw everything. A big timeline (more than
+ * FAST_EVENTS events, once one is drawn) runs off the page's thread (www/longrun.js): this
+ * returns PENDING at once, after the engine's check, and the run is drawn when it is done (see
+ * rerunLong). `sync` keeps it here (a share link's view needs its trace at once).
+ */
+function rerun({ keepTime = true, sync = false, hook = null } = {}) {
+  if (!sync && state.trace && state.engine.isBig(state.scenario)) return rerunLong(keepTime, hook);
+  if (state.long) dropLong();
   const t0 = performance.now();
   let trace;
   let alt = null;
@@ -179,20 +188,53 @@ function rerun({ keepTime = true } = {}) {
     trace = state.engine.run(state.scenario, state.rules);
     if (trace.error) return showError(trace.error);
   }
-  const t1 = performance.now();
+  applyRun(trace, alt, comparison, keepTime, t0, performance.now());
+  return true;
+}
+/** Draw a run's trace(s): the scenario, rules and view they were made of become the drawn ones. */
+function applyRun(trace, alt, comparison, keepTime, t0, t1) {
   state.error = null;
   problem(null);
   state.trace = trace;
   state.alt = alt;
   state.comparison = comparison;
+  state.drawn = { scenario: state.scenario, selEvent: state.selEvent, rules: state.rules, compare: state.compare };
   if (!keepTime) state.t = 0;
   state.t = Math.min(state.t, trace.end_ms);
   state.cursor = cursorAt(trace.steps, state.t);
   reselect();
   drawAll();
   state.timings = { run: t1 - t0, render: performance.now() - t1 };
-  return true;
 }
+
+// ---------------------------------------------------------------- big runs (issue 13, item 9)
+/** What rerun answers for a run started off the page's thread (www/longrun.js draws it). */
+const PENDING = 'pending';
+const longUse = (f) => import('./longrun.js').then(f).catch(report);
+/**
+ * Start the run of a big timeline off the page's thread, once the engine's check has passed.
+ * state.long is the run under way: `base` the drawn state (what Cancel gives back), `record`
+ * whether an edit is in it, `hooks` what Cancel must also undo (an undo's move in the history).
+ */
+function rerunLong(keepTime, hook) {
+  const err = state.engine.check(state.scenario);
+  if (err) return showError(err);
+  const L = (state.long ||= { base: state.drawn, record: false, keepTime: true, hooks: [] });
+  if (hook) L.hooks.push(hook);
+  L.keepTime &&= keepTime;
+  const job = { json: scenarioJson(state.scenario), rules: state.rules, both: state.compare, events: state.scenario.events.length };
+  L.token = job; // the newest run of L: an older one's answer is dropped
+  longUse((m) => state.long === L && L.token === job && m.begin(api, L, job));
+  document.documentElement.dataset.run = 'running';
+  return PENDING;
+}
+/** A newer, small run replaced the big one under way: it is ended, nothing is given back. */
+function dropLong() {
+  state.long = null;
+  longUse((m) => m.cancelQuietly());
+  document.documentElement.dataset.run = 'dropped';
+}
+const revertLong = (msg) => longUse((m) => m.revert(api, msg));
 function showError(msg) {
   state.error = msg;
   problem(msg);
@@ -205,18 +247,30 @@ function showError(msg) {
  * is not made: the previous scenario stays, drawn and saved as it was, and the refusal is
  * returned (the engine's own message, as `check` gives it) for the editor to show.
  */
-function edit(next, { record = true, selEvent } = {}) {
+function edit(next, { record = true, selEvent, sync = false } = {}) {
   const prev = state.scenario;
   const prevSel = state.selEvent;
   state.scenario = next;
   if (selEvent !== undefined) state.selEvent = selEvent;
-  if (!rerun()) {
+  const ran = rerun({ sync });
+  if (!ran) {
     const msg = state.error;
     state.scenario = prev;
     state.selEvent = prevSel;
-    if (prev) rerun();
+    // A big timeline is not run again: it is drawn already, or its run is under way.
+    if (prev && !state.engine.isBig(prev)) rerun();
+    else {
+      state.error = null;
+      problem(null);
+    }
     notice(`This change was not made: ${msg}`);
     return msg;
+  }
+  if (ran === PENDING) {
+    // Made when the run is done (an undo step, a save); Cancel gives back the drawn timeline.
+    state.long.record ||= record;
+    drawEditor();
+    return null;
   }
   adopt();
   unPreset();
@@ -492,6 +546,15 @@ function drawInspector() {
   if (hid) chips.push(h('span', { class: 'clause', text: `hidden in the ladder by the filter “${hid}”` }));
   $('insp-clauses').replaceChildren(...chips);
   const raw = s.protocol === 'none' ? '' : state.engine.raw(tr.rules, s.index);
+  if (raw && typeof raw.then === 'function') {
+    // A big run's trace: its worker writes the text (a moment).
+    $('insp-raw').textContent = '(fetching the wire text…)';
+    $('insp-raw').dataset.raw = 'wait';
+    raw.then((text) => state.sel && tr === (state.sel.side === 'alt' ? state.alt : state.trace) && state.sel.step === s.index && showRaw(text),
+      (e) => (e instanceof EngineCrash ? fatal(e.message) : report(e)));
+  } else showRaw(raw);
+}
+function showRaw(raw) {
   $('insp-raw').textContent = raw ? raw.replace(/\r\n/g, '\n') : '(internal step: nothing on the wire)';
   $('insp-raw').dataset.raw = raw ? 'yes' : 'no';
 }
@@ -785,24 +848,27 @@ function updateUndo() {
   $('redo').disabled = !state.history.canRedo();
 }
 function undo() {
+  // Undo (or redo) while a big run is under way takes back what that run was for.
+  if (state.long) return revertLong('The run was cancelled (undo): the timeline is as it was before the change.');
   const s = state.history.undo(state.scenario);
   if (!s) return;
   adopt();
   state.scenario = s;
   state.selEvent = null;
   save();
-  rerun();
+  rerun({ hook: () => state.history.redo(s) });
   drawEditor();
   updateUndo();
 }
 function redo() {
+  if (state.long) return revertLong('The run was cancelled (redo): the timeline is as it was before the change.');
   const s = state.history.redo(state.scenario);
   if (!s) return;
   adopt();
   state.scenario = s;
   state.selEvent = null;
   save();
-  rerun();
+  rerun({ hook: () => state.history.undo(s) });
   drawEditor();
   updateUndo();
 }
@@ -1050,7 +1116,7 @@ async function togglePresent(on = !state.present) {
 const api = {
   state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, keyNext, keyPrev, stepTo, play, pause, setCursor, applyLarge, notice, guard,
   reducedMotion, togglePresent, rerun, edit, selectStep, scenarioJson, EngineCrash, setDescription, drawEditor, drawPolicies, drawPlayer,
-  drawQueue, updateUndo, setFilters, save,
+  drawQueue, updateUndo, setFilters, save, saveSoon, applyRun, problem, drawTimeline, adopt, unPreset, fatal, report,
   setZoom: (z) => zoomUse((m) => m.set(api, z)),
   get timeline() {
     return timeline;
@@ -1101,7 +1167,9 @@ async function main() {
       const r = updateEvent(state.dragBase, i, { at_ms: t });
       if (!done) {
         state.scenario = r.scenario;
-        rerun();
+        // A big timeline runs at the drop only (each run takes longer than a frame).
+        if (state.engine.isBig(state.scenario)) drawTimeline();
+        else rerun();
         return;
       }
       const base = state.dragBase;
@@ -1197,7 +1265,7 @@ async function main() {
     save();
   });
   $('copy').addEventListener('click', async () => {
-    const text = state.sel ? state.engine.raw((state.sel.side === 'alt' ? state.alt : state.trace).rules, state.sel.step) : '';
+    const text = state.sel ? await state.engine.raw((state.sel.side === 'alt' ? state.alt : state.trace).rules, state.sel.step) : '';
     try {
       await navigator.clipboard.writeText(text);
       $('copy').textContent = 'Copied';
@@ -1337,11 +1405,12 @@ window.__explorer = {
   /** The edit path of a drag's drop, synchronously: returns { run, render } in ms. */
   benchMove(i, t) {
     const r = updateEvent(state.scenario, i, { at_ms: t });
-    edit(r.scenario, { selEvent: null });
+    edit(r.scenario, { selEvent: null, sync: true });
     return state.timings;
   },
+  /** Open a scenario as an edit, run on this thread whatever its size (tests read the trace at once). */
   load(scenario) {
-    edit(scenario);
+    edit(scenario, { sync: true });
   },
   /** Resolves when every save asked for so far has been written (or refused). */
   async settled() {

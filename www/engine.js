@@ -196,6 +196,10 @@ export class Engine {
     this.loadFast();
     return this.mod; // until it has loaded: same traces, a little slower
   }
+  /** Whether a run of `scenario` is big enough to be made off the page's thread (www/longrun.js). */
+  isBig(scenario) {
+    return !!scenario && Array.isArray(scenario.events) && scenario.events.length > FAST_EVENTS;
+  }
   /** Starts loading the fast module (a promise; a failure leaves the first module in charge). */
   loadFast() {
     if (!this.fastLoading) {
@@ -263,8 +267,10 @@ export class Engine {
     const r = this.call(() => this.mod.check(text));
     return r && r.error ? r.error : r ?? null;
   }
+  /** A step's wire text; a promise of it when the trace was made in a worker (longrun.js). */
   raw(rules, index) {
     const r = this.call(() => this.last.raw(rules, index));
+    if (r && typeof r.then === 'function') return r;
     return r && r.error ? '' : r ?? '';
   }
   debugPanic() {

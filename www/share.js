@@ -293,7 +293,7 @@ export async function openLink(api, fallbackText) {
   state.t = st.t;
   state.filters = st.filters;
   api.setZoom?.(st.zoom);
-  if (!api.rerun()) return false;
+  if (!api.rerun({ sync: true })) return false;
   const n = state.trace.steps.length;
   // The cursor as the sender had it (several steps can share one time).
   if (st.cursor != null && st.cursor <= n && (st.cursor === 0 || state.trace.steps[st.cursor - 1].at_ms <= state.t)) {
