@@ -116,13 +116,27 @@ function adopt() {
   history.replaceState(null, '', location.pathname + (q.size ? `?${q}` : '').replace(/=(&|$)/g, '$1'));
 }
 // ---------------------------------------------------------------- banners
+/** sessionStorage: the last engine panic of this tab, { msg, atStart } (see fatal). */
+const CRASH_KEY = 'cpm-deferral-explorer:crash';
 function fatal(msg) {
   state.playing = false;
   saveQueued = false;
   save();
   const b = $('banner');
   b.className = 'banner';
-  $('banner-text').textContent = `The engine stopped: ${msg}. Your timeline is saved and comes back after a reload.`;
+  // An engine panic on the start-up run (the saved timeline itself) would come back at every
+  // reload: the next start then holds the saved timeline (download or discard) and shows a preset.
+  if (state.engine?.crashed) {
+    try {
+      sessionStorage.setItem(CRASH_KEY, JSON.stringify({ msg: String(msg).slice(0, 300), atStart: document.documentElement.dataset.ready !== 'yes' }));
+    } catch {}
+  }
+  $('banner-text').textContent = `The engine stopped: ${msg}. Your timeline is saved in this browser: Reload starts the page again with it, `
+    + 'and should the engine stop on it again as the page starts, the next reload shows a preset and keeps your timeline, untouched, to download or discard.';
+  if (!$('banner-download') && state.scenario) {
+    $('banner-reload').before(h('button', { type: 'button', id: 'banner-download', text: 'Download this timeline',
+      onclick: () => import('./files.js').then((m) => m.saveScenario(state.scenario)).catch(report) }));
+  }
   $('banner-reload').hidden = false;
   $('banner-close').hidden = true;
   b.hidden = false;
@@ -135,6 +149,7 @@ function notice(msg) {
     return;
   }
   b.className = 'banner problem notice';
+  $('banner-download')?.remove();
   // Values in messages are cut where they are made; this bounds what is left (a file name).
   $('banner-text').textContent = msg.length > 1200 ? `${msg.slice(0, 1200)}…` : msg;
   $('banner-reload').hidden = true;
@@ -148,6 +163,7 @@ function problem(msg) {
     return;
   }
   b.className = 'banner problem';
+  $('banner-download')?.remove();
   $('banner-text').textContent = `This timeline cannot run: ${msg}`;
   $('banner-reload').hidden = true;
   $('banner-close').hidden = true;
@@ -1327,9 +1343,15 @@ async function main() {
   // The saved record is checked like a file (settings in storage.js, the scenario by the engine);
   // one that cannot be opened is kept, untouched, until the user downloads or discards it.
   let good = null;
+  let crashed = null;
+  try {
+    crashed = JSON.parse(sessionStorage.getItem(CRASH_KEY) || 'null');
+    sessionStorage.removeItem(CRASH_KEY);
+  } catch {}
   if (saved) {
-    const why = saved.problem || (saved.scenario && saver.check(saved.scenario));
-    if (why) saver.refuse({ ...saved, problem: saved.problem || `its scenario is not valid: ${why}` });
+    const stopped = crashed?.atStart && `the engine stopped on it as the page last started (${String(crashed.msg).slice(0, 200)})`;
+    const why = saved.problem || stopped || (saved.scenario && saver.check(saved.scenario));
+    if (why) saver.refuse({ ...saved, problem: saved.problem || stopped || `its scenario is not valid: ${why}` });
     else good = saved;
   }
   state.rules = saved?.settings.rules ?? 'post-cr';
