@@ -147,3 +147,31 @@ test('item 9: in the offline single file (blob: modules, no Worker) a big run is
   assert.match(await page.locator('#insp-raw').textContent(), /^MSRP \S+ SEND\n/);
   assert.deepEqual(errors, []);
 });
+
+test('item 9: under a strict CSP sent with every file the big run is made in the worker; with worker-src none, on the page thread', async (t) => {
+  const STRICT = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'";
+  for (const [csp, where] of [[STRICT, 'worker'], [`${STRICT}; worker-src 'none'`, 'page']]) {
+    const { page, errors } = await openExplorer(t, env, { scenario: bigScenario(3000), allow: [/Content Security Policy|worker/i] });
+    await page.route(/\/(www|pkg)\//, async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': csp } });
+    });
+    await page.reload();
+    await ready(page);
+    await page.evaluate(() => {
+      window.__seen = [];
+      new MutationObserver(() => {
+        const p = document.getElementById('progress-text');
+        if (p) window.__seen.push(p.textContent);
+      }).observe(document.body, { childList: true, subtree: true, characterData: true });
+      const ex = window.__explorer;
+      ex.api.edit({ ...ex.state.scenario, title: 'under a strict CSP' });
+    });
+    await page.waitForFunction(() => document.documentElement.dataset.run === 'done', null, { timeout: 60000 });
+    assert.equal(await page.evaluate(() => window.__explorer.state.trace.title), 'under a strict CSP');
+    const onPage = (await page.evaluate(() => window.__seen)).some((s) => /on this page's thread/.test(s));
+    assert.equal(onPage, where === 'page', `${csp}: ${JSON.stringify(await page.evaluate(() => window.__seen))}`);
+    assert.deepEqual(errors, [], csp);
+    await page.close();
+  }
+});
