@@ -236,13 +236,18 @@ export class Engine {
   policies() {
     return this.call(() => this.mod.policies());
   }
+  /** `mod` holds the drawn trace's scenario now (for `raw`); a worker that held the last one ends. */
+  hold(mod) {
+    if (this.last !== mod) this.last.release?.();
+    this.last = mod;
+  }
   /** @returns {object} a trace, or { error } */
   run(scenario, rules) {
     const json = scenarioJson(scenario);
     const mod = this.pick(scenario);
     return this.call(() => {
       const t = unpackTrace(mod.run(json, rules));
-      this.last = mod;
+      this.hold(mod);
       return t;
     });
   }
@@ -252,7 +257,7 @@ export class Engine {
     const mod = this.pick(scenario);
     return this.call(() => {
       const r = mod.run_both(json);
-      this.last = mod;
+      this.hold(mod);
       return { post: unpackTrace(r.post), pre: unpackTrace(r.pre), comparison: r.comparison };
     });
   }

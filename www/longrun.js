@@ -93,6 +93,11 @@ class Remote {
     const w = this.worker.dead ? this.revive() : Promise.resolve(this.worker);
     return w.then((wk) => wk.ask({ op: 'raw', rules, index })).then((r) => (r && r.error !== undefined ? '' : r ?? ''));
   }
+  /** The drawn trace is another one now: its worker (and the memory of its run) goes. */
+  release() {
+    this.worker.end();
+    if (holder === this.worker) holder = null;
+  }
   revive() {
     return compile().then(async (module) => {
       const wk = new EngineWorker(module);
@@ -199,8 +204,10 @@ export function runLong(job, engine, { onCancel } = {}) {
     } catch (e) {
       if (finished) return;
       worker.end();
-      // A panic is the engine's; a worker that died otherwise (out of memory, say) is said so.
-      finish(null, e instanceof EngineCrash ? e : new EngineCrash(`the engine worker stopped: ${e && e.message ? e.message : e}`));
+      // A panic is the engine's (the crash banner); a worker that died otherwise (out of
+      // memory, say) refuses this run only: the page's own engine is unharmed.
+      if (e instanceof EngineCrash) finish(null, e);
+      else finish({ error: `the engine's worker stopped (${e && e.message ? e.message : e})` });
       return;
     }
     if (finished) return;
@@ -233,7 +240,7 @@ export function begin(api, L, job) {
     if (!r || state.long !== L || L.token !== job) return;
     if (r.error !== undefined) return revert(api, `This change was not made: ${r.error}`);
     state.long = null;
-    state.engine.last = r.module;
+    state.engine.hold(r.module);
     const trace = r.trace || (state.rules === 'post-cr' ? r.post : r.pre);
     const alt = r.trace ? null : state.rules === 'post-cr' ? r.pre : r.post;
     api.applyRun(trace, alt, r.comparison || null, L.keepTime, t0, performance.now());
