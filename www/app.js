@@ -184,11 +184,12 @@ function guard(fn) {
 /**
  * Re-run the engine on the current scenario and redraw everything. A big timeline (more than
  * FAST_EVENTS events, once one is drawn) runs off the page's thread (www/longrun.js): this
- * returns PENDING at once, after the engine's check, and the run is drawn when it is done (see
- * rerunLong). `sync` keeps it here (a share link's view needs its trace at once).
+ * returns PENDING at once, after the engine's check (`checked`: the file's text was checked
+ * already), and the run is drawn when it is done (see rerunLong). `sync` keeps it here (a share
+ * link's view needs its trace at once).
  */
-function rerun({ keepTime = true, sync = false, hook = null } = {}) {
-  if (!sync && state.trace && state.engine.isBig(state.scenario)) return rerunLong(keepTime, hook);
+function rerun({ keepTime = true, sync = false, hook = null, checked = false } = {}) {
+  if (!sync && state.trace && state.engine.isBig(state.scenario)) return rerunLong(keepTime, hook, checked);
   if (state.long) dropLong();
   const t0 = performance.now();
   let trace;
@@ -232,8 +233,8 @@ const longUse = (f) => import('./longrun.js').then(f).catch(report);
  * state.long is the run under way: `base` the drawn state (what Cancel gives back), `record`
  * whether an edit is in it, `hooks` what Cancel must also undo (an undo's move in the history).
  */
-function rerunLong(keepTime, hook) {
-  const err = state.engine.check(state.scenario);
+function rerunLong(keepTime, hook, checked) {
+  const err = checked ? null : state.engine.check(state.scenario);
   if (err) return showError(err);
   const L = (state.long ||= { base: state.drawn, record: false, keepTime: true, hooks: [] });
   if (hook) L.hooks.push(hook);
@@ -263,12 +264,12 @@ function showError(msg) {
  * is not made: the previous scenario stays, drawn and saved as it was, and the refusal is
  * returned (the engine's own message, as `check` gives it) for the editor to show.
  */
-function edit(next, { record = true, selEvent, sync = false } = {}) {
+function edit(next, { record = true, selEvent, sync = false, checked = false } = {}) {
   const prev = state.scenario;
   const prevSel = state.selEvent;
   state.scenario = next;
   if (selEvent !== undefined) state.selEvent = selEvent;
-  const ran = rerun({ sync });
+  const ran = rerun({ sync, checked });
   if (!ran) {
     const msg = state.error;
     state.scenario = prev;

@@ -269,7 +269,9 @@ export class Engine {
   }
   /** The engine's check of a scenario file's text as written (a BOM, 1000.0 or 1e3 are refused). */
   checkText(text) {
-    const r = this.call(() => this.mod.check(text));
+    // A big file (more than a few thousand events) is checked by the speed-optimised module when it is there.
+    const mod = text.length > 200000 && this.fast ? this.fast : this.mod;
+    const r = this.call(() => mod.check(text));
     return r && r.error ? r.error : r ?? null;
   }
   /** A step's wire text; a promise of it when the trace was made in a worker (longrun.js). */
