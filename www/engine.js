@@ -264,7 +264,9 @@ export class Engine {
   /** @returns {string|null} null when the scenario is valid, else the message naming the field */
   check(scenario) {
     const json = scenarioJson(scenario);
-    const r = this.call(() => this.mod.check(json));
+    // A big timeline's check (before its run in a worker) is about 2x faster in the speed module.
+    const mod = this.isBig(scenario) ? this.fast || (this.loadFast(), this.mod) : this.mod;
+    const r = this.call(() => mod.check(json));
     return r && r.error ? r.error : r ?? null;
   }
   /** The engine's check of a scenario file's text as written (a BOM, 1000.0 or 1e3 are refused). */
