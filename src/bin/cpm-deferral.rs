@@ -252,7 +252,7 @@ fn run(args: RunArgs) -> ExitCode {
     // Every format but JSON is made whole first (as before); a failure there is the export's.
     let made = match format {
         Format::Json => None,
-        Format::Text | Format::Transcript => Some(transcript::render(&trace).into_bytes()),
+        Format::Text => Some(transcript::render(&trace).into_bytes()),
         _ => match cpm_deferral::export::render(&trace, &scenario, format) {
             Ok(bytes) => Some(bytes),
             Err(e) => {
