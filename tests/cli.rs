@@ -510,3 +510,136 @@ fn issue13_endless_inputs_are_too_large_not_endless() {
     cli(&["check", &p]).assert_error("check an endless FIFO", &[&p, "larger than"]);
     writer.join().expect("the writer ends when the CLI closes the FIFO");
 }
+
+// ====================================================================== issue 13, item 9
+
+/// A valid big timeline: 12 members, `n` short messages, a BYE 480 and a REGISTER (the issue's
+/// 20,000-message file is about 1.3 MB and gives a trace of about 400 MB of JSON).
+fn many_messages(n: usize) -> String {
+    let names = ["alice", "bob", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "oscar", "peggy"];
+    let members: Vec<String> = names.iter().map(|id| format!(r#"{{"id":"{id}"}}"#)).collect();
+    let mut events: Vec<(u64, String)> = (0..n)
+        .map(|i| (1000 + i as u64 * 100, format!(r#"{{"at_ms":{},"kind":"message","from":"{}","text":"msg {i}"}}"#, 1000 + i * 100, names[i % 12])))
+        .collect();
+    let bye = 1000 + (n / 3) as u64 * 100 + 50;
+    let reg = 1000 + (2 * n / 3) as u64 * 100 + 50;
+    events.push((bye, format!(r#"{{"at_ms":{bye},"kind":"bye","reason":"SIP;cause=480"}}"#)));
+    events.push((reg, format!(r#"{{"at_ms":{reg},"kind":"register","reaction_ms":500}}"#)));
+    events.sort_by_key(|e| e.0);
+    let events: Vec<String> = events.into_iter().map(|e| e.1).collect();
+    format!(
+        r#"{{"format":"cpm-deferral-scenario","version":1,"title":"{n} messages","setup":"established","members":[{}],"events":[{}]}}"#,
+        members.join(","),
+        events.join(",")
+    )
+}
+
+/// Runs the CLI to completion (deadline `limit`) with stdout and stderr to files, and returns
+/// its exit code, its stderr, the time it took and its peak resident memory (Linux: the last
+/// `VmHWM` read from /proc while it ran; 0 elsewhere).
+fn cli_measured(args: &[&str], dir: &TempDir, limit: Duration) -> (Option<i32>, String, Duration, u64) {
+    let err_path = dir.0.join("stderr.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cpm-deferral"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.0.join("stdout.txt")).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("start the CLI");
+    let status = format!("/proc/{}/status", child.id());
+    let start = Instant::now();
+    let mut peak_kb = 0u64;
+    let code = loop {
+        if let Ok(s) = std::fs::read_to_string(&status) {
+            if let Some(kb) = s.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok()) {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        if let Some(st) = child.try_wait().expect("wait for the CLI") {
+            break st.code();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the CLI did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    (code, std::fs::read_to_string(&err_path).unwrap_or_default(), start.elapsed(), peak_kb * 1024)
+}
+
+/// Item 9 (CLI): a run's JSON is written as it is made, not built in memory first (peak memory
+/// was the trace plus the whole text: 1.3 GB for 420 MB of JSON; now about the trace alone),
+/// byte for byte what `Trace::to_json` gives; an output that cannot be written is refused
+/// before the run; a write that fails half-way leaves FILE as it was and no partial file.
+#[test]
+fn issue13_big_run_streams_json_refuses_bad_outputs_early_and_never_leaves_half_a_file() {
+    let dir = TempDir::new("big-run");
+    // Byte for byte the library's JSON (a smaller timeline, read back whole).
+    let small = many_messages(1500);
+    let small_file = dir.file("small.json", &small);
+    let out = dir.0.join("small-trace.json");
+    let out_s = out.to_string_lossy().into_owned();
+    cli(&["run", &small_file, "--format", "json", "--out", &out_s]).assert_ok("run --format json --out");
+    let want = run(&cpm_deferral::scenario::Scenario::from_json(&small).expect("valid"), Rules::PostCr).to_json() + "\n";
+    assert!(std::fs::read_to_string(&out).expect("the output") == want, "the streamed JSON is not Trace::to_json");
+    let to_stdout = cli(&["run", &small_file, "--format", "json"]);
+    assert!(to_stdout.stdout == want, "stdout JSON differs from Trace::to_json");
+
+    // The big one: memory stays near the trace, not the trace plus the text.
+    let big_file = dir.file("big.json", many_messages(12_000));
+    let big_out = dir.0.join("big-trace.json");
+    let big_out_s = big_out.to_string_lossy().into_owned();
+    let (code, stderr, took, peak) = cli_measured(&["run", &big_file, "--format", "json", "--out", &big_out_s], &dir, Duration::from_secs(240));
+    assert_eq!(code, Some(0), "big run: {stderr}");
+    let size = std::fs::metadata(&big_out).expect("the big output").len();
+    assert!(size > 100_000_000, "{size} bytes of JSON");
+    eprintln!("12,000 messages: {size} bytes of JSON in {took:?}, peak memory {} MB", peak / 1_000_000);
+    if cfg!(target_os = "linux") {
+        // Before: the whole JSON text next to the trace, 3.1× the output; now about 1.2×.
+        assert!(peak < size * 2, "peak memory {peak} bytes for {size} bytes of JSON: the output was held in memory");
+    }
+    let mut tail = Vec::new();
+    std::fs::File::open(&big_out).and_then(|mut f| f.read_to_end(&mut tail)).expect("read back");
+    assert!(tail.starts_with(b"{\"version\":") && tail.ends_with(b"}\n"), "a whole JSON text");
+    drop(tail);
+    std::fs::remove_file(&big_out).expect("remove the big output");
+
+    // Refused before the run: a missing directory, a directory, a read-only file.
+    let missing = dir.0.join("no-such-dir").join("t.json").to_string_lossy().into_owned();
+    cli(&["run", &big_file, "--format", "json", "--out", &missing]).assert_error("--out in a missing directory", &[&missing, "No such file or directory"]);
+    // Before the run, even before the scenario is read: with a bad file too, the output is named.
+    let bad = dir.file("bad.json", "{");
+    cli(&["run", &bad, "--out", &missing]).assert_error("--out checked first", &[&missing, "No such file or directory"]);
+    let d = dir.0.to_string_lossy().into_owned();
+    cli(&["run", "--preset", "bye-480-path-a", "--out", &d]).assert_error("--out a directory", &[&d, "is a directory"]);
+    let ro = dir.file("read-only.json", "kept");
+    let mut perm = std::fs::metadata(&ro).expect("meta").permissions();
+    perm.set_readonly(true);
+    std::fs::set_permissions(&ro, perm).expect("chmod");
+    cli(&["run", "--preset", "bye-480-path-a", "--out", &ro]).assert_error("--out a read-only file", &[&ro, "read-only"]);
+    assert_eq!(std::fs::read_to_string(&ro).expect("kept"), "kept");
+
+    #[cfg(target_os = "linux")]
+    {
+        // A device that is full: the error names it and how far the writing got.
+        cli(&["run", &small_file, "--format", "json", "--out", "/dev/full"])
+            .assert_error("--out /dev/full", &["/dev/full", "No space left on device", "MB of json"]);
+        // A file that cannot grow past 1 MB (ulimit -f, SIGXFSZ ignored: the write fails with
+        // EFBIG half-way): FILE keeps what it had, and no partial file is left next to it.
+        let kept = dir.file("kept.json", "the previous trace");
+        let script = "trap '' XFSZ; ulimit -f 2048; exec \"$0\" run \"$1\" --format json --out \"$2\"";
+        let o = Command::new("sh").args(["-c", script, env!("CARGO_BIN_EXE_cpm-deferral"), &small_file, &kept]).stdin(Stdio::null()).output().expect("sh");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(&kept) && stderr.contains("was left as it was"), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&kept).expect("kept"), "the previous trace");
+    }
+    let left: Vec<String> = std::fs::read_dir(&dir.0)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect();
+    assert!(left.is_empty(), "partial files left: {left:?}");
+}

@@ -58,6 +58,8 @@ const state = {
   history: null, // www/history.js, loaded at start
   dragBase: null,
   timings: { run: 0, render: 0 },
+  drawn: null, // { scenario, selEvent, rules, compare } of the trace drawn (what a cancelled big run gives back)
+  long: null, // the big run under way (rerunLong, www/longrun.js), or null
   // false in embed mode, and after opening a share link until the first edit: neither may
   // overwrite the user's own saved timeline.
   persist: !MODE.embed,
@@ -113,13 +115,27 @@ function adopt() {
   history.replaceState(null, '', location.pathname + (q.size ? `?${q}` : '').replace(/=(&|$)/g, '$1'));
 }
 // ---------------------------------------------------------------- banners
+/** sessionStorage: the last engine panic of this tab, { msg, atStart } (see fatal). */
+const CRASH_KEY = 'cpm-deferral-explorer:crash';
 function fatal(msg) {
   state.playing = false;
   saveQueued = false;
   save();
   const b = $('banner');
   b.className = 'banner';
-  $('banner-text').textContent = `The engine stopped: ${msg}. Your timeline is saved and comes back after a reload.`;
+  // An engine panic on the start-up run (the saved timeline itself) would come back at every
+  // reload: the next start then holds the saved timeline (download or discard) and shows a preset.
+  if (state.engine?.crashed) {
+    try {
+      sessionStorage.setItem(CRASH_KEY, JSON.stringify({ msg: String(msg).slice(0, 300), atStart: document.documentElement.dataset.ready !== 'yes' }));
+    } catch {}
+  }
+  $('banner-text').textContent = `The engine stopped: ${msg}. Your timeline is saved in this browser: Reload starts the page again with it, `
+    + 'and should the engine stop on it again as the page starts, the next reload shows a preset and keeps your timeline, untouched, to download or discard.';
+  if (!$('banner-download') && state.scenario) {
+    $('banner-reload').before(h('button', { type: 'button', id: 'banner-download', text: 'Download this timeline',
+      onclick: () => import('./files.js').then((m) => m.saveScenario(state.scenario)).catch(report) }));
+  }
   $('banner-reload').hidden = false;
   $('banner-close').hidden = true;
   b.hidden = false;
@@ -132,6 +148,7 @@ function notice(msg) {
     return;
   }
   b.className = 'banner problem notice';
+  $('banner-download')?.remove();
   // Values in messages are cut where they are made; this bounds what is left (a file name).
   $('banner-text').textContent = msg.length > 1200 ? `${msg.slice(0, 1200)}…` : msg;
   $('banner-reload').hidden = true;
@@ -145,6 +162,7 @@ function problem(msg) {
     return;
   }
   b.className = 'banner problem';
+  $('banner-download')?.remove();
   $('banner-text').textContent = `This timeline cannot run: ${msg}`;
   $('banner-reload').hidden = true;
   $('banner-close').hidden = true;
@@ -162,8 +180,16 @@ function guard(fn) {
 }
 
 // ---------------------------------------------------------------- engine runs
-/** Re-run the engine on the current scenario and redraw everything. */
-function rerun({ keepTime = true } = {}) {
+/**
+ * Re-run the engine on the current scenario and redraw everything. A big timeline (more than
+ * FAST_EVENTS events, once one is drawn) runs off the page's thread (www/longrun.js): this
+ * returns PENDING at once, after the engine's check (`checked`: the file's text was checked
+ * already), and the run is drawn when it is done (see rerunLong). `sync` keeps it here (a share
+ * link's view needs its trace at once).
+ */
+function rerun({ keepTime = true, sync = false, hook = null, checked = false } = {}) {
+  if (!sync && state.trace && state.engine.isBig(state.scenario)) return rerunLong(keepTime, hook, checked);
+  if (state.long) dropLong();
   const t0 = performance.now();
   let trace;
   let alt = null;
@@ -180,20 +206,53 @@ function rerun({ keepTime = true } = {}) {
     trace = state.engine.run(sc, state.rules);
     if (trace.error) return showError(trace.error);
   }
-  const t1 = performance.now();
+  applyRun(trace, alt, comparison, keepTime, t0, performance.now());
+  return true;
+}
+/** Draw a run's trace(s): the scenario, rules and view they were made of become the drawn ones. */
+function applyRun(trace, alt, comparison, keepTime, t0, t1) {
   state.error = null;
   problem(null);
   state.trace = trace;
   state.alt = alt;
   state.comparison = comparison;
+  state.drawn = { scenario: state.scenario, selEvent: state.selEvent, rules: state.rules, compare: state.compare };
   if (!keepTime) state.t = 0;
   state.t = Math.min(state.t, trace.end_ms);
   state.cursor = cursorAt(trace.steps, state.t);
   reselect();
   drawAll();
   state.timings = { run: t1 - t0, render: performance.now() - t1 };
-  return true;
 }
+
+// ---------------------------------------------------------------- big runs (issue 13, item 9)
+/** What rerun answers for a run started off the page's thread (www/longrun.js draws it). */
+const PENDING = 'pending';
+const longUse = (f) => import('./longrun.js').then(f).catch(report);
+/**
+ * Start the run of a big timeline off the page's thread, once the engine's check has passed.
+ * state.long is the run under way: `base` the drawn state (what Cancel gives back), `record`
+ * whether an edit is in it, `hooks` what Cancel must also undo (an undo's move in the history).
+ */
+function rerunLong(keepTime, hook, checked) {
+  const err = checked ? null : state.engine.check(state.scenario);
+  if (err) return showError(err);
+  const L = (state.long ||= { base: state.drawn, record: false, keepTime: true, hooks: [] });
+  if (hook) L.hooks.push(hook);
+  L.keepTime &&= keepTime;
+  const job = { json: scenarioJson(state.scenario), rules: state.rules, both: state.compare, events: state.scenario.events.length };
+  L.token = job; // the newest run of L: an older one's answer is dropped
+  longUse((m) => state.long === L && L.token === job && m.begin(api, L, job));
+  document.documentElement.dataset.run = 'running';
+  return PENDING;
+}
+/** A newer, small run replaced the big one under way: it is ended, nothing is given back. */
+function dropLong() {
+  state.long = null;
+  longUse((m) => m.cancelQuietly());
+  document.documentElement.dataset.run = 'dropped';
+}
+const revertLong = (msg) => longUse((m) => m.revert(api, msg));
 function showError(msg) {
   state.error = msg;
   problem(msg);
@@ -206,18 +265,30 @@ function showError(msg) {
  * is not made: the previous scenario stays, drawn and saved as it was, and the refusal is
  * returned (the engine's own message, as `check` gives it) for the editor to show.
  */
-function edit(next, { record = true, selEvent } = {}) {
+function edit(next, { record = true, selEvent, sync = false, checked = false } = {}) {
   const prev = state.scenario;
   const prevSel = state.selEvent;
   state.scenario = next;
   if (selEvent !== undefined) state.selEvent = selEvent;
-  if (!rerun()) {
+  const ran = rerun({ sync, checked });
+  if (!ran) {
     const msg = state.error;
     state.scenario = prev;
     state.selEvent = prevSel;
-    if (prev) rerun();
+    // A big timeline is not run again: it is drawn already, or its run is under way.
+    if (prev && !state.engine.isBig(prev)) rerun();
+    else {
+      state.error = null;
+      problem(null);
+    }
     notice(`This change was not made: ${msg}`);
     return msg;
+  }
+  if (ran === PENDING) {
+    // Made when the run is done (an undo step, a save); Cancel gives back the drawn timeline.
+    state.long.record ||= record;
+    drawEditor();
+    return null;
   }
   adopt();
   unPreset();
@@ -503,14 +574,20 @@ function drawInspector() {
     pre.dataset.raw = raw ? 'yes' : 'no';
   };
   const raw = s.protocol === 'none' ? '' : state.engine.raw(tr.rules, s.index);
-  if (raw !== null) return show(raw);
-  // The first wasm module has no wire texts: the second one (loaded on the first ask) has.
+  if (typeof raw === 'string') return show(raw);
+  // Not at hand: the first wasm module has no wire texts (the second one, loaded on the first
+  // ask, has), and a big run's worker writes its text on request (a moment).
   const ask = (pre.ask = {});
   pre.textContent = 'Loading the wire text…';
   pre.dataset.raw = 'loading';
   state.engine.rawOf(state.scenario, tr.rules, s.index).then(
     (r) => pre.ask === ask && show(r),
-    (e) => pre.ask === ask && ((pre.textContent = `The wire text could not be loaded: ${e.message || e}`), (pre.dataset.raw = 'no')),
+    (e) => {
+      if (e instanceof EngineCrash) return fatal(e.message);
+      if (pre.ask !== ask) return;
+      pre.textContent = `The wire text could not be loaded: ${e.message || e}`;
+      pre.dataset.raw = 'no';
+    },
   );
 }
 
@@ -733,24 +810,27 @@ function updateUndo() {
   $('redo').disabled = !state.history.canRedo();
 }
 function undo() {
+  // Undo (or redo) while a big run is under way takes back what that run was for.
+  if (state.long) return revertLong('The run was cancelled (undo): the timeline is as it was before the change.');
   const s = state.history.undo(state.scenario);
   if (!s) return;
   adopt();
   state.scenario = s;
   state.selEvent = null;
   save();
-  rerun();
+  rerun({ hook: () => state.history.redo(s) });
   drawEditor();
   updateUndo();
 }
 function redo() {
+  if (state.long) return revertLong('The run was cancelled (redo): the timeline is as it was before the change.');
   const s = state.history.redo(state.scenario);
   if (!s) return;
   adopt();
   state.scenario = s;
   state.selEvent = null;
   save();
-  rerun();
+  rerun({ hook: () => state.history.undo(s) });
   drawEditor();
   updateUndo();
 }
@@ -998,7 +1078,8 @@ async function togglePresent(on = !state.present) {
 const api = {
   state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, keyNext, keyPrev, stepTo, play, pause, setCursor, applyLarge, notice, guard,
   reducedMotion, togglePresent, rerun, edit, selectStep, scenarioJson, EngineCrash, setDescription, drawEditor, drawPolicies, drawPlayer,
-  drawQueue, updateUndo, setFilters, save, report, drawTimeline, deleteSelected, setTime, setRules,
+  drawQueue, updateUndo, setFilters, save, saveSoon, applyRun, problem, drawTimeline, adopt, unPreset, fatal, report,
+  deleteSelected, setTime, setRules,
   setZoom: (z) => zoomUse((m) => m.set(api, z)),
   get timeline() {
     return timeline;
@@ -1049,7 +1130,9 @@ async function main() {
       const r = updateEvent(state.dragBase, i, { at_ms: t });
       if (!done) {
         state.scenario = r.scenario;
-        rerun();
+        // A big timeline runs at the drop only (each run takes longer than a frame).
+        if (state.engine.isBig(state.scenario)) drawTimeline();
+        else rerun();
         return;
       }
       const base = state.dragBase;
@@ -1205,9 +1288,15 @@ async function main() {
   // The saved record is checked like a file (settings in storage.js, the scenario by the engine);
   // one that cannot be opened is kept, untouched, until the user downloads or discards it.
   let good = null;
+  let crashed = null;
+  try {
+    crashed = JSON.parse(sessionStorage.getItem(CRASH_KEY) || 'null');
+    sessionStorage.removeItem(CRASH_KEY);
+  } catch {}
   if (saved) {
-    const why = saved.problem || (saved.scenario && saver.check(saved.scenario));
-    if (why) saver.refuse({ ...saved, problem: saved.problem || `its scenario is not valid: ${why}` });
+    const stopped = crashed?.atStart && `the engine stopped on it as the page last started (${String(crashed.msg).slice(0, 200)})`;
+    const why = saved.problem || stopped || (saved.scenario && saver.check(saved.scenario));
+    if (why) saver.refuse({ ...saved, problem: saved.problem || stopped || `its scenario is not valid: ${why}` });
     else good = saved;
   }
   state.rules = saved?.settings.rules ?? 'post-cr';
@@ -1286,11 +1375,12 @@ window.__explorer = {
   /** The edit path of a drag's drop, synchronously: returns { run, render } in ms. */
   benchMove(i, t) {
     const r = updateEvent(state.scenario, i, { at_ms: t });
-    edit(r.scenario, { selEvent: null });
+    edit(r.scenario, { selEvent: null, sync: true });
     return state.timings;
   },
+  /** Open a scenario as an edit, run on this thread whatever its size (tests read the trace at once). */
   load(scenario) {
-    edit(scenario);
+    edit(scenario, { sync: true });
   },
   /** Resolves when every save asked for so far has been written (or refused). */
   async settled() {

@@ -114,6 +114,6 @@ export async function openFile(api, file) {
   api.setDescription(r.scenario.description || '');
   state.sel = null;
   state.t = 0;
-  api.edit(r.scenario, { selEvent: null });
+  api.edit(r.scenario, { selEvent: null, checked: true }); // checked as written, by the engine
   api.drawPolicies();
 }

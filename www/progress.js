@@ -17,7 +17,10 @@ export function progress(label) {
   cancel.id = 'progress-cancel';
   cancel.textContent = 'Cancel';
   const p = {
+    bar,
     cancelled: false,
+    /** Called once when the user cancels (the button or Escape). */
+    onCancel: null,
     update(t) {
       text.textContent = t;
     },
@@ -26,12 +29,15 @@ export function progress(label) {
       removeEventListener('keydown', esc, true);
     },
   };
-  const esc = (e) => {
-    if (e.key === 'Escape') p.cancelled = true;
-  };
-  cancel.addEventListener('click', () => {
+  const stop = () => {
+    if (p.cancelled) return;
     p.cancelled = true;
-  });
+    p.onCancel?.();
+  };
+  const esc = (e) => {
+    if (e.key === 'Escape') stop();
+  };
+  cancel.addEventListener('click', stop);
   addEventListener('keydown', esc, true);
   bar.append(text, cancel);
   document.getElementById('progress')?.remove();

@@ -103,6 +103,50 @@ export function tooDeep(text, max = MAX_DEPTH) {
   }
   return false;
 }
+/**
+ * The text of the last member `key` of the JSON object `text` (valid JSON, as JSON.parse takes
+ * the last of duplicate keys), or null.
+ */
+export function memberText(text, key) {
+  let found = null;
+  let i = text.indexOf('{') + 1;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  for (;;) {
+    ws();
+    if (text[i] !== '"') return found;
+    const k = skipString(text, i);
+    const name = JSON.parse(text.slice(i, k + 1));
+    i = k + 1;
+    ws();
+    i++; // ':'
+    ws();
+    const v = i;
+    i = skipValue(text, i);
+    if (name === key) found = text.slice(v, i);
+    ws();
+    if (text[i] !== ',') return found;
+    i++;
+  }
+}
+// The index just past the JSON value that starts at `i`.
+function skipValue(text, i) {
+  const c = text[i];
+  if (c === '"') return skipString(text, i) + 1;
+  if (c === '{' || c === '[') {
+    let depth = 0;
+    for (; i < text.length; i++) {
+      const d = text.charCodeAt(i);
+      if (d === 34) i = skipString(text, i);
+      else if (d === 91 || d === 123) depth++;
+      else if ((d === 93 || d === 125) && --depth === 0) return i + 1;
+    }
+    return i;
+  }
+  while (i < text.length && !',}] \t\n\r'.includes(text[i])) i++;
+  return i;
+}
 // The index of the closing quote of the string that opens at `i`.
 function skipString(text, i) {
   for (;;) {
@@ -150,6 +194,9 @@ export async function decodeShare(hash, { maxFragment = MAX_FRAGMENT, maxUnpacke
   if (!obj.scenario || typeof obj.scenario !== 'object' || !Array.isArray(obj.scenario.events)) throw new ShareError('it has no scenario with events');
   const out = {
     scenario: obj.scenario,
+    // The scenario as written in the link, for the engine's check: JSON.parse reads 1000.0, 1e3
+    // and -0 as numbers that JSON.stringify writes as 1000 and 0, which `check` would not see.
+    scenarioText: memberText(text, 'scenario'),
     rules: obj.rules === 'pre-cr' ? 'pre-cr' : 'post-cr',
     compare: obj.compare === true,
     preset: typeof obj.preset === 'string' ? obj.preset : '',
@@ -264,7 +311,7 @@ export async function openLink(api, fallbackText) {
   let st;
   try {
     st = await decodeShare(location.hash);
-    const err = state.engine.check(st.scenario);
+    const err = st.scenarioText != null ? state.engine.checkText(st.scenarioText) : state.engine.check(st.scenario);
     if (err) throw new ShareError(`its scenario is not valid: ${err}`);
   } catch (e) {
     if (e.name !== 'ShareError') throw e;
@@ -293,7 +340,7 @@ export async function openLink(api, fallbackText) {
   state.t = st.t;
   state.filters = st.filters;
   api.setZoom?.(st.zoom);
-  if (!api.rerun()) return false;
+  if (!api.rerun({ sync: true })) return false;
   const n = state.trace.steps.length;
   // The cursor as the sender had it (several steps can share one time).
   if (st.cursor != null && st.cursor <= n && (st.cursor === 0 || state.trace.steps[st.cursor - 1].at_ms <= state.t)) {

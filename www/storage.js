@@ -254,7 +254,7 @@ export function keeper(api) {
     state.t = st.t;
     state.sel = null;
     state.selEvent = null;
-    api.rerun();
+    api.rerun({ sync: true });
     api.drawEditor();
     api.drawPolicies();
     api.updateUndo();

@@ -54,7 +54,11 @@ options:
   --rules RULES    post-cr (default: §8.3.2.9 as amended by the CR) or pre-cr (the text before it)
   --format FORMAT  text (default: a transcript), json (the whole trace, one line),
                    mermaid, plantuml, svg, transcript, pcap (binary: needs --out or a redirect)
-  --out FILE       write to FILE instead of stdout";
+  --out FILE       write to FILE instead of stdout (checked before the run; FILE is replaced
+                   only by a complete output, never left half-written)
+
+JSON is written as it is made. When stderr is a terminal, a run of more than 2,000 events
+shows its progress there.";
 
 const HELP_CHECK: &str = "usage: cpm-deferral check FILE.json
 
@@ -216,6 +220,18 @@ fn main() -> ExitCode {
 
 fn run(args: RunArgs) -> ExitCode {
     let RunArgs { source, rules, format, out } = args;
+    // Where the output goes is settled before the run: a place that cannot be written, or a
+    // binary format for a terminal, is refused at once, not after seconds of simulation.
+    if out.is_none() && format.is_binary() && std::io::stdout().is_terminal() {
+        return fail(format!("{format} is binary: use --out FILE or redirect the output"));
+    }
+    let mut sink = match &out {
+        Some(file) => match Sink::file(file) {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        },
+        None => Sink::Stdout,
+    };
     let scenario = match source {
         None => return fail(format!("run needs a FILE.json or --preset NAME\n{USAGE}")),
         Some(Ok(file)) => match load(&file) {
@@ -230,38 +246,196 @@ fn run(args: RunArgs) -> ExitCode {
             },
         },
     };
+    let progress = Progress::new(scenario.events.len(), rules);
     let trace = cpm_deferral::run(&scenario, rules);
-    if out.is_none() && format == Format::Json {
-        if let Err(code) = emit(format!("{}\n", trace.to_json()).as_bytes()) {
-            return code;
-        }
-    } else if out.is_none() && format == Format::Text {
-        if let Err(code) = emit(transcript::render(&trace).as_bytes()) {
-            return code;
-        }
-    } else {
-        let mut bytes = match cpm_deferral::export::render(&trace, &scenario, format) {
-            Ok(b) => b,
-            Err(e) => return fail(e),
-        };
-        if format == Format::Json {
-            bytes.push(b'\n');
-        }
-        match out {
-            Some(file) => {
-                if let Err(e) = std::fs::write(&file, &bytes) {
-                    return fail(format!("{file}: {e}"));
-                }
+    progress.ran(trace.steps.len());
+    // Every format but JSON is made whole first (as before); a failure there is the export's.
+    let made = match format {
+        Format::Json => None,
+        Format::Text => Some(transcript::render(&trace).into_bytes()),
+        _ => match cpm_deferral::export::render(&trace, &scenario, format) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                progress.clear();
+                return fail(e);
             }
-            None if format.is_binary() && std::io::stdout().is_terminal() => {
-                return fail(format!("{format} is binary: use --out FILE or redirect the output"));
-            }
-            None => {
-                if let Err(code) = emit(&bytes) {
-                    return code;
-                }
+        },
+    };
+    let mut w = Counted { inner: sink.writer(), bytes: 0, progress: &progress, format };
+    // JSON is written as it is serialised (a 20,000-message trace is ~400 MB of it), so memory
+    // stays the trace's own rather than the trace's and the text's.
+    let r = match &made {
+        None => serde_json::to_writer(&mut w, &trace).map_err(std::io::Error::from).and_then(|_| w.write_all(b"\n")),
+        Some(bytes) => w.write_all(bytes),
+    };
+    let r = r.and_then(|_| w.flush());
+    let bytes = w.bytes;
+    drop(w);
+    progress.clear();
+    match r.and_then(|_| sink.finish()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if out.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let kept = if sink.abandon() { format!("; {} was left as it was", out.as_deref().unwrap_or_default()) } else { String::new() };
+            let mb = bytes as f64 / 1e6;
+            match &out {
+                Some(file) => fail(format!("{file}: {e} (after {mb:.1} MB of {format}){kept}")),
+                None => fail(format!("stdout: {e} (after {mb:.1} MB of {format})")),
             }
         }
     }
-    ExitCode::SUCCESS
+}
+
+/// The output of `run`: stdout, or a file. A regular file is written under a temporary name
+/// next to it and renamed when complete, so a run that fails (a full disk, Ctrl+C) never leaves
+/// a truncated FILE and never spoils the one that was there; a device or a FIFO is written
+/// as it is.
+enum Sink {
+    Stdout,
+    File { file: String, tmp: Option<std::path::PathBuf>, w: Option<std::io::BufWriter<std::fs::File>> },
+}
+
+impl Sink {
+    fn file(file: &str) -> Result<Sink, String> {
+        let path = std::path::Path::new(file);
+        let meta = std::fs::metadata(path).ok();
+        if meta.as_ref().is_some_and(|m| m.is_dir()) {
+            return Err(format!("{file}: is a directory (--out needs a file name)"));
+        }
+        if meta.as_ref().is_some_and(|m| m.permissions().readonly()) {
+            return Err(format!("{file}: the file is read-only"));
+        }
+        let regular = meta.as_ref().is_none_or(|m| m.is_file());
+        let tmp = regular.then(|| {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            path.with_file_name(format!(".{name}.{}.partial", std::process::id()))
+        });
+        let f = match &tmp {
+            Some(t) => std::fs::OpenOptions::new().write(true).create_new(true).open(t),
+            None => std::fs::OpenOptions::new().write(true).open(path),
+        };
+        match f {
+            Ok(f) => Ok(Sink::File { file: file.to_string(), tmp, w: Some(std::io::BufWriter::with_capacity(1 << 16, f)) }),
+            Err(e) => Err(format!("{file}: {e}")),
+        }
+    }
+
+    fn writer(&mut self) -> Box<dyn Write + '_> {
+        match self {
+            Sink::Stdout => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())),
+            Sink::File { w, .. } => Box::new(w.as_mut().expect("the file is open until finish")),
+        }
+    }
+
+    /// Makes the output the file's: flushed, synced to disk, renamed over FILE.
+    fn finish(&mut self) -> std::io::Result<()> {
+        if let Sink::File { file, tmp, w } = self {
+            let f = w.take().expect("finished once").into_inner().map_err(|e| e.into_error())?;
+            if let Some(t) = tmp.take() {
+                f.sync_all()?;
+                drop(f);
+                if let Err(e) = std::fs::rename(&t, file.as_str()) {
+                    let _ = std::fs::remove_file(&t);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A failed run: the temporary file goes, FILE stays as it was (true when there was one).
+    fn abandon(&mut self) -> bool {
+        if let Sink::File { tmp, w, .. } = self {
+            drop(w.take());
+            if let Some(t) = tmp.take() {
+                let _ = std::fs::remove_file(t);
+                return true;
+            }
+        }
+        false
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.abandon();
+    }
+}
+
+/// Progress on stderr, only when stderr is a terminal and the work is long: a line saying what
+/// runs, then the bytes written, redrawn at most every 200 ms, cleared at the end.
+struct Progress {
+    on: bool,
+    start: std::time::Instant,
+    last: std::cell::Cell<Option<std::time::Instant>>,
+}
+
+impl Progress {
+    /// Events above which a run is long enough to say so (the page's threshold, FAST_EVENTS).
+    const LONG: usize = 2000;
+
+    fn new(events: usize, rules: Rules) -> Progress {
+        let on = events > Self::LONG && std::io::stderr().is_terminal();
+        if on {
+            eprint!("cpm-deferral: running {} events under {}…", thousands(events as u64), rules.as_str());
+        }
+        Progress { on, start: std::time::Instant::now(), last: std::cell::Cell::new(None) }
+    }
+
+    fn ran(&self, steps: usize) {
+        if self.on {
+            eprint!("\r\x1b[Kcpm-deferral: {} steps in {:.1} s; writing…", thousands(steps as u64), self.start.elapsed().as_secs_f64());
+        }
+    }
+
+    fn wrote(&self, bytes: u64, format: Format) {
+        if !self.on {
+            return;
+        }
+        let now = std::time::Instant::now();
+        if self.last.get().is_some_and(|t| now.duration_since(t).as_millis() < 200) {
+            return;
+        }
+        self.last.set(Some(now));
+        eprint!("\r\x1b[Kcpm-deferral: {:.1} MB of {format} written ({:.1} s)", bytes as f64 / 1e6, self.start.elapsed().as_secs_f64());
+    }
+
+    fn clear(&self) {
+        if self.on {
+            eprint!("\r\x1b[K");
+        }
+    }
+}
+
+/// A writer that counts what passes and reports it to the progress line.
+struct Counted<'a, W: Write> {
+    inner: W,
+    bytes: u64,
+    progress: &'a Progress,
+    format: Format,
+}
+
+impl<W: Write> Write for Counted<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        self.progress.wrote(self.bytes, self.format);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// 576679 as "576,679".
+fn thousands(n: u64) -> String {
+    let d = n.to_string();
+    let mut out = String::new();
+    for (i, c) in d.chars().enumerate() {
+        if i > 0 && (d.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

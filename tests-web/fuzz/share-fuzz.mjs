@@ -538,7 +538,8 @@ export async function fuzzShare({ seconds = 60, iterations = null, seed = 0xc0ff
         stats.refusals[key] = (stats.refusals[key] || 0) + 1;
       } else {
         L.accepted++;
-        // Where openLink sends the state: engine.check(scenario) (JSON.stringify first), then a run.
+        // Where openLink sends the state: engine.check of the scenario as written in the link
+        // (scenarioText), then a run of it (JSON.stringify of the parsed scenario, as the page runs it).
         const e0 = performance.now();
         let problem = null;
         let panic = null;
@@ -550,7 +551,7 @@ export async function fuzzShare({ seconds = 60, iterations = null, seed = 0xc0ff
         }
         if (json != null) {
           stats.engine.checked++;
-          const c = engineCall(() => engine.check(json));
+          const c = engineCall(() => engine.check(out.value.scenarioText ?? json));
           if (c.panic) panic = `check panicked: ${c.panic}`;
           else if (c.error) problem = `check threw: ${c.error}`; // check returns its message, it never throws
           else if (c.value != null) {

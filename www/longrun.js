@@ -1,0 +1,282 @@
+// Big engine runs off the page's thread (issue 13, item 9). A timeline past FAST_EVENTS runs in
+// a module Worker (www/engine-worker.js) with a progress line and Cancel (Escape too); the page
+// keeps answering meanwhile, and the last drawn scenario stays until the run is done. A newer
+// run supersedes the one under way (its worker is ended). Where a Worker cannot run (the
+// offline single file, whose modules are blob: URLs; a host's CSP; a worker that fails to start)
+// the run is made on the page's thread, after the progress line has been painted.
+// Loaded on demand, the first time a big timeline runs.
+
+import { EngineCrash, unpackTrace } from './engine.js';
+import { progress } from './progress.js';
+
+/** A URL next to this module, or null (the offline file's modules are blob: URLs: no relatives). */
+const near = (rel) => {
+  try {
+    return new URL(rel, import.meta.url);
+  } catch {
+    return null;
+  }
+};
+const WASM = near('../pkg/export/cpm_deferral_bg.wasm');
+const SCRIPT = near('./engine-worker.js');
+
+let compiled = null; // Promise<WebAssembly.Module | null>
+/** Why workers are not used here ('' while they may be). */
+export let noWorker = '';
+
+function workersPossible() {
+  if (typeof Worker !== 'function') return 'this browser has no Worker';
+  if (!SCRIPT || !/^https?:$/.test(SCRIPT.protocol)) return `this page's modules are not served over http(s) (${new URL(import.meta.url).protocol})`;
+  return '';
+}
+
+function compile() {
+  if (!compiled) {
+    compiled = WebAssembly.compileStreaming(fetch(WASM)).catch((e) => {
+      noWorker = `the engine could not be compiled for a worker (${e && e.message ? e.message : e})`;
+      return null;
+    });
+  }
+  return compiled;
+}
+
+let seq = 0;
+/** One worker, started with the compiled module; `ask` posts and resolves with its answer. */
+class EngineWorker {
+  constructor(module) {
+    this.w = new Worker(SCRIPT, { type: 'module' });
+    this.waiting = new Map();
+    this.dead = null;
+    this.w.onmessage = ({ data }) => {
+      const r = this.waiting.get(data.id);
+      if (!r) return;
+      this.waiting.delete(data.id);
+      if (data.panic) r.reject(new EngineCrash(data.panic));
+      else if (data.error !== undefined) r.resolve({ error: data.error });
+      else r.resolve(data.value);
+    };
+    // A script that did not load (a CSP without worker rights, say) or failed at start.
+    this.w.onerror = (e) => this.fail(`the engine worker failed (${e.message || 'it did not start'})`);
+    this.ready = this.ask({ op: 'init', module });
+  }
+  ask(m) {
+    if (this.dead) return Promise.reject(new Error(this.dead));
+    const id = ++seq;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.w.postMessage({ ...m, id });
+    });
+  }
+  fail(why) {
+    this.dead = why;
+    for (const r of this.waiting.values()) r.reject(new Error(why));
+    this.waiting.clear();
+  }
+  end() {
+    this.fail('ended');
+    this.w.terminate();
+  }
+}
+
+/** The worker that holds the drawn trace's scenario (for `raw`), and the run under way. */
+let holder = null;
+let current = null;
+
+/** A stand-in for the engine module of a trace made in a worker: its `raw` is asked of it. */
+class Remote {
+  constructor(worker, job) {
+    this.worker = worker;
+    this.job = job;
+  }
+  /** The wire text of a step, a promise (the worker re-runs the scenario if it was ended). */
+  raw(rules, index) {
+    const w = this.worker.dead ? this.revive() : Promise.resolve(this.worker);
+    return w.then((wk) => wk.ask({ op: 'raw', rules, index })).then((r) => (r && r.error !== undefined ? '' : r ?? ''));
+  }
+  /** The drawn trace is another one now: its worker (and the memory of its run) goes. */
+  release() {
+    this.worker.end();
+    if (holder === this.worker) holder = null;
+  }
+  revive() {
+    return compile().then(async (module) => {
+      const wk = new EngineWorker(module);
+      await wk.ready;
+      await wk.ask({ op: 'run', json: this.job.json, rules: this.job.rules, both: this.job.both });
+      this.worker = wk;
+      return wk;
+    });
+  }
+}
+
+function shape(value, both) {
+  if (value && value.error !== undefined) return value;
+  if (!both) return { trace: unpackTrace(value) };
+  return { post: unpackTrace(value.post), pre: unpackTrace(value.pre), comparison: value.comparison };
+}
+
+const nextFrame = () => new Promise((r) => (document.visibilityState === 'visible' ? requestAnimationFrame(() => setTimeout(r, 0)) : setTimeout(r, 0)));
+
+/**
+ * Start a big run: `job` = { json, rules, both, events }. Returns { promise, cancel }: the
+ * promise resolves to the result ({ trace } or { post, pre, comparison } or { error }, with
+ * `module`, the stand-in for `raw`), or to null when cancelled or superseded; it rejects with an
+ * EngineCrash when the engine panicked. `engine` is the page's Engine (main-thread fallback).
+ */
+export function runLong(job, engine, { onCancel } = {}) {
+  current?.supersede();
+  const t0 = performance.now();
+  const label = `Running the engine on ${job.events.toLocaleString('en')} events`;
+  const p = progress(`${label}…`);
+  p.bar.dataset.state = 'running';
+  let settle;
+  let refuse;
+  const promise = new Promise((res, rej) => {
+    settle = res;
+    refuse = rej;
+  });
+  let worker = null;
+  let finished = false;
+  const tick = setInterval(() => p.update(`${label}… ${((performance.now() - t0) / 1000).toFixed(1)} s`), 250);
+  /** Ends the run once: with a result (null: cancelled or superseded), or with an EngineCrash. */
+  const finish = (v, crash) => {
+    if (finished) return;
+    finished = true;
+    clearInterval(tick);
+    p.done();
+    if (current === me) current = null;
+    if (crash) refuse(crash);
+    else settle(v);
+  };
+  const me = {
+    supersede() {
+      worker?.end();
+      finish(null);
+    },
+  };
+  current = me;
+  p.onCancel = () => {
+    if (finished) return;
+    worker?.end();
+    finish(null);
+    onCancel?.();
+  };
+  const onMain = () => {
+    p.update(`${label} (on this page's thread: ${noWorker})…`);
+    // The progress line is painted first; the run itself cannot be cut into slices.
+    nextFrame().then(() => {
+      if (finished) return;
+      try {
+        const mod = engine.fast || engine.mod;
+        const value = engine.call(() => (job.both ? mod.run_both(job.json) : mod.run(job.json, job.rules)));
+        const r = shape(value, job.both);
+        r.module = mod;
+        finish(r);
+      } catch (e) {
+        finish(null, e);
+      }
+    });
+  };
+  noWorker = noWorker || workersPossible();
+  if (noWorker) {
+    onMain();
+    return { promise };
+  }
+  compile().then(async (module) => {
+    if (finished) return;
+    if (!module) return onMain();
+    try {
+      worker = new EngineWorker(module);
+      const ok = await worker.ready;
+      if (ok && ok.error !== undefined) throw new Error(ok.error);
+    } catch (e) {
+      if (finished) return;
+      worker?.end();
+      worker = null;
+      noWorker = String(e && e.message ? e.message : e);
+      console.warn(`cpm-deferral: ${noWorker}; big runs stay on the page's thread`);
+      return onMain();
+    }
+    if (finished) return;
+    let value;
+    try {
+      value = await worker.ask({ op: 'run', json: job.json, rules: job.rules, both: job.both });
+    } catch (e) {
+      if (finished) return;
+      worker.end();
+      // A panic is the engine's (the crash banner); a worker that died otherwise (out of
+      // memory, say) refuses this run only: the page's own engine is unharmed.
+      if (e instanceof EngineCrash) finish(null, e);
+      else finish({ error: `the engine's worker stopped (${e && e.message ? e.message : e})` });
+      return;
+    }
+    if (finished) return;
+    const r = shape(value, job.both);
+    if (r.error === undefined) {
+      if (holder && holder !== worker) holder.end();
+      holder = worker;
+      r.module = new Remote(worker, job);
+    } else {
+      worker.end();
+    }
+    finish(r);
+  });
+  return { promise };
+}
+
+/** End the run under way without a word (a newer run replaced it, or the page cancelled it). */
+export function cancelQuietly() {
+  current?.supersede();
+}
+
+/** The run of `job` for the page's big run `L` (api.state.long); draws it when done. */
+export function begin(api, L, job) {
+  const { state } = api;
+  const t0 = performance.now();
+  const handle = runLong(job, state.engine, {
+    onCancel: () => state.long === L && revert(api, 'The run was cancelled: the timeline is as it was before the change.'),
+  });
+  handle.promise.then((r) => {
+    if (!r || state.long !== L || L.token !== job) return;
+    if (r.error !== undefined) return revert(api, `This change was not made: ${r.error}`);
+    state.long = null;
+    state.engine.hold(r.module);
+    const trace = r.trace || (state.rules === 'post-cr' ? r.post : r.pre);
+    const alt = r.trace ? null : state.rules === 'post-cr' ? r.pre : r.post;
+    api.applyRun(trace, alt, r.comparison || null, L.keepTime, t0, performance.now());
+    if (L.record) {
+      api.adopt();
+      api.unPreset();
+      state.history.push(L.base.scenario, state.scenario);
+      api.saveSoon();
+    }
+    api.drawEditor();
+    api.updateUndo();
+    document.documentElement.dataset.run = 'done';
+  }, (e) => (e instanceof EngineCrash ? api.fatal(e.message) : api.report(e)));
+}
+
+/** Cancel: the drawn scenario, its rules and view are the page's again, and saved as they were. */
+export function revert(api, msg) {
+  const { state, $ } = api;
+  const L = state.long;
+  if (!L) return;
+  state.long = null;
+  cancelQuietly();
+  for (const f of L.hooks.reverse()) f();
+  const b = L.base;
+  state.scenario = b.scenario;
+  state.selEvent = b.selEvent;
+  state.rules = b.rules;
+  state.compare = b.compare;
+  document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
+  $('compare').checked = state.compare;
+  state.error = null;
+  api.problem(null);
+  api.save();
+  api.drawTimeline();
+  api.drawEditor();
+  api.updateUndo();
+  api.notice(msg);
+  document.documentElement.dataset.run = 'cancelled';
+}
