@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The explorer as a static site for any web host: dist/site/www/ and dist/site/pkg/, with the
 // page's scripts and stylesheets minified and their source maps next to them, exactly as
-// scripts/serve.mjs sends them (scripts/ship.mjs), and every other file copied as it is.
+// scripts/serve.mjs sends them (scripts/ship.mjs), and every other file copied as it is. The
+// server names each map in a `SourceMap` header; a host that can set headers may do the same.
 // Upload dist/site/ and open /www/. Needs pkg/ built (scripts/build-wasm.sh; `make site` does).
 // Usage: node scripts/build-site.mjs [--out DIR]
 import fs from 'node:fs';

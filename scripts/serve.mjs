@@ -72,9 +72,11 @@ export function createServer(rootDir = root, { minify = process.env.MINIFY !== '
     const mapOf = minify && rel.endsWith('.map') && isShipped(rel.slice(0, -4)) ? file.slice(0, -4) : null;
     if (minify && (isShipped(rel) || mapOf)) {
       let body;
+      let map;
       try {
         const out = shipped(mapOf || file, mapOf ? rel.slice(0, -4) : rel);
         body = mapOf ? out.map : out.code;
+        map = mapOf ? null : out.mapName;
       } catch (e) {
         const missing = e && e.code === 'ENOENT';
         res.writeHead(missing ? 404 : 500, { 'Content-Type': 'text/plain' }).end(missing ? 'not found' : `cannot minify ${rel}: ${e && e.message}`);
@@ -85,6 +87,7 @@ export function createServer(rootDir = root, { minify = process.env.MINIFY !== '
         'Content-Length': body.length,
         'Cache-Control': 'no-cache',
         'X-Content-Type-Options': 'nosniff',
+        ...(map ? { SourceMap: map } : {}),
       });
       res.end(req.method === 'HEAD' ? undefined : body);
       return;

@@ -1,7 +1,8 @@
 // What the browser is sent for a source file of the page: the page's ES modules (www/*.js, the
 // wasm-bindgen glue in pkg/) and its stylesheets, minified file by file with esbuild (no
 // bundling: every module keeps its own file, its imports and its exports), with a source map
-// next to it (`X.js.map`, fetched only by developer tools). Everything else is sent as it is.
+// next to it (`X.js.map`, named by a `SourceMap` response header and fetched only by developer
+// tools). Everything else is sent as it is.
 //
 // Why: a quarter of the page's first load was comments and indentation (issue 12's 150 KB gzip
 // budget; docs/bench.md's page weight measures what this sends). The repository's files stay the
@@ -40,8 +41,9 @@ export function shipped(abs, rel) {
     sourcemap: 'external',
     sourcefile: name,
   });
-  const code = `${r.code}${css ? `/*# sourceMappingURL=${name}.map */` : `//# sourceMappingURL=${name}.map`}\n`;
-  const out = { code: Buffer.from(code), map: Buffer.from(r.map), rel };
+  // The map is named by the server's `SourceMap` header (scripts/serve.mjs), not by a comment:
+  // a comment would be sent to every visitor, the header only costs developer tools a request.
+  const out = { code: Buffer.from(r.code), map: Buffer.from(r.map), rel, mapName: `${name}.map` };
   cache.set(abs, { key, out });
   return out;
 }

@@ -597,28 +597,16 @@ function openCr(c, s) {
     .then(([p, t]) => p.show(api, c === '8.2.2.3' ? 'bye' : c === '8.2.2.6.2' ? 'subscribe' : t.sentenceFor(s) || 'remain')).catch(report);
 }
 
+let compareMod = null;
+let compareD = null;
+/** The compare view's counts and first difference (www/compare.js, loaded when first shown). */
 function drawCompareHead(d) {
-  const a = state.trace;
-  const b = state.alt;
-  const ca = summaryCounts(a);
-  const cb = summaryCounts(b);
-  const row = (tr, mine, theirs) => h('tr', {}, h('th', { scope: 'row', text: tr.rules }),
-    ...mine.map(([, v], i) => h('td', { class: `num ${v > theirs[i][1] ? 'more' : v < theirs[i][1] ? 'less' : ''}`, 'data-count': ca[i][0], text: String(v) })));
-  const table = h('table', { class: 'counts' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'rules' }), ...ca.map(([k]) => h('th', { scope: 'col', text: k })))),
-    h('tbody', {}, row(a, ca, cb), row(b, cb, ca)));
-  const diff = h('div', { class: 'diff', id: 'first-diff' });
-  if (!d) {
-    diff.textContent = 'Both rule sets give the same ladder for this timeline.';
-  } else {
-    const sa = a.steps[d.a];
-    const sb = b.steps[d.b];
-    const desc = (s) => (s ? `#${s.index} ${s.from === s.to ? s.from : `${s.from} → ${s.to}`} ${s.label}` : 'nothing');
-    diff.append(h('strong', { text: `First difference at ${fmtMs(d.at_ms)}: ` }),
-      document.createTextNode(`${a.rules}: ${desc(sa)}; ${b.rules}: ${desc(sb)}. `),
-      h('button', { type: 'button', id: 'goto-diff', text: 'Go there', onclick: guard(() => { setCursor(d.a + 1); selectStep('main', d.a, null, true); }) }));
-  }
-  $('compare-head').replaceChildren(table, diff);
+  compareD = d;
+  if (compareMod) return compareMod.drawHead(api, d);
+  import('./compare.js').then((m) => {
+    compareMod = m;
+    if (state.compare && state.alt) m.drawHead(api, compareD);
+  }).catch(report);
 }
 
 let zoomMod = null;
@@ -855,19 +843,15 @@ function loadPreset(name, record = true) {
   updateUndo();
 }
 
+let policiesMod = null;
+/** The policy pickers (www/policies.js), drawn when the Policies panel is first opened. */
 function drawPolicies() {
-  const list = $('policy-list');
-  const current = state.scenario.policies || {};
-  list.replaceChildren(...state.catalogue.map((p) => {
-    const sel = h('select', { id: `policy-${p.id}`, 'aria-label': `${p.question} ${p.title} (not in the CR)` });
-    for (const o of p.options) sel.append(h('option', { value: o, text: o === p.default ? `${o} (default)` : o }));
-    sel.value = current[p.id] ?? p.default;
-    sel.addEventListener('change', guard(() => edit(setPolicy(state.scenario, p.id, sel.value, p.default))));
-    return h('div', { class: 'policy' },
-      h('div', { class: 'ptitle' }, document.createTextNode(`${p.question}: ${p.title} `), h('span', { class: 'notcr', text: 'not in the CR' })),
-      sel,
-      h('p', { text: p.description || '' }));
-  }));
+  if (policiesMod) return policiesMod.draw(api);
+  if (!$('policies').open) return;
+  import('./policies.js').then((m) => {
+    policiesMod = m;
+    m.draw(api);
+  }).catch(report);
 }
 
 function buildPalette() {
@@ -1270,6 +1254,7 @@ async function main() {
   $('zoom-out').addEventListener('click', () => zoomUse((m) => m.zoomBy(api, 2)));
   $('zoom-fit').addEventListener('click', () => zoomUse((m) => m.set(api, null)));
   if (matchMedia('(pointer: coarse)').matches) zoomUse(() => {});
+  $('policies').addEventListener('toggle', () => $('policies').open && drawPolicies());
   $('filters').addEventListener('toggle', () => {
     if ($('filters').open) import('./filters.js').then((m) => { filtersMod = m; m.drawList(api); }).catch(report);
   });
