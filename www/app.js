@@ -1278,6 +1278,7 @@ async function main() {
     crashed = JSON.parse(sessionStorage.getItem(CRASH_KEY) || 'null');
     sessionStorage.removeItem(CRASH_KEY);
   } catch {}
+  if (saved?.scenario) await state.engine.prepare(saved.scenario); // a tour: the second module checks it
   if (saved) {
     const stopped = crashed?.atStart && `the engine stopped on it as the page last started (${String(crashed.msg).slice(0, 200)})`;
     const why = saved.problem || stopped || (saved.scenario && saver.check(saved.scenario));

@@ -177,6 +177,14 @@ export function loadFullModule() {
   return fullModule;
 }
 
+/** Whether a scenario object, or a file's text, has a tour (text: a cheap look for the key). */
+export function hasTour(x) {
+  if (typeof x === 'string') return /"tour"\s*:/.test(x);
+  return !!x && typeof x === 'object' && x.tour !== undefined;
+}
+/** check's answer for a scenario with a tour when the module that reads tours did not load. */
+export const NO_TOUR_MODULE = 'it has a tour, and the engine module that checks tours (pkg/export/) did not load: reload the page and try again';
+
 export class Engine {
   constructor(mod) {
     /** The module loaded at start. */
@@ -191,10 +199,22 @@ export class Engine {
   /** The module for a run of `scenario`: the fast one for a big timeline once it is there. */
   pick(scenario) {
     const n = typeof scenario === 'object' && scenario && Array.isArray(scenario.events) ? scenario.events.length : 0;
+    if (hasTour(scenario) && this.fast) return this.fast;
     if (n <= FAST_EVENTS) return this.mod;
     if (this.fast) return this.fast;
     this.loadFast();
     return this.mod; // until it has loaded: same traces, a little slower
+  }
+  /**
+   * The JSON of `scenario` for a run on `mod`: the first module reads no tours, and a tour does
+   * not change the run, so it runs the scenario without it (the tour was checked when it came in).
+   */
+  jsonFor(scenario, mod) {
+    if (mod === this.mod && !this.fast && hasTour(scenario)) {
+      const { tour, ...rest } = scenario;
+      return scenarioJson(rest);
+    }
+    return scenarioJson(scenario);
   }
   /** Whether a run of `scenario` is big enough to be made off the page's thread (www/longrun.js). */
   isBig(scenario) {
@@ -244,8 +264,8 @@ export class Engine {
   }
   /** @returns {object} a trace, or { error } */
   run(scenario, rules) {
-    const json = scenarioJson(scenario);
     const mod = this.pick(scenario);
+    const json = this.jsonFor(scenario, mod);
     return this.call(() => {
       const t = unpackTrace(mod.run(json, rules));
       this.hold(mod);
@@ -254,8 +274,8 @@ export class Engine {
   }
   /** @returns {{post, pre, comparison}} or { error } */
   runBoth(scenario) {
-    const json = scenarioJson(scenario);
     const mod = this.pick(scenario);
+    const json = this.jsonFor(scenario, mod);
     return this.call(() => {
       const r = mod.run_both(json);
       this.hold(mod);
@@ -264,18 +284,28 @@ export class Engine {
   }
   /** @returns {string|null} null when the scenario is valid, else the message naming the field */
   check(scenario) {
+    if (hasTour(scenario) && !this.fast) return NO_TOUR_MODULE;
     const json = scenarioJson(scenario);
     // A big timeline's check (before its run in a worker) is about 2x faster in the speed module.
-    const mod = this.isBig(scenario) ? this.fast || (this.loadFast(), this.mod) : this.mod;
+    const mod = hasTour(scenario) ? this.fast : this.isBig(scenario) ? this.fast || (this.loadFast(), this.mod) : this.mod;
     const r = this.call(() => mod.check(json));
     return r && r.error ? r.error : r ?? null;
   }
   /** The engine's check of a scenario file's text as written (a BOM, 1000.0 or 1e3 are refused). */
   checkText(text) {
+    if (hasTour(text) && !this.fast) return NO_TOUR_MODULE;
     // A big file (more than a few thousand events) is checked by the speed-optimised module when it is there.
-    const mod = text.length > 200000 && this.fast ? this.fast : this.mod;
+    const mod = hasTour(text) || (text.length > 200000 && this.fast) ? this.fast : this.mod;
     const r = this.call(() => mod.check(text));
     return r && r.error ? r.error : r ?? null;
+  }
+  /**
+   * Before checking a scenario (object or file text) from outside: one with a tour is checked by
+   * the second module (the first is built without the tour checks, Cargo feature `tours`), which
+   * this loads. A promise; a failed load leaves check answering NO_TOUR_MODULE.
+   */
+  async prepare(scenarioOrText) {
+    if (hasTour(scenarioOrText) && !this.fast) await this.loadFast();
   }
   /**
    * The wire text of step `index` of the last run under `rules`: a string; a promise of it when

@@ -13,7 +13,7 @@ const mib = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
  * @param {(scenario: object) => string|null} check  the engine's check: null or "field: problem"
  * @returns {Promise<{scenario?: object, error?: string}>}
  */
-export async function readScenarioFile(file, check) {
+export async function readScenarioFile(file, check, prepare = null) {
   const name = String(file.name || 'the file').slice(0, 120);
   if (file.size > MAX_FILE) return { error: `Cannot open ${name}: it is ${mib(file.size)}, more than the ${mib(MAX_FILE)} a scenario file may have.` };
   let bytes;
@@ -30,6 +30,7 @@ export async function readScenarioFile(file, check) {
   } catch {
     return { error: `Cannot open ${name}: not UTF-8 text (invalid or overlong UTF-8 at byte ${utf8ErrorAt(bytes)}); save it as UTF-8.` };
   }
+  if (prepare) await prepare(text); // a file with a tour is checked by the second module
   return parseScenarioText(text, name, check);
 }
 
@@ -103,7 +104,7 @@ export function saveScenario(scenario) {
 /** Open a file in the page (api: the page's hooks, see app.js): checked, then an undoable edit. */
 export async function openFile(api, file) {
   const { state, $ } = api;
-  const r = await readScenarioFile(file, (text) => state.engine.checkText(text));
+  const r = await readScenarioFile(file, (text) => state.engine.checkText(text), (text) => state.engine.prepare(text));
   if (r.error) {
     api.notice(r.error);
     return;

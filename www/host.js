@@ -95,6 +95,7 @@ const COMMANDS = {
   async scenario(api, m) {
     const sc = await asJson(m.scenario);
     if (!sc) return null;
+    await api.state.engine.prepare(sc);
     const why = api.state.engine.check(sc);
     if (why) return `the scenario is not valid: ${why}`;
     api.state.sel = null;

@@ -311,6 +311,7 @@ export async function openLink(api, fallbackText) {
   let st;
   try {
     st = await decodeShare(location.hash);
+    await state.engine.prepare(st.scenarioText ?? st.scenario); // a tour: the second module checks it
     const err = st.scenarioText != null ? state.engine.checkText(st.scenarioText) : state.engine.check(st.scenario);
     if (err) throw new ShareError(`its scenario is not valid: ${err}`);
   } catch (e) {

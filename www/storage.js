@@ -273,6 +273,7 @@ export function keeper(api) {
   }
   async function loadTheirs() {
     const rec = await store.read();
+    if (rec?.scenario) await state.engine.prepare(rec.scenario);
     const err = rec?.scenario ? check(rec.scenario) : rec?.problem || 'nothing is saved';
     if (err) {
       show(`The other tab's timeline cannot be opened: ${err}`, [['keep-mine', "Keep this tab's", () => save({ force: true }).then(hide)]]);

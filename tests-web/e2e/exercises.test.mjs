@@ -143,6 +143,7 @@ test('every ready tour: its task is not met by the preset as it is, and is met b
     const ready = await import('./ready-tours.js');
     const ex = await import('./exercises.js');
     const st = window.__explorer.state;
+    await st.engine.prepare({ tour: {} }); // the module that checks tours (the first one has no tour checks)
     const fixes = {
       'bye-480-path-a': (sc) => ({ ...sc, events: [...sc.events, { at_ms: 26200, kind: 'rejoin' }].sort((a, b) => a.at_ms - b.at_ms) }),
       'invite-timeout-path-a': (sc) => ({ ...sc, events: sc.events.filter((e) => e.kind !== 'message') }),
