@@ -97,6 +97,9 @@ impl PolicyId {
             PolicyId::SubscriptionEnd => ("subscription-end", "SUB", "When the PF ends its conference subscription", &["after-delivery", "keep"],
                 "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered; a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
         };
+        // The page's first wasm module carries no descriptions (feature `policy-text`): its
+        // Policies panel loads them on use (www/policies.js, the second module's catalogue).
+        let description = if cfg!(feature = "policy-text") { description } else { "" };
         PolicyInfo { id, question, title, default: options[0], options, description, in_cr: false }
     }
 

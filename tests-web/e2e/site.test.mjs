@@ -1,7 +1,8 @@
 // The page as shipped: the static site (scripts/build-site.mjs: minified scripts and styles,
 // source maps) served by a plain static server, no minifying of its own. A preset runs, the
 // inspector gets a wire text from the second module (the first one has none), the event editor
-// (loaded on use) opens and edits, and nothing logs an error. Also the first module's promise:
+// (loaded on use) opens and edits, the Policies panel gets its descriptions from the second
+// module, and nothing logs an error. Also the first module's promise:
 // the page's initial load has no wire-text code (issue 12's weight budget).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,5 +57,15 @@ test('the shipped site: preset, inspector text on demand, the editor on use, no 
   await page.fill('#ed-at', String(at + 100));
   await page.press('#ed-at', 'Enter');
   await page.waitForFunction((want) => window.__explorer.state.scenario.events.some((e) => e.at_ms === want), at + 100, { timeout: 5000 });
+  // The Policies panel: its pickers at once, the descriptions from the second module (the first
+  // one carries none: Cargo feature policy-text).
+  assert.equal(await page.evaluate(() => window.__explorer.state.engine.mod.policies().every((p) => p.description === '')), true);
+  await page.click('#policies summary');
+  await page.waitForSelector('#policy-list select');
+  await page.waitForFunction(() => [...document.querySelectorAll('#policy-list .pdesc')].every((e) => e.textContent.length > 40), null, { timeout: 10000 });
+  const shown = await page.evaluate(() => [...document.querySelectorAll('#policy-list .pdesc')].map((e) => e.textContent));
+  const full = await page.evaluate(() => window.__explorer.state.engine.fast.policies().map((p) => p.description));
+  assert.deepEqual(shown, full);
+  assert.match(shown[1], /prefer-rejoin/);
   assert.deepEqual(errors, []);
 });
