@@ -28,6 +28,7 @@ import zlib from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { decodeShare, encodeShare, toBase64url, fromBase64url, PREFIX, MAX_UNPACKED } from '../../www/share.js';
+import { hasTour } from '../../www/engine.js';
 
 const root = new URL('../../', import.meta.url);
 export const SLOW_MS = 2000; // one input, decoded (or checked by the engine), must not take longer
@@ -57,13 +58,17 @@ export class Rng {
 
 // ---------------------------------------------------------------- the engine
 
-let wasmModule = null;
+const wasmModules = {};
 let instances = 0;
-/** A fresh instance of the wasm glue (a new URL is a new module): after a panic the old one is in an unknown state. */
-export async function loadEngine() {
-  wasmModule ||= new WebAssembly.Module(fs.readFileSync(new URL('pkg/cpm_deferral_bg.wasm', root)));
-  const mod = await import(new URL(`pkg/cpm_deferral.js?instance=${instances++}`, root).href);
-  mod.initSync({ module: wasmModule });
+/**
+ * A fresh instance of the wasm glue (a new URL is a new module): after a panic the old one is in
+ * an unknown state. `dir` pkg is the page's first module; pkg/export the second, which the page
+ * checks a scenario with a tour with (the first is built without the tour checks, www/engine.js).
+ */
+export async function loadEngine(dir = 'pkg') {
+  wasmModules[dir] ||= new WebAssembly.Module(fs.readFileSync(new URL(`${dir}/cpm_deferral_bg.wasm`, root)));
+  const mod = await import(new URL(`${dir}/cpm_deferral.js?instance=${instances++}`, root).href);
+  mod.initSync({ module: wasmModules[dir] });
   globalThis.__cpmPanic = undefined;
   return mod;
 }
@@ -491,6 +496,7 @@ function settle(promise, ms) {
 export async function fuzzShare({ seconds = 60, iterations = null, seed = 0xc0ffee, decode = decodeShare, crashDir = new URL('target/fuzz-crashes/', root), log = () => {} } = {}) {
   const rng = new Rng(seed);
   let engine = await loadEngine();
+  let full = await loadEngine('pkg/export');
   const seeds = await makeSeeds(engine);
   const stats = {
     seed: BigInt(seed).toString(), seeds: seeds.length, execs: 0, ms: 0, crashes: 0, crashList: [], refusals: {},
@@ -551,7 +557,9 @@ export async function fuzzShare({ seconds = 60, iterations = null, seed = 0xc0ff
         }
         if (json != null) {
           stats.engine.checked++;
-          const c = engineCall(() => engine.check(out.value.scenarioText ?? json));
+          // As the page: a scenario with a tour is checked (and run) by the second module.
+          const eng = hasTour(out.value.scenarioText ?? out.value.scenario) ? full : engine;
+          const c = engineCall(() => eng.check(out.value.scenarioText ?? json));
           if (c.panic) panic = `check panicked: ${c.panic}`;
           else if (c.error) problem = `check threw: ${c.error}`; // check returns its message, it never throws
           else if (c.value != null) {
@@ -562,7 +570,7 @@ export async function fuzzShare({ seconds = 60, iterations = null, seed = 0xc0ff
             if (out.value.scenario.tour) stats.engine.tours++;
             if (out.value.scenario.events.length <= RUN_EVENTS) {
               stats.engine.runs++;
-              const r = engineCall(() => engine.run(json, out.value.rules));
+              const r = engineCall(() => eng.run(json, out.value.rules));
               if (r.panic) panic = `run (${out.value.rules}) panicked: ${r.panic}`;
               else if (r.error) stats.engine.runErrors++;
             }
@@ -572,6 +580,7 @@ export async function fuzzShare({ seconds = 60, iterations = null, seed = 0xc0ff
         if (panic) {
           stats.engine.panics++;
           engine = await loadEngine();
+          full = await loadEngine('pkg/export');
         }
         problem ||= panic || (ms > SLOW_MS ? `the engine took ${Math.round(ms)} ms (limit ${SLOW_MS} ms)` : null);
         if (problem) crash(layer, hash, problem);
