@@ -187,8 +187,8 @@ function guard(fn) {
  * already), and the run is drawn when it is done (see rerunLong). `sync` keeps it here (a share
  * link's view needs its trace at once).
  */
-function rerun({ keepTime = true, sync = false, hook = null, checked = false } = {}) {
-  if (!sync && state.trace && state.engine.isBig(state.scenario)) return rerunLong(keepTime, hook, checked);
+function rerun({ keepTime = true, sync = false, hook = null, checked = false, view = null } = {}) {
+  if (!sync && state.trace && state.engine.isBig(state.scenario)) return rerunLong(keepTime, hook, checked, view);
   if (state.long) dropLong();
   const t0 = performance.now();
   let trace;
@@ -216,11 +216,11 @@ function applyRun(trace, alt, comparison, keepTime, t0, t1) {
   state.trace = trace;
   state.alt = alt;
   state.comparison = comparison;
-  state.drawn = { scenario: state.scenario, selEvent: state.selEvent, rules: state.rules, compare: state.compare };
   if (!keepTime) state.t = 0;
   state.t = Math.min(state.t, trace.end_ms);
   state.cursor = cursorAt(trace.steps, state.t);
   reselect();
+  state.drawn = { scenario: state.scenario, selEvent: state.selEvent, rules: state.rules, compare: state.compare };
   drawAll();
   state.timings = { run: t1 - t0, render: performance.now() - t1 };
 }
@@ -234,10 +234,10 @@ const longUse = (f) => import('./longrun.js').then(f).catch(report);
  * state.long is the run under way: `base` the drawn state (what Cancel gives back), `record`
  * whether an edit is in it, `hooks` what Cancel must also undo (an undo's move in the history).
  */
-function rerunLong(keepTime, hook, checked) {
+function rerunLong(keepTime, hook, checked, view) {
   const err = checked ? null : state.engine.check(state.scenario);
   if (err) return showError(err);
-  const L = (state.long ||= { base: state.drawn, record: false, keepTime: true, hooks: [] });
+  const L = (state.long ||= { base: { ...state.drawn, ...(view || { t: state.t, sel: state.sel }) }, record: false, keepTime: true, hooks: [] });
   if (hook) L.hooks.push(hook);
   L.keepTime &&= keepTime;
   const job = { json: scenarioJson(state.scenario), rules: state.rules, both: state.compare, events: state.scenario.events.length };
@@ -265,16 +265,24 @@ function showError(msg) {
  * is not made: the previous scenario stays, drawn and saved as it was, and the refusal is
  * returned (the engine's own message, as `check` gives it) for the editor to show.
  */
-function edit(next, { record = true, selEvent, sync = false, checked = false } = {}) {
+function edit(next, { record = true, selEvent, sync = false, checked = false, fresh = false } = {}) {
   const prev = state.scenario;
   const prevSel = state.selEvent;
+  const view = { t: state.t, sel: state.sel }; // what a cancelled big run gives back
+  if (fresh) {
+    // A new timeline (a file): from its start, nothing selected.
+    state.sel = null;
+    state.t = 0;
+  }
   state.scenario = next;
   if (selEvent !== undefined) state.selEvent = selEvent;
-  const ran = rerun({ sync, checked });
+  const ran = rerun({ sync, checked, view });
   if (!ran) {
     const msg = state.error;
     state.scenario = prev;
     state.selEvent = prevSel;
+    state.t = view.t;
+    state.sel = view.sel;
     // A big timeline is not run again: it is drawn already, or its run is under way.
     if (prev && !state.engine.isBig(prev)) rerun();
     else {
@@ -1062,7 +1070,7 @@ async function togglePresent(on = !state.present) {
 const api = {
   state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, keyNext, keyPrev, stepTo, play, pause, setCursor, applyLarge, notice, guard,
   reducedMotion, togglePresent, rerun, edit, selectStep, scenarioJson, EngineCrash, setDescription, drawEditor, drawPolicies, drawPlayer,
-  drawQueue, updateUndo, setFilters, save, saveSoon, applyRun, problem, drawTimeline, adopt, unPreset, fatal, report,
+  drawQueue, updateUndo, setFilters, save, saveSoon, applyRun, problem, drawAll, drawTimeline, adopt, unPreset, fatal, report,
   deleteSelected, setTime, setRules,
   setZoom: (z) => zoomUse((m) => m.set(api, z)),
   get timeline() {

@@ -113,8 +113,7 @@ export async function openFile(api, file) {
   state.preset = '';
   $('preset').value = '';
   api.setDescription(r.scenario.description || '');
-  state.sel = null;
-  state.t = 0;
-  api.edit(r.scenario, { selEvent: null, checked: true }); // checked as written, by the engine
+  // Checked as written, by the engine; shown from its start, nothing selected.
+  api.edit(r.scenario, { selEvent: null, checked: true, fresh: true });
   api.drawPolicies();
 }

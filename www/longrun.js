@@ -8,6 +8,7 @@
 
 import { EngineCrash, unpackTrace } from './engine.js';
 import { progress } from './progress.js';
+import { cursorAt } from './viewmodel.js';
 
 /** A URL next to this module, or null (the offline file's modules are blob: URLs: no relatives). */
 const near = (rel) => {
@@ -118,7 +119,7 @@ function shape(value, both) {
 const nextFrame = () => new Promise((r) => (document.visibilityState === 'visible' ? requestAnimationFrame(() => setTimeout(r, 0)) : setTimeout(r, 0)));
 
 /**
- * Start a big run: `job` = { json, rules, both, events }. Returns { promise, cancel }: the
+ * Start a big run: `job` = { json, rules, both, events }. Returns { promise }: the
  * promise resolves to the result ({ trace } or { post, pre, comparison } or { error }, with
  * `module`, the stand-in for `raw`), or to null when cancelled or superseded; it rejects with an
  * EngineCrash when the engine panicked. `engine` is the page's Engine (main-thread fallback).
@@ -137,7 +138,8 @@ export function runLong(job, engine, { onCancel } = {}) {
   });
   let worker = null;
   let finished = false;
-  const tick = setInterval(() => p.update(`${label}… ${((performance.now() - t0) / 1000).toFixed(1)} s`), 250);
+  let where = ''; // ' (on this page's thread: why)' in the fallback
+  const tick = setInterval(() => p.update(`${label}${where}… ${((performance.now() - t0) / 1000).toFixed(1)} s`), 250);
   /** Ends the run once: with a result (null: cancelled or superseded), or with an EngineCrash. */
   const finish = (v, crash) => {
     if (finished) return;
@@ -162,7 +164,8 @@ export function runLong(job, engine, { onCancel } = {}) {
     onCancel?.();
   };
   const onMain = () => {
-    p.update(`${label} (on this page's thread: ${noWorker})…`);
+    where = ` (on this page's thread: ${noWorker})`;
+    p.update(`${label}${where}…`);
     // The progress line is painted first; the run itself cannot be cut into slices.
     nextFrame().then(() => {
       if (finished) return;
@@ -269,12 +272,15 @@ export function revert(api, msg) {
   state.selEvent = b.selEvent;
   state.rules = b.rules;
   state.compare = b.compare;
+  state.t = Math.min(b.t, state.trace.end_ms);
+  state.cursor = cursorAt(state.trace.steps, state.t);
+  state.sel = b.sel;
   document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
   $('compare').checked = state.compare;
   state.error = null;
   api.problem(null);
   api.save();
-  api.drawTimeline();
+  api.drawAll();
   api.drawEditor();
   api.updateUndo();
   api.notice(msg);

@@ -29,7 +29,12 @@ const saved = (page) => page.evaluate((k) => JSON.parse(localStorage.getItem(k) 
 
 test('item 9: a 20,000-message file runs in a worker: the page answers, progress shows, Cancel keeps the drawn timeline', async (t) => {
   const { page, errors } = await openExplorer(t, env);
-  const before = await page.evaluate(() => ({ title: window.__explorer.state.scenario.title, steps: window.__explorer.state.trace.steps.length }));
+  await page.evaluate(() => window.__explorer.api.setCursor(5));
+  const before = await page.evaluate(() => {
+    const s = window.__explorer.state;
+    return { title: s.scenario.title, steps: s.trace.steps.length, t: s.t, cursor: s.cursor, clock: document.getElementById('clock').textContent };
+  });
+  assert.ok(before.cursor === 5 && before.t > 0, JSON.stringify(before));
   await page.evaluate(() => window.__explorer.settled());
   const keptTitle = await saved(page);
   const big = bigScenario(19998);
@@ -49,8 +54,11 @@ test('item 9: a 20,000-message file runs in a worker: the page answers, progress
   await page.click('#progress-cancel');
   await page.waitForSelector('#progress', { state: 'detached', timeout: 5000 });
   assert.match(await page.locator('#banner-text').textContent(), /cancelled: the timeline is as it was/);
-  const after = await page.evaluate(() => ({ title: window.__explorer.state.scenario.title, steps: window.__explorer.state.trace.steps.length }));
-  assert.deepEqual(after, before, 'the drawn timeline stays');
+  const after = await page.evaluate(() => {
+    const s = window.__explorer.state;
+    return { title: s.scenario.title, steps: s.trace.steps.length, t: s.t, cursor: s.cursor, clock: document.getElementById('clock').textContent };
+  });
+  assert.deepEqual(after, before, 'the drawn timeline stays, at the same time');
   await page.evaluate(() => window.__explorer.settled());
   assert.equal(await saved(page), keptTitle, 'the saved timeline stays');
 
