@@ -254,12 +254,15 @@ enum Ev {
     Timer(u32),
 }
 
+/// 32 bytes: a heap entry moved as two 16-byte halves (at 40 bytes a pop stalled on store
+/// forwarding).
 struct Pending {
     at: u64,
-    seq: u64,
-    ev: Ev,
+    /// Order among equal times: the order of scheduling (a run schedules far fewer than 2^32).
+    seq: u32,
     /// The root cause of whatever scheduled this (an index into [`World::causes`]).
     cause: u32,
+    ev: Ev,
 }
 impl PartialEq for Pending {
     fn eq(&self, o: &Self) -> bool {
@@ -418,7 +421,7 @@ pub(crate) struct World<'a> {
     pub rules: Rules,
     pub pol: &'a Policies,
     pub now: u64,
-    seq: u64,
+    seq: u32,
     queue: BinaryHeap<Reverse<Pending>>,
     timers: Vec<TimerRec>,
     pub lanes: Vec<Arc<str>>,
@@ -459,7 +462,9 @@ pub(crate) struct World<'a> {
     /// The cause of every chat message (the cause of its first step).
     chat_cause: Vec<u32>,
     /// How many steps have had each (cause, sig) so far.
-    nths: crate::packed::FastMap<(usize, usize), u32>,
+    nths: crate::story::NthCounter,
+    /// Remembered label hashes for `sig` ([`crate::story::SigMemo`]).
+    sig_memo: crate::story::SigMemo,
 }
 
 /// Runs `sc` under `rules` and returns the trace.
@@ -582,7 +587,8 @@ impl<'a> World<'a> {
             cur_cause: 0,
             lane_h,
             chat_cause: Vec::with_capacity(sc.events.len()),
-            nths: crate::packed::FastMap::default(),
+            nths: crate::story::NthCounter::new(sc.events.len() + 2),
+            sig_memo: crate::story::SigMemo::default(),
         }
     }
 
@@ -710,12 +716,8 @@ impl<'a> World<'a> {
             }
             None => 0,
         };
-        let sig = crate::story::signature(self.lane_h[fi], self.lane_h[ti], protocol, kind, &label, chat_cause_h);
-        let nth = {
-            let n = self.nths.entry((self.cur_cause as usize, sig as usize)).or_insert(0);
-            *n += 1;
-            *n - 1
-        };
+        let sig = self.sig_memo.sig(fi, ti, self.lane_h[fi], self.lane_h[ti], protocol, kind, &label, chat_cause_h);
+        let nth = self.nths.next(self.cur_cause, sig);
         self.steps.push(Step {
             index,
             at_ms: self.now,
