@@ -3,10 +3,15 @@
 //! [`Rules::PreCr`], the text before it (only the BYE trigger). Everything the CR leaves open
 //! is a named policy and cites `policy:<id>`.
 
-use super::actors::PF_HOST_URI;
-use super::build::*;
 use super::*;
+use crate::policy::PolicyId;
+use crate::scenario::Who;
+use crate::trace::*;
 use crate::wire::reason::ReasonValue;
+use crate::world::actors::PF_HOST_URI;
+use crate::world::build::*;
+use crate::world::*;
+use std::borrow::Cow;
 
 const CL: &str = "8.3.2.9";
 
@@ -45,7 +50,7 @@ fn classify(reason: &Option<(String, Vec<ReasonValue>)>, broad: bool) -> ByeClas
 }
 
 impl World<'_> {
-    pub(super) fn pf_arrival(&mut self, a: Arrival, step: u32) {
+    pub(crate) fn pf_arrival(&mut self, a: Arrival, step: u32) {
         match a {
             Arrival::CfSendAtPf { chat, tid } => self.pf_gets_chat(chat, tid),
             Arrival::CarolSendAtPf { chat, tid } => {
@@ -112,6 +117,11 @@ impl World<'_> {
             Arrival::NotifyAtPf { txn, terminated, roster } => {
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 6665 §4.1.3"], "The PF accepts the NOTIFY.", None);
+                // The NOTIFY's From tag is the focus's tag of the subscription dialog (RFC 6665
+                // §4.1.2.4): the PF learns it here, from what reached it.
+                if let Some(d) = self.pf.sub.as_mut().filter(|d| d.call_id == txn.call_id) {
+                    d.b_tag = txn.from.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+                }
                 if terminated {
                     if self.pf.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
                         self.pf.sub = None;
@@ -148,13 +158,15 @@ impl World<'_> {
                     // The first (and only) NOTIFY of Carol's new subscription: version 1 (RFC 4575 §5.1).
                     n.body = self.conference_info(1, &users);
                     let txn = Txn::of(&n);
+                    // What her client will show: the list the PF held from the focus, if any.
+                    let users = self.pf.roster.clone().map(|(_, u)| u);
                     self.sip(
                         Node::Pf,
                         Node::Carol,
                         &n,
                         cl![CL, "policy:q13-participant-info"],
                         "The PF delivers the latest Participant Information it kept from the focus, as a full-state NOTIFY.",
-                        Some(Arrival::NotifyAtCarol { txn }),
+                        Some(Arrival::NotifyAtCarol { txn, users }),
                     );
                     self.key_last("Participant information delivered to Carol");
                 }
@@ -204,7 +216,7 @@ impl World<'_> {
         }
     }
 
-    pub(super) fn timer_fired(&mut self, kind: TimerKind) {
+    pub(crate) fn timer_fired(&mut self, kind: TimerKind) {
         match kind {
             TimerKind::CarolAnswers { inv } => self.carol_answers(inv),
             TimerKind::TimerB { inv } => self.pf_invite_timeout(inv),
@@ -550,7 +562,7 @@ impl World<'_> {
     }
 
     /// The PF counts the MSRP connection to Carol as lost (case 3, or pre-CR: release).
-    pub(super) fn loss_detected(&mut self, why: &'static str) {
+    pub(crate) fn loss_detected(&mut self, why: &'static str) {
         if !matches!(self.pf.state, PfState::Active | PfState::Replaying | PfState::DeliveringB | PfState::DeliveringA)
             || self.pf.client_leg.is_none() && self.pf.state != PfState::DeliveringB
         {
@@ -812,7 +824,7 @@ impl World<'_> {
     fn reject_client_invite(&mut self, code: u16, txn: &Txn, clauses: Clauses, note: &'static str) {
         let r = self.response(code, txn, Some(&format!("pf-{code}")));
         let txn = Txn { route: txn.route.clone(), ..Txn::of(&r) };
-        self.sip(Node::Pf, Node::Carol, &r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false, no: 0 }));
+        self.sip(Node::Pf, Node::Carol, &r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false, no: 0, roster: None }));
     }
 
     fn relay_invite_to_cf(&mut self, note: &'static str) {
@@ -859,7 +871,7 @@ impl World<'_> {
             &r,
             cl!["RFC 3261 §9.2"],
             "The cancelled INVITE ends with 487 Request Terminated.",
-            Some(Arrival::PfRespAtCarol { code: 487, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false, no: 0 }),
+            Some(Arrival::PfRespAtCarol { code: 487, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false, no: 0, roster: None }),
         );
     }
 
@@ -911,7 +923,7 @@ impl World<'_> {
                 &r,
                 cl!["RFC 3261 §13.3.1"],
                 "The PF answers Carol: she is in the group session.",
-                Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: false, no }),
+                Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: false, no, roster: None }),
             );
         } else {
             self.pf.cf_leg = None;
@@ -922,7 +934,7 @@ impl World<'_> {
                 &r,
                 cl!["RFC 3261 §16.7"],
                 "The PF passes the focus's answer on to Carol.",
-                Some(Arrival::PfRespAtCarol { code, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false, no: 0 }),
+                Some(Arrival::PfRespAtCarol { code, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false, no: 0, roster: None }),
             );
             if code == 404 {
                 self.set_state(PfState::Ended, cl!["RFC 3261 §21.4.5"], "The group session no longer exists.");
@@ -975,7 +987,7 @@ impl World<'_> {
     /// Arms the next session refresh (RFC 4028 §10) under the `session-refresh` detector, but
     /// only while scenario events are still to come: after the last one nothing can change, so
     /// further refreshes would only make the run endless.
-    pub(super) fn arm_refresh(&mut self) {
+    pub(crate) fn arm_refresh(&mut self) {
         if self.policy(PolicyId::MsrpLossDetection, "session-refresh") && self.pf.refresh_timer.is_none() && self.events_left > 0 {
             self.pf.refresh_timer = Some(self.start_timer(TimerKind::Refresh, REFRESH_MS, "session refresh", "RFC 4028 §10", Node::Pf, false));
         }
@@ -1008,12 +1020,16 @@ impl World<'_> {
         let no = self.pf.rejoin_no;
         self.pf.carol_paths = (no, no);
         let sdp = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
+        // What her client will show from the 200's conference-info part: the list the PF held
+        // from the focus, if any.
+        let mut shown = None;
         if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
             let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
             let xml = self.conference_info(version, &users);
             let (ct, body) = Self::multipart(&sdp, &xml);
             r.push("Content-Type", ct);
             r.body = body;
+            shown = self.pf.roster.clone().map(|(_, u)| u);
         } else {
             r.push("Content-Type", "application/sdp");
             r.body = sdp;
@@ -1027,7 +1043,7 @@ impl World<'_> {
             &r,
             clauses,
             "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery.",
-            Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: true, no }),
+            Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: true, no, roster: shown }),
         );
         self.key_last("Path B: Carol re-joined; the PF answers her itself, no INVITE of its own");
         self.set_state(PfState::DeliveringB, cl![CL], "Path B: waiting for ACK and Carol's MSRP connection.");
@@ -1075,7 +1091,8 @@ impl World<'_> {
             cancel_wanted: false,
         });
         self.pf.close_after_flush = self.pf.group_gone;
-        self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no }));
+        let roster = self.pf.invite.as_ref().and_then(|i| i.roster.clone());
+        self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no, delivery: true, roster }));
         self.key_last(if self.pf.retries > 0 { "Path A again: the PF invites Carol once more (Q3 policy)" } else { "Path A: the PF invites Carol back" });
         self.set_state(PfState::DeliveringA, cl![CL], "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
     }
@@ -1348,7 +1365,7 @@ impl World<'_> {
             &m,
             cl!["RFC 3261 §16"],
             "The PF forwards the focus's invitation to Carol's client.",
-            Some(Arrival::PfInviteAtCarol { inv, txn: itxn, no: path_no }),
+            Some(Arrival::PfInviteAtCarol { inv, txn: itxn, no: path_no, delivery: false, roster: None }),
         );
         self.set_state(PfState::Inviting, cl!["RFC 3261 §17.1.1"], "The PF waits for Carol's answer; Timer B runs.");
     }
@@ -1463,5 +1480,38 @@ impl World<'_> {
             None,
         );
         self.key_last("Carol is reachable again: the S-CSCF's 3rd-party REGISTER");
+    }
+}
+
+/// The PF's own state changes and its view of its MSRP session (recorded by the world).
+impl World<'_> {
+    /// Changes the PF state and records it.
+    /// Returns the state step's index, or None when the state did not change.
+    pub(crate) fn set_state(&mut self, s: PfState, clauses: Clauses, note: impl Into<Cow<'static, str>>) -> Option<u32> {
+        if self.pf.state == s {
+            return None;
+        }
+        self.pf.state = s;
+        if let Some(last) = self.states.last_mut() {
+            if last.from_ms == self.now {
+                last.state = s;
+            } else {
+                last.to_ms = self.now;
+                self.states.push(StateSpan { state: s, from_ms: self.now, to_ms: self.now });
+            }
+        }
+        if self.states.len() >= 2 {
+            let n = self.states.len();
+            if self.states[n - 2].state == self.states[n - 1].state {
+                self.states.pop();
+            }
+        }
+        let label = format!("{s:?}");
+        Some(self.note(Node::Pf, StepKind::State, label, clauses, note, None))
+    }
+
+    /// (The PF's own path, Carol's path) of the session the PF uses towards her now.
+    pub(crate) fn pf_view(&self) -> (String, String) {
+        (self.pf_path_n(self.pf.carol_paths.1), self.carol_path_n(self.pf.carol_paths.0))
     }
 }

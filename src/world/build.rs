@@ -304,10 +304,6 @@ impl World<'_> {
     pub(crate) fn carol_view(&self) -> (String, String) {
         (self.carol_path_n(self.carol.paths.0), self.pf_path_n(self.carol.paths.1))
     }
-    /// (The PF's own path, Carol's path) of the session the PF uses towards her now.
-    pub(crate) fn pf_view(&self) -> (String, String) {
-        (self.pf_path_n(self.pf.carol_paths.1), self.carol_path_n(self.pf.carol_paths.0))
-    }
     /// A new path number for an SDP offer on Carol's access.
     pub(crate) fn new_path_no(&mut self) -> u32 {
         self.path_seq += 1;

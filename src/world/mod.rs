@@ -4,22 +4,17 @@
 //! byte-identical traces.
 
 /// A static clause list for a step ([`crate::trace::Clauses`]).
-macro_rules! cl {
-    ($($c:expr),* $(,)?) => {
-        std::borrow::Cow::Borrowed(&[$($c),*][..])
-    };
-}
-
-mod actors;
-mod build;
-mod pf;
+pub(crate) mod actors;
+pub(crate) mod build;
 
 use crate::policy::{Policies, PolicyId};
 use crate::scenario::{Scenario, Setup, Who};
 use crate::trace::*;
 use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
+
+pub(crate) use crate::pf::Pf;
 use std::sync::Arc;
 
 pub(crate) use build::{Dialog, Txn};
@@ -110,6 +105,8 @@ pub(crate) enum Arrival {
         delivery: bool,
         /// The number of the PF's MSRP path in its SDP answer.
         no: u32,
+        /// The participant list its conference-info part carries (Q13 `in-session-setup`).
+        roster: Option<Vec<Participant>>,
     },
     CarolAckAtPf {
         delivery: bool,
@@ -119,6 +116,10 @@ pub(crate) enum Arrival {
         txn: Txn,
         /// The number of the PF's MSRP path in its SDP offer.
         no: u32,
+        /// The PF's own INVITE for the deferred delivery (path A), not a forwarded one.
+        delivery: bool,
+        /// The participant list its conference-info part carries (Q13 `in-session-setup`).
+        roster: Option<Vec<Participant>>,
     },
     CarolRespAtPf {
         inv: u32,
@@ -184,6 +185,9 @@ pub(crate) enum Arrival {
     },
     NotifyAtCarol {
         txn: Txn,
+        /// The participant list her client shows from its conference-info body (the one the PF
+        /// held from the focus; none if it held none).
+        users: Option<Vec<Participant>>,
     },
     UpdateAtCarol {
         upd: u32,
@@ -311,6 +315,10 @@ pub(crate) struct Carol {
     pub dialog: Option<Dialog>,
     /// The INVITE she is alerting for, as it reached her.
     pub answering_txn: Option<Txn>,
+    /// What that INVITE carried: the PF's own delivery INVITE or not, and a participant list.
+    pub answering_what: (bool, Option<Vec<Participant>>),
+    /// The INVITE she accepted last was the PF's delivery INVITE (her session is a delivery one).
+    pub answered_delivery: bool,
 }
 
 /// Carol's pending INVITE, as her client's INVITE client transaction sees it.
@@ -323,71 +331,6 @@ pub(crate) struct OwnInvite {
     /// She wants out (leave or BYE event) with this Reason: CANCEL, or ACK and BYE after a 2xx.
     pub leave: Option<Option<(String, Vec<crate::wire::reason::ReasonValue>)>>,
     pub cancelled: bool,
-}
-
-/// A SEND towards Carol that has no 200 yet.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct InFlight {
-    pub tx: u32,
-    pub chat: u32,
-    pub timer: u32,
-    pub replay: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum InvitePurpose {
-    /// Forwarding the CF's invitation (setup `cf_invites`).
-    ForwardCf,
-    /// Deferred delivery, path A.
-    Delivery,
-}
-
-pub(crate) struct PfInvite {
-    pub id: u32,
-    pub purpose: InvitePurpose,
-    pub txn: Txn,
-    pub timer_b: u32,
-    pub answered: bool,
-    pub cancelled: bool,
-    pub dialog: Dialog,
-    /// The participant list the INVITE carried (Q13 `in-session-setup`), if any.
-    pub roster: Option<Vec<Participant>>,
-    /// The number of the MSRP path its SDP offer carries.
-    pub path_no: u32,
-    /// A provisional response arrived (the transaction is in Proceeding, RFC 3261 §17.1.1.2).
-    pub provisional: bool,
-    /// The PF wants to cancel but has had no provisional response yet (RFC 3261 §9.1: wait).
-    pub cancel_wanted: bool,
-}
-
-/// Carol's Participating Function.
-pub(crate) struct Pf {
-    pub state: PfState,
-    pub store: VecDeque<u32>,
-    pub in_flight: Vec<InFlight>,
-    pub cf_leg: Option<Dialog>,
-    pub client_leg: Option<Dialog>,
-    pub sub: Option<Dialog>,
-    pub roster: Option<(u32, Vec<Participant>)>,
-    pub reaction_timer: Option<u32>,
-    pub reacted: bool,
-    pub invite: Option<PfInvite>,
-    pub retention_timer: Option<u32>,
-    pub refresh_timer: Option<u32>,
-    pub setup_timer: Option<u32>,
-    pub retries: u32,
-    pub close_after_flush: bool,
-    pub delivery_session: bool,
-    pub cf_invite: Option<Txn>,
-    pub pending_rejoin: Option<Txn>,
-    pub group_gone: bool,
-    /// The MSRP paths (Carol's number, its own number) of the session the PF uses towards her.
-    pub carol_paths: (u32, u32),
-    /// The path number of the offer in Carol's last INVITE.
-    pub rejoin_no: u32,
-    /// Carol cancelled the INVITE the PF is relaying to the focus: a 200 from the focus is ACKed
-    /// and its leg ended at once.
-    pub relay_cancelled: bool,
 }
 
 pub(crate) struct UserRec {
@@ -527,31 +470,10 @@ impl<'a> World<'a> {
                 own_invite: None,
                 dialog: if initial { Some(Dialog::carol_pf(0)) } else { None },
                 answering_txn: None,
+                answering_what: (false, None),
+                answered_delivery: false,
             },
-            pf: Pf {
-                state: if initial { PfState::Active } else { PfState::Idle },
-                store: VecDeque::new(),
-                in_flight: Vec::new(),
-                cf_leg: if initial { Some(Dialog::pf_cf(0)) } else { None },
-                client_leg: if initial { Some(Dialog::carol_pf(0)) } else { None },
-                sub: None,
-                roster: None,
-                reaction_timer: None,
-                reacted: false,
-                invite: None,
-                retention_timer: None,
-                refresh_timer: None,
-                setup_timer: None,
-                retries: 0,
-                close_after_flush: false,
-                delivery_session: false,
-                cf_invite: None,
-                pending_rejoin: None,
-                group_gone: false,
-                carol_paths: (0, 0),
-                rejoin_no: 0,
-                relay_cancelled: false,
-            },
+            pf: Pf::new(initial),
             cf: Cf {
                 version: 1,
                 users,
@@ -731,8 +653,8 @@ impl<'a> World<'a> {
             note,
             kind,
             policy,
-            pf_state: self.pf.state,
-            queue_len: self.pf.store.len() as u32,
+            pf_state: self.pf.state(),
+            queue_len: self.pf.store_len() as u32,
             chat,
             event: self.cur_event,
             dropped: false,
@@ -820,31 +742,6 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Changes the PF state and records it.
-    /// Returns the state step's index, or None when the state did not change.
-    pub(crate) fn set_state(&mut self, s: PfState, clauses: Clauses, note: impl Into<Cow<'static, str>>) -> Option<u32> {
-        if self.pf.state == s {
-            return None;
-        }
-        self.pf.state = s;
-        if let Some(last) = self.states.last_mut() {
-            if last.from_ms == self.now {
-                last.state = s;
-            } else {
-                last.to_ms = self.now;
-                self.states.push(StateSpan { state: s, from_ms: self.now, to_ms: self.now });
-            }
-        }
-        if self.states.len() >= 2 {
-            let n = self.states.len();
-            if self.states[n - 2].state == self.states[n - 1].state {
-                self.states.pop();
-            }
-        }
-        let label = format!("{s:?}");
-        Some(self.note(Node::Pf, StepKind::State, label, clauses, note, None))
-    }
-
     /// A fresh unique number (for tags, branches, ids).
     pub(crate) fn next(&mut self) -> u64 {
         self.counter += 1;
@@ -892,7 +789,7 @@ impl<'a> World<'a> {
     fn finish(mut self) -> Trace {
         self.cur_cause = self.causes.len() as u32 - 1;
         // Anything still in flight at the end was never acknowledged: say so and count it.
-        let unacked: Vec<InFlight> = std::mem::take(&mut self.pf.in_flight);
+        let unacked = self.pf.take_in_flight();
         for f in unacked {
             if self.chats[f.chat as usize].outcome == Outcome::Pending && !self.carol.received[f.chat as usize] {
                 self.lose(f.chat, "The run ends with this SEND still unacknowledged: Carol never got it.", cl!["RFC 4975 §7.1.1"]);
@@ -901,7 +798,7 @@ impl<'a> World<'a> {
             }
         }
         self.thin_store_keys();
-        let store: Vec<u32> = self.pf.store.iter().copied().collect();
+        let store: Vec<u32> = self.pf.stored().collect();
         for c in store {
             self.chats[c as usize].outcome = Outcome::StillStored;
         }
