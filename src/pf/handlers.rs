@@ -5,7 +5,6 @@
 
 use super::*;
 use crate::policy::PolicyId;
-use crate::scenario::Who;
 use crate::trace::*;
 use crate::wire::reason::ReasonValue;
 use crate::world::actors::PF_HOST_URI;
@@ -182,34 +181,6 @@ impl World<'_> {
             // while the focus's ACK was on its way).
             Arrival::CfAckAtPf if self.pf.cf_leg.is_some() => self.pf_bind_cf(),
             Arrival::CfAckAtPf => {}
-            Arrival::PfErrAtCf { txn } => {
-                let to = format!("{};tag={}", txn.to, Dialog::cf_pf(0).b_tag);
-                let mut ack = self.new_request("ACK", CAROL, Node::Cf, txn.from.clone(), to, &txn.call_id, 1);
-                if let Some(v) = ack.headers.iter_mut().find(|(n, _)| n == "Via") {
-                    v.1 = txn.via.clone();
-                }
-                self.sip(Node::Cf, Node::Pf, &ack, cl!["RFC 3261 §17.1.1.3"], "The focus acknowledges the failure response hop by hop.", None);
-            }
-            Arrival::PfOkAtCf { txn } => {
-                let ack = self.ack_or_cancel(
-                    "ACK",
-                    &self.pf.cf_leg.clone().unwrap_or_else(|| Dialog::cf_pf(0)),
-                    true,
-                    Node::Cf,
-                    &format!("sip:{PF_HOST};user=carol"),
-                );
-                let _ = txn;
-                self.sip(Node::Cf, Node::Pf, &ack, cl!["RFC 3261 §13.2.2.4"], "The focus confirms Carol's leg with ACK.", Some(Arrival::CfAckAtPf));
-                self.cf.carol_admitted = true;
-                self.cf.carol_bound = false;
-                if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
-                    u.connected = true;
-                    u.left_ms = None;
-                } else {
-                    self.cf.users.insert(0, UserRec { who: Who::Carol, connected: true, dialed_in: false, left_ms: None, how_left: "" });
-                }
-                self.roster_changed();
-            }
             other => {
                 let _ = other;
             }
@@ -1389,6 +1360,13 @@ impl World<'_> {
     }
 
     fn pf_gets_cf_bye(&mut self, txn: Txn) {
+        if self.pf.cf_leg.as_ref().is_none_or(|d| d.call_id != txn.call_id) {
+            // The focus's BYE crossed the PF's own (or names a leg it never held): no such
+            // dialog (RFC 3261 §12.2.2, §15.1.2).
+            let r = self.response(481, &txn, None);
+            self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 3261 §12.2.2"], "The PF holds no such leg to the focus any more.", None);
+            return;
+        }
         let r = self.response(200, &txn, None);
         self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 3261 §15.1.2"], "The PF accepts the end of the group session.", None);
         self.pf.cf_leg = None;

@@ -129,10 +129,4 @@ impl Pf {
     pub(crate) fn stored(&self) -> impl Iterator<Item = u32> + '_ {
         self.store.iter().copied()
     }
-
-    /// CROSS-READ, left for the next step of issue 10: the focus takes its BYE's dialog (tags,
-    /// Call-ID) from the PF's record of the leg instead of a record of its own.
-    pub(crate) fn leg_to_focus_cross_read(&self) -> Option<Dialog> {
-        self.cf_leg.clone()
-    }
 }

@@ -505,7 +505,7 @@ impl World<'_> {
             u.connected = false;
         }
         if self.cf.carol_admitted {
-            if let Some(mut d) = self.pf.leg_to_focus_cross_read() {
+            if let Some(mut d) = self.cf.carol_leg.take() {
                 // The focus is side A of a leg it set up itself (setup `cf_invites`), side B of one
                 // the PF set up: its BYE carries its own tag in From (RFC 3261 §12.2.1.1).
                 let from_a = d.a_uri == GROUP;
@@ -564,10 +564,36 @@ impl World<'_> {
                 }
             }
             Arrival::PfInviteAtCf { txn } => self.cf_gets_pf_invite(txn),
+            Arrival::PfErrAtCf { txn } => {
+                let to = format!("{};tag={}", txn.to, Dialog::cf_pf(0).b_tag);
+                let mut ack = self.new_request("ACK", CAROL, Node::Cf, txn.from.clone(), to, &txn.call_id, 1);
+                if let Some(v) = ack.headers.iter_mut().find(|(n, _)| n == "Via") {
+                    v.1 = txn.via.clone();
+                }
+                self.sip(Node::Cf, Node::Pf, &ack, cl!["RFC 3261 §17.1.1.3"], "The focus acknowledges the failure response hop by hop.", None);
+            }
+            Arrival::PfOkAtCf { txn } => {
+                // The dialog of its own INVITE, with the tag the PF's 200 carried.
+                let d = Dialog::cf_pf(0);
+                let ack = self.ack_or_cancel("ACK", &d, true, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
+                let _ = txn;
+                self.cf.carol_leg = Some(d);
+                self.sip(Node::Cf, Node::Pf, &ack, cl!["RFC 3261 §13.2.2.4"], "The focus confirms Carol's leg with ACK.", Some(Arrival::CfAckAtPf));
+                self.cf.carol_admitted = true;
+                self.cf.carol_bound = false;
+                if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
+                    u.connected = true;
+                    u.left_ms = None;
+                } else {
+                    self.cf.users.insert(0, UserRec { who: Who::Carol, connected: true, dialed_in: false, left_ms: None, how_left: "" });
+                }
+                self.roster_changed();
+            }
             Arrival::PfByeAtCf { txn, voluntary } => {
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Cf, Node::Pf, &r, cl!["RFC 3261 §15.1.2"], "The focus accepts the BYE: Carol is no longer a participant.", None);
                 self.cf.carol_admitted = false;
+                self.cf.carol_leg = None;
                 self.cf_leg_gone();
                 if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
                     u.connected = false;
@@ -1115,8 +1141,13 @@ impl World<'_> {
             );
             return;
         }
-        let d = Dialog::pf_cf(self.next());
+        let mut d = Dialog::pf_cf(self.next());
         let mut r = self.response(200, &txn, Some(&d.b_tag));
+        // Its own record of the leg: the PF's side from the INVITE, its own tag (RFC 3261 §12.1.1).
+        d.call_id = txn.call_id.clone();
+        d.a_tag = txn.from.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+        d.a_cseq = txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1);
+        self.cf.carol_leg = Some(d);
         r.push("Contact", self.contact(Node::Cf));
         r.push("Content-Type", "application/sdp");
         r.body = self.sdp("cf", CF_IP, 30000, self.cf_pf_path().to_string(), "passive");

@@ -347,6 +347,9 @@ pub(crate) struct Cf {
     pub users: Vec<UserRec>,
     pub member_legs: Vec<Option<Dialog>>,
     pub carol_admitted: bool,
+    /// Carol's leg (to her PF) as the focus holds it: set by its 200 to the PF's INVITE or by the
+    /// ACK of its own INVITE's 200 (RFC 3261 §12.1), cleared by a BYE either way.
+    pub carol_leg: Option<Dialog>,
     /// The MSRP connection of Carol's leg is bound (the PF's first SEND arrived, RFC 4975 §5.4).
     pub carol_bound: bool,
     /// Messages for Carol's leg that wait for that binding.
@@ -484,6 +487,7 @@ impl<'a> World<'a> {
                     .map(|(i, m)| if m.in_group && sc.setup != Setup::Full { Some(Dialog::member_cf(i, 0)) } else { None })
                     .collect(),
                 carol_admitted: initial,
+                carol_leg: if initial { Some(Dialog::pf_cf(0)) } else { None },
                 carol_bound: initial,
                 carol_queue: Vec::new(),
                 ended: false,
