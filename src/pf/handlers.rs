@@ -146,9 +146,20 @@ impl World<'_> {
                     "The PF accepts Carol's conference subscription itself.",
                     None,
                 );
-                if let Some(mut d) = self.carol.sub.clone() {
+                // Its own record of the dialog: Carol's side from the SUBSCRIBE, its own tag.
+                let tag_of = |h: &str| h.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+                self.pf.client_sub = Some(Dialog {
+                    call_id: txn.call_id.clone(),
+                    a_uri: CAROL.into(),
+                    a_tag: tag_of(&txn.from),
+                    b_uri: GROUP.into(),
+                    b_tag: "pfs-1".into(),
+                    a_cseq: txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1),
+                    b_cseq: 0,
+                });
+                if let Some(mut d) = self.pf.client_sub.clone() {
                     let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
-                    self.carol.sub = Some(d);
+                    self.pf.client_sub = Some(d);
                     n.push("Contact", self.contact(Node::Cf));
                     n.push("Event", "conference");
                     n.push("Subscription-State", "active;expires=3600");
@@ -1205,7 +1216,6 @@ impl World<'_> {
             );
             return;
         }
-        self.carol.answering = None;
         self.note(
             Node::Pf,
             StepKind::Timer,

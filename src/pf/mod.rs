@@ -58,6 +58,9 @@ pub(crate) struct Pf {
     pub(in crate::pf) cf_leg: Option<Dialog>,
     pub(in crate::pf) client_leg: Option<Dialog>,
     pub(in crate::pf) sub: Option<Dialog>,
+    /// Carol's conference subscription as the PF accepted it (RFC 6665 §4.2.1): it answers it
+    /// itself from what it kept of the focus's NOTIFYs.
+    pub(in crate::pf) client_sub: Option<Dialog>,
     pub(in crate::pf) roster: Option<(u32, Vec<Participant>)>,
     pub(in crate::pf) reaction_timer: Option<u32>,
     pub(in crate::pf) reacted: bool,
@@ -90,6 +93,7 @@ impl Pf {
             cf_leg: if initial { Some(Dialog::pf_cf(0)) } else { None },
             client_leg: if initial { Some(Dialog::carol_pf(0)) } else { None },
             sub: None,
+            client_sub: None,
             roster: None,
             reaction_timer: None,
             reacted: false,
