@@ -48,6 +48,17 @@ fn classify(reason: &Option<(String, Vec<ReasonValue>)>, broad: bool) -> ByeClas
     ByeClass::Leave
 }
 
+/// The PF's record of the dialog that Carol's INVITE `txn` creates (RFC 3261 §12.1.1): her side
+/// from the request (Call-ID, From tag), its own tag a function of the Call-ID (her client's
+/// Call-IDs carry her session number), so it needs nothing but the request.
+fn client_dialog(txn: &Txn) -> Dialog {
+    let n = txn.call_id.strip_prefix("c-").and_then(|r| r.split('-').next()).and_then(|h| u32::from_str_radix(h, 16).ok()).unwrap_or(0);
+    let mut d = Dialog::carol_pf(n);
+    d.a_tag = txn.from.split(";tag=").nth(1).unwrap_or("c").to_string();
+    d.call_id = txn.call_id.clone();
+    d
+}
+
 impl World<'_> {
     pub(crate) fn pf_arrival(&mut self, a: Arrival, step: u32) {
         match a {
@@ -887,9 +898,7 @@ impl World<'_> {
             let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, GROUP);
             self.sip(Node::Pf, Node::Cf, &ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms its leg to the focus.", None);
             self.pf_bind_cf();
-            let mut cd = Dialog::carol_pf(self.carol.session_no);
-            cd.a_tag = ctx.from.split(";tag=").nth(1).unwrap_or("c").to_string();
-            cd.call_id = ctx.call_id.clone();
+            let cd = client_dialog(&ctx);
             self.pf.client_leg = Some(cd.clone());
             let mut r = self.response(200, &ctx, Some(&cd.b_tag));
             r.push("Contact", self.contact(Node::Cf));
@@ -992,9 +1001,7 @@ impl World<'_> {
         if let Some(t) = self.pf.retention_timer.take() {
             self.stop_timer(t);
         }
-        let mut cd = Dialog::carol_pf(self.carol.session_no);
-        cd.a_tag = txn.from.split(";tag=").nth(1).unwrap_or("c").to_string();
-        cd.call_id = txn.call_id.clone();
+        let cd = client_dialog(&txn);
         self.pf.client_leg = Some(cd.clone());
         self.carol.entitled = true;
         let mut r = self.response(200, &txn, Some(&cd.b_tag));
