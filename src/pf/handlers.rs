@@ -67,7 +67,7 @@ impl World<'_> {
                 let (own, peer) = self.pf_view();
                 let raw = self.ok_text(&tid, &own, &peer);
                 self.msrp(Node::Pf, Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
-                if self.pf.cf_leg.is_some() && self.cf.carol_admitted {
+                if self.pf.cf_leg.is_some() && self.pf.cf_media {
                     let body = self.chats[chat as usize].cpim.clone();
                     let (raw, tid) = self.send_text(self.cf_pf_path(), self.pf_cf_path(), Some(&body));
                     self.msrp(
@@ -644,6 +644,7 @@ impl World<'_> {
         if self.pf.sub.is_some() {
             self.unsubscribe(cl!["RFC 6665 §4.1.2.3"], "Carol is no longer in the group: the PF ends its conference subscription.");
         }
+        self.pf.cf_media = false;
         if let Some(mut d) = self.pf.cf_leg.take() {
             let from_a = d.a_uri == CAROL;
             let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, GROUP);
@@ -827,6 +828,7 @@ impl World<'_> {
         m.push("Content-Type", "application/sdp");
         m.body = self.sdp("pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
         self.pf.cf_leg = Some(d);
+        self.pf.cf_media = false;
         let txn = Txn::of(&m);
         self.sip(Node::Pf, Node::Cf, &m, cl!["RFC 3261 §16"], note, Some(Arrival::PfInviteAtCf { txn }));
     }
@@ -886,6 +888,7 @@ impl World<'_> {
                 );
             } else {
                 self.pf.cf_leg = None;
+                self.pf.cf_media = false;
             }
             return;
         }
@@ -918,6 +921,7 @@ impl World<'_> {
             );
         } else {
             self.pf.cf_leg = None;
+            self.pf.cf_media = false;
             let r = self.response(code, &ctx, Some("pf-x"));
             self.sip(
                 Node::Pf,
@@ -934,6 +938,7 @@ impl World<'_> {
     }
 
     fn pf_bind_cf(&mut self) {
+        self.pf.cf_media = true;
         let (raw, tid) = self.send_text(self.cf_pf_path(), self.pf_cf_path(), None);
         self.msrp(
             Node::Pf,
@@ -1368,6 +1373,7 @@ impl World<'_> {
             r.push("Content-Type", "application/sdp");
             r.body = self.sdp("pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
             self.pf.cf_leg = Some(d);
+            self.pf.cf_media = false;
             self.carol.entitled = true;
             self.sip(Node::Pf, Node::Cf, &r, clauses, note, Some(Arrival::PfOkAtCf { txn }));
         } else {
@@ -1387,6 +1393,7 @@ impl World<'_> {
         let r = self.response(200, &txn, None);
         self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 3261 §15.1.2"], "The PF accepts the end of the group session.", None);
         self.pf.cf_leg = None;
+        self.pf.cf_media = false;
         self.pf.group_gone = true;
         if let Some(t) = self.pf.retention_timer.take() {
             self.stop_timer(t);

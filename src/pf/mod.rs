@@ -56,6 +56,9 @@ pub(crate) struct Pf {
     pub(in crate::pf) store: VecDeque<u32>,
     pub(in crate::pf) in_flight: Vec<InFlight>,
     pub(in crate::pf) cf_leg: Option<Dialog>,
+    /// Its MSRP connection on that leg is open: it opened and bound it (it is the
+    /// `a=setup:active` side, RFC 4975 §5.4), or the run starts with the session established.
+    pub(in crate::pf) cf_media: bool,
     pub(in crate::pf) client_leg: Option<Dialog>,
     pub(in crate::pf) sub: Option<Dialog>,
     /// Carol's conference subscription as the PF accepted it (RFC 6665 §4.2.1): it answers it
@@ -91,6 +94,7 @@ impl Pf {
             store: VecDeque::new(),
             in_flight: Vec::new(),
             cf_leg: if initial { Some(Dialog::pf_cf(0)) } else { None },
+            cf_media: initial,
             client_leg: if initial { Some(Dialog::carol_pf(0)) } else { None },
             sub: None,
             client_sub: None,
