@@ -1016,14 +1016,16 @@ impl World<'_> {
         let sdp = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
         // What her client will show from the 200's conference-info part: the list the PF held
         // from the focus, if any.
+        // Participant Information is what the focus's NOTIFYs told the PF (RFC 4575 §4.2); before
+        // the first one it has none to include.
         let mut shown = None;
-        if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
-            let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
+        let info = self.pf.roster.clone().filter(|_| self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup"));
+        if let Some((version, users)) = info {
             let xml = self.conference_info(version, &users);
             let (ct, body) = Self::multipart(&sdp, &xml);
             r.push("Content-Type", ct);
             r.body = body;
-            shown = self.pf.roster.clone().map(|(_, u)| u);
+            shown = Some(users);
         } else {
             r.push("Content-Type", "application/sdp");
             r.body = sdp;
@@ -1056,9 +1058,11 @@ impl World<'_> {
             let p = self.pf_path_n(path_no);
             self.sdp("pf", PF_IP, 20000, p, "actpass")
         };
+        // Participant Information is what the focus's NOTIFYs told the PF (RFC 4575 §4.2); before
+        // the first one it has none to include.
         let mut roster = None;
-        if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
-            let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
+        let info = self.pf.roster.clone().filter(|_| self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup"));
+        if let Some((version, users)) = info {
             let xml = self.conference_info(version, &users);
             let (ct, body) = Self::multipart(&sdp, &xml);
             m.push("Content-Type", ct);
