@@ -117,8 +117,7 @@ impl World<'_> {
             Arrival::CarolCancelAtPf { txn } => self.pf_gets_client_cancel(txn),
             Arrival::CarolAckAtPf { delivery } => {
                 let _ = delivery;
-                self.pf.setup_timer =
-                    Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
+                self.pf.setup_timer = Some(self.arm(PfTimer::SetupWait, MSRP_TIMEOUT_MS));
             }
             Arrival::CarolRespAtPf { inv, code, txn } => self.pf_gets_invite_response(inv, code, txn),
             Arrival::CarolByeAtPf { txn, reason } => self.pf_gets_client_bye(txn, reason, step),
@@ -209,11 +208,16 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn timer_fired(&mut self, kind: TimerKind) {
-        match kind {
-            TimerKind::CarolAnswers { inv } => self.carol_answers(inv),
-            TimerKind::TimerB { inv } => self.pf_invite_timeout(inv),
-            TimerKind::MsrpTimeout { tx } => {
+    /// Arms PF timer `t` to fire in `dur` ms; returns its id (to stop it).
+    pub(crate) fn arm(&mut self, t: PfTimer, dur: u64) -> u32 {
+        self.start_timer(TimerKind::Pf(t), dur, t.name(), t.clause(), Node::Pf, t.shown_when_stopped())
+    }
+
+    /// A PF timer fires.
+    pub(crate) fn pf_timer_fired(&mut self, t: PfTimer) {
+        match t {
+            PfTimer::TimerB { inv } => self.pf_invite_timeout(inv),
+            PfTimer::MsrpTransaction { tx } => {
                 let Some(f) = self.pf.in_flight.iter().find(|f| f.tx == tx).copied() else { return };
                 if self.policy(PolicyId::MsrpLossDetection, "session-refresh") {
                     self.note(
@@ -236,7 +240,7 @@ impl World<'_> {
                     self.loss_detected("MSRP transaction timeout.");
                 }
             }
-            TimerKind::Reaction => {
+            PfTimer::Reaction => {
                 self.pf.reaction_timer = None;
                 self.pf.reacted = true;
                 let deliverable = matches!(self.pf.state, PfState::Deferred) || (self.pf.state == PfState::EndedWithBacklog && !self.pf.store.is_empty());
@@ -244,12 +248,12 @@ impl World<'_> {
                     self.path_a("The PF reacts to the 3rd-party REGISTER: it invites Carol back for deferred delivery (path A).", cl![CL]);
                 }
             }
-            TimerKind::SetupWait => {
+            PfTimer::SetupWait => {
                 self.pf.setup_timer = None;
                 self.note(Node::Pf, StepKind::Timer, "MSRP set-up failed", cl![CL, "policy:msrp-loss-detection"], "Carol's client never opened the MSRP connection within 30 s: the MSRP connection set-up towards her failed (how long to wait is not in the CR).", None);
                 self.msrp_failed("The MSRP connection set-up towards Carol failed.");
             }
-            TimerKind::Refresh => {
+            PfTimer::Refresh => {
                 self.pf.refresh_timer = None;
                 if !(matches!(self.pf.state, PfState::Active | PfState::Replaying) && self.pf.client_leg.is_some()) {
                     return;
@@ -272,9 +276,9 @@ impl World<'_> {
                     Some(Arrival::UpdateAtCarol { upd, txn }),
                 );
                 let t1 = self.sc.t1_ms;
-                self.pf.refresh_timer = Some(self.start_timer(TimerKind::TimerF { upd }, 64 * t1, "Timer F", "RFC 3261 §17.1.2.2", Node::Pf, true));
+                self.pf.refresh_timer = Some(self.arm(PfTimer::TimerF { upd }, 64 * t1));
             }
-            TimerKind::TimerF { upd } => {
+            PfTimer::TimerF { upd } => {
                 let _ = upd;
                 self.pf.refresh_timer = None;
                 self.note(
@@ -287,12 +291,12 @@ impl World<'_> {
                 );
                 self.loss_detected("Session refresh failure.");
             }
-            TimerKind::Retry => {
+            PfTimer::Retry => {
                 if self.pf.state == PfState::Deferred && self.pf.invite.is_none() {
                     self.path_a("Q3 policy: the PF tries its INVITE again 30 s after the last timeout.", cl![CL, "policy:q3-unreachable-on-register"]);
                 }
             }
-            TimerKind::Retention => {
+            PfTimer::Retention => {
                 self.pf.retention_timer = None;
                 if matches!(self.pf.state, PfState::Deferred | PfState::DeliveringA) {
                     self.note(
@@ -384,7 +388,7 @@ impl World<'_> {
             (cl!["RFC 4975 §7.1.1"], "The PF relays the group message to Carol.")
         };
         let step = self.msrp(Node::Pf, Node::Carol, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid }));
-        let timer = self.start_timer(TimerKind::MsrpTimeout { tx }, MSRP_TIMEOUT_MS, "MSRP transaction timeout", "RFC 4975 §7.1.1", Node::Pf, false);
+        let timer = self.arm(PfTimer::MsrpTransaction { tx }, MSRP_TIMEOUT_MS);
         self.pf.in_flight.push(InFlight { tx, chat, timer, replay });
         if replay {
             let c = &mut self.chats[chat as usize];
@@ -465,7 +469,7 @@ impl World<'_> {
                 _ => None,
             };
             if let Some(d) = dur {
-                self.pf.retention_timer = Some(self.start_timer(TimerKind::Retention, d, "retention", "policy:q7-never-returns", Node::Pf, true));
+                self.pf.retention_timer = Some(self.arm(PfTimer::Retention, d));
             }
         }
     }
@@ -985,7 +989,7 @@ impl World<'_> {
     /// further refreshes would only make the run endless.
     pub(crate) fn arm_refresh(&mut self) {
         if self.policy(PolicyId::MsrpLossDetection, "session-refresh") && self.pf.refresh_timer.is_none() && self.events_left > 0 {
-            self.pf.refresh_timer = Some(self.start_timer(TimerKind::Refresh, REFRESH_MS, "session refresh", "RFC 4028 §10", Node::Pf, false));
+            self.pf.refresh_timer = Some(self.arm(PfTimer::Refresh, REFRESH_MS));
         }
     }
 
@@ -1074,7 +1078,7 @@ impl World<'_> {
         }
         let inv = n as u32;
         let txn = Txn::of(&m);
-        let timer_b = self.start_timer(TimerKind::TimerB { inv }, 64 * self.sc.t1_ms, "Timer B", "RFC 3261 §17.1.1.2", Node::Pf, true);
+        let timer_b = self.arm(PfTimer::TimerB { inv }, 64 * self.sc.t1_ms);
         self.pf.invite = Some(PfInvite {
             id: inv,
             purpose: InvitePurpose::Delivery,
@@ -1196,8 +1200,7 @@ impl World<'_> {
             self.pf.client_leg = Some(d);
             self.pf.carol_paths = (path_no, path_no);
             self.sip(Node::Pf, Node::Carol, &ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the session with ACK.", Some(Arrival::PfAckAtCarol { inv }));
-            self.pf.setup_timer =
-                Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
+            self.pf.setup_timer = Some(self.arm(PfTimer::SetupWait, MSRP_TIMEOUT_MS));
             match purpose {
                 InvitePurpose::Delivery => self.pf.delivery_session = true,
                 InvitePurpose::ForwardCf => {
@@ -1310,7 +1313,7 @@ impl World<'_> {
                     }
                     if self.policy(PolicyId::Q3UnreachableOnRegister, "retry-30s") && self.pf.retries < 3 {
                         self.pf.retries += 1;
-                        self.start_timer(TimerKind::Retry, 30_000, "retry", "policy:q3-unreachable-on-register", Node::Pf, true);
+                        self.arm(PfTimer::Retry, 30_000);
                     }
                 } else {
                     self.pf_leave(
@@ -1342,7 +1345,7 @@ impl World<'_> {
         };
         let inv = n as u32;
         let itxn = Txn::of(&m);
-        let timer_b = self.start_timer(TimerKind::TimerB { inv }, 64 * self.sc.t1_ms, "Timer B", "RFC 3261 §17.1.1.2", Node::Pf, true);
+        let timer_b = self.arm(PfTimer::TimerB { inv }, 64 * self.sc.t1_ms);
         self.pf.invite = Some(PfInvite {
             id: inv,
             purpose: InvitePurpose::ForwardCf,
@@ -1474,7 +1477,7 @@ impl World<'_> {
         }
         self.pf.retries = 0;
         self.pf.reacted = false;
-        self.pf.reaction_timer = Some(self.start_timer(TimerKind::Reaction, reaction_ms, "PF reaction delay", CL, Node::Pf, true));
+        self.pf.reaction_timer = Some(self.arm(PfTimer::Reaction, reaction_ms));
         self.note(
             Node::Pf,
             StepKind::Timer,

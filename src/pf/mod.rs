@@ -10,6 +10,9 @@
 //! machine of its own (issue 10, "What to build").
 
 mod handlers;
+mod timer;
+
+pub(crate) use timer::PfTimer;
 
 use crate::trace::{Participant, PfState};
 use crate::world::{Dialog, Txn};

@@ -230,15 +230,10 @@ pub(crate) enum Arrival {
 /// What a timer does when it fires.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum TimerKind {
+    /// Carol's client answers the INVITE `inv` it is alerting for (the scenario's answer_ms).
     CarolAnswers { inv: u32 },
-    TimerB { inv: u32 },
-    MsrpTimeout { tx: u32 },
-    Reaction,
-    SetupWait,
-    Refresh,
-    TimerF { upd: u32 },
-    Retry,
-    Retention,
+    /// A timer of the PF, with its reason ([`crate::pf::PfTimer`]).
+    Pf(crate::pf::PfTimer),
 }
 
 struct TimerRec {
@@ -568,7 +563,10 @@ impl<'a> World<'a> {
                         t.active = false;
                         let (kind, name, clause, lane, start) = (t.kind, t.name, t.clause, t.lane, t.start);
                         self.spans.push(TimerSpan { name, lane: self.lane(lane), start_ms: start, end_ms: self.now, outcome: "fired", clause });
-                        self.timer_fired(kind);
+                        match kind {
+                            TimerKind::CarolAnswers { inv } => self.carol_answers(inv),
+                            TimerKind::Pf(t) => self.pf_timer_fired(t),
+                        }
                     }
                 }
             }
