@@ -573,7 +573,7 @@ impl World<'_> {
             );
             return;
         }
-        self.carol.conn = if self.carol.conn == Conn::Up { Conn::None } else { self.carol.conn };
+        self.pf_closes_msrp_to_carol();
         self.msrp_failed(why);
     }
 
@@ -707,7 +707,6 @@ impl World<'_> {
         let r = self.response(200, &txn, None);
         self.sip(Node::Pf, Node::Carol, &r, cl!["8.2.2.3"], "The PF handles the BYE as in §8.2.2.3 and answers 200 OK.", None);
         self.pf.client_leg = None;
-        self.carol.conn = Conn::None;
         let broad = self.policy(PolicyId::Q6NonSipReason, "broad");
         let class = classify(&reason, broad);
         self.mark_key(

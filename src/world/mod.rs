@@ -668,6 +668,14 @@ impl<'a> World<'a> {
         index
     }
 
+    /// The PF gives up its MSRP connection with Carol's client (RFC 4975 §5.4's TCP connection):
+    /// the close reaches her end, whose state the world keeps with her client's.
+    pub(crate) fn pf_closes_msrp_to_carol(&mut self) {
+        if self.carol.conn == Conn::Up {
+            self.carol.conn = Conn::None;
+        }
+    }
+
     /// Marks `step` as a key step of the story with a short title ([`crate::story`]).
     pub(crate) fn mark_key(&mut self, step: u32, title: impl Into<Cow<'static, str>>) {
         if let Some(s) = self.steps.get_mut(step as usize) {
