@@ -68,7 +68,7 @@ impl World<'_> {
                 let raw = self.ok_text(&tid, &own, &peer);
                 self.msrp(Node::Pf, Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
                 if self.pf.cf_leg.is_some() && self.pf.cf_media {
-                    let body = self.chats[chat as usize].cpim.clone();
+                    let body = self.chat_body(chat);
                     let (raw, tid) = self.send_text(self.cf_pf_path(), self.pf_cf_path(), Some(&body));
                     self.msrp(
                         Node::Pf,
@@ -87,9 +87,7 @@ impl World<'_> {
                     let f = self.pf.in_flight.remove(pos);
                     self.stop_timer(f.timer);
                     self.deliver_mark(f.chat, f.replay);
-                    let c = &mut self.chats[f.chat as usize];
-                    c.delivered_ms = Some(self.now);
-                    c.delivered_step = Some(step);
+                    self.chat_delivered(f.chat, step);
                     if f.replay {
                         self.note(
                             Node::Pf,
@@ -330,7 +328,7 @@ impl World<'_> {
             "The PF acknowledges the SEND hop by hop."
         };
         self.msrp(Node::Pf, Node::Cf, raw, "200 OK", if deferring { cl![CL] } else { cl!["RFC 4975 §7.2"] }, note, Some(chat), None);
-        if !self.chats[chat as usize].for_carol {
+        if !self.chat_for_carol(chat) {
             return;
         }
         match self.pf.state {
@@ -366,11 +364,7 @@ impl World<'_> {
         let step = self.note(Node::Pf, StepKind::Store, format!("stored #{chat}"), clauses, note, Some(chat));
         let q = self.pf.store.len();
         self.mark_key(step, format!("Stored message #{chat} for Carol (store: {q})"));
-        let c = &mut self.chats[chat as usize];
-        if c.stored_ms.is_none() {
-            c.stored_ms = Some(self.now);
-            c.stored_step = Some(step);
-        }
+        self.chat_stored(chat, step);
         if self.pf.state == PfState::Replaying {
             self.pump();
         }
@@ -378,7 +372,7 @@ impl World<'_> {
 
     /// Sends `chat` to Carol over her MSRP session.
     fn send_to_carol(&mut self, chat: u32, replay: bool) {
-        let body = self.chats[chat as usize].cpim.clone();
+        let body = self.chat_body(chat);
         let (from, to) = self.pf_view();
         let (raw, tid) = self.send_text(&to, &from, Some(&body));
         let tx = self.next() as u32;
@@ -391,9 +385,7 @@ impl World<'_> {
         let timer = self.arm(PfTimer::MsrpTransaction { tx }, MSRP_TIMEOUT_MS);
         self.pf.in_flight.push(InFlight { tx, chat, timer, replay });
         if replay {
-            let c = &mut self.chats[chat as usize];
-            c.in_flight_ms = Some(self.now);
-            c.in_flight_step = Some(step);
+            self.chat_in_flight(chat, step);
         }
     }
 
@@ -532,7 +524,7 @@ impl World<'_> {
         let resend = self.policy(PolicyId::Q12InFlightAtLoss, "resend");
         for f in flights.iter().rev() {
             self.stop_timer(f.timer);
-            if self.chats[f.chat as usize].outcome != Outcome::Pending {
+            if !self.chat_pending(f.chat) {
                 continue;
             }
             if resend {
@@ -540,14 +532,7 @@ impl World<'_> {
                 let step = self.note(Node::Pf, StepKind::Store, format!("back to store #{}", f.chat), cl!["policy:q12-in-flight-at-loss"], "Q12 policy resend: this SEND had no 200 when the session went away, so it goes back to the front of the store (Carol may see it twice; her client drops copies by imdn.Message-ID).", Some(f.chat));
                 let q = self.pf.store.len();
                 self.mark_key(step, format!("Unacknowledged message #{} back in the store (Q12 policy; store: {q})", f.chat));
-                let c = &mut self.chats[f.chat as usize];
-                c.possible_duplicate = true;
-                c.in_flight_ms = None;
-                c.in_flight_step = None;
-                if c.stored_ms.is_none() {
-                    c.stored_ms = Some(self.now);
-                    c.stored_step = Some(step);
-                }
+                self.chat_requeued(f.chat, step);
             } else {
                 self.lose(
                     f.chat,
@@ -684,14 +669,14 @@ impl World<'_> {
         all.extend(std::mem::take(&mut self.pf.store));
         let (n, first) = (all.len(), self.steps.len() as u32);
         for chat in all {
-            if self.carol.entitled {
+            if self.carol_entitled() {
                 self.lose(chat, "Lost: the PF no longer holds a session for Carol, so this stored message will never reach her.", clauses.clone());
             } else {
                 self.discard(chat, "Discarded: Carol left the group voluntarily, so the stored message is not delivered.", clauses.clone());
             }
         }
         if n > 0 {
-            let what = if self.carol.entitled { "lost: Carol will never get" } else { "discarded: Carol left, so she does not get" };
+            let what = if self.carol_entitled() { "lost: Carol will never get" } else { "discarded: Carol left, so she does not get" };
             self.mark_key(first, format!("{n} stored message{} {what} {}", if n == 1 { "" } else { "s" }, if n == 1 { "it" } else { "them" }));
         }
     }
@@ -725,7 +710,7 @@ impl World<'_> {
             ByeClass::Leave => {
                 let why = if reason.is_none() { "No Reason header: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)." } else { "The Reason is SIP cause 200 or not protocol SIP: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)." };
                 let fwd = reason.map(|(raw, _)| raw);
-                let voluntary = !self.carol.entitled;
+                let voluntary = !self.carol_entitled();
                 self.pf_leave(fwd.as_deref(), voluntary, cl!["8.2.2.3"], why);
             }
         }
@@ -913,7 +898,7 @@ impl World<'_> {
             self.pf.carol_paths = (no, no);
             r.body = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
             self.pf.delivery_session = false;
-            self.carol.entitled = true;
+            self.set_carol_entitled(true);
             self.sip(
                 Node::Pf,
                 Node::Carol,
@@ -1011,7 +996,7 @@ impl World<'_> {
         }
         let cd = client_dialog(&txn);
         self.pf.client_leg = Some(cd.clone());
-        self.carol.entitled = true;
+        self.set_carol_entitled(true);
         let mut r = self.response(200, &txn, Some(&cd.b_tag));
         r.push("Contact", self.contact(Node::Cf));
         let no = self.pf.rejoin_no;
@@ -1262,7 +1247,7 @@ impl World<'_> {
         let with_q5: Clauses = if code.is_some() { cl![CL, "policy:q5-invite-error"] } else { cl![CL] };
         match purpose {
             InvitePurpose::ForwardCf => {
-                self.carol.entitled = !decline;
+                self.set_carol_entitled(!decline);
                 if like_timeout && self.rules == Rules::PostCr {
                     let cl = with_q5.clone();
                     self.answer_cf(
@@ -1290,7 +1275,7 @@ impl World<'_> {
             }
             InvitePurpose::Delivery => {
                 if decline {
-                    self.carol.entitled = false;
+                    self.set_carol_entitled(false);
                     self.pf_leave(
                         Some("SIP;cause=603;text=\"Decline\""),
                         true,
@@ -1380,11 +1365,11 @@ impl World<'_> {
             r.body = self.sdp("pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
             self.pf.cf_leg = Some(d);
             self.pf.cf_media = false;
-            self.carol.entitled = true;
+            self.set_carol_entitled(true);
             self.sip(Node::Pf, Node::Cf, &r, clauses, note, Some(Arrival::PfOkAtCf { txn }));
         } else {
             self.sip(Node::Pf, Node::Cf, &r, clauses, note, Some(Arrival::PfErrAtCf { txn }));
-            self.carol.entitled = true;
+            self.set_carol_entitled(true);
         }
     }
 

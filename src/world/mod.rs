@@ -914,6 +914,72 @@ impl<'a> World<'a> {
     }
 
     // ------------------------------------------------------------------ chat bookkeeping
+    //
+    // What the trace records about each chat message (docs/trace-contract.md, chats). The PF
+    // reports its part through these (src/pf/handlers.rs); it does not write the records.
+
+    /// The content (CPIM document) of `chat`, by reference: the body of the SEND that carried it.
+    pub(crate) fn chat_body(&self, chat: u32) -> Arc<str> {
+        self.chats[chat as usize].cpim.clone()
+    }
+
+    /// `chat` went into the PF's store at `step` (the first time counts).
+    pub(crate) fn chat_stored(&mut self, chat: u32, step: u32) {
+        let c = &mut self.chats[chat as usize];
+        if c.stored_ms.is_none() {
+            c.stored_ms = Some(self.now);
+            c.stored_step = Some(step);
+        }
+    }
+
+    /// `chat`, replayed from the store, left the PF at `step`.
+    pub(crate) fn chat_in_flight(&mut self, chat: u32, step: u32) {
+        let c = &mut self.chats[chat as usize];
+        c.in_flight_ms = Some(self.now);
+        c.in_flight_step = Some(step);
+    }
+
+    /// Carol's 200 for `chat` reached the PF at `step`.
+    pub(crate) fn chat_delivered(&mut self, chat: u32, step: u32) {
+        let c = &mut self.chats[chat as usize];
+        c.delivered_ms = Some(self.now);
+        c.delivered_step = Some(step);
+    }
+
+    /// `chat`, unacknowledged when the session went away, went back into the store at `step`
+    /// (Q12 resend: Carol may see it twice).
+    pub(crate) fn chat_requeued(&mut self, chat: u32, step: u32) {
+        let c = &mut self.chats[chat as usize];
+        c.possible_duplicate = true;
+        c.in_flight_ms = None;
+        c.in_flight_step = None;
+        self.chat_stored(chat, step);
+    }
+
+    /// Whether `chat` has no final outcome yet (CROSS-READ of the trace's record, left for
+    /// issue 10's next step: the PF asks whether an in-flight SEND still counts).
+    pub(crate) fn chat_pending(&self, chat: u32) -> bool {
+        self.chats[chat as usize].outcome == Outcome::Pending
+    }
+
+    /// Whether the message `chat` is meant for Carol, as the focus's fan-out recorded it
+    /// (CROSS-READ, left for issue 10's next step; see /work/notes/wire2.md).
+    pub(crate) fn chat_for_carol(&self, chat: u32) -> bool {
+        self.chats[chat as usize].for_carol
+    }
+
+    /// Ground truth the PF decides (accepting a re-join or the focus's invitation, a
+    /// voluntary leave, a declined INVITE): Carol is entitled to the group's messages. The
+    /// focus's fan-out and the outcome accounting read it.
+    pub(crate) fn set_carol_entitled(&mut self, entitled: bool) {
+        self.carol.entitled = entitled;
+    }
+
+    /// Whether Carol is entitled (CROSS-READ by the PF, left for issue 10's next step: the
+    /// wording of what it purges and whether her BYE was voluntary).
+    pub(crate) fn carol_entitled(&self) -> bool {
+        self.carol.entitled
+    }
 
     /// Marks `chat` lost with an explanation on the PF lane.
     pub(crate) fn lose(&mut self, chat: u32, why: impl Into<Cow<'static, str>>, clauses: Clauses) {
