@@ -193,7 +193,10 @@ impl SigMemo {
         };
         let (ptr, len) = (text.as_ptr() as usize, text.len());
         let key = fi as u64 | (ti as u64) << 20 | (protocol as u64) << 40 | (kind as u64) << 48;
-        let slot = ((ptr >> 3) ^ (ptr >> 12) ^ len.wrapping_mul(31) ^ (key as usize).wrapping_mul(0x9E37_79B9)) & (self.slots.len() - 1);
+        // Multiplicative hashing of all of the key (the lanes, protocol and kind matter as much
+        // as the label: "200 OK" goes between many pairs of lanes); the top 9 bits pick the slot.
+        let x = (ptr as u64) ^ (len as u64).rotate_left(32) ^ key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let slot = (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize & (self.slots.len() - 1);
         let s = self.slots[slot];
         let prefix = if s.0 == ptr && s.1 == len && s.2 == key {
             s.3
