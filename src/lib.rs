@@ -3,6 +3,12 @@
 //! for CONRR comment D130, and of the text before it.
 #![forbid(unsafe_code)]
 
+macro_rules! cl {
+    ($($c:expr),* $(,)?) => {
+        std::borrow::Cow::Borrowed(&[$($c),*][..])
+    };
+}
+
 #[cfg(feature = "capture")]
 pub mod capture;
 pub mod compare;
@@ -12,6 +18,7 @@ pub mod export;
 pub mod input;
 mod json_tree;
 pub mod packed;
+mod pf;
 pub mod policy;
 pub mod presets;
 pub mod scenario;

@@ -14,6 +14,7 @@ fn cases() -> u64 {
 }
 
 /// Every finding over presets and random timelines, grouped by rule: (count, first examples).
+/// A random timeline is named by its seed; `cargo run --example print_seed -- 0xSEED` prints it.
 fn survey() -> BTreeMap<Rule, (usize, Vec<String>)> {
     let mut by: BTreeMap<Rule, (usize, Vec<String>)> = BTreeMap::new();
     let mut add = |source: &str, f: Finding| {
@@ -124,28 +125,6 @@ fn the_checker_finds_what_is_broken() {
     let invite = |s: &cpm_deferral::trace::Step| &*s.from == "cf" && &*s.to == "alice" && s.label == "INVITE";
     assert!(broken(&invite, "Contact:", "X-Contact:").contains(&Rule::Contact));
     assert!(broken(&invite, "Content-Length: ", "Content-Length: 1").contains(&Rule::Parse));
-}
-
-/// `CPM_SEED=0x… cargo test --test conformance print_seed -- --ignored --nocapture` prints the
-/// scenario of a random timeline a finding names, with its SIP steps.
-#[test]
-#[ignore]
-fn print_seed() {
-    let seed = std::env::var("CPM_SEED").ok().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()).expect("CPM_SEED=0x…");
-    let json = gen_scenario(seed);
-    println!("{json}");
-    let sc = Scenario::from_json(&json).expect("valid");
-    for rules in BOTH_RULES {
-        let t = run(&sc, rules);
-        println!("== {}", rules.as_str());
-        for s in &t.steps {
-            let first = s.raw.lines().find(|l| l.starts_with("CSeq") || l.starts_with("To:")).unwrap_or("");
-            println!("{:>4} {:>8} {}→{} {} {} | {}", s.index, s.at_ms, s.from, s.to, s.label, first, s.note);
-        }
-        for f in check(&t) {
-            println!("  {f}");
-        }
-    }
 }
 
 /// Issue 10 defect 6 (Q1, crossed 200): Carol's 200 to the PF's INVITE crosses the PF's CANCEL

@@ -15,6 +15,26 @@ pub struct CpimMessage {
     pub content: String,
 }
 
+/// Writes a CPIM document from its parts (what [`CpimMessage::emit_into`] writes; the engine
+/// calls it with borrowed header values, so a chat message's document needs no owned headers).
+pub fn write_document(out: &mut String, headers: &[(&str, &str)], content_headers: &[(&str, &str)], content: &str) {
+    let lines = |out: &mut String, list: &[(&str, &str)]| {
+        for (n, v) in list {
+            out.push_str(n);
+            out.push_str(": ");
+            out.push_str(v);
+            out.push_str("\r\n");
+        }
+    };
+    lines(out, headers);
+    out.push_str("\r\n");
+    lines(out, content_headers);
+    out.push_str("Content-Length: ");
+    super::sip::push_u64(out, content.len() as u64);
+    out.push_str("\r\n\r\n");
+    out.push_str(content);
+}
+
 impl CpimMessage {
     /// The first value of message header `name`.
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -23,23 +43,10 @@ impl CpimMessage {
 
     /// Writes the exact text.
     pub fn emit_into(&self, out: &mut String) {
-        for (n, v) in &self.headers {
-            out.push_str(n);
-            out.push_str(": ");
-            out.push_str(v);
-            out.push_str("\r\n");
+        fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+            v.iter().map(|(n, h)| (n.as_str(), h.as_str())).collect()
         }
-        out.push_str("\r\n");
-        for (n, v) in &self.content_headers {
-            out.push_str(n);
-            out.push_str(": ");
-            out.push_str(v);
-            out.push_str("\r\n");
-        }
-        out.push_str("Content-Length: ");
-        out.push_str(&self.content.len().to_string());
-        out.push_str("\r\n\r\n");
-        out.push_str(&self.content);
+        write_document(out, &pairs(&self.headers), &pairs(&self.content_headers), &self.content);
     }
 
     /// The exact text.

@@ -41,8 +41,24 @@ pub fn push_ms(out: &mut String, epoch_ms: u64) {
     let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
     let (h, mi, se) = (sod / 3600, (sod / 60) % 60, sod % 60);
-    use std::fmt::Write;
-    let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{se:02}.{ms:03}Z");
+    // Digit by digit: `write!` with its formatter was a twentieth of a run with wire texts.
+    if y >= 10_000 {
+        out.push_str(&y.to_string());
+    } else {
+        push_digits(out, y as u32, 4);
+    }
+    for (sep, v, width) in [('-', mo, 2), ('-', d, 2), ('T', h as u32, 2), (':', mi as u32, 2), (':', se as u32, 2), ('.', ms, 3)] {
+        out.push(sep);
+        push_digits(out, v, width);
+    }
+    out.push('Z');
+}
+
+/// Appends the last `width` decimal digits of `v`, zero-padded.
+fn push_digits(out: &mut String, v: u32, width: u32) {
+    for i in (0..width).rev() {
+        out.push((b'0' + (v / 10u32.pow(i) % 10) as u8) as char);
+    }
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` into epoch milliseconds.

@@ -177,7 +177,19 @@ impl<'a> MsrpMessage<'a> {
 
     /// The exact wire text.
     pub fn emit(&self) -> String {
-        let mut s = String::with_capacity(160 + self.body.as_ref().map_or(0, |b| b.len()));
+        // Room for everything, so the text is not reallocated while it is written.
+        let opt = |v: &Option<Cow<'_, str>>| v.as_ref().map_or(0, |v| v.len() + 20);
+        let cap = 120
+            + 2 * self.tid.len()
+            + self.to_path.len()
+            + self.from_path.len()
+            + opt(&self.message_id)
+            + opt(&self.success_report)
+            + opt(&self.failure_report)
+            + opt(&self.status)
+            + opt(&self.content_type)
+            + opt(&self.body);
+        let mut s = String::with_capacity(cap);
         self.emit_into(&mut s);
         s
     }

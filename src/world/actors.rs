@@ -505,7 +505,7 @@ impl World<'_> {
             u.connected = false;
         }
         if self.cf.carol_admitted {
-            if let Some(mut d) = self.pf.cf_leg.clone() {
+            if let Some(mut d) = self.cf.carol_leg.take() {
                 // The focus is side A of a leg it set up itself (setup `cf_invites`), side B of one
                 // the PF set up: its BYE carries its own tag in From (RFC 3261 §12.2.1.1).
                 let from_a = d.a_uri == GROUP;
@@ -564,10 +564,36 @@ impl World<'_> {
                 }
             }
             Arrival::PfInviteAtCf { txn } => self.cf_gets_pf_invite(txn),
+            Arrival::PfErrAtCf { txn } => {
+                let to = format!("{};tag={}", txn.to, Dialog::cf_pf(0).b_tag);
+                let mut ack = self.new_request("ACK", CAROL, Node::Cf, txn.from.clone(), to, &txn.call_id, 1);
+                if let Some(v) = ack.headers.iter_mut().find(|(n, _)| n == "Via") {
+                    v.1 = txn.via.clone();
+                }
+                self.sip(Node::Cf, Node::Pf, &ack, cl!["RFC 3261 §17.1.1.3"], "The focus acknowledges the failure response hop by hop.", None);
+            }
+            Arrival::PfOkAtCf { txn } => {
+                // The dialog of its own INVITE, with the tag the PF's 200 carried.
+                let d = Dialog::cf_pf(0);
+                let ack = self.ack_or_cancel("ACK", &d, true, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
+                let _ = txn;
+                self.cf.carol_leg = Some(d);
+                self.sip(Node::Cf, Node::Pf, &ack, cl!["RFC 3261 §13.2.2.4"], "The focus confirms Carol's leg with ACK.", Some(Arrival::CfAckAtPf));
+                self.cf.carol_admitted = true;
+                self.cf.carol_bound = false;
+                if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
+                    u.connected = true;
+                    u.left_ms = None;
+                } else {
+                    self.cf.users.insert(0, UserRec { who: Who::Carol, connected: true, dialed_in: false, left_ms: None, how_left: "" });
+                }
+                self.roster_changed();
+            }
             Arrival::PfByeAtCf { txn, voluntary } => {
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Cf, Node::Pf, &r, cl!["RFC 3261 §15.1.2"], "The focus accepts the BYE: Carol is no longer a participant.", None);
                 self.cf.carol_admitted = false;
+                self.cf.carol_leg = None;
                 self.cf_leg_gone();
                 if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
                     u.connected = false;
@@ -599,9 +625,6 @@ impl World<'_> {
                         b_cseq: 0,
                     });
                     self.cf.sub_version = 0;
-                    if let Some(d) = self.pf.sub.as_mut().filter(|d| d.call_id == txn.call_id) {
-                        d.b_tag = "cfs-1".into();
-                    }
                     self.send_notify_to_pf("The focus sends the full conference state at once (RFC 4575 §4.2).");
                 }
             }
@@ -696,7 +719,7 @@ impl World<'_> {
                 self.roster_changed();
             }
             // Carol's client
-            Arrival::PfInviteAtCarol { inv, txn, no } => self.carol_gets_invite(inv, txn, no, step),
+            Arrival::PfInviteAtCarol { inv, txn, no, delivery, roster } => self.carol_gets_invite(inv, txn, no, (delivery, roster), step),
             Arrival::CancelAtCarol { inv, txn } => {
                 if !self.carol.reachable {
                     self.drop_step(step);
@@ -710,9 +733,9 @@ impl World<'_> {
                 self.sip(Node::Carol, Node::Pf, &r, cl!["RFC 3261 §9.2"], "Carol's client accepts the CANCEL.", None);
                 if alerting {
                     self.carol.answering = None;
-                    if let Some(i) = &self.pf.invite {
-                        if i.id == inv {
-                            let itx = i.txn.clone();
+                    // Her own copy of the INVITE she was alerting for (RFC 3261 §9.2).
+                    if let Some(itx) = self.carol.answering_txn.take() {
+                        {
                             let r = self.response(487, &itx, Some(&tag));
                             self.sip(
                                 Node::Carol,
@@ -732,7 +755,7 @@ impl World<'_> {
                     self.drop_step(step);
                     return;
                 }
-                self.carol_connect(self.pf.delivery_session);
+                self.carol_connect(self.carol.answered_delivery);
             }
             Arrival::PfTryingAtCarol => {
                 let Some(o) = self.carol.own_invite.as_mut() else { return };
@@ -741,7 +764,7 @@ impl World<'_> {
                     self.carol_cancels();
                 }
             }
-            Arrival::PfRespAtCarol { code, txn, delivery, no } => {
+            Arrival::PfRespAtCarol { code, txn, delivery, no, roster } => {
                 if !self.carol.reachable {
                     self.drop_step(step);
                     return;
@@ -777,7 +800,7 @@ impl World<'_> {
                         Some(Arrival::CarolAckAtPf { delivery }),
                     );
                     if delivery && self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
-                        if let Some((_, users)) = self.pf.roster.clone() {
+                        if let Some(users) = roster {
                             self.snapshot("client", users);
                         }
                     }
@@ -792,7 +815,7 @@ impl World<'_> {
                     let ruri = own.as_ref().map_or(GROUP, |o| o.ruri);
                     let ack = Self::non2xx_ack(&txn, ruri);
                     self.sip(Node::Carol, Node::Pf, &ack, cl!["RFC 3261 §17.1.1.3"], "Carol's client acknowledges the failure response.", None);
-                    if own.is_some() && self.pf.client_leg.as_ref().is_none_or(|d| d.call_id != txn.call_id) {
+                    if own.is_some() && self.carol.dialog.as_ref().is_none_or(|d| d.call_id != txn.call_id) {
                         self.carol.in_dialog = false;
                     }
                 }
@@ -840,14 +863,14 @@ impl World<'_> {
                     Some(Arrival::CarolOkAtPf { tx }),
                 );
             }
-            Arrival::NotifyAtCarol { txn } => {
+            Arrival::NotifyAtCarol { txn, users } => {
                 if !self.carol.reachable {
                     self.drop_step(step);
                     return;
                 }
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Carol, Node::Pf, &r, cl!["RFC 6665 §4.1.3"], "Carol's client accepts the NOTIFY and now shows the latest participants.", None);
-                if let Some((_, users)) = self.pf.roster.clone() {
+                if let Some(users) = users {
                     self.snapshot("client", users);
                 }
             }
@@ -865,7 +888,7 @@ impl World<'_> {
     }
 
     /// Carol's client gets an INVITE from her PF.
-    fn carol_gets_invite(&mut self, inv: u32, txn: Txn, no: u32, step: u32) {
+    fn carol_gets_invite(&mut self, inv: u32, txn: Txn, no: u32, what: (bool, Option<Vec<Participant>>), step: u32) {
         if !self.carol.reachable {
             self.drop_step(step);
             return;
@@ -892,6 +915,7 @@ impl World<'_> {
         }
         self.carol.answering = Some(inv);
         self.carol.answering_txn = Some(txn.clone());
+        self.carol.answering_what = what;
         self.carol.answering_no = no;
         self.carol.answering_tag = format!("c-{:03x}", 0x901 + self.carol.session_no);
         self.start_timer(TimerKind::CarolAnswers { inv }, self.sc.answer_ms, "answer delay", "scenario", Node::Carol, false);
@@ -913,19 +937,15 @@ impl World<'_> {
     }
 
     /// Carol's client answers an INVITE (if still reachable and not cancelled).
-    pub(super) fn carol_answers(&mut self, inv: u32) {
+    pub(crate) fn carol_answers(&mut self, inv: u32) {
         if self.carol.answering != Some(inv) || !self.carol.reachable {
             return;
         }
         self.carol.answering = None;
         let Some(txn) = self.carol.answering_txn.take() else { return };
         // What the INVITE carried (a conference-info part under Q13 in-session-setup).
-        let (delivery, roster) = self
-            .pf
-            .invite
-            .as_ref()
-            .filter(|i| i.txn.call_id == txn.call_id)
-            .map_or((false, None), |i| (i.purpose == InvitePurpose::Delivery, i.roster.clone()));
+        let (delivery, roster) = std::mem::take(&mut self.carol.answering_what);
+        self.carol.answered_delivery = delivery;
         self.carol.session_no += 1;
         self.carol.in_dialog = true;
         let tag = std::mem::take(&mut self.carol.answering_tag);
@@ -1060,7 +1080,8 @@ impl World<'_> {
             self.chats[chat as usize].outcome = Outcome::NotForCarol;
         } else {
             self.chats[chat as usize].outcome = Outcome::Pending;
-            let live = self.pf.state == PfState::Active && self.carol.conn == Conn::Up && self.carol.reachable;
+            // A trace statistic (the summary's sent_while_deferred), not what the focus knows.
+            let live = self.pf.state() == PfState::Active && self.carol.conn == Conn::Up && self.carol.reachable;
             if !live {
                 self.sent_while_deferred += 1;
             }
@@ -1120,8 +1141,13 @@ impl World<'_> {
             );
             return;
         }
-        let d = Dialog::pf_cf(self.next());
+        let mut d = Dialog::pf_cf(self.next());
         let mut r = self.response(200, &txn, Some(&d.b_tag));
+        // Its own record of the leg: the PF's side from the INVITE, its own tag (RFC 3261 §12.1.1).
+        d.call_id = txn.call_id.clone();
+        d.a_tag = txn.from.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+        d.a_cseq = txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1);
+        self.cf.carol_leg = Some(d);
         r.push("Contact", self.contact(Node::Cf));
         r.push("Content-Type", "application/sdp");
         r.body = self.sdp("cf", CF_IP, 30000, self.cf_pf_path().to_string(), "passive");
@@ -1236,7 +1262,7 @@ impl World<'_> {
     }
 
     /// The roster changed: bump the version and notify the PF if it subscribed.
-    pub(super) fn roster_changed(&mut self) {
+    pub(crate) fn roster_changed(&mut self) {
         self.cf.version += 1;
         if self.cf.sub.is_some() && !self.cf.ended {
             self.send_notify_to_pf("The focus reports the changed roster to the PF's subscription (RFC 4575 §4.2).");
@@ -1263,4 +1289,4 @@ impl World<'_> {
     }
 }
 
-pub(super) const PF_HOST_URI: &str = "sip:pf.cpm.example.net;user=carol";
+pub(crate) const PF_HOST_URI: &str = "sip:pf.cpm.example.net;user=carol";

@@ -5,7 +5,6 @@ use super::{Node, World};
 use crate::scenario::{Scenario, Who};
 use crate::trace::Participant;
 use crate::wire::conference_info::{ConfUser, ConferenceInfo};
-use crate::wire::cpim::CpimMessage;
 use crate::wire::msrp::MsrpMessage;
 use crate::wire::sdp::MsrpSdp;
 use crate::wire::sip::{quote, SipMessage};
@@ -13,6 +12,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 pub const GROUP: &str = "sip:chat-7f3a9c@cf.cpm.example.net";
+/// [`GROUP`] in angle brackets (the CPIM `To` of every chat message).
+const GROUP_BRACKETED: &str = "<sip:chat-7f3a9c@cf.cpm.example.net>";
 pub const FACTORY: &str = "sip:conf-factory@cf.cpm.example.net";
 pub const CAROL: &str = "sip:carol@ims.example.net";
 pub const CAROL_IP: &str = "198.51.100.7";
@@ -278,22 +279,30 @@ impl World<'_> {
         if !self.wire() {
             return String::new();
         }
-        format!("msrp://{CAROL_IP}:49152/c{n:04x}r0lx;tcp")
+        let mut s = String::with_capacity(48);
+        s.push_str("msrp://");
+        s.push_str(CAROL_IP);
+        s.push_str(":49152/c");
+        push_hex4(&mut s, n);
+        s.push_str("r0lx;tcp");
+        s
     }
     /// The PF's MSRP URI number `n` towards Carol (empty without wire texts).
     pub(crate) fn pf_path_n(&self, n: u32) -> String {
         if !self.wire() {
             return String::new();
         }
-        format!("msrp://{PF_IP}:20000/pf{n:04x}d2k3;tcp")
+        let mut s = String::with_capacity(48);
+        s.push_str("msrp://");
+        s.push_str(PF_IP);
+        s.push_str(":20000/pf");
+        push_hex4(&mut s, n);
+        s.push_str("d2k3;tcp");
+        s
     }
     /// (Carol's own path, the PF's path) of the session her client uses now.
     pub(crate) fn carol_view(&self) -> (String, String) {
         (self.carol_path_n(self.carol.paths.0), self.pf_path_n(self.carol.paths.1))
-    }
-    /// (The PF's own path, Carol's path) of the session the PF uses towards her now.
-    pub(crate) fn pf_view(&self) -> (String, String) {
-        (self.pf_path_n(self.pf.carol_paths.1), self.carol_path_n(self.pf.carol_paths.0))
     }
     /// A new path number for an SDP offer on Carol's access.
     pub(crate) fn new_path_no(&mut self) -> u32 {
@@ -367,7 +376,9 @@ impl World<'_> {
         }
         let tid = self.tid(body.unwrap_or(""));
         let n = self.next();
-        let mid = format!("m{}", base36(mix(n ^ 0x5555), 10));
+        let mut mid = String::with_capacity(11);
+        mid.push('m');
+        push_base36(&mut mid, mix(n ^ 0x5555), 10);
         let m = MsrpMessage::send(
             Cow::Borrowed(tid.as_str()),
             Cow::Borrowed(to_path),
@@ -390,23 +401,33 @@ impl World<'_> {
 
     /// The CPIM document of a chat message (RFC 3862 with RFC 5438 IMDN headers).
     pub(crate) fn cpim(&self, from: Who, imdn_id: &str, sent_ms: u64, text: &str) -> String {
-        let from_hdr = match from {
-            Who::Carol => format!("\"Carol\" <{CAROL}>"),
-            Who::Member(i) => format!("{} <sip:{}@ims.example.net>", quote(&self.sc.members[i].name), self.sc.members[i].id),
-        };
-        CpimMessage {
-            headers: vec![
-                ("From".into(), from_hdr),
-                ("To".into(), format!("<{GROUP}>")),
-                ("NS".into(), "imdn <urn:ietf:params:imdn>".into()),
-                ("imdn.Message-ID".into(), imdn_id.into()),
-                ("DateTime".into(), crate::wire::datetime::format_ms(self.sc.start_epoch_ms + sent_ms)),
-                ("imdn.Disposition-Notification".into(), "positive-delivery, display".into()),
-            ],
-            content_headers: vec![("Content-Type".into(), "text/plain;charset=UTF-8".into())],
-            content: text.into(),
+        let mut from_hdr = String::with_capacity(64);
+        match from {
+            Who::Carol => {
+                from_hdr.push_str("\"Carol\" <");
+                from_hdr.push_str(CAROL);
+                from_hdr.push('>');
+            }
+            Who::Member(i) => {
+                from_hdr.push_str(&quote(&self.sc.members[i].name));
+                from_hdr.push_str(" <sip:");
+                from_hdr.push_str(&self.sc.members[i].id);
+                from_hdr.push_str("@ims.example.net>");
+            }
         }
-        .emit()
+        let mut when = String::with_capacity(24);
+        crate::wire::datetime::push_ms(&mut when, self.sc.start_epoch_ms + sent_ms);
+        let headers = [
+            ("From", from_hdr.as_str()),
+            ("To", GROUP_BRACKETED),
+            ("NS", "imdn <urn:ietf:params:imdn>"),
+            ("imdn.Message-ID", imdn_id),
+            ("DateTime", when.as_str()),
+            ("imdn.Disposition-Notification", "positive-delivery, display"),
+        ];
+        let mut out = String::with_capacity(300 + from_hdr.len() + text.len());
+        crate::wire::cpim::write_document(&mut out, &headers, &[("Content-Type", "text/plain;charset=UTF-8")], text);
+        out
     }
 
     /// A full conference-info document from a roster (RFC 4575).
@@ -457,14 +478,27 @@ pub(crate) fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-pub(crate) fn base36(mut n: u64, len: usize) -> String {
-    const A: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+pub(crate) fn base36(n: u64, len: usize) -> String {
     let mut s = String::with_capacity(len);
+    push_base36(&mut s, n, len);
+    s
+}
+
+fn push_base36(s: &mut String, mut n: u64, len: usize) {
+    const A: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     for _ in 0..len {
         s.push(A[(n % 36) as usize] as char);
         n /= 36;
     }
-    s
+}
+
+/// Appends `n` in lower-case hex, at least 4 digits (what `{n:04x}` writes).
+fn push_hex4(s: &mut String, n: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = (8 - n.leading_zeros() / 4).max(4);
+    for i in (0..digits).rev() {
+        s.push(HEX[((n >> (4 * i)) & 0xf) as usize] as char);
+    }
 }
 
 pub(crate) fn base62(mut n: u64, len: usize) -> String {

@@ -4,22 +4,17 @@
 //! byte-identical traces.
 
 /// A static clause list for a step ([`crate::trace::Clauses`]).
-macro_rules! cl {
-    ($($c:expr),* $(,)?) => {
-        std::borrow::Cow::Borrowed(&[$($c),*][..])
-    };
-}
-
-mod actors;
-mod build;
-mod pf;
+pub(crate) mod actors;
+pub(crate) mod build;
 
 use crate::policy::{Policies, PolicyId};
 use crate::scenario::{Scenario, Setup, Who};
 use crate::trace::*;
 use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
+
+pub(crate) use crate::pf::Pf;
 use std::sync::Arc;
 
 pub(crate) use build::{Dialog, Txn};
@@ -110,6 +105,8 @@ pub(crate) enum Arrival {
         delivery: bool,
         /// The number of the PF's MSRP path in its SDP answer.
         no: u32,
+        /// The participant list its conference-info part carries (Q13 `in-session-setup`).
+        roster: Option<Vec<Participant>>,
     },
     CarolAckAtPf {
         delivery: bool,
@@ -119,6 +116,10 @@ pub(crate) enum Arrival {
         txn: Txn,
         /// The number of the PF's MSRP path in its SDP offer.
         no: u32,
+        /// The PF's own INVITE for the deferred delivery (path A), not a forwarded one.
+        delivery: bool,
+        /// The participant list its conference-info part carries (Q13 `in-session-setup`).
+        roster: Option<Vec<Participant>>,
     },
     CarolRespAtPf {
         inv: u32,
@@ -184,6 +185,9 @@ pub(crate) enum Arrival {
     },
     NotifyAtCarol {
         txn: Txn,
+        /// The participant list her client shows from its conference-info body (the one the PF
+        /// held from the focus; none if it held none).
+        users: Option<Vec<Participant>>,
     },
     UpdateAtCarol {
         upd: u32,
@@ -226,15 +230,10 @@ pub(crate) enum Arrival {
 /// What a timer does when it fires.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum TimerKind {
+    /// Carol's client answers the INVITE `inv` it is alerting for (the scenario's answer_ms).
     CarolAnswers { inv: u32 },
-    TimerB { inv: u32 },
-    MsrpTimeout { tx: u32 },
-    Reaction,
-    SetupWait,
-    Refresh,
-    TimerF { upd: u32 },
-    Retry,
-    Retention,
+    /// A timer of the PF, with its reason ([`crate::pf::PfTimer`]).
+    Pf(crate::pf::PfTimer),
 }
 
 struct TimerRec {
@@ -254,12 +253,15 @@ enum Ev {
     Timer(u32),
 }
 
+/// 32 bytes: a heap entry moved as two 16-byte halves (at 40 bytes a pop stalled on store
+/// forwarding).
 struct Pending {
     at: u64,
-    seq: u64,
-    ev: Ev,
+    /// Order among equal times: the order of scheduling (a run schedules far fewer than 2^32).
+    seq: u32,
     /// The root cause of whatever scheduled this (an index into [`World::causes`]).
     cause: u32,
+    ev: Ev,
 }
 impl PartialEq for Pending {
     fn eq(&self, o: &Self) -> bool {
@@ -308,6 +310,10 @@ pub(crate) struct Carol {
     pub dialog: Option<Dialog>,
     /// The INVITE she is alerting for, as it reached her.
     pub answering_txn: Option<Txn>,
+    /// What that INVITE carried: the PF's own delivery INVITE or not, and a participant list.
+    pub answering_what: (bool, Option<Vec<Participant>>),
+    /// The INVITE she accepted last was the PF's delivery INVITE (her session is a delivery one).
+    pub answered_delivery: bool,
 }
 
 /// Carol's pending INVITE, as her client's INVITE client transaction sees it.
@@ -320,71 +326,6 @@ pub(crate) struct OwnInvite {
     /// She wants out (leave or BYE event) with this Reason: CANCEL, or ACK and BYE after a 2xx.
     pub leave: Option<Option<(String, Vec<crate::wire::reason::ReasonValue>)>>,
     pub cancelled: bool,
-}
-
-/// A SEND towards Carol that has no 200 yet.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct InFlight {
-    pub tx: u32,
-    pub chat: u32,
-    pub timer: u32,
-    pub replay: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum InvitePurpose {
-    /// Forwarding the CF's invitation (setup `cf_invites`).
-    ForwardCf,
-    /// Deferred delivery, path A.
-    Delivery,
-}
-
-pub(crate) struct PfInvite {
-    pub id: u32,
-    pub purpose: InvitePurpose,
-    pub txn: Txn,
-    pub timer_b: u32,
-    pub answered: bool,
-    pub cancelled: bool,
-    pub dialog: Dialog,
-    /// The participant list the INVITE carried (Q13 `in-session-setup`), if any.
-    pub roster: Option<Vec<Participant>>,
-    /// The number of the MSRP path its SDP offer carries.
-    pub path_no: u32,
-    /// A provisional response arrived (the transaction is in Proceeding, RFC 3261 §17.1.1.2).
-    pub provisional: bool,
-    /// The PF wants to cancel but has had no provisional response yet (RFC 3261 §9.1: wait).
-    pub cancel_wanted: bool,
-}
-
-/// Carol's Participating Function.
-pub(crate) struct Pf {
-    pub state: PfState,
-    pub store: VecDeque<u32>,
-    pub in_flight: Vec<InFlight>,
-    pub cf_leg: Option<Dialog>,
-    pub client_leg: Option<Dialog>,
-    pub sub: Option<Dialog>,
-    pub roster: Option<(u32, Vec<Participant>)>,
-    pub reaction_timer: Option<u32>,
-    pub reacted: bool,
-    pub invite: Option<PfInvite>,
-    pub retention_timer: Option<u32>,
-    pub refresh_timer: Option<u32>,
-    pub setup_timer: Option<u32>,
-    pub retries: u32,
-    pub close_after_flush: bool,
-    pub delivery_session: bool,
-    pub cf_invite: Option<Txn>,
-    pub pending_rejoin: Option<Txn>,
-    pub group_gone: bool,
-    /// The MSRP paths (Carol's number, its own number) of the session the PF uses towards her.
-    pub carol_paths: (u32, u32),
-    /// The path number of the offer in Carol's last INVITE.
-    pub rejoin_no: u32,
-    /// Carol cancelled the INVITE the PF is relaying to the focus: a 200 from the focus is ACKed
-    /// and its leg ended at once.
-    pub relay_cancelled: bool,
 }
 
 pub(crate) struct UserRec {
@@ -401,6 +342,9 @@ pub(crate) struct Cf {
     pub users: Vec<UserRec>,
     pub member_legs: Vec<Option<Dialog>>,
     pub carol_admitted: bool,
+    /// Carol's leg (to her PF) as the focus holds it: set by its 200 to the PF's INVITE or by the
+    /// ACK of its own INVITE's 200 (RFC 3261 §12.1), cleared by a BYE either way.
+    pub carol_leg: Option<Dialog>,
     /// The MSRP connection of Carol's leg is bound (the PF's first SEND arrived, RFC 4975 §5.4).
     pub carol_bound: bool,
     /// Messages for Carol's leg that wait for that binding.
@@ -418,7 +362,7 @@ pub(crate) struct World<'a> {
     pub rules: Rules,
     pub pol: &'a Policies,
     pub now: u64,
-    seq: u64,
+    seq: u32,
     queue: BinaryHeap<Reverse<Pending>>,
     timers: Vec<TimerRec>,
     pub lanes: Vec<Arc<str>>,
@@ -459,7 +403,9 @@ pub(crate) struct World<'a> {
     /// The cause of every chat message (the cause of its first step).
     chat_cause: Vec<u32>,
     /// How many steps have had each (cause, sig) so far.
-    nths: crate::packed::FastMap<(usize, usize), u32>,
+    nths: crate::story::NthCounter,
+    /// Remembered label hashes for `sig` ([`crate::story::SigMemo`]).
+    sig_memo: crate::story::SigMemo,
 }
 
 impl World<'_> {
@@ -532,31 +478,10 @@ impl<'a> World<'a> {
                 own_invite: None,
                 dialog: if initial { Some(Dialog::carol_pf(0)) } else { None },
                 answering_txn: None,
+                answering_what: (false, None),
+                answered_delivery: false,
             },
-            pf: Pf {
-                state: if initial { PfState::Active } else { PfState::Idle },
-                store: VecDeque::new(),
-                in_flight: Vec::new(),
-                cf_leg: if initial { Some(Dialog::pf_cf(0)) } else { None },
-                client_leg: if initial { Some(Dialog::carol_pf(0)) } else { None },
-                sub: None,
-                roster: None,
-                reaction_timer: None,
-                reacted: false,
-                invite: None,
-                retention_timer: None,
-                refresh_timer: None,
-                setup_timer: None,
-                retries: 0,
-                close_after_flush: false,
-                delivery_session: false,
-                cf_invite: None,
-                pending_rejoin: None,
-                group_gone: false,
-                carol_paths: (0, 0),
-                rejoin_no: 0,
-                relay_cancelled: false,
-            },
+            pf: Pf::new(initial),
             cf: Cf {
                 version: 1,
                 users,
@@ -567,6 +492,7 @@ impl<'a> World<'a> {
                     .map(|(i, m)| if m.in_group && sc.setup != Setup::Full { Some(Dialog::member_cf(i, 0)) } else { None })
                     .collect(),
                 carol_admitted: initial,
+                carol_leg: if initial { Some(Dialog::pf_cf(0)) } else { None },
                 carol_bound: initial,
                 carol_queue: Vec::new(),
                 ended: false,
@@ -592,7 +518,8 @@ impl<'a> World<'a> {
             cur_cause: 0,
             lane_h,
             chat_cause: Vec::with_capacity(sc.events.len()),
-            nths: crate::packed::FastMap::default(),
+            nths: crate::story::NthCounter::new(sc.events.len() + 2),
+            sig_memo: crate::story::SigMemo::default(),
         }
     }
 
@@ -646,7 +573,10 @@ impl<'a> World<'a> {
                         t.active = false;
                         let (kind, name, clause, lane, start) = (t.kind, t.name, t.clause, t.lane, t.start);
                         self.spans.push(TimerSpan { name, lane: self.lane(lane), start_ms: start, end_ms: self.now, outcome: "fired", clause });
-                        self.timer_fired(kind);
+                        match kind {
+                            TimerKind::CarolAnswers { inv } => self.carol_answers(inv),
+                            TimerKind::Pf(t) => self.pf_timer_fired(t),
+                        }
                     }
                 }
             }
@@ -720,12 +650,8 @@ impl<'a> World<'a> {
             }
             None => 0,
         };
-        let sig = crate::story::signature(self.lane_h[fi], self.lane_h[ti], protocol, kind, &label, chat_cause_h);
-        let nth = {
-            let n = self.nths.entry((self.cur_cause as usize, sig as usize)).or_insert(0);
-            *n += 1;
-            *n - 1
-        };
+        let sig = self.sig_memo.sig(fi, ti, self.lane_h[fi], self.lane_h[ti], protocol, kind, &label, chat_cause_h);
+        let nth = self.nths.next(self.cur_cause, sig);
         self.steps.push(Step {
             index,
             at_ms: self.now,
@@ -739,8 +665,8 @@ impl<'a> World<'a> {
             note,
             kind,
             policy,
-            pf_state: self.pf.state,
-            queue_len: self.pf.store.len() as u32,
+            pf_state: self.pf.state(),
+            queue_len: self.pf.store_len() as u32,
             chat,
             event: self.cur_event,
             dropped: false,
@@ -750,6 +676,14 @@ impl<'a> World<'a> {
             nth,
         });
         index
+    }
+
+    /// The PF gives up its MSRP connection with Carol's client (RFC 4975 §5.4's TCP connection):
+    /// the close reaches her end, whose state the world keeps with her client's.
+    pub(crate) fn pf_closes_msrp_to_carol(&mut self) {
+        if self.carol.conn == Conn::Up {
+            self.carol.conn = Conn::None;
+        }
     }
 
     /// Marks `step` as a key step of the story with a short title ([`crate::story`]).
@@ -828,31 +762,6 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Changes the PF state and records it.
-    /// Returns the state step's index, or None when the state did not change.
-    pub(crate) fn set_state(&mut self, s: PfState, clauses: Clauses, note: impl Into<Cow<'static, str>>) -> Option<u32> {
-        if self.pf.state == s {
-            return None;
-        }
-        self.pf.state = s;
-        if let Some(last) = self.states.last_mut() {
-            if last.from_ms == self.now {
-                last.state = s;
-            } else {
-                last.to_ms = self.now;
-                self.states.push(StateSpan { state: s, from_ms: self.now, to_ms: self.now });
-            }
-        }
-        if self.states.len() >= 2 {
-            let n = self.states.len();
-            if self.states[n - 2].state == self.states[n - 1].state {
-                self.states.pop();
-            }
-        }
-        let label = format!("{s:?}");
-        Some(self.note(Node::Pf, StepKind::State, label, clauses, note, None))
-    }
-
     /// A fresh unique number (for tags, branches, ids).
     pub(crate) fn next(&mut self) -> u64 {
         self.counter += 1;
@@ -900,7 +809,7 @@ impl<'a> World<'a> {
     fn finish(mut self) -> Trace {
         self.cur_cause = self.causes.len() as u32 - 1;
         // Anything still in flight at the end was never acknowledged: say so and count it.
-        let unacked: Vec<InFlight> = std::mem::take(&mut self.pf.in_flight);
+        let unacked = self.pf.take_in_flight();
         for f in unacked {
             if self.chats[f.chat as usize].outcome == Outcome::Pending && !self.carol.received[f.chat as usize] {
                 self.lose(f.chat, "The run ends with this SEND still unacknowledged: Carol never got it.", cl!["RFC 4975 §7.1.1"]);
@@ -909,7 +818,7 @@ impl<'a> World<'a> {
             }
         }
         self.thin_store_keys();
-        let store: Vec<u32> = self.pf.store.iter().copied().collect();
+        let store: Vec<u32> = self.pf.stored().collect();
         for c in store {
             self.chats[c as usize].outcome = Outcome::StillStored;
         }
@@ -1015,6 +924,72 @@ impl<'a> World<'a> {
     }
 
     // ------------------------------------------------------------------ chat bookkeeping
+    //
+    // What the trace records about each chat message (docs/trace-contract.md, chats). The PF
+    // reports its part through these (src/pf/handlers.rs); it does not write the records.
+
+    /// The content (CPIM document) of `chat`, by reference: the body of the SEND that carried it.
+    pub(crate) fn chat_body(&self, chat: u32) -> Arc<str> {
+        self.chats[chat as usize].cpim.clone()
+    }
+
+    /// `chat` went into the PF's store at `step` (the first time counts).
+    pub(crate) fn chat_stored(&mut self, chat: u32, step: u32) {
+        let c = &mut self.chats[chat as usize];
+        if c.stored_ms.is_none() {
+            c.stored_ms = Some(self.now);
+            c.stored_step = Some(step);
+        }
+    }
+
+    /// `chat`, replayed from the store, left the PF at `step`.
+    pub(crate) fn chat_in_flight(&mut self, chat: u32, step: u32) {
+        let c = &mut self.chats[chat as usize];
+        c.in_flight_ms = Some(self.now);
+        c.in_flight_step = Some(step);
+    }
+
+    /// Carol's 200 for `chat` reached the PF at `step`.
+    pub(crate) fn chat_delivered(&mut self, chat: u32, step: u32) {
+        let c = &mut self.chats[chat as usize];
+        c.delivered_ms = Some(self.now);
+        c.delivered_step = Some(step);
+    }
+
+    /// `chat`, unacknowledged when the session went away, went back into the store at `step`
+    /// (Q12 resend: Carol may see it twice).
+    pub(crate) fn chat_requeued(&mut self, chat: u32, step: u32) {
+        let c = &mut self.chats[chat as usize];
+        c.possible_duplicate = true;
+        c.in_flight_ms = None;
+        c.in_flight_step = None;
+        self.chat_stored(chat, step);
+    }
+
+    /// Whether `chat` has no final outcome yet (CROSS-READ of the trace's record, left for
+    /// issue 10's next step: the PF asks whether an in-flight SEND still counts).
+    pub(crate) fn chat_pending(&self, chat: u32) -> bool {
+        self.chats[chat as usize].outcome == Outcome::Pending
+    }
+
+    /// Whether the message `chat` is meant for Carol, as the focus's fan-out recorded it
+    /// (CROSS-READ, left for issue 10's next step; see /work/notes/wire2.md).
+    pub(crate) fn chat_for_carol(&self, chat: u32) -> bool {
+        self.chats[chat as usize].for_carol
+    }
+
+    /// Ground truth the PF decides (accepting a re-join or the focus's invitation, a
+    /// voluntary leave, a declined INVITE): Carol is entitled to the group's messages. The
+    /// focus's fan-out and the outcome accounting read it.
+    pub(crate) fn set_carol_entitled(&mut self, entitled: bool) {
+        self.carol.entitled = entitled;
+    }
+
+    /// Whether Carol is entitled (CROSS-READ by the PF, left for issue 10's next step: the
+    /// wording of what it purges and whether her BYE was voluntary).
+    pub(crate) fn carol_entitled(&self) -> bool {
+        self.carol.entitled
+    }
 
     /// Marks `chat` lost with an explanation on the PF lane.
     pub(crate) fn lose(&mut self, chat: u32, why: impl Into<Cow<'static, str>>, clauses: Clauses) {

@@ -3,10 +3,14 @@
 //! [`Rules::PreCr`], the text before it (only the BYE trigger). Everything the CR leaves open
 //! is a named policy and cites `policy:<id>`.
 
-use super::actors::PF_HOST_URI;
-use super::build::*;
 use super::*;
+use crate::policy::PolicyId;
+use crate::trace::*;
 use crate::wire::reason::ReasonValue;
+use crate::world::actors::PF_HOST_URI;
+use crate::world::build::*;
+use crate::world::*;
+use std::borrow::Cow;
 
 const CL: &str = "8.3.2.9";
 
@@ -44,16 +48,27 @@ fn classify(reason: &Option<(String, Vec<ReasonValue>)>, broad: bool) -> ByeClas
     ByeClass::Leave
 }
 
+/// The PF's record of the dialog that Carol's INVITE `txn` creates (RFC 3261 §12.1.1): her side
+/// from the request (Call-ID, From tag), its own tag a function of the Call-ID (her client's
+/// Call-IDs carry her session number), so it needs nothing but the request.
+fn client_dialog(txn: &Txn) -> Dialog {
+    let n = txn.call_id.strip_prefix("c-").and_then(|r| r.split('-').next()).and_then(|h| u32::from_str_radix(h, 16).ok()).unwrap_or(0);
+    let mut d = Dialog::carol_pf(n);
+    d.a_tag = txn.from.split(";tag=").nth(1).unwrap_or("c").to_string();
+    d.call_id = txn.call_id.clone();
+    d
+}
+
 impl World<'_> {
-    pub(super) fn pf_arrival(&mut self, a: Arrival, step: u32) {
+    pub(crate) fn pf_arrival(&mut self, a: Arrival, step: u32) {
         match a {
             Arrival::CfSendAtPf { chat, tid } => self.pf_gets_chat(chat, tid),
             Arrival::CarolSendAtPf { chat, tid } => {
                 let (own, peer) = self.pf_view();
                 let raw = self.ok_text(&tid, &own, &peer);
                 self.msrp(Node::Pf, Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
-                if self.pf.cf_leg.is_some() && self.cf.carol_admitted {
-                    let body = self.chats[chat as usize].cpim.clone();
+                if self.pf.cf_leg.is_some() && self.pf.cf_media {
+                    let body = self.chat_body(chat);
                     let (raw, tid) = self.send_text(self.cf_pf_path(), self.pf_cf_path(), Some(&body));
                     self.msrp(
                         Node::Pf,
@@ -72,9 +87,7 @@ impl World<'_> {
                     let f = self.pf.in_flight.remove(pos);
                     self.stop_timer(f.timer);
                     self.deliver_mark(f.chat, f.replay);
-                    let c = &mut self.chats[f.chat as usize];
-                    c.delivered_ms = Some(self.now);
-                    c.delivered_step = Some(step);
+                    self.chat_delivered(f.chat, step);
                     if f.replay {
                         self.note(
                             Node::Pf,
@@ -102,8 +115,7 @@ impl World<'_> {
             Arrival::CarolCancelAtPf { txn } => self.pf_gets_client_cancel(txn),
             Arrival::CarolAckAtPf { delivery } => {
                 let _ = delivery;
-                self.pf.setup_timer =
-                    Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
+                self.pf.setup_timer = Some(self.arm(PfTimer::SetupWait, MSRP_TIMEOUT_MS));
             }
             Arrival::CarolRespAtPf { inv, code, txn } => self.pf_gets_invite_response(inv, code, txn),
             Arrival::CarolByeAtPf { txn, reason } => self.pf_gets_client_bye(txn, reason, step),
@@ -112,6 +124,11 @@ impl World<'_> {
             Arrival::NotifyAtPf { txn, terminated, roster } => {
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 6665 §4.1.3"], "The PF accepts the NOTIFY.", None);
+                // The NOTIFY's From tag is the focus's tag of the subscription dialog (RFC 6665
+                // §4.1.2.4): the PF learns it here, from what reached it.
+                if let Some(d) = self.pf.sub.as_mut().filter(|d| d.call_id == txn.call_id) {
+                    d.b_tag = txn.from.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+                }
                 if terminated {
                     if self.pf.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
                         self.pf.sub = None;
@@ -137,9 +154,20 @@ impl World<'_> {
                     "The PF accepts Carol's conference subscription itself.",
                     None,
                 );
-                if let Some(mut d) = self.carol.sub.clone() {
+                // Its own record of the dialog: Carol's side from the SUBSCRIBE, its own tag.
+                let tag_of = |h: &str| h.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+                self.pf.client_sub = Some(Dialog {
+                    call_id: txn.call_id.clone(),
+                    a_uri: CAROL.into(),
+                    a_tag: tag_of(&txn.from),
+                    b_uri: GROUP.into(),
+                    b_tag: "pfs-1".into(),
+                    a_cseq: txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1),
+                    b_cseq: 0,
+                });
+                if let Some(mut d) = self.pf.client_sub.clone() {
                     let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
-                    self.carol.sub = Some(d);
+                    self.pf.client_sub = Some(d);
                     n.push("Contact", self.contact(Node::Cf));
                     n.push("Event", "conference");
                     n.push("Subscription-State", "active;expires=3600");
@@ -148,13 +176,15 @@ impl World<'_> {
                     // The first (and only) NOTIFY of Carol's new subscription: version 1 (RFC 4575 §5.1).
                     n.body = self.conference_info(1, &users);
                     let txn = Txn::of(&n);
+                    // What her client will show: the list the PF held from the focus, if any.
+                    let users = self.pf.roster.clone().map(|(_, u)| u);
                     self.sip(
                         Node::Pf,
                         Node::Carol,
                         &n,
                         cl![CL, "policy:q13-participant-info"],
                         "The PF delivers the latest Participant Information it kept from the focus, as a full-state NOTIFY.",
-                        Some(Arrival::NotifyAtCarol { txn }),
+                        Some(Arrival::NotifyAtCarol { txn, users }),
                     );
                     self.key_last("Participant information delivered to Carol");
                 }
@@ -170,45 +200,22 @@ impl World<'_> {
             // while the focus's ACK was on its way).
             Arrival::CfAckAtPf if self.pf.cf_leg.is_some() => self.pf_bind_cf(),
             Arrival::CfAckAtPf => {}
-            Arrival::PfErrAtCf { txn } => {
-                let to = format!("{};tag={}", txn.to, Dialog::cf_pf(0).b_tag);
-                let mut ack = self.new_request("ACK", CAROL, Node::Cf, txn.from.clone(), to, &txn.call_id, 1);
-                if let Some(v) = ack.headers.iter_mut().find(|(n, _)| n == "Via") {
-                    v.1 = txn.via.clone();
-                }
-                self.sip(Node::Cf, Node::Pf, &ack, cl!["RFC 3261 §17.1.1.3"], "The focus acknowledges the failure response hop by hop.", None);
-            }
-            Arrival::PfOkAtCf { txn } => {
-                let ack = self.ack_or_cancel(
-                    "ACK",
-                    &self.pf.cf_leg.clone().unwrap_or_else(|| Dialog::cf_pf(0)),
-                    true,
-                    Node::Cf,
-                    &format!("sip:{PF_HOST};user=carol"),
-                );
-                let _ = txn;
-                self.sip(Node::Cf, Node::Pf, &ack, cl!["RFC 3261 §13.2.2.4"], "The focus confirms Carol's leg with ACK.", Some(Arrival::CfAckAtPf));
-                self.cf.carol_admitted = true;
-                self.cf.carol_bound = false;
-                if let Some(u) = self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
-                    u.connected = true;
-                    u.left_ms = None;
-                } else {
-                    self.cf.users.insert(0, UserRec { who: Who::Carol, connected: true, dialed_in: false, left_ms: None, how_left: "" });
-                }
-                self.roster_changed();
-            }
             other => {
                 let _ = other;
             }
         }
     }
 
-    pub(super) fn timer_fired(&mut self, kind: TimerKind) {
-        match kind {
-            TimerKind::CarolAnswers { inv } => self.carol_answers(inv),
-            TimerKind::TimerB { inv } => self.pf_invite_timeout(inv),
-            TimerKind::MsrpTimeout { tx } => {
+    /// Arms PF timer `t` to fire in `dur` ms; returns its id (to stop it).
+    pub(crate) fn arm(&mut self, t: PfTimer, dur: u64) -> u32 {
+        self.start_timer(TimerKind::Pf(t), dur, t.name(), t.clause(), Node::Pf, t.shown_when_stopped())
+    }
+
+    /// A PF timer fires.
+    pub(crate) fn pf_timer_fired(&mut self, t: PfTimer) {
+        match t {
+            PfTimer::TimerB { inv } => self.pf_invite_timeout(inv),
+            PfTimer::MsrpTransaction { tx } => {
                 let Some(f) = self.pf.in_flight.iter().find(|f| f.tx == tx).copied() else { return };
                 if self.policy(PolicyId::MsrpLossDetection, "session-refresh") {
                     self.note(
@@ -231,7 +238,7 @@ impl World<'_> {
                     self.loss_detected("MSRP transaction timeout.");
                 }
             }
-            TimerKind::Reaction => {
+            PfTimer::Reaction => {
                 self.pf.reaction_timer = None;
                 self.pf.reacted = true;
                 let deliverable = matches!(self.pf.state, PfState::Deferred) || (self.pf.state == PfState::EndedWithBacklog && !self.pf.store.is_empty());
@@ -239,12 +246,12 @@ impl World<'_> {
                     self.path_a("The PF reacts to the 3rd-party REGISTER: it invites Carol back for deferred delivery (path A).", cl![CL]);
                 }
             }
-            TimerKind::SetupWait => {
+            PfTimer::SetupWait => {
                 self.pf.setup_timer = None;
                 self.note(Node::Pf, StepKind::Timer, "MSRP set-up failed", cl![CL, "policy:msrp-loss-detection"], "Carol's client never opened the MSRP connection within 30 s: the MSRP connection set-up towards her failed (how long to wait is not in the CR).", None);
                 self.msrp_failed("The MSRP connection set-up towards Carol failed.");
             }
-            TimerKind::Refresh => {
+            PfTimer::Refresh => {
                 self.pf.refresh_timer = None;
                 if !(matches!(self.pf.state, PfState::Active | PfState::Replaying) && self.pf.client_leg.is_some()) {
                     return;
@@ -267,9 +274,9 @@ impl World<'_> {
                     Some(Arrival::UpdateAtCarol { upd, txn }),
                 );
                 let t1 = self.sc.t1_ms;
-                self.pf.refresh_timer = Some(self.start_timer(TimerKind::TimerF { upd }, 64 * t1, "Timer F", "RFC 3261 §17.1.2.2", Node::Pf, true));
+                self.pf.refresh_timer = Some(self.arm(PfTimer::TimerF { upd }, 64 * t1));
             }
-            TimerKind::TimerF { upd } => {
+            PfTimer::TimerF { upd } => {
                 let _ = upd;
                 self.pf.refresh_timer = None;
                 self.note(
@@ -282,12 +289,12 @@ impl World<'_> {
                 );
                 self.loss_detected("Session refresh failure.");
             }
-            TimerKind::Retry => {
+            PfTimer::Retry => {
                 if self.pf.state == PfState::Deferred && self.pf.invite.is_none() {
                     self.path_a("Q3 policy: the PF tries its INVITE again 30 s after the last timeout.", cl![CL, "policy:q3-unreachable-on-register"]);
                 }
             }
-            TimerKind::Retention => {
+            PfTimer::Retention => {
                 self.pf.retention_timer = None;
                 if matches!(self.pf.state, PfState::Deferred | PfState::DeliveringA) {
                     self.note(
@@ -321,7 +328,7 @@ impl World<'_> {
             "The PF acknowledges the SEND hop by hop."
         };
         self.msrp(Node::Pf, Node::Cf, raw, "200 OK", if deferring { cl![CL] } else { cl!["RFC 4975 §7.2"] }, note, Some(chat), None);
-        if !self.chats[chat as usize].for_carol {
+        if !self.chat_for_carol(chat) {
             return;
         }
         match self.pf.state {
@@ -357,11 +364,7 @@ impl World<'_> {
         let step = self.note(Node::Pf, StepKind::Store, format!("stored #{chat}"), clauses, note, Some(chat));
         let q = self.pf.store.len();
         self.mark_key(step, format!("Stored message #{chat} for Carol (store: {q})"));
-        let c = &mut self.chats[chat as usize];
-        if c.stored_ms.is_none() {
-            c.stored_ms = Some(self.now);
-            c.stored_step = Some(step);
-        }
+        self.chat_stored(chat, step);
         if self.pf.state == PfState::Replaying {
             self.pump();
         }
@@ -369,7 +372,7 @@ impl World<'_> {
 
     /// Sends `chat` to Carol over her MSRP session.
     fn send_to_carol(&mut self, chat: u32, replay: bool) {
-        let body = self.chats[chat as usize].cpim.clone();
+        let body = self.chat_body(chat);
         let (from, to) = self.pf_view();
         let (raw, tid) = self.send_text(&to, &from, Some(&body));
         let tx = self.next() as u32;
@@ -379,12 +382,10 @@ impl World<'_> {
             (cl!["RFC 4975 §7.1.1"], "The PF relays the group message to Carol.")
         };
         let step = self.msrp(Node::Pf, Node::Carol, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid }));
-        let timer = self.start_timer(TimerKind::MsrpTimeout { tx }, MSRP_TIMEOUT_MS, "MSRP transaction timeout", "RFC 4975 §7.1.1", Node::Pf, false);
+        let timer = self.arm(PfTimer::MsrpTransaction { tx }, MSRP_TIMEOUT_MS);
         self.pf.in_flight.push(InFlight { tx, chat, timer, replay });
         if replay {
-            let c = &mut self.chats[chat as usize];
-            c.in_flight_ms = Some(self.now);
-            c.in_flight_step = Some(step);
+            self.chat_in_flight(chat, step);
         }
     }
 
@@ -460,7 +461,7 @@ impl World<'_> {
                 _ => None,
             };
             if let Some(d) = dur {
-                self.pf.retention_timer = Some(self.start_timer(TimerKind::Retention, d, "retention", "policy:q7-never-returns", Node::Pf, true));
+                self.pf.retention_timer = Some(self.arm(PfTimer::Retention, d));
             }
         }
     }
@@ -523,7 +524,7 @@ impl World<'_> {
         let resend = self.policy(PolicyId::Q12InFlightAtLoss, "resend");
         for f in flights.iter().rev() {
             self.stop_timer(f.timer);
-            if self.chats[f.chat as usize].outcome != Outcome::Pending {
+            if !self.chat_pending(f.chat) {
                 continue;
             }
             if resend {
@@ -531,14 +532,7 @@ impl World<'_> {
                 let step = self.note(Node::Pf, StepKind::Store, format!("back to store #{}", f.chat), cl!["policy:q12-in-flight-at-loss"], "Q12 policy resend: this SEND had no 200 when the session went away, so it goes back to the front of the store (Carol may see it twice; her client drops copies by imdn.Message-ID).", Some(f.chat));
                 let q = self.pf.store.len();
                 self.mark_key(step, format!("Unacknowledged message #{} back in the store (Q12 policy; store: {q})", f.chat));
-                let c = &mut self.chats[f.chat as usize];
-                c.possible_duplicate = true;
-                c.in_flight_ms = None;
-                c.in_flight_step = None;
-                if c.stored_ms.is_none() {
-                    c.stored_ms = Some(self.now);
-                    c.stored_step = Some(step);
-                }
+                self.chat_requeued(f.chat, step);
             } else {
                 self.lose(
                     f.chat,
@@ -550,7 +544,7 @@ impl World<'_> {
     }
 
     /// The PF counts the MSRP connection to Carol as lost (case 3, or pre-CR: release).
-    pub(super) fn loss_detected(&mut self, why: &'static str) {
+    pub(crate) fn loss_detected(&mut self, why: &'static str) {
         if !matches!(self.pf.state, PfState::Active | PfState::Replaying | PfState::DeliveringB | PfState::DeliveringA)
             || self.pf.client_leg.is_none() && self.pf.state != PfState::DeliveringB
         {
@@ -564,7 +558,7 @@ impl World<'_> {
             );
             return;
         }
-        self.carol.conn = if self.carol.conn == Conn::Up { Conn::None } else { self.carol.conn };
+        self.pf_closes_msrp_to_carol();
         self.msrp_failed(why);
     }
 
@@ -639,6 +633,7 @@ impl World<'_> {
         if self.pf.sub.is_some() {
             self.unsubscribe(cl!["RFC 6665 §4.1.2.3"], "Carol is no longer in the group: the PF ends its conference subscription.");
         }
+        self.pf.cf_media = false;
         if let Some(mut d) = self.pf.cf_leg.take() {
             let from_a = d.a_uri == CAROL;
             let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, GROUP);
@@ -674,14 +669,14 @@ impl World<'_> {
         all.extend(std::mem::take(&mut self.pf.store));
         let (n, first) = (all.len(), self.steps.len() as u32);
         for chat in all {
-            if self.carol.entitled {
+            if self.carol_entitled() {
                 self.lose(chat, "Lost: the PF no longer holds a session for Carol, so this stored message will never reach her.", clauses.clone());
             } else {
                 self.discard(chat, "Discarded: Carol left the group voluntarily, so the stored message is not delivered.", clauses.clone());
             }
         }
         if n > 0 {
-            let what = if self.carol.entitled { "lost: Carol will never get" } else { "discarded: Carol left, so she does not get" };
+            let what = if self.carol_entitled() { "lost: Carol will never get" } else { "discarded: Carol left, so she does not get" };
             self.mark_key(first, format!("{n} stored message{} {what} {}", if n == 1 { "" } else { "s" }, if n == 1 { "it" } else { "them" }));
         }
     }
@@ -697,7 +692,6 @@ impl World<'_> {
         let r = self.response(200, &txn, None);
         self.sip(Node::Pf, Node::Carol, &r, cl!["8.2.2.3"], "The PF handles the BYE as in §8.2.2.3 and answers 200 OK.", None);
         self.pf.client_leg = None;
-        self.carol.conn = Conn::None;
         let broad = self.policy(PolicyId::Q6NonSipReason, "broad");
         let class = classify(&reason, broad);
         self.mark_key(
@@ -716,7 +710,7 @@ impl World<'_> {
             ByeClass::Leave => {
                 let why = if reason.is_none() { "No Reason header: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)." } else { "The Reason is SIP cause 200 or not protocol SIP: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)." };
                 let fwd = reason.map(|(raw, _)| raw);
-                let voluntary = !self.carol.entitled;
+                let voluntary = !self.carol_entitled();
                 self.pf_leave(fwd.as_deref(), voluntary, cl!["8.2.2.3"], why);
             }
         }
@@ -812,7 +806,7 @@ impl World<'_> {
     fn reject_client_invite(&mut self, code: u16, txn: &Txn, clauses: Clauses, note: &'static str) {
         let r = self.response(code, txn, Some(&format!("pf-{code}")));
         let txn = Txn { route: txn.route.clone(), ..Txn::of(&r) };
-        self.sip(Node::Pf, Node::Carol, &r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false, no: 0 }));
+        self.sip(Node::Pf, Node::Carol, &r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false, no: 0, roster: None }));
     }
 
     fn relay_invite_to_cf(&mut self, note: &'static str) {
@@ -822,6 +816,7 @@ impl World<'_> {
         m.push("Content-Type", "application/sdp");
         m.body = self.sdp("pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
         self.pf.cf_leg = Some(d);
+        self.pf.cf_media = false;
         let txn = Txn::of(&m);
         self.sip(Node::Pf, Node::Cf, &m, cl!["RFC 3261 §16"], note, Some(Arrival::PfInviteAtCf { txn }));
     }
@@ -859,7 +854,7 @@ impl World<'_> {
             &r,
             cl!["RFC 3261 §9.2"],
             "The cancelled INVITE ends with 487 Request Terminated.",
-            Some(Arrival::PfRespAtCarol { code: 487, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false, no: 0 }),
+            Some(Arrival::PfRespAtCarol { code: 487, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false, no: 0, roster: None }),
         );
     }
 
@@ -881,6 +876,7 @@ impl World<'_> {
                 );
             } else {
                 self.pf.cf_leg = None;
+                self.pf.cf_media = false;
             }
             return;
         }
@@ -893,9 +889,7 @@ impl World<'_> {
             let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, GROUP);
             self.sip(Node::Pf, Node::Cf, &ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms its leg to the focus.", None);
             self.pf_bind_cf();
-            let mut cd = Dialog::carol_pf(self.carol.session_no);
-            cd.a_tag = ctx.from.split(";tag=").nth(1).unwrap_or("c").to_string();
-            cd.call_id = ctx.call_id.clone();
+            let cd = client_dialog(&ctx);
             self.pf.client_leg = Some(cd.clone());
             let mut r = self.response(200, &ctx, Some(&cd.b_tag));
             r.push("Contact", self.contact(Node::Cf));
@@ -904,17 +898,18 @@ impl World<'_> {
             self.pf.carol_paths = (no, no);
             r.body = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
             self.pf.delivery_session = false;
-            self.carol.entitled = true;
+            self.set_carol_entitled(true);
             self.sip(
                 Node::Pf,
                 Node::Carol,
                 &r,
                 cl!["RFC 3261 §13.3.1"],
                 "The PF answers Carol: she is in the group session.",
-                Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: false, no }),
+                Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: false, no, roster: None }),
             );
         } else {
             self.pf.cf_leg = None;
+            self.pf.cf_media = false;
             let r = self.response(code, &ctx, Some("pf-x"));
             self.sip(
                 Node::Pf,
@@ -922,7 +917,7 @@ impl World<'_> {
                 &r,
                 cl!["RFC 3261 §16.7"],
                 "The PF passes the focus's answer on to Carol.",
-                Some(Arrival::PfRespAtCarol { code, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false, no: 0 }),
+                Some(Arrival::PfRespAtCarol { code, txn: Txn { route: ctx.route.clone(), ..Txn::of(&r) }, delivery: false, no: 0, roster: None }),
             );
             if code == 404 {
                 self.set_state(PfState::Ended, cl!["RFC 3261 §21.4.5"], "The group session no longer exists.");
@@ -931,6 +926,7 @@ impl World<'_> {
     }
 
     fn pf_bind_cf(&mut self) {
+        self.pf.cf_media = true;
         let (raw, tid) = self.send_text(self.cf_pf_path(), self.pf_cf_path(), None);
         self.msrp(
             Node::Pf,
@@ -975,9 +971,9 @@ impl World<'_> {
     /// Arms the next session refresh (RFC 4028 §10) under the `session-refresh` detector, but
     /// only while scenario events are still to come: after the last one nothing can change, so
     /// further refreshes would only make the run endless.
-    pub(super) fn arm_refresh(&mut self) {
+    pub(crate) fn arm_refresh(&mut self) {
         if self.policy(PolicyId::MsrpLossDetection, "session-refresh") && self.pf.refresh_timer.is_none() && self.events_left > 0 {
-            self.pf.refresh_timer = Some(self.start_timer(TimerKind::Refresh, REFRESH_MS, "session refresh", "RFC 4028 §10", Node::Pf, false));
+            self.pf.refresh_timer = Some(self.arm(PfTimer::Refresh, REFRESH_MS));
         }
     }
 
@@ -998,22 +994,26 @@ impl World<'_> {
         if let Some(t) = self.pf.retention_timer.take() {
             self.stop_timer(t);
         }
-        let mut cd = Dialog::carol_pf(self.carol.session_no);
-        cd.a_tag = txn.from.split(";tag=").nth(1).unwrap_or("c").to_string();
-        cd.call_id = txn.call_id.clone();
+        let cd = client_dialog(&txn);
         self.pf.client_leg = Some(cd.clone());
-        self.carol.entitled = true;
+        self.set_carol_entitled(true);
         let mut r = self.response(200, &txn, Some(&cd.b_tag));
         r.push("Contact", self.contact(Node::Cf));
         let no = self.pf.rejoin_no;
         self.pf.carol_paths = (no, no);
         let sdp = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
-        if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
-            let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
+        // What her client will show from the 200's conference-info part: the list the PF held
+        // from the focus, if any.
+        // Participant Information is what the focus's NOTIFYs told the PF (RFC 4575 §4.2); before
+        // the first one it has none to include.
+        let mut shown = None;
+        let info = self.pf.roster.clone().filter(|_| self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup"));
+        if let Some((version, users)) = info {
             let xml = self.conference_info(version, &users);
             let (ct, body) = Self::multipart(&sdp, &xml);
             r.push("Content-Type", ct);
             r.body = body;
+            shown = Some(users);
         } else {
             r.push("Content-Type", "application/sdp");
             r.body = sdp;
@@ -1027,7 +1027,7 @@ impl World<'_> {
             &r,
             clauses,
             "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery.",
-            Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: true, no }),
+            Some(Arrival::PfRespAtCarol { code: 200, txn: Txn::of(&r), delivery: true, no, roster: shown }),
         );
         self.key_last("Path B: Carol re-joined; the PF answers her itself, no INVITE of its own");
         self.set_state(PfState::DeliveringB, cl![CL], "Path B: waiting for ACK and Carol's MSRP connection.");
@@ -1046,9 +1046,11 @@ impl World<'_> {
             let p = self.pf_path_n(path_no);
             self.sdp("pf", PF_IP, 20000, p, "actpass")
         };
+        // Participant Information is what the focus's NOTIFYs told the PF (RFC 4575 §4.2); before
+        // the first one it has none to include.
         let mut roster = None;
-        if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
-            let (version, users) = self.pf.roster.clone().unwrap_or_else(|| (self.cf.version, self.roster_now()));
+        let info = self.pf.roster.clone().filter(|_| self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup"));
+        if let Some((version, users)) = info {
             let xml = self.conference_info(version, &users);
             let (ct, body) = Self::multipart(&sdp, &xml);
             m.push("Content-Type", ct);
@@ -1060,7 +1062,7 @@ impl World<'_> {
         }
         let inv = n as u32;
         let txn = Txn::of(&m);
-        let timer_b = self.start_timer(TimerKind::TimerB { inv }, 64 * self.sc.t1_ms, "Timer B", "RFC 3261 §17.1.1.2", Node::Pf, true);
+        let timer_b = self.arm(PfTimer::TimerB { inv }, 64 * self.sc.t1_ms);
         self.pf.invite = Some(PfInvite {
             id: inv,
             purpose: InvitePurpose::Delivery,
@@ -1075,7 +1077,8 @@ impl World<'_> {
             cancel_wanted: false,
         });
         self.pf.close_after_flush = self.pf.group_gone;
-        self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no }));
+        let roster = self.pf.invite.as_ref().and_then(|i| i.roster.clone());
+        self.sip(Node::Pf, Node::Carol, &m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no, delivery: true, roster }));
         self.key_last(if self.pf.retries > 0 { "Path A again: the PF invites Carol once more (Q3 policy)" } else { "Path A: the PF invites Carol back" });
         self.set_state(PfState::DeliveringA, cl![CL], "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
     }
@@ -1181,8 +1184,7 @@ impl World<'_> {
             self.pf.client_leg = Some(d);
             self.pf.carol_paths = (path_no, path_no);
             self.sip(Node::Pf, Node::Carol, &ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the session with ACK.", Some(Arrival::PfAckAtCarol { inv }));
-            self.pf.setup_timer =
-                Some(self.start_timer(TimerKind::SetupWait, MSRP_TIMEOUT_MS, "MSRP set-up wait", "policy:msrp-loss-detection", Node::Pf, false));
+            self.pf.setup_timer = Some(self.arm(PfTimer::SetupWait, MSRP_TIMEOUT_MS));
             match purpose {
                 InvitePurpose::Delivery => self.pf.delivery_session = true,
                 InvitePurpose::ForwardCf => {
@@ -1217,7 +1219,6 @@ impl World<'_> {
             );
             return;
         }
-        self.carol.answering = None;
         self.note(
             Node::Pf,
             StepKind::Timer,
@@ -1246,7 +1247,7 @@ impl World<'_> {
         let with_q5: Clauses = if code.is_some() { cl![CL, "policy:q5-invite-error"] } else { cl![CL] };
         match purpose {
             InvitePurpose::ForwardCf => {
-                self.carol.entitled = !decline;
+                self.set_carol_entitled(!decline);
                 if like_timeout && self.rules == Rules::PostCr {
                     let cl = with_q5.clone();
                     self.answer_cf(
@@ -1274,7 +1275,7 @@ impl World<'_> {
             }
             InvitePurpose::Delivery => {
                 if decline {
-                    self.carol.entitled = false;
+                    self.set_carol_entitled(false);
                     self.pf_leave(
                         Some("SIP;cause=603;text=\"Decline\""),
                         true,
@@ -1296,7 +1297,7 @@ impl World<'_> {
                     }
                     if self.policy(PolicyId::Q3UnreachableOnRegister, "retry-30s") && self.pf.retries < 3 {
                         self.pf.retries += 1;
-                        self.start_timer(TimerKind::Retry, 30_000, "retry", "policy:q3-unreachable-on-register", Node::Pf, true);
+                        self.arm(PfTimer::Retry, 30_000);
                     }
                 } else {
                     self.pf_leave(
@@ -1328,7 +1329,7 @@ impl World<'_> {
         };
         let inv = n as u32;
         let itxn = Txn::of(&m);
-        let timer_b = self.start_timer(TimerKind::TimerB { inv }, 64 * self.sc.t1_ms, "Timer B", "RFC 3261 §17.1.1.2", Node::Pf, true);
+        let timer_b = self.arm(PfTimer::TimerB { inv }, 64 * self.sc.t1_ms);
         self.pf.invite = Some(PfInvite {
             id: inv,
             purpose: InvitePurpose::ForwardCf,
@@ -1348,7 +1349,7 @@ impl World<'_> {
             &m,
             cl!["RFC 3261 §16"],
             "The PF forwards the focus's invitation to Carol's client.",
-            Some(Arrival::PfInviteAtCarol { inv, txn: itxn, no: path_no }),
+            Some(Arrival::PfInviteAtCarol { inv, txn: itxn, no: path_no, delivery: false, roster: None }),
         );
         self.set_state(PfState::Inviting, cl!["RFC 3261 §17.1.1"], "The PF waits for Carol's answer; Timer B runs.");
     }
@@ -1363,18 +1364,27 @@ impl World<'_> {
             r.push("Content-Type", "application/sdp");
             r.body = self.sdp("pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
             self.pf.cf_leg = Some(d);
-            self.carol.entitled = true;
+            self.pf.cf_media = false;
+            self.set_carol_entitled(true);
             self.sip(Node::Pf, Node::Cf, &r, clauses, note, Some(Arrival::PfOkAtCf { txn }));
         } else {
             self.sip(Node::Pf, Node::Cf, &r, clauses, note, Some(Arrival::PfErrAtCf { txn }));
-            self.carol.entitled = true;
+            self.set_carol_entitled(true);
         }
     }
 
     fn pf_gets_cf_bye(&mut self, txn: Txn) {
+        if self.pf.cf_leg.as_ref().is_none_or(|d| d.call_id != txn.call_id) {
+            // The focus's BYE crossed the PF's own (or names a leg it never held): no such
+            // dialog (RFC 3261 §12.2.2, §15.1.2).
+            let r = self.response(481, &txn, None);
+            self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 3261 §12.2.2"], "The PF holds no such leg to the focus any more.", None);
+            return;
+        }
         let r = self.response(200, &txn, None);
         self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 3261 §15.1.2"], "The PF accepts the end of the group session.", None);
         self.pf.cf_leg = None;
+        self.pf.cf_media = false;
         self.pf.group_gone = true;
         if let Some(t) = self.pf.retention_timer.take() {
             self.stop_timer(t);
@@ -1451,7 +1461,7 @@ impl World<'_> {
         }
         self.pf.retries = 0;
         self.pf.reacted = false;
-        self.pf.reaction_timer = Some(self.start_timer(TimerKind::Reaction, reaction_ms, "PF reaction delay", CL, Node::Pf, true));
+        self.pf.reaction_timer = Some(self.arm(PfTimer::Reaction, reaction_ms));
         self.note(
             Node::Pf,
             StepKind::Timer,
@@ -1463,5 +1473,38 @@ impl World<'_> {
             None,
         );
         self.key_last("Carol is reachable again: the S-CSCF's 3rd-party REGISTER");
+    }
+}
+
+/// The PF's own state changes and its view of its MSRP session (recorded by the world).
+impl World<'_> {
+    /// Changes the PF state and records it.
+    /// Returns the state step's index, or None when the state did not change.
+    pub(crate) fn set_state(&mut self, s: PfState, clauses: Clauses, note: impl Into<Cow<'static, str>>) -> Option<u32> {
+        if self.pf.state == s {
+            return None;
+        }
+        self.pf.state = s;
+        if let Some(last) = self.states.last_mut() {
+            if last.from_ms == self.now {
+                last.state = s;
+            } else {
+                last.to_ms = self.now;
+                self.states.push(StateSpan { state: s, from_ms: self.now, to_ms: self.now });
+            }
+        }
+        if self.states.len() >= 2 {
+            let n = self.states.len();
+            if self.states[n - 2].state == self.states[n - 1].state {
+                self.states.pop();
+            }
+        }
+        let label = format!("{s:?}");
+        Some(self.note(Node::Pf, StepKind::State, label, clauses, note, None))
+    }
+
+    /// (The PF's own path, Carol's path) of the session the PF uses towards her now.
+    pub(crate) fn pf_view(&self) -> (String, String) {
+        (self.pf_path_n(self.pf.carol_paths.1), self.carol_path_n(self.pf.carol_paths.0))
     }
 }
