@@ -3,6 +3,8 @@
 //! the step the page shows), and the packed form (src/packed.rs) carries every other field of
 //! the contract unchanged.
 
+mod common;
+
 use cpm_deferral::packed::{pack_json, CHAT_FIELDS, STEP_FIELDS};
 use cpm_deferral::scenario::Scenario;
 use cpm_deferral::{presets, run, run_without_wire_text, Rules};
@@ -31,6 +33,28 @@ fn without_wire_text_only_the_raw_texts_are_missing() {
         }
         assert_eq!(full.to_json(), light.to_json(), "{name} {rules:?}: fast path and full run differ beyond the wire texts");
     }
+}
+
+/// The same over 500 random timelines × both rules (the generator of tests/conformance.rs):
+/// the fast path leaves out every body and text (SDP, conference-info, CPIM) but not a step,
+/// a tag, an id or a time.
+#[test]
+fn random_timelines_fast_path_differs_only_in_raw() {
+    let mut steps = 0;
+    for seed in 0..500u64 {
+        let json = common::gen_scenario(common::mix64(seed ^ 0xfa57_0a7e));
+        let sc = Scenario::from_json(&json).unwrap_or_else(|e| panic!("seed {seed}: the generator made an invalid timeline: {e}"));
+        for rules in [Rules::PostCr, Rules::PreCr] {
+            let mut full = run(&sc, rules);
+            let light = run_without_wire_text(&sc, rules);
+            for s in &mut full.steps {
+                s.raw.clear();
+            }
+            steps += light.steps.len();
+            assert_eq!(full.to_json(), light.to_json(), "seed {seed} {rules:?}: fast path and full run differ beyond the wire texts");
+        }
+    }
+    assert!(steps > 20_000, "the random timelines ran {steps} steps in all");
 }
 
 /// Unpacks like `unpackTrace` in www/engine.js.

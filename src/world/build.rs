@@ -339,6 +339,9 @@ impl World<'_> {
     /// an `o=` line (RFC 8866 §5.2).
     pub(crate) fn sdp(&mut self, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
         self.sdp_sessions += 1;
+        if !self.wire() {
+            return String::new(); // only the wire text shows a body
+        }
         MsrpSdp {
             username: user.into(),
             session_id: 3_845_123_000 + self.sdp_sessions,
@@ -432,6 +435,9 @@ impl World<'_> {
 
     /// A full conference-info document from a roster (RFC 4575).
     pub(crate) fn conference_info(&self, version: u32, users: &[Participant]) -> String {
+        if !self.wire() {
+            return String::new(); // only the wire text shows a body
+        }
         ConferenceInfo {
             entity: GROUP.into(),
             state: "full".into(),
