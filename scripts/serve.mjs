@@ -35,6 +35,17 @@ const TYPES = {
 // Only these top-level folders are served (no .git, no target/).
 const ALLOWED = new Set(['www', 'pkg', 'scenarios', 'docs', 'tests-web', 'node_modules']);
 
+/** The headers of a 200 answer with `length` bytes of `file`. */
+function ok(file, length, extra = {}) {
+  return {
+    'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
+    'Content-Length': length,
+    'Cache-Control': 'no-cache',
+    'X-Content-Type-Options': 'nosniff',
+    ...extra,
+  };
+}
+
 export function createServer(rootDir = root, { minify = process.env.MINIFY !== '0' } = {}) {
   return http.createServer((req, res) => {
     let url;
@@ -82,13 +93,7 @@ export function createServer(rootDir = root, { minify = process.env.MINIFY !== '
         res.writeHead(missing ? 404 : 500, { 'Content-Type': 'text/plain' }).end(missing ? 'not found' : `cannot minify ${rel}: ${e && e.message}`);
         return;
       }
-      res.writeHead(200, {
-        'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
-        'Content-Length': body.length,
-        'Cache-Control': 'no-cache',
-        'X-Content-Type-Options': 'nosniff',
-        ...(map ? { SourceMap: map } : {}),
-      });
+      res.writeHead(200, ok(file, body.length, map ? { SourceMap: map } : {}));
       res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
@@ -97,12 +102,7 @@ export function createServer(rootDir = root, { minify = process.env.MINIFY !== '
         res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
         return;
       }
-      res.writeHead(200, {
-        'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
-        'Content-Length': st.size,
-        'Cache-Control': 'no-cache',
-        'X-Content-Type-Options': 'nosniff',
-      });
+      res.writeHead(200, ok(file, st.size));
       if (req.method === 'HEAD') res.end();
       else fs.createReadStream(file).pipe(res);
     });

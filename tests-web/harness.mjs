@@ -13,11 +13,14 @@ export const SHOTS = path.join(ROOT, 'test-results');
 export const KEY = 'cpm-deferral-explorer:v1';
 fs.mkdirSync(SHOTS, { recursive: true });
 
-/** Start one server and one browser for a test file; returns a live object (fields set in before()). */
-export function useBrowser() {
+/**
+ * Start one server and one browser for a test file; returns a live object (fields set in
+ * before()). `root` and `minify` are scripts/serve.mjs's (default: the repository, minified).
+ */
+export function useBrowser({ root = ROOT, minify } = {}) {
   const env = { server: null, origin: '', base: '', browser: null };
   before(async () => {
-    env.server = createServer(ROOT);
+    env.server = createServer(root, minify === undefined ? undefined : { minify });
     await new Promise((r) => env.server.listen(0, '127.0.0.1', r));
     env.origin = `http://127.0.0.1:${env.server.address().port}`;
     env.base = `${env.origin}/www/`;
@@ -53,6 +56,16 @@ export async function openExplorer(t, env, { scenario = null, rules = 'post-cr',
   await page.goto(env.base + query);
   await ready(page);
   return { page, errors };
+}
+
+/** Open the page, then put `raw` as the saved record (as written: it may be anything) for the next load. */
+export async function seedSaved(page, env, raw) {
+  await page.goto(env.base);
+  await ready(page);
+  await page.evaluate(([k, v]) => {
+    localStorage.clear();
+    localStorage.setItem(k, v);
+  }, [KEY, raw]);
 }
 
 export const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { useBrowser, newPage, openExplorer, ready, shot, KEY, pick } from '../harness.mjs';
+import { useBrowser, newPage, openExplorer, ready, shot, KEY, pick, seedSaved } from '../harness.mjs';
 
 const env = useBrowser();
 
@@ -171,12 +171,7 @@ test('item 4: saved state that cannot be opened is named, kept, downloadable raw
   ];
   for (const [name, raw, re] of cases) {
     const { page, errors } = await newPage(t, env);
-    await page.goto(env.base);
-    await ready(page);
-    await page.evaluate(([k, v]) => {
-      localStorage.clear();
-      localStorage.setItem(k, v);
-    }, [KEY, raw]);
+    await seedSaved(page, env, raw);
     for (let round = 0; round < 2; round++) {
       await page.reload();
       await ready(page);
@@ -204,12 +199,7 @@ test('item 4: saved state that cannot be opened is named, kept, downloadable raw
 test('item 13: a saved speed or time that is garbage falls back to its default; the clock and playback work', async (t) => {
   for (const bad of [{ speed: 'fast', t: 'soon' }, { speed: -3, t: -1 }, { speed: 1e308, t: 1e308 }, { speed: null, t: { x: 1 } }]) {
     const { page, errors } = await newPage(t, env);
-    await page.goto(env.base);
-    await ready(page);
-    await page.evaluate(([k, v]) => {
-      localStorage.clear();
-      localStorage.setItem(k, v);
-    }, [KEY, JSON.stringify({ scenario: small(), rules: 'post-cr', ...bad })]);
+    await seedSaved(page, env, JSON.stringify({ scenario: small(), rules: 'post-cr', ...bad }));
     await page.reload();
     await ready(page);
     const st = await page.evaluate(() => ({ speed: window.__explorer.state.speed, t: window.__explorer.state.t, clock: document.getElementById('clock').textContent }));

@@ -4,40 +4,25 @@
 // (loaded on use) opens and edits, the Policies panel gets its descriptions from the second
 // module, and nothing logs an error. Also the first module's promise:
 // the page's initial load has no wire-text code (issue 12's weight budget).
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createServer } from '../../scripts/serve.mjs';
 import { buildSite } from '../../scripts/build-site.mjs';
-import { launch, watchErrors } from '../browser.mjs';
+import { useBrowser, newPage } from '../harness.mjs';
 
-let dir;
-let server;
-let base;
-let browser;
-before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cpm-site-'));
-  buildSite(dir);
-  server = createServer(dir, { minify: false });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}/www/`;
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+// The site is built before the server starts (buildSite is synchronous), then served as it is.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cpm-site-'));
+buildSite(dir);
+const env = useBrowser({ root: dir, minify: false });
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('the shipped site: preset, inspector text on demand, the editor on use, no errors', async (t) => {
-  const page = await browser.context.newPage();
-  t.after(() => page.close());
-  const errors = watchErrors(page);
+  const { page, errors } = await newPage(t, env);
   const loaded = [];
   page.on('request', (r) => loaded.push(new URL(r.url()).pathname));
-  await page.goto(`${base}?preset=bye-480-path-a`);
+  await page.goto(`${env.base}?preset=bye-480-path-a`);
   await page.waitForSelector('html[data-ready="yes"]', { timeout: 30000 });
   assert.ok(!loaded.some((p) => p.startsWith('/pkg/export/')), 'the second module is not loaded at start');
   assert.ok(!loaded.includes('/www/editor.js'), 'the editor is not loaded at start');
