@@ -60,6 +60,24 @@ fn client_dialog(txn: &Txn) -> Dialog {
 }
 
 impl World<'_> {
+    /// The body of the PF's session offer or answer to Carol (its INVITE on path A, its 200 to
+    /// a re-join on path B): the SDP, with the Participant Information as a conference-info part
+    /// under Q13 `in-session-setup`. That information is what the focus's NOTIFYs told the PF
+    /// (RFC 4575 §4.2); before the first one it has none to include. Returns the list included.
+    fn session_body(&self, m: &mut crate::wire::sip::SipMessage, sdp: String) -> Option<Vec<Participant>> {
+        let info = self.pf.roster.clone().filter(|_| self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup"));
+        let Some((version, users)) = info else {
+            m.push("Content-Type", "application/sdp");
+            m.body = sdp;
+            return None;
+        };
+        let xml = self.conference_info(version, &users);
+        let (ct, body) = Self::multipart(&sdp, &xml);
+        m.push("Content-Type", ct);
+        m.body = body;
+        Some(users)
+    }
+
     pub(crate) fn pf_arrival(&mut self, a: Arrival, step: u32) {
         match a {
             Arrival::CfSendAtPf { chat, tid } => self.pf_gets_chat(chat, tid),
@@ -1004,20 +1022,7 @@ impl World<'_> {
         let sdp = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
         // What her client will show from the 200's conference-info part: the list the PF held
         // from the focus, if any.
-        // Participant Information is what the focus's NOTIFYs told the PF (RFC 4575 §4.2); before
-        // the first one it has none to include.
-        let mut shown = None;
-        let info = self.pf.roster.clone().filter(|_| self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup"));
-        if let Some((version, users)) = info {
-            let xml = self.conference_info(version, &users);
-            let (ct, body) = Self::multipart(&sdp, &xml);
-            r.push("Content-Type", ct);
-            r.body = body;
-            shown = Some(users);
-        } else {
-            r.push("Content-Type", "application/sdp");
-            r.body = sdp;
-        }
+        let shown = self.session_body(&mut r, sdp);
         self.pf.delivery_session = true;
         self.pf.close_after_flush = self.pf.group_gone;
         let clauses = if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") { cl![CL, "policy:q13-participant-info"] } else { cl![CL] };
@@ -1046,20 +1051,7 @@ impl World<'_> {
             let p = self.pf_path_n(path_no);
             self.sdp("pf", PF_IP, 20000, p, "actpass")
         };
-        // Participant Information is what the focus's NOTIFYs told the PF (RFC 4575 §4.2); before
-        // the first one it has none to include.
-        let mut roster = None;
-        let info = self.pf.roster.clone().filter(|_| self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup"));
-        if let Some((version, users)) = info {
-            let xml = self.conference_info(version, &users);
-            let (ct, body) = Self::multipart(&sdp, &xml);
-            m.push("Content-Type", ct);
-            m.body = body;
-            roster = Some(users);
-        } else {
-            m.push("Content-Type", "application/sdp");
-            m.body = sdp;
-        }
+        let roster = self.session_body(&mut m, sdp);
         let inv = n as u32;
         let txn = Txn::of(&m);
         let timer_b = self.arm(PfTimer::TimerB { inv }, 64 * self.sc.t1_ms);
