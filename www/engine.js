@@ -155,11 +155,17 @@ export async function loadEngine() {
 }
 
 /**
- * Timelines with more events than this run on the second module (pkg/export/), which is built
- * for speed: the first module is built for size (the first load has a 150 KB budget) and runs a
- * 10,000-event timeline about 2x slower. See Cargo.toml [profile.wasm-fast] and make bench.
+ * Timelines with more events than this are big: their runs are made off the page's thread
+ * (isBig, www/longrun.js), on the second module (pkg/export/), built for speed.
  */
 export const FAST_EVENTS = 2000;
+/**
+ * Timelines with more events than this run on the second module once it has loaded (the first
+ * such run starts loading it): about 1.5x native where the first module is 2-3x (make bench),
+ * which keeps a 1,000-message edit inside a frame. Only past FAST_EVENTS does a run leave the
+ * page's thread (isBig, www/longrun.js).
+ */
+export const SPEED_EVENTS = 500;
 
 let fullModule = null;
 /** The second build (pkg/export/: the engine with the exports, optimised for speed), loaded once. */
@@ -200,7 +206,7 @@ export class Engine {
   pick(scenario) {
     const n = typeof scenario === 'object' && scenario && Array.isArray(scenario.events) ? scenario.events.length : 0;
     if (hasTour(scenario) && this.fast) return this.fast;
-    if (n <= FAST_EVENTS) return this.mod;
+    if (n <= SPEED_EVENTS) return this.mod;
     if (this.fast) return this.fast;
     this.loadFast();
     return this.mod; // until it has loaded: same traces, a little slower

@@ -84,8 +84,8 @@ const WHEN = {
   'www/ready-tours.js': 'Tour… on a preset that has a ready tour; ?tour on one',
   'www/slides.js': 'File menu: Slides (.html), Animation (.gif)',
   'www/gif.js': 'File menu: Animation (.gif)',
-  'pkg/export/cpm_deferral.js': 'first export, or a timeline of more than 2,000 events (the speed-optimised engine)',
-  'pkg/export/cpm_deferral_bg.wasm': 'first export, or a timeline of more than 2,000 events (the speed-optimised engine)',
+  'pkg/export/cpm_deferral.js': 'first export, a wire text or policy text, a scenario with a tour, or a timeline of more than 500 events (the speed-optimised engine)',
+  'pkg/export/cpm_deferral_bg.wasm': 'first export, a wire text or policy text, a scenario with a tour, or a timeline of more than 500 events (the speed-optimised engine)',
 };
 
 export function weightMarkdown(w = pageWeight()) {
