@@ -87,7 +87,7 @@ impl World<'_> {
                 self.msrp(Node::Pf, Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
                 if self.pf.cf_leg.is_some() && self.pf.cf_media {
                     let body = self.chat_body(chat);
-                    let (raw, tid) = self.send_text(self.cf_pf_path(), self.pf_cf_path(), Some(&body));
+                    let (raw, tid) = self.send_text(Node::Pf, self.cf_pf_path(), self.pf_cf_path(), Some(&body));
                     self.msrp(
                         Node::Pf,
                         Node::Cf,
@@ -281,7 +281,7 @@ impl World<'_> {
                 // UPDATE is a target refresh request: it carries Contact (RFC 3311 §5.1).
                 m.push("Contact", self.contact(Node::Cf));
                 self.pf.client_leg = Some(d);
-                let upd = self.next() as u32;
+                let upd = self.next(Node::Pf) as u32;
                 let txn = Txn::of(&m);
                 self.sip(
                     Node::Pf,
@@ -392,8 +392,8 @@ impl World<'_> {
     fn send_to_carol(&mut self, chat: u32, replay: bool) {
         let body = self.chat_body(chat);
         let (from, to) = self.pf_view();
-        let (raw, tid) = self.send_text(&to, &from, Some(&body));
-        let tx = self.next() as u32;
+        let (raw, tid) = self.send_text(Node::Pf, &to, &from, Some(&body));
+        let tx = self.next(Node::Pf) as u32;
         let (clauses, note): (Clauses, &'static str) = if replay {
             (cl![CL], "Deferred delivery: the PF sends the next stored message to Carol over MSRP, in the order it was stored.")
         } else {
@@ -486,7 +486,7 @@ impl World<'_> {
 
     /// SUBSCRIBE to the focus (§8.2.2.6.2).
     fn subscribe(&mut self) {
-        let n = self.next();
+        let n = self.next(Node::Pf);
         let d = Dialog {
             call_id: format!("pfsub-{n:x}@{PF_HOST}"),
             a_uri: CAROL.into(),
@@ -828,11 +828,11 @@ impl World<'_> {
     }
 
     fn relay_invite_to_cf(&mut self, note: &'static str) {
-        let d = Dialog::pf_cf(self.next());
+        let d = Dialog::pf_cf(self.next(Node::Pf));
         let mut m = self.new_request("INVITE", GROUP, Node::Pf, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{GROUP}>"), &d.call_id, 1);
         self.cpm_headers(&mut m, Node::Pf);
         m.push("Content-Type", "application/sdp");
-        m.body = self.sdp("pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
+        m.body = self.sdp(Node::Pf, "pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
         self.pf.cf_leg = Some(d);
         self.pf.cf_media = false;
         let txn = Txn::of(&m);
@@ -914,7 +914,7 @@ impl World<'_> {
             r.push("Content-Type", "application/sdp");
             let no = self.pf.rejoin_no;
             self.pf.carol_paths = (no, no);
-            r.body = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
+            r.body = self.sdp(Node::Pf, "pf", PF_IP, 20000, self.pf_path_n(no), "passive");
             self.pf.delivery_session = false;
             self.set_carol_entitled(true);
             self.sip(
@@ -945,7 +945,7 @@ impl World<'_> {
 
     fn pf_bind_cf(&mut self) {
         self.pf.cf_media = true;
-        let (raw, tid) = self.send_text(self.cf_pf_path(), self.pf_cf_path(), None);
+        let (raw, tid) = self.send_text(Node::Pf, self.cf_pf_path(), self.pf_cf_path(), None);
         self.msrp(
             Node::Pf,
             Node::Cf,
@@ -1019,7 +1019,7 @@ impl World<'_> {
         r.push("Contact", self.contact(Node::Cf));
         let no = self.pf.rejoin_no;
         self.pf.carol_paths = (no, no);
-        let sdp = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
+        let sdp = self.sdp(Node::Pf, "pf", PF_IP, 20000, self.pf_path_n(no), "passive");
         // What her client will show from the 200's conference-info part: the list the PF held
         // from the focus, if any.
         let shown = self.session_body(&mut r, sdp);
@@ -1039,8 +1039,8 @@ impl World<'_> {
     }
 
     fn path_a(&mut self, note: &'static str, clauses: Clauses) {
-        let n = self.next();
-        let path_no = self.new_path_no();
+        let n = self.next(Node::Pf);
+        let path_no = self.new_path_no(Node::Pf);
         let d = Dialog::pf_carol(n);
         let mut m = self.new_request("INVITE", CAROL, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
         m.push("Route", "<sip:scscf.ims.example.net;lr>");
@@ -1049,7 +1049,7 @@ impl World<'_> {
         m.push("Subject", SUBJECT);
         let sdp = {
             let p = self.pf_path_n(path_no);
-            self.sdp("pf", PF_IP, 20000, p, "actpass")
+            self.sdp(Node::Pf, "pf", PF_IP, 20000, p, "actpass")
         };
         let roster = self.session_body(&mut m, sdp);
         let inv = n as u32;
@@ -1304,11 +1304,11 @@ impl World<'_> {
     }
 
     fn pf_gets_cf_invite(&mut self, txn: Txn) {
-        let path_no = self.new_path_no();
+        let path_no = self.new_path_no(Node::Pf);
         let r = self.response(100, &txn, None);
         self.sip(Node::Pf, Node::Cf, &r, cl!["RFC 3261 §8.2.6.1"], "The PF tells the focus it is working on the invitation.", None);
         self.pf.cf_invite = Some(txn);
-        let n = self.next();
+        let n = self.next(Node::Pf);
         let d = Dialog::pf_carol(n);
         let mut m = self.new_request("INVITE", CAROL, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
         m.push("P-Asserted-Identity", format!("<{GROUP}>"));
@@ -1317,7 +1317,7 @@ impl World<'_> {
         m.push("Content-Type", "application/sdp");
         m.body = {
             let p = self.pf_path_n(path_no);
-            self.sdp("pf", PF_IP, 20000, p, "actpass")
+            self.sdp(Node::Pf, "pf", PF_IP, 20000, p, "actpass")
         };
         let inv = n as u32;
         let itxn = Txn::of(&m);
@@ -1354,7 +1354,7 @@ impl World<'_> {
         if code == 200 {
             r.push("Contact", format!("<{PF_HOST_URI}>"));
             r.push("Content-Type", "application/sdp");
-            r.body = self.sdp("pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
+            r.body = self.sdp(Node::Pf, "pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
             self.pf.cf_leg = Some(d);
             self.pf.cf_media = false;
             self.set_carol_entitled(true);

@@ -34,9 +34,9 @@ impl World<'_> {
                 self.cpm_headers(&mut m, Node::Carol);
                 m.push("Require", "recipient-list-invite");
                 m.push("Subject", SUBJECT);
-                let no = self.new_path_no();
+                let no = self.new_path_no(Node::Carol);
                 self.carol.offers.push((d.call_id.clone(), no));
-                let sdp = self.sdp("carol", CAROL_IP, 9, self.carol_path_n(no), "active");
+                let sdp = self.sdp(Node::Carol, "carol", CAROL_IP, 9, self.carol_path_n(no), "active");
                 let mut list = String::from(
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">\r\n  <list>\r\n",
                 );
@@ -70,7 +70,7 @@ impl World<'_> {
                 m.push("Subject", SUBJECT);
                 m.push("Referred-By", self.name_addr(Who::Member(0)));
                 m.push("Content-Type", "application/sdp");
-                m.body = self.sdp("cf", CF_IP, 30000, self.cf_pf_path().to_string(), "actpass");
+                m.body = self.sdp(Node::Cf, "cf", CF_IP, 30000, self.cf_pf_path().to_string(), "actpass");
                 let txn = Txn::of(&m);
                 self.sip(
                     Node::Cf,
@@ -234,7 +234,7 @@ impl World<'_> {
         let chat = self.new_chat(Who::Member(m), text, false);
         let body = self.chats[chat as usize].cpim.clone();
         let (to, from) = (self.cf_member_path(m), self.member_path(m));
-        let (raw, tid) = self.send_text(&to, &from, Some(&body));
+        let (raw, tid) = self.send_text(Node::Member(m), &to, &from, Some(&body));
         self.msrp(
             Node::Member(m),
             Node::Cf,
@@ -262,7 +262,7 @@ impl World<'_> {
         let chat = self.new_chat(Who::Carol, text, false);
         let body = self.chats[chat as usize].cpim.clone();
         let (from, to) = self.carol_view();
-        let (raw, tid) = self.send_text(&to, &from, Some(&body));
+        let (raw, tid) = self.send_text(Node::Carol, &to, &from, Some(&body));
         self.msrp(
             Node::Carol,
             Node::Pf,
@@ -360,7 +360,7 @@ impl World<'_> {
             self.carol.conn = Conn::None;
             self.carol.in_dialog = false;
         }
-        let n = self.next();
+        let n = self.next(Node::Carol);
         let mut m = self.new_request(
             "REGISTER",
             "sip:ims.example.net",
@@ -409,9 +409,9 @@ impl World<'_> {
         self.cpm_headers(&mut m, Node::Carol);
         m.push("P-Preferred-Identity", format!("<{CAROL}>"));
         m.push("Content-Type", "application/sdp");
-        let no = self.new_path_no();
+        let no = self.new_path_no(Node::Carol);
         self.carol.offers.push((d.call_id.clone(), no));
-        m.body = self.sdp("carol", CAROL_IP, 9, self.carol_path_n(no), "active");
+        m.body = self.sdp(Node::Carol, "carol", CAROL_IP, 9, self.carol_path_n(no), "active");
         let txn = Txn::of(&m);
         self.carol.own_invite = Some(OwnInvite { txn: txn.clone(), ruri: GROUP, provisional: false, leave: None, cancelled: false });
         self.sip(
@@ -432,12 +432,12 @@ impl World<'_> {
             self.note(Node::Member(m), StepKind::Info, "cannot join", cl![SCENARIO], "The member is already in the session, or the session has ended.", None);
             return;
         }
-        let d = Dialog::member_cf(m, self.next());
+        let d = Dialog::member_cf(m, self.next(Node::Member(m)));
         let from = format!("{};tag={}", self.name_addr(Who::Member(m)), d.a_tag);
         let mut req = self.new_request("INVITE", GROUP, Node::Member(m), from, format!("<{GROUP}>"), &d.call_id, 1);
         self.cpm_headers(&mut req, Node::Member(m));
         req.push("Content-Type", "application/sdp");
-        req.body = self.sdp(&self.sc.members[m].id.clone(), &format!("198.51.100.{}", 21 + m), 9, self.member_path(m).to_string(), "active");
+        req.body = self.sdp(Node::Member(m), &self.sc.members[m].id.clone(), &format!("198.51.100.{}", 21 + m), 9, self.member_path(m).to_string(), "active");
         let txn = Txn::of(&req);
         self.cf.member_legs[m] = Some(d);
         self.sip(
@@ -633,7 +633,7 @@ impl World<'_> {
                 let mut r = self.response(200, &txn, Some(&tag));
                 r.push("Contact", self.contact(Node::Cf));
                 r.push("Content-Type", "application/sdp");
-                r.body = self.sdp("cf", CF_IP, 30000, self.cf_member_path(member).to_string(), "passive");
+                r.body = self.sdp(Node::Cf, "cf", CF_IP, 30000, self.cf_member_path(member).to_string(), "passive");
                 self.sip(
                     Node::Cf,
                     Node::Member(member),
@@ -670,7 +670,7 @@ impl World<'_> {
                 r.push("Contact", format!("{};expires=600000", self.contact(Node::Carol)));
                 self.sip(Node::Scscf, Node::Carol, &r, cl!["RFC 3261 §10.3"], "The S-CSCF registers Carol.", None);
                 let inner = self.steps[step as usize].raw.clone();
-                let n = self.next();
+                let n = self.next(Node::Scscf);
                 let mut m = self.new_request(
                     "REGISTER",
                     &format!("sip:{PF_HOST}"),
@@ -965,7 +965,7 @@ impl World<'_> {
         let no = self.carol.answering_no;
         self.carol.paths = (no, no);
         self.carol.live_call = txn.call_id.clone();
-        r.body = self.sdp("carol", CAROL_IP, 9, self.carol_path_n(no), "active");
+        r.body = self.sdp(Node::Carol, "carol", CAROL_IP, 9, self.carol_path_n(no), "active");
         self.sip(
             Node::Carol,
             Node::Pf,
@@ -999,7 +999,7 @@ impl World<'_> {
         }
         self.carol.conn = Conn::Up;
         let (from, to) = self.carol_view();
-        let (raw, tid) = self.send_text(&to, &from, None);
+        let (raw, tid) = self.send_text(Node::Carol, &to, &from, None);
         self.msrp(
             Node::Carol,
             Node::Pf,
@@ -1011,7 +1011,7 @@ impl World<'_> {
             Some(Arrival::BindAtPf { tid }),
         );
         if delivery && self.policy(PolicyId::Q13ParticipantInfo, "notify-after-subscribe") {
-            let n = self.next();
+            let n = self.next(Node::Carol);
             let mut m = self.new_request(
                 "SUBSCRIBE",
                 GROUP,
@@ -1058,7 +1058,7 @@ impl World<'_> {
         for m in 0..self.sc.members.len() {
             if Who::Member(m) != sender && self.member_in(m) {
                 let (to, from) = (self.member_path(m), self.cf_member_path(m));
-                let (raw, tid) = self.send_text(&to, &from, Some(&body));
+                let (raw, tid) = self.send_text(Node::Cf, &to, &from, Some(&body));
                 self.msrp(
                     Node::Cf,
                     Node::Member(m),
@@ -1115,7 +1115,7 @@ impl World<'_> {
     fn cf_sends_to_pf(&mut self, chat: u32) {
         let body = self.chats[chat as usize].cpim.clone();
         let (to, from) = (self.pf_cf_path(), self.cf_pf_path());
-        let (raw, tid) = self.send_text(to, from, Some(&body));
+        let (raw, tid) = self.send_text(Node::Cf, to, from, Some(&body));
         self.msrp(
             Node::Cf,
             Node::Pf,
@@ -1141,7 +1141,7 @@ impl World<'_> {
             );
             return;
         }
-        let mut d = Dialog::pf_cf(self.next());
+        let mut d = Dialog::pf_cf(self.next(Node::Cf));
         let mut r = self.response(200, &txn, Some(&d.b_tag));
         // Its own record of the leg: the PF's side from the INVITE, its own tag (RFC 3261 §12.1.1).
         d.call_id = txn.call_id.clone();
@@ -1150,7 +1150,7 @@ impl World<'_> {
         self.cf.carol_leg = Some(d);
         r.push("Contact", self.contact(Node::Cf));
         r.push("Content-Type", "application/sdp");
-        r.body = self.sdp("cf", CF_IP, 30000, self.cf_pf_path().to_string(), "passive");
+        r.body = self.sdp(Node::Cf, "cf", CF_IP, 30000, self.cf_pf_path().to_string(), "passive");
         self.cf.carol_admitted = true;
         self.cf_leg_gone();
         match self.cf.users.iter_mut().find(|u| u.who == Who::Carol) {
@@ -1181,7 +1181,7 @@ impl World<'_> {
                 continue;
             }
             // A member invited again gets a new dialog (a new Call-ID and tags, RFC 3261 §12.1).
-            let n = if self.cf.member_legs[m].is_some() { self.next() } else { 0 };
+            let n = if self.cf.member_legs[m].is_some() { self.next(Node::Cf) } else { 0 };
             let mut d = Dialog::member_cf(m, n);
             d.a_uri = format!("sip:{}@ims.example.net", self.sc.members[m].id);
             // The focus's INVITE used CSeq 1 on its side of this dialog (RFC 3261 §12.2.1.1).
@@ -1191,7 +1191,7 @@ impl World<'_> {
             self.cpm_headers(&mut req, Node::Cf);
             req.push("Referred-By", format!("<{CAROL}>"));
             req.push("Content-Type", "application/sdp");
-            req.body = self.sdp("cf", CF_IP, 30000, self.cf_member_path(m).to_string(), "actpass");
+            req.body = self.sdp(Node::Cf, "cf", CF_IP, 30000, self.cf_member_path(m).to_string(), "actpass");
             let txn = Txn::of(&req);
             self.sip(
                 Node::Cf,
@@ -1210,7 +1210,7 @@ impl World<'_> {
         let mut r = self.response(200, &txn, Some(&tag));
         r.push("Contact", self.contact(Node::Member(m)));
         r.push("Content-Type", "application/sdp");
-        r.body = self.sdp(&self.sc.members[m].id.clone(), &format!("198.51.100.{}", 21 + m), 9, self.member_path(m).to_string(), "active");
+        r.body = self.sdp(Node::Member(m), &self.sc.members[m].id.clone(), &format!("198.51.100.{}", 21 + m), 9, self.member_path(m).to_string(), "active");
         self.sip(
             Node::Member(m),
             Node::Cf,
@@ -1227,7 +1227,7 @@ impl World<'_> {
     /// connected when that SEND arrives.
     fn member_binds(&mut self, m: usize) {
         let (to, from) = (self.cf_member_path(m), self.member_path(m));
-        let (raw, tid) = self.send_text(&to, &from, None);
+        let (raw, tid) = self.send_text(Node::Member(m), &to, &from, None);
         self.msrp(
             Node::Member(m),
             Node::Cf,

@@ -133,6 +133,49 @@ impl Dialog {
     }
 }
 
+/// One actor's own source of identifiers: the tags, Via branches, Call-IDs, MSRP transaction ids
+/// and Message-IDs, SDP session ids and MSRP path numbers it makes up. Each actor has its own, so
+/// what an actor sends depends only on what it did itself (issue 10: each actor a machine).
+#[derive(Debug, Clone)]
+pub(crate) struct Ids {
+    n: u64,
+    sdp: u64,
+    path: u32,
+    /// The first MSRP path number it hands out, minus one (the PF's and Carol's numbers must not
+    /// meet: her answer to the PF's offer uses the offer's number for her own path).
+    path_base: u32,
+    /// Mixed into MSRP ids so that two actors' transaction ids on one connection differ.
+    salt: u64,
+    /// Put into every Via branch it makes, so branches are unique across actors (RFC 3261 §8.1.1.7).
+    pub code: &'static str,
+}
+
+impl Ids {
+    /// The id source of the actor on lane `lane` (its branch `code`).
+    pub fn new(lane: usize, code: &'static str, path_base: u32) -> Ids {
+        Ids { n: 0, sdp: 0, path: 0, path_base, salt: (lane as u64 + 1) << 40, code }
+    }
+    /// A fresh number, unique for this actor.
+    pub fn next(&mut self) -> u64 {
+        self.n += 1;
+        self.n
+    }
+    /// A fresh number mixed with the actor's salt (MSRP transaction ids and Message-IDs).
+    pub fn next_salted(&mut self) -> u64 {
+        self.next().wrapping_add(self.salt)
+    }
+    /// A fresh SDP session id number (RFC 8866 §5.2: the `o=` line names the actor too).
+    pub fn sdp_session(&mut self) -> u64 {
+        self.sdp += 1;
+        self.sdp
+    }
+    /// A fresh MSRP path number for an SDP offer.
+    pub fn path_no(&mut self) -> u32 {
+        self.path += 1;
+        self.path_base + self.path
+    }
+}
+
 impl World<'_> {
     fn via_host(&self, n: Node) -> String {
         match n {
@@ -165,9 +208,10 @@ impl World<'_> {
     /// A new request with Via (fresh branch), Max-Forwards, From, To, Call-ID and CSeq.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new_request(&mut self, method: &'static str, ruri: &str, from_node: Node, from: String, to: String, call_id: &str, cseq: u32) -> SipMessage {
-        let b = self.next();
+        let ids = self.ids_of(from_node);
+        let (b, code) = (ids.next(), ids.code);
         let mut m = SipMessage::request(method, ruri);
-        m.push("Via", format!("SIP/2.0/TCP {};branch=z9hG4bK{:x}{b:04x}", self.via_host(from_node), method.len()));
+        m.push("Via", format!("SIP/2.0/TCP {};branch=z9hG4bK{code}{:x}{b:04x}", self.via_host(from_node), method.len()));
         m.push("Max-Forwards", "70");
         m.push("From", from);
         m.push("To", to);
@@ -304,10 +348,9 @@ impl World<'_> {
     pub(crate) fn carol_view(&self) -> (String, String) {
         (self.carol_path_n(self.carol.paths.0), self.pf_path_n(self.carol.paths.1))
     }
-    /// A new path number for an SDP offer on Carol's access.
-    pub(crate) fn new_path_no(&mut self) -> u32 {
-        self.path_seq += 1;
-        self.path_seq
+    /// A new path number for an SDP offer on Carol's access, from the offerer `by`.
+    pub(crate) fn new_path_no(&mut self, by: Node) -> u32 {
+        self.ids_of(by).path_no()
     }
     /// The PF's own MSRP URI on its leg to the focus.
     pub(crate) fn pf_cf_path(&self) -> &'static str {
@@ -337,14 +380,14 @@ impl World<'_> {
 
     /// An SDP offer or answer; every body gets a session id of its own, so no two sessions share
     /// an `o=` line (RFC 8866 §5.2).
-    pub(crate) fn sdp(&mut self, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
-        self.sdp_sessions += 1;
+    pub(crate) fn sdp(&mut self, by: Node, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
+        let session = self.ids_of(by).sdp_session();
         if !self.wire() {
             return String::new(); // only the wire text shows a body
         }
         MsrpSdp {
             username: user.into(),
-            session_id: 3_845_123_000 + self.sdp_sessions,
+            session_id: 3_845_123_000 + session,
             ip: ip.into(),
             port,
             accept_types: ACCEPT_TYPES.into(),
@@ -356,9 +399,9 @@ impl World<'_> {
     }
 
     /// A transaction id that cannot collide with `body` (RFC 4975 §6).
-    pub(crate) fn tid(&mut self, body: &str) -> String {
+    pub(crate) fn tid(&mut self, by: Node, body: &str) -> String {
         loop {
-            let n = mix(self.next());
+            let n = mix(self.ids_of(by).next_salted());
             let t = base36(n, 8);
             if !body.contains(&t) {
                 return t;
@@ -371,14 +414,14 @@ impl World<'_> {
     /// Without wire texts neither the text nor the transaction id is needed (the id only goes
     /// into the SEND and its 200 OK). The counter still advances, though no value of it shows
     /// in a trace without texts: the steps are the same either way.
-    pub(crate) fn send_text(&mut self, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
+    pub(crate) fn send_text(&mut self, by: Node, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
         if !self.wire() {
-            self.next();
-            self.next();
+            self.ids_of(by).next();
+            self.ids_of(by).next();
             return (String::new(), String::new());
         }
-        let tid = self.tid(body.unwrap_or(""));
-        let n = self.next();
+        let tid = self.tid(by, body.unwrap_or(""));
+        let n = self.ids_of(by).next_salted();
         let mut mid = String::with_capacity(11);
         mid.push('m');
         push_base36(&mut mid, mix(n ^ 0x5555), 10);

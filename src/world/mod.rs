@@ -19,6 +19,9 @@ use std::sync::Arc;
 
 pub(crate) use build::{Dialog, Txn};
 
+/// The Via branch codes of the members (member `i` puts `MEMBER_CODES[i]` into its branches).
+const MEMBER_CODES: [&str; 16] = ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9", "ma", "mb", "mc", "md", "me", "mf"];
+
 /// One-way latency of every hop, in milliseconds.
 pub const HOP_MS: u64 = 10;
 /// MSRP transaction timeout (RFC 4975 §7.1.1; 30 s in rcsjta and rust-rcs-core).
@@ -373,7 +376,8 @@ pub(crate) struct World<'a> {
     pub states: Vec<StateSpan>,
     pub rosters: Vec<RosterSnapshot>,
     pub cur_event: Option<u32>,
-    pub counter: u64,
+    /// Every actor's own id source, by lane ([`World::ids_of`]).
+    ids: Vec<build::Ids>,
     pub carol: Carol,
     pub pf: Pf,
     pub cf: Cf,
@@ -389,10 +393,6 @@ pub(crate) struct World<'a> {
     next_event: usize,
     /// A shared empty text (the CPIM body of a chat on the fast path).
     pub no_text: Arc<str>,
-    /// SDP bodies built so far (each gets its own `o=` session id).
-    pub sdp_sessions: u64,
-    /// MSRP path numbers handed out on Carol's access so far (each SDP offer takes a new one).
-    pub path_seq: u32,
     /// Step identity ([`crate::story`]): the cause keys (0 = `setup`, 1..=n the scenario's
     /// events, n+1 = `end`) and their hashes.
     causes: Vec<(Arc<str>, u64)>,
@@ -457,7 +457,15 @@ impl<'a> World<'a> {
             states: vec![StateSpan { state: if initial { PfState::Active } else { PfState::Idle }, from_ms: 0, to_ms: 0 }],
             rosters: Vec::new(),
             cur_event: None,
-            counter: 0,
+            ids: (0..n)
+                .map(|i| match i {
+                    0 => build::Ids::new(i, "c", 0),
+                    1 => build::Ids::new(i, "p", 0x8000),
+                    2 => build::Ids::new(i, "f", 0),
+                    i if i == n - 1 => build::Ids::new(i, "s", 0),
+                    i => build::Ids::new(i, MEMBER_CODES.get(i - 3).copied().unwrap_or("m"), 0),
+                })
+                .collect(),
             carol: Carol {
                 reachable: true,
                 entitled: sc.setup != Setup::CfInvites,
@@ -505,8 +513,6 @@ impl<'a> World<'a> {
             paths: World::member_paths(sc),
             next_event: 0,
             no_text: Arc::from(""),
-            sdp_sessions: 0,
-            path_seq: 0,
             causes: std::iter::once("setup".to_string())
                 .chain(crate::story::event_causes(sc))
                 .chain(std::iter::once("end".to_string()))
@@ -762,10 +768,15 @@ impl<'a> World<'a> {
         }
     }
 
-    /// A fresh unique number (for tags, branches, ids).
-    pub(crate) fn next(&mut self) -> u64 {
-        self.counter += 1;
-        self.counter
+    /// The id source of actor `n` (each actor numbers its own tags, branches and ids).
+    pub(crate) fn ids_of(&mut self, n: Node) -> &mut build::Ids {
+        let i = self.lane_index(n);
+        &mut self.ids[i]
+    }
+
+    /// A fresh number of actor `n`'s own (for its tags, dialogs and ids).
+    pub(crate) fn next(&mut self, n: Node) -> u64 {
+        self.ids_of(n).next()
     }
 
     pub(crate) fn policy(&self, p: PolicyId, option: &str) -> bool {
