@@ -346,9 +346,8 @@ impl World<'_> {
             "The PF acknowledges the SEND hop by hop."
         };
         self.msrp(Node::Pf, Node::Cf, raw, "200 OK", if deferring { cl![CL] } else { cl!["RFC 4975 §7.2"] }, note, Some(chat), None);
-        if !self.chat_for_carol(chat) {
-            return;
-        }
+        // Every SEND on Carol's leg is for her as far as the PF can tell (whether she still counts
+        // as a participant is the focus's business): it relays or stores each one.
         match self.pf.state {
             PfState::Active => self.send_to_carol(chat, false),
             PfState::Replaying => {
@@ -373,7 +372,7 @@ impl World<'_> {
             PfState::Deferred | PfState::DeliveringA | PfState::DeliveringB | PfState::EndedWithBacklog => {
                 self.store_chat(chat, cl![CL], "Deferred: the PF stores every further CPM Message of the group session for later delivery to Carol.");
             }
-            _ => self.lose(chat, "Carol's PF has no session with her and is not deferring: the message cannot reach her.", cl![CL]),
+            _ => self.pf_drops(chat, false, "Carol's PF has no session with her and is not deferring: the message cannot reach her.", cl![CL]),
         }
     }
 
@@ -552,8 +551,9 @@ impl World<'_> {
                 self.mark_key(step, format!("Unacknowledged message #{} back in the store (Q12 policy; store: {q})", f.chat));
                 self.chat_requeued(f.chat, step);
             } else {
-                self.lose(
+                self.pf_drops(
                     f.chat,
+                    false,
                     "Q12 policy count-lost: this SEND had no 200 when the session went away; it is not re-sent.",
                     cl!["policy:q12-in-flight-at-loss"],
                 );
@@ -688,9 +688,9 @@ impl World<'_> {
         let (n, first) = (all.len(), self.steps.len() as u32);
         for chat in all {
             if self.carol_entitled() {
-                self.lose(chat, "Lost: the PF no longer holds a session for Carol, so this stored message will never reach her.", clauses.clone());
+                self.pf_drops(chat, false, "Lost: the PF no longer holds a session for Carol, so this stored message will never reach her.", clauses.clone());
             } else {
-                self.discard(chat, "Discarded: Carol left the group voluntarily, so the stored message is not delivered.", clauses.clone());
+                self.pf_drops(chat, true, "Discarded: Carol left the group voluntarily, so the stored message is not delivered.", clauses.clone());
             }
         }
         if n > 0 {

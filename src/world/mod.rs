@@ -831,7 +831,10 @@ impl<'a> World<'a> {
         self.thin_store_keys();
         let store: Vec<u32> = self.pf.stored().collect();
         for c in store {
-            self.chats[c as usize].outcome = Outcome::StillStored;
+            let c = &mut self.chats[c as usize];
+            if c.outcome != Outcome::NotForCarol {
+                c.outcome = Outcome::StillStored;
+            }
         }
         // The time of the last step (or of the last arrival or timer span on the ladder); timers
         // that were stopped earlier still advance the clock and do not count.
@@ -844,7 +847,7 @@ impl<'a> World<'a> {
             if c.outcome == Outcome::Pending {
                 c.outcome = if c.for_carol { Outcome::Lost } else { Outcome::NotForCarol };
             }
-            if c.stored_ms.is_some() {
+            if c.stored_ms.is_some() && c.for_carol {
                 summary.stored += 1;
             }
             if c.possible_duplicate {
@@ -983,12 +986,6 @@ impl<'a> World<'a> {
         self.chats[chat as usize].outcome == Outcome::Pending
     }
 
-    /// Whether the message `chat` is meant for Carol, as the focus's fan-out recorded it
-    /// (CROSS-READ, left for issue 10's next step; see /work/notes/wire2.md).
-    pub(crate) fn chat_for_carol(&self, chat: u32) -> bool {
-        self.chats[chat as usize].for_carol
-    }
-
     /// Ground truth the PF decides (accepting a re-join or the focus's invitation, a
     /// voluntary leave, a declined INVITE): Carol is entitled to the group's messages. The
     /// focus's fan-out and the outcome accounting read it.
@@ -1000,6 +997,22 @@ impl<'a> World<'a> {
     /// wording of what it purges and whether her BYE was voluntary).
     pub(crate) fn carol_entitled(&self) -> bool {
         self.carol.entitled
+    }
+
+    /// The PF drops `chat` (out of its store or in flight): `discard` for a voluntary leaver,
+    /// else lost. The PF cannot know whether a message was for Carol; the outcome is ground
+    /// truth, so a message that was not for her keeps that outcome, but the PF's step is shown.
+    pub(crate) fn pf_drops(&mut self, chat: u32, discard: bool, why: impl Into<Cow<'static, str>>, clauses: Clauses) {
+        if self.chats[chat as usize].outcome != Outcome::NotForCarol {
+            return if discard { self.discard(chat, why, clauses) } else { self.lose(chat, why, clauses) };
+        }
+        let label = format!("{} #{chat}", if discard { "discarded" } else { "lost" });
+        let step = self.note(Node::Pf, StepKind::Lost, label, clauses, why, Some(chat));
+        let c = &mut self.chats[chat as usize];
+        if c.stored_ms.is_some() {
+            c.removed_ms = Some(self.now);
+            c.removed_step = Some(step);
+        }
     }
 
     /// Marks `chat` lost with an explanation on the PF lane.
@@ -1020,7 +1033,7 @@ impl<'a> World<'a> {
     }
 
     /// Marks `chat` discarded (Carol left voluntarily).
-    pub(crate) fn discard(&mut self, chat: u32, why: &'static str, clauses: Clauses) {
+    pub(crate) fn discard(&mut self, chat: u32, why: impl Into<Cow<'static, str>>, clauses: Clauses) {
         if self.chats[chat as usize].outcome != Outcome::Pending {
             return;
         }
