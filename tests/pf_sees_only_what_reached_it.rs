@@ -38,3 +38,21 @@ fn a_leave_while_offline_does_not_reach_the_pf_so_it_still_relays() {
     assert_eq!(sends(&t, "carol-pf", "carol", "SEND", 0), 1, "the PF relays it: it cannot know she left");
     assert_eq!(t.chats[0].outcome, Outcome::NotForCarol, "ground truth: she had left");
 }
+
+/// The same, until the PF notices: the relayed SEND times out, and under Q12 `resend` the PF puts
+/// it back into its store like any unacknowledged SEND (it cannot tell that it was not for her;
+/// before, it asked the trace whether the message still counted).
+#[test]
+fn an_unacknowledged_send_goes_back_to_the_store_whoever_it_was_for() {
+    let t = post(
+        r#"[
+            { "at_ms": 1000, "kind": "unreachable" },
+            { "at_ms": 2000, "kind": "leave", "member": "carol" },
+            { "at_ms": 3000, "kind": "message", "from": "alice", "text": "after she left" }
+        ]"#,
+    );
+    let back = t.steps.iter().filter(|s| s.label == "back to store #0").count();
+    assert_eq!(back, 1, "the PF re-stores its unacknowledged SEND (Q12 resend)");
+    assert_eq!(t.chats[0].outcome, Outcome::NotForCarol);
+    assert_eq!(t.summary.possible_duplicates, 0, "the summary counts messages for Carol only");
+}

@@ -541,9 +541,6 @@ impl World<'_> {
         let resend = self.policy(PolicyId::Q12InFlightAtLoss, "resend");
         for f in flights.iter().rev() {
             self.stop_timer(f.timer);
-            if !self.chat_pending(f.chat) {
-                continue;
-            }
             if resend {
                 self.pf.store.push_front(f.chat);
                 let step = self.note(Node::Pf, StepKind::Store, format!("back to store #{}", f.chat), cl!["policy:q12-in-flight-at-loss"], "Q12 policy resend: this SEND had no 200 when the session went away, so it goes back to the front of the store (Carol may see it twice; her client drops copies by imdn.Message-ID).", Some(f.chat));

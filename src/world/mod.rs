@@ -974,16 +974,11 @@ impl<'a> World<'a> {
     /// (Q12 resend: Carol may see it twice).
     pub(crate) fn chat_requeued(&mut self, chat: u32, step: u32) {
         let c = &mut self.chats[chat as usize];
-        c.possible_duplicate = true;
+        // (A message that was not for Carol is not counted, whatever the PF does with it.)
+        c.possible_duplicate = c.outcome != Outcome::NotForCarol;
         c.in_flight_ms = None;
         c.in_flight_step = None;
         self.chat_stored(chat, step);
-    }
-
-    /// Whether `chat` has no final outcome yet (CROSS-READ of the trace's record, left for
-    /// issue 10's next step: the PF asks whether an in-flight SEND still counts).
-    pub(crate) fn chat_pending(&self, chat: u32) -> bool {
-        self.chats[chat as usize].outcome == Outcome::Pending
     }
 
     /// Ground truth the PF decides (accepting a re-join or the focus's invitation, a
