@@ -56,3 +56,22 @@ fn an_unacknowledged_send_goes_back_to_the_store_whoever_it_was_for() {
     assert_eq!(t.chats[0].outcome, Outcome::NotForCarol);
     assert_eq!(t.summary.possible_duplicates, 0, "the summary counts messages for Carol only");
 }
+
+/// Carol drops (BYE 480: the PF defers), then leaves while offline, which nothing tells the PF.
+/// When its retention ends it drops the store as a PF that lost her does ("Lost: …"); the trace's
+/// outcome stays ground truth: she had left on purpose, so the message is discarded. (Before, the
+/// PF's explanation read her entitlement from the world.)
+#[test]
+fn the_pfs_explanation_of_a_purge_follows_what_reached_it_the_outcome_ground_truth() {
+    let t = post_with(
+        r#"{ "q7-never-returns": "expire-10min" }"#,
+        r#"[
+            { "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" },
+            { "at_ms": 2000, "kind": "message", "from": "alice", "text": "stored for her" },
+            { "at_ms": 3000, "kind": "leave", "member": "carol" }
+        ]"#,
+    );
+    let drop = t.steps.iter().find(|s| s.chat == Some(0) && s.kind == cpm_deferral::trace::StepKind::Lost).expect("the PF drops #0");
+    assert!(drop.note.starts_with("Lost:"), "the PF cannot know she left: {}", drop.note);
+    assert_eq!(t.chats[0].outcome, Outcome::Discarded, "ground truth: she left on purpose");
+}

@@ -372,7 +372,7 @@ impl World<'_> {
             PfState::Deferred | PfState::DeliveringA | PfState::DeliveringB | PfState::EndedWithBacklog => {
                 self.store_chat(chat, cl![CL], "Deferred: the PF stores every further CPM Message of the group session for later delivery to Carol.");
             }
-            _ => self.pf_drops(chat, false, "Carol's PF has no session with her and is not deferring: the message cannot reach her.", cl![CL]),
+            _ => self.pf_drops(chat, None, "Carol's PF has no session with her and is not deferring: the message cannot reach her.", cl![CL]),
         }
     }
 
@@ -550,7 +550,7 @@ impl World<'_> {
             } else {
                 self.pf_drops(
                     f.chat,
-                    false,
+                    None,
                     "Q12 policy count-lost: this SEND had no 200 when the session went away; it is not re-sent.",
                     cl!["policy:q12-in-flight-at-loss"],
                 );
@@ -669,11 +669,12 @@ impl World<'_> {
         if let Some(i) = self.set_state(PfState::Left, clauses.clone(), why) {
             self.mark_key(i, if voluntary { "The PF leaves the group: Carol left on purpose" } else { "The PF leaves the group for Carol" });
         }
-        self.purge(clauses);
+        self.purge(clauses, voluntary);
     }
 
-    /// Empties the store and the in-flight list: discarded for a voluntary leaver, lost otherwise.
-    fn purge(&mut self, clauses: Clauses) {
+    /// Empties the store and the in-flight list: discarded when the PF leaves because Carol left
+    /// on purpose (`voluntary`, from what reached it), lost otherwise.
+    fn purge(&mut self, clauses: Clauses, voluntary: bool) {
         let mut all: Vec<u32> = std::mem::take(&mut self.pf.in_flight)
             .into_iter()
             .map(|f| {
@@ -684,14 +685,19 @@ impl World<'_> {
         all.extend(std::mem::take(&mut self.pf.store));
         let (n, first) = (all.len(), self.steps.len() as u32);
         for chat in all {
-            if self.carol_entitled() {
-                self.pf_drops(chat, false, "Lost: the PF no longer holds a session for Carol, so this stored message will never reach her.", clauses.clone());
+            if !voluntary {
+                self.pf_drops(
+                    chat,
+                    Some(false),
+                    "Lost: the PF no longer holds a session for Carol, so this stored message will never reach her.",
+                    clauses.clone(),
+                );
             } else {
-                self.pf_drops(chat, true, "Discarded: Carol left the group voluntarily, so the stored message is not delivered.", clauses.clone());
+                self.pf_drops(chat, Some(true), "Discarded: Carol left the group voluntarily, so the stored message is not delivered.", clauses.clone());
             }
         }
         if n > 0 {
-            let what = if self.carol_entitled() { "lost: Carol will never get" } else { "discarded: Carol left, so she does not get" };
+            let what = if !voluntary { "lost: Carol will never get" } else { "discarded: Carol left, so she does not get" };
             self.mark_key(first, format!("{n} stored message{} {what} {}", if n == 1 { "" } else { "s" }, if n == 1 { "it" } else { "them" }));
         }
     }
@@ -724,8 +730,10 @@ impl World<'_> {
             ByeClass::BroadTrigger => self.enter_deferred(cl!["policy:q6-non-sip-reason"], "Q6 policy broad: this BYE is not case 1 of the CR (no SIP cause other than 200), but it signals an involuntary drop, so the PF defers anyway.".into()),
             ByeClass::Leave => {
                 let why = if reason.is_none() { "No Reason header: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)." } else { "The Reason is SIP cause 200 or not protocol SIP: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)." };
+                // A leave on purpose is a BYE whose Reason is SIP cause 200 (the same reading as
+                // case 1 of §8.3.2.9, from what reached the PF).
+                let voluntary = reason.as_ref().is_some_and(|(_, v)| v.iter().any(|r| r.is("SIP") && r.cause == Some(200)));
                 let fwd = reason.map(|(raw, _)| raw);
-                let voluntary = !self.carol_entitled();
                 self.pf_leave(fwd.as_deref(), voluntary, cl!["8.2.2.3"], why);
             }
         }
@@ -1407,7 +1415,7 @@ impl World<'_> {
                     if let Some(i) = self.set_state(PfState::Ended, cl!["policy:q8-group-ends"], "Q8 policy discard: the rest of the store is lost.") {
                         self.mark_key(i, "The group ends during delivery: the rest is dropped (Q8 policy)");
                     }
-                    self.purge(cl!["policy:q8-group-ends"]);
+                    self.purge(cl!["policy:q8-group-ends"], false);
                 }
             }
             PfState::Deferred => {
@@ -1423,7 +1431,7 @@ impl World<'_> {
                     if let Some(i) = self.set_state(PfState::Ended, cl!["policy:q8-group-ends"], "The group session is over while Carol is deferred.") {
                         self.mark_key(i, "The group session ends while Carol is away (Q8 policy)");
                     }
-                    self.purge(cl!["policy:q8-group-ends"]);
+                    self.purge(cl!["policy:q8-group-ends"], false);
                 }
             }
             _ => {}

@@ -988,20 +988,17 @@ impl<'a> World<'a> {
         self.carol.entitled = entitled;
     }
 
-    /// Whether Carol is entitled (CROSS-READ by the PF, left for issue 10's next step: the
-    /// wording of what it purges and whether her BYE was voluntary).
-    pub(crate) fn carol_entitled(&self) -> bool {
-        self.carol.entitled
-    }
-
-    /// The PF drops `chat` (out of its store or in flight): `discard` for a voluntary leaver,
-    /// else lost. The PF cannot know whether a message was for Carol; the outcome is ground
-    /// truth, so a message that was not for her keeps that outcome, but the PF's step is shown.
-    pub(crate) fn pf_drops(&mut self, chat: u32, discard: bool, why: impl Into<Cow<'static, str>>, clauses: Clauses) {
+    /// The PF drops `chat` (out of its store or in flight) with its explanation `why`. `purge` is
+    /// Some when it empties its store on leaving the group (true when it believes Carol left on
+    /// purpose), None when it counts one message lost. The outcome is ground truth, decided here
+    /// after the PF acted: a purged message is discarded if Carol left on purpose, else lost
+    /// (whatever the PF could tell); a message that was not for her keeps that outcome, and its
+    /// step says what the PF believed.
+    pub(crate) fn pf_drops(&mut self, chat: u32, purge: Option<bool>, why: impl Into<Cow<'static, str>>, clauses: Clauses) {
         if self.chats[chat as usize].outcome != Outcome::NotForCarol {
-            return if discard { self.discard(chat, why, clauses) } else { self.lose(chat, why, clauses) };
+            return if purge.is_some() && !self.carol.entitled { self.discard(chat, why, clauses) } else { self.lose(chat, why, clauses) };
         }
-        let label = format!("{} #{chat}", if discard { "discarded" } else { "lost" });
+        let label = format!("{} #{chat}", if purge == Some(true) { "discarded" } else { "lost" });
         let step = self.note(Node::Pf, StepKind::Lost, label, clauses, why, Some(chat));
         let c = &mut self.chats[chat as usize];
         if c.stored_ms.is_some() {
