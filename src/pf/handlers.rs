@@ -992,10 +992,10 @@ impl World<'_> {
     }
 
     /// Arms the next session refresh (RFC 4028 §10) under the `session-refresh` detector, but
-    /// only while scenario events are still to come: after the last one nothing can change, so
-    /// further refreshes would only make the run endless.
+    /// only before the run's horizon (the time of the scenario's last event, configuration): after
+    /// it nothing can change, so further refreshes would only make the run endless.
     pub(crate) fn arm_refresh(&mut self) {
-        if self.policy(PolicyId::MsrpLossDetection, "session-refresh") && self.pf.refresh_timer.is_none() && self.events_left > 0 {
+        if self.policy(PolicyId::MsrpLossDetection, "session-refresh") && self.pf.refresh_timer.is_none() && self.now < self.horizon_ms {
             self.pf.refresh_timer = Some(self.arm(PfTimer::Refresh, REFRESH_MS));
         }
     }

@@ -382,8 +382,9 @@ pub(crate) struct World<'a> {
     pub pf: Pf,
     pub cf: Cf,
     pub sent_while_deferred: u32,
-    /// Scenario events not yet processed.
-    pub events_left: usize,
+    /// The run's horizon: the time of the scenario's last event (configuration every actor may
+    /// know; the PF refreshes Carol's session only before it, so a run ends).
+    pub horizon_ms: u64,
     /// Build the wire text of every message (off for the page's fast path: the texts are
     /// recomputed on demand by a second, identical run).
     pub wire: bool,
@@ -508,7 +509,7 @@ impl<'a> World<'a> {
                 sub_version: 0,
             },
             sent_while_deferred: 0,
-            events_left: sc.events.len(),
+            horizon_ms: sc.events.last().map_or(0, |e| e.at_ms),
             wire: true,
             paths: World::member_paths(sc),
             next_event: 0,
@@ -567,7 +568,6 @@ impl<'a> World<'a> {
             self.now = at;
             match ev {
                 Ev::Scenario(i) => {
-                    self.events_left -= 1;
                     self.cur_event = Some(i as u32);
                     self.scenario_event(i);
                     self.cur_event = None;
