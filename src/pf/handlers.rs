@@ -65,13 +65,13 @@ impl World<'_> {
     /// under Q13 `in-session-setup`. That information is what the focus's NOTIFYs told the PF
     /// (RFC 4575 §4.2); before the first one it has none to include. Returns the list included.
     fn session_body(&self, m: &mut crate::wire::sip::SipMessage, sdp: String) -> Option<Vec<Participant>> {
-        let info = self.pf.roster.clone().filter(|_| self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup"));
-        let Some((version, users)) = info else {
+        let Some(r) = self.pf.roster.as_ref().filter(|_| self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup")) else {
             m.push("Content-Type", "application/sdp");
             m.body = sdp;
             return None;
         };
-        let xml = self.conference_info(version, &users);
+        let xml = if self.wire() { conference_info_xml(self.sc.start_epoch_ms, r.version, &r.users, &r.info) } else { String::new() };
+        let users = r.users.clone();
         let (ct, body) = Self::multipart(&sdp, &xml);
         m.push("Content-Type", ct);
         m.body = body;
@@ -151,10 +151,11 @@ impl World<'_> {
                     if self.pf.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
                         self.pf.sub = None;
                     }
-                } else if let Some((version, users)) = roster {
+                } else if let Some(r) = roster {
                     // Keep what the NOTIFY said (RFC 4575 §4.2), not the focus's state now.
-                    if self.pf.roster.as_ref().is_none_or(|(v, _)| *v < version) {
-                        self.pf.roster = Some((version, users.clone()));
+                    if self.pf.roster.as_ref().is_none_or(|k| k.version < r.version) {
+                        let users = r.users.clone();
+                        self.pf.roster = Some(r);
                         self.snapshot("pf", users);
                     }
                 }
@@ -190,12 +191,19 @@ impl World<'_> {
                     n.push("Event", "conference");
                     n.push("Subscription-State", "active;expires=3600");
                     n.push("Content-Type", "application/conference-info+xml");
-                    let users = self.pf.roster.clone().map_or_else(|| self.roster_now(), |(_, u)| u);
-                    // The first (and only) NOTIFY of Carol's new subscription: version 1 (RFC 4575 §5.1).
-                    n.body = self.conference_info(1, &users);
+                    // The first (and only) NOTIFY of Carol's new subscription: version 1 (RFC 4575
+                    // §5.1), with what the PF kept of the focus's last NOTIFY; before it has had
+                    // one, a full state with no users (it knows of none; RFC 6665 §4.2.1 still
+                    // asks for an immediate NOTIFY).
+                    if self.wire() {
+                        n.body = match &self.pf.roster {
+                            Some(r) => conference_info_xml(self.sc.start_epoch_ms, 1, &r.users, &r.info),
+                            None => conference_info_xml(self.sc.start_epoch_ms, 1, &[], &[]),
+                        };
+                    }
                     let txn = Txn::of(&n);
                     // What her client will show: the list the PF held from the focus, if any.
-                    let users = self.pf.roster.clone().map(|(_, u)| u);
+                    let users = self.pf.roster.as_ref().map(|r| r.users.clone());
                     self.sip(
                         Node::Pf,
                         Node::Carol,
@@ -503,8 +511,8 @@ impl World<'_> {
         self.pf.sub = Some(d);
         // conference-info versions count per subscription (RFC 4575 §5.1): the new one starts
         // again at 1, so the version kept from an earlier subscription no longer compares.
-        if let Some((v, _)) = self.pf.roster.as_mut() {
-            *v = 0;
+        if let Some(r) = self.pf.roster.as_mut() {
+            r.version = 0;
         }
         let txn = Txn::of(&m);
         self.sip(

@@ -15,7 +15,7 @@ mod timer;
 pub(crate) use timer::PfTimer;
 
 use crate::trace::{Participant, PfState};
-use crate::world::{Dialog, Txn};
+use crate::world::{Dialog, Roster, Txn};
 use std::collections::VecDeque;
 
 /// A SEND towards Carol that has no 200 yet.
@@ -67,7 +67,8 @@ pub(crate) struct Pf {
     /// Carol's conference subscription as the PF accepted it (RFC 6665 §4.2.1): it answers it
     /// itself from what it kept of the focus's NOTIFYs.
     pub(in crate::pf) client_sub: Option<Dialog>,
-    pub(in crate::pf) roster: Option<(u32, Vec<Participant>)>,
+    /// The participant information of the focus's last NOTIFY that carried one (RFC 4575 §4.2).
+    pub(in crate::pf) roster: Option<Roster>,
     pub(in crate::pf) reaction_timer: Option<u32>,
     pub(in crate::pf) reacted: bool,
     pub(in crate::pf) invite: Option<PfInvite>,

@@ -1282,9 +1282,12 @@ impl World<'_> {
         // changes since the start.
         self.cf.sub_version += 1;
         let version = self.cf.sub_version;
-        n.body = self.conference_info(version, &users);
+        let info = self.user_info(&users);
+        if self.wire() {
+            n.body = conference_info_xml(self.sc.start_epoch_ms, version, &users, &info);
+        }
         let txn = Txn::of(&n);
-        let roster = Some((version, users));
+        let roster = Some(Roster { version, users, info });
         self.sip(Node::Cf, Node::Pf, &n, cl!["8.2.2.6.2", "RFC 4575 §4.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: false, roster }));
     }
 }

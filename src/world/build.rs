@@ -476,39 +476,20 @@ impl World<'_> {
         out
     }
 
-    /// A full conference-info document from a roster (RFC 4575).
-    pub(crate) fn conference_info(&self, version: u32, users: &[Participant]) -> String {
-        if !self.wire() {
-            return String::new(); // only the wire text shows a body
-        }
-        ConferenceInfo {
-            entity: GROUP.into(),
-            state: "full".into(),
-            version,
-            subject: SUBJECT.into(),
-            users: users
-                .iter()
-                .map(|p| {
-                    let rec = self.cf.users.iter().find(|u| *self.who_lane(u.who) == *p.id);
-                    ConfUser {
-                        entity: format!("sip:{}@ims.example.net", p.id),
-                        display_text: p.name.clone(),
-                        status: p.status.into(),
-                        joining_method: Some(if rec.is_some_and(|r| !r.dialed_in) { "dialed-out" } else { "dialed-in" }.into()),
-                        disconnection_method: if p.status == "connected" {
-                            None
-                        } else {
-                            Some(rec.map_or("departed", |r| r.how_left).to_string()).filter(|s| !s.is_empty()).or(Some("departed".into()))
-                        },
-                        disconnected_when: rec
-                            .and_then(|r| r.left_ms)
-                            .filter(|_| p.status != "connected")
-                            .map(|ms| crate::wire::datetime::format_ms(self.sc.start_epoch_ms + ms)),
-                    }
-                })
-                .collect(),
-        }
-        .emit()
+    /// What the focus's records say of each of `users` beyond its status (how they joined, how
+    /// and when they left), for a conference-info document.
+    pub(crate) fn user_info(&self, users: &[Participant]) -> Vec<UserInfo> {
+        users
+            .iter()
+            .map(|p| {
+                let rec = self.cf.users.iter().find(|u| *self.who_lane(u.who) == *p.id);
+                UserInfo {
+                    dialed_out: rec.is_some_and(|r| !r.dialed_in),
+                    how_left: rec.map_or("departed", |r| r.how_left),
+                    left_ms: rec.and_then(|r| r.left_ms),
+                }
+            })
+            .collect()
     }
 
     /// A `multipart/mixed` body of SDP and conference-info (Q13 `in-session-setup`).
@@ -517,6 +498,44 @@ impl World<'_> {
         let body = format!("--{boundary}\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--{boundary}\r\nContent-Type: application/conference-info+xml\r\nContent-Disposition: render;handling=optional\r\n\r\n{xml}\r\n--{boundary}--\r\n");
         (format!("multipart/mixed;boundary={boundary}"), body)
     }
+}
+
+/// What a conference-info document says of a user beyond the trace's [`Participant`] (RFC 4575
+/// §5.6: joining-info, disconnection-info): what a NOTIFY carries, kept by whoever received it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UserInfo {
+    pub dialed_out: bool,
+    /// The disconnection method when the user is not connected (empty: "departed").
+    pub how_left: &'static str,
+    pub left_ms: Option<u64>,
+}
+
+/// A conference-info document (RFC 4575) with the participant list `users` and what is known of
+/// each (`info`, in the same order); `epoch_ms` is the scenario's start.
+pub(crate) fn conference_info_xml(epoch_ms: u64, version: u32, users: &[Participant], info: &[UserInfo]) -> String {
+    ConferenceInfo {
+        entity: GROUP.into(),
+        state: "full".into(),
+        version,
+        subject: SUBJECT.into(),
+        users: users
+            .iter()
+            .zip(info)
+            .map(|(p, r)| ConfUser {
+                entity: format!("sip:{}@ims.example.net", p.id),
+                display_text: p.name.clone(),
+                status: p.status.into(),
+                joining_method: Some(if r.dialed_out { "dialed-out" } else { "dialed-in" }.into()),
+                disconnection_method: if p.status == "connected" {
+                    None
+                } else {
+                    Some(r.how_left.to_string()).filter(|s| !s.is_empty()).or(Some("departed".into()))
+                },
+                disconnected_when: r.left_ms.filter(|_| p.status != "connected").map(|ms| crate::wire::datetime::format_ms(epoch_ms + ms)),
+            })
+            .collect(),
+    }
+    .emit()
 }
 
 /// splitmix64: a fixed bijective mix (not randomness) for readable unique identifiers.

@@ -165,7 +165,7 @@ pub(crate) enum Arrival {
     NotifyAtPf {
         txn: Txn,
         terminated: bool,
-        roster: Option<(u32, Vec<Participant>)>,
+        roster: Option<Roster>,
     },
     RegisterAtScscf {
         txn: Txn,
@@ -228,6 +228,15 @@ pub(crate) enum Arrival {
         member: usize,
         tid: String,
     },
+}
+
+/// The participant information a NOTIFY's conference-info body carries (RFC 4575): its version,
+/// the users, and what it says of each beyond the status.
+#[derive(Debug, Clone)]
+pub(crate) struct Roster {
+    pub version: u32,
+    pub users: Vec<Participant>,
+    pub info: Vec<build::UserInfo>,
 }
 
 /// What a timer does when it fires.
