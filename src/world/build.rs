@@ -176,7 +176,19 @@ impl Ids {
     }
 }
 
-impl World<'_> {
+/// The wire-text builders every actor uses for what it sends (RFC 3261 requests, responses,
+/// ACK and CANCEL; SDP; MSRP SENDs and responses), over its own [`Ids`]. The world's actors and
+/// the PF ([`crate::pf::Pf`]) each implement the four accessors.
+pub(crate) trait Builder {
+    /// Actor `n`'s id source (the PF has only its own).
+    fn ids(&mut self, n: Node) -> &mut Ids;
+    /// Whether wire texts are built in this run ([`World::wire`]).
+    fn wire_text(&self) -> bool;
+    /// The run's policies.
+    fn policies(&self) -> &crate::policy::Policies;
+    /// Member `i`'s user part (the scenario's configuration).
+    fn member_id(&self, i: usize) -> &str;
+
     fn via_host(&self, n: Node) -> String {
         match n {
             Node::Carol => format!("{CAROL_IP}:5060"),
@@ -187,28 +199,20 @@ impl World<'_> {
         }
     }
 
-    pub(crate) fn contact(&self, n: Node) -> String {
+    fn contact(&self, n: Node) -> String {
         match n {
             Node::Carol => format!("<sip:carol@{CAROL_IP}:5060;transport=tcp>;+sip.instance=\"<urn:gsma:imei:35390806-030422-0>\";{ICSI};+g.oma.sip-im"),
-            Node::Member(i) => format!("<sip:{}@198.51.100.{}:5060;transport=tcp>;{ICSI}", self.sc.members[i].id, 21 + i),
+            Node::Member(i) => format!("<sip:{}@198.51.100.{}:5060;transport=tcp>;{ICSI}", self.member_id(i), 21 + i),
             Node::Pf => format!("<sip:{PF_HOST};user=carol>"),
             Node::Cf => format!("<{GROUP}>;isfocus;{ICSI}"),
             Node::Scscf => format!("<sip:{SCSCF_HOST}>"),
         }
     }
 
-    /// `"Name" <uri>` for a member (names are untrusted and quoted per RFC 3261 §25.1).
-    pub(crate) fn name_addr(&self, w: Who) -> String {
-        match w {
-            Who::Carol => format!("\"Carol\" <{CAROL}>"),
-            Who::Member(i) => format!("{} <sip:{}@ims.example.net>", quote(&self.sc.members[i].name), self.sc.members[i].id),
-        }
-    }
-
     /// A new request with Via (fresh branch), Max-Forwards, From, To, Call-ID and CSeq.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new_request(&mut self, method: &'static str, ruri: &str, from_node: Node, from: String, to: String, call_id: &str, cseq: u32) -> SipMessage {
-        let ids = self.ids_of(from_node);
+    fn new_request(&mut self, method: &'static str, ruri: &str, from_node: Node, from: String, to: String, call_id: &str, cseq: u32) -> SipMessage {
+        let ids = self.ids(from_node);
         let (b, code) = (ids.next(), ids.code);
         let mut m = SipMessage::request(method, ruri);
         m.push("Via", format!("SIP/2.0/TCP {};branch=z9hG4bK{code}{:x}{b:04x}", self.via_host(from_node), method.len()));
@@ -221,7 +225,7 @@ impl World<'_> {
     }
 
     /// An in-dialog request from side A (`from_a`) or side B.
-    pub(crate) fn dialog_request(&mut self, method: &'static str, d: &mut Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage {
+    fn dialog_request(&mut self, method: &'static str, d: &mut Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage {
         let tagged = |uri: &str, tag: &str| if tag.is_empty() { format!("<{uri}>") } else { format!("<{uri}>;tag={tag}") };
         let (from, to, cseq) = if from_a {
             if method != "ACK" && method != "CANCEL" {
@@ -238,7 +242,7 @@ impl World<'_> {
 
     /// An ACK for a 2xx (new transaction, same CSeq number) or a CANCEL (same branch semantics
     /// simplified: same CSeq number).
-    pub(crate) fn ack_or_cancel(&mut self, method: &'static str, d: &Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage {
+    fn ack_or_cancel(&mut self, method: &'static str, d: &Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage {
         let tagged = |uri: &str, tag: &str| if tag.is_empty() || method == "CANCEL" { format!("<{uri}>") } else { format!("<{uri}>;tag={tag}") };
         let (from, to, cseq) = if from_a {
             (format!("<{}>;tag={}", d.a_uri, d.a_tag), tagged(&d.b_uri, &d.b_tag), d.a_cseq)
@@ -253,7 +257,10 @@ impl World<'_> {
     /// transaction, so it reuses the INVITE's Via (same branch), Route, From, Call-ID and CSeq
     /// number, and takes the To header (with its tag) from the answer. `resp` is the answer's
     /// header set with the INVITE's Route.
-    pub(crate) fn non2xx_ack(resp: &Txn, ruri: &str) -> SipMessage {
+    fn non2xx_ack(resp: &Txn, ruri: &str) -> SipMessage
+    where
+        Self: Sized,
+    {
         let mut m = SipMessage::request("ACK", ruri);
         m.push("Via", resp.via.clone());
         if let Some(r) = &resp.route {
@@ -269,7 +276,10 @@ impl World<'_> {
 
     /// A CANCEL for a pending INVITE (RFC 3261 §9.1): the INVITE's Request-URI, top Via (same
     /// branch), From, To (no tag), Call-ID and CSeq number, with the method CANCEL.
-    pub(crate) fn cancel_for(invite: &Txn, ruri: &str) -> SipMessage {
+    fn cancel_for(invite: &Txn, ruri: &str) -> SipMessage
+    where
+        Self: Sized,
+    {
         let mut m = Self::non2xx_ack(invite, ruri);
         m.start = crate::wire::sip::StartLine::Request { method: std::borrow::Cow::Borrowed("CANCEL"), uri: ruri.to_string() };
         if let Some(c) = m.headers.iter_mut().find(|(n, _)| n == "CSeq") {
@@ -281,7 +291,7 @@ impl World<'_> {
     /// A response copying Via, From, To (adding `to_tag`), Call-ID and CSeq. A 2xx to an INVITE
     /// or UPDATE that asked for a session timer accepts it with the requested interval and the
     /// requested refresher, else the requester (RFC 4028 §9: `refresher=uac` needs `Require: timer`).
-    pub(crate) fn response(&self, code: u16, txn: &Txn, to_tag: Option<&str>) -> SipMessage {
+    fn response(&self, code: u16, txn: &Txn, to_tag: Option<&str>) -> SipMessage {
         let mut m = SipMessage::response(code);
         m.push("Via", txn.via.clone());
         m.push("From", txn.from.clone());
@@ -306,21 +316,21 @@ impl World<'_> {
     }
 
     /// CPM session headers on an INVITE (Contact, Conversation-ID, Contribution-ID …).
-    pub(crate) fn cpm_headers(&self, m: &mut SipMessage, contact_of: Node) {
+    fn cpm_headers(&self, m: &mut SipMessage, contact_of: Node) {
         m.push("Contact", self.contact(contact_of));
         m.push("Accept-Contact", format!("*;{ICSI}"));
         m.push("P-Asserted-Service", "urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session");
         m.push("Conversation-ID", CONVERSATION_ID);
         m.push("Contribution-ID", CONTRIBUTION_ID);
         m.push("Supported", "timer");
-        m.push("Session-Expires", if self.pol.is(crate::policy::PolicyId::MsrpLossDetection, "session-refresh") { "180" } else { "1800" });
+        m.push("Session-Expires", if self.policies().is(crate::policy::PolicyId::MsrpLossDetection, "session-refresh") { "180" } else { "1800" });
     }
 
     // ---------------------------------------------------------------- MSRP endpoints
 
     /// Carol's MSRP URI number `n` (empty without wire texts: only the texts use it).
-    pub(crate) fn carol_path_n(&self, n: u32) -> String {
-        if !self.wire() {
+    fn carol_path_n(&self, n: u32) -> String {
+        if !self.wire_text() {
             return String::new();
         }
         let mut s = String::with_capacity(48);
@@ -332,8 +342,8 @@ impl World<'_> {
         s
     }
     /// The PF's MSRP URI number `n` towards Carol (empty without wire texts).
-    pub(crate) fn pf_path_n(&self, n: u32) -> String {
-        if !self.wire() {
+    fn pf_path_n(&self, n: u32) -> String {
+        if !self.wire_text() {
             return String::new();
         }
         let mut s = String::with_capacity(48);
@@ -344,21 +354,123 @@ impl World<'_> {
         s.push_str("d2k3;tcp");
         s
     }
-    /// (Carol's own path, the PF's path) of the session her client uses now.
-    pub(crate) fn carol_view(&self) -> (String, String) {
-        (self.carol_path_n(self.carol.paths.0), self.pf_path_n(self.carol.paths.1))
-    }
     /// A new path number for an SDP offer on Carol's access, from the offerer `by`.
-    pub(crate) fn new_path_no(&mut self, by: Node) -> u32 {
-        self.ids_of(by).path_no()
+    fn new_path_no(&mut self, by: Node) -> u32 {
+        self.ids(by).path_no()
     }
     /// The PF's own MSRP URI on its leg to the focus.
-    pub(crate) fn pf_cf_path(&self) -> &'static str {
+    fn pf_cf_path(&self) -> &'static str {
         "msrp://192.0.2.10:20001/pfcf77e1;tcp"
     }
     /// The focus's MSRP URI on the PF's leg.
-    pub(crate) fn cf_pf_path(&self) -> &'static str {
+    fn cf_pf_path(&self) -> &'static str {
         "msrp://192.0.2.20:30000/cfcarol9;tcp"
+    }
+
+    /// An SDP offer or answer; every body gets a session id of its own, so no two sessions share
+    /// an `o=` line (RFC 8866 §5.2).
+    fn sdp(&mut self, by: Node, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
+        let session = self.ids(by).sdp_session();
+        if !self.wire_text() {
+            return String::new(); // only the wire text shows a body
+        }
+        MsrpSdp {
+            username: user.into(),
+            session_id: 3_845_123_000 + session,
+            ip: ip.into(),
+            port,
+            accept_types: ACCEPT_TYPES.into(),
+            accept_wrapped_types: WRAPPED.into(),
+            path,
+            setup: setup.into(),
+        }
+        .emit()
+    }
+
+    /// A transaction id that cannot collide with `body` (RFC 4975 §6).
+    fn tid(&mut self, by: Node, body: &str) -> String {
+        loop {
+            let n = mix(self.ids(by).next_salted());
+            let t = base36(n, 8);
+            if !body.contains(&t) {
+                return t;
+            }
+        }
+    }
+
+    /// A complete SEND.
+    ///
+    /// Without wire texts neither the text nor the transaction id is needed (the id only goes
+    /// into the SEND and its 200 OK). The counter still advances, though no value of it shows
+    /// in a trace without texts: the steps are the same either way.
+    fn send_text(&mut self, by: Node, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
+        if !self.wire_text() {
+            self.ids(by).next();
+            self.ids(by).next();
+            return (String::new(), String::new());
+        }
+        let tid = self.tid(by, body.unwrap_or(""));
+        let n = self.ids(by).next_salted();
+        let mut mid = String::with_capacity(11);
+        mid.push('m');
+        push_base36(&mut mid, mix(n ^ 0x5555), 10);
+        let m = MsrpMessage::send(
+            Cow::Borrowed(tid.as_str()),
+            Cow::Borrowed(to_path),
+            Cow::Borrowed(from_path),
+            Cow::Owned(mid),
+            body.map(|_| Cow::Borrowed("message/cpim")),
+            body.map(Cow::Borrowed),
+        );
+        (if self.wire_text() { m.emit() } else { String::new() }, tid)
+    }
+
+    /// The 200 OK transaction response to a SEND whose To-Path/From-Path were `req_to`/`req_from`.
+    fn ok_text(&self, tid: &str, req_to: &str, req_from: &str) -> String {
+        if !self.wire_text() {
+            return String::new();
+        }
+        let req = MsrpMessage::send(Cow::Borrowed(tid), Cow::Borrowed(req_to), Cow::Borrowed(req_from), Cow::Borrowed(""), None, None);
+        MsrpMessage::response_to(&req, 200).emit()
+    }
+
+    /// A `multipart/mixed` body of SDP and conference-info (Q13 `in-session-setup`).
+    fn multipart(sdp: &str, xml: &str) -> (String, String)
+    where
+        Self: Sized,
+    {
+        let boundary = "cpm-boundary-7f3a";
+        let body = format!("--{boundary}\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--{boundary}\r\nContent-Type: application/conference-info+xml\r\nContent-Disposition: render;handling=optional\r\n\r\n{xml}\r\n--{boundary}--\r\n");
+        (format!("multipart/mixed;boundary={boundary}"), body)
+    }
+}
+
+impl Builder for World<'_> {
+    fn ids(&mut self, n: Node) -> &mut Ids {
+        self.ids_of(n)
+    }
+    fn wire_text(&self) -> bool {
+        self.wire()
+    }
+    fn policies(&self) -> &crate::policy::Policies {
+        self.pol
+    }
+    fn member_id(&self, i: usize) -> &str {
+        &self.sc.members[i].id
+    }
+}
+
+impl World<'_> {
+    /// `"Name" <uri>` for a member (names are untrusted and quoted per RFC 3261 §25.1).
+    pub(crate) fn name_addr(&self, w: Who) -> String {
+        match w {
+            Who::Carol => format!("\"Carol\" <{CAROL}>"),
+            Who::Member(i) => format!("{} <sip:{}@ims.example.net>", quote(&self.sc.members[i].name), self.sc.members[i].id),
+        }
+    }
+    /// (Carol's own path, the PF's path) of the session her client uses now.
+    pub(crate) fn carol_view(&self) -> (String, String) {
+        (self.carol_path_n(self.carol.paths.0), self.pf_path_n(self.carol.paths.1))
     }
     /// The focus's MSRP URI towards member `i` (fixed for the run; see [`World::paths`]).
     pub(crate) fn cf_member_path(&self, i: usize) -> Arc<str> {
@@ -376,73 +488,6 @@ impl World<'_> {
             v.push(Arc::from(format!("msrp://{CF_IP}:30000/cfm{i}x{};tcp", m.id.len())));
         }
         v
-    }
-
-    /// An SDP offer or answer; every body gets a session id of its own, so no two sessions share
-    /// an `o=` line (RFC 8866 §5.2).
-    pub(crate) fn sdp(&mut self, by: Node, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
-        let session = self.ids_of(by).sdp_session();
-        if !self.wire() {
-            return String::new(); // only the wire text shows a body
-        }
-        MsrpSdp {
-            username: user.into(),
-            session_id: 3_845_123_000 + session,
-            ip: ip.into(),
-            port,
-            accept_types: ACCEPT_TYPES.into(),
-            accept_wrapped_types: WRAPPED.into(),
-            path,
-            setup: setup.into(),
-        }
-        .emit()
-    }
-
-    /// A transaction id that cannot collide with `body` (RFC 4975 §6).
-    pub(crate) fn tid(&mut self, by: Node, body: &str) -> String {
-        loop {
-            let n = mix(self.ids_of(by).next_salted());
-            let t = base36(n, 8);
-            if !body.contains(&t) {
-                return t;
-            }
-        }
-    }
-
-    /// A complete SEND.
-    ///
-    /// Without wire texts neither the text nor the transaction id is needed (the id only goes
-    /// into the SEND and its 200 OK). The counter still advances, though no value of it shows
-    /// in a trace without texts: the steps are the same either way.
-    pub(crate) fn send_text(&mut self, by: Node, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
-        if !self.wire() {
-            self.ids_of(by).next();
-            self.ids_of(by).next();
-            return (String::new(), String::new());
-        }
-        let tid = self.tid(by, body.unwrap_or(""));
-        let n = self.ids_of(by).next_salted();
-        let mut mid = String::with_capacity(11);
-        mid.push('m');
-        push_base36(&mut mid, mix(n ^ 0x5555), 10);
-        let m = MsrpMessage::send(
-            Cow::Borrowed(tid.as_str()),
-            Cow::Borrowed(to_path),
-            Cow::Borrowed(from_path),
-            Cow::Owned(mid),
-            body.map(|_| Cow::Borrowed("message/cpim")),
-            body.map(Cow::Borrowed),
-        );
-        (if self.wire() { m.emit() } else { String::new() }, tid)
-    }
-
-    /// The 200 OK transaction response to a SEND whose To-Path/From-Path were `req_to`/`req_from`.
-    pub(crate) fn ok_text(&self, tid: &str, req_to: &str, req_from: &str) -> String {
-        if !self.wire() {
-            return String::new();
-        }
-        let req = MsrpMessage::send(Cow::Borrowed(tid), Cow::Borrowed(req_to), Cow::Borrowed(req_from), Cow::Borrowed(""), None, None);
-        MsrpMessage::response_to(&req, 200).emit()
     }
 
     /// The CPIM document of a chat message (RFC 3862 with RFC 5438 IMDN headers).
@@ -490,13 +535,6 @@ impl World<'_> {
                 }
             })
             .collect()
-    }
-
-    /// A `multipart/mixed` body of SDP and conference-info (Q13 `in-session-setup`).
-    pub(crate) fn multipart(sdp: &str, xml: &str) -> (String, String) {
-        let boundary = "cpm-boundary-7f3a";
-        let body = format!("--{boundary}\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--{boundary}\r\nContent-Type: application/conference-info+xml\r\nContent-Disposition: render;handling=optional\r\n\r\n{xml}\r\n--{boundary}--\r\n");
-        (format!("multipart/mixed;boundary={boundary}"), body)
     }
 }
 
