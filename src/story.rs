@@ -20,7 +20,7 @@
 //! gives its steps new identities (they are, in a sense, different steps).
 //!
 //! **Key steps.** The engine marks the steps that carry the story of §8.3.2.9 with a short
-//! title (`key`) at the point where the decision is made (src/world/pf.rs): the trigger, the
+//! title (`key`) at the point where the decision is made (src/pf/): the trigger, the
 //! deferral, the subscription, the stores, the path chosen, the PF's INVITE or the re-join, the
 //! replay's start and end, the participant information, the leave, and what was lost.
 

@@ -1,30 +1,71 @@
 //! Carol's Participating Function (OMA CPM §8.3.2.9 "Deferred CPM Group Session handling", as
-//! amended by the CR, and under [`crate::Rules::PreCr`] the text before it).
+//! amended by the CR, and under [`crate::Rules::PreCr`] the text before it), as a sans-IO
+//! machine: fed one [`PfInput`] at a time ([`Pf::handle`]) and drained of [`PfOutput`]s
+//! ([`Pf::poll_output`]) by the world (src/world/pf_glue.rs), which delivers what it sends after
+//! the hop latency, runs its timers and records the trace.
 //!
-//! The PF's state lives here, behind a privacy boundary: its fields are visible only inside
-//! `crate::pf`, so Carol's client, the focus, the members and the S-CSCF (in `crate::world`)
-//! cannot read or write it; what they know of the PF is what its messages told them. The world
-//! reads it only to record the trace ([`Pf::state`], [`Pf::store_len`]). The PF's handlers
-//! ([`handlers`], fed one arrival or timer at a time) are still methods of the world and read
-//! some of the other actors' state; docs/notes list what remains before the PF is a sans-IO
-//! machine of its own (issue 10, "What to build").
+//! **The boundary.** The PF sees nothing but what reached it and its own configuration
+//! ([`PfConfig`]: T1, the rules, the policies, the run's horizon). Its fields are visible only
+//! inside `crate::pf`, so Carol's client, the focus, the members and the S-CSCF cannot read or
+//! write its state; and nothing in `crate::pf` can read theirs: the world's actors and their
+//! records (`World`, `Carol`, `Cf`, the trace's chats) are not named here, and
+//! tests/pf_boundary.rs fails if src/pf/ names them. What the PF uses of `crate::world` is
+//! message vocabulary only: [`Node`] (an address), `Txn`/`Dialog` (header values and its own
+//! dialog records), `Arrival` (what a message it sends does on arrival), `Roster` (a NOTIFY's
+//! participant information) and the wire-text [`crate::world::build::Builder`] over its own
+//! [`crate::world::build::Ids`].
 
+#[cfg(test)]
+mod alone;
+mod client;
+mod deferral;
+mod emit;
+mod focus;
 mod handlers;
+mod io;
+mod relay;
 mod timer;
 
+/// The clause every deferral step cites.
+const CL: &str = "8.3.2.9";
+
+pub(crate) use io::{ChatEvent, KeyAt, PfEmit, PfInput, PfOutput};
 pub(crate) use timer::PfTimer;
 
-use crate::trace::{Participant, PfState};
-use crate::world::{Dialog, Roster, Txn};
+use crate::policy::Policies;
+use crate::trace::{Participant, PfState, Rules};
+use crate::world::build::Ids;
+use crate::world::{Dialog, Node, Roster, Txn};
 use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// The PF's configuration: what it is told, not what it sees.
+#[derive(Debug, Clone)]
+pub(crate) struct PfConfig {
+    pub rules: Rules,
+    pub policies: Policies,
+    /// RFC 3261's T1 (ms).
+    pub t1_ms: u64,
+    /// The run's horizon (the time of the scenario's last event): it refreshes sessions only
+    /// before it, so a run ends.
+    pub horizon_ms: u64,
+    /// The scenario's start (epoch ms), for conference-info times.
+    pub epoch_ms: u64,
+    /// Build wire texts.
+    pub wire: bool,
+    /// The members' user parts (the group's configuration).
+    pub members: Vec<String>,
+}
 
 /// A SEND towards Carol that has no 200 yet.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct InFlight {
     pub tx: u32,
     pub chat: u32,
     pub timer: u32,
     pub replay: bool,
+    /// Its CPIM document (re-sent if it goes back to the store).
+    pub body: Arc<str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +97,8 @@ pub(crate) struct PfInvite {
 /// Carol's Participating Function.
 pub(crate) struct Pf {
     pub(in crate::pf) state: PfState,
-    pub(in crate::pf) store: VecDeque<u32>,
+    /// The stored messages, in order: (chat, CPIM document as the focus's SEND carried it).
+    pub(in crate::pf) store: VecDeque<(u32, Arc<str>)>,
     pub(in crate::pf) in_flight: Vec<InFlight>,
     pub(in crate::pf) cf_leg: Option<Dialog>,
     /// Its MSRP connection on that leg is open: it opened and bound it (it is the
@@ -88,12 +130,27 @@ pub(crate) struct Pf {
     /// Carol cancelled the INVITE the PF is relaying to the focus: a 200 from the focus is ACKed
     /// and its leg ended at once.
     pub(in crate::pf) relay_cancelled: bool,
+    // --- the machine
+    pub(in crate::pf) cfg: PfConfig,
+    /// Its own id source (tags, branches, MSRP ids, SDP sessions, path numbers).
+    pub(in crate::pf) ids: Ids,
+    /// The time of the input being handled.
+    pub(in crate::pf) now: u64,
+    /// Its timer handles handed out so far.
+    pub(in crate::pf) timers: u32,
+    /// What it wants done, in order (drained by [`Pf::poll_output`]).
+    pub(in crate::pf) out: Vec<PfEmit>,
 }
 
 impl Pf {
     /// The PF at the start of a run: `Active` on an established session, `Idle` otherwise.
-    pub(crate) fn new(initial: bool) -> Self {
+    pub(crate) fn new(initial: bool, cfg: PfConfig) -> Self {
         Pf {
+            cfg,
+            ids: Ids::new(1, "p", 0x8000),
+            now: 0,
+            timers: 0,
+            out: Vec::with_capacity(16),
             state: if initial { PfState::Active } else { PfState::Idle },
             store: VecDeque::new(),
             in_flight: Vec::new(),
@@ -121,6 +178,11 @@ impl Pf {
         }
     }
 
+    /// Whether it builds wire texts (set before the run starts).
+    pub(crate) fn cfg_wire(&mut self, wire: bool) {
+        self.cfg.wire = wire;
+    }
+
     /// Its state (§8.3.2.9's Active, Deferred, Delivering, …), for the trace's per-step snapshot.
     pub(crate) fn state(&self) -> PfState {
         self.state
@@ -139,6 +201,6 @@ impl Pf {
 
     /// The chats in its store, in order (read at the end of the run for the trace).
     pub(crate) fn stored(&self) -> impl Iterator<Item = u32> + '_ {
-        self.store.iter().copied()
+        self.store.iter().map(|(c, _)| *c)
     }
 }

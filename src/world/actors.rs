@@ -23,7 +23,7 @@ impl World<'_> {
                 );
                 let r = self.roster_now();
                 self.snapshot("client", r);
-                self.arm_refresh();
+                self.pf_input(crate::pf::PfInput::Start, None);
             }
             Setup::Full => {
                 self.carol.session_no += 1;
@@ -141,7 +141,7 @@ impl World<'_> {
                     None,
                 );
                 if self.policy(PolicyId::MsrpLossDetection, "tcp-reset") {
-                    self.loss_detected("The PF sees the TCP reset at once and counts the MSRP connection as lost.");
+                    self.pf_input(crate::pf::PfInput::TcpReset, None);
                 } else {
                     self.note(
                         Node::Pf,
@@ -797,7 +797,7 @@ impl World<'_> {
                         &ack,
                         cl!["RFC 3261 §13.2.2.4"],
                         "Carol's client confirms the session with ACK.",
-                        Some(Arrival::CarolAckAtPf { delivery }),
+                        Some(Arrival::CarolAckAtPf),
                     );
                     if delivery && self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") {
                         if let Some(users) = roster {

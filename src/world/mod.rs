@@ -6,6 +6,7 @@
 /// A static clause list for a step ([`crate::trace::Clauses`]).
 pub(crate) mod actors;
 pub(crate) mod build;
+mod pf_glue;
 
 use crate::policy::{Policies, PolicyId};
 use crate::scenario::{Scenario, Setup, Who};
@@ -41,7 +42,7 @@ pub(crate) enum Node {
 
 /// The physical MSRP connection between Carol's client and her PF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Conn {
+pub(in crate::world) enum Conn {
     None,
     Up,
     /// Broken (reset or device gone); the PF may not know yet.
@@ -111,9 +112,7 @@ pub(crate) enum Arrival {
         /// The participant list its conference-info part carries (Q13 `in-session-setup`).
         roster: Option<Vec<Participant>>,
     },
-    CarolAckAtPf {
-        delivery: bool,
-    },
+    CarolAckAtPf,
     PfInviteAtCarol {
         inv: u32,
         txn: Txn,
@@ -241,7 +240,7 @@ pub(crate) struct Roster {
 
 /// What a timer does when it fires.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum TimerKind {
+pub(in crate::world) enum TimerKind {
     /// Carol's client answers the INVITE `inv` it is alerting for (the scenario's answer_ms).
     CarolAnswers { inv: u32 },
     /// A timer of the PF, with its reason ([`crate::pf::PfTimer`]).
@@ -293,7 +292,7 @@ impl Ord for Pending {
 }
 
 /// Carol's client and the ground truth about her.
-pub(crate) struct Carol {
+pub(in crate::world) struct Carol {
     pub reachable: bool,
     /// Ground truth: Carol is entitled to the group's messages (a participant who did not leave voluntarily).
     pub entitled: bool,
@@ -330,7 +329,7 @@ pub(crate) struct Carol {
 
 /// Carol's pending INVITE, as her client's INVITE client transaction sees it.
 #[derive(Debug, Clone)]
-pub(crate) struct OwnInvite {
+pub(in crate::world) struct OwnInvite {
     pub txn: Txn,
     pub ruri: &'static str,
     /// A provisional response arrived, so a CANCEL may be sent (RFC 3261 §9.1).
@@ -340,7 +339,7 @@ pub(crate) struct OwnInvite {
     pub cancelled: bool,
 }
 
-pub(crate) struct UserRec {
+pub(in crate::world) struct UserRec {
     pub who: Who,
     pub connected: bool,
     pub dialed_in: bool,
@@ -349,7 +348,7 @@ pub(crate) struct UserRec {
 }
 
 /// The CF (conference focus).
-pub(crate) struct Cf {
+pub(in crate::world) struct Cf {
     pub version: u32,
     pub users: Vec<UserRec>,
     pub member_legs: Vec<Option<Dialog>>,
@@ -369,7 +368,7 @@ pub(crate) struct Cf {
     pub sub_version: u32,
 }
 
-pub(crate) struct World<'a> {
+pub(in crate::world) struct World<'a> {
     pub sc: &'a Scenario,
     pub rules: Rules,
     pub pol: &'a Policies,
@@ -389,11 +388,16 @@ pub(crate) struct World<'a> {
     ids: Vec<build::Ids>,
     pub carol: Carol,
     pub pf: Pf,
+    /// The PF's output buffer (swapped with the PF's own, so draining allocates nothing).
+    pf_out: Vec<crate::pf::PfEmit>,
+    /// The world's timer id of each PF timer handle.
+    pf_timer_ids: Vec<u32>,
+    /// The PF's state and store length for the trace's per-step snapshot (as of its last output).
+    pf_snap: (PfState, u32),
+    /// Where the PF's last `Mark` output pointed.
+    pf_mark: u32,
     pub cf: Cf,
     pub sent_while_deferred: u32,
-    /// The run's horizon: the time of the scenario's last event (configuration every actor may
-    /// know; the PF refreshes Carol's session only before it, so a run ends).
-    pub horizon_ms: u64,
     /// Build the wire text of every message (off for the page's fast path: the texts are
     /// recomputed on demand by a second, identical run).
     pub wire: bool,
@@ -432,6 +436,7 @@ impl World<'_> {
 pub fn simulate(sc: &Scenario, rules: Rules, wire: bool) -> Trace {
     let mut w = World::new(sc, rules);
     w.wire = wire;
+    w.pf.cfg_wire(w.wire());
     w.start();
     w.run();
     w.finish()
@@ -499,7 +504,22 @@ impl<'a> World<'a> {
                 answering_what: (false, None),
                 answered_delivery: false,
             },
-            pf: Pf::new(initial),
+            pf: Pf::new(
+                initial,
+                crate::pf::PfConfig {
+                    rules,
+                    policies: sc.policies.clone(),
+                    t1_ms: sc.t1_ms,
+                    horizon_ms: sc.events.last().map_or(0, |e| e.at_ms),
+                    epoch_ms: sc.start_epoch_ms,
+                    wire: true,
+                    members: sc.members.iter().map(|m| m.id.clone()).collect(),
+                },
+            ),
+            pf_out: Vec::with_capacity(16),
+            pf_timer_ids: Vec::new(),
+            pf_snap: (if initial { PfState::Active } else { PfState::Idle }, 0),
+            pf_mark: 0,
             cf: Cf {
                 version: 1,
                 users,
@@ -518,7 +538,6 @@ impl<'a> World<'a> {
                 sub_version: 0,
             },
             sent_while_deferred: 0,
-            horizon_ms: sc.events.last().map_or(0, |e| e.at_ms),
             wire: true,
             paths: World::member_paths(sc),
             next_event: 0,
@@ -590,7 +609,7 @@ impl<'a> World<'a> {
                         self.spans.push(TimerSpan { name, lane: self.lane(lane), start_ms: start, end_ms: self.now, outcome: "fired", clause });
                         match kind {
                             TimerKind::CarolAnswers { inv } => self.carol_answers(inv),
-                            TimerKind::Pf(t) => self.pf_timer_fired(t),
+                            TimerKind::Pf(t) => self.pf_input(crate::pf::PfInput::Timer(t), None),
                         }
                     }
                 }
@@ -680,8 +699,8 @@ impl<'a> World<'a> {
             note,
             kind,
             policy,
-            pf_state: self.pf.state(),
-            queue_len: self.pf.store_len() as u32,
+            pf_state: self.pf_snap.0,
+            queue_len: self.pf_snap.1,
             chat,
             event: self.cur_event,
             dropped: false,
@@ -949,7 +968,7 @@ impl<'a> World<'a> {
     // ------------------------------------------------------------------ chat bookkeeping
     //
     // What the trace records about each chat message (docs/trace-contract.md, chats). The PF
-    // reports its part through these (src/pf/handlers.rs); it does not write the records.
+    // reports its part through its outputs (src/pf/io.rs, executed by pf_glue.rs); it does not write the records.
 
     /// The content (CPIM document) of `chat`, by reference: the body of the SEND that carried it.
     pub(crate) fn chat_body(&self, chat: u32) -> Arc<str> {
@@ -988,13 +1007,6 @@ impl<'a> World<'a> {
         c.in_flight_ms = None;
         c.in_flight_step = None;
         self.chat_stored(chat, step);
-    }
-
-    /// Ground truth the PF decides (accepting a re-join or the focus's invitation, a
-    /// voluntary leave, a declined INVITE): Carol is entitled to the group's messages. The
-    /// focus's fan-out and the outcome accounting read it.
-    pub(crate) fn set_carol_entitled(&mut self, entitled: bool) {
-        self.carol.entitled = entitled;
     }
 
     /// The PF drops `chat` (out of its store or in flight) with its explanation `why`. `purge` is

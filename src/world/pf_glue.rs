@@ -1,0 +1,118 @@
+//! The world's side of the PF's boundary: what reaches the PF becomes a [`PfInput`], and what the
+//! PF emits ([`PfOutput`]) is executed here: its messages are recorded and delivered after the
+//! hop latency, its timers armed and stopped with their reason, its decisions recorded as steps,
+//! and its chat bookkeeping written into the trace's records. The PF itself (src/pf/) never sees
+//! the world.
+
+use super::*;
+use crate::pf::{ChatEvent, KeyAt, PfEmit, PfInput, PfOutput};
+
+impl World<'_> {
+    /// A message `a` (recorded at `step`) reaches the PF.
+    pub(super) fn pf_arrival(&mut self, a: Arrival, step: u32) {
+        let input = match a {
+            // The CPIM document is what the SEND carried (shared, not copied).
+            Arrival::CfSendAtPf { chat, tid } => PfInput::FocusSend { chat, tid, body: self.chat_body(chat) },
+            Arrival::CarolSendAtPf { chat, tid } => PfInput::CarolSend { chat, tid, body: self.chat_body(chat) },
+            Arrival::CarolOkAtPf { tx } => PfInput::CarolSendOk { tx },
+            Arrival::BindAtPf { tid } => PfInput::CarolBind { tid },
+            Arrival::CarolInviteAtPf { txn, rejoin, no } => PfInput::CarolInvite { txn, rejoin, no },
+            Arrival::CfRespAtPf { code, txn } => PfInput::FocusResponse { code, txn },
+            Arrival::CarolCancelAtPf { txn } => PfInput::CarolCancel { txn },
+            Arrival::CarolAckAtPf => PfInput::CarolAck,
+            Arrival::CarolRespAtPf { inv, code, txn } => PfInput::CarolInviteResponse { inv, code, txn },
+            Arrival::CarolByeAtPf { txn, reason } => PfInput::CarolBye { txn, reason },
+            Arrival::CfByeAtPf { txn } => PfInput::FocusBye { txn },
+            Arrival::CfInviteAtPf { txn } => PfInput::FocusInvite { txn },
+            Arrival::NotifyAtPf { txn, terminated, roster } => PfInput::FocusNotify { txn, terminated, roster },
+            Arrival::RegisterAtPf { txn, reaction_ms } => PfInput::Register { txn, reaction_ms },
+            Arrival::ClientSubscribeAtPf { txn } => PfInput::CarolSubscribe { txn },
+            Arrival::UpdateOkAtPf { upd } => PfInput::CarolUpdateOk { upd },
+            Arrival::CfAckAtPf => PfInput::FocusAck,
+            _ => return,
+        };
+        self.pf_input(input, Some(step));
+    }
+
+    /// Feeds the PF one input (`step`: the step of the message that arrived, if any) and executes
+    /// what it emits, in order.
+    pub(super) fn pf_input(&mut self, input: PfInput, step: Option<u32>) {
+        self.pf.handle(self.now, input);
+        let mut out = std::mem::take(&mut self.pf_out);
+        self.pf.poll_output(&mut out);
+        for e in out.drain(..) {
+            self.pf_exec(e, step);
+        }
+        self.pf_out = out;
+        self.pf_snap = (self.pf.state(), self.pf.store_len() as u32);
+    }
+
+    fn last_step(&self) -> u32 {
+        self.steps.len().saturating_sub(1) as u32
+    }
+
+    fn pf_exec(&mut self, e: PfEmit, input_step: Option<u32>) {
+        // The trace's per-step snapshot shows the PF as it was when it emitted this.
+        self.pf_snap = (e.state, e.store);
+        match e.out {
+            PfOutput::Sip { to, msg, clauses, note, arrival } => {
+                self.sip(Node::Pf, to, &msg, clauses, note, arrival);
+            }
+            PfOutput::Msrp { to, raw, label, clauses, note, chat, arrival } => {
+                self.msrp(Node::Pf, to, raw, label, clauses, note, chat, arrival);
+            }
+            PfOutput::Note { kind, label, clauses, note, chat } => {
+                self.note(Node::Pf, kind, label, clauses, note, chat);
+            }
+            PfOutput::State { state, clauses, note } => self.pf_state_changed(state, clauses, note),
+            PfOutput::Key { at, title } => {
+                let step = match at {
+                    KeyAt::Last => self.last_step(),
+                    KeyAt::Input => input_step.unwrap_or(u32::MAX),
+                    KeyAt::Mark => self.pf_mark,
+                };
+                self.mark_key(step, title);
+            }
+            PfOutput::Mark => self.pf_mark = self.steps.len() as u32,
+            PfOutput::Arm { handle, timer, ms } => {
+                let id = self.start_timer(TimerKind::Pf(timer), ms, timer.name(), timer.clause(), Node::Pf, timer.shown_when_stopped());
+                debug_assert_eq!(handle as usize, self.pf_timer_ids.len());
+                self.pf_timer_ids.push(id);
+            }
+            PfOutput::Stop { handle } => self.stop_timer(self.pf_timer_ids[handle as usize]),
+            PfOutput::Roster(users) => self.snapshot("pf", users),
+            PfOutput::Chat(c) => match c {
+                ChatEvent::Stored(chat) => self.chat_stored(chat, self.last_step()),
+                ChatEvent::InFlight(chat) => self.chat_in_flight(chat, self.last_step()),
+                ChatEvent::Delivered { chat, from_store } => {
+                    self.deliver_mark(chat, from_store);
+                    self.chat_delivered(chat, input_step.unwrap_or(0));
+                }
+                ChatEvent::Requeued(chat) => self.chat_requeued(chat, self.last_step()),
+                ChatEvent::Dropped { chat, purge, why, clauses } => self.pf_drops(chat, purge, why, clauses),
+            },
+            PfOutput::Entitled(b) => self.carol.entitled = b,
+            PfOutput::CloseMsrpToCarol => self.pf_closes_msrp_to_carol(),
+        }
+    }
+
+    /// The PF's state changed: the state band and a state step.
+    fn pf_state_changed(&mut self, s: PfState, clauses: Clauses, note: Cow<'static, str>) {
+        if let Some(last) = self.states.last_mut() {
+            if last.from_ms == self.now {
+                last.state = s;
+            } else {
+                last.to_ms = self.now;
+                self.states.push(StateSpan { state: s, from_ms: self.now, to_ms: self.now });
+            }
+        }
+        if self.states.len() >= 2 {
+            let n = self.states.len();
+            if self.states[n - 2].state == self.states[n - 1].state {
+                self.states.pop();
+            }
+        }
+        let label = format!("{s:?}");
+        self.note(Node::Pf, StepKind::State, label, clauses, note, None);
+    }
+}
