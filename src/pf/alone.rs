@@ -46,6 +46,14 @@ fn notifies_to_carol(out: &[PfEmit]) -> Vec<String> {
         .collect()
 }
 
+/// Every output is moved twice (into the queue, out of it): it carries its arrival boxed (the
+/// box the event queue needs anyway), not inline (an `Arrival` is 232 bytes here).
+#[test]
+fn outputs_stay_small() {
+    let (emit, arrival) = (std::mem::size_of::<PfEmit>(), std::mem::size_of::<crate::world::Arrival>());
+    assert!(emit <= 192 && emit < arrival, "PfEmit is {emit} B (an Arrival {arrival} B)");
+}
+
 /// Before any NOTIFY from the focus the PF knows no participant: its NOTIFY to Carol's own
 /// subscription is a full state with no users (RFC 6665 §4.2.1 still asks for one at once).
 /// (The world's PF used to copy the focus's live roster here.)

@@ -23,7 +23,8 @@ impl Pf {
 
     /// Sends a SIP message to `to`.
     pub(in crate::pf) fn sip(&mut self, to: Node, msg: SipMessage, clauses: Clauses, note: impl Into<Cow<'static, str>>, arrival: Option<Arrival>) {
-        self.emit(PfOutput::Sip { to, msg, clauses, note: note.into(), arrival });
+        // Boxed here, where the world would box it for its event queue anyway.
+        self.emit(PfOutput::Sip { to, msg, clauses, note: note.into(), arrival: arrival.map(Box::new) });
     }
 
     /// Sends an MSRP message to `to`.
@@ -38,7 +39,7 @@ impl Pf {
         chat: Option<u32>,
         arrival: Option<Arrival>,
     ) {
-        self.emit(PfOutput::Msrp { to, raw, label, clauses, note: note.into(), chat, arrival });
+        self.emit(PfOutput::Msrp { to, raw, label, clauses, note: note.into(), chat, arrival: arrival.map(Box::new) });
     }
 
     /// A decision or note of its own.

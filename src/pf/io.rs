@@ -79,9 +79,9 @@ pub(crate) enum KeyAt {
 #[derive(Debug)]
 pub(crate) enum PfOutput {
     /// Send a SIP message to `to` (its arrival there is `arrival`).
-    Sip { to: Node, msg: SipMessage, clauses: Clauses, note: Cow<'static, str>, arrival: Option<Arrival> },
+    Sip { to: Node, msg: SipMessage, clauses: Clauses, note: Cow<'static, str>, arrival: Option<Box<Arrival>> },
     /// Send an MSRP message (its text; empty without wire texts).
-    Msrp { to: Node, raw: String, label: &'static str, clauses: Clauses, note: Cow<'static, str>, chat: Option<u32>, arrival: Option<Arrival> },
+    Msrp { to: Node, raw: String, label: &'static str, clauses: Clauses, note: Cow<'static, str>, chat: Option<u32>, arrival: Option<Box<Arrival>> },
     /// A decision or note of the PF's own (an internal step on its lane).
     Note { kind: StepKind, label: Cow<'static, str>, clauses: Clauses, note: Cow<'static, str>, chat: Option<u32> },
     /// Its state changed (§8.3.2.9's states), with why.

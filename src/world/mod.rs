@@ -238,6 +238,27 @@ pub(crate) struct Roster {
     pub info: Vec<build::UserInfo>,
 }
 
+/// What a message does on arrival, for [`World::sip`] and [`World::msrp`]: an `Option<Arrival>`,
+/// or one the PF already boxed ([`Boxed`]: it boxes its own when it emits the message, where the
+/// world would box it for the event queue anyway, so its outputs stay small to move).
+pub(crate) trait IntoArrival {
+    fn boxed(self) -> Option<Box<Arrival>>;
+}
+impl IntoArrival for Option<Arrival> {
+    #[inline]
+    fn boxed(self) -> Option<Box<Arrival>> {
+        self.map(Box::new)
+    }
+}
+/// An arrival already boxed.
+pub(crate) struct Boxed(pub Option<Box<Arrival>>);
+impl IntoArrival for Boxed {
+    #[inline]
+    fn boxed(self) -> Option<Box<Arrival>> {
+        self.0
+    }
+}
+
 /// What a timer does when it fires.
 #[derive(Debug, Clone, Copy)]
 pub(in crate::world) enum TimerKind {
@@ -742,14 +763,14 @@ impl<'a> World<'a> {
         msg: &crate::wire::sip::SipMessage,
         clauses: Clauses,
         note: impl Into<Cow<'static, str>>,
-        arrival: Option<Arrival>,
+        arrival: impl IntoArrival,
     ) -> u32 {
         let raw = if self.wire() { msg.emit() } else { String::new() };
         let label = msg.label_cow();
         let at = self.now + HOP_MS;
         let idx = self.record(from, to, Protocol::SIP, label, raw, clauses, note.into(), StepKind::Message, None, at);
-        if let Some(a) = arrival {
-            self.push(at, Ev::Arrive(Box::new(a), idx));
+        if let Some(a) = arrival.boxed() {
+            self.push(at, Ev::Arrive(a, idx));
         }
         idx
     }
@@ -765,12 +786,12 @@ impl<'a> World<'a> {
         clauses: Clauses,
         note: impl Into<Cow<'static, str>>,
         chat: Option<u32>,
-        arrival: Option<Arrival>,
+        arrival: impl IntoArrival,
     ) -> u32 {
         let at = self.now + HOP_MS;
         let idx = self.record(from, to, Protocol::MSRP, Cow::Borrowed(label), raw, clauses, note.into(), StepKind::Message, chat, at);
-        if let Some(a) = arrival {
-            self.push(at, Ev::Arrive(Box::new(a), idx));
+        if let Some(a) = arrival.boxed() {
+            self.push(at, Ev::Arrive(a, idx));
         }
         idx
     }

@@ -56,10 +56,10 @@ impl World<'_> {
         self.pf_snap = (e.state, e.store);
         match e.out {
             PfOutput::Sip { to, msg, clauses, note, arrival } => {
-                self.sip(Node::Pf, to, &msg, clauses, note, arrival);
+                self.sip(Node::Pf, to, &msg, clauses, note, Boxed(arrival));
             }
             PfOutput::Msrp { to, raw, label, clauses, note, chat, arrival } => {
-                self.msrp(Node::Pf, to, raw, label, clauses, note, chat, arrival);
+                self.msrp(Node::Pf, to, raw, label, clauses, note, chat, Boxed(arrival));
             }
             PfOutput::Note { kind, label, clauses, note, chat } => {
                 self.note(Node::Pf, kind, label, clauses, note, chat);
