@@ -40,9 +40,11 @@ impl World<'_> {
         self.pf.handle(self.now, input);
         let mut out = std::mem::take(&mut self.pf_out);
         self.pf.poll_output(&mut out);
-        for e in out.drain(..) {
+        // Executed in place (the fields are taken out), so no output is moved a second time.
+        for e in out.iter_mut() {
             self.pf_exec(e, step);
         }
+        out.clear();
         self.pf_out = out;
         self.pf_snap = (self.pf.state(), self.pf.store_len() as u32);
     }
@@ -51,47 +53,49 @@ impl World<'_> {
         self.steps.len().saturating_sub(1) as u32
     }
 
-    fn pf_exec(&mut self, e: PfEmit, input_step: Option<u32>) {
+    fn pf_exec(&mut self, e: &mut PfEmit, input_step: Option<u32>) {
+        use std::mem::take;
         // The trace's per-step snapshot shows the PF as it was when it emitted this.
         self.pf_snap = (e.state, e.store);
-        match e.out {
+        match &mut e.out {
             PfOutput::Sip { to, msg, clauses, note, arrival } => {
-                self.sip(Node::Pf, to, &msg, clauses, note, Boxed(arrival));
+                self.sip(Node::Pf, *to, msg, take(clauses), take(note), Boxed(arrival.take()));
             }
             PfOutput::Msrp { to, raw, label, clauses, note, chat, arrival } => {
-                self.msrp(Node::Pf, to, raw, label, clauses, note, chat, Boxed(arrival));
+                self.msrp(Node::Pf, *to, take(raw), label, take(clauses), take(note), *chat, Boxed(arrival.take()));
             }
             PfOutput::Note { kind, label, clauses, note, chat } => {
-                self.note(Node::Pf, kind, label, clauses, note, chat);
+                self.note(Node::Pf, *kind, take(label), take(clauses), take(note), *chat);
             }
-            PfOutput::State { state, clauses, note } => self.pf_state_changed(state, clauses, note),
+            PfOutput::State { state, clauses, note } => self.pf_state_changed(*state, take(clauses), take(note)),
             PfOutput::Key { at, title } => {
                 let step = match at {
                     KeyAt::Last => self.last_step(),
                     KeyAt::Input => input_step.unwrap_or(u32::MAX),
                     KeyAt::Mark => self.pf_mark,
                 };
-                self.mark_key(step, title);
+                self.mark_key(step, take(title));
             }
             PfOutput::Mark => self.pf_mark = self.steps.len() as u32,
             PfOutput::Arm { handle, timer, ms } => {
+                let (timer, ms) = (*timer, *ms);
                 let id = self.start_timer(TimerKind::Pf(timer), ms, timer.name(), timer.clause(), Node::Pf, timer.shown_when_stopped());
-                debug_assert_eq!(handle as usize, self.pf_timer_ids.len());
+                debug_assert_eq!(*handle as usize, self.pf_timer_ids.len());
                 self.pf_timer_ids.push(id);
             }
-            PfOutput::Stop { handle } => self.stop_timer(self.pf_timer_ids[handle as usize]),
-            PfOutput::Roster(users) => self.snapshot("pf", users),
+            PfOutput::Stop { handle } => self.stop_timer(self.pf_timer_ids[*handle as usize]),
+            PfOutput::Roster(users) => self.snapshot("pf", take(users)),
             PfOutput::Chat(c) => match c {
-                ChatEvent::Stored(chat) => self.chat_stored(chat, self.last_step()),
-                ChatEvent::InFlight(chat) => self.chat_in_flight(chat, self.last_step()),
+                ChatEvent::Stored(chat) => self.chat_stored(*chat, self.last_step()),
+                ChatEvent::InFlight(chat) => self.chat_in_flight(*chat, self.last_step()),
                 ChatEvent::Delivered { chat, from_store } => {
-                    self.deliver_mark(chat, from_store);
-                    self.chat_delivered(chat, input_step.unwrap_or(0));
+                    self.deliver_mark(*chat, *from_store);
+                    self.chat_delivered(*chat, input_step.unwrap_or(0));
                 }
-                ChatEvent::Requeued(chat) => self.chat_requeued(chat, self.last_step()),
-                ChatEvent::Dropped { chat, purge, why, clauses } => self.pf_drops(chat, purge, why, clauses),
+                ChatEvent::Requeued(chat) => self.chat_requeued(*chat, self.last_step()),
+                ChatEvent::Dropped { chat, purge, why, clauses } => self.pf_drops(*chat, *purge, take(why), take(clauses)),
             },
-            PfOutput::Entitled(b) => self.carol.entitled = b,
+            PfOutput::Entitled(b) => self.carol.entitled = *b,
             PfOutput::CloseMsrpToCarol => self.pf_closes_msrp_to_carol(),
         }
     }
