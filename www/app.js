@@ -235,9 +235,10 @@ const longUse = (f) => import('./longrun.js').then(f).catch(report);
  * whether an edit is in it, `hooks` what Cancel must also undo (an undo's move in the history).
  */
 function rerunLong(keepTime, hook, checked, view) {
-  const err = checked ? null : state.engine.check(state.scenario);
-  if (err) return showError(err);
+  // The engine's check is part of the run, in the worker: a refusal comes back from there
+  // (longrun.js), and until then nothing draws or saves the unchecked scenario (`unchecked`).
   const L = (state.long ||= { base: { ...state.drawn, ...(view || { t: state.t, sel: state.sel }) }, record: false, keepTime: true, hooks: [] });
+  L.unchecked = !checked;
   if (hook) L.hooks.push(hook);
   L.keepTime &&= keepTime;
   const job = { json: scenarioJson(state.scenario), rules: state.rules, both: state.compare, events: state.scenario.events.length };
@@ -268,7 +269,7 @@ function showError(msg) {
 function edit(next, { record = true, selEvent, sync = false, checked = false, fresh = false } = {}) {
   const prev = state.scenario;
   const prevSel = state.selEvent;
-  const view = { t: state.t, sel: state.sel }; // what a cancelled big run gives back
+  const view = { t: state.t, sel: state.sel, selEvent: prevSel }; // what a cancelled big run gives back
   if (fresh) {
     // A new timeline (a file): from its start, nothing selected.
     state.sel = null;
@@ -350,9 +351,10 @@ const tourUse = (fn) => import('./tour.js').then(fn).catch(report);
 
 function drawTimeline() {
   const names = state.trace ? memberNames(state.trace) : new Map();
-  for (const m of membersOf(state.scenario)) names.set(m.id, m.name);
+  const sc = state.long?.unchecked ? state.drawn.scenario : state.scenario;
+  for (const m of membersOf(sc)) names.set(m.id, m.name);
   timeline.set({
-    events: state.scenario.events,
+    events: sc.events,
     names,
     pfStates: state.trace?.pf_states || [],
     endMs: state.trace?.end_ms || 0,

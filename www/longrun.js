@@ -116,6 +116,39 @@ function shape(value, both) {
   return { post: unpackTrace(value.post), pre: unpackTrace(value.pre), comparison: value.comparison };
 }
 
+/** A new task (the page draws a frame and handles input in between). */
+const task = () => new Promise((r) => setTimeout(r, 0));
+
+/**
+ * The run on the page's thread in slices of about SLICE_MS (the wasm `SlicedRun`, src/wasm.rs):
+ * resolves to what `run` (or `run_both`) gives, or to null when `stopped()` became true between
+ * two slices (the run is dropped then). The budget per slice adapts to the time a slice took.
+ */
+const SLICE_MS = 12;
+async function slicedRun(mod, job, engine, { stopped, onProgress }) {
+  const run = engine.call(() => new mod.SlicedRun(job.json, job.rules, job.both));
+  if (run.error !== undefined) return run; // the engine's check refused it
+  try {
+    let budget = 2000;
+    for (;;) {
+      const t = performance.now();
+      const done = engine.call(() => run.advance(budget));
+      if (done && done.error !== undefined) return done;
+      const dt = performance.now() - t;
+      budget = Math.round(Math.min(500000, Math.max(200, (budget * SLICE_MS) / Math.max(dt, 1))));
+      onProgress(run.progress());
+      if (done) break;
+      await task();
+      if (stopped()) return null;
+    }
+    await task();
+    if (stopped()) return null;
+    return engine.call(() => run.finish());
+  } finally {
+    run.free();
+  }
+}
+
 const nextFrame = () => new Promise((r) => (document.visibilityState === 'visible' ? requestAnimationFrame(() => setTimeout(r, 0)) : setTimeout(r, 0)));
 
 /**
@@ -139,7 +172,8 @@ export function runLong(job, engine, { onCancel } = {}) {
   let worker = null;
   let finished = false;
   let where = ''; // ' (on this page's thread: why)' in the fallback
-  const tick = setInterval(() => p.update(`${label}${where}… ${((performance.now() - t0) / 1000).toFixed(1)} s`), 250);
+  let share = -1; // the share done, when the run says (the sliced run on the page's thread)
+  const tick = setInterval(() => p.update(`${label}${where}… ${share >= 0 ? `${Math.floor(share * 100)} %, ` : ''}${((performance.now() - t0) / 1000).toFixed(1)} s`), 250);
   /** Ends the run once: with a result (null: cancelled or superseded), or with an EngineCrash. */
   const finish = (v, crash) => {
     if (finished) return;
@@ -166,12 +200,19 @@ export function runLong(job, engine, { onCancel } = {}) {
   const onMain = () => {
     where = ` (on this page's thread: ${noWorker})`;
     p.update(`${label}${where}…`);
-    // The progress line is painted first; the run itself cannot be cut into slices.
-    nextFrame().then(() => {
+    // The progress line is painted first; then the run is made in slices (sliced.js), a task
+    // each, so frames and Cancel go on between them.
+    nextFrame().then(async () => {
       if (finished) return;
       try {
-        const mod = engine.fast || engine.mod;
-        const value = engine.call(() => (job.both ? mod.run_both(job.json) : mod.run(job.json, job.rules)));
+        const mod = engine.fast || (await engine.loadFast()) || engine.mod;
+        if (finished) return;
+        const value = typeof mod.SlicedRun === 'function'
+          ? await slicedRun(mod, job, engine, { stopped: () => finished, onProgress: (f) => (share = f) })
+          : engine.call(() => (job.both ? mod.run_both(job.json) : mod.run(job.json, job.rules)));
+        if (finished) return;
+        await task();
+        if (finished) return;
         const r = shape(value, job.both);
         r.module = mod;
         finish(r);
@@ -214,6 +255,9 @@ export function runLong(job, engine, { onCancel } = {}) {
       return;
     }
     if (finished) return;
+    // Received in this task; unpacked in the next one, drawn in the one after (begin).
+    await task();
+    if (finished) return worker.end();
     const r = shape(value, job.both);
     if (r.error === undefined) {
       if (holder && holder !== worker) holder.end();
@@ -239,9 +283,18 @@ export function begin(api, L, job) {
   const handle = runLong(job, state.engine, {
     onCancel: () => state.long === L && revert(api, 'The run was cancelled: the timeline is as it was before the change.'),
   });
-  handle.promise.then((r) => {
+  handle.promise.then(async (r) => {
     if (!r || state.long !== L || L.token !== job) return;
-    if (r.error !== undefined) return revert(api, `This change was not made: ${r.error}`);
+    await task(); // drawn in a task of its own, after the one that unpacked it
+    if (state.long !== L || L.token !== job) return;
+    if (r.error !== undefined) {
+      // The engine refused the change (its check is part of the run): the drawn timeline stays
+      // and the editor shows the engine's message, as for a small timeline's refused edit.
+      revert(api, `This change was not made: ${r.error}`);
+      if (L.unchecked && api.state.selEvent != null) import('./editor.js').then((m) => m.showRefusal(api, r.error)).catch(api.report);
+      document.documentElement.dataset.run = 'refused';
+      return;
+    }
     state.long = null;
     state.engine.hold(r.module);
     const trace = r.trace || (state.rules === 'post-cr' ? r.post : r.pre);

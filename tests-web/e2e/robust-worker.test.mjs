@@ -95,7 +95,7 @@ test('item 9: a 20,000-message file runs in a worker: the page answers, progress
   assert.deepEqual(errors, []);
 });
 
-test('item 9: a newer change supersedes the big run under way; an edit the engine refuses is refused at once', async (t) => {
+test('item 9: a newer change supersedes the big run under way; an edit the engine refuses comes back refused from the worker', async (t) => {
   const { page, errors } = await openExplorer(t, env, { scenario: bigScenario(3000) });
   const n0 = await page.evaluate(() => window.__explorer.state.scenario.events.length);
   // Two quick edits through the editor's path: the first run is superseded, the second drawn.
@@ -107,16 +107,96 @@ test('item 9: a newer change supersedes the big run under way; an edit the engin
   await page.waitForFunction(() => document.documentElement.dataset.run === 'done', null, { timeout: 60000 });
   assert.equal(await page.evaluate(() => window.__explorer.state.scenario.title), 'second');
   assert.equal(await page.evaluate(() => window.__explorer.state.trace.title), 'second');
-  // Refused by the engine's check before any run: nothing pending, nothing changed.
-  const why = await page.evaluate(() => {
+  await page.evaluate(() => window.__explorer.settled());
+  const savedScenario = () => page.evaluate((k) => JSON.stringify(JSON.parse(localStorage.getItem(k)).scenario), KEY);
+  const savedBefore = await savedScenario();
+  // The engine's check of a big timeline is made with its run, in the worker (not on the page
+  // thread): the event editor's refused value comes back with the engine's own message, and
+  // until then nothing draws or keeps the unchecked timeline.
+  await page.evaluate(() => {
+    window.__explorer.state.selEvent = 5;
+    window.__explorer.api.drawEditor();
+  });
+  await page.waitForSelector('#ed-at');
+  const expected = await page.evaluate(async () => {
+    const ex = window.__explorer;
+    const { updateEvent } = await import(new URL('scenario.js', location.href).href);
+    return ex.state.engine.check(updateEvent(ex.state.scenario, 5, { at_ms: 1e13 }, { exact: true }).scenario);
+  });
+  assert.match(expected, /at_ms/);
+  // A spy on what the timeline is given to draw (the page's own timeline object, unchanged).
+  await page.evaluate(() => {
+    const tl = window.__explorer.api.timeline;
+    const set = tl.set.bind(tl);
+    window.__drewUnchecked = 0;
+    tl.set = (o) => {
+      if (o.events.some((e) => e.at_ms >= 1e13)) window.__drewUnchecked++;
+      return set(o);
+    };
+  });
+  await page.locator('#ed-at').evaluate((e) => {
+    e.value = '10000000000000';
+    e.dispatchEvent(new Event('change'));
+    document.getElementById('theme').click(); // a save while the run is under way
+  });
+  await page.waitForFunction(() => document.documentElement.dataset.run === 'refused', null, { timeout: 60000 });
+  assert.equal(await page.locator('#ed-error').textContent(), expected, 'the engine\'s message, as its check gives it');
+  assert.match(await page.locator('#banner-text').textContent(), /This change was not made: .*at_ms/);
+  const st = await page.evaluate(() => ({ n: window.__explorer.state.scenario.events.length, at: window.__explorer.state.scenario.events[5].at_ms, trace: window.__explorer.state.trace.title }));
+  assert.equal(st.n, n0);
+  assert.ok(st.at < 1e7, `the refused value is not in the timeline: ${st.at}`);
+  assert.equal(await page.evaluate(() => document.querySelector('#ed-at').value), String(st.at), 'the editor shows the kept value');
+  assert.equal(await page.evaluate(() => window.__drewUnchecked), 0, 'the timeline never drew the unchecked scenario');
+  await page.evaluate(() => window.__explorer.settled());
+  assert.equal(await savedScenario(), savedBefore, 'the unchecked timeline was not saved');
+  // Through the API too: a refused edit does not change anything.
+  await page.evaluate(() => {
     const ex = window.__explorer;
     return ex.api.edit({ ...ex.state.scenario, events: [...ex.state.scenario.events, { at_ms: 1e13, kind: 'message', from: 'alice', text: 'x' }] });
   });
-  assert.match(why, /at_ms/);
+  await page.waitForFunction(() => document.documentElement.dataset.run === 'refused' && !window.__explorer.state.long, null, { timeout: 60000 });
   assert.equal(await page.evaluate(() => window.__explorer.state.scenario.events.length), n0);
   assert.equal(await page.locator('#progress').count(), 0);
   assert.deepEqual(errors, []);
 });
+
+/**
+ * Where no Worker runs, the big run is made on the page's thread in slices: frames keep coming,
+ * the progress line says how far it is, Cancel works mid-run (a real click between two slices),
+ * and a run to the end is drawn. The CPU is throttled (CDP) so that a 20,000-message run lasts
+ * long enough on a fast machine to be cancelled by a click.
+ */
+async function slicedOnThePage(page, label) {
+  const cdp = await page.context().newCDPSession(page);
+  await page.evaluate((s) => { window.__big = s; }, bigScenario(19998));
+  const before = await page.evaluate(() => ({ title: window.__explorer.state.scenario.title, steps: window.__explorer.state.trace.steps.length }));
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 6 });
+  try {
+    await watchFrames(page);
+    await page.evaluate(() => {
+      window.__explorer.api.edit({ ...window.__big, title: 'sliced' });
+    });
+    await page.waitForFunction(() => /on this page's thread.*\d+ %/.test(document.getElementById('progress-text')?.textContent || ''), null, { timeout: 30000 });
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.run), 'running', `${label}: still running`);
+    await page.click('#progress-cancel');
+    await page.waitForSelector('#progress', { state: 'detached', timeout: 10000 });
+    const frames = await page.evaluate(() => window.__frames.n);
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.run), 'cancelled', `${label}: cancelled mid-run`);
+    assert.ok(frames >= 5, `${label}: ${frames} frames before Cancel`);
+    assert.deepEqual(await page.evaluate(() => ({ title: window.__explorer.state.scenario.title, steps: window.__explorer.state.trace.steps.length })), before, `${label}: the drawn timeline stays`);
+    // To the end: frames came during the run.
+    await watchFrames(page);
+    await page.evaluate(() => window.__explorer.api.edit({ ...window.__big, title: 'sliced' }));
+    await page.waitForFunction(() => document.documentElement.dataset.run === 'done', null, { timeout: 120000 });
+    const all = await page.evaluate(() => window.__frames);
+    console.log(`# ${label}: ${all.n} frames during the sliced run (CPU throttled 6x), longest gap ${Math.round(all.worst)} ms`);
+    assert.ok(all.n >= 10, `${label}: ${all.n} frames during the run`);
+    assert.equal(await page.evaluate(() => window.__explorer.state.trace.title), 'sliced');
+    assert.ok(await page.evaluate(() => window.__explorer.state.trace.steps.length) > 100000);
+  } finally {
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+  }
+}
 
 test('item 9: where a Worker cannot start, the big run is made on the page thread after its progress line shows', async (t) => {
   const { page, errors } = await openExplorer(t, env, { scenario: bigScenario(3000) });
@@ -153,6 +233,7 @@ test('item 9: in the offline single file (blob: modules, no Worker) a big run is
     ex.api.selectStep('main', ex.state.trace.steps.findIndex((s) => s.protocol === 'MSRP' && s.label === 'SEND'));
   });
   assert.match(await page.locator('#insp-raw').textContent(), /^MSRP \S+ SEND\n/);
+  await slicedOnThePage(page, 'offline file');
   assert.deepEqual(errors, []);
 });
 
@@ -179,6 +260,7 @@ test('item 9: under a strict CSP sent with every file the big run is made in the
     assert.equal(await page.evaluate(() => window.__explorer.state.trace.title), 'under a strict CSP');
     const onPage = (await page.evaluate(() => window.__seen)).some((s) => /on this page's thread/.test(s));
     assert.equal(onPage, where === 'page', `${csp}: ${JSON.stringify(await page.evaluate(() => window.__seen))}`);
+    if (where === 'page') await slicedOnThePage(page, "worker-src 'none'");
     assert.deepEqual(errors, [], csp);
     await page.close();
   }
