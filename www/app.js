@@ -209,8 +209,12 @@ function rerun({ keepTime = true, sync = false, hook = null, checked = false, vi
   applyRun(trace, alt, comparison, keepTime, t0, performance.now());
   return true;
 }
-/** Draw a run's trace(s): the scenario, rules and view they were made of become the drawn ones. */
-function applyRun(trace, alt, comparison, keepTime, t0, t1) {
+/**
+ * Draw a run's trace(s): the scenario, rules and view they were made of become the drawn ones.
+ * `later` (a big run, longrun.js): the panels other than the ladder are drawn in the task it
+ * gives (a promise), so that no one task draws everything; the answer is then that promise.
+ */
+function applyRun(trace, alt, comparison, keepTime, t0, t1, later = null) {
   state.error = null;
   problem(null);
   state.trace = trace;
@@ -221,8 +225,9 @@ function applyRun(trace, alt, comparison, keepTime, t0, t1) {
   state.cursor = cursorAt(trace.steps, state.t);
   reselect();
   state.drawn = { scenario: state.scenario, selEvent: state.selEvent, rules: state.rules, compare: state.compare };
-  drawAll();
-  state.timings = { run: t1 - t0, render: performance.now() - t1 };
+  const drawn = drawAll(later);
+  const timed = () => (state.timings = { run: t1 - t0, render: performance.now() - t1 });
+  return drawn ? drawn.then(timed) : timed();
 }
 
 // ---------------------------------------------------------------- big runs (issue 13, item 9)
@@ -309,7 +314,7 @@ function edit(next, { record = true, selEvent, sync = false, checked = false, fr
 }
 
 // ---------------------------------------------------------------- drawing
-function drawAll() {
+function drawAll(later = null) {
   $('title').textContent = state.scenario?.title || '';
   const cmp = state.compare && state.alt;
   let d = null;
@@ -337,14 +342,18 @@ function drawAll() {
     });
     drawCompareHead(d);
   }
-  drawTimeline();
-  drawPlayer();
-  drawQueue();
-  drawInspector();
-  drawSummary();
-  drawPolicyMark();
-  if (hooks.tour) hooks.tour();
-  else if (state.scenario.tour) tourUse((m) => m.attach(api));
+  const panels = () => {
+    drawTimeline();
+    drawPlayer();
+    drawQueue();
+    drawInspector();
+    drawSummary();
+    drawPolicyMark();
+    if (hooks.tour) hooks.tour();
+    else if (state.scenario.tour) tourUse((m) => m.attach(api));
+  };
+  if (later) return later().then(panels);
+  panels();
 }
 /** Tours (tour.js, on use). */
 const tourUse = (fn) => import('./tour.js').then(fn).catch(report);

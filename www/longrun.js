@@ -1,10 +1,10 @@
 // Big engine runs off the page's thread (issue 13, item 9). A timeline past FAST_EVENTS runs in
-// a module Worker (www/engine-worker.js) with a progress line and Cancel (Escape too); the page
-// keeps answering meanwhile, and the last drawn scenario stays until the run is done. A newer
-// run supersedes the one under way (its worker is ended). Where a Worker cannot run (the
-// offline single file, whose modules are blob: URLs; a host's CSP; a worker that fails to start)
-// the run is made on the page's thread, after the progress line has been painted.
-// Loaded on demand, the first time a big timeline runs.
+// a Worker (www/engine-worker.js; in the offline single file a classic one from a blob: URL)
+// with a progress line and Cancel (Escape too); the page keeps answering meanwhile, and the last
+// drawn scenario stays until the run is done. A newer run supersedes the one under way (its
+// worker is ended). Where no Worker can run (a host's CSP with worker-src 'none', a worker that
+// fails to start) the run is made on the page's thread in slices (the wasm SlicedRun), still
+// with progress and Cancel between them. Loaded on demand, the first time a big timeline runs.
 
 import { EngineCrash, unpackTrace } from './engine.js';
 import { progress } from './progress.js';
@@ -19,7 +19,10 @@ const near = (rel) => {
   }
 };
 const WASM = near('../pkg/export/cpm_deferral_bg.wasm');
-const SCRIPT = near('./engine-worker.js');
+// The offline single file (scripts/build-offline.mjs) gives a classic worker script as a blob:
+// URL and the wasm bytes: from file:// Chromium runs no module Worker from a blob: URL.
+const OFFLINE = typeof globalThis.__cpmWorker === 'string' && globalThis.__cpmWasm ? globalThis.__cpmWorker : null;
+const SCRIPT = OFFLINE ? new URL(OFFLINE) : near('./engine-worker.js');
 
 let compiled = null; // Promise<WebAssembly.Module | null>
 /** Why workers are not used here ('' while they may be). */
@@ -27,13 +30,13 @@ export let noWorker = '';
 
 function workersPossible() {
   if (typeof Worker !== 'function') return 'this browser has no Worker';
-  if (!SCRIPT || !/^https?:$/.test(SCRIPT.protocol)) return `this page's modules are not served over http(s) (${new URL(import.meta.url).protocol})`;
+  if (!SCRIPT || !(OFFLINE || /^https?:$/.test(SCRIPT.protocol))) return `this page's modules are not served over http(s) (${new URL(import.meta.url).protocol})`;
   return '';
 }
 
 function compile() {
   if (!compiled) {
-    compiled = WebAssembly.compileStreaming(fetch(WASM)).catch((e) => {
+    compiled = (OFFLINE ? WebAssembly.compile(globalThis.__cpmWasm) : WebAssembly.compileStreaming(fetch(WASM))).catch((e) => {
       noWorker = `the engine could not be compiled for a worker (${e && e.message ? e.message : e})`;
       return null;
     });
@@ -45,7 +48,7 @@ let seq = 0;
 /** One worker, started with the compiled module; `ask` posts and resolves with its answer. */
 class EngineWorker {
   constructor(module) {
-    this.w = new Worker(SCRIPT, { type: 'module' });
+    this.w = new Worker(SCRIPT, { type: OFFLINE ? 'classic' : 'module' });
     this.waiting = new Map();
     this.dead = null;
     this.w.onmessage = ({ data }) => {
@@ -299,13 +302,16 @@ export function begin(api, L, job) {
     state.engine.hold(r.module);
     const trace = r.trace || (state.rules === 'post-cr' ? r.post : r.pre);
     const alt = r.trace ? null : state.rules === 'post-cr' ? r.pre : r.post;
-    api.applyRun(trace, alt, r.comparison || null, L.keepTime, t0, performance.now());
+    // The ladder now, the other panels in the next task (one task each, not one for all).
+    const drawn = api.applyRun(trace, alt, r.comparison || null, L.keepTime, t0, performance.now(), task);
     if (L.record) {
       api.adopt();
       api.unPreset();
       state.history.push(L.base.scenario, state.scenario);
       api.saveSoon();
     }
+    await drawn;
+    if (state.trace !== trace) return; // a newer run was drawn meanwhile
     api.drawEditor();
     api.updateUndo();
     document.documentElement.dataset.run = 'done';

@@ -166,17 +166,32 @@ test('item 9: a newer change supersedes the big run under way; an edit the engin
  * and a run to the end is drawn. The CPU is throttled (CDP) so that a 20,000-message run lasts
  * long enough on a fast machine to be cancelled by a click.
  */
-async function slicedOnThePage(page, label) {
+async function slicedOnThePage(page, label, onPage = true) {
   const cdp = await page.context().newCDPSession(page);
   await page.evaluate((s) => { window.__big = s; }, bigScenario(19998));
   const before = await page.evaluate(() => ({ title: window.__explorer.state.scenario.title, steps: window.__explorer.state.trace.steps.length }));
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 6 });
+  // A worker's run is not slowed by the throttling: its job reaches it 2 s late instead (as the
+  // first test's worker script does), so that Cancel is pressed while it is under way.
+  if (!onPage) {
+    await page.evaluate(() => {
+      const W = window.Worker;
+      window.__late = true;
+      window.Worker = class extends W {
+        postMessage(m, moved) {
+          if (m && m.op === 'run' && window.__late) setTimeout(() => super.postMessage(m, moved), 2000);
+          else super.postMessage(m, moved);
+        }
+      };
+    });
+  }
   try {
     await watchFrames(page);
     await page.evaluate(() => {
       window.__explorer.api.edit({ ...window.__big, title: 'sliced' });
     });
-    await page.waitForFunction(() => /on this page's thread.*\d+ %/.test(document.getElementById('progress-text')?.textContent || ''), null, { timeout: 30000 });
+    // On the page's thread the progress says how far the run is; in a worker, how long it runs.
+    await page.waitForFunction((p) => (p ? /on this page's thread.*\d+ %/ : /^Running the engine on 20,000 events… \d/).test(document.getElementById('progress-text')?.textContent || ''), onPage, { timeout: 30000 });
     assert.equal(await page.evaluate(() => document.documentElement.dataset.run), 'running', `${label}: still running`);
     await page.click('#progress-cancel');
     await page.waitForSelector('#progress', { state: 'detached', timeout: 10000 });
@@ -185,11 +200,12 @@ async function slicedOnThePage(page, label) {
     assert.ok(frames >= 5, `${label}: ${frames} frames before Cancel`);
     assert.deepEqual(await page.evaluate(() => ({ title: window.__explorer.state.scenario.title, steps: window.__explorer.state.trace.steps.length })), before, `${label}: the drawn timeline stays`);
     // To the end: frames came during the run.
+    await page.evaluate(() => (window.__late = false));
     await watchFrames(page);
     await page.evaluate(() => window.__explorer.api.edit({ ...window.__big, title: 'sliced' }));
     await page.waitForFunction(() => document.documentElement.dataset.run === 'done', null, { timeout: 120000 });
     const all = await page.evaluate(() => window.__frames);
-    console.log(`# ${label}: ${all.n} frames during the sliced run (CPU throttled 6x), longest gap ${Math.round(all.worst)} ms`);
+    console.log(`# ${label}: ${all.n} frames during the run (CPU throttled 6x), longest gap ${Math.round(all.worst)} ms`);
     assert.ok(all.n >= 10, `${label}: ${all.n} frames during the run`);
     assert.equal(await page.evaluate(() => window.__explorer.state.trace.title), 'sliced');
     assert.ok(await page.evaluate(() => window.__explorer.state.trace.steps.length) > 100000);
@@ -216,7 +232,7 @@ test('item 9: where a Worker cannot start, the big run is made on the page threa
   assert.deepEqual(errors.filter((e) => !/engine-worker|worker/i.test(e)), []);
 });
 
-test('item 9: in the offline single file (blob: modules, no Worker) a big run is made on the page thread with progress', async (t) => {
+test('item 9: in the offline single file (blob: modules) a big run is made in a classic blob: worker, with progress and Cancel', async (t) => {
   const FILE = path.join(ROOT, 'dist', 'cpm-deferral-explorer.html');
   execFileSync('node', [path.join(ROOT, 'scripts/build-offline.mjs')], { stdio: 'ignore' });
   const { page, errors } = await newPage(t, env);
@@ -224,16 +240,26 @@ test('item 9: in the offline single file (blob: modules, no Worker) a big run is
   await page.goto(pathToFileURL(FILE).href);
   await ready(page);
   const big = bigScenario(3000);
+  await page.evaluate(() => {
+    window.__seen = [];
+    new MutationObserver(() => {
+      const p = document.getElementById('progress-text');
+      if (p) window.__seen.push(p.textContent);
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
   await pick(page, file(big));
   await page.waitForFunction(() => document.documentElement.dataset.run === 'done', null, { timeout: 60000 });
   assert.equal(await page.evaluate(() => window.__explorer.state.trace.title), big.title);
-  // The wire text comes from the page's own module.
+  const seen = await page.evaluate(() => window.__seen);
+  assert.ok(seen.length > 0 && seen.every((x) => !/on this page's thread/.test(x)), `in a worker: ${JSON.stringify(seen)}`);
+  // The wire text comes from the worker that made the trace.
   await page.evaluate(() => {
     const ex = window.__explorer;
     ex.api.selectStep('main', ex.state.trace.steps.findIndex((s) => s.protocol === 'MSRP' && s.label === 'SEND'));
   });
+  await page.waitForFunction(() => document.getElementById('insp-raw').dataset.raw === 'yes', null, { timeout: 10000 });
   assert.match(await page.locator('#insp-raw').textContent(), /^MSRP \S+ SEND\n/);
-  await slicedOnThePage(page, 'offline file');
+  await slicedOnThePage(page, 'offline file', false);
   assert.deepEqual(errors, []);
 });
 
