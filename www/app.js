@@ -187,8 +187,8 @@ function guard(fn) {
  * already), and the run is drawn when it is done (see rerunLong). `sync` keeps it here (a share
  * link's view needs its trace at once).
  */
-function rerun({ keepTime = true, sync = false, hook = null, checked = false, view = null } = {}) {
-  if (!sync && state.trace && state.engine.isBig(state.scenario)) return rerunLong(keepTime, hook, checked, view);
+function rerun({ keepTime = true, sync = false, hook = null, checked = false, view = null, file = null } = {}) {
+  if (!sync && state.trace && state.engine.isBig(state.scenario)) return rerunLong(keepTime, hook, checked, view, file);
   if (state.long) dropLong();
   const t0 = performance.now();
   let trace;
@@ -239,14 +239,15 @@ const longUse = (f) => import('./longrun.js').then(f).catch(report);
  * state.long is the run under way: `base` the drawn state (what Cancel gives back), `record`
  * whether an edit is in it, `hooks` what Cancel must also undo (an undo's move in the history).
  */
-function rerunLong(keepTime, hook, checked, view) {
+function rerunLong(keepTime, hook, checked, view, file) {
   // The engine's check is part of the run, in the worker: a refusal comes back from there
   // (longrun.js), and until then nothing draws or saves the unchecked scenario (`unchecked`).
   const L = (state.long ||= { base: { ...state.drawn, ...(view || { t: state.t, sel: state.sel }) }, record: false, keepTime: true, hooks: [] });
   L.unchecked = !checked;
+  L.file = file; // a file's text, run (and so checked) as written; its refusal names the file
   if (hook) L.hooks.push(hook);
   L.keepTime &&= keepTime;
-  const job = { json: scenarioJson(state.scenario), rules: state.rules, both: state.compare, events: state.scenario.events.length };
+  const job = { json: file ? file.text : scenarioJson(state.scenario), rules: state.rules, both: state.compare, events: state.scenario.events.length };
   L.token = job; // the newest run of L: an older one's answer is dropped
   longUse((m) => state.long === L && L.token === job && m.begin(api, L, job));
   document.documentElement.dataset.run = 'running';
@@ -271,7 +272,7 @@ function showError(msg) {
  * is not made: the previous scenario stays, drawn and saved as it was, and the refusal is
  * returned (the engine's own message, as `check` gives it) for the editor to show.
  */
-function edit(next, { record = true, selEvent, sync = false, checked = false, fresh = false } = {}) {
+function edit(next, { record = true, selEvent, sync = false, checked = false, fresh = false, file = null } = {}) {
   const prev = state.scenario;
   const prevSel = state.selEvent;
   const view = { t: state.t, sel: state.sel, selEvent: prevSel }; // what a cancelled big run gives back
@@ -282,7 +283,7 @@ function edit(next, { record = true, selEvent, sync = false, checked = false, fr
   }
   state.scenario = next;
   if (selEvent !== undefined) state.selEvent = selEvent;
-  const ran = rerun({ sync, checked, view });
+  const ran = rerun({ sync, checked, view, file });
   if (!ran) {
     const msg = state.error;
     state.scenario = prev;

@@ -293,7 +293,7 @@ export function begin(api, L, job) {
     if (r.error !== undefined) {
       // The engine refused the change (its check is part of the run): the drawn timeline stays
       // and the editor shows the engine's message, as for a small timeline's refused edit.
-      revert(api, `This change was not made: ${r.error}`);
+      revert(api, L.file ? `Cannot open ${L.file.name}: ${r.error}` : `This change was not made: ${r.error}`);
       if (L.unchecked && api.state.selEvent != null) import('./editor.js').then((m) => m.showRefusal(api, r.error)).catch(api.report);
       document.documentElement.dataset.run = 'refused';
       return;

@@ -160,6 +160,35 @@ test('item 9: a newer change supersedes the big run under way; an edit the engin
   assert.deepEqual(errors, []);
 });
 
+test('item 9: a big file is checked as written by its run in the worker; a refusal names the file and keeps the drawn timeline', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { scenario: bigScenario(3000) });
+  const before = await page.evaluate(() => ({ title: window.__explorer.state.scenario.title, steps: window.__explorer.state.trace.steps.length }));
+  // 500.0 is refused by the check of the text as written (issue 13, item 10), not by the object.
+  const text = JSON.stringify({ ...bigScenario(19998), title: 'refused file' }).replace('"t1_ms":500', '"t1_ms":500.0');
+  assert.match(text, /"t1_ms":500\.0/);
+  const expected = await page.evaluate((x) => window.__explorer.state.engine.checkText(x), text);
+  assert.match(expected, /t1_ms/);
+  await page.evaluate(() => {
+    window.__seen = [];
+    new MutationObserver(() => {
+      const p = document.getElementById('progress-text');
+      if (p) window.__seen.push(p.textContent);
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
+  await pick(page, { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from(text) });
+  await page.waitForFunction(() => document.documentElement.dataset.run === 'refused', null, { timeout: 60000 });
+  assert.equal(await page.locator('#banner-text').textContent(), `Cannot open bad.json: ${expected}`);
+  assert.ok((await page.evaluate(() => window.__seen)).some((x) => /Running the engine on 20,000 events/.test(x)), 'checked by the run, not before it');
+  assert.deepEqual(await page.evaluate(() => ({ title: window.__explorer.state.scenario.title, steps: window.__explorer.state.trace.steps.length })), before);
+  await page.evaluate(() => window.__explorer.settled());
+  assert.equal(await saved(page), before.title);
+  // The same text without the decimal opens (and is drawn) as usual.
+  await pick(page, { name: 'good.json', mimeType: 'application/json', buffer: Buffer.from(text.replace('"t1_ms":500.0', '"t1_ms":500')) });
+  await page.waitForFunction(() => document.documentElement.dataset.run === 'done', null, { timeout: 60000 });
+  assert.equal(await page.evaluate(() => window.__explorer.state.trace.title), 'refused file');
+  assert.deepEqual(errors, []);
+});
+
 /**
  * Where no Worker runs, the big run is made on the page's thread in slices: frames keep coming,
  * the progress line says how far it is, Cancel works mid-run (a real click between two slices),
