@@ -148,7 +148,11 @@ async function slicedRun(mod, job, engine, { stopped, onProgress }) {
     if (stopped()) return null;
     return engine.call(() => run.finish());
   } finally {
-    run.free();
+    try {
+      run.free();
+    } catch {
+      // after an engine panic the module may refuse even this: the panic is what is reported
+    }
   }
 }
 
