@@ -59,8 +59,24 @@ function visit(id) {
 }
 visit('www/app.js');
 
+// The engine's worker (www/engine-worker.js) as a CLASSIC script: from a file:// page Chromium
+// starts no module Worker from a blob: URL (nor a dynamic import in one), but a classic one runs
+// and takes the compiled wasm module posted to it. The glue's `export`s become plain
+// declarations; the worker's import of it becomes names of this script.
+function classicWorker() {
+  let glue = read(GLUE);
+  const n0 = glue.length;
+  glue = glue.replace(/^export (class|function|async function|const|let) /gm, '$1 ').replace(/^export \{[^}]*\};?$/m, '');
+  glue = glue.replace(/\bimport\.meta\.url\b/g, 'self.location.href');
+  if (glue.length === n0 || /^\s*(export|import)\s/m.test(glue)) fail(`${GLUE}: its exports or imports are not the expected shape for the classic worker`);
+  const IMPORT = "import init, * as engine from '../pkg/export/cpm_deferral.js';";
+  const body = read('www/engine-worker.js');
+  if (!body.includes(IMPORT)) fail(`www/engine-worker.js does not start with: ${IMPORT}`);
+  return `${glue}\n${body.replace(IMPORT, 'const init = __wbg_init;\nconst engine = { run, run_both, raw };')}`;
+}
+
 const json = (v) => JSON.stringify(v).replace(/</g, '\\u003c');
-const data = json({ order, code: Object.fromEntries(order.map((id) => [id, modules.get(id).code])) });
+const data = json({ order, code: Object.fromEntries(order.map((id) => [id, modules.get(id).code])), worker: classicWorker() });
 const wasm = fs.readFileSync(path.join(ROOT, WASM)).toString('base64');
 
 const boot = `
@@ -75,6 +91,7 @@ for (const id of m.order) {
   const code = m.code[id].replace(/cpm-module:([\\w./-]+)/g, (s, dep) => urls[dep] || s);
   urls[id] = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
 }
+globalThis.__cpmWorker = URL.createObjectURL(new Blob([m.worker], { type: 'text/javascript' }));
 import(urls['www/app.js']);
 `;
 const css = `${read('www/style.css')}\n${read('www/extra.css')}`;

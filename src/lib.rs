@@ -34,6 +34,7 @@ mod wasm;
 
 pub use compare::compare;
 pub use trace::{Rules, Trace};
+pub use world::resumable::Resumable;
 
 /// Runs a scenario under one rule set and returns its trace.
 pub fn run(scenario: &scenario::Scenario, rules: Rules) -> Trace {

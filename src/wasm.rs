@@ -251,3 +251,91 @@ pub fn bench_fast_path(scenario_json: &str, rules: &str, rounds: u32) -> Result<
     }
     Ok(steps as u32)
 }
+
+/// A run in slices for a page thread that may start no Worker (a `worker-src 'none'` policy):
+/// `new SlicedRun(json, rules, both)`, then `advance(budget)` until it answers true (each call
+/// processes at most `budget` things that happen, about one step each, so the page stays
+/// responsive and can stop between two calls), then `finish()`: what [`run`] (or, with `both`,
+/// [`run_both`]) gives for the same scenario. Issue 13, item 9; see [`crate::Resumable`].
+#[cfg(feature = "wasm-export")]
+#[wasm_bindgen]
+pub struct SlicedRun {
+    /// The runs still to make or finish: post-cr first with `both`.
+    runs: Vec<(Rules, crate::Resumable)>,
+    /// The traces finished so far (post-cr first).
+    done: Vec<(Rules, crate::Trace)>,
+    both: bool,
+}
+
+#[cfg(feature = "wasm-export")]
+#[wasm_bindgen]
+impl SlicedRun {
+    /// Reads the scenario (the engine's check: a refused scenario is the error) and starts the
+    /// run(s); nothing of the timeline is processed yet.
+    #[wasm_bindgen(constructor)]
+    pub fn new(scenario_json: &str, rules: &str, both: bool) -> Result<SlicedRun, JsError> {
+        let rules = if both { Rules::PostCr } else { parse_rules(rules)? };
+        let scenario = parse_scenario(scenario_json)?;
+        let mut runs = Vec::new();
+        if both {
+            runs.push((Rules::PreCr, crate::Resumable::start(scenario.clone(), Rules::PreCr, false)));
+        }
+        runs.push((rules, crate::Resumable::start(scenario, rules, false)));
+        Ok(SlicedRun { runs, done: Vec::new(), both })
+    }
+
+    /// Processes at most `budget` things that happen; true when every run is done.
+    pub fn advance(&mut self, budget: u32) -> bool {
+        while let Some((rules, mut r)) = self.runs.pop() {
+            if !r.advance(budget as usize) {
+                self.runs.push((rules, r));
+                return false;
+            }
+            self.done.push((rules, r.finish_and_remember()));
+        }
+        true
+    }
+
+    /// The share of the work done, 0 to 1.
+    pub fn progress(&self) -> f64 {
+        let n = (self.runs.len() + self.done.len()).max(1) as f64;
+        (self.done.len() as f64 + self.runs.last().map_or(0.0, |(_, r)| r.progress())) / n
+    }
+
+    /// The packed trace (`{ post, pre, comparison }` with `both`), the rest of the run made
+    /// first if it is not done. The scenario is kept for `raw`, as after [`run`].
+    pub fn finish(&mut self) -> Result<JsValue, JsError> {
+        self.advance(u32::MAX);
+        let mut done = std::mem::take(&mut self.done);
+        if !self.both {
+            let (_, trace) = done.pop().ok_or_else(|| JsError::new("SlicedRun: finished twice"))?;
+            return packed_to_js(&crate::packed::pack(&trace));
+        }
+        let (Some((_, pre)), Some((_, post))) = (done.pop(), done.pop()) else {
+            return Err(JsError::new("SlicedRun: finished twice"));
+        };
+        let out = js_sys::Object::new();
+        let comparison = plain(&crate::compare::compare_traces(&post, &pre))?;
+        for (k, v) in [("post", packed_to_js(&crate::packed::pack(&post))?), ("pre", packed_to_js(&crate::packed::pack(&pre))?), ("comparison", comparison)] {
+            js_sys::Reflect::set(&out, &JsValue::from_str(k), &v).map_err(|_| JsError::new("SlicedRun: cannot build result"))?;
+        }
+        Ok(out.into())
+    }
+}
+
+/// A finished run's trace; its scenario becomes the one `raw` answers for under its rules.
+#[cfg(feature = "wasm-export")]
+trait Remember {
+    fn finish_and_remember(self) -> crate::Trace;
+}
+
+#[cfg(feature = "wasm-export")]
+impl Remember for crate::Resumable {
+    fn finish_and_remember(self) -> crate::Trace {
+        let rules = self.rules();
+        let scenario = self.scenario().clone();
+        let trace = self.finish();
+        LAST.with(|l| l.borrow_mut()[slot(rules)] = Some(Last { scenario, raws: None }));
+        trace
+    }
+}

@@ -187,8 +187,8 @@ function guard(fn) {
  * already), and the run is drawn when it is done (see rerunLong). `sync` keeps it here (a share
  * link's view needs its trace at once).
  */
-function rerun({ keepTime = true, sync = false, hook = null, checked = false, view = null } = {}) {
-  if (!sync && state.trace && state.engine.isBig(state.scenario)) return rerunLong(keepTime, hook, checked, view);
+function rerun({ keepTime = true, sync = false, hook = null, checked = false, view = null, file = null } = {}) {
+  if (!sync && state.trace && state.engine.isBig(state.scenario)) return rerunLong(keepTime, hook, checked, view, file);
   if (state.long) dropLong();
   const t0 = performance.now();
   let trace;
@@ -209,8 +209,12 @@ function rerun({ keepTime = true, sync = false, hook = null, checked = false, vi
   applyRun(trace, alt, comparison, keepTime, t0, performance.now());
   return true;
 }
-/** Draw a run's trace(s): the scenario, rules and view they were made of become the drawn ones. */
-function applyRun(trace, alt, comparison, keepTime, t0, t1) {
+/**
+ * Draw a run's trace(s): the scenario, rules and view they were made of become the drawn ones.
+ * `later` (a big run, longrun.js): the panels other than the ladder are drawn in the task it
+ * gives (a promise), so that no one task draws everything; the answer is then that promise.
+ */
+function applyRun(trace, alt, comparison, keepTime, t0, t1, later = null) {
   state.error = null;
   problem(null);
   state.trace = trace;
@@ -221,8 +225,9 @@ function applyRun(trace, alt, comparison, keepTime, t0, t1) {
   state.cursor = cursorAt(trace.steps, state.t);
   reselect();
   state.drawn = { scenario: state.scenario, selEvent: state.selEvent, rules: state.rules, compare: state.compare };
-  drawAll();
-  state.timings = { run: t1 - t0, render: performance.now() - t1 };
+  const drawn = drawAll(later);
+  const timed = () => (state.timings = { run: t1 - t0, render: performance.now() - t1 });
+  return drawn ? drawn.then(timed) : timed();
 }
 
 // ---------------------------------------------------------------- big runs (issue 13, item 9)
@@ -234,13 +239,15 @@ const longUse = (f) => import('./longrun.js').then(f).catch(report);
  * state.long is the run under way: `base` the drawn state (what Cancel gives back), `record`
  * whether an edit is in it, `hooks` what Cancel must also undo (an undo's move in the history).
  */
-function rerunLong(keepTime, hook, checked, view) {
-  const err = checked ? null : state.engine.check(state.scenario);
-  if (err) return showError(err);
+function rerunLong(keepTime, hook, checked, view, file) {
+  // The engine's check is part of the run, in the worker: a refusal comes back from there
+  // (longrun.js), and until then nothing draws or saves the unchecked scenario (`unchecked`).
   const L = (state.long ||= { base: { ...state.drawn, ...(view || { t: state.t, sel: state.sel }) }, record: false, keepTime: true, hooks: [] });
+  L.unchecked = !checked;
+  L.file = file; // a file's text, run (and so checked) as written; its refusal names the file
   if (hook) L.hooks.push(hook);
   L.keepTime &&= keepTime;
-  const job = { json: scenarioJson(state.scenario), rules: state.rules, both: state.compare, events: state.scenario.events.length };
+  const job = { json: file ? file.text : scenarioJson(state.scenario), rules: state.rules, both: state.compare, events: state.scenario.events.length };
   L.token = job; // the newest run of L: an older one's answer is dropped
   longUse((m) => state.long === L && L.token === job && m.begin(api, L, job));
   document.documentElement.dataset.run = 'running';
@@ -265,10 +272,10 @@ function showError(msg) {
  * is not made: the previous scenario stays, drawn and saved as it was, and the refusal is
  * returned (the engine's own message, as `check` gives it) for the editor to show.
  */
-function edit(next, { record = true, selEvent, sync = false, checked = false, fresh = false } = {}) {
+function edit(next, { record = true, selEvent, sync = false, checked = false, fresh = false, file = null } = {}) {
   const prev = state.scenario;
   const prevSel = state.selEvent;
-  const view = { t: state.t, sel: state.sel }; // what a cancelled big run gives back
+  const view = { t: state.t, sel: state.sel, selEvent: prevSel }; // what a cancelled big run gives back
   if (fresh) {
     // A new timeline (a file): from its start, nothing selected.
     state.sel = null;
@@ -276,7 +283,7 @@ function edit(next, { record = true, selEvent, sync = false, checked = false, fr
   }
   state.scenario = next;
   if (selEvent !== undefined) state.selEvent = selEvent;
-  const ran = rerun({ sync, checked, view });
+  const ran = rerun({ sync, checked, view, file });
   if (!ran) {
     const msg = state.error;
     state.scenario = prev;
@@ -308,7 +315,7 @@ function edit(next, { record = true, selEvent, sync = false, checked = false, fr
 }
 
 // ---------------------------------------------------------------- drawing
-function drawAll() {
+function drawAll(later = null) {
   $('title').textContent = state.scenario?.title || '';
   const cmp = state.compare && state.alt;
   let d = null;
@@ -336,23 +343,28 @@ function drawAll() {
     });
     drawCompareHead(d);
   }
-  drawTimeline();
-  drawPlayer();
-  drawQueue();
-  drawInspector();
-  drawSummary();
-  drawPolicyMark();
-  if (hooks.tour) hooks.tour();
-  else if (state.scenario.tour) tourUse((m) => m.attach(api));
+  const panels = () => {
+    drawTimeline();
+    drawPlayer();
+    drawQueue();
+    drawInspector();
+    drawSummary();
+    drawPolicyMark();
+    if (hooks.tour) hooks.tour();
+    else if (state.scenario.tour) tourUse((m) => m.attach(api));
+  };
+  if (later) return later().then(panels);
+  panels();
 }
 /** Tours (tour.js, on use). */
 const tourUse = (fn) => import('./tour.js').then(fn).catch(report);
 
 function drawTimeline() {
   const names = state.trace ? memberNames(state.trace) : new Map();
-  for (const m of membersOf(state.scenario)) names.set(m.id, m.name);
+  const sc = state.long?.unchecked ? state.drawn.scenario : state.scenario;
+  for (const m of membersOf(sc)) names.set(m.id, m.name);
   timeline.set({
-    events: state.scenario.events,
+    events: sc.events,
     names,
     pfStates: state.trace?.pf_states || [],
     endMs: state.trace?.end_ms || 0,

@@ -3,6 +3,18 @@
 import { KIND, REASON_PROTOCOLS, composeReason, parseReason, updateEvent, membersOf } from './scenario.js';
 import { SYMBOL } from './timeline.js';
 
+/**
+ * The engine's refusal of an edit in the editor (#ed-error). A big timeline's refusal comes
+ * when its run (in a worker, www/longrun.js) answers, after the editor was drawn again.
+ */
+export function showRefusal(api, why) {
+  const box = api.$('editor');
+  if (box.hidden) return;
+  const p = box.querySelector('#ed-error') || api.h('p', { id: 'ed-error', class: 'ed-error', role: 'alert' });
+  p.textContent = why;
+  box.querySelector('h2')?.after(p);
+}
+
 /** Draw the editor of `api.state.selEvent` into #editor. */
 export function draw(api) {
   const { state, $, h, fmtMs, edit, guard, report, drawTimeline, deleteSelected } = api;
@@ -21,11 +33,7 @@ export function draw(api) {
   const apply = (patch) => {
     const r = updateEvent(state.scenario, i, patch, { exact: true });
     const why = edit(r.scenario, { selEvent: r.index });
-    if (why) {
-      const p = box.querySelector('#ed-error') || h('p', { id: 'ed-error', class: 'ed-error', role: 'alert' });
-      p.textContent = why;
-      box.querySelector('h2')?.after(p);
-    }
+    if (why) showRefusal(api, why);
   };
   const num = (input) => (input.value.trim() === '' ? NaN : Number(input.value));
   const members = membersOf(state.scenario);

@@ -5,6 +5,9 @@
 export const MAX_FILE = 8 * 1024 * 1024; // the engine's limit too (scenario::MAX_BYTES)
 export const FORMAT = 'cpm-deferral-scenario';
 
+/** A file text longer than this may be a big timeline (FAST_EVENTS events: about 200 KB). */
+const BIG_TEXT = 100000;
+
 const mib = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 /**
@@ -104,7 +107,23 @@ export function saveScenario(scenario) {
 /** Open a file in the page (api: the page's hooks, see app.js): checked, then an undoable edit. */
 export async function openFile(api, file) {
   const { state, $ } = api;
-  const r = await readScenarioFile(file, (text) => state.engine.checkText(text), (text) => state.engine.prepare(text));
+  // A big file, once something is drawn, is checked as written by its run, in the worker
+  // (longrun.js; a refusal names the file there); any other is checked here, at once.
+  let later = null;
+  const check = (text) => {
+    if (state.trace && text.length > BIG_TEXT && !text.startsWith('\ufeff')) {
+      later = text;
+      return null;
+    }
+    return state.engine.checkText(text);
+  };
+  const r = await readScenarioFile(file, check, (text) => state.engine.prepare(text));
+  const name = String(file.name || 'the file').slice(0, 120);
+  if (!r.error && later && !state.engine.isBig(r.scenario)) {
+    const problem = state.engine.checkText(later);
+    if (problem) r.error = `Cannot open ${name}: ${problem}`;
+    later = null;
+  }
   if (r.error) {
     api.notice(r.error);
     return;
@@ -114,6 +133,6 @@ export async function openFile(api, file) {
   $('preset').value = '';
   api.setDescription(r.scenario.description || '');
   // Checked as written, by the engine; shown from its start, nothing selected.
-  api.edit(r.scenario, { selEvent: null, checked: true, fresh: true });
+  api.edit(r.scenario, { selEvent: null, checked: !later, fresh: true, file: later && { text: later, name } });
   api.drawPolicies();
 }

@@ -1,10 +1,10 @@
 // Big engine runs off the page's thread (issue 13, item 9). A timeline past FAST_EVENTS runs in
-// a module Worker (www/engine-worker.js) with a progress line and Cancel (Escape too); the page
-// keeps answering meanwhile, and the last drawn scenario stays until the run is done. A newer
-// run supersedes the one under way (its worker is ended). Where a Worker cannot run (the
-// offline single file, whose modules are blob: URLs; a host's CSP; a worker that fails to start)
-// the run is made on the page's thread, after the progress line has been painted.
-// Loaded on demand, the first time a big timeline runs.
+// a Worker (www/engine-worker.js; in the offline single file a classic one from a blob: URL)
+// with a progress line and Cancel (Escape too); the page keeps answering meanwhile, and the last
+// drawn scenario stays until the run is done. A newer run supersedes the one under way (its
+// worker is ended). Where no Worker can run (a host's CSP with worker-src 'none', a worker that
+// fails to start) the run is made on the page's thread in slices (the wasm SlicedRun), still
+// with progress and Cancel between them. Loaded on demand, the first time a big timeline runs.
 
 import { EngineCrash, unpackTrace } from './engine.js';
 import { progress } from './progress.js';
@@ -19,7 +19,10 @@ const near = (rel) => {
   }
 };
 const WASM = near('../pkg/export/cpm_deferral_bg.wasm');
-const SCRIPT = near('./engine-worker.js');
+// The offline single file (scripts/build-offline.mjs) gives a classic worker script as a blob:
+// URL and the wasm bytes: from file:// Chromium runs no module Worker from a blob: URL.
+const OFFLINE = typeof globalThis.__cpmWorker === 'string' && globalThis.__cpmWasm ? globalThis.__cpmWorker : null;
+const SCRIPT = OFFLINE ? new URL(OFFLINE) : near('./engine-worker.js');
 
 let compiled = null; // Promise<WebAssembly.Module | null>
 /** Why workers are not used here ('' while they may be). */
@@ -27,13 +30,13 @@ export let noWorker = '';
 
 function workersPossible() {
   if (typeof Worker !== 'function') return 'this browser has no Worker';
-  if (!SCRIPT || !/^https?:$/.test(SCRIPT.protocol)) return `this page's modules are not served over http(s) (${new URL(import.meta.url).protocol})`;
+  if (!SCRIPT || !(OFFLINE || /^https?:$/.test(SCRIPT.protocol))) return `this page's modules are not served over http(s) (${new URL(import.meta.url).protocol})`;
   return '';
 }
 
 function compile() {
   if (!compiled) {
-    compiled = WebAssembly.compileStreaming(fetch(WASM)).catch((e) => {
+    compiled = (OFFLINE ? WebAssembly.compile(globalThis.__cpmWasm) : WebAssembly.compileStreaming(fetch(WASM))).catch((e) => {
       noWorker = `the engine could not be compiled for a worker (${e && e.message ? e.message : e})`;
       return null;
     });
@@ -45,7 +48,7 @@ let seq = 0;
 /** One worker, started with the compiled module; `ask` posts and resolves with its answer. */
 class EngineWorker {
   constructor(module) {
-    this.w = new Worker(SCRIPT, { type: 'module' });
+    this.w = new Worker(SCRIPT, { type: OFFLINE ? 'classic' : 'module' });
     this.waiting = new Map();
     this.dead = null;
     this.w.onmessage = ({ data }) => {
@@ -116,6 +119,43 @@ function shape(value, both) {
   return { post: unpackTrace(value.post), pre: unpackTrace(value.pre), comparison: value.comparison };
 }
 
+/** A new task (the page draws a frame and handles input in between). */
+const task = () => new Promise((r) => setTimeout(r, 0));
+
+/**
+ * The run on the page's thread in slices of about SLICE_MS (the wasm `SlicedRun`, src/wasm.rs):
+ * resolves to what `run` (or `run_both`) gives, or to null when `stopped()` became true between
+ * two slices (the run is dropped then). The budget per slice adapts to the time a slice took.
+ */
+const SLICE_MS = 12;
+async function slicedRun(mod, job, engine, { stopped, onProgress }) {
+  const run = engine.call(() => new mod.SlicedRun(job.json, job.rules, job.both));
+  if (run.error !== undefined) return run; // the engine's check refused it
+  try {
+    let budget = 2000;
+    for (;;) {
+      const t = performance.now();
+      const done = engine.call(() => run.advance(budget));
+      if (done && done.error !== undefined) return done;
+      const dt = performance.now() - t;
+      budget = Math.round(Math.min(500000, Math.max(200, (budget * SLICE_MS) / Math.max(dt, 1))));
+      onProgress(run.progress());
+      if (done) break;
+      await task();
+      if (stopped()) return null;
+    }
+    await task();
+    if (stopped()) return null;
+    return engine.call(() => run.finish());
+  } finally {
+    try {
+      run.free();
+    } catch {
+      // after an engine panic the module may refuse even this: the panic is what is reported
+    }
+  }
+}
+
 const nextFrame = () => new Promise((r) => (document.visibilityState === 'visible' ? requestAnimationFrame(() => setTimeout(r, 0)) : setTimeout(r, 0)));
 
 /**
@@ -139,7 +179,8 @@ export function runLong(job, engine, { onCancel } = {}) {
   let worker = null;
   let finished = false;
   let where = ''; // ' (on this page's thread: why)' in the fallback
-  const tick = setInterval(() => p.update(`${label}${where}… ${((performance.now() - t0) / 1000).toFixed(1)} s`), 250);
+  let share = -1; // the share done, when the run says (the sliced run on the page's thread)
+  const tick = setInterval(() => p.update(`${label}${where}… ${share >= 0 ? `${Math.floor(share * 100)} %, ` : ''}${((performance.now() - t0) / 1000).toFixed(1)} s`), 250);
   /** Ends the run once: with a result (null: cancelled or superseded), or with an EngineCrash. */
   const finish = (v, crash) => {
     if (finished) return;
@@ -166,12 +207,19 @@ export function runLong(job, engine, { onCancel } = {}) {
   const onMain = () => {
     where = ` (on this page's thread: ${noWorker})`;
     p.update(`${label}${where}…`);
-    // The progress line is painted first; the run itself cannot be cut into slices.
-    nextFrame().then(() => {
+    // The progress line is painted first; then the run is made in slices (sliced.js), a task
+    // each, so frames and Cancel go on between them.
+    nextFrame().then(async () => {
       if (finished) return;
       try {
-        const mod = engine.fast || engine.mod;
-        const value = engine.call(() => (job.both ? mod.run_both(job.json) : mod.run(job.json, job.rules)));
+        const mod = engine.fast || (await engine.loadFast()) || engine.mod;
+        if (finished) return;
+        const value = typeof mod.SlicedRun === 'function'
+          ? await slicedRun(mod, job, engine, { stopped: () => finished, onProgress: (f) => (share = f) })
+          : engine.call(() => (job.both ? mod.run_both(job.json) : mod.run(job.json, job.rules)));
+        if (finished) return;
+        await task();
+        if (finished) return;
         const r = shape(value, job.both);
         r.module = mod;
         finish(r);
@@ -214,6 +262,9 @@ export function runLong(job, engine, { onCancel } = {}) {
       return;
     }
     if (finished) return;
+    // Received in this task; unpacked in the next one, drawn in the one after (begin).
+    await task();
+    if (finished) return worker.end();
     const r = shape(value, job.both);
     if (r.error === undefined) {
       if (holder && holder !== worker) holder.end();
@@ -239,20 +290,32 @@ export function begin(api, L, job) {
   const handle = runLong(job, state.engine, {
     onCancel: () => state.long === L && revert(api, 'The run was cancelled: the timeline is as it was before the change.'),
   });
-  handle.promise.then((r) => {
+  handle.promise.then(async (r) => {
     if (!r || state.long !== L || L.token !== job) return;
-    if (r.error !== undefined) return revert(api, `This change was not made: ${r.error}`);
+    await task(); // drawn in a task of its own, after the one that unpacked it
+    if (state.long !== L || L.token !== job) return;
+    if (r.error !== undefined) {
+      // The engine refused the change (its check is part of the run): the drawn timeline stays
+      // and the editor shows the engine's message, as for a small timeline's refused edit.
+      revert(api, L.file ? `Cannot open ${L.file.name}: ${r.error}` : `This change was not made: ${r.error}`);
+      if (L.unchecked && api.state.selEvent != null) import('./editor.js').then((m) => m.showRefusal(api, r.error)).catch(api.report);
+      document.documentElement.dataset.run = 'refused';
+      return;
+    }
     state.long = null;
     state.engine.hold(r.module);
     const trace = r.trace || (state.rules === 'post-cr' ? r.post : r.pre);
     const alt = r.trace ? null : state.rules === 'post-cr' ? r.pre : r.post;
-    api.applyRun(trace, alt, r.comparison || null, L.keepTime, t0, performance.now());
+    // The ladder now, the other panels in the next task (one task each, not one for all).
+    const drawn = api.applyRun(trace, alt, r.comparison || null, L.keepTime, t0, performance.now(), task);
     if (L.record) {
       api.adopt();
       api.unPreset();
       state.history.push(L.base.scenario, state.scenario);
       api.saveSoon();
     }
+    await drawn;
+    if (state.trace !== trace) return; // a newer run was drawn meanwhile
     api.drawEditor();
     api.updateUndo();
     document.documentElement.dataset.run = 'done';

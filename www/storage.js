@@ -292,7 +292,8 @@ export function keeper(api) {
     if (hold && !force) return { held: hold };
     let json;
     try {
-      json = api.scenarioJson(state.scenario);
+      // A big timeline's change not yet checked by its run (app.js rerunLong) is not kept yet.
+      json = api.scenarioJson(state.long?.unchecked ? state.drawn.scenario : state.scenario);
     } catch (e) {
       return { lost: e.message };
     }

@@ -453,7 +453,7 @@ impl Builder for World<'_> {
         self.wire()
     }
     fn policies(&self) -> &crate::policy::Policies {
-        self.pol
+        &self.pol
     }
     fn member_id(&self, i: usize) -> &str {
         &self.sc.members[i].id

@@ -7,6 +7,7 @@
 pub(crate) mod actors;
 pub(crate) mod build;
 mod pf_glue;
+pub mod resumable;
 
 use crate::policy::{Policies, PolicyId};
 use crate::scenario::{Scenario, Setup, Who};
@@ -390,9 +391,10 @@ pub(in crate::world) struct Cf {
 }
 
 pub(in crate::world) struct World<'a> {
-    pub sc: &'a Scenario,
+    /// The scenario: borrowed by [`simulate`], owned by a run in slices ([`resumable`]).
+    pub sc: Cow<'a, Scenario>,
     pub rules: Rules,
-    pub pol: &'a Policies,
+    pub pol: Policies,
     pub now: u64,
     seq: u32,
     queue: BinaryHeap<Reverse<Pending>>,
@@ -455,7 +457,7 @@ impl World<'_> {
 
 /// Runs `sc` under `rules` and returns the trace.
 pub fn simulate(sc: &Scenario, rules: Rules, wire: bool) -> Trace {
-    let mut w = World::new(sc, rules);
+    let mut w = World::new(Cow::Borrowed(sc), rules);
     w.wire = wire;
     w.pf.cfg_wire(w.wire());
     w.start();
@@ -464,7 +466,7 @@ pub fn simulate(sc: &Scenario, rules: Rules, wire: bool) -> Trace {
 }
 
 impl<'a> World<'a> {
-    fn new(sc: &'a Scenario, rules: Rules) -> Self {
+    fn new(sc: Cow<'a, Scenario>, rules: Rules) -> Self {
         let mut lanes: Vec<Arc<str>> = vec![Arc::from("carol"), Arc::from("carol-pf"), Arc::from("cf")];
         lanes.extend(sc.members.iter().map(|m| Arc::from(m.id.as_str())));
         lanes.push(Arc::from("scscf"));
@@ -478,9 +480,8 @@ impl<'a> World<'a> {
             }
         }
         World {
-            sc,
             rules,
-            pol: &sc.policies,
+            pol: sc.policies.clone(),
             now: 0,
             seq: 0,
             queue: BinaryHeap::with_capacity(64),
@@ -560,11 +561,11 @@ impl<'a> World<'a> {
             },
             sent_while_deferred: 0,
             wire: true,
-            paths: World::member_paths(sc),
+            paths: World::member_paths(&sc),
             next_event: 0,
             no_text: Arc::from(""),
             causes: std::iter::once("setup".to_string())
-                .chain(crate::story::event_causes(sc))
+                .chain(crate::story::event_causes(&sc))
                 .chain(std::iter::once("end".to_string()))
                 .map(|c| {
                     let h = crate::story::fnv(c.as_bytes(), 0);
@@ -576,6 +577,7 @@ impl<'a> World<'a> {
             chat_cause: Vec::with_capacity(sc.events.len()),
             nths: crate::story::NthCounter::new(sc.events.len() + 2),
             sig_memo: crate::story::SigMemo::default(),
+            sc,
         }
     }
 
@@ -613,7 +615,14 @@ impl<'a> World<'a> {
     }
 
     fn run(&mut self) {
-        while let Some((at, ev)) = self.pop_next() {
+        while !self.advance(usize::MAX) {}
+    }
+
+    /// Processes at most `budget` things that happen (events, arrivals, timers); true when
+    /// nothing is left ([`resumable`] runs the loop in slices).
+    fn advance(&mut self, budget: usize) -> bool {
+        for _ in 0..budget {
+            let Some((at, ev)) = self.pop_next() else { return true };
             self.now = at;
             match ev {
                 Ev::Scenario(i) => {
@@ -636,6 +645,7 @@ impl<'a> World<'a> {
                 }
             }
         }
+        false
     }
 
     /// Starts a timer of `dur` ms; returns its id.
