@@ -191,7 +191,16 @@ fn targets() -> Vec<Target> {
     ];
     let mut all: Vec<Target> = text.into_iter().map(|(n, f)| (n, Input::Text(f))).collect();
     all.push(("capture", Input::Bytes(capture_target)));
+    all.push(("judge", Input::Bytes(judge_target)));
     all
+}
+
+/// The judge (`conform`) on a capture: a verdict or a `JudgeError`, never a panic.
+fn judge_target(b: &[u8]) {
+    if let Ok(j) = cpm_deferral::judge::judge(b, cpm_deferral::judge::Options::default()) {
+        let _ = cpm_deferral::judge::to_json(&j);
+        let _ = cpm_deferral::judge::to_text(&j);
+    }
 }
 
 /// A preset as a version 2 file with a tour over its key steps (issue 15), every switch used.
@@ -221,7 +230,7 @@ fn with_tour(json: &str) -> Option<String> {
 /// Seeds per target: preset files for "scenario", the matching wire texts for the parsers.
 fn seeds(target: &str) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
-    if target == "capture" {
+    if target == "capture" || target == "judge" {
         return capture_seeds();
     }
     for p in presets::all() {
@@ -332,7 +341,7 @@ fn main() {
     std::panic::set_hook(Box::new(|_| {}));
     let list: Vec<Target> = targets().into_iter().filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n)).collect();
     if list.is_empty() {
-        eprintln!("fuzz: unknown --target (use one of: scenario sip msrp cpim sdp conference-info reason datetime capture)");
+        eprintln!("fuzz: unknown --target (use one of: scenario sip msrp cpim sdp conference-info reason datetime capture judge)");
         std::process::exit(2);
     }
     // Scenario import (what users bring: files, links, saved state) gets twice the time of each
