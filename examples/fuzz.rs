@@ -5,9 +5,10 @@
 //! in versions 1 and 2, the latter with a tour of every kind of stop),
 //! every wire parser (SIP, MSRP, CPIM, SDP, conference-info (and its XML reader), RFC 3326 Reason,
 //! RFC 3339 date-time), and the capture reader (`capture::read_all` then the role finder, and
-//! the same bytes fed in two pieces must give the same messages). Seeds: the preset scenario
+//! the same bytes fed in two pieces must give the same messages), and the judge (`conform`: a
+//! verdict or an error for any capture). Seeds: the preset scenario
 //! files and every wire text of their traces; for the capture reader, small captures of a few
-//! messages of each preset in every corpus variant (tests/capture_corpus/transform.rs: pcap and
+//! messages of each preset in every corpus variant, the same for the judge (tests/capture_corpus/transform.rs: pcap and
 //! pcapng, Ethernet, VLAN, SLL, SLL2, raw IP, IPv4 and IPv6, UDP and TCP, MSRP chunks).
 //! Mutations: bit flips, byte inserts and deletes, chunk duplication, splices between seeds,
 //! and "interesting" tokens (huge numbers, deep nesting, quotes, CR/LF, NUL, long runs).
