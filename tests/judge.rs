@@ -10,6 +10,8 @@
 #![cfg(feature = "capture")]
 
 mod common;
+#[path = "capture_corpus/transform.rs"]
+mod transform;
 
 use common::{gen_scenario, preset_scenario};
 use cpm_deferral::export::pcap;
@@ -208,4 +210,34 @@ fn the_conform_command_keeps_its_contract() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Exit status: 0 the PF conforms"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The judgement does not depend on how the network carried the traffic: every variant of the
+/// capture corpus (pcapng, VLAN, SLL and SLL2, raw IP, IPv6, SIP over UDP and IP fragments,
+/// compact header forms in another case and order, small, coalesced, reordered and retransmitted
+/// TCP segments, MSRP chunks, noise frames, other ports, FIN and RST) gets the verdict, the
+/// per-sentence verdicts and the deviations of the plain capture.
+#[test]
+fn the_judgement_is_the_same_over_every_network_of_the_capture_corpus() {
+    for (preset, rules, judge_rules) in [
+        ("bye-480-path-b", Rules::PostCr, Rules::PostCr),
+        ("invite-timeout-path-a", Rules::PreCr, Rules::PostCr),
+        ("msrp-loss-path-a", Rules::PostCr, Rules::PostCr),
+    ] {
+        let sc = preset_scenario(presets::find(preset).expect("preset"));
+        let t = simulate(&sc, rules, true);
+        let plain = judge(&transform::write(&t, &sc, &transform::plain()).bytes, Options { pf: None, cf: None, rules: judge_rules }).expect("plain judged");
+        let shape = |j: &cpm_deferral::judge::Judgement| {
+            (
+                j.verdict,
+                j.clauses.iter().map(|c| (c.id, c.verdict)).collect::<Vec<_>>(),
+                j.deviations.iter().map(|d| (d.clause, d.expected.clone(), d.observed.clone())).collect::<Vec<_>>(),
+            )
+        };
+        for prof in transform::profiles() {
+            let v = transform::write(&t, &sc, &prof);
+            let j = judge(&v.bytes, Options { pf: None, cf: None, rules: judge_rules }).unwrap_or_else(|e| panic!("{preset} over {}: {e}", prof.name));
+            assert_eq!(shape(&j), shape(&plain), "{preset} over {}", prof.name);
+        }
+    }
 }
