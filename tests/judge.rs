@@ -11,6 +11,7 @@
 
 mod common;
 #[path = "capture_corpus/transform.rs"]
+#[allow(dead_code)] // the corpus writer's other helpers serve tests/capture.rs
 mod transform;
 
 use common::{gen_scenario, preset_scenario};
