@@ -207,6 +207,15 @@ fn the_conform_command_keeps_its_contract() {
             assert_eq!(err.lines().count(), 1, "one line: {err}");
         }
     }
+    // A 2 GB file (sparse) is refused at once, by its size, not read; /dev/zero is not read
+    // without end either.
+    let big = dir.join("big.pcap");
+    std::fs::File::create(&big).and_then(|f| f.set_len(2 << 30)).expect("sparse file");
+    for path in [big.display().to_string(), "/dev/zero".to_string()] {
+        let out = Command::new(bin).args(["conform", &path]).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 1024 MiB"), "{path}: {}", String::from_utf8_lossy(&out.stderr));
+    }
     let out = Command::new(bin).args(["help", "conform"]).output().expect("run");
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Exit status: 0 the PF conforms"));
@@ -240,5 +249,120 @@ fn the_judgement_is_the_same_over_every_network_of_the_capture_corpus() {
             let j = judge(&v.bytes, Options { pf: None, cf: None, rules: judge_rules }).unwrap_or_else(|e| panic!("{preset} over {}: {e}", prof.name));
             assert_eq!(shape(&j), shape(&plain), "{preset} over {}", prof.name);
         }
+    }
+}
+
+/// PF faults injected at message level into the capture of a conforming run, each failing at
+/// the sentence it breaks (issue 14, "Tests").
+mod faults {
+    use super::*;
+
+    fn trace(preset: &str) -> (Scenario, Trace) {
+        let sc = preset_scenario(presets::find(preset).expect("preset"));
+        let t = simulate(&sc, Rules::PostCr, true);
+        (sc, t)
+    }
+
+    fn pf_steps(t: &Trace, to: &str, label: &str) -> Vec<usize> {
+        t.steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| &*s.from == "carol-pf" && &*s.to == to && s.kind == StepKind::Message && s.label == label && !s.raw.is_empty())
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn replays(t: &Trace) -> Vec<usize> {
+        pf_steps(t, "carol", "SEND").into_iter().filter(|i| t.steps[*i].note.contains("stored message")).collect()
+    }
+
+    /// The PF's message `i` never leaves it: left out of the capture.
+    fn omit(t: &mut Trace, i: usize) {
+        t.steps[i].raw.clear();
+    }
+
+    /// The PF also sends `raw` (as `label`) to `to`, `after_ms` after step `i`.
+    fn add(t: &mut Trace, i: usize, to: &str, label: &'static str, raw: String, after_ms: u64) {
+        let mut s = t.steps[i].clone();
+        s.to = to.into();
+        s.label = label.into();
+        s.raw = raw;
+        s.at_ms += after_ms;
+        s.arrive_ms += after_ms;
+        s.dropped = false;
+        t.steps.insert(i + 1, s);
+    }
+
+    fn failed_at(sc: &Scenario, t: &Trace, clause: &str) -> cpm_deferral::judge::Judgement {
+        let j = judge(&capture_of(sc, t), Options::default()).expect("judged");
+        assert_eq!(j.verdict, Verdict::Fail, "{}", cpm_deferral::judge::to_text(&j));
+        assert!(j.deviations.iter().any(|d| d.clause == clause), "expected a deviation at {clause}: {:?}", j.deviations);
+        assert_eq!(super::clause(&j, clause), "fail");
+        j
+    }
+
+    #[test]
+    fn a_bye_to_the_focus_after_a_cause_480_bye() {
+        let (sc, mut t) = trace("bye-480-path-a");
+        let (_, leave) = trace("voluntary-leave");
+        let bye = pf_steps(&leave, "cf", "BYE")[0];
+        let ok = pf_steps(&t, "carol", "200 OK")[0]; // the PF's 200 to Carol's BYE
+        let raw = leave.steps[bye].raw.clone();
+        add(&mut t, ok, "cf", "BYE", raw, 1);
+        let j = failed_at(&sc, &t, "cr-remain");
+        assert_eq!(super::clause(&j, "cr-case1"), "fail", "{:?}", j.clauses);
+    }
+
+    #[test]
+    fn no_subscribe_to_the_focus() {
+        let (sc, mut t) = trace("bye-480-path-a");
+        let sub = pf_steps(&t, "cf", "SUBSCRIBE")[0];
+        omit(&mut t, sub);
+        failed_at(&sc, &t, "cr-subscribe");
+    }
+
+    #[test]
+    fn the_replay_out_of_order() {
+        let (sc, mut t) = trace("bye-480-path-a");
+        let r = replays(&t);
+        assert!(r.len() >= 3);
+        let (a, b) = (t.steps[r[0]].raw.clone(), t.steps[r[1]].raw.clone());
+        t.steps[r[0]].raw = b;
+        t.steps[r[1]].raw = a;
+        failed_at(&sc, &t, "cr-msrp");
+    }
+
+    #[test]
+    fn one_stored_message_delivered_twice() {
+        let (sc, mut t) = trace("bye-480-path-b");
+        let r = replays(&t);
+        // The same message again in a new MSRP transaction (RFC 4975 §7.1.1: not a retransmission).
+        let raw = t.steps[r[0]].raw.clone();
+        let tid = raw.split_whitespace().nth(1).expect("tid").to_string();
+        let again = raw.replace(&tid, &format!("{tid}x2"));
+        add(&mut t, r[0], "carol", "SEND", again, 1);
+        failed_at(&sc, &t, "cr-msrp");
+    }
+
+    #[test]
+    fn an_invite_on_path_b() {
+        let (sc, mut t) = trace("bye-480-path-b");
+        let (_, a) = trace("bye-480-path-a");
+        let invite = a.steps[pf_steps(&a, "carol", "INVITE")[0]].raw.clone();
+        let ok = pf_steps(&t, "carol", "200 OK").into_iter().find(|i| t.steps[*i].raw.contains("INVITE")).expect("the PF's 200 to the re-join");
+        add(&mut t, ok, "carol", "INVITE", invite, 1);
+        failed_at(&sc, &t, "cr-no-invite");
+    }
+
+    #[test]
+    fn nothing_delivered_after_the_register() {
+        let (sc, mut t) = trace("bye-480-path-a");
+        let reg_ok = pf_steps(&t, "scscf", "200 OK")[0];
+        for i in reg_ok + 1..t.steps.len() {
+            if &*t.steps[i].from == "carol-pf" && &*t.steps[i].to == "carol" {
+                omit(&mut t, i);
+            }
+        }
+        failed_at(&sc, &t, "cr-path-a");
     }
 }

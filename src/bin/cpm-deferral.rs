@@ -284,6 +284,10 @@ fn conform(args: ConformArgs) -> ExitCode {
     use std::io::Read;
     let file = &args.capture;
     let bytes = match std::fs::File::open(file) {
+        // A regular file's size is known before reading it: a 2 GB capture is refused at once.
+        Ok(f) if f.metadata().is_ok_and(|m| m.is_file() && m.len() > MAX_CAPTURE) => {
+            return cannot_judge(format!("{file}: larger than {} MiB; cut it to the group session (editcap -A/-B)", MAX_CAPTURE >> 20));
+        }
         Ok(f) => {
             let mut bytes = Vec::new();
             // Bounded: a device (/dev/zero) or a FIFO is not read without end.
