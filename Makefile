@@ -8,7 +8,7 @@ help:
 	@echo "make bench      engine benchmark: steps/s on a 10,000-event scenario, native and in wasm"
 	@echo "make bench-web  browser benchmark against Mermaid (writes docs/bench.md)"
 	@echo "make bench-capture  capture reader against tshark on a synthesised capture (CAPTURE_MB=256)"
-	@echo "make fuzz       fuzzers: scenario import, every wire parser and the capture reader (Rust), share-link decoding (Node); FUZZ_SECONDS=60 each"
+	@echo "make fuzz       fuzzers: scenario import, every wire parser, the capture reader and the judge (Rust), share-link decoding (Node); FUZZ_SECONDS=60 each"
 	@echo "make offline    build the explorer for use without a server (scripts/build-offline.sh)"
 	@echo "make site       build the explorer as a static site for a web host, minified (dist/site/)"
 

@@ -5,9 +5,10 @@
 //! in versions 1 and 2, the latter with a tour of every kind of stop),
 //! every wire parser (SIP, MSRP, CPIM, SDP, conference-info (and its XML reader), RFC 3326 Reason,
 //! RFC 3339 date-time), and the capture reader (`capture::read_all` then the role finder, and
-//! the same bytes fed in two pieces must give the same messages). Seeds: the preset scenario
+//! the same bytes fed in two pieces must give the same messages), and the judge (`conform`: a
+//! verdict or an error for any capture). Seeds: the preset scenario
 //! files and every wire text of their traces; for the capture reader, small captures of a few
-//! messages of each preset in every corpus variant (tests/capture_corpus/transform.rs: pcap and
+//! messages of each preset in every corpus variant, the same for the judge (tests/capture_corpus/transform.rs: pcap and
 //! pcapng, Ethernet, VLAN, SLL, SLL2, raw IP, IPv4 and IPv6, UDP and TCP, MSRP chunks).
 //! Mutations: bit flips, byte inserts and deletes, chunk duplication, splices between seeds,
 //! and "interesting" tokens (huge numbers, deep nesting, quotes, CR/LF, NUL, long runs).
@@ -191,7 +192,16 @@ fn targets() -> Vec<Target> {
     ];
     let mut all: Vec<Target> = text.into_iter().map(|(n, f)| (n, Input::Text(f))).collect();
     all.push(("capture", Input::Bytes(capture_target)));
+    all.push(("judge", Input::Bytes(judge_target)));
     all
+}
+
+/// The judge (`conform`) on a capture: a verdict or a `JudgeError`, never a panic.
+fn judge_target(b: &[u8]) {
+    if let Ok(j) = cpm_deferral::judge::judge(b, cpm_deferral::judge::Options::default()) {
+        let _ = cpm_deferral::judge::to_json(&j);
+        let _ = cpm_deferral::judge::to_text(&j);
+    }
 }
 
 /// A preset as a version 2 file with a tour over its key steps (issue 15), every switch used.
@@ -221,7 +231,7 @@ fn with_tour(json: &str) -> Option<String> {
 /// Seeds per target: preset files for "scenario", the matching wire texts for the parsers.
 fn seeds(target: &str) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
-    if target == "capture" {
+    if target == "capture" || target == "judge" {
         return capture_seeds();
     }
     for p in presets::all() {
@@ -332,7 +342,7 @@ fn main() {
     std::panic::set_hook(Box::new(|_| {}));
     let list: Vec<Target> = targets().into_iter().filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n)).collect();
     if list.is_empty() {
-        eprintln!("fuzz: unknown --target (use one of: scenario sip msrp cpim sdp conference-info reason datetime capture)");
+        eprintln!("fuzz: unknown --target (use one of: scenario sip msrp cpim sdp conference-info reason datetime capture judge)");
         std::process::exit(2);
     }
     // Scenario import (what users bring: files, links, saved state) gets twice the time of each

@@ -17,6 +17,8 @@ pub mod export;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod input;
 mod json_tree;
+#[cfg(feature = "capture")]
+pub mod judge;
 pub mod packed;
 mod pf;
 pub mod policy;

@@ -339,3 +339,24 @@ impl Remember for crate::Resumable {
         trace
     }
 }
+
+// ---------------------------------------------------------------- the judge (src/judge)
+// Only with the `capture` feature, which scripts/build-wasm.sh adds to the second module.
+
+/// Judges a capture (pcap or pcapng bytes, read in the browser and never sent anywhere)
+/// against §8.3.2.9 under `rules`, as `cpm-deferral conform --format json` does: the same JSON
+/// (`verdict`, `clauses`, `deviations`, `policies`, `inferred`, `roles`, `scenario`, `capture`).
+/// A capture that cannot be judged is an error with the CLI's message.
+#[cfg(feature = "capture")]
+#[wasm_bindgen]
+pub fn judge_capture(bytes: &[u8], rules: &str, pf: Option<String>, cf: Option<String>) -> Result<String, JsError> {
+    let rules = parse_rules(rules)?;
+    let node = |what: &str, v: Option<String>| -> Result<Option<crate::capture::roles::Node>, JsError> {
+        match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => s.parse().map(Some).map_err(|e: crate::capture::roles::RolesError| JsError::new(&format!("{what}: {e}"))),
+        }
+    };
+    let opts = crate::judge::Options { pf: node("PF", pf)?, cf: node("CF", cf)?, rules };
+    crate::judge::judge(bytes, opts).map(|j| crate::judge::to_json(&j)).map_err(|e| JsError::new(&e.to_string()))
+}

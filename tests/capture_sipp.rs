@@ -138,6 +138,14 @@ fn check((file, port): (PathBuf, u16), transport: Transport, calls: usize) {
     // No CPM here: the role finder says it cannot tell, naming the loopback nodes by port.
     let e = roles::find(&msgs, None).unwrap_err();
     assert!(matches!(e, roles::RolesError::NoEvidence { ref nodes } if nodes.iter().all(|n| n.port.is_some())), "{e}");
+    // And the judge (`conform`) refuses it with that reason, rather than judging a plain call;
+    // told that SIPp's UAS is the PF, it still finds no focus to judge against.
+    let e = cpm_deferral::judge::judge(&bytes, cpm_deferral::judge::Options::default()).unwrap_err();
+    assert!(matches!(e, cpm_deferral::judge::JudgeError::Roles(roles::RolesError::NoEvidence { .. })), "{e}");
+    let pf = msgs.iter().find(|m| matches!(&m.message, WireMessage::Sip(s) if s.method() == Some("INVITE"))).map(|m| m.dst).expect("an INVITE");
+    let opts = cpm_deferral::judge::Options { pf: Some(roles::Node { ip: pf.ip(), port: Some(pf.port()) }), ..Default::default() };
+    let e = cpm_deferral::judge::judge(&bytes, opts).unwrap_err();
+    assert!(matches!(e, cpm_deferral::judge::JudgeError::NoGroupSession { .. }), "{e}");
 }
 
 #[test]

@@ -1257,6 +1257,10 @@ async function main() {
     for (const d of [$('file-menu'), $('policies'), $('filters')]) if (d.open && !d.contains(e.target)) d.open = false;
   });
   $('present').addEventListener('click', () => togglePresent().catch(report));
+  $('judge-open').addEventListener('click', () => {
+    $('file-menu').open = false;
+    import('./judge.js').then((m) => m.open(api)).catch(report);
+  });
   $('tour-edit').addEventListener('click', () => {
     $('file-menu').open = false;
     tourUse((m) => m.openEditor(api));

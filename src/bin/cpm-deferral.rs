@@ -5,6 +5,7 @@
 //! cpm-deferral run (FILE.json | --preset NAME) [--rules post-cr|pre-cr]
 //!                  [--format text|json|mermaid|plantuml|pcap|svg|transcript] [--out FILE]
 //! cpm-deferral check FILE.json
+//! cpm-deferral conform CAPTURE [--pf IP[:PORT]] [--cf IP[:PORT]] [--rules post-cr|pre-cr] [--format text|json]
 //! cpm-deferral help [COMMAND] | --help | --version
 //! ```
 //!
@@ -20,7 +21,7 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage:\n  cpm-deferral presets\n  cpm-deferral run (FILE.json | --preset NAME) [--rules post-cr|pre-cr] [--format text|json|mermaid|plantuml|pcap|svg|transcript] [--out FILE]\n  cpm-deferral check FILE.json";
+const USAGE: &str = "usage:\n  cpm-deferral presets\n  cpm-deferral run (FILE.json | --preset NAME) [--rules post-cr|pre-cr] [--format text|json|mermaid|plantuml|pcap|svg|transcript] [--out FILE]\n  cpm-deferral check FILE.json\n  cpm-deferral conform CAPTURE [--pf IP[:PORT]] [--cf IP[:PORT]] [--rules post-cr|pre-cr] [--format text|json]";
 
 const HELP: &str = "cpm-deferral: run and check scenarios of OMA CPM deferred group session handling (§8.3.2.9)
 
@@ -28,6 +29,7 @@ usage:
   cpm-deferral presets
   cpm-deferral run (FILE.json | --preset NAME) [--rules post-cr|pre-cr] [--format text|json|mermaid|plantuml|pcap|svg|transcript] [--out FILE]
   cpm-deferral check FILE.json
+  cpm-deferral conform CAPTURE [--pf IP[:PORT]] [--cf IP[:PORT]] [--rules post-cr|pre-cr] [--format text|json]
   cpm-deferral help [COMMAND]
   cpm-deferral --help | --version
 
@@ -35,6 +37,7 @@ commands:
   presets   list the built-in scenarios, one per line: name, a space, description
   run       simulate a scenario file or a preset and print or write its trace
   check     validate a scenario file
+  conform   judge a capture of a real PF's traffic against §8.3.2.9
   help      print this help, or the help of COMMAND
 
 `cpm-deferral help COMMAND` or `cpm-deferral COMMAND --help` describes a command.
@@ -65,17 +68,45 @@ const HELP_CHECK: &str = "usage: cpm-deferral check FILE.json
 Validates a scenario file and prints `ok: TITLE (N events)`, or one line naming the field
 and the reason on stderr (exit status 1).";
 
+const HELP_CONFORM: &str = "usage: cpm-deferral conform CAPTURE [--pf IP[:PORT]] [--cf IP[:PORT]] [--rules post-cr|pre-cr] [--format text|json]
+
+Judges a capture (pcap or pcapng) of a real PF's traffic against §8.3.2.9: finds the roles
+(Carol's side, her PF, the CF, the S-CSCF), rebuilds what reached the PF as a timeline, runs
+the model's PF on it and compares what the real PF sent towards the focus and towards Carol,
+in order and by content (not ids or latencies). Prints a verdict per sentence of the clause,
+the first deviation on each side (time, frame, expected, observed), the policy options
+consistent with the capture, and the events it had to infer.
+
+options:
+  --pf IP[:PORT]   the PF, when the capture cannot show which node it is
+  --cf IP[:PORT]   the CF (the group's focus), likewise
+  --rules RULES    post-cr (default: the amended text) or pre-cr (the text before the CR)
+  --format FORMAT  text (default) or json (`verdict`, `clauses`, `deviations`, `policies`,
+                   `inferred`, `roles` and `scenario`: the rebuilt timeline, a scenario file)
+
+Exit status: 0 the PF conforms; 1 at least one deviation; 2 cannot judge (a bad or
+unsupported capture, no PF found, or an inconclusive judgement), with one line on stderr.";
+
 const HELP_HELP: &str = "usage: cpm-deferral help [COMMAND]
 
-Prints the help, or the help of COMMAND (presets, run, check).";
+Prints the help, or the help of COMMAND (presets, run, check, conform).";
 
 /// What the command line asks for.
 enum Command {
     Presets,
     Check(String),
     Run(RunArgs),
+    Conform(ConformArgs),
     /// Text to print on stdout (help, version).
     Print(String),
+}
+
+struct ConformArgs {
+    capture: String,
+    pf: Option<cpm_deferral::capture::roles::Node>,
+    cf: Option<cpm_deferral::capture::roles::Node>,
+    rules: Rules,
+    json: bool,
 }
 
 struct RunArgs {
@@ -92,6 +123,7 @@ fn help_of(command: &str) -> Option<&'static str> {
         "presets" => HELP_PRESETS,
         "run" => HELP_RUN,
         "check" => HELP_CHECK,
+        "conform" => HELP_CONFORM,
         "help" => HELP_HELP,
         _ => return None,
     })
@@ -137,6 +169,8 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
     let mut positional: Vec<String> = Vec::new();
     let mut run = RunArgs { source: None, rules: Rules::PostCr, format: Format::Text, out: None };
     let is_run = command == "run";
+    let is_conform = command == "conform";
+    let mut conform = ConformArgs { capture: String::new(), pf: None, cf: None, rules: Rules::PostCr, json: false };
     if help_of(&command).is_none() {
         return Err(USAGE.to_string());
     }
@@ -150,6 +184,19 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
                     value(&mut p, "--format needs text, json, mermaid, plantuml, pcap, svg or transcript")?.parse::<Format>().map_err(|e| e.to_string())?
             }
             Arg::Long("out") if is_run => run.out = Some(value(&mut p, "--out needs a file name")?),
+            Arg::Long("pf") if is_conform => conform.pf = Some(value(&mut p, "--pf needs IP or IP:PORT")?.parse().map_err(|e| format!("--pf: {e}"))?),
+            Arg::Long("cf") if is_conform => conform.cf = Some(value(&mut p, "--cf needs IP or IP:PORT")?.parse().map_err(|e| format!("--cf: {e}"))?),
+            Arg::Long("rules") if is_conform => {
+                conform.rules = value(&mut p, "--rules needs post-cr or pre-cr")?.parse::<Rules>().map_err(|e| e.to_string())?
+            }
+            Arg::Long("format") if is_conform => {
+                conform.json = match value(&mut p, "--format needs text or json")?.as_str() {
+                    "json" => true,
+                    "text" => false,
+                    other => return Err(format!("conform's --format is text or json, not {:?}", cpm_deferral::shown::cut(other))),
+                }
+            }
+            other @ (Arg::Long(_) | Arg::Short(_)) if is_conform => return Err(format!("unexpected argument {:?}\n{USAGE}", shown(&other))),
             Arg::Value(v) if is_run && run.source.is_none() => run.source = Some(Ok(text(v))),
             Arg::Value(v) if !is_run => positional.push(text(v)),
             other if is_run => return Err(format!("unexpected argument {:?}\n{USAGE}", shown(&other))),
@@ -160,10 +207,12 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
         ("presets", []) => Ok(Command::Presets),
         ("check", [file]) => Ok(Command::Check(file.clone())),
         ("run", []) => Ok(Command::Run(run)),
+        ("conform", [file]) => Ok(Command::Conform(ConformArgs { capture: file.clone(), ..conform })),
+        ("conform", []) => Err(format!("conform needs a CAPTURE file (pcap or pcapng)\n{USAGE}")),
         ("help", []) => Ok(Command::Print(HELP.to_string())),
         ("help", [c]) => match help_of(c) {
             Some(h) => Ok(Command::Print(h.to_string())),
-            None => Err(format!("unknown command {c:?} (commands: presets, run, check, help)")),
+            None => Err(format!("unknown command {c:?} (commands: presets, run, check, conform, help)")),
         },
         _ => Err(USAGE.to_string()),
     }
@@ -191,8 +240,12 @@ fn load(file: &str) -> Result<Scenario, String> {
 }
 
 fn main() -> ExitCode {
-    let command = match parse_args(std::env::args_os().skip(1).collect()) {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let conform_cmd = args.first().is_some_and(|a| a == "conform");
+    let command = match parse_args(args) {
         Ok(c) => c,
+        // `conform` keeps exit status 1 for "the PF deviates": its usage errors are 2.
+        Err(e) if conform_cmd => return cannot_judge(e),
         Err(e) => return fail(e),
     };
     match command {
@@ -215,6 +268,54 @@ fn main() -> ExitCode {
             Err(e) => fail(e),
         },
         Command::Run(args) => run(args),
+        Command::Conform(args) => conform(args),
+    }
+}
+
+/// Most bytes of a capture `conform` reads (it holds the capture in memory).
+const MAX_CAPTURE: u64 = 1 << 30;
+
+fn cannot_judge(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+fn conform(args: ConformArgs) -> ExitCode {
+    use std::io::Read;
+    let file = &args.capture;
+    let bytes = match std::fs::File::open(file) {
+        // A regular file's size is known before reading it: a 2 GB capture is refused at once.
+        Ok(f) if f.metadata().is_ok_and(|m| m.is_file() && m.len() > MAX_CAPTURE) => {
+            return cannot_judge(format!("{file}: larger than {} MiB; cut it to the group session (editcap -A/-B)", MAX_CAPTURE >> 20));
+        }
+        Ok(f) => {
+            let mut bytes = Vec::new();
+            // Bounded: a device (/dev/zero) or a FIFO is not read without end.
+            match f.take(MAX_CAPTURE + 1).read_to_end(&mut bytes) {
+                Ok(_) if bytes.len() as u64 > MAX_CAPTURE => {
+                    return cannot_judge(format!("{file}: larger than {} MiB; cut it to the group session (editcap -A/-B)", MAX_CAPTURE >> 20))
+                }
+                Ok(_) => bytes,
+                Err(e) => return cannot_judge(format!("{file}: {e}")),
+            }
+        }
+        Err(e) => return cannot_judge(format!("{file}: {e}")),
+    };
+    let j = match cpm_deferral::judge::judge(&bytes, cpm_deferral::judge::Options { pf: args.pf, cf: args.cf, rules: args.rules }) {
+        Ok(j) => j,
+        Err(e) => return cannot_judge(format!("{file}: {e}")),
+    };
+    let text = if args.json { cpm_deferral::judge::to_json(&j) + "\n" } else { cpm_deferral::judge::to_text(&j) };
+    if let Err(code) = emit(text.as_bytes()) {
+        return code;
+    }
+    match j.verdict {
+        cpm_deferral::judge::Verdict::Pass => ExitCode::SUCCESS,
+        cpm_deferral::judge::Verdict::Fail => ExitCode::from(1),
+        cpm_deferral::judge::Verdict::Inconclusive => {
+            eprintln!("inconclusive: no deviation, but the capture does not show enough of §8.3.2.9 to judge (see the clauses)");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -66,11 +66,11 @@ test('keyboard: Share, File (every item), Present reachable by Tab and usable wi
   await page.keyboard.press('Enter');
   assert.equal(await page.locator('#file-menu').evaluate((d) => d.open), true, 'Enter opens the menu');
   const items = [];
-  for (let i = 0; i < 11; i++) {
+  for (let i = 0; i < 12; i++) {
     await page.keyboard.press('Tab');
     items.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.dataset.export || ''));
   }
-  for (const id of ['open-file', 'save-file', 'tour-edit', 'svg', 'png', 'transcript', 'mermaid', 'plantuml', 'pcap', 'deck', 'gif']) assert.ok(items.includes(id), `menu item ${id} (${items.join(' ')})`);
+  for (const id of ['open-file', 'save-file', 'tour-edit', 'judge-open', 'svg', 'png', 'transcript', 'mermaid', 'plantuml', 'pcap', 'deck', 'gif']) assert.ok(items.includes(id), `menu item ${id} (${items.join(' ')})`);
   await page.keyboard.press('Escape');
   assert.equal(await page.locator('#file-menu').evaluate((d) => d.open), false, 'Escape closes the menu');
   // Every control has an accessible name.

@@ -1,0 +1,128 @@
+//! Where the CR is open, which readings fit what the PF did: every option of every policy is
+//! tried against the capture (issue 14, "Policies").
+
+use super::hidden::{explain, run, Explained};
+use super::rebuild::Observed;
+use super::verdict::compare;
+use super::JudgeError;
+use crate::policy::{PolicyId, ALL};
+use crate::trace::{Rules, Trace};
+use std::collections::BTreeMap;
+
+/// Rounds of the policy and hidden-event search.
+const ROUNDS: usize = 3;
+
+/// Events beyond which the search is cut short (no rounds, one hidden event).
+pub const LARGE: usize = 2_000;
+
+/// The best explanation found.
+pub struct Best {
+    /// The model's run under the chosen options.
+    pub run: Trace,
+    /// The capture's end (ms).
+    pub run_trace_end: u64,
+    /// Per policy id: the options consistent with the capture.
+    pub consistent: BTreeMap<&'static str, Vec<&'static str>>,
+    /// The scenario file of the best run.
+    pub scenario_json: String,
+    /// The hidden events inferred, in words.
+    pub inferred: Vec<String>,
+}
+
+fn deviations(o: &Observed, t: &Trace) -> usize {
+    compare(o, t).iter().filter(|s| s.deviation.is_some()).count()
+}
+
+fn with(chosen: &BTreeMap<PolicyId, &'static str>, p: PolicyId, opt: &'static str) -> Vec<(String, String)> {
+    ALL.iter()
+        .map(|q| {
+            let v = if *q == p { opt } else { chosen[q] };
+            (q.id().to_string(), v.to_string())
+        })
+        .collect()
+}
+
+/// Takes the options a run was made with.
+fn adopt(chosen: &mut BTreeMap<PolicyId, &'static str>, pols: &[(String, String)]) {
+    for (k, v) in pols {
+        if let Some(p) = PolicyId::from_id(k) {
+            if let Some(opt) = p.info().options.iter().copied().find(|o| o == v) {
+                chosen.insert(p, opt);
+            }
+        }
+    }
+}
+
+/// Finds hidden events and policy options that explain the capture best.
+pub fn search(o: &Observed, rules: Rules) -> Result<Best, JudgeError> {
+    let mut chosen: BTreeMap<PolicyId, &'static str> = ALL.iter().map(|p| (*p, p.info().default)).collect();
+    let defaults = with(&chosen, ALL[0], chosen[&ALL[0]]);
+    // A large capture gets a shorter search (each try is a run of its whole timeline).
+    let large = o.events.len() > LARGE;
+    let mut best: Explained = explain(o, &defaults, rules, if large { 1 } else { super::hidden::MAX_HIDDEN })?;
+    adopt(&mut chosen, &best.policies);
+    // Rounds of: each policy takes the option that explains the most, then the hidden events
+    // are searched again under those options (a reading of an open question can explain what
+    // looked like a hidden event, and the other way round).
+    for _ in 0..if large { 0 } else { ROUNDS } {
+        if deviations(o, &best.trace) == 0 {
+            break;
+        }
+        let before = best.score;
+        for p in ALL {
+            for opt in p.info().options.iter().copied() {
+                if opt == chosen[&p] {
+                    continue;
+                }
+                // Without the hidden events found so far, and with them.
+                for extra in [&[][..], &best.extra.clone()[..]] {
+                    let r = run(o, extra, &with(&chosen, p, opt), rules)?;
+                    if r.score > best.score {
+                        chosen.insert(p, opt);
+                        best = r;
+                    }
+                }
+            }
+        }
+        let again = explain(o, &with(&chosen, ALL[0], chosen[&ALL[0]]), rules, super::hidden::MAX_HIDDEN)?;
+        if again.score > best.score {
+            adopt(&mut chosen, &again.policies);
+            best = again;
+        }
+        if best.score == before {
+            break;
+        }
+    }
+    // Which options are consistent, the others at their chosen value.
+    let best_devs = deviations(o, &best.trace);
+    let mut consistent = BTreeMap::new();
+    for p in ALL {
+        let mut ok = Vec::new();
+        for opt in p.info().options.iter().copied() {
+            let fits = if opt == chosen[&p] {
+                true
+            } else if large {
+                false
+            } else {
+                let r = run(o, &best.extra, &with(&chosen, p, opt), rules)?;
+                if best_devs == 0 {
+                    deviations(o, &r.trace) == 0
+                } else {
+                    r.score >= best.score
+                }
+            };
+            if fits {
+                ok.push(opt);
+            }
+        }
+        consistent.insert(p.id(), ok);
+    }
+    let mut inferred: Vec<String> = best.extra.iter().map(|e| e.what.clone()).collect();
+    if large {
+        inferred.push(format!(
+            "a large capture ({} events): the policy options were not searched; each policy lists only the option the model ran with",
+            o.events.len()
+        ));
+    }
+    Ok(Best { run: best.trace, run_trace_end: o.end_ms, consistent, scenario_json: best.json, inferred })
+}

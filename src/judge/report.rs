@@ -1,0 +1,83 @@
+//! The judgement as JSON (the `conform --format json` contract of issue 14) and as text.
+
+use super::Judgement;
+use serde_json::{json, Value};
+
+fn node(n: Option<crate::capture::roles::Node>) -> Value {
+    n.map_or(Value::Null, |n| Value::String(n.to_string()))
+}
+
+/// The judgement as one JSON object: `verdict`, `rules`, `roles`, `clauses`, `deviations`,
+/// `policies` (policy id → consistent options), `inferred`, `scenario` (the rebuilt timeline,
+/// a scenario file) and `capture` (what was read).
+pub fn to_json(j: &Judgement) -> String {
+    let scenario: Value = serde_json::from_str(&j.scenario_json).unwrap_or(Value::Null);
+    let v = json!({
+        "verdict": j.verdict.as_str(),
+        "rules": j.rules.as_str(),
+        "roles": {
+            "pf": j.roles.pf.to_string(),
+            "cf": node(j.roles.cf),
+            "carol": node(j.roles.carol),
+            "scscf": node(j.roles.scscf),
+            "evidence": j.roles.evidence.iter().map(|e| json!({"role": e.role.as_str(), "frame": e.frame, "why": e.why})).collect::<Vec<_>>(),
+        },
+        "clauses": j.clauses.iter().map(|c| json!({"id": c.id, "title": c.title, "verdict": c.verdict, "why": c.why})).collect::<Vec<_>>(),
+        "deviations": j.deviations.iter().map(|d| json!({
+            "clause": d.clause, "side": d.side.as_str(), "at_ms": d.at_ms, "frame": d.frame,
+            "expected": d.expected, "observed": d.observed,
+        })).collect::<Vec<_>>(),
+        "policies": j.policies,
+        "inferred": j.inferred,
+        "scenario": scenario,
+        "capture": { "messages": j.messages, "pf_messages": j.pf_messages, "packets": j.stats.frames },
+    });
+    v.to_string()
+}
+
+/// The judgement as text for a terminal.
+pub fn to_text(j: &Judgement) -> String {
+    let mut out = String::new();
+    let verdict = match j.verdict {
+        super::Verdict::Pass => "PASS: the PF conforms",
+        super::Verdict::Fail => "FAIL: the PF deviates",
+        super::Verdict::Inconclusive => "INCONCLUSIVE: no deviation, but the capture does not show enough",
+    };
+    out.push_str(&format!("{verdict} (§8.3.2.9, rules {})\n", j.rules.as_str()));
+    out.push_str(&format!(
+        "roles: PF {}, CF {}, Carol's side {}, S-CSCF {}\n",
+        j.roles.pf,
+        node(j.roles.cf).as_str().unwrap_or("not seen"),
+        node(j.roles.carol).as_str().unwrap_or("not seen"),
+        node(j.roles.scscf).as_str().unwrap_or("not seen")
+    ));
+    out.push_str(&format!("read: {} messages, {} of them the PF's\n\nclauses:\n", j.messages, j.pf_messages));
+    for c in &j.clauses {
+        out.push_str(&format!("  {:<14} {:<14} {} — {}\n", c.id, c.verdict, c.title, c.why));
+    }
+    if !j.deviations.is_empty() {
+        out.push_str("\ndeviations (the first on each side):\n");
+        for d in &j.deviations {
+            out.push_str(&format!(
+                "  {} towards the {} at {} ms, frame {}: expected {}, observed {}\n",
+                d.clause,
+                d.side.as_str(),
+                d.at_ms,
+                d.frame,
+                d.expected,
+                d.observed
+            ));
+        }
+    }
+    out.push_str("\npolicies (options consistent with the capture):\n");
+    for (p, opts) in &j.policies {
+        out.push_str(&format!("  {p}: {}\n", if opts.is_empty() { "none".to_string() } else { opts.join(" or ") }));
+    }
+    if !j.inferred.is_empty() {
+        out.push_str("\ninferred (no message shows these):\n");
+        for i in &j.inferred {
+            out.push_str(&format!("  {i}\n"));
+        }
+    }
+    out
+}

@@ -1,0 +1,86 @@
+// Judge a capture in Chromium (issue 14, "The page"): a capture made by the page's own pcap
+// export is read in the browser (never uploaded), judged by pkg/judge/ in a Worker, and the
+// verdict table, the deviations, the policies, the CR-panel links and "Make this a scenario"
+// work; a pre-CR PF fails the amended text; a file that is not a capture gets the judge's reason
+// and the page keeps working.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { useBrowser, openExplorer } from '../harness.mjs';
+
+const env = useBrowser();
+const preset = JSON.parse(fs.readFileSync(new URL('../../scenarios/invite-timeout-path-a.json', import.meta.url), 'utf8'));
+
+async function exportPcap(page) {
+  if (!(await page.locator('#file-menu').evaluate((d) => d.open))) await page.click('#file-menu summary');
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('[data-export="pcap"]')]);
+  return fs.readFileSync(await dl.path());
+}
+
+async function openJudge(page) {
+  if (!(await page.locator('#file-menu').evaluate((d) => d.open))) await page.click('#file-menu summary');
+  await page.click('#judge-open');
+  await page.waitForSelector('#judge:not([hidden])');
+}
+
+async function judge(page, name, buffer) {
+  await page.evaluate(() => document.querySelector('#judge-result')?.replaceChildren());
+  await page.setInputFiles('#judge-file', { name, mimeType: 'application/vnd.tcpdump.pcap', buffer });
+  await page.waitForFunction(() => document.querySelector('#judge-verdict') || !document.querySelector('#judge-error').hidden, null, { timeout: 60000 });
+}
+
+test('a capture of the page\'s own post-CR run conforms; each sentence links into the CR panel; it becomes a scenario', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { scenario: preset });
+  const requests = [];
+  page.on('request', (r) => requests.push(r.method()));
+  const pcap = await exportPcap(page);
+  await openJudge(page);
+  assert.match(await page.textContent('#judge-privacy'), /never leaves it/);
+  const before = requests.filter((m) => m !== 'GET').length;
+  await judge(page, 'post.pcap', pcap);
+  assert.match(await page.textContent('#judge-verdict'), /^PASS/);
+  assert.equal(requests.filter((m) => m !== 'GET').length, before, 'nothing is sent anywhere: no POST/PUT');
+  const verdicts = await page.$$eval('#judge-clauses tbody tr', (rows) => Object.fromEntries(rows.map((r) => [r.querySelector('.judge-clause').textContent, r.dataset.verdict])));
+  assert.equal(verdicts['cr-case2'], 'pass');
+  assert.equal(verdicts['cr-path-a'], 'pass');
+  assert.equal(verdicts['cr-case1'], 'not exercised');
+  assert.ok((await page.textContent('#judge-policies')).includes('q1-rejoin-after-invite'));
+
+  // A sentence opens the CR panel there.
+  await page.click('#judge-clauses .judge-clause[data-clause="cr-case2"]');
+  await page.waitForSelector('#crpanel:not([hidden]) #cr-case2');
+
+  // Make this a scenario: the rebuilt timeline is the page's, editable and undoable.
+  await page.click('#judge-scenario');
+  await page.waitForFunction(() => window.__explorer.state.scenario.title.startsWith('Rebuilt from post.pcap'));
+  const kinds = await page.evaluate(() => window.__explorer.state.scenario.events.map((e) => e.kind));
+  assert.ok(kinds.includes('register') && kinds.filter((k) => k === 'message').length === 3, `rebuilt events: ${kinds}`);
+  assert.equal(await page.locator('#judge').isHidden(), true);
+  assert.deepEqual(errors, []);
+});
+
+test('a pre-CR PF judged against the amended text fails at "remain" and case 2; a non-capture is refused with the reason', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { scenario: preset, rules: 'pre-cr' });
+  const pcap = await exportPcap(page);
+  await openJudge(page);
+  await judge(page, 'pre.pcap', pcap);
+  assert.match(await page.textContent('#judge-verdict'), /^FAIL/);
+  const devs = await page.textContent('#judge-deviations');
+  assert.match(devs, /cr-remain/);
+  assert.match(devs, /frame \d+/);
+  const v = await page.$eval('#judge-clauses tr:has([data-clause="cr-case2"])', (r) => r.dataset.verdict);
+  assert.equal(v, 'fail');
+
+  // The same capture under the rules before the CR conforms.
+  await page.selectOption('#judge-rules', 'pre-cr');
+  await judge(page, 'pre.pcap', pcap);
+  assert.match(await page.textContent('#judge-verdict'), /^PASS/);
+
+  await judge(page, 'notes.txt', Buffer.from('this is not a capture'));
+  assert.match(await page.textContent('#judge-error'), /cannot be judged: .*not a pcap or pcapng/);
+  // Escape closes the panel; the page still works.
+  await page.keyboard.press('Escape');
+  assert.equal(await page.locator('#judge').isHidden(), true);
+  await page.click('#next');
+  assert.deepEqual(errors, []);
+});

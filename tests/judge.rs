@@ -1,0 +1,368 @@
+//! The judge (`cpm-deferral conform`, issue 14): a capture of a PF's traffic against §8.3.2.9.
+//!
+//! Its oracle is the model, so the first property is that the model's own PF conforms: a
+//! capture of any run (the pcap export, the traffic as the network carried it, without the
+//! messages that never arrived) is judged "pass" under the rules it ran with. Then: a PF that
+//! follows the text before the CR fails the amended text exactly where the CR added triggers;
+//! a PF that skips a stored message fails the delivery sentence at the right frame; a PF run
+//! with a non-default reading of an open question is found to follow that reading; a file that
+//! is not a capture, or shows no PF, cannot be judged.
+#![cfg(feature = "capture")]
+
+mod common;
+#[path = "capture_corpus/transform.rs"]
+#[allow(dead_code)] // the corpus writer's other helpers serve tests/capture.rs
+mod transform;
+
+use common::{gen_scenario, preset_scenario};
+use cpm_deferral::export::pcap;
+use cpm_deferral::judge::{judge, Options, Verdict};
+use cpm_deferral::presets;
+use cpm_deferral::scenario::Scenario;
+use cpm_deferral::trace::{Rules, StepKind, Trace};
+
+fn simulate(sc: &Scenario, rules: Rules, _wire: bool) -> Trace {
+    cpm_deferral::run(sc, rules)
+}
+
+fn capture_of(sc: &Scenario, t: &Trace) -> Vec<u8> {
+    pcap::write(t, &pcap::Network::for_scenario(sc)).expect("pcap export")
+}
+
+fn judged(sc: &Scenario, rules: Rules, judge_rules: Rules) -> cpm_deferral::judge::Judgement {
+    let t = simulate(sc, rules, true);
+    judge(&capture_of(sc, &t), Options { pf: None, cf: None, rules: judge_rules }).unwrap_or_else(|e| panic!("{}: cannot judge: {e}", sc.title))
+}
+
+fn clause<'a>(j: &'a cpm_deferral::judge::Judgement, id: &str) -> &'a str {
+    j.clauses.iter().find(|c| c.id == id).map(|c| c.verdict).unwrap_or("missing")
+}
+
+#[test]
+fn every_preset_under_both_rule_sets_conforms_to_the_rules_it_ran_with() {
+    for p in presets::all() {
+        let sc = preset_scenario(p);
+        for rules in [Rules::PostCr, Rules::PreCr] {
+            let j = judged(&sc, rules, rules);
+            assert_eq!(j.verdict, Verdict::Pass, "{} under {}: {:?}\n{}", p.name, rules.as_str(), j.deviations, cpm_deferral::judge::to_text(&j));
+            // The defaults the preset ran with are among the readings found consistent.
+            for (id, opts) in &j.policies {
+                let p = cpm_deferral::policy::PolicyId::from_id(id).expect("policy id");
+                assert!(opts.contains(&p.info().default), "{id}: {opts:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_pre_cr_pf_fails_the_amended_text_where_the_cr_added_triggers_2_and_3() {
+    for (preset, case) in [("invite-timeout-path-a", "cr-case2"), ("silent-drop-send-timeout", "cr-case3"), ("msrp-loss-path-b", "cr-case3")] {
+        let sc = preset_scenario(presets::find(preset).expect("preset"));
+        let j = judged(&sc, Rules::PreCr, Rules::PostCr);
+        assert_eq!(j.verdict, Verdict::Fail, "{preset}");
+        let d = j.deviations.iter().find(|d| d.clause == "cr-remain").unwrap_or_else(|| panic!("{preset}: {:?}", j.deviations));
+        assert!(d.frame > 0, "{preset}: the frame of the PF's message that leaves: {d:?}");
+        assert_eq!(clause(&j, case), "fail", "{preset}: {:?}", j.clauses);
+        assert_eq!(clause(&j, "cr-case1"), "not exercised", "{preset}");
+    }
+    // Case 1 was in the text before the CR: a pre-CR PF passes the amended text there.
+    let sc = preset_scenario(presets::find("bye-480-path-a").expect("preset"));
+    let j = judged(&sc, Rules::PreCr, Rules::PostCr);
+    assert_eq!(j.verdict, Verdict::Pass, "{:?}", j.deviations);
+    assert_eq!(clause(&j, "cr-case1"), "pass");
+    assert_eq!(clause(&j, "cr-path-a"), "pass");
+    assert_eq!(clause(&j, "cr-msrp"), "pass");
+}
+
+#[test]
+fn a_pf_that_skips_a_stored_message_fails_the_delivery_sentence_at_that_frame() {
+    let sc = preset_scenario(presets::find("bye-480-path-b").expect("preset"));
+    let mut t = simulate(&sc, Rules::PostCr, true);
+    // The PF's second replayed SEND never leaves it: the capture does not have it.
+    let replays: Vec<usize> = t
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| &*s.from == "carol-pf" && &*s.to == "carol" && s.kind == StepKind::Message && s.label == "SEND" && s.note.contains("stored message"))
+        .map(|(i, _)| i)
+        .collect();
+    assert!(replays.len() >= 2, "{replays:?}");
+    t.steps[replays[1]].dropped = true;
+    let j = judge(&capture_of(&sc, &t), Options::default()).expect("judged");
+    assert_eq!(j.verdict, Verdict::Fail);
+    let d = j.deviations.iter().find(|d| d.clause == "cr-msrp").unwrap_or_else(|| panic!("{:?}", j.deviations));
+    assert!(d.expected.starts_with("MSRP SEND \""), "{d:?}");
+    assert_eq!(clause(&j, "cr-msrp"), "fail");
+    assert_eq!(clause(&j, "cr-case1"), "pass", "the deferral itself was right");
+}
+
+#[test]
+fn the_reading_of_an_open_question_is_found_from_what_the_pf_did() {
+    let sc = preset_scenario(presets::find("bye-480-path-a").expect("preset"));
+    let mut other = sc.clone();
+    assert!(other.policies.set(cpm_deferral::policy::PolicyId::Q13ParticipantInfo, "in-session-setup"));
+    let j = judged(&other, Rules::PostCr, Rules::PostCr);
+    assert_eq!(j.verdict, Verdict::Pass, "{:?}", j.deviations);
+    assert_eq!(j.policies["q13-participant-info"], vec!["in-session-setup"]);
+    let j = judged(&sc, Rules::PostCr, Rules::PostCr);
+    assert_eq!(j.policies["q13-participant-info"], vec!["notify-after-subscribe"]);
+}
+
+#[test]
+fn random_timelines_judged_against_their_own_run_conform() {
+    let n: u64 = std::env::var("CPM_JUDGE_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
+    // The export's PF and CF addresses, as a user who knows the network gives --pf and --cf.
+    let (pf, cf) = ("192.0.2.10".parse().ok(), "192.0.2.20".parse().ok());
+    let mut failed = Vec::new();
+    let mut judged = 0;
+    for seed in 0..n {
+        let seed = common::mix64(seed ^ 0x6a75_6467);
+        let sc = Scenario::from_json(&gen_scenario(seed)).expect("generated scenario");
+        for rules in [Rules::PostCr, Rules::PreCr] {
+            let t = simulate(&sc, rules, true);
+            // A run in which the PF never exchanged a message with the focus has no group
+            // session to judge: only there may the judge refuse.
+            let has_focus_traffic = t.steps.iter().any(|s| {
+                s.kind == StepKind::Message && !s.dropped && ((&*s.from == "carol-pf" && &*s.to == "cf") || (&*s.from == "cf" && &*s.to == "carol-pf"))
+            });
+            match judge(&capture_of(&sc, &t), Options { pf, cf, rules }) {
+                Ok(j) if j.verdict == Verdict::Fail => failed.push(format!("{seed:#x} {}: {:?}", rules.as_str(), j.deviations)),
+                Ok(_) => judged += 1,
+                Err(e) if has_focus_traffic => failed.push(format!("{seed:#x} {}: cannot judge: {e}", rules.as_str())),
+                Err(_) => {}
+            }
+        }
+    }
+    // Known limit, measured rather than hidden: on these adversarial timelines (hidden losses
+    // during re-joins, rejections and registrations in the same seconds, policies drawn at
+    // random) the rebuilt timeline does not always reproduce what the model's PF saw, and the
+    // judge then reports a deviation of a conforming PF. 1,200 runs: 8.1 % (docs/judge.md).
+    // Every such run is listed; more than 10 % fails the test, and so does any refusal.
+    let refused = failed.iter().filter(|f| f.contains("cannot judge")).count();
+    eprintln!("judge self-test: {} of {} judged runs reported a deviation:\n{}", failed.len() - refused, judged + failed.len() - refused, failed.join("\n"));
+    assert_eq!(refused, 0, "runs with traffic to the focus that the judge refused:\n{}", failed.join("\n"));
+    let total = judged + failed.len();
+    assert!(failed.len() * 10 <= total, "{} of {total} runs judged against themselves did not pass (limit 10 %):\n{}", failed.len(), failed.join("\n"));
+    assert!(judged as u64 >= n, "only {judged} of {} runs could be judged", 2 * n);
+}
+
+#[test]
+fn what_is_not_a_capture_of_a_pf_cannot_be_judged() {
+    for bytes in [&b""[..], b"not a capture at all", &[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]] {
+        let e = judge(bytes, Options::default()).expect_err("refused");
+        assert!(!e.to_string().is_empty());
+    }
+}
+
+/// `cpm-deferral conform` keeps the issue's contract: exit 0 conforms, 1 a deviation, 2 cannot
+/// judge with one line on stderr; `--format json` has `verdict`, `clauses`, `deviations` and
+/// `policies`.
+#[test]
+fn the_conform_command_keeps_its_contract() {
+    use std::process::Command;
+    let bin = env!("CARGO_BIN_EXE_cpm-deferral");
+    let dir = std::env::temp_dir().join(format!("cpm-judge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let sc = preset_scenario(presets::find("invite-timeout-path-a").expect("preset"));
+    let write = |name: &str, rules: Rules| {
+        let path = dir.join(name);
+        std::fs::write(&path, capture_of(&sc, &simulate(&sc, rules, true))).expect("write");
+        path
+    };
+    let post = write("post.pcap", Rules::PostCr);
+    let pre = write("pre.pcap", Rules::PreCr);
+    let bad = dir.join("bad.pcap");
+    std::fs::write(&bad, b"hello, not a capture").expect("write");
+
+    let out = Command::new(bin).args(["conform"]).arg(&post).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("PASS"));
+
+    let out = Command::new(bin).args(["conform", "--format", "json"]).arg(&pre).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["verdict"], "fail");
+    assert!(v["clauses"].as_array().is_some_and(|c| c.iter().any(|c| c["id"] == "cr-case2" && c["verdict"] == "fail")), "{}", v["clauses"]);
+    let d = &v["deviations"][0];
+    for key in ["clause", "at_ms", "frame", "expected", "observed"] {
+        assert!(!d[key].is_null(), "deviation without {key}: {d}");
+    }
+    assert!(v["policies"]["q1-rejoin-after-invite"].is_array());
+    assert_eq!(v["scenario"]["format"], "cpm-deferral-scenario", "the rebuilt timeline is a scenario file");
+
+    // Judged with the rules before the CR, the same pre-CR capture conforms.
+    let out = Command::new(bin).args(["conform", "--rules", "pre-cr"]).arg(&pre).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    for args in [
+        vec!["conform".to_string(), bad.display().to_string()],
+        vec!["conform".into()],
+        vec!["conform".into(), "--format".into(), "xml".into(), post.display().to_string()],
+    ] {
+        let out = Command::new(bin).args(&args).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        if args.len() == 2 {
+            assert_eq!(err.lines().count(), 1, "one line: {err}");
+        }
+    }
+    // A 2 GB file (sparse) is refused at once, by its size, not read; /dev/zero is not read
+    // without end either.
+    let big = dir.join("big.pcap");
+    std::fs::File::create(&big).and_then(|f| f.set_len(2 << 30)).expect("sparse file");
+    for path in [big.display().to_string(), "/dev/zero".to_string()] {
+        let out = Command::new(bin).args(["conform", &path]).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 1024 MiB"), "{path}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = Command::new(bin).args(["help", "conform"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Exit status: 0 the PF conforms"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The judgement does not depend on how the network carried the traffic: every variant of the
+/// capture corpus (pcapng, VLAN, SLL and SLL2, raw IP, IPv6, SIP over UDP and IP fragments,
+/// compact header forms in another case and order, small, coalesced, reordered and retransmitted
+/// TCP segments, MSRP chunks, noise frames, other ports, FIN and RST) gets the verdict, the
+/// per-sentence verdicts and the deviations of the plain capture.
+#[test]
+fn the_judgement_is_the_same_over_every_network_of_the_capture_corpus() {
+    for (preset, rules, judge_rules) in [
+        ("bye-480-path-b", Rules::PostCr, Rules::PostCr),
+        ("invite-timeout-path-a", Rules::PreCr, Rules::PostCr),
+        ("msrp-loss-path-a", Rules::PostCr, Rules::PostCr),
+    ] {
+        let sc = preset_scenario(presets::find(preset).expect("preset"));
+        let t = simulate(&sc, rules, true);
+        let plain = judge(&transform::write(&t, &sc, &transform::plain()).bytes, Options { pf: None, cf: None, rules: judge_rules }).expect("plain judged");
+        let shape = |j: &cpm_deferral::judge::Judgement| {
+            (
+                j.verdict,
+                j.clauses.iter().map(|c| (c.id, c.verdict)).collect::<Vec<_>>(),
+                j.deviations.iter().map(|d| (d.clause, d.expected.clone(), d.observed.clone())).collect::<Vec<_>>(),
+            )
+        };
+        for prof in transform::profiles() {
+            let v = transform::write(&t, &sc, &prof);
+            let j = judge(&v.bytes, Options { pf: None, cf: None, rules: judge_rules }).unwrap_or_else(|e| panic!("{preset} over {}: {e}", prof.name));
+            assert_eq!(shape(&j), shape(&plain), "{preset} over {}", prof.name);
+        }
+    }
+}
+
+/// PF faults injected at message level into the capture of a conforming run, each failing at
+/// the sentence it breaks (issue 14, "Tests").
+mod faults {
+    use super::*;
+
+    fn trace(preset: &str) -> (Scenario, Trace) {
+        let sc = preset_scenario(presets::find(preset).expect("preset"));
+        let t = simulate(&sc, Rules::PostCr, true);
+        (sc, t)
+    }
+
+    fn pf_steps(t: &Trace, to: &str, label: &str) -> Vec<usize> {
+        t.steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| &*s.from == "carol-pf" && &*s.to == to && s.kind == StepKind::Message && s.label == label && !s.raw.is_empty())
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn replays(t: &Trace) -> Vec<usize> {
+        pf_steps(t, "carol", "SEND").into_iter().filter(|i| t.steps[*i].note.contains("stored message")).collect()
+    }
+
+    /// The PF's message `i` never leaves it: left out of the capture.
+    fn omit(t: &mut Trace, i: usize) {
+        t.steps[i].raw.clear();
+    }
+
+    /// The PF also sends `raw` (as `label`) to `to`, `after_ms` after step `i`.
+    fn add(t: &mut Trace, i: usize, to: &str, label: &'static str, raw: String, after_ms: u64) {
+        let mut s = t.steps[i].clone();
+        s.to = to.into();
+        s.label = label.into();
+        s.raw = raw;
+        s.at_ms += after_ms;
+        s.arrive_ms += after_ms;
+        s.dropped = false;
+        t.steps.insert(i + 1, s);
+    }
+
+    fn failed_at(sc: &Scenario, t: &Trace, clause: &str) -> cpm_deferral::judge::Judgement {
+        let j = judge(&capture_of(sc, t), Options::default()).expect("judged");
+        assert_eq!(j.verdict, Verdict::Fail, "{}", cpm_deferral::judge::to_text(&j));
+        assert!(j.deviations.iter().any(|d| d.clause == clause), "expected a deviation at {clause}: {:?}", j.deviations);
+        assert_eq!(super::clause(&j, clause), "fail");
+        j
+    }
+
+    #[test]
+    fn a_bye_to_the_focus_after_a_cause_480_bye() {
+        let (sc, mut t) = trace("bye-480-path-a");
+        let (_, leave) = trace("voluntary-leave");
+        let bye = pf_steps(&leave, "cf", "BYE")[0];
+        let ok = pf_steps(&t, "carol", "200 OK")[0]; // the PF's 200 to Carol's BYE
+        let raw = leave.steps[bye].raw.clone();
+        add(&mut t, ok, "cf", "BYE", raw, 1);
+        let j = failed_at(&sc, &t, "cr-remain");
+        assert_eq!(super::clause(&j, "cr-case1"), "fail", "{:?}", j.clauses);
+    }
+
+    #[test]
+    fn no_subscribe_to_the_focus() {
+        let (sc, mut t) = trace("bye-480-path-a");
+        let sub = pf_steps(&t, "cf", "SUBSCRIBE")[0];
+        omit(&mut t, sub);
+        failed_at(&sc, &t, "cr-subscribe");
+    }
+
+    #[test]
+    fn the_replay_out_of_order() {
+        let (sc, mut t) = trace("bye-480-path-a");
+        let r = replays(&t);
+        assert!(r.len() >= 3);
+        let (a, b) = (t.steps[r[0]].raw.clone(), t.steps[r[1]].raw.clone());
+        t.steps[r[0]].raw = b;
+        t.steps[r[1]].raw = a;
+        failed_at(&sc, &t, "cr-msrp");
+    }
+
+    #[test]
+    fn one_stored_message_delivered_twice() {
+        let (sc, mut t) = trace("bye-480-path-b");
+        let r = replays(&t);
+        // The same message again in a new MSRP transaction (RFC 4975 §7.1.1: not a retransmission).
+        let raw = t.steps[r[0]].raw.clone();
+        let tid = raw.split_whitespace().nth(1).expect("tid").to_string();
+        let again = raw.replace(&tid, &format!("{tid}x2"));
+        add(&mut t, r[0], "carol", "SEND", again, 1);
+        failed_at(&sc, &t, "cr-msrp");
+    }
+
+    #[test]
+    fn an_invite_on_path_b() {
+        let (sc, mut t) = trace("bye-480-path-b");
+        let (_, a) = trace("bye-480-path-a");
+        let invite = a.steps[pf_steps(&a, "carol", "INVITE")[0]].raw.clone();
+        let ok = pf_steps(&t, "carol", "200 OK").into_iter().find(|i| t.steps[*i].raw.contains("INVITE")).expect("the PF's 200 to the re-join");
+        add(&mut t, ok, "carol", "INVITE", invite, 1);
+        failed_at(&sc, &t, "cr-no-invite");
+    }
+
+    #[test]
+    fn nothing_delivered_after_the_register() {
+        let (sc, mut t) = trace("bye-480-path-a");
+        let reg_ok = pf_steps(&t, "scscf", "200 OK")[0];
+        for i in reg_ok + 1..t.steps.len() {
+            if &*t.steps[i].from == "carol-pf" && &*t.steps[i].to == "carol" {
+                omit(&mut t, i);
+            }
+        }
+        failed_at(&sc, &t, "cr-path-a");
+    }
+}
