@@ -56,6 +56,8 @@ fn client_dialog(txn: &Txn) -> Dialog {
     let mut d = Dialog::carol_pf(n);
     d.a_tag = txn.from.split(";tag=").nth(1).unwrap_or("c").to_string();
     d.call_id = txn.call_id.clone();
+    // Its route set: the request's Record-Route as it is (RFC 3261 §12.1.1).
+    d.route = route_set(txn.record_route.as_deref(), false);
     d
 }
 
@@ -133,7 +135,11 @@ impl World<'_> {
             Arrival::CarolCancelAtPf { txn } => self.pf_gets_client_cancel(txn),
             Arrival::CarolAckAtPf { delivery } => {
                 let _ = delivery;
-                self.pf.setup_timer = Some(self.arm(PfTimer::SetupWait, MSRP_TIMEOUT_MS));
+                // Through the IMS core her ACK may come after her client has already opened and
+                // bound the MSRP connection (Active or Replaying): then there is nothing to wait for.
+                if !matches!(self.pf.state, PfState::Active | PfState::Replaying) {
+                    self.pf.setup_timer = Some(self.arm(PfTimer::SetupWait, MSRP_TIMEOUT_MS));
+                }
             }
             Arrival::CarolRespAtPf { inv, code, txn } => self.pf_gets_invite_response(inv, code, txn),
             Arrival::CarolByeAtPf { txn, reason } => self.pf_gets_client_bye(txn, reason, step),
@@ -163,7 +169,7 @@ impl World<'_> {
             Arrival::ClientSubscribeAtPf { txn } => {
                 let mut r = self.response(200, &txn, Some("pfs-1"));
                 r.push("Expires", "3600");
-                r.push("Contact", self.contact(Node::Cf));
+                r.push("Contact", pf_focus_contact());
                 self.sip(
                     Node::Pf,
                     Node::Carol,
@@ -182,11 +188,12 @@ impl World<'_> {
                     b_tag: "pfs-1".into(),
                     a_cseq: txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1),
                     b_cseq: 0,
+                    route: route_set(txn.record_route.as_deref(), false),
                 });
                 if let Some(mut d) = self.pf.client_sub.clone() {
                     let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
                     self.pf.client_sub = Some(d);
-                    n.push("Contact", self.contact(Node::Cf));
+                    n.push("Contact", pf_focus_contact());
                     n.push("Event", "conference");
                     n.push("Subscription-State", "active;expires=3600");
                     n.push("Content-Type", "application/conference-info+xml");
@@ -279,7 +286,7 @@ impl World<'_> {
                 let mut m = self.dialog_request("UPDATE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
                 m.push("Session-Expires", "180;refresher=uas");
                 // UPDATE is a target refresh request: it carries Contact (RFC 3311 §5.1).
-                m.push("Contact", self.contact(Node::Cf));
+                m.push("Contact", pf_focus_contact());
                 self.pf.client_leg = Some(d);
                 let upd = self.next() as u32;
                 let txn = Txn::of(&m);
@@ -495,6 +502,7 @@ impl World<'_> {
             b_tag: String::new(),
             a_cseq: 1,
             b_cseq: 0,
+            route: String::new(),
         };
         let mut m = self.new_request("SUBSCRIBE", GROUP, Node::Pf, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{GROUP}>"), &d.call_id, 1);
         m.push("Contact", format!("<{PF_HOST_URI}>"));
@@ -910,7 +918,7 @@ impl World<'_> {
             let cd = client_dialog(&ctx);
             self.pf.client_leg = Some(cd.clone());
             let mut r = self.response(200, &ctx, Some(&cd.b_tag));
-            r.push("Contact", self.contact(Node::Cf));
+            r.push("Contact", pf_focus_contact());
             r.push("Content-Type", "application/sdp");
             let no = self.pf.rejoin_no;
             self.pf.carol_paths = (no, no);
@@ -1016,7 +1024,7 @@ impl World<'_> {
         self.pf.client_leg = Some(cd.clone());
         self.set_carol_entitled(true);
         let mut r = self.response(200, &txn, Some(&cd.b_tag));
-        r.push("Contact", self.contact(Node::Cf));
+        r.push("Contact", pf_focus_contact());
         let no = self.pf.rejoin_no;
         self.pf.carol_paths = (no, no);
         let sdp = self.sdp("pf", PF_IP, 20000, self.pf_path_n(no), "passive");
@@ -1045,7 +1053,7 @@ impl World<'_> {
         let mut m = self.new_request("INVITE", CAROL, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
         m.push("Route", "<sip:scscf.ims.example.net;lr>");
         m.push("P-Asserted-Identity", format!("<{GROUP}>"));
-        self.cpm_headers(&mut m, Node::Cf);
+        self.cpm_headers_as_focus(&mut m);
         m.push("Subject", SUBJECT);
         let sdp = {
             let p = self.pf_path_n(path_no);
@@ -1147,6 +1155,8 @@ impl World<'_> {
             return;
         }
         d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("").to_string();
+        // The UAC's route set: the 2xx's Record-Route reversed (RFC 3261 §12.1.2).
+        d.route = route_set(txn.record_route.as_deref(), true);
         if code == 487 || (cancelled && !(200..300).contains(&code)) {
             let ack = Self::non2xx_ack(&txn, CAROL);
             self.sip(Node::Pf, Node::Carol, &ack, cl!["RFC 3261 §17.1.1.3"], "The PF acknowledges the 487 of its cancelled INVITE.", None);
@@ -1188,6 +1198,13 @@ impl World<'_> {
         }
         let ack = Self::non2xx_ack(&txn, CAROL);
         self.sip(Node::Pf, Node::Carol, &ack, cl!["RFC 3261 §17.1.1.3"], "The PF acknowledges the failure response.", None);
+        if code == 408 {
+            self.key_last(match (purpose, self.rules) {
+                (InvitePurpose::ForwardCf, Rules::PostCr) => "Trigger: 408 from the IMS core, the INVITE to Carol timed out",
+                (InvitePurpose::ForwardCf, Rules::PreCr) => "408 from the IMS core: no deferral trigger before the CR",
+                (InvitePurpose::Delivery, _) => "408 from the IMS core: Carol did not answer the PF's INVITE",
+            });
+        }
         self.pf.invite = None;
         self.invite_failed(purpose, Some(code));
     }
@@ -1227,12 +1244,15 @@ impl World<'_> {
         self.invite_failed(purpose, None);
     }
 
-    /// The PF's INVITE to Carol failed: `code` None for a timeout (case 2 of §8.3.2.9).
+    /// The PF's INVITE to Carol failed: `code` None for its own Timer B. Both that and a 408 (the
+    /// IMS core's own transaction timed out, RFC 3261 §16.8) are the CR's "timeout" (case 2 of
+    /// §8.3.2.9; inference: §8.1.3.1 equates the two) under either Q5 option.
     fn invite_failed(&mut self, purpose: InvitePurpose, code: Option<u16>) {
         let literal = self.policy(PolicyId::Q5InviteError, "literal");
+        let code = code.filter(|c| *c != 408);
         let like_timeout = match code {
             None => true,
-            Some(408 | 480 | 486 | 503) => !literal,
+            Some(480 | 486 | 503) => !literal,
             _ => false,
         };
         let decline = code == Some(603) && !literal;
@@ -1312,7 +1332,7 @@ impl World<'_> {
         let d = Dialog::pf_carol(n);
         let mut m = self.new_request("INVITE", CAROL, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
         m.push("P-Asserted-Identity", format!("<{GROUP}>"));
-        self.cpm_headers(&mut m, Node::Cf);
+        self.cpm_headers_as_focus(&mut m);
         m.push("Subject", SUBJECT);
         m.push("Content-Type", "application/sdp");
         m.body = {

@@ -6,6 +6,7 @@
 /// A static clause list for a step ([`crate::trace::Clauses`]).
 pub(crate) mod actors;
 pub(crate) mod build;
+pub(crate) mod ims;
 
 use crate::policy::{Policies, PolicyId};
 use crate::scenario::{Scenario, Setup, Who};
@@ -225,6 +226,8 @@ pub(crate) enum Arrival {
         member: usize,
         tid: String,
     },
+    /// A SIP message between Carol's client and her PF reaches the IMS core ([`ims`]).
+    AtCore(Box<ims::CoreHop>),
 }
 
 /// What a timer does when it fires.
@@ -234,6 +237,8 @@ pub(crate) enum TimerKind {
     CarolAnswers { inv: u32 },
     /// A timer of the PF, with its reason ([`crate::pf::PfTimer`]).
     Pf(crate::pf::PfTimer),
+    /// The IMS core's own Timer B on the INVITE transaction `txn` it forwarded to Carol.
+    Core { txn: u32 },
 }
 
 struct TimerRec {
@@ -377,6 +382,8 @@ pub(crate) struct World<'a> {
     pub carol: Carol,
     pub pf: Pf,
     pub cf: Cf,
+    /// The IMS core's proxy state ([`ims`]).
+    pub(crate) core: ims::Core,
     pub sent_while_deferred: u32,
     /// Scenario events not yet processed.
     pub events_left: usize,
@@ -476,7 +483,7 @@ impl<'a> World<'a> {
                 answering_tag: String::new(),
                 live_call: Dialog::carol_pf(0).call_id,
                 own_invite: None,
-                dialog: if initial { Some(Dialog::carol_pf(0)) } else { None },
+                dialog: if initial { Some(Dialog { route: ims::CAROL_ROUTE.into(), ..Dialog::carol_pf(0) }) } else { None },
                 answering_txn: None,
                 answering_what: (false, None),
                 answered_delivery: false,
@@ -499,6 +506,7 @@ impl<'a> World<'a> {
                 sub: None,
                 sub_version: 0,
             },
+            core: ims::Core::default(),
             sent_while_deferred: 0,
             events_left: sc.events.len(),
             wire: true,
@@ -576,6 +584,7 @@ impl<'a> World<'a> {
                         match kind {
                             TimerKind::CarolAnswers { inv } => self.carol_answers(inv),
                             TimerKind::Pf(t) => self.pf_timer_fired(t),
+                            TimerKind::Core { txn } => self.core_timer(txn),
                         }
                     }
                 }
@@ -710,6 +719,9 @@ impl<'a> World<'a> {
         note: impl Into<Cow<'static, str>>,
         arrival: Option<Arrival>,
     ) -> u32 {
+        if matches!((from, to), (Node::Carol, Node::Pf) | (Node::Pf, Node::Carol)) {
+            return self.sip_via_core(from, to, msg, clauses, note.into(), arrival);
+        }
         let raw = if self.wire() { msg.emit() } else { String::new() };
         let label = msg.label_cow();
         let at = self.now + HOP_MS;
@@ -859,7 +871,7 @@ impl<'a> World<'a> {
                     0 => ("Carol (client)".to_string(), "client"),
                     1 => ("Carol's PF".to_string(), "pf"),
                     2 => ("CF (focus)".to_string(), "cf"),
-                    i if i == self.lanes.len() - 1 => ("S-CSCF".to_string(), "ims"),
+                    i if i == self.lanes.len() - 1 => ("IMS core".to_string(), "ims"),
                     i => (self.sc.members[i - 3].name.clone(), "member"),
                 };
                 LaneInfo { id: id.clone(), label, role }
