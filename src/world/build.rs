@@ -68,7 +68,8 @@ impl Txn {
             cseq: h("CSeq"),
             route: m.header("Route").map(str::to_string),
             session_expires: m.header("Session-Expires").map(str::to_string),
-            record_route: joined(m, "Record-Route"),
+            // Only the wire text shows Record-Route and Route (the first wasm module has none).
+            record_route: if cfg!(feature = "wire-text") { joined(m, "Record-Route") } else { None },
         }
     }
 }
@@ -90,7 +91,7 @@ pub(crate) fn joined(m: &SipMessage, name: &str) -> Option<String> {
 /// message that formed it: the UAS keeps the request's list as it is (RFC 3261 §12.1.1), the UAC
 /// the 2xx's list reversed (§12.1.2). Empty when nothing Record-Routed.
 pub(crate) fn route_set(rr: Option<&str>, uac: bool) -> String {
-    let Some(rr) = rr else { return String::new() };
+    let Some(rr) = rr.filter(|_| cfg!(feature = "wire-text")) else { return String::new() };
     if !uac {
         return rr.to_string();
     }
@@ -300,7 +301,7 @@ impl World<'_> {
             m.push("Via", v.to_string());
         }
         // A dialog-forming answer copies the request's Record-Route (RFC 3261 §12.1.1).
-        if let (101..=299, Some(rr)) = (code, &txn.record_route) {
+        if let (101..=299, Some(rr), true) = (code, &txn.record_route, cfg!(feature = "wire-text")) {
             if txn.cseq.ends_with(" INVITE") || txn.cseq.ends_with(" SUBSCRIBE") {
                 m.push("Record-Route", rr.clone());
             }
@@ -552,7 +553,7 @@ impl World<'_> {
 
 /// Puts the route set `route` as the request's Route, right under its Via (RFC 3261 §12.2.1.1).
 fn with_route(m: &mut SipMessage, route: &str) {
-    if !route.is_empty() {
+    if cfg!(feature = "wire-text") && !route.is_empty() {
         m.headers.insert(1, (Cow::Borrowed("Route"), route.to_string()));
     }
 }

@@ -95,6 +95,11 @@ fn via(host: &str, branch: &str) -> String {
 
 const PCSCF_HOST: &str = "pcscf.ims.example.net";
 
+/// A dialog-forming request (INVITE or SUBSCRIBE outside a dialog): the proxies Record-Route it.
+fn forming(m: &SipMessage) -> bool {
+    matches!(m.method(), Some("INVITE" | "SUBSCRIBE")) && !m.header("To").is_some_and(|t| t.contains(";tag="))
+}
+
 /// Whether a Route entry names one of the core's proxies.
 fn names_core(entry: &str) -> bool {
     entry.contains("pcscf.ims.example.net") || entry.contains("scscf.ims.example.net")
@@ -312,6 +317,14 @@ impl World<'_> {
     fn proxy_request(&self, m: &SipMessage, to: Node) -> SipMessage {
         let mut f = m.clone();
         let branch = top_branch(m);
+        let (first, second) = if to == Node::Pf { ((PCSCF_HOST, 'p'), (SCSCF_HOST, 's')) } else { ((SCSCF_HOST, 's'), (PCSCF_HOST, 'p')) };
+        f.headers.insert(0, (Cow::Borrowed("Via"), via(first.0, &derived(&branch, first.1))));
+        f.headers.insert(0, (Cow::Borrowed("Via"), via(second.0, &derived(&branch, second.1))));
+        if !self.wire() {
+            // Without wire texts only the Via matters (it names the core's transactions); the
+            // rest shows in the text alone, and the page's first module leaves its code out.
+            return f;
+        }
         // Loose routing (§16.4): the Route entries that name the core are its own to consume.
         if let Some(pos) = f.headers.iter().position(|(n, _)| n.eq_ignore_ascii_case("Route")) {
             let all = joined(&f, "Route").unwrap_or_default();
@@ -330,11 +343,7 @@ impl World<'_> {
                 *uri = CAROL_CONTACT_URI.to_string();
             }
         }
-        let (first, second) = if to == Node::Pf { ((PCSCF_HOST, 'p'), (SCSCF_HOST, 's')) } else { ((SCSCF_HOST, 's'), (PCSCF_HOST, 'p')) };
-        let forming = matches!(m.method(), Some("INVITE" | "SUBSCRIBE")) && !m.header("To").is_some_and(|t| t.contains(";tag="));
-        f.headers.insert(0, (Cow::Borrowed("Via"), via(first.0, &derived(&branch, first.1))));
-        f.headers.insert(0, (Cow::Borrowed("Via"), via(second.0, &derived(&branch, second.1))));
-        if forming {
+        if forming(m) {
             // Record-Route (§16.6 step 4), under the Via entries: the second proxy's entry on top.
             let (a, b) = if to == Node::Pf { (SCSCF_RR, PCSCF_RR) } else { (PCSCF_RR, SCSCF_RR) };
             let at = f.headers.iter().rposition(|(n, _)| n.eq_ignore_ascii_case("Via")).map_or(0, |i| i + 1);
@@ -346,7 +355,7 @@ impl World<'_> {
     /// Records the core's hop towards `to` (half a hop's latency) and schedules `arrival` there,
     /// with the transaction as it arrives (the proxies' Via and Record-Route in it).
     fn forward(&mut self, to: Node, m: &SipMessage, arrival: Option<Arrival>, request: bool) {
-        let forming = request && m.header("Record-Route").is_some();
+        let forming = request && forming(m);
         let note: &'static str = match (to, request, forming) {
             (Node::Pf, true, true) => "The IMS core passes the request on to Carol's PF, an AS on her path: P-CSCF, then S-CSCF, each consuming its Route entry and adding its Via and Record-Route.",
             (Node::Pf, true, false) => "The IMS core passes the request on to Carol's PF: P-CSCF, then S-CSCF, each consuming its Route entry and adding its Via.",
