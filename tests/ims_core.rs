@@ -50,7 +50,7 @@ fn carols_bye_reaches_her_pf_through_the_core_with_its_route_consumed() {
     let bye = t.steps.iter().find(|s| s.label == "BYE" && &*s.from == "carol").expect("Carol's BYE");
     assert_eq!(&*bye.to, "scscf", "her BYE goes to her P-CSCF (the IMS core), not straight to her PF");
     assert_eq!(header(&bye.raw, "Route"), Some(CAROL_ROUTE), "the established dialog's route set");
-    assert_eq!(ruri(&bye.raw), "sip:pf.cpm.example.net;user=carol", "to the PF's Contact, her remote target");
+    assert_eq!(ruri(&bye.raw), "sip:chat-7f3a9c@pf.cpm.example.net", "to the PF's Contact, her remote target");
     let fwd = next_from(&t, bye.index as usize, "scscf", "BYE");
     assert_eq!(&*fwd.to, "carol-pf");
     assert_eq!(header(&fwd.raw, "Route"), None, "both proxies consumed their Route entries (RFC 3261 §16.4)");

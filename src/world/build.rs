@@ -29,10 +29,10 @@ pub const SUBJECT: &str = "Friday planning";
 const ACCEPT_TYPES: &str = "message/cpim application/im-iscomposing+xml";
 const WRAPPED: &str = "text/plain message/imdn+xml";
 
-/// The PF's URI as Carol's client's remote target: the PF is the UAS and UAC of her dialogs (an
+/// The PF's URI for the group session, Carol's client's remote target: the PF is the UAS and UAC of her dialogs (an
 /// AS behind her S-CSCF, 3GPP TS 24.229 §5.7.1), so her in-dialog requests come back to it
 /// through the core (RFC 3261 §12.2.1.1), not to the focus.
-pub const PF_TARGET: &str = "sip:pf.cpm.example.net;user=carol";
+pub const PF_TARGET: &str = "sip:chat-7f3a9c@pf.cpm.example.net";
 
 /// The Contact the PF gives Carol's client: itself, marked as the focus of her group session
 /// (RFC 4579 §3: `isfocus`).
