@@ -57,6 +57,12 @@ pub enum Rule {
     MsrpSession,
     /// A session's first MSRP message not a SEND from its active side (RFC 4975 §5.4, RFC 6135).
     MsrpDirection,
+    /// Routing (RFC 3261 §16.4, §16.6, §12.1, §12.2.1.1): a request sent to another lane than the
+    /// one its top Route entry names; a proxy that does not consume the Route entries naming it
+    /// or does not Record-Route a dialog-forming request; an 18x/2xx that does not copy the
+    /// request's Record-Route; an in-dialog request whose Route is not its sender's route set
+    /// or whose Request-URI is not the remote target.
+    Routing,
 }
 
 /// One thing a real peer would object to.
@@ -79,7 +85,17 @@ impl std::fmt::Display for Finding {
 /// Checks every SIP and MSRP text of `trace` (steps without text, e.g. the page's fast path, are
 /// skipped). An empty list means no finding.
 pub fn check(trace: &Trace) -> Vec<Finding> {
-    let mut c = Checker::default();
+    // Proxy lanes (role "ims"), and which lane each Via host is (the top Via of what a lane sends).
+    let mut c = Checker { proxies: trace.lanes.iter().filter(|l| l.role == "ims").map(|l| l.id.to_string()).collect(), ..Checker::default() };
+    for s in trace.steps.iter().filter(|s| s.protocol == Protocol::SIP && s.raw.starts_with(|ch: char| ch.is_ascii_uppercase()) && !s.raw.starts_with("SIP/")) {
+        for line in s.raw.split("\r\n").take_while(|l| !l.is_empty()).filter(|l| l.starts_with("Via: ")) {
+            let host = via_host(line.trim_start_matches("Via: "));
+            c.hosts.entry(host).or_insert_with(|| s.from.to_string());
+            if !c.proxies.contains(&s.from.to_string()) {
+                break; // a UA's own Via only; a proxy's entries are on top of the ones it got
+            }
+        }
+    }
     for s in &trace.steps {
         if s.raw.is_empty() {
             continue;
@@ -110,6 +126,24 @@ fn uri(v: &str) -> &str {
     }
 }
 
+/// The host of a Via value (`SIP/2.0/TCP host:port;…`) or of a URI (`<sip:user@host:port;…>`).
+fn via_host(v: &str) -> String {
+    let sent_by = v.split_whitespace().nth(1).unwrap_or("");
+    sent_by.split([';', ':']).next().unwrap_or("").to_string()
+}
+
+fn uri_host(v: &str) -> String {
+    let u = uri(v);
+    let u = u.strip_prefix("sip:").or_else(|| u.strip_prefix("sips:")).unwrap_or(u);
+    let u = u.rsplit_once('@').map_or(u, |(_, h)| h);
+    u.split([';', ':', '>']).next().unwrap_or("").to_string()
+}
+
+/// The entries of a list header (Route, Record-Route) over all its lines, top first.
+fn entries(lines: &[String]) -> Vec<String> {
+    lines.iter().flat_map(|l| l.split(", ").map(str::to_string)).filter(|e| !e.is_empty()).collect()
+}
+
 /// The value of a header without its `;tag=…`.
 fn untagged(v: &str) -> String {
     match v.find(";tag=") {
@@ -135,6 +169,13 @@ struct Req {
     cseq: String,
     cseq_n: u32,
     routes: Vec<String>,
+    /// Record-Route entries, top first.
+    rr: Vec<String>,
+    /// The lane of the UA that sent the request first (itself, or the sender of what a proxy forwarded).
+    origin: String,
+    /// A proxy forwarded it (it is another hop of a request already checked).
+    forwarded: bool,
+    contact: Option<String>,
     session_expires: bool,
     /// Arrival of the first provisional response at the requester.
     provisional: Option<u64>,
@@ -181,6 +222,14 @@ struct Checker {
     sessions: Vec<Session>,
     /// MSRP transaction id → (sender lane, receiver lane, To-Path, From-Path).
     msrp_reqs: HashMap<String, (String, String, String, String)>,
+    /// Lanes that act as proxies (role "ims").
+    proxies: HashSet<String>,
+    /// Via host → the lane it belongs to.
+    hosts: HashMap<String, String>,
+    /// (Call-ID, lane) → that side's route set (RFC 3261 §12.1.1, §12.1.2).
+    route_sets: HashMap<(String, String), Vec<String>>,
+    /// (Call-ID, lane) → that side's remote target (the peer's Contact URI).
+    targets: HashMap<(String, String), String>,
 }
 
 fn dialog_key(call_id: &str, a: &str, b: &str) -> (String, String, String) {
@@ -221,6 +270,13 @@ impl Checker {
                 }
                 let from_tag = param(&h("From"), "tag").unwrap_or("").to_string();
                 let to_tag = param(&h("To"), "tag").map(str::to_string);
+                let rr_lines: Vec<String> = m.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("Record-Route")).map(|(_, v)| v.clone()).collect();
+                // A request a proxy lane passes on: its Via list ends with the one it received.
+                let got = if self.proxies.contains(&s.from.to_string()) && vias.len() > 1 {
+                    self.reqs.iter().rposition(|r| r.to_lane == *s.from && r.method == method && vias.len() > r.vias.len() && vias.ends_with(&r.vias))
+                } else {
+                    None
+                };
                 let req = Req {
                     from_lane: s.from.to_string(),
                     to_lane: s.to.to_string(),
@@ -233,6 +289,10 @@ impl Checker {
                     cseq: cseq.clone(),
                     cseq_n,
                     routes,
+                    rr: entries(&rr_lines),
+                    origin: got.map_or_else(|| s.from.to_string(), |g| self.reqs[g].origin.clone()),
+                    forwarded: got.is_some(),
+                    contact: m.header("Contact").map(|c| uri(c).to_string()),
                     session_expires: m.header("Session-Expires").is_some(),
                     provisional: None,
                     finals: Vec::new(),
@@ -241,9 +301,11 @@ impl Checker {
                 if matches!(method.as_str(), "INVITE" | "SUBSCRIBE" | "NOTIFY" | "UPDATE") && m.header("Contact").is_none() {
                     self.find(s, Rule::Contact, format!("{method} without Contact (RFC 3261 §8.1.1.8, RFC 6665 §4.1.2/§4.2.2, RFC 3311 §5.1)"));
                 }
+                self.routing(s, &req, got, to_tag.is_some());
                 match method.as_str() {
                     "CANCEL" => self.cancel(s, &req, &branch),
                     "ACK" => self.ack(s, &req, &branch),
+                    _ if req.forwarded => {}
                     _ => {
                         if self.branches.contains_key(&branch) {
                             self.find(s, Rule::BranchReuse, format!("{method} reuses Via branch {branch}"));
@@ -284,7 +346,7 @@ impl Checker {
                         }
                     }
                 }
-                if method == "NOTIFY" {
+                if method == "NOTIFY" && !req.forwarded {
                     self.conference_version(s, &call_id, &m);
                 }
                 let i = self.reqs.len();
@@ -292,6 +354,64 @@ impl Checker {
                 self.reqs.push(req);
             }
             StartLine::Response { code, .. } => self.response(s, *code, &m, &vias, &branch, &cseq_method),
+        }
+    }
+
+    /// Rule::Routing for a request (the rule's doc).
+    fn routing(&mut self, s: &Step, req: &Req, got: Option<usize>, in_dialog: bool) {
+        let routes = entries(&req.routes);
+        if let Some(lane) = routes.first().and_then(|e| self.hosts.get(&uri_host(e))) {
+            if *lane != *s.to {
+                let lane = lane.clone();
+                self.find(s, Rule::Routing, format!("{} goes to {} but its top Route entry names {lane} (RFC 3261 §16.12, §12.2.1.1)", req.method, s.to));
+            }
+        }
+        if let Some(g) = got {
+            let r = &self.reqs[g];
+            let added: HashSet<String> = req.vias[..req.vias.len() - r.vias.len()].iter().map(|v| via_host(v)).collect();
+            let want: Vec<String> = entries(&r.routes).into_iter().skip_while(|e| added.contains(&uri_host(e))).collect();
+            if routes != want {
+                self.find(
+                    s,
+                    Rule::Routing,
+                    format!(
+                        "the proxy passes the {} on with Route {routes:?}, not {want:?}: it must consume the entries naming it (RFC 3261 §16.4)",
+                        req.method
+                    ),
+                );
+            }
+            let forming = matches!(req.method.as_str(), "INVITE" | "SUBSCRIBE") && !in_dialog;
+            if forming && added.iter().any(|h| !req.rr.iter().any(|e| uri_host(e) == *h)) {
+                self.find(
+                    s,
+                    Rule::Routing,
+                    format!(
+                        "the proxy passes the dialog-forming {} on without its Record-Route (RFC 3261 §16.6 step 4, 3GPP TS 24.229 §5.2.6.3, §5.4.3.2)",
+                        req.method
+                    ),
+                );
+            }
+            return;
+        }
+        if !in_dialog || matches!(req.method.as_str(), "CANCEL") {
+            return;
+        }
+        let key = (req.call_id.clone(), s.from.to_string());
+        let non2xx_ack = req.method == "ACK" && self.invite_by_branch(req.vias.first().and_then(|v| param(v, "branch")).unwrap_or(""), &s.from).is_some();
+        if non2xx_ack {
+            return;
+        }
+        if let Some(set) = self.route_sets.get(&key) {
+            if routes != *set {
+                let set = set.clone();
+                self.find(s, Rule::Routing, format!("in-dialog {} with Route {routes:?}, not its route set {set:?} (RFC 3261 §12.2.1.1)", req.method));
+            }
+        }
+        if let Some(t) = self.targets.get(&key) {
+            if *t != req.ruri {
+                let t = t.clone();
+                self.find(s, Rule::Routing, format!("in-dialog {} to {} instead of the remote target {t} (RFC 3261 §12.2.1.1)", req.method, req.ruri));
+            }
         }
     }
 
@@ -425,6 +545,27 @@ impl Checker {
         if (200..300).contains(&code) && matches!(cseq_method, "INVITE" | "UPDATE") && req.session_expires && m.header("Session-Expires").is_none() {
             self.find(s, Rule::SessionExpires, format!("the {cseq_method} asked for a session timer and the 2xx carries no Session-Expires (RFC 4028 §9)"));
         }
+        let rr: Vec<String> = entries(&m.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("Record-Route")).map(|(_, v)| v.clone()).collect::<Vec<_>>());
+        let forming = matches!(cseq_method, "INVITE" | "SUBSCRIBE") && param(&req.to, "tag").is_none();
+        if forming && (101..300).contains(&code) && !self.proxies.contains(&s.from.to_string()) && rr != req.rr {
+            self.find(s, Rule::Routing, format!("{code} to {cseq_method} with Record-Route {rr:?}, not the request's {:?} (RFC 3261 §12.1.1)", req.rr));
+        }
+        if forming && (200..300).contains(&code) && !req.forwarded {
+            // The UAC's route set and remote target (§12.1.2) once the 2xx reaches it.
+            let mut set = rr.clone();
+            set.reverse();
+            self.route_sets.insert((req.call_id.clone(), s.to.to_string()), set);
+            if let Some(c) = &contact {
+                self.targets.insert((req.call_id.clone(), s.to.to_string()), c.clone());
+            }
+        }
+        if forming && (200..300).contains(&code) && !self.proxies.contains(&s.from.to_string()) {
+            // The UAS's route set and remote target (§12.1.1).
+            self.route_sets.insert((req.call_id.clone(), s.from.to_string()), req.rr.clone());
+            if let Some(c) = &req.contact {
+                self.targets.insert((req.call_id.clone(), s.from.to_string()), c.clone());
+            }
+        }
         let r = &mut self.reqs[i];
         if code < 200 {
             if r.provisional.is_none() {
@@ -436,17 +577,24 @@ impl Checker {
         if (200..300).contains(&code) && matches!(cseq_method, "INVITE" | "SUBSCRIBE") {
             let (ft, tt) = (param(&req.from, "tag").unwrap_or(""), param(&to, "tag").unwrap_or(""));
             self.dialogs.insert(dialog_key(&req.call_id, ft, tt));
-            if cseq_method == "INVITE" {
+            let from_proxy = self.proxies.contains(&s.from.to_string());
+            if cseq_method == "INVITE" && from_proxy && !req.forwarded {
+                // The 2xx a proxy passed on reaches the offerer: its session is usable now.
+                if let Some(x) = self.sessions.iter_mut().rev().find(|x| x.call_id == req.call_id && x.offerer == *s.to && x.usable_offerer == u64::MAX) {
+                    x.usable_offerer = s.arrive_ms;
+                }
+            }
+            if cseq_method == "INVITE" && !from_proxy {
                 if let (Some((op, _)), Some((ap, setup))) = (req.sdp.clone(), sdp_of(&m.body)) {
-                    let active = if setup == "active" { s.from.to_string() } else { req.from_lane.clone() };
+                    let active = if setup == "active" { s.from.to_string() } else { req.origin.clone() };
                     self.sessions.push(Session {
                         call_id: req.call_id.clone(),
-                        offerer: req.from_lane.clone(),
+                        offerer: req.origin.clone(),
                         answerer: s.from.to_string(),
                         offer_path: op,
                         answer_path: ap,
                         active,
-                        usable_offerer: s.arrive_ms,
+                        usable_offerer: if req.forwarded { u64::MAX } else { s.arrive_ms },
                         usable_answerer: s.at_ms,
                         ended: HashMap::new(),
                         used: false,

@@ -120,6 +120,24 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// How the IMS core (Carol's P-CSCF and S-CSCF, src/world/ims.rs) treats an INVITE towards
+/// Carol that she cannot answer: the scenario's `ims_core` (not in the CR: a property of the
+/// network the PF runs in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImsCore {
+    /// `"answers-408"` (default): transaction-stateful proxies (RFC 3261 §16.2, §16.7): 100
+    /// Trying to every INVITE, and 408 Request Timeout after their own Timer B when Carol does
+    /// not answer.
+    #[default]
+    Answers408,
+    /// `"answers-480"`: stateful, and the P-CSCF that has lost Carol's connection answers 480
+    /// Temporarily Unavailable at once.
+    Answers480,
+    /// `"stateless"`: stateless proxies (RFC 3261 §16.11): no 100 Trying, no answer of their
+    /// own, so the PF's Timer B fires when Carol is gone.
+    Stateless,
+}
+
 /// A validated scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
@@ -128,8 +146,10 @@ pub struct Scenario {
     pub setup: Setup,
     /// RFC 3261 T1; Timer B and Timer F are 64×T1.
     pub t1_ms: u64,
-    /// How long Carol's client takes to accept an INVITE (auto-accept).
+    /// How long Carol's client alerts (180 Ringing) before it accepts an INVITE (auto-accept).
     pub answer_ms: u64,
+    /// The IMS core's behaviour towards an unreachable Carol (`ims_core`).
+    pub ims_core: ImsCore,
     /// Wall-clock time of t = 0 (epoch ms) for CPIM DateTime headers.
     pub start_epoch_ms: u64,
     pub members: Vec<Member>,
@@ -453,7 +473,7 @@ impl Scenario {
         check_fields(
             m,
             root,
-            &["format", "version", "title", "description", "setup", "t1_ms", "answer_ms", "start_time", "members", "policies", "events", "tour"],
+            &["format", "version", "title", "description", "setup", "t1_ms", "answer_ms", "ims_core", "start_time", "members", "policies", "events", "tour"],
         )?;
         let format = req_str(m, root, "format")?;
         if format != FORMAT {
@@ -493,6 +513,18 @@ impl Scenario {
         };
         let t1_ms = get_u64(m, root, "t1_ms", 100..=4000, MS)?.unwrap_or(500);
         let answer_ms = get_u64(m, root, "answer_ms", 0..=20_000, MS)?.unwrap_or(1000);
+        let ims_core = match get_str(m, root, "ims_core")?.unwrap_or("answers-408") {
+            "answers-408" => ImsCore::Answers408,
+            "answers-480" => ImsCore::Answers480,
+            "stateless" => ImsCore::Stateless,
+            other => {
+                return Err(ScenarioError::OutOfRange {
+                    path: "ims_core".into(),
+                    value: format!("{:?}", cut(other)),
+                    allowed: "\"answers-408\", \"answers-480\", \"stateless\"".into(),
+                })
+            }
+        };
         let start_epoch_ms = match get_str(m, root, "start_time")? {
             None => crate::wire::datetime::parse_ms("2024-05-14T09:00:00Z").unwrap_or(0),
             Some(s) => crate::wire::datetime::parse_ms(s).map_err(|_| ScenarioError::Invalid {
@@ -533,7 +565,7 @@ impl Scenario {
             #[cfg(not(feature = "tours"))]
             Some(_) => return Err(ScenarioError::Invalid { path: "tour".into(), problem: NO_TOURS.into() }),
         };
-        Ok(Scenario { title, description, setup, t1_ms, answer_ms, start_epoch_ms, members, policies, events, tour })
+        Ok(Scenario { title, description, setup, t1_ms, answer_ms, ims_core, start_epoch_ms, members, policies, events, tour })
     }
 
     /// The member index for `id`.

@@ -82,10 +82,61 @@ fn run_cli(body: &str, rules: Rules, deadline: Duration) -> Option<Value> {
     Some(serde_json::from_str(&text).expect("the CLI prints the trace as JSON"))
 }
 
-/// Runs an inline scenario under `rules` and checks the run-wide invariants.
+/// Runs an inline scenario under `rules`, checks the run-wide invariants and returns it seen end
+/// to end ([`end_to_end`]).
 fn run_with(body: &str, rules: Rules) -> Trace {
     let t = run(&scenario(body), rules);
     check_invariants(&t, "inline scenario");
+    end_to_end(t)
+}
+
+/// The trace as the clause tells the exchange, between Carol's client and her PF: a message
+/// through the IMS core (`scscf`, src/world/ims.rs; its hops are the subject of tests/ims_core.rs)
+/// becomes one step from its sender to its receiver (sent when it left the sender, with the
+/// sender's text, arriving, or dropped, as its last hop does); a message the core keeps to
+/// itself (a 100, the ACK of a failure, the answer to a CANCEL) becomes one step to the other
+/// side; the core's own 100 Trying, CANCEL, ACK and 200 to a CANCEL are left out. Its REGISTER
+/// traffic and its own 408 or 480 stay as they are.
+fn end_to_end(mut t: Trace) -> Trace {
+    let core = |l: &str| l == "scscf";
+    let ua = |l: &str| l == "carol" || l == "carol-pf";
+    let other = |l: &str| if l == "carol" { "carol-pf" } else { "carol" };
+    let register = |s: &Step| header(&s.raw, "CSeq").is_some_and(|c| c.ends_with("REGISTER")) || s.label == "REGISTER";
+    let n = t.steps.len();
+    let mut keep = vec![true; n];
+    let mut paired = vec![false; n];
+    for i in 0..n {
+        let s = &t.steps[i];
+        if !(s.protocol == Protocol::SIP && ua(&s.from) && core(&s.to)) || register(s) {
+            continue;
+        }
+        let (label, arrive, to) = (s.label.clone(), s.arrive_ms, other(&s.from));
+        let j = (i + 1..n).find(|&j| {
+            let f = &t.steps[j];
+            !paired[j] && core(&f.from) && &*f.to == to && f.label == label && f.at_ms == arrive && f.protocol == Protocol::SIP
+        });
+        let (arr, dropped) = match j {
+            Some(j) => {
+                paired[j] = true;
+                keep[j] = false;
+                (t.steps[j].arrive_ms, t.steps[j].dropped)
+            }
+            None => (arrive + 5, false),
+        };
+        let s = &mut t.steps[i];
+        s.to = to.into();
+        s.arrive_ms = arr;
+        s.dropped = dropped;
+    }
+    for i in 0..n {
+        let s = &t.steps[i];
+        let own = s.protocol == Protocol::SIP && core(&s.from) && ua(&s.to) && !paired[i] && !register(s);
+        if own && !s.label.starts_with("408") && !s.label.starts_with("480") {
+            keep[i] = false;
+        }
+    }
+    let mut k = keep.into_iter();
+    t.steps.retain(|_| k.next().unwrap_or(true));
     t
 }
 
@@ -243,6 +294,9 @@ fn cf_invites_unreachable(t1_ms: u64) -> String {
     json!({
         "setup": "cf_invites",
         "t1_ms": t1_ms,
+        // A stateless core (RFC 3261 §16.11): nothing answers, the PF's own Timer B fires (the
+        // CR's words); tests/ims_core.rs runs the same with the core's 408.
+        "ims_core": "stateless",
         "events": [
             { "at_ms": 0, "kind": "unreachable" },
             { "at_ms": 140000, "kind": "message", "from": "bob", "text": "Carol, are you there?" },
@@ -517,7 +571,7 @@ fn case2_before_the_cr_the_pf_answers_408_and_later_messages_are_lost() {
 #[test]
 fn case2_the_pfs_own_delivery_invite_timing_out_keeps_the_deferral() {
     let t = post(
-        r#"{ "events": [
+        r#"{ "ims_core": "stateless", "events": [
             { "at_ms": 8000,  "kind": "bye", "reason": "SIP;cause=480" },
             { "at_ms": 12000, "kind": "message", "from": "bob", "text": "b1" },
             { "at_ms": 20000, "kind": "register", "reaction_ms": 500 },
@@ -575,9 +629,9 @@ fn case3_msrp_loss_seen_as_tcp_reset_defers_at_once() {
             "8.000  [carol-pf]          Deferred              [8.3.2.9]",
             "8.000  [carol-pf]          stays in media path   [8.3.2.9]",
             "8.000  carol-pf -> cf      SUBSCRIBE             [8.2.2.6.2, 8.3.2.9]",
-            "8.010  carol -> carol-pf   200 OK                [RFC 3261 §15.1.2]",
             "8.010  cf -> carol-pf      200 OK                [RFC 6665 §4.2.1]",
             "8.010  cf -> carol-pf      NOTIFY                [8.2.2.6.2, RFC 4575 §4.2]",
+            "8.010  carol -> carol-pf   200 OK                [RFC 3261 §15.1.2]",
             "8.020  carol-pf -> cf      200 OK                [RFC 6665 §4.1.3]",
         ],
     );
@@ -955,7 +1009,7 @@ fn subscription_pf_roster_is_what_the_notify_said() {
     for snap in snaps {
         // The PF records what it knows when it accepts a NOTIFY: the snapshot's step is that
         // 200 OK, which names the NOTIFY by Call-ID and CSeq.
-        let ok = &t.steps[snap.step as usize];
+        let ok = t.steps.iter().find(|s| s.index == snap.step).expect("the snapshot's step");
         assert_eq!((&*ok.from, &*ok.to, ok.label.as_ref()), ("carol-pf", "cf", "200 OK"), "{}", line(ok));
         let notify = t
             .steps
@@ -1215,10 +1269,10 @@ fn q1_default_cancels_the_pfs_invite_and_delivers_over_the_rejoin() {
             "27.520  carol -> carol-pf  ACK                     [RFC 3261 §13.2.2.4]",
             "27.520  carol -> carol-pf  SEND                    [RFC 4975 §5.4]",
             "27.520  carol -> carol-pf  SUBSCRIBE               [RFC 4575 §3, policy:q13-participant-info]",
-            "27.530  carol-pf -> carol  ACK                     [RFC 3261 §17.1.1.3]",
             "27.530  carol-pf -> carol  200 OK                  [RFC 4975 §7.2]",
             "27.530  [carol-pf]         Replaying               [8.3.2.9]",
             "27.530  carol-pf -> carol  SEND                    [8.3.2.9]",
+            "27.530  carol-pf -> carol  ACK                     [RFC 3261 §17.1.1.3]",
             "27.530  carol-pf -> carol  200 OK                  [RFC 6665 §4.2.1, policy:q13-participant-info]",
             "27.530  carol-pf -> carol  NOTIFY                  [8.3.2.9, policy:q13-participant-info]",
         ],
@@ -1290,20 +1344,32 @@ fn q1_prefer_own_invite_turns_the_rejoin_away_with_486() {
 /// carries the To tag of the 487 (§17.1.1.3).
 #[test]
 fn q1_cancel_and_the_ack_for_487_are_well_formed() {
-    let t = post(&race("prefer-rejoin"));
-    let invite = &sent(&t, "carol-pf", "carol", "INVITE")[0];
-    let cancel = &sent(&t, "carol-pf", "carol", "CANCEL")[0];
+    // Hop by hop: the PF's CANCEL and its ACK end at the (stateful) IMS core, which answers the
+    // CANCEL itself (RFC 3261 §16.10) and passes the 487 on.
+    let t = run(&scenario(&race("prefer-rejoin")), Rules::PostCr);
+    let invite = &sent(&t, "carol-pf", "scscf", "INVITE")[0];
+    let cancel = &sent(&t, "carol-pf", "scscf", "CANCEL")[0];
     for h in ["Call-ID", "From", "To"] {
         assert_eq!(header(&cancel.raw, h), header(&invite.raw, h), "CANCEL {h} (RFC 3261 §9.1)");
     }
     assert_eq!(header(&cancel.raw, "Via"), header(&invite.raw, "Via"), "CANCEL Via (RFC 3261 §9.1)");
     assert_eq!(header(&cancel.raw, "CSeq"), Some("1 CANCEL"));
     let call_id = header(&invite.raw, "Call-ID");
-    let ok = t.steps.iter().find(|s| &*s.from == "carol" && s.label == "200 OK" && header(&s.raw, "Call-ID") == call_id).expect("200 for the CANCEL");
+    let ok = t
+        .steps
+        .iter()
+        .find(|s| {
+            &*s.from == "scscf"
+                && &*s.to == "carol-pf"
+                && s.label == "200 OK"
+                && header(&s.raw, "CSeq") == Some("1 CANCEL")
+                && header(&s.raw, "Call-ID") == call_id
+        })
+        .expect("200 for the CANCEL");
     assert_eq!(header(&ok.raw, "Call-ID"), header(&cancel.raw, "Call-ID"));
     assert_eq!(header(&ok.raw, "CSeq"), Some("1 CANCEL"), "the 200 OK answers the CANCEL (RFC 3261 §9.2)");
     assert_eq!(header(&ok.raw, "Via"), header(&cancel.raw, "Via"));
-    let r487 = &sent(&t, "carol", "carol-pf", "487 Request Terminated")[0];
+    let r487 = &sent(&t, "scscf", "carol-pf", "487 Request Terminated")[0];
     let ack = t.steps.iter().find(|s| s.index > r487.index && s.label == "ACK" && header(&s.raw, "Call-ID") == call_id).expect("ACK for the 487");
     assert_eq!(header(&ack.raw, "CSeq"), Some("1 ACK"));
     assert_eq!(header(&ack.raw, "Via"), header(&invite.raw, "Via"), "the ACK for a non-2xx uses the INVITE's branch (RFC 3261 §17.1.1.3)");

@@ -11,7 +11,9 @@ export const FILTERS = [
   { id: 'msrp-200', label: 'MSRP 200 OK (hop-by-hop acknowledgements)', short: 'MSRP 200', test: (s) => s.protocol === 'MSRP' && /^200\b/.test(s.label) },
   { id: 'provisional', label: 'SIP provisional responses (100 Trying, 180 Ringing…)', short: 'SIP 1xx', test: (s) => s.protocol === 'SIP' && /^1\d\d\b/.test(s.label) },
   { id: 'subscription', label: 'Subscription traffic (SUBSCRIBE, NOTIFY and their answers)', short: 'subscription', test: (s, c) => c.subscription(s) },
-  { id: 'ims-core', label: 'IMS core hops (S-CSCF, P-CSCF)', short: 'IMS core', test: (s, c) => c.role(s.from) === 'ims' || c.role(s.to) === 'ims' || /cscf/i.test(`${c.role(s.from)} ${c.role(s.to)}`) },
+  // The IMS core lane folded away: a message through it is drawn as one arrow between Carol's
+  // client and her PF (its first hop), its second hop and the core's own messages are hidden.
+  { id: 'ims-core', label: 'Fold the IMS core (P-CSCF, S-CSCF) into Carol–PF arrows', short: 'IMS core', test: (s, c) => (c.role(s.from) === 'ims' || c.role(s.to) === 'ims') && !c.ends.has(s.index) },
   { id: 'members', label: 'The other members’ legs (Alice, Bob…)', short: 'members', test: (s, c) => c.role(s.from) === 'member' || c.role(s.to) === 'member' },
 ];
 export const FILTER_IDS = FILTERS.map((f) => f.id);
@@ -35,7 +37,9 @@ export function filterRows(trace, ids) {
   const steps = trace.steps;
   const n = steps.length;
   const roles = new Map((trace.lanes || []).map((l) => [l.id, l.role]));
+  const ends = ids.includes('ims-core') ? foldCore(steps, roles) : new Map();
   const ctx = {
+    ends,
     role: (id) => roles.get(id) || '',
     subscription(s) {
       if (s.protocol !== 'SIP') return false;
@@ -64,8 +68,9 @@ export function filterRows(trace, ids) {
       run = null;
       rowOf[i] = rows.length;
       rows.push(i);
-      lanes.add(s.from);
-      lanes.add(s.to);
+      const e = ends.get(i);
+      lanes.add(e ? e[0] : s.from);
+      lanes.add(e ? e[1] : s.to);
       continue;
     }
     if (!run) {
@@ -85,9 +90,47 @@ export function filterRows(trace, ids) {
   }
   // Carol's client, her PF and the focus always keep their lanes.
   for (const l of trace.lanes || []) if (l.role === 'client' || l.role === 'pf' || l.role === 'cf') lanes.add(l.id);
-  const view = { rows, rowOf, markers, hidden, lanes };
+  const view = { rows, rowOf, markers, hidden, lanes, ends };
   cache.set(trace, { key, view });
   return view;
+}
+
+/**
+ * The IMS core folded (src/world/ims.rs): each SIP message from Carol's client or her PF to the
+ * core whose next hop leaves the core for the other side at its arrival (same label) is drawn
+ * from its sender to that other side (step → [from, to]); everything else on the core's lane
+ * (the second hops, its own 100 Trying, CANCEL, ACK, 408, the REGISTERs) is hidden and counted,
+ * except key steps, drawn on the lane they leave or reach.
+ */
+function foldCore(steps, roles) {
+  const ends = new Map();
+  const used = new Set();
+  const ua = (id) => roles.get(id) === 'client' || roles.get(id) === 'pf';
+  const other = (id) => [...roles].find(([l, r]) => l !== id && (r === 'client' || r === 'pf'))?.[0];
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i];
+    if (s.protocol !== 'SIP' || !ua(s.from) || roles.get(s.to) !== 'ims' || s.label === 'REGISTER') continue;
+    const to = other(s.from);
+    for (let j = i + 1; j < steps.length && j < i + 64; j++) {
+      const f = steps[j];
+      if (f.at_ms > s.arrive_ms) break;
+      if (!used.has(j) && f.protocol === 'SIP' && roles.get(f.from) === 'ims' && f.to === to && f.label === s.label && f.at_ms === s.arrive_ms) {
+        used.add(j);
+        // One arrow per message: on its first hop, or on the second if that is the key step.
+        ends.set(f.key !== undefined && s.key === undefined ? j : i, [s.from, to]);
+        break;
+      }
+    }
+  }
+  // A key step on the core's lane (the 3rd-party REGISTER, an answer the core keeps) is never
+  // hidden: folded, it is drawn on the lane of Carol's client or PF that it leaves or reaches.
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i];
+    if (s.key === undefined || ends.has(i) || used.has(i) || (roles.get(s.from) !== 'ims' && roles.get(s.to) !== 'ims')) continue;
+    const end = roles.get(s.from) === 'ims' ? s.to : s.from;
+    ends.set(i, [end, end]);
+  }
+  return ends;
 }
 
 /** Why step i is hidden ('' when shown). */

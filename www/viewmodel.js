@@ -70,8 +70,10 @@ export function buildLadder(trace, width = 1000, g = GEOM, view = null) {
   // 10,000-message ladder has ~87,000 steps.
   const arrow = (i) => {
     const s = steps[i];
-    const from = s.from;
-    const to = s.to;
+    // A folded IMS core (filters.js) draws a hop through it from sender to receiver.
+    const e = view && view.ends && view.ends.get(i);
+    const from = e ? e[0] : s.from;
+    const to = e ? e[1] : s.to;
     const protocol = s.protocol;
     return {
       index: i,

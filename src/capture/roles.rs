@@ -321,8 +321,11 @@ impl RoleFinder {
             if focus_known && !self.focus_uris.contains_key(uri) {
                 continue;
             }
+            // The same conference by its user part: a PF behind Carol's IMS core answers her as
+            // `chat-…@pf…` and relays to the focus's `chat-…@cf…` (src/world/ims.rs).
+            let user = |u: &str| u.split_once('@').map_or(u.to_string(), |(a, _)| a.to_string());
             let relayed = |(s2, d2, u2): &(SocketAddr, SocketAddr, String)| {
-                u2 == uri && ((node(s2) == node(dst) && node(d2) != node(src)) || (node(d2) == node(src) && node(s2) != node(dst)))
+                user(u2) == user(uri) && ((node(s2) == node(dst) && node(d2) != node(src)) || (node(d2) == node(src) && node(s2) != node(dst)))
             };
             if !focus_known && !self.edges.keys().any(relayed) {
                 continue;
@@ -351,8 +354,16 @@ impl RoleFinder {
             }
             None => {
                 let targets: BTreeSet<Node> = third.iter().map(|t| t.2).collect();
-                let relays: BTreeSet<Node> =
+                let all_relays: BTreeSet<Node> =
                     receivers.iter().filter(|n| conf.keys().any(|(s, d)| s == *n && !conf.contains_key(&(*d, **n)) && d != *n)).copied().collect();
+                // A chain of relays (Carol's IMS core, then her PF, then the focus): the PF is the
+                // last one, the relay that sends them on to a node that relays nothing.
+                let last: BTreeSet<Node> = all_relays
+                    .iter()
+                    .filter(|n| conf.keys().any(|(s, d)| s == *n && !all_relays.contains(d) && !conf.contains_key(&(*d, **n)) && d != *n))
+                    .copied()
+                    .collect();
+                let relays = if last.is_empty() { all_relays } else { last };
                 let relay_why = |n: &Node| {
                     let inbound = conf.iter().find(|((_, d), _)| d == n).map_or(0, |(_, e)| e.frame);
                     match (&conference_uri, relayed_uri) {

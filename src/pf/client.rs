@@ -51,6 +51,8 @@ pub(super) fn client_dialog(txn: &Txn) -> Dialog {
     let mut d = Dialog::carol_pf(n);
     d.a_tag = txn.from.split(";tag=").nth(1).unwrap_or("c").to_string();
     d.call_id = txn.call_id.clone();
+    // Its route set: the request's Record-Route as it is (RFC 3261 §12.1.1).
+    d.route = route_set(txn.record_route.as_deref(), false);
     d
 }
 
@@ -237,7 +239,7 @@ impl Pf {
         self.client_leg = Some(cd.clone());
         self.set_carol_entitled(true);
         let mut r = self.response(200, &txn, Some(&cd.b_tag));
-        r.push("Contact", self.contact(Node::Cf));
+        r.push("Contact", pf_focus_contact());
         let no = self.rejoin_no;
         self.carol_paths = (no, no);
         let sdp = self.sdp(Node::Pf, "pf", PF_IP, 20000, self.pf_path_n(no), "passive");
@@ -266,7 +268,7 @@ impl Pf {
         let mut m = self.new_request("INVITE", CAROL, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
         m.push("Route", "<sip:scscf.ims.example.net;lr>");
         m.push("P-Asserted-Identity", format!("<{GROUP}>"));
-        self.cpm_headers(&mut m, Node::Cf);
+        self.cpm_headers_as_focus(&mut m);
         m.push("Subject", SUBJECT);
         let sdp = {
             let p = self.pf_path_n(path_no);
@@ -366,6 +368,8 @@ impl Pf {
             return;
         }
         d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("").to_string();
+        // The UAC's route set: the 2xx's Record-Route reversed (RFC 3261 §12.1.2).
+        d.route = route_set(txn.record_route.as_deref(), true);
         if code == 487 || (cancelled && !(200..300).contains(&code)) {
             let ack = Self::non2xx_ack(&txn, CAROL);
             self.sip(Node::Carol, ack, cl!["RFC 3261 §17.1.1.3"], "The PF acknowledges the 487 of its cancelled INVITE.", None);
@@ -407,6 +411,13 @@ impl Pf {
         }
         let ack = Self::non2xx_ack(&txn, CAROL);
         self.sip(Node::Carol, ack, cl!["RFC 3261 §17.1.1.3"], "The PF acknowledges the failure response.", None);
+        if code == 408 {
+            self.key_last(match (purpose, self.cfg.rules) {
+                (InvitePurpose::ForwardCf, Rules::PostCr) => "Trigger: 408 from the IMS core, the INVITE to Carol timed out",
+                (InvitePurpose::ForwardCf, Rules::PreCr) => "408 from the IMS core: no deferral trigger before the CR",
+                (InvitePurpose::Delivery, _) => "408 from the IMS core: Carol did not answer the PF's INVITE",
+            });
+        }
         self.invite = None;
         self.invite_failed(purpose, Some(code));
     }
@@ -444,12 +455,15 @@ impl Pf {
         self.invite_failed(purpose, None);
     }
 
-    /// The PF's INVITE to Carol failed: `code` None for a timeout (case 2 of §8.3.2.9).
+    /// The PF's INVITE to Carol failed: `code` None for its own Timer B. Both that and a 408 (the
+    /// IMS core's own transaction timed out, RFC 3261 §16.8) are the CR's "timeout" (case 2 of
+    /// §8.3.2.9; inference: §8.1.3.1 equates the two) under either Q5 option.
     pub(super) fn invite_failed(&mut self, purpose: InvitePurpose, code: Option<u16>) {
         let literal = self.policy(PolicyId::Q5InviteError, "literal");
+        let code = code.filter(|c| *c != 408);
         let like_timeout = match code {
             None => true,
-            Some(408 | 480 | 486 | 503) => !literal,
+            Some(480 | 486 | 503) => !literal,
             _ => false,
         };
         let decline = code == Some(603) && !literal;

@@ -66,6 +66,7 @@ impl Pf {
             b_tag: String::new(),
             a_cseq: 1,
             b_cseq: 0,
+            route: String::new(),
         };
         let mut m = self.new_request("SUBSCRIBE", GROUP, Node::Pf, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{GROUP}>"), &d.call_id, 1);
         m.push("Contact", format!("<{PF_HOST_URI}>"));

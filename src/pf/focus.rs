@@ -56,7 +56,7 @@ impl Pf {
             let cd = client_dialog(&ctx);
             self.client_leg = Some(cd.clone());
             let mut r = self.response(200, &ctx, Some(&cd.b_tag));
-            r.push("Contact", self.contact(Node::Cf));
+            r.push("Contact", pf_focus_contact());
             r.push("Content-Type", "application/sdp");
             let no = self.rejoin_no;
             self.carol_paths = (no, no);
@@ -98,7 +98,7 @@ impl Pf {
         let d = Dialog::pf_carol(n);
         let mut m = self.new_request("INVITE", CAROL, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
         m.push("P-Asserted-Identity", format!("<{GROUP}>"));
-        self.cpm_headers(&mut m, Node::Cf);
+        self.cpm_headers_as_focus(&mut m);
         m.push("Subject", SUBJECT);
         m.push("Content-Type", "application/sdp");
         m.body = {

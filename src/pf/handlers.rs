@@ -85,7 +85,11 @@ impl Pf {
             PfInput::FocusResponse { code, txn } => self.pf_gets_cf_response(code, txn),
             PfInput::CarolCancel { txn } => self.pf_gets_client_cancel(txn),
             PfInput::CarolAck => {
-                self.setup_timer = Some(self.arm(PfTimer::SetupWait, MSRP_TIMEOUT_MS));
+                // Through the IMS core her ACK may come after her client has already opened and
+                // bound the MSRP connection (Active or Replaying): then there is nothing to wait for.
+                if !matches!(self.state, PfState::Active | PfState::Replaying) {
+                    self.setup_timer = Some(self.arm(PfTimer::SetupWait, MSRP_TIMEOUT_MS));
+                }
             }
             PfInput::CarolInviteResponse { inv, code, txn } => self.pf_gets_invite_response(inv, code, txn),
             PfInput::CarolBye { txn, reason } => self.pf_gets_client_bye(txn, reason),
@@ -116,7 +120,7 @@ impl Pf {
             PfInput::CarolSubscribe { txn } => {
                 let mut r = self.response(200, &txn, Some("pfs-1"));
                 r.push("Expires", "3600");
-                r.push("Contact", self.contact(Node::Cf));
+                r.push("Contact", pf_focus_contact());
                 self.sip(Node::Carol, r, cl!["RFC 6665 §4.2.1", "policy:q13-participant-info"], "The PF accepts Carol's conference subscription itself.", None);
                 // Its own record of the dialog: Carol's side from the SUBSCRIBE, its own tag.
                 let tag_of = |h: &str| h.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
@@ -128,11 +132,12 @@ impl Pf {
                     b_tag: "pfs-1".into(),
                     a_cseq: txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1),
                     b_cseq: 0,
+                    route: route_set(txn.record_route.as_deref(), false),
                 });
                 if let Some(mut d) = self.client_sub.clone() {
                     let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
                     self.client_sub = Some(d);
-                    n.push("Contact", self.contact(Node::Cf));
+                    n.push("Contact", pf_focus_contact());
                     n.push("Event", "conference");
                     n.push("Subscription-State", "active;expires=3600");
                     n.push("Content-Type", "application/conference-info+xml");
@@ -221,7 +226,7 @@ impl Pf {
                 let mut m = self.dialog_request("UPDATE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
                 m.push("Session-Expires", "180;refresher=uas");
                 // UPDATE is a target refresh request: it carries Contact (RFC 3311 §5.1).
-                m.push("Contact", self.contact(Node::Cf));
+                m.push("Contact", pf_focus_contact());
                 self.client_leg = Some(d);
                 let upd = self.next(Node::Pf) as u32;
                 let txn = Txn::of(&m);

@@ -31,6 +31,8 @@ impl World<'_> {
                 d.b_tag.clear();
                 let mut m =
                     self.new_request("INVITE", FACTORY, Node::Carol, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{FACTORY}>"), &d.call_id.clone(), 1);
+                // Her outbound route: P-CSCF, then S-CSCF (3GPP TS 24.229 §5.1.2A.1.1).
+                m.push("Route", super::ims::CAROL_ROUTE);
                 self.cpm_headers(&mut m, Node::Carol);
                 m.push("Require", "recipient-list-invite");
                 m.push("Subject", SUBJECT);
@@ -293,7 +295,7 @@ impl World<'_> {
         // Her own record of the dialog (the PF's Contact, GROUP, is the remote target either way).
         let mut d = self.carol.dialog.take().unwrap_or_else(|| Dialog::carol_pf(self.carol.session_no));
         let from_a = d.a_uri == CAROL;
-        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Carol, GROUP);
+        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Carol, PF_TARGET);
         if let Some((raw, _)) = &reason {
             m.push("Reason", raw.clone());
         }
@@ -405,7 +407,7 @@ impl World<'_> {
         let mut d = Dialog::carol_pf(self.carol.session_no);
         d.b_tag.clear();
         let mut m = self.new_request("INVITE", GROUP, Node::Carol, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{GROUP}>"), &d.call_id.clone(), 1);
-        m.push("Route", "<sip:pcscf.ims.example.net:5060;lr>, <sip:scscf.ims.example.net;lr>");
+        m.push("Route", super::ims::CAROL_ROUTE);
         self.cpm_headers(&mut m, Node::Carol);
         m.push("P-Preferred-Identity", format!("<{CAROL}>"));
         m.push("Content-Type", "application/sdp");
@@ -487,7 +489,8 @@ impl World<'_> {
             if self.member_in(m) {
                 let mut d = self.cf.member_legs[m].clone().unwrap_or_else(|| Dialog::member_cf(m, 0));
                 d.a_uri = format!("sip:{}@ims.example.net", self.sc.members[m].id);
-                let target = d.a_uri.clone();
+                // To the member's Contact, its remote target (RFC 3261 §12.2.1.1).
+                let target = format!("sip:{}@198.51.100.{}:5060;transport=tcp", self.sc.members[m].id, 21 + m);
                 let mut req = self.dialog_request("BYE", &mut d, false, Node::Cf, &target);
                 req.push("Reason", "SIP;cause=410;text=\"Gone\"");
                 let txn = Txn::of(&req);
@@ -529,6 +532,7 @@ impl World<'_> {
 
     pub(super) fn arrive(&mut self, a: Arrival, step: u32) {
         match a {
+            Arrival::AtCore(hop) => self.core_gets(*hop),
             Arrival::MemberSendAtCf { chat, member, tid } => {
                 let (to, from) = (self.cf_member_path(member), self.member_path(member));
                 let raw = self.ok_text(&tid, &to, &from);
@@ -623,6 +627,7 @@ impl World<'_> {
                         b_tag: "cfs-1".into(),
                         a_cseq: cseq,
                         b_cseq: 0,
+                        route: String::new(),
                     });
                     self.cf.sub_version = 0;
                     self.send_notify_to_pf("The focus sends the full conference state at once (RFC 4575 §4.2).");
@@ -784,9 +789,11 @@ impl World<'_> {
                         b_tag: tag_of(&txn.to),
                         a_cseq: txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1),
                         b_cseq: 0,
+                        // The UAC's route set: the 2xx's Record-Route reversed (RFC 3261 §12.1.2).
+                        route: route_set(txn.record_route.as_deref(), true),
                     };
                     self.carol.dialog = Some(d.clone());
-                    let ack = self.ack_or_cancel("ACK", &d, true, Node::Carol, GROUP);
+                    let ack = self.ack_or_cancel("ACK", &d, true, Node::Carol, PF_TARGET);
                     self.carol.in_dialog = true;
                     let mine = self.carol.offers.iter().rev().find(|(c, _)| *c == txn.call_id).map_or(0, |(_, n)| *n);
                     self.carol.paths = (mine, no);
@@ -813,7 +820,10 @@ impl World<'_> {
                 } else {
                     // A failed INVITE creates no dialog and ends none (RFC 3261 §17.1.1.3).
                     let ruri = own.as_ref().map_or(GROUP, |o| o.ruri);
-                    let ack = Self::non2xx_ack(&txn, ruri);
+                    // Her INVITE's own Route (RFC 3261 §17.1.1.3), from her own transaction.
+                    // (Every INVITE of hers carries her preloaded Route, also one she no longer tracks.)
+                    let route = own.as_ref().map_or_else(|| Some(super::ims::CAROL_ROUTE.to_string()), |o| o.txn.route.clone());
+                    let ack = Self::non2xx_ack(&Txn { route, ..txn.clone() }, ruri);
                     self.sip(Node::Carol, Node::Pf, &ack, cl!["RFC 3261 §17.1.1.3"], "Carol's client acknowledges the failure response.", None);
                     if own.is_some() && self.carol.dialog.as_ref().is_none_or(|d| d.call_id != txn.call_id) {
                         self.carol.in_dialog = false;
@@ -958,6 +968,8 @@ impl World<'_> {
             b_tag: tag.clone(),
             a_cseq: txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1),
             b_cseq: 0,
+            // The UAS's route set: the INVITE's Record-Route as it is (RFC 3261 §12.1.1).
+            route: route_set(txn.record_route.as_deref(), false),
         });
         let mut r = self.response(200, &txn, Some(&tag));
         r.push("Contact", self.contact(Node::Carol));
@@ -1021,6 +1033,7 @@ impl World<'_> {
                 &format!("csub-{n:x}@{CAROL_IP}"),
                 1,
             );
+            m.headers.insert(1, (Cow::Borrowed("Route"), super::ims::CAROL_ROUTE.to_string()));
             m.push("Contact", self.contact(Node::Carol));
             m.push("Event", "conference");
             m.push("Accept", "application/conference-info+xml");
@@ -1034,6 +1047,9 @@ impl World<'_> {
                 b_tag: "pfs-1".into(),
                 a_cseq: 1,
                 b_cseq: 0,
+                // What the PF's 200 gives her (its Record-Route reversed): the same path as
+                // her preloaded Route (RFC 3261 §12.1.2).
+                route: super::ims::CAROL_ROUTE.into(),
             });
             self.sip(
                 Node::Carol,

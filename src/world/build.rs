@@ -29,6 +29,17 @@ pub const SUBJECT: &str = "Friday planning";
 const ACCEPT_TYPES: &str = "message/cpim application/im-iscomposing+xml";
 const WRAPPED: &str = "text/plain message/imdn+xml";
 
+/// The PF's URI for the group session, Carol's client's remote target: the PF is the UAS and UAC of her dialogs (an
+/// AS behind her S-CSCF, 3GPP TS 24.229 §5.7.1), so her in-dialog requests come back to it
+/// through the core (RFC 3261 §12.2.1.1), not to the focus.
+pub const PF_TARGET: &str = "sip:chat-7f3a9c@pf.cpm.example.net";
+
+/// The Contact the PF gives Carol's client: itself, marked as the focus of her group session
+/// (RFC 4579 §3: `isfocus`).
+pub(crate) fn pf_focus_contact() -> String {
+    format!("<{PF_TARGET}>;isfocus;{ICSI}")
+}
+
 /// The header values a response copies from its request (RFC 3261 §8.2.6.2).
 #[derive(Debug, Clone)]
 pub(crate) struct Txn {
@@ -41,21 +52,52 @@ pub(crate) struct Txn {
     pub route: Option<String>,
     /// The request's Session-Expires: a 2xx to an INVITE or UPDATE answers it (RFC 4028 §9).
     pub session_expires: Option<String>,
+    /// Its Record-Route entries, top first, joined with ", " (a UAS copies them into its 18x
+    /// and 2xx, RFC 3261 §12.1.1; each side builds its route set from them, §12.1.1/§12.1.2).
+    pub record_route: Option<String>,
 }
 
 impl Txn {
     pub fn of(m: &SipMessage) -> Txn {
         let h = |n| m.header(n).unwrap_or("").to_string();
         Txn {
-            via: h("Via"),
+            via: joined(m, "Via").unwrap_or_default(),
             from: h("From"),
             to: h("To"),
             call_id: h("Call-ID"),
             cseq: h("CSeq"),
             route: m.header("Route").map(str::to_string),
             session_expires: m.header("Session-Expires").map(str::to_string),
+            // Only the wire text shows Record-Route and Route (the first wasm module has none).
+            record_route: if cfg!(feature = "wire-text") { joined(m, "Record-Route") } else { None },
         }
     }
+}
+
+/// Every value of header `name`, in order, joined with ", " (RFC 3261 §7.3.1: the same list as
+/// one comma-separated line); None if there is none. One line is kept as it is.
+pub(crate) fn joined(m: &SipMessage, name: &str) -> Option<String> {
+    let mut it = m.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    let first = it.next()?;
+    let mut out = first.to_string();
+    for v in it {
+        out.push_str(", ");
+        out.push_str(v);
+    }
+    Some(out)
+}
+
+/// The route set a dialog's side keeps from the Record-Route list `rr` (top first) of the
+/// message that formed it: the UAS keeps the request's list as it is (RFC 3261 §12.1.1), the UAC
+/// the 2xx's list reversed (§12.1.2). Empty when nothing Record-Routed.
+pub(crate) fn route_set(rr: Option<&str>, uac: bool) -> String {
+    let Some(rr) = rr.filter(|_| cfg!(feature = "wire-text")) else { return String::new() };
+    if !uac {
+        return rr.to_string();
+    }
+    let mut v: Vec<&str> = rr.split(", ").collect();
+    v.reverse();
+    v.join(", ")
 }
 
 /// A SIP dialog between side A (the one that sent the INVITE) and side B.
@@ -68,6 +110,9 @@ pub(crate) struct Dialog {
     pub b_tag: String,
     pub a_cseq: u32,
     pub b_cseq: u32,
+    /// The route set of the side that holds this record (RFC 3261 §12.1.1, §12.1.2), top first,
+    /// joined with ", "; empty when none. An in-dialog request carries it as its Route (§12.2.1.1).
+    pub route: String,
 }
 
 impl Dialog {
@@ -81,6 +126,7 @@ impl Dialog {
             b_tag: format!("pf-{:02x}", 0x91 + n),
             a_cseq: 1,
             b_cseq: 0,
+            route: String::new(),
         }
     }
     /// PF (A) → Carol's client (B): the PF's own INVITE, number `n`.
@@ -93,6 +139,7 @@ impl Dialog {
             b_tag: String::new(),
             a_cseq: 1,
             b_cseq: 0,
+            route: String::new(),
         }
     }
     /// Carol's PF (A, acting for Carol) ↔ the CF (B), number `n`.
@@ -105,6 +152,7 @@ impl Dialog {
             b_tag: format!("cf-{:02x}", 0x51 + n),
             a_cseq: 1,
             b_cseq: 0,
+            route: String::new(),
         }
     }
     /// The CF (A) inviting Carol's PF (B) (setup `cf_invites`).
@@ -117,6 +165,7 @@ impl Dialog {
             b_tag: format!("pft-{:02x}", 0x21 + n),
             a_cseq: 1,
             b_cseq: 0,
+            route: String::new(),
         }
     }
     /// Member `i` (A) ↔ the CF (B).
@@ -129,6 +178,7 @@ impl Dialog {
             b_tag: format!("cfm{i}-{n:02x}"),
             a_cseq: 1,
             b_cseq: 0,
+            route: String::new(),
         }
     }
 }
@@ -237,7 +287,9 @@ pub(crate) trait Builder {
             (tagged(&d.b_uri, &d.b_tag), tagged(&d.a_uri, &d.a_tag), d.b_cseq)
         };
         let call_id = d.call_id.clone();
-        self.new_request(method, target, from_node, from, to, &call_id, cseq)
+        let mut m = self.new_request(method, target, from_node, from, to, &call_id, cseq);
+        with_route(&mut m, &d.route);
+        m
     }
 
     /// An ACK for a 2xx (new transaction, same CSeq number) or a CANCEL (same branch semantics
@@ -250,7 +302,12 @@ pub(crate) trait Builder {
             (format!("<{}>;tag={}", d.b_uri, d.b_tag), tagged(&d.a_uri, &d.a_tag), d.b_cseq)
         };
         let call_id = d.call_id.clone();
-        self.new_request(method, target, from_node, from, to, &call_id, cseq)
+        let mut m = self.new_request(method, target, from_node, from, to, &call_id, cseq);
+        if method == "ACK" {
+            // The ACK of a 2xx is a request of the dialog: it follows the route set (§13.2.2.4).
+            with_route(&mut m, &d.route);
+        }
+        m
     }
 
     /// The ACK for a non-2xx final answer to an INVITE (RFC 3261 §17.1.1.3): part of the INVITE
@@ -293,7 +350,16 @@ pub(crate) trait Builder {
     /// requested refresher, else the requester (RFC 4028 §9: `refresher=uac` needs `Require: timer`).
     fn response(&self, code: u16, txn: &Txn, to_tag: Option<&str>) -> SipMessage {
         let mut m = SipMessage::response(code);
-        m.push("Via", txn.via.clone());
+        // Every Via of the request, in order (RFC 3261 §8.2.6.2): the proxies' entries too.
+        for v in txn.via.split(", ") {
+            m.push("Via", v.to_string());
+        }
+        // A dialog-forming answer copies the request's Record-Route (RFC 3261 §12.1.1).
+        if let (101..=299, Some(rr), true) = (code, &txn.record_route, cfg!(feature = "wire-text")) {
+            if txn.cseq.ends_with(" INVITE") || txn.cseq.ends_with(" SUBSCRIBE") {
+                m.push("Record-Route", rr.clone());
+            }
+        }
         m.push("From", txn.from.clone());
         let to = match to_tag {
             Some(t) if !txn.to.contains(";tag=") => format!("{};tag={t}", txn.to),
@@ -317,7 +383,16 @@ pub(crate) trait Builder {
 
     /// CPM session headers on an INVITE (Contact, Conversation-ID, Contribution-ID …).
     fn cpm_headers(&self, m: &mut SipMessage, contact_of: Node) {
-        m.push("Contact", self.contact(contact_of));
+        self.cpm_headers_with(m, self.contact(contact_of));
+    }
+
+    /// [`World::cpm_headers`] with the PF's own Contact towards Carol ([`pf_focus_contact`]).
+    fn cpm_headers_as_focus(&self, m: &mut SipMessage) {
+        self.cpm_headers_with(m, pf_focus_contact());
+    }
+
+    fn cpm_headers_with(&self, m: &mut SipMessage, contact: String) {
+        m.push("Contact", contact);
         m.push("Accept-Contact", format!("*;{ICSI}"));
         m.push("P-Asserted-Service", "urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session");
         m.push("Conversation-ID", CONVERSATION_ID);
@@ -574,6 +649,13 @@ pub(crate) fn conference_info_xml(epoch_ms: u64, version: u32, users: &[Particip
             .collect(),
     }
     .emit()
+}
+
+/// Puts the route set `route` as the request's Route, right under its Via (RFC 3261 §12.2.1.1).
+fn with_route(m: &mut SipMessage, route: &str) {
+    if cfg!(feature = "wire-text") && !route.is_empty() {
+        m.headers.insert(1, (Cow::Borrowed("Route"), route.to_string()));
+    }
 }
 
 /// splitmix64: a fixed bijective mix (not randomness) for readable unique identifiers.

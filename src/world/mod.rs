@@ -6,6 +6,7 @@
 /// A static clause list for a step ([`crate::trace::Clauses`]).
 pub(crate) mod actors;
 pub(crate) mod build;
+pub(crate) mod ims;
 mod pf_glue;
 pub mod resumable;
 
@@ -228,6 +229,8 @@ pub(crate) enum Arrival {
         member: usize,
         tid: String,
     },
+    /// A SIP message between Carol's client and her PF reaches the IMS core ([`ims`]).
+    AtCore(Box<ims::CoreHop>),
 }
 
 /// The participant information a NOTIFY's conference-info body carries (RFC 4575): its version,
@@ -267,6 +270,8 @@ pub(in crate::world) enum TimerKind {
     CarolAnswers { inv: u32 },
     /// A timer of the PF, with its reason ([`crate::pf::PfTimer`]).
     Pf(crate::pf::PfTimer),
+    /// The IMS core's own Timer B on the INVITE transaction `txn` it forwarded to Carol.
+    Core { txn: u32 },
 }
 
 struct TimerRec {
@@ -420,6 +425,8 @@ pub(in crate::world) struct World<'a> {
     /// Where the PF's last `Mark` output pointed.
     pf_mark: u32,
     pub cf: Cf,
+    /// The IMS core's proxy state ([`ims`]).
+    pub(crate) core: ims::Core,
     pub sent_while_deferred: u32,
     /// Build the wire text of every message (off for the page's fast path: the texts are
     /// recomputed on demand by a second, identical run).
@@ -521,7 +528,7 @@ impl<'a> World<'a> {
                 answering_tag: String::new(),
                 live_call: Dialog::carol_pf(0).call_id,
                 own_invite: None,
-                dialog: if initial { Some(Dialog::carol_pf(0)) } else { None },
+                dialog: if initial { Some(Dialog { route: ims::CAROL_ROUTE.into(), ..Dialog::carol_pf(0) }) } else { None },
                 answering_txn: None,
                 answering_what: (false, None),
                 answered_delivery: false,
@@ -559,6 +566,7 @@ impl<'a> World<'a> {
                 sub: None,
                 sub_version: 0,
             },
+            core: ims::Core::default(),
             sent_while_deferred: 0,
             wire: true,
             paths: World::member_paths(&sc),
@@ -640,6 +648,7 @@ impl<'a> World<'a> {
                         match kind {
                             TimerKind::CarolAnswers { inv } => self.carol_answers(inv),
                             TimerKind::Pf(t) => self.pf_input(crate::pf::PfInput::Timer(t), None),
+                            TimerKind::Core { txn } => self.core_timer(txn),
                         }
                     }
                 }
@@ -775,6 +784,9 @@ impl<'a> World<'a> {
         note: impl Into<Cow<'static, str>>,
         arrival: impl IntoArrival,
     ) -> u32 {
+        if matches!((from, to), (Node::Carol, Node::Pf) | (Node::Pf, Node::Carol)) {
+            return self.sip_via_core(from, to, msg, clauses, note.into(), arrival.boxed().map(|a| *a));
+        }
         let raw = if self.wire() { msg.emit() } else { String::new() };
         let label = msg.label_cow();
         let at = self.now + HOP_MS;
@@ -932,7 +944,7 @@ impl<'a> World<'a> {
                     0 => ("Carol (client)".to_string(), "client"),
                     1 => ("Carol's PF".to_string(), "pf"),
                     2 => ("CF (focus)".to_string(), "cf"),
-                    i if i == self.lanes.len() - 1 => ("S-CSCF".to_string(), "ims"),
+                    i if i == self.lanes.len() - 1 => ("IMS core".to_string(), "ims"),
                     i => (self.sc.members[i - 3].name.clone(), "member"),
                 };
                 LaneInfo { id: id.clone(), label, role }
