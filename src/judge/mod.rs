@@ -127,6 +127,22 @@ pub fn judge(bytes: &[u8], opts: Options) -> Result<Judgement, JudgeError> {
     }
     let mut roles = match (roles::find(&msgs, opts.pf), opts.pf, opts.cf) {
         (Ok(r), ..) => r,
+        // Several relays of the conference's requests (the IMS core relays Carol's to her PF,
+        // her PF relays them to the focus): the PF is the one that also carries MSRP with two
+        // or more peers (MSRP does not traverse the core).
+        (Err(RolesError::Ambiguous { candidates }), None, _) => {
+            let relays = msrp_relays(&msgs);
+            let both: Vec<Node> = candidates.iter().map(|(n, _)| *n).filter(|n| relays.iter().any(|(ip, _)| *ip == n.ip)).collect();
+            match both.as_slice() {
+                [one] => {
+                    let mut r = roles::find(&msgs, Some(*one)).map_err(JudgeError::Roles)?;
+                    r.evidence.retain(|e| e.role != roles::Role::Pf);
+                    r.evidence.push(roles::Evidence { role: roles::Role::Pf, frame: 0, why: format!("of the nodes relaying the conference's requests, the one that carries MSRP with two or more peers; the other is a proxy on Carol's path (inference)") });
+                    r
+                }
+                _ => return Err(JudgeError::Roles(RolesError::Ambiguous { candidates })),
+            }
+        }
         // Both named: a capture of MSRP alone (no SIP) can still be judged.
         (Err(_), Some(pf), Some(_)) => Roles {
             pf,
@@ -142,6 +158,38 @@ pub fn judge(bytes: &[u8], opts: Options) -> Result<Judgement, JudgeError> {
     if let Some(cf) = opts.cf {
         roles.cf = Some(cf);
         roles.evidence.push(roles::Evidence { role: roles::Role::Cf, frame: 0, why: "given with --cf".into() });
+    }
+    // MSRP does not traverse the IMS core. When the PF was told only by relayed requests (no
+    // 3rd-party REGISTER names it) and the node found carries no MSRP, it is a proxy on Carol's
+    // path (the IMS core relays her requests to her PF): the PF is then the node that carries
+    // MSRP with two or more peers and exchanges SIP with that proxy.
+    if opts.pf.is_none() && roles.scscf.is_none() {
+        let proxy = roles.pf;
+        let carries = msgs.iter().any(|m| matches!(m.message, crate::capture::WireMessage::Msrp(_)) && (proxy.matches(m.src) || proxy.matches(m.dst)));
+        let talks = |ip: std::net::IpAddr| {
+            msgs.iter().any(|m| {
+                matches!(m.message, crate::capture::WireMessage::Sip(_))
+                    && ((proxy.matches(m.src) && m.dst.ip() == ip) || (proxy.matches(m.dst) && m.src.ip() == ip))
+            })
+        };
+        let found: Vec<(std::net::IpAddr, u64)> = if carries { Vec::new() } else { msrp_relays(&msgs).into_iter().filter(|(ip, _)| talks(*ip)).collect() };
+        if let [(relay, frame)] = found.as_slice() {
+            roles.pf = Node { ip: *relay, port: None };
+            roles.cf = roles.cf.filter(|c| c.ip != *relay);
+            roles.evidence.retain(|e| e.role != roles::Role::Pf && e.role != roles::Role::Cf);
+            roles.evidence.push(roles::Evidence {
+                role: roles::Role::Pf,
+                frame: *frame,
+                why: format!("carries MSRP with two or more peers and SIP with {proxy}, which relays the conference's requests but carries no MSRP: {proxy} is a proxy on Carol's path (inference)"),
+            });
+        }
+    }
+    // The node that sends the 3rd-party REGISTER is the S-CSCF, on Carol's side: a "focus"
+    // found there is the IMS core carrying her dialog (the role finder's guess from a request
+    // the PF sent it), not the CF.
+    if opts.cf.is_none() && roles.cf.is_some() && roles.cf == roles.scscf {
+        roles.cf = None;
+        roles.evidence.retain(|e| e.role != roles::Role::Cf);
     }
     if roles.cf.is_none() {
         focus_from_contact(&msgs, &mut roles);
@@ -167,12 +215,30 @@ pub fn judge(bytes: &[u8], opts: Options) -> Result<Judgement, JudgeError> {
     })
 }
 
+/// The nodes that exchange MSRP with two or more other nodes, with the first frame of it.
+fn msrp_relays(msgs: &[crate::capture::CapturedMessage]) -> Vec<(std::net::IpAddr, u64)> {
+    use crate::capture::WireMessage;
+    let mut peers: BTreeMap<std::net::IpAddr, (std::collections::BTreeSet<std::net::IpAddr>, u64)> = BTreeMap::new();
+    for m in msgs.iter().filter(|m| matches!(m.message, WireMessage::Msrp(_))) {
+        for (a, b) in [(m.src.ip(), m.dst.ip()), (m.dst.ip(), m.src.ip())] {
+            let e = peers.entry(a).or_insert_with(|| (Default::default(), m.frame));
+            if e.0.len() < 16 {
+                e.0.insert(b);
+            }
+        }
+    }
+    peers.into_iter().filter(|(_, (p, _))| p.len() >= 2).map(|(ip, (_, f))| (ip, f)).collect()
+}
+
 /// The CF when the PF never relayed a request to it (it declined the focus's INVITE, say):
 /// the node that sent the PF a request whose Contact carries `isfocus` (RFC 4579 §4.2).
 fn focus_from_contact(msgs: &[crate::capture::CapturedMessage], roles: &mut Roles) {
     use crate::capture::WireMessage;
+    let not_client = |a: std::net::SocketAddr| !roles.scscf.is_some_and(|n| n.matches(a)) && !roles.carol.is_some_and(|n| n.matches(a));
     let found = msgs.iter().find(|m| {
         roles.pf.matches(m.dst)
+            && not_client(m.src)
+            && matches!(&m.message, WireMessage::Sip(s) if s.method() == Some("INVITE"))
             && matches!(&m.message, WireMessage::Sip(s) if matches!(s.start, crate::wire::sip::StartLine::Request { .. }) && s.header("Contact").is_some_and(|c| c.contains("isfocus")))
     });
     if let Some(m) = found {
@@ -188,12 +254,42 @@ fn focus_from_contact(msgs: &[crate::capture::CapturedMessage], roles: &mut Role
     // senders other than Carol (CPIM From, RFC 3862 §3.2), when one has more than every other.
     let carol = roles.carol_aor.as_deref().and_then(action::user_of);
     let mut senders: BTreeMap<std::net::IpAddr, (std::collections::BTreeSet<String>, u64)> = BTreeMap::new();
-    for m in msgs.iter().filter(|m| roles.pf.matches(m.dst)) {
+    for m in msgs.iter().filter(|m| roles.pf.matches(m.dst) && not_client(m.src)) {
         if let WireMessage::Msrp(x) = &m.message {
             if let Some(u) = x.body.as_deref().and_then(action::cpim_from_user).filter(|u| Some(u) != carol.as_ref()) {
                 let e = senders.entry(m.src.ip()).or_insert_with(|| (Default::default(), m.frame));
                 e.0.insert(u);
             }
+        }
+    }
+    // Or the PF's one peer that is not on Carol's side (her client, the proxies that carry her
+    // requests, any node whose messages come from her identity).
+    let carol_user = rebuild::carol_user(msgs, roles);
+    let from_carol = |m: &crate::capture::CapturedMessage| match &m.message {
+        WireMessage::Sip(s) => matches!(s.start, crate::wire::sip::StartLine::Request { .. }) && s.header("From").and_then(action::user_of) == carol_user,
+        WireMessage::Msrp(x) => x.body.as_deref().and_then(action::cpim_from_user).is_some_and(|u| Some(&u) == carol_user.as_ref()),
+    };
+    if carol_user.is_some() {
+        let carol_side: std::collections::BTreeSet<std::net::IpAddr> =
+            msgs.iter().filter(|m| roles.pf.matches(m.dst) && from_carol(m)).map(|m| m.src.ip()).collect();
+        let mut others: BTreeMap<std::net::IpAddr, u64> = BTreeMap::new();
+        for m in msgs {
+            let peer = if roles.pf.matches(m.src) {
+                m.dst
+            } else if roles.pf.matches(m.dst) {
+                m.src
+            } else {
+                continue;
+            };
+            if not_client(peer) && peer.ip() != roles.pf.ip && !carol_side.contains(&peer.ip()) {
+                others.entry(peer.ip()).or_insert(m.frame);
+            }
+        }
+        if others.len() == 1 {
+            let (ip, frame) = others.into_iter().next().expect("one");
+            roles.cf = Some(Node { ip, port: None });
+            roles.evidence.push(roles::Evidence { role: roles::Role::Cf, frame, why: "the PF's one peer besides Carol's side (inference)".into() });
+            return;
         }
     }
     let mut by: Vec<(usize, std::net::IpAddr, u64)> = senders.into_iter().map(|(ip, (u, f))| (u.len(), ip, f)).collect();

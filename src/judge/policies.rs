@@ -2,7 +2,7 @@
 //! tried against the capture (issue 14, "Policies").
 
 use super::hidden::{explain, run, Explained};
-use super::rebuild::Observed;
+use super::rebuild::{Observed, IMS_CORE, IMS_CORE_OPTIONS};
 use super::verdict::compare;
 use super::JudgeError;
 use crate::policy::{PolicyId, ALL};
@@ -33,13 +33,19 @@ fn deviations(o: &Observed, t: &Trace) -> usize {
     compare(o, t).iter().filter(|s| s.deviation.is_some()).count()
 }
 
-fn with(chosen: &BTreeMap<PolicyId, &'static str>, p: PolicyId, opt: &'static str) -> Vec<(String, String)> {
+fn with(chosen: &BTreeMap<PolicyId, &'static str>, ims: &'static str, p: PolicyId, opt: &'static str) -> Vec<(String, String)> {
     ALL.iter()
         .map(|q| {
             let v = if *q == p { opt } else { chosen[q] };
             (q.id().to_string(), v.to_string())
         })
+        .chain(std::iter::once((IMS_CORE.to_string(), ims.to_string())))
         .collect()
+}
+
+/// The `ims_core` a run was made with.
+fn ims_of(pols: &[(String, String)], or: &'static str) -> &'static str {
+    pols.iter().find(|(k, _)| k == IMS_CORE).and_then(|(_, v)| IMS_CORE_OPTIONS.iter().copied().find(|o| o == v)).unwrap_or(or)
 }
 
 /// Takes the options a run was made with.
@@ -56,11 +62,13 @@ fn adopt(chosen: &mut BTreeMap<PolicyId, &'static str>, pols: &[(String, String)
 /// Finds hidden events and policy options that explain the capture best.
 pub fn search(o: &Observed, rules: Rules) -> Result<Best, JudgeError> {
     let mut chosen: BTreeMap<PolicyId, &'static str> = ALL.iter().map(|p| (*p, p.info().default)).collect();
-    let defaults = with(&chosen, ALL[0], chosen[&ALL[0]]);
+    let mut ims = o.ims_core;
+    let defaults = with(&chosen, ims, ALL[0], chosen[&ALL[0]]);
     // A large capture gets a shorter search (each try is a run of its whole timeline).
     let large = o.events.len() > LARGE;
     let mut best: Explained = explain(o, &defaults, rules, if large { 1 } else { super::hidden::MAX_HIDDEN })?;
     adopt(&mut chosen, &best.policies);
+    ims = ims_of(&best.policies, ims);
     // Rounds of: each policy takes the option that explains the most, then the hidden events
     // are searched again under those options (a reading of an open question can explain what
     // looked like a hidden event, and the other way round).
@@ -69,6 +77,17 @@ pub fn search(o: &Observed, rules: Rules) -> Result<Best, JudgeError> {
             break;
         }
         let before = best.score;
+        // How the IMS core answers for an unreachable Carol is the network's, not the PF's:
+        // searched like a policy, reported as an inference.
+        for alt in IMS_CORE_OPTIONS {
+            if alt != ims {
+                let r = run(o, &best.extra, &with(&chosen, alt, ALL[0], chosen[&ALL[0]]), rules)?;
+                if r.score > best.score {
+                    ims = alt;
+                    best = r;
+                }
+            }
+        }
         for p in ALL {
             for opt in p.info().options.iter().copied() {
                 if opt == chosen[&p] {
@@ -76,7 +95,7 @@ pub fn search(o: &Observed, rules: Rules) -> Result<Best, JudgeError> {
                 }
                 // Without the hidden events found so far, and with them.
                 for extra in [&[][..], &best.extra.clone()[..]] {
-                    let r = run(o, extra, &with(&chosen, p, opt), rules)?;
+                    let r = run(o, extra, &with(&chosen, ims, p, opt), rules)?;
                     if r.score > best.score {
                         chosen.insert(p, opt);
                         best = r;
@@ -84,9 +103,10 @@ pub fn search(o: &Observed, rules: Rules) -> Result<Best, JudgeError> {
                 }
             }
         }
-        let again = explain(o, &with(&chosen, ALL[0], chosen[&ALL[0]]), rules, super::hidden::MAX_HIDDEN)?;
+        let again = explain(o, &with(&chosen, ims, ALL[0], chosen[&ALL[0]]), rules, super::hidden::MAX_HIDDEN)?;
         if again.score > best.score {
             adopt(&mut chosen, &again.policies);
+            ims = ims_of(&again.policies, ims);
             best = again;
         }
         if best.score == before {
@@ -104,7 +124,7 @@ pub fn search(o: &Observed, rules: Rules) -> Result<Best, JudgeError> {
             } else if large {
                 false
             } else {
-                let r = run(o, &best.extra, &with(&chosen, p, opt), rules)?;
+                let r = run(o, &best.extra, &with(&chosen, ims, p, opt), rules)?;
                 if best_devs == 0 {
                     deviations(o, &r.trace) == 0
                 } else {
@@ -118,6 +138,9 @@ pub fn search(o: &Observed, rules: Rules) -> Result<Best, JudgeError> {
         consistent.insert(p.id(), ok);
     }
     let mut inferred: Vec<String> = best.extra.iter().map(|e| e.what.clone()).collect();
+    if ims != "answers-408" {
+        inferred.push(format!("the IMS core towards an unreachable Carol: {ims} (the scenario's ims_core; not the PF's behaviour)"));
+    }
     if large {
         inferred.push(format!(
             "a large capture ({} events): the policy options were not searched; each policy lists only the option the model ran with",

@@ -20,6 +20,12 @@ use std::collections::HashSet;
 /// member sent it to the focus, the 3rd-party REGISTER one hop after Carol's REGISTER.
 const HOP: u64 = crate::world::HOP_MS;
 
+/// The name under which the search varies the scenario's `ims_core` like a policy.
+pub const IMS_CORE: &str = "ims_core";
+
+/// Its values (`crate::scenario::ImsCore`).
+pub const IMS_CORE_OPTIONS: [&str; 3] = ["answers-408", "answers-480", "stateless"];
+
 /// Most events a rebuilt timeline may have (the scenario format's own limit applies too).
 pub const MAX_EVENTS: usize = 20_000;
 
@@ -68,13 +74,25 @@ pub struct Observed {
     pub unanswered: Vec<(u64, u64, String)>,
     /// Inferences made, for the report.
     pub notes: Vec<String>,
+    /// How the IMS core answers for an unreachable Carol (the scenario's `ims_core`), as the
+    /// capture suggests: `stateless` when an INVITE of the PF's got no final answer at all,
+    /// else `answers-408` (the search also tries the others).
+    pub ims_core: &'static str,
 }
 
 /// Carol's user part: her public identity from the 3rd-party REGISTER, else the From of the
 /// first SIP request her side sent the PF, else the CPIM From of her first chat.
-fn carol_user(msgs: &[CapturedMessage], roles: &Roles) -> Option<String> {
+pub(crate) fn carol_user(msgs: &[CapturedMessage], roles: &Roles) -> Option<String> {
     if let Some(u) = roles.carol_aor.as_deref().and_then(user_of) {
         return Some(u);
+    }
+    // The PF subscribes to the focus on Carol's behalf (§8.3.2.9): its SUBSCRIBE is From her.
+    let sub = msgs.iter().find_map(|m| match &m.message {
+        WireMessage::Sip(s) if roles.pf.matches(m.src) && s.method() == Some("SUBSCRIBE") => s.header("From").and_then(user_of),
+        _ => None,
+    });
+    if sub.is_some() {
+        return sub;
     }
     let from_client = |m: &&CapturedMessage| roles.pf.matches(m.dst) && !roles.cf.is_some_and(|n| n.matches(m.src));
     msgs.iter().filter(from_client).find_map(|m| match &m.message {
@@ -134,6 +152,7 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
         client_seen: Vec::new(),
         unanswered: Vec::new(),
         notes: Vec::new(),
+        ims_core: "answers-408",
     };
     let mut seen_sip: HashSet<String> = HashSet::new();
     let mut seen_msrp: HashSet<(String, String)> = HashSet::new();
@@ -221,7 +240,9 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
                     (StartLine::Request { method, .. }, false) if method == "REGISTER" => {
                         push(&mut o, at.saturating_sub(HOP), "\"kind\":\"register\",\"reaction_ms\":500".into(), "the 3rd-party REGISTER".into());
                     }
-                    (StartLine::Response { code, .. }, false) if *code >= 300 && *code != 487 => {
+                    // A 408 to the PF's INVITE is the core's own timeout (RFC 3261 §16.8): Carol
+                    // did not answer, a hidden event the search looks for, not a rejection.
+                    (StartLine::Response { code, .. }, false) if *code >= 300 && *code != 487 && *code != 408 => {
                         let invite = s.header("CSeq").is_some_and(|c| c.ends_with("INVITE"));
                         if let (true, Some(inv)) = (invite, last_pf_invite_ms) {
                             push(
@@ -307,6 +328,9 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
         }
     }
     o.unanswered = open.into_iter().map(|(_, at, frame, key)| (at, frame, key)).collect();
+    if o.unanswered.iter().any(|(_, _, k)| k == "SIP INVITE") {
+        o.ims_core = "stateless";
+    }
     // Members known only from the first roster.
     for (u, connected) in &roster {
         if Some(u) != carol_user.as_ref() && !o.members.iter().any(|m| &m.user == u) && *connected {
@@ -340,9 +364,20 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
 /// REGISTER to its next INVITE towards Carol, when that comes within 10 minutes and nothing
 /// else reached it from her side in between (else the model's default, 500 ms).
 fn reaction_times(o: &mut Observed) {
+    let rejoins: Vec<u64> = o.events.iter().filter(|e| e.json == "\"kind\":\"rejoin\"").map(|e| e.at_ms).collect();
     for e in o.events.iter_mut().filter(|e| e.json.starts_with("\"kind\":\"register\"")) {
         let Some(ok) = o.actions.iter().find(|a| a.side == Side::Client && a.key == "SIP 200 (REGISTER)" && a.at_ms >= e.at_ms) else { continue };
-        let Some(inv) = o.actions.iter().find(|a| a.side == Side::Client && a.at_ms >= ok.at_ms && a.key == "SIP INVITE") else { continue };
+        let rejoin = rejoins.iter().copied().find(|t| *t >= ok.at_ms);
+        let inv = o.actions.iter().find(|a| a.side == Side::Client && a.at_ms >= ok.at_ms && a.key == "SIP INVITE");
+        let Some(inv) = inv.filter(|i| rejoin.is_none_or(|r| i.at_ms < r)) else {
+            // No INVITE before Carol's re-join (path B): the PF had not reacted yet, so its
+            // reaction time was longer than that (inferred: a second more).
+            if let Some(r) = rejoin {
+                let d = (r - ok.at_ms + 1_000).min(600_000);
+                e.json = format!("\"kind\":\"register\",\"reaction_ms\":{d}");
+            }
+            continue;
+        };
         let between = o.client_seen.iter().any(|t| *t > ok.at_ms && *t < inv.at_ms);
         let d = inv.at_ms - ok.at_ms;
         if !between && d <= 600_000 {
@@ -386,14 +421,16 @@ pub fn scenario_json(o: &Observed, extra: &[Event], policies: &[(String, String)
             format!("{{\"id\":{},\"name\":{},\"in_group\":{}}}", json_str(&m.id), json_str(&name), m.in_group)
         })
         .collect();
-    let pols: Vec<String> = policies.iter().map(|(k, v)| format!("{}:{}", json_str(k), json_str(v))).collect();
+    let ims_core = policies.iter().find(|(k, _)| k == IMS_CORE).map_or(o.ims_core, |(_, v)| v.as_str());
+    let pols: Vec<String> = policies.iter().filter(|(k, _)| k != IMS_CORE).map(|(k, v)| format!("{}:{}", json_str(k), json_str(v))).collect();
     let evs: Vec<String> = events.iter().map(|e| format!("{{\"at_ms\":{},{}}}", e.at_ms, e.json)).collect();
     let members = if members.is_empty() { String::new() } else { format!("\"members\":[{}],", members.join(",")) };
     format!(
-        "{{\"format\":\"cpm-deferral-scenario\",\"version\":1,\"title\":{},\"description\":{},\"setup\":\"{}\",{}\"policies\":{{{}}},\"events\":[{}]}}",
+        "{{\"format\":\"cpm-deferral-scenario\",\"version\":1,\"title\":{},\"description\":{},\"setup\":\"{}\",\"ims_core\":{},{}\"policies\":{{{}}},\"events\":[{}]}}",
         json_str(title),
         json_str("Rebuilt by `cpm-deferral conform` from what reached the PF in a capture."),
         o.setup,
+        json_str(ims_core),
         members,
         pols.join(","),
         evs.join(",")
