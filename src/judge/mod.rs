@@ -137,7 +137,7 @@ pub fn judge(bytes: &[u8], opts: Options) -> Result<Judgement, JudgeError> {
                 [one] => {
                     let mut r = roles::find(&msgs, Some(*one)).map_err(JudgeError::Roles)?;
                     r.evidence.retain(|e| e.role != roles::Role::Pf);
-                    r.evidence.push(roles::Evidence { role: roles::Role::Pf, frame: 0, why: format!("of the nodes relaying the conference's requests, the one that carries MSRP with two or more peers; the other is a proxy on Carol's path (inference)") });
+                    r.evidence.push(roles::Evidence { role: roles::Role::Pf, frame: 0, why: "of the nodes relaying the conference's requests, the one that carries MSRP with two or more peers; the other is a proxy on Carol's path (inference)".to_string() });
                     r
                 }
                 _ => return Err(JudgeError::Roles(RolesError::Ambiguous { candidates })),
