@@ -370,8 +370,11 @@ fn is_voluntary(reason_value: Option<&str>) -> bool {
 }
 
 /// A 200 OK to a BYE, sent from `from` to `to`.
+/// (`to` Carol or her PF: through the IMS core, src/world/ims.rs, the answer's first hop goes to
+/// the core lane `scscf`.)
 fn answers_bye(s: &cpm_deferral::trace::Step, from: &str, to: &str) -> bool {
-    &*s.from == from && &*s.to == to && s.label == "200 OK" && common::header(&s.raw, "CSeq").is_some_and(|c| c.ends_with(" BYE"))
+    let via_core = (from == "carol" || from == "carol-pf") && &*s.to == "scscf";
+    &*s.from == from && (&*s.to == to || via_core) && s.label == "200 OK" && common::header(&s.raw, "CSeq").is_some_and(|c| c.ends_with(" BYE"))
 }
 
 /// After the PF answers a BYE with SIP cause 200 from Carol's client, nothing is stored for her
@@ -380,16 +383,15 @@ fn nothing_stored_after_voluntary_leave(t: &Trace) -> Result<(), String> {
     let rules = t.rules.as_str();
     let mut left_at: Option<usize> = None;
     for (i, s) in t.steps.iter().enumerate() {
-        let from_carol_to_pf = &*s.from == "carol" && &*s.to == "carol-pf" && s.protocol == Protocol::SIP && !s.dropped;
+        // Her SIP towards her PF leaves for the IMS core (src/world/ims.rs); REGISTER stays there.
+        let from_carol_to_pf =
+            &*s.from == "carol" && (&*s.to == "carol-pf" || (&*s.to == "scscf" && s.label != "REGISTER")) && s.protocol == Protocol::SIP && !s.dropped;
         if from_carol_to_pf && s.label == "BYE" && is_voluntary(common::header(&s.raw, "Reason")) {
             // The leave counts from the PF's answer to this BYE, if it accepted it (a 481 means
             // there was no session to leave).
-            let answer = t
-                .steps
-                .iter()
-                .enumerate()
-                .skip(i + 1)
-                .find(|(_, a)| &*a.from == "carol-pf" && &*a.to == "carol" && common::header(&a.raw, "CSeq").is_some_and(|c| c.ends_with(" BYE")));
+            let answer = t.steps.iter().enumerate().skip(i + 1).find(|(_, a)| {
+                &*a.from == "carol-pf" && (&*a.to == "carol" || &*a.to == "scscf") && common::header(&a.raw, "CSeq").is_some_and(|c| c.ends_with(" BYE"))
+            });
             if let Some((j, a)) = answer {
                 if a.label == "200 OK" && common::header(&a.raw, "Call-ID") == common::header(&s.raw, "Call-ID") {
                     left_at = Some(j);
@@ -561,7 +563,7 @@ fn pre_cr_defers_only_on_bye(t: &Trace) -> Result<(), String> {
         let after_bye = cause.is_some_and(|p| answers_bye(p, "carol-pf", "carol") && p.clauses.contains(&"8.2.2.3"));
         ensure!(after_bye, "pre-cr: step {i} at {} ms enters {} from {before:?} without a client BYE (cited {:?}: {})", s.at_ms, s.label, s.clauses, s.note);
     }
-    if !t.steps.iter().any(|s| &*s.from == "carol" && &*s.to == "carol-pf" && s.label == "BYE") {
+    if !t.steps.iter().any(|s| &*s.from == "carol" && (&*s.to == "carol-pf" || &*s.to == "scscf") && s.label == "BYE") {
         ensure!(t.steps.iter().all(|s| s.kind != StepKind::Store), "pre-cr: something is stored although Carol's client never sent BYE");
     }
     Ok(())
@@ -882,13 +884,20 @@ fn engine_bug_a_leave_during_the_full_setup_does_not_bring_the_pf_back() {
         let ok_reaches_carol = t
             .steps
             .iter()
-            .find(|s| &*s.from == "carol-pf" && &*s.to == "carol" && s.label == "200 OK" && common::header(&s.raw, "CSeq") == Some("1 INVITE"))
+            .find(|s| {
+                (&*s.from == "carol-pf" || &*s.from == "scscf")
+                    && &*s.to == "carol"
+                    && s.label == "200 OK"
+                    && common::header(&s.raw, "CSeq") == Some("1 INVITE")
+            })
             .map(|s| s.arrive_ms);
         if let Some(bye) = t.steps.iter().find(|s| &*s.from == "carol" && s.label == "BYE") {
             let ok = ok_reaches_carol.expect("a BYE only after a 200");
             assert!(bye.at_ms >= ok, "leave at {leave_ms} ms: BYE at {} ms before the 200 OK reached Carol at {ok} ms", bye.at_ms);
         }
-        let trying = t.steps.iter().find(|s| &*s.from == "carol-pf" && &*s.to == "carol" && s.label == "100 Trying").expect("100 Trying");
+        // The IMS core's 100 Trying (it answers the INVITE on its hop, RFC 3261 §16.2).
+        let trying =
+            t.steps.iter().find(|s| (&*s.from == "carol-pf" || &*s.from == "scscf") && &*s.to == "carol" && s.label == "100 Trying").expect("100 Trying");
         let cancel = t.steps.iter().find(|s| &*s.from == "carol" && s.label == "CANCEL").expect("Carol's client cancels");
         assert!(cancel.at_ms >= trying.arrive_ms, "leave at {leave_ms} ms: CANCEL before the 100 Trying arrived");
         let left = t.steps.iter().position(|s| s.label == "Left");

@@ -949,8 +949,8 @@ function onKey(e) {
     return;
   }
   if (typing || mod || e.altKey) return;
-  // Space toggles a focused checkbox or radio itself (the IMS core fold, the filters), it does not play.
-  const onButton = tag === 'BUTTON' || tag === 'SUMMARY' || e.target.getAttribute?.('role') === 'button' || (tag === 'INPUT' && ['checkbox', 'radio'].includes(e.target.type));
+  // Space toggles a focused checkbox itself (the IMS core fold, the filters), it does not play.
+  const onButton = tag === 'BUTTON' || tag === 'SUMMARY' || e.target.getAttribute?.('role') === 'button' || (tag === 'INPUT' && e.target.type === 'checkbox');
   switch (e.key) {
     case ' ':
     case 'Spacebar':

@@ -46,6 +46,9 @@ pub(crate) struct CoreHop {
     pub to: Node,
     /// What it does when it reaches `to`.
     pub arrival: Option<Arrival>,
+    /// What the sender's step cites: the hop out of the core is the same message and cites it
+    /// too (a key step the receiver marks on it keeps the CR's clause).
+    pub clauses: Clauses,
 }
 
 /// An INVITE transaction the core forwarded, as its proxy state keeps it (§16.6, §16.7).
@@ -112,8 +115,8 @@ impl World<'_> {
     pub(super) fn sip_via_core(&mut self, from: Node, to: Node, msg: &SipMessage, clauses: Clauses, note: Cow<'static, str>, arrival: Option<Arrival>) -> u32 {
         let raw = if self.wire() { msg.emit() } else { String::new() };
         let at = self.now + HOP_MS / 2;
-        let idx = self.record(from, Node::Scscf, Protocol::SIP, msg.label_cow(), raw, clauses, note, StepKind::Message, None, at);
-        let hop = CoreHop { msg: msg.clone(), from, to, arrival };
+        let idx = self.record(from, Node::Scscf, Protocol::SIP, msg.label_cow(), raw, clauses.clone(), note, StepKind::Message, None, at);
+        let hop = CoreHop { msg: msg.clone(), from, to, arrival, clauses };
         self.push(at, Ev::Arrive(Box::new(Arrival::AtCore(Box::new(hop))), idx));
         idx
     }
@@ -186,7 +189,7 @@ impl World<'_> {
                 .then(|| self.start_timer(TimerKind::Core { txn: id }, 64 * self.sc.t1_ms, "Timer B (IMS core)", "RFC 3261 §17.1.1.2", Node::Scscf, false));
             self.core.txns.push(CoreTxn { branch, sent: fwd.clone(), got, to: hop.to, inv, provisional: false, done: false, cancel_waiting: false, timer });
         }
-        self.forward(hop.to, &fwd, hop.arrival, true);
+        self.forward(hop.to, &fwd, hop.arrival, true, &hop.clauses);
     }
 
     /// CANCEL at a transaction-stateful core: answered on its hop (§9.2, §16.10), and a CANCEL of
@@ -206,7 +209,7 @@ impl World<'_> {
         let c = self.core_cancel_text(t);
         let to = self.core.txns[t].to;
         let arrival = hop.arrival;
-        self.forward(to, &c, arrival, false);
+        self.forward(to, &c, arrival, true, &hop.clauses);
     }
 
     /// The core's CANCEL (or, with `ack`, its ACK of a non-2xx) for the INVITE it forwarded:
@@ -272,8 +275,8 @@ impl World<'_> {
                             Node::Carol => inv.map(|inv| Arrival::CancelAtCarol { inv, txn: Txn::of(&c) }),
                             _ => Some(Arrival::CarolCancelAtPf { txn: Txn::of(&c) }),
                         };
-                        self.forward(hop.to, &fwd, hop.arrival, false);
-                        self.forward(to, &c, arrival, false);
+                        self.forward(hop.to, &fwd, hop.arrival, false, &hop.clauses);
+                        self.forward(to, &c, arrival, true, &cl!["RFC 3261 §9.1"]);
                         return;
                     }
                 } else {
@@ -289,7 +292,7 @@ impl World<'_> {
                 }
             }
         }
-        self.forward(hop.to, &fwd, hop.arrival, false);
+        self.forward(hop.to, &fwd, hop.arrival, false, &hop.clauses);
     }
 
     /// The core's own Timer B on an INVITE towards Carol fired: with no answer from her, it
@@ -354,7 +357,7 @@ impl World<'_> {
 
     /// Records the core's hop towards `to` (half a hop's latency) and schedules `arrival` there,
     /// with the transaction as it arrives (the proxies' Via and Record-Route in it).
-    fn forward(&mut self, to: Node, m: &SipMessage, arrival: Option<Arrival>, request: bool) {
+    fn forward(&mut self, to: Node, m: &SipMessage, arrival: Option<Arrival>, request: bool, cites: &Clauses) {
         let forming = request && forming(m);
         let note: &'static str = match (to, request, forming) {
             (Node::Pf, true, true) => "The IMS core passes the request on to Carol's PF, an AS on her path: P-CSCF, then S-CSCF, each consuming its Route entry and adding its Via and Record-Route.",
@@ -374,11 +377,12 @@ impl World<'_> {
             }
             a
         });
-        let clauses = match (to, request) {
-            (Node::Pf, true) => cl!["RFC 3261 §16.6", "3GPP TS 24.229 §5.4.3.2"],
-            (_, true) => cl!["RFC 3261 §16.6", "3GPP TS 24.229 §5.4.3.3"],
-            _ => cl!["RFC 3261 §16.7"],
+        let own: &[&'static str] = match (to, request) {
+            (Node::Pf, true) => &["RFC 3261 §16.6", "3GPP TS 24.229 §5.4.3.2"],
+            (_, true) => &["RFC 3261 §16.6", "3GPP TS 24.229 §5.4.3.3"],
+            _ => &["RFC 3261 §16.7"],
         };
+        let clauses: Clauses = Cow::Owned(cites.iter().copied().chain(own.iter().copied().filter(|c| !cites.contains(c))).collect());
         self.sip_from_core(to, m, clauses, note, arrival);
     }
 

@@ -94,7 +94,7 @@ test('text version of the ladder: one line per step, the playhead step marked', 
   assert.equal(await page.locator('#textview li[aria-current="step"]').count(), 1);
   assert.equal(await page.locator('#textview li[aria-current="step"]').evaluate((li) => [...li.parentNode.children].indexOf(li)), c - 1);
   assert.match(await page.locator('#textview li[aria-current="step"]').textContent(), /^0:\d\d\.\d{3} .+: .+\. /);
-  assert.match(await page.locator('#textview').textContent(), /Carol \(client\) → Carol's PF: SIP BYE\. .*Reason/);
+  assert.match(await page.locator('#textview').textContent(), /Carol \(client\) → IMS core: SIP BYE\. .*Reason/);
   await check(page, 'main-text-version');
   // A different rule set redraws the text.
   await page.check('input[name="rules"][value="pre-cr"]');

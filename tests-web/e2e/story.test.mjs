@@ -89,7 +89,7 @@ test('key steps: ⏭ and Shift+→ walk the story, a live region says each step'
   assert.match(await st(page, () => { const x = window.__explorer.state; return x.trace.steps[x.cursor - 1].key; }), /^Trigger/);
   // A single step is announced too, with the PF's state in words (not "DeliveringA").
   await page.keyboard.press('ArrowRight');
-  assert.match(await page.locator('#announce').textContent(), /^Step \d+ of \d+: Carol's PF to Carol \(client\), SIP 200 OK\. PF Active, store 0\.$/);
+  assert.match(await page.locator('#announce').textContent(), /^Step \d+ of \d+: Carol's PF to IMS core, SIP 200 OK\. PF Active, store 0\.$/);
   let n = 0;
   while (await st(page, () => window.__explorer.state.cursor < window.__explorer.state.trace.steps.length) && n < 40) {
     await page.click('#next-key');
