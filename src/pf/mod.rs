@@ -156,7 +156,7 @@ impl Pf {
             in_flight: Vec::new(),
             cf_leg: if initial { Some(Dialog::pf_cf(0)) } else { None },
             cf_media: initial,
-            client_leg: if initial { Some(Dialog { route: crate::world::ims::PF_ROUTE.into(), ..Dialog::carol_pf(0) }) } else { None },
+            client_leg: if initial { Some(Dialog { route: crate::world::build::PF_ROUTE.into(), ..Dialog::carol_pf(0) }) } else { None },
             sub: None,
             client_sub: None,
             roster: None,

@@ -22,6 +22,9 @@ pub const PF_IP: &str = "192.0.2.10";
 pub const CF_HOST: &str = "cf.cpm.example.net";
 pub const CF_IP: &str = "192.0.2.20";
 pub const SCSCF_HOST: &str = "scscf.ims.example.net";
+/// The route set the PF keeps for a dialog with Carol that exists at t = 0 (the IMS core's
+/// Record-Route as her PF sees it, RFC 3261 §12.1.1): part of the wire vocabulary the PF may use.
+pub use super::ims::PF_ROUTE;
 pub const CONVERSATION_ID: &str = "8a3e2b1c-4d5f-4c11-9b0e-6f7a1c2d3e4f";
 pub const CONTRIBUTION_ID: &str = "2f4d6e8a-1b3c-4d5e-8f90-a1b2c3d4e5f6";
 pub const ICSI: &str = "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session\"";
