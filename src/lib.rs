@@ -19,6 +19,7 @@ pub mod input;
 mod json_tree;
 #[cfg(feature = "capture")]
 pub mod judge;
+mod machine;
 pub mod packed;
 mod pf;
 pub mod policy;

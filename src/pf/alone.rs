@@ -110,3 +110,47 @@ fn a_send_from_the_focus_is_relayed_with_its_own_body_and_timer() {
     // Nothing more to drain: one input, its outputs, then empty.
     assert!(drain(&mut pf).is_empty());
 }
+
+/// Drives any machine through the one surface (crate::machine): one input, then drain.
+fn step<M: crate::machine::Machine>(m: &mut M, now: u64, input: M::Input) -> Vec<M::Output> {
+    m.handle(now, input);
+    let mut out = Vec::new();
+    m.poll_output(&mut out);
+    out
+}
+
+/// `poll_timeout` answers from the PF's own armed timers, with their reason: a relayed SEND's
+/// transaction timer (RFC 4975 §7.1.1) runs until its 200 stops it, and one that fires is gone.
+#[test]
+fn poll_timeout_names_the_earliest_armed_timer_and_why() {
+    use crate::machine::Machine;
+    let mut pf = Pf::new(true, config());
+    assert_eq!(pf.poll_timeout(), None, "nothing armed at the start");
+    let out = step(&mut pf, 2_000, PfInput::FocusSend { chat: 0, tid: "t1".into(), body: "B0".into() });
+    let tx = out
+        .iter()
+        .find_map(|e| match e.out {
+            PfOutput::Arm { timer: PfTimer::MsrpTransaction { tx }, .. } => Some(tx),
+            _ => None,
+        })
+        .expect("a transaction timer");
+    assert_eq!(Machine::poll_timeout(&pf), Some((32_000, PfTimer::MsrpTransaction { tx })));
+    // A second SEND later: the first one's deadline is still the earliest.
+    let out = step(&mut pf, 5_000, PfInput::FocusSend { chat: 1, tid: "t2".into(), body: "B1".into() });
+    let tx2 = out
+        .iter()
+        .find_map(|e| match e.out {
+            PfOutput::Arm { timer: PfTimer::MsrpTransaction { tx }, .. } => Some(tx),
+            _ => None,
+        })
+        .expect("a second transaction timer");
+    assert_eq!(pf.poll_timeout(), Some((32_000, PfTimer::MsrpTransaction { tx })));
+    // Carol's 200 to the first stops its timer: the second is next.
+    let out = step(&mut pf, 5_030, PfInput::CarolSendOk { tx });
+    assert!(out.iter().any(|e| matches!(e.out, PfOutput::Stop { .. })));
+    assert_eq!(pf.poll_timeout(), Some((35_000, PfTimer::MsrpTransaction { tx: tx2 })));
+    // The second fires: it is no longer armed (whatever the PF arms in answer is its own).
+    step(&mut pf, 35_000, PfInput::Timer(PfTimer::MsrpTransaction { tx: tx2 }));
+    assert!(pf.poll_timeout().is_none_or(|(at, t)| t != PfTimer::MsrpTransaction { tx: tx2 } && at >= 35_000));
+    assert!(pf.armed.len() <= 2);
+}

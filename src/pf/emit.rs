@@ -2,6 +2,7 @@
 //! length at that moment) instead of acting on the world; and the PF's own wire-text builder.
 
 use super::*;
+use crate::machine::{Machine, Time};
 use crate::policy::PolicyId;
 use crate::trace::{Clauses, StepKind};
 use crate::wire::sip::SipMessage;
@@ -10,6 +11,21 @@ use crate::world::Arrival;
 use std::borrow::Cow;
 
 impl Pf {
+    /// Feeds the PF one input at time `now`; what it wants done is then in its output queue
+    /// ([`Pf::poll_output`]).
+    pub(crate) fn handle(&mut self, now: u64, input: PfInput) {
+        if let PfInput::Timer(t) = input {
+            self.armed.fired(now, t);
+        }
+        self.dispatch(now, input);
+    }
+
+    /// Its earliest armed timer (when it fires and why), as str0m's `poll_timeout`; None when
+    /// none runs.
+    pub(crate) fn poll_timeout(&self) -> Option<(Time, PfTimer)> {
+        self.armed.next()
+    }
+
     /// Moves what the PF wants done, in order, into `into` (which must be empty; the two buffers
     /// swap, so draining allocates nothing once both have grown).
     pub(crate) fn poll_output(&mut self, into: &mut Vec<PfEmit>) {
@@ -78,12 +94,14 @@ impl Pf {
     pub(in crate::pf) fn arm(&mut self, t: PfTimer, ms: u64) -> u32 {
         let handle = self.timers;
         self.timers += 1;
+        self.armed.arm(handle, self.now + ms, t);
         self.emit(PfOutput::Arm { handle, timer: t, ms });
         handle
     }
 
     /// Stops timer `handle` (no effect if it already fired or stopped).
     pub(in crate::pf) fn stop_timer(&mut self, handle: u32) {
+        self.armed.stop(handle);
         self.emit(PfOutput::Stop { handle });
     }
 
@@ -136,5 +154,21 @@ impl Builder for Pf {
     }
     fn member_id(&self, i: usize) -> &str {
         &self.cfg.members[i]
+    }
+}
+
+/// The PF's surface as a [`Machine`] (the inherent methods, which the world calls).
+impl Machine for Pf {
+    type Input = PfInput;
+    type Output = PfEmit;
+    type Timer = PfTimer;
+    fn handle(&mut self, now: Time, input: PfInput) {
+        Pf::handle(self, now, input)
+    }
+    fn poll_output(&mut self, into: &mut Vec<PfEmit>) {
+        Pf::poll_output(self, into)
+    }
+    fn poll_timeout(&self) -> Option<(Time, PfTimer)> {
+        Pf::poll_timeout(self)
     }
 }

@@ -29,9 +29,8 @@ impl Pf {
         Some(users)
     }
 
-    /// Feeds the PF one input at time `now`; what it wants done is then in its output queue
-    /// ([`Pf::poll_output`]).
-    pub(crate) fn handle(&mut self, now: u64, input: PfInput) {
+    /// Handles one input at time `now` ([`Pf::handle`]).
+    pub(in crate::pf) fn dispatch(&mut self, now: u64, input: PfInput) {
         self.now = now;
         match input {
             PfInput::Start => self.arm_refresh(),

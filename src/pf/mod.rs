@@ -32,6 +32,7 @@ const CL: &str = "8.3.2.9";
 pub(crate) use io::{ChatEvent, KeyAt, PfEmit, PfInput, PfOutput};
 pub(crate) use timer::PfTimer;
 
+use crate::machine::Armed;
 use crate::policy::Policies;
 use crate::trace::{Participant, PfState, Rules};
 use crate::world::build::Ids;
@@ -138,6 +139,8 @@ pub(crate) struct Pf {
     pub(in crate::pf) now: u64,
     /// Its timer handles handed out so far.
     pub(in crate::pf) timers: u32,
+    /// Its timers armed and not yet fired or stopped ([`Pf::poll_timeout`]).
+    pub(in crate::pf) armed: Armed<PfTimer>,
     /// What it wants done, in order (drained by [`Pf::poll_output`]).
     pub(in crate::pf) out: Vec<PfEmit>,
 }
@@ -150,6 +153,7 @@ impl Pf {
             ids: Ids::new(1, "p", 0x8000),
             now: 0,
             timers: 0,
+            armed: Armed::default(),
             out: Vec::with_capacity(16),
             state: if initial { PfState::Active } else { PfState::Idle },
             store: VecDeque::new(),

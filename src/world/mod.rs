@@ -280,6 +280,8 @@ struct TimerRec {
     clause: &'static str,
     lane: Node,
     start: u64,
+    /// When it fires (unless stopped first).
+    due: u64,
     active: bool,
     /// Record the span in the trace even when stopped early.
     always_record: bool,
@@ -660,7 +662,7 @@ impl<'a> World<'a> {
     /// Starts a timer of `dur` ms; returns its id.
     pub(crate) fn start_timer(&mut self, kind: TimerKind, dur: u64, name: &'static str, clause: &'static str, lane: Node, always_record: bool) -> u32 {
         let id = self.timers.len() as u32;
-        self.timers.push(TimerRec { kind, name, clause, lane, start: self.now, active: true, always_record });
+        self.timers.push(TimerRec { kind, name, clause, lane, start: self.now, due: self.now + dur, active: true, always_record });
         self.push(self.now + dur, Ev::Timer(id));
         id
     }

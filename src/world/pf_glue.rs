@@ -5,6 +5,7 @@
 //! the world.
 
 use super::*;
+use crate::machine::Machine;
 use crate::pf::{ChatEvent, KeyAt, PfEmit, PfInput, PfOutput};
 
 impl World<'_> {
@@ -37,9 +38,10 @@ impl World<'_> {
     /// Feeds the PF one input (`step`: the step of the message that arrived, if any) and executes
     /// what it emits, in order.
     pub(super) fn pf_input(&mut self, input: PfInput, step: Option<u32>) {
-        self.pf.handle(self.now, input);
+        // Through the one surface of every machine (static calls: crate::machine).
+        Machine::handle(&mut self.pf, self.now, input);
         let mut out = std::mem::take(&mut self.pf_out);
-        self.pf.poll_output(&mut out);
+        Machine::poll_output(&mut self.pf, &mut out);
         // Executed in place (the fields are taken out), so no output is moved a second time.
         for e in out.iter_mut() {
             self.pf_exec(e, step);
@@ -47,6 +49,21 @@ impl World<'_> {
         out.clear();
         self.pf_out = out;
         self.pf_snap = (self.pf.state(), self.pf.store_len() as u32);
+        debug_assert_eq!(Machine::poll_timeout(&self.pf), self.pf_next_timer(), "the PF's poll_timeout against the timers the world runs for it");
+    }
+
+    /// The earliest of the PF's timers the world runs (what its `poll_timeout` must answer).
+    fn pf_next_timer(&self) -> Option<(u64, crate::pf::PfTimer)> {
+        let mut best: Option<(u64, crate::pf::PfTimer)> = None;
+        for &id in &self.pf_timer_ids {
+            let t = &self.timers[id as usize];
+            if let (true, TimerKind::Pf(reason)) = (t.active, t.kind) {
+                if best.is_none_or(|(at, _)| t.due < at) {
+                    best = Some((t.due, reason));
+                }
+            }
+        }
+        best
     }
 
     fn last_step(&self) -> u32 {
