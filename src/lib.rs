@@ -14,6 +14,7 @@ pub mod capture;
 pub mod compare;
 pub mod conformance;
 pub mod export;
+mod ims;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod input;
 mod json_tree;

@@ -35,76 +35,84 @@ pub(crate) trait Machine {
 }
 
 /// The timers a machine has armed and not yet seen fire or stopped, by the handle it gave each
-/// (what [`Machine::poll_timeout`] answers from). The handles and deadlines sit apart from the
-/// reasons, so the search code is shared by every machine (one copy, not one per reason type).
-#[derive(Debug, Clone)]
-pub(crate) struct Armed<T> {
+/// (what [`Machine::poll_timeout`] answers from). Not generic, so every machine shares one copy
+/// of its code: the machine keeps each handle's reason itself ([`Reasons`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Armed {
     /// (handle, deadline) of each armed timer (handles grow with the order of arming).
     at: Vec<(u32, Time)>,
-    /// The reason of each, at the same index.
-    why: Vec<T>,
 }
 
-impl<T> Default for Armed<T> {
-    fn default() -> Self {
-        Armed { at: Vec::new(), why: Vec::new() }
-    }
-}
-
-/// The index of the earliest deadline, the first armed among equals.
-fn earliest(at: &[(u32, Time)]) -> Option<usize> {
-    let mut best: Option<(usize, (Time, u32))> = None;
-    for (i, &(h, t)) in at.iter().enumerate() {
-        if best.is_none_or(|(_, b)| (t, h) < b) {
-            best = Some((i, (t, h)));
-        }
-    }
-    best.map(|(i, _)| i)
-}
-
-impl<T: Copy + PartialEq> Armed<T> {
-    /// Timer `handle` runs until `at` for `reason`.
-    pub(crate) fn arm(&mut self, handle: u32, at: Time, reason: T) {
+impl Armed {
+    /// Timer `handle` runs until `at`.
+    pub(crate) fn arm(&mut self, handle: u32, at: Time) {
         self.at.push((handle, at));
-        self.why.push(reason);
     }
 
-    fn forget(&mut self, i: usize) {
-        if i < self.at.len() && i < self.why.len() {
-            self.at.swap_remove(i);
-            self.why.swap_remove(i);
-        }
-    }
-
-    /// Timer `handle` is stopped (no effect if it is not armed).
+    /// Timer `handle` is stopped or fired (no effect if it is not armed).
     pub(crate) fn stop(&mut self, handle: u32) {
         if let Some(i) = self.at.iter().position(|e| e.0 == handle) {
-            self.forget(i);
+            self.at.swap_remove(i);
         }
     }
 
-    /// A timer for `reason` fired at `now`: the earliest armed one for it that was due.
-    pub(crate) fn fired(&mut self, now: Time, reason: T) {
-        let mut best: Option<(usize, (Time, u32))> = None;
-        for (i, (&(h, t), w)) in self.at.iter().zip(&self.why).enumerate() {
-            if *w == reason && t <= now && best.is_none_or(|(_, b)| (t, h) < b) {
-                best = Some((i, (t, h)));
+    /// The earliest deadline (the first armed among equals) and its timer's handle.
+    pub(crate) fn next(&self) -> Option<(Time, u32)> {
+        let mut best: Option<(Time, u32)> = None;
+        for &(h, t) in &self.at {
+            if best.is_none_or(|b| (t, h) < b) {
+                best = Some((t, h));
             }
         }
-        if let Some((i, _)) = best {
-            self.forget(i);
-        }
-    }
-
-    /// The earliest deadline (the first armed among equals) and its reason.
-    pub(crate) fn next(&self) -> Option<(Time, T)> {
-        let i = earliest(&self.at)?;
-        Some((self.at.get(i)?.1, *self.why.get(i)?))
+        best
     }
 
     /// How many are armed.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.at.len()
+    }
+}
+
+/// The reason of each timer handle a machine handed out (handles are 0, 1, 2 … in order).
+#[derive(Debug, Clone)]
+pub(crate) struct Reasons<T>(Vec<T>);
+
+impl<T> Default for Reasons<T> {
+    fn default() -> Self {
+        Reasons(Vec::new())
+    }
+}
+
+impl<T: Copy + PartialEq> Reasons<T> {
+    /// The next handle, for `reason`.
+    pub(crate) fn add(&mut self, reason: T) -> u32 {
+        self.0.push(reason);
+        self.0.len() as u32 - 1
+    }
+
+    /// The reason of `handle`.
+    pub(crate) fn of(&self, handle: u32) -> Option<T> {
+        self.0.get(handle as usize).copied()
+    }
+
+    /// The armed timers' next deadline with its reason ([`Machine::poll_timeout`]).
+    pub(crate) fn next(&self, armed: &Armed) -> Option<(Time, T)> {
+        let (at, h) = armed.next()?;
+        Some((at, self.of(h)?))
+    }
+
+    /// A timer for `reason` fired at `now`: the earliest armed one for it that was due is no
+    /// longer armed.
+    pub(crate) fn fired(&self, armed: &mut Armed, now: Time, reason: T) {
+        let mut best: Option<(Time, u32)> = None;
+        for &(h, t) in &armed.at {
+            if t <= now && best.is_none_or(|b| (t, h) < b) && self.0.get(h as usize) == Some(&reason) {
+                best = Some((t, h));
+            }
+        }
+        if let Some((_, h)) = best {
+            armed.stop(h);
+        }
     }
 }

@@ -15,7 +15,7 @@ impl Pf {
     /// ([`Pf::poll_output`]).
     pub(crate) fn handle(&mut self, now: u64, input: PfInput) {
         if let PfInput::Timer(t) = input {
-            self.armed.fired(now, t);
+            self.reasons.fired(&mut self.armed, now, t);
         }
         self.dispatch(now, input);
     }
@@ -23,7 +23,7 @@ impl Pf {
     /// Its earliest armed timer (when it fires and why), as str0m's `poll_timeout`; None when
     /// none runs.
     pub(crate) fn poll_timeout(&self) -> Option<(Time, PfTimer)> {
-        self.armed.next()
+        self.reasons.next(&self.armed)
     }
 
     /// Moves what the PF wants done, in order, into `into` (which must be empty; the two buffers
@@ -92,9 +92,8 @@ impl Pf {
 
     /// Arms timer `t` for `ms`; returns its handle (to stop it).
     pub(in crate::pf) fn arm(&mut self, t: PfTimer, ms: u64) -> u32 {
-        let handle = self.timers;
-        self.timers += 1;
-        self.armed.arm(handle, self.now + ms, t);
+        let handle = self.reasons.add(t);
+        self.armed.arm(handle, self.now + ms);
         self.emit(PfOutput::Arm { handle, timer: t, ms });
         handle
     }

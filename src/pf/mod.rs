@@ -32,7 +32,7 @@ const CL: &str = "8.3.2.9";
 pub(crate) use io::{ChatEvent, KeyAt, PfEmit, PfInput, PfOutput};
 pub(crate) use timer::PfTimer;
 
-use crate::machine::Armed;
+use crate::machine::{Armed, Reasons};
 use crate::policy::Policies;
 use crate::trace::{Participant, PfState, Rules};
 use crate::world::build::Ids;
@@ -137,10 +137,10 @@ pub(crate) struct Pf {
     pub(in crate::pf) ids: Ids,
     /// The time of the input being handled.
     pub(in crate::pf) now: u64,
-    /// Its timer handles handed out so far.
-    pub(in crate::pf) timers: u32,
-    /// Its timers armed and not yet fired or stopped ([`Pf::poll_timeout`]).
-    pub(in crate::pf) armed: Armed<PfTimer>,
+    /// The reason of each timer handle handed out so far, and the timers armed and not yet
+    /// fired or stopped ([`Pf::poll_timeout`]).
+    pub(in crate::pf) reasons: Reasons<PfTimer>,
+    pub(in crate::pf) armed: Armed,
     /// What it wants done, in order (drained by [`Pf::poll_output`]).
     pub(in crate::pf) out: Vec<PfEmit>,
 }
@@ -152,7 +152,7 @@ impl Pf {
             cfg,
             ids: Ids::new(1, "p", 0x8000),
             now: 0,
-            timers: 0,
+            reasons: Reasons::default(),
             armed: Armed::default(),
             out: Vec::with_capacity(16),
             state: if initial { PfState::Active } else { PfState::Idle },

@@ -108,7 +108,7 @@ impl World<'_> {
             EventKind::Leave { who: Who::Member(m) } => self.member_leave(m),
             EventKind::Join { member } => self.member_join(member),
             EventKind::Unreachable => {
-                self.carol.reachable = false;
+                self.set_carol_reachable(false);
                 if self.carol.conn == Conn::Up {
                     self.carol.conn = Conn::Broken;
                 }
@@ -357,7 +357,7 @@ impl World<'_> {
     }
 
     fn carol_register(&mut self, reaction_ms: u64) {
-        self.carol.reachable = true;
+        self.set_carol_reachable(true);
         if self.carol.conn == Conn::Broken {
             self.carol.conn = Conn::None;
             self.carol.in_dialog = false;
@@ -386,7 +386,7 @@ impl World<'_> {
     }
 
     fn carol_rejoin(&mut self) {
-        self.carol.reachable = true;
+        self.set_carol_reachable(true);
         if self.carol.in_dialog && self.carol.conn == Conn::Up {
             self.note(
                 Node::Carol,
@@ -532,7 +532,7 @@ impl World<'_> {
 
     pub(super) fn arrive(&mut self, a: Arrival, step: u32) {
         match a {
-            Arrival::AtCore(hop) => self.core_gets(*hop),
+            Arrival::AtCore(hop) => self.core_input(crate::ims::CoreInput::Message(hop)),
             Arrival::MemberSendAtCf { chat, member, tid } => {
                 let (to, from) = (self.cf_member_path(member), self.member_path(member));
                 let raw = self.ok_text(&tid, &to, &from);

@@ -24,7 +24,7 @@ pub const CF_IP: &str = "192.0.2.20";
 pub const SCSCF_HOST: &str = "scscf.ims.example.net";
 /// The route set the PF keeps for a dialog with Carol that exists at t = 0 (the IMS core's
 /// Record-Route as her PF sees it, RFC 3261 §12.1.1): part of the wire vocabulary the PF may use.
-pub use super::ims::PF_ROUTE;
+pub(crate) use super::ims::PF_ROUTE;
 pub const CONVERSATION_ID: &str = "8a3e2b1c-4d5f-4c11-9b0e-6f7a1c2d3e4f";
 pub const CONTRIBUTION_ID: &str = "2f4d6e8a-1b3c-4d5e-8f90-a1b2c3d4e5f6";
 pub const ICSI: &str = "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session\"";
@@ -348,40 +348,9 @@ pub(crate) trait Builder {
         m
     }
 
-    /// A response copying Via, From, To (adding `to_tag`), Call-ID and CSeq. A 2xx to an INVITE
-    /// or UPDATE that asked for a session timer accepts it with the requested interval and the
-    /// requested refresher, else the requester (RFC 4028 §9: `refresher=uac` needs `Require: timer`).
+    /// A response copying Via, From, To (adding `to_tag`), Call-ID and CSeq ([`response`]).
     fn response(&self, code: u16, txn: &Txn, to_tag: Option<&str>) -> SipMessage {
-        let mut m = SipMessage::response(code);
-        // Every Via of the request, in order (RFC 3261 §8.2.6.2): the proxies' entries too.
-        for v in txn.via.split(", ") {
-            m.push("Via", v.to_string());
-        }
-        // A dialog-forming answer copies the request's Record-Route (RFC 3261 §12.1.1).
-        if let (101..=299, Some(rr), true) = (code, &txn.record_route, cfg!(feature = "wire-text")) {
-            if txn.cseq.ends_with(" INVITE") || txn.cseq.ends_with(" SUBSCRIBE") {
-                m.push("Record-Route", rr.clone());
-            }
-        }
-        m.push("From", txn.from.clone());
-        let to = match to_tag {
-            Some(t) if !txn.to.contains(";tag=") => format!("{};tag={t}", txn.to),
-            _ => txn.to.clone(),
-        };
-        m.push("To", to);
-        m.push("Call-ID", txn.call_id.clone());
-        m.push("CSeq", txn.cseq.clone());
-        if let (200..=299, Some(se)) = (code, &txn.session_expires) {
-            if txn.cseq.ends_with(" INVITE") || txn.cseq.ends_with(" UPDATE") {
-                let interval = se.split(';').next().unwrap_or(se).trim();
-                let refresher = if se.contains("refresher=uas") { "uas" } else { "uac" };
-                m.push("Session-Expires", format!("{interval};refresher={refresher}"));
-                if refresher == "uac" {
-                    m.push("Require", "timer");
-                }
-            }
-        }
-        m
+        response(code, txn, to_tag)
     }
 
     /// CPM session headers on an INVITE (Contact, Conversation-ID, Contribution-ID …).
@@ -624,6 +593,42 @@ pub(crate) struct UserInfo {
     /// The disconnection method when the user is not connected (empty: "departed").
     pub how_left: &'static str,
     pub left_ms: Option<u64>,
+}
+
+/// A response copying Via, From, To (adding `to_tag`), Call-ID and CSeq. A 2xx to an INVITE
+/// or UPDATE that asked for a session timer accepts it with the requested interval and the
+/// requested refresher, else the requester (RFC 4028 §9: `refresher=uac` needs `Require: timer`).
+pub(crate) fn response(code: u16, txn: &Txn, to_tag: Option<&str>) -> SipMessage {
+    let mut m = SipMessage::response(code);
+    // Every Via of the request, in order (RFC 3261 §8.2.6.2): the proxies' entries too.
+    for v in txn.via.split(", ") {
+        m.push("Via", v.to_string());
+    }
+    // A dialog-forming answer copies the request's Record-Route (RFC 3261 §12.1.1).
+    if let (101..=299, Some(rr), true) = (code, &txn.record_route, cfg!(feature = "wire-text")) {
+        if txn.cseq.ends_with(" INVITE") || txn.cseq.ends_with(" SUBSCRIBE") {
+            m.push("Record-Route", rr.clone());
+        }
+    }
+    m.push("From", txn.from.clone());
+    let to = match to_tag {
+        Some(t) if !txn.to.contains(";tag=") => format!("{};tag={t}", txn.to),
+        _ => txn.to.clone(),
+    };
+    m.push("To", to);
+    m.push("Call-ID", txn.call_id.clone());
+    m.push("CSeq", txn.cseq.clone());
+    if let (200..=299, Some(se)) = (code, &txn.session_expires) {
+        if txn.cseq.ends_with(" INVITE") || txn.cseq.ends_with(" UPDATE") {
+            let interval = se.split(';').next().unwrap_or(se).trim();
+            let refresher = if se.contains("refresher=uas") { "uas" } else { "uac" };
+            m.push("Session-Expires", format!("{interval};refresher={refresher}"));
+            if refresher == "uac" {
+                m.push("Require", "timer");
+            }
+        }
+    }
+    m
 }
 
 /// A conference-info document (RFC 4575) with the participant list `users` and what is known of

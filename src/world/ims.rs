@@ -1,117 +1,19 @@
-//! The IMS core on Carol's SIP path: her P-CSCF and S-CSCF as RFC 3261 §16 proxies, drawn as one
-//! lane (`scscf`, "IMS core"). Every SIP message between Carol's client and her PF goes through
-//! it, both ways; her PF is an application server reached through the S-CSCF (3GPP TS 24.229
-//! §5.4.3.2 originating, §5.4.3.3 terminating; §5.7 the AS). MSRP does not traverse the core.
-//!
-//! What the two proxies do to a request (each in turn: from Carol the P-CSCF first, from the PF
-//! the S-CSCF first): consume the Route entries that name them (loose routing, §16.4), add their
-//! Via (§16.6 step 8), Record-Route a dialog-forming request (INVITE, SUBSCRIBE; §16.6 step 4),
-//! decrement Max-Forwards (§16.6 step 3); the terminating S-CSCF retargets a request for Carol's
-//! AOR to her registered contact (24.229 §5.4.3.3). To a response: remove their Via and pass it
-//! on along the next one (§16.7 step 3, §16.12). Record-Route in a response is the UAS's copy and
-//! is left alone.
-//!
-//! How the core treats transactions is the scenario's `ims_core` choice
-//! ([`crate::scenario::ImsCore`]): a transaction-stateful core answers 100 Trying to an INVITE it
-//! forwards (§16.2, §17.2.1), keeps 100s to itself (§16.7 step 5), answers CANCEL hop by hop
-//! (§16.10, §9.2) and acknowledges a non-2xx final response itself (§17.1.1.3), and answers
-//! `408` after its own Timer B towards an unreachable Carol (§16.7 step 2: a timeout is a 408)
-//! or `480` at once; a stateless core (§16.11) forwards everything and answers nothing, so the
-//! PF's own Timer B is what tells it Carol is gone.
+//! The world's side of the IMS core's boundary (the core itself is the machine in src/ims/):
+//! a SIP message between Carol's client and her PF is recorded as its hop into the core and fed
+//! to the core when it arrives there; what the core sends is recorded as its hop out, half a
+//! hop later, and delivered; its timers are run with their reason.
 
-use super::build::*;
 use super::*;
-use crate::scenario::ImsCore;
-use crate::wire::sip::{SipMessage, StartLine};
+use crate::ims::{CoreInput, CoreOutput, CoreTimer};
+use crate::machine::Machine;
+use crate::wire::sip::SipMessage;
 
-/// The P-CSCF's own URI in a Route or Record-Route (the host Carol's preloaded Route names).
-pub const PCSCF_RR: &str = "<sip:pcscf.ims.example.net:5060;lr>";
-/// The S-CSCF's own URI in a Route or Record-Route.
-pub const SCSCF_RR: &str = "<sip:scscf.ims.example.net;lr>";
-/// Carol's side's route set through the core (her preloaded Route, and what a 2xx or a request
-/// through the core gives her): P-CSCF, then S-CSCF.
-pub const CAROL_ROUTE: &str = "<sip:pcscf.ims.example.net:5060;lr>, <sip:scscf.ims.example.net;lr>";
-/// The PF's side's route set through the core: S-CSCF, then P-CSCF.
-pub const PF_ROUTE: &str = "<sip:scscf.ims.example.net;lr>, <sip:pcscf.ims.example.net:5060;lr>";
-/// Carol's registered contact, where the terminating S-CSCF sends a request for her AOR.
-pub const CAROL_CONTACT_URI: &str = "sip:carol@198.51.100.7:5060;transport=tcp";
-
-/// A message on its way through the core.
-#[derive(Debug, Clone)]
-pub(crate) struct CoreHop {
-    /// The message as it reached the core.
-    pub msg: SipMessage,
-    /// Where it came from and where it goes (Carol's client or her PF).
-    pub from: Node,
-    pub to: Node,
-    /// What it does when it reaches `to`.
-    pub arrival: Option<Arrival>,
-    /// What the sender's step cites: the hop out of the core is the same message and cites it
-    /// too (a key step the receiver marks on it keeps the CR's clause).
-    pub clauses: Clauses,
-}
-
-/// An INVITE transaction the core forwarded, as its proxy state keeps it (§16.6, §16.7).
-#[derive(Debug, Clone)]
-struct CoreTxn {
-    /// The top Via branch of the request as it reached the core (its server transaction).
-    branch: String,
-    /// The INVITE as the core forwarded it (its client transaction).
-    sent: SipMessage,
-    /// The INVITE as it reached the core (what the core's own answers copy).
-    got: Txn,
-    /// Where the INVITE went.
-    to: Node,
-    /// The PF's number of its INVITE (the arrival of an answer the core makes itself).
-    inv: Option<u32>,
-    /// A provisional response came back (Proceeding, §17.1.1.2; a CANCEL may go, §9.1).
-    provisional: bool,
-    /// A final response came back or the core answered itself.
-    done: bool,
-    /// A CANCEL came from upstream before any provisional response from downstream.
-    cancel_waiting: bool,
-    /// The core's own Timer B towards Carol (stopped by any response from her).
-    timer: Option<u32>,
-}
-
-/// The core's state: the INVITE transactions it proxies.
-#[derive(Debug, Default)]
-pub(crate) struct Core {
-    txns: Vec<CoreTxn>,
-}
-
-/// The top Via's branch parameter.
-fn top_branch(m: &SipMessage) -> String {
-    m.header("Via").and_then(|v| v.split(";branch=").nth(1)).map(|b| b.split([';', ',']).next().unwrap_or("").to_string()).unwrap_or_default()
-}
-
-/// The branch a proxy derives from the incoming one (`p` or `s`: §16.11 allows a function of the
-/// request; the same request, a CANCEL or a non-2xx ACK of it, gets the same branch).
-fn derived(branch: &str, p: char) -> String {
-    let rest = branch.strip_prefix("z9hG4bK").unwrap_or(branch);
-    format!("z9hG4bK{p}{rest}")
-}
-
-fn via(host: &str, branch: &str) -> String {
-    format!("SIP/2.0/TCP {host}:5060;branch={branch}")
-}
-
-const PCSCF_HOST: &str = "pcscf.ims.example.net";
-
-/// A dialog-forming request (INVITE or SUBSCRIBE outside a dialog): the proxies Record-Route it.
-fn forming(m: &SipMessage) -> bool {
-    matches!(m.method(), Some("INVITE" | "SUBSCRIBE")) && !m.header("To").is_some_and(|t| t.contains(";tag="))
-}
-
-/// Whether a Route entry names one of the core's proxies.
-fn names_core(entry: &str) -> bool {
-    entry.contains("pcscf.ims.example.net") || entry.contains("scscf.ims.example.net")
-}
+pub(crate) use crate::ims::{Core, CoreConfig, CoreHop, CAROL_ROUTE, PF_ROUTE};
 
 impl World<'_> {
     /// Sends `msg` from Carol's client or her PF to the other through the IMS core: the step to
-    /// the core (half a hop's latency), then the core's processing on arrival
-    /// ([`World::core_gets`]). Returns the first step.
+    /// the core (half a hop's latency), then the core's processing on arrival. Returns the
+    /// first step.
     pub(super) fn sip_via_core(&mut self, from: Node, to: Node, msg: &SipMessage, clauses: Clauses, note: Cow<'static, str>, arrival: Option<Arrival>) -> u32 {
         let raw = if self.wire() { msg.emit() } else { String::new() };
         let at = self.now + HOP_MS / 2;
@@ -121,279 +23,53 @@ impl World<'_> {
         idx
     }
 
-    fn stateful(&self) -> bool {
-        self.sc.ims_core != ImsCore::Stateless
-    }
-
-    /// A message reached the core: proxy it (module doc).
-    pub(super) fn core_gets(&mut self, hop: CoreHop) {
-        match hop.msg.start {
-            StartLine::Response { code, .. } => self.core_response(hop, code),
-            StartLine::Request { .. } => self.core_request(hop),
-        }
-    }
-
-    fn core_txn(&mut self, branch: &str) -> Option<usize> {
-        self.core.txns.iter().rposition(|t| t.branch == branch)
-    }
-
-    fn core_request(&mut self, hop: CoreHop) {
-        let method = hop.msg.method().unwrap_or("").to_string();
-        let branch = top_branch(&hop.msg);
-        if self.stateful() && method == "ACK" && self.core_txn(&branch).is_some() {
-            // The ACK of a non-2xx final response (it shares the INVITE's branch) ends at the
-            // first proxy (§17.2.1); the core acknowledged downstream itself.
-            return;
-        }
-        if self.stateful() && method == "CANCEL" {
-            return self.core_cancel(hop, branch);
-        }
-        let fwd = self.proxy_request(&hop.msg, hop.to);
-        let invite = method == "INVITE";
-        let reachable = hop.to != Node::Carol || self.carol.reachable;
-        let inv = match &hop.arrival {
-            Some(Arrival::PfInviteAtCarol { inv, .. }) => Some(*inv),
-            _ => None,
-        };
-        if invite && self.stateful() {
-            let got = Txn::of(&hop.msg);
-            if hop.to == Node::Carol && !reachable && self.sc.ims_core == ImsCore::Answers480 {
-                // The P-CSCF has lost Carol's signalling connection and rejects the request
-                // until she registers again (the digest's Q5; 24.229 §5.2.6.3).
-                let r = self.response(480, &got, Some("ims-480"));
-                self.core.txns.push(CoreTxn { branch, sent: fwd, got, to: hop.to, inv, provisional: false, done: true, cancel_waiting: false, timer: None });
-                self.sip_from_core(
-                    hop.from,
-                    &r,
-                    cl!["RFC 3261 §16.7", "3GPP TS 24.229 §5.2.6.3"],
-                    "The IMS core cannot reach Carol (her P-CSCF has no connection to her device) and answers the INVITE itself: 480.",
-                    inv.map(|inv| Arrival::CarolRespAtPf { inv, code: 480, txn: Txn::of(&r) }),
-                );
-                return;
-            }
-            // 100 Trying on the hop it came from (§16.2, §17.2.1): the PF's Timer B stops.
-            let r = self.response(100, &got, None);
-            let back = match hop.from {
-                Node::Pf => inv.map(|inv| Arrival::CarolRespAtPf { inv, code: 100, txn: Txn::of(&r) }),
-                _ => Some(Arrival::PfTryingAtCarol),
-            };
-            self.sip_from_core(
-                hop.from,
-                &r,
-                cl!["RFC 3261 §16.2", "RFC 3261 §17.2.1"],
-                "The IMS core takes the INVITE on: 100 Trying on the hop it came from.",
-                back,
-            );
-            let id = self.core.txns.len() as u32;
-            let timer = (hop.to == Node::Carol)
-                .then(|| self.start_timer(TimerKind::Core { txn: id }, 64 * self.sc.t1_ms, "Timer B (IMS core)", "RFC 3261 §17.1.1.2", Node::Scscf, false));
-            self.core.txns.push(CoreTxn { branch, sent: fwd.clone(), got, to: hop.to, inv, provisional: false, done: false, cancel_waiting: false, timer });
-        }
-        self.forward(hop.to, &fwd, hop.arrival, true, &hop.clauses);
-    }
-
-    /// CANCEL at a transaction-stateful core: answered on its hop (§9.2, §16.10), and a CANCEL of
-    /// the core's own for the INVITE it forwarded once that has had a provisional response (§9.1).
-    fn core_cancel(&mut self, hop: CoreHop, branch: String) {
-        let got = Txn::of(&hop.msg);
-        let r = self.response(200, &got, Some("ims-c"));
-        self.sip_from_core(hop.from, &r, cl!["RFC 3261 §16.10", "RFC 3261 §9.2"], "The IMS core accepts the CANCEL on its hop.", None);
-        let Some(t) = self.core_txn(&branch) else { return };
-        if self.core.txns[t].done {
-            return;
-        }
-        if !self.core.txns[t].provisional {
-            self.core.txns[t].cancel_waiting = true;
-            return;
-        }
-        let c = self.core_cancel_text(t);
-        let to = self.core.txns[t].to;
-        let arrival = hop.arrival;
-        self.forward(to, &c, arrival, true, &hop.clauses);
-    }
-
-    /// The core's CANCEL (or, with `ack`, its ACK of a non-2xx) for the INVITE it forwarded:
-    /// its top Via, Request-URI, Route, From, To, Call-ID and CSeq number (§9.1, §17.1.1.3).
-    fn core_own(&self, t: usize, method: &'static str, to: Option<&str>) -> SipMessage {
-        let s = &self.core.txns[t].sent;
-        let mut m = SipMessage::request(
-            method,
-            match &s.start {
-                StartLine::Request { uri, .. } => uri.clone(),
-                _ => String::new(),
-            },
-        );
-        m.push("Via", s.header("Via").unwrap_or("").to_string());
-        if let Some(r) = s.header("Route") {
-            m.push("Route", r.to_string());
-        }
-        m.push("Max-Forwards", "70");
-        m.push("From", s.header("From").unwrap_or("").to_string());
-        m.push("To", to.map_or_else(|| s.header("To").unwrap_or("").to_string(), str::to_string));
-        m.push("Call-ID", s.header("Call-ID").unwrap_or("").to_string());
-        let n = s.header("CSeq").and_then(|c| c.split_whitespace().next()).unwrap_or("1");
-        m.push("CSeq", format!("{n} {method}"));
-        m
-    }
-
-    fn core_cancel_text(&self, t: usize) -> SipMessage {
-        self.core_own(t, "CANCEL", None)
-    }
-
-    fn core_response(&mut self, hop: CoreHop, code: u16) {
-        let stateful = self.stateful();
-        let invite = hop.msg.method() == Some("INVITE");
-        if stateful && code == 100 {
-            return; // a 100 ends at the proxy (§16.7 step 5)
-        }
-        if stateful && hop.msg.method() == Some("CANCEL") {
-            return; // the answer to the core's own CANCEL
-        }
-        // The branch of the core's edge Via on this response names its transaction.
-        let edge_branch = top_branch(&hop.msg);
-        let mut fwd = hop.msg.clone();
-        let mut removed = 0;
-        fwd.headers.retain(|(n, v)| {
-            if removed < 2 && n.eq_ignore_ascii_case("Via") && (v.contains(PCSCF_HOST) || v.contains(SCSCF_HOST)) {
-                removed += 1;
-                return false;
-            }
-            true
-        });
-        if stateful && invite {
-            if let Some(t) = self.core.txns.iter().rposition(|t| top_branch(&t.sent) == edge_branch) {
-                if let Some(id) = self.core.txns[t].timer.take() {
-                    self.stop_timer(id);
+    /// Feeds the core one input and executes what it emits, in order.
+    pub(super) fn core_input(&mut self, input: CoreInput) {
+        Machine::handle(&mut self.core, self.now, input);
+        let mut out = std::mem::take(&mut self.core_out);
+        Machine::poll_output(&mut self.core, &mut out);
+        for o in out.iter_mut() {
+            // Taken out in place (a Stop of no handle is left behind), so nothing moves twice.
+            match std::mem::replace(o, CoreOutput::Stop { handle: u32::MAX }) {
+                CoreOutput::Sip { to, raw, label, clauses, note, arrival } => {
+                    let at = self.now + HOP_MS / 2;
+                    let idx = self.record(Node::Scscf, to, Protocol::SIP, label, raw, clauses, Cow::Borrowed(note), StepKind::Message, None, at);
+                    if let Some(a) = arrival {
+                        self.push(at, Ev::Arrive(a, idx));
+                    }
                 }
-                if code < 200 {
-                    self.core.txns[t].provisional = true;
-                    if std::mem::take(&mut self.core.txns[t].cancel_waiting) && !self.core.txns[t].done {
-                        let c = self.core_cancel_text(t);
-                        let to = self.core.txns[t].to;
-                        let inv = self.core.txns[t].inv;
-                        let arrival = match to {
-                            Node::Carol => inv.map(|inv| Arrival::CancelAtCarol { inv, txn: Txn::of(&c) }),
-                            _ => Some(Arrival::CarolCancelAtPf { txn: Txn::of(&c) }),
-                        };
-                        self.forward(hop.to, &fwd, hop.arrival, false, &hop.clauses);
-                        self.forward(to, &c, arrival, true, &cl!["RFC 3261 §9.1"]);
-                        return;
-                    }
-                } else {
-                    let was_done = std::mem::replace(&mut self.core.txns[t].done, true);
-                    if was_done && code >= 300 {
-                        return; // the core already answered upstream itself
-                    }
-                    if code >= 300 {
-                        // The core acknowledges a failure on its hop itself (§17.1.1.3).
-                        let ack = self.core_own(t, "ACK", hop.msg.header("To"));
-                        self.sip_from_core(hop.from, &ack, cl!["RFC 3261 §17.1.1.3"], "The IMS core acknowledges the failure response on its hop.", None);
-                    }
+                CoreOutput::Arm { handle, timer, ms } => {
+                    let id = self.start_timer(TimerKind::Core(timer), ms, timer.name(), timer.clause(), Node::Scscf, false);
+                    debug_assert_eq!(handle as usize, self.core_timer_ids.len());
+                    self.core_timer_ids.push(id);
+                }
+                CoreOutput::Stop { handle } => self.stop_timer(self.core_timer_ids[handle as usize]),
+            }
+        }
+        out.clear();
+        self.core_out = out;
+        debug_assert_eq!(Machine::poll_timeout(&self.core), self.core_next_timer(), "the core's poll_timeout against the timers the world runs for it");
+    }
+
+    /// The earliest of the core's timers the world runs (what its `poll_timeout` must answer).
+    fn core_next_timer(&self) -> Option<(u64, CoreTimer)> {
+        let mut best: Option<(u64, CoreTimer)> = None;
+        for &id in &self.core_timer_ids {
+            let t = &self.timers[id as usize];
+            if let (true, TimerKind::Core(reason)) = (t.active, t.kind) {
+                if best.is_none_or(|(at, _)| t.due < at) {
+                    best = Some((t.due, reason));
                 }
             }
         }
-        self.forward(hop.to, &fwd, hop.arrival, false, &hop.clauses);
+        best
     }
 
-    /// The core's own Timer B on an INVITE towards Carol fired: with no answer from her, it
-    /// answers the PF `408 Request Timeout` (§16.7 step 2, §16.8) unless it is stateless.
-    pub(super) fn core_timer(&mut self, t: u32) {
-        let t = t as usize;
-        let Some(tx) = self.core.txns.get(t) else { return };
-        if tx.done || tx.provisional {
-            return;
-        }
-        let got = tx.got.clone();
-        let inv = tx.inv;
-        self.core.txns[t].done = true;
-        let r = self.response(408, &got, Some("ims-408"));
-        self.sip_from_core(
-            Node::Pf,
-            &r,
-            cl!["RFC 3261 §16.8", "RFC 3261 §17.1.1.2"],
-            "Carol's client never answered the INVITE within 64×T1: the IMS core's own transaction times out and it answers the PF 408 Request Timeout.",
-            inv.map(|inv| Arrival::CarolRespAtPf { inv, code: 408, txn: Txn::of(&r) }),
-        );
-    }
-
-    /// The request as the two proxies forward it towards `to` (module doc).
-    fn proxy_request(&self, m: &SipMessage, to: Node) -> SipMessage {
-        let mut f = m.clone();
-        let branch = top_branch(m);
-        let (first, second) = if to == Node::Pf { ((PCSCF_HOST, 'p'), (SCSCF_HOST, 's')) } else { ((SCSCF_HOST, 's'), (PCSCF_HOST, 'p')) };
-        f.headers.insert(0, (Cow::Borrowed("Via"), via(first.0, &derived(&branch, first.1))));
-        f.headers.insert(0, (Cow::Borrowed("Via"), via(second.0, &derived(&branch, second.1))));
-        if !self.wire() {
-            // Without wire texts only the Via matters (it names the core's transactions); the
-            // rest shows in the text alone, and the page's first module leaves its code out.
-            return f;
-        }
-        // Loose routing (§16.4): the Route entries that name the core are its own to consume.
-        if let Some(pos) = f.headers.iter().position(|(n, _)| n.eq_ignore_ascii_case("Route")) {
-            let all = joined(&f, "Route").unwrap_or_default();
-            f.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("Route"));
-            let rest: Vec<&str> = all.split(", ").skip_while(|e| names_core(e)).collect();
-            if !rest.is_empty() {
-                f.headers.insert(pos, (Cow::Borrowed("Route"), rest.join(", ")));
-            }
-        }
-        if let Some(mf) = f.headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case("Max-Forwards")) {
-            mf.1 = mf.1.trim().parse::<u32>().map_or(mf.1.clone(), |n| n.saturating_sub(2).to_string());
-        }
-        // The terminating S-CSCF sends a request for Carol's AOR to her registered contact.
-        if let StartLine::Request { uri, .. } = &mut f.start {
-            if to == Node::Carol && uri == CAROL {
-                *uri = CAROL_CONTACT_URI.to_string();
-            }
-        }
-        if forming(m) {
-            // Record-Route (§16.6 step 4), under the Via entries: the second proxy's entry on top.
-            let (a, b) = if to == Node::Pf { (SCSCF_RR, PCSCF_RR) } else { (PCSCF_RR, SCSCF_RR) };
-            let at = f.headers.iter().rposition(|(n, _)| n.eq_ignore_ascii_case("Via")).map_or(0, |i| i + 1);
-            f.headers.insert(at, (Cow::Borrowed("Record-Route"), format!("{a}, {b}")));
-        }
-        f
-    }
-
-    /// Records the core's hop towards `to` (half a hop's latency) and schedules `arrival` there,
-    /// with the transaction as it arrives (the proxies' Via and Record-Route in it).
-    fn forward(&mut self, to: Node, m: &SipMessage, arrival: Option<Arrival>, request: bool, cites: &Clauses) {
-        let forming = request && forming(m);
-        let note: &'static str = match (to, request, forming) {
-            (Node::Pf, true, true) => "The IMS core passes the request on to Carol's PF, an AS on her path: P-CSCF, then S-CSCF, each consuming its Route entry and adding its Via and Record-Route.",
-            (Node::Pf, true, false) => "The IMS core passes the request on to Carol's PF: P-CSCF, then S-CSCF, each consuming its Route entry and adding its Via.",
-            (_, true, true) => "The IMS core passes the request on to Carol's client: S-CSCF (her AOR retargeted to her registered contact), then P-CSCF, each consuming its Route entry and adding its Via and Record-Route.",
-            (_, true, false) => "The IMS core passes the request on to Carol's client: S-CSCF, then P-CSCF, each consuming its Route entry and adding its Via.",
-            (Node::Pf, false, _) => "The IMS core passes the response on to Carol's PF along the Via (S-CSCF, then P-CSCF remove theirs).",
-            (_, false, _) => "The IMS core passes the response on to Carol's client along the Via (P-CSCF, then S-CSCF remove theirs).",
-        };
-        let arrival = arrival.map(|mut a| {
-            if let Some(t) = a.txn_mut() {
-                let route = t.route.take();
-                *t = Txn::of(m);
-                if !request {
-                    t.route = route; // what the sender keeps for its ACK (not on the wire)
-                }
-            }
-            a
-        });
-        let own: &[&'static str] = match (to, request) {
-            (Node::Pf, true) => &["RFC 3261 §16.6", "3GPP TS 24.229 §5.4.3.2"],
-            (_, true) => &["RFC 3261 §16.6", "3GPP TS 24.229 §5.4.3.3"],
-            _ => &["RFC 3261 §16.7"],
-        };
-        let clauses: Clauses = Cow::Owned(cites.iter().copied().chain(own.iter().copied().filter(|c| !cites.contains(c))).collect());
-        self.sip_from_core(to, m, clauses, note, arrival);
-    }
-
-    /// Records a message leaving the core towards `to` and schedules its arrival.
-    fn sip_from_core(&mut self, to: Node, m: &SipMessage, clauses: Clauses, note: &'static str, arrival: Option<Arrival>) {
-        let raw = if self.wire() { m.emit() } else { String::new() };
-        let at = self.now + HOP_MS / 2;
-        let idx = self.record(Node::Scscf, to, Protocol::SIP, m.label_cow(), raw, clauses, Cow::Borrowed(note), StepKind::Message, None, at);
-        if let Some(a) = arrival {
-            self.push(at, Ev::Arrive(Box::new(a), idx));
-        }
+    /// Carol's device is reachable again, or not any more: the world's ground truth, and what
+    /// her P-CSCF knows of her signalling connection.
+    pub(super) fn set_carol_reachable(&mut self, r: bool) {
+        self.carol.reachable = r;
+        self.core_input(CoreInput::CarolReachable(r));
     }
 }
 

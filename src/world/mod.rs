@@ -270,8 +270,8 @@ pub(in crate::world) enum TimerKind {
     CarolAnswers { inv: u32 },
     /// A timer of the PF, with its reason ([`crate::pf::PfTimer`]).
     Pf(crate::pf::PfTimer),
-    /// The IMS core's own Timer B on the INVITE transaction `txn` it forwarded to Carol.
-    Core { txn: u32 },
+    /// A timer of the IMS core, with its reason ([`crate::ims::CoreTimer`]).
+    Core(crate::ims::CoreTimer),
 }
 
 struct TimerRec {
@@ -427,8 +427,11 @@ pub(in crate::world) struct World<'a> {
     /// Where the PF's last `Mark` output pointed.
     pf_mark: u32,
     pub cf: Cf,
-    /// The IMS core's proxy state ([`ims`]).
-    pub(crate) core: ims::Core,
+    /// The IMS core, a machine of its own (src/ims/), its output buffer and the world's timer
+    /// id of each of its timer handles.
+    core: ims::Core,
+    core_out: Vec<crate::ims::CoreOutput>,
+    core_timer_ids: Vec<u32>,
     pub sent_while_deferred: u32,
     /// Build the wire text of every message (off for the page's fast path: the texts are
     /// recomputed on demand by a second, identical run).
@@ -462,13 +465,20 @@ impl World<'_> {
     pub(crate) fn wire(&self) -> bool {
         cfg!(feature = "wire-text") && self.wire
     }
+
+    /// Tells the machines whether this run builds wire texts (before it starts).
+    pub(in crate::world) fn machines_wire(&mut self) {
+        let wire = self.wire();
+        self.pf.cfg_wire(wire);
+        self.core.cfg_wire(wire);
+    }
 }
 
 /// Runs `sc` under `rules` and returns the trace.
 pub fn simulate(sc: &Scenario, rules: Rules, wire: bool) -> Trace {
     let mut w = World::new(Cow::Borrowed(sc), rules);
     w.wire = wire;
-    w.pf.cfg_wire(w.wire());
+    w.machines_wire();
     w.start();
     w.run();
     w.finish()
@@ -568,7 +578,9 @@ impl<'a> World<'a> {
                 sub: None,
                 sub_version: 0,
             },
-            core: ims::Core::default(),
+            core: ims::Core::new(ims::CoreConfig { mode: sc.ims_core, t1_ms: sc.t1_ms, wire: true }),
+            core_out: Vec::new(),
+            core_timer_ids: Vec::new(),
             sent_while_deferred: 0,
             wire: true,
             paths: World::member_paths(&sc),
@@ -650,7 +662,7 @@ impl<'a> World<'a> {
                         match kind {
                             TimerKind::CarolAnswers { inv } => self.carol_answers(inv),
                             TimerKind::Pf(t) => self.pf_input(crate::pf::PfInput::Timer(t), None),
-                            TimerKind::Core { txn } => self.core_timer(txn),
+                            TimerKind::Core(t) => self.core_input(crate::ims::CoreInput::Timer(t)),
                         }
                     }
                 }

@@ -26,7 +26,7 @@ impl Resumable {
         let total = scenario.events.len();
         let mut world = World::new(Cow::Owned(scenario), rules);
         world.wire = wire;
-        world.pf.cfg_wire(world.wire());
+        world.machines_wire();
         world.start();
         Resumable { world, total, done: false }
     }
