@@ -120,7 +120,7 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-/// How the IMS core (Carol's P-CSCF and S-CSCF, src/world/ims.rs) treats an INVITE towards
+/// How the IMS core (Carol's P-CSCF and S-CSCF, src/ims/) treats an INVITE towards
 /// Carol that she cannot answer: the scenario's `ims_core` (not in the CR: a property of the
 /// network the PF runs in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -140,7 +140,7 @@ fn check_roles(what: &str, msgs: &[CapturedMessage], ip: impl Fn(&str) -> Option
         assert_eq!(r.carol_aor.as_deref(), Some("sip:carol@ims.example.net"), "{what}");
     }
     if let Some(c) = r.carol {
-        // Through the IMS core (src/world/ims.rs) the PF's peer on Carol's dialogs is the core,
+        // Through the IMS core (src/ims/) the PF's peer on Carol's dialogs is the core,
         // "the last proxy before the PF".
         // (or Carol's own address, when the SDP a=path names it).
         let want = if sip_between("carol", "carol-pf") { vec![ip("carol")] } else { vec![ip("scscf"), ip("carol")] };
@@ -183,7 +183,7 @@ fn when_roles_cannot_be_told_the_error_says_why() {
     assert_eq!(roles::find(&[], None), Err(RolesError::NoSip));
     let msrp_only: Vec<_> = msgs.iter().filter(|m| matches!(m.message, WireMessage::Msrp(_))).cloned().collect();
     assert_eq!(roles::find(&msrp_only, None), Err(RolesError::NoSip));
-    // Carol's side of the PF only (through the IMS core, src/world/ims.rs), without a focus
+    // Carol's side of the PF only (through the IMS core, src/ims/), without a focus
     // Contact and without a REGISTER: nothing tells.
     let (core, pf): (IpAddr, IpAddr) = ("192.0.2.30".parse().unwrap(), "192.0.2.10".parse().unwrap());
     let plain: Vec<_> = msgs

@@ -91,7 +91,7 @@ fn run_with(body: &str, rules: Rules) -> Trace {
 }
 
 /// The trace as the clause tells the exchange, between Carol's client and her PF: a message
-/// through the IMS core (`scscf`, src/world/ims.rs; its hops are the subject of tests/ims_core.rs)
+/// through the IMS core (`scscf`, src/ims/; its hops are the subject of tests/ims_core.rs)
 /// becomes one step from its sender to its receiver (sent when it left the sender, with the
 /// sender's text, arriving, or dropped, as its last hop does); a message the core keeps to
 /// itself (a 100, the ACK of a failure, the answer to a CANCEL) becomes one step to the other

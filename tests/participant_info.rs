@@ -16,7 +16,7 @@ use cpm_deferral::trace::Trace;
 fn parts_without_a_notify(t: &Trace) -> (usize, Vec<u32>) {
     let (mut parts, mut bad) = (0, Vec::new());
     for s in &t.steps {
-        // Towards Carol: through the IMS core (src/world/ims.rs), the first hop goes to `scscf`.
+        // Towards Carol: through the IMS core (src/ims/), the first hop goes to `scscf`.
         let mine = &*s.from == "carol-pf" && (&*s.to == "carol" || &*s.to == "scscf") && (s.label == "INVITE" || s.label == "200 OK");
         if !mine || !s.raw.contains("application/conference-info+xml") {
             continue;

@@ -370,7 +370,7 @@ fn is_voluntary(reason_value: Option<&str>) -> bool {
 }
 
 /// A 200 OK to a BYE, sent from `from` to `to`.
-/// (`to` Carol or her PF: through the IMS core, src/world/ims.rs, the answer's first hop goes to
+/// (`to` Carol or her PF: through the IMS core, src/ims/, the answer's first hop goes to
 /// the core lane `scscf`.)
 fn answers_bye(s: &cpm_deferral::trace::Step, from: &str, to: &str) -> bool {
     let via_core = (from == "carol" || from == "carol-pf") && &*s.to == "scscf";
@@ -383,7 +383,7 @@ fn nothing_stored_after_voluntary_leave(t: &Trace) -> Result<(), String> {
     let rules = t.rules.as_str();
     let mut left_at: Option<usize> = None;
     for (i, s) in t.steps.iter().enumerate() {
-        // Her SIP towards her PF leaves for the IMS core (src/world/ims.rs); REGISTER stays there.
+        // Her SIP towards her PF leaves for the IMS core (src/ims/); REGISTER stays there.
         let from_carol_to_pf =
             &*s.from == "carol" && (&*s.to == "carol-pf" || (&*s.to == "scscf" && s.label != "REGISTER")) && s.protocol == Protocol::SIP && !s.dropped;
         if from_carol_to_pf && s.label == "BYE" && is_voluntary(common::header(&s.raw, "Reason")) {
