@@ -252,65 +252,37 @@ pub(crate) trait Builder {
         }
     }
 
-    fn contact(&self, n: Node) -> String {
-        match n {
-            Node::Carol => format!("<sip:carol@{CAROL_IP}:5060;transport=tcp>;+sip.instance=\"<urn:gsma:imei:35390806-030422-0>\";{ICSI};+g.oma.sip-im"),
-            Node::Member(i) => format!("<sip:{}@198.51.100.{}:5060;transport=tcp>;{ICSI}", self.member_id(i), 21 + i),
-            Node::Pf => format!("<sip:{PF_HOST};user=carol>"),
-            Node::Cf => format!("<{GROUP}>;isfocus;{ICSI}"),
-            Node::Scscf => format!("<sip:{SCSCF_HOST}>"),
-        }
+    fn contact(&self, n: Node) -> String
+    where
+        Self: Sized,
+    {
+        contact_dyn(self, n)
     }
 
     /// A new request with Via (fresh branch), Max-Forwards, From, To, Call-ID and CSeq.
     #[allow(clippy::too_many_arguments)]
-    fn new_request(&mut self, method: &'static str, ruri: &str, from_node: Node, from: String, to: String, call_id: &str, cseq: u32) -> SipMessage {
-        let ids = self.ids(from_node);
-        let (b, code) = (ids.next(), ids.code);
-        let mut m = SipMessage::request(method, ruri);
-        m.push("Via", format!("SIP/2.0/TCP {};branch=z9hG4bK{code}{:x}{b:04x}", self.via_host(from_node), method.len()));
-        m.push("Max-Forwards", "70");
-        m.push("From", from);
-        m.push("To", to);
-        m.push("Call-ID", call_id);
-        m.push("CSeq", format!("{cseq} {method}"));
-        m
+    fn new_request(&mut self, method: &'static str, ruri: &str, from_node: Node, from: String, to: String, call_id: &str, cseq: u32) -> SipMessage
+    where
+        Self: Sized,
+    {
+        new_request_dyn(self, method, ruri, from_node, from, to, call_id, cseq)
     }
 
     /// An in-dialog request from side A (`from_a`) or side B.
-    fn dialog_request(&mut self, method: &'static str, d: &mut Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage {
-        let tagged = |uri: &str, tag: &str| if tag.is_empty() { format!("<{uri}>") } else { format!("<{uri}>;tag={tag}") };
-        let (from, to, cseq) = if from_a {
-            if method != "ACK" && method != "CANCEL" {
-                d.a_cseq += 1;
-            }
-            (tagged(&d.a_uri, &d.a_tag), tagged(&d.b_uri, &d.b_tag), d.a_cseq)
-        } else {
-            d.b_cseq = if d.b_cseq == 0 { 1 } else { d.b_cseq + 1 };
-            (tagged(&d.b_uri, &d.b_tag), tagged(&d.a_uri, &d.a_tag), d.b_cseq)
-        };
-        let call_id = d.call_id.clone();
-        let mut m = self.new_request(method, target, from_node, from, to, &call_id, cseq);
-        with_route(&mut m, &d.route);
-        m
+    fn dialog_request(&mut self, method: &'static str, d: &mut Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage
+    where
+        Self: Sized,
+    {
+        dialog_request_dyn(self, method, d, from_a, from_node, target)
     }
 
     /// An ACK for a 2xx (new transaction, same CSeq number) or a CANCEL (same branch semantics
     /// simplified: same CSeq number).
-    fn ack_or_cancel(&mut self, method: &'static str, d: &Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage {
-        let tagged = |uri: &str, tag: &str| if tag.is_empty() || method == "CANCEL" { format!("<{uri}>") } else { format!("<{uri}>;tag={tag}") };
-        let (from, to, cseq) = if from_a {
-            (format!("<{}>;tag={}", d.a_uri, d.a_tag), tagged(&d.b_uri, &d.b_tag), d.a_cseq)
-        } else {
-            (format!("<{}>;tag={}", d.b_uri, d.b_tag), tagged(&d.a_uri, &d.a_tag), d.b_cseq)
-        };
-        let call_id = d.call_id.clone();
-        let mut m = self.new_request(method, target, from_node, from, to, &call_id, cseq);
-        if method == "ACK" {
-            // The ACK of a 2xx is a request of the dialog: it follows the route set (§13.2.2.4).
-            with_route(&mut m, &d.route);
-        }
-        m
+    fn ack_or_cancel(&mut self, method: &'static str, d: &Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage
+    where
+        Self: Sized,
+    {
+        ack_or_cancel_dyn(self, method, d, from_a, from_node, target)
     }
 
     /// The ACK for a non-2xx final answer to an INVITE (RFC 3261 §17.1.1.3): part of the INVITE
@@ -354,23 +326,26 @@ pub(crate) trait Builder {
     }
 
     /// CPM session headers on an INVITE (Contact, Conversation-ID, Contribution-ID …).
-    fn cpm_headers(&self, m: &mut SipMessage, contact_of: Node) {
-        self.cpm_headers_with(m, self.contact(contact_of));
+    fn cpm_headers(&self, m: &mut SipMessage, contact_of: Node)
+    where
+        Self: Sized,
+    {
+        cpm_headers_dyn(self, m, contact_of)
     }
 
     /// [`World::cpm_headers`] with the PF's own Contact towards Carol ([`pf_focus_contact`]).
-    fn cpm_headers_as_focus(&self, m: &mut SipMessage) {
+    fn cpm_headers_as_focus(&self, m: &mut SipMessage)
+    where
+        Self: Sized,
+    {
         self.cpm_headers_with(m, pf_focus_contact());
     }
 
-    fn cpm_headers_with(&self, m: &mut SipMessage, contact: String) {
-        m.push("Contact", contact);
-        m.push("Accept-Contact", format!("*;{ICSI}"));
-        m.push("P-Asserted-Service", "urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session");
-        m.push("Conversation-ID", CONVERSATION_ID);
-        m.push("Contribution-ID", CONTRIBUTION_ID);
-        m.push("Supported", "timer");
-        m.push("Session-Expires", if self.policies().is(crate::policy::PolicyId::MsrpLossDetection, "session-refresh") { "180" } else { "1800" });
+    fn cpm_headers_with(&self, m: &mut SipMessage, contact: String)
+    where
+        Self: Sized,
+    {
+        cpm_headers_with_dyn(self, m, contact)
     }
 
     // ---------------------------------------------------------------- MSRP endpoints
@@ -416,33 +391,11 @@ pub(crate) trait Builder {
 
     /// An SDP offer or answer; every body gets a session id of its own, so no two sessions share
     /// an `o=` line (RFC 8866 §5.2).
-    fn sdp(&mut self, by: Node, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
-        let session = self.ids(by).sdp_session();
-        if !self.wire_text() {
-            return String::new(); // only the wire text shows a body
-        }
-        MsrpSdp {
-            username: user.into(),
-            session_id: 3_845_123_000 + session,
-            ip: ip.into(),
-            port,
-            accept_types: ACCEPT_TYPES.into(),
-            accept_wrapped_types: WRAPPED.into(),
-            path,
-            setup: setup.into(),
-        }
-        .emit()
-    }
-
-    /// A transaction id that cannot collide with `body` (RFC 4975 §6).
-    fn tid(&mut self, by: Node, body: &str) -> String {
-        loop {
-            let n = mix(self.ids(by).next_salted());
-            let t = base36(n, 8);
-            if !body.contains(&t) {
-                return t;
-            }
-        }
+    fn sdp(&mut self, by: Node, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String
+    where
+        Self: Sized,
+    {
+        sdp_dyn(self, by, user, ip, port, path, setup)
     }
 
     /// A complete SEND.
@@ -450,26 +403,11 @@ pub(crate) trait Builder {
     /// Without wire texts neither the text nor the transaction id is needed (the id only goes
     /// into the SEND and its 200 OK). The counter still advances, though no value of it shows
     /// in a trace without texts: the steps are the same either way.
-    fn send_text(&mut self, by: Node, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
-        if !self.wire_text() {
-            self.ids(by).next();
-            self.ids(by).next();
-            return (String::new(), String::new());
-        }
-        let tid = self.tid(by, body.unwrap_or(""));
-        let n = self.ids(by).next_salted();
-        let mut mid = String::with_capacity(11);
-        mid.push('m');
-        push_base36(&mut mid, mix(n ^ 0x5555), 10);
-        let m = MsrpMessage::send(
-            Cow::Borrowed(tid.as_str()),
-            Cow::Borrowed(to_path),
-            Cow::Borrowed(from_path),
-            Cow::Owned(mid),
-            body.map(|_| Cow::Borrowed("message/cpim")),
-            body.map(Cow::Borrowed),
-        );
-        (if self.wire_text() { m.emit() } else { String::new() }, tid)
+    fn send_text(&mut self, by: Node, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String)
+    where
+        Self: Sized,
+    {
+        send_text_dyn(self, by, to_path, from_path, body)
     }
 
     /// The 200 OK transaction response to a SEND whose To-Path/From-Path were `req_to`/`req_from`.
@@ -705,4 +643,143 @@ pub(crate) fn base62(mut n: u64, len: usize) -> String {
         n /= 62;
     }
     s
+}
+
+/// [`Builder::contact`], shared by every builder (one copy of its code, not one per implementor).
+fn contact_dyn(this: &dyn Builder, n: Node) -> String {
+    match n {
+        Node::Carol => format!("<sip:carol@{CAROL_IP}:5060;transport=tcp>;+sip.instance=\"<urn:gsma:imei:35390806-030422-0>\";{ICSI};+g.oma.sip-im"),
+        Node::Member(i) => format!("<sip:{}@198.51.100.{}:5060;transport=tcp>;{ICSI}", this.member_id(i), 21 + i),
+        Node::Pf => format!("<sip:{PF_HOST};user=carol>"),
+        Node::Cf => format!("<{GROUP}>;isfocus;{ICSI}"),
+        Node::Scscf => format!("<sip:{SCSCF_HOST}>"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+/// [`Builder::new_request`], shared by every builder (one copy of its code, not one per implementor).
+fn new_request_dyn(
+    this: &mut dyn Builder,
+    method: &'static str,
+    ruri: &str,
+    from_node: Node,
+    from: String,
+    to: String,
+    call_id: &str,
+    cseq: u32,
+) -> SipMessage {
+    let ids = this.ids(from_node);
+    let (b, code) = (ids.next(), ids.code);
+    let mut m = SipMessage::request(method, ruri);
+    m.push("Via", format!("SIP/2.0/TCP {};branch=z9hG4bK{code}{:x}{b:04x}", this.via_host(from_node), method.len()));
+    m.push("Max-Forwards", "70");
+    m.push("From", from);
+    m.push("To", to);
+    m.push("Call-ID", call_id);
+    m.push("CSeq", format!("{cseq} {method}"));
+    m
+}
+
+/// [`Builder::dialog_request`], shared by every builder (one copy of its code, not one per implementor).
+fn dialog_request_dyn(this: &mut dyn Builder, method: &'static str, d: &mut Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage {
+    let tagged = |uri: &str, tag: &str| if tag.is_empty() { format!("<{uri}>") } else { format!("<{uri}>;tag={tag}") };
+    let (from, to, cseq) = if from_a {
+        if method != "ACK" && method != "CANCEL" {
+            d.a_cseq += 1;
+        }
+        (tagged(&d.a_uri, &d.a_tag), tagged(&d.b_uri, &d.b_tag), d.a_cseq)
+    } else {
+        d.b_cseq = if d.b_cseq == 0 { 1 } else { d.b_cseq + 1 };
+        (tagged(&d.b_uri, &d.b_tag), tagged(&d.a_uri, &d.a_tag), d.b_cseq)
+    };
+    let call_id = d.call_id.clone();
+    let mut m = new_request_dyn(this, method, target, from_node, from, to, &call_id, cseq);
+    with_route(&mut m, &d.route);
+    m
+}
+
+/// [`Builder::ack_or_cancel`], shared by every builder (one copy of its code, not one per implementor).
+fn ack_or_cancel_dyn(this: &mut dyn Builder, method: &'static str, d: &Dialog, from_a: bool, from_node: Node, target: &str) -> SipMessage {
+    let tagged = |uri: &str, tag: &str| if tag.is_empty() || method == "CANCEL" { format!("<{uri}>") } else { format!("<{uri}>;tag={tag}") };
+    let (from, to, cseq) = if from_a {
+        (format!("<{}>;tag={}", d.a_uri, d.a_tag), tagged(&d.b_uri, &d.b_tag), d.a_cseq)
+    } else {
+        (format!("<{}>;tag={}", d.b_uri, d.b_tag), tagged(&d.a_uri, &d.a_tag), d.b_cseq)
+    };
+    let call_id = d.call_id.clone();
+    let mut m = new_request_dyn(this, method, target, from_node, from, to, &call_id, cseq);
+    if method == "ACK" {
+        // The ACK of a 2xx is a request of the dialog: it follows the route set (§13.2.2.4).
+        with_route(&mut m, &d.route);
+    }
+    m
+}
+
+/// [`Builder::cpm_headers`], shared by every builder (one copy of its code, not one per implementor).
+fn cpm_headers_dyn(this: &dyn Builder, m: &mut SipMessage, contact_of: Node) {
+    cpm_headers_with_dyn(this, m, contact_dyn(this, contact_of));
+}
+
+/// [`Builder::cpm_headers_with`], shared by every builder (one copy of its code, not one per implementor).
+fn cpm_headers_with_dyn(this: &dyn Builder, m: &mut SipMessage, contact: String) {
+    m.push("Contact", contact);
+    m.push("Accept-Contact", format!("*;{ICSI}"));
+    m.push("P-Asserted-Service", "urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session");
+    m.push("Conversation-ID", CONVERSATION_ID);
+    m.push("Contribution-ID", CONTRIBUTION_ID);
+    m.push("Supported", "timer");
+    m.push("Session-Expires", if this.policies().is(crate::policy::PolicyId::MsrpLossDetection, "session-refresh") { "180" } else { "1800" });
+}
+
+/// [`Builder::sdp`], shared by every builder (one copy of its code, not one per implementor).
+fn sdp_dyn(this: &mut dyn Builder, by: Node, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
+    let session = this.ids(by).sdp_session();
+    if !this.wire_text() {
+        return String::new(); // only the wire text shows a body
+    }
+    MsrpSdp {
+        username: user.into(),
+        session_id: 3_845_123_000 + session,
+        ip: ip.into(),
+        port,
+        accept_types: ACCEPT_TYPES.into(),
+        accept_wrapped_types: WRAPPED.into(),
+        path,
+        setup: setup.into(),
+    }
+    .emit()
+}
+
+/// A transaction id that cannot collide with `body` (RFC 4975 §6).
+fn tid_dyn(this: &mut dyn Builder, by: Node, body: &str) -> String {
+    loop {
+        let n = mix(this.ids(by).next_salted());
+        let t = base36(n, 8);
+        if !body.contains(&t) {
+            return t;
+        }
+    }
+}
+
+/// [`Builder::send_text`], shared by every builder (one copy of its code, not one per implementor).
+fn send_text_dyn(this: &mut dyn Builder, by: Node, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
+    if !this.wire_text() {
+        this.ids(by).next();
+        this.ids(by).next();
+        return (String::new(), String::new());
+    }
+    let tid = tid_dyn(this, by, body.unwrap_or(""));
+    let n = this.ids(by).next_salted();
+    let mut mid = String::with_capacity(11);
+    mid.push('m');
+    push_base36(&mut mid, mix(n ^ 0x5555), 10);
+    let m = MsrpMessage::send(
+        Cow::Borrowed(tid.as_str()),
+        Cow::Borrowed(to_path),
+        Cow::Borrowed(from_path),
+        Cow::Owned(mid),
+        body.map(|_| Cow::Borrowed("message/cpim")),
+        body.map(Cow::Borrowed),
+    );
+    (if this.wire_text() { m.emit() } else { String::new() }, tid)
 }
