@@ -108,7 +108,7 @@ impl Pf {
             }
             PfState::DeliveringA => {
                 if self.policy(PolicyId::Q1RejoinAfterInvite, "prefer-rejoin") {
-                    self.drop_own_invite();
+                    self.drop_own_invite(GiveUp::Rejoin);
                     if self.set_state(
                         PfState::Deferred,
                         cl!["policy:q1-rejoin-after-invite"],
@@ -290,6 +290,7 @@ impl Pf {
             path_no,
             provisional: false,
             cancel_wanted: false,
+            gave_up: GiveUp::Rejoin,
         });
         self.close_after_flush = self.group_gone;
         let roster = self.invite.as_ref().and_then(|i| i.roster.clone());
@@ -298,20 +299,41 @@ impl Pf {
         self.set_state(PfState::DeliveringA, cl![CL], "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
     }
 
-    /// Gives up the PF's own delivery INVITE (Q1 prefer-rejoin): CANCEL if unanswered, BYE if answered.
-    pub(super) fn drop_own_invite(&mut self) {
+    /// Gives up the PF's own delivery INVITE (`why`: Q1 prefer-rejoin, or the PF leaving the
+    /// group): CANCEL if it has had a provisional response, wait for one if not (RFC 3261 §9.1),
+    /// BYE if it was answered.
+    pub(super) fn drop_own_invite(&mut self, why: GiveUp) {
         let Some(mut inv) = self.invite.take() else { return };
+        let clauses: Clauses = match why {
+            GiveUp::Rejoin => cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
+            GiveUp::Leave => cl!["RFC 3261 §9.1"],
+        };
+        inv.gave_up = why;
         if inv.answered {
             self.stop_timer(inv.timer_b);
-            self.bye_carol(
-                "SIP;cause=200;text=\"Replaced by re-join\"",
-                cl!["policy:q1-rejoin-after-invite"],
-                "Q1 policy prefer-rejoin: the PF ends its own session with Carol in favour of her re-join.",
-            );
+            let (reason, note) = match why {
+                GiveUp::Rejoin => {
+                    ("SIP;cause=200;text=\"Replaced by re-join\"", "Q1 policy prefer-rejoin: the PF ends its own session with Carol in favour of her re-join.")
+                }
+                GiveUp::Leave => (
+                    "SIP;cause=480;text=\"Temporarily Unavailable\"",
+                    "The PF leaves the group for Carol, so it ends the delivery session it set up with her (RFC 3261 §15).",
+                ),
+            };
+            let clauses = if why == GiveUp::Rejoin { cl!["policy:q1-rejoin-after-invite"] } else { cl!["RFC 3261 §15"] };
+            self.bye_carol(reason, clauses, note);
         } else if inv.provisional {
             inv.cancelled = true;
             self.invite = Some(inv);
-            self.send_cancel("Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.");
+            self.send_cancel(
+                clauses,
+                match why {
+                    GiveUp::Rejoin => "Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.",
+                    GiveUp::Leave => {
+                        "The PF leaves the group for Carol, so it cancels its pending delivery INVITE: there is no leg to the focus to deliver over."
+                    }
+                },
+            );
         } else {
             // No provisional response yet: a CANCEL MUST NOT be sent (RFC 3261 §9.1); the PF
             // cancels when the 1xx comes, and ends the session if a 200 comes first.
@@ -321,20 +343,23 @@ impl Pf {
             self.note(
                 StepKind::Info,
                 "CANCEL waits for a 1xx",
-                cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
-                "Q1 policy prefer-rejoin: the PF gives its INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
+                clauses,
+                match why {
+                    GiveUp::Rejoin => "Q1 policy prefer-rejoin: the PF gives its INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
+                    GiveUp::Leave => "The PF leaves the group for Carol and gives its delivery INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
+                },
                 None,
             );
         }
     }
 
     /// CANCEL for the PF's pending INVITE (RFC 3261 §9.1).
-    pub(super) fn send_cancel(&mut self, note: &'static str) {
+    pub(super) fn send_cancel(&mut self, clauses: Clauses, note: &'static str) {
         let Some(inv) = self.invite.as_ref() else { return };
         let c = Self::cancel_for(&inv.txn, CAROL);
         let id = inv.id;
         let txn = Txn::of(&c);
-        self.sip(Node::Carol, c, cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"], note, Some(Arrival::CancelAtCarol { inv: id, txn }));
+        self.sip(Node::Carol, c, clauses, note, Some(Arrival::CancelAtCarol { inv: id, txn }));
     }
 
     pub(super) fn pf_gets_invite_response(&mut self, inv: u32, code: u16, mut txn: Txn) {
@@ -353,7 +378,7 @@ impl Pf {
             }
             return;
         };
-        let (purpose, timer_b, cancelled, path_no, cancel_wanted) = (i.purpose, i.timer_b, i.cancelled, i.path_no, i.cancel_wanted);
+        let (purpose, timer_b, cancelled, path_no, cancel_wanted, gave_up) = (i.purpose, i.timer_b, i.cancelled, i.path_no, i.cancel_wanted, i.gave_up);
         let mut d = i.dialog.clone();
         self.stop_timer(timer_b);
         if code < 200 {
@@ -363,7 +388,16 @@ impl Pf {
                 i.cancel_wanted = false;
             }
             if cancel_wanted {
-                self.send_cancel("Q1 policy prefer-rejoin: the provisional response has come, so the PF now cancels the INVITE it gave up.");
+                match gave_up {
+                    GiveUp::Rejoin => self.send_cancel(
+                        cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
+                        "Q1 policy prefer-rejoin: the provisional response has come, so the PF now cancels the INVITE it gave up.",
+                    ),
+                    GiveUp::Leave => self.send_cancel(
+                        cl!["RFC 3261 §9.1"],
+                        "The provisional response has come, so the PF now cancels the delivery INVITE it gave up when it left the group.",
+                    ),
+                }
             }
             return;
         }
@@ -383,12 +417,20 @@ impl Pf {
                 // session (RFC 3261 §15) without taking it as Carol's session: her re-join keeps
                 // its dialog and MSRP paths, and nothing waits for an MSRP set-up on this one.
                 self.sip(Node::Carol, ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the crossed session with ACK, only to end it.", None);
-                self.bye_dialog(
-                    d,
-                    "SIP;cause=200;text=\"Replaced by re-join\"",
-                    cl!["policy:q1-rejoin-after-invite"],
-                    "The 200 crossed the CANCEL: the PF ends this extra session; Carol's re-join stays her session.",
-                );
+                match gave_up {
+                    GiveUp::Rejoin => self.bye_dialog(
+                        d,
+                        "SIP;cause=200;text=\"Replaced by re-join\"",
+                        cl!["policy:q1-rejoin-after-invite"],
+                        "The 200 crossed the CANCEL: the PF ends this extra session; Carol's re-join stays her session.",
+                    ),
+                    GiveUp::Leave => self.bye_dialog(
+                        d,
+                        "SIP;cause=480;text=\"Temporarily Unavailable\"",
+                        cl!["RFC 3261 §15"],
+                        "The 200 crossed the PF's CANCEL: the PF has left the group for Carol, so it ends this session at once (it has no leg to the focus to deliver over).",
+                    ),
+                }
                 self.invite = None;
                 return;
             }

@@ -209,6 +209,11 @@ impl Pf {
 
     /// The PF leaves the group for Carol: BYE to the focus, end the subscription, empty the store.
     pub(super) fn pf_leave(&mut self, reason: Option<&str>, voluntary: bool, clauses: Clauses, why: &'static str) {
+        // Its own delivery INVITE (path A) is given up too: without a leg to the focus it has
+        // nothing to deliver over (issue 11 #1; RFC 3261 §9.1, §15).
+        if self.invite.as_ref().is_some_and(|i| i.purpose == InvitePurpose::Delivery && !i.cancelled) {
+            self.drop_own_invite(GiveUp::Leave);
+        }
         for t in [self.retention_timer.take(), self.reaction_timer.take(), self.setup_timer.take(), self.refresh_timer.take()].into_iter().flatten() {
             self.stop_timer(t);
         }

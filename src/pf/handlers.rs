@@ -53,6 +53,18 @@ impl Pf {
                         Some(chat),
                         Some(Arrival::PfSendAtCf { chat, tid }),
                     );
+                } else {
+                    self.note(
+                        StepKind::Info,
+                        format!("not relayed #{chat}"),
+                        cl![CL],
+                        if self.cf_leg.is_some() {
+                            "The PF's MSRP connection to the focus is not open yet, so it cannot relay Carol's message; it is lost."
+                        } else {
+                            "The PF holds no leg to the focus for Carol, so her message cannot reach the group; it is lost."
+                        },
+                        Some(chat),
+                    );
                 }
             }
             PfInput::CarolSendOk { tx } => {

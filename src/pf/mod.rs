@@ -92,6 +92,17 @@ pub(crate) struct PfInvite {
     pub provisional: bool,
     /// The PF wants to cancel but has had no provisional response yet (RFC 3261 §9.1: wait).
     pub cancel_wanted: bool,
+    /// Why it gave the INVITE up (when `cancelled`): the CANCEL's and a crossing 200's notes say so.
+    pub gave_up: GiveUp,
+}
+
+/// Why the PF gives its own delivery INVITE up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GiveUp {
+    /// Q1 prefer-rejoin: Carol re-joined herself.
+    Rejoin,
+    /// The PF leaves the group for her (Q7 retention, Q5, …): it no longer has a leg to the focus.
+    Leave,
 }
 
 /// Carol's Participating Function.

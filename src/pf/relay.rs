@@ -129,6 +129,16 @@ impl Pf {
     pub(super) fn client_session_up(&mut self) {
         self.arm_refresh();
         match self.state {
+            PfState::Idle | PfState::Inviting | PfState::Left if self.cf_leg.is_none() => {
+                // "Active" means both legs are up: without its leg to the focus the PF is not.
+                self.note(
+                    StepKind::Info,
+                    "no leg to the focus",
+                    cl!["RFC 4975 §5.4"],
+                    "Carol's MSRP connection is bound, but the PF holds no leg to the focus for her, so it relays nothing on this session.",
+                    None,
+                );
+            }
             PfState::Idle | PfState::Inviting | PfState::Left => {
                 let was_left = self.state == PfState::Left;
                 if self.set_state(PfState::Active, cl!["RFC 4975 §5.4"], "Carol's session is complete: both legs are up and the PF relays MSRP.") && was_left {

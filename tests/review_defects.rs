@@ -1,0 +1,67 @@
+//! Issue 11, "The PF's behaviour": every defect a standards review found, as a timeline nobody
+//! here wrote, with what must hold. Each test failed on the engine before its fix.
+
+use cpm_deferral::scenario::Scenario;
+use cpm_deferral::trace::{PfState, Step, Trace};
+use cpm_deferral::{run, Rules};
+
+fn scenario(head: &str, events: &str) -> Scenario {
+    let body = format!(r#"{{ "format": "cpm-deferral-scenario", "version": 1, {head} "events": {events} }}"#);
+    Scenario::from_json(&body).unwrap_or_else(|e| panic!("scenario refused: {e}\n{body}"))
+}
+
+fn post(head: &str, events: &str) -> Trace {
+    run(&scenario(head, events), Rules::PostCr)
+}
+
+fn pf_states(t: &Trace) -> Vec<(u64, &str)> {
+    t.steps
+        .iter()
+        .filter(|s| &*s.from == "carol-pf" && &*s.to == "carol-pf" && s.kind == cpm_deferral::trace::StepKind::State)
+        .map(|s| (s.at_ms, &*s.label))
+        .collect()
+}
+
+fn find(t: &Trace, f: impl Fn(&Step) -> bool) -> Option<&Step> {
+    t.steps.iter().find(|s| f(s))
+}
+
+/// Defect 1: retention (Q7 expire-10min) expires while the PF's path-A INVITE is pending. The PF
+/// leaves the group, so it must give the INVITE up (CANCEL after the 1xx, RFC 3261 §9.1) and
+/// never claim "Active" without its leg to the focus; Carol's later message gets a step.
+#[test]
+fn defect_1_leaving_cancels_the_pending_delivery_invite_and_never_reads_active() {
+    let t = post(
+        r#""answer_ms": 10000, "policies": { "q7-never-returns": "expire-10min" },"#,
+        r#"[
+            { "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" },
+            { "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" },
+            { "at_ms": 595000, "kind": "register", "reaction_ms": 500 },
+            { "at_ms": 620000, "kind": "message", "from": "carol", "text": "carol's" },
+            { "at_ms": 625000, "kind": "message", "from": "bob", "text": "bob's" }
+        ]"#,
+    );
+    let left = find(&t, |s| s.label == "Left").expect("the PF leaves at the retention's end").at_ms;
+    assert!(t.steps.iter().any(|s| &*s.from == "carol-pf" && s.label == "CANCEL" && s.at_ms >= left), "the PF cancels its pending INVITE when it leaves");
+    let states = pf_states(&t);
+    assert!(!states.iter().any(|(at, s)| *at > left && *s == "Active"), "never Active after leaving without a leg to the focus: {states:?}");
+    assert_eq!(t.pf_states.last().map(|s| s.state), Some(PfState::Left));
+}
+
+/// Defect 1, the same when the 200 from Carol comes before the PF has had any 1xx to cancel
+/// after (a stateless IMS core): the PF ends the session it can no longer use, and says so.
+#[test]
+fn defect_1_a_200_after_leaving_is_ended_not_taken_as_active() {
+    let t = post(
+        r#""answer_ms": 10000, "ims_core": "stateless", "policies": { "q7-never-returns": "expire-10min" },"#,
+        r#"[
+            { "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" },
+            { "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" },
+            { "at_ms": 595000, "kind": "register", "reaction_ms": 500 },
+            { "at_ms": 620000, "kind": "message", "from": "bob", "text": "bob's" }
+        ]"#,
+    );
+    let left = find(&t, |s| s.label == "Left").expect("the PF leaves").at_ms;
+    let states = pf_states(&t);
+    assert!(!states.iter().any(|(at, s)| *at > left && *s == "Active"), "{states:?}");
+}
