@@ -65,3 +65,26 @@ fn defect_1_a_200_after_leaving_is_ended_not_taken_as_active() {
     let states = pf_states(&t);
     assert!(!states.iter().any(|(at, s)| *at > left && *s == "Active"), "{states:?}");
 }
+
+/// Defect 3: the retention time (Q7) counts from the start of each deferral. The first
+/// deferral ends with a path-A delivery; the second starts at 590 s, so the first one's timer
+/// (due at 601 s) must not end it 11 s in.
+#[test]
+fn defect_3_each_deferral_has_its_own_retention_time() {
+    let t = post(
+        r#""policies": { "q7-never-returns": "expire-10min" },"#,
+        r#"[
+            { "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" },
+            { "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" },
+            { "at_ms": 5000, "kind": "register", "reaction_ms": 500 },
+            { "at_ms": 590000, "kind": "bye", "reason": "SIP;cause=480" },
+            { "at_ms": 595000, "kind": "message", "from": "bob", "text": "two" },
+            { "at_ms": 700000, "kind": "message", "from": "bob", "text": "three" }
+        ]"#,
+    );
+    let expired: Vec<u64> = t.steps.iter().filter(|s| s.label == "retention expired").map(|s| s.at_ms).collect();
+    assert!(expired.iter().all(|at| *at >= 590_000 + 600_000), "retention must run from the second deferral's start: {expired:?}");
+    assert_eq!(expired.len(), 1, "the second deferral's own retention ends it once: {expired:?}");
+    assert!(!t.steps.iter().any(|s| s.note.contains("has not come back") && s.at_ms < 1_190_000), "no false note that Carol did not come back in time");
+}
+

@@ -146,6 +146,11 @@ impl Pf {
                 }
             }
             PfState::DeliveringA | PfState::DeliveringB => {
+                // Carol is back: this deferral's retention (Q7) ends here; a later deferral
+                // starts its own (issue 11 #3).
+                if let Some(t) = self.retention_timer.take() {
+                    self.stop_timer(t);
+                }
                 let n = self.store.len();
                 if self.set_state(
                     PfState::Replaying,
