@@ -88,3 +88,28 @@ fn defect_3_each_deferral_has_its_own_retention_time() {
     assert!(!t.steps.iter().any(|s| s.note.contains("has not come back") && s.at_ms < 1_190_000), "no false note that Carol did not come back in time");
 }
 
+/// Defect 4: before the CR too, delivery over a re-join exists; a re-join during the PF's own
+/// replay (its old session silently gone, the `send-timeout` detector not yet firing) replaces
+/// the replay's session. It is no MSRP failure: the PF keeps its store and delivers everything.
+#[test]
+fn defect_4_pre_cr_a_rejoin_during_the_replay_replaces_its_session() {
+    let sc = scenario(
+        r#""policies": { "msrp-loss-detection": "send-timeout" },"#,
+        r#"[
+            { "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" },
+            { "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" },
+            { "at_ms": 2100, "kind": "message", "from": "bob", "text": "two" },
+            { "at_ms": 2200, "kind": "message", "from": "alice", "text": "three" },
+            { "at_ms": 2300, "kind": "message", "from": "alice", "text": "four" },
+            { "at_ms": 5000, "kind": "rejoin" },
+            { "at_ms": 5045, "kind": "msrp_loss" },
+            { "at_ms": 6000, "kind": "rejoin" }
+        ]"#,
+    );
+    for rules in [Rules::PreCr, Rules::PostCr] {
+        let t = run(&sc, rules);
+        assert_eq!(t.summary.lost, 0, "{rules:?}: nothing is lost: {:?}", t.summary);
+        assert_eq!(t.summary.delivered_from_store, 4, "{rules:?}: {:?}", t.summary);
+        assert!(!t.steps.iter().any(|s| s.label == "Left"), "{rules:?}: the PF does not leave the group");
+    }
+}

@@ -139,6 +139,26 @@ impl Pf {
                     );
                     return;
                 }
+                if self.cfg.rules == Rules::PreCr && self.state == PfState::Replaying {
+                    // Issue 11 #4: the text before the CR has delivery path B too, so a re-join
+                    // during the PF's own replay replaces the replay's session; it is no MSRP
+                    // failure (which before the CR would end Carol's participation).
+                    self.note(
+                        StepKind::Info,
+                        "replay session replaced",
+                        cl!["reading:8.3.2.9"],
+                        "Carol re-joins while the PF replays her store: the re-join replaces the replay's session (our reading: delivery over a re-join is in the text before the CR too), so the PF keeps the store and delivers over the new session.",
+                        None,
+                    );
+                    self.pf_closes_msrp_to_carol();
+                    self.end_stale_client_dialog();
+                    self.enter_deferred(
+                        cl!["reading:8.3.2.9"],
+                        "The replay's session is replaced by Carol's re-join; the PF keeps what it has not delivered yet.".into(),
+                    );
+                    self.pf_gets_client_invite(txn, true, no);
+                    return;
+                }
                 let why = if own {
                     "Q1 policy prefer-rejoin: the newer re-join replaces the session the PF set up itself."
                 } else {

@@ -155,20 +155,7 @@ impl Pf {
             Rules::PostCr => "Trigger: the MSRP connection to Carol failed",
             Rules::PreCr => "MSRP connection failed: no deferral trigger before the CR",
         });
-        if self.client_leg.is_some() && self.policy(PolicyId::Q19DialogOnMsrpLoss, "bye-client") {
-            self.bye_carol(
-                "SIP;cause=480;text=\"Temporarily Unavailable\"",
-                cl!["policy:q19-dialog-on-msrp-loss"],
-                "Q19 policy: without MSRP the PF also ends Carol's SIP dialog, with an involuntary Reason.",
-            );
-        } else if self.client_leg.is_some() {
-            self.note(StepKind::Info,
-                "dialog left alone",
-                cl!["policy:q19-dialog-on-msrp-loss"],
-                "Q19 policy keep-dialog: the PF sends Carol's client no BYE; the dialog without media is simply no longer used, and a later delivery uses a new session.",
-                None,
-            );
-        }
+        self.end_stale_client_dialog();
         match self.cfg.rules {
             Rules::PostCr => {
                 self.enter_deferred(cl![CL], format!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery."))
@@ -189,6 +176,24 @@ impl Pf {
                     "Pre-CR: the PF leaves the group for Carol; what was in flight or stored is lost.",
                 );
             }
+        }
+    }
+
+    /// Q19: what becomes of Carol's SIP dialog whose MSRP session is gone.
+    pub(super) fn end_stale_client_dialog(&mut self) {
+        if self.client_leg.is_some() && self.policy(PolicyId::Q19DialogOnMsrpLoss, "bye-client") {
+            self.bye_carol(
+                "SIP;cause=480;text=\"Temporarily Unavailable\"",
+                cl!["policy:q19-dialog-on-msrp-loss"],
+                "Q19 policy: without MSRP the PF also ends Carol's SIP dialog, with an involuntary Reason.",
+            );
+        } else if self.client_leg.is_some() {
+            self.note(StepKind::Info,
+                "dialog left alone",
+                cl!["policy:q19-dialog-on-msrp-loss"],
+                "Q19 policy keep-dialog: the PF sends Carol's client no BYE; the dialog without media is simply no longer used, and a later delivery uses a new session.",
+                None,
+            );
         }
     }
 
