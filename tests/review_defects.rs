@@ -113,3 +113,38 @@ fn defect_4_pre_cr_a_rejoin_during_the_replay_replaces_its_session() {
         assert!(!t.steps.iter().any(|s| s.label == "Left"), "{rules:?}: the PF does not leave the group");
     }
 }
+
+/// Defect 5: after the group session ended (the preset group-ends-while-away, Q8
+/// deliver-then-close), what the PF tells Carol about the participants must not be stale: her
+/// subscription is ended at once listing no one (RFC 6665 §4.2.2), a path-B 200 does not claim
+/// a leg to the focus, and the INVITE, 200 and Delivering steps Q8 causes cite Q8.
+#[test]
+fn defect_5_no_stale_participant_information_after_the_group_ends() {
+    let ev = |tail: &str| {
+        format!(
+            r#"[
+            {{ "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" }},
+            {{ "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" }},
+            {{ "at_ms": 4000, "kind": "group_ends" }},
+            {tail}
+        ]"#
+        )
+    };
+    // Path A, Carol's client subscribes (Q13 default notify-after-subscribe).
+    let t = post("", &ev(r#"{ "at_ms": 6000, "kind": "register", "reaction_ms": 500 }"#));
+    let n = find(&t, |s| &*s.from == "carol-pf" && s.label == "NOTIFY").expect("the PF answers Carol's subscription");
+    assert!(n.raw.contains("Subscription-State: terminated;reason=noresource"), "{}", n.raw);
+    assert!(!n.raw.contains("<user "), "no one is connected any more:\n{}", n.raw);
+    let inv = find(&t, |s| &*s.from == "carol-pf" && s.label == "INVITE").expect("path A");
+    assert!(inv.clauses.contains(&"policy:q8-group-ends"), "{:?}", inv.clauses);
+    let da = find(&t, |s| s.label == "DeliveringA").expect("DeliveringA");
+    assert!(da.clauses.contains(&"policy:q8-group-ends"), "{:?}", da.clauses);
+    // Path B with the participant list in the 200 (Q13 in-session-setup).
+    let t = post(r#""policies": { "q13-participant-info": "in-session-setup" },"#, &ev(r#"{ "at_ms": 6000, "kind": "rejoin" }"#));
+    let ok = find(&t, |s| &*s.from == "carol-pf" && s.label == "200 OK" && s.note.starts_with("Path B")).expect("path B");
+    assert!(!ok.note.contains("already exists"), "{}", ok.note);
+    assert!(ok.clauses.contains(&"policy:q8-group-ends"), "{:?}", ok.clauses);
+    assert!(!ok.raw.contains("<user "), "no one is connected any more:\n{}", ok.raw);
+    let db = find(&t, |s| s.label == "DeliveringB").expect("DeliveringB");
+    assert!(db.clauses.contains(&"policy:q8-group-ends"), "{:?}", db.clauses);
+}

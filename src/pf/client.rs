@@ -268,20 +268,37 @@ impl Pf {
         let shown = self.session_body(&mut r, sdp);
         self.delivery_session = true;
         self.close_after_flush = self.group_gone;
-        let clauses = if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") { cl![CL, "policy:q13-participant-info"] } else { cl![CL] };
+        let mut clauses = if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") { cl![CL, "policy:q13-participant-info"] } else { cl![CL] };
+        // After the group ended only Q8 deliver-then-close keeps the store for this delivery.
+        let q8 = self.group_gone;
+        if q8 {
+            clauses.to_mut().push("policy:q8-group-ends");
+        }
         let rtxn = Txn::of(&r);
         self.sip(
             Node::Carol,
             r,
             clauses,
-            "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery.",
+            if q8 {
+                "Path B: the PF accepts the re-join itself; the group session is over (Q8 policy deliver-then-close), so this session only carries the stored messages before it closes."
+            } else {
+                "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery."
+            },
             Some(Arrival::PfRespAtCarol { code: 200, txn: rtxn, delivery: true, no, roster: shown }),
         );
         self.key_last("Path B: Carol re-joined; the PF answers her itself, no INVITE of its own");
-        self.set_state(PfState::DeliveringB, cl![CL], "Path B: waiting for ACK and Carol's MSRP connection.");
+        self.set_state(
+            PfState::DeliveringB,
+            if q8 { cl![CL, "policy:q8-group-ends"] } else { cl![CL] },
+            "Path B: waiting for ACK and Carol's MSRP connection.",
+        );
     }
 
-    pub(super) fn path_a(&mut self, note: &'static str, clauses: Clauses) {
+    pub(super) fn path_a(&mut self, note: &'static str, mut clauses: Clauses) {
+        // After the group ended only Q8 deliver-then-close keeps the store for this delivery.
+        if self.group_gone && !clauses.contains(&"policy:q8-group-ends") {
+            clauses.to_mut().push("policy:q8-group-ends");
+        }
         let n = self.next(Node::Pf);
         let path_no = self.new_path_no(Node::Pf);
         let d = Dialog::pf_carol(n);
@@ -316,7 +333,8 @@ impl Pf {
         let roster = self.invite.as_ref().and_then(|i| i.roster.clone());
         self.sip(Node::Carol, m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no, delivery: true, roster }));
         self.key_last(if self.retries > 0 { "Path A again: the PF invites Carol once more (Q3 policy)" } else { "Path A: the PF invites Carol back" });
-        self.set_state(PfState::DeliveringA, cl![CL], "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
+        let state_cl = if self.group_gone { cl![CL, "policy:q8-group-ends"] } else { cl![CL] };
+        self.set_state(PfState::DeliveringA, state_cl, "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
     }
 
     /// Gives up the PF's own delivery INVITE (`why`: Q1 prefer-rejoin, or the PF leaving the

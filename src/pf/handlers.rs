@@ -21,6 +21,15 @@ impl Pf {
             m.body = sdp;
             return None;
         };
+        if self.group_gone {
+            // The group session is over (the focus's BYE reached the PF): no one is connected any
+            // more, whatever its last NOTIFY said (issue 11 #5).
+            let xml = if self.cfg.wire { conference_info_xml(self.cfg.epoch_ms, r.version + 1, &[], &[]) } else { String::new() };
+            let (ct, body) = Self::multipart(&sdp, &xml);
+            m.push("Content-Type", ct);
+            m.body = body;
+            return Some(Vec::new());
+        }
         let xml = if self.cfg.wire { conference_info_xml(self.cfg.epoch_ms, r.version, &r.users, &r.info) } else { String::new() };
         let users = r.users.clone();
         let (ct, body) = Self::multipart(&sdp, &xml);
@@ -130,8 +139,9 @@ impl Pf {
             }
             PfInput::Register { txn, reaction_ms } => self.pf_gets_register(txn, reaction_ms),
             PfInput::CarolSubscribe { txn } => {
+                let gone = self.group_gone;
                 let mut r = self.response(200, &txn, Some("pfs-1"));
-                r.push("Expires", "3600");
+                r.push("Expires", if gone { "0" } else { "3600" });
                 r.push("Contact", pf_focus_contact());
                 self.sip(Node::Carol, r, cl!["RFC 6665 §4.2.1", "policy:q13-participant-info"], "The PF accepts Carol's conference subscription itself.", None);
                 // Its own record of the dialog: Carol's side from the SUBSCRIBE, its own tag.
@@ -151,7 +161,10 @@ impl Pf {
                     self.client_sub = Some(d);
                     n.push("Contact", pf_focus_contact());
                     n.push("Event", "conference");
-                    n.push("Subscription-State", "active;expires=3600");
+                    // After the group session ended there is no conference to watch: the first
+                    // NOTIFY ends the subscription (RFC 6665 §4.2.2, reason noresource) and lists
+                    // no one (issue 11 #5).
+                    n.push("Subscription-State", if gone { "terminated;reason=noresource" } else { "active;expires=3600" });
                     n.push("Content-Type", "application/conference-info+xml");
                     // The first (and only) NOTIFY of Carol's new subscription: version 1 (RFC 4575
                     // §5.1), with what the PF kept of the focus's last NOTIFY; before it has had
@@ -159,11 +172,23 @@ impl Pf {
                     // asks for an immediate NOTIFY).
                     if self.cfg.wire {
                         n.body = match &self.roster {
-                            Some(r) => conference_info_xml(self.cfg.epoch_ms, 1, &r.users, &r.info),
-                            None => conference_info_xml(self.cfg.epoch_ms, 1, &[], &[]),
+                            Some(r) if !gone => conference_info_xml(self.cfg.epoch_ms, 1, &r.users, &r.info),
+                            _ => conference_info_xml(self.cfg.epoch_ms, 1, &[], &[]),
                         };
                     }
                     let txn = Txn::of(&n);
+                    if gone {
+                        self.client_sub = None;
+                        self.sip(
+                            Node::Carol,
+                            n,
+                            cl!["RFC 6665 §4.2.2", "policy:q8-group-ends"],
+                            "The group session is over: the PF answers Carol's subscription with a NOTIFY that lists no one and ends it at once (reason noresource).",
+                            Some(Arrival::NotifyAtCarol { txn, users: Some(Vec::new()) }),
+                        );
+                        self.key_last("Participant information: the group session is over");
+                        return;
+                    }
                     // What her client will show: the list the PF held from the focus, if any.
                     let users = self.roster.as_ref().map(|r| r.users.clone());
                     self.sip(
