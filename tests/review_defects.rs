@@ -148,3 +148,24 @@ fn defect_5_no_stale_participant_information_after_the_group_ends() {
     let db = find(&t, |s| s.label == "DeliveringB").expect("DeliveringB");
     assert!(db.clauses.contains(&"policy:q8-group-ends"), "{:?}", db.clauses);
 }
+
+/// Defect 6: after the delivery Carol's roster must follow the group: the PF serves her
+/// subscription, so every later join and leave the focus reports reaches her as a NOTIFY
+/// (RFC 6665 §4.2.2) with the next conference-info version (RFC 4575 §5.1).
+#[test]
+fn defect_6_carol_hears_of_joins_and_leaves_after_the_delivery() {
+    let t = post(
+        r#""members": [ { "id": "alice", "name": "Alice" }, { "id": "bob", "name": "Bob" }, { "id": "dave", "name": "Dave", "in_group": false } ],"#,
+        r#"[
+            { "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" },
+            { "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" },
+            { "at_ms": 5000, "kind": "register", "reaction_ms": 500 },
+            { "at_ms": 20000, "kind": "join", "member": "dave" },
+            { "at_ms": 30000, "kind": "leave", "member": "bob" }
+        ]"#,
+    );
+    let to_carol: Vec<&Step> = t.steps.iter().filter(|s| &*s.from == "carol-pf" && s.label == "NOTIFY" && s.at_ms > 20_000).collect();
+    assert_eq!(to_carol.len(), 2, "one NOTIFY for the join, one for the leave");
+    assert!(to_carol[0].raw.contains("version=\"2\"") && to_carol[0].raw.contains("dave"), "{}", to_carol[0].raw);
+    assert!(to_carol[1].raw.contains("version=\"3\""), "{}", to_carol[1].raw);
+}

@@ -15,6 +15,9 @@ impl Pf {
     /// Enters deferral: remain in the media path with the CF, store, subscribe to the focus.
     pub(super) fn enter_deferred(&mut self, clauses: Clauses, why: String) {
         self.client_leg = None;
+        // Her client is gone: the subscription it had with the PF goes with it (her client
+        // subscribes again on the next session).
+        self.client_sub = None;
         self.delivery_session = false;
         if let Some(t) = self.setup_timer.take() {
             self.stop_timer(t);
@@ -226,6 +229,7 @@ impl Pf {
             self.unsubscribe(cl!["RFC 6665 §4.1.2.3"], "Carol is no longer in the group: the PF ends its conference subscription.");
         }
         self.cf_media = false;
+        self.client_sub = None;
         if let Some(mut d) = self.cf_leg.take() {
             let from_a = d.a_uri == CAROL;
             let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, GROUP);

@@ -134,6 +134,9 @@ impl Pf {
                         let users = r.users.clone();
                         self.roster = Some(r);
                         self.snapshot(users);
+                        // Carol's own subscription, which the PF serves, hears of the change
+                        // too (RFC 6665 §4.2.2; issue 11 #6).
+                        self.notify_client("The participants changed: the PF passes what the focus's NOTIFY said on to Carol's subscription.");
                     }
                 }
             }
@@ -156,6 +159,12 @@ impl Pf {
                     b_cseq: 0,
                     route: route_set(txn.record_route.as_deref(), false),
                 });
+                self.client_sub_version = 1;
+                // It serves her subscription from its own to the focus: if it has ended that one
+                // (policy subscription-end), it subscribes again so later changes reach her.
+                if !gone && self.sub.is_none() && self.cf_leg.is_some() {
+                    self.subscribe();
+                }
                 if let Some(mut d) = self.client_sub.clone() {
                     let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
                     self.client_sub = Some(d);
@@ -213,6 +222,32 @@ impl Pf {
             PfInput::FocusAck if self.cf_leg.is_some() => self.pf_bind_cf(),
             PfInput::FocusAck => {}
         }
+    }
+
+    /// A NOTIFY with the participant information it holds now on Carol's subscription, if she
+    /// has one with it (RFC 6665 §4.2.2; RFC 4575 §5.1: the version grows by one).
+    pub(in crate::pf) fn notify_client(&mut self, note: &'static str) {
+        let Some(mut d) = self.client_sub.clone() else { return };
+        let Some(r) = self.roster.as_ref() else { return };
+        self.client_sub_version += 1;
+        let (users, info, v) = (r.users.clone(), r.info.clone(), self.client_sub_version);
+        let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+        self.client_sub = Some(d);
+        n.push("Contact", pf_focus_contact());
+        n.push("Event", "conference");
+        n.push("Subscription-State", "active;expires=3600");
+        n.push("Content-Type", "application/conference-info+xml");
+        if self.cfg.wire {
+            n.body = conference_info_xml(self.cfg.epoch_ms, v, &users, &info);
+        }
+        let txn = Txn::of(&n);
+        self.sip(
+            Node::Carol,
+            n,
+            cl!["RFC 6665 §4.2.2", "RFC 4575 §4.2", "policy:q13-participant-info"],
+            note,
+            Some(Arrival::NotifyAtCarol { txn, users: Some(users) }),
+        );
     }
 
     /// A PF timer fires.

@@ -120,6 +120,8 @@ pub(crate) struct Pf {
     /// Carol's conference subscription as the PF accepted it (RFC 6665 §4.2.1): it answers it
     /// itself from what it kept of the focus's NOTIFYs.
     pub(in crate::pf) client_sub: Option<Dialog>,
+    /// The conference-info version of the last NOTIFY on `client_sub` (RFC 4575 §5.1: 1, 2, …).
+    pub(in crate::pf) client_sub_version: u32,
     /// The participant information of the focus's last NOTIFY that carried one (RFC 4575 §4.2).
     pub(in crate::pf) roster: Option<Roster>,
     pub(in crate::pf) reaction_timer: Option<u32>,
@@ -170,6 +172,7 @@ impl Pf {
             client_leg: if initial { Some(Dialog { route: crate::world::build::PF_ROUTE.into(), ..Dialog::carol_pf(0) }) } else { None },
             sub: None,
             client_sub: None,
+            client_sub_version: 0,
             roster: None,
             reaction_timer: None,
             reacted: false,

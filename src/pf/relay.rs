@@ -103,7 +103,8 @@ impl Pf {
         if self.set_state(PfState::Active, cl![CL], "Deferred delivery complete: the store is empty and Carol is a normal participant again.") {
             self.key_last("Replay ends: Carol has everything she missed");
         }
-        if self.policy(PolicyId::SubscriptionEnd, "after-delivery") && self.sub.is_some() {
+        // It keeps its subscription while it serves Carol's own from it (issue 11 #6).
+        if self.policy(PolicyId::SubscriptionEnd, "after-delivery") && self.sub.is_some() && self.client_sub.is_none() {
             self.unsubscribe(
                 cl!["RFC 6665 §4.1.2.3", "policy:subscription-end"],
                 "The deferred delivery is done, so the PF no longer needs the focus's Participant Information and ends its subscription (when is not in the CR).",
