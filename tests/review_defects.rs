@@ -169,3 +169,30 @@ fn defect_6_carol_hears_of_joins_and_leaves_after_the_delivery() {
     assert!(to_carol[0].raw.contains("version=\"2\"") && to_carol[0].raw.contains("dave"), "{}", to_carol[0].raw);
     assert!(to_carol[1].raw.contains("version=\"3\""), "{}", to_carol[1].raw);
 }
+
+/// Defect 7: a deferral that outlives the PF's conference subscription (`Expires: 3600`; here
+/// 9.8 days) is refreshed in its dialog before each expiry (RFC 6665 §4.1.2.2), and the trace
+/// stays conformant.
+#[test]
+fn defect_7_the_pfs_conference_subscription_is_refreshed_before_it_expires() {
+    let t = post(
+        "",
+        r#"[
+            { "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" },
+            { "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" },
+            { "at_ms": 846720000, "kind": "register", "reaction_ms": 500 }
+        ]"#,
+    );
+    let subs: Vec<&Step> = t.steps.iter().filter(|s| &*s.from == "carol-pf" && &*s.to == "cf" && s.label == "SUBSCRIBE").collect();
+    let first = subs[0].at_ms;
+    // Every moment of the deferral is covered: each SUBSCRIBE comes within 3600 s of the one before.
+    let mut last = first;
+    for s in &subs[1..] {
+        assert!(s.at_ms - last < 3_600_000, "a gap of {} ms between subscription refreshes", s.at_ms - last);
+        last = s.at_ms;
+    }
+    assert!(last + 3_600_000 > 846_720_000, "the subscription still runs when Carol is back (last refresh at {last} ms)");
+    assert!(subs.iter().all(|s| s.raw.contains("Expires: 3600") || s.raw.contains("Expires: 0")), "each renewal asks for 3600 s or ends the old one");
+    let findings = cpm_deferral::conformance::check(&t);
+    assert!(findings.is_empty(), "{findings:?}");
+}

@@ -58,8 +58,13 @@ impl Pf {
         }
     }
 
-    /// SUBSCRIBE to the focus (§8.2.2.6.2).
+    /// SUBSCRIBE to the focus (§8.2.2.6.2), a key step of the story.
     pub(super) fn subscribe(&mut self) {
+        self.subscribe_as(true);
+    }
+
+    /// SUBSCRIBE to the focus; `key`: a key step (not for a renewal).
+    fn subscribe_as(&mut self, key: bool) {
         let n = self.next(Node::Pf);
         let d = Dialog {
             call_id: format!("pfsub-{n:x}@{PF_HOST}"),
@@ -75,8 +80,9 @@ impl Pf {
         m.push("Contact", format!("<{PF_HOST_URI}>"));
         m.push("Event", "conference");
         m.push("Accept", "application/conference-info+xml");
-        m.push("Expires", "3600");
+        m.push("Expires", SUB_EXPIRES_S.to_string());
         self.sub = Some(d);
+        self.arm_sub_refresh();
         // conference-info versions count per subscription (RFC 4575 §5.1): the new one starts
         // again at 1, so the version kept from an earlier subscription no longer compares.
         if let Some(r) = self.roster.as_mut() {
@@ -88,12 +94,46 @@ impl Pf {
             m,
             cl!["8.2.2.6.2", CL],
             "The PF subscribes to the focus of the group session to obtain the latest Participant Information for the deferred delivery.",
-            Some(Arrival::SubscribeAtCf { txn, expires: 3600 }),
+            Some(Arrival::SubscribeAtCf { txn, expires: SUB_EXPIRES_S as u32 }),
         );
-        self.key_last("The PF subscribes to the focus");
+        if key {
+            self.key_last("The PF subscribes to the focus");
+        }
+    }
+
+    /// Arms the refresh of its conference subscription, before the run's horizon only (so a run
+    /// ends; the same rule as the session refresh).
+    fn arm_sub_refresh(&mut self) {
+        if let Some(t) = self.sub_refresh_timer.take() {
+            self.stop_timer(t);
+        }
+        // Only a refresh due before the run's horizon is armed: after it nothing can change.
+        if self.now + SUB_EXPIRES_S * 1000 - SUB_REFRESH_MARGIN_MS < self.cfg.horizon_ms {
+            self.sub_refresh_timer = Some(self.arm(PfTimer::SubscriptionRefresh, SUB_EXPIRES_S * 1000 - SUB_REFRESH_MARGIN_MS));
+        }
+    }
+
+    /// Keeps its conference subscription to the focus from expiring (RFC 6665 §4.1.2.2: the
+    /// subscriber refreshes before expiry). The PF renews it: it ends the old subscription and
+    /// makes a new one at once, so the focus's NOTIFYs keep coming with versions from 1 on the
+    /// new dialog (RFC 4575 §5.1). (An in-dialog refresh would be the shorter way; this model's
+    /// focus does not take one yet, so the renewal is our choice, noted as such.)
+    pub(super) fn refresh_subscription(&mut self) {
+        self.sub_refresh_timer = None;
+        if self.sub.is_none() {
+            return;
+        }
+        self.unsubscribe(
+            cl!["RFC 6665 §4.1.2.2"],
+            "The PF's conference subscription would expire soon and the deferral goes on: it ends this subscription and subscribes again at once (a renewal instead of an in-dialog refresh: our choice).",
+        );
+        self.subscribe_as(false);
     }
 
     pub(super) fn unsubscribe(&mut self, clauses: Clauses, note: &'static str) {
+        if let Some(t) = self.sub_refresh_timer.take() {
+            self.stop_timer(t);
+        }
         let Some(mut d) = self.sub.clone() else { return };
         let mut m = self.dialog_request("SUBSCRIBE", &mut d, true, Node::Pf, GROUP);
         // A SUBSCRIBE is a target refresh request: it carries Contact (RFC 6665 §4.1.2).

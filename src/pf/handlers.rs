@@ -127,16 +127,22 @@ impl Pf {
                 if terminated {
                     if self.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
                         self.sub = None;
+                        if let Some(t) = self.sub_refresh_timer.take() {
+                            self.stop_timer(t);
+                        }
                     }
                 } else if let Some(r) = roster {
                     // Keep what the NOTIFY said (RFC 4575 §4.2), not the focus's state now.
                     if self.roster.as_ref().is_none_or(|k| k.version < r.version) {
                         let users = r.users.clone();
+                        let changed = self.roster.as_ref().is_none_or(|k| k.users != r.users);
                         self.roster = Some(r);
                         self.snapshot(users);
-                        // Carol's own subscription, which the PF serves, hears of the change
-                        // too (RFC 6665 §4.2.2; issue 11 #6).
-                        self.notify_client("The participants changed: the PF passes what the focus's NOTIFY said on to Carol's subscription.");
+                        // Carol's own subscription, which the PF serves, hears of a change too
+                        // (RFC 6665 §4.2.2; issue 11 #6).
+                        if changed {
+                            self.notify_client("The participants changed: the PF passes what the focus's NOTIFY said on to Carol's subscription.");
+                        }
                     }
                 }
             }
@@ -329,6 +335,7 @@ impl Pf {
                     self.path_a("Q3 policy: the PF tries its INVITE again 30 s after the last timeout.", cl![CL, "policy:q3-unreachable-on-register"]);
                 }
             }
+            PfTimer::SubscriptionRefresh => self.refresh_subscription(),
             PfTimer::Retention => {
                 self.retention_timer = None;
                 if matches!(self.state, PfState::Deferred | PfState::DeliveringA) {

@@ -29,6 +29,12 @@ mod timer;
 /// The clause every deferral step cites.
 const CL: &str = "8.3.2.9";
 
+/// The Expires the PF asks for on its conference subscription (s).
+const SUB_EXPIRES_S: u64 = 3600;
+/// It refreshes that long before the subscription would expire (RFC 6665 §4.1.2.2 asks for a
+/// refresh before expiry; how long before is the subscriber's choice).
+const SUB_REFRESH_MARGIN_MS: u64 = 60_000;
+
 pub(crate) use io::{ChatEvent, KeyAt, PfEmit, PfInput, PfOutput};
 pub(crate) use timer::PfTimer;
 
@@ -129,6 +135,8 @@ pub(crate) struct Pf {
     pub(in crate::pf) invite: Option<PfInvite>,
     pub(in crate::pf) retention_timer: Option<u32>,
     pub(in crate::pf) refresh_timer: Option<u32>,
+    /// The refresh of its conference subscription (RFC 6665 §4.1.2.2).
+    pub(in crate::pf) sub_refresh_timer: Option<u32>,
     pub(in crate::pf) setup_timer: Option<u32>,
     pub(in crate::pf) retries: u32,
     pub(in crate::pf) close_after_flush: bool,
@@ -179,6 +187,7 @@ impl Pf {
             invite: None,
             retention_timer: None,
             refresh_timer: None,
+            sub_refresh_timer: None,
             setup_timer: None,
             retries: 0,
             close_after_flush: false,
