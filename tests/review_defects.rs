@@ -196,3 +196,25 @@ fn defect_7_the_pfs_conference_subscription_is_refreshed_before_it_expires() {
     let findings = cpm_deferral::conformance::check(&t);
     assert!(findings.is_empty(), "{findings:?}");
 }
+
+/// Defect 8: a BYE that the PF handles as a leave (§8.2.2.3) ends Carol's participation whatever
+/// its Reason's protocol, so a Q.850 normal clearing (cause 16) counts like a SIP cause 200:
+/// nothing sent while deferred, nothing lost.
+#[test]
+fn defect_8_a_leave_counts_the_same_whatever_the_reason_protocol() {
+    let ev = |reason: &str| {
+        format!(
+            r#"[
+            {{ "at_ms": 1000, "kind": "bye", "reason": "{reason}" }},
+            {{ "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" }},
+            {{ "at_ms": 3000, "kind": "message", "from": "bob", "text": "two" }}
+        ]"#
+        )
+    };
+    for rules in [Rules::PostCr, Rules::PreCr] {
+        let q850 = run(&scenario("", &ev("Q.850;cause=16")), rules).summary;
+        let sip = run(&scenario("", &ev("SIP;cause=200")), rules).summary;
+        assert_eq!((q850.sent_while_deferred, q850.lost), (0, 0), "{rules:?}: {q850:?}");
+        assert_eq!(format!("{q850:?}"), format!("{sip:?}"), "{rules:?}");
+    }
+}

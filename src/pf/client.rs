@@ -85,6 +85,22 @@ impl Pf {
                 // A leave on purpose is a BYE whose Reason is SIP cause 200 (the same reading as
                 // case 1 of §8.3.2.9, from what reached the PF).
                 let voluntary = reason.as_ref().is_some_and(|(_, v)| v.iter().any(|r| r.is("SIP") && r.cause == Some(200)));
+                // A Reason that says "normal clearing" in any protocol (SIP 200, Q.850 16 or 31,
+                // RELEASE_CAUSE 1) ends Carol's participation on purpose: the group's later
+                // messages are not meant for her, as after a SIP cause 200 (issue 11 #8). A bare
+                // BYE says nothing, so what she misses after it still counts as lost.
+                let normal = reason.as_ref().is_some_and(|(_, v)| {
+                    v.iter().any(|r| match r.protocol.to_ascii_uppercase().as_str() {
+                        "SIP" => r.cause == Some(200),
+                        "Q.850" => matches!(r.cause, Some(16 | 31)),
+                        "RELEASE_CAUSE" => r.cause == Some(1),
+                        _ => false,
+                    })
+                });
+                if normal {
+                    self.set_carol_entitled(false);
+                }
+                let voluntary = voluntary || normal;
                 let fwd = reason.map(|(raw, _)| raw);
                 self.pf_leave(fwd.as_deref(), voluntary, cl!["8.2.2.3"], why);
             }
