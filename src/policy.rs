@@ -95,7 +95,7 @@ impl PolicyId {
             PolicyId::Q19DialogOnMsrpLoss => ("q19-dialog-on-msrp-loss", "Q19", "The client's SIP dialog when the MSRP connection fails", &["bye-client", "keep-dialog"],
                 "bye-client: the PF ends the client's dialog with BYE and Reason SIP;cause=480. keep-dialog: the PF leaves the dialog alone; a later delivery uses a new session anyway."),
             PolicyId::SubscriptionEnd => ("subscription-end", "SUB", "When the PF ends its conference subscription", &["after-delivery", "keep"],
-                "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered; a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
+                "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered, unless Carol's client has a conference subscription that the PF serves from it (then it keeps it, so her roster follows later joins and leaves); a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
         };
         // The page's first wasm module carries no descriptions (feature `policy-text`): its
         // Policies panel loads them on use (www/policies.js, the second module's catalogue).

@@ -85,6 +85,22 @@ impl Pf {
                 // A leave on purpose is a BYE whose Reason is SIP cause 200 (the same reading as
                 // case 1 of §8.3.2.9, from what reached the PF).
                 let voluntary = reason.as_ref().is_some_and(|(_, v)| v.iter().any(|r| r.is("SIP") && r.cause == Some(200)));
+                // A Reason that says "normal clearing" in any protocol (SIP 200, Q.850 16 or 31,
+                // RELEASE_CAUSE 1) ends Carol's participation on purpose: the group's later
+                // messages are not meant for her, as after a SIP cause 200 (issue 11 #8). A bare
+                // BYE says nothing, so what she misses after it still counts as lost.
+                let normal = reason.as_ref().is_some_and(|(_, v)| {
+                    v.iter().any(|r| match r.protocol.to_ascii_uppercase().as_str() {
+                        "SIP" => r.cause == Some(200),
+                        "Q.850" => matches!(r.cause, Some(16 | 31)),
+                        "RELEASE_CAUSE" => r.cause == Some(1),
+                        _ => false,
+                    })
+                });
+                if normal {
+                    self.set_carol_entitled(false);
+                }
+                let voluntary = voluntary || normal;
                 let fwd = reason.map(|(raw, _)| raw);
                 self.pf_leave(fwd.as_deref(), voluntary, cl!["8.2.2.3"], why);
             }
@@ -108,7 +124,7 @@ impl Pf {
             }
             PfState::DeliveringA => {
                 if self.policy(PolicyId::Q1RejoinAfterInvite, "prefer-rejoin") {
-                    self.drop_own_invite();
+                    self.drop_own_invite(GiveUp::Rejoin);
                     if self.set_state(
                         PfState::Deferred,
                         cl!["policy:q1-rejoin-after-invite"],
@@ -137,6 +153,26 @@ impl Pf {
                         cl!["policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-own-invite: Carol is already back on the PF's own session, so the re-join gets 486 Busy Here.",
                     );
+                    return;
+                }
+                if self.cfg.rules == Rules::PreCr && self.state == PfState::Replaying {
+                    // Issue 11 #4: the text before the CR has delivery path B too, so a re-join
+                    // during the PF's own replay replaces the replay's session; it is no MSRP
+                    // failure (which before the CR would end Carol's participation).
+                    self.note(
+                        StepKind::Info,
+                        "replay session replaced",
+                        cl!["reading:8.3.2.9"],
+                        "Carol re-joins while the PF replays her store: the re-join replaces the replay's session (our reading: delivery over a re-join is in the text before the CR too), so the PF keeps the store and delivers over the new session.",
+                        None,
+                    );
+                    self.pf_closes_msrp_to_carol();
+                    self.end_stale_client_dialog();
+                    self.enter_deferred(
+                        cl!["reading:8.3.2.9"],
+                        "The replay's session is replaced by Carol's re-join; the PF keeps what it has not delivered yet.".into(),
+                    );
+                    self.pf_gets_client_invite(txn, true, no);
                     return;
                 }
                 let why = if own {
@@ -248,20 +284,37 @@ impl Pf {
         let shown = self.session_body(&mut r, sdp);
         self.delivery_session = true;
         self.close_after_flush = self.group_gone;
-        let clauses = if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") { cl![CL, "policy:q13-participant-info"] } else { cl![CL] };
+        let mut clauses = if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") { cl![CL, "policy:q13-participant-info"] } else { cl![CL] };
+        // After the group ended only Q8 deliver-then-close keeps the store for this delivery.
+        let q8 = self.group_gone;
+        if q8 {
+            clauses.to_mut().push("policy:q8-group-ends");
+        }
         let rtxn = Txn::of(&r);
         self.sip(
             Node::Carol,
             r,
             clauses,
-            "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery.",
+            if q8 {
+                "Path B: the PF accepts the re-join itself; the group session is over (Q8 policy deliver-then-close), so this session only carries the stored messages before it closes."
+            } else {
+                "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery."
+            },
             Some(Arrival::PfRespAtCarol { code: 200, txn: rtxn, delivery: true, no, roster: shown }),
         );
         self.key_last("Path B: Carol re-joined; the PF answers her itself, no INVITE of its own");
-        self.set_state(PfState::DeliveringB, cl![CL], "Path B: waiting for ACK and Carol's MSRP connection.");
+        self.set_state(
+            PfState::DeliveringB,
+            if q8 { cl![CL, "policy:q8-group-ends"] } else { cl![CL] },
+            "Path B: waiting for ACK and Carol's MSRP connection.",
+        );
     }
 
-    pub(super) fn path_a(&mut self, note: &'static str, clauses: Clauses) {
+    pub(super) fn path_a(&mut self, note: &'static str, mut clauses: Clauses) {
+        // After the group ended only Q8 deliver-then-close keeps the store for this delivery.
+        if self.group_gone && !clauses.contains(&"policy:q8-group-ends") {
+            clauses.to_mut().push("policy:q8-group-ends");
+        }
         let n = self.next(Node::Pf);
         let path_no = self.new_path_no(Node::Pf);
         let d = Dialog::pf_carol(n);
@@ -290,28 +343,51 @@ impl Pf {
             path_no,
             provisional: false,
             cancel_wanted: false,
+            gave_up: GiveUp::Rejoin,
         });
         self.close_after_flush = self.group_gone;
         let roster = self.invite.as_ref().and_then(|i| i.roster.clone());
         self.sip(Node::Carol, m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no, delivery: true, roster }));
         self.key_last(if self.retries > 0 { "Path A again: the PF invites Carol once more (Q3 policy)" } else { "Path A: the PF invites Carol back" });
-        self.set_state(PfState::DeliveringA, cl![CL], "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
+        let state_cl = if self.group_gone { cl![CL, "policy:q8-group-ends"] } else { cl![CL] };
+        self.set_state(PfState::DeliveringA, state_cl, "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
     }
 
-    /// Gives up the PF's own delivery INVITE (Q1 prefer-rejoin): CANCEL if unanswered, BYE if answered.
-    pub(super) fn drop_own_invite(&mut self) {
+    /// Gives up the PF's own delivery INVITE (`why`: Q1 prefer-rejoin, or the PF leaving the
+    /// group): CANCEL if it has had a provisional response, wait for one if not (RFC 3261 §9.1),
+    /// BYE if it was answered.
+    pub(super) fn drop_own_invite(&mut self, why: GiveUp) {
         let Some(mut inv) = self.invite.take() else { return };
+        let clauses: Clauses = match why {
+            GiveUp::Rejoin => cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
+            GiveUp::Leave => cl!["RFC 3261 §9.1"],
+        };
+        inv.gave_up = why;
         if inv.answered {
             self.stop_timer(inv.timer_b);
-            self.bye_carol(
-                "SIP;cause=200;text=\"Replaced by re-join\"",
-                cl!["policy:q1-rejoin-after-invite"],
-                "Q1 policy prefer-rejoin: the PF ends its own session with Carol in favour of her re-join.",
-            );
+            let (reason, note) = match why {
+                GiveUp::Rejoin => {
+                    ("SIP;cause=200;text=\"Replaced by re-join\"", "Q1 policy prefer-rejoin: the PF ends its own session with Carol in favour of her re-join.")
+                }
+                GiveUp::Leave => (
+                    "SIP;cause=480;text=\"Temporarily Unavailable\"",
+                    "The PF leaves the group for Carol, so it ends the delivery session it set up with her (RFC 3261 §15).",
+                ),
+            };
+            let clauses = if why == GiveUp::Rejoin { cl!["policy:q1-rejoin-after-invite"] } else { cl!["RFC 3261 §15"] };
+            self.bye_carol(reason, clauses, note);
         } else if inv.provisional {
             inv.cancelled = true;
             self.invite = Some(inv);
-            self.send_cancel("Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.");
+            self.send_cancel(
+                clauses,
+                match why {
+                    GiveUp::Rejoin => "Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.",
+                    GiveUp::Leave => {
+                        "The PF leaves the group for Carol, so it cancels its pending delivery INVITE: there is no leg to the focus to deliver over."
+                    }
+                },
+            );
         } else {
             // No provisional response yet: a CANCEL MUST NOT be sent (RFC 3261 §9.1); the PF
             // cancels when the 1xx comes, and ends the session if a 200 comes first.
@@ -321,20 +397,23 @@ impl Pf {
             self.note(
                 StepKind::Info,
                 "CANCEL waits for a 1xx",
-                cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
-                "Q1 policy prefer-rejoin: the PF gives its INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
+                clauses,
+                match why {
+                    GiveUp::Rejoin => "Q1 policy prefer-rejoin: the PF gives its INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
+                    GiveUp::Leave => "The PF leaves the group for Carol and gives its delivery INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
+                },
                 None,
             );
         }
     }
 
     /// CANCEL for the PF's pending INVITE (RFC 3261 §9.1).
-    pub(super) fn send_cancel(&mut self, note: &'static str) {
+    pub(super) fn send_cancel(&mut self, clauses: Clauses, note: &'static str) {
         let Some(inv) = self.invite.as_ref() else { return };
         let c = Self::cancel_for(&inv.txn, CAROL);
         let id = inv.id;
         let txn = Txn::of(&c);
-        self.sip(Node::Carol, c, cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"], note, Some(Arrival::CancelAtCarol { inv: id, txn }));
+        self.sip(Node::Carol, c, clauses, note, Some(Arrival::CancelAtCarol { inv: id, txn }));
     }
 
     pub(super) fn pf_gets_invite_response(&mut self, inv: u32, code: u16, mut txn: Txn) {
@@ -353,7 +432,7 @@ impl Pf {
             }
             return;
         };
-        let (purpose, timer_b, cancelled, path_no, cancel_wanted) = (i.purpose, i.timer_b, i.cancelled, i.path_no, i.cancel_wanted);
+        let (purpose, timer_b, cancelled, path_no, cancel_wanted, gave_up) = (i.purpose, i.timer_b, i.cancelled, i.path_no, i.cancel_wanted, i.gave_up);
         let mut d = i.dialog.clone();
         self.stop_timer(timer_b);
         if code < 200 {
@@ -363,7 +442,16 @@ impl Pf {
                 i.cancel_wanted = false;
             }
             if cancel_wanted {
-                self.send_cancel("Q1 policy prefer-rejoin: the provisional response has come, so the PF now cancels the INVITE it gave up.");
+                match gave_up {
+                    GiveUp::Rejoin => self.send_cancel(
+                        cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
+                        "Q1 policy prefer-rejoin: the provisional response has come, so the PF now cancels the INVITE it gave up.",
+                    ),
+                    GiveUp::Leave => self.send_cancel(
+                        cl!["RFC 3261 §9.1"],
+                        "The provisional response has come, so the PF now cancels the delivery INVITE it gave up when it left the group.",
+                    ),
+                }
             }
             return;
         }
@@ -383,12 +471,20 @@ impl Pf {
                 // session (RFC 3261 §15) without taking it as Carol's session: her re-join keeps
                 // its dialog and MSRP paths, and nothing waits for an MSRP set-up on this one.
                 self.sip(Node::Carol, ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the crossed session with ACK, only to end it.", None);
-                self.bye_dialog(
-                    d,
-                    "SIP;cause=200;text=\"Replaced by re-join\"",
-                    cl!["policy:q1-rejoin-after-invite"],
-                    "The 200 crossed the CANCEL: the PF ends this extra session; Carol's re-join stays her session.",
-                );
+                match gave_up {
+                    GiveUp::Rejoin => self.bye_dialog(
+                        d,
+                        "SIP;cause=200;text=\"Replaced by re-join\"",
+                        cl!["policy:q1-rejoin-after-invite"],
+                        "The 200 crossed the CANCEL: the PF ends this extra session; Carol's re-join stays her session.",
+                    ),
+                    GiveUp::Leave => self.bye_dialog(
+                        d,
+                        "SIP;cause=480;text=\"Temporarily Unavailable\"",
+                        cl!["RFC 3261 §15"],
+                        "The 200 crossed the PF's CANCEL: the PF has left the group for Carol, so it ends this session at once (it has no leg to the focus to deliver over).",
+                    ),
+                }
                 self.invite = None;
                 return;
             }

@@ -15,6 +15,9 @@ impl Pf {
     /// Enters deferral: remain in the media path with the CF, store, subscribe to the focus.
     pub(super) fn enter_deferred(&mut self, clauses: Clauses, why: String) {
         self.client_leg = None;
+        // Her client is gone: the subscription it had with the PF goes with it (her client
+        // subscribes again on the next session).
+        self.client_sub = None;
         self.delivery_session = false;
         if let Some(t) = self.setup_timer.take() {
             self.stop_timer(t);
@@ -55,8 +58,13 @@ impl Pf {
         }
     }
 
-    /// SUBSCRIBE to the focus (§8.2.2.6.2).
+    /// SUBSCRIBE to the focus (§8.2.2.6.2), a key step of the story.
     pub(super) fn subscribe(&mut self) {
+        self.subscribe_as(true);
+    }
+
+    /// SUBSCRIBE to the focus; `key`: a key step (not for a renewal).
+    fn subscribe_as(&mut self, key: bool) {
         let n = self.next(Node::Pf);
         let d = Dialog {
             call_id: format!("pfsub-{n:x}@{PF_HOST}"),
@@ -72,8 +80,9 @@ impl Pf {
         m.push("Contact", format!("<{PF_HOST_URI}>"));
         m.push("Event", "conference");
         m.push("Accept", "application/conference-info+xml");
-        m.push("Expires", "3600");
+        m.push("Expires", SUB_EXPIRES_S.to_string());
         self.sub = Some(d);
+        self.arm_sub_refresh();
         // conference-info versions count per subscription (RFC 4575 §5.1): the new one starts
         // again at 1, so the version kept from an earlier subscription no longer compares.
         if let Some(r) = self.roster.as_mut() {
@@ -85,12 +94,46 @@ impl Pf {
             m,
             cl!["8.2.2.6.2", CL],
             "The PF subscribes to the focus of the group session to obtain the latest Participant Information for the deferred delivery.",
-            Some(Arrival::SubscribeAtCf { txn, expires: 3600 }),
+            Some(Arrival::SubscribeAtCf { txn, expires: SUB_EXPIRES_S as u32 }),
         );
-        self.key_last("The PF subscribes to the focus");
+        if key {
+            self.key_last("The PF subscribes to the focus");
+        }
+    }
+
+    /// Arms the refresh of its conference subscription, before the run's horizon only (so a run
+    /// ends; the same rule as the session refresh).
+    fn arm_sub_refresh(&mut self) {
+        if let Some(t) = self.sub_refresh_timer.take() {
+            self.stop_timer(t);
+        }
+        // Only a refresh due before the run's horizon is armed: after it nothing can change.
+        if self.now + SUB_EXPIRES_S * 1000 - SUB_REFRESH_MARGIN_MS < self.cfg.horizon_ms {
+            self.sub_refresh_timer = Some(self.arm(PfTimer::SubscriptionRefresh, SUB_EXPIRES_S * 1000 - SUB_REFRESH_MARGIN_MS));
+        }
+    }
+
+    /// Keeps its conference subscription to the focus from expiring (RFC 6665 §4.1.2.2: the
+    /// subscriber refreshes before expiry). The PF renews it: it ends the old subscription and
+    /// makes a new one at once, so the focus's NOTIFYs keep coming with versions from 1 on the
+    /// new dialog (RFC 4575 §5.1). (An in-dialog refresh would be the shorter way; this model's
+    /// focus does not take one yet, so the renewal is our choice, noted as such.)
+    pub(super) fn refresh_subscription(&mut self) {
+        self.sub_refresh_timer = None;
+        if self.sub.is_none() {
+            return;
+        }
+        self.unsubscribe(
+            cl!["RFC 6665 §4.1.2.2"],
+            "The PF's conference subscription would expire soon and the deferral goes on: it ends this subscription and subscribes again at once (a renewal instead of an in-dialog refresh: our choice).",
+        );
+        self.subscribe_as(false);
     }
 
     pub(super) fn unsubscribe(&mut self, clauses: Clauses, note: &'static str) {
+        if let Some(t) = self.sub_refresh_timer.take() {
+            self.stop_timer(t);
+        }
         let Some(mut d) = self.sub.clone() else { return };
         let mut m = self.dialog_request("SUBSCRIBE", &mut d, true, Node::Pf, GROUP);
         // A SUBSCRIBE is a target refresh request: it carries Contact (RFC 6665 §4.1.2).
@@ -155,20 +198,7 @@ impl Pf {
             Rules::PostCr => "Trigger: the MSRP connection to Carol failed",
             Rules::PreCr => "MSRP connection failed: no deferral trigger before the CR",
         });
-        if self.client_leg.is_some() && self.policy(PolicyId::Q19DialogOnMsrpLoss, "bye-client") {
-            self.bye_carol(
-                "SIP;cause=480;text=\"Temporarily Unavailable\"",
-                cl!["policy:q19-dialog-on-msrp-loss"],
-                "Q19 policy: without MSRP the PF also ends Carol's SIP dialog, with an involuntary Reason.",
-            );
-        } else if self.client_leg.is_some() {
-            self.note(StepKind::Info,
-                "dialog left alone",
-                cl!["policy:q19-dialog-on-msrp-loss"],
-                "Q19 policy keep-dialog: the PF sends Carol's client no BYE; the dialog without media is simply no longer used, and a later delivery uses a new session.",
-                None,
-            );
-        }
+        self.end_stale_client_dialog();
         match self.cfg.rules {
             Rules::PostCr => {
                 self.enter_deferred(cl![CL], format!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery."))
@@ -192,6 +222,24 @@ impl Pf {
         }
     }
 
+    /// Q19: what becomes of Carol's SIP dialog whose MSRP session is gone.
+    pub(super) fn end_stale_client_dialog(&mut self) {
+        if self.client_leg.is_some() && self.policy(PolicyId::Q19DialogOnMsrpLoss, "bye-client") {
+            self.bye_carol(
+                "SIP;cause=480;text=\"Temporarily Unavailable\"",
+                cl!["policy:q19-dialog-on-msrp-loss"],
+                "Q19 policy: without MSRP the PF also ends Carol's SIP dialog, with an involuntary Reason.",
+            );
+        } else if self.client_leg.is_some() {
+            self.note(StepKind::Info,
+                "dialog left alone",
+                cl!["policy:q19-dialog-on-msrp-loss"],
+                "Q19 policy keep-dialog: the PF sends Carol's client no BYE; the dialog without media is simply no longer used, and a later delivery uses a new session.",
+                None,
+            );
+        }
+    }
+
     /// BYE towards Carol's client on the current client dialog.
     pub(super) fn bye_carol(&mut self, reason: &str, clauses: Clauses, note: &'static str) {
         let Some(d) = self.client_leg.take() else { return };
@@ -209,6 +257,11 @@ impl Pf {
 
     /// The PF leaves the group for Carol: BYE to the focus, end the subscription, empty the store.
     pub(super) fn pf_leave(&mut self, reason: Option<&str>, voluntary: bool, clauses: Clauses, why: &'static str) {
+        // Its own delivery INVITE (path A) is given up too: without a leg to the focus it has
+        // nothing to deliver over (issue 11 #1; RFC 3261 §9.1, §15).
+        if self.invite.as_ref().is_some_and(|i| i.purpose == InvitePurpose::Delivery && !i.cancelled) {
+            self.drop_own_invite(GiveUp::Leave);
+        }
         for t in [self.retention_timer.take(), self.reaction_timer.take(), self.setup_timer.take(), self.refresh_timer.take()].into_iter().flatten() {
             self.stop_timer(t);
         }
@@ -216,6 +269,7 @@ impl Pf {
             self.unsubscribe(cl!["RFC 6665 §4.1.2.3"], "Carol is no longer in the group: the PF ends its conference subscription.");
         }
         self.cf_media = false;
+        self.client_sub = None;
         if let Some(mut d) = self.cf_leg.take() {
             let from_a = d.a_uri == CAROL;
             let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, GROUP);

@@ -120,6 +120,7 @@ impl Pf {
             path_no,
             provisional: false,
             cancel_wanted: false,
+            gave_up: GiveUp::Rejoin,
         });
         self.sip(
             Node::Carol,

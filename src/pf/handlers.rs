@@ -21,6 +21,15 @@ impl Pf {
             m.body = sdp;
             return None;
         };
+        if self.group_gone {
+            // The group session is over (the focus's BYE reached the PF): no one is connected any
+            // more, whatever its last NOTIFY said (issue 11 #5).
+            let xml = if self.cfg.wire { conference_info_xml(self.cfg.epoch_ms, r.version + 1, &[], &[]) } else { String::new() };
+            let (ct, body) = Self::multipart(&sdp, &xml);
+            m.push("Content-Type", ct);
+            m.body = body;
+            return Some(Vec::new());
+        }
         let xml = if self.cfg.wire { conference_info_xml(self.cfg.epoch_ms, r.version, &r.users, &r.info) } else { String::new() };
         let users = r.users.clone();
         let (ct, body) = Self::multipart(&sdp, &xml);
@@ -51,6 +60,18 @@ impl Pf {
                         "The PF relays Carol's message to the focus.",
                         Some(chat),
                         Some(Arrival::PfSendAtCf { chat, tid }),
+                    );
+                } else {
+                    self.note(
+                        StepKind::Info,
+                        format!("not relayed #{chat}"),
+                        cl![CL],
+                        if self.cf_leg.is_some() {
+                            "The PF's MSRP connection to the focus is not open yet, so it cannot relay Carol's message; it is lost."
+                        } else {
+                            "The PF holds no leg to the focus for Carol, so her message cannot reach the group; it is lost."
+                        },
+                        Some(chat),
                     );
                 }
             }
@@ -105,20 +126,30 @@ impl Pf {
                 if terminated {
                     if self.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
                         self.sub = None;
+                        if let Some(t) = self.sub_refresh_timer.take() {
+                            self.stop_timer(t);
+                        }
                     }
                 } else if let Some(r) = roster {
                     // Keep what the NOTIFY said (RFC 4575 §4.2), not the focus's state now.
                     if self.roster.as_ref().is_none_or(|k| k.version < r.version) {
                         let users = r.users.clone();
+                        let changed = self.roster.as_ref().is_none_or(|k| k.users != r.users);
                         self.roster = Some(r);
                         self.snapshot(users);
+                        // Carol's own subscription, which the PF serves, hears of a change too
+                        // (RFC 6665 §4.2.2; issue 11 #6).
+                        if changed {
+                            self.notify_client("The participants changed: the PF passes what the focus's NOTIFY said on to Carol's subscription.");
+                        }
                     }
                 }
             }
             PfInput::Register { txn, reaction_ms } => self.pf_gets_register(txn, reaction_ms),
             PfInput::CarolSubscribe { txn } => {
+                let gone = self.group_gone;
                 let mut r = self.response(200, &txn, Some("pfs-1"));
-                r.push("Expires", "3600");
+                r.push("Expires", if gone { "0" } else { "3600" });
                 r.push("Contact", pf_focus_contact());
                 self.sip(Node::Carol, r, cl!["RFC 6665 §4.2.1", "policy:q13-participant-info"], "The PF accepts Carol's conference subscription itself.", None);
                 // Its own record of the dialog: Carol's side from the SUBSCRIBE, its own tag.
@@ -133,12 +164,21 @@ impl Pf {
                     b_cseq: 0,
                     route: route_set(txn.record_route.as_deref(), false),
                 });
+                self.client_sub_version = 1;
+                // It serves her subscription from its own to the focus: if it has ended that one
+                // (policy subscription-end), it subscribes again so later changes reach her.
+                if !gone && self.sub.is_none() && self.cf_leg.is_some() {
+                    self.subscribe();
+                }
                 if let Some(mut d) = self.client_sub.clone() {
                     let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
                     self.client_sub = Some(d);
                     n.push("Contact", pf_focus_contact());
                     n.push("Event", "conference");
-                    n.push("Subscription-State", "active;expires=3600");
+                    // After the group session ended there is no conference to watch: the first
+                    // NOTIFY ends the subscription (RFC 6665 §4.2.2, reason noresource) and lists
+                    // no one (issue 11 #5).
+                    n.push("Subscription-State", if gone { "terminated;reason=noresource" } else { "active;expires=3600" });
                     n.push("Content-Type", "application/conference-info+xml");
                     // The first (and only) NOTIFY of Carol's new subscription: version 1 (RFC 4575
                     // §5.1), with what the PF kept of the focus's last NOTIFY; before it has had
@@ -146,11 +186,23 @@ impl Pf {
                     // asks for an immediate NOTIFY).
                     if self.cfg.wire {
                         n.body = match &self.roster {
-                            Some(r) => conference_info_xml(self.cfg.epoch_ms, 1, &r.users, &r.info),
-                            None => conference_info_xml(self.cfg.epoch_ms, 1, &[], &[]),
+                            Some(r) if !gone => conference_info_xml(self.cfg.epoch_ms, 1, &r.users, &r.info),
+                            _ => conference_info_xml(self.cfg.epoch_ms, 1, &[], &[]),
                         };
                     }
                     let txn = Txn::of(&n);
+                    if gone {
+                        self.client_sub = None;
+                        self.sip(
+                            Node::Carol,
+                            n,
+                            cl!["RFC 6665 §4.2.2", "policy:q8-group-ends"],
+                            "The group session is over: the PF answers Carol's subscription with a NOTIFY that lists no one and ends it at once (reason noresource).",
+                            Some(Arrival::NotifyAtCarol { txn, users: Some(Vec::new()) }),
+                        );
+                        self.key_last("Participant information: the group session is over");
+                        return;
+                    }
                     // What her client will show: the list the PF held from the focus, if any.
                     let users = self.roster.as_ref().map(|r| r.users.clone());
                     self.sip(
@@ -175,6 +227,32 @@ impl Pf {
             PfInput::FocusAck if self.cf_leg.is_some() => self.pf_bind_cf(),
             PfInput::FocusAck => {}
         }
+    }
+
+    /// A NOTIFY with the participant information it holds now on Carol's subscription, if she
+    /// has one with it (RFC 6665 §4.2.2; RFC 4575 §5.1: the version grows by one).
+    pub(in crate::pf) fn notify_client(&mut self, note: &'static str) {
+        let Some(mut d) = self.client_sub.clone() else { return };
+        let Some(r) = self.roster.as_ref() else { return };
+        self.client_sub_version += 1;
+        let (users, info, v) = (r.users.clone(), r.info.clone(), self.client_sub_version);
+        let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+        self.client_sub = Some(d);
+        n.push("Contact", pf_focus_contact());
+        n.push("Event", "conference");
+        n.push("Subscription-State", "active;expires=3600");
+        n.push("Content-Type", "application/conference-info+xml");
+        if self.cfg.wire {
+            n.body = conference_info_xml(self.cfg.epoch_ms, v, &users, &info);
+        }
+        let txn = Txn::of(&n);
+        self.sip(
+            Node::Carol,
+            n,
+            cl!["RFC 6665 §4.2.2", "RFC 4575 §4.2", "policy:q13-participant-info"],
+            note,
+            Some(Arrival::NotifyAtCarol { txn, users: Some(users) }),
+        );
     }
 
     /// A PF timer fires.
@@ -256,6 +334,7 @@ impl Pf {
                     self.path_a("Q3 policy: the PF tries its INVITE again 30 s after the last timeout.", cl![CL, "policy:q3-unreachable-on-register"]);
                 }
             }
+            PfTimer::SubscriptionRefresh => self.refresh_subscription(),
             PfTimer::Retention => {
                 self.retention_timer = None;
                 if matches!(self.state, PfState::Deferred | PfState::DeliveringA) {

@@ -29,6 +29,12 @@ mod timer;
 /// The clause every deferral step cites.
 const CL: &str = "8.3.2.9";
 
+/// The Expires the PF asks for on its conference subscription (s).
+const SUB_EXPIRES_S: u64 = 3600;
+/// It refreshes that long before the subscription would expire (RFC 6665 §4.1.2.2 asks for a
+/// refresh before expiry; how long before is the subscriber's choice).
+const SUB_REFRESH_MARGIN_MS: u64 = 60_000;
+
 pub(crate) use io::{ChatEvent, KeyAt, PfEmit, PfInput, PfOutput};
 pub(crate) use timer::PfTimer;
 
@@ -93,6 +99,17 @@ pub(crate) struct PfInvite {
     pub provisional: bool,
     /// The PF wants to cancel but has had no provisional response yet (RFC 3261 §9.1: wait).
     pub cancel_wanted: bool,
+    /// Why it gave the INVITE up (when `cancelled`): the CANCEL's and a crossing 200's notes say so.
+    pub gave_up: GiveUp,
+}
+
+/// Why the PF gives its own delivery INVITE up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GiveUp {
+    /// Q1 prefer-rejoin: Carol re-joined herself.
+    Rejoin,
+    /// The PF leaves the group for her (Q7 retention, Q5, …): it no longer has a leg to the focus.
+    Leave,
 }
 
 /// Carol's Participating Function.
@@ -110,6 +127,8 @@ pub(crate) struct Pf {
     /// Carol's conference subscription as the PF accepted it (RFC 6665 §4.2.1): it answers it
     /// itself from what it kept of the focus's NOTIFYs.
     pub(in crate::pf) client_sub: Option<Dialog>,
+    /// The conference-info version of the last NOTIFY on `client_sub` (RFC 4575 §5.1: 1, 2, …).
+    pub(in crate::pf) client_sub_version: u32,
     /// The participant information of the focus's last NOTIFY that carried one (RFC 4575 §4.2).
     pub(in crate::pf) roster: Option<Roster>,
     pub(in crate::pf) reaction_timer: Option<u32>,
@@ -117,6 +136,8 @@ pub(crate) struct Pf {
     pub(in crate::pf) invite: Option<PfInvite>,
     pub(in crate::pf) retention_timer: Option<u32>,
     pub(in crate::pf) refresh_timer: Option<u32>,
+    /// The refresh of its conference subscription (RFC 6665 §4.1.2.2).
+    pub(in crate::pf) sub_refresh_timer: Option<u32>,
     pub(in crate::pf) setup_timer: Option<u32>,
     pub(in crate::pf) retries: u32,
     pub(in crate::pf) close_after_flush: bool,
@@ -163,12 +184,14 @@ impl Pf {
             client_leg: if initial { Some(Dialog { route: crate::world::build::PF_ROUTE.into(), ..Dialog::carol_pf(0) }) } else { None },
             sub: None,
             client_sub: None,
+            client_sub_version: 0,
             roster: None,
             reaction_timer: None,
             reacted: false,
             invite: None,
             retention_timer: None,
             refresh_timer: None,
+            sub_refresh_timer: None,
             setup_timer: None,
             retries: 0,
             close_after_flush: false,

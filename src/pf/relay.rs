@@ -103,7 +103,8 @@ impl Pf {
         if self.set_state(PfState::Active, cl![CL], "Deferred delivery complete: the store is empty and Carol is a normal participant again.") {
             self.key_last("Replay ends: Carol has everything she missed");
         }
-        if self.policy(PolicyId::SubscriptionEnd, "after-delivery") && self.sub.is_some() {
+        // It keeps its subscription while it serves Carol's own from it (issue 11 #6).
+        if self.policy(PolicyId::SubscriptionEnd, "after-delivery") && self.sub.is_some() && self.client_sub.is_none() {
             self.unsubscribe(
                 cl!["RFC 6665 §4.1.2.3", "policy:subscription-end"],
                 "The deferred delivery is done, so the PF no longer needs the focus's Participant Information and ends its subscription (when is not in the CR).",
@@ -129,6 +130,16 @@ impl Pf {
     pub(super) fn client_session_up(&mut self) {
         self.arm_refresh();
         match self.state {
+            PfState::Idle | PfState::Inviting | PfState::Left if self.cf_leg.is_none() => {
+                // "Active" means both legs are up: without its leg to the focus the PF is not.
+                self.note(
+                    StepKind::Info,
+                    "no leg to the focus",
+                    cl!["RFC 4975 §5.4"],
+                    "Carol's MSRP connection is bound, but the PF holds no leg to the focus for her, so it relays nothing on this session.",
+                    None,
+                );
+            }
             PfState::Idle | PfState::Inviting | PfState::Left => {
                 let was_left = self.state == PfState::Left;
                 if self.set_state(PfState::Active, cl!["RFC 4975 §5.4"], "Carol's session is complete: both legs are up and the PF relays MSRP.") && was_left {
@@ -136,6 +147,11 @@ impl Pf {
                 }
             }
             PfState::DeliveringA | PfState::DeliveringB => {
+                // Carol is back: this deferral's retention (Q7) ends here; a later deferral
+                // starts its own (issue 11 #3).
+                if let Some(t) = self.retention_timer.take() {
+                    self.stop_timer(t);
+                }
                 let n = self.store.len();
                 if self.set_state(
                     PfState::Replaying,

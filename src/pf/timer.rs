@@ -21,6 +21,9 @@ pub(crate) enum PfTimer {
     Retry,
     /// Policy q7-never-returns: the store's retention ends.
     Retention,
+    /// RFC 6665 §4.1.2.2: time to refresh its conference subscription to the focus before it
+    /// expires.
+    SubscriptionRefresh,
 }
 
 impl PfTimer {
@@ -35,6 +38,7 @@ impl PfTimer {
             PfTimer::TimerF { .. } => "Timer F",
             PfTimer::Retry => "retry",
             PfTimer::Retention => "retention",
+            PfTimer::SubscriptionRefresh => "subscription refresh",
         }
     }
 
@@ -49,6 +53,7 @@ impl PfTimer {
             PfTimer::TimerF { .. } => "RFC 3261 §17.1.2.2",
             PfTimer::Retry => "policy:q3-unreachable-on-register",
             PfTimer::Retention => "policy:q7-never-returns",
+            PfTimer::SubscriptionRefresh => "RFC 6665 §4.1.2.2",
         }
     }
 
