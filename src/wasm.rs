@@ -323,6 +323,30 @@ impl SlicedRun {
     }
 }
 
+/// The notes (explanations) of every step of the last run under `rules`, in step order, joined
+/// by U+001E (which no note holds: scenario texts refuse control characters).
+///
+/// Only in a module built with notes (feature `note-text`: `pkg/export/`); the page's first
+/// module records steps without notes, and `www/engine.js` fills them in from here on first use.
+#[cfg(all(feature = "wire-text", feature = "note-text"))]
+#[wasm_bindgen]
+pub fn notes(rules: &str) -> Result<Option<String>, JsError> {
+    let rules = parse_rules(rules)?;
+    Ok(LAST.with(|l| {
+        let l = l.borrow();
+        let last = l[slot(rules)].as_ref()?;
+        let trace = crate::run_without_wire_text(&last.scenario, rules);
+        let mut out = String::new();
+        for (i, s) in trace.steps.iter().enumerate() {
+            if i > 0 {
+                out.push('\u{1e}');
+            }
+            out.push_str(&s.note);
+        }
+        Some(out)
+    }))
+}
+
 /// A finished run's trace; its scenario becomes the one `raw` answers for under its rules.
 #[cfg(feature = "wasm-export")]
 trait Remember {

@@ -288,7 +288,7 @@ impl Pf {
             return false;
         }
         self.state = s;
-        self.emit(PfOutput::State { state: s, clauses, note: note.into() });
+        self.emit(PfOutput::State { state: s, clauses, note: crate::trace::note_text(note) });
         true
     }
 

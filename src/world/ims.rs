@@ -390,7 +390,7 @@ impl World<'_> {
     fn sip_from_core(&mut self, to: Node, m: &SipMessage, clauses: Clauses, note: &'static str, arrival: Option<Arrival>) {
         let raw = if self.wire() { m.emit() } else { String::new() };
         let at = self.now + HOP_MS / 2;
-        let idx = self.record(Node::Scscf, to, Protocol::SIP, m.label_cow(), raw, clauses, Cow::Borrowed(note), StepKind::Message, None, at);
+        let idx = self.record(Node::Scscf, to, Protocol::SIP, m.label_cow(), raw, clauses, crate::trace::note_text(note), StepKind::Message, None, at);
         if let Some(a) = arrival {
             self.push(at, Ev::Arrive(Box::new(a), idx));
         }
