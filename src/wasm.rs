@@ -56,7 +56,9 @@ fn parse_scenario(json: &str) -> Result<Scenario, JsError> {
 /// of strings and records of a big trace that is about 3× faster than building the object graph
 /// value by value, which is what serde-wasm-bindgen does.
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
-    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    // Writing the engine's own plain data cannot fail (no maps with non-string keys, no
+    // non-finite floats); a fixed message keeps serde_json's error texts out of the page's module.
+    let text = serde_json::to_string(value).map_err(|_| JsError::new("the engine could not write its result as JSON"))?;
     js_sys::JSON::parse(&text).map_err(|_| JsError::new("JSON.parse failed"))
 }
 

@@ -129,7 +129,7 @@ impl Builder for Pf {
         &mut self.ids
     }
     fn wire_text(&self) -> bool {
-        self.cfg.wire
+        cfg!(feature = "wire-text") && self.cfg.wire
     }
     fn policies(&self) -> &Policies {
         &self.cfg.policies

@@ -21,7 +21,7 @@ impl Pf {
             m.body = sdp;
             return None;
         };
-        let xml = if self.cfg.wire { conference_info_xml(self.cfg.epoch_ms, r.version, &r.users, &r.info) } else { String::new() };
+        let xml = if self.wire_text() { conference_info_xml(self.cfg.epoch_ms, r.version, &r.users, &r.info) } else { String::new() };
         let users = r.users.clone();
         let (ct, body) = Self::multipart(&sdp, &xml);
         m.push("Content-Type", ct);
@@ -145,7 +145,7 @@ impl Pf {
                     // §5.1), with what the PF kept of the focus's last NOTIFY; before it has had
                     // one, a full state with no users (it knows of none; RFC 6665 §4.2.1 still
                     // asks for an immediate NOTIFY).
-                    if self.cfg.wire {
+                    if self.wire_text() {
                         n.body = match &self.roster {
                             Some(r) => conference_info_xml(self.cfg.epoch_ms, 1, &r.users, &r.info),
                             None => conference_info_xml(self.cfg.epoch_ms, 1, &[], &[]),
