@@ -1,5 +1,6 @@
 //! Thin `#[wasm_bindgen]` facade over the engine, compiled only for `wasm32`. Small plain data
-//! (policies, presets, comparisons) crosses with serde-wasm-bindgen; the trace, packed (below).
+//! (policies, presets, comparisons) crosses with serde-wasm-bindgen (as JSON text in the page's
+//! first module, built for size); the trace, packed (below).
 //!
 //! It converts data and errors and does nothing else. The page calls [`run`] on every edit. Two
 //! things keep that call fast for big timelines (a 1,000-message scenario is ~9,000 steps):
@@ -63,9 +64,18 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
 }
 
 /// Small plain data (the policy catalogue, the preset list, a comparison) to JS with
-/// serde-wasm-bindgen: real JS objects and arrays, no text in between.
+/// serde-wasm-bindgen: real JS objects and arrays, no text in between. The same JS values as
+/// [`to_js`] gives (`json_compatible`).
+#[cfg(feature = "wasm-export")]
 fn plain<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// In the page's first module (built for size) the same data goes as one JSON text: a second
+/// serializer's copy of every `Serialize` impl there was 3.3 KB of the initial page's budget.
+#[cfg(not(feature = "wasm-export"))]
+fn plain<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+    to_js(value)
 }
 
 /// Runs without wire texts, remembers the scenario for `raw` (in a module with wire texts), and
