@@ -30,6 +30,7 @@ pub mod shown;
 pub mod story;
 pub mod trace;
 pub mod transcript;
+mod u32map;
 pub mod wire;
 mod world;
 

@@ -12,48 +12,9 @@
 //! The wire texts are not part of it (see [`crate::run_without_wire_text`]).
 
 use crate::trace::{Chat, PfState, Protocol, Step, StepKind, Trace};
+use crate::u32map::U32Map;
 use serde::Serialize;
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// An FNV-style hash: interning hashes ~20,000 short strings and ~90,000 small keys per run;
-/// SipHash's DoS resistance buys nothing here and costs a third of the packing time in wasm.
-/// Whole words at a time (a key of five pointers is five steps, not twenty bytes).
-#[derive(Default)]
-pub(crate) struct Fnv(u64);
-
-impl Fnv {
-    fn mix(&mut self, x: u64) {
-        let h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        self.0 = (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write_usize(&mut self, x: usize) {
-        self.mix(x as u64);
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            self.mix(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut last = [0u8; 8];
-            last[..rest.len()].copy_from_slice(rest);
-            // The length keeps "a" and "a\0" apart.
-            self.mix(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59));
-        }
-    }
-}
-
-/// A hash map with [`Fnv`] (also the engine's step-identity counter: one instantiation).
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Numbers per step in [`Packed::steps`], in this order: `at_ms`, `arrive_ms`, `from`, `to`,
 /// `protocol`, `label`, `note`, clause set (index into [`Packed::clause_sets`]), `kind`,
@@ -119,9 +80,9 @@ struct Interner<'a> {
     end16: u32,
     /// Strings the run shares by pointer (the engine's static texts, the lanes' `Arc`s): keyed
     /// by address and length, so a long explanation is hashed as 16 bytes, not 100.
-    by_ptr: FastMap<(usize, usize), u32>,
+    by_ptr: U32Map<(usize, usize)>,
     /// Everything else, by content.
-    by_text: FastMap<&'a str, u32>,
+    by_text: U32Map<&'a str>,
 }
 
 impl<'a> Interner<'a> {
@@ -138,7 +99,7 @@ impl<'a> Interner<'a> {
     fn shared(&mut self, s: &'a str) -> u32 {
         let key = (s.as_ptr() as usize, s.len());
         if let Some(i) = self.by_ptr.get(&key) {
-            return *i;
+            return i;
         }
         let i = self.id(s);
         self.by_ptr.insert(key, i);
@@ -157,8 +118,8 @@ impl<'a> Interner<'a> {
 
     /// Any string, interned by content.
     fn id(&mut self, s: &'a str) -> u32 {
-        if let Some(i) = self.by_text.get(s) {
-            return *i;
+        if let Some(i) = self.by_text.get(&s) {
+            return i;
         }
         let i = self.push(s);
         self.by_text.insert(s, i);
@@ -205,8 +166,8 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
     // Clause sets: the engine cites static lists (`cl!`), so the list's own address and length
     // find a set without looking at its strings; a list seen for the first time is matched by
     // content, so equal lists written in two places share one set.
-    let mut set_by_ptr: FastMap<(usize, usize), u32> = FastMap::default();
-    let mut set_by_text: FastMap<&[&'static str], u32> = FastMap::default();
+    let mut set_by_ptr: U32Map<(usize, usize)> = U32Map::default();
+    let mut set_by_text: U32Map<&[&'static str]> = U32Map::default();
     let mut steps = Vec::with_capacity(trace.steps.len() * STEP_FIELDS);
     let mut lanes = Vec::new();
     // The enums' names by discriminant: NONE until first used.
@@ -236,10 +197,10 @@ pub fn pack(trace: &Trace) -> Packed<'_> {
         } = s;
         let key = (clauses.as_ptr() as usize, clauses.len());
         let set = match set_by_ptr.get(&key) {
-            Some(i) => *i,
+            Some(i) => i,
             None => {
-                let i = match set_by_text.get(&**clauses) {
-                    Some(i) => *i,
+                let i = match set_by_text.get(&&**clauses) {
+                    Some(i) => i,
                     None => {
                         let ids = clauses.iter().map(|c| int.shared(c)).collect();
                         let i = sets.len() as u32;

@@ -100,12 +100,13 @@ pub fn event_causes(sc: &Scenario) -> Vec<String> {
     // How many events of each content came before: a map (a 10,000-message timeline has 10,000
     // distinct keys; a linear search among them was quadratic). Keyed by &str like the packer's
     // string map, so the page's wasm holds one instantiation of it.
-    let mut seen: crate::packed::FastMap<&str, u32> = crate::packed::FastMap::default();
+    let mut seen: crate::u32map::U32Map<&str> = crate::u32map::U32Map::default();
     seen.reserve(bases.len());
     let counts: Vec<u32> = bases
         .iter()
         .map(|base| {
-            let n = seen.entry(base.as_str()).and_modify(|n| *n += 1).or_insert(0);
+            let n = seen.get_or_insert(base.as_str(), u32::MAX);
+            *n = n.wrapping_add(1);
             *n
         })
         .collect();
@@ -220,13 +221,13 @@ const INLINE_SIGS: usize = 12;
 /// fast path: a store into a 2 MB table that missed the cache on nearly every step.
 pub(crate) struct NthCounter {
     inline: Vec<([(u32, u32); INLINE_SIGS], u8)>,
-    spill: crate::packed::FastMap<(usize, usize), u32>,
+    spill: crate::u32map::U32Map<(usize, usize)>,
 }
 
 impl NthCounter {
     /// A counter for causes `0..causes`.
     pub(crate) fn new(causes: usize) -> Self {
-        NthCounter { inline: vec![([(0, 0); INLINE_SIGS], 0); causes], spill: crate::packed::FastMap::default() }
+        NthCounter { inline: vec![([(0, 0); INLINE_SIGS], 0); causes], spill: crate::u32map::U32Map::default() }
     }
 
     /// Counts a step of `cause` with `sig` and returns how many came before it.
@@ -243,7 +244,7 @@ impl NthCounter {
             *len += 1;
             return 0;
         }
-        let n = self.spill.entry((cause as usize, sig as usize)).or_insert(0);
+        let n = self.spill.get_or_insert((cause as usize, sig as usize), 0);
         *n += 1;
         *n - 1
     }

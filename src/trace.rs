@@ -380,6 +380,20 @@ impl Trace {
     }
 }
 
+/// A step's note, or nothing in a build without notes (Cargo feature `note-text`, off only in
+/// the page's first wasm module: dropping the text here lets the compiler leave every note's
+/// literal out of that module).
+#[inline(always)]
+pub(crate) fn note_text(note: impl Into<std::borrow::Cow<'static, str>>) -> std::borrow::Cow<'static, str> {
+    #[cfg(feature = "note-text")]
+    return note.into();
+    #[cfg(not(feature = "note-text"))]
+    {
+        drop(note);
+        std::borrow::Cow::Borrowed("")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! Thin `#[wasm_bindgen]` facade over the engine, compiled only for `wasm32`. Small plain data
-//! (policies, presets, comparisons) crosses with serde-wasm-bindgen; the trace, packed (below).
+//! (policies, presets, comparisons) crosses with serde-wasm-bindgen (as JSON text in the page's
+//! first module, built for size); the trace, packed (below).
 //!
 //! It converts data and errors and does nothing else. The page calls [`run`] on every edit. Two
 //! things keep that call fast for big timelines (a 1,000-message scenario is ~9,000 steps):
@@ -56,14 +57,25 @@ fn parse_scenario(json: &str) -> Result<Scenario, JsError> {
 /// of strings and records of a big trace that is about 3× faster than building the object graph
 /// value by value, which is what serde-wasm-bindgen does.
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
-    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    // Writing the engine's own plain data cannot fail (no maps with non-string keys, no
+    // non-finite floats); a fixed message keeps serde_json's error texts out of the page's module.
+    let text = serde_json::to_string(value).map_err(|_| JsError::new("the engine could not write its result as JSON"))?;
     js_sys::JSON::parse(&text).map_err(|_| JsError::new("JSON.parse failed"))
 }
 
 /// Small plain data (the policy catalogue, the preset list, a comparison) to JS with
-/// serde-wasm-bindgen: real JS objects and arrays, no text in between.
+/// serde-wasm-bindgen: real JS objects and arrays, no text in between. The same JS values as
+/// [`to_js`] gives (`json_compatible`).
+#[cfg(feature = "wasm-export")]
 fn plain<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// In the page's first module (built for size) the same data goes as one JSON text: a second
+/// serializer's copy of every `Serialize` impl there was 3.3 KB of the initial page's budget.
+#[cfg(not(feature = "wasm-export"))]
+fn plain<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+    to_js(value)
 }
 
 /// Runs without wire texts, remembers the scenario for `raw` (in a module with wire texts), and
@@ -321,6 +333,30 @@ impl SlicedRun {
         }
         Ok(out.into())
     }
+}
+
+/// The notes (explanations) of every step of the last run under `rules`, in step order, joined
+/// by U+001E (which no note holds: scenario texts refuse control characters).
+///
+/// Only in a module built with notes (feature `note-text`: `pkg/export/`); the page's first
+/// module records steps without notes, and `www/engine.js` fills them in from here on first use.
+#[cfg(all(feature = "wire-text", feature = "note-text"))]
+#[wasm_bindgen]
+pub fn notes(rules: &str) -> Result<Option<String>, JsError> {
+    let rules = parse_rules(rules)?;
+    Ok(LAST.with(|l| {
+        let l = l.borrow();
+        let last = l[slot(rules)].as_ref()?;
+        let trace = crate::run_without_wire_text(&last.scenario, rules);
+        let mut out = String::new();
+        for (i, s) in trace.steps.iter().enumerate() {
+            if i > 0 {
+                out.push('\u{1e}');
+            }
+            out.push_str(&s.note);
+        }
+        Some(out)
+    }))
 }
 
 /// A finished run's trace; its scenario becomes the one `raw` answers for under its rules.

@@ -405,6 +405,7 @@ function drawPlayer() {
   setAttr(play, 'aria-label', state.playing ? 'Pause' : 'Play');
   setAttr(play, 'aria-pressed', String(state.playing));
   timeline.setTime(state.t);
+  if (tr.notesMissing && (hooks.cursor || hooks.text || hooks.cr)) needNotes();
   hooks.cursor?.();
   hooks.text?.();
   hooks.cr?.();
@@ -575,7 +576,8 @@ function drawInspector() {
   const route = s.from === s.to ? lane(s.from) : `${lane(s.from)} → ${lane(s.to)}`;
   const proto = s.protocol === 'none' ? '' : `${s.protocol} `;
   $('insp-head').textContent = `#${s.index} · ${fmtMs(s.at_ms)}${s.arrive_ms !== s.at_ms ? `–${fmtMs(s.arrive_ms)}` : ''} · ${route} · ${proto}${s.kind === 'state' ? stateName(s.label) : s.label}${s.dropped ? ' · never arrived' : ''}`;
-  $('insp-note').textContent = s.note || '';
+  $('insp-note').textContent = !tr.notesMissing ? s.note || '' : tr.notesAsk?.failed ? 'The explanation could not be loaded.' : 'Loading the explanation…';
+  if (tr.notesMissing) needNotes();
   const chips = (s.clauses || []).map((c) => {
     const pol = c.startsWith('policy:');
     // A clause of §8.3.2.9's text is a button: it opens the CR panel at its sentence.
@@ -611,9 +613,35 @@ function drawInspector() {
   );
 }
 
+/**
+ * The notes of the traces drawn. The first wasm module records steps without them (Cargo
+ * feature `note-text`); the inspector, a ladder arrow's tooltip, the CR panel, presenter
+ * captions and the Text version ask for them here, the second module gives them (loaded on the
+ * first ask), and what shows them is drawn again. A promise of true once they are there.
+ */
+function needNotes() {
+  const trs = [state.trace, state.alt].filter((t) => t && t.notesMissing);
+  if (!trs.length) return Promise.resolve(true);
+  const scenario = state.scenario;
+  // Only the first ask for a trace draws again when it is answered (no loop when it fails).
+  const fresh = trs.some((t) => !t.notesAsk);
+  return Promise.all(trs.map((t) => state.engine.notesFor(t, scenario))).then((ok) => {
+    if (fresh && (trs.includes(state.trace) || trs.includes(state.alt))) {
+      ladder.render(true);
+      if (state.compare) altLadder.render(true);
+      drawInspector();
+      drawPlayer();
+    }
+    return ok.every(Boolean);
+  }, (e) => {
+    if (e instanceof EngineCrash) fatal(e.message);
+    return false;
+  });
+}
+
 const CR_CLAUSES = ['8.3.2.9', '8.2.2.3', '8.2.2.6.2'];
 function openCr(c, s) {
-  Promise.all([import('./crpanel.js'), import('./cr-text.js')])
+  Promise.all([import('./crpanel.js'), import('./cr-text.js'), needNotes()])
     .then(([p, t]) => p.show(api, c === '8.2.2.3' ? 'bye' : c === '8.2.2.6.2' ? 'subscribe' : t.sentenceFor(s) || 'remain')).catch(report);
 }
 
@@ -1075,13 +1103,16 @@ async function exportAs(kind) {
 let presenter = null;
 async function togglePresent(on = !state.present) {
   presenter ||= await import('./present.js');
+  // The captions read the steps' notes (from the second module, needNotes): wait for them a
+  // moment, not so long that the click no longer counts for full screen.
+  if (on) await Promise.race([needNotes(), new Promise((r) => setTimeout(r, 1500))]);
   if (on) presenter.enter(api, { fullscreen: true });
   else presenter.exit(api);
 }
 
 /** What the lazy modules may use. */
 const api = {
-  state, MODE, hooks, $, h, fmtMs, stepNext, stepPrev, keyNext, keyPrev, stepTo, play, pause, setCursor, applyLarge, notice, guard,
+  state, MODE, hooks, $, h, fmtMs, needNotes, stepNext, stepPrev, keyNext, keyPrev, stepTo, play, pause, setCursor, applyLarge, notice, guard,
   reducedMotion, togglePresent, rerun, edit, selectStep, scenarioJson, EngineCrash, setDescription, drawEditor, drawPolicies, drawPlayer,
   drawQueue, updateUndo, setFilters, save, saveSoon, applyRun, problem, drawAll, drawTimeline, adopt, unPreset, fatal, report,
   deleteSelected, setTime, setRules,
@@ -1117,6 +1148,8 @@ async function main() {
   $('banner-close').addEventListener('click', () => notice(''));
   ladder = new Ladder($('pane-main'), { label: 'Ladder', onSelect: guard((i, chat) => selectStep('main', i, Number.isNaN(chat) ? null : chat)) });
   altLadder = new Ladder($('pane-alt'), { label: 'Ladder under the other rules', onSelect: guard((i) => selectStep('alt', i)) });
+  // An arrow's tooltip shows the step's note: hovering or focusing a ladder asks for them.
+  for (const p of ['pane-main', 'pane-alt']) for (const ev of ['pointerover', 'focusin']) $(p).addEventListener(ev, () => state.trace?.notesMissing && needNotes());
   timeline = new Timeline($('timeline'), {
     onScrub: guard((t, done) => {
       pause();
@@ -1349,6 +1382,7 @@ async function main() {
   }
   if (MODE.embed || MODE.present) {
     presenter = await import('./present.js');
+    await needNotes();
     if (MODE.embed) presenter.embed(api);
     else presenter.enter(api, { fullscreen: false });
   }

@@ -44,7 +44,8 @@ class PackedStep {
   get to() { return this.t.s.get(this.t.u[this.index * this.t.F + 3]); }
   get protocol() { return this.t.s.get(this.t.u[this.index * this.t.F + 4]); }
   get label() { return this.t.s.get(this.t.u[this.index * this.t.F + 5]); }
-  get note() { return this.t.s.get(this.t.u[this.index * this.t.F + 6]); }
+  /** The step's explanation; from the second module when the run's module has none (Engine.notesFor). */
+  get note() { return this.t.notes ? this.t.notes[this.index] : this.t.s.get(this.t.u[this.index * this.t.F + 6]); }
   get clauses() { return this.t.sets[this.t.u[this.index * this.t.F + 7]]; }
   get kind() { return this.t.s.get(this.t.u[this.index * this.t.F + 8]); }
   get pf_state() { return this.t.s.get(this.t.u[this.index * this.t.F + 9]); }
@@ -143,6 +144,15 @@ export function unpackTrace(p) {
     policies: r.policies,
     summary: r.summary,
   };
+}
+
+/** Marks a trace of a module built without notes (`notesMissing`, not enumerable: not part of the contract). */
+function noNotes(trace, mod) {
+  if (trace && typeof mod.notes !== 'function' && typeof mod.export_text !== 'function') {
+    Object.defineProperty(trace, 'notesMissing', { value: true, writable: true, enumerable: false });
+    Object.defineProperty(trace, 'notesAsk', { value: null, writable: true, enumerable: false });
+  }
+  return trace;
 }
 
 export async function loadEngine() {
@@ -273,7 +283,7 @@ export class Engine {
     const mod = this.pick(scenario);
     const json = this.jsonFor(scenario, mod);
     return this.call(() => {
-      const t = unpackTrace(mod.run(json, rules));
+      const t = noNotes(unpackTrace(mod.run(json, rules)), mod);
       this.hold(mod);
       return t;
     });
@@ -285,7 +295,7 @@ export class Engine {
     return this.call(() => {
       const r = mod.run_both(json);
       this.hold(mod);
-      return { post: unpackTrace(r.post), pre: unpackTrace(r.pre), comparison: r.comparison };
+      return { post: noNotes(unpackTrace(r.post), mod), pre: noNotes(unpackTrace(r.pre), mod), comparison: r.comparison };
     });
   }
   /** @returns {string|null} null when the scenario is valid, else the message naming the field */
@@ -343,6 +353,40 @@ export class Engine {
     }
     const r = this.call(() => m.raw(rules, index));
     return r && r.error ? '' : r ?? '';
+  }
+  /**
+   * Fills in the notes of `trace` (a run of `scenario` on a module built without them: the first
+   * module, Cargo feature `note-text`) from the second module, loaded on the first ask, which runs
+   * the same scenario: the same deterministic steps, with notes. A promise of true once they are
+   * there (at once when the trace has them), false when they cannot be had.
+   */
+  notesFor(trace, scenario) {
+    if (!trace || !trace.notesMissing) return Promise.resolve(true);
+    trace.notesAsk ??= (async () => {
+      const m = await this.loadFast();
+      if (!m || typeof m.notes !== 'function') return false;
+      const json = scenarioJson(scenario);
+      this.texts ??= {};
+      if (this.texts[trace.rules] !== json) {
+        const r = this.call(() => m.run(json, trace.rules));
+        if (r && r.error) return false;
+        this.texts[trace.rules] = json;
+      }
+      const all = this.call(() => m.notes(trace.rules));
+      if (typeof all !== 'string') return false;
+      const notes = trace.steps.length ? all.split('\u001e') : [];
+      // The same run gives the same steps; anything else (a scenario changed meanwhile) is refused.
+      if (notes.length !== trace.steps.length) return false;
+      if (trace.steps.length) trace.steps[0].t.notes = notes;
+      trace.notesMissing = false;
+      return true;
+    })().catch((e) => {
+      if (e instanceof EngineCrash) throw e;
+      return false;
+    });
+    const ask = trace.notesAsk;
+    ask.then((ok) => { if (!ok) ask.failed = true; }, () => { ask.failed = true; });
+    return ask;
   }
   debugPanic() {
     return this.call(() => this.mod.debug_panic());

@@ -81,6 +81,13 @@ async function sync(api) {
     return;
   }
   if (shown !== state.trace || shownView !== state.view) {
+    const first = state.trace;
+    if (first.notesMissing) {
+      // The first wasm module's steps have no notes: they come from the second one (app.js
+      // needNotes); without them (it did not load) the lines are written without.
+      if (await api.needNotes()) return sync(api);
+      if (state.trace !== first || list.hidden || building) return;
+    }
     const tr = state.trace;
     const view = state.view;
     shown = tr;

@@ -13,7 +13,7 @@ impl Pf {
     // ------------------------------------------------------------------ deferral
 
     /// Enters deferral: remain in the media path with the CF, store, subscribe to the focus.
-    pub(super) fn enter_deferred(&mut self, clauses: Clauses, why: String) {
+    pub(super) fn enter_deferred(&mut self, clauses: Clauses, why: std::borrow::Cow<'static, str>) {
         self.client_leg = None;
         // Her client is gone: the subscription it had with the PF goes with it (her client
         // subscribes again on the next session).
@@ -201,7 +201,7 @@ impl Pf {
         self.end_stale_client_dialog();
         match self.cfg.rules {
             Rules::PostCr => {
-                self.enter_deferred(cl![CL], format!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery."))
+                self.enter_deferred(cl![CL], format!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery.").into())
             }
             Rules::PreCr => {
                 self.client_leg = None;

@@ -40,7 +40,7 @@ impl Pf {
     /// Sends a SIP message to `to`.
     pub(in crate::pf) fn sip(&mut self, to: Node, msg: SipMessage, clauses: Clauses, note: impl Into<Cow<'static, str>>, arrival: Option<Arrival>) {
         // Boxed here, where the world would box it for its event queue anyway.
-        self.emit(PfOutput::Sip { to, msg, clauses, note: note.into(), arrival: arrival.map(Box::new) });
+        self.emit(PfOutput::Sip { to, msg, clauses, note: crate::trace::note_text(note), arrival: arrival.map(Box::new) });
     }
 
     /// Sends an MSRP message to `to`.
@@ -55,7 +55,7 @@ impl Pf {
         chat: Option<u32>,
         arrival: Option<Arrival>,
     ) {
-        self.emit(PfOutput::Msrp { to, raw, label, clauses, note: note.into(), chat, arrival: arrival.map(Box::new) });
+        self.emit(PfOutput::Msrp { to, raw, label, clauses, note: crate::trace::note_text(note), chat, arrival: arrival.map(Box::new) });
     }
 
     /// A decision or note of its own.
@@ -67,7 +67,7 @@ impl Pf {
         note: impl Into<Cow<'static, str>>,
         chat: Option<u32>,
     ) {
-        self.emit(PfOutput::Note { kind, label: label.into(), clauses, note: note.into(), chat });
+        self.emit(PfOutput::Note { kind, label: label.into(), clauses, note: crate::trace::note_text(note), chat });
     }
 
     /// Titles the step its last output recorded as a key step of the story.
@@ -116,7 +116,7 @@ impl Pf {
 
     /// It drops `chat` (`purge`: Some(voluntary) when it empties its store on leaving).
     pub(in crate::pf) fn pf_drops(&mut self, chat: u32, purge: Option<bool>, why: impl Into<Cow<'static, str>>, clauses: Clauses) {
-        self.chat(ChatEvent::Dropped { chat, purge, why: why.into(), clauses });
+        self.chat(ChatEvent::Dropped { chat, purge, why: crate::trace::note_text(why), clauses });
     }
 
     /// It considers Carol a participant entitled to the group's messages (or no longer).
@@ -146,7 +146,7 @@ impl Builder for Pf {
         &mut self.ids
     }
     fn wire_text(&self) -> bool {
-        self.cfg.wire
+        cfg!(feature = "wire-text") && self.cfg.wire
     }
     fn policies(&self) -> &Policies {
         &self.cfg.policies

@@ -24,13 +24,13 @@ impl Pf {
         if self.group_gone {
             // The group session is over (the focus's BYE reached the PF): no one is connected any
             // more, whatever its last NOTIFY said (issue 11 #5).
-            let xml = if self.cfg.wire { conference_info_xml(self.cfg.epoch_ms, r.version + 1, &[], &[]) } else { String::new() };
+            let xml = if self.wire_text() { conference_info_xml(self.cfg.epoch_ms, r.version + 1, &[], &[]) } else { String::new() };
             let (ct, body) = Self::multipart(&sdp, &xml);
             m.push("Content-Type", ct);
             m.body = body;
             return Some(Vec::new());
         }
-        let xml = if self.cfg.wire { conference_info_xml(self.cfg.epoch_ms, r.version, &r.users, &r.info) } else { String::new() };
+        let xml = if self.wire_text() { conference_info_xml(self.cfg.epoch_ms, r.version, &r.users, &r.info) } else { String::new() };
         let users = r.users.clone();
         let (ct, body) = Self::multipart(&sdp, &xml);
         m.push("Content-Type", ct);
@@ -184,7 +184,7 @@ impl Pf {
                     // §5.1), with what the PF kept of the focus's last NOTIFY; before it has had
                     // one, a full state with no users (it knows of none; RFC 6665 §4.2.1 still
                     // asks for an immediate NOTIFY).
-                    if self.cfg.wire {
+                    if self.wire_text() {
                         n.body = match &self.roster {
                             Some(r) if !gone => conference_info_xml(self.cfg.epoch_ms, 1, &r.users, &r.info),
                             _ => conference_info_xml(self.cfg.epoch_ms, 1, &[], &[]),
@@ -242,7 +242,7 @@ impl Pf {
         n.push("Event", "conference");
         n.push("Subscription-State", "active;expires=3600");
         n.push("Content-Type", "application/conference-info+xml");
-        if self.cfg.wire {
+        if self.wire_text() {
             n.body = conference_info_xml(self.cfg.epoch_ms, v, &users, &info);
         }
         let txn = Txn::of(&n);
@@ -366,7 +366,7 @@ impl Pf {
             return false;
         }
         self.state = s;
-        self.emit(PfOutput::State { state: s, clauses, note: note.into() });
+        self.emit(PfOutput::State { state: s, clauses, note: crate::trace::note_text(note) });
         true
     }
 

@@ -229,6 +229,14 @@ impl Ids {
     }
 }
 
+/// Whether `b` builds wire text: never in a build without the `wire-text` feature (the page's
+/// first wasm module), which lets the compiler leave every text builder out of it even where
+/// `b` is a `dyn Builder`.
+#[inline(always)]
+fn texts(b: &(impl Builder + ?Sized)) -> bool {
+    cfg!(feature = "wire-text") && b.wire_text()
+}
+
 /// The wire-text builders every actor uses for what it sends (RFC 3261 requests, responses,
 /// ACK and CANCEL; SDP; MSRP SENDs and responses), over its own [`Ids`]. The world's actors and
 /// the PF ([`crate::pf::Pf`]) each implement the four accessors.
@@ -352,7 +360,7 @@ pub(crate) trait Builder {
 
     /// Carol's MSRP URI number `n` (empty without wire texts: only the texts use it).
     fn carol_path_n(&self, n: u32) -> String {
-        if !self.wire_text() {
+        if !texts(self) {
             return String::new();
         }
         let mut s = String::with_capacity(48);
@@ -365,7 +373,7 @@ pub(crate) trait Builder {
     }
     /// The PF's MSRP URI number `n` towards Carol (empty without wire texts).
     fn pf_path_n(&self, n: u32) -> String {
-        if !self.wire_text() {
+        if !texts(self) {
             return String::new();
         }
         let mut s = String::with_capacity(48);
@@ -412,7 +420,7 @@ pub(crate) trait Builder {
 
     /// The 200 OK transaction response to a SEND whose To-Path/From-Path were `req_to`/`req_from`.
     fn ok_text(&self, tid: &str, req_to: &str, req_from: &str) -> String {
-        if !self.wire_text() {
+        if !texts(self) {
             return String::new();
         }
         let req = MsrpMessage::send(Cow::Borrowed(tid), Cow::Borrowed(req_to), Cow::Borrowed(req_from), Cow::Borrowed(""), None, None);
@@ -734,7 +742,7 @@ fn cpm_headers_with_dyn(this: &dyn Builder, m: &mut SipMessage, contact: String)
 /// [`Builder::sdp`], shared by every builder (one copy of its code, not one per implementor).
 fn sdp_dyn(this: &mut dyn Builder, by: Node, user: &str, ip: &str, port: u16, path: String, setup: &str) -> String {
     let session = this.ids(by).sdp_session();
-    if !this.wire_text() {
+    if !texts(this) {
         return String::new(); // only the wire text shows a body
     }
     MsrpSdp {
@@ -763,7 +771,7 @@ fn tid_dyn(this: &mut dyn Builder, by: Node, body: &str) -> String {
 
 /// [`Builder::send_text`], shared by every builder (one copy of its code, not one per implementor).
 fn send_text_dyn(this: &mut dyn Builder, by: Node, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
-    if !this.wire_text() {
+    if !texts(this) {
         this.ids(by).next();
         this.ids(by).next();
         return (String::new(), String::new());
@@ -781,5 +789,5 @@ fn send_text_dyn(this: &mut dyn Builder, by: Node, to_path: &str, from_path: &st
         body.map(|_| Cow::Borrowed("message/cpim")),
         body.map(Cow::Borrowed),
     );
-    (if this.wire_text() { m.emit() } else { String::new() }, tid)
+    (if texts(this) { m.emit() } else { String::new() }, tid)
 }

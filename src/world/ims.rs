@@ -33,7 +33,7 @@ impl World<'_> {
             match std::mem::replace(o, CoreOutput::Stop { handle: u32::MAX }) {
                 CoreOutput::Sip { to, raw, label, clauses, note, arrival } => {
                     let at = self.now + HOP_MS / 2;
-                    let idx = self.record(Node::Scscf, to, Protocol::SIP, label, raw, clauses, Cow::Borrowed(note), StepKind::Message, None, at);
+                    let idx = self.record(Node::Scscf, to, Protocol::SIP, label, raw, clauses, crate::trace::note_text(note), StepKind::Message, None, at);
                     if let Some(a) = arrival {
                         self.push(at, Ev::Arrive(a, idx));
                     }

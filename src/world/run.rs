@@ -151,7 +151,7 @@ impl World<'_> {
             label,
             raw,
             clauses,
-            note,
+            note: crate::trace::note_text(note),
             kind,
             policy,
             pf_state: self.pf_snap.0,
@@ -200,12 +200,12 @@ impl World<'_> {
         arrival: impl IntoArrival,
     ) -> u32 {
         if matches!((from, to), (Node::Carol, Node::Pf) | (Node::Pf, Node::Carol)) {
-            return self.sip_via_core(from, to, msg, clauses, note.into(), arrival.boxed().map(|a| *a));
+            return self.sip_via_core(from, to, msg, clauses, crate::trace::note_text(note), arrival.boxed().map(|a| *a));
         }
         let raw = if self.wire() { msg.emit() } else { String::new() };
         let label = msg.label_cow();
         let at = self.now + HOP_MS;
-        let idx = self.record(from, to, Protocol::SIP, label, raw, clauses, note.into(), StepKind::Message, None, at);
+        let idx = self.record(from, to, Protocol::SIP, label, raw, clauses, crate::trace::note_text(note), StepKind::Message, None, at);
         if let Some(a) = arrival.boxed() {
             self.push(at, Ev::Arrive(a, idx));
         }
@@ -226,7 +226,7 @@ impl World<'_> {
         arrival: impl IntoArrival,
     ) -> u32 {
         let at = self.now + HOP_MS;
-        let idx = self.record(from, to, Protocol::MSRP, Cow::Borrowed(label), raw, clauses, note.into(), StepKind::Message, chat, at);
+        let idx = self.record(from, to, Protocol::MSRP, Cow::Borrowed(label), raw, clauses, crate::trace::note_text(note), StepKind::Message, chat, at);
         if let Some(a) = arrival.boxed() {
             self.push(at, Ev::Arrive(a, idx));
         }
@@ -244,7 +244,7 @@ impl World<'_> {
         chat: Option<u32>,
     ) -> u32 {
         let now = self.now;
-        self.record(lane, lane, Protocol::None, label.into(), String::new(), clauses, note.into(), kind, chat, now)
+        self.record(lane, lane, Protocol::None, label.into(), String::new(), clauses, crate::trace::note_text(note), kind, chat, now)
     }
 
     /// Marks a sent message as never arriving.

@@ -44,7 +44,11 @@ test('a timeline of more than FAST_EVENTS events switches to the speed-optimised
     const { unpackTrace } = await import('./engine.js');
     const st = window.__explorer.state;
     const small = unpackTrace(st.engine.mod.run(JSON.stringify(st.scenario), st.rules));
-    return JSON.stringify(small.steps) === JSON.stringify(st.trace.steps) && JSON.stringify(small.chats) === JSON.stringify(st.trace.chats);
+    // The first module records no notes (Cargo feature note-text): they come from the second.
+    const noNotes = small.steps.every((s) => s.note === '');
+    Object.defineProperty(small, 'notesMissing', { value: true, writable: true });
+    const filled = await st.engine.notesFor(small, st.scenario);
+    return noNotes && filled && JSON.stringify(small.steps) === JSON.stringify(st.trace.steps) && JSON.stringify(small.chats) === JSON.stringify(st.trace.chats);
   });
   assert.equal(equal, true, 'steps and chats are identical on both modules');
 
@@ -54,5 +58,35 @@ test('a timeline of more than FAST_EVENTS events switches to the speed-optimised
   await page.evaluate((k) => window.__explorer.api.selectStep('main', k, null, true), i);
   await page.waitForFunction(() => /^BYE sip:/m.test(document.querySelector('#insp-raw')?.textContent || ''), null, { timeout: 10000 });
   assert.match(await page.locator('#insp-raw').textContent(), /Reason: SIP;cause=480/);
+  assert.deepEqual(errors, []);
+});
+
+test('the first module records no notes: the inspector and the ladder\'s tooltips get them from the second module on first use', async (t) => {
+  const { page, errors } = await openExplorer(t, env);
+  const before = await page.evaluate(() => {
+    const st = window.__explorer.state;
+    return { first: st.engine.last === st.engine.mod, missing: st.trace.notesMissing === true, empty: st.trace.steps.every((s) => s.note === '') };
+  });
+  assert.deepEqual(before, { first: true, missing: true, empty: true }, 'a preset runs on the first module, without notes');
+  // The contract's JSON of the trace does not carry the page's bookkeeping.
+  assert.equal(await page.evaluate(() => 'notesMissing' in JSON.parse(JSON.stringify(window.__explorer.state.trace))), false);
+  const i = await page.evaluate(() => window.__explorer.state.trace.steps.findIndex((s) => s.kind === 'state' && s.label === 'Deferred'));
+  assert.ok(i > 0, 'the preset defers');
+  await page.evaluate((k) => window.__explorer.api.selectStep('main', k, null, true), i);
+  await page.waitForFunction(() => /Case 1 of §8\.3\.2\.9/.test(document.querySelector('#insp-note')?.textContent || ''), null, { timeout: 15000 });
+  // Now every step has its note, the second module is loaded, and the tooltips were drawn again with them.
+  const after = await page.evaluate(() => {
+    const st = window.__explorer.state;
+    const tips = [...document.querySelectorAll('#pane-main title')].map((e) => e.textContent);
+    return { missing: st.trace.notesMissing, notes: st.trace.steps.filter((s) => s.note).length, steps: st.trace.steps.length, tip: tips.some((x) => /Case 1 of §8\.3\.2\.9/.test(x)) };
+  });
+  assert.equal(after.missing, false);
+  assert.equal(after.notes, after.steps, 'every step has a note');
+  assert.equal(after.tip, true, 'an arrow\'s tooltip shows its note');
+  // After an edit the new run (on the first module again) has no notes: hovering the ladder asks for them.
+  await page.evaluate(() => window.__explorer.api.setRules('pre-cr'));
+  await page.waitForFunction(() => window.__explorer.state.trace.rules === 'pre-cr', null, { timeout: 10000 });
+  await page.hover('#pane-main svg');
+  await page.waitForFunction(() => window.__explorer.state.trace.notesMissing === false, null, { timeout: 15000 });
   assert.deepEqual(errors, []);
 });

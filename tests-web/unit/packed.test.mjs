@@ -31,13 +31,24 @@ for (const p of modules['pkg (size)'].presets()) {
       for (const [name, mod] of Object.entries(modules)) {
         // JSON.stringify: the unpacked steps and chats read their fields through getters.
         const got = JSON.parse(JSON.stringify(unpackTrace(mod.run(p.json, rules))));
-        assert.deepEqual(got, want, name);
         // The inspector's text on demand is the same run's text; the first module is built
-        // without wire texts (feature wire-text), so the page asks the second one.
+        // without wire texts (feature wire-text), so the page asks the second one. It is built
+        // without notes too (feature note-text): its steps' notes are empty, and the page fills
+        // them in from the second module's `notes` of the same run (Engine.notesFor).
         if (name === 'pkg (size)') {
           assert.equal(mod.raw, undefined, `${name} has no wire texts`);
+          assert.equal(mod.notes, undefined, `${name} has no notes`);
+          assert.deepEqual(got, { ...want, steps: want.steps.map((s) => ({ ...s, note: '' })) }, `${name}: all but the notes`);
+          const fast = modules['pkg/export (speed)'];
+          fast.run(p.json, rules);
+          const t = unpackTrace(mod.run(p.json, rules));
+          const notes = fast.notes(rules).split('\u001e');
+          assert.equal(notes.length, t.steps.length, 'one note per step');
+          t.steps[0].t.notes = notes;
+          assert.deepEqual(JSON.parse(JSON.stringify(t)), want, `${name} with the second module's notes`);
           continue;
         }
+        assert.deepEqual(got, want, name);
         assert.equal(mod.raw(rules, i), raws[i], name);
         assert.equal(mod.raw(rules, raws.length - 1), raws[raws.length - 1], name);
       }
@@ -46,7 +57,7 @@ for (const p of modules['pkg (size)'].presets()) {
 }
 
 test('the getters read like the contract: absent chat/event are undefined, nulls are null', () => {
-  const mod = modules['pkg (size)'];
+  const mod = modules['pkg/export (speed)'];
   const p = mod.presets()[0];
   const t = unpackTrace(mod.run(p.json, 'post-cr'));
   const plain = JSON.parse(JSON.stringify(t));

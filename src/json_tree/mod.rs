@@ -2,12 +2,20 @@
 //!
 //! `serde_json::Value` would do, but it copies every key and string and keeps each object in a
 //! `BTreeMap`: for a 10,000-event scenario that is ~60,000 allocations on every edit in the
-//! page, the largest part of re-reading it. Here serde_json still does the tokenising (so its
-//! number rules and its error positions are unchanged); strings without escapes borrow from
-//! the input and objects are small vectors of pairs. Lookups answer as `Value` would: with a
-//! key given twice the last one counts, and objects are walked in key order.
+//! page, the largest part of re-reading it. Here strings without escapes borrow from the input
+//! and objects are small vectors of pairs. Lookups answer as `Value` would: with a key given
+//! twice the last one counts, and objects are walked in key order.
+//!
+//! The reader ([`Json::parse`]) is serde_json's `from_str` written out for this one tree (its
+//! grammar, RFC 8259; its number rules; its recursion limit; its error messages and their line
+//! and column, which the scenario check shows): serde_json's generic deserializer was about
+//! 5 KB (gzip) of the page's first wasm module. A test holds the two to the same answers over
+//! random texts (`answers_as_serde_json`).
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+mod read;
+
+pub(crate) use read::JsonError;
+use read::{Code, Reader};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -29,8 +37,14 @@ pub(crate) enum Json<'a> {
 }
 
 impl<'a> Json<'a> {
-    pub(crate) fn parse(text: &'a str) -> serde_json::Result<Json<'a>> {
-        serde_json::from_str(text)
+    /// Reads `text` as one JSON value (what `serde_json::from_str::<Value>` accepts).
+    pub(crate) fn parse(text: &'a str) -> Result<Json<'a>, JsonError> {
+        let mut r = Reader { b: text.as_bytes(), text, i: 0, depth: 128 };
+        let v = r.value()?;
+        match r.ws() {
+            Some(_) => Err(r.peek_err(Code::TrailingCharacters)),
+            None => Ok(v),
+        }
     }
 
     pub(crate) fn as_str(&self) -> Option<&str> {
@@ -149,91 +163,6 @@ impl<'o, 'a> Obj<'o, 'a> {
     /// (every key allowed) sorts nothing.
     pub(crate) fn first_unknown_key(&self, allowed: &[&str]) -> Option<&'o str> {
         self.0.iter().map(|(k, _)| k.as_ref()).filter(|k| !allowed.contains(k)).min()
-    }
-}
-
-impl<'de> Deserialize<'de> for Json<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(JsonVisitor)
-    }
-}
-
-struct JsonVisitor;
-
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
-        Ok(Json::Null)
-    }
-    fn visit_none<E>(self) -> Result<Json<'de>, E> {
-        Ok(Json::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
-        Json::deserialize(d)
-    }
-    fn visit_bool<E>(self, b: bool) -> Result<Json<'de>, E> {
-        Ok(Json::Bool(b))
-    }
-    fn visit_u64<E>(self, n: u64) -> Result<Json<'de>, E> {
-        Ok(Json::Uint(n))
-    }
-    fn visit_i64<E>(self, n: i64) -> Result<Json<'de>, E> {
-        Ok(if n >= 0 { Json::Uint(n as u64) } else { Json::Int(n) })
-    }
-    fn visit_f64<E>(self, x: f64) -> Result<Json<'de>, E> {
-        Ok(Json::Float(x))
-    }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Borrowed(s)))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Owned(s.to_string())))
-    }
-    fn visit_string<E>(self, s: String) -> Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Owned(s)))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
-        let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(x) = seq.next_element()? {
-            v.push(x);
-        }
-        Ok(Json::Array(v))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
-        let mut v = Vec::with_capacity(4);
-        while let Some(k) = map.next_key::<Key<'de>>()? {
-            v.push((k.0, map.next_value()?));
-        }
-        Ok(Json::Object(v))
-    }
-}
-
-/// An object key, borrowed when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string key")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(s)))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s.to_string())))
-            }
-            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s)))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
     }
 }
 
