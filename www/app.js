@@ -247,7 +247,7 @@ function rerunLong(keepTime, hook, checked, view, file) {
   L.file = file; // a file's text, run (and so checked) as written; its refusal names the file
   if (hook) L.hooks.push(hook);
   L.keepTime &&= keepTime;
-  const job = { json: file ? file.text : scenarioJson(state.scenario), rules: state.rules, both: state.compare, events: state.scenario.events.length };
+  const job = { json: file ? file.text : null, scenario: state.scenario, rules: state.rules, both: state.compare, events: state.scenario.events.length };
   L.token = job; // the newest run of L: an older one's answer is dropped
   longUse((m) => state.long === L && L.token === job && m.begin(api, L, job));
   document.documentElement.dataset.run = 'running';
@@ -343,18 +343,13 @@ function drawAll(later = null) {
     });
     drawCompareHead(d);
   }
-  const panels = () => {
-    drawTimeline();
-    drawPlayer();
-    drawQueue();
-    drawInspector();
-    drawSummary();
-    drawPolicyMark();
+  const panels = [drawTimeline, drawPlayer, drawQueue, drawInspector, drawSummary, drawPolicyMark, () => {
     if (hooks.tour) hooks.tour();
     else if (state.scenario.tour) tourUse((m) => m.attach(api));
-  };
-  if (later) return later().then(panels);
-  panels();
+  }];
+  // A big run's panels: a task each (`later` gives the next one).
+  if (later) return panels.reduce((p, f) => p.then(later).then(() => f()), Promise.resolve());
+  for (const f of panels) f();
 }
 /** Tours (tour.js, on use). */
 const tourUse = (fn) => import('./tour.js').then(fn).catch(report);

@@ -1,6 +1,6 @@
 // SVG ladder renderer. Draws only the rows in view (plus a margin), so an 8,000-step trace costs
 // the same per frame as a 40-step one. Text always goes in as text nodes (never markup).
-import { buildLadder, visibleRows, overlapping, fmtMs, fmtDur, GEOM } from './viewmodel.js';
+import { buildLadder, visibleRows, fmtMs, fmtDur, GEOM } from './viewmodel.js';
 import { stateName } from './story.js';
 
 const NS = 'http://www.w3.org/2000/svg';
@@ -253,7 +253,7 @@ export class Ladder {
     }
     for (const l of m.lanes) el('line', { class: 'lifeline', x1: l.x, x2: l.x, y1: y0, y2: y1 }, back);
     if (m.bandX != null) {
-      for (const b of overlapping(m.bands, first, last)) {
+      for (const b of m.bandsIn(first, last)) {
         const by1 = Math.max(b.y1, y0);
         const by2 = Math.min(b.y2, y1);
         const r = el('rect', { class: `band ${stateClass(b.state)}`, x: m.bandX - 5, y: by1, width: 10, height: Math.max(0, by2 - by1) }, back);
@@ -264,7 +264,7 @@ export class Ladder {
 
     const rows = document.createDocumentFragment();
     // Timers
-    for (const tm of overlapping(m.timers, first, last)) {
+    for (const tm of m.timersIn(first, last)) {
       const gt = el('g', { class: `timer${tm.fromStep >= fut ? ' future' : ''}` }, rows);
       el('rect', { x: tm.x - 3, y: tm.y1, width: 6, height: Math.max(2, tm.y2 - tm.y1), rx: 2 }, gt);
       el('line', { class: 'end', x1: tm.x - 6, x2: tm.x + 6, y1: tm.y2, y2: tm.y2 }, gt);
@@ -285,15 +285,16 @@ export class Ladder {
     // one line for all of them: with thousands of messages held (a 10,000-message timeline)
     // this keeps the ladder to a few dozen elements instead of thousands.
     const passing = new Map();
-    for (const lk of overlapping(m.links, first, last)) {
+    const through = (x, fromStep, chat) => {
+      if (this.selectedChat != null && chat === this.selectedChat) return false;
+      const key = `${x}|${fromStep >= fut ? 1 : 0}`;
+      const p = passing.get(key) || { x, future: fromStep >= fut, n: 0 };
+      p.n++;
+      passing.set(key, p);
+      return true;
+    };
+    for (const lk of m.linksIn(first, last, through)) {
       const sel = this.selectedChat != null && lk.chat === this.selectedChat;
-      if (!sel && lk.fromRow < first && lk.toRow > last) {
-        const key = `${lk.x}|${lk.fromStep >= fut ? 1 : 0}`;
-        const p = passing.get(key) || { x: lk.x, future: lk.fromStep >= fut, n: 0 };
-        p.n++;
-        passing.set(key, p);
-        continue;
-      }
       const gl = el('g', { class: `link${sel ? ' selected' : ''}${lk.fromStep >= fut ? ' future' : ''}`, 'data-step': lk.fromStep, 'data-chat': lk.chat }, rows);
       el('line', { x1: lk.x, x2: lk.x, y1: lk.y1, y2: lk.y2 }, gl);
       el('circle', { cx: lk.x, cy: lk.y1, r: 3 }, gl);

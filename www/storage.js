@@ -22,6 +22,15 @@ export const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
 /** The engine's latest event time (src/scenario.rs MAX_AT_MS, 30 days): a saved playhead past it is garbage. */
 export const MAX_T = 30 * 24 * 3600 * 1000;
 
+/**
+ * Past this many characters a record is kept in IndexedDB (written off the page's thread), not
+ * in localStorage (a synchronous write). A 1,000-message timeline is ~110 K characters.
+ */
+export const BIG_TEXT = 256 * 1024;
+
+/** Scenario → its JSON text, where a big one's was made already (longrun.js, in slices). */
+export const texts = new WeakMap();
+
 const mib = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 /** The settings of a saved record, each checked against what it may be; bad values give the default. */
@@ -83,6 +92,23 @@ async function idb(mode, fn) {
   });
 }
 
+/**
+ * A text as a Blob, made 256 K characters a task (encoding 2 MB at once is one task of 10 ms, 40
+ * at 4x CPU throttling); a piece never ends inside a surrogate pair.
+ */
+async function blobOf(text) {
+  const parts = [];
+  for (let i = 0; i < text.length;) {
+    let j = Math.min(text.length, i + 262144);
+    const c = text.charCodeAt(j - 1);
+    if (j < text.length && c >= 0xd800 && c <= 0xdbff) j--;
+    parts.push(new Blob([text.slice(i, j)]));
+    i = j;
+    if (i < text.length) await new Promise((r) => setTimeout(r, 0));
+  }
+  return new Blob(parts, { type: 'application/json' });
+}
+
 export class Store {
   constructor() {
     this.tab = Math.random().toString(36).slice(2, 10) || 'tab';
@@ -134,9 +160,11 @@ export class Store {
     if (rec.stored === 'indexeddb') {
       try {
         const big = await idb('readonly', (os) => os.get('scenario'));
-        if (!big || big.rev !== rec.rev || typeof big.text !== 'string') return { raw, settings, scenario: null, problem: 'its scenario, kept in IndexedDB, is missing' };
-        raw = big.text;
-        return { raw, settings, scenario: JSON.parse(big.text), problem: null };
+        // A Blob (this version), or the text itself (records written before it).
+        const text = big && big.rev === rec.rev ? (typeof big.text === 'string' ? big.text : big.blob instanceof Blob ? await big.blob.text() : null) : null;
+        if (text == null) return { raw, settings, scenario: null, problem: 'its scenario, kept in IndexedDB, is missing' };
+        raw = text;
+        return { raw, settings, scenario: JSON.parse(text), problem: null };
       } catch (e) {
         return { raw, settings, scenario: null, problem: `its scenario cannot be read from IndexedDB (${String(e.message || e).slice(0, 80)})` };
       }
@@ -162,14 +190,18 @@ export class Store {
     if (!force && now.rev !== this.rev && now.tab !== this.tab) return { conflict: now };
     const rev = Math.max(now.rev, this.rev) + 1;
     const rest = JSON.stringify({ ...cleanSettings(settings), rev });
-    const text = `{"scenario":${scenarioText},${rest.slice(1)}`;
     let where = 'localStorage';
     try {
-      localStorage.setItem(STORE_KEY, text);
+      // A big timeline goes to IndexedDB at once: localStorage writes synchronously on the
+      // page's thread (a 2 MB record: 20-70 ms, and the browser echoes it back in one more task).
+      if (scenarioText.length > BIG_TEXT) throw new Error('big');
+      localStorage.setItem(STORE_KEY, `{"scenario":${scenarioText},${rest.slice(1)}`);
     } catch (e1) {
-      // Too big for localStorage (about 5 M characters): IndexedDB, with a pointer here.
+      // Too big for localStorage (about 5 M characters), or big: IndexedDB, with a pointer here.
       try {
-        await idb('readwrite', (os) => os.put({ rev, text: scenarioText }, 'scenario'));
+        // As a Blob: IndexedDB then copies (and compresses) no 2 MB value on the page's thread.
+        const blob = await blobOf(scenarioText);
+        await idb('readwrite', (os) => os.put({ rev, blob }, 'scenario'));
         localStorage.setItem(STORE_KEY, JSON.stringify({ ...cleanSettings(settings), rev, scenario: null, stored: 'indexeddb' }));
         where = 'indexeddb';
       } catch (e2) {
@@ -293,7 +325,8 @@ export function keeper(api) {
     let json;
     try {
       // A big timeline's change not yet checked by its run (app.js rerunLong) is not kept yet.
-      json = api.scenarioJson(state.long?.unchecked ? state.drawn.scenario : state.scenario);
+      const sc = state.long?.unchecked ? state.drawn.scenario : state.scenario;
+      json = texts.get(sc) ?? api.scenarioJson(sc);
     } catch (e) {
       return { lost: e.message };
     }
