@@ -1,6 +1,6 @@
 // SVG ladder renderer. Draws only the rows in view (plus a margin), so an 8,000-step trace costs
 // the same per frame as a 40-step one. Text always goes in as text nodes (never markup).
-import { buildLadder, visibleRows, fmtMs, fmtDur, GEOM } from './viewmodel.js';
+import { buildLadder, visibleRows, overlapping, fmtMs, fmtDur, GEOM } from './viewmodel.js';
 import { stateName } from './story.js';
 
 const NS = 'http://www.w3.org/2000/svg';
@@ -264,7 +264,7 @@ export class Ladder {
 
     const rows = document.createDocumentFragment();
     // Timers
-    for (const tm of m.timersIn(first, last)) {
+    for (const tm of overlapping(m.timers, first, last)) {
       const gt = el('g', { class: `timer${tm.fromStep >= fut ? ' future' : ''}` }, rows);
       el('rect', { x: tm.x - 3, y: tm.y1, width: 6, height: Math.max(2, tm.y2 - tm.y1), rx: 2 }, gt);
       el('line', { class: 'end', x1: tm.x - 6, x2: tm.x + 6, y1: tm.y2, y2: tm.y2 }, gt);
@@ -391,27 +391,5 @@ export class Ladder {
       if (!(x2 < mid - half || x1 > mid + half)) return false;
     }
     return true;
-  }
-
-  /** Draw every row (for the benchmark's "full render" figure): returns the element count. */
-  renderAll() {
-    this._drawn = null;
-    const saveH = this.scroll.clientHeight;
-    const m = this.model;
-    const steps = this.trace.steps;
-    const frag = document.createDocumentFragment();
-    for (let i = 0; i < steps.length; i++) {
-      const a = m.arrow(i);
-      const gs = el('g', { class: `step ${a.cls}`, 'data-step': i }, frag);
-      if (a.internal) {
-        el('rect', { class: 'box', x: a.x1 - 40, y: a.y - 10, width: 80, height: 20, rx: 4 }, gs);
-      } else {
-        el('line', { class: 'ln', x1: a.x1, x2: a.x2, y1: a.y, y2: a.y, 'marker-end': `url(#${this.id}-ah-${a.cls})` }, gs);
-      }
-      text(gs, (a.x1 + a.x2) / 2, a.y - 4, a.label, { class: 'lbl', 'text-anchor': 'middle' });
-    }
-    this.gRows.replaceChildren(frag);
-    void saveH;
-    return steps.length;
   }
 }

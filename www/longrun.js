@@ -10,7 +10,6 @@ import { EngineCrash, Strings, PackedStep, PackedChat } from './engine.js';
 import { progress } from './progress.js';
 import { cursorAt } from './viewmodel.js';
 import { eventJson, scenarioJson } from './scenario.js';
-import { texts } from './storage.js';
 
 /** A URL next to this module, or null (the offline file's modules are blob: URLs: no relatives). */
 const near = (rel) => {
@@ -138,8 +137,7 @@ function slicer() {
 
 /**
  * A scenario's JSON made in slices: the same text as scenario.js scenarioJson (its events'
- * texts are cached per event there), the events joined a thousand a task. Kept for the save
- * (storage.js `texts`), which would otherwise make it again in one task.
+ * texts are cached per event there), the events joined a thousand a task.
  */
 export async function jsonInSlices(sc) {
   const plain = sc && typeof sc === 'object' && Object.getPrototypeOf(sc) === Object.prototype && Array.isArray(sc.events) && typeof sc.toJSON !== 'function';
@@ -164,7 +162,6 @@ export async function jsonInSlices(sc) {
     if (v !== undefined) parts.push(`${JSON.stringify(k)}:${v}`);
   }
   const text = `{${parts.join(',')}}`;
-  texts.set(sc, text);
   return text;
 }
 
@@ -373,8 +370,27 @@ export function runLong(job, engine, { onCancel } = {}) {
 }
 
 /** End the run under way without a word (a newer run replaced it, or the page cancelled it). */
-export function cancelQuietly() {
+export function cancelQuietly(L = null) {
   current?.supersede();
+  L?.opening?.dropped?.();
+}
+
+/**
+ * Open a big scenario that comes from outside the editor (the saved timeline at start, the
+ * other tab's, a share link) as a big file is opened (files.js): by its run in the worker, with
+ * progress and Cancel, the engine's check being part of the run; nothing of it is drawn or
+ * saved before the engine has answered. A timeline must be drawn already (the page underneath:
+ * what Cancel or a refusal gives back). `text`: the scenario's JSON as it came (checked as
+ * written), or null. `how`: { done(), refused(msg) and cancelled(), each giving the banner's
+ * text, dropped() (a newer change replaced the run) }.
+ */
+export function openBig(api, scenario, text, how) {
+  const { state } = api;
+  state.scenario = scenario;
+  state.selEvent = null;
+  if (api.rerun({ checked: false, file: text != null ? { text, name: '' } : null }) !== 'pending') return false;
+  state.long.opening = how;
+  return true;
 }
 
 /** The run of `job` for the page's big run `L` (api.state.long); draws it when done. */
@@ -385,15 +401,18 @@ export async function begin(api, L, job) {
   if (job.json == null) {
     try {
       job.json = await jsonInSlices(job.scenario);
+      // Kept for the save (storage.js), which would otherwise make it again, in one task.
+      (state.texts ||= new WeakMap()).set(job.scenario, job.json);
     } catch (e) {
       // Not serialisable (nested too deeply, say): refused like the engine's refusal.
       job.json = '';
       job.unjson = String(e && e.message ? e.message : e).slice(0, 120);
     }
+    await task(); // the worker is started in a task of its own
     if (state.long !== L || L.token !== job) return;
   }
   const handle = job.unjson ? { promise: Promise.resolve({ error: `it cannot be read (${job.unjson})` }) } : runLong(job, state.engine, {
-    onCancel: () => state.long === L && revert(api, 'The run was cancelled: the timeline is as it was before the change.'),
+    onCancel: () => state.long === L && revert(api, L.opening?.cancelled?.() ?? 'The run was cancelled: the timeline is as it was before the change.'),
   });
   const current = () => state.long === L && L.token === job;
   handle.promise.then(async (r) => {
@@ -403,7 +422,7 @@ export async function begin(api, L, job) {
     if (r.error !== undefined) {
       // The engine refused the change (its check is part of the run): the drawn timeline stays
       // and the editor shows the engine's message, as for a small timeline's refused edit.
-      revert(api, L.file ? `Cannot open ${L.file.name}: ${r.error}` : `This change was not made: ${r.error}`);
+      revert(api, L.opening?.refused?.(r.error) ?? (L.file ? `Cannot open ${L.file.name}: ${r.error}` : `This change was not made: ${r.error}`));
       if (L.unchecked && api.state.selEvent != null) import('./editor.js').then((m) => m.showRefusal(api, r.error)).catch(api.report);
       document.documentElement.dataset.run = 'refused';
       return;
@@ -422,12 +441,14 @@ export async function begin(api, L, job) {
       await task();
     }
     const drawn = api.applyRun(trace, alt, r.comparison || null, L.keepTime, t0, performance.now(), task);
+    L.opening?.ran?.(); // before the save: an edit made during the run is saved
     if (L.record) api.saveSoon();
     await drawn;
     if (state.trace !== trace) return; // a newer run was drawn meanwhile
     api.drawEditor();
     api.updateUndo();
     document.documentElement.dataset.run = 'done';
+    L.opening?.done?.();
   }, (e) => (e instanceof EngineCrash ? api.fatal(e.message) : api.report(e)));
 }
 

@@ -28,9 +28,6 @@ export const MAX_T = 30 * 24 * 3600 * 1000;
  */
 export const BIG_TEXT = 256 * 1024;
 
-/** Scenario → its JSON text, where a big one's was made already (longrun.js, in slices). */
-export const texts = new WeakMap();
-
 const mib = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 /** The settings of a saved record, each checked against what it may be; bad values give the default. */
@@ -92,23 +89,6 @@ async function idb(mode, fn) {
   });
 }
 
-/**
- * A text as a Blob, made 256 K characters a task (encoding 2 MB at once is one task of 10 ms, 40
- * at 4x CPU throttling); a piece never ends inside a surrogate pair.
- */
-async function blobOf(text) {
-  const parts = [];
-  for (let i = 0; i < text.length;) {
-    let j = Math.min(text.length, i + 262144);
-    const c = text.charCodeAt(j - 1);
-    if (j < text.length && c >= 0xd800 && c <= 0xdbff) j--;
-    parts.push(new Blob([text.slice(i, j)]));
-    i = j;
-    if (i < text.length) await new Promise((r) => setTimeout(r, 0));
-  }
-  return new Blob(parts, { type: 'application/json' });
-}
-
 export class Store {
   constructor() {
     this.tab = Math.random().toString(36).slice(2, 10) || 'tab';
@@ -136,9 +116,10 @@ export class Store {
   }
 
   /**
-   * The saved record: { raw, settings, scenario, problem }. `scenario` is the scenario object (not
-   * yet checked by the engine), `problem` a sentence when the record cannot be opened, `raw` the
-   * text as stored (for a download). null when nothing is saved.
+   * The saved record: { raw, settings, scenario, problem, text }. `scenario` is the scenario object
+   * (not yet checked by the engine), `problem` a sentence when the record cannot be opened, `raw`
+   * the text as stored (for a download), `text` the scenario's own JSON text where it is stored
+   * apart (IndexedDB). null when nothing is saved.
    */
   async read() {
     let raw;
@@ -164,7 +145,7 @@ export class Store {
         const text = big && big.rev === rec.rev ? (typeof big.text === 'string' ? big.text : big.blob instanceof Blob ? await big.blob.text() : null) : null;
         if (text == null) return { raw, settings, scenario: null, problem: 'its scenario, kept in IndexedDB, is missing' };
         raw = text;
-        return { raw, settings, scenario: JSON.parse(text), problem: null };
+        return { raw, text, settings, scenario: JSON.parse(text), problem: null };
       } catch (e) {
         return { raw, settings, scenario: null, problem: `its scenario cannot be read from IndexedDB (${String(e.message || e).slice(0, 80)})` };
       }
@@ -200,7 +181,7 @@ export class Store {
       // Too big for localStorage (about 5 M characters), or big: IndexedDB, with a pointer here.
       try {
         // As a Blob: IndexedDB then copies (and compresses) no 2 MB value on the page's thread.
-        const blob = await blobOf(scenarioText);
+        const blob = await (await import('./blob-text.js')).blobOf(scenarioText);
         await idb('readwrite', (os) => os.put({ rev, blob }, 'scenario'));
         localStorage.setItem(STORE_KEY, JSON.stringify({ ...cleanSettings(settings), rev, scenario: null, stored: 'indexeddb' }));
         where = 'indexeddb';
@@ -270,12 +251,19 @@ export function keeper(api) {
       return `it cannot be read (${String(e.message || e).slice(0, 80)})`; // nested too deeply to serialise, say
     }
   }
-  /** Open a checked record: its timeline and settings (an undoable step when `record`). */
-  function open(rec, record = true) {
+  /**
+   * Open a checked record: its timeline and settings (an undoable step when `record`). A big one
+   * (once a timeline is drawn) is checked and run in the worker, with progress and Cancel
+   * (longrun.js openBig); `how` then says what its refusal or Cancel shows, and nothing is saved
+   * over the record until its run is drawn. Answers a promise for a big one.
+   */
+  function open(rec, record = true, how = {}) {
     const st = rec.settings;
     const $ = api.$;
-    if (record && state.scenario) state.history.push(state.scenario);
-    state.scenario = rec.scenario;
+    const big = state.trace && state.engine.isBig(rec.scenario);
+    const prev = state.scenario;
+    if (record && prev && !big) state.history.push(prev);
+    if (!big) state.scenario = rec.scenario;
     state.rules = st.rules;
     document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
     state.compare = st.compare && !api.MODE.embed;
@@ -286,10 +274,44 @@ export function keeper(api) {
     state.t = st.t;
     state.sel = null;
     state.selEvent = null;
+    if (big) return openBig(rec, record, prev, how);
     api.rerun({ sync: true });
     api.drawEditor();
     api.drawPolicies();
     api.updateUndo();
+  }
+  /** The big record's run: a promise, resolved when it is drawn, refused, cancelled or replaced. */
+  async function openBig(rec, record, prev, how) {
+    const persist = state.persist;
+    state.persist = false; // nothing is saved over the record while its run is under way
+    const back = () => {
+      state.persist = persist || (!api.MODE.embed && !state.fromLink);
+    };
+    const m = await import('./longrun.js');
+    let end;
+    const ended = new Promise((r) => {
+      end = r;
+    });
+    const opened = m.openBig(api, rec.scenario, rec.text ?? null, {
+      saved: true, // an engine panic on it is a panic on the saved timeline (app.js fatal)
+      ran: back,
+      done: () => {
+        back();
+        if (record && prev) state.history.push(prev);
+        api.updateUndo();
+        api.drawPolicies();
+        how.done?.();
+        end();
+      },
+      refused: (msg) => (back(), end(), how.refused ? how.refused(msg) : (refuse({ ...rec, problem: `its scenario is not valid: ${msg}` }), '')),
+      cancelled: () => (back(), end(), how.cancelled ? how.cancelled() : (refuse({ ...rec, problem: 'you cancelled its run (it was not opened)' }, true), '')),
+      dropped: () => (back(), end(), how.cancelled ? how.cancelled() : refuse({ ...rec, problem: 'another timeline was opened while it was running' }, true)),
+    });
+    if (!opened) {
+      back();
+      end();
+    }
+    return ended;
   }
 
   function conflict() {
@@ -306,10 +328,21 @@ export function keeper(api) {
   async function loadTheirs() {
     const rec = await store.read();
     if (rec?.scenario) await state.engine.prepare(rec.scenario);
-    const err = rec?.scenario ? check(rec.scenario) : rec?.problem || 'nothing is saved';
-    if (err) {
-      show(`The other tab's timeline cannot be opened: ${err}`, [['keep-mine', "Keep this tab's", () => save({ force: true }).then(hide)]]);
-      return;
+    const cannot = (err) => show(`The other tab's timeline cannot be opened: ${err}`, [['keep-mine', "Keep this tab's", () => save({ force: true }).then(hide)]]);
+    // A big one is checked by its run, in the worker (open); meanwhile nothing is saved.
+    const big = rec?.scenario && state.trace && state.engine.isBig(rec.scenario);
+    const err = rec?.scenario ? (big ? null : check(rec.scenario)) : rec?.problem || 'nothing is saved';
+    if (err) return cannot(err);
+    if (big) {
+      hide();
+      return open(rec, true, {
+        done: () => {
+          hold = null;
+          store.rev = store.stored().rev; // theirs is this tab's now
+        },
+        refused: (msg) => (cannot(msg), ''),
+        cancelled: () => (conflict(), "The other tab's timeline was not opened: its run was cancelled."),
+      });
     }
     hold = null;
     hide();
@@ -326,7 +359,7 @@ export function keeper(api) {
     try {
       // A big timeline's change not yet checked by its run (app.js rerunLong) is not kept yet.
       const sc = state.long?.unchecked ? state.drawn.scenario : state.scenario;
-      json = texts.get(sc) ?? api.scenarioJson(sc);
+      json = state.texts?.get(sc) ?? api.scenarioJson(sc);
     } catch (e) {
       return { lost: e.message };
     }
@@ -338,11 +371,20 @@ export function keeper(api) {
     return r;
   }
 
-  /** The saved record cannot be opened: say so, keep it until the user chooses. */
-  function refuse(rec) {
+  /**
+   * The saved record cannot be opened: say so, keep it until the user chooses. `again`: it was
+   * not opened but may be (its run was cancelled): a button opens it.
+   */
+  function refuse(rec, again = false) {
     bad = rec;
     hold = 'bad';
-    show(`Your saved timeline cannot be opened: ${String(rec.problem).slice(0, 300)}. It is kept as it was until you choose; showing a preset meanwhile.`, [
+    show(`Your saved timeline ${again ? 'was not opened' : 'cannot be opened'}: ${String(rec.problem).slice(0, 300)}. It is kept as it was until you choose; showing ${again ? 'another timeline' : 'a preset'} meanwhile.`, [
+      ...(again ? [['keep-open', 'Open it', () => {
+        bad = null;
+        hold = null;
+        hide();
+        return open(rec, true);
+      }]] : []),
       ['keep-raw', 'Download it as saved', () => import('./files.js').then((m) => m.download(rec.raw ?? '', 'saved-timeline.json', 'application/json'))],
       ['keep-discard', 'Discard it', async () => {
         await store.discard();

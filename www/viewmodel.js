@@ -153,25 +153,17 @@ export function buildLadder(trace, width = 1000, g = GEOM, view = null) {
     return out;
   };
 
-  // Timer spans: from the first row at/after start_ms to the last row at/before end_ms. A span's
-  // object (two searches in the steps) is made when a row it crosses is drawn (timersIn).
-  const tms = trace.timers || [];
-  const tmK = new Array(tms.length);
+  // Timer spans: from the first row at/after start_ms to the last row at/before end_ms.
+  const timers = [];
   const perLane = new Map();
-  for (let j = 0; j < tms.length; j++) {
-    const k = perLane.get(tms[j].lane) || 0;
-    perLane.set(tms[j].lane, k + 1);
-    tmK[j] = k;
-  }
-  const madeT = new Array(tms.length);
-  const timer = (j) => {
-    if (madeT[j]) return madeT[j];
-    const tm = tms[j];
+  for (const tm of trace.timers || []) {
     const a = firstStepAtOrAfter(steps, tm.start_ms);
     const b = Math.max(a, cursorAt(steps, tm.end_ms) - 1);
-    return (madeT[j] = {
+    const k = perLane.get(tm.lane) || 0;
+    perLane.set(tm.lane, k + 1);
+    timers.push({
       ...tm,
-      x: xOf(tm.lane) - 12 - (tmK[j] % 3) * 7,
+      x: xOf(tm.lane) - 12 - (k % 3) * 7,
       y1: rowTop(rowOf(Math.min(a, last)), g) + 3,
       y2: rowTop(rowOf(Math.min(b, last)) + 1, g) - 3,
       fromStep: a,
@@ -179,31 +171,7 @@ export function buildLadder(trace, width = 1000, g = GEOM, view = null) {
       fromRow: rowOf(Math.min(a, last)),
       toRow: rowOf(Math.min(b, last)),
     });
-  };
-  /** The timer spans crossing rows [first, last] (those whose times cannot reach them are not made). */
-  const timersIn = (first, lastRow) => {
-    const out = [];
-    if (!steps.length) {
-      for (let j = 0; j < tms.length; j++) out.push(timer(j));
-      return overlapping(out, first, lastRow);
-    }
-    // Rows [first, lastRow] hold steps [s0, s1] (a hidden run's row: all of its steps). A span
-    // covers steps [a, b] (a: its first step at or after start_ms; b >= a): it cannot reach them
-    // when it starts after s1's time (and s1 is not the last step, where a later start is drawn)
-    // or when it ends before s0's time and a step before s0 is at or after its start (a < s0).
-    const stepOf = (r, end) => (view ? (view.rows[r] >= 0 ? view.rows[r] : view.markers[-view.rows[r] - 1][end ? 'last' : 'first']) : r);
-    const s0 = Math.min(last, stepOf(Math.max(0, Math.min(nRows - 1, first)), false));
-    const s1 = Math.min(last, stepOf(Math.max(0, Math.min(nRows - 1, lastRow)), true));
-    const lo = steps[s0].at_ms;
-    const hi = steps[s1].at_ms;
-    const before = s0 > 0 ? steps[s0 - 1].at_ms : -Infinity;
-    for (let j = 0; j < tms.length; j++) {
-      const tm = tms[j];
-      if ((tm.start_ms > hi && s1 < last) || (tm.end_ms < lo && before >= tm.start_ms)) continue;
-      out.push(timer(j));
-    }
-    return overlapping(out, first, lastRow);
-  };
+  }
 
   // PF state band: runs of equal pf_state along the PF lane, in row space, over steps [i0, i1]
   // (a band that starts before i0 starts at i0's row here: the renderer cuts it there anyway).
@@ -246,11 +214,7 @@ export function buildLadder(trace, width = 1000, g = GEOM, view = null) {
       return linksIn(0, Infinity);
     },
     linksIn,
-    /** Every timer span (made on this read; the renderer asks timersIn). */
-    get timers() {
-      return timersIn(0, Infinity);
-    },
-    timersIn,
+    timers,
     /** Every PF state band (found on the first read; the renderer asks bandsIn). */
     get bands() {
       return bands();
