@@ -393,7 +393,43 @@ export function openBig(api, scenario, text, how) {
   return true;
 }
 
-/** The run of `job` for the page's big run `L` (api.state.long); draws it when done. */
+/**
+ * A big saved record's run (storage.js keeper open, which stopped the saves: `persist` is what
+ * they were): nothing is saved over the record while it is under way; a promise, resolved when it is drawn, refused, cancelled or replaced. `how` may
+ * give the texts of a refusal or Cancel (else `refuse`, the keeper's banner, names the record).
+ */
+export async function openRecord(api, rec, record, prev, how, refuse, persist) {
+  const { state } = api;
+  const back = () => {
+    state.persist = persist || (!api.MODE.embed && !state.fromLink);
+  };
+  let end;
+  const ended = new Promise((r) => {
+    end = r;
+  });
+  const opened = openBig(api, rec.scenario, rec.text ?? null, {
+    saved: true, // an engine panic on it is a panic on the saved timeline (app.js fatal)
+    ran: back,
+    done: () => {
+      back();
+      if (record && prev) state.history.push(prev);
+      api.updateUndo();
+      api.drawPolicies();
+      how.done?.();
+      end();
+    },
+    refused: (msg) => (back(), end(), how.refused ? how.refused(msg) : (refuse({ ...rec, problem: `its scenario is not valid: ${msg}` }), '')),
+    cancelled: () => (back(), end(), how.cancelled ? how.cancelled() : (refuse({ ...rec, problem: 'you cancelled its run (it was not opened)' }, true), '')),
+    dropped: () => (back(), end(), how.cancelled ? how.cancelled() : refuse({ ...rec, problem: 'another timeline was opened while it was running' }, true)),
+  });
+  if (!opened) {
+    back();
+    end();
+  }
+  return ended;
+}
+
+/** Start the run of `job` for the page's big run `L` (api.state.long); draws it when done. */
 export async function begin(api, L, job) {
   const { state } = api;
   const t0 = performance.now();

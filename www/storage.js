@@ -254,7 +254,7 @@ export function keeper(api) {
   /**
    * Open a checked record: its timeline and settings (an undoable step when `record`). A big one
    * (once a timeline is drawn) is checked and run in the worker, with progress and Cancel
-   * (longrun.js openBig); `how` then says what its refusal or Cancel shows, and nothing is saved
+   * (longrun.js openRecord); `how` then says what its refusal or Cancel shows, and nothing is saved
    * over the record until its run is drawn. Answers a promise for a big one.
    */
   function open(rec, record = true, how = {}) {
@@ -274,44 +274,15 @@ export function keeper(api) {
     state.t = st.t;
     state.sel = null;
     state.selEvent = null;
-    if (big) return openBig(rec, record, prev, how);
+    if (big) {
+      const persist = state.persist;
+      state.persist = false; // nothing is saved over the record while its run is under way
+      return import('./longrun.js').then((m) => m.openRecord(api, rec, record, prev, how, refuse, persist));
+    }
     api.rerun({ sync: true });
     api.drawEditor();
     api.drawPolicies();
     api.updateUndo();
-  }
-  /** The big record's run: a promise, resolved when it is drawn, refused, cancelled or replaced. */
-  async function openBig(rec, record, prev, how) {
-    const persist = state.persist;
-    state.persist = false; // nothing is saved over the record while its run is under way
-    const back = () => {
-      state.persist = persist || (!api.MODE.embed && !state.fromLink);
-    };
-    const m = await import('./longrun.js');
-    let end;
-    const ended = new Promise((r) => {
-      end = r;
-    });
-    const opened = m.openBig(api, rec.scenario, rec.text ?? null, {
-      saved: true, // an engine panic on it is a panic on the saved timeline (app.js fatal)
-      ran: back,
-      done: () => {
-        back();
-        if (record && prev) state.history.push(prev);
-        api.updateUndo();
-        api.drawPolicies();
-        how.done?.();
-        end();
-      },
-      refused: (msg) => (back(), end(), how.refused ? how.refused(msg) : (refuse({ ...rec, problem: `its scenario is not valid: ${msg}` }), '')),
-      cancelled: () => (back(), end(), how.cancelled ? how.cancelled() : (refuse({ ...rec, problem: 'you cancelled its run (it was not opened)' }, true), '')),
-      dropped: () => (back(), end(), how.cancelled ? how.cancelled() : refuse({ ...rec, problem: 'another timeline was opened while it was running' }, true)),
-    });
-    if (!opened) {
-      back();
-      end();
-    }
-    return ended;
   }
 
   function conflict() {
@@ -337,8 +308,7 @@ export function keeper(api) {
       hide();
       return open(rec, true, {
         done: () => {
-          hold = null;
-          store.rev = store.stored().rev; // theirs is this tab's now
+          hold = null; // theirs is this tab's now (read() took its revision)
         },
         refused: (msg) => (cannot(msg), ''),
         cancelled: () => (conflict(), "The other tab's timeline was not opened: its run was cancelled."),
