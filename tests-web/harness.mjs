@@ -107,3 +107,27 @@ export async function pick(page, file) {
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('#open-file')]);
   await chooser.setFiles(file);
 }
+
+/**
+ * The saved timeline's scenario as JSON text, wherever it is kept (www/storage.js: localStorage,
+ * or IndexedDB with a pointer in localStorage for a big one), or null when nothing is saved.
+ */
+export const savedScenarioText = (page) => page.evaluate(async (k) => {
+  const raw = localStorage.getItem(k);
+  if (raw == null) return null;
+  const rec = JSON.parse(raw);
+  if (rec.stored !== 'indexeddb') return JSON.stringify(rec.scenario);
+  const d = await new Promise((res, rej) => {
+    const r = indexedDB.open('cpm-deferral-explorer', 1);
+    r.onsuccess = () => res(r.result);
+    r.onerror = () => rej(r.error);
+  });
+  return new Promise((res) => {
+    const q = d.transaction('saved').objectStore('saved').get('scenario');
+    q.onsuccess = async () => {
+      d.close();
+      const v = q.result;
+      res(v && v.rev === rec.rev ? v.text ?? (v.blob ? await v.blob.text() : null) : null);
+    };
+  });
+}, KEY);

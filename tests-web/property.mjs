@@ -73,7 +73,7 @@ async function storedFn(k) {
   const rec = JSON.parse(raw);
   if (rec.stored !== 'indexeddb') return JSON.stringify(rec.scenario);
   const d = await new Promise((res, rej) => { const r = indexedDB.open('cpm-deferral-explorer', 1); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-  return new Promise((res) => { const q = d.transaction('saved').objectStore('saved').get('scenario'); q.onsuccess = () => { d.close(); res(q.result?.text ?? null); }; });
+  return new Promise((res) => { const q = d.transaction('saved').objectStore('saved').get('scenario'); q.onsuccess = async () => { d.close(); const v = q.result; res(v?.text ?? (v?.blob ? await v.blob.text() : null)); }; });
 }
 /** Every save written, then the banner and the saved record, in one round trip. Runs in the page. */
 async function settledFn(k) {
@@ -85,7 +85,7 @@ async function settledFn(k) {
   const rec = JSON.parse(raw);
   if (rec.stored !== 'indexeddb') return { banner, stored: JSON.stringify(rec.scenario) };
   const d = await new Promise((res, rej) => { const r = indexedDB.open('cpm-deferral-explorer', 1); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-  return new Promise((res) => { const q = d.transaction('saved').objectStore('saved').get('scenario'); q.onsuccess = () => { d.close(); res({ banner, stored: q.result?.text ?? null }); }; });
+  return new Promise((res) => { const q = d.transaction('saved').objectStore('saved').get('scenario'); q.onsuccess = async () => { d.close(); const v = q.result; res({ banner, stored: v?.text ?? (v?.blob ? await v.blob.text() : null) }); }; });
 }
 const bannerOf = (page) => page.evaluate(bannerFn);
 const storedJson = (page) => page.evaluate(storedFn, KEY);

@@ -125,9 +125,10 @@ function fatal(msg) {
   b.className = 'banner';
   // An engine panic on the start-up run (the saved timeline itself) would come back at every
   // reload: the next start then holds the saved timeline (download or discard) and shows a preset.
-  if (state.engine?.crashed) {
+  const saved = !!state.long?.opening?.saved; // the saved timeline's run, in the worker (storage.js)
+  if (state.engine?.crashed || saved) {
     try {
-      sessionStorage.setItem(CRASH_KEY, JSON.stringify({ msg: String(msg).slice(0, 300), atStart: document.documentElement.dataset.ready !== 'yes' }));
+      sessionStorage.setItem(CRASH_KEY, JSON.stringify({ msg: String(msg).slice(0, 300), atStart: saved || document.documentElement.dataset.ready !== 'yes' }));
     } catch {}
   }
   $('banner-text').textContent = `The engine stopped: ${msg}. Your timeline is saved in this browser: Reload starts the page again with it, `
@@ -247,7 +248,7 @@ function rerunLong(keepTime, hook, checked, view, file) {
   L.file = file; // a file's text, run (and so checked) as written; its refusal names the file
   if (hook) L.hooks.push(hook);
   L.keepTime &&= keepTime;
-  const job = { json: file ? file.text : scenarioJson(state.scenario), rules: state.rules, both: state.compare, events: state.scenario.events.length };
+  const job = { json: file ? file.text : null, scenario: state.scenario, rules: state.rules, both: state.compare, events: state.scenario.events.length };
   L.token = job; // the newest run of L: an older one's answer is dropped
   longUse((m) => state.long === L && L.token === job && m.begin(api, L, job));
   document.documentElement.dataset.run = 'running';
@@ -255,8 +256,9 @@ function rerunLong(keepTime, hook, checked, view, file) {
 }
 /** A newer, small run replaced the big one under way: it is ended, nothing is given back. */
 function dropLong() {
+  const L = state.long;
   state.long = null;
-  longUse((m) => m.cancelQuietly());
+  longUse((m) => m.cancelQuietly(L));
   document.documentElement.dataset.run = 'dropped';
 }
 const revertLong = (msg) => longUse((m) => m.revert(api, msg));
@@ -343,18 +345,13 @@ function drawAll(later = null) {
     });
     drawCompareHead(d);
   }
-  const panels = () => {
-    drawTimeline();
-    drawPlayer();
-    drawQueue();
-    drawInspector();
-    drawSummary();
-    drawPolicyMark();
+  const panels = [drawTimeline, drawPlayer, drawQueue, drawInspector, drawSummary, drawPolicyMark, () => {
     if (hooks.tour) hooks.tour();
     else if (state.scenario.tour) tourUse((m) => m.attach(api));
-  };
-  if (later) return later().then(panels);
-  panels();
+  }];
+  // A big run's panels: a task each (`later` gives the next one).
+  if (later) return panels.reduce((p, f) => p.then(later).then(() => f()), Promise.resolve());
+  for (const f of panels) f();
 }
 /** Tours (tour.js, on use). */
 const tourUse = (fn) => import('./tour.js').then(fn).catch(report);
@@ -1339,7 +1336,8 @@ async function main() {
   if (saved?.scenario) await state.engine.prepare(saved.scenario); // a tour: the second module checks it
   if (saved) {
     const stopped = crashed?.atStart && `the engine stopped on it as the page last started (${String(crashed.msg).slice(0, 200)})`;
-    const why = saved.problem || stopped || (saved.scenario && saver.check(saved.scenario));
+    // A big one is checked by its run, in the worker (storage.js open).
+    const why = saved.problem || stopped || (saved.scenario && !state.engine.isBig(saved.scenario) && saver.check(saved.scenario));
     if (why) saver.refuse({ ...saved, problem: saved.problem || stopped || `its scenario is not valid: ${why}` });
     else good = saved;
   }
@@ -1360,7 +1358,13 @@ async function main() {
       state.fromLink = true;
       loadPreset(preset.name, false);
     } else if (good) {
-      saver.open(good, false);
+      // A big saved timeline runs in the worker: a preset underneath meanwhile, never saved over
+      // it; the page is ready once it is drawn (or cancelled, or refused).
+      if (state.engine.isBig(good.scenario)) {
+        state.persist = false;
+        loadPreset(state.presets[0]?.name, false);
+      }
+      return saver.open(good, false);
     } else {
       loadPreset(state.presets[0]?.name, false);
     }
@@ -1372,7 +1376,7 @@ async function main() {
       start(); // a working page underneath, in case the link is bad
       opened = await openShareLink(good && !MODE.embed ? 'Showing your own saved timeline instead (it is unchanged).' : 'Showing a preset instead.');
     } else {
-      start();
+      await start();
     }
     void opened;
     updateUndo();

@@ -14,7 +14,7 @@ export class EngineCrash extends Error {
 const NONE = 0xffffffff; // an absent number in the packed columns (src/packed.rs NONE)
 
 /** The trace's strings: one text and the UTF-16 end of each; a string is cut out when first read. */
-class Strings {
+export class Strings {
   constructor(text, ends) {
     this.text = text;
     this.ends = ends;
@@ -33,7 +33,7 @@ class Strings {
 // One step of a packed trace: the fields of docs/trace-contract.md as getters over the engine's
 // number column, so a 10,000-message run (~87,000 steps) costs one small object per step and
 // no strings until something is shown. `toJSON` gives the contract's plain object.
-class PackedStep {
+export class PackedStep {
   constructor(t, index) {
     this.t = t;
     this.index = index;
@@ -81,7 +81,7 @@ class PackedStep {
 }
 
 // One chat message of a packed trace (getters, as PackedStep).
-class PackedChat {
+export class PackedChat {
   constructor(t, i) {
     this.t = t;
     this.o = i * t.C;

@@ -83,14 +83,17 @@ function none(s) {
 function diff(a, b) {
   if (!a || !b || !Array.isArray(a.events) || !Array.isArray(b.events)) return b ? whole(b) : null;
   const head = headJson(b);
-  const ea = a.events.map(eventJson);
-  const eb = b.events.map(eventJson);
+  const ea = a.events;
+  const eb = b.events;
+  // The same event object is the same event (an edit shares the ones it did not change): only
+  // different objects are compared by their JSON texts.
+  const eq = (x, y) => x === y || eventJson(x) === eventJson(y);
   let p = 0;
-  while (p < ea.length && p < eb.length && ea[p] === eb[p]) p++;
+  while (p < ea.length && p < eb.length && eq(ea[p], eb[p])) p++;
   let q = 0;
-  while (q < ea.length - p && q < eb.length - p && ea[ea.length - 1 - q] === eb[eb.length - 1 - q]) q++;
-  const ma = ea.slice(p, ea.length - q);
-  const mb = eb.slice(p, eb.length - q);
+  while (q < ea.length - p && q < eb.length - p && eq(ea[ea.length - 1 - q], eb[eb.length - 1 - q])) q++;
+  const ma = ea.slice(p, ea.length - q).map(eventJson);
+  const mb = eb.slice(p, eb.length - q).map(eventJson);
   if (!ma.length && !mb.length && head === headJson(a)) return null;
   let ops;
   const n = ma.length;

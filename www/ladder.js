@@ -253,7 +253,7 @@ export class Ladder {
     }
     for (const l of m.lanes) el('line', { class: 'lifeline', x1: l.x, x2: l.x, y1: y0, y2: y1 }, back);
     if (m.bandX != null) {
-      for (const b of overlapping(m.bands, first, last)) {
+      for (const b of m.bandsIn(first, last)) {
         const by1 = Math.max(b.y1, y0);
         const by2 = Math.min(b.y2, y1);
         const r = el('rect', { class: `band ${stateClass(b.state)}`, x: m.bandX - 5, y: by1, width: 10, height: Math.max(0, by2 - by1) }, back);
@@ -285,15 +285,16 @@ export class Ladder {
     // one line for all of them: with thousands of messages held (a 10,000-message timeline)
     // this keeps the ladder to a few dozen elements instead of thousands.
     const passing = new Map();
-    for (const lk of overlapping(m.links, first, last)) {
+    const through = (x, fromStep, chat) => {
+      if (this.selectedChat != null && chat === this.selectedChat) return false;
+      const key = `${x}|${fromStep >= fut ? 1 : 0}`;
+      const p = passing.get(key) || { x, future: fromStep >= fut, n: 0 };
+      p.n++;
+      passing.set(key, p);
+      return true;
+    };
+    for (const lk of m.linksIn(first, last, through)) {
       const sel = this.selectedChat != null && lk.chat === this.selectedChat;
-      if (!sel && lk.fromRow < first && lk.toRow > last) {
-        const key = `${lk.x}|${lk.fromStep >= fut ? 1 : 0}`;
-        const p = passing.get(key) || { x: lk.x, future: lk.fromStep >= fut, n: 0 };
-        p.n++;
-        passing.set(key, p);
-        continue;
-      }
       const gl = el('g', { class: `link${sel ? ' selected' : ''}${lk.fromStep >= fut ? ' future' : ''}`, 'data-step': lk.fromStep, 'data-chat': lk.chat }, rows);
       el('line', { x1: lk.x, x2: lk.x, y1: lk.y1, y2: lk.y2 }, gl);
       el('circle', { cx: lk.x, cy: lk.y1, r: 3 }, gl);
@@ -390,27 +391,5 @@ export class Ladder {
       if (!(x2 < mid - half || x1 > mid + half)) return false;
     }
     return true;
-  }
-
-  /** Draw every row (for the benchmark's "full render" figure): returns the element count. */
-  renderAll() {
-    this._drawn = null;
-    const saveH = this.scroll.clientHeight;
-    const m = this.model;
-    const steps = this.trace.steps;
-    const frag = document.createDocumentFragment();
-    for (let i = 0; i < steps.length; i++) {
-      const a = m.arrow(i);
-      const gs = el('g', { class: `step ${a.cls}`, 'data-step': i }, frag);
-      if (a.internal) {
-        el('rect', { class: 'box', x: a.x1 - 40, y: a.y - 10, width: 80, height: 20, rx: 4 }, gs);
-      } else {
-        el('line', { class: 'ln', x1: a.x1, x2: a.x2, y1: a.y, y2: a.y, 'marker-end': `url(#${this.id}-ah-${a.cls})` }, gs);
-      }
-      text(gs, (a.x1 + a.x2) / 2, a.y - 4, a.label, { class: 'lbl', 'text-anchor': 'middle' });
-    }
-    this.gRows.replaceChildren(frag);
-    void saveH;
-    return steps.length;
   }
 }

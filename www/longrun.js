@@ -6,9 +6,10 @@
 // fails to start) the run is made on the page's thread in slices (the wasm SlicedRun), still
 // with progress and Cancel between them. Loaded on demand, the first time a big timeline runs.
 
-import { EngineCrash, unpackTrace } from './engine.js';
+import { EngineCrash, Strings, PackedStep, PackedChat } from './engine.js';
 import { progress } from './progress.js';
 import { cursorAt } from './viewmodel.js';
+import { eventJson, scenarioJson } from './scenario.js';
 
 /** A URL next to this module, or null (the offline file's modules are blob: URLs: no relatives). */
 const near = (rel) => {
@@ -99,8 +100,11 @@ class Remote {
   }
   /** The drawn trace is another one now: its worker (and the memory of its run) goes. */
   release() {
-    this.worker.end();
-    if (holder === this.worker) holder = null;
+    const w = this.worker;
+    if (holder === w) holder = null;
+    // Ending a worker that holds a big run takes a while: in a task of its own.
+    w.dead ||= 'ended';
+    setTimeout(() => w.end(), 0);
   }
   revive() {
     return compile().then(async (module) => {
@@ -113,14 +117,97 @@ class Remote {
   }
 }
 
-function shape(value, both) {
-  if (value && value.error !== undefined) return value;
-  if (!both) return { trace: unpackTrace(value) };
-  return { post: unpackTrace(value.post), pre: unpackTrace(value.pre), comparison: value.comparison };
-}
-
 /** A new task (the page draws a frame and handles input in between). */
 const task = () => new Promise((r) => setTimeout(r, 0));
+
+/**
+ * The page's work on a big timeline is done in slices of about this many ms, each a task of its
+ * own, so that no task of the page's thread is much longer than a frame (issue 13, item 9).
+ */
+export const SLICE = 6;
+/** A slicer: `await due()` yields (a new task) once SLICE ms have passed since the last yield. */
+function slicer() {
+  let t = performance.now();
+  return async () => {
+    if (performance.now() - t < SLICE) return;
+    await task();
+    t = performance.now();
+  };
+}
+
+/**
+ * A scenario's JSON made in slices: the same text as scenario.js scenarioJson (its events'
+ * texts are cached per event there), the events joined a thousand a task.
+ */
+export async function jsonInSlices(sc) {
+  const plain = sc && typeof sc === 'object' && Object.getPrototypeOf(sc) === Object.prototype && Array.isArray(sc.events) && typeof sc.toJSON !== 'function';
+  if (!plain) return scenarioJson(sc);
+  const due = slicer();
+  const parts = [];
+  for (const k of Object.keys(sc)) {
+    let v;
+    if (k === 'events') {
+      const ev = sc.events;
+      const chunks = [];
+      for (let i = 0; i < ev.length; i += 1024) {
+        const items = new Array(Math.min(1024, ev.length - i));
+        for (let j = 0; j < items.length; j++) items[j] = eventJson(ev[i + j]);
+        chunks.push(items.join(','));
+        await due();
+      }
+      v = `[${chunks.join(',')}]`;
+    } else {
+      v = JSON.stringify(sc[k]);
+    }
+    if (v !== undefined) parts.push(`${JSON.stringify(k)}:${v}`);
+  }
+  const text = `{${parts.join(',')}}`;
+  return text;
+}
+
+/**
+ * engine.js unpackTrace made in slices: the same trace (the steps' and chats' objects over the
+ * packed columns), its 174,057 steps made a few tens of thousands a task.
+ */
+async function unpackInSlices(p, due) {
+  if (!p || p.packed !== 2) return p;
+  const s = new Strings(p.text, p.ends);
+  const t = { u: p.steps, c: p.chats, F: p.step_fields, C: p.chat_fields, s, sets: p.clause_sets.map((set) => set.map((i) => s.get(i))) };
+  const n = p.steps.length / t.F;
+  const steps = new Array(n);
+  for (let i = 0; i < n; i++) {
+    steps[i] = new PackedStep(t, i);
+    if ((i & 1023) === 1023) await due();
+  }
+  const m = p.chats.length / t.C;
+  const chats = new Array(m);
+  for (let i = 0; i < m; i++) {
+    chats[i] = new PackedChat(t, i);
+    if ((i & 1023) === 1023) await due();
+  }
+  const r = p.rest;
+  return {
+    version: r.version,
+    rules: r.rules,
+    title: r.title,
+    end_ms: r.end_ms,
+    lanes: r.lanes,
+    steps,
+    chats,
+    timers: r.timers,
+    pf_states: r.pf_states,
+    participants: r.participants,
+    policies: r.policies,
+    summary: r.summary,
+  };
+}
+
+async function shape(value, both) {
+  if (value && value.error !== undefined) return value;
+  const due = slicer();
+  if (!both) return { trace: await unpackInSlices(value, due) };
+  return { post: await unpackInSlices(value.post, due), pre: await unpackInSlices(value.pre, due), comparison: value.comparison };
+}
 
 /**
  * The run on the page's thread in slices of about SLICE_MS (the wasm `SlicedRun`, src/wasm.rs):
@@ -220,7 +307,8 @@ export function runLong(job, engine, { onCancel } = {}) {
         if (finished) return;
         await task();
         if (finished) return;
-        const r = shape(value, job.both);
+        const r = await shape(value, job.both);
+        if (finished) return;
         r.module = mod;
         finish(r);
       } catch (e) {
@@ -262,12 +350,15 @@ export function runLong(job, engine, { onCancel } = {}) {
       return;
     }
     if (finished) return;
-    // Received in this task; unpacked in the next one, drawn in the one after (begin).
+    // Received in this task; unpacked in the next ones, drawn in the ones after (begin).
     await task();
     if (finished) return worker.end();
-    const r = shape(value, job.both);
+    const r = await shape(value, job.both);
+    if (finished) return worker.end();
     if (r.error === undefined) {
-      if (holder && holder !== worker) holder.end();
+      // Ending a worker that holds a big run takes a while: in a task of its own.
+      const old = holder;
+      if (old && old !== worker) setTimeout(() => old.end(), 0);
       holder = worker;
       r.module = new Remote(worker, job);
     } else {
@@ -279,25 +370,95 @@ export function runLong(job, engine, { onCancel } = {}) {
 }
 
 /** End the run under way without a word (a newer run replaced it, or the page cancelled it). */
-export function cancelQuietly() {
+export function cancelQuietly(L = null) {
   current?.supersede();
+  L?.opening?.dropped?.();
 }
 
-/** The run of `job` for the page's big run `L` (api.state.long); draws it when done. */
-export function begin(api, L, job) {
+/**
+ * Open a big scenario that comes from outside the editor (the saved timeline at start, the
+ * other tab's, a share link) as a big file is opened (files.js): by its run in the worker, with
+ * progress and Cancel, the engine's check being part of the run; nothing of it is drawn or
+ * saved before the engine has answered. A timeline must be drawn already (the page underneath:
+ * what Cancel or a refusal gives back). `text`: the scenario's JSON as it came (checked as
+ * written), or null. `how`: { done(), refused(msg) and cancelled(), each giving the banner's
+ * text, dropped() (a newer change replaced the run) }.
+ */
+export function openBig(api, scenario, text, how) {
+  const { state } = api;
+  state.scenario = scenario;
+  state.selEvent = null;
+  if (api.rerun({ checked: false, file: text != null ? { text, name: '' } : null }) !== 'pending') return false;
+  state.long.opening = how;
+  return true;
+}
+
+/**
+ * A big saved record's run (storage.js keeper open, which stopped the saves: `persist` is what
+ * they were): nothing is saved over the record while it is under way; a promise, resolved when it is drawn, refused, cancelled or replaced. `how` may
+ * give the texts of a refusal or Cancel (else `refuse`, the keeper's banner, names the record).
+ */
+export async function openRecord(api, rec, record, prev, how, refuse, persist) {
+  const { state } = api;
+  const back = () => {
+    state.persist = persist || (!api.MODE.embed && !state.fromLink);
+  };
+  let end;
+  const ended = new Promise((r) => {
+    end = r;
+  });
+  const opened = openBig(api, rec.scenario, rec.text ?? null, {
+    saved: true, // an engine panic on it is a panic on the saved timeline (app.js fatal)
+    ran: back,
+    done: () => {
+      back();
+      if (record && prev) state.history.push(prev);
+      api.updateUndo();
+      api.drawPolicies();
+      how.done?.();
+      end();
+    },
+    refused: (msg) => (back(), end(), how.refused ? how.refused(msg) : (refuse({ ...rec, problem: `its scenario is not valid: ${msg}` }), '')),
+    cancelled: () => (back(), end(), how.cancelled ? how.cancelled() : (refuse({ ...rec, problem: 'you cancelled its run (it was not opened)' }, true), '')),
+    dropped: () => (back(), end(), how.cancelled ? how.cancelled() : refuse({ ...rec, problem: 'another timeline was opened while it was running' }, true)),
+  });
+  if (!opened) {
+    back();
+    end();
+  }
+  return ended;
+}
+
+/** Start the run of `job` for the page's big run `L` (api.state.long); draws it when done. */
+export async function begin(api, L, job) {
   const { state } = api;
   const t0 = performance.now();
-  const handle = runLong(job, state.engine, {
-    onCancel: () => state.long === L && revert(api, 'The run was cancelled: the timeline is as it was before the change.'),
-  });
-  handle.promise.then(async (r) => {
-    if (!r || state.long !== L || L.token !== job) return;
-    await task(); // drawn in a task of its own, after the one that unpacked it
+  // The job's JSON (2 MB for 20,000 messages) is made in slices, unless it is a file's text.
+  if (job.json == null) {
+    try {
+      job.json = await jsonInSlices(job.scenario);
+      // Kept for the save (storage.js), which would otherwise make it again, in one task.
+      (state.texts ||= new WeakMap()).set(job.scenario, job.json);
+    } catch (e) {
+      // Not serialisable (nested too deeply, say): refused like the engine's refusal.
+      job.json = '';
+      job.unjson = String(e && e.message ? e.message : e).slice(0, 120);
+    }
+    await task(); // the worker is started in a task of its own
     if (state.long !== L || L.token !== job) return;
+  }
+  const handle = job.unjson ? { promise: Promise.resolve({ error: `it cannot be read (${job.unjson})` }) } : runLong(job, state.engine, {
+    onCancel: () => state.long === L && revert(api, L.opening?.cancelled?.() ?? 'The run was cancelled: the timeline is as it was before the change.'),
+  });
+  const current = () => state.long === L && L.token === job;
+  handle.promise.then(async (r) => {
+    if (!r || !current()) return;
+    await task(); // drawn in tasks of their own, after the ones that unpacked it
+    if (!current()) return;
     if (r.error !== undefined) {
       // The engine refused the change (its check is part of the run): the drawn timeline stays
       // and the editor shows the engine's message, as for a small timeline's refused edit.
-      revert(api, L.file ? `Cannot open ${L.file.name}: ${r.error}` : `This change was not made: ${r.error}`);
+      revert(api, L.opening?.refused?.(r.error) ?? (L.file ? `Cannot open ${L.file.name}: ${r.error}` : `This change was not made: ${r.error}`));
       if (L.unchecked && api.state.selEvent != null) import('./editor.js').then((m) => m.showRefusal(api, r.error)).catch(api.report);
       document.documentElement.dataset.run = 'refused';
       return;
@@ -306,19 +467,24 @@ export function begin(api, L, job) {
     state.engine.hold(r.module);
     const trace = r.trace || (state.rules === 'post-cr' ? r.post : r.pre);
     const alt = r.trace ? null : state.rules === 'post-cr' ? r.pre : r.post;
-    // The ladder now, the other panels in the next task (one task each, not one for all).
-    const drawn = api.applyRun(trace, alt, r.comparison || null, L.keepTime, t0, performance.now(), task);
+    // The undo step first (the change against the drawn scenario), then the ladder in a task of
+    // its own, then the other panels, a task each (app.js drawAll).
     if (L.record) {
       api.adopt();
       api.unPreset();
       state.history.push(L.base.scenario, state.scenario);
-      api.saveSoon();
+      api.updateUndo();
+      await task();
     }
+    const drawn = api.applyRun(trace, alt, r.comparison || null, L.keepTime, t0, performance.now(), task);
+    L.opening?.ran?.(); // before the save: an edit made during the run is saved
+    if (L.record) api.saveSoon();
     await drawn;
     if (state.trace !== trace) return; // a newer run was drawn meanwhile
     api.drawEditor();
     api.updateUndo();
     document.documentElement.dataset.run = 'done';
+    L.opening?.done?.();
   }, (e) => (e instanceof EngineCrash ? api.fatal(e.message) : api.report(e)));
 }
 

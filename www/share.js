@@ -309,10 +309,13 @@ export async function share(api, anchor) {
 export async function openLink(api, fallbackText) {
   const { state, $, MODE } = api;
   let st;
+  let big = false;
   try {
     st = await decodeShare(location.hash);
     await state.engine.prepare(st.scenarioText ?? st.scenario); // a tour: the second module checks it
-    const err = st.scenarioText != null ? state.engine.checkText(st.scenarioText) : state.engine.check(st.scenario);
+    // A big one (once a timeline is drawn) is checked by its run, in the worker (below).
+    big = !!state.trace && state.engine.isBig(st.scenario);
+    const err = big ? null : st.scenarioText != null ? state.engine.checkText(st.scenarioText) : state.engine.check(st.scenario);
     if (err) throw new ShareError(`its scenario is not valid: ${err}`);
   } catch (e) {
     if (e.name !== 'ShareError') throw e;
@@ -320,10 +323,11 @@ export async function openLink(api, fallbackText) {
     return false;
   }
   api.pause();
+  const prev = { persist: state.persist, fromLink: state.fromLink, scenario: state.scenario, preset: state.preset, hideFuture: state.hideFuture, filters: state.filters, description: state.description };
   state.persist = false; // until the first edit: the link must not replace the saved timeline
   state.fromLink = true;
-  if (state.scenario) state.history.push(state.scenario);
-  state.scenario = st.scenario;
+  if (state.scenario && !big) state.history.push(state.scenario);
+  if (!big) state.scenario = st.scenario;
   state.rules = st.rules;
   state.compare = st.compare && !MODE.embed;
   state.hideFuture = st.hideFuture;
@@ -341,7 +345,36 @@ export async function openLink(api, fallbackText) {
   state.t = st.t;
   state.filters = st.filters;
   api.setZoom?.(st.zoom);
+  if (big) {
+    // Run in the worker with progress and Cancel (longrun.js openBig); its view once drawn.
+    const back = (msg) => {
+      Object.assign(state, { persist: prev.persist, fromLink: prev.fromLink, preset: prev.preset, hideFuture: prev.hideFuture, filters: prev.filters });
+      $('preset').value = state.preset;
+      $('hidefuture').checked = state.hideFuture;
+      api.ladder.setHideFuture(state.hideFuture);
+      api.altLadder.setHideFuture(state.hideFuture);
+      api.setDescription(prev.description || '');
+      return msg;
+    };
+    const m = await import('./longrun.js');
+    return m.openBig(api, st.scenario, st.scenarioText ?? null, {
+      done: () => {
+        if (prev.scenario) state.history.push(prev.scenario);
+        showView(api, st);
+      },
+      refused: (msg) => back(`This share link cannot be opened: its scenario is not valid: ${msg}. ${fallbackText}`),
+      cancelled: () => back(`The share link was not opened: its run was cancelled. ${fallbackText}`),
+      dropped: () => back(),
+    });
+  }
   if (!api.rerun({ sync: true })) return false;
+  showView(api, st);
+  return true;
+}
+
+/** The link's view of its drawn trace: the cursor, the selection, the scroll position. */
+function showView(api, st) {
+  const { state } = api;
   const n = state.trace.steps.length;
   // The cursor as the sender had it (several steps can share one time).
   if (st.cursor != null && st.cursor <= n && (st.cursor === 0 || state.trace.steps[st.cursor - 1].at_ms <= state.t)) {
@@ -357,5 +390,4 @@ export async function openLink(api, fallbackText) {
   api.drawQueue();
   api.updateUndo();
   api.notice('');
-  return true;
 }

@@ -22,6 +22,12 @@ export const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
 /** The engine's latest event time (src/scenario.rs MAX_AT_MS, 30 days): a saved playhead past it is garbage. */
 export const MAX_T = 30 * 24 * 3600 * 1000;
 
+/**
+ * Past this many characters a record is kept in IndexedDB (written off the page's thread), not
+ * in localStorage (a synchronous write). A 1,000-message timeline is ~110 K characters.
+ */
+export const BIG_TEXT = 256 * 1024;
+
 const mib = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 /** The settings of a saved record, each checked against what it may be; bad values give the default. */
@@ -110,9 +116,10 @@ export class Store {
   }
 
   /**
-   * The saved record: { raw, settings, scenario, problem }. `scenario` is the scenario object (not
-   * yet checked by the engine), `problem` a sentence when the record cannot be opened, `raw` the
-   * text as stored (for a download). null when nothing is saved.
+   * The saved record: { raw, settings, scenario, problem, text }. `scenario` is the scenario object
+   * (not yet checked by the engine), `problem` a sentence when the record cannot be opened, `raw`
+   * the text as stored (for a download), `text` the scenario's own JSON text where it is stored
+   * apart (IndexedDB). null when nothing is saved.
    */
   async read() {
     let raw;
@@ -134,9 +141,11 @@ export class Store {
     if (rec.stored === 'indexeddb') {
       try {
         const big = await idb('readonly', (os) => os.get('scenario'));
-        if (!big || big.rev !== rec.rev || typeof big.text !== 'string') return { raw, settings, scenario: null, problem: 'its scenario, kept in IndexedDB, is missing' };
-        raw = big.text;
-        return { raw, settings, scenario: JSON.parse(big.text), problem: null };
+        // A Blob (this version), or the text itself (records written before it).
+        const text = big && big.rev === rec.rev ? (typeof big.text === 'string' ? big.text : big.blob instanceof Blob ? await big.blob.text() : null) : null;
+        if (text == null) return { raw, settings, scenario: null, problem: 'its scenario, kept in IndexedDB, is missing' };
+        raw = text;
+        return { raw, text, settings, scenario: JSON.parse(text), problem: null };
       } catch (e) {
         return { raw, settings, scenario: null, problem: `its scenario cannot be read from IndexedDB (${String(e.message || e).slice(0, 80)})` };
       }
@@ -162,14 +171,18 @@ export class Store {
     if (!force && now.rev !== this.rev && now.tab !== this.tab) return { conflict: now };
     const rev = Math.max(now.rev, this.rev) + 1;
     const rest = JSON.stringify({ ...cleanSettings(settings), rev });
-    const text = `{"scenario":${scenarioText},${rest.slice(1)}`;
     let where = 'localStorage';
     try {
-      localStorage.setItem(STORE_KEY, text);
+      // A big timeline goes to IndexedDB at once: localStorage writes synchronously on the
+      // page's thread (a 2 MB record: 20-70 ms, and the browser echoes it back in one more task).
+      if (scenarioText.length > BIG_TEXT) throw new Error('big');
+      localStorage.setItem(STORE_KEY, `{"scenario":${scenarioText},${rest.slice(1)}`);
     } catch (e1) {
-      // Too big for localStorage (about 5 M characters): IndexedDB, with a pointer here.
+      // Too big for localStorage (about 5 M characters), or big: IndexedDB, with a pointer here.
       try {
-        await idb('readwrite', (os) => os.put({ rev, text: scenarioText }, 'scenario'));
+        // As a Blob: IndexedDB then copies (and compresses) no 2 MB value on the page's thread.
+        const blob = await (await import('./blob-text.js')).blobOf(scenarioText);
+        await idb('readwrite', (os) => os.put({ rev, blob }, 'scenario'));
         localStorage.setItem(STORE_KEY, JSON.stringify({ ...cleanSettings(settings), rev, scenario: null, stored: 'indexeddb' }));
         where = 'indexeddb';
       } catch (e2) {
@@ -238,12 +251,19 @@ export function keeper(api) {
       return `it cannot be read (${String(e.message || e).slice(0, 80)})`; // nested too deeply to serialise, say
     }
   }
-  /** Open a checked record: its timeline and settings (an undoable step when `record`). */
-  function open(rec, record = true) {
+  /**
+   * Open a checked record: its timeline and settings (an undoable step when `record`). A big one
+   * (once a timeline is drawn) is checked and run in the worker, with progress and Cancel
+   * (longrun.js openRecord); `how` then says what its refusal or Cancel shows, and nothing is saved
+   * over the record until its run is drawn. Answers a promise for a big one.
+   */
+  function open(rec, record = true, how = {}) {
     const st = rec.settings;
     const $ = api.$;
-    if (record && state.scenario) state.history.push(state.scenario);
-    state.scenario = rec.scenario;
+    const big = state.trace && state.engine.isBig(rec.scenario);
+    const prev = state.scenario;
+    if (record && prev && !big) state.history.push(prev);
+    if (!big) state.scenario = rec.scenario;
     state.rules = st.rules;
     document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
     state.compare = st.compare && !api.MODE.embed;
@@ -254,6 +274,11 @@ export function keeper(api) {
     state.t = st.t;
     state.sel = null;
     state.selEvent = null;
+    if (big) {
+      const persist = state.persist;
+      state.persist = false; // nothing is saved over the record while its run is under way
+      return import('./longrun.js').then((m) => m.openRecord(api, rec, record, prev, how, refuse, persist));
+    }
     api.rerun({ sync: true });
     api.drawEditor();
     api.drawPolicies();
@@ -274,10 +299,20 @@ export function keeper(api) {
   async function loadTheirs() {
     const rec = await store.read();
     if (rec?.scenario) await state.engine.prepare(rec.scenario);
-    const err = rec?.scenario ? check(rec.scenario) : rec?.problem || 'nothing is saved';
-    if (err) {
-      show(`The other tab's timeline cannot be opened: ${err}`, [['keep-mine', "Keep this tab's", () => save({ force: true }).then(hide)]]);
-      return;
+    const cannot = (err) => show(`The other tab's timeline cannot be opened: ${err}`, [['keep-mine', "Keep this tab's", () => save({ force: true }).then(hide)]]);
+    // A big one is checked by its run, in the worker (open); meanwhile nothing is saved.
+    const big = rec?.scenario && state.trace && state.engine.isBig(rec.scenario);
+    const err = rec?.scenario ? (big ? null : check(rec.scenario)) : rec?.problem || 'nothing is saved';
+    if (err) return cannot(err);
+    if (big) {
+      hide();
+      return open(rec, true, {
+        done: () => {
+          hold = null; // theirs is this tab's now (read() took its revision)
+        },
+        refused: (msg) => (cannot(msg), ''),
+        cancelled: () => (conflict(), "The other tab's timeline was not opened: its run was cancelled."),
+      });
     }
     hold = null;
     hide();
@@ -293,7 +328,8 @@ export function keeper(api) {
     let json;
     try {
       // A big timeline's change not yet checked by its run (app.js rerunLong) is not kept yet.
-      json = api.scenarioJson(state.long?.unchecked ? state.drawn.scenario : state.scenario);
+      const sc = state.long?.unchecked ? state.drawn.scenario : state.scenario;
+      json = state.texts?.get(sc) ?? api.scenarioJson(sc);
     } catch (e) {
       return { lost: e.message };
     }
@@ -305,11 +341,20 @@ export function keeper(api) {
     return r;
   }
 
-  /** The saved record cannot be opened: say so, keep it until the user chooses. */
-  function refuse(rec) {
+  /**
+   * The saved record cannot be opened: say so, keep it until the user chooses. `again`: it was
+   * not opened but may be (its run was cancelled): a button opens it.
+   */
+  function refuse(rec, again = false) {
     bad = rec;
     hold = 'bad';
-    show(`Your saved timeline cannot be opened: ${String(rec.problem).slice(0, 300)}. It is kept as it was until you choose; showing a preset meanwhile.`, [
+    show(`Your saved timeline ${again ? 'was not opened' : 'cannot be opened'}: ${String(rec.problem).slice(0, 300)}. It is kept as it was until you choose; showing ${again ? 'another timeline' : 'a preset'} meanwhile.`, [
+      ...(again ? [['keep-open', 'Open it', () => {
+        bad = null;
+        hold = null;
+        hide();
+        return open(rec, true);
+      }]] : []),
       ['keep-raw', 'Download it as saved', () => import('./files.js').then((m) => m.download(rec.raw ?? '', 'saved-timeline.json', 'application/json'))],
       ['keep-discard', 'Discard it', async () => {
         await store.discard();

@@ -10,6 +10,7 @@ import { createServer } from '../../scripts/serve.mjs';
 import { launch, watchErrors } from '../browser.mjs';
 import { weightMarkdown } from './weight.mjs';
 import { bigScenario } from '../big-scenario.mjs';
+import { measureLongTasks, longTaskMarkdown } from './longtask.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EDITS = Number(process.env.BENCH_EDITS || 41);
@@ -95,9 +96,10 @@ try {
     }
     // The whole ladder drawn (every arrow in the DOM), for a like-for-like figure with Mermaid.
     const full = [];
+    const { renderAll } = await import(new URL('ladder-full.js', location.href).href);
     for (let k = 0; k < 3; k++) {
       const t0 = performance.now();
-      ex.ladder.renderAll();
+      renderAll(ex.ladder);
       document.body.getBoundingClientRect();
       full.push(performance.now() - t0);
     }
@@ -395,6 +397,12 @@ From 1,000 to ${N} messages the edit goes from ${f1(o.median)} ms to ${f1(be.med
 (${(be.median / o.median).toFixed(1)}×; engine ${f1(o.runMedian)} → ${f1(be.run)} ms, page ${f1(o.renderMedian)} → ${f1(be.render)} ms).
 Mermaid at 1,000 messages / ours at ${N} messages: ${(mm.median / be.median).toFixed(0)}×.
 `;
+// ---- the longest page task around a 20,000-message edit, this tree's www/ against a base commit's.
+const loadBefore = os.loadavg()[0];
+const lt = await measureLongTasks();
+const ltMd = longTaskMarkdown(lt, `${loadBefore.toFixed(1)}–${os.loadavg()[0].toFixed(1)}`);
+fs.writeFileSync(path.join(ROOT, 'test-results', 'bench-longtask.json'), JSON.stringify(lt));
+
 const md = `# Benchmark: edit → redrawn ladder, ours vs Mermaid
 
 Produced by \`scripts/bench-web.sh\` (a benchmark, not a timed test) on ${new Date().toISOString().slice(0, 10)},
@@ -426,6 +434,7 @@ Mermaid re-parses and re-lays out the whole diagram for every change; the explor
 engine and redraws only the rows in view (the full-ladder line shows what culling saves).
 
 ${bigMd}
+${ltMd}
 ${weightMarkdown()}
 ## Notes
 

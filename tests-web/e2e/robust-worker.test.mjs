@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { useBrowser, openExplorer, newPage, ready, pick, KEY, ROOT } from '../harness.mjs';
+import { useBrowser, openExplorer, newPage, ready, pick, ROOT, savedScenarioText } from '../harness.mjs';
 import { bigScenario } from '../big-scenario.mjs';
 
 const env = useBrowser();
@@ -25,7 +25,7 @@ const watchFrames = (page) => page.evaluate(() => {
   };
   requestAnimationFrame(f);
 });
-const saved = (page) => page.evaluate((k) => JSON.parse(localStorage.getItem(k) || 'null')?.scenario?.title ?? null, KEY);
+const saved = async (page) => JSON.parse((await savedScenarioText(page)) || 'null')?.title ?? null;
 
 test('item 9: a 20,000-message file runs in a worker: the page answers, progress shows, Cancel keeps the drawn timeline', async (t) => {
   const { page, errors } = await openExplorer(t, env);
@@ -108,7 +108,7 @@ test('item 9: a newer change supersedes the big run under way; an edit the engin
   assert.equal(await page.evaluate(() => window.__explorer.state.scenario.title), 'second');
   assert.equal(await page.evaluate(() => window.__explorer.state.trace.title), 'second');
   await page.evaluate(() => window.__explorer.settled());
-  const savedScenario = () => page.evaluate((k) => JSON.stringify(JSON.parse(localStorage.getItem(k)).scenario), KEY);
+  const savedScenario = async () => JSON.stringify(JSON.parse(await savedScenarioText(page)));
   const savedBefore = await savedScenario();
   // The engine's check of a big timeline is made with its run, in the worker (not on the page
   // thread): the event editor's refused value comes back with the engine's own message, and
