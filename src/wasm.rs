@@ -345,8 +345,9 @@ impl Remember for crate::Resumable {
 
 /// Judges a capture (pcap or pcapng bytes, read in the browser and never sent anywhere)
 /// against §8.3.2.9 under `rules`, as `cpm-deferral conform --format json` does: the same JSON
-/// (`verdict`, `clauses`, `deviations`, `policies`, `inferred`, `roles`, `scenario`, `capture`).
-/// A capture that cannot be judged is an error with the CLI's message.
+/// (`verdict`, `clauses`, `deviations`, `policies`, `inferred`, `roles`, `scenario`, `capture`)
+/// plus `ladders` (`observed`, `expected`: the judge panel's two ladders, traces in the trace
+/// contract's shape). A capture that cannot be judged is an error with the CLI's message.
 #[cfg(feature = "capture")]
 #[wasm_bindgen]
 pub fn judge_capture(bytes: &[u8], rules: &str, pf: Option<String>, cf: Option<String>) -> Result<String, JsError> {
@@ -358,5 +359,5 @@ pub fn judge_capture(bytes: &[u8], rules: &str, pf: Option<String>, cf: Option<S
         }
     };
     let opts = crate::judge::Options { pf: node("PF", pf)?, cf: node("CF", cf)?, rules };
-    crate::judge::judge(bytes, opts).map(|j| crate::judge::to_json(&j)).map_err(|e| JsError::new(&e.to_string()))
+    crate::judge::judge_with_ladders(bytes, opts).map(|j| crate::judge::to_json_with_ladders(&j)).map_err(|e| JsError::new(&e.to_string()))
 }

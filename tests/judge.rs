@@ -367,3 +367,38 @@ mod faults {
         failed_at(&sc, &t, "cr-path-a");
     }
 }
+
+/// The page's two ladders (issue 14, "the observed ladder … the expected ladder beside it,
+/// deviations marked on both"): the observed trace has one step per captured message on the
+/// roles' lanes, and each deviation names its step on both ladders: the real PF's message in
+/// the deviation's frame, and the model's message it expected there.
+#[test]
+fn each_deviation_names_its_step_on_the_observed_and_the_expected_ladder() {
+    let sc = preset_scenario(presets::find("invite-timeout-path-a").expect("preset"));
+    let t = simulate(&sc, Rules::PreCr, true);
+    let bytes = capture_of(&sc, &t);
+    let j = cpm_deferral::judge::judge_with_ladders(&bytes, Options::default()).expect("judged");
+    let l = j.ladders.as_ref().expect("ladders");
+    assert_eq!(l.observed.steps.len(), j.messages, "one step per captured message");
+    assert!(l.observed.lanes.iter().any(|x| &*x.id == "carol-pf" && x.role == "pf"));
+    assert!(!j.deviations.is_empty());
+    for d in &j.deviations {
+        let o = &l.observed.steps[d.observed_step.expect("observed step") as usize];
+        assert!(o.note.starts_with(&format!("frame {} ", d.frame)), "{d:?}: {}", o.note);
+        assert_eq!(&*o.from, "carol-pf", "{d:?}");
+        let e = &l.expected.steps[d.expected_step.expect("expected step") as usize];
+        assert_eq!(&*e.from, "carol-pf", "{d:?}");
+        let method = d.expected.split(' ').nth(1).expect("key");
+        assert!(e.label.starts_with(method), "{d:?}: expected step {}", e.label);
+    }
+    // A conforming capture: ladders, no deviation to mark.
+    let t = simulate(&sc, Rules::PostCr, true);
+    let j = cpm_deferral::judge::judge_with_ladders(&capture_of(&sc, &t), Options::default()).expect("judged");
+    assert!(j.deviations.is_empty() && j.ladders.is_some());
+    let json: serde_json::Value = serde_json::from_str(&cpm_deferral::judge::to_json_with_ladders(&j)).expect("json");
+    assert!(json["ladders"]["observed"]["steps"].as_array().is_some_and(|s| s.len() == j.messages));
+    assert!(json["ladders"]["expected"]["lanes"].as_array().is_some_and(|s| !s.is_empty()));
+    // The CLI's JSON does not carry them.
+    let cli: serde_json::Value = serde_json::from_str(&cpm_deferral::judge::to_json(&j)).expect("json");
+    assert!(cli.get("ladders").is_none());
+}

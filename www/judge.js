@@ -4,9 +4,13 @@
 // start). Shows the verdict per sentence of the amended clause (each a link into the CR panel),
 // the first deviation on each side, the policy options consistent with the capture, what the
 // judge had to infer, and "Make this a scenario": the timeline rebuilt from the capture, opened
-// in the page as an ordinary, editable one. Reading shows progress and can be cancelled; so can
+// in the page as an ordinary, editable one. Beside the table, the observed ladder (the capture's
+// messages, as the capture shows them) and the expected one (the model's run of the rebuilt
+// timeline), drawn by the page's own renderer side by side as in Compare, each deviation marked
+// on both (the Ladder's `diff` row); a deviation's row scrolls both ladders there. Reading shows progress and can be cancelled; so can
 // the judging. Loaded on use (File › Judge a capture…).
 import { ensureCss } from './lazy-css.js';
+import { Ladder } from './ladder.js';
 
 /** The largest capture the page reads (the CLI reads up to 1 GiB). */
 export const MAX_BYTES = 256 * 1024 * 1024;
@@ -199,9 +203,10 @@ function show(api, j, name) {
   const clauseLink = (id) => h('button', { type: 'button', class: 'linkish judge-clause', 'data-clause': id, title: 'Show this sentence in the CR panel', text: id });
   const rows = j.clauses.map((c) => h('tr', { 'data-verdict': c.verdict },
     h('td', {}, clauseLink(c.id)), h('td', { class: `v-${c.verdict.replace(' ', '-')}`, text: c.verdict }), h('td', { text: c.title }), h('td', { class: 'muted', text: c.why })));
-  const devs = j.deviations.map((d) => h('li', { class: 'judge-dev' },
+  const devs = j.deviations.map((d, k) => h('li', { class: 'judge-dev' },
     clauseLink(d.clause), document.createTextNode(` towards the ${d.side}, at ${(d.at_ms / 1000).toFixed(3)} s, ${d.frame ? `frame ${d.frame}` : 'no frame'}: expected `),
-    h('code', { text: d.expected }), document.createTextNode(', observed '), h('code', { text: d.observed })));
+    h('code', { text: d.expected }), document.createTextNode(', observed '), h('code', { text: d.observed }), document.createTextNode(' '),
+    h('button', { type: 'button', class: 'judge-goto', 'data-dev': k, title: 'Scroll both ladders to this deviation and mark it', text: 'Show on the ladders' })));
   const pols = Object.entries(j.policies).map(([p, opts]) => h('li', {}, h('code', { text: p }), document.createTextNode(`: ${opts.length ? opts.join(' or ') : 'none'}`)));
   const inferred = (j.inferred || []).map((x) => h('li', { text: x }));
   const roles = j.roles;
@@ -216,8 +221,14 @@ function show(api, j, name) {
       h('thead', {}, h('tr', {}, h('th', { text: 'sentence' }), h('th', { text: 'verdict' }), h('th', { text: 'says' }), h('th', { text: 'why' }))),
       h('tbody', {}, ...rows)),
     ...(devs.length ? [h('h3', { text: 'First deviation on each side' }), h('ul', { id: 'judge-deviations' }, ...devs)] : []),
+    ...(j.ladders ? [ladders(api, j)] : []),
     h('h3', { text: 'Open questions: options consistent with the capture (not in the CR)' }), h('ul', { id: 'judge-policies' }, ...pols),
     ...(inferred.length ? [h('h3', { text: 'Inferred (no message shows these)' }), h('ul', { id: 'judge-inferred' }, ...inferred)] : []));
+  for (const b of res.querySelectorAll('.judge-goto')) b.addEventListener('click', () => markDeviation(j, Number(b.dataset.dev), true));
+  if (j.ladders) {
+    for (const l of drawn) l.ladder.update(l.trace, { cursor: l.trace.steps.length });
+    markDeviation(j, 0, false);
+  }
   for (const b of res.querySelectorAll('.judge-clause')) {
     b.addEventListener('click', () => {
       const id = b.dataset.clause;
@@ -234,4 +245,40 @@ function show(api, j, name) {
   res.querySelector('#judge-download').addEventListener('click', () => {
     import('./files.js').then((m) => m.download(`${JSON.stringify(j, null, 2)}\n`, `${name.replace(/\.[^.]*$/, '')}-judgement.json`, 'application/json'));
   });
+}
+
+/** The two ladders drawn now: [{ side: 'observed'|'expected', ladder, trace }]. */
+let drawn = [];
+
+/** The observed and the expected ladder side by side (as in Compare), empty until drawn. */
+function ladders(api, j) {
+  const { h } = api;
+  drawn = [];
+  const pane = (side, title) => {
+    const host = h('div', { class: 'judge-pane', id: `judge-${side}` }, h('div', { class: 'pane-title', text: title }));
+    const trace = j.ladders[side];
+    const ladder = new Ladder(host, { label: `${title}: ladder`, onSelect: () => {} });
+    drawn.push({ side, ladder, trace });
+    return host;
+  };
+  const n = j.ladders.observed.steps.length;
+  return h('div', { class: 'judge-ladders-box' },
+    h('h3', { text: 'Observed and expected ladders' }),
+    h('p', { class: 'muted', id: 'judge-ladders-note', text: j.deviations.length
+      ? 'The first deviation is marked on both ladders; each deviation above scrolls both there.'
+      : `No deviation: ${n} message${n === 1 ? '' : 's'} of the capture, beside the model's run of the timeline rebuilt from it.` }),
+    h('div', { class: 'judge-ladders', id: 'judge-ladders' },
+      pane('observed', `Observed: the capture (${n} message${n === 1 ? '' : 's'})`),
+      pane('expected', "Expected: the model's PF on the rebuilt timeline")));
+}
+
+/** Marks deviation k on both ladders (its step on each) and scrolls both there. */
+function markDeviation(j, k, focus) {
+  const d = j.deviations[k];
+  for (const l of drawn) {
+    const i = d ? d[`${l.side}_step`] : null;
+    l.ladder.setDiff(i ?? null);
+    if (i != null) l.ladder.reveal(i, true);
+  }
+  if (focus) drawn[0]?.ladder.scroll.focus();
 }

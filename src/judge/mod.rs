@@ -21,12 +21,13 @@
 
 pub mod action;
 mod hidden;
+pub mod ladders;
 mod policies;
 pub mod rebuild;
 mod report;
 mod verdict;
 
-pub use report::{to_json, to_text};
+pub use report::{to_json, to_json_with_ladders, to_text};
 pub use verdict::{ClauseVerdict, Deviation, Verdict};
 
 use crate::capture::roles::{self, Node, Roles, RolesError};
@@ -112,10 +113,32 @@ pub struct Judgement {
     pub pf_messages: usize,
     /// The reader's statistics (what it skipped, and why).
     pub stats: Stats,
+    /// The two ladders of the page's judge panel, when asked for ([`judge_with_ladders`]).
+    pub ladders: Option<Box<Ladders>>,
+}
+
+/// The observed and the expected ladder (the page's judge panel, issue 14): traces in the
+/// trace contract's shape (docs/trace-contract.md); each [`Deviation`] names its step on both
+/// (`observed_step`, `expected_step`).
+#[derive(Debug, Clone)]
+pub struct Ladders {
+    /// The capture's messages, one step each, in the capture's order ([`ladders::observed_trace`]).
+    pub observed: crate::trace::Trace,
+    /// The model's run of the rebuilt timeline under the options found most consistent.
+    pub expected: crate::trace::Trace,
 }
 
 /// Judges a capture held in memory.
 pub fn judge(bytes: &[u8], opts: Options) -> Result<Judgement, JudgeError> {
+    judge_inner(bytes, opts, false)
+}
+
+/// Judges a capture held in memory and keeps both ladders ([`Judgement::ladders`]).
+pub fn judge_with_ladders(bytes: &[u8], opts: Options) -> Result<Judgement, JudgeError> {
+    judge_inner(bytes, opts, true)
+}
+
+fn judge_inner(bytes: &[u8], opts: Options, want_ladders: bool) -> Result<Judgement, JudgeError> {
     let (msgs, stats, err) = crate::capture::read_all(bytes);
     if let Some(e) = err {
         if msgs.is_empty() || !matches!(e, CaptureError::Truncated { .. }) {
@@ -199,7 +222,12 @@ pub fn judge(bytes: &[u8], opts: Options) -> Result<Judgement, JudgeError> {
     }
     let observed = rebuild::observe(&msgs, &roles);
     let best = policies::search(&observed, opts.rules)?;
-    let v = verdict::judge(&observed, &best.run, best.run_trace_end);
+    let mut v = verdict::judge(&observed, &best.run, best.run_trace_end);
+    for d in &mut v.deviations {
+        d.observed_step = ladders::observed_step(&msgs, &roles, observed.t0_ns, d.frame, d.at_ms);
+    }
+    let ladders =
+        want_ladders.then(|| Box::new(Ladders { observed: ladders::observed_trace(&msgs, &roles, observed.t0_ns, opts.rules), expected: best.run.clone() }));
     Ok(Judgement {
         verdict: v.verdict,
         rules: opts.rules,
@@ -212,6 +240,7 @@ pub fn judge(bytes: &[u8], opts: Options) -> Result<Judgement, JudgeError> {
         messages: msgs.len(),
         pf_messages: observed.actions.len(),
         stats,
+        ladders,
     })
 }
 

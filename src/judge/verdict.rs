@@ -57,6 +57,13 @@ pub struct Deviation {
     pub expected: String,
     /// What the real PF sent there.
     pub observed: String,
+    /// The step of the model's run (the expected ladder) where it deviates: the message the
+    /// model's PF sends there, or its last message before when it sends nothing more.
+    pub expected_step: Option<u32>,
+    /// The step of the observed ladder (the capture's messages in order, one step each) where
+    /// it deviates: the real PF's message, or the last message before the time when it sent
+    /// nothing (set by [`super::judge`]).
+    pub observed_step: Option<u32>,
 }
 
 /// The sentences of the amended §8.3.2.9, in the CR's order: (id, title).
@@ -167,6 +174,8 @@ pub fn compare_side(side: Side, model: Vec<ModelAction>, observed: &[Action], en
                     frame: o.frame,
                     expected: e.action.key.clone(),
                     observed: o.key.clone(),
+                    expected_step: step_of(e),
+                    observed_step: None,
                 });
                 break;
             }
@@ -179,6 +188,8 @@ pub fn compare_side(side: Side, model: Vec<ModelAction>, observed: &[Action], en
                     frame: 0,
                     expected: e.action.key.clone(),
                     observed: "nothing (the PF sends no further message this way)".into(),
+                    expected_step: step_of(e),
+                    observed_step: None,
                 });
                 break;
             }
@@ -195,10 +206,17 @@ pub fn compare_side(side: Side, model: Vec<ModelAction>, observed: &[Action], en
                 frame: o.frame,
                 expected: "nothing more this way".into(),
                 observed: o.key.clone(),
+                expected_step: model.last().and_then(step_of),
+                observed_step: None,
             });
         }
     }
     SideResult { model, checked: i, matched, deviation }
+}
+
+/// The model's step index of one of its messages (`Action::frame` holds it, [`model_actions`]).
+fn step_of(m: &ModelAction) -> Option<u32> {
+    u32::try_from(m.action.frame).ok()
 }
 
 /// How far apart (ms) two messages of the PF may be and still be compared in either order.

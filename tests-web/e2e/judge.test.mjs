@@ -29,6 +29,26 @@ async function judge(page, name, buffer) {
   await page.waitForFunction(() => document.querySelector('#judge-verdict') || !document.querySelector('#judge-error').hidden, null, { timeout: 60000 });
 }
 
+/** The step marked as a deviation on one of the judge panel's ladders: its index and tooltip, or null. */
+function marked(page, side) {
+  return page.$eval(`#judge-${side}`, (pane) => {
+    const r = pane.querySelector('rect.row-diff');
+    if (!r) return null;
+    const y1 = Number(r.getAttribute('y'));
+    const y2 = y1 + Number(r.getAttribute('height'));
+    const yOf = (g) => {
+      const ln = g.querySelector('line.hit, line.ln');
+      if (ln) return Number(ln.getAttribute('y1'));
+      const b = g.querySelector('rect.box');
+      return b ? Number(b.getAttribute('y')) + Number(b.getAttribute('height')) / 2 : NaN;
+    };
+    const row = [...pane.querySelectorAll('g.step')].find((g) => yOf(g) >= y1 && yOf(g) <= y2);
+    return row ? { step: Number(row.dataset.step), title: row.querySelector('title').textContent } : { step: null, title: '' };
+  });
+}
+
+const rowsDrawn = (page, side) => page.$$eval(`#judge-${side} g.step`, (g) => g.length);
+
 test('a capture of the page\'s own post-CR run conforms; each sentence links into the CR panel; it becomes a scenario', async (t) => {
   const { page, errors } = await openExplorer(t, env, { scenario: preset });
   const requests = [];
@@ -45,6 +65,16 @@ test('a capture of the page\'s own post-CR run conforms; each sentence links int
   assert.equal(verdicts['cr-path-a'], 'pass');
   assert.equal(verdicts['cr-case1'], 'not exercised');
   assert.ok((await page.textContent('#judge-policies')).includes('q1-rejoin-after-invite'));
+
+  // Observed and expected ladders side by side, drawn by the page's renderer; nothing marked.
+  await page.waitForSelector('#judge-ladders #judge-observed .ladder-scroll');
+  assert.ok((await rowsDrawn(page, 'observed')) > 5, 'the observed ladder draws the capture\'s messages');
+  assert.ok((await rowsDrawn(page, 'expected')) > 5, 'the expected ladder draws the model\'s run');
+  assert.equal(await marked(page, 'observed'), null);
+  assert.equal(await marked(page, 'expected'), null);
+  assert.match(await page.textContent('#judge-observed .pane-title'), /Observed: the capture \(\d+ messages\)/);
+  const lanes = await page.$$eval('#judge-observed svg.ladder-head text', (t) => t.map((x) => x.textContent).join(' | '));
+  assert.match(lanes, /Carol's PF/);
 
   // A sentence opens the CR panel there.
   await page.click('#judge-clauses .judge-clause[data-clause="cr-case2"]');
@@ -70,6 +100,26 @@ test('a pre-CR PF judged against the amended text fails at "remain" and case 2; 
   assert.match(devs, /frame \d+/);
   const v = await page.$eval('#judge-clauses tr:has([data-clause="cr-case2"])', (r) => r.dataset.verdict);
   assert.equal(v, 'fail');
+
+  // The first deviation is marked on both ladders, on the rows of the messages it names.
+  await page.waitForSelector('#judge-observed rect.row-diff');
+  await page.waitForSelector('#judge-expected rect.row-diff');
+  const first = await page.$$eval('#judge-deviations li', (li) => li.map((l) => [...l.querySelectorAll('code')].map((c) => c.textContent)));
+  const method = (key) => key.replace(/^(SIP|MSRP) /, '').split(' ')[0];
+  const obs = await marked(page, 'observed');
+  const exp = await marked(page, 'expected');
+  // The real PF's message at the deviation: sent by the PF, with the observed key's method.
+  assert.match(obs.title, new RegExp(`^#${obs.step} \\S+ carol-pf → \\S+ (SIP|MSRP) ${method(first[0][1])}`), obs.title);
+  assert.match(exp.title, new RegExp(`^#${exp.step} \\S+ carol-pf → \\S+ (SIP|MSRP) ${method(first[0][0])}`), exp.title);
+  // Each deviation's row (keyboard: its button) scrolls both ladders to it and marks it there.
+  const sent = (k) => !/^nothing/.test(k);
+  if (first.length > 1 && sent(first[1][1])) {
+    await page.focus('.judge-goto[data-dev="1"]');
+    await page.keyboard.press('Enter');
+    const obs2 = await marked(page, 'observed');
+    assert.match(obs2.title, new RegExp(`^#${obs2.step} \\S+ carol-pf → \\S+ (SIP|MSRP) ${method(first[1][1])}`), obs2.title);
+    assert.notEqual(obs2.step, obs.step);
+  }
 
   // The same capture under the rules before the CR conforms.
   await page.selectOption('#judge-rules', 'pre-cr');
