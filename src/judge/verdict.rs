@@ -83,6 +83,9 @@ pub const CLAUSES: [(&str, &str); 13] = [
     ("cr-msrp", "the deferred delivery is performed over MSRP"),
 ];
 
+/// The sentences about MSRP alone: "not exercised" by a capture that holds no MSRP.
+const MSRP_ONLY: [&str; 3] = ["cr-msrp", "cr-case3", "cr-note"];
+
 /// One message of the model's PF, with what the verdict needs.
 #[derive(Debug, Clone)]
 pub struct ModelAction {
@@ -361,8 +364,30 @@ pub fn judge(o: &Observed, t: &Trace, _end: u64) -> Outcome {
             if mine.is_empty() {
                 return ClauseVerdict { id, title, verdict: "not exercised", why: "nothing in the capture calls for it".into() };
             }
+            // A capture of SIP alone (a SIP test tool's, say) cannot show MSRP: the sentences
+            // about MSRP are not exercised by it, whatever the model's PF would do there.
+            if !o.msrp && MSRP_ONLY.contains(id) {
+                return ClauseVerdict {
+                    id,
+                    title,
+                    verdict: "not exercised",
+                    why: "the capture holds no MSRP (SIP only): the delivery over MSRP cannot be judged from it".into(),
+                };
+            }
             if mine.iter().all(|(_, _, ok)| *ok) {
                 return ClauseVerdict { id, title, verdict: "pass", why: format!("{} message(s) or decision(s) of the model's PF matched", mine.len()) };
+            }
+            // With no deviation anywhere, what is still due after the capture's last message is
+            // beyond it (the capture ends there), not against the sentence: it holds for what
+            // the capture shows when that is at least one message or decision.
+            let (before, after): (Vec<&&(&str, u64, bool)>, Vec<_>) = mine.iter().partition(|(_, at, _)| *at <= o.end_ms);
+            if deviations.is_empty() && !before.is_empty() && before.iter().all(|(_, _, ok)| *ok) && after.iter().all(|(_, at, _)| *at > o.end_ms) {
+                return ClauseVerdict {
+                    id,
+                    title,
+                    verdict: "pass",
+                    why: format!("{} message(s) or decision(s) of the model's PF matched; {} more due after the capture ends", before.len(), after.len()),
+                };
             }
             ClauseVerdict {
                 id,
