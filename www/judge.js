@@ -12,13 +12,17 @@
 import { ensureCss } from './lazy-css.js';
 import { Ladder } from './ladder.js';
 
-/** The largest capture the page reads (the CLI reads up to 1 GiB). */
-export const MAX_BYTES = 256 * 1024 * 1024;
+/** The largest capture the page reads in its worker, streaming (memory stays bounded there; the
+ * limit keeps a read within minutes). The CLI has none. */
+export const MAX_BYTES = 1e9;
+/** The largest capture read on the page's thread, held whole (where no Worker may start). */
+export const MAX_BYTES_ON_THREAD = 256 * 1024 * 1024;
 
 let box = null;
 let job = null; // { cancel() } of the reading or judging under way
 
 function fmtBytes(n) {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`;
 }
 
@@ -98,11 +102,15 @@ function error(text) {
 }
 
 /** Reads a File in slices with progress; resolves to its bytes, or null when cancelled. */
-async function readBytes(f) {
-  if (f.size > MAX_BYTES) throw new Error(`${f.name} is ${fmtBytes(f.size)}; the page reads captures up to ${fmtBytes(MAX_BYTES)}: cut it to the group session (editcap -A/-B) or use cpm-deferral conform`);
+function tooBig(f, max) {
+  return new Error(`${f.name} is ${fmtBytes(f.size)}; the page reads captures up to ${fmtBytes(max)}: cut it to the group session (editcap -A/-B) or use cpm-deferral conform, which has no limit`);
+}
+
+async function readBytes(f, owner) {
+  if (f.size > MAX_BYTES_ON_THREAD) throw tooBig(f, MAX_BYTES_ON_THREAD);
   const reader = f.stream().getReader();
   let cancelled = false;
-  job = { cancel: () => { cancelled = true; reader.cancel().catch(() => {}); } };
+  job = { cancel: () => { cancelled = true; reader.cancel().catch(() => {}); }, owner };
   const out = new Uint8Array(f.size);
   let at = 0;
   for (;;) {
@@ -117,8 +125,12 @@ async function readBytes(f) {
   return out.subarray(0, at);
 }
 
-/** Runs the judge in a Worker (or, where none may start, on this thread). */
-function runJudge(bytes, opts) {
+/**
+ * Runs the judge in a Worker, which reads the File itself, streaming, and reports progress; where
+ * no Worker may start, reads the file here (held whole, up to MAX_BYTES_ON_THREAD) and judges on
+ * this thread. Resolves to the judgement's JSON, or null when cancelled.
+ */
+function runJudge(f, opts, mine) {
   return new Promise((resolve, reject) => {
     let w = null;
     try {
@@ -127,8 +139,14 @@ function runJudge(bytes, opts) {
       w = null;
     }
     const onThread = async () => {
-      job = { cancel: () => {} };
       try {
+        const bytes = await readBytes(f, mine);
+        if (bytes === null) {
+          resolve(null);
+          return;
+        }
+        job = { cancel: () => {}, owner: mine };
+        progress(`Judging ${f.name} (${fmtBytes(bytes.length)}) against §8.3.2.9…`);
         const m = await import('../pkg/judge/cpm_deferral.js');
         await m.default({ module_or_path: new URL('../pkg/judge/cpm_deferral_bg.wasm', import.meta.url) });
         resolve(m.judge_capture(bytes, opts.rules, opts.pf || undefined, opts.cf || undefined));
@@ -140,8 +158,16 @@ function runJudge(bytes, opts) {
       onThread();
       return;
     }
-    job = { cancel: () => { w.terminate(); resolve(null); } };
+    job = { cancel: () => { w.terminate(); resolve(null); }, owner: mine };
     w.onmessage = ({ data }) => {
+      if (data.progress) {
+        const p = data.progress;
+        progress(p.judging
+          ? `Judging ${f.name} against §8.3.2.9 (${p.messages} messages read)…`
+          : `Reading ${f.name} in the judge: ${fmtBytes(p.read)} of ${fmtBytes(p.size)}, ${p.messages} messages…`);
+        box.querySelector('#judge-progress').dataset.read = String(p.read);
+        return;
+      }
       w.terminate();
       if (data.error) reject(new Error(data.error));
       else resolve(data.value);
@@ -151,8 +177,7 @@ function runJudge(bytes, opts) {
       w.terminate();
       onThread(); // the worker script could not load (a strict worker-src): judge here instead
     };
-    const copy = bytes.slice().buffer;
-    w.postMessage({ bytes: copy, ...opts }, [copy]);
+    w.postMessage({ file: f, ...opts });
   });
 }
 
@@ -165,19 +190,10 @@ export async function judgeFile(api, f) {
   const mine = {};
   const current = () => job && job.owner === mine;
   try {
+    if (f.size > MAX_BYTES) throw tooBig(f, MAX_BYTES);
     progress(`Reading ${f.name}…`);
-    const bytes = await readBytes(f);
-    if (job) job.owner = mine;
-    if (bytes === null) {
-      progress(null);
-      error('Cancelled: nothing was judged.');
-      return;
-    }
-    progress(`Judging ${f.name} (${fmtBytes(bytes.length)}) against §8.3.2.9…`);
-    const p = runJudge(bytes, opts);
-    job.owner = mine;
-    const json = await p;
-    if (!current() && json !== null) return; // superseded by a newer file
+    const json = await runJudge(f, opts, mine);
+    if (!current()) return; // superseded by a newer file (which cancelled this one)
     job = null;
     progress(null);
     if (json === null) {

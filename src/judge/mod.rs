@@ -25,9 +25,11 @@ pub mod ladders;
 mod policies;
 pub mod rebuild;
 mod report;
+mod stream;
 mod verdict;
 
 pub use report::{to_json, to_json_with_ladders, to_text};
+pub use stream::{judge_reader, CaptureJudge, MAX_JUDGED};
 pub use verdict::{ClauseVerdict, Deviation, Verdict};
 
 use crate::capture::roles::{self, Node, Roles, RolesError};
@@ -113,6 +115,9 @@ pub struct Judgement {
     pub pf_messages: usize,
     /// The reader's statistics (what it skipped, and why).
     pub stats: Stats,
+    /// Messages read after the first [`MAX_JUDGED`], not judged (the verdict is then at best
+    /// inconclusive: the rest may hold a deviation).
+    pub unjudged: u64,
     /// The two ladders of the page's judge panel, when asked for ([`judge_with_ladders`]).
     pub ladders: Option<Box<Ladders>>,
 }
@@ -139,7 +144,20 @@ pub fn judge_with_ladders(bytes: &[u8], opts: Options) -> Result<Judgement, Judg
 }
 
 fn judge_inner(bytes: &[u8], opts: Options, want_ladders: bool) -> Result<Judgement, JudgeError> {
-    let (msgs, stats, err) = crate::capture::read_all(bytes);
+    let mut c = CaptureJudge::new();
+    c.push(bytes);
+    c.finish(opts, want_ladders)
+}
+
+/// Judges the messages read (the first [`MAX_JUDGED`]; `unjudged` more were read after them).
+fn judge_messages(
+    msgs: Vec<crate::capture::CapturedMessage>,
+    stats: Stats,
+    err: Option<CaptureError>,
+    unjudged: u64,
+    opts: Options,
+    want_ladders: bool,
+) -> Result<Judgement, JudgeError> {
     if let Some(e) = err {
         if msgs.is_empty() || !matches!(e, CaptureError::Truncated { .. }) {
             return Err(JudgeError::Capture(e));
@@ -223,6 +241,10 @@ fn judge_inner(bytes: &[u8], opts: Options, want_ladders: bool) -> Result<Judgem
     let observed = rebuild::observe(&msgs, &roles);
     let best = policies::search(&observed, opts.rules)?;
     let mut v = verdict::judge(&observed, &best.run, best.run_trace_end);
+    // What was read but not judged may hold a deviation: no "pass" for the whole capture.
+    if unjudged > 0 && v.verdict == Verdict::Pass {
+        v.verdict = Verdict::Inconclusive;
+    }
     for d in &mut v.deviations {
         d.observed_step = ladders::observed_step(&msgs, &roles, observed.t0_ns, d.frame, d.at_ms);
     }
@@ -240,6 +262,7 @@ fn judge_inner(bytes: &[u8], opts: Options, want_ladders: bool) -> Result<Judgem
         messages: msgs.len(),
         pf_messages: observed.actions.len(),
         stats,
+        unjudged,
         ladders,
     })
 }

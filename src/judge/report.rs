@@ -47,7 +47,7 @@ fn to_value(j: &Judgement) -> Value {
         "policies": j.policies,
         "inferred": j.inferred,
         "scenario": scenario,
-        "capture": { "messages": j.messages, "pf_messages": j.pf_messages, "packets": j.stats.frames },
+        "capture": { "messages": j.messages, "pf_messages": j.pf_messages, "packets": j.stats.frames, "unjudged": j.unjudged },
     })
 }
 
@@ -67,7 +67,14 @@ pub fn to_text(j: &Judgement) -> String {
         node(j.roles.carol).as_str().unwrap_or("not seen"),
         node(j.roles.scscf).as_str().unwrap_or("not seen")
     ));
-    out.push_str(&format!("read: {} messages, {} of them the PF's\n\nclauses:\n", j.messages, j.pf_messages));
+    out.push_str(&format!("read: {} messages, {} of them the PF's\n", j.messages, j.pf_messages));
+    if j.unjudged > 0 {
+        out.push_str(&format!(
+            "judged: the first {} messages; {} more were read after them and not judged (the verdict is at best inconclusive)\n",
+            j.messages, j.unjudged
+        ));
+    }
+    out.push_str("\nclauses:\n");
     for c in &j.clauses {
         out.push_str(&format!("  {:<14} {:<14} {} — {}\n", c.id, c.verdict, c.title, c.why));
     }

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import { useBrowser, openExplorer } from '../harness.mjs';
 
 const env = useBrowser();
@@ -131,6 +132,57 @@ test('a pre-CR PF judged against the amended text fails at "remain" and case 2; 
   // Escape closes the panel; the page still works.
   await page.keyboard.press('Escape');
   assert.equal(await page.locator('#judge').isHidden(), true);
+  await page.click('#next');
+  assert.deepEqual(errors, []);
+});
+
+/** A capture of about `mb` MB in the temp dir: the page's own pcap export, its records again and again a minute apart. */
+function bigCapture(pcap, mb, name) {
+  const head = pcap.subarray(0, 24);
+  const recs = pcap.subarray(24);
+  const path = `${os.tmpdir()}/${name}`;
+  const fd = fs.openSync(path, 'w');
+  fs.writeSync(fd, head);
+  let size = 24;
+  for (let copy = 0; size < mb * 1e6; copy++) {
+    const c = Buffer.from(recs);
+    for (let at = 0; at + 16 <= c.length; at += 16 + c.readUInt32LE(at + 8)) c.writeUInt32LE(c.readUInt32LE(at) + copy * 60, at);
+    fs.writeSync(fd, c);
+    size += c.length;
+  }
+  fs.closeSync(fd);
+  return path;
+}
+
+test('a 100 MB capture is read in the judge\'s worker, streaming, with progress, the page responsive, and Cancel; a bigger one than the page reads is refused with the reason', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { scenario: preset });
+  const pcap = await exportPcap(page);
+  const big = bigCapture(pcap, 100, `cpm-judge-big-${process.pid}.pcap`);
+  t.after(() => fs.rmSync(big, { force: true }));
+  await openJudge(page);
+  await page.setInputFiles('#judge-file', big);
+  // The worker reads the file itself and reports bytes and messages read (its wasm counts them).
+  await page.waitForFunction(() => /in the judge: [\d.]+ MB of 10\d\.\d MB, [1-9]\d* messages/.test(document.querySelector('#judge-progress-text')?.textContent || ''), null, { timeout: 60000 });
+  const first = Number(await page.$eval('#judge-progress', (p) => p.dataset.read));
+  // The page's thread is free meanwhile: it answers, and the reading goes on.
+  assert.equal(await page.evaluate(() => document.querySelectorAll('#judge-clauses').length), 0);
+  await page.waitForFunction((n) => Number(document.querySelector('#judge-progress').dataset.read) > n, first, { timeout: 60000 });
+  // Cancel (a keyboard user's Enter on the focused button) ends it: nothing judged, the page works.
+  await page.focus('#judge-cancel');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#judge-progress').hidden);
+  assert.match(await page.textContent('#judge-error'), /Cancelled: nothing was judged/);
+  assert.equal(await page.$('#judge-verdict'), null);
+
+  // Past the page's limit (a sparse file: its size is all that is read).
+  const huge = `${os.tmpdir()}/cpm-judge-huge-${process.pid}.pcap`;
+  fs.writeFileSync(huge, pcap);
+  fs.truncateSync(huge, 1.5 * 1024 ** 3);
+  t.after(() => fs.rmSync(huge, { force: true }));
+  await page.setInputFiles('#judge-file', huge);
+  await page.waitForFunction(() => !document.querySelector('#judge-error').hidden && /reads captures up to/.test(document.querySelector('#judge-error').textContent));
+  assert.match(await page.textContent('#judge-error'), /is 1\.61 GB; the page reads captures up to 1\.00 GB: .*cpm-deferral conform/);
+  await page.click('#judge-close');
   await page.click('#next');
   assert.deepEqual(errors, []);
 });
