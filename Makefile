@@ -5,7 +5,7 @@ help:
 	@echo "make serve      set up, build the wasm and serve the explorer on loopback (prints the URL; PORT=8080)"
 	@echo "make test       set up and run every test (scripts/test.sh, what CI runs)"
 	@echo "make check      cargo fmt --check and clippy (native and wasm32), no tests"
-	@echo "make bench      engine benchmark: steps/s on a 10,000-event scenario, native and in wasm"
+	@echo "make bench      engine benchmark: steps/s on a 10,000-event scenario, native and in wasm; the judge on a 1 GB capture against tshark (JUDGE_MB=1024)"
 	@echo "make bench-web  browser benchmark against Mermaid (writes docs/bench.md)"
 	@echo "make bench-capture  capture reader against tshark on a synthesised capture (CAPTURE_MB=256)"
 	@echo "make fuzz       fuzzers: scenario import, every wire parser, the capture reader and the judge (Rust), share-link decoding (Node); FUZZ_SECONDS=60 each"
@@ -22,6 +22,8 @@ bench:
 	cargo run --release --example bench
 	bash scripts/build-wasm.sh
 	node tests-web/bench/engine-wasm.mjs
+	cargo build --release --bin cpm-deferral
+	cargo run --release --example capture_bench -- --mb $(or $(JUDGE_MB),1024) --judge
 
 bench-web:
 	bash scripts/bench-web.sh

@@ -381,11 +381,19 @@ impl Remember for crate::Resumable {
 
 /// Judges a capture (pcap or pcapng bytes, read in the browser and never sent anywhere)
 /// against §8.3.2.9 under `rules`, as `cpm-deferral conform --format json` does: the same JSON
-/// (`verdict`, `clauses`, `deviations`, `policies`, `inferred`, `roles`, `scenario`, `capture`).
-/// A capture that cannot be judged is an error with the CLI's message.
+/// (`verdict`, `clauses`, `deviations`, `policies`, `inferred`, `roles`, `scenario`, `capture`)
+/// plus `ladders` (`observed`, `expected`: the judge panel's two ladders, traces in the trace
+/// contract's shape). A capture that cannot be judged is an error with the CLI's message.
 #[cfg(feature = "capture")]
 #[wasm_bindgen]
 pub fn judge_capture(bytes: &[u8], rules: &str, pf: Option<String>, cf: Option<String>) -> Result<String, JsError> {
+    let mut j = CaptureJudging::new();
+    j.push(bytes);
+    j.finish(rules, pf, cf)
+}
+
+#[cfg(feature = "capture")]
+fn judge_options(rules: &str, pf: Option<String>, cf: Option<String>) -> Result<crate::judge::Options, JsError> {
     let rules = parse_rules(rules)?;
     let node = |what: &str, v: Option<String>| -> Result<Option<crate::capture::roles::Node>, JsError> {
         match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -393,6 +401,56 @@ pub fn judge_capture(bytes: &[u8], rules: &str, pf: Option<String>, cf: Option<S
             Some(s) => s.parse().map(Some).map_err(|e: crate::capture::roles::RolesError| JsError::new(&format!("{what}: {e}"))),
         }
     };
-    let opts = crate::judge::Options { pf: node("PF", pf)?, cf: node("CF", cf)?, rules };
-    crate::judge::judge(bytes, opts).map(|j| crate::judge::to_json(&j)).map_err(|e| JsError::new(&e.to_string()))
+    Ok(crate::judge::Options { pf: node("PF", pf)?, cf: node("CF", cf)?, rules })
+}
+
+/// A capture judged as it is read (src/judge/stream.rs): the page's worker pushes a File's
+/// slices as they come, so a big capture is never held whole (memory stays bounded), then
+/// asks for the judgement (the JSON of [`judge_capture`]).
+#[cfg(feature = "capture")]
+#[wasm_bindgen]
+pub struct CaptureJudging {
+    inner: Option<crate::judge::CaptureJudge>,
+}
+
+#[cfg(feature = "capture")]
+#[wasm_bindgen]
+impl CaptureJudging {
+    /// Nothing read yet.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> CaptureJudging {
+        CaptureJudging { inner: Some(crate::judge::CaptureJudge::new()) }
+    }
+
+    /// Reads the next slice; false once the reading has stopped on a damaged file (the rest
+    /// need not be pushed: [`CaptureJudging::finish`] says why).
+    pub fn push(&mut self, bytes: &[u8]) -> bool {
+        match self.inner.as_mut() {
+            Some(j) => {
+                j.push(bytes);
+                !j.failed()
+            }
+            None => false,
+        }
+    }
+
+    /// SIP and MSRP messages read so far (for the progress line).
+    pub fn messages(&self) -> f64 {
+        self.inner.as_ref().map_or(0.0, |j| j.messages() as f64)
+    }
+
+    /// The judgement of what was pushed, as `judge_capture`'s JSON; an error with the CLI's
+    /// message when it cannot be judged.
+    pub fn finish(&mut self, rules: &str, pf: Option<String>, cf: Option<String>) -> Result<String, JsError> {
+        let opts = judge_options(rules, pf, cf)?;
+        let j = self.inner.take().ok_or_else(|| JsError::new("this judgement is finished already"))?;
+        j.finish(opts, true).map(|j| crate::judge::to_json_with_ladders(&j)).map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
+#[cfg(feature = "capture")]
+impl Default for CaptureJudging {
+    fn default() -> Self {
+        Self::new()
+    }
 }

@@ -5,6 +5,19 @@
 //! tcpdump runs with `--immediate-mode`: without it, packets still in the kernel's capture
 //! buffer when it is stopped are never written (a capture of 0 packets in some runs).
 //!
+//!
+//! Then SIPp against a PF: SIPp scenarios (tests/sipp/) play Carol's client, her S-CSCF, the CF
+//! and the PF itself, the PF's side scripted after the CR's exchange (Carol's BYE with Reason
+//! SIP;cause=480 → the PF's 200, no BYE to the CF, the PF's SUBSCRIBE to the focus and its 200
+//! to the NOTIFY, the 3rd-party REGISTER → its 200 and the PF's INVITE to Carol, her 180 and
+//! 200, its ACK), each SIPp on its own loopback address, over UDP (SIPp's `setdest`, which the
+//! PF needs to talk to three peers, works over UDP only), captured by tcpdump on `lo`. The judge
+//! finds the roles itself and passes every SIP sentence the exchange exercises, and says the
+//! MSRP ones are not exercised (SIPp has no MSRP); a faulty PF script (a BYE to the CF after
+//! the cause-480 BYE) fails at `cr-remain` and `cr-case1`. SIPp matches messages to its calls
+//! by Call-ID, so the whole exchange shares one (`-cid_str`): legal (dialogs differ by tags),
+//! unlike a real network's.
+//!
 //! Runs when /usr/bin/sipp and /usr/bin/tcpdump exist (and as root, which tcpdump needs);
 //! skipped with a message otherwise, unless CPM_REQUIRE_SIPP=1 (scripts/test.sh sets it and
 //! installs both). Only loopback addresses are used; every process is bounded in time.
@@ -158,4 +171,153 @@ fn sipp_traffic_captured_by_tcpdump_reads_back() {
     check(sipp_capture(&dir, "lo", "u1", 3), Transport::Udp, 3);
     check(sipp_capture(&dir, "any", "t1", 3), Transport::Tcp, 3);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// One SIPp of an exchange: its scenario (tests/sipp/), address, port, and the peer a client
+/// sends its first request to (`None`: it waits for one, a server).
+struct Player {
+    xml: &'static str,
+    ip: &'static str,
+    port: u16,
+    target: Option<(&'static str, u16)>,
+}
+
+/// Plays `players` (servers first, then clients, all at once) on loopback under tcpdump on
+/// `lo`; returns the capture. Every SIPp gets the others' addresses as keys.
+fn play(dir: &Path, name: &str, players: &[Player], keys: &[(&str, String)]) -> PathBuf {
+    let file = dir.join(format!("{name}.pcap"));
+    let ports: Vec<String> = players.iter().map(|p| format!("port {}", p.port)).collect();
+    let mut dump = Command::new("/usr/bin/tcpdump")
+        .args(["-i", "lo", "--immediate-mode", "-U", "-s", "0", "-n", "-w"])
+        .arg(&file)
+        .arg(format!("udp and net 127.0.1.0/24 and ({})", ports.join(" or ")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tcpdump");
+    let mut err = BufReader::new(dump.stderr.take().unwrap());
+    let mut line = String::new();
+    while err.read_line(&mut line).expect("tcpdump stderr") > 0 && !line.contains("listening on") {
+        line.clear();
+    }
+    assert!(line.contains("listening on"), "tcpdump did not start: {line}");
+    std::thread::sleep(Duration::from_millis(500));
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sipp");
+    let start = |p: &Player| {
+        let log = |what: &str| std::fs::File::create(dir.join(format!("{name}-{}-{what}.log", p.xml))).expect("log file");
+        let mut c = Command::new("/usr/bin/sipp");
+        if let Some((ip, port)) = p.target {
+            c.arg(format!("{ip}:{port}"));
+        }
+        c.arg("-sf").arg(scenarios.join(p.xml)).args(["-i", p.ip, "-p", &p.port.to_string()]);
+        for (k, v) in keys {
+            c.args(["-key", k, v]);
+        }
+        c.args(["-t", "u1", "-m", "1", "-nostdin", "-timeout", "20s", "-timeout_error", "-cid_str", &format!("cpm-sipp-{name}-1")])
+            .current_dir(dir)
+            .stdout(log("out"))
+            .stderr(log("err"))
+            .spawn()
+            .expect("start sipp")
+    };
+    let mut servers: Vec<(&Player, Child)> = players.iter().filter(|p| p.target.is_none()).map(|p| (p, start(p))).collect();
+    // The servers must listen before the first request, also on a loaded machine.
+    std::thread::sleep(Duration::from_millis(1000));
+    let mut clients: Vec<(&Player, Child)> = players.iter().filter(|p| p.target.is_some()).map(|p| (p, start(p))).collect();
+    let mut failed = Vec::new();
+    for (p, c) in clients.iter_mut().chain(servers.iter_mut()) {
+        let s = wait(c, Duration::from_secs(30));
+        if !s.is_some_and(|s| s.success()) {
+            failed.push(format!("{}: {s:?}: {}", p.xml, std::fs::read_to_string(dir.join(format!("{name}-{}-err.log", p.xml))).unwrap_or_default()));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = Command::new("kill").arg("-TERM").arg(dump.id().to_string()).status();
+    wait(&mut dump, Duration::from_secs(5));
+    assert!(failed.is_empty(), "SIPp players of {name} failed: {failed:#?}");
+    file
+}
+
+#[test]
+fn sipp_playing_a_pf_its_client_and_focus_is_judged() {
+    if !available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("cpm-sipp-pf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = 30_000 + (std::process::id() % 20_000) as u16;
+    let (carol, pf, cf, scscf) = (("127.0.1.1", base), ("127.0.1.2", base + 1), ("127.0.1.3", base + 2), ("127.0.1.4", base + 3));
+    let keys: Vec<(&str, String)> = [("carol", carol), ("pf", pf), ("cf", cf), ("scscf", scscf)]
+        .iter()
+        .flat_map(|(k, (ip, port))| [(ip_key(k), ip.to_string()), (port_key(k), port.to_string())])
+        .collect();
+    let judge = |file: &Path| {
+        let bytes = std::fs::read(file).expect("capture");
+        cpm_deferral::judge::judge(&bytes, cpm_deferral::judge::Options::default()).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+    };
+    let verdict = |j: &cpm_deferral::judge::Judgement, id: &str| j.clauses.iter().find(|c| c.id == id).map(|c| (c.verdict, c.why.clone())).expect("clause");
+
+    // The PF as the amended text has it.
+    let file = play(
+        &dir,
+        "conforming",
+        &[
+            Player { xml: "cf.xml", ip: cf.0, port: cf.1, target: None },
+            Player { xml: "pf.xml", ip: pf.0, port: pf.1, target: None },
+            Player { xml: "carol.xml", ip: carol.0, port: carol.1, target: Some(pf) },
+            Player { xml: "scscf.xml", ip: scscf.0, port: scscf.1, target: Some(pf) },
+        ],
+        &keys,
+    );
+    let j = judge(&file);
+    let text = cpm_deferral::judge::to_text(&j);
+    assert_eq!(j.messages, 12, "{text}");
+    assert_eq!(j.roles.pf.ip.to_string(), pf.0, "{text}");
+    assert_eq!(j.roles.cf.map(|n| n.ip.to_string()).as_deref(), Some(cf.0), "{text}");
+    assert_eq!(j.verdict, cpm_deferral::judge::Verdict::Pass, "{text}");
+    for id in ["cr-bye", "cr-remain", "cr-case1", "cr-subscribe", "cr-two-ways", "cr-path-a"] {
+        assert_eq!(verdict(&j, id).0, "pass", "{id}: {text}");
+    }
+    let (v, why) = verdict(&j, "cr-msrp");
+    assert_eq!(v, "not exercised", "{text}");
+    assert!(why.contains("no MSRP"), "said as such: {why}");
+
+    // A faulty PF: it leaves the group after the cause-480 BYE.
+    let file = play(
+        &dir,
+        "faulty",
+        &[
+            Player { xml: "cf-bye.xml", ip: cf.0, port: cf.1, target: None },
+            Player { xml: "pf-leaves.xml", ip: pf.0, port: pf.1, target: None },
+            Player { xml: "carol-bye.xml", ip: carol.0, port: carol.1, target: Some(pf) },
+        ],
+        &keys,
+    );
+    let j = judge(&file);
+    let text = cpm_deferral::judge::to_text(&j);
+    assert_eq!(j.verdict, cpm_deferral::judge::Verdict::Fail, "{text}");
+    let d = j.deviations.iter().find(|d| d.clause == "cr-remain").unwrap_or_else(|| panic!("{text}"));
+    assert_eq!((d.expected.as_str(), d.observed.as_str(), d.frame), ("SIP SUBSCRIBE", "SIP BYE", 3), "{text}");
+    assert_eq!(verdict(&j, "cr-case1").0, "fail", "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The SIPp key of a player's address (`-key pf_ip …` fills `[pf_ip]` in tests/sipp/).
+fn ip_key(k: &str) -> &'static str {
+    match k {
+        "carol" => "carol_ip",
+        "pf" => "pf_ip",
+        "cf" => "cf_ip",
+        _ => "scscf_ip",
+    }
+}
+
+/// The SIPp key of a player's port.
+fn port_key(k: &str) -> &'static str {
+    match k {
+        "carol" => "carol_port",
+        "pf" => "pf_port",
+        "cf" => "cf_port",
+        _ => "scscf_port",
+    }
 }

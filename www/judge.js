@@ -4,17 +4,25 @@
 // start). Shows the verdict per sentence of the amended clause (each a link into the CR panel),
 // the first deviation on each side, the policy options consistent with the capture, what the
 // judge had to infer, and "Make this a scenario": the timeline rebuilt from the capture, opened
-// in the page as an ordinary, editable one. Reading shows progress and can be cancelled; so can
+// in the page as an ordinary, editable one. Beside the table, the observed ladder (the capture's
+// messages, as the capture shows them) and the expected one (the model's run of the rebuilt
+// timeline), drawn by the page's own renderer side by side as in Compare, each deviation marked
+// on both (the Ladder's `diff` row); a deviation's row scrolls both ladders there. Reading shows progress and can be cancelled; so can
 // the judging. Loaded on use (File › Judge a capture…).
 import { ensureCss } from './lazy-css.js';
+import { Ladder } from './ladder.js';
 
-/** The largest capture the page reads (the CLI reads up to 1 GiB). */
-export const MAX_BYTES = 256 * 1024 * 1024;
+/** The largest capture the page reads in its worker, streaming (memory stays bounded there; the
+ * limit keeps a read within minutes). The CLI has none. */
+export const MAX_BYTES = 1e9;
+/** The largest capture read on the page's thread, held whole (where no Worker may start). */
+export const MAX_BYTES_ON_THREAD = 256 * 1024 * 1024;
 
 let box = null;
 let job = null; // { cancel() } of the reading or judging under way
 
 function fmtBytes(n) {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`;
 }
 
@@ -94,11 +102,15 @@ function error(text) {
 }
 
 /** Reads a File in slices with progress; resolves to its bytes, or null when cancelled. */
-async function readBytes(f) {
-  if (f.size > MAX_BYTES) throw new Error(`${f.name} is ${fmtBytes(f.size)}; the page reads captures up to ${fmtBytes(MAX_BYTES)}: cut it to the group session (editcap -A/-B) or use cpm-deferral conform`);
+function tooBig(f, max) {
+  return new Error(`${f.name} is ${fmtBytes(f.size)}; the page reads captures up to ${fmtBytes(max)}: cut it to the group session (editcap -A/-B) or use cpm-deferral conform, which has no limit`);
+}
+
+async function readBytes(f, owner) {
+  if (f.size > MAX_BYTES_ON_THREAD) throw tooBig(f, MAX_BYTES_ON_THREAD);
   const reader = f.stream().getReader();
   let cancelled = false;
-  job = { cancel: () => { cancelled = true; reader.cancel().catch(() => {}); } };
+  job = { cancel: () => { cancelled = true; reader.cancel().catch(() => {}); }, owner };
   const out = new Uint8Array(f.size);
   let at = 0;
   for (;;) {
@@ -113,8 +125,12 @@ async function readBytes(f) {
   return out.subarray(0, at);
 }
 
-/** Runs the judge in a Worker (or, where none may start, on this thread). */
-function runJudge(bytes, opts) {
+/**
+ * Runs the judge in a Worker, which reads the File itself, streaming, and reports progress; where
+ * no Worker may start, reads the file here (held whole, up to MAX_BYTES_ON_THREAD) and judges on
+ * this thread. Resolves to the judgement's JSON, or null when cancelled.
+ */
+function runJudge(f, opts, mine) {
   return new Promise((resolve, reject) => {
     let w = null;
     try {
@@ -123,8 +139,14 @@ function runJudge(bytes, opts) {
       w = null;
     }
     const onThread = async () => {
-      job = { cancel: () => {} };
       try {
+        const bytes = await readBytes(f, mine);
+        if (bytes === null) {
+          resolve(null);
+          return;
+        }
+        job = { cancel: () => {}, owner: mine };
+        progress(`Judging ${f.name} (${fmtBytes(bytes.length)}) against §8.3.2.9…`);
         const m = await import('../pkg/judge/cpm_deferral.js');
         await m.default({ module_or_path: new URL('../pkg/judge/cpm_deferral_bg.wasm', import.meta.url) });
         resolve(m.judge_capture(bytes, opts.rules, opts.pf || undefined, opts.cf || undefined));
@@ -136,8 +158,16 @@ function runJudge(bytes, opts) {
       onThread();
       return;
     }
-    job = { cancel: () => { w.terminate(); resolve(null); } };
+    job = { cancel: () => { w.terminate(); resolve(null); }, owner: mine };
     w.onmessage = ({ data }) => {
+      if (data.progress) {
+        const p = data.progress;
+        progress(p.judging
+          ? `Judging ${f.name} against §8.3.2.9 (${p.messages} messages read)…`
+          : `Reading ${f.name} in the judge: ${fmtBytes(p.read)} of ${fmtBytes(p.size)}, ${p.messages} messages…`);
+        box.querySelector('#judge-progress').dataset.read = String(p.read);
+        return;
+      }
       w.terminate();
       if (data.error) reject(new Error(data.error));
       else resolve(data.value);
@@ -147,8 +177,7 @@ function runJudge(bytes, opts) {
       w.terminate();
       onThread(); // the worker script could not load (a strict worker-src): judge here instead
     };
-    const copy = bytes.slice().buffer;
-    w.postMessage({ bytes: copy, ...opts }, [copy]);
+    w.postMessage({ file: f, ...opts });
   });
 }
 
@@ -161,19 +190,10 @@ export async function judgeFile(api, f) {
   const mine = {};
   const current = () => job && job.owner === mine;
   try {
+    if (f.size > MAX_BYTES) throw tooBig(f, MAX_BYTES);
     progress(`Reading ${f.name}…`);
-    const bytes = await readBytes(f);
-    if (job) job.owner = mine;
-    if (bytes === null) {
-      progress(null);
-      error('Cancelled: nothing was judged.');
-      return;
-    }
-    progress(`Judging ${f.name} (${fmtBytes(bytes.length)}) against §8.3.2.9…`);
-    const p = runJudge(bytes, opts);
-    job.owner = mine;
-    const json = await p;
-    if (!current() && json !== null) return; // superseded by a newer file
+    const json = await runJudge(f, opts, mine);
+    if (!current()) return; // superseded by a newer file (which cancelled this one)
     job = null;
     progress(null);
     if (json === null) {
@@ -199,9 +219,10 @@ function show(api, j, name) {
   const clauseLink = (id) => h('button', { type: 'button', class: 'linkish judge-clause', 'data-clause': id, title: 'Show this sentence in the CR panel', text: id });
   const rows = j.clauses.map((c) => h('tr', { 'data-verdict': c.verdict },
     h('td', {}, clauseLink(c.id)), h('td', { class: `v-${c.verdict.replace(' ', '-')}`, text: c.verdict }), h('td', { text: c.title }), h('td', { class: 'muted', text: c.why })));
-  const devs = j.deviations.map((d) => h('li', { class: 'judge-dev' },
+  const devs = j.deviations.map((d, k) => h('li', { class: 'judge-dev' },
     clauseLink(d.clause), document.createTextNode(` towards the ${d.side}, at ${(d.at_ms / 1000).toFixed(3)} s, ${d.frame ? `frame ${d.frame}` : 'no frame'}: expected `),
-    h('code', { text: d.expected }), document.createTextNode(', observed '), h('code', { text: d.observed })));
+    h('code', { text: d.expected }), document.createTextNode(', observed '), h('code', { text: d.observed }), document.createTextNode(' '),
+    h('button', { type: 'button', class: 'judge-goto', 'data-dev': k, title: 'Scroll both ladders to this deviation and mark it', text: 'Show on the ladders' })));
   const pols = Object.entries(j.policies).map(([p, opts]) => h('li', {}, h('code', { text: p }), document.createTextNode(`: ${opts.length ? opts.join(' or ') : 'none'}`)));
   const inferred = (j.inferred || []).map((x) => h('li', { text: x }));
   const roles = j.roles;
@@ -216,8 +237,14 @@ function show(api, j, name) {
       h('thead', {}, h('tr', {}, h('th', { text: 'sentence' }), h('th', { text: 'verdict' }), h('th', { text: 'says' }), h('th', { text: 'why' }))),
       h('tbody', {}, ...rows)),
     ...(devs.length ? [h('h3', { text: 'First deviation on each side' }), h('ul', { id: 'judge-deviations' }, ...devs)] : []),
+    ...(j.ladders ? [ladders(api, j)] : []),
     h('h3', { text: 'Open questions: options consistent with the capture (not in the CR)' }), h('ul', { id: 'judge-policies' }, ...pols),
     ...(inferred.length ? [h('h3', { text: 'Inferred (no message shows these)' }), h('ul', { id: 'judge-inferred' }, ...inferred)] : []));
+  for (const b of res.querySelectorAll('.judge-goto')) b.addEventListener('click', () => markDeviation(j, Number(b.dataset.dev), true));
+  if (j.ladders) {
+    for (const l of drawn) l.ladder.update(l.trace, { cursor: l.trace.steps.length });
+    markDeviation(j, 0, false);
+  }
   for (const b of res.querySelectorAll('.judge-clause')) {
     b.addEventListener('click', () => {
       const id = b.dataset.clause;
@@ -234,4 +261,40 @@ function show(api, j, name) {
   res.querySelector('#judge-download').addEventListener('click', () => {
     import('./files.js').then((m) => m.download(`${JSON.stringify(j, null, 2)}\n`, `${name.replace(/\.[^.]*$/, '')}-judgement.json`, 'application/json'));
   });
+}
+
+/** The two ladders drawn now: [{ side: 'observed'|'expected', ladder, trace }]. */
+let drawn = [];
+
+/** The observed and the expected ladder side by side (as in Compare), empty until drawn. */
+function ladders(api, j) {
+  const { h } = api;
+  drawn = [];
+  const pane = (side, title) => {
+    const host = h('div', { class: 'judge-pane', id: `judge-${side}` }, h('div', { class: 'pane-title', text: title }));
+    const trace = j.ladders[side];
+    const ladder = new Ladder(host, { label: `${title}: ladder`, onSelect: () => {} });
+    drawn.push({ side, ladder, trace });
+    return host;
+  };
+  const n = j.ladders.observed.steps.length;
+  return h('div', { class: 'judge-ladders-box' },
+    h('h3', { text: 'Observed and expected ladders' }),
+    h('p', { class: 'muted', id: 'judge-ladders-note', text: j.deviations.length
+      ? 'The first deviation is marked on both ladders; each deviation above scrolls both there.'
+      : `No deviation: ${n} message${n === 1 ? '' : 's'} of the capture, beside the model's run of the timeline rebuilt from it.` }),
+    h('div', { class: 'judge-ladders', id: 'judge-ladders' },
+      pane('observed', `Observed: the capture (${n} message${n === 1 ? '' : 's'})`),
+      pane('expected', "Expected: the model's PF on the rebuilt timeline")));
+}
+
+/** Marks deviation k on both ladders (its step on each) and scrolls both there. */
+function markDeviation(j, k, focus) {
+  const d = j.deviations[k];
+  for (const l of drawn) {
+    const i = d ? d[`${l.side}_step`] : null;
+    l.ladder.setDiff(i ?? null);
+    if (i != null) l.ladder.reveal(i, true);
+  }
+  if (focus) drawn[0]?.ladder.scroll.focus();
 }

@@ -272,36 +272,22 @@ fn main() -> ExitCode {
     }
 }
 
-/// Most bytes of a capture `conform` reads (it holds the capture in memory).
-const MAX_CAPTURE: u64 = 1 << 30;
-
 fn cannot_judge(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(2)
 }
 
 fn conform(args: ConformArgs) -> ExitCode {
-    use std::io::Read;
     let file = &args.capture;
-    let bytes = match std::fs::File::open(file) {
-        // A regular file's size is known before reading it: a 2 GB capture is refused at once.
-        Ok(f) if f.metadata().is_ok_and(|m| m.is_file() && m.len() > MAX_CAPTURE) => {
-            return cannot_judge(format!("{file}: larger than {} MiB; cut it to the group session (editcap -A/-B)", MAX_CAPTURE >> 20));
-        }
-        Ok(f) => {
-            let mut bytes = Vec::new();
-            // Bounded: a device (/dev/zero) or a FIFO is not read without end.
-            match f.take(MAX_CAPTURE + 1).read_to_end(&mut bytes) {
-                Ok(_) if bytes.len() as u64 > MAX_CAPTURE => {
-                    return cannot_judge(format!("{file}: larger than {} MiB; cut it to the group session (editcap -A/-B)", MAX_CAPTURE >> 20))
-                }
-                Ok(_) => bytes,
-                Err(e) => return cannot_judge(format!("{file}: {e}")),
-            }
-        }
+    // Read streaming (src/judge/stream.rs): memory stays bounded whatever the file's size, so
+    // no size is refused; a device that never ends (/dev/zero) is not a capture and the reader
+    // says so at its first bytes.
+    let input = match std::fs::File::open(file) {
+        Ok(f) => std::io::BufReader::with_capacity(1 << 16, f),
         Err(e) => return cannot_judge(format!("{file}: {e}")),
     };
-    let j = match cpm_deferral::judge::judge(&bytes, cpm_deferral::judge::Options { pf: args.pf, cf: args.cf, rules: args.rules }) {
+    let opts = cpm_deferral::judge::Options { pf: args.pf, cf: args.cf, rules: args.rules };
+    let j = match cpm_deferral::judge::judge_reader(input, opts) {
         Ok(j) => j,
         Err(e) => return cannot_judge(format!("{file}: {e}")),
     };

@@ -21,12 +21,15 @@
 
 pub mod action;
 mod hidden;
+pub mod ladders;
 mod policies;
 pub mod rebuild;
 mod report;
+mod stream;
 mod verdict;
 
-pub use report::{to_json, to_text};
+pub use report::{to_json, to_json_with_ladders, to_text};
+pub use stream::{judge_reader, CaptureJudge, MAX_JUDGED};
 pub use verdict::{ClauseVerdict, Deviation, Verdict};
 
 use crate::capture::roles::{self, Node, Roles, RolesError};
@@ -112,11 +115,49 @@ pub struct Judgement {
     pub pf_messages: usize,
     /// The reader's statistics (what it skipped, and why).
     pub stats: Stats,
+    /// Messages read after the first [`MAX_JUDGED`], not judged (the verdict is then at best
+    /// inconclusive: the rest may hold a deviation).
+    pub unjudged: u64,
+    /// The two ladders of the page's judge panel, when asked for ([`judge_with_ladders`]).
+    pub ladders: Option<Box<Ladders>>,
+}
+
+/// The observed and the expected ladder (the page's judge panel, issue 14): traces in the
+/// trace contract's shape (docs/trace-contract.md); each [`Deviation`] names its step on both
+/// (`observed_step`, `expected_step`).
+#[derive(Debug, Clone)]
+pub struct Ladders {
+    /// The capture's messages, one step each, in the capture's order ([`ladders::observed_trace`]).
+    pub observed: crate::trace::Trace,
+    /// The model's run of the rebuilt timeline under the options found most consistent.
+    pub expected: crate::trace::Trace,
 }
 
 /// Judges a capture held in memory.
 pub fn judge(bytes: &[u8], opts: Options) -> Result<Judgement, JudgeError> {
-    let (msgs, stats, err) = crate::capture::read_all(bytes);
+    judge_inner(bytes, opts, false)
+}
+
+/// Judges a capture held in memory and keeps both ladders ([`Judgement::ladders`]).
+pub fn judge_with_ladders(bytes: &[u8], opts: Options) -> Result<Judgement, JudgeError> {
+    judge_inner(bytes, opts, true)
+}
+
+fn judge_inner(bytes: &[u8], opts: Options, want_ladders: bool) -> Result<Judgement, JudgeError> {
+    let mut c = CaptureJudge::new();
+    c.push(bytes);
+    c.finish(opts, want_ladders)
+}
+
+/// Judges the messages read (the first [`MAX_JUDGED`]; `unjudged` more were read after them).
+fn judge_messages(
+    msgs: Vec<crate::capture::CapturedMessage>,
+    stats: Stats,
+    err: Option<CaptureError>,
+    unjudged: u64,
+    opts: Options,
+    want_ladders: bool,
+) -> Result<Judgement, JudgeError> {
     if let Some(e) = err {
         if msgs.is_empty() || !matches!(e, CaptureError::Truncated { .. }) {
             return Err(JudgeError::Capture(e));
@@ -199,7 +240,16 @@ pub fn judge(bytes: &[u8], opts: Options) -> Result<Judgement, JudgeError> {
     }
     let observed = rebuild::observe(&msgs, &roles);
     let best = policies::search(&observed, opts.rules)?;
-    let v = verdict::judge(&observed, &best.run, best.run_trace_end);
+    let mut v = verdict::judge(&observed, &best.run, best.run_trace_end);
+    // What was read but not judged may hold a deviation: no "pass" for the whole capture.
+    if unjudged > 0 && v.verdict == Verdict::Pass {
+        v.verdict = Verdict::Inconclusive;
+    }
+    for d in &mut v.deviations {
+        d.observed_step = ladders::observed_step(&msgs, &roles, observed.t0_ns, d.frame, d.at_ms);
+    }
+    let ladders =
+        want_ladders.then(|| Box::new(Ladders { observed: ladders::observed_trace(&msgs, &roles, observed.t0_ns, opts.rules), expected: best.run.clone() }));
     Ok(Judgement {
         verdict: v.verdict,
         rules: opts.rules,
@@ -212,6 +262,8 @@ pub fn judge(bytes: &[u8], opts: Options) -> Result<Judgement, JudgeError> {
         messages: msgs.len(),
         pf_messages: observed.actions.len(),
         stats,
+        unjudged,
+        ladders,
     })
 }
 

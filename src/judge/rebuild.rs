@@ -78,6 +78,9 @@ pub struct Observed {
     /// capture suggests: `stateless` when an INVITE of the PF's got no final answer at all,
     /// else `answers-408` (the search also tries the others).
     pub ims_core: &'static str,
+    /// Whether the capture holds any MSRP message to or from the PF (a capture of SIP alone,
+    /// e.g. from a SIP test tool, cannot show the delivery over MSRP).
+    pub msrp: bool,
 }
 
 /// Carol's user part: her public identity from the 3rd-party REGISTER, else the From of the
@@ -153,6 +156,7 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
         unanswered: Vec::new(),
         notes: Vec::new(),
         ims_core: "answers-408",
+        msrp: msgs.iter().any(|m| matches!(m.message, WireMessage::Msrp(_)) && (is_pf(m.src) || is_pf(m.dst))),
     };
     let mut seen_sip: HashSet<String> = HashSet::new();
     let mut seen_msrp: HashSet<(String, String)> = HashSet::new();

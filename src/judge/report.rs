@@ -11,8 +11,24 @@ fn node(n: Option<crate::capture::roles::Node>) -> Value {
 /// `policies` (policy id → consistent options), `inferred`, `scenario` (the rebuilt timeline,
 /// a scenario file) and `capture` (what was read).
 pub fn to_json(j: &Judgement) -> String {
+    to_value(j).to_string()
+}
+
+/// [`to_json`] plus `ladders`: `{observed, expected}`, two traces in the trace contract's shape
+/// (the page's judge panel draws them; each deviation's `observed_step` and `expected_step`
+/// index their steps).
+pub fn to_json_with_ladders(j: &Judgement) -> String {
+    let mut v = to_value(j);
+    if let Some(l) = &j.ladders {
+        let t = |t: &crate::trace::Trace| serde_json::to_value(t).unwrap_or(Value::Null);
+        v["ladders"] = json!({ "observed": t(&l.observed), "expected": t(&l.expected) });
+    }
+    v.to_string()
+}
+
+fn to_value(j: &Judgement) -> Value {
     let scenario: Value = serde_json::from_str(&j.scenario_json).unwrap_or(Value::Null);
-    let v = json!({
+    json!({
         "verdict": j.verdict.as_str(),
         "rules": j.rules.as_str(),
         "roles": {
@@ -26,13 +42,13 @@ pub fn to_json(j: &Judgement) -> String {
         "deviations": j.deviations.iter().map(|d| json!({
             "clause": d.clause, "side": d.side.as_str(), "at_ms": d.at_ms, "frame": d.frame,
             "expected": d.expected, "observed": d.observed,
+            "expected_step": d.expected_step, "observed_step": d.observed_step,
         })).collect::<Vec<_>>(),
         "policies": j.policies,
         "inferred": j.inferred,
         "scenario": scenario,
-        "capture": { "messages": j.messages, "pf_messages": j.pf_messages, "packets": j.stats.frames },
-    });
-    v.to_string()
+        "capture": { "messages": j.messages, "pf_messages": j.pf_messages, "packets": j.stats.frames, "unjudged": j.unjudged },
+    })
 }
 
 /// The judgement as text for a terminal.
@@ -51,7 +67,14 @@ pub fn to_text(j: &Judgement) -> String {
         node(j.roles.carol).as_str().unwrap_or("not seen"),
         node(j.roles.scscf).as_str().unwrap_or("not seen")
     ));
-    out.push_str(&format!("read: {} messages, {} of them the PF's\n\nclauses:\n", j.messages, j.pf_messages));
+    out.push_str(&format!("read: {} messages, {} of them the PF's\n", j.messages, j.pf_messages));
+    if j.unjudged > 0 {
+        out.push_str(&format!(
+            "judged: the first {} messages; {} more were read after them and not judged (the verdict is at best inconclusive)\n",
+            j.messages, j.unjudged
+        ));
+    }
+    out.push_str("\nclauses:\n");
     for c in &j.clauses {
         out.push_str(&format!("  {:<14} {:<14} {} — {}\n", c.id, c.verdict, c.title, c.why));
     }
