@@ -465,6 +465,9 @@ export async function begin(api, L, job) {
     }
     state.long = null;
     state.engine.hold(r.module);
+    // A timeline this big runs on the page's second module when it runs here (a link's
+    // synchronous view, an undo of a small step): it is loaded now, as the first such run did.
+    if (!state.engine.fast) state.engine.loadFast?.();
     const trace = r.trace || (state.rules === 'post-cr' ? r.post : r.pre);
     const alt = r.trace ? null : state.rules === 'post-cr' ? r.pre : r.post;
     // The undo step first (the change against the drawn scenario), then the ladder in a task of
