@@ -1,6 +1,6 @@
 //! The capture corpus kept in the repository (issue 14, "Build a corpus and keep it in the
 //! repo (small)"): what [`entries`] makes is written under `tests/capture_corpus/files/`, each
-//! capture gzip-compressed (`.pcap.gz`, `.pcapng.gz`: SIP and MSRP text packs about 8:1, so the
+//! capture gzip-compressed (`.pcap.gz`, `.pcapng.gz`: SIP and MSRP text packs about 6.5:1, so the
 //! corpus stays well under 1 MB; `zcat` or tshark read them as they are), with the verdict each
 //! must get in `tests/capture_corpus/EXPECTED.tsv`.
 //!
