@@ -218,3 +218,41 @@ fn defect_8_a_leave_counts_the_same_whatever_the_reason_protocol() {
         assert_eq!(format!("{q850:?}"), format!("{sip:?}"), "{rules:?}");
     }
 }
+
+/// Defect 9 (the PF's part): every 3rd-party REGISTER gets a step that says what the PF did with
+/// it (a second one during the reaction delay, one while Active, one during DeliveringA);
+/// "reachable again" only after an absence; Q7 expiry while a reaction is due is a stated choice.
+#[test]
+fn defect_9_every_register_gets_a_step_that_says_what_the_pf_did() {
+    let t = post(
+        r#""answer_ms": 3000,"#,
+        r#"[
+            { "at_ms": 1000, "kind": "register", "reaction_ms": 500 },
+            { "at_ms": 2000, "kind": "bye", "reason": "SIP;cause=480" },
+            { "at_ms": 3000, "kind": "register", "reaction_ms": 2000 },
+            { "at_ms": 3500, "kind": "register", "reaction_ms": 2000 },
+            { "at_ms": 6000, "kind": "register", "reaction_ms": 500 }
+        ]"#,
+    );
+    let oks: Vec<&Step> = t.steps.iter().filter(|s| &*s.from == "carol-pf" && s.label == "200 OK" && s.clauses.contains(&"3GPP TS 24.229 §5.4.1.7")).collect();
+    assert_eq!(oks.len(), 4);
+    assert!(!oks[0].note.contains("reachable again"), "Carol was never away: {}", oks[0].note);
+    assert!(oks[1].note.contains("reachable again"));
+    let notes: Vec<&str> = oks
+        .iter()
+        .map(|ok| t.steps.iter().find(|s| s.index > ok.index && &*s.from == "carol-pf" && &*s.to == "carol-pf").map(|s| &*s.note).unwrap_or(""))
+        .collect();
+    assert!(notes[0].contains("working session"), "while Active: {}", notes[0]);
+    assert!(notes[2].contains("already due"), "during the reaction delay: {}", notes[2]);
+    assert!(notes[3].contains("already invited"), "during DeliveringA: {}", notes[3]);
+    // Q7 expiry while a reaction is due.
+    let t = post(
+        r#""policies": { "q7-never-returns": "expire-10min" },"#,
+        r#"[
+            { "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" },
+            { "at_ms": 600000, "kind": "register", "reaction_ms": 40000 }
+        ]"#,
+    );
+    let exp = find(&t, |s| s.label == "retention expired").expect("retention expires");
+    assert!(exp.note.contains("our choice"), "{}", exp.note);
+}

@@ -14,6 +14,24 @@ impl Pf {
 
     /// Enters deferral: remain in the media path with the CF, store, subscribe to the focus.
     pub(super) fn enter_deferred(&mut self, clauses: Clauses, why: std::borrow::Cow<'static, str>) {
+        if self.cf_leg.is_none() && !self.group_gone {
+            // Nothing to remain in: the PF holds no leg to the focus for Carol (it left the group
+            // for her, and her re-join is not through), so it cannot defer (issue 11 invariant:
+            // never Active or deferring without both legs).
+            self.client_leg = None;
+            self.client_sub = None;
+            self.requeue_in_flight();
+            self.note(
+                StepKind::Info,
+                "no leg to remain in",
+                cl![CL],
+                "The PF holds no leg to the focus for Carol, so it cannot remain in the media path: there is nothing to defer.",
+                None,
+            );
+            self.set_state(PfState::Left, cl![CL], "Carol's session failed and the PF holds no leg to the focus for her.");
+            self.purge(clauses, false);
+            return;
+        }
         self.client_leg = None;
         // Her client is gone: the subscription it had with the PF goes with it (her client
         // subscribes again on the next session).

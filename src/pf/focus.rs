@@ -219,20 +219,31 @@ impl Pf {
     }
 
     pub(super) fn pf_gets_register(&mut self, txn: Txn, reaction_ms: u64) {
-        let r = self.response(200, &txn, Some("pf-reg"));
-        self.sip(Node::Scscf, r, cl!["3GPP TS 24.229 §5.4.1.7"], "The PF accepts the 3rd-party REGISTER: Carol is reachable again.", None);
         let deliverable = self.state == PfState::Deferred || (self.state == PfState::EndedWithBacklog && !self.store.is_empty());
+        // "Reachable again" only after an absence the PF knows of (issue 11 #9).
+        let r = self.response(200, &txn, Some("pf-reg"));
+        let note = if deliverable { "The PF accepts the 3rd-party REGISTER: Carol is reachable again." } else { "The PF accepts the 3rd-party REGISTER." };
+        self.sip(Node::Scscf, r, cl!["3GPP TS 24.229 §5.4.1.7"], note, None);
         if !deliverable {
-            self.note(
-                StepKind::Info,
-                "nothing deferred",
-                cl![CL],
-                "The PF holds no deferred group session for Carol right now, so the REGISTER starts nothing.",
-                None,
-            );
+            let why: &'static str = match self.state {
+                PfState::DeliveringA => "The PF has already invited Carol for the deferred delivery (path A): this REGISTER changes nothing.",
+                PfState::DeliveringB | PfState::Replaying => "The deferred delivery is already under way on Carol's session: this REGISTER changes nothing.",
+                PfState::Active => {
+                    "Carol is a participant with a working session: the PF has nothing deferred, so this REGISTER (a refresh or another device) starts nothing."
+                }
+                _ => "The PF holds no deferred group session for Carol right now, so the REGISTER starts nothing.",
+            };
+            self.note(StepKind::Info, "nothing deferred", cl![CL], why, None);
             return;
         }
         if self.reaction_timer.is_some() {
+            self.note(
+                StepKind::Info,
+                "reaction already due",
+                cl![CL],
+                "Another 3rd-party REGISTER during the reaction delay: the PF's INVITE is already due, so it changes nothing.",
+                None,
+            );
             return;
         }
         self.retries = 0;

@@ -338,13 +338,14 @@ impl Pf {
             PfTimer::Retention => {
                 self.retention_timer = None;
                 if matches!(self.state, PfState::Deferred | PfState::DeliveringA) {
-                    self.note(
-                        StepKind::Timer,
-                        "retention expired",
-                        cl!["policy:q7-never-returns"],
-                        "Carol has not come back within the retention time: the PF gives up the deferral.",
-                        None,
-                    );
+                    let note = if self.reaction_timer.is_some() {
+                        // A stated choice (issue 11 #9): the retention is the store's limit, and a
+                        // REGISTER the PF has not reacted to yet does not extend it.
+                        "The retention time ends while the PF's reaction to Carol's 3rd-party REGISTER is still due: the limit wins (our choice: a pending reaction does not extend the retention), so the PF gives up the deferral."
+                    } else {
+                        "Carol has not come back within the retention time: the PF gives up the deferral."
+                    };
+                    self.note(StepKind::Timer, "retention expired", cl!["policy:q7-never-returns"], note, None);
                     self.key_last("Retention expired: the PF gives up (Q7 policy)");
                     self.pf_leave(
                         Some("SIP;cause=480;text=\"Temporarily Unavailable\""),
