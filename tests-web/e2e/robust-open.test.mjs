@@ -217,9 +217,11 @@ test('the edit of a 20,000-message timeline: drawn and correct, undo and redo wo
     ex.api.edit({ ...s, events });
     setTimeout(tick, 0);
   }));
-  // Before: unpack, ladder with the undo step, and the panels were 3 tasks; now the unpack is in
-  // slices, the undo step, the ladder and each panel a task of their own.
-  assert.ok(r.ticks >= 8, `the page's thread turned ${r.ticks} times between the answer and the drawn edit`);
+  // Before: unpack, ladder with the undo step, and the panels were 3 tasks (2 turns here); now
+  // the unpack is in slices, the undo step, the ladder and each panel a task of their own. How
+  // many turns a quick machine sees depends on its speed (7 on a quiet CI machine, more under
+  // load): the bound is twice the old count, not a measure of speed.
+  assert.ok(r.ticks >= 4, `the page's thread turned ${r.ticks} times between the answer and the drawn edit`);
   const after = await page.evaluate(() => {
     const s = window.__explorer.state;
     return { steps: s.trace.steps.length, bye: s.scenario.events.find((e) => e.kind === 'bye').at_ms, rows: window.__explorer.ladder.gRows.querySelectorAll('g.step').length };
