@@ -46,18 +46,33 @@ pub struct Action {
     pub dropped: bool,
 }
 
+/// What the key of a session offer or answer that carries the participant information ends with.
+pub const WITH_INFO: &str = " with participant information";
+
 /// The key of a SIP message, or `None` for what the judge does not compare: provisional
 /// responses (RFC 3261 §8.2.6, §16.2: transaction-layer and hop-by-hop, a proxy's 100 Trying
 /// is not the PF's behaviour).
+///
+/// A session offer or answer (INVITE, its 200) that carries the participant information as a
+/// conference-info part (RFC 4575 in a multipart body, Q13 `in-session-setup`) says so in its
+/// key: what the PF tells Carol there is content.
 pub fn sip_key(m: &SipMessage) -> Option<String> {
+    let info = if m.method() == Some("INVITE")
+        && m.header("Content-Type").is_some_and(|c| c.contains("multipart"))
+        && m.body.contains("application/conference-info+xml")
+    {
+        WITH_INFO
+    } else {
+        ""
+    };
     match &m.start {
-        StartLine::Request { method, .. } => Some(format!("SIP {method}")),
+        StartLine::Request { method, .. } => Some(format!("SIP {method}{info}")),
         StartLine::Response { code, .. } => {
             if *code < 200 {
                 return None;
             }
             let method = m.header("CSeq").and_then(|c| c.split_whitespace().nth(1)).unwrap_or("?");
-            Some(format!("SIP {code} ({method})"))
+            Some(format!("SIP {code} ({method}){info}"))
         }
     }
 }

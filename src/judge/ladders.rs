@@ -62,10 +62,19 @@ impl Lanes<'_> {
 
 /// The capture's messages as a trace: `t0_ns` is the rebuilt timeline's t = 0, so both ladders
 /// share a time axis.
-pub fn observed_trace(msgs: &[CapturedMessage], roles: &Roles, t0_ns: u64, rules: Rules) -> Trace {
+///
+/// `states` gives the model PF's state at messages of the capture (index, state: the lockstep
+/// oracle's machine when that message was sent or received); a message between two takes the
+/// state of the one before (Active before the first).
+pub fn observed_trace(msgs: &[CapturedMessage], roles: &Roles, t0_ns: u64, rules: Rules, states: &[(usize, PfState)]) -> Trace {
+    let mut known = states.iter().peekable();
+    let mut state = PfState::Active;
     let mut lanes = Lanes { roles, lanes: Vec::new(), others: BTreeMap::new() };
     let mut steps = Vec::with_capacity(msgs.len().min(MAX_STEPS));
     for (i, m) in msgs.iter().take(MAX_STEPS).enumerate() {
+        while let Some((_, s)) = known.next_if(|(k, _)| *k <= i) {
+            state = *s;
+        }
         let from = lanes.lane(m.src);
         let to = lanes.lane(m.dst);
         let (protocol, raw) = match &m.message {
@@ -86,7 +95,7 @@ pub fn observed_trace(msgs: &[CapturedMessage], roles: &Roles, t0_ns: u64, rules
             note: Cow::Owned(format!("frame {} ({} → {}, {:?})", m.frame, m.src, m.dst, m.transport)),
             kind: StepKind::Message,
             policy: false,
-            pf_state: PfState::Active,
+            pf_state: state,
             queue_len: 0,
             chat: None,
             event: None,
@@ -108,6 +117,7 @@ pub fn observed_trace(msgs: &[CapturedMessage], roles: &Roles, t0_ns: u64, rules
     let mut lanes = lanes.lanes;
     lanes.sort_by_key(rank);
     let cut = if msgs.len() > MAX_STEPS { format!(" (its first {MAX_STEPS} of {} messages)", msgs.len()) } else { String::new() };
+    let pf_states = spans(&steps);
     Trace {
         version: 1,
         rules,
@@ -117,11 +127,27 @@ pub fn observed_trace(msgs: &[CapturedMessage], roles: &Roles, t0_ns: u64, rules
         steps,
         chats: Vec::new(),
         timers: Vec::new(),
-        pf_states: Vec::new(),
+        pf_states,
         participants: Vec::new(),
         policies: Vec::new(),
         summary: Summary::default(),
     }
+}
+
+/// The state band of the observed ladder: the model PF's state along the capture.
+fn spans(steps: &[Step]) -> Vec<crate::trace::StateSpan> {
+    let mut out: Vec<crate::trace::StateSpan> = Vec::new();
+    for s in steps {
+        match out.last_mut() {
+            Some(l) if l.state == s.pf_state => l.to_ms = s.at_ms,
+            Some(l) => {
+                l.to_ms = s.at_ms;
+                out.push(crate::trace::StateSpan { state: s.pf_state, from_ms: s.at_ms, to_ms: s.at_ms });
+            }
+            None => out.push(crate::trace::StateSpan { state: s.pf_state, from_ms: 0, to_ms: s.at_ms }),
+        }
+    }
+    out
 }
 
 /// The observed step of a deviation: the real PF's message in `frame` (its position in

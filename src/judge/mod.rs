@@ -5,13 +5,17 @@
 //! 2. What reached the PF is rebuilt as a timeline ([`rebuild`]): Carol's BYE and its Reason,
 //!    her chats and re-join, the focus's chats, NOTIFYs and BYE, the 3rd-party REGISTER and the
 //!    PF's reaction time, rejections of its INVITE.
-//! 3. The model runs that timeline (the engine's PF, the oracle) and what the real PF sent is
-//!    compared with what the model's PF sent, towards the focus and towards Carol's side
+//! 3. The oracle runs in lockstep with the capture ([`lockstep`]): the engine's own PF machine
+//!    is fed what reached the real PF (its SIP requests and responses, MSRP SENDs, binds and
+//!    200s), each at its capture time, its own timers firing in time order in between, the
+//!    capture's Call-IDs and transaction ids mapped to its numbering. What the real PF sent is
+//!    compared with what the machine emitted, towards the focus and towards Carol's side
 //!    separately, in order, by kind and content ([`action`]); ids, tags and latencies are not
-//!    compared. A message the model sent but which never arrived may be missing (a capture taken
-//!    away from the PF cannot show it).
-//! 4. What no message shows — Carol's device vanishing, her MSRP connection failing — is
-//!    searched for ([`hidden`]): the judge adds the event that best explains the PF's next
+//!    compared. A message of the machine's towards Carol after which her side sent nothing more
+//!    may be missing (a capture taken away from the PF cannot show what never reached her).
+//!    The rebuilt timeline stays the "make this a scenario" file.
+//! 4. What no message shows and the PF would see — a TCP reset of Carol's MSRP connection — is
+//!    searched for ([`hidden`]): the judge adds the reset that best explains the PF's next
 //!    action, as a linearizability checker searches orders.
 //! 5. Where the CR is open, every policy option is tried ([`policies`]): the options consistent
 //!    with what the PF did are reported per policy.
@@ -22,6 +26,7 @@
 pub mod action;
 mod hidden;
 pub mod ladders;
+mod lockstep;
 mod policies;
 pub mod rebuild;
 mod report;
@@ -34,7 +39,7 @@ pub use verdict::{ClauseVerdict, Deviation, Verdict};
 
 use crate::capture::roles::{self, Node, Roles, RolesError};
 use crate::capture::{CaptureError, Stats};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::ScenarioError;
 use crate::trace::Rules;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -248,8 +253,8 @@ fn judge_messages(
     for d in &mut v.deviations {
         d.observed_step = ladders::observed_step(&msgs, &roles, observed.t0_ns, d.frame, d.at_ms);
     }
-    let ladders =
-        want_ladders.then(|| Box::new(Ladders { observed: ladders::observed_trace(&msgs, &roles, observed.t0_ns, opts.rules), expected: best.run.clone() }));
+    let ladders = want_ladders
+        .then(|| Box::new(Ladders { observed: ladders::observed_trace(&msgs, &roles, observed.t0_ns, opts.rules, &best.states), expected: best.run.clone() }));
     Ok(Judgement {
         verdict: v.verdict,
         rules: opts.rules,
@@ -355,11 +360,4 @@ fn focus_from_contact(msgs: &[crate::capture::CapturedMessage], roles: &mut Role
             roles.evidence.push(roles::Evidence { role: roles::Role::Cf, frame: first.2, why });
         }
     }
-}
-
-/// The model's run of a rebuilt timeline.
-pub(crate) fn run_model(json: &str, rules: Rules) -> Result<(Scenario, crate::trace::Trace), JudgeError> {
-    let sc = Scenario::from_json(json).map_err(JudgeError::Timeline)?;
-    let t = crate::world::simulate(&sc, rules, true);
-    Ok((sc, t))
 }

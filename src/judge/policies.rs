@@ -27,6 +27,8 @@ pub struct Best {
     pub scenario_json: String,
     /// The hidden events inferred, in words.
     pub inferred: Vec<String>,
+    /// The model PF's state at each message of the capture.
+    pub states: Vec<(usize, crate::trace::PfState)>,
 }
 
 fn deviations(o: &Observed, t: &Trace) -> usize {
@@ -147,5 +149,7 @@ pub fn search(o: &Observed, rules: Rules) -> Result<Best, JudgeError> {
             o.events.len()
         ));
     }
-    Ok(Best { run: best.trace, run_trace_end: o.end_ms, consistent, scenario_json: best.json, inferred })
+    // "Make this a scenario": the rebuilt timeline must be a scenario the model can run.
+    crate::scenario::Scenario::from_json(&best.json).map_err(JudgeError::Timeline)?;
+    Ok(Best { run: best.trace, run_trace_end: o.end_ms, consistent, scenario_json: best.json, inferred, states: best.states })
 }

@@ -81,6 +81,11 @@ pub struct Observed {
     /// Whether the capture holds any MSRP message to or from the PF (a capture of SIP alone,
     /// e.g. from a SIP test tool, cannot show the delivery over MSRP).
     pub msrp: bool,
+    /// Carol's user part, when the capture shows it ([`carol_user`]).
+    pub carol_user: Option<String>,
+    /// The capture's messages to and from the PF, in order: what the lockstep oracle feeds
+    /// the model's PF ([`super::lockstep`]).
+    pub feed: Vec<super::lockstep::Fed>,
 }
 
 /// Carol's user part: her public identity from the 3rd-party REGISTER, else the From of the
@@ -157,6 +162,8 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
         notes: Vec::new(),
         ims_core: "answers-408",
         msrp: msgs.iter().any(|m| matches!(m.message, WireMessage::Msrp(_)) && (is_pf(m.src) || is_pf(m.dst))),
+        carol_user: carol_user.clone(),
+        feed: super::lockstep::collect(msgs, roles, t0_ns),
     };
     let mut seen_sip: HashSet<String> = HashSet::new();
     let mut seen_msrp: HashSet<(String, String)> = HashSet::new();
@@ -372,7 +379,7 @@ fn reaction_times(o: &mut Observed) {
     for e in o.events.iter_mut().filter(|e| e.json.starts_with("\"kind\":\"register\"")) {
         let Some(ok) = o.actions.iter().find(|a| a.side == Side::Client && a.key == "SIP 200 (REGISTER)" && a.at_ms >= e.at_ms) else { continue };
         let rejoin = rejoins.iter().copied().find(|t| *t >= ok.at_ms);
-        let inv = o.actions.iter().find(|a| a.side == Side::Client && a.at_ms >= ok.at_ms && a.key == "SIP INVITE");
+        let inv = o.actions.iter().find(|a| a.side == Side::Client && a.at_ms >= ok.at_ms && a.key.starts_with("SIP INVITE"));
         let Some(inv) = inv.filter(|i| rejoin.is_none_or(|r| i.at_ms < r)) else {
             // No INVITE before Carol's re-join (path B): the PF had not reacted yet, so its
             // reaction time was longer than that (inferred: a second more).
