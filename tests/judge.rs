@@ -360,3 +360,35 @@ fn messages_after_the_first_max_judged_are_read_and_counted_not_judged() {
     assert_eq!(j.clauses, plain.clauses);
     assert!(cpm_deferral::judge::to_text(&j).contains("not judged"));
 }
+
+/// The oracle runs in lockstep with the capture (src/judge/lockstep.rs): what reached the PF is
+/// fed to the model's PF in the capture's order, at the capture's times. Here a member's chat
+/// reaches the PF within 30 ms either side of Carol's cause-480 BYE, or of her re-join: each of
+/// the 122 conforming captures passes. The oracle before (a model re-run of a timeline rebuilt
+/// from the capture, each event moved by the model's own hop latencies) failed 5 of them (a chat
+/// 11 to 15 ms after the re-join: "expected MSRP 200, observed SIP SUBSCRIBE" at cr-subscribe).
+#[test]
+fn what_reached_the_pf_is_judged_in_the_order_the_capture_shows() {
+    let mut failed = Vec::new();
+    for (at, kind) in [(8_000u64, "bye"), (20_000, "rejoin")] {
+        for delta in -30i64..=30 {
+            let chat = (at as i64 + delta) as u64;
+            let mut events = [
+                (2_000, r#""kind":"message","from":"alice","text":"before""#.to_string()),
+                (8_000, r#""kind":"bye","reason":"SIP;cause=480""#.to_string()),
+                (chat, r#""kind":"message","from":"bob","text":"close by""#.to_string()),
+                (20_000, r#""kind":"rejoin""#.to_string()),
+                (26_000, r#""kind":"message","from":"alice","text":"after""#.to_string()),
+            ];
+            events.sort_by_key(|e| e.0);
+            let events: Vec<String> = events.iter().map(|(t, e)| format!("{{\"at_ms\":{t},{e}}}")).collect();
+            let json = format!(r#"{{"format":"cpm-deferral-scenario","version":1,"title":"chat around a {kind}","events":[{}]}}"#, events.join(","));
+            let sc = Scenario::from_json(&json).expect("scenario");
+            let j = judged(&sc, Rules::PostCr, Rules::PostCr);
+            if j.verdict != Verdict::Pass {
+                failed.push(format!("chat {delta:+} ms from the {kind}: {} {:?}", j.verdict.as_str(), j.deviations));
+            }
+        }
+    }
+    assert!(failed.is_empty(), "{} of 122 conforming captures not passed:\n{}", failed.len(), failed.join("\n"));
+}

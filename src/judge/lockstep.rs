@@ -99,6 +99,27 @@ pub fn collect(msgs: &[CapturedMessage], roles: &Roles, t0_ns: u64) -> Vec<Fed> 
     out
 }
 
+/// The TCP resets of Carol's MSRP connection that the capture shows, (ms, frame): an RST on a
+/// connection between the PF and a node other than the focus that carried MSRP (RFC 9293
+/// §3.10.7.4: the connection is gone; the PF's `tcp-reset` loss detector sees it at once).
+pub fn resets_seen(msgs: &[CapturedMessage], resets: &[crate::capture::ConnectionEvent], roles: &Roles, t0_ns: u64, end_ms: u64) -> Vec<(u64, u64)> {
+    resets
+        .iter()
+        .filter(|r| {
+            let (pf_end, other) = if roles.pf.matches(r.src) { (r.src, r.dst) } else { (r.dst, r.src) };
+            roles.pf.matches(pf_end)
+                && !roles.cf.is_some_and(|n| n.matches(other))
+                && msgs
+                    .iter()
+                    .any(|m| matches!(m.message, WireMessage::Msrp(_)) && ((m.src == pf_end && m.dst == other) || (m.src == other && m.dst == pf_end)))
+        })
+        .map(|r| (r.time_ns.saturating_sub(t0_ns) / 1_000_000, r.frame))
+        // After the capture's last message: how the capture ended; what the PF did about it
+        // is not in the capture.
+        .filter(|(at, _)| *at <= end_ms)
+        .collect()
+}
+
 /// The lockstep run: the machine's messages and decisions as a trace (the expected ladder:
 /// what reached the PF, at its capture time, and what the model's PF does with it), and the
 /// machine's state at each message of the capture (the observed ladder's PF state).
@@ -198,14 +219,15 @@ pub fn run(o: &Observed, resets: &[u64], policies: &[(String, String)], rules: R
     if established {
         l.feed(0, PfInput::Start, None);
     }
-    let mut resets: Vec<u64> = resets.to_vec();
+    // (ms, frame of the RST the capture shows, or 0 for one the judge inferred).
+    let mut resets: Vec<(u64, u64)> = resets.iter().map(|r| (*r, 0)).chain(o.resets.iter().copied()).collect();
     resets.sort_unstable();
     let mut resets = resets.into_iter().peekable();
     let mut states = Vec::with_capacity(o.feed.len());
     for f in &o.feed {
-        while let Some(r) = resets.next_if(|r| *r <= f.at_ms) {
+        while let Some((r, frame)) = resets.next_if(|r| r.0 <= f.at_ms) {
             l.timers_until(r);
-            l.feed(r, PfInput::TcpReset, Some(Peer::Client));
+            l.feed(r, PfInput::TcpReset, Some(frame));
         }
         l.timers_until(f.at_ms);
         if f.from_pf {
@@ -216,9 +238,9 @@ pub fn run(o: &Observed, resets: &[u64], policies: &[(String, String)], rules: R
         }
         states.push((f.index, l.pf.state()));
     }
-    for r in resets {
+    for (r, frame) in resets {
         l.timers_until(r);
-        l.feed(r, PfInput::TcpReset, Some(Peer::Client));
+        l.feed(r, PfInput::TcpReset, Some(frame));
     }
     l.timers_until(o.end_ms.saturating_add(TAIL_MS));
     may_be_missing(o, &mut l.steps);
@@ -530,10 +552,15 @@ impl Lock<'_> {
     }
 
     /// Feeds the machine one input at `now` and records what it emits.
-    fn feed(&mut self, now: u64, input: PfInput, reset_from: Option<Peer>) {
-        if let Some(p) = reset_from {
-            let note = "inferred: a TCP reset of Carol's MSRP connection that no message of the capture shows";
-            self.push_step(now, p.lane(), "carol-pf", Protocol::None, "TCP reset".into(), String::new(), Cow::Borrowed(&[]), note.into(), StepKind::Info);
+    /// `reset`: the input is a TCP reset, shown in that frame of the capture (0: inferred).
+    fn feed(&mut self, now: u64, input: PfInput, reset: Option<u64>) {
+        if let Some(frame) = reset {
+            let note: Cow<'static, str> = if frame == 0 {
+                "inferred: a TCP reset of Carol's MSRP connection that no packet of the capture shows".into()
+            } else {
+                format!("frame {frame}: a TCP reset (RST) of Carol's MSRP connection, fed to the model's PF").into()
+            };
+            self.push_step(now, "carol", "carol-pf", Protocol::None, "TCP reset".into(), String::new(), Cow::Borrowed(&[]), note, StepKind::Info);
         }
         Machine::handle(&mut self.pf, now, input);
         let mut out = std::mem::take(&mut self.buf);

@@ -157,6 +157,7 @@ fn judge_inner(bytes: &[u8], opts: Options, want_ladders: bool) -> Result<Judgem
 /// Judges the messages read (the first [`MAX_JUDGED`]; `unjudged` more were read after them).
 fn judge_messages(
     msgs: Vec<crate::capture::CapturedMessage>,
+    resets: &[crate::capture::ConnectionEvent],
     stats: Stats,
     err: Option<CaptureError>,
     unjudged: u64,
@@ -243,7 +244,8 @@ fn judge_messages(
     if roles.cf.is_none() {
         return Err(JudgeError::NoGroupSession { pf: roles.pf });
     }
-    let observed = rebuild::observe(&msgs, &roles);
+    let mut observed = rebuild::observe(&msgs, &roles);
+    observed.resets = lockstep::resets_seen(&msgs, resets, &roles, observed.t0_ns, observed.end_ms);
     let best = policies::search(&observed, opts.rules)?;
     let mut v = verdict::judge(&observed, &best.run, best.run_trace_end);
     // What was read but not judged may hold a deviation: no "pass" for the whole capture.

@@ -86,6 +86,8 @@ pub struct Observed {
     /// The capture's messages to and from the PF, in order: what the lockstep oracle feeds
     /// the model's PF ([`super::lockstep`]).
     pub feed: Vec<super::lockstep::Fed>,
+    /// TCP resets of Carol's MSRP connection the capture shows: (ms, frame).
+    pub resets: Vec<(u64, u64)>,
 }
 
 /// Carol's user part: her public identity from the 3rd-party REGISTER, else the From of the
@@ -164,6 +166,7 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
         msrp: msgs.iter().any(|m| matches!(m.message, WireMessage::Msrp(_)) && (is_pf(m.src) || is_pf(m.dst))),
         carol_user: carol_user.clone(),
         feed: super::lockstep::collect(msgs, roles, t0_ns),
+        resets: Vec::new(),
     };
     let mut seen_sip: HashSet<String> = HashSet::new();
     let mut seen_msrp: HashSet<(String, String)> = HashSet::new();

@@ -7,7 +7,7 @@
 //! worker pushes a File's slices as they are read.
 
 use super::{judge_messages, JudgeError, Judgement, Options};
-use crate::capture::{CaptureError, CaptureReader, CapturedMessage};
+use crate::capture::{CaptureError, CaptureReader, CapturedMessage, ConnectionEvent, ConnectionKind, Item};
 
 /// Most messages a judgement covers: a group session of a few hours (a 10,000-message
 /// timeline of the model is about 9,000 messages at the PF). Messages read after these are
@@ -20,6 +20,8 @@ pub const MAX_JUDGED: usize = 20_000;
 pub struct CaptureJudge {
     reader: CaptureReader,
     kept: Vec<CapturedMessage>,
+    /// The TCP resets among the judged messages (a loss of Carol's MSRP connection the PF sees).
+    resets: Vec<ConnectionEvent>,
     unjudged: u64,
     error: Option<CaptureError>,
 }
@@ -53,11 +55,12 @@ impl CaptureJudge {
     }
 
     fn drain(&mut self) {
-        while let Some(m) = self.reader.pop() {
-            if self.kept.len() < MAX_JUDGED {
-                self.kept.push(m);
-            } else {
-                self.unjudged += 1;
+        while let Some(item) = self.reader.pop_item() {
+            match item {
+                Item::Message(m) if self.kept.len() < MAX_JUDGED => self.kept.push(m),
+                Item::Message(_) => self.unjudged += 1,
+                Item::Connection(c) if c.kind == ConnectionKind::Reset && self.kept.len() < MAX_JUDGED && self.resets.len() < MAX_JUDGED => self.resets.push(c),
+                Item::Connection(_) => {}
             }
         }
     }
@@ -71,7 +74,7 @@ impl CaptureJudge {
             self.drain();
         }
         let stats = self.reader.stats().clone();
-        judge_messages(self.kept, stats, self.error, self.unjudged, opts, ladders)
+        judge_messages(self.kept, &self.resets, stats, self.error, self.unjudged, opts, ladders)
     }
 }
 
