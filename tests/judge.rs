@@ -392,3 +392,47 @@ fn what_reached_the_pf_is_judged_in_the_order_the_capture_shows() {
     }
     assert!(failed.is_empty(), "{} of 122 conforming captures not passed:\n{}", failed.len(), failed.join("\n"));
 }
+
+/// A TCP reset the capture shows is an input of the PF (src/judge/lockstep.rs): fed to the
+/// model's PF at its time, so the loss of Carol's MSRP connection is not inferred. The pcap
+/// export writes no RST (the judge then infers the reset from what the PF did next, and says
+/// so); the same capture with the RST of her MSRP connection at the loss has nothing inferred,
+/// passes, and the expected ladder shows the reset with its frame.
+#[test]
+fn a_tcp_reset_the_capture_shows_is_fed_to_the_pf() {
+    use cpm_deferral::capture::{read_all, WireMessage};
+    let sc = preset_scenario(presets::find("msrp-loss-path-b").expect("preset"));
+    let t = simulate(&sc, Rules::PostCr, true);
+    let mut bytes = capture_of(&sc, &t);
+    let opts = Options { pf: None, cf: None, rules: Rules::PostCr };
+    let inferred = judge(&bytes, opts).expect("judged");
+    assert_eq!(inferred.verdict, Verdict::Pass);
+    assert!(inferred.inferred.iter().any(|i| i.contains("TCP reset")), "without the RST the reset is inferred: {:?}", inferred.inferred);
+    // Carol's MSRP connection with her PF: her client's first SEND to it.
+    let (msgs, ..) = read_all(&bytes);
+    let pf = inferred.roles.pf;
+    let first = msgs
+        .iter()
+        .find(|m| pf.matches(m.dst) && matches!(m.message, WireMessage::Msrp(_)) && !inferred.roles.cf.is_some_and(|c| c.matches(m.src)))
+        .expect("Carol's MSRP");
+    let (std::net::IpAddr::V4(src), std::net::IpAddr::V4(dst)) = (first.src.ip(), first.dst.ip()) else { panic!("IPv4") };
+    let mut packet = Vec::new();
+    etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4(src.octets(), dst.octets(), 64)
+        .tcp(first.src.port(), first.dst.port(), 1, 64_240)
+        .rst()
+        .write(&mut packet, &[])
+        .expect("RST");
+    // The loss (8 s into the run), appended as the file's last record (the reader orders
+    // nothing; the judge takes each event at its time).
+    let at_ms = sc.start_epoch_ms + 8_000;
+    for v in [(at_ms / 1000) as u32, (at_ms % 1000) as u32 * 1000, packet.len() as u32, packet.len() as u32] {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    bytes.extend_from_slice(&packet);
+    let seen = cpm_deferral::judge::judge_with_ladders(&bytes, opts).expect("judged");
+    assert_eq!(seen.verdict, Verdict::Pass, "{:?}", seen.deviations);
+    assert!(!seen.inferred.iter().any(|i| i.contains("TCP reset")), "the RST is in the capture: {:?}", seen.inferred);
+    let expected = &seen.ladders.as_ref().expect("ladders").expected;
+    assert!(expected.steps.iter().any(|s| s.label == "TCP reset" && s.note.contains("frame")), "the expected ladder shows the capture's RST");
+}
