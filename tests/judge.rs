@@ -436,3 +436,26 @@ fn a_tcp_reset_the_capture_shows_is_fed_to_the_pf() {
     let expected = &seen.ladders.as_ref().expect("ladders").expected;
     assert!(expected.steps.iter().any(|s| s.label == "TCP reset" && s.note.contains("frame")), "the expected ladder shows the capture's RST");
 }
+
+/// The observed ladder's steps carry the model PF's state at each point of the capture (the
+/// lockstep machine's when that message was sent or received), so its PF lane shows the
+/// deferral and the delivery where they happened; and a deviation names the citation on the
+/// model's step where it deviates.
+#[test]
+fn the_observed_ladder_shows_the_model_pfs_state_along_the_capture() {
+    use cpm_deferral::trace::PfState;
+    let sc = preset_scenario(presets::find("bye-480-path-b").expect("preset"));
+    let t = simulate(&sc, Rules::PostCr, true);
+    let j = cpm_deferral::judge::judge_with_ladders(&capture_of(&sc, &t), Options { pf: None, cf: None, rules: Rules::PostCr }).expect("judged");
+    assert_eq!(j.verdict, Verdict::Pass);
+    let observed = &j.ladders.as_ref().expect("ladders").observed;
+    let states: Vec<PfState> = observed.steps.iter().map(|s| s.pf_state).collect();
+    for want in [PfState::Active, PfState::Deferred, PfState::DeliveringB] {
+        assert!(states.contains(&want), "{want:?} on the observed ladder: {states:?}");
+    }
+    assert!(observed.pf_states.len() >= 3, "a state band per state: {:?}", observed.pf_states);
+    // A pre-CR PF judged post-CR: the deviation cites what the model's PF decides there.
+    let sc = preset_scenario(presets::find("invite-timeout-path-a").expect("preset"));
+    let j = judged(&sc, Rules::PreCr, Rules::PostCr);
+    assert!(j.deviations.iter().any(|d| !d.cites.is_empty()), "{:?}", j.deviations);
+}

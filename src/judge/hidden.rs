@@ -107,6 +107,17 @@ pub fn explain(o: &Observed, policies: &[(String, String)], rules: Rules, max_hi
         if let (Some(b), Some(l)) = (before, life) {
             at.extend([b + 1, l.saturating_sub(1)]);
         }
+        // Where Carol's side fell silent: just before the first messages of the model's PF
+        // towards her that the capture may not show (a loss the PF saw there explains why the
+        // real PF then acted as it did, though the comparison only deviates later).
+        let silent = best.trace.steps.iter().filter(|s| s.dropped && &*s.from == "carol-pf" && s.at_ms < t).map(|s| s.at_ms);
+        let mut runs: Vec<u64> = Vec::new();
+        for x in silent {
+            if runs.last().is_none_or(|r| o.client_seen.iter().any(|c| c > r && *c < x)) && runs.len() < 3 {
+                runs.push(x);
+            }
+        }
+        at.extend(runs.iter().map(|x| x.saturating_sub(1)));
         at.sort_unstable();
         at.dedup();
         let mut candidates = Vec::new();

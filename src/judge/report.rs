@@ -42,7 +42,7 @@ fn to_value(j: &Judgement) -> Value {
         "deviations": j.deviations.iter().map(|d| json!({
             "clause": d.clause, "side": d.side.as_str(), "at_ms": d.at_ms, "frame": d.frame,
             "expected": d.expected, "observed": d.observed,
-            "expected_step": d.expected_step, "observed_step": d.observed_step,
+            "expected_step": d.expected_step, "observed_step": d.observed_step, "cites": d.cites,
         })).collect::<Vec<_>>(),
         "policies": j.policies,
         "inferred": j.inferred,
@@ -82,13 +82,14 @@ pub fn to_text(j: &Judgement) -> String {
         out.push_str("\ndeviations (the first on each side):\n");
         for d in &j.deviations {
             out.push_str(&format!(
-                "  {} towards the {} at {} ms, frame {}: expected {}, observed {}\n",
+                "  {} towards the {} at {} ms, frame {}: expected {}, observed {}{}\n",
                 d.clause,
                 d.side.as_str(),
                 d.at_ms,
                 d.frame,
                 d.expected,
-                d.observed
+                d.observed,
+                if d.cites.is_empty() { String::new() } else { format!(" (the model's step cites {})", d.cites.join(", ")) }
             ));
         }
     }

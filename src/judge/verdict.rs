@@ -64,6 +64,9 @@ pub struct Deviation {
     /// it deviates: the real PF's message, or the last message before the time when it sent
     /// nothing (set by [`super::judge`]).
     pub observed_step: Option<u32>,
+    /// The citations on the model PF's step there (the clause or RFC section its decision
+    /// cites, e.g. `8.3.2.9`, `RFC 4975 §7.1.1`, `policy:q19-dialog-on-msrp-loss`).
+    pub cites: Vec<&'static str>,
 }
 
 /// The sentences of the amended §8.3.2.9, in the CR's order: (id, title).
@@ -179,6 +182,7 @@ pub fn compare_side(side: Side, model: Vec<ModelAction>, observed: &[Action], en
                     observed: o.key.clone(),
                     expected_step: step_of(e),
                     observed_step: None,
+                    cites: Vec::new(),
                 });
                 break;
             }
@@ -193,6 +197,7 @@ pub fn compare_side(side: Side, model: Vec<ModelAction>, observed: &[Action], en
                     observed: "nothing (the PF sends no further message this way)".into(),
                     expected_step: step_of(e),
                     observed_step: None,
+                    cites: Vec::new(),
                 });
                 break;
             }
@@ -211,6 +216,7 @@ pub fn compare_side(side: Side, model: Vec<ModelAction>, observed: &[Action], en
                 observed: o.key.clone(),
                 expected_step: model.last().and_then(step_of),
                 observed_step: None,
+                cites: Vec::new(),
             });
         }
     }
@@ -286,7 +292,12 @@ pub struct Outcome {
 pub fn judge(o: &Observed, t: &Trace, _end: u64) -> Outcome {
     let sides = compare(o, t);
     let defs = deferrals(t);
-    let deviations: Vec<Deviation> = sides.iter().filter_map(|s| s.deviation.clone()).collect();
+    let mut deviations: Vec<Deviation> = sides.iter().filter_map(|s| s.deviation.clone()).collect();
+    for d in &mut deviations {
+        if let Some(step) = d.expected_step.and_then(|i| t.steps.get(i as usize)) {
+            d.cites = step.clauses.to_vec();
+        }
+    }
     // Where each side's comparison stopped, in model time (u64::MAX: it went to the end).
     let stop_of = |s: &SideResult| if s.checked < s.model.len() { s.model[s.checked].action.at_ms } else { u64::MAX };
     let stop_all = sides.iter().map(stop_of).min().unwrap_or(u64::MAX);
