@@ -415,7 +415,10 @@ impl Lock<'_> {
                             txn.call_id = self.call(&real_call, f.peer, leg);
                         }
                         Some(match &**method {
-                            "INVITE" => PfInput::FocusInvite { txn },
+                            "INVITE" => {
+                                self.calls.entry(real_call.clone()).or_insert(real_call);
+                                PfInput::FocusInvite { txn }
+                            }
                             "ACK" => PfInput::FocusAck,
                             "BYE" => PfInput::FocusBye { txn },
                             "NOTIFY" => {
@@ -441,6 +444,8 @@ impl Lock<'_> {
                         }
                         Some(match &**method {
                             "INVITE" if !in_dialog => {
+                                // A Call-ID Carol chose: the machine's dialog takes it as it is.
+                                self.calls.insert(real_call.clone(), real_call.clone());
                                 let rejoin = !std::mem::take(&mut self.first_invite);
                                 self.path_no += 1;
                                 PfInput::CarolInvite { txn, rejoin, no: self.path_no }
