@@ -29,6 +29,8 @@ pub struct Best {
     pub inferred: Vec<String>,
     /// The model PF's state at each message of the capture.
     pub states: Vec<(usize, crate::trace::PfState)>,
+    /// How well it explains the capture (`verdict::score`).
+    pub score: (usize, usize, u64),
 }
 
 fn deviations(o: &Observed, t: &Trace) -> usize {
@@ -61,8 +63,32 @@ fn adopt(chosen: &mut BTreeMap<PolicyId, &'static str>, pols: &[(String, String)
     }
 }
 
-/// Finds hidden events and policy options that explain the capture best.
+/// Finds hidden events and policy options that explain the capture best. A capture that
+/// begins with Carol's INVITE is read as her session's set-up (`full`) and also as a re-join on
+/// a session established before the capture (the PF's answer tells them apart: a PF that
+/// already holds her session answers a re-join, e.g. by ending the old dialog); the reading
+/// that explains more is kept, the set-up's on a tie, and named under `inferred`.
 pub fn search(o: &Observed, rules: Rules) -> Result<Best, JudgeError> {
+    let best = search_with(o, rules)?;
+    let first_invite = o.feed.iter().find(|f| !f.from_pf && matches!(&f.msg.message, crate::capture::WireMessage::Sip(s) if s.method() == Some("INVITE")));
+    let (true, Some(f)) = (o.setup == "full" && best.score.1 < 2, first_invite) else { return Ok(best) };
+    let mut alt = o.clone();
+    alt.setup = "established";
+    alt.events
+        .insert(0, super::rebuild::Event { at_ms: f.at_ms, json: "\"kind\":\"rejoin\"".into(), frame: f.msg.frame, what: "Carol's re-join INVITE".into() });
+    let other = search_with(&alt, rules)?;
+    if other.score > best.score {
+        let mut other = other;
+        other.inferred.push(
+            "the capture begins with Carol's re-join on a session established before it (the PF answers it as one), not with her session's set-up (inference)"
+                .into(),
+        );
+        return Ok(other);
+    }
+    Ok(best)
+}
+
+fn search_with(o: &Observed, rules: Rules) -> Result<Best, JudgeError> {
     let mut chosen: BTreeMap<PolicyId, &'static str> = ALL.iter().map(|p| (*p, p.info().default)).collect();
     let mut ims = o.ims_core;
     let defaults = with(&chosen, ims, ALL[0], chosen[&ALL[0]]);
@@ -151,5 +177,5 @@ pub fn search(o: &Observed, rules: Rules) -> Result<Best, JudgeError> {
     }
     // "Make this a scenario": the rebuilt timeline must be a scenario the model can run.
     crate::scenario::Scenario::from_json(&best.json).map_err(JudgeError::Timeline)?;
-    Ok(Best { run: best.trace, run_trace_end: o.end_ms, consistent, scenario_json: best.json, inferred, states: best.states })
+    Ok(Best { run: best.trace, run_trace_end: o.end_ms, consistent, scenario_json: best.json, inferred, states: best.states, score: best.score })
 }
