@@ -116,14 +116,15 @@ fn random_timelines_judged_against_their_own_run_conform() {
     }
     // Known limit, measured rather than hidden: on these adversarial timelines (hidden losses
     // during re-joins, rejections and registrations in the same seconds, policies drawn at
-    // random) the rebuilt timeline does not always reproduce what the model's PF saw, and the
-    // judge then reports a deviation of a conforming PF. 1,200 runs: 8.1 % (docs/judge.md).
-    // Every such run is listed; more than 10 % fails the test, and so does any refusal.
+    // random) what reached the PF does not always determine what the model's PF saw, and the
+    // judge then reports a deviation of a conforming PF. 1,000 runs: 1.0 % with the lockstep
+    // oracle, 6.5 % with the model re-run it replaced (docs/judge.md); these 300: 1 and 11.
+    // Every such run is listed; more than 3 % fails the test, and so does any refusal.
     let refused = failed.iter().filter(|f| f.contains("cannot judge")).count();
     eprintln!("judge self-test: {} of {} judged runs reported a deviation:\n{}", failed.len() - refused, judged + failed.len() - refused, failed.join("\n"));
     assert_eq!(refused, 0, "runs with traffic to the focus that the judge refused:\n{}", failed.join("\n"));
     let total = judged + failed.len();
-    assert!(failed.len() * 10 <= total, "{} of {total} runs judged against themselves did not pass (limit 10 %):\n{}", failed.len(), failed.join("\n"));
+    assert!(failed.len() * 100 <= total * 3, "{} of {total} runs judged against themselves did not pass (limit 3 %):\n{}", failed.len(), failed.join("\n"));
     assert!(judged as u64 >= n, "only {judged} of {} runs could be judged", 2 * n);
 }
 
