@@ -121,14 +121,31 @@ const CHAT_KEYS = ['id', 'from', 'text', 'imdn_id', 'sent_ms', 'sent_step', 'for
  */
 export function unpackTrace(p) {
   if (!p || p.packed !== 2) return p;
+  const it = unpacking(p);
+  let r = it.next();
+  while (!r.done) r = it.next();
+  return r.value;
+}
+
+/**
+ * The unpacking itself, as a generator that pauses after every 1,024 steps or chats and returns
+ * the trace: `unpackTrace` runs it through, www/longrun.js yields the page's thread at each pause.
+ */
+export function* unpacking(p) {
   const s = new Strings(p.text, p.ends);
   const t = { u: p.steps, c: p.chats, F: p.step_fields, C: p.chat_fields, s, sets: p.clause_sets.map((set) => set.map((i) => s.get(i))) };
   const n = p.steps.length / t.F;
   const steps = new Array(n);
-  for (let i = 0; i < n; i++) steps[i] = new PackedStep(t, i);
+  for (let i = 0; i < n; i++) {
+    steps[i] = new PackedStep(t, i);
+    if ((i & 1023) === 1023) yield;
+  }
   const m = p.chats.length / t.C;
   const chats = new Array(m);
-  for (let i = 0; i < m; i++) chats[i] = new PackedChat(t, i);
+  for (let i = 0; i < m; i++) {
+    chats[i] = new PackedChat(t, i);
+    if ((i & 1023) === 1023) yield;
+  }
   const r = p.rest;
   return {
     version: r.version,

@@ -96,7 +96,7 @@ export function filterRows(trace, ids) {
 }
 
 /**
- * The IMS core folded (src/world/ims.rs): each SIP message from Carol's client or her PF to the
+ * The IMS core folded (src/ims/, its glue src/world/ims.rs): each SIP message from Carol's client or her PF to the
  * core whose next hop leaves the core for the other side at its arrival (same label) is drawn
  * from its sender to that other side (step → [from, to]); everything else on the core's lane
  * (the second hops, its own 100 Trying, CANCEL, ACK, 408, the REGISTERs) is hidden and counted,

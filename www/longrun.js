@@ -6,7 +6,7 @@
 // fails to start) the run is made on the page's thread in slices (the wasm SlicedRun), still
 // with progress and Cancel between them. Loaded on demand, the first time a big timeline runs.
 
-import { EngineCrash, Strings, PackedStep, PackedChat } from './engine.js';
+import { EngineCrash, unpacking } from './engine.js';
 import { progress } from './progress.js';
 import { cursorAt } from './viewmodel.js';
 import { eventJson, scenarioJson } from './scenario.js';
@@ -171,35 +171,11 @@ export async function jsonInSlices(sc) {
  */
 async function unpackInSlices(p, due) {
   if (!p || p.packed !== 2) return p;
-  const s = new Strings(p.text, p.ends);
-  const t = { u: p.steps, c: p.chats, F: p.step_fields, C: p.chat_fields, s, sets: p.clause_sets.map((set) => set.map((i) => s.get(i))) };
-  const n = p.steps.length / t.F;
-  const steps = new Array(n);
-  for (let i = 0; i < n; i++) {
-    steps[i] = new PackedStep(t, i);
-    if ((i & 1023) === 1023) await due();
+  const it = unpacking(p);
+  for (let r = it.next(); ; r = it.next()) {
+    if (r.done) return r.value;
+    await due();
   }
-  const m = p.chats.length / t.C;
-  const chats = new Array(m);
-  for (let i = 0; i < m; i++) {
-    chats[i] = new PackedChat(t, i);
-    if ((i & 1023) === 1023) await due();
-  }
-  const r = p.rest;
-  return {
-    version: r.version,
-    rules: r.rules,
-    title: r.title,
-    end_ms: r.end_ms,
-    lanes: r.lanes,
-    steps,
-    chats,
-    timers: r.timers,
-    pf_states: r.pf_states,
-    participants: r.participants,
-    policies: r.policies,
-    summary: r.summary,
-  };
 }
 
 async function shape(value, both) {
