@@ -5,7 +5,6 @@ use super::{Node, World};
 use crate::scenario::{Scenario, Who};
 use crate::trace::Participant;
 use crate::wire::conference_info::{ConfUser, ConferenceInfo};
-use crate::wire::msrp::MsrpMessage;
 use crate::wire::sdp::MsrpSdp;
 use crate::wire::sip::{quote, SipMessage};
 use std::borrow::Cow;
@@ -423,8 +422,7 @@ pub(crate) trait Builder {
         if !texts(self) {
             return String::new();
         }
-        let req = MsrpMessage::send(Cow::Borrowed(tid), Cow::Borrowed(req_to), Cow::Borrowed(req_from), Cow::Borrowed(""), None, None);
-        MsrpMessage::response_to(&req, 200).emit()
+        crate::wire::msrp::ok_text(tid, req_to, req_from)
     }
 
     /// A `multipart/mixed` body of SDP and conference-info (Q13 `in-session-setup`).
@@ -778,16 +776,17 @@ fn send_text_dyn(this: &mut dyn Builder, by: Node, to_path: &str, from_path: &st
     }
     let tid = tid_dyn(this, by, body.unwrap_or(""));
     let n = this.ids(by).next_salted();
-    let mut mid = String::with_capacity(11);
-    mid.push('m');
-    push_base36(&mut mid, mix(n ^ 0x5555), 10);
-    let m = MsrpMessage::send(
-        Cow::Borrowed(tid.as_str()),
-        Cow::Borrowed(to_path),
-        Cow::Borrowed(from_path),
-        Cow::Owned(mid),
-        body.map(|_| Cow::Borrowed("message/cpim")),
-        body.map(Cow::Borrowed),
+    let mut text = String::new();
+    crate::wire::msrp::write_send(
+        &mut text,
+        &tid,
+        to_path,
+        from_path,
+        |o| {
+            o.push('m');
+            push_base36(o, mix(n ^ 0x5555), 10);
+        },
+        body.map(|b| ("message/cpim", b)),
     );
-    (if texts(this) { m.emit() } else { String::new() }, tid)
+    (text, tid)
 }
