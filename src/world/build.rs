@@ -410,7 +410,7 @@ pub(crate) trait Builder {
     /// Without wire texts neither the text nor the transaction id is needed (the id only goes
     /// into the SEND and its 200 OK). The counter still advances, though no value of it shows
     /// in a trace without texts: the steps are the same either way.
-    fn send_text(&mut self, by: Node, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String)
+    fn send_text(&mut self, by: Node, to_path: &str, from_path: &str, body: Option<&Arc<str>>) -> (String, String)
     where
         Self: Sized,
     {
@@ -756,25 +756,71 @@ fn sdp_dyn(this: &mut dyn Builder, by: Node, user: &str, ip: &str, port: u16, pa
     .emit()
 }
 
-/// A transaction id that cannot collide with `body` (RFC 4975 §6).
-fn tid_dyn(this: &mut dyn Builder, by: Node, body: &str) -> String {
+/// A transaction id that cannot collide with `body` (RFC 4975 §6: the end-line, seven `-`, the
+/// transaction id and a flag, must not occur in the body; where it does, the sender picks an id
+/// that does not occur in the body). Without seven `-` in a row no end-line can occur in the
+/// body whatever the id, so the body is searched for the id only when it has them, and whether
+/// it has them is remembered for the last body ([`dash_run_cached`]: the same chat message goes
+/// out in four SENDs).
+fn tid_dyn(this: &mut dyn Builder, by: Node, body: Option<&Arc<str>>) -> String {
+    let at_risk = body.is_some_and(dash_run_cached);
     loop {
         let n = mix(this.ids(by).next_salted());
         let t = base36(n, 8);
-        if !body.contains(&t) {
+        if !at_risk || !body.is_some_and(|b| b.contains(&t)) {
             return t;
         }
     }
 }
 
+/// Whether `body` has seven `-` in a row: only every seventh byte is looked at until one is a
+/// `-` (any seven bytes in a row include one of them).
+pub(crate) fn has_dash_run(body: &str) -> bool {
+    let b = body.as_bytes();
+    let mut i = 6;
+    while i < b.len() {
+        if b[i] == b'-' {
+            let start = b[..i].iter().rposition(|&c| c != b'-').map_or(0, |p| p + 1);
+            let end = b[i..].iter().position(|&c| c != b'-').map_or(b.len(), |p| i + p);
+            if end - start >= 7 {
+                return true;
+            }
+        }
+        i += 7;
+    }
+    false
+}
+
+thread_local! {
+    /// The last body [`dash_run_cached`] looked at and its answer. It holds the body itself, so
+    /// no other text can be at its address while it is here: a body at the same address with
+    /// the same length is the same text.
+    static LAST_BODY: std::cell::RefCell<Option<(Arc<str>, bool)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// [`has_dash_run`], remembered for the last body asked about.
+fn dash_run_cached(body: &Arc<str>) -> bool {
+    LAST_BODY.with(|c| {
+        let mut c = c.borrow_mut();
+        match &*c {
+            Some((last, v)) if Arc::ptr_eq(last, body) => *v,
+            _ => {
+                let v = has_dash_run(body);
+                *c = Some((body.clone(), v));
+                v
+            }
+        }
+    })
+}
+
 /// [`Builder::send_text`], shared by every builder (one copy of its code, not one per implementor).
-fn send_text_dyn(this: &mut dyn Builder, by: Node, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
+fn send_text_dyn(this: &mut dyn Builder, by: Node, to_path: &str, from_path: &str, body: Option<&Arc<str>>) -> (String, String) {
     if !texts(this) {
         this.ids(by).next();
         this.ids(by).next();
         return (String::new(), String::new());
     }
-    let tid = tid_dyn(this, by, body.unwrap_or(""));
+    let tid = tid_dyn(this, by, body);
     let n = this.ids(by).next_salted();
     let mut text = String::new();
     crate::wire::msrp::write_send(
@@ -786,7 +832,37 @@ fn send_text_dyn(this: &mut dyn Builder, by: Node, to_path: &str, from_path: &st
             o.push('m');
             push_base36(o, mix(n ^ 0x5555), 10);
         },
-        body.map(|b| ("message/cpim", b)),
+        body.map(|b| ("message/cpim", &**b)),
     );
     (text, tid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn has_dash_run_finds_seven_dashes_anywhere() {
+        // Every string of up to 12 bytes over {'-', 'a'}: the same answer as a plain search.
+        for len in 0..=12u32 {
+            for bits in 0..(1u32 << len) {
+                let s: String = (0..len).map(|i| if bits >> i & 1 == 1 { '-' } else { 'a' }).collect();
+                assert_eq!(has_dash_run(&s), s.contains("-------"), "{s:?}");
+            }
+        }
+        let long = format!("{}-------x", "ab-".repeat(40));
+        assert!(has_dash_run(&long));
+        assert!(!has_dash_run(&"ab------".repeat(50)));
+    }
+
+    #[test]
+    fn dash_run_cached_answers_per_body() {
+        let (plain, dashes) = (Arc::<str>::from("no end-line here"), Arc::<str>::from("text\r\n-------k39fj2$\r\n"));
+        for _ in 0..2 {
+            assert!(!dash_run_cached(&plain));
+            assert!(dash_run_cached(&dashes));
+        }
+        // Another body with the same text is looked at on its own.
+        assert!(dash_run_cached(&Arc::from("-------")));
+    }
 }
