@@ -220,11 +220,12 @@ impl<'a> MsrpMessage<'a> {
 /// Writes a complete SEND (one chunk, flag `$`) straight into `out`: byte for byte what
 /// [`MsrpMessage::send`] with `Success-Report: no` and `Failure-Report: yes` and then
 /// [`MsrpMessage::emit`] write (RFC 4975 §7.1.1: To-Path and From-Path first, `Byte-Range`
-/// from the body), without building the message first. `message_id` appends the Message-ID;
-/// `body` is the content type and the body.
-pub fn write_send(out: &mut String, tid: &str, to_path: &str, from_path: &str, message_id: impl FnOnce(&mut String), body: Option<(&str, &str)>) {
+/// from the body), without building the message first. `message_id` appends the Message-ID
+/// (up to 32 bytes fit without a reallocation); `body` is the content type and the body.
+pub fn send_text(tid: &str, to_path: &str, from_path: &str, message_id: impl FnOnce(&mut String), body: Option<(&str, &str)>) -> String {
     let n = body.map_or(0, |(_, b)| b.len());
-    out.reserve(180 + 2 * tid.len() + to_path.len() + from_path.len() + body.map_or(0, |(t, b)| t.len() + b.len()));
+    let mut text = String::with_capacity(180 + 2 * tid.len() + to_path.len() + from_path.len() + body.map_or(0, |(t, b)| t.len() + b.len()));
+    let out = &mut text;
     out.push_str("MSRP ");
     out.push_str(tid);
     out.push_str(" SEND\r\nTo-Path: ");
@@ -248,6 +249,7 @@ pub fn write_send(out: &mut String, tid: &str, to_path: &str, from_path: &str, m
     out.push_str("-------");
     out.push_str(tid);
     out.push_str("$\r\n");
+    text
 }
 
 /// The `200 OK` transaction response to a request with transaction id `tid` that came with
@@ -400,8 +402,7 @@ mod tests {
                 body.map(|_| "message/cpim".into()),
                 body.map(Cow::Borrowed),
             );
-            let mut direct = String::new();
-            write_send(&mut direct, "k39fj2", "msrp://a:1/x;tcp", "msrp://b:2/yy;tcp", |o| o.push_str("m0123456789"), body.map(|b| ("message/cpim", b)));
+            let direct = send_text("k39fj2", "msrp://a:1/x;tcp", "msrp://b:2/yy;tcp", |o| o.push_str("m0123456789"), body.map(|b| ("message/cpim", b)));
             assert_eq!(direct, m.emit());
             assert_eq!(ok_text("k39fj2", "msrp://a:1/x;tcp", "msrp://b:2/yy;tcp"), MsrpMessage::response_to(&m, 200).emit());
         }

@@ -822,9 +822,7 @@ fn send_text_dyn(this: &mut dyn Builder, by: Node, to_path: &str, from_path: &st
     }
     let tid = tid_dyn(this, by, body);
     let n = this.ids(by).next_salted();
-    let mut text = String::new();
-    crate::wire::msrp::write_send(
-        &mut text,
+    let text = crate::wire::msrp::send_text(
         &tid,
         to_path,
         from_path,
