@@ -71,6 +71,12 @@ pub fn status_label(code: u16) -> Option<&'static str> {
 /// characters a quoted-string cannot carry (control characters) are replaced by a space.
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    push_quoted(&mut out, s);
+    out
+}
+
+/// Appends [`quote`]`(s)` to `out`.
+pub fn push_quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -83,7 +89,6 @@ pub fn quote(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 /// Reverses [`quote`]: strips the quotes and unescapes quoted-pairs.

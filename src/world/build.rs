@@ -481,34 +481,39 @@ impl World<'_> {
         v
     }
 
-    /// The CPIM document of a chat message (RFC 3862 with RFC 5438 IMDN headers).
+    /// The CPIM document of a chat message (RFC 3862 with RFC 5438 IMDN headers), written in
+    /// one piece: what [`crate::wire::cpim::write_document`] writes for these headers.
     pub(crate) fn cpim(&self, from: Who, imdn_id: &str, sent_ms: u64, text: &str) -> String {
-        let mut from_hdr = String::with_capacity(64);
+        // The fixed text is about 300 bytes; a quoted name at most doubles.
+        let who = match from {
+            Who::Carol => 0,
+            Who::Member(i) => 2 * self.sc.members[i].name.len() + self.sc.members[i].id.len(),
+        };
+        let mut out = String::with_capacity(330 + who + text.len());
+        out.push_str("From: ");
         match from {
             Who::Carol => {
-                from_hdr.push_str("\"Carol\" <");
-                from_hdr.push_str(CAROL);
-                from_hdr.push('>');
+                out.push_str("\"Carol\" <");
+                out.push_str(CAROL);
+                out.push('>');
             }
             Who::Member(i) => {
-                from_hdr.push_str(&quote(&self.sc.members[i].name));
-                from_hdr.push_str(" <sip:");
-                from_hdr.push_str(&self.sc.members[i].id);
-                from_hdr.push_str("@ims.example.net>");
+                crate::wire::sip::push_quoted(&mut out, &self.sc.members[i].name);
+                out.push_str(" <sip:");
+                out.push_str(&self.sc.members[i].id);
+                out.push_str("@ims.example.net>");
             }
         }
-        let mut when = String::with_capacity(24);
-        crate::wire::datetime::push_ms(&mut when, self.sc.start_epoch_ms + sent_ms);
-        let headers = [
-            ("From", from_hdr.as_str()),
-            ("To", GROUP_BRACKETED),
-            ("NS", "imdn <urn:ietf:params:imdn>"),
-            ("imdn.Message-ID", imdn_id),
-            ("DateTime", when.as_str()),
-            ("imdn.Disposition-Notification", "positive-delivery, display"),
-        ];
-        let mut out = String::with_capacity(300 + from_hdr.len() + text.len());
-        crate::wire::cpim::write_document(&mut out, &headers, &[("Content-Type", "text/plain;charset=UTF-8")], text);
+        out.push_str("\r\nTo: ");
+        out.push_str(GROUP_BRACKETED);
+        out.push_str("\r\nNS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: ");
+        out.push_str(imdn_id);
+        out.push_str("\r\nDateTime: ");
+        crate::wire::datetime::push_ms(&mut out, self.sc.start_epoch_ms + sent_ms);
+        out.push_str("\r\nimdn.Disposition-Notification: positive-delivery, display\r\n\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: ");
+        crate::wire::sip::push_u64(&mut out, text.len() as u64);
+        out.push_str("\r\n\r\n");
+        out.push_str(text);
         out
     }
 
