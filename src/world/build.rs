@@ -459,9 +459,18 @@ impl World<'_> {
             Who::Member(i) => format!("{} <sip:{}@ims.example.net>", quote(&self.sc.members[i].name), self.sc.members[i].id),
         }
     }
-    /// (Carol's own path, the PF's path) of the session her client uses now.
-    pub(crate) fn carol_view(&self) -> (String, String) {
-        (self.carol_path_n(self.carol.paths.0), self.pf_path_n(self.carol.paths.1))
+    /// (Carol's own path, the PF's path) of the session her client uses now: built once per pair
+    /// of path numbers and shared (every message to her needs them for its 200 OK).
+    pub(crate) fn carol_view(&mut self) -> (Arc<str>, Arc<str>) {
+        let key = self.carol.paths;
+        match &self.carol_view_memo {
+            Some((k, own, pf)) if *k == key => (own.clone(), pf.clone()),
+            _ => {
+                let (own, pf): (Arc<str>, Arc<str>) = (self.carol_path_n(key.0).into(), self.pf_path_n(key.1).into());
+                self.carol_view_memo = Some((key, own.clone(), pf.clone()));
+                (own, pf)
+            }
+        }
     }
     /// The focus's MSRP URI towards member `i` (fixed for the run; see [`World::paths`]).
     pub(crate) fn cf_member_path(&self, i: usize) -> Arc<str> {
