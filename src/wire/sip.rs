@@ -75,7 +75,9 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-/// Appends [`quote`]`(s)` to `out`.
+/// Appends [`quote`]`(s)` to `out`. Always inlined: the page's first wasm module has only
+/// [`quote`] and stays as small as with one function.
+#[inline(always)]
 pub fn push_quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {

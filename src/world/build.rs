@@ -461,6 +461,7 @@ impl World<'_> {
     }
     /// (Carol's own path, the PF's path) of the session her client uses now: built once per pair
     /// of path numbers and shared (every message to her needs them for its 200 OK).
+    #[cfg(feature = "wire-text")]
     pub(crate) fn carol_view(&mut self) -> (Arc<str>, Arc<str>) {
         let key = self.carol.paths;
         match &self.carol_view_memo {
@@ -471,6 +472,11 @@ impl World<'_> {
                 (own, pf)
             }
         }
+    }
+    /// Without wire texts the paths are empty (only the texts show them).
+    #[cfg(not(feature = "wire-text"))]
+    pub(crate) fn carol_view(&mut self) -> (String, String) {
+        (String::new(), String::new())
     }
     /// The focus's MSRP URI towards member `i` (fixed for the run; see [`World::paths`]).
     pub(crate) fn cf_member_path(&self, i: usize) -> Arc<str> {
@@ -624,7 +630,9 @@ fn with_route(m: &mut SipMessage, route: &str) {
     }
 }
 
-/// splitmix64: a fixed bijective mix (not randomness) for readable unique identifiers.
+/// splitmix64: a fixed bijective mix (not randomness) for readable unique identifiers. Always
+/// inlined, as it was when the page's first wasm module had one caller of it.
+#[inline(always)]
 pub(crate) fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -332,6 +332,7 @@ impl Ord for Pending {
 }
 
 /// Carol's MSRP path numbers (hers, the PF's) and their URIs ([`World::carol_view`]).
+#[cfg(feature = "wire-text")]
 type CarolView = ((u32, u32), Arc<str>, Arc<str>);
 
 /// Carol's client and the ground truth about her.
@@ -457,6 +458,7 @@ pub(in crate::world) struct World<'a> {
     /// A shared empty text (the CPIM body of a chat on the fast path).
     pub no_text: Arc<str>,
     /// [`World::carol_view`] for the path numbers it was last asked for.
+    #[cfg(feature = "wire-text")]
     carol_view_memo: Option<CarolView>,
     /// Step identity ([`crate::story`]): the cause keys (0 = `setup`, 1..=n the scenario's
     /// events, n+1 = `end`) and their hashes.
@@ -602,6 +604,7 @@ impl<'a> World<'a> {
             paths: World::member_paths(&sc),
             next_event: 0,
             no_text: Arc::from(""),
+            #[cfg(feature = "wire-text")]
             carol_view_memo: None,
             causes: std::iter::once("setup".to_string())
                 .chain(crate::story::event_causes(&sc))
