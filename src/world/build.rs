@@ -497,8 +497,10 @@ impl World<'_> {
     }
 
     /// The CPIM document of a chat message (RFC 3862 with RFC 5438 IMDN headers), written in
-    /// one piece: what [`crate::wire::cpim::write_document`] writes for these headers.
-    pub(crate) fn cpim(&self, from: Who, imdn_id: &str, sent_ms: u64, text: &str) -> String {
+    /// one piece: what [`crate::wire::cpim::write_document`] writes for these headers. Whether
+    /// it has seven `-` in a row ([`tid_dyn`]) is told to the transaction-id check from its
+    /// parts: only the sender's name and id and the text can have them.
+    pub(crate) fn cpim(&self, from: Who, imdn_id: &str, sent_ms: u64, text: &str) -> Arc<str> {
         // The fixed text is about 300 bytes; a quoted name at most doubles.
         let who = match from {
             Who::Carol => 0,
@@ -529,7 +531,15 @@ impl World<'_> {
         crate::wire::sip::push_u64(&mut out, text.len() as u64);
         out.push_str("\r\n\r\n");
         out.push_str(text);
-        out
+        let dashes = has_dash_run(text)
+            || match from {
+                Who::Carol => false,
+                Who::Member(i) => has_dash_run(&self.sc.members[i].name) || has_dash_run(&self.sc.members[i].id),
+            };
+        let body: Arc<str> = out.into();
+        debug_assert_eq!(dashes, has_dash_run(&body), "the fixed text of a CPIM document has no seven '-' in a row");
+        remember_dash_run(&body, dashes);
+        body
     }
 
     /// What the focus's records say of each of `users` beyond its status (how they joined, how
@@ -818,6 +828,11 @@ thread_local! {
     /// no other text can be at its address while it is here: a body at the same address with
     /// the same length is the same text.
     static LAST_BODY: std::cell::RefCell<Option<(Arc<str>, bool)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Tells [`dash_run_cached`] the answer for `body` (its writer knows it from the parts).
+fn remember_dash_run(body: &Arc<str>, dashes: bool) {
+    LAST_BODY.with(|c| *c.borrow_mut() = Some((body.clone(), dashes)));
 }
 
 /// [`has_dash_run`], remembered for the last body asked about.
