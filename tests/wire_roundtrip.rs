@@ -250,3 +250,31 @@ fn the_multipart_splitter_reads_rfc_2046_bodies() {
     assert_eq!(parts, vec![("Content-Type: application/sdp", "v=0\r\n"), ("Content-Type: text/plain", "hi")]);
     assert!(multipart_parts("--b\r\nx", "b").is_err());
 }
+
+/// RFC 4975 §6: where a chat message could hold an end-line (seven `-` in a row, in the text or
+/// in the sender's name), no SEND's transaction id occurs in its body, and every text still
+/// parses and re-emits. (Debug builds also check that the engine's shortcut for "could hold an
+/// end-line" agrees with a search of the whole body.)
+#[test]
+fn transaction_ids_stay_out_of_bodies_that_could_hold_an_end_line() {
+    let json = r#"{ "format": "cpm-deferral-scenario", "version": 1,
+        "members": [ { "id": "alice", "name": "Al-------ice" }, { "id": "bob", "name": "Bob" } ],
+        "events": [
+            { "at_ms": 1000, "kind": "message", "from": "alice", "text": "a plain one" },
+            { "at_ms": 2000, "kind": "message", "from": "bob", "text": "ends -------" },
+            { "at_ms": 3000, "kind": "message", "from": "carol", "text": "-------k39fj2$ inside" },
+            { "at_ms": 4000, "kind": "message", "from": "bob", "text": "six ------ only" }
+        ] }"#;
+    let sc = Scenario::from_json(json).unwrap_or_else(|e| panic!("scenario refused: {e}"));
+    for rules in BOTH_RULES {
+        let t = run(&sc, rules);
+        assert!(check_trace("dashes", &t) > 0);
+        let sends: Vec<&Step> = t.steps.iter().filter(|s| s.protocol == Protocol::MSRP && s.label == "SEND" && s.raw.contains("message/cpim")).collect();
+        assert!(sends.len() >= 8, "{} SENDs with a body", sends.len());
+        for s in sends {
+            let m = msrp::parse(&s.raw).unwrap_or_else(|e| panic!("{e}"));
+            let body = m.body.as_deref().unwrap_or("");
+            assert!(!body.contains(&*m.tid), "{}: the transaction id {} occurs in the body", at("dashes", s), m.tid);
+        }
+    }
+}

@@ -217,6 +217,59 @@ impl<'a> MsrpMessage<'a> {
     }
 }
 
+/// Writes a complete SEND (one chunk, flag `$`) straight into `out`: byte for byte what
+/// [`MsrpMessage::send`] with `Success-Report: no` and `Failure-Report: yes` and then
+/// [`MsrpMessage::emit`] write (RFC 4975 §7.1.1: To-Path and From-Path first, `Byte-Range`
+/// from the body), without building the message first. `message_id` appends the Message-ID
+/// (up to 32 bytes fit without a reallocation); `body` is the content type and the body.
+pub fn send_text(tid: &str, to_path: &str, from_path: &str, message_id: impl FnOnce(&mut String), body: Option<(&str, &str)>) -> String {
+    let n = body.map_or(0, |(_, b)| b.len());
+    let mut text = String::with_capacity(180 + 2 * tid.len() + to_path.len() + from_path.len() + body.map_or(0, |(t, b)| t.len() + b.len()));
+    let out = &mut text;
+    out.push_str("MSRP ");
+    out.push_str(tid);
+    out.push_str(" SEND\r\nTo-Path: ");
+    out.push_str(to_path);
+    out.push_str("\r\nFrom-Path: ");
+    out.push_str(from_path);
+    out.push_str("\r\nMessage-ID: ");
+    message_id(out);
+    out.push_str("\r\nByte-Range: 1-");
+    push_u64(out, n as u64);
+    out.push('/');
+    push_u64(out, n as u64);
+    out.push_str("\r\nSuccess-Report: no\r\nFailure-Report: yes\r\n");
+    if let Some((content_type, b)) = body {
+        out.push_str("Content-Type: ");
+        out.push_str(content_type);
+        out.push_str("\r\n\r\n");
+        out.push_str(b);
+        out.push_str("\r\n");
+    }
+    out.push_str("-------");
+    out.push_str(tid);
+    out.push_str("$\r\n");
+    text
+}
+
+/// The `200 OK` transaction response to a request with transaction id `tid` that came with
+/// `To-Path: req_to` and `From-Path: req_from` (RFC 4975 §7.2: the response's To-Path is the
+/// request's From-Path): byte for byte what [`MsrpMessage::response_to`] and then
+/// [`MsrpMessage::emit`] write.
+pub fn ok_text(tid: &str, req_to: &str, req_from: &str) -> String {
+    let mut out = String::with_capacity(60 + 2 * tid.len() + req_to.len() + req_from.len());
+    out.push_str("MSRP ");
+    out.push_str(tid);
+    out.push_str(" 200 OK\r\nTo-Path: ");
+    out.push_str(req_from);
+    out.push_str("\r\nFrom-Path: ");
+    out.push_str(req_to);
+    out.push_str("\r\n-------");
+    out.push_str(tid);
+    out.push_str("$\r\n");
+    out
+}
+
 /// Parses one whole MSRP message; the inverse of [`MsrpMessage::emit`].
 pub fn parse(text: &str) -> Result<MsrpMessage<'static>, WireError> {
     let (first, rest) = text.split_once("\r\n").ok_or(WireError::Truncated("first line"))?;
@@ -336,6 +389,23 @@ mod tests {
         let empty = req.emit();
         assert!(empty.contains("Byte-Range: 1-0/0"));
         assert_eq!(parse(&empty).unwrap(), req.into_owned());
+    }
+
+    #[test]
+    fn direct_writers_write_what_emit_writes() {
+        for body in [None, Some(DIGEST_BODY), Some("")] {
+            let m = MsrpMessage::send(
+                "k39fj2",
+                "msrp://a:1/x;tcp",
+                "msrp://b:2/yy;tcp",
+                "m0123456789",
+                body.map(|_| "message/cpim".into()),
+                body.map(Cow::Borrowed),
+            );
+            let direct = send_text("k39fj2", "msrp://a:1/x;tcp", "msrp://b:2/yy;tcp", |o| o.push_str("m0123456789"), body.map(|b| ("message/cpim", b)));
+            assert_eq!(direct, m.emit());
+            assert_eq!(ok_text("k39fj2", "msrp://a:1/x;tcp", "msrp://b:2/yy;tcp"), MsrpMessage::response_to(&m, 200).emit());
+        }
     }
 
     #[test]

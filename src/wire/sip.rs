@@ -71,6 +71,14 @@ pub fn status_label(code: u16) -> Option<&'static str> {
 /// characters a quoted-string cannot carry (control characters) are replaced by a space.
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    push_quoted(&mut out, s);
+    out
+}
+
+/// Appends [`quote`]`(s)` to `out`. Always inlined: the page's first wasm module has only
+/// [`quote`] and stays as small as with one function.
+#[inline(always)]
+pub fn push_quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -83,7 +91,6 @@ pub fn quote(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 /// Reverses [`quote`]: strips the quotes and unescapes quoted-pairs.
@@ -299,26 +306,46 @@ fn unfold(head: &str) -> String {
     out
 }
 
-/// Appends the decimal digits of `v` (faster than `write!` on the hot path).
-pub(crate) fn push_u64(out: &mut String, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
+/// Appends the decimal digits of `v` (faster than `write!` on the hot path). Numbers below 1000
+/// (status codes, most lengths) take a path without a loop.
+pub(crate) fn push_u64(out: &mut String, v: u64) {
+    let digit = |d: u64| (b'0' + d as u8) as char;
+    if v < 10 {
+        out.push(digit(v));
+    } else if v < 100 {
+        out.push(digit(v / 10));
+        out.push(digit(v % 10));
+    } else if v < 1000 {
+        out.push(digit(v / 100));
+        out.push(digit(v / 10 % 10));
+        out.push(digit(v % 10));
+    } else {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        let mut v = v;
+        while v > 0 {
+            i -= 1;
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
         }
-    }
-    for &b in &buf[i..] {
-        out.push(b as char);
+        for &b in &buf[i..] {
+            out.push(b as char);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_u64_writes_what_to_string_writes() {
+        for v in [0, 7, 9, 10, 99, 100, 318, 65_535, u64::MAX] {
+            let mut s = String::from("x");
+            push_u64(&mut s, v);
+            assert_eq!(s, format!("x{v}"));
+        }
+    }
 
     #[test]
     fn request_round_trips_with_computed_length() {

@@ -190,7 +190,7 @@ impl World<'_> {
         let imdn_id = base62(mix(0xC0FFEE ^ id as u64), 8);
         // The CPIM document only goes into wire texts (and the check that a transaction id does
         // not occur in it), so the fast path leaves it empty.
-        let cpim: Arc<str> = if self.wire() { Arc::from(self.cpim(from, &imdn_id, self.now, &text)) } else { self.no_text.clone() };
+        let cpim: Arc<str> = if self.wire() { self.cpim(from, &imdn_id, self.now, &text) } else { self.no_text.clone() };
         self.chats.push(Chat {
             id,
             from: self.who_lane(from),

@@ -5,7 +5,6 @@ use super::{Node, World};
 use crate::scenario::{Scenario, Who};
 use crate::trace::Participant;
 use crate::wire::conference_info::{ConfUser, ConferenceInfo};
-use crate::wire::msrp::MsrpMessage;
 use crate::wire::sdp::MsrpSdp;
 use crate::wire::sip::{quote, SipMessage};
 use std::borrow::Cow;
@@ -411,7 +410,7 @@ pub(crate) trait Builder {
     /// Without wire texts neither the text nor the transaction id is needed (the id only goes
     /// into the SEND and its 200 OK). The counter still advances, though no value of it shows
     /// in a trace without texts: the steps are the same either way.
-    fn send_text(&mut self, by: Node, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String)
+    fn send_text(&mut self, by: Node, to_path: &str, from_path: &str, body: Option<&Arc<str>>) -> (String, String)
     where
         Self: Sized,
     {
@@ -423,8 +422,7 @@ pub(crate) trait Builder {
         if !texts(self) {
             return String::new();
         }
-        let req = MsrpMessage::send(Cow::Borrowed(tid), Cow::Borrowed(req_to), Cow::Borrowed(req_from), Cow::Borrowed(""), None, None);
-        MsrpMessage::response_to(&req, 200).emit()
+        crate::wire::msrp::ok_text(tid, req_to, req_from)
     }
 
     /// A `multipart/mixed` body of SDP and conference-info (Q13 `in-session-setup`).
@@ -461,9 +459,24 @@ impl World<'_> {
             Who::Member(i) => format!("{} <sip:{}@ims.example.net>", quote(&self.sc.members[i].name), self.sc.members[i].id),
         }
     }
-    /// (Carol's own path, the PF's path) of the session her client uses now.
-    pub(crate) fn carol_view(&self) -> (String, String) {
-        (self.carol_path_n(self.carol.paths.0), self.pf_path_n(self.carol.paths.1))
+    /// (Carol's own path, the PF's path) of the session her client uses now: built once per pair
+    /// of path numbers and shared (every message to her needs them for its 200 OK).
+    #[cfg(feature = "wire-text")]
+    pub(crate) fn carol_view(&mut self) -> (Arc<str>, Arc<str>) {
+        let key = self.carol.paths;
+        match &self.carol_view_memo {
+            Some((k, own, pf)) if *k == key => (own.clone(), pf.clone()),
+            _ => {
+                let (own, pf): (Arc<str>, Arc<str>) = (self.carol_path_n(key.0).into(), self.pf_path_n(key.1).into());
+                self.carol_view_memo = Some((key, own.clone(), pf.clone()));
+                (own, pf)
+            }
+        }
+    }
+    /// Without wire texts the paths are empty (only the texts show them).
+    #[cfg(not(feature = "wire-text"))]
+    pub(crate) fn carol_view(&mut self) -> (String, String) {
+        (String::new(), String::new())
     }
     /// The focus's MSRP URI towards member `i` (fixed for the run; see [`World::paths`]).
     pub(crate) fn cf_member_path(&self, i: usize) -> Arc<str> {
@@ -483,35 +496,50 @@ impl World<'_> {
         v
     }
 
-    /// The CPIM document of a chat message (RFC 3862 with RFC 5438 IMDN headers).
-    pub(crate) fn cpim(&self, from: Who, imdn_id: &str, sent_ms: u64, text: &str) -> String {
-        let mut from_hdr = String::with_capacity(64);
+    /// The CPIM document of a chat message (RFC 3862 with RFC 5438 IMDN headers), written in
+    /// one piece: what [`crate::wire::cpim::write_document`] writes for these headers. Whether
+    /// it has seven `-` in a row ([`tid_dyn`]) is told to the transaction-id check from its
+    /// parts: only the sender's name and id and the text can have them.
+    pub(crate) fn cpim(&self, from: Who, imdn_id: &str, sent_ms: u64, text: &str) -> Arc<str> {
+        // The fixed text is about 300 bytes; a quoted name at most doubles.
+        let who = match from {
+            Who::Carol => 0,
+            Who::Member(i) => 2 * self.sc.members[i].name.len() + self.sc.members[i].id.len(),
+        };
+        let mut out = String::with_capacity(330 + who + text.len());
+        out.push_str("From: ");
         match from {
             Who::Carol => {
-                from_hdr.push_str("\"Carol\" <");
-                from_hdr.push_str(CAROL);
-                from_hdr.push('>');
+                out.push_str("\"Carol\" <");
+                out.push_str(CAROL);
+                out.push('>');
             }
             Who::Member(i) => {
-                from_hdr.push_str(&quote(&self.sc.members[i].name));
-                from_hdr.push_str(" <sip:");
-                from_hdr.push_str(&self.sc.members[i].id);
-                from_hdr.push_str("@ims.example.net>");
+                crate::wire::sip::push_quoted(&mut out, &self.sc.members[i].name);
+                out.push_str(" <sip:");
+                out.push_str(&self.sc.members[i].id);
+                out.push_str("@ims.example.net>");
             }
         }
-        let mut when = String::with_capacity(24);
-        crate::wire::datetime::push_ms(&mut when, self.sc.start_epoch_ms + sent_ms);
-        let headers = [
-            ("From", from_hdr.as_str()),
-            ("To", GROUP_BRACKETED),
-            ("NS", "imdn <urn:ietf:params:imdn>"),
-            ("imdn.Message-ID", imdn_id),
-            ("DateTime", when.as_str()),
-            ("imdn.Disposition-Notification", "positive-delivery, display"),
-        ];
-        let mut out = String::with_capacity(300 + from_hdr.len() + text.len());
-        crate::wire::cpim::write_document(&mut out, &headers, &[("Content-Type", "text/plain;charset=UTF-8")], text);
-        out
+        out.push_str("\r\nTo: ");
+        out.push_str(GROUP_BRACKETED);
+        out.push_str("\r\nNS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: ");
+        out.push_str(imdn_id);
+        out.push_str("\r\nDateTime: ");
+        crate::wire::datetime::push_ms(&mut out, self.sc.start_epoch_ms + sent_ms);
+        out.push_str("\r\nimdn.Disposition-Notification: positive-delivery, display\r\n\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: ");
+        crate::wire::sip::push_u64(&mut out, text.len() as u64);
+        out.push_str("\r\n\r\n");
+        out.push_str(text);
+        let dashes = has_dash_run(text)
+            || match from {
+                Who::Carol => false,
+                Who::Member(i) => has_dash_run(&self.sc.members[i].name) || has_dash_run(&self.sc.members[i].id),
+            };
+        let body: Arc<str> = out.into();
+        debug_assert_eq!(dashes, has_dash_run(&body), "the fixed text of a CPIM document has no seven '-' in a row");
+        remember_dash_run(&body, dashes);
+        body
     }
 
     /// What the focus's records say of each of `users` beyond its status (how they joined, how
@@ -612,7 +640,9 @@ fn with_route(m: &mut SipMessage, route: &str) {
     }
 }
 
-/// splitmix64: a fixed bijective mix (not randomness) for readable unique identifiers.
+/// splitmix64: a fixed bijective mix (not randomness) for readable unique identifiers. Always
+/// inlined, as it was when the page's first wasm module had one caller of it.
+#[inline(always)]
 pub(crate) fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -758,36 +788,116 @@ fn sdp_dyn(this: &mut dyn Builder, by: Node, user: &str, ip: &str, port: u16, pa
     .emit()
 }
 
-/// A transaction id that cannot collide with `body` (RFC 4975 §6).
-fn tid_dyn(this: &mut dyn Builder, by: Node, body: &str) -> String {
+/// A transaction id that cannot collide with `body` (RFC 4975 §6: the end-line, seven `-`, the
+/// transaction id and a flag, must not occur in the body; where it does, the sender picks an id
+/// that does not occur in the body). Without seven `-` in a row no end-line can occur in the
+/// body whatever the id, so the body is searched for the id only when it has them, and whether
+/// it has them is remembered for the last body ([`dash_run_cached`]: the same chat message goes
+/// out in four SENDs).
+fn tid_dyn(this: &mut dyn Builder, by: Node, body: Option<&Arc<str>>) -> String {
+    let at_risk = body.is_some_and(dash_run_cached);
     loop {
         let n = mix(this.ids(by).next_salted());
         let t = base36(n, 8);
-        if !body.contains(&t) {
+        if !at_risk || !body.is_some_and(|b| b.contains(&t)) {
             return t;
         }
     }
 }
 
+/// Whether `body` has seven `-` in a row: only every seventh byte is looked at until one is a
+/// `-` (any seven bytes in a row include one of them).
+pub(crate) fn has_dash_run(body: &str) -> bool {
+    let b = body.as_bytes();
+    let mut i = 6;
+    while i < b.len() {
+        if b[i] == b'-' {
+            let start = b[..i].iter().rposition(|&c| c != b'-').map_or(0, |p| p + 1);
+            let end = b[i..].iter().position(|&c| c != b'-').map_or(b.len(), |p| i + p);
+            if end - start >= 7 {
+                return true;
+            }
+        }
+        i += 7;
+    }
+    false
+}
+
+thread_local! {
+    /// The last body [`dash_run_cached`] looked at and its answer. It holds the body itself, so
+    /// no other text can be at its address while it is here: a body at the same address with
+    /// the same length is the same text.
+    static LAST_BODY: std::cell::RefCell<Option<(Arc<str>, bool)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Tells [`dash_run_cached`] the answer for `body` (its writer knows it from the parts).
+fn remember_dash_run(body: &Arc<str>, dashes: bool) {
+    LAST_BODY.with(|c| *c.borrow_mut() = Some((body.clone(), dashes)));
+}
+
+/// [`has_dash_run`], remembered for the last body asked about.
+fn dash_run_cached(body: &Arc<str>) -> bool {
+    LAST_BODY.with(|c| {
+        let mut c = c.borrow_mut();
+        match &*c {
+            Some((last, v)) if Arc::ptr_eq(last, body) => *v,
+            _ => {
+                let v = has_dash_run(body);
+                *c = Some((body.clone(), v));
+                v
+            }
+        }
+    })
+}
+
 /// [`Builder::send_text`], shared by every builder (one copy of its code, not one per implementor).
-fn send_text_dyn(this: &mut dyn Builder, by: Node, to_path: &str, from_path: &str, body: Option<&str>) -> (String, String) {
+fn send_text_dyn(this: &mut dyn Builder, by: Node, to_path: &str, from_path: &str, body: Option<&Arc<str>>) -> (String, String) {
     if !texts(this) {
         this.ids(by).next();
         this.ids(by).next();
         return (String::new(), String::new());
     }
-    let tid = tid_dyn(this, by, body.unwrap_or(""));
+    let tid = tid_dyn(this, by, body);
     let n = this.ids(by).next_salted();
-    let mut mid = String::with_capacity(11);
-    mid.push('m');
-    push_base36(&mut mid, mix(n ^ 0x5555), 10);
-    let m = MsrpMessage::send(
-        Cow::Borrowed(tid.as_str()),
-        Cow::Borrowed(to_path),
-        Cow::Borrowed(from_path),
-        Cow::Owned(mid),
-        body.map(|_| Cow::Borrowed("message/cpim")),
-        body.map(Cow::Borrowed),
+    let text = crate::wire::msrp::send_text(
+        &tid,
+        to_path,
+        from_path,
+        |o| {
+            o.push('m');
+            push_base36(o, mix(n ^ 0x5555), 10);
+        },
+        body.map(|b| ("message/cpim", &**b)),
     );
-    (if texts(this) { m.emit() } else { String::new() }, tid)
+    (text, tid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn has_dash_run_finds_seven_dashes_anywhere() {
+        // Every string of up to 12 bytes over {'-', 'a'}: the same answer as a plain search.
+        for len in 0..=12u32 {
+            for bits in 0..(1u32 << len) {
+                let s: String = (0..len).map(|i| if bits >> i & 1 == 1 { '-' } else { 'a' }).collect();
+                assert_eq!(has_dash_run(&s), s.contains("-------"), "{s:?}");
+            }
+        }
+        let long = format!("{}-------x", "ab-".repeat(40));
+        assert!(has_dash_run(&long));
+        assert!(!has_dash_run(&"ab------".repeat(50)));
+    }
+
+    #[test]
+    fn dash_run_cached_answers_per_body() {
+        let (plain, dashes) = (Arc::<str>::from("no end-line here"), Arc::<str>::from("text\r\n-------k39fj2$\r\n"));
+        for _ in 0..2 {
+            assert!(!dash_run_cached(&plain));
+            assert!(dash_run_cached(&dashes));
+        }
+        // Another body with the same text is looked at on its own.
+        assert!(dash_run_cached(&Arc::from("-------")));
+    }
 }

@@ -331,6 +331,10 @@ impl Ord for Pending {
     }
 }
 
+/// Carol's MSRP path numbers (hers, the PF's) and their URIs ([`World::carol_view`]).
+#[cfg(feature = "wire-text")]
+type CarolView = ((u32, u32), Arc<str>, Arc<str>);
+
 /// Carol's client and the ground truth about her.
 pub(in crate::world) struct Carol {
     pub reachable: bool,
@@ -453,6 +457,9 @@ pub(in crate::world) struct World<'a> {
     next_event: usize,
     /// A shared empty text (the CPIM body of a chat on the fast path).
     pub no_text: Arc<str>,
+    /// [`World::carol_view`] for the path numbers it was last asked for.
+    #[cfg(feature = "wire-text")]
+    carol_view_memo: Option<CarolView>,
     /// Step identity ([`crate::story`]): the cause keys (0 = `setup`, 1..=n the scenario's
     /// events, n+1 = `end`) and their hashes.
     causes: Vec<(Arc<str>, u64)>,
@@ -597,6 +604,8 @@ impl<'a> World<'a> {
             paths: World::member_paths(&sc),
             next_event: 0,
             no_text: Arc::from(""),
+            #[cfg(feature = "wire-text")]
+            carol_view_memo: None,
             causes: std::iter::once("setup".to_string())
                 .chain(crate::story::event_causes(&sc))
                 .chain(std::iter::once("end".to_string()))

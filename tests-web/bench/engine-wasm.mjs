@@ -80,7 +80,7 @@ Medians of ${native.rounds} rounds natively, ${rounds} in wasm.
 
 | | time | |
 | --- | ---: | --- |
-| engine run with every wire text (native) | ${x(native.run_ms)} ms | **${x(native.steps / native.run_ms / 1000, 2)} M steps/s** (target ≥ 1 M) |
+| engine run with every wire text (native) | ${x(native.run_ms)} ms | **${x(native.steps / native.run_ms / 1000, 2)} M steps/s** (target ≥ 2 M, issue 10) |
 | peer, same run: serde_json writing that trace (${x(native.json_mb)} MB) | ${x(native.peer_ms)} ms | engine / peer **${x(native.run_ms / native.peer_ms, 2)}×** |
 | the page's fast path natively: parse + run without wire text + pack | ${x(native.parse_ms)} + ${x(native.light_ms)} + ${x(native.pack_ms)} = ${x(nativeMs)} ms | |
 | the same work in wasm, speed module (pkg/export/, opt-level 2) | ${x(fastInner)} ms | **${x(ratio, 2)}× native** (target ≤ 2×: ${met ? 'met' : 'NOT met'}) |
@@ -100,6 +100,10 @@ two traces with all wire texts); the speed module's linear memory grows from ${m
 ${mb(fast.memory.buffer.byteLength)} MB (the scenario, the packed trace, and the wire texts once one was asked for); the size
 module's from ${mb(small.memBefore)} MB to ${mb(small.memory.buffer.byteLength)} MB (no wire text asked for).
 `;
-fs.writeFileSync(new URL('docs/bench-engine.md', root), md);
+// The instruction counts (callgrind, measured by hand: see that section) are kept as they are.
+const docUrl = new URL('docs/bench-engine.md', root);
+const old = fs.existsSync(docUrl) ? fs.readFileSync(docUrl, 'utf8') : '';
+const kept = old.indexOf('\n## Instructions per run');
+fs.writeFileSync(docUrl, kept >= 0 ? md + old.slice(kept) : md);
 console.log('wrote docs/bench-engine.md');
 console.log(`RESULT wasm_ratio=${ratio.toFixed(2)} target_met=${met}`);
