@@ -256,3 +256,22 @@ fn defect_9_every_register_gets_a_step_that_says_what_the_pf_did() {
     let exp = find(&t, |s| s.label == "retention expired").expect("retention expires");
     assert!(exp.note.contains("our choice"), "{}", exp.note);
 }
+
+/// Defect 9 (Carol's client's part): the focus ends the group while Carol leaves, so her BYE and
+/// the PF's BYE for the same dialog cross. Her client has dropped the dialog when the PF's BYE
+/// reaches it, so it answers 481 Call/Transaction Does Not Exist (RFC 3261 §12.2.2), not 200.
+#[test]
+fn defect_9_carol_answers_481_to_a_bye_on_a_dialog_she_has_dropped() {
+    let t = post(
+        "",
+        r#"[
+            { "at_ms": 5000, "kind": "group_ends" },
+            { "at_ms": 5005, "kind": "bye", "reason": "SIP;cause=200;text=\"Call completed\"" }
+        ]"#,
+    );
+    let bye = find(&t, |s| &*s.from == "scscf" && &*s.to == "carol" && s.label == "BYE").expect("the PF's BYE reaches Carol through the core");
+    let answer = find(&t, |s| s.index > bye.index && &*s.from == "carol" && s.label.starts_with(|c: char| c.is_ascii_digit())).expect("her client answers it");
+    assert_eq!(answer.label, "481 Call/Transaction Does Not Exist", "{}", answer.note);
+    let findings = cpm_deferral::conformance::check(&t);
+    assert!(findings.is_empty(), "{findings:?}");
+}

@@ -52,6 +52,7 @@ impl World<'_> {
         }
         // Her own record of the dialog (the PF's Contact, GROUP, is the remote target either way).
         let mut d = self.carol.dialog.take().unwrap_or_else(|| Dialog::carol_pf(self.carol.session_no));
+        self.carol.dropped.push(d.call_id.clone());
         let from_a = d.a_uri == CAROL;
         let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Carol, PF_TARGET);
         if let Some((raw, _)) = &reason {
@@ -463,6 +464,21 @@ impl World<'_> {
                     self.drop_step(step);
                     return;
                 }
+                if self.carol.dropped.contains(&txn.call_id) {
+                    // She ended that dialog herself (their BYEs crossed) or it ended already: no
+                    // dialog matches the request (RFC 3261 §12.2.2).
+                    let r = self.response(481, &txn, None);
+                    self.sip(
+                        Node::Carol,
+                        Node::Pf,
+                        &r,
+                        cl!["RFC 3261 §12.2.2"],
+                        "Carol's client has no such dialog any more (it ended it itself), so it answers 481.",
+                        None,
+                    );
+                    return;
+                }
+                self.carol.dropped.push(txn.call_id.clone());
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Carol, Node::Pf, &r, cl!["RFC 3261 §15.1.2"], "Carol's client accepts the BYE.", None);
                 // A BYE on another dialog (a crossed session) leaves her current session alone.

@@ -281,14 +281,28 @@ impl World<'_> {
                 let mut r = r;
                 r.push("Expires", expires.to_string());
                 r.push("Contact", self.contact(Node::Cf));
-                let note = if expires == 0 { "The focus accepts the request to end the subscription." } else { "The focus accepts the subscription." };
+                // A SUBSCRIBE inside the dialog of the subscription it holds refreshes that
+                // subscription (RFC 6665 §4.1.2.2, §4.2.1.1): same dialog, so its NOTIFY CSeq goes
+                // on, and so does the conference-info version (RFC 4575 §4.1).
+                let cseq = txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1);
+                let refresh = txn.to.contains(";tag=") && self.cf.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id);
+                let note = match (expires, refresh) {
+                    (0, _) => "The focus accepts the request to end the subscription.",
+                    (_, true) => "The focus accepts the refresh of the subscription.",
+                    _ => "The focus accepts the subscription.",
+                };
                 self.sip(Node::Cf, Node::Pf, &r, cl!["RFC 6665 §4.2.1"], note, None);
+                if let (true, Some(d)) = (refresh, self.cf.sub.as_mut()) {
+                    d.a_cseq = cseq;
+                }
                 if expires == 0 {
                     self.cf_ends_subscription("timeout", "The focus confirms the end of the subscription.");
+                } else if refresh {
+                    // The current state at once on a refresh too (RFC 6665 §4.2.1.1).
+                    self.send_notify_to_pf("The focus sends the current conference state on the refreshed subscription (RFC 6665 §4.2.1.1).");
                 } else {
                     // The focus's own record of the subscription dialog (RFC 6665 §4.1.2.1).
                     let tag = |h: &str| h.split(";tag=").nth(1).unwrap_or("").to_string();
-                    let cseq = txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1);
                     self.cf.sub = Some(Dialog {
                         call_id: txn.call_id.clone(),
                         a_uri: CAROL.into(),
@@ -352,6 +366,51 @@ impl World<'_> {
                 self.roster_changed();
             }
             _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod alone {
+    use super::*;
+    use crate::wire::sip::SipMessage;
+
+    /// The PF's SUBSCRIBE to the focus with CSeq `cseq`, inside the subscription dialog
+    /// (`in_dialog`: To carries the focus's tag) or not.
+    fn subscribe(cseq: u32, in_dialog: bool) -> Txn {
+        let mut m = SipMessage::request("SUBSCRIBE", GROUP);
+        m.push("Via", "SIP/2.0/TCP pf.cpm.example.net:5060;branch=z9hG4bKp-sub".to_string() + &cseq.to_string());
+        m.push("From", format!("<{CAROL}>;tag=pfsub-1"));
+        m.push("To", if in_dialog { format!("<{GROUP}>;tag=cfs-1") } else { format!("<{GROUP}>") });
+        m.push("Call-ID", "pfsub-1@pf.cpm.example.net");
+        m.push("CSeq", format!("{cseq} SUBSCRIBE"));
+        Txn::of(&m)
+    }
+
+    /// Issue 11 (P's note): a refresh within the subscription dialog keeps the focus's NOTIFY
+    /// CSeq and conference-info version going (RFC 6665 §4.1.2.2, §4.2.1.1; RFC 4575 §4.1); a
+    /// new subscription starts them again. On main the refresh restarted both at 1.
+    #[test]
+    fn a_subscribe_refresh_in_its_dialog_keeps_notify_cseq_and_version() {
+        let sc = Scenario::from_json(crate::presets::all()[0].json).unwrap();
+        let mut w = World::new(Cow::Owned(sc), Rules::PostCr);
+        w.wire = true;
+        w.machines_wire();
+        w.cf_arrival(Arrival::SubscribeAtCf { txn: subscribe(1, false), expires: 3600 }, 0);
+        w.cf_arrival(Arrival::SubscribeAtCf { txn: subscribe(2, true), expires: 3600 }, 0);
+        let notifies: Vec<&str> = w.steps.iter().filter(|s| s.label == "NOTIFY").map(|s| &*s.raw).collect();
+        assert_eq!(notifies.len(), 2);
+        if cfg!(feature = "wire-text") {
+            assert!(notifies[0].contains("CSeq: 1 NOTIFY") && notifies[0].contains("version=\"1\""), "{}", notifies[0]);
+            assert!(notifies[1].contains("CSeq: 2 NOTIFY") && notifies[1].contains("version=\"2\""), "the refresh restarted the NOTIFYs: {}", notifies[1]);
+        }
+        // A new subscription (a new dialog) starts them again.
+        let mut fresh = subscribe(1, false);
+        fresh.call_id = "pfsub-2@pf.cpm.example.net".into();
+        w.cf_arrival(Arrival::SubscribeAtCf { txn: fresh, expires: 3600 }, 0);
+        let last = w.steps.iter().rev().find(|s| s.label == "NOTIFY").unwrap();
+        if cfg!(feature = "wire-text") {
+            assert!(last.raw.contains("CSeq: 1 NOTIFY") && last.raw.contains("version=\"1\""), "{}", last.raw);
         }
     }
 }

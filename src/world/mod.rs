@@ -369,6 +369,9 @@ pub(in crate::world) struct Carol {
     pub answering_what: (bool, Option<Vec<Participant>>),
     /// The INVITE she accepted last was the PF's delivery INVITE (her session is a delivery one).
     pub answered_delivery: bool,
+    /// The Call-IDs of the dialogs her client has ended (its BYE or the PF's): a BYE on one of
+    /// them matches no dialog (RFC 3261 §12.2.2: 481).
+    pub dropped: Vec<String>,
 }
 
 /// Carol's pending INVITE, as her client's INVITE client transaction sees it.
@@ -562,6 +565,7 @@ impl<'a> World<'a> {
                 answering_txn: None,
                 answering_what: (false, None),
                 answered_delivery: false,
+                dropped: Vec::new(),
             },
             pf: Pf::new(
                 initial,
