@@ -7,7 +7,7 @@ import { keysAt, keyStops, stateName } from './story.js';
 import { sentence, sentenceFor, amended, original, policiesOf } from './cr-text.js';
 
 export const CASES = {
-  1: 'Case 1 of §8.3.2.9: Carol\'s BYE carries a Reason other than 200, so she did not leave on purpose',
+  1: 'Case 1 of §8.3.2.9: Carol\'s BYE carries a Reason with protocol SIP and a cause other than 200, so she did not leave on purpose',
   2: 'Case 2 of §8.3.2.9: the INVITE to Carol timed out',
   3: 'Case 3 of §8.3.2.9: the MSRP connection to Carol failed',
 };

@@ -23,6 +23,8 @@ test('the case and the path are read from what happened so far', () => {
   assert.equal(situation(tr, iDef + 1).case, 1);
   assert.equal(situation(tr, iDel + 1).path, 'A');
   assert.match(situationText(situation(tr, iDel + 1)), /^Case 1 of §8\.3\.2\.9.*Path A: .*3rd-party REGISTER/);
+  // Issue 11, defect 9: the case-1 condition is the CR's, a Reason with protocol SIP.
+  assert.match(situationText({ case: 1 }), /a Reason with protocol SIP and a cause other than 200/);
   const c = captionAt(tr, iDef + 1, '');
   assert.equal(c.step, iDef);
   assert.match(c.head, /^0:05\.010 · Carol's PF: Deferred$/);
