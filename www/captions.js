@@ -49,6 +49,8 @@ export function situationText(sit) {
 export function clauseText(clauses = []) {
   return clauses.map((c) => {
     if (c.startsWith('policy:')) return `${c.slice(7)} (a policy of this emulator, not in the CR)`;
+    // Issue 11, defect 10: behaviour that is our reading of a clause, not its text.
+    if (c.startsWith('reading:')) return `our reading of ${/^\d+(\.\d+)+$/.test(c.slice(8)) ? '§' : ''}${c.slice(8)} (an interpretation, not the CR's text)`;
     if (c === '8.3.2.9') return '§8.3.2.9 (the CR)';
     if (/^\d+(\.\d+)+$/.test(c)) return `§${c}`;
     return c;

@@ -46,3 +46,11 @@ test('citations in plain words; policies say they are not in the CR', () => {
     '§8.3.2.9 (the CR)', '§8.2.2.3', 'RFC 4975 §7.2', 'q13-participant-info (a policy of this emulator, not in the CR)',
   ]);
 });
+
+test('an interpretation is labelled as one (issue 11, defect 10)', () => {
+  assert.deepEqual(clauseText(['reading:8.3.2.9', 'policy:q7-never-returns', '8.3.2.9']), [
+    "our reading of §8.3.2.9 (an interpretation, not the CR's text)",
+    'q7-never-returns (a policy of this emulator, not in the CR)',
+    '§8.3.2.9 (the CR)',
+  ]);
+});
