@@ -197,7 +197,7 @@ pub struct Stop {
 
 /// The summary counts an exercise can test (`Trace::summary`, docs/trace-contract.md).
 pub const COUNT_FIELDS: [&str; 8] =
-    ["sent_while_deferred", "stored", "delivered_from_store", "lost", "discarded", "still_stored", "delivered_live", "possible_duplicates"];
+    ["sent_while_away", "stored", "delivered_from_store", "lost", "discarded", "still_stored", "delivered_live", "possible_duplicates"];
 /// The PF states an exercise can test (`PfState` names in the trace).
 pub const PF_STATES: [&str; 10] = ["Idle", "Inviting", "Active", "Deferred", "DeliveringA", "DeliveringB", "Replaying", "Left", "Ended", "EndedWithBacklog"];
 /// Most choices or conditions in one exercise.

@@ -338,7 +338,7 @@ pub struct PolicyChoice {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// Group messages meant for Carol sent while she had no live delivery path.
-    pub sent_while_deferred: u32,
+    pub sent_while_away: u32,
     /// Messages that entered the PF's store.
     pub stored: u32,
     /// Stored messages delivered to Carol.

@@ -27,7 +27,7 @@ pub fn render(t: &Trace) -> String {
     let _ = writeln!(
         o,
         "summary: sent while deferred {}, stored {}, delivered from store {}, lost {}, discarded {}, still stored {}, delivered live {}, possible duplicates {}",
-        m.sent_while_deferred, m.stored, m.delivered_from_store, m.lost, m.discarded, m.still_stored, m.delivered_live, m.possible_duplicates
+        m.sent_while_away, m.stored, m.delivered_from_store, m.lost, m.discarded, m.still_stored, m.delivered_live, m.possible_duplicates
     );
     o
 }

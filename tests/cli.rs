@@ -166,7 +166,7 @@ fn assert_trace_contract(v: &Value, what: &str) {
         let clauses = s["clauses"].as_array().unwrap_or_else(|| panic!("{what}: steps[{i}].clauses is not an array"));
         assert!(!clauses.is_empty() && clauses.iter().all(Value::is_string), "{what}: steps[{i}].clauses = {clauses:?}");
     }
-    for key in ["sent_while_deferred", "stored", "delivered_from_store", "lost", "discarded", "still_stored", "delivered_live", "possible_duplicates"] {
+    for key in ["sent_while_away", "stored", "delivered_from_store", "lost", "discarded", "still_stored", "delivered_live", "possible_duplicates"] {
         assert!(v["summary"][key].is_u64(), "{what}: summary.{key} = {}", v["summary"][key]);
     }
 }

@@ -128,8 +128,8 @@ fn render(preset: &str, t: &Trace) -> String {
     let m = &t.summary;
     let _ = writeln!(
         o,
-        "summary: sent_while_deferred={} stored={} delivered_from_store={} lost={} discarded={} still_stored={} delivered_live={} possible_duplicates={}",
-        m.sent_while_deferred, m.stored, m.delivered_from_store, m.lost, m.discarded, m.still_stored, m.delivered_live, m.possible_duplicates
+        "summary: sent_while_away={} stored={} delivered_from_store={} lost={} discarded={} still_stored={} delivered_live={} possible_duplicates={}",
+        m.sent_while_away, m.stored, m.delivered_from_store, m.lost, m.discarded, m.still_stored, m.delivered_live, m.possible_duplicates
     );
     o
 }

@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// ENGINE-BUG (not one of the 8 items in docs/engine-review.md): a member's message sent after
-/// Carol left voluntarily is counted `lost` (and `sent_while_deferred`) instead of
+/// Carol left voluntarily is counted `lost` (and `sent_while_away`) instead of
 /// `not_for_carol` when
 /// 1. her client's re-join INVITE leaves within the focus's fan-out hop of the message: the client
 ///    marks Carol entitled when it *sends* the re-join, before the focus admits her again; or
@@ -519,7 +519,7 @@ fn summary_agrees(t: &Trace) -> Result<(), String> {
     let for_carol = t.chats.iter().filter(|c| c.for_carol).count();
     let settled = (m.delivered_live + m.delivered_from_store + m.still_stored + m.lost + m.discarded) as usize;
     ensure!(settled == for_carol, "{rules}: {for_carol} chats are for Carol but live+from_store+still_stored+lost+discarded = {settled}");
-    ensure!(m.sent_while_deferred as usize <= for_carol, "{rules}: sent_while_deferred {} > {for_carol} chats for Carol", m.sent_while_deferred);
+    ensure!(m.sent_while_away as usize <= for_carol, "{rules}: sent_while_away {} > {for_carol} chats for Carol", m.sent_while_away);
     for c in &t.chats {
         ensure!(c.for_carol == (c.outcome != Outcome::NotForCarol), "{rules}: chat #{} for_carol={} but outcome {:?}", c.id, c.for_carol, c.outcome);
         ensure!(c.outcome != Outcome::Pending, "{rules}: chat #{} is still pending after the run", c.id);
@@ -862,7 +862,7 @@ fn engine_bug_a_message_sent_before_a_rejoin_after_a_voluntary_leave_is_not_for_
         "established",
     );
     assert_eq!(t.chats[0].outcome, Outcome::NotForCarol, "Alice wrote while Carol was out of the group");
-    assert_eq!((t.summary.lost, t.summary.sent_while_deferred), (0, 0));
+    assert_eq!((t.summary.lost, t.summary.sent_while_away), (0, 0));
 }
 
 /// Issue 10 defect 7 (was ENGINE-BUG 2): a leave during the `full` set-up is a CANCEL once the

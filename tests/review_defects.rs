@@ -214,9 +214,28 @@ fn defect_8_a_leave_counts_the_same_whatever_the_reason_protocol() {
     for rules in [Rules::PostCr, Rules::PreCr] {
         let q850 = run(&scenario("", &ev("Q.850;cause=16")), rules).summary;
         let sip = run(&scenario("", &ev("SIP;cause=200")), rules).summary;
-        assert_eq!((q850.sent_while_deferred, q850.lost), (0, 0), "{rules:?}: {q850:?}");
+        assert_eq!((q850.sent_while_away, q850.lost), (0, 0), "{rules:?}: {q850:?}");
         assert_eq!(format!("{q850:?}"), format!("{sip:?}"), "{rules:?}");
     }
+}
+
+/// Defect 8, the name: the counter of messages for Carol sent while she had no live path is
+/// called for what it counts (`sent_while_away`), not `sent_while_deferred`: under pre-CR it is
+/// non-zero where nothing was deferred (nothing stored). The JSON summary (CLI, wasm) carries it.
+#[test]
+fn defect_8_the_counter_is_named_for_what_it_counts() {
+    let s = scenario(
+        "",
+        r#"[
+            { "at_ms": 1000, "kind": "msrp_loss" },
+            { "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" }
+        ]"#,
+    );
+    let pre = run(&s, Rules::PreCr).summary;
+    let json = serde_json::to_value(pre).unwrap();
+    assert!(json.get("sent_while_deferred").is_none(), "{json}");
+    assert_eq!(json["sent_while_away"], 1, "{json}");
+    assert_eq!(json["stored"], 0, "pre-CR stores nothing: {json}");
 }
 
 /// Defect 9 (the PF's part): every 3rd-party REGISTER gets a step that says what the PF did with

@@ -579,7 +579,8 @@ function drawInspector() {
     const pol = c.startsWith('policy:');
     // A clause of §8.3.2.9's text is a button: it opens the CR panel at its sentence.
     if (CR_CLAUSES.includes(c)) return h('button', { type: 'button', class: 'clause cr', text: c, title: 'Show this sentence in the CR text', onclick: () => openCr(c, s) });
-    return h('span', { class: `clause${pol ? ' pol' : ''}`, text: pol ? `${c} (not in the CR)` : c });
+    const rd = c.startsWith('reading:');
+    return h('span', { class: `clause${pol || rd ? ' pol' : ''}`, text: pol ? `${c} (not in the CR)` : rd ? `${c} (our reading, not the CR's text)` : c });
   });
   if (s.policy && !chips.some((c) => c.classList.contains('pol'))) chips.push(h('span', { class: 'clause pol', text: 'policy (not in the CR)' }));
   chips.push(h('span', { class: 'clause', text: `PF after: ${stateName(s.pf_state)} · store: ${s.queue_len}` }));

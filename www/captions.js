@@ -7,7 +7,7 @@ import { keysAt, keyStops, stateName } from './story.js';
 import { sentence, sentenceFor, amended, original, policiesOf } from './cr-text.js';
 
 export const CASES = {
-  1: 'Case 1 of §8.3.2.9: Carol\'s BYE carries a Reason other than 200, so she did not leave on purpose',
+  1: 'Case 1 of §8.3.2.9: Carol\'s BYE carries a Reason with protocol SIP and a cause other than 200, so she did not leave on purpose',
   2: 'Case 2 of §8.3.2.9: the INVITE to Carol timed out',
   3: 'Case 3 of §8.3.2.9: the MSRP connection to Carol failed',
 };
@@ -49,6 +49,8 @@ export function situationText(sit) {
 export function clauseText(clauses = []) {
   return clauses.map((c) => {
     if (c.startsWith('policy:')) return `${c.slice(7)} (a policy of this emulator, not in the CR)`;
+    // Issue 11, defect 10: behaviour that is our reading of a clause, not its text.
+    if (c.startsWith('reading:')) return `our reading of ${/^\d+(\.\d+)+$/.test(c.slice(8)) ? '§' : ''}${c.slice(8)} (an interpretation, not the CR's text)`;
     if (c === '8.3.2.9') return '§8.3.2.9 (the CR)';
     if (/^\d+(\.\d+)+$/.test(c)) return `§${c}`;
     return c;

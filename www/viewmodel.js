@@ -342,7 +342,7 @@ export function firstDifference(a, b) {
 export function summaryCounts(trace) {
   const s = trace.summary || {};
   return [
-    ['sent while away', s.sent_while_deferred ?? 0],
+    ['sent while away', s.sent_while_away ?? 0],
     ['stored', s.stored ?? 0],
     ['delivered from store', s.delivered_from_store ?? 0],
     ['lost', s.lost ?? 0],

@@ -204,7 +204,7 @@ pub fn render(t: &Trace) -> String {
         height - FOOT as u64 + 24,
         escape(&format!(
             "summary: sent while deferred {}, stored {}, delivered from store {}, lost {}, discarded {}, still stored {}, delivered live {}, possible duplicates {}",
-            m.sent_while_deferred, m.stored, m.delivered_from_store, m.lost, m.discarded, m.still_stored, m.delivered_live, m.possible_duplicates
+            m.sent_while_away, m.stored, m.delivered_from_store, m.lost, m.discarded, m.still_stored, m.delivered_live, m.possible_duplicates
         ))
     );
     o.push_str("</svg>\n");

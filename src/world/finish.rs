@@ -31,7 +31,7 @@ impl World<'_> {
         if let Some(last) = self.states.last_mut() {
             last.to_ms = end;
         }
-        let mut summary = Summary { sent_while_deferred: self.sent_while_deferred, ..Summary::default() };
+        let mut summary = Summary { sent_while_away: self.sent_while_away, ..Summary::default() };
         for c in &mut self.chats {
             if c.outcome == Outcome::Pending {
                 c.outcome = if c.for_carol { Outcome::Lost } else { Outcome::NotForCarol };

@@ -37,10 +37,10 @@ impl World<'_> {
             self.chats[chat as usize].outcome = Outcome::NotForCarol;
         } else {
             self.chats[chat as usize].outcome = Outcome::Pending;
-            // A trace statistic (the summary's sent_while_deferred), not what the focus knows.
+            // A trace statistic (the summary's sent_while_away), not what the focus knows.
             let live = self.pf.state() == PfState::Active && self.carol.conn == Conn::Up && self.carol.reachable;
             if !live {
-                self.sent_while_deferred += 1;
+                self.sent_while_away += 1;
             }
         }
         if self.cf.carol_admitted && !self.cf.carol_bound {

@@ -450,7 +450,7 @@ pub(in crate::world) struct World<'a> {
     core: ims::Core,
     core_out: Vec<crate::ims::CoreOutput>,
     core_timer_ids: Vec<u32>,
-    pub sent_while_deferred: u32,
+    pub sent_while_away: u32,
     /// Build the wire text of every message (off for the page's fast path: the texts are
     /// recomputed on demand by a second, identical run).
     pub wire: bool,
@@ -603,7 +603,7 @@ impl<'a> World<'a> {
             core: ims::Core::new(ims::CoreConfig { mode: sc.ims_core, t1_ms: sc.t1_ms, wire: true }),
             core_out: Vec::new(),
             core_timer_ids: Vec::new(),
-            sent_while_deferred: 0,
+            sent_while_away: 0,
             wire: true,
             paths: World::member_paths(&sc),
             next_event: 0,

@@ -32,7 +32,7 @@ test('?present: clicker keys step, the caption changes with every step', async (
   const situation = () => page.locator('#caption .cap-situation').textContent();
   for (let i = 0; i < 200 && !/Path A:/.test(await situation()); i++) await page.keyboard.press('PageDown');
   const cap = await caption(page);
-  assert.match(cap, /Case 1 of §8\.3\.2\.9: Carol's BYE carries a Reason other than 200/);
+  assert.match(cap, /Case 1 of §8\.3\.2\.9: Carol's BYE carries a Reason with protocol SIP and a cause other than 200/);
   assert.match(cap, /Path A: Carol registers, the S-CSCF sends a 3rd-party REGISTER, and the PF invites her back/);
   assert.match(cap, /Why: /);
   await shot(page, 'present-path-a');

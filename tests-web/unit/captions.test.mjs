@@ -23,6 +23,8 @@ test('the case and the path are read from what happened so far', () => {
   assert.equal(situation(tr, iDef + 1).case, 1);
   assert.equal(situation(tr, iDel + 1).path, 'A');
   assert.match(situationText(situation(tr, iDel + 1)), /^Case 1 of §8\.3\.2\.9.*Path A: .*3rd-party REGISTER/);
+  // Issue 11, defect 9: the case-1 condition is the CR's, a Reason with protocol SIP.
+  assert.match(situationText({ case: 1 }), /a Reason with protocol SIP and a cause other than 200/);
   const c = captionAt(tr, iDef + 1, '');
   assert.equal(c.step, iDef);
   assert.match(c.head, /^0:05\.010 · Carol's PF: Deferred$/);
@@ -42,5 +44,13 @@ test('path B and voluntary leave', () => {
 test('citations in plain words; policies say they are not in the CR', () => {
   assert.deepEqual(clauseText(['8.3.2.9', '8.2.2.3', 'RFC 4975 §7.2', 'policy:q13-participant-info']), [
     '§8.3.2.9 (the CR)', '§8.2.2.3', 'RFC 4975 §7.2', 'q13-participant-info (a policy of this emulator, not in the CR)',
+  ]);
+});
+
+test('an interpretation is labelled as one (issue 11, defect 10)', () => {
+  assert.deepEqual(clauseText(['reading:8.3.2.9', 'policy:q7-never-returns', '8.3.2.9']), [
+    "our reading of §8.3.2.9 (an interpretation, not the CR's text)",
+    'q7-never-returns (a policy of this emulator, not in the CR)',
+    '§8.3.2.9 (the CR)',
   ]);
 });

@@ -71,6 +71,6 @@ export function byeTrace() {
       { at_ms: 16030, step: 18, holder: 'client', users: [{ id: 'bob', name: 'Bob', status: 'connected' }, { id: 'alice', name: 'Alice', status: 'disconnected' }] },
     ],
     policies: [],
-    summary: { sent_while_deferred: 2, stored: 2, delivered_from_store: 2, lost: 0, discarded: 0, still_stored: 0, delivered_live: 1, possible_duplicates: 0 },
+    summary: { sent_while_away: 2, stored: 2, delivered_from_store: 2, lost: 0, discarded: 0, still_stored: 0, delivered_live: 1, possible_duplicates: 0 },
   };
 }
