@@ -2,7 +2,7 @@
 //! file is judged and gets the verdict `tests/capture_corpus/EXPECTED.tsv` gives it (and the
 //! failing sentence); the files and the expectations are exactly what the generator
 //! (tests/capture_corpus/corpus.rs) makes, so they cannot drift from the engine; the corpus
-//! stays small. Regenerate with `cargo test --test capture_files -- --ignored regenerate`.
+//! stays small. Regenerate with `UPDATE_CORPUS=1 cargo test --test capture_files -- --test-threads=1`.
 #![cfg(feature = "capture")]
 
 #[path = "capture_corpus/corpus.rs"]
@@ -75,18 +75,42 @@ fn every_committed_capture_gets_its_expected_verdict() {
     }
 }
 
+/// `UPDATE_CORPUS=1`: the corpus is rewritten from the generator (as `UPDATE_GOLDEN=1` rewrites
+/// the goldens) before it is compared, so the comparison below then holds.
+fn update() -> bool {
+    std::env::var_os("UPDATE_CORPUS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Writes the generator's files and EXPECTED.tsv in place of the committed ones.
+fn write(entries: &[corpus::Entry]) {
+    let _ = std::fs::remove_dir_all(files());
+    for e in entries {
+        let p = files().join(format!("{}.gz", e.file));
+        std::fs::create_dir_all(p.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&p, corpus::gzip(&e.bytes)).expect("write");
+    }
+    std::fs::write(dir().join("EXPECTED.tsv"), corpus::expected_tsv(entries)).expect("write");
+}
+
 #[test]
 fn the_committed_corpus_is_what_the_generator_makes() {
     let entries = corpus::entries();
+    if update() {
+        write(&entries);
+    }
     let made: BTreeSet<String> = entries.iter().map(|e| format!("{}.gz", e.file)).collect();
     assert_eq!(
         made,
         committed(),
-        "the files under tests/capture_corpus/files/ are the generator's: regenerate with `cargo test --test capture_files -- --ignored regenerate`"
+        "the files under tests/capture_corpus/files/ are the generator's: regenerate with `UPDATE_CORPUS=1 cargo test --test capture_files -- --test-threads=1`"
     );
     for e in &entries {
         let have = corpus::gunzip(&std::fs::read(files().join(format!("{}.gz", e.file))).expect("read"));
-        assert!(have == e.bytes, "{} differs from what the generator makes: regenerate with `cargo test --test capture_files -- --ignored regenerate`", e.file);
+        assert!(
+            have == e.bytes,
+            "{} differs from what the generator makes: regenerate with `UPDATE_CORPUS=1 cargo test --test capture_files -- --test-threads=1`",
+            e.file
+        );
     }
     let tsv = std::fs::read_to_string(dir().join("EXPECTED.tsv")).expect("EXPECTED.tsv");
     assert_eq!(tsv, corpus::expected_tsv(&entries), "EXPECTED.tsv differs from what the generator makes");
@@ -96,18 +120,4 @@ fn the_committed_corpus_is_what_the_generator_makes() {
 fn the_corpus_is_small() {
     let total: u64 = committed().iter().map(|f| std::fs::metadata(files().join(f)).expect("size").len()).sum();
     assert!(total < 600_000, "the corpus is {total} bytes: keep it well under 1 MB");
-}
-
-/// Writes the corpus (`cargo test --test capture_files -- --ignored regenerate`).
-#[test]
-#[ignore]
-fn regenerate() {
-    let entries = corpus::entries();
-    let _ = std::fs::remove_dir_all(files());
-    for e in &entries {
-        let p = files().join(format!("{}.gz", e.file));
-        std::fs::create_dir_all(p.parent().expect("dir")).expect("mkdir");
-        std::fs::write(&p, corpus::gzip(&e.bytes)).expect("write");
-    }
-    std::fs::write(dir().join("EXPECTED.tsv"), corpus::expected_tsv(&entries)).expect("write");
 }

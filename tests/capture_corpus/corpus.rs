@@ -13,7 +13,7 @@
 //! - `faults/`: PF faults injected at message level into a conforming run's capture; each fails
 //!   at the sentence it breaks.
 //!
-//! Written by `cargo test --test capture_files -- --ignored regenerate`; `capture_files`'
+//! Written by `UPDATE_CORPUS=1 cargo test --test capture_files -- --test-threads=1`; `capture_files`'
 //! `the_committed_corpus_is_what_the_generator_makes` fails when the files drift from it.
 
 use super::transform;
