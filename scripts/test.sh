@@ -4,7 +4,8 @@
 # Works on a fresh Debian machine as root and in a fresh `git clone` (no node_modules/, pkg/ or
 # target/). Stages, in order, stopping at the first that fails:
 #   setup        scripts/setup.sh (wasm32 target, pinned wasm-bindgen CLI, Debian chromium, npm
-#                packages) and Debian tshark (the pcap export test needs it: CPM_REQUIRE_TSHARK=1)
+#                packages), Debian tshark (the pcap export test needs it: CPM_REQUIRE_TSHARK=1), SIPp and
+#                tcpdump (CPM_REQUIRE_SIPP=1), and libxml2-utils (xmllint, CPM_REQUIRE_XMLLINT=1)
 #   fmt          cargo fmt --check
 #   clippy       cargo clippy --all-targets -- -D warnings
 #   clippy-wasm  cargo clippy --target wasm32-unknown-unknown --lib [--no-default-features] -- -D warnings
@@ -68,6 +69,16 @@ if ! command -v sipp >/dev/null 2>&1 || ! command -v tcpdump >/dev/null 2>&1; th
   fi
 fi
 export CPM_REQUIRE_SIPP=1
+# libxml2's xmllint validates the IMDN documents against RFC 5438's schema (tests/imdn_schema.rs).
+if ! command -v xmllint >/dev/null 2>&1; then
+  echo "test.sh: installing libxml2-utils (xmllint) from Debian" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y libxml2-utils; then
+    apt-get update
+    apt-get install -y libxml2-utils
+  fi
+fi
+export CPM_REQUIRE_XMLLINT=1
 
 # ---------------------------------------------------------------- Rust
 stage fmt

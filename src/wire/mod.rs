@@ -1,11 +1,12 @@
 //! The typed wire layer: SIP (RFC 3261), Reason (RFC 3326), SDP for MSRP (RFC 4566/4975),
-//! MSRP (RFC 4975), CPIM (RFC 3862) with IMDN headers (RFC 5438) and conference-info
+//! MSRP (RFC 4975), CPIM (RFC 3862) with IMDN headers and documents (RFC 5438) and conference-info
 //! (RFC 4575). Every value emits exact text and parses back into the same value;
 //! Content-Length and Byte-Range are computed on emission, never stored.
 
 pub mod conference_info;
 pub mod cpim;
 pub mod datetime;
+pub mod imdn;
 pub mod msrp;
 pub mod reason;
 pub mod sdp;
@@ -47,7 +48,7 @@ impl fmt::Display for WireError {
                 write!(f, "{header} says {declared} but the body has {actual} bytes")
             }
             WireError::BadEndLine(l) => write!(f, "MSRP end-line missing or wrong: {l:?}"),
-            WireError::Xml(m) => write!(f, "conference-info XML: {m}"),
+            WireError::Xml(m) => write!(f, "XML document: {m}"),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! A minimal, strict XML reader for the documents this crate emits (conference-info):
+//! A minimal, strict XML reader for the documents this crate emits (conference-info, IMDN):
 //! elements, double- or single-quoted attributes, text with the five predefined entities and
 //! numeric character references, comments and the XML declaration. No DTDs, no CDATA.
 

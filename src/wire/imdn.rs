@@ -1,0 +1,267 @@
+//! `message/imdn+xml` documents (RFC 5438 §7.2): the disposition notification a recipient sends
+//! back for a message that asked for one with `imdn.Disposition-Notification` (§6.2), and the
+//! CPIM envelope that carries it (§7.1.1: `Content-Disposition: notification`, CPIM `To` set to
+//! the original sender, no notification requested for the notification itself).
+//!
+//! In CPM group chat the recipient's client sends `delivered` and then `displayed` for each
+//! message it was given, over MSRP towards the focus, which routes it to the sender (digest §7,
+//! Q17). A PF that stores a message for a user who is away may answer `processing-notification`
+//! with `stored` (§7.2.1.3) on the user's behalf.
+
+use super::xml::{self, escape_into};
+use super::WireError;
+
+/// Which of the three notifications a document is (RFC 5438 §7.2.1: exactly one of
+/// `<delivery-notification>`, `<display-notification>`, `<processing-notification>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImdnKind {
+    /// `<delivery-notification>`: answers `positive-delivery` / `negative-delivery` (§5.1).
+    Delivery,
+    /// `<display-notification>`: answers `display` (§5.2).
+    Display,
+    /// `<processing-notification>`: answers `processing` (§5.3), sent by an intermediary.
+    Processing,
+}
+
+/// The `<status>` child (RFC 5438 §7.2.1.1–§7.2.1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImdnStatus {
+    /// Delivery: the message reached the recipient's device.
+    Delivered,
+    /// Delivery: it could not be delivered.
+    Failed,
+    /// Display: the user was shown the message.
+    Displayed,
+    /// Processing: an intermediary processed it.
+    Processed,
+    /// Processing: an intermediary stored it for later delivery (the deferral's case).
+    Stored,
+    /// Any kind: the recipient or an intermediary refuses to disclose the disposition.
+    Forbidden,
+    /// Any kind: an error while producing the disposition.
+    Error,
+}
+
+impl ImdnStatus {
+    /// The element name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImdnStatus::Delivered => "delivered",
+            ImdnStatus::Failed => "failed",
+            ImdnStatus::Displayed => "displayed",
+            ImdnStatus::Processed => "processed",
+            ImdnStatus::Stored => "stored",
+            ImdnStatus::Forbidden => "forbidden",
+            ImdnStatus::Error => "error",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<Self> {
+        Some(match s {
+            "delivered" => ImdnStatus::Delivered,
+            "failed" => ImdnStatus::Failed,
+            "displayed" => ImdnStatus::Displayed,
+            "processed" => ImdnStatus::Processed,
+            "stored" => ImdnStatus::Stored,
+            "forbidden" => ImdnStatus::Forbidden,
+            "error" => ImdnStatus::Error,
+            _ => return None,
+        })
+    }
+
+    /// Whether RFC 5438 §7.2.1 allows this status in a notification of `kind` (its schema, §9,
+    /// gives each notification its own set).
+    pub fn allowed_in(self, kind: ImdnKind) -> bool {
+        use ImdnStatus::*;
+        match kind {
+            ImdnKind::Delivery => matches!(self, Delivered | Failed | Forbidden | Error),
+            ImdnKind::Display => matches!(self, Displayed | Forbidden | Error),
+            ImdnKind::Processing => matches!(self, Processed | Stored | Forbidden | Error),
+        }
+    }
+}
+
+impl ImdnKind {
+    /// The element name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImdnKind::Delivery => "delivery-notification",
+            ImdnKind::Display => "display-notification",
+            ImdnKind::Processing => "processing-notification",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<Self> {
+        Some(match s {
+            "delivery-notification" => ImdnKind::Delivery,
+            "display-notification" => ImdnKind::Display,
+            "processing-notification" => ImdnKind::Processing,
+            _ => return None,
+        })
+    }
+}
+
+/// An IMDN document as a typed value (RFC 5438 §7.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imdn {
+    /// `<message-id>`: the `imdn.Message-ID` of the message this notification is about.
+    pub message_id: String,
+    /// `<datetime>`: the `DateTime` of that message (§7.2.1.2: copied, so the sender can match).
+    pub datetime: String,
+    /// `<recipient-uri>` and `<original-recipient-uri>` (both or neither, §7.2.1.4–5): who
+    /// the message reached, and whom it was first addressed to.
+    pub recipient: Option<(String, String)>,
+    /// Which notification.
+    pub kind: ImdnKind,
+    /// Its status.
+    pub status: ImdnStatus,
+}
+
+impl Imdn {
+    /// The exact XML text. The status must be one [`ImdnStatus::allowed_in`] the kind; a
+    /// value built otherwise is a programming error and is written as `error`.
+    pub fn emit(&self) -> String {
+        let mut o = String::with_capacity(320);
+        o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<imdn xmlns=\"urn:ietf:params:xml:ns:imdn\">\r\n  <message-id>");
+        escape_into(&mut o, &self.message_id);
+        o.push_str("</message-id>\r\n  <datetime>");
+        escape_into(&mut o, &self.datetime);
+        o.push_str("</datetime>\r\n");
+        if let Some((to, original)) = &self.recipient {
+            o.push_str("  <recipient-uri>");
+            escape_into(&mut o, to);
+            o.push_str("</recipient-uri>\r\n  <original-recipient-uri>");
+            escape_into(&mut o, original);
+            o.push_str("</original-recipient-uri>\r\n");
+        }
+        let status = if self.status.allowed_in(self.kind) { self.status } else { ImdnStatus::Error };
+        o.push_str("  <");
+        o.push_str(self.kind.name());
+        o.push_str(">\r\n    <status>\r\n      <");
+        o.push_str(status.name());
+        o.push_str("/>\r\n    </status>\r\n  </");
+        o.push_str(self.kind.name());
+        o.push_str(">\r\n</imdn>\r\n");
+        o
+    }
+
+    /// Parses an IMDN document; the inverse of [`Imdn::emit`]. Refuses a document without
+    /// `message-id` or `datetime`, with no notification or more than one, or with a status the
+    /// notification does not allow.
+    pub fn parse(text: &str) -> Result<Self, WireError> {
+        let root = xml::parse(text)?;
+        if root.name != "imdn" {
+            return Err(WireError::Xml(format!("the root element is <{}>, not <imdn>", root.name)));
+        }
+        if root.attr("xmlns") != Some("urn:ietf:params:xml:ns:imdn") {
+            return Err(WireError::Xml("<imdn> is not in the namespace urn:ietf:params:xml:ns:imdn".into()));
+        }
+        let text_of = |name: &'static str| -> Result<String, WireError> {
+            root.child(name).map(|e| e.text.clone()).ok_or_else(|| WireError::Xml(format!("<imdn> has no <{name}>")))
+        };
+        let message_id = text_of("message-id")?;
+        let datetime = text_of("datetime")?;
+        let recipient = match (root.child("recipient-uri"), root.child("original-recipient-uri")) {
+            (Some(r), Some(o)) => Some((r.text.clone(), o.text.clone())),
+            (None, None) => None,
+            _ => return Err(WireError::Xml("<recipient-uri> and <original-recipient-uri> come together".into())),
+        };
+        let notes: Vec<_> = root.children.iter().filter_map(|c| ImdnKind::from_name(&c.name).map(|k| (k, c))).collect();
+        let [(kind, note)] = notes[..] else {
+            return Err(WireError::Xml(format!("<imdn> has {} notifications, not one", notes.len())));
+        };
+        let status_el = note.child("status").ok_or_else(|| WireError::Xml(format!("<{}> has no <status>", kind.name())))?;
+        let [ref only] = status_el.children[..] else {
+            return Err(WireError::Xml("<status> holds exactly one element".into()));
+        };
+        let status = ImdnStatus::from_name(&only.name).ok_or_else(|| WireError::Xml(format!("<{}> is not an IMDN status", only.name)))?;
+        if !status.allowed_in(kind) {
+            return Err(WireError::Xml(format!("<{}> is not a status of <{}> (RFC 5438 §7.2.1)", status.name(), kind.name())));
+        }
+        Ok(Imdn { message_id, datetime, recipient, kind, status })
+    }
+
+    /// The CPIM document that carries it (RFC 5438 §7.1.1, RFC 3862 §3): `From` the one who
+    /// notifies, `To` the original sender, a new `imdn.Message-ID` of its own, `DateTime`, and
+    /// no `imdn.Disposition-Notification` (a notification never asks for one, §7.1.1);
+    /// the content is `message/imdn+xml` with `Content-Disposition: notification`.
+    pub fn cpim(&self, from: &str, to: &str, own_id: &str, now: &str) -> String {
+        let body = self.emit();
+        let mut out = String::with_capacity(body.len() + 300);
+        super::cpim::write_document(
+            &mut out,
+            &[("From", from), ("To", to), ("NS", "imdn <urn:ietf:params:imdn>"), ("imdn.Message-ID", own_id), ("DateTime", now)],
+            &[("Content-Type", "message/imdn+xml"), ("Content-Disposition", "notification")],
+            &body,
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::cpim::CpimMessage;
+
+    fn all() -> Vec<Imdn> {
+        let kinds = [ImdnKind::Delivery, ImdnKind::Display, ImdnKind::Processing];
+        let statuses = [
+            ImdnStatus::Delivered,
+            ImdnStatus::Failed,
+            ImdnStatus::Displayed,
+            ImdnStatus::Processed,
+            ImdnStatus::Stored,
+            ImdnStatus::Forbidden,
+            ImdnStatus::Error,
+        ];
+        let mut v = Vec::new();
+        for (i, k) in kinds.iter().enumerate() {
+            for s in statuses.iter().filter(|s| s.allowed_in(*k)) {
+                v.push(Imdn {
+                    message_id: format!("Xs83kJd{i}"),
+                    datetime: "2024-05-14T09:12:44.120Z".into(),
+                    recipient: (i % 2 == 0).then(|| ("sip:carol@ims.example.net".into(), "sip:chat-7f3a9c@cf.cpm.example.net".into())),
+                    kind: *k,
+                    status: *s,
+                });
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn every_kind_and_allowed_status_round_trips() {
+        let v = all();
+        assert_eq!(v.len(), 4 + 3 + 4, "RFC 5438 §7.2.1's statuses per notification");
+        for m in v {
+            assert_eq!(Imdn::parse(&m.emit()).unwrap(), m, "{}", m.emit());
+        }
+    }
+
+    #[test]
+    fn a_status_of_another_notification_is_refused() {
+        let m =
+            Imdn { message_id: "a".into(), datetime: "2024-05-14T09:12:44Z".into(), recipient: None, kind: ImdnKind::Display, status: ImdnStatus::Displayed };
+        let text = m.emit().replace("<displayed/>", "<delivered/>");
+        let e = Imdn::parse(&text).unwrap_err().to_string();
+        assert!(e.contains("not a status of <display-notification>"), "{e}");
+        assert!(Imdn::parse(&m.emit().replace("<message-id>a</message-id>", "")).is_err());
+        assert!(Imdn::parse(&m.emit().replace("urn:ietf:params:xml:ns:imdn", "urn:x")).is_err());
+    }
+
+    #[test]
+    fn the_cpim_envelope_asks_for_no_notification_and_carries_the_document() {
+        let m = Imdn {
+            message_id: "Xs83kJd0".into(),
+            datetime: "2024-05-14T09:12:44.120Z".into(),
+            recipient: None,
+            kind: ImdnKind::Delivery,
+            status: ImdnStatus::Delivered,
+        };
+        let doc = CpimMessage::parse(&m.cpim("<sip:carol@ims.example.net>", "<sip:bob@ims.example.net>", "n7Yq2", "2024-05-14T11:40:02.010Z")).unwrap();
+        assert_eq!(doc.header("To"), Some("<sip:bob@ims.example.net>"));
+        assert_eq!(doc.header("imdn.Disposition-Notification"), None);
+        assert_eq!(doc.content_headers[0], ("Content-Type".into(), "message/imdn+xml".into()));
+        assert_eq!(Imdn::parse(&doc.content).unwrap(), m);
+    }
+}
