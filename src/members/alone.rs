@@ -169,3 +169,31 @@ fn alone_every_dialog_of_a_member_has_a_tag_of_its_own() {
     let out = step(&mut m, 1_005, MemberInput::FocusBye { txn: focus_request("BYE", "m0-00-2b4@198.51.100.21", 2, "cfm0-00", Some("m0-10")) });
     assert!(sips(&out)[0].starts_with("SIP/2.0 481 Call/Transaction Does Not Exist\r\n"), "{}", sips(&out)[0]);
 }
+
+/// Its user leaves while its INVITE has no answer: no CANCEL (no provisional response, RFC 3261
+/// §9.1), a step, and on the focus's 200 an ACK and at once a BYE of that dialog (§15.1.1); the
+/// focus's INVITE crossing its own: it accepts that one and ends its own dialog on the 200.
+#[test]
+fn alone_a_leave_or_a_crossing_invite_during_its_join_ends_its_own_dialog_on_the_200() {
+    let mut m = member(false);
+    let inv = sips(&step(&mut m, 1_000, MemberInput::Join)).remove(0);
+    let out = step(&mut m, 1_005, MemberInput::Leave);
+    assert!(sips(&out).is_empty(), "no CANCEL, no BYE yet: {:?}", sips(&out));
+    assert_eq!(notes(&out), ["leaves on the answer"]);
+    let out = step(&mut m, 1_010, MemberInput::FocusResponse { code: 200, txn: focus_answer(200, &inv, "cfm0-aa") });
+    let s = sips(&out);
+    assert_eq!(s.iter().map(|t| header(t, "CSeq")).collect::<Vec<_>>(), ["1 ACK", "2 BYE"]);
+    assert_eq!(header(&s[1], "To"), format!("<{GROUP}>;tag=cfm0-aa"));
+    assert!(msrps(&out).is_empty(), "no MSRP connection for a session it ends at once");
+    assert_eq!(notes(&say(&mut m, 1_020, 0)), ["not in session"]);
+
+    let mut m = member(false);
+    let inv = sips(&step(&mut m, 2_000, MemberInput::Join)).remove(0);
+    let out = step(&mut m, 2_005, MemberInput::FocusInvite { txn: focus_request("INVITE", "cf-m0-9@cf.cpm.example.net", 1, "cfm0-09", None) });
+    assert!(sips(&out)[0].starts_with("SIP/2.0 200 OK\r\n"));
+    let out = step(&mut m, 2_010, MemberInput::FocusResponse { code: 200, txn: focus_answer(200, &inv, "cfm0-bb") });
+    let s = sips(&out);
+    assert_eq!(s.iter().map(|t| header(t, "CSeq")).collect::<Vec<_>>(), ["1 ACK", "2 BYE"]);
+    assert_eq!(header(&s[1], "Call-ID"), header(&inv, "Call-ID"), "it ends its own dialog, not the focus's");
+    assert_eq!(msrps(&say(&mut m, 2_020, 0)), ["SEND"], "it is in the session on the focus's INVITE");
+}

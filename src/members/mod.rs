@@ -119,6 +119,18 @@ enum Phase {
     In,
 }
 
+/// Its own INVITE while it has no final response (its INVITE client transaction, RFC 3261 §17.1.1).
+#[derive(Debug)]
+struct Joining {
+    /// The INVITE's header values (the ACK of a non-2xx reuses its Via, §17.1.1.3).
+    txn: Txn,
+    /// The dialog it will form (the focus's tag comes with the 2xx, §12.1.2).
+    dialog: Dialog,
+    /// Its user left meanwhile: it ends the session as soon as the focus accepts (a CANCEL needs
+    /// a provisional response first, §9.1, and the focus sends none).
+    leave: bool,
+}
+
 /// The clause of a scenario-driven step (the member's user acted).
 const SCENARIO: &str = "scenario";
 
@@ -131,8 +143,8 @@ pub(crate) struct Member {
     phase: Phase,
     /// Its dialog with the focus (itself side A), while it has one.
     dialog: Option<Dialog>,
-    /// Its INVITE while it has no final response (the ACK of a non-2xx reuses its Via).
-    invite: Option<Txn>,
+    /// Its INVITE while it has no final response.
+    invite: Option<Joining>,
     /// The time of the input being handled.
     now: Time,
     /// What it wants done, in order.
@@ -257,8 +269,7 @@ impl Member {
         req.push("Content-Type", "application/sdp");
         req.body = self.own_sdp();
         let txn = Txn::of(&req);
-        self.dialog = Some(d);
-        self.invite = Some(txn.clone());
+        self.invite = Some(Joining { txn: txn.clone(), dialog: d, leave: false });
         self.phase = Phase::Joining;
         let member = self.cfg.index;
         self.sip(
@@ -270,6 +281,16 @@ impl Member {
     }
 
     fn leave(&mut self) {
+        if let (Phase::Joining, Some(j)) = (self.phase, self.invite.as_mut()) {
+            j.leave = true;
+            return self.note(
+                "leaves on the answer",
+                cl![SCENARIO, "RFC 3261 §9.1", "RFC 3261 §15"],
+                Cow::Borrowed(
+                    "Its INVITE has no answer yet and no provisional response to CANCEL after: the member ends the session as soon as the focus answers.",
+                ),
+            );
+        }
         if self.phase != Phase::In {
             return self.note("not in session", cl![SCENARIO], Cow::Borrowed("The member is not in the group session, so there is nothing to leave."));
         }
@@ -315,18 +336,20 @@ impl Member {
 
     /// The focus answers its INVITE.
     fn gets_response(&mut self, code: u16, txn: Txn) {
-        let ours = self.phase == Phase::Joining && self.invite.as_ref().is_some_and(|i| i.call_id == txn.call_id);
-        if !ours || code < 200 {
+        if code < 200 || self.invite.as_ref().is_none_or(|j| j.txn.call_id != txn.call_id) {
             return;
         }
-        self.invite = None;
+        let Some(j) = self.invite.take() else { return };
+        let joining = self.phase == Phase::Joining;
         if code >= 300 {
             // A final non-2xx ends the INVITE transaction: ACK it on the INVITE's branch, with the
             // answer's To (RFC 3261 §17.1.1.3), and the attempt is over.
-            self.dialog = None;
-            self.phase = Phase::Out;
             let ack = <Self as Builder>::non2xx_ack(&txn, GROUP);
             self.sip(ack, cl!["RFC 3261 §17.1.1.3"], "The member acknowledges the focus's refusal.", None);
+            if !joining {
+                return;
+            }
+            self.phase = Phase::Out;
             let note = if cfg!(feature = "note-text") {
                 Cow::Owned(format!("The focus answered {code} {}: {} is not in the group session.", crate::wire::sip::reason_phrase(code), self.cfg.id))
             } else {
@@ -334,14 +357,31 @@ impl Member {
             };
             return self.note("join refused", cl!["RFC 3261 §13.2.2.3"], note);
         }
-        let Some(mut d) = self.dialog.take() else { return };
+        let mut d = j.dialog;
         // The focus's tag from its 2xx (RFC 3261 §12.1.2), for the ACK and every later request.
         d.b_tag = tag_of(&txn.to);
         let me = self.me();
         let ack = self.ack_or_cancel("ACK", &d, true, me, GROUP);
+        self.sip(ack, cl!["RFC 3261 §13.2.2.4"], "The new member confirms with ACK.", None);
+        if j.leave || !joining {
+            // Its user left while it waited, or it is in the group already on the focus's own
+            // INVITE, which crossed its own: it ends this dialog at once (RFC 3261 §15.1.1).
+            if joining {
+                self.phase = Phase::Out;
+            }
+            let mut bye = self.dialog_request("BYE", &mut d, true, me, GROUP);
+            bye.push("Reason", "SIP;cause=200;text=\"Call completed\"");
+            let member = self.cfg.index;
+            let txn = Txn::of(&bye);
+            return self.sip(
+                bye,
+                cl!["RFC 3261 §15.1.1"],
+                "The member ends the session it no longer wants (its user left, or it is in the group on the focus's INVITE already).",
+                Some(Arrival::MemberByeAtCf { member, txn }),
+            );
+        }
         self.dialog = Some(d);
         self.phase = Phase::In;
-        self.sip(ack, cl!["RFC 3261 §13.2.2.4"], "The new member confirms with ACK.", None);
         self.binds();
     }
 
