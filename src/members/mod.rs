@@ -164,11 +164,6 @@ impl Member {
         Member { cfg, ids, phase, dialog, invite: None, now: 0, out: Vec::new() }
     }
 
-    /// Whether it builds wire texts (set before the run starts).
-    pub(crate) fn cfg_wire(&mut self, wire: bool) {
-        self.cfg.wire = wire;
-    }
-
     fn me(&self) -> Node {
         Node::Member(self.cfg.index)
     }

@@ -8,8 +8,10 @@ use crate::machine::Machine;
 use crate::members::{Member, MemberConfig, MemberInput, MemberOutput};
 
 impl World<'_> {
-    /// Every member's client at the start of a run (each with its own id source, on its lane).
-    pub(super) fn new_members(sc: &Scenario, paths: &[Arc<str>]) -> Vec<Member> {
+    /// Every member's client at the start of a run (each with its own id source, on its lane),
+    /// made when the run starts, once it is known whether it builds wire texts.
+    pub(super) fn new_members(&self) -> Vec<Member> {
+        let (sc, paths, wire) = (&self.sc, &self.paths, self.wire());
         let in_at_start = sc.setup != Setup::Full;
         sc.members
             .iter()
@@ -20,7 +22,7 @@ impl World<'_> {
                     id: m.id.clone(),
                     name: m.name.clone(),
                     policies: sc.policies.clone(),
-                    wire: true,
+                    wire,
                     own_path: paths[2 * i].clone(),
                     focus_path: paths[2 * i + 1].clone(),
                     in_session: m.in_group && in_at_start,
@@ -77,8 +79,9 @@ impl World<'_> {
         let mut out = std::mem::take(&mut self.member_out);
         Machine::poll_output(&mut self.members[m], &mut out);
         let me = Node::Member(m);
-        for o in out.drain(..) {
-            match o {
+        for o in out.iter_mut() {
+            // Taken out in place (a cheap variant is left behind), so nothing moves twice.
+            match std::mem::replace(o, MemberOutput::Chat { chat: u32::MAX, text: String::new() }) {
                 MemberOutput::Sip { msg, clauses, note, arrival } => {
                     self.sip(me, Node::Cf, &msg, clauses, note, arrival);
                 }
@@ -94,6 +97,7 @@ impl World<'_> {
                 }
             }
         }
+        out.clear();
         self.member_out = out;
         debug_assert_eq!(Machine::poll_timeout(&self.members[m]), None, "a member arms no timer");
     }

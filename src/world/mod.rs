@@ -500,9 +500,6 @@ impl World<'_> {
         let wire = self.wire();
         self.pf.cfg_wire(wire);
         self.core.cfg_wire(wire);
-        for m in &mut self.members {
-            m.cfg_wire(wire);
-        }
     }
 }
 
@@ -614,7 +611,7 @@ impl<'a> World<'a> {
             core: ims::Core::new(ims::CoreConfig { mode: sc.ims_core, t1_ms: sc.t1_ms, wire: true }),
             core_out: Vec::new(),
             core_timer_ids: Vec::new(),
-            members: World::new_members(&sc, &World::member_paths(&sc)),
+            members: Vec::new(),
             member_out: Vec::new(),
             sent_while_away: 0,
             wire: true,
