@@ -21,6 +21,7 @@ mod json_tree;
 #[cfg(feature = "capture")]
 pub mod judge;
 mod machine;
+mod members;
 pub mod packed;
 mod pf;
 pub mod policy;

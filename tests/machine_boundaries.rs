@@ -97,3 +97,17 @@ fn the_boundary_check_finds_a_reach_into_the_world() {
     assert!(bad.iter().any(|b| b.contains("names `World`")), "{bad:?}");
     assert!(bad.iter().any(|b| b.contains("names `self.carol.`")), "{bad:?}");
 }
+
+/// The members (src/members/) use of the world only addresses, header values, their own dialog
+/// records and what a message does on arrival, and the wire-text layer; nothing of the PF, the
+/// IMS core, the focus or Carol's client.
+#[test]
+fn the_members_name_only_the_message_vocabulary() {
+    let allowed = ["crate::world::{Arrival, Dialog, Node, Txn}", "crate::world::build::"];
+    let (files, mut bad) = past_the_boundary(&src("members"), "crate::world", &allowed, RECORDS);
+    for other in ["crate::pf", "crate::ims", "crate::cf", "crate::client"] {
+        bad.extend(past_the_boundary(&src("members"), other, &[], &[]).1);
+    }
+    assert!(files >= 2, "only {files} files in src/members/");
+    assert!(bad.is_empty(), "src/members/ reaches past its boundary:\n{}", bad.join("\n"));
+}

@@ -1,8 +1,8 @@
 //! The scripted part of a run: the group set-up, the scenario's events, and the delivery of
 //! every message to its receiver ([`World::arrive`]); the S-CSCF's registrar and its 3rd-party
 //! REGISTER (3GPP TS 24.229 §5.4.1.7). The actors' own code: Carol's client in client.rs, the
-//! CF (focus) in focus.rs, the other members in member.rs; the IMS core and the PF are machines
-//! of their own (src/ims/, src/pf/).
+//! CF (focus) in focus.rs; the IMS core, the PF and the members are machines of their own
+//! (src/ims/, src/pf/, src/members/).
 
 use super::build::*;
 use super::*;
@@ -265,8 +265,8 @@ impl World<'_> {
     }
 
     /// A message `a` (recorded at `step`) arrives: each receiver handles its own arrivals (the
-    /// focus in focus.rs, the members in member.rs, Carol's client in client.rs, the IMS core
-    /// and the PF through their glue).
+    /// focus in focus.rs, Carol's client in client.rs, the IMS core, the PF and the members
+    /// through their glue).
     pub(super) fn arrive(&mut self, a: Arrival, step: u32) {
         match a {
             Arrival::AtCore(hop) => self.core_input(crate::ims::CoreInput::Message(hop)),
@@ -282,7 +282,7 @@ impl World<'_> {
             | Arrival::MemberByeAtCf { .. }
             | Arrival::MemberOkAtCf { .. }
             | Arrival::MemberBindAtCf { .. }) => self.cf_arrival(a, step),
-            a @ (Arrival::CfSendAtMember { .. } | Arrival::CfOkAtMember { .. } | Arrival::CfByeAtMember { .. } | Arrival::CfInviteAtMember { .. }) => {
+            a @ (Arrival::CfSendAtMember { .. } | Arrival::CfRespAtMember { .. } | Arrival::CfByeAtMember { .. } | Arrival::CfInviteAtMember { .. }) => {
                 self.member_arrival(a, step)
             }
             a @ (Arrival::PfInviteAtCarol { .. }

@@ -318,7 +318,20 @@ impl World<'_> {
                 }
             }
             Arrival::MemberInviteAtCf { member, txn } => {
-                let tag = self.cf.member_legs[member].as_ref().map_or_else(|| format!("cfm{member}"), |d| d.b_tag.clone());
+                // Its own record of the member's leg, from the INVITE (RFC 3261 §12.1.1), with a
+                // tag of its own made from the Call-ID (the member no longer writes this record).
+                let d = Dialog {
+                    call_id: txn.call_id.clone(),
+                    a_uri: format!("sip:{}@ims.example.net", self.sc.members[member].id),
+                    a_tag: txn.from.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string(),
+                    b_uri: GROUP.into(),
+                    b_tag: format!("cfm{member}-{}", base36(mix(crate::story::fnv(txn.call_id.as_bytes(), 0)), 6)),
+                    a_cseq: txn.cseq.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(1),
+                    b_cseq: 0,
+                    route: String::new(),
+                };
+                let tag = d.b_tag.clone();
+                self.cf.member_legs[member] = Some(d);
                 let mut r = self.response(200, &txn, Some(&tag));
                 r.push("Contact", self.contact(Node::Cf));
                 r.push("Content-Type", "application/sdp");
@@ -329,7 +342,7 @@ impl World<'_> {
                     &r,
                     cl!["RFC 3261 §13.3.1"],
                     "The focus admits the new member.",
-                    Some(Arrival::CfOkAtMember { member }),
+                    Some(Arrival::CfRespAtMember { member, code: 200, txn: Txn::of(&r) }),
                 );
             }
             Arrival::MemberByeAtCf { member, txn } => {
@@ -342,7 +355,14 @@ impl World<'_> {
                 }
                 self.roster_changed();
             }
-            Arrival::MemberOkAtCf { member } => self.cf_gets_member_ok(member),
+            Arrival::MemberOkAtCf { member, txn } => {
+                // The member's tag comes with its 200 (RFC 3261 §12.1.2): the focus's ACK and BYE
+                // carry it.
+                if let Some(d) = self.cf.member_legs[member].as_mut() {
+                    d.a_tag = txn.to.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+                }
+                self.cf_gets_member_ok(member)
+            }
             Arrival::MemberBindAtCf { member, tid } => {
                 let (to, from) = (self.cf_member_path(member), self.member_path(member));
                 let raw = self.ok_text(&tid, &to, &from);

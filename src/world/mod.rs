@@ -3,10 +3,10 @@
 //! the [`Trace`]. No clock, thread, file or OS randomness: two runs of one scenario give
 //! byte-identical traces.
 //!
-//! The PF (src/pf/) and the IMS core (src/ims/) are sans-IO machines of their own
-//! ([`crate::machine::Machine`]): the world feeds them what reaches them and executes what they
-//! emit (pf_glue.rs, ims.rs). Carol's client (client.rs), the focus (focus.rs) and the members
-//! (member.rs) are still methods of the world, each in its own file; actors.rs holds the set-up,
+//! The PF (src/pf/), the IMS core (src/ims/) and the members' clients (src/members/) are sans-IO
+//! machines of their own ([`crate::machine::Machine`]): the world feeds them what reaches them
+//! and executes what they emit (pf_glue.rs, ims.rs, members_glue.rs). Carol's client (client.rs)
+//! and the focus (focus.rs) are still methods of the world, each in its own file; actors.rs holds the set-up,
 //! the scenario's events and the delivery of every message to its receiver, run.rs the event
 //! loop and the recording, finish.rs the end of a run and the chat records.
 
@@ -16,7 +16,7 @@ mod client;
 mod finish;
 mod focus;
 pub(crate) mod ims;
-mod member;
+mod members_glue;
 mod pf_glue;
 pub mod resumable;
 mod run;
@@ -222,12 +222,17 @@ pub(crate) enum Arrival {
         member: usize,
         txn: Txn,
     },
+    /// A member's 200 OK to the focus's INVITE (`txn`: the response's header values, with the
+    /// member's tag).
     MemberOkAtCf {
         member: usize,
+        txn: Txn,
     },
-    /// The focus's 200 OK to a joining member's INVITE.
-    CfOkAtMember {
+    /// The focus's response to a joining member's INVITE (`txn`: the response's header values).
+    CfRespAtMember {
         member: usize,
+        code: u16,
+        txn: Txn,
     },
     /// The PF's 100 Trying to Carol's INVITE.
     PfTryingAtCarol,
@@ -450,6 +455,9 @@ pub(in crate::world) struct World<'a> {
     core: ims::Core,
     core_out: Vec<crate::ims::CoreOutput>,
     core_timer_ids: Vec<u32>,
+    /// The members' clients, each a machine of its own (src/members/), and their output buffer.
+    members: Vec<crate::members::Member>,
+    member_out: Vec<crate::members::MemberOutput>,
     pub sent_while_away: u32,
     /// Build the wire text of every message (off for the page's fast path: the texts are
     /// recomputed on demand by a second, identical run).
@@ -603,6 +611,8 @@ impl<'a> World<'a> {
             core: ims::Core::new(ims::CoreConfig { mode: sc.ims_core, t1_ms: sc.t1_ms, wire: true }),
             core_out: Vec::new(),
             core_timer_ids: Vec::new(),
+            members: Vec::new(),
+            member_out: Vec::new(),
             sent_while_away: 0,
             wire: true,
             paths: World::member_paths(&sc),

@@ -12,6 +12,7 @@ impl World<'_> {
     }
 
     pub(super) fn start(&mut self) {
+        self.members = self.new_members();
         self.setup();
     }
 
