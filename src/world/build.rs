@@ -541,22 +541,6 @@ impl World<'_> {
         remember_dash_run(&body, dashes);
         body
     }
-
-    /// What the focus's records say of each of `users` beyond its status (how they joined, how
-    /// and when they left), for a conference-info document.
-    pub(crate) fn user_info(&self, users: &[Participant]) -> Vec<UserInfo> {
-        users
-            .iter()
-            .map(|p| {
-                let rec = self.cf.users.iter().find(|u| *self.who_lane(u.who) == *p.id);
-                UserInfo {
-                    dialed_out: rec.is_some_and(|r| !r.dialed_in),
-                    how_left: rec.map_or("departed", |r| r.how_left),
-                    left_ms: rec.and_then(|r| r.left_ms),
-                }
-            })
-            .collect()
-    }
 }
 
 /// What a conference-info document says of a user beyond the trace's [`Participant`] (RFC 4575

@@ -7,12 +7,14 @@ use super::*;
 use super::actors::SCENARIO;
 
 impl World<'_> {
+    /// What the member's code still reads of the focus's records (until the members are
+    /// machines of their own): member `m` is a connected user.
     pub(super) fn member_in(&self, m: usize) -> bool {
-        self.cf.users.iter().any(|u| u.who == Who::Member(m) && u.connected)
+        self.cf.member_connected(m)
     }
 
     pub(super) fn member_message(&mut self, m: usize, text: String) {
-        if self.cf.ended || !self.member_in(m) {
+        if self.cf.ended() || !self.member_in(m) {
             let name = self.sc.members[m].id.clone();
             self.note(
                 Node::Member(m),
@@ -43,8 +45,8 @@ impl World<'_> {
     pub(super) fn member_join(&mut self, m: usize) {
         // A member the focus is inviting right now (it holds a leg, and the member never left)
         // answers that INVITE rather than sending one of its own.
-        let being_invited = self.cf.member_legs[m].is_some() && !self.cf.users.iter().any(|u| u.who == Who::Member(m) && (u.connected || u.left_ms.is_some()));
-        if self.cf.ended || self.member_in(m) || being_invited {
+        let being_invited = self.cf.member_being_invited(m);
+        if self.cf.ended() || self.member_in(m) || being_invited {
             self.note(Node::Member(m), StepKind::Info, "cannot join", cl![SCENARIO], "The member is already in the session, or the session has ended.", None);
             return;
         }
@@ -55,7 +57,6 @@ impl World<'_> {
         req.push("Content-Type", "application/sdp");
         req.body = self.sdp(Node::Member(m), &self.sc.members[m].id.clone(), &format!("198.51.100.{}", 21 + m), 9, self.member_path(m).to_string(), "active");
         let txn = Txn::of(&req);
-        self.cf.member_legs[m] = Some(d);
         self.sip(
             Node::Member(m),
             Node::Cf,
@@ -67,7 +68,7 @@ impl World<'_> {
     }
 
     pub(super) fn member_leave(&mut self, m: usize) {
-        if self.cf.ended || !self.member_in(m) {
+        if self.cf.ended() || !self.member_in(m) {
             self.note(
                 Node::Member(m),
                 StepKind::Info,
@@ -78,7 +79,7 @@ impl World<'_> {
             );
             return;
         }
-        let mut d = self.cf.member_legs[m].clone().unwrap_or_else(|| Dialog::member_cf(m, 0));
+        let mut d = self.cf.member_leg(m).cloned().unwrap_or_else(|| Dialog::member_cf(m, 0));
         d.a_uri = format!("sip:{}@ims.example.net", self.sc.members[m].id);
         let mut req = self.dialog_request("BYE", &mut d, true, Node::Member(m), GROUP);
         req.push("Reason", "SIP;cause=200;text=\"Call completed\"");
@@ -94,18 +95,19 @@ impl World<'_> {
     }
 
     pub(super) fn member_gets_cf_invite(&mut self, m: usize, txn: Txn) {
-        let tag = self.cf.member_legs[m].as_ref().map(|d| d.a_tag.clone()).unwrap_or_default();
+        let tag = self.cf.member_leg(m).map(|d| d.a_tag.clone()).unwrap_or_default();
         let mut r = self.response(200, &txn, Some(&tag));
         r.push("Contact", self.contact(Node::Member(m)));
         r.push("Content-Type", "application/sdp");
         r.body = self.sdp(Node::Member(m), &self.sc.members[m].id.clone(), &format!("198.51.100.{}", 21 + m), 9, self.member_path(m).to_string(), "active");
+        let rtxn = Txn::of(&r);
         self.sip(
             Node::Member(m),
             Node::Cf,
             &r,
             cl!["RFC 3261 §13.3.1"],
             "The member accepts (auto-accept of a group chat).",
-            Some(Arrival::MemberOkAtCf { member: m }),
+            Some(Arrival::MemberOkAtCf { member: m, txn: rtxn }),
         );
         self.member_binds(m);
     }
@@ -145,7 +147,7 @@ impl World<'_> {
                 );
             }
             Arrival::CfOkAtMember { member } => {
-                if let Some(mut d) = self.cf.member_legs[member].clone() {
+                if let Some(mut d) = self.cf.member_leg(member).cloned() {
                     d.a_uri = format!("sip:{}@ims.example.net", self.sc.members[member].id);
                     let ack = self.ack_or_cancel("ACK", &d, true, Node::Member(member), GROUP);
                     self.sip(Node::Member(member), Node::Cf, &ack, cl!["RFC 3261 §13.2.2.4"], "The new member confirms with ACK.", None);
