@@ -44,9 +44,10 @@ impl World<'_> {
 
     pub(super) fn member_join(&mut self, m: usize) {
         // A member the focus is inviting right now (it holds a leg, and the member never left)
-        // answers that INVITE rather than sending one of its own.
+        // answers that INVITE rather than sending one of its own. Whether the group session
+        // still exists is for the focus to say (a 404 to the INVITE).
         let being_invited = self.cf.member_being_invited(m);
-        if self.cf.ended() || self.member_in(m) || being_invited {
+        if self.member_in(m) || being_invited {
             self.note(Node::Member(m), StepKind::Info, "cannot join", cl![SCENARIO], "The member is already in the session, or the session has ended.", None);
             return;
         }
