@@ -78,3 +78,26 @@ fn a_joining_member_gets_the_focus_s_own_tag_on_each_leg() {
         assert!(!ack2.is_empty() && ack2 != ack1, "the second leg has a tag of its own: {ack1} {ack2}");
     }
 }
+
+/// Carol leaves as the group ends: the PF's BYE on her leg crosses the focus's BYE on the same
+/// leg. The focus, which ended that dialog itself, answers 481 (RFC 3261 §15.1.2, §12.2.2), as
+/// the PF does the focus's; on main it answered 200 to a BYE on a dialog it had already ended.
+#[test]
+fn a_bye_from_the_pf_that_crosses_the_end_of_the_group_gets_481() {
+    let mut seen = Vec::new();
+    for at in [985, 990, 995, 1000, 1005] {
+        let t = run(
+            &scenario(MEMBERS, &format!(r#"[ {{ "at_ms": {at}, "kind": "leave", "member": "carol" }}, {{ "at_ms": 1005, "kind": "group_ends" }} ]"#)),
+            Rules::PostCr,
+        );
+        let pf_cf = sip_between(&t, "carol-pf", "cf");
+        let byes = pf_cf.iter().filter(|s| s.2 == "BYE").count();
+        if let Some(i) = pf_cf.iter().position(|s| *s == ("carol-pf", "cf", "BYE")) {
+            let answer = pf_cf[i + 1..].iter().find(|s| s.0 == "cf" && s.2.starts_with(char::is_numeric)).map(|s| s.2);
+            assert_eq!(answer, Some("481 Call/Transaction Does Not Exist"), "leave at {at}: {pf_cf:?}");
+            seen.push(at);
+        }
+        assert!(byes <= 2, "{pf_cf:?}");
+    }
+    assert!(!seen.is_empty(), "no timeline had the PF's BYE cross the focus's");
+}

@@ -59,6 +59,13 @@ impl Focus {
                 self.roster_changed();
             }
             CfInput::PfBye { txn, voluntary } => {
+                if self.carol_leg.as_ref().is_none_or(|d| d.call_id != txn.call_id) {
+                    // The PF's BYE crossed the focus's own (the group ended), or names a leg
+                    // the focus never held: no such dialog (RFC 3261 §12.2.2, §15.1.2).
+                    let r = self.response(481, &txn, None);
+                    self.sip(Node::Pf, r, cl!["RFC 3261 §15.1.2", "RFC 3261 §12.2.2"], "The focus holds no such leg for Carol any more.", None);
+                    return;
+                }
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Pf, r, cl!["RFC 3261 §15.1.2"], "The focus accepts the BYE: Carol is no longer a participant.", None);
                 self.carol_admitted = false;
@@ -70,6 +77,11 @@ impl Focus {
             CfInput::Subscribe { txn, expires } => self.gets_subscribe(txn, expires),
             CfInput::MemberInvite { member, txn } => self.gets_member_invite(member, txn),
             CfInput::MemberBye { member, txn } => {
+                if self.member_legs[member].as_ref().is_none_or(|d| d.call_id != txn.call_id) {
+                    let r = self.response(481, &txn, None);
+                    self.sip(Node::Member(member), r, cl!["RFC 3261 §15.1.2", "RFC 3261 §12.2.2"], "The focus holds no such leg with this member.", None);
+                    return;
+                }
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Member(member), r, cl!["RFC 3261 §15.1.2"], "The focus accepts the member's BYE.", None);
                 self.user_leaves(Who::Member(member), "departed");
