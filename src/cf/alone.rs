@@ -6,17 +6,18 @@ use super::*;
 use crate::world::build::{CAROL, GROUP};
 
 fn config(setup: Setup) -> CfConfig {
-    let member = |i: usize, id: &str, name: &str| CfMember {
-        id: Arc::from(id),
-        name: name.into(),
-        in_group: true,
-        path: Arc::from(format!("msrp://198.51.100.{}:4915{i}/{id}m{i};tcp", 21 + i)),
-        cf_path: Arc::from(format!("msrp://192.0.2.20:30000/cfm{i}x{};tcp", id.len())),
-    };
+    let member = |id: &str, name: &str| Member { id: id.into(), name: name.into(), in_group: true };
+    let members = vec![member("alice", "Alice"), member("bob", "Bob")];
+    let mut paths = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        paths.push(Arc::from(format!("msrp://198.51.100.{}:4915{i}/{}m{i};tcp", 21 + i, m.id)));
+        paths.push(Arc::from(format!("msrp://192.0.2.20:30000/cfm{i}x{};tcp", m.id.len())));
+    }
     CfConfig {
         setup,
-        members: vec![member(0, "alice", "Alice"), member(1, "bob", "Bob")],
-        carol_id: Arc::from("carol"),
+        members,
+        ids: ["carol", "carol-pf", "cf", "alice", "bob"].into_iter().map(Arc::from).collect(),
+        paths,
         epoch_ms: 1_700_000_000_000,
         policies: Policies::default(),
         wire: true,

@@ -15,7 +15,7 @@ impl Focus {
             CfInput::Start => self.start(),
             CfInput::GroupEnds => self.group_ends(),
             CfInput::MemberSend { chat, member, tid, body } => {
-                let (to, from) = (self.cfg.members[member].cf_path.clone(), self.cfg.members[member].path.clone());
+                let (from, to) = self.paths_of(member);
                 let raw = self.ok_text(&tid, &to, &from);
                 self.msrp(Node::Member(member), raw, "200 OK", cl!["RFC 4975 §7.2"], "The focus acknowledges the SEND hop by hop.", Some(chat), None);
                 self.fanout(chat, Who::Member(member), body);
@@ -30,8 +30,9 @@ impl Focus {
                 self.msrp(Node::Pf, raw, "200 OK", cl!["RFC 4975 §7.2"], "The focus binds the PF's MSRP connection to Carol's leg.", None, None);
                 if self.carol_admitted {
                     self.carol_bound = true;
-                    for (chat, body) in std::mem::take(&mut self.carol_queue) {
-                        self.sends_on_carols_leg(chat, &body);
+                    let queue = std::mem::take(&mut self.carol_queue);
+                    for (chat, body) in &queue {
+                        self.sends_on_carols_leg(*chat, body);
                     }
                 }
             }
@@ -89,7 +90,7 @@ impl Focus {
             }
             CfInput::MemberOk { member, txn } => self.gets_member_ok(member, txn),
             CfInput::MemberBind { member, tid } => {
-                let (to, from) = (self.cfg.members[member].cf_path.clone(), self.cfg.members[member].path.clone());
+                let (from, to) = self.paths_of(member);
                 let raw = self.ok_text(&tid, &to, &from);
                 self.msrp(Node::Member(member), raw, "200 OK", cl!["RFC 4975 §7.2"], "The focus binds the member's MSRP connection to its leg.", None, None);
                 self.user_joins(Who::Member(member), true, false);
@@ -133,7 +134,7 @@ impl Focus {
         }
         for m in 0..self.cfg.members.len() {
             if Who::Member(m) != sender && self.member_connected(m) {
-                let (to, from) = (self.cfg.members[m].path.clone(), self.cfg.members[m].cf_path.clone());
+                let (to, from) = self.paths_of(m);
                 let (raw, tid) = self.send_text(Node::Cf, &to, &from, Some(&body));
                 self.msrp(
                     Node::Member(m),
@@ -165,8 +166,9 @@ impl Focus {
     /// for it goes nowhere.
     fn leg_gone(&mut self) {
         self.carol_bound = false;
-        for (chat, _) in std::mem::take(&mut self.carol_queue) {
-            self.chat(CfChat::LegEndedUnbound(chat));
+        let queue = std::mem::take(&mut self.carol_queue);
+        for (chat, _) in &queue {
+            self.chat(CfChat::LegEndedUnbound(*chat));
         }
     }
 
@@ -266,7 +268,7 @@ impl Focus {
             self.cpm_headers(&mut req, Node::Cf);
             req.push("Referred-By", format!("<{CAROL}>"));
             req.push("Content-Type", "application/sdp");
-            let path = self.cfg.members[m].cf_path.to_string();
+            let path = self.paths_of(m).1.to_string();
             req.body = self.sdp(Node::Cf, "cf", CF_IP, 30000, path, "actpass");
             let txn = Txn::of(&req);
             self.sip(
@@ -318,7 +320,7 @@ impl Focus {
         let mut r = self.response(200, &txn, Some(&b_tag));
         r.push("Contact", self.contact(Node::Cf));
         r.push("Content-Type", "application/sdp");
-        let path = self.cfg.members[member].cf_path.to_string();
+        let path = self.paths_of(member).1.to_string();
         r.body = self.sdp(Node::Cf, "cf", CF_IP, 30000, path, "passive");
         self.sip(Node::Member(member), r, cl!["RFC 3261 §13.3.1"], "The focus admits the new member.", Some(Arrival::CfOkAtMember { member }));
     }

@@ -24,36 +24,27 @@ mod handlers;
 
 use crate::machine::{Machine, Time};
 use crate::policy::Policies;
-use crate::scenario::{Setup, Who};
-use crate::trace::{Clauses, Participant, StepKind};
+use crate::scenario::{Member, Setup, Who};
+use crate::trace::{note_text, Clauses, Participant, StepKind};
 use crate::wire::sip::SipMessage;
 use crate::world::build::{Builder, Dialog, Ids};
 use crate::world::{Arrival, Node, Txn};
+use std::borrow::Cow;
 use std::sync::Arc;
-
-/// A member as the focus is configured to know it.
-#[derive(Debug, Clone)]
-pub(crate) struct CfMember {
-    /// Its user part and lane id (`alice` → `sip:alice@ims.example.net`).
-    pub id: Arc<str>,
-    /// Its display name.
-    pub name: String,
-    /// On the group's recipient list at t = 0.
-    pub in_group: bool,
-    /// Its MSRP URI and the focus's MSRP URI towards it (RFC 4975 §6: fixed for a run).
-    pub path: Arc<str>,
-    pub cf_path: Arc<str>,
-}
 
 /// The focus's configuration: what it is told, not what it sees.
 #[derive(Debug, Clone)]
 pub(crate) struct CfConfig {
     /// How the group session starts (the scenario's `setup`).
     pub setup: Setup,
-    /// The members (index = [`Node::Member`]'s).
-    pub members: Vec<CfMember>,
-    /// Carol's lane id (the `id` of her user in a roster).
-    pub carol_id: Arc<str>,
+    /// The members (index = [`Node::Member`]'s): user part, display name, on the recipient list
+    /// at t = 0.
+    pub members: Vec<Member>,
+    /// The run's lane ids (Carol's at 0, member `i`'s at 3 + `i`): the `id` of a user in a roster.
+    pub ids: Vec<Arc<str>>,
+    /// The MSRP URIs of each member (at 2`i`) and of the focus towards it (at 2`i` + 1), fixed
+    /// for a run (RFC 4975 §6).
+    pub paths: Vec<Arc<str>>,
     /// The scenario's wall-clock start (conference-info `when`, RFC 4575 §5.7).
     pub epoch_ms: u64,
     /// The run's policies (the Session-Expires its INVITEs ask for).
@@ -118,11 +109,11 @@ pub(crate) enum CfChat {
 #[derive(Debug)]
 pub(crate) enum CfOutput {
     /// Send a SIP message to `to` (its arrival there is `arrival`).
-    Sip { to: Node, msg: SipMessage, clauses: Clauses, note: &'static str, arrival: Option<Box<Arrival>> },
+    Sip { to: Node, msg: SipMessage, clauses: Clauses, note: Cow<'static, str>, arrival: Option<Box<Arrival>> },
     /// Send an MSRP message (its text, empty without wire texts).
-    Msrp { to: Node, raw: String, label: &'static str, clauses: Clauses, note: &'static str, chat: Option<u32>, arrival: Option<Box<Arrival>> },
+    Msrp { to: Node, raw: String, label: &'static str, clauses: Clauses, note: Cow<'static, str>, chat: Option<u32>, arrival: Option<Box<Arrival>> },
     /// A decision of its own, as a step on its lane.
-    Note { kind: StepKind, label: &'static str, clauses: Clauses, note: &'static str },
+    Note { kind: StepKind, label: &'static str, clauses: Clauses, note: Cow<'static, str> },
     /// What became of a chat message at its hands.
     Chat(CfChat),
 }
@@ -248,9 +239,14 @@ impl Focus {
 
     fn lane_of(&self, w: Who) -> Arc<str> {
         match w {
-            Who::Carol => self.cfg.carol_id.clone(),
-            Who::Member(i) => self.cfg.members[i].id.clone(),
+            Who::Carol => self.cfg.ids[0].clone(),
+            Who::Member(i) => self.cfg.ids[3 + i].clone(),
         }
+    }
+
+    /// Member `m`'s MSRP URI and the focus's towards it.
+    fn paths_of(&self, m: usize) -> (Arc<str>, Arc<str>) {
+        (self.cfg.paths[2 * m].clone(), self.cfg.paths[2 * m + 1].clone())
     }
 
     fn name_of(&self, w: Who) -> &str {
@@ -260,17 +256,20 @@ impl Focus {
         }
     }
 
+    // The note goes through `note_text` where it is emitted, so that a build without notes
+    // (the page's first wasm module) leaves every note's literal out.
+
     fn sip(&mut self, to: Node, msg: SipMessage, clauses: Clauses, note: &'static str, arrival: Option<Arrival>) {
-        self.out.push(CfOutput::Sip { to, msg, clauses, note, arrival: arrival.map(Box::new) });
+        self.out.push(CfOutput::Sip { to, msg, clauses, note: note_text(note), arrival: arrival.map(Box::new) });
     }
 
     #[allow(clippy::too_many_arguments)]
     fn msrp(&mut self, to: Node, raw: String, label: &'static str, clauses: Clauses, note: &'static str, chat: Option<u32>, arrival: Option<Arrival>) {
-        self.out.push(CfOutput::Msrp { to, raw, label, clauses, note, chat, arrival: arrival.map(Box::new) });
+        self.out.push(CfOutput::Msrp { to, raw, label, clauses, note: note_text(note), chat, arrival: arrival.map(Box::new) });
     }
 
     fn note(&mut self, kind: StepKind, label: &'static str, clauses: Clauses, note: &'static str) {
-        self.out.push(CfOutput::Note { kind, label, clauses, note });
+        self.out.push(CfOutput::Note { kind, label, clauses, note: note_text(note) });
     }
 
     fn chat(&mut self, c: CfChat) {
@@ -314,11 +313,12 @@ impl Machine for Focus {
     }
 }
 
-/// The tag of a From or To value (`"Name" <sip:…>;tag=x;y` → `x`), looked for after the
-/// address (a quoted display name may hold anything), empty if it has none.
+/// The tag of a From or To value (`"Name" <sip:…>;tag=x;y` → `x`): its last `tag` parameter
+/// (a quoted display name before the address may hold anything), empty if it has none.
 fn tag_of(h: &str) -> &str {
-    let params = h.rfind('>').map_or(h, |i| &h[i..]);
-    params.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("")
+    let mut parts = h.split(";tag=");
+    parts.next();
+    parts.last().unwrap_or("").split(';').next().unwrap_or("")
 }
 
 /// The number of a CSeq value (`2 SUBSCRIBE` → 2; 1 if unreadable).

@@ -5,7 +5,7 @@
 //! records, judged against the world's ground truth (whether Carol was entitled to it).
 
 use super::*;
-use crate::cf::{CfChat, CfConfig, CfInput, CfMember, CfOutput, Focus};
+use crate::cf::{CfChat, CfConfig, CfInput, CfOutput, Focus};
 use crate::machine::Machine;
 
 impl World<'_> {
@@ -13,19 +13,9 @@ impl World<'_> {
     pub(super) fn new_focus(sc: &Scenario, paths: &[Arc<str>], lanes: &[Arc<str>]) -> Focus {
         Focus::new(CfConfig {
             setup: sc.setup,
-            members: sc
-                .members
-                .iter()
-                .enumerate()
-                .map(|(i, m)| CfMember {
-                    id: lanes[3 + i].clone(),
-                    name: m.name.clone(),
-                    in_group: m.in_group,
-                    path: paths[2 * i].clone(),
-                    cf_path: paths[2 * i + 1].clone(),
-                })
-                .collect(),
-            carol_id: lanes[0].clone(),
+            members: sc.members.clone(),
+            ids: lanes.to_vec(),
+            paths: paths.to_vec(),
             epoch_ms: sc.start_epoch_ms,
             policies: sc.policies.clone(),
             wire: true,
@@ -58,8 +48,9 @@ impl World<'_> {
         Machine::handle(&mut self.cf, self.now, input);
         let mut out = std::mem::take(&mut self.cf_out);
         Machine::poll_output(&mut self.cf, &mut out);
-        for o in out.drain(..) {
-            match o {
+        for o in out.iter_mut() {
+            // Taken out in place (the Vec's own code, no drain or iterator of outputs to carry).
+            match std::mem::replace(o, CfOutput::Chat(CfChat::Distributed(u32::MAX))) {
                 CfOutput::Sip { to, msg, clauses, note, arrival } => {
                     self.sip(Node::Cf, to, &msg, clauses, note, Boxed(arrival));
                 }
@@ -72,6 +63,7 @@ impl World<'_> {
                 CfOutput::Chat(c) => self.cf_chat(c),
             }
         }
+        out.clear();
         self.cf_out = out;
         debug_assert_eq!(Machine::poll_timeout(&self.cf), None, "the focus runs no timer");
     }
