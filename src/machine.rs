@@ -6,10 +6,10 @@
 //! world (src/world/) steps the earliest event, delivers what each machine emits after its hop
 //! latency, runs the timers each one arms and records the trace.
 //!
-//! Implemented by Carol's PF ([`crate::pf::Pf`]), the IMS core ([`crate::ims::Core`]) and each
-//! member's client ([`crate::members::Member`], one machine per member); Carol's client and the
-//! CF are not machines yet (they are the world's methods, in src/world/client.rs and focus.rs).
-//! The world calls each machine through this trait
+//! Implemented by Carol's PF ([`crate::pf::Pf`]), the IMS core ([`crate::ims::Core`]) and the CF
+//! ([`crate::cf::Focus`], which arms no timer: its `Timer` type has no value); Carol's client and
+//! the members are not machines yet (they are the world's methods, in src/world/client.rs and
+//! member.rs). The world calls each machine through this trait
 //! statically (one monomorphization each, no generic code per machine); the trait states the
 //! contract and lets a test drive any machine the same way.
 

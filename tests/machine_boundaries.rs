@@ -83,6 +83,20 @@ fn the_ims_core_names_only_the_message_vocabulary() {
     assert!(bad.is_empty(), "src/ims/ reaches past its boundary:\n{}", bad.join("\n"));
 }
 
+/// The CF (src/cf/) uses of the world only addresses, header values, what a message does on
+/// arrival and the participant list a NOTIFY carries (`Roster`), and the wire-text layer;
+/// nothing of the PF, Carol's client or the members. Its fan-out to Carol's PF can then only
+/// follow its own leg with the PF, not Carol's or the PF's state.
+#[test]
+fn the_focus_names_only_the_message_vocabulary() {
+    let allowed = ["crate::world::{Arrival, Node, Txn}", "crate::world::build::", "crate::world::Roster"];
+    let (files, mut bad) = past_the_boundary(&src("cf"), "crate::world", &allowed, RECORDS);
+    bad.extend(past_the_boundary(&src("cf"), "crate::pf", &[], &[]).1);
+    bad.extend(past_the_boundary(&src("cf"), "crate::ims", &[], &[]).1);
+    assert!(files >= 3, "only {files} files in src/cf/");
+    assert!(bad.is_empty(), "src/cf/ reaches past its boundary:\n{}", bad.join("\n"));
+}
+
 /// The check can fail: a file that imports the world wholesale and reads Carol's records is
 /// flagged on both counts.
 #[test]

@@ -144,9 +144,12 @@ impl Pf {
             self.cf_leg = Some(d);
             self.cf_media = false;
             self.set_carol_entitled(true);
-            self.sip(Node::Cf, r, clauses, note, Some(Arrival::PfOkAtCf { txn }));
+            // The focus learns the PF's tag from the answer itself (RFC 3261 §12.1.2).
+            let rtxn = Txn::of(&r);
+            self.sip(Node::Cf, r, clauses, note, Some(Arrival::PfOkAtCf { txn: rtxn }));
         } else {
-            self.sip(Node::Cf, r, clauses, note, Some(Arrival::PfErrAtCf { txn }));
+            let rtxn = Txn::of(&r);
+            self.sip(Node::Cf, r, clauses, note, Some(Arrival::PfErrAtCf { txn: rtxn }));
             self.set_carol_entitled(true);
         }
     }

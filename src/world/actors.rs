@@ -1,8 +1,8 @@
 //! The scripted part of a run: the group set-up, the scenario's events, and the delivery of
 //! every message to its receiver ([`World::arrive`]); the S-CSCF's registrar and its 3rd-party
 //! REGISTER (3GPP TS 24.229 §5.4.1.7). The actors' own code: Carol's client in client.rs, the
-//! CF (focus) in focus.rs; the IMS core, the PF and the members are machines of their own
-//! (src/ims/, src/pf/, src/members/).
+//! other members in member.rs; the IMS core, the PF and the CF (focus) are machines of their
+//! own (src/ims/, src/pf/, src/cf/).
 
 use super::build::*;
 use super::*;
@@ -22,7 +22,8 @@ impl World<'_> {
                     "At t=0 Carol and the members are already in the CPM Group Session; Carol's PF relays her SIP and MSRP.",
                     None,
                 );
-                let r = self.roster_now();
+                // Her client's view at t = 0 is the focus's roster (both start in the session).
+                let r = self.cf.roster();
                 self.snapshot("client", r);
                 self.pf_input(crate::pf::PfInput::Start, None);
             }
@@ -65,25 +66,7 @@ impl World<'_> {
                     Some(Arrival::CarolInviteAtPf { txn, rejoin: false, no }),
                 );
             }
-            Setup::CfInvites => {
-                let mut d = Dialog::cf_pf(0);
-                d.b_tag.clear();
-                let mut m = self.new_request("INVITE", CAROL, Node::Cf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id.clone(), 1);
-                self.cpm_headers(&mut m, Node::Cf);
-                m.push("Subject", SUBJECT);
-                m.push("Referred-By", self.name_addr(Who::Member(0)));
-                m.push("Content-Type", "application/sdp");
-                m.body = self.sdp(Node::Cf, "cf", CF_IP, 30000, self.cf_pf_path().to_string(), "actpass");
-                let txn = Txn::of(&m);
-                self.sip(
-                    Node::Cf,
-                    Node::Pf,
-                    &m,
-                    cl!["RFC 3261 §13.2.1"],
-                    "The CF invites Carol to the running group session; the INVITE reaches her terminating PF.",
-                    Some(Arrival::CfInviteAtPf { txn }),
-                );
-            }
+            Setup::CfInvites => self.cf_input(crate::cf::CfInput::Start),
         }
     }
 
@@ -181,7 +164,7 @@ impl World<'_> {
             }
             EventKind::Register { reaction_ms } => self.carol_register(reaction_ms),
             EventKind::Rejoin => self.carol_rejoin(),
-            EventKind::GroupEnds => self.group_ends(),
+            EventKind::GroupEnds => self.cf_input(crate::cf::CfInput::GroupEnds),
         }
     }
 
@@ -215,57 +198,8 @@ impl World<'_> {
         id
     }
 
-    pub(super) fn group_ends(&mut self) {
-        if self.cf.ended {
-            self.note(Node::Cf, StepKind::Info, "already ended", cl![SCENARIO], "The group session has already ended.", None);
-            return;
-        }
-        self.cf.ended = true;
-        for m in 0..self.sc.members.len() {
-            if self.member_in(m) {
-                let mut d = self.cf.member_legs[m].clone().unwrap_or_else(|| Dialog::member_cf(m, 0));
-                d.a_uri = format!("sip:{}@ims.example.net", self.sc.members[m].id);
-                // To the member's Contact, its remote target (RFC 3261 §12.2.1.1).
-                let target = format!("sip:{}@198.51.100.{}:5060;transport=tcp", self.sc.members[m].id, 21 + m);
-                let mut req = self.dialog_request("BYE", &mut d, false, Node::Cf, &target);
-                req.push("Reason", "SIP;cause=410;text=\"Gone\"");
-                let txn = Txn::of(&req);
-                self.sip(
-                    Node::Cf,
-                    Node::Member(m),
-                    &req,
-                    cl!["RFC 3261 §15.1.1"],
-                    "The CF ends the group session for this member.",
-                    Some(Arrival::CfByeAtMember { member: m, txn }),
-                );
-            }
-        }
-        for u in &mut self.cf.users {
-            u.connected = false;
-        }
-        if self.cf.carol_admitted {
-            if let Some(mut d) = self.cf.carol_leg.take() {
-                // The focus is side A of a leg it set up itself (setup `cf_invites`), side B of one
-                // the PF set up: its BYE carries its own tag in From (RFC 3261 §12.2.1.1).
-                let from_a = d.a_uri == GROUP;
-                let mut req = self.dialog_request("BYE", &mut d, from_a, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
-                req.push("Reason", "SIP;cause=410;text=\"Gone\"");
-                let txn = Txn::of(&req);
-                self.sip(
-                    Node::Cf,
-                    Node::Pf,
-                    &req,
-                    cl!["RFC 3261 §15.1.1"],
-                    "The CF ends the group session on Carol's leg, which her PF holds.",
-                    Some(Arrival::CfByeAtPf { txn }),
-                );
-            }
-        }
-        self.cf_ends_subscription("noresource", "The focus ends the PF's conference subscription because the conference is gone.");
-    }
-
     /// A message `a` (recorded at `step`) arrives: each receiver handles its own arrivals (the
-    /// focus in focus.rs, Carol's client in client.rs, the IMS core, the PF and the members
+    /// members in member.rs, Carol's client in client.rs, the IMS core, the PF and the focus
     /// through their glue).
     pub(super) fn arrive(&mut self, a: Arrival, step: u32) {
         match a {

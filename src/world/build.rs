@@ -6,7 +6,7 @@ use crate::scenario::{Scenario, Who};
 use crate::trace::Participant;
 use crate::wire::conference_info::{ConfUser, ConferenceInfo};
 use crate::wire::sdp::MsrpSdp;
-use crate::wire::sip::{quote, SipMessage};
+use crate::wire::sip::SipMessage;
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -452,13 +452,6 @@ impl Builder for World<'_> {
 }
 
 impl World<'_> {
-    /// `"Name" <uri>` for a member (names are untrusted and quoted per RFC 3261 §25.1).
-    pub(crate) fn name_addr(&self, w: Who) -> String {
-        match w {
-            Who::Carol => format!("\"Carol\" <{CAROL}>"),
-            Who::Member(i) => format!("{} <sip:{}@ims.example.net>", quote(&self.sc.members[i].name), self.sc.members[i].id),
-        }
-    }
     /// (Carol's own path, the PF's path) of the session her client uses now: built once per pair
     /// of path numbers and shared (every message to her needs them for its 200 OK).
     #[cfg(feature = "wire-text")]
@@ -477,14 +470,6 @@ impl World<'_> {
     #[cfg(not(feature = "wire-text"))]
     pub(crate) fn carol_view(&mut self) -> (String, String) {
         (String::new(), String::new())
-    }
-    /// The focus's MSRP URI towards member `i` (fixed for the run; see [`World::paths`]).
-    pub(crate) fn cf_member_path(&self, i: usize) -> Arc<str> {
-        self.paths[2 * i + 1].clone()
-    }
-    /// Member `i`'s MSRP URI.
-    pub(crate) fn member_path(&self, i: usize) -> Arc<str> {
-        self.paths[2 * i].clone()
     }
     /// The MSRP URIs of every member and of the focus towards them, computed once per run.
     pub(crate) fn member_paths(sc: &Scenario) -> Vec<Arc<str>> {
@@ -540,22 +525,6 @@ impl World<'_> {
         debug_assert_eq!(dashes, has_dash_run(&body), "the fixed text of a CPIM document has no seven '-' in a row");
         remember_dash_run(&body, dashes);
         body
-    }
-
-    /// What the focus's records say of each of `users` beyond its status (how they joined, how
-    /// and when they left), for a conference-info document.
-    pub(crate) fn user_info(&self, users: &[Participant]) -> Vec<UserInfo> {
-        users
-            .iter()
-            .map(|p| {
-                let rec = self.cf.users.iter().find(|u| *self.who_lane(u.who) == *p.id);
-                UserInfo {
-                    dialed_out: rec.is_some_and(|r| !r.dialed_in),
-                    how_left: rec.map_or("departed", |r| r.how_left),
-                    left_ms: rec.and_then(|r| r.left_ms),
-                }
-            })
-            .collect()
     }
 }
 

@@ -32,12 +32,6 @@ impl World<'_> {
             .collect()
     }
 
-    /// Whether the focus counts member `m` connected (the focus's own record, RFC 4575's
-    /// `connected`; the members do not read it).
-    pub(super) fn member_in(&self, m: usize) -> bool {
-        self.cf.users.iter().any(|u| u.who == Who::Member(m) && u.connected)
-    }
-
     /// The scenario: member `m`'s user writes `text`. The chat record is made only if its client
     /// sends it (its [`MemberOutput::Chat`]).
     pub(super) fn member_message(&mut self, m: usize, text: String) {

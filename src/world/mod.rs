@@ -3,18 +3,18 @@
 //! the [`Trace`]. No clock, thread, file or OS randomness: two runs of one scenario give
 //! byte-identical traces.
 //!
-//! The PF (src/pf/), the IMS core (src/ims/) and the members' clients (src/members/) are sans-IO
-//! machines of their own ([`crate::machine::Machine`]): the world feeds them what reaches them
-//! and executes what they emit (pf_glue.rs, ims.rs, members_glue.rs). Carol's client (client.rs)
-//! and the focus (focus.rs) are still methods of the world, each in its own file; actors.rs holds the set-up,
+//! The PF (src/pf/), the IMS core (src/ims/) and the CF (src/cf/) are sans-IO machines of their
+//! own ([`crate::machine::Machine`]): the world feeds them what reaches them and executes what
+//! they emit (pf_glue.rs, ims.rs, cf_glue.rs). Carol's client (client.rs) and the members
+//! (member.rs) are still methods of the world, each in its own file; actors.rs holds the set-up,
 //! the scenario's events and the delivery of every message to its receiver, run.rs the event
 //! loop and the recording, finish.rs the end of a run and the chat records.
 
 pub(crate) mod actors;
 pub(crate) mod build;
+mod cf_glue;
 mod client;
 mod finish;
-mod focus;
 pub(crate) mod ims;
 mod members_glue;
 mod pf_glue;
@@ -211,9 +211,11 @@ pub(crate) enum Arrival {
     UpdateOkAtPf {
         upd: u32,
     },
+    /// The PF's 200 to the focus's INVITE (`txn`: the 200's header values, with its To tag).
     PfOkAtCf {
         txn: Txn,
     },
+    /// The PF's failure response to the focus's INVITE (`txn`: the response's header values).
     PfErrAtCf {
         txn: Txn,
     },
@@ -222,8 +224,7 @@ pub(crate) enum Arrival {
         member: usize,
         txn: Txn,
     },
-    /// A member's 200 OK to the focus's INVITE (`txn`: the response's header values, with the
-    /// member's tag).
+    /// A member's 200 to the focus's INVITE (`txn`: the 200's header values, with its To tag).
     MemberOkAtCf {
         member: usize,
         txn: Txn,
@@ -391,35 +392,6 @@ pub(in crate::world) struct OwnInvite {
     pub cancelled: bool,
 }
 
-pub(in crate::world) struct UserRec {
-    pub who: Who,
-    pub connected: bool,
-    pub dialed_in: bool,
-    pub left_ms: Option<u64>,
-    pub how_left: &'static str,
-}
-
-/// The CF (conference focus).
-pub(in crate::world) struct Cf {
-    pub version: u32,
-    pub users: Vec<UserRec>,
-    pub member_legs: Vec<Option<Dialog>>,
-    pub carol_admitted: bool,
-    /// Carol's leg (to her PF) as the focus holds it: set by its 200 to the PF's INVITE or by the
-    /// ACK of its own INVITE's 200 (RFC 3261 §12.1), cleared by a BYE either way.
-    pub carol_leg: Option<Dialog>,
-    /// The MSRP connection of Carol's leg is bound (the PF's first SEND arrived, RFC 4975 §5.4).
-    pub carol_bound: bool,
-    /// Messages for Carol's leg that wait for that binding.
-    pub carol_queue: Vec<u32>,
-    pub ended: bool,
-    /// The PF's conference subscription as the focus holds it: set when the focus accepts the
-    /// SUBSCRIBE (RFC 6665 §4.2.1), cleared when it ends it.
-    pub sub: Option<Dialog>,
-    /// conference-info version of the last NOTIFY on that subscription (RFC 4575 §5.1).
-    pub sub_version: u32,
-}
-
 pub(in crate::world) struct World<'a> {
     /// The scenario: borrowed by [`simulate`], owned by a run in slices ([`resumable`]).
     pub sc: Cow<'a, Scenario>,
@@ -449,7 +421,9 @@ pub(in crate::world) struct World<'a> {
     pf_snap: (PfState, u32),
     /// Where the PF's last `Mark` output pointed.
     pf_mark: u32,
-    pub cf: Cf,
+    /// The CF, a machine of its own (src/cf/), and its output buffer.
+    pub cf: crate::cf::Focus,
+    cf_out: Vec<crate::cf::CfOutput>,
     /// The IMS core, a machine of its own (src/ims/), its output buffer and the world's timer
     /// id of each of its timer handles.
     core: ims::Core,
@@ -500,6 +474,7 @@ impl World<'_> {
         let wire = self.wire();
         self.pf.cfg_wire(wire);
         self.core.cfg_wire(wire);
+        self.cf.cfg_wire(wire);
     }
 }
 
@@ -521,12 +496,8 @@ impl<'a> World<'a> {
         let n = lanes.len();
         let lane_h: Vec<u64> = lanes.iter().map(|l| crate::story::fnv(l.as_bytes(), 0)).collect();
         let initial = sc.setup == Setup::Established;
-        let mut users = vec![UserRec { who: Who::Carol, connected: initial, dialed_in: true, left_ms: None, how_left: "" }];
-        for (i, m) in sc.members.iter().enumerate() {
-            if m.in_group {
-                users.push(UserRec { who: Who::Member(i), connected: sc.setup != Setup::Full, dialed_in: i % 2 == 0, left_ms: None, how_left: "" });
-            }
-        }
+        let paths = World::member_paths(&sc);
+        let cf = World::new_focus(&sc, &paths, &lanes);
         World {
             rules,
             pol: sc.policies.clone(),
@@ -591,23 +562,8 @@ impl<'a> World<'a> {
             pf_timer_ids: Vec::new(),
             pf_snap: (if initial { PfState::Active } else { PfState::Idle }, 0),
             pf_mark: 0,
-            cf: Cf {
-                version: 1,
-                users,
-                member_legs: sc
-                    .members
-                    .iter()
-                    .enumerate()
-                    .map(|(i, m)| if m.in_group && sc.setup != Setup::Full { Some(Dialog::member_cf(i, 0)) } else { None })
-                    .collect(),
-                carol_admitted: initial,
-                carol_leg: if initial { Some(Dialog::pf_cf(0)) } else { None },
-                carol_bound: initial,
-                carol_queue: Vec::new(),
-                ended: false,
-                sub: None,
-                sub_version: 0,
-            },
+            cf,
+            cf_out: Vec::with_capacity(16),
             core: ims::Core::new(ims::CoreConfig { mode: sc.ims_core, t1_ms: sc.t1_ms, wire: true }),
             core_out: Vec::new(),
             core_timer_ids: Vec::new(),
@@ -615,7 +571,7 @@ impl<'a> World<'a> {
             member_out: Vec::new(),
             sent_while_away: 0,
             wire: true,
-            paths: World::member_paths(&sc),
+            paths,
             next_event: 0,
             no_text: Arc::from(""),
             #[cfg(feature = "wire-text")]

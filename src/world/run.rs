@@ -270,30 +270,10 @@ impl World<'_> {
         self.pol.is(p, option)
     }
 
-    /// Builds the roster list that the CF holds now.
-    pub(crate) fn roster_now(&self) -> Vec<Participant> {
-        self.cf
-            .users
-            .iter()
-            .map(|u| Participant {
-                id: self.who_lane(u.who),
-                name: self.who_name(u.who).to_string(),
-                status: if u.connected { "connected" } else { "disconnected" },
-            })
-            .collect()
-    }
-
     pub(crate) fn who_lane(&self, w: Who) -> Arc<str> {
         match w {
             Who::Carol => self.lanes[0].clone(),
             Who::Member(i) => self.lanes[3 + i].clone(),
-        }
-    }
-
-    pub(crate) fn who_name(&self, w: Who) -> &str {
-        match w {
-            Who::Carol => "Carol",
-            Who::Member(i) => &self.sc.members[i].name,
         }
     }
 
