@@ -11,6 +11,7 @@ macro_rules! cl {
 
 #[cfg(feature = "capture")]
 pub mod capture;
+mod client;
 pub mod compare;
 pub mod conformance;
 pub mod export;
