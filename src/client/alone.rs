@@ -189,3 +189,15 @@ fn alone_a_duplicate_send_is_acknowledged_and_noted() {
     let out = step(&mut c, 1_100, ClientInput::Message(Arrival::PfSendAtCarol { chat: 4, tx: 2, tid: "t2".into() }));
     assert!(matches!(&out[..], [ClientOutput::Note { label, .. }, ClientOutput::Msrp { label: "200 OK", .. }] if label == "duplicate #4"), "{out:?}");
 }
+
+/// A leave while its re-join INVITE is pending is the same: it waits for a provisional response
+/// and cancels (before, her client took itself for offline and let the re-join complete).
+#[test]
+fn alone_a_leave_during_its_rejoin_invite_cancels_it() {
+    let mut c = client(false, 0);
+    step(&mut c, 1_000, ClientInput::Rejoin);
+    let out = step(&mut c, 1_002, ClientInput::Leave);
+    assert!(out.iter().any(|o| matches!(o, ClientOutput::Note { label, .. } if label == "CANCEL waits for a 1xx")), "{out:?}");
+    let s = sip(&step(&mut c, 1_010, ClientInput::Message(Arrival::PfTryingAtCarol)));
+    assert!(s.len() == 1 && s[0].1.starts_with(&format!("CANCEL {GROUP} SIP/2.0\r\n")), "{s:?}");
+}

@@ -79,10 +79,11 @@ impl Client {
     }
 
     /// She leaves the chat: in a session, a BYE with `SIP;cause=200` (the CR's voluntary leave);
-    /// without one (or off the network) nothing can go out now, and her client will decline the
-    /// next INVITE for this chat with 603 (the RCS leave-while-idle rule).
+    /// while her own INVITE (a re-join) is pending, a CANCEL of it (RFC 3261 §9.1, through
+    /// [`Client::bye`]); without either (or off the network) nothing can go out now, and her
+    /// client will decline the next INVITE for this chat with 603 (the RCS leave-while-idle rule).
     pub(super) fn leave(&mut self) {
-        if self.in_dialog && self.online {
+        if (self.in_dialog || self.own_invite.is_some()) && self.online {
             let v = ReasonValue::sip(200, "Call completed");
             let raw = crate::wire::reason::emit(std::slice::from_ref(&v));
             self.bye(Some((raw, vec![v])));

@@ -15,9 +15,6 @@ impl World<'_> {
     /// step shows as not arriving.
     pub(super) fn carol_arrival(&mut self, a: Arrival, step: u32) {
         let delivered = match &a {
-            // A provisional response is passed on as it comes (as before the client was a
-            // machine: the 100 Trying of her own INVITE reaches her while she is online).
-            Arrival::PfTryingAtCarol => true,
             Arrival::PfSendAtCarol { .. } => self.carol.reachable && self.carol.conn == Conn::Up,
             _ => self.carol.reachable,
         };
