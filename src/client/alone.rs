@@ -11,8 +11,7 @@ fn client(established: bool, answer_ms: u64) -> Client {
         answer_ms,
         policies: Policies::default(),
         wire: true,
-        members: vec!["alice".into(), "bob".into()],
-        invitees: vec![0, 1],
+        members: ["alice", "bob"].map(|id| Member { id: id.into(), name: id.into(), in_group: true }).to_vec(),
     })
 }
 

@@ -24,8 +24,8 @@ impl Client {
         let sdp = self.sdp(Node::Carol, "carol", CAROL_IP, 9, self.carol_path_n(no), "active");
         let mut list =
             String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">\r\n  <list>\r\n");
-        for &i in &self.cfg.invitees {
-            list.push_str(&format!("    <entry uri=\"sip:{}@ims.example.net\"/>\r\n", self.cfg.members[i]));
+        for m in self.cfg.members.iter().filter(|m| m.in_group) {
+            list.push_str(&format!("    <entry uri=\"sip:{}@ims.example.net\"/>\r\n", m.id));
         }
         list.push_str("  </list>\r\n</resource-lists>\r\n");
         let boundary = "cpm-boundary-rl01";

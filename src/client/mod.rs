@@ -32,6 +32,7 @@ mod media;
 
 use crate::machine::{Armed, Machine, Reasons, Time};
 use crate::policy::{Policies, PolicyId};
+use crate::scenario::Member;
 use crate::trace::{Clauses, Participant};
 use crate::wire::reason::ReasonValue;
 use crate::wire::sip::SipMessage;
@@ -58,9 +59,9 @@ pub(crate) struct ClientConfig {
     pub policies: Policies,
     /// Build wire texts.
     pub wire: bool,
-    /// The members' user parts, and which of them she invites when she creates the group.
-    pub members: Vec<String>,
-    pub invitees: Vec<usize>,
+    /// The group's members as the scenario configures them (their user parts; the ones in the
+    /// group at the start are whom she invites when she creates the group).
+    pub members: Vec<Member>,
 }
 
 /// Her client's own view of its MSRP connection to her PF (what its TCP stack has told it).
@@ -178,6 +179,7 @@ struct Pending {
 }
 
 /// Carol's MSRP path numbers (hers, the PF's) and their URIs, as last built.
+#[cfg(feature = "wire-text")]
 type View = ((u32, u32), Arc<str>, Arc<str>);
 
 /// Carol's client (module doc).
@@ -223,6 +225,7 @@ pub(crate) struct Client {
     /// matches no dialog (RFC 3261 §12.2.2: 481).
     dropped: Vec<String>,
     /// Its MSRP URIs for the path numbers it last built them for.
+    #[cfg(feature = "wire-text")]
     view: Option<View>,
 }
 
@@ -253,6 +256,7 @@ impl Client {
             own_invite: None,
             dialog: if initial { Some(Dialog { route: CAROL_ROUTE.into(), ..Dialog::carol_pf(0) }) } else { None },
             dropped: Vec::new(),
+            #[cfg(feature = "wire-text")]
             view: None,
             cfg,
         }
@@ -350,6 +354,7 @@ impl Client {
 
     /// (Her own MSRP path, the PF's) of the session it uses now: built once per pair of path
     /// numbers (every message to her needs them for its 200 OK).
+    #[cfg(feature = "wire-text")]
     fn view(&mut self) -> (Arc<str>, Arc<str>) {
         let key = self.paths;
         match &self.view {
@@ -361,6 +366,12 @@ impl Client {
                 (own, pf)
             }
         }
+    }
+
+    /// Without wire texts the paths are empty (only the texts show them).
+    #[cfg(not(feature = "wire-text"))]
+    fn view(&mut self) -> (String, String) {
+        (String::new(), String::new())
     }
 }
 
@@ -392,7 +403,7 @@ impl Builder for Client {
         &self.cfg.policies
     }
     fn member_id(&self, i: usize) -> &str {
-        &self.cfg.members[i]
+        &self.cfg.members[i].id
     }
 }
 

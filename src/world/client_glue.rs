@@ -78,14 +78,16 @@ impl World<'_> {
 
     /// Feeds Carol's client one input (`step`: the step of the message that arrived, if any)
     /// and executes what it emits, in order.
-    pub(super) fn client_input(&mut self, input: ClientInput, step: Option<u32>) {
-        let mut next = Some(input);
-        while let Some(input) = next.take() {
+    pub(super) fn client_input(&mut self, mut input: ClientInput, step: Option<u32>) {
+        loop {
             Machine::handle(&mut self.client, self.now, input);
             let mut out = std::mem::take(&mut self.client_out);
             Machine::poll_output(&mut self.client, &mut out);
-            for o in out.drain(..) {
-                match o {
+            // What the device answers an `OpenMsrp` with, fed once this batch is executed.
+            let mut opened = None;
+            for o in out.iter_mut() {
+                // Taken out in place (an `Ignore` is left behind), so nothing moves twice.
+                match std::mem::replace(o, ClientOutput::Ignore) {
                     ClientOutput::Sip { to, msg, clauses, note, arrival } => {
                         self.sip(Node::Carol, to, &msg, clauses, note, Boxed(arrival));
                     }
@@ -101,7 +103,7 @@ impl World<'_> {
                         self.client_timer_ids.push(id);
                     }
                     ClientOutput::Roster(users) => self.snapshot("client", users),
-                    ClientOutput::OpenMsrp => next = Some(ClientInput::MsrpOpened(self.carol_opens_msrp())),
+                    ClientOutput::OpenMsrp => opened = Some(self.carol_opens_msrp()),
                     ClientOutput::CloseMsrp => self.carol.conn = Conn::None,
                     ClientOutput::Left => self.carol.entitled = false,
                     ClientOutput::Ignore => {
@@ -111,7 +113,12 @@ impl World<'_> {
                     }
                 }
             }
+            out.clear();
             self.client_out = out;
+            match opened {
+                Some(ok) => input = ClientInput::MsrpOpened(ok),
+                None => break,
+            }
         }
         debug_assert_eq!(Machine::poll_timeout(&self.client), self.client_next_timer(), "the client's poll_timeout against the timers the world runs for it");
     }
