@@ -12,6 +12,7 @@ macro_rules! cl {
 #[cfg(feature = "capture")]
 pub mod capture;
 mod cf;
+mod client;
 pub mod compare;
 pub mod conformance;
 pub mod export;

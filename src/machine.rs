@@ -6,12 +6,14 @@
 //! world (src/world/) steps the earliest event, delivers what each machine emits after its hop
 //! latency, runs the timers each one arms and records the trace.
 //!
-//! Implemented by Carol's PF ([`crate::pf::Pf`]), the IMS core ([`crate::ims::Core`]) and the CF
-//! ([`crate::cf::Focus`], which arms no timer: its `Timer` type has no value); Carol's client and
-//! the members are not machines yet (they are the world's methods, in src/world/client.rs and
-//! member.rs). The world calls each machine through this trait
-//! statically (one monomorphization each, no generic code per machine); the trait states the
-//! contract and lets a test drive any machine the same way.
+//! Implemented by Carol's PF ([`crate::pf::Pf`]), the IMS core ([`crate::ims::Core`]), the CF
+//! ([`crate::cf::Focus`], which arms no timer: its `Timer` type has no value), Carol's client
+//! ([`crate::client::Client`]) and each member's client ([`crate::members::Member`], one machine
+//! per member). The world calls each machine
+//! through this trait statically (one monomorphization each, no generic code per machine); the
+//! trait states the contract and lets a test drive any machine the same way. Each machine's
+//! module names only the message vocabulary and the wire-text layer of the world
+//! (tests/pf_boundary.rs, tests/machine_boundaries.rs).
 
 /// Virtual time in milliseconds since the run's start (the world's clock; smoltcp-style: an
 /// integer of our own, never the OS clock).

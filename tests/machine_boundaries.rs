@@ -93,8 +93,25 @@ fn the_focus_names_only_the_message_vocabulary() {
     let (files, mut bad) = past_the_boundary(&src("cf"), "crate::world", &allowed, RECORDS);
     bad.extend(past_the_boundary(&src("cf"), "crate::pf", &[], &[]).1);
     bad.extend(past_the_boundary(&src("cf"), "crate::ims", &[], &[]).1);
+    bad.extend(past_the_boundary(&src("cf"), "crate::client", &[], &[]).1);
+    bad.extend(past_the_boundary(&src("cf"), "crate::members", &[], &[]).1);
     assert!(files >= 3, "only {files} files in src/cf/");
     assert!(bad.is_empty(), "src/cf/ reaches past its boundary:\n{}", bad.join("\n"));
+}
+
+/// Carol's client (src/client/) uses of the world only addresses, header values, its dialog
+/// records and what a message does on arrival, and the wire-text layer; nothing of the PF or
+/// the IMS core (it knows them only by the messages they send it).
+#[test]
+fn carols_client_names_only_the_message_vocabulary() {
+    let allowed = ["crate::world::{Arrival, Dialog, Node, Txn}", "crate::world::build::"];
+    let (files, mut bad) = past_the_boundary(&src("client"), "crate::world", &allowed, RECORDS);
+    bad.extend(past_the_boundary(&src("client"), "crate::pf", &[], &[]).1);
+    bad.extend(past_the_boundary(&src("client"), "crate::ims", &[], &[]).1);
+    bad.extend(past_the_boundary(&src("client"), "crate::cf", &[], &[]).1);
+    bad.extend(past_the_boundary(&src("client"), "crate::members", &[], &[]).1);
+    assert!(files >= 3, "only {files} files in src/client/");
+    assert!(bad.is_empty(), "src/client/ reaches past its boundary:\n{}", bad.join("\n"));
 }
 
 /// The check can fail: a file that imports the world wholesale and reads Carol's records is

@@ -1,8 +1,8 @@
 //! The scripted part of a run: the group set-up, the scenario's events, and the delivery of
 //! every message to its receiver ([`World::arrive`]); the S-CSCF's registrar and its 3rd-party
-//! REGISTER (3GPP TS 24.229 §5.4.1.7). The actors' own code: Carol's client in client.rs, the
-//! other members in member.rs; the IMS core, the PF and the CF (focus) are machines of their
-//! own (src/ims/, src/pf/, src/cf/).
+//! REGISTER (3GPP TS 24.229 §5.4.1.7). The actors' own code is in their machines: the IMS
+//! core, the PF, the CF (focus), Carol's client and the members (src/ims/, src/pf/, src/cf/,
+//! src/client/, src/members/).
 
 use super::build::*;
 use super::*;
@@ -27,45 +27,7 @@ impl World<'_> {
                 self.snapshot("client", r);
                 self.pf_input(crate::pf::PfInput::Start, None);
             }
-            Setup::Full => {
-                self.carol.session_no += 1;
-                let mut d = Dialog::carol_pf(self.carol.session_no);
-                d.b_tag.clear();
-                let mut m =
-                    self.new_request("INVITE", FACTORY, Node::Carol, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{FACTORY}>"), &d.call_id.clone(), 1);
-                // Her outbound route: P-CSCF, then S-CSCF (3GPP TS 24.229 §5.1.2A.1.1).
-                m.push("Route", super::ims::CAROL_ROUTE);
-                self.cpm_headers(&mut m, Node::Carol);
-                m.push("Require", "recipient-list-invite");
-                m.push("Subject", SUBJECT);
-                let no = self.new_path_no(Node::Carol);
-                self.carol.offers.push((d.call_id.clone(), no));
-                let sdp = self.sdp(Node::Carol, "carol", CAROL_IP, 9, self.carol_path_n(no), "active");
-                let mut list = String::from(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">\r\n  <list>\r\n",
-                );
-                for (i, mem) in self.sc.members.iter().enumerate() {
-                    if mem.in_group {
-                        list.push_str(&format!("    <entry uri=\"sip:{}@ims.example.net\"/>\r\n", mem.id));
-                        let _ = i;
-                    }
-                }
-                list.push_str("  </list>\r\n</resource-lists>\r\n");
-                let boundary = "cpm-boundary-rl01";
-                m.push("Content-Type", format!("multipart/mixed;boundary={boundary}"));
-                m.body = format!("--{boundary}\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--{boundary}\r\nContent-Type: application/resource-lists+xml\r\nContent-Disposition: recipient-list\r\n\r\n{list}\r\n--{boundary}--\r\n");
-                let txn = Txn::of(&m);
-                self.carol.in_dialog = true;
-                self.carol.own_invite = Some(OwnInvite { txn: txn.clone(), ruri: FACTORY, provisional: false, leave: None, cancelled: false });
-                self.sip(
-                    Node::Carol,
-                    Node::Pf,
-                    &m,
-                    cl!["RFC 3261 §13.2.1"],
-                    "Carol's client creates the group: an INVITE to the conference factory with the invitees in a recipient list, routed to her PF.",
-                    Some(Arrival::CarolInviteAtPf { txn, rejoin: false, no }),
-                );
-            }
+            Setup::Full => self.client_input(crate::client::ClientInput::CreateGroup, None),
             Setup::CfInvites => self.cf_input(crate::cf::CfInput::Start),
         }
     }
@@ -75,25 +37,13 @@ impl World<'_> {
         match kind {
             EventKind::Message { from: Who::Member(m), text } => self.member_message(m, text),
             EventKind::Message { from: Who::Carol, text } => self.carol_message(text),
-            EventKind::Bye { reason } => self.carol_bye(reason),
-            EventKind::Leave { who: Who::Carol } => {
-                if self.carol.in_dialog && self.carol.reachable {
-                    let v = crate::wire::reason::ReasonValue::sip(200, "Call completed");
-                    let raw = crate::wire::reason::emit(std::slice::from_ref(&v));
-                    self.carol_bye(Some((raw, vec![v])));
-                } else {
-                    self.carol.entitled = false;
-                    self.carol.left_idle = true;
-                    self.note(Node::Carol, StepKind::Info, "leaves (offline)", cl![SCENARIO, "policy:q5-invite-error"], "Carol leaves the chat while she has no session; nothing reaches the network now, and her client will decline the next INVITE for this chat with 603 (RCS leave-while-idle rule).", None);
-                }
-            }
+            EventKind::Bye { reason } => self.client_input(crate::client::ClientInput::Bye { reason }, None),
+            EventKind::Leave { who: Who::Carol } => self.client_input(crate::client::ClientInput::Leave, None),
             EventKind::Leave { who: Who::Member(m) } => self.member_leave(m),
             EventKind::Join { member } => self.member_join(member),
             EventKind::Unreachable => {
                 self.set_carol_reachable(false);
-                if self.carol.conn == Conn::Up {
-                    self.carol.conn = Conn::Broken;
-                }
+                self.carol_conn_breaks();
                 self.note(
                     Node::Carol,
                     StepKind::Info,
@@ -115,7 +65,7 @@ impl World<'_> {
                     );
                     return;
                 }
-                self.carol.conn = Conn::Broken;
+                self.carol_conn_breaks();
                 self.note(
                     Node::Carol,
                     StepKind::Info,
@@ -149,7 +99,7 @@ impl World<'_> {
                 );
             }
             EventKind::InviteRejected { status } => {
-                self.carol.reject_next = Some(status);
+                self.client_input(crate::client::ClientInput::RejectNext(status), None);
                 self.note(
                     Node::Carol,
                     StepKind::Info,
@@ -194,12 +144,11 @@ impl World<'_> {
             possible_duplicate: false,
             cpim,
         });
-        self.carol.received.push(false);
         id
     }
 
     /// A message `a` (recorded at `step`) arrives: each receiver handles its own arrivals (the
-    /// members in member.rs, Carol's client in client.rs, the IMS core, the PF and the focus
+    /// machines: Carol's client, the members, the focus, the IMS core and the PF, each
     /// through their glue).
     pub(super) fn arrive(&mut self, a: Arrival, step: u32) {
         match a {

@@ -21,6 +21,9 @@ pub const PF_IP: &str = "192.0.2.10";
 pub const CF_HOST: &str = "cf.cpm.example.net";
 pub const CF_IP: &str = "192.0.2.20";
 pub const SCSCF_HOST: &str = "scscf.ims.example.net";
+/// Carol's side's route set through the core (her preloaded Route): the same vocabulary for her
+/// client.
+pub(crate) use super::ims::CAROL_ROUTE;
 /// The route set the PF keeps for a dialog with Carol that exists at t = 0 (the IMS core's
 /// Record-Route as her PF sees it, RFC 3261 §12.1.1): part of the wire vocabulary the PF may use.
 pub(crate) use super::ims::PF_ROUTE;
@@ -452,25 +455,6 @@ impl Builder for World<'_> {
 }
 
 impl World<'_> {
-    /// (Carol's own path, the PF's path) of the session her client uses now: built once per pair
-    /// of path numbers and shared (every message to her needs them for its 200 OK).
-    #[cfg(feature = "wire-text")]
-    pub(crate) fn carol_view(&mut self) -> (Arc<str>, Arc<str>) {
-        let key = self.carol.paths;
-        match &self.carol_view_memo {
-            Some((k, own, pf)) if *k == key => (own.clone(), pf.clone()),
-            _ => {
-                let (own, pf): (Arc<str>, Arc<str>) = (self.carol_path_n(key.0).into(), self.pf_path_n(key.1).into());
-                self.carol_view_memo = Some((key, own.clone(), pf.clone()));
-                (own, pf)
-            }
-        }
-    }
-    /// Without wire texts the paths are empty (only the texts show them).
-    #[cfg(not(feature = "wire-text"))]
-    pub(crate) fn carol_view(&mut self) -> (String, String) {
-        (String::new(), String::new())
-    }
     /// The MSRP URIs of every member and of the focus towards them, computed once per run.
     pub(crate) fn member_paths(sc: &Scenario) -> Vec<Arc<str>> {
         let mut v = Vec::with_capacity(2 * sc.members.len());

@@ -11,7 +11,7 @@ impl World<'_> {
         // Anything still in flight at the end was never acknowledged: say so and count it.
         let unacked = self.pf.take_in_flight();
         for f in unacked {
-            if self.chats[f.chat as usize].outcome == Outcome::Pending && !self.carol.received[f.chat as usize] {
+            if self.chats[f.chat as usize].outcome == Outcome::Pending && !self.client.has_received(f.chat) {
                 self.lose(f.chat, "The run ends with this SEND still unacknowledged: Carol never got it.", cl!["RFC 4975 §7.1.1"]);
             } else if self.chats[f.chat as usize].outcome == Outcome::Pending {
                 self.deliver_mark(f.chat, f.replay);

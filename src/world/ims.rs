@@ -70,6 +70,7 @@ impl World<'_> {
     pub(super) fn set_carol_reachable(&mut self, r: bool) {
         self.carol.reachable = r;
         self.core_input(CoreInput::CarolReachable(r));
+        self.client_input(crate::client::ClientInput::Network(r), None);
     }
 }
 

@@ -3,17 +3,18 @@
 //! the [`Trace`]. No clock, thread, file or OS randomness: two runs of one scenario give
 //! byte-identical traces.
 //!
-//! The PF (src/pf/), the IMS core (src/ims/) and the CF (src/cf/) are sans-IO machines of their
-//! own ([`crate::machine::Machine`]): the world feeds them what reaches them and executes what
-//! they emit (pf_glue.rs, ims.rs, cf_glue.rs). Carol's client (client.rs) and the members
-//! (member.rs) are still methods of the world, each in its own file; actors.rs holds the set-up,
+//! Every actor is a sans-IO machine of its own ([`crate::machine::Machine`]): the PF (src/pf/),
+//! the IMS core (src/ims/), the CF (src/cf/), Carol's client (src/client/) and the members'
+//! clients (src/members/). The world feeds them what reaches them and executes what they emit
+//! (pf_glue.rs, ims.rs, cf_glue.rs, client_glue.rs, members_glue.rs), and keeps the facts of
+//! Carol's device and network ([`Carol`]); actors.rs holds the set-up,
 //! the scenario's events and the delivery of every message to its receiver, run.rs the event
 //! loop and the recording, finish.rs the end of a run and the chat records.
 
 pub(crate) mod actors;
 pub(crate) mod build;
 mod cf_glue;
-mod client;
+mod client_glue;
 mod finish;
 pub(crate) mod ims;
 mod members_glue;
@@ -283,8 +284,8 @@ impl IntoArrival for Boxed {
 /// What a timer does when it fires.
 #[derive(Debug, Clone, Copy)]
 pub(in crate::world) enum TimerKind {
-    /// Carol's client answers the INVITE `inv` it is alerting for (the scenario's answer_ms).
-    CarolAnswers { inv: u32 },
+    /// A timer of Carol's client, with its reason ([`crate::client::ClientTimer`]).
+    Client(crate::client::ClientTimer),
     /// A timer of the PF, with its reason ([`crate::pf::PfTimer`]).
     Pf(crate::pf::PfTimer),
     /// A timer of the IMS core, with its reason ([`crate::ims::CoreTimer`]).
@@ -337,59 +338,17 @@ impl Ord for Pending {
     }
 }
 
-/// Carol's MSRP path numbers (hers, the PF's) and their URIs ([`World::carol_view`]).
-#[cfg(feature = "wire-text")]
-type CarolView = ((u32, u32), Arc<str>, Arc<str>);
-
-/// Carol's client and the ground truth about her.
+/// The facts of Carol's device and network, and the recorder's ground truth about her (her
+/// client's own knowledge is in its machine, src/client/).
 pub(in crate::world) struct Carol {
+    /// Her device is on the network (what reaches it is delivered).
     pub reachable: bool,
     /// Ground truth: Carol is entitled to the group's messages (a participant who did not leave voluntarily).
     pub entitled: bool,
+    /// Her MSRP TCP connection to her PF, physically.
     pub conn: Conn,
-    pub in_dialog: bool,
-    pub reject_next: Option<u16>,
+    /// The scenario made the next TCP connect of her MSRP connection fail.
     pub setup_fails_next: bool,
-    /// Carol left while she had no session: her client declines the next INVITE (603).
-    pub left_idle: bool,
-    pub received: Vec<bool>,
-    pub answering: Option<u32>,
-    pub session_no: u32,
-    pub sub: Option<Dialog>,
-    /// The MSRP paths (her number, the PF's number) of the session her client uses now.
-    pub paths: (u32, u32),
-    /// The path numbers of her SDP offers, by Call-ID, and of the offer she is alerting for.
-    pub offers: Vec<(String, u32)>,
-    pub answering_no: u32,
-    /// Her To tag towards the INVITE she is alerting for (180, 200 and 487 carry the same).
-    pub answering_tag: String,
-    /// The Call-ID of her current session (a BYE on another dialog leaves it alone).
-    pub live_call: String,
-    /// Her own INVITE while it has no final response (issue 10 #7: a leave then is a CANCEL).
-    pub own_invite: Option<OwnInvite>,
-    /// Her client's own record of its session dialog with the PF (tags, CSeq of her side).
-    pub dialog: Option<Dialog>,
-    /// The INVITE she is alerting for, as it reached her.
-    pub answering_txn: Option<Txn>,
-    /// What that INVITE carried: the PF's own delivery INVITE or not, and a participant list.
-    pub answering_what: (bool, Option<Vec<Participant>>),
-    /// The INVITE she accepted last was the PF's delivery INVITE (her session is a delivery one).
-    pub answered_delivery: bool,
-    /// The Call-IDs of the dialogs her client has ended (its BYE or the PF's): a BYE on one of
-    /// them matches no dialog (RFC 3261 §12.2.2: 481).
-    pub dropped: Vec<String>,
-}
-
-/// Carol's pending INVITE, as her client's INVITE client transaction sees it.
-#[derive(Debug, Clone)]
-pub(in crate::world) struct OwnInvite {
-    pub txn: Txn,
-    pub ruri: &'static str,
-    /// A provisional response arrived, so a CANCEL may be sent (RFC 3261 §9.1).
-    pub provisional: bool,
-    /// She wants out (leave or BYE event) with this Reason: CANCEL, or ACK and BYE after a 2xx.
-    pub leave: Option<Option<(String, Vec<crate::wire::reason::ReasonValue>)>>,
-    pub cancelled: bool,
 }
 
 pub(in crate::world) struct World<'a> {
@@ -412,6 +371,11 @@ pub(in crate::world) struct World<'a> {
     /// Every actor's own id source, by lane ([`World::ids_of`]).
     ids: Vec<build::Ids>,
     pub carol: Carol,
+    /// Carol's client, a machine of its own (src/client/), its output buffer and the world's
+    /// timer id of each of its timer handles.
+    client: crate::client::Client,
+    client_out: Vec<crate::client::ClientOutput>,
+    client_timer_ids: Vec<u32>,
     pub pf: Pf,
     /// The PF's output buffer (swapped with the PF's own, so draining allocates nothing).
     pf_out: Vec<crate::pf::PfEmit>,
@@ -442,9 +406,6 @@ pub(in crate::world) struct World<'a> {
     next_event: usize,
     /// A shared empty text (the CPIM body of a chat on the fast path).
     pub no_text: Arc<str>,
-    /// [`World::carol_view`] for the path numbers it was last asked for.
-    #[cfg(feature = "wire-text")]
-    carol_view_memo: Option<CarolView>,
     /// Step identity ([`crate::story`]): the cause keys (0 = `setup`, 1..=n the scenario's
     /// events, n+1 = `end`) and their hashes.
     causes: Vec<(Arc<str>, u64)>,
@@ -475,6 +436,7 @@ impl World<'_> {
         self.pf.cfg_wire(wire);
         self.core.cfg_wire(wire);
         self.cf.cfg_wire(wire);
+        self.client.cfg_wire(wire);
     }
 }
 
@@ -526,26 +488,17 @@ impl<'a> World<'a> {
                 reachable: true,
                 entitled: sc.setup != Setup::CfInvites,
                 conn: if initial { Conn::Up } else { Conn::None },
-                in_dialog: initial,
-                reject_next: None,
                 setup_fails_next: false,
-                left_idle: false,
-                received: Vec::new(),
-                answering: None,
-                session_no: 0,
-                sub: None,
-                paths: (0, 0),
-                offers: Vec::new(),
-                answering_no: 0,
-                answering_tag: String::new(),
-                live_call: Dialog::carol_pf(0).call_id,
-                own_invite: None,
-                dialog: if initial { Some(Dialog { route: ims::CAROL_ROUTE.into(), ..Dialog::carol_pf(0) }) } else { None },
-                answering_txn: None,
-                answering_what: (false, None),
-                answered_delivery: false,
-                dropped: Vec::new(),
             },
+            client: crate::client::Client::new(crate::client::ClientConfig {
+                established: initial,
+                answer_ms: sc.answer_ms,
+                policies: sc.policies.clone(),
+                wire: true,
+                members: sc.members.clone(),
+            }),
+            client_out: Vec::with_capacity(8),
+            client_timer_ids: Vec::new(),
             pf: Pf::new(
                 initial,
                 crate::pf::PfConfig {
@@ -574,8 +527,6 @@ impl<'a> World<'a> {
             paths,
             next_event: 0,
             no_text: Arc::from(""),
-            #[cfg(feature = "wire-text")]
-            carol_view_memo: None,
             causes: std::iter::once("setup".to_string())
                 .chain(crate::story::event_causes(&sc))
                 .chain(std::iter::once("end".to_string()))

@@ -62,7 +62,7 @@ impl World<'_> {
                         let (kind, name, clause, lane, start) = (t.kind, t.name, t.clause, t.lane, t.start);
                         self.spans.push(TimerSpan { name, lane: self.lane(lane), start_ms: start, end_ms: self.now, outcome: "fired", clause });
                         match kind {
-                            TimerKind::CarolAnswers { inv } => self.carol_answers(inv),
+                            TimerKind::Client(t) => self.client_input(crate::client::ClientInput::Timer(t), None),
                             TimerKind::Pf(t) => self.pf_input(crate::pf::PfInput::Timer(t), None),
                             TimerKind::Core(t) => self.core_input(crate::ims::CoreInput::Timer(t)),
                         }
@@ -166,14 +166,6 @@ impl World<'_> {
             nth,
         });
         index
-    }
-
-    /// The PF gives up its MSRP connection with Carol's client (RFC 4975 §5.4's TCP connection):
-    /// the close reaches her end, whose state the world keeps with her client's.
-    pub(crate) fn pf_closes_msrp_to_carol(&mut self) {
-        if self.carol.conn == Conn::Up {
-            self.carol.conn = Conn::None;
-        }
     }
 
     /// Marks `step` as a key step of the story with a short title ([`crate::story`]).
