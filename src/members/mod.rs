@@ -104,8 +104,9 @@ pub(crate) enum MemberOutput {
     /// A decision of its own, as an info step on its lane.
     Note { label: Cow<'static, str>, clauses: Clauses, note: Cow<'static, str> },
     /// It sends its user's chat message `chat` (the SEND follows): the trace's record of that
-    /// message starts here, with the text it was given back.
-    Chat { chat: u32, text: String },
+    /// message starts here, with the text and the CPIM document it was given back (so the
+    /// world need not write the document a second time).
+    Chat { chat: u32, text: String, body: Arc<str> },
 }
 
 /// Where a member is with the group session, as it knows it.
@@ -234,7 +235,7 @@ impl Member {
             };
             return self.note("not in session", cl![SCENARIO], note);
         }
-        self.out.push(MemberOutput::Chat { chat, text });
+        self.out.push(MemberOutput::Chat { chat, text, body: body.clone() });
         let (to, from) = (self.cfg.focus_path.clone(), self.cfg.own_path.clone());
         let (raw, tid) = self.send_text(self.me(), &to, &from, Some(&body));
         let member = self.cfg.index;

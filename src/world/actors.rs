@@ -119,11 +119,21 @@ impl World<'_> {
     }
 
     pub(super) fn new_chat(&mut self, from: Who, text: String, for_carol: bool) -> u32 {
+        self.new_chat_with(from, text, for_carol, None)
+    }
+
+    /// [`World::new_chat`] with the message's CPIM document when its sender already wrote it
+    /// (a member's machine is given it with its user's text).
+    pub(super) fn new_chat_with(&mut self, from: Who, text: String, for_carol: bool, cpim: Option<Arc<str>>) -> u32 {
         let id = self.chats.len() as u32;
         let imdn_id = base62(mix(0xC0FFEE ^ id as u64), 8);
         // The CPIM document only goes into wire texts (and the check that a transaction id does
         // not occur in it), so the fast path leaves it empty.
-        let cpim: Arc<str> = if self.wire() { self.cpim(from, &imdn_id, self.now, &text) } else { self.no_text.clone() };
+        let cpim: Arc<str> = match cpim {
+            Some(doc) => doc,
+            None if self.wire() => self.cpim(from, &imdn_id, self.now, &text),
+            None => self.no_text.clone(),
+        };
         self.chats.push(Chat {
             id,
             from: self.who_lane(from),

@@ -75,7 +75,7 @@ impl World<'_> {
         let me = Node::Member(m);
         for o in out.iter_mut() {
             // Taken out in place (a cheap variant is left behind), so nothing moves twice.
-            match std::mem::replace(o, MemberOutput::Chat { chat: u32::MAX, text: String::new() }) {
+            match std::mem::replace(o, MemberOutput::Chat { chat: u32::MAX, text: String::new(), body: self.no_text.clone() }) {
                 MemberOutput::Sip { msg, clauses, note, arrival } => {
                     self.sip(me, Node::Cf, &msg, clauses, note, arrival);
                 }
@@ -85,8 +85,8 @@ impl World<'_> {
                 MemberOutput::Note { label, clauses, note } => {
                     self.note(me, StepKind::Info, label, clauses, note, None);
                 }
-                MemberOutput::Chat { chat, text } => {
-                    let id = self.new_chat(Who::Member(m), text, false);
+                MemberOutput::Chat { chat, text, body } => {
+                    let id = self.new_chat_with(Who::Member(m), text, false, Some(body));
                     debug_assert_eq!(id, chat, "the chat number the member was given");
                 }
             }
