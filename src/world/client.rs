@@ -216,7 +216,10 @@ impl World<'_> {
         self.carol.answering_what = what;
         self.carol.answering_no = no;
         self.carol.answering_tag = format!("c-{:03x}", 0x901 + self.carol.session_no);
-        self.start_timer(TimerKind::CarolAnswers { inv }, self.sc.answer_ms, "answer delay", "scenario", Node::Carol, false);
+        let never = self.sc.answer_ms == crate::scenario::ANSWER_NEVER;
+        if !never {
+            self.start_timer(TimerKind::CarolAnswers { inv }, self.sc.answer_ms, "answer delay", "scenario", Node::Carol, false);
+        }
         if self.sc.answer_ms > 0 {
             // She is alerting: 180 Ringing (RFC 3261 §13.3.1.1), which moves the PF's INVITE
             // transaction to Proceeding (no Timer B any more, §17.1.1.2) and allows a CANCEL (§9.1).
@@ -228,7 +231,11 @@ impl World<'_> {
                 Node::Pf,
                 &r,
                 cl!["RFC 3261 §13.3.1.1"],
-                format!("Carol's client is alerting; it will accept the invitation after {} ms (the scenario's answer_ms).", self.sc.answer_ms),
+                if never {
+                    "Carol's client is alerting and will never answer (the scenario's answer_ms is \"never\").".to_string()
+                } else {
+                    format!("Carol's client is alerting; it will accept the invitation after {} ms (the scenario's answer_ms).", self.sc.answer_ms)
+                },
                 Some(Arrival::CarolRespAtPf { inv, code: 180, txn: Txn::of(&r) }),
             );
         }
