@@ -256,21 +256,21 @@ impl Pf {
                 StepKind::Timer,
                 "reaction delay",
                 cl![CL, "policy:q2-reacted-when"],
-                format!("Path A is due: the PF will invite Carol in {reaction_ms} ms. Q2 policy register-received: it has reacted already, so a re-join from now on is a re-join after reacting (Q1), not path B."),
+                note_fmt!("Path A is due: the PF will invite Carol in {reaction_ms} ms. Q2 policy register-received: it has reacted already, so a re-join from now on is a re-join after reacting (Q1), not path B."),
                 None,
             ),
             "invite-answered" => self.note(
                 StepKind::Timer,
                 "reaction delay",
                 cl![CL, "policy:q2-reacted-when"],
-                format!("Path A is due: the PF will invite Carol in {reaction_ms} ms. Q2 policy invite-answered: until her client answers that INVITE the PF has not reacted, so a re-join until then is path B."),
+                note_fmt!("Path A is due: the PF will invite Carol in {reaction_ms} ms. Q2 policy invite-answered: until her client answers that INVITE the PF has not reacted, so a re-join until then is path B."),
                 None,
             ),
             _ => self.note(
                 StepKind::Timer,
                 "reaction delay",
                 cl![CL],
-                format!(
+                note_fmt!(
                     "Path A is due: the PF will invite Carol in {reaction_ms} ms. A re-join before then is path B (the CR does not say how long 'reacting' takes)."
                 ),
                 None,

@@ -110,7 +110,7 @@ impl Pf {
             StepKind::Timer,
             "no answer",
             cl!["policy:q4-ringing-no-answer"],
-            format!("Carol's client has been ringing for {secs} s without a final response (Timer B no longer runs after a 1xx, RFC 3261 §17.1.1.2): the PF gives its INVITE up."),
+            note_fmt!("Carol's client has been ringing for {secs} s without a final response (Timer B no longer runs after a 1xx, RFC 3261 §17.1.1.2): the PF gives its INVITE up."),
             None,
         );
         self.key_last("No answer: the PF gives its INVITE up (Q4 policy)");
@@ -141,7 +141,7 @@ impl Pf {
                 self.pf_drops(
                     chat,
                     None,
-                    format!("Q10 policy drop-newest: the store already holds {cap} messages (its cap), so this one is not stored; Carol will never get it."),
+                    note_fmt!("Q10 policy drop-newest: the store already holds {cap} messages (its cap), so this one is not stored; Carol will never get it."),
                     cl!["policy:q10-store-cap", "policy:q10-at-cap"],
                 );
                 self.key_last(format!("Store full: message #{chat} dropped (Q10 policy)"));
@@ -152,7 +152,7 @@ impl Pf {
                     StepKind::Info,
                     "store full",
                     cl!["policy:q10-store-cap", "policy:q10-at-cap"],
-                    format!("Q10 policy leave-group: the store already holds {cap} messages (its cap): the PF gives the deferral up and leaves the group for Carol."),
+                    note_fmt!("Q10 policy leave-group: the store already holds {cap} messages (its cap): the PF gives the deferral up and leaves the group for Carol."),
                     Some(chat),
                 );
                 self.key_last("Store full: the PF leaves the group for Carol (Q10 policy)");
@@ -183,7 +183,7 @@ impl Pf {
                     self.pf_drops(
                         old,
                         None,
-                        format!("Q10 policy drop-oldest: the store holds {cap} messages (its cap), so the oldest is dropped to make room for #{chat}; Carol will never get it."),
+                        note_fmt!("Q10 policy drop-oldest: the store holds {cap} messages (its cap), so the oldest is dropped to make room for #{chat}; Carol will never get it."),
                         cl!["policy:q10-store-cap", "policy:q10-at-cap"],
                     );
                     self.key_last(format!("Store full: the oldest message #{old} dropped (Q10 policy)"));
@@ -213,7 +213,7 @@ impl Pf {
             StepKind::Timer,
             "invite when registered",
             cl!["policy:still-registered"],
-            format!(
+            note_fmt!(
                 "Still-registered policy: this trigger does not show that Carol's device is gone, so no 3rd-party REGISTER may come; unless a REGISTER or a re-join comes first, the PF invites her in {} s.",
                 ms / 1000
             ),
