@@ -188,6 +188,11 @@ impl Policies {
         p.info().options[self.chosen[i] as usize]
     }
 
+    /// The index of the chosen option of `p` in its `options` (0: the default).
+    pub fn index(&self, p: PolicyId) -> usize {
+        ALL.iter().position(|x| *x == p).map_or(0, |i| self.chosen[i] as usize)
+    }
+
     /// True when `p` is set to `option`.
     pub fn is(&self, p: PolicyId, option: &str) -> bool {
         self.get(p) == option
@@ -230,6 +235,20 @@ mod tests {
             assert_eq!(p.cite(), format!("policy:{}", p.id()));
             assert_eq!(PolicyId::from_id(p.id()), Some(p));
         }
+    }
+
+    /// src/pf/open_questions.rs reads these policies by option index: their order is fixed.
+    #[test]
+    fn helper_p_option_order_is_what_the_pf_reads() {
+        let opts = |p: PolicyId| p.info().options.to_vec();
+        assert_eq!(opts(PolicyId::Q2ReactedWhen), ["invite-sent", "register-received", "invite-answered"]);
+        assert_eq!(opts(PolicyId::Q4RingingNoAnswer), ["no-answer-60s", "no-answer-180s", "never"]);
+        assert_eq!(opts(PolicyId::Q10StoreCap), ["unlimited", "5-messages", "100-messages"]);
+        assert_eq!(opts(PolicyId::Q10AtCap), ["drop-oldest", "drop-newest", "leave-group"]);
+        assert_eq!(opts(PolicyId::StillRegistered), ["wait", "invite-after-60s", "invite-after-10min"]);
+        let mut ps = Policies::default();
+        assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));
+        assert_eq!(ps.index(PolicyId::Q10AtCap), 2);
     }
 
     #[test]

@@ -144,7 +144,7 @@ impl Pf {
                     cl![CL, "policy:q2-reacted-when"],
                     "Q2 policy invite-answered: Carol re-joined before her client answered the PF's INVITE, so the PF has not reacted yet: path B, and the PF withdraws its INVITE.",
                 ) {
-                    self.key_last("Re-join before the PF's INVITE was answered: path B (Q2 policy)");
+                    self.key_last("Re-join before the answer: path B (Q2 policy)");
                 }
                 self.rejoin_no = no;
                 self.path_b(txn);

@@ -251,15 +251,16 @@ impl Pf {
         self.reacted = false;
         self.stop_still_registered();
         self.reaction_timer = Some(self.arm(PfTimer::Reaction, reaction_ms));
-        match self.cfg.policies.get(crate::policy::PolicyId::Q2ReactedWhen) {
-            "register-received" => self.note(
+        // Options: invite-sent, register-received, invite-answered.
+        match self.cfg.policies.index(crate::policy::PolicyId::Q2ReactedWhen) {
+            1 => self.note(
                 StepKind::Timer,
                 "reaction delay",
                 cl![CL, "policy:q2-reacted-when"],
                 note_fmt!("Path A is due: the PF will invite Carol in {reaction_ms} ms. Q2 policy register-received: it has reacted already, so a re-join from now on is a re-join after reacting (Q1), not path B."),
                 None,
             ),
-            "invite-answered" => self.note(
+            2 => self.note(
                 StepKind::Timer,
                 "reaction delay",
                 cl![CL, "policy:q2-reacted-when"],

@@ -25,13 +25,13 @@ impl Pf {
     /// Q2 `register-received`: the PF counts as having reacted as soon as it accepted the
     /// 3rd-party REGISTER, so a re-join during its reaction delay comes after reacting (Q1's case).
     pub(super) fn q2_reacted_on_register(&self) -> bool {
-        self.reaction_timer.is_some() && self.policy(PolicyId::Q2ReactedWhen, "register-received")
+        self.reaction_timer.is_some() && self.cfg.policies.index(PolicyId::Q2ReactedWhen) == 1
     }
 
     /// Q2 `invite-answered`: its INVITE is not answered yet, so the PF has not reacted and a
     /// re-join is still path B.
     pub(super) fn q2_not_reacted_until_answered(&self) -> bool {
-        self.policy(PolicyId::Q2ReactedWhen, "invite-answered")
+        self.cfg.policies.index(PolicyId::Q2ReactedWhen) == 2
     }
 
     /// A re-join during the reaction delay under Q2 `register-received`: the PF already reacted,
@@ -44,7 +44,7 @@ impl Pf {
                 cl!["policy:q2-reacted-when", "policy:q1-rejoin-after-invite"],
                 "Q2 policy register-received: the PF reacted when it accepted the 3rd-party REGISTER, so this re-join comes after reacting; Q1 prefer-own-invite turns it away with 486 Busy Here and the PF's INVITE goes when its reaction delay ends.",
             );
-            self.key_last("Re-join after the PF reacted to the REGISTER: turned away (Q2, Q1 policies)");
+            self.key_last("Re-join after the PF reacted: turned away (Q2 policy)");
             return true;
         }
         if let Some(t) = self.reaction_timer.take() {
@@ -64,11 +64,8 @@ impl Pf {
 
     /// How long the Q4 no-answer timer runs (None: `never`).
     fn q4_limit_ms(&self) -> Option<u64> {
-        match self.cfg.policies.get(PolicyId::Q4RingingNoAnswer) {
-            "no-answer-60s" => Some(60_000),
-            "no-answer-180s" => Some(180_000),
-            _ => None,
-        }
+        // Options: no-answer-60s, no-answer-180s, never.
+        [Some(60_000), Some(180_000), None].get(self.cfg.policies.index(PolicyId::Q4RingingNoAnswer)).copied().flatten()
     }
 
     /// A provisional response `code` to its INVITE: the no-answer timer starts with the first and
@@ -113,7 +110,7 @@ impl Pf {
             note_fmt!("Carol's client has been ringing for {secs} s without a final response (Timer B no longer runs after a 1xx, RFC 3261 §17.1.1.2): the PF gives its INVITE up."),
             None,
         );
-        self.key_last("No answer: the PF gives its INVITE up (Q4 policy)");
+        self.key_last("No answer: the PF cancels (Q4 policy)");
         self.send_cancel(cl!["RFC 3261 §9.1", "policy:q4-ringing-no-answer"], "Q4 policy: the PF cancels the INVITE Carol's client did not answer.");
         self.invite_failed(purpose, None, Some("policy:q4-ringing-no-answer"));
     }
@@ -122,11 +119,8 @@ impl Pf {
 
     /// The store's cap (None: `unlimited`).
     fn q10_cap(&self) -> Option<usize> {
-        match self.cfg.policies.get(PolicyId::Q10StoreCap) {
-            "5-messages" => Some(5),
-            "100-messages" => Some(100),
-            _ => None,
-        }
+        // Options: unlimited, 5-messages, 100-messages.
+        [None, Some(5), Some(100)].get(self.cfg.policies.index(PolicyId::Q10StoreCap)).copied().flatten()
     }
 
     /// Before `chat` is stored: makes room under the cap (Q10). Returns false when `chat` is not
@@ -136,18 +130,19 @@ impl Pf {
         if self.store.len() < cap {
             return true;
         }
-        match self.cfg.policies.get(PolicyId::Q10AtCap) {
-            "drop-newest" => {
+        // Options: drop-oldest, drop-newest, leave-group.
+        match self.cfg.policies.index(PolicyId::Q10AtCap) {
+            1 => {
                 self.pf_drops(
                     chat,
                     None,
                     note_fmt!("Q10 policy drop-newest: the store already holds {cap} messages (its cap), so this one is not stored; Carol will never get it."),
                     cl!["policy:q10-store-cap", "policy:q10-at-cap"],
                 );
-                self.key_last(format!("Store full: message #{chat} dropped (Q10 policy)"));
+                self.key_last(format!("Store full: #{chat} dropped (Q10 policy)"));
                 false
             }
-            "leave-group" => {
+            2 => {
                 self.note(
                     StepKind::Info,
                     "store full",
@@ -155,7 +150,7 @@ impl Pf {
                     note_fmt!("Q10 policy leave-group: the store already holds {cap} messages (its cap): the PF gives the deferral up and leaves the group for Carol."),
                     Some(chat),
                 );
-                self.key_last("Store full: the PF leaves the group for Carol (Q10 policy)");
+                self.key_last("Store full: the PF leaves the group (Q10 policy)");
                 if self.client_leg.is_some() {
                     self.pf_closes_msrp_to_carol();
                     self.bye_carol(
@@ -186,7 +181,7 @@ impl Pf {
                         note_fmt!("Q10 policy drop-oldest: the store holds {cap} messages (its cap), so the oldest is dropped to make room for #{chat}; Carol will never get it."),
                         cl!["policy:q10-store-cap", "policy:q10-at-cap"],
                     );
-                    self.key_last(format!("Store full: the oldest message #{old} dropped (Q10 policy)"));
+                    self.key_last(format!("Store full: #{old} dropped (Q10 policy)"));
                 }
                 true
             }
@@ -199,9 +194,10 @@ impl Pf {
     /// connection (case 3) started, she may still be registered: under `invite-after-*` the PF
     /// invites her (path A) that long after, unless a REGISTER or a re-join comes first.
     pub(super) fn arm_still_registered(&mut self) {
-        let ms = match self.cfg.policies.get(PolicyId::StillRegistered) {
-            "invite-after-60s" => 60_000,
-            "invite-after-10min" => 600_000,
+        // Options: wait, invite-after-60s, invite-after-10min.
+        let ms = match self.cfg.policies.index(PolicyId::StillRegistered) {
+            1 => 60_000,
+            2 => 600_000,
             _ => return,
         };
         if self.state != PfState::Deferred {
