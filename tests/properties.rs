@@ -921,7 +921,7 @@ fn engine_bug_a_leave_during_the_full_setup_does_not_bring_the_pf_back() {
 /// away than the plain generator makes, so the cap is reached often.
 fn gen_capped(seed: u64) -> String {
     let mut v: Value = serde_json::from_str(&gen_scenario(seed)).expect("the generator writes JSON");
-    let at_cap = ["drop-oldest", "drop-newest", "leave-group"][(mix64(seed ^ 0x0010_ca9) % 3) as usize];
+    let at_cap = ["drop-oldest", "drop-newest", "leave-group"][(mix64(seed ^ 0x10ca9) % 3) as usize];
     let top = v.as_object_mut().expect("an object");
     let policies = top.entry("policies").or_insert_with(|| json!({}));
     policies["q10-store-cap"] = json!("5-messages");
@@ -973,7 +973,7 @@ fn the_capped_generator_reaches_the_cap_under_every_action() {
         let json = gen_capped(seed);
         let Ok(sc) = Scenario::from_json(&json) else { continue };
         let t = run(&sc, Rules::PostCr);
-        if t.steps.iter().any(|s| s.clauses.iter().any(|c| *c == "policy:q10-at-cap")) {
+        if t.steps.iter().any(|s| s.clauses.contains(&"policy:q10-at-cap")) {
             *hits.entry(sc.policies.get(cpm_deferral::policy::PolicyId::from_id("q10-at-cap").unwrap())).or_insert(0) += 1;
         }
     }
