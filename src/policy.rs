@@ -30,6 +30,18 @@ pub enum PolicyId {
     Q19DialogOnMsrpLoss,
     /// When the PF ends the conference subscription it made for the deferral.
     SubscriptionEnd,
+    // --- issue 11, helper P: Q2, Q4, Q10 and a deferral while Carol is still registered.
+    /// Q2: the moment that counts as the PF having "reacted" to the 3rd-party REGISTER (the end
+    /// of the CR's path-B window).
+    Q2ReactedWhen,
+    /// Q4: a provisional response to the PF's INVITE, then silence.
+    Q4RingingNoAnswer,
+    /// Q10: how many messages the PF stores for Carol.
+    Q10StoreCap,
+    /// Q10: what the PF does when its store is full.
+    Q10AtCap,
+    /// A deferral that starts while Carol is still registered (no 3rd-party REGISTER will come).
+    StillRegistered,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -53,7 +65,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 12] = [
+pub const ALL: [PolicyId; 17] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -66,6 +78,12 @@ pub const ALL: [PolicyId; 12] = [
     PolicyId::Q13ParticipantInfo,
     PolicyId::Q19DialogOnMsrpLoss,
     PolicyId::SubscriptionEnd,
+    // helper P (issue 11)
+    PolicyId::Q2ReactedWhen,
+    PolicyId::Q4RingingNoAnswer,
+    PolicyId::Q10StoreCap,
+    PolicyId::Q10AtCap,
+    PolicyId::StillRegistered,
 ];
 
 impl PolicyId {
@@ -96,6 +114,7 @@ impl PolicyId {
                 "bye-client: the PF ends the client's dialog with BYE and Reason SIP;cause=480. keep-dialog: the PF leaves the dialog alone; a later delivery uses a new session anyway."),
             PolicyId::SubscriptionEnd => ("subscription-end", "SUB", "When the PF ends its conference subscription", &["after-delivery", "keep"],
                 "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered, unless Carol's client has a conference subscription that the PF serves from it (then it keeps it, so her roster follows later joins and leaves); a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
+            other => other.info_p(),
         };
         // The page's first wasm module carries no descriptions (feature `policy-text`): its
         // Policies panel loads them on use (www/policies.js, the second module's catalogue).
@@ -128,6 +147,30 @@ impl PolicyId {
             PolicyId::Q13ParticipantInfo => "policy:q13-participant-info",
             PolicyId::Q19DialogOnMsrpLoss => "policy:q19-dialog-on-msrp-loss",
             PolicyId::SubscriptionEnd => "policy:subscription-end",
+            PolicyId::Q2ReactedWhen => "policy:q2-reacted-when",
+            PolicyId::Q4RingingNoAnswer => "policy:q4-ringing-no-answer",
+            PolicyId::Q10StoreCap => "policy:q10-store-cap",
+            PolicyId::Q10AtCap => "policy:q10-at-cap",
+            PolicyId::StillRegistered => "policy:still-registered",
+        }
+    }
+
+    /// The catalogue rows of Q2, Q4, Q10 and `still-registered` (issue 11; digest §7): (id,
+    /// question, title, options with the default first, description). None is in the CR.
+    #[allow(clippy::type_complexity)]
+    fn info_p(self) -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+        match self {
+            PolicyId::Q2ReactedWhen => ("q2-reacted-when", "Q2", "When the PF has reacted to the 3rd-party REGISTER", &["invite-sent", "register-received", "invite-answered"],
+                "Not in the CR: it says only that a re-join \"before the PF reacted\" is path B. invite-sent: the PF has reacted once its INVITE has left; a re-join during its reaction delay is path B (no INVITE). register-received: it has reacted as soon as it accepted the REGISTER; a re-join during the delay is a re-join after reacting, decided by Q1 (prefer-rejoin: the INVITE is not sent and the re-join is used; prefer-own-invite: the re-join gets 486 and the INVITE goes). invite-answered: it has reacted only once Carol answered its INVITE; a re-join while that INVITE is pending is still path B, so the PF cancels its INVITE and takes the re-join whatever Q1 says."),
+            PolicyId::Q4RingingNoAnswer => ("q4-ringing-no-answer", "Q4", "Carol's client rings (1xx) and never answers", &["no-answer-60s", "no-answer-180s", "never"],
+                "Not in the CR. After a provisional response Timer B no longer runs (RFC 3261 §17.1.1.2), so without a limit the PF's INVITE could wait for ever. no-answer-60s / no-answer-180s: an application no-answer timer, started by the first provisional response and restarted by each later one other than 100 (as a proxy's Timer C, RFC 3261 §16.6 item 11); when it fires the PF sends CANCEL and handles the INVITE as timed out (case 2 of §8.3.2.9: it defers, or stays deferred). never: the PF waits until Carol answers, re-joins, or the PF leaves (this model's IMS core runs no Timer C of its own)."),
+            PolicyId::Q10StoreCap => ("q10-store-cap", "Q10", "How many messages the PF stores", &["unlimited", "5-messages", "100-messages"],
+                "Not in the CR. unlimited: the store has no cap. 5-messages / 100-messages: the store holds at most that many messages; what happens to one more is policy q10-at-cap. The cap counts messages, not bytes (the page's fast run builds no CPIM text to measure), and the messages that Q12 resend puts back in the store at a connection loss are not held against it."),
+            PolicyId::Q10AtCap => ("q10-at-cap", "Q10", "What the PF does when its store is full", &["drop-oldest", "drop-newest", "leave-group"],
+                "Not in the CR; only with a q10-store-cap. drop-oldest: the oldest stored message is dropped to make room (a lost step says so). drop-newest: the new message is not stored (a lost step says so). leave-group: the PF gives the deferral up, leaves the group for Carol (BYE with Reason SIP;cause=480) and the stored messages are lost. Every message dropped at the cap counts as lost in the summary."),
+            PolicyId::StillRegistered => ("still-registered", "REG", "A deferral while Carol is still registered", &["wait", "invite-after-60s", "invite-after-10min"],
+                "Not in the CR: path A starts on a 3rd-party REGISTER, which comes only when Carol registers again. After case 1 (her own BYE reached the PF, so her device was on the network) or case 3 (her MSRP connection failed; her registration may be intact) she may still be registered. wait: only a re-join or a later 3rd-party REGISTER starts the delivery. invite-after-60s / invite-after-10min: that long after such a deferral starts, the PF invites her (path A) unless a REGISTER or a re-join came first; an unanswered INVITE leaves it deferred (Q3). Not after case 2: an unanswered INVITE says her device is gone, and a REGISTER will come."),
+            _ => unreachable!("info_p covers helper P's policies only"),
         }
     }
 }
@@ -143,6 +186,11 @@ impl Policies {
     pub fn get(&self, p: PolicyId) -> &'static str {
         let i = ALL.iter().position(|x| *x == p).unwrap_or(0);
         p.info().options[self.chosen[i] as usize]
+    }
+
+    /// The index of the chosen option of `p` in its `options` (0: the default).
+    pub fn index(&self, p: PolicyId) -> usize {
+        ALL.iter().position(|x| *x == p).map_or(0, |i| self.chosen[i] as usize)
     }
 
     /// True when `p` is set to `option`.
@@ -187,6 +235,20 @@ mod tests {
             assert_eq!(p.cite(), format!("policy:{}", p.id()));
             assert_eq!(PolicyId::from_id(p.id()), Some(p));
         }
+    }
+
+    /// src/pf/open_questions.rs reads these policies by option index: their order is fixed.
+    #[test]
+    fn helper_p_option_order_is_what_the_pf_reads() {
+        let opts = |p: PolicyId| p.info().options.to_vec();
+        assert_eq!(opts(PolicyId::Q2ReactedWhen), ["invite-sent", "register-received", "invite-answered"]);
+        assert_eq!(opts(PolicyId::Q4RingingNoAnswer), ["no-answer-60s", "no-answer-180s", "never"]);
+        assert_eq!(opts(PolicyId::Q10StoreCap), ["unlimited", "5-messages", "100-messages"]);
+        assert_eq!(opts(PolicyId::Q10AtCap), ["drop-oldest", "drop-newest", "leave-group"]);
+        assert_eq!(opts(PolicyId::StillRegistered), ["wait", "invite-after-60s", "invite-after-10min"]);
+        let mut ps = Policies::default();
+        assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));
+        assert_eq!(ps.index(PolicyId::Q10AtCap), 2);
     }
 
     #[test]

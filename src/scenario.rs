@@ -138,6 +138,10 @@ pub enum ImsCore {
     Stateless,
 }
 
+/// `answer_ms` written `"never"`: Carol's client rings (180) and never answers (policy Q4,
+/// `q4-ringing-no-answer`, decides what the PF does).
+pub const ANSWER_NEVER: u64 = u64::MAX;
+
 /// A validated scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
@@ -146,7 +150,8 @@ pub struct Scenario {
     pub setup: Setup,
     /// RFC 3261 T1; Timer B and Timer F are 64×T1.
     pub t1_ms: u64,
-    /// How long Carol's client alerts (180 Ringing) before it accepts an INVITE (auto-accept).
+    /// How long Carol's client alerts (180 Ringing) before it accepts an INVITE (auto-accept);
+    /// [`ANSWER_NEVER`] when it rings and never answers.
     pub answer_ms: u64,
     /// The IMS core's behaviour towards an unreachable Carol (`ims_core`).
     pub ims_core: ImsCore,
@@ -512,7 +517,11 @@ impl Scenario {
             }
         };
         let t1_ms = get_u64(m, root, "t1_ms", 100..=4000, MS)?.unwrap_or(500);
-        let answer_ms = get_u64(m, root, "answer_ms", 0..=20_000, MS)?.unwrap_or(1000);
+        // `"never"`: her client rings and never answers (Q4's timeline).
+        let answer_ms = match m.get("answer_ms").and_then(|v| v.as_str()) {
+            Some("never") => ANSWER_NEVER,
+            _ => get_u64(m, root, "answer_ms", 0..=20_000, "a whole number of milliseconds or \"never\"")?.unwrap_or(1000),
+        };
         let ims_core = match get_str(m, root, "ims_core")?.unwrap_or("answers-408") {
             "answers-408" => ImsCore::Answers408,
             "answers-480" => ImsCore::Answers480,

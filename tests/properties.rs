@@ -328,7 +328,7 @@ fn a_every_stored_message_is_delivered_once_in_order_or_still_stored_or_accounte
 
 /// §8.3.2.9: a deferring PF keeps "all further CPM Messages" of the group session: every message
 /// the focus sends on Carol's leg while the PF defers (or has a delivery under way) is stored at
-/// once, under both rule sets.
+/// once, under both rule sets, unless a store cap (Q10, not in the CR) drops it with a step.
 fn every_message_reaching_a_deferring_pf_is_stored(t: &Trace) -> Result<(), String> {
     let rules = t.rules.as_str();
     for (i, s) in t.steps.iter().enumerate() {
@@ -339,8 +339,12 @@ fn every_message_reaching_a_deferring_pf_is_stored(t: &Trace) -> Result<(), Stri
         if !matches!(s.pf_state, PfState::Deferred | PfState::DeliveringA | PfState::DeliveringB | PfState::EndedWithBacklog) {
             continue;
         }
-        let stored = t.steps[i..].iter().take_while(|x| x.at_ms == s.at_ms).any(|x| x.kind == StepKind::Store && x.chat == Some(n));
-        ensure!(stored, "{rules}: the PF ({:?}) answers the focus's SEND of #{n} at {} ms (step {i}) but does not store it", s.pf_state, s.at_ms);
+        // Stored, or (Q10, a store cap) dropped at once by a `lost` step that says why.
+        let stored = t.steps[i..]
+            .iter()
+            .take_while(|x| x.at_ms == s.at_ms)
+            .any(|x| x.chat == Some(n) && (x.kind == StepKind::Store || x.kind == StepKind::Lost && x.clauses.iter().any(|c| c.starts_with("policy:q10-"))));
+        ensure!(stored, "{rules}: the PF ({:?}) answers the focus's SEND of #{n} at {} ms (step {i}) but neither stores it nor says why", s.pf_state, s.at_ms);
     }
     Ok(())
 }
@@ -907,5 +911,73 @@ fn engine_bug_a_leave_during_the_full_setup_does_not_bring_the_pf_back() {
             );
         }
         assert_eq!(t.chats[0].outcome, Outcome::NotForCarol, "leave at {leave_ms} ms: Bob wrote long after Carol left");
+    }
+}
+
+// ------------------------------------------------------------------ Q10: a store cap (issue 11)
+
+/// A random timeline (`gen_scenario`) with the store capped at 5 messages and a random Q10
+/// action at the cap (drop-oldest, drop-newest, leave-group), with more messages while Carol is
+/// away than the plain generator makes, so the cap is reached often.
+fn gen_capped(seed: u64) -> String {
+    let mut v: Value = serde_json::from_str(&gen_scenario(seed)).expect("the generator writes JSON");
+    let at_cap = ["drop-oldest", "drop-newest", "leave-group"][(mix64(seed ^ 0x10ca9) % 3) as usize];
+    let top = v.as_object_mut().expect("an object");
+    let policies = top.entry("policies").or_insert_with(|| json!({}));
+    policies["q10-store-cap"] = json!("5-messages");
+    policies["q10-at-cap"] = json!(at_cap);
+    // A burst of member messages in the middle of the run.
+    let mut rng = Rng::new(seed ^ 0xca9);
+    if let Some(Value::Array(events)) = top.get_mut("events") {
+        let last = events.iter().filter_map(|e| e["at_ms"].as_u64()).max().unwrap_or(10_000);
+        let start = rng.range(0, last.max(1));
+        for k in 0..rng.range(6, 12) {
+            let from = if k % 2 == 0 { "alice" } else { "bob" };
+            events.push(json!({ "at_ms": start + k * 700, "kind": "message", "from": from, "text": format!("burst {k}") }));
+        }
+        events.sort_by_key(|e| e["at_ms"].as_u64().unwrap_or(0));
+    }
+    v.to_string()
+}
+
+/// Under a store cap every check of the store still holds: each message that reaches a
+/// deferring PF is stored or dropped by a step that cites Q10; everything stored is delivered
+/// once in order, still stored, or lost by a step; the summary agrees with the steps; the store
+/// never holds more than the cap plus what Q12 resend puts back.
+#[test]
+fn g_a_store_cap_drops_only_with_a_step_and_the_store_accounting_holds() {
+    for_all(
+        "g_a_store_cap_drops_only_with_a_step_and_the_store_accounting_holds",
+        gen_capped,
+        &|json| {
+            for t in both_traces(json)? {
+                every_message_reaching_a_deferring_pf_is_stored(&t)?;
+                store_accounting(&t)?;
+                summary_agrees(&t)?;
+                well_formed(&t)?;
+                let requeued = t.steps.iter().filter(|s| s.label.starts_with("back to store #")).count() as u32;
+                let max = t.steps.iter().map(|s| s.queue_len).max().unwrap_or(0);
+                ensure!(max <= 5 + requeued, "{}: the store holds {max} messages, over the cap of 5 (+{requeued} put back by Q12)", t.rules.as_str());
+            }
+            Ok(())
+        },
+        true,
+    );
+}
+
+/// The capped generator does reach the cap (so the property above judges the drops).
+#[test]
+fn the_capped_generator_reaches_the_cap_under_every_action() {
+    let mut hits = HashMap::new();
+    for seed in 0..300u64 {
+        let json = gen_capped(seed);
+        let Ok(sc) = Scenario::from_json(&json) else { continue };
+        let t = run(&sc, Rules::PostCr);
+        if t.steps.iter().any(|s| s.clauses.contains(&"policy:q10-at-cap")) {
+            *hits.entry(sc.policies.get(cpm_deferral::policy::PolicyId::from_id("q10-at-cap").unwrap())).or_insert(0) += 1;
+        }
+    }
+    for action in ["drop-oldest", "drop-newest", "leave-group"] {
+        assert!(hits.get(action).copied().unwrap_or(0) >= 5, "the cap is reached under {action} in {hits:?} of 300 timelines");
     }
 }

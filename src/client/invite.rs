@@ -198,7 +198,11 @@ impl Client {
         let tag = format!("c-{:03x}", 0x901 + self.session_no);
         self.alerting = Some(Alerting { inv, txn: Some(txn.clone()), what, no, tag: tag.clone() });
         let answer_ms = self.cfg.answer_ms;
-        self.arm(ClientTimer::Answer { inv }, answer_ms);
+        // "never" (the scenario's answer_ms): she rings and never answers (Q4's timeline).
+        let never = answer_ms == crate::scenario::ANSWER_NEVER;
+        if !never {
+            self.arm(ClientTimer::Answer { inv }, answer_ms);
+        }
         if answer_ms > 0 {
             // She is alerting: 180 Ringing (RFC 3261 §13.3.1.1), which moves the PF's INVITE
             // transaction to Proceeding (no Timer B any more, §17.1.1.2) and allows a CANCEL (§9.1).
@@ -209,7 +213,16 @@ impl Client {
                 Node::Pf,
                 r,
                 cl!["RFC 3261 §13.3.1.1"],
-                format!("Carol's client is alerting; it will accept the invitation after {answer_ms} ms (the scenario's answer_ms)."),
+                if never {
+                    // Kept out of the page's first module, as the PF's notes are (feature note-text).
+                    if cfg!(feature = "note-text") {
+                        "Carol's client is alerting and will never answer (the scenario's answer_ms is \"never\").".to_string()
+                    } else {
+                        String::new()
+                    }
+                } else {
+                    format!("Carol's client is alerting; it will accept the invitation after {answer_ms} ms (the scenario's answer_ms).")
+                },
                 Some(Arrival::CarolRespAtPf { inv, code: 180, txn: rtxn }),
             );
         }

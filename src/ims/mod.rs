@@ -472,13 +472,19 @@ impl Core {
     /// with the transaction as it arrives (the proxies' Via and Record-Route in it).
     fn forward(&mut self, to: Node, m: &SipMessage, arrival: Option<Arrival>, request: bool, cites: &Clauses) {
         let forming = request && forming(m);
-        let note: &'static str = match (to, request, forming) {
+        // The page's first wasm module carries no step notes (feature `note-text`), so these
+        // texts are left out of it too.
+        let note: &'static str = if !cfg!(feature = "note-text") {
+            ""
+        } else {
+            match (to, request, forming) {
             (Node::Pf, true, true) => "The IMS core passes the request on to Carol's PF, an AS on her path: P-CSCF, then S-CSCF, each consuming its Route entry and adding its Via and Record-Route.",
             (Node::Pf, true, false) => "The IMS core passes the request on to Carol's PF: P-CSCF, then S-CSCF, each consuming its Route entry and adding its Via.",
             (_, true, true) => "The IMS core passes the request on to Carol's client: S-CSCF (her AOR retargeted to her registered contact), then P-CSCF, each consuming its Route entry and adding its Via and Record-Route.",
             (_, true, false) => "The IMS core passes the request on to Carol's client: S-CSCF, then P-CSCF, each consuming its Route entry and adding its Via.",
             (Node::Pf, false, _) => "The IMS core passes the response on to Carol's PF along the Via (S-CSCF, then P-CSCF remove theirs).",
             (_, false, _) => "The IMS core passes the response on to Carol's client along the Via (P-CSCF, then S-CSCF remove theirs).",
+            }
         };
         let arrival = arrival.map(|mut a| {
             if let Some(t) = a.txn_mut() {
@@ -499,8 +505,11 @@ impl Core {
         self.sip_from_core(to, m, clauses, note, arrival);
     }
 
-    /// Sends `m` out of the core towards `to` (its arrival there is `arrival`).
+    /// Sends `m` out of the core towards `to` (its arrival there is `arrival`). Inlined, so that
+    /// without feature `note-text` (the page's first wasm module) the callers' notes are dead text.
+    #[inline(always)]
     fn sip_from_core(&mut self, to: Node, m: &SipMessage, clauses: Clauses, note: &'static str, arrival: Option<Arrival>) {
+        let note = if cfg!(feature = "note-text") { note } else { "" };
         let raw = if self.wire() { m.emit() } else { String::new() };
         // Boxed here, where the world would box it for its event queue anyway.
         self.out.push(CoreOutput::Sip { to, raw, label: m.label_cow(), clauses, note, arrival: arrival.map(Box::new) });

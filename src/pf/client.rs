@@ -78,10 +78,20 @@ impl Pf {
             ByeClass::Leave => "BYE whose Reason is not SIP: a normal leave",
         });
         match class {
-            ByeClass::Trigger => self.enter_deferred(cl![CL], "Case 1 of §8.3.2.9: the BYE carries Reason protocol SIP with a cause other than 200, so Carol did not leave voluntarily; the PF remains in the media path with the focus.".into()),
-            ByeClass::BroadTrigger => self.enter_deferred(cl!["policy:q6-non-sip-reason"], "Q6 policy broad: this BYE is not case 1 of the CR (no SIP cause other than 200), but it signals an involuntary drop, so the PF defers anyway.".into()),
+            ByeClass::Trigger => {
+                self.enter_deferred(cl![CL], "Case 1 of §8.3.2.9: the BYE carries Reason protocol SIP with a cause other than 200, so Carol did not leave voluntarily; the PF remains in the media path with the focus.".into());
+                self.arm_still_registered();
+            }
+            ByeClass::BroadTrigger => {
+                self.enter_deferred(cl!["policy:q6-non-sip-reason"], "Q6 policy broad: this BYE is not case 1 of the CR (no SIP cause other than 200), but it signals an involuntary drop, so the PF defers anyway.".into());
+                self.arm_still_registered();
+            }
             ByeClass::Leave => {
-                let why = if reason.is_none() { "No Reason header: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)." } else { "The Reason is SIP cause 200 or not protocol SIP: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)." };
+                let why = if reason.is_none() {
+                    "No Reason header: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)."
+                } else {
+                    "The Reason is SIP cause 200 or not protocol SIP: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)."
+                };
                 // A leave on purpose is a BYE whose Reason is SIP cause 200 (the same reading as
                 // case 1 of §8.3.2.9, from what reached the PF).
                 let voluntary = reason.as_ref().is_some_and(|(_, v)| v.iter().any(|r| r.is("SIP") && r.cause == Some(200)));
@@ -119,8 +129,25 @@ impl Pf {
         }
         match self.state {
             PfState::Deferred | PfState::EndedWithBacklog => {
+                if self.q2_reacted_on_register() && self.q2_rejoin_after_register(&txn) {
+                    return;
+                }
                 self.rejoin_no = no;
                 self.path_b(txn)
+            }
+            PfState::DeliveringA if self.q2_not_reacted_until_answered() => {
+                // Q2 invite-answered: the PF has not reacted until Carol answers its INVITE, so
+                // this re-join is the CR's path B; the INVITE it already sent is withdrawn.
+                self.drop_own_invite(GiveUp::Unreacted);
+                if self.set_state(
+                    PfState::Deferred,
+                    cl![CL, "policy:q2-reacted-when"],
+                    "Q2 policy invite-answered: Carol re-joined before her client answered the PF's INVITE, so the PF has not reacted yet: path B, and the PF withdraws its INVITE.",
+                ) {
+                    self.key_last("Re-join before the answer: path B (Q2 policy)");
+                }
+                self.rejoin_no = no;
+                self.path_b(txn);
             }
             PfState::DeliveringA => {
                 if self.policy(PolicyId::Q1RejoinAfterInvite, "prefer-rejoin") {
@@ -258,6 +285,7 @@ impl Pf {
     // ------------------------------------------------------------------ path A and B
 
     pub(super) fn path_b(&mut self, txn: Txn) {
+        self.stop_still_registered();
         if let Some(t) = self.reaction_timer.take() {
             self.stop_timer(t);
             self.note(
@@ -344,6 +372,7 @@ impl Pf {
             provisional: false,
             cancel_wanted: false,
             gave_up: GiveUp::Rejoin,
+            no_answer: None,
         });
         self.close_after_flush = self.group_gone;
         let roster = self.invite.as_ref().and_then(|i| i.roster.clone());
@@ -358,18 +387,22 @@ impl Pf {
     /// BYE if it was answered.
     pub(super) fn drop_own_invite(&mut self, why: GiveUp) {
         let Some(mut inv) = self.invite.take() else { return };
+        if let Some(t) = inv.no_answer.take() {
+            self.stop_timer(t);
+        }
         let clauses: Clauses = match why {
             GiveUp::Rejoin => cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
-            GiveUp::Leave => cl!["RFC 3261 §9.1"],
+            GiveUp::Unreacted => cl!["RFC 3261 §9.1", "policy:q2-reacted-when"],
+            GiveUp::Leave | GiveUp::NoAnswer => cl!["RFC 3261 §9.1"],
         };
         inv.gave_up = why;
         if inv.answered {
             self.stop_timer(inv.timer_b);
             let (reason, note) = match why {
-                GiveUp::Rejoin => {
+                GiveUp::Rejoin | GiveUp::Unreacted => {
                     ("SIP;cause=200;text=\"Replaced by re-join\"", "Q1 policy prefer-rejoin: the PF ends its own session with Carol in favour of her re-join.")
                 }
-                GiveUp::Leave => (
+                GiveUp::Leave | GiveUp::NoAnswer => (
                     "SIP;cause=480;text=\"Temporarily Unavailable\"",
                     "The PF leaves the group for Carol, so it ends the delivery session it set up with her (RFC 3261 §15).",
                 ),
@@ -383,7 +416,8 @@ impl Pf {
                 clauses,
                 match why {
                     GiveUp::Rejoin => "Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.",
-                    GiveUp::Leave => {
+                    GiveUp::Unreacted => "Q2 policy invite-answered: Carol re-joined before answering, so the PF cancels its pending INVITE (path B).",
+                    GiveUp::Leave | GiveUp::NoAnswer => {
                         "The PF leaves the group for Carol, so it cancels its pending delivery INVITE: there is no leg to the focus to deliver over."
                     }
                 },
@@ -400,7 +434,8 @@ impl Pf {
                 clauses,
                 match why {
                     GiveUp::Rejoin => "Q1 policy prefer-rejoin: the PF gives its INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
-                    GiveUp::Leave => "The PF leaves the group for Carol and gives its delivery INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
+                    GiveUp::Unreacted => "Q2 policy invite-answered: the PF withdraws its INVITE for the re-join, but no provisional response has come yet, so its CANCEL waits for one.",
+                    GiveUp::Leave | GiveUp::NoAnswer => "The PF leaves the group for Carol and gives its delivery INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
                 },
                 None,
             );
@@ -441,13 +476,18 @@ impl Pf {
                 i.provisional = true;
                 i.cancel_wanted = false;
             }
+            self.q4_provisional(code);
             if cancel_wanted {
                 match gave_up {
+                    GiveUp::Unreacted => self.send_cancel(
+                        cl!["RFC 3261 §9.1", "policy:q2-reacted-when"],
+                        "Q2 policy invite-answered: the provisional response has come, so the PF now cancels the INVITE it withdrew for the re-join.",
+                    ),
                     GiveUp::Rejoin => self.send_cancel(
                         cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-rejoin: the provisional response has come, so the PF now cancels the INVITE it gave up.",
                     ),
-                    GiveUp::Leave => self.send_cancel(
+                    GiveUp::Leave | GiveUp::NoAnswer => self.send_cancel(
                         cl!["RFC 3261 §9.1"],
                         "The provisional response has come, so the PF now cancels the delivery INVITE it gave up when it left the group.",
                     ),
@@ -455,6 +495,7 @@ impl Pf {
             }
             return;
         }
+        self.q4_stop();
         d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("").to_string();
         // The UAC's route set: the 2xx's Record-Route reversed (RFC 3261 §12.1.2).
         d.route = route_set(txn.record_route.as_deref(), true);
@@ -466,13 +507,19 @@ impl Pf {
         }
         if (200..300).contains(&code) {
             let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
-            if purpose == InvitePurpose::Delivery && cancelled {
+            if cancelled && (purpose == InvitePurpose::Delivery || gave_up == GiveUp::NoAnswer) {
                 // Issue 10 #6: the 200 crossed the CANCEL. The PF confirms and ends this extra
                 // session (RFC 3261 §15) without taking it as Carol's session: her re-join keeps
                 // its dialog and MSRP paths, and nothing waits for an MSRP set-up on this one.
                 self.sip(Node::Carol, ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the crossed session with ACK, only to end it.", None);
                 match gave_up {
-                    GiveUp::Rejoin => self.bye_dialog(
+                    GiveUp::NoAnswer => self.bye_dialog(
+                        d,
+                        "SIP;cause=480;text=\"Temporarily Unavailable\"",
+                        cl!["RFC 3261 §15", "policy:q4-ringing-no-answer"],
+                        "The 200 crossed the PF's CANCEL: the PF had already given the unanswered INVITE up (Q4 policy), so it ends this session at once; a REGISTER or a re-join starts the delivery again.",
+                    ),
+                    GiveUp::Rejoin | GiveUp::Unreacted => self.bye_dialog(
                         d,
                         "SIP;cause=200;text=\"Replaced by re-join\"",
                         cl!["policy:q1-rejoin-after-invite"],
@@ -515,7 +562,7 @@ impl Pf {
             });
         }
         self.invite = None;
-        self.invite_failed(purpose, Some(code));
+        self.invite_failed(purpose, Some(code), None);
     }
 
     pub(super) fn pf_invite_timeout(&mut self, inv: u32) {
@@ -548,13 +595,14 @@ impl Pf {
             (InvitePurpose::ForwardCf, Rules::PreCr) => "Timer B fired: no deferral trigger before the CR",
             (InvitePurpose::Delivery, _) => "Timer B fired: Carol did not answer the PF's INVITE",
         });
-        self.invite_failed(purpose, None);
+        self.invite_failed(purpose, None, None);
     }
 
     /// The PF's INVITE to Carol failed: `code` None for its own Timer B. Both that and a 408 (the
     /// IMS core's own transaction timed out, RFC 3261 §16.8) are the CR's "timeout" (case 2 of
     /// §8.3.2.9; inference: §8.1.3.1 equates the two) under either Q5 option.
-    pub(super) fn invite_failed(&mut self, purpose: InvitePurpose, code: Option<u16>) {
+    /// `extra`: the policy that gave the INVITE up as timed out (Q4), cited by what follows.
+    pub(super) fn invite_failed(&mut self, purpose: InvitePurpose, code: Option<u16>, extra: Option<&'static str>) {
         let literal = self.policy(PolicyId::Q5InviteError, "literal");
         let code = code.filter(|c| *c != 408);
         let like_timeout = match code {
@@ -563,7 +611,10 @@ impl Pf {
             _ => false,
         };
         let decline = code == Some(603) && !literal;
-        let with_q5: Clauses = if code.is_some() { cl![CL, "policy:q5-invite-error"] } else { cl![CL] };
+        let mut with_q5: Clauses = if code.is_some() { cl![CL, "policy:q5-invite-error"] } else { cl![CL] };
+        if let Some(p) = extra {
+            with_q5.to_mut().push(p);
+        }
         match purpose {
             InvitePurpose::ForwardCf => {
                 self.set_carol_entitled(!decline);
@@ -602,11 +653,14 @@ impl Pf {
                         "Q5 policy: 603 Decline means Carol left the chat voluntarily; the PF leaves the group and discards the store.",
                     );
                 } else if like_timeout {
-                    let cl: Clauses = match (self.cfg.rules, code) {
+                    let mut cl: Clauses = match (self.cfg.rules, code) {
                         (Rules::PostCr, None) => cl![CL, "policy:q3-unreachable-on-register"],
                         (_, Some(_)) => cl!["policy:q5-invite-error", "policy:q3-unreachable-on-register"],
                         (Rules::PreCr, None) => cl!["policy:q3-unreachable-on-register"],
                     };
+                    if let Some(p) = extra {
+                        cl.to_mut().push(p);
+                    }
                     if self.set_state(
                         PfState::Deferred,
                         cl.clone(),

@@ -219,7 +219,8 @@ impl Pf {
         self.end_stale_client_dialog();
         match self.cfg.rules {
             Rules::PostCr => {
-                self.enter_deferred(cl![CL], format!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery.").into())
+                self.enter_deferred(cl![CL], format!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery.").into());
+                self.arm_still_registered();
             }
             Rules::PreCr => {
                 self.client_leg = None;
@@ -280,6 +281,7 @@ impl Pf {
         if self.invite.as_ref().is_some_and(|i| i.purpose == InvitePurpose::Delivery && !i.cancelled) {
             self.drop_own_invite(GiveUp::Leave);
         }
+        self.stop_still_registered();
         for t in [self.retention_timer.take(), self.reaction_timer.take(), self.setup_timer.take(), self.refresh_timer.take()].into_iter().flatten() {
             self.stop_timer(t);
         }

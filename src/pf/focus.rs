@@ -121,6 +121,7 @@ impl Pf {
             provisional: false,
             cancel_wanted: false,
             gave_up: GiveUp::Rejoin,
+            no_answer: None,
         });
         self.sip(
             Node::Carol,
@@ -251,16 +252,34 @@ impl Pf {
         }
         self.retries = 0;
         self.reacted = false;
+        self.stop_still_registered();
         self.reaction_timer = Some(self.arm(PfTimer::Reaction, reaction_ms));
-        self.note(
-            StepKind::Timer,
-            "reaction delay",
-            cl![CL],
-            format!(
-                "Path A is due: the PF will invite Carol in {reaction_ms} ms. A re-join before then is path B (the CR does not say how long 'reacting' takes)."
+        // Options: invite-sent, register-received, invite-answered.
+        match self.cfg.policies.index(crate::policy::PolicyId::Q2ReactedWhen) {
+            1 => self.note(
+                StepKind::Timer,
+                "reaction delay",
+                cl![CL, "policy:q2-reacted-when"],
+                note_fmt!("Path A is due: the PF will invite Carol in {reaction_ms} ms. Q2 policy register-received: it has reacted already, so a re-join from now on is a re-join after reacting (Q1), not path B."),
+                None,
             ),
-            None,
-        );
+            2 => self.note(
+                StepKind::Timer,
+                "reaction delay",
+                cl![CL, "policy:q2-reacted-when"],
+                note_fmt!("Path A is due: the PF will invite Carol in {reaction_ms} ms. Q2 policy invite-answered: until her client answers that INVITE the PF has not reacted, so a re-join until then is path B."),
+                None,
+            ),
+            _ => self.note(
+                StepKind::Timer,
+                "reaction delay",
+                cl![CL],
+                note_fmt!(
+                    "Path A is due: the PF will invite Carol in {reaction_ms} ms. A re-join before then is path B (the CR does not say how long 'reacting' takes)."
+                ),
+                None,
+            ),
+        }
         self.key_last("Carol is reachable again: the S-CSCF's 3rd-party REGISTER");
     }
 }

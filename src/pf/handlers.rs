@@ -335,6 +335,8 @@ impl Pf {
                 }
             }
             PfTimer::SubscriptionRefresh => self.refresh_subscription(),
+            PfTimer::NoAnswer { inv } => self.q4_no_answer(inv),
+            PfTimer::StillRegistered => self.still_registered_fired(),
             PfTimer::Retention => {
                 self.retention_timer = None;
                 if matches!(self.state, PfState::Deferred | PfState::DeliveringA) {

@@ -15,6 +15,18 @@
 //! participant information) and the wire-text [`crate::world::build::Builder`] over its own
 //! [`crate::world::build::Ids`].
 
+/// A step note built with `format!` only where notes are kept (feature `note-text`): the page's
+/// first wasm module carries no note text, so the formatting pieces stay out of it too.
+macro_rules! note_fmt {
+    ($($t:tt)*) => {
+        if cfg!(feature = "note-text") {
+            std::borrow::Cow::<'static, str>::Owned(format!($($t)*))
+        } else {
+            std::borrow::Cow::Borrowed("")
+        }
+    };
+}
+
 #[cfg(test)]
 mod alone;
 mod client;
@@ -23,6 +35,7 @@ mod emit;
 mod focus;
 mod handlers;
 mod io;
+mod open_questions;
 mod relay;
 mod timer;
 
@@ -101,6 +114,8 @@ pub(crate) struct PfInvite {
     pub cancel_wanted: bool,
     /// Why it gave the INVITE up (when `cancelled`): the CANCEL's and a crossing 200's notes say so.
     pub gave_up: GiveUp,
+    /// Policy q4-ringing-no-answer: the no-answer timer running since a provisional response.
+    pub no_answer: Option<u32>,
 }
 
 /// Why the PF gives its own delivery INVITE up.
@@ -110,6 +125,11 @@ pub(crate) enum GiveUp {
     Rejoin,
     /// The PF leaves the group for her (Q7 retention, Q5, …): it no longer has a leg to the focus.
     Leave,
+    /// Q4: Carol's client rang and did not answer within the policy's time.
+    NoAnswer,
+    /// Q2 invite-answered: Carol re-joined before the PF had reacted (its INVITE unanswered), so
+    /// path B holds and the PF withdraws its INVITE.
+    Unreacted,
 }
 
 /// Carol's Participating Function.
@@ -152,6 +172,8 @@ pub(crate) struct Pf {
     /// Carol cancelled the INVITE the PF is relaying to the focus: a 200 from the focus is ACKed
     /// and its leg ended at once.
     pub(in crate::pf) relay_cancelled: bool,
+    /// Policy still-registered: the timer after which it invites Carol although no REGISTER came.
+    pub(in crate::pf) still_registered_timer: Option<u32>,
     // --- the machine
     pub(in crate::pf) cfg: PfConfig,
     /// Its own id source (tags, branches, MSRP ids, SDP sessions, path numbers).
@@ -202,6 +224,7 @@ impl Pf {
             carol_paths: (0, 0),
             rejoin_no: 0,
             relay_cancelled: false,
+            still_registered_timer: None,
         }
     }
 

@@ -52,6 +52,10 @@ impl Pf {
     }
 
     pub(super) fn store_chat(&mut self, chat: u32, body: Arc<str>, clauses: Clauses, note: &'static str) {
+        // Q10: a cap on the store (src/pf/open_questions.rs).
+        if !self.q10_room_for(chat) {
+            return;
+        }
         self.store.push_back((chat, body));
         self.note(StepKind::Store, format!("stored #{chat}"), clauses, note, Some(chat));
         let q = self.store.len();

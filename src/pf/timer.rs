@@ -24,6 +24,12 @@ pub(crate) enum PfTimer {
     /// RFC 6665 §4.1.2.2: time to refresh its conference subscription to the focus before it
     /// expires.
     SubscriptionRefresh,
+    /// Policy q4-ringing-no-answer: its INVITE `inv` has had a provisional response and no final
+    /// one for the policy's time.
+    NoAnswer { inv: u32 },
+    /// Policy still-registered: the deferral started while Carol may still be registered, and
+    /// no REGISTER or re-join has come; time to invite her (path A).
+    StillRegistered,
 }
 
 impl PfTimer {
@@ -39,6 +45,8 @@ impl PfTimer {
             PfTimer::Retry => "retry",
             PfTimer::Retention => "retention",
             PfTimer::SubscriptionRefresh => "subscription refresh",
+            PfTimer::NoAnswer { .. } => "no-answer timer",
+            PfTimer::StillRegistered => "invite while registered",
         }
     }
 
@@ -54,12 +62,16 @@ impl PfTimer {
             PfTimer::Retry => "policy:q3-unreachable-on-register",
             PfTimer::Retention => "policy:q7-never-returns",
             PfTimer::SubscriptionRefresh => "RFC 6665 §4.1.2.2",
+            PfTimer::NoAnswer { .. } => "policy:q4-ringing-no-answer",
+            PfTimer::StillRegistered => "policy:still-registered",
         }
     }
 
     /// Whether the trace shows its span also when it is stopped before it fires (the ones a
-    /// reader waits for: Timer B and F, the reaction delay, the retry and the retention).
+    /// reader waits for: Timer B and F, the reaction delay, the retry, the retention and the
+    /// still-registered wait). The Q4 no-answer timer runs on every ringing INVITE, so it is
+    /// drawn only when it fires.
     pub(crate) fn shown_when_stopped(self) -> bool {
-        matches!(self, PfTimer::TimerB { .. } | PfTimer::TimerF { .. } | PfTimer::Reaction | PfTimer::Retry | PfTimer::Retention)
+        matches!(self, PfTimer::TimerB { .. } | PfTimer::TimerF { .. } | PfTimer::Reaction | PfTimer::Retry | PfTimer::Retention | PfTimer::StillRegistered)
     }
 }

@@ -171,7 +171,9 @@ pub fn gen_scenario(seed: u64) -> String {
         top.insert("t1_ms".into(), json!(t1));
     }
     if rng.chance(60) {
-        top.insert("answer_ms".into(), json!(*rng.pick(&[0u64, 10, 500, 1000, 3000, 8000, 20_000])));
+        // Sometimes her client rings and never answers (Q4's timeline, policy q4-ringing-no-answer).
+        let answer = if rng.chance(8) { json!("never") } else { json!(*rng.pick(&[0u64, 10, 500, 1000, 3000, 8000, 20_000])) };
+        top.insert("answer_ms".into(), answer);
     }
     if rng.chance(10) {
         top.insert("start_time".into(), json!(*rng.pick(&["2024-05-14T09:00:00Z", "2030-12-31T23:59:59Z", "1999-01-01T00:00:00.250Z"])));
