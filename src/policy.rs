@@ -30,7 +30,7 @@ pub enum PolicyId {
     Q19DialogOnMsrpLoss,
     /// When the PF ends the conference subscription it made for the deferral.
     SubscriptionEnd,
-    // --- issue 11, helper P: Q2, Q4, Q10 and a deferral while Carol is still registered.
+    // --- issue 11: Q2, Q4, Q10 and a deferral while Carol is still registered.
     /// Q2: the moment that counts as the PF having "reacted" to the 3rd-party REGISTER (the end
     /// of the CR's path-B window).
     Q2ReactedWhen,
@@ -78,7 +78,7 @@ pub const ALL: [PolicyId; 17] = [
     PolicyId::Q13ParticipantInfo,
     PolicyId::Q19DialogOnMsrpLoss,
     PolicyId::SubscriptionEnd,
-    // helper P (issue 11)
+    // issue 11: Q2, Q4, Q10, still registered
     PolicyId::Q2ReactedWhen,
     PolicyId::Q4RingingNoAnswer,
     PolicyId::Q10StoreCap,
@@ -170,7 +170,7 @@ impl PolicyId {
                 "Not in the CR; only with a q10-store-cap. drop-oldest: the oldest stored message is dropped to make room (a lost step says so). drop-newest: the new message is not stored (a lost step says so). leave-group: the PF gives the deferral up, leaves the group for Carol (BYE with Reason SIP;cause=480) and the stored messages are lost. Every message dropped at the cap counts as lost in the summary."),
             PolicyId::StillRegistered => ("still-registered", "REG", "A deferral while Carol is still registered", &["wait", "invite-after-60s", "invite-after-10min"],
                 "Not in the CR: path A starts on a 3rd-party REGISTER, which comes only when Carol registers again. After case 1 (her own BYE reached the PF, so her device was on the network) or case 3 (her MSRP connection failed; her registration may be intact) she may still be registered. wait: only a re-join or a later 3rd-party REGISTER starts the delivery. invite-after-60s / invite-after-10min: that long after such a deferral starts, the PF invites her (path A) unless a REGISTER or a re-join came first; an unanswered INVITE leaves it deferred (Q3). Not after case 2: an unanswered INVITE says her device is gone, and a REGISTER will come."),
-            _ => unreachable!("info_p covers helper P's policies only"),
+            _ => unreachable!("info_p covers the policies of Q2, Q4, Q10 and still-registered only"),
         }
     }
 }
@@ -239,7 +239,7 @@ mod tests {
 
     /// src/pf/open_questions.rs reads these policies by option index: their order is fixed.
     #[test]
-    fn helper_p_option_order_is_what_the_pf_reads() {
+    fn new_policies_option_order_is_what_the_pf_reads() {
         let opts = |p: PolicyId| p.info().options.to_vec();
         assert_eq!(opts(PolicyId::Q2ReactedWhen), ["invite-sent", "register-received", "invite-answered"]);
         assert_eq!(opts(PolicyId::Q4RingingNoAnswer), ["no-answer-60s", "no-answer-180s", "never"]);

@@ -210,12 +210,10 @@ impl Focus {
             .collect()
     }
 
-    // ---- What the members' code of the world still reads of the focus (src/world/member.rs,
-    // until the members are machines of their own, helper M's src/members/). No machine reads
-    // these.
+    // ---- The focus's own view of the members (its fan-out uses it; a test reads its legs).
 
     /// Member `m` is a connected user of the conference.
-    pub(crate) fn member_connected(&self, m: usize) -> bool {
+    fn member_connected(&self, m: usize) -> bool {
         self.users.iter().any(|u| u.who == Who::Member(m) && u.connected)
     }
 
