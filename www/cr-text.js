@@ -46,7 +46,8 @@ const CASE_RE = /\bCase ([123]) of §8\.3\.2\.9/;
  * A step whose citations are all policies has no sentence: it answers an open question.
  */
 export function sentenceFor(s) {
-  const cl = s.clauses || [];
+  // Our reading of a clause (`reading:8.3.2.9`, issue 11 defect 10) still belongs to its sentence.
+  const cl = (s.clauses || []).map((c) => (c.startsWith('reading:') ? c.slice(8) : c));
   if (!cl.length || cl.every((c) => c.startsWith('policy:'))) return null;
   const key = s.key || '';
   const note = s.note || '';
