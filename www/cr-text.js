@@ -52,6 +52,8 @@ export function sentenceFor(s) {
   const key = s.key || '';
   const note = s.note || '';
   if (/^Trigger: Carol's BYE/.test(key)) return 'case1';
+  // Carol's BYE itself cites RFC 3261 (issue 11, defect 10): the PF handles it as §8.2.2.3 says.
+  if (/^BYE\b/.test(key)) return 'bye';
   if (/Timer B fired: (no deferral|the INVITE)|^Trigger: Timer B/.test(key)) return 'case2';
   if (/MSRP connection (to Carol )?failed/.test(key)) return 'case3';
   const m = CASE_RE.exec(note);

@@ -16,3 +16,10 @@ test('a reading of a clause belongs to its sentence, as the plain clause does', 
   assert.equal(sentenceFor(step(['reading:8.3.2.9'], { note: 'Path B: the PF accepts the re-join itself instead of relaying it.' })), 'use-rejoin');
   assert.equal(sentenceFor(step(['policy:q7-never-returns'])), null);
 });
+
+test("Carol's BYE cites RFC 3261, not §8.2.2.3, and still belongs to the BYE sentence", () => {
+  const bye = (key) => step(['RFC 3261 §15.1.1', 'RFC 3326 §2'], { key, from: 'carol', to: 'scscf' });
+  assert.equal(sentenceFor(bye('BYE with Reason SIP cause 200: a normal leave')), 'bye');
+  assert.equal(sentenceFor(bye('BYE without Reason: a normal leave')), 'bye');
+  assert.equal(sentenceFor(bye("Trigger: Carol's BYE has Reason SIP with a cause other than 200")), 'case1');
+});
