@@ -265,6 +265,16 @@ pub enum ScenarioError {
     MalformedReason { path: String, value: String, error: ReasonError },
     /// A number or string outside what is allowed.
     OutOfRange { path: String, value: String, allowed: String },
+    /// A `join` of a member who is already in the group at that point of the timeline (issue
+    /// 11, defect 9): the run would send a second INVITE and hold two dialogs for one member.
+    /// `since` says why the member is in: `None` from the start (`in_group`), else the index
+    /// and time of the earlier `join`.
+    AlreadyInGroup { path: String, member: String, at_ms: u64, since: Option<(usize, u64)> },
+    /// A member's `leave` when they are not in the group at that point of the timeline (issue
+    /// 11, defect 9, the same check the other way round: two leaves a few milliseconds apart
+    /// sent two BYEs with one CSeq). `since`: `None` outside from the start (`in_group` false),
+    /// else the index and time of the `leave` that took them out.
+    NotInGroup { path: String, member: String, at_ms: u64, since: Option<(usize, u64)> },
     /// Anything else, with a sentence.
     Invalid { path: String, problem: String },
 }
@@ -289,6 +299,17 @@ impl fmt::Display for ScenarioError {
             UnknownMember { path, member, known } => write!(f, "{}: unknown member {:?} (known: {})", cut(path), cut(member), known.join(", ")),
             MalformedReason { path, value, error } => write!(f, "{}: malformed Reason {:?}: {error}", cut(path), cut(value)),
             OutOfRange { path, value, allowed } => write!(f, "{}: {} is out of range (allowed: {allowed})", cut(path), cut(value)),
+            AlreadyInGroup { path, member, at_ms, since } | NotInGroup { path, member, at_ms, since } => {
+                let join = matches!(self, AlreadyInGroup { .. });
+                let (is, other, this) = if join { ("already in", "leave", "join") } else { ("not in", "join", "leave") };
+                let m = cut(member);
+                write!(f, "{}: {m:?} is {is} the group at {at_ms} ms (", cut(path))?;
+                match since {
+                    None => write!(f, "from the start: \"in_group\" is {join}")?,
+                    Some((i, t)) => write!(f, "since events[{i}] at {t} ms")?,
+                }
+                write!(f, "); add a \"{other}\" of {m:?} before this {this}, or remove one of the {this}s")
+            }
             Invalid { path, problem } => {
                 // A problem is a sentence about a value; only its value part can be long.
                 let p = crate::shown::cut_at(problem, 4 * SHOWN_BYTES);
@@ -315,6 +336,8 @@ impl ScenarioError {
             | UnknownMember { path, .. }
             | MalformedReason { path, .. }
             | OutOfRange { path, .. }
+            | AlreadyInGroup { path, .. }
+            | NotInGroup { path, .. }
             | Invalid { path, .. } => path,
         }
     }
@@ -553,6 +576,7 @@ impl Scenario {
         }
         let mut events = Vec::with_capacity(evs.len());
         let mut prev = 0u64;
+        let mut roster = Roster::new(&members);
         for (i, ev) in evs.iter().enumerate() {
             let path = Loc::Item("events", i);
             let e = parse_event(ev, path, &members)?;
@@ -560,6 +584,7 @@ impl Scenario {
                 return Err(ScenarioError::TimeBackwards { path: format!("{path}.at_ms"), at_ms: e.at_ms, previous_ms: prev });
             }
             prev = e.at_ms;
+            roster.apply(i, &e, &members)?;
             events.push(e);
         }
         let tour = match m.get("tour") {
@@ -580,6 +605,44 @@ impl Scenario {
     /// The member index for `id`.
     pub fn member(&self, id: &str) -> Option<usize> {
         self.members.iter().position(|m| m.id == id)
+    }
+}
+
+/// Who is in the group along the timeline, as the events say (issue 11, defect 9): a member is
+/// in from the start when `in_group`, after a `join`, and out after a `leave`. The world does not
+/// consult it; it is the validator's check that a `join` comes from outside the group and a
+/// `leave` from inside (two joins, or two leaves, a few milliseconds apart made two INVITEs or
+/// two BYEs with one CSeq for one member).
+struct Roster {
+    /// Per member: in the group, and the `events[i]` (index, time) that put them there or took
+    /// them out (`None`: so from the start).
+    state: Vec<(bool, Option<(usize, u64)>)>,
+}
+
+impl Roster {
+    fn new(members: &[Member]) -> Roster {
+        Roster { state: members.iter().map(|m| (m.in_group, None)).collect() }
+    }
+
+    /// Applies `events[i]`; a `join` of a member already in, or a `leave` of one not in, is
+    /// refused by name.
+    fn apply(&mut self, i: usize, e: &Event, members: &[Member]) -> R<()> {
+        let (m, join) = match e.kind {
+            EventKind::Join { member } => (member, true),
+            EventKind::Leave { who: Who::Member(m) } => (m, false),
+            _ => return Ok(()),
+        };
+        let (inside, since) = self.state[m];
+        if inside == join {
+            let (path, member, at_ms) = (format!("events[{i}].member"), members[m].id.clone(), e.at_ms);
+            return Err(if join {
+                ScenarioError::AlreadyInGroup { path, member, at_ms, since }
+            } else {
+                ScenarioError::NotInGroup { path, member, at_ms, since }
+            });
+        }
+        self.state[m] = (join, Some((i, e.at_ms)));
+        Ok(())
     }
 }
 

@@ -6,7 +6,7 @@
 //! Carol's client or her PF around the event with the ladder the clause asks for. A ladder line is
 //!
 //! ```text
-//!   8.010  carol-pf -> carol            200 OK       [8.2.2.3]
+//!   8.010  carol-pf -> carol            200 OK       [reading:8.2.2.3, RFC 3261 §15.1.2]
 //!   8.010  [carol-pf]                   Deferred     [8.3.2.9]
 //!   0.010  carol-pf -> carol (dropped)  INVITE       [RFC 3261 §16]
 //! ```
@@ -226,7 +226,7 @@ fn sdp_path(raw: &str) -> &str {
 fn replayed(t: &Trace) -> Vec<u32> {
     t.steps
         .iter()
-        .filter(|s| &*s.from == "carol-pf" && &*s.to == "carol" && s.label == "SEND" && s.clauses.contains(&"8.3.2.9"))
+        .filter(|s| &*s.from == "carol-pf" && &*s.to == "carol" && s.label == "SEND" && s.clauses.contains(&"reading:8.3.2.9"))
         .filter_map(|s| s.chat)
         .collect()
 }
@@ -316,8 +316,8 @@ fn assert_bye_defers(t: &Trace, why: &str) {
         8000,
         8030,
         &[
-            "8.000  carol -> carol-pf    BYE                  [8.2.2.3, RFC 3326 §2]",
-            "8.010  carol-pf -> carol    200 OK               [8.2.2.3]",
+            "8.000  carol -> carol-pf    BYE                  [RFC 3261 §15.1.1, RFC 3326 §2]",
+            "8.010  carol-pf -> carol    200 OK               [reading:8.2.2.3, RFC 3261 §15.1.2]",
             &format!("8.010  [carol-pf]  Deferred  [{why}]"),
             "8.010  [carol-pf]           stays in media path  [8.3.2.9]",
             "8.010  carol-pf -> cf       SUBSCRIBE            [8.2.2.6.2, 8.3.2.9]",
@@ -350,10 +350,10 @@ fn assert_bye_leaves(t: &Trace) {
         8000,
         8020,
         &[
-            "8.000  carol -> carol-pf  BYE     [8.2.2.3, RFC 3326 §2]",
-            "8.010  carol-pf -> carol  200 OK  [8.2.2.3]",
-            "8.010  carol-pf -> cf     BYE     [8.2.2.3]",
-            "8.010  [carol-pf]         Left    [8.2.2.3]",
+            "8.000  carol -> carol-pf  BYE     [RFC 3261 §15.1.1, RFC 3326 §2]",
+            "8.010  carol-pf -> carol  200 OK  [reading:8.2.2.3, RFC 3261 §15.1.2]",
+            "8.010  carol-pf -> cf     BYE     [reading:8.2.2.3]",
+            "8.010  [carol-pf]         Left    [reading:8.2.2.3]",
             "8.020  cf -> carol-pf     200 OK  [RFC 3261 §15.1.2]",
         ],
     );
@@ -382,7 +382,7 @@ fn s1_every_client_bye_is_handled_per_8_2_2_3_with_200_ok() {
             assert_eq!(header(&bye[0].raw, "Reason"), reason, "the client's BYE carries exactly the scripted Reason");
             // The very next thing the PF sends to Carol is 200 OK, citing §8.2.2.3, one hop later.
             let ok = t.steps.iter().find(|s| s.index > bye[0].index && &*s.from == "carol-pf" && &*s.to == "carol").expect("an answer");
-            assert_eq!((ok.label.as_ref(), ok.at_ms, &*ok.clauses), ("200 OK", 8010, &["8.2.2.3"][..]), "{reason:?} {}", line(ok));
+            assert_eq!((ok.label.as_ref(), ok.at_ms, &*ok.clauses), ("200 OK", 8010, &["reading:8.2.2.3", "RFC 3261 §15.1.2"][..]), "{reason:?} {}", line(ok));
             assert!(ok.raw.starts_with("SIP/2.0 200 OK\r\n"));
             assert_eq!(header(&ok.raw, "CSeq"), header(&bye[0].raw, "CSeq"), "the 200 OK answers that BYE");
         }
@@ -493,8 +493,8 @@ fn case2_invite_timeout_timer_b_32s_pf_answers_the_cf_itself_and_defers() {
         32010,
         &[
             "32.010  [carol-pf]      Timer B fired        [RFC 3261 §17.1.1.2]",
-            "32.010  carol-pf -> cf  200 OK               [8.3.2.9]",
-            "32.010  [carol-pf]      Deferred             [8.3.2.9]",
+            "32.010  carol-pf -> cf  200 OK               [reading:8.3.2.9]",
+            "32.010  [carol-pf]      Deferred             [reading:8.3.2.9]",
             "32.010  [carol-pf]      stays in media path  [8.3.2.9]",
             "32.010  carol-pf -> cf  SUBSCRIBE            [8.2.2.6.2, 8.3.2.9]",
         ],
@@ -535,8 +535,8 @@ fn case2_timer_b_is_128s_with_the_3gpp_t1_of_2s() {
         128_010,
         &[
             "128.010  [carol-pf]      Timer B fired        [RFC 3261 §17.1.1.2]",
-            "128.010  carol-pf -> cf  200 OK               [8.3.2.9]",
-            "128.010  [carol-pf]      Deferred             [8.3.2.9]",
+            "128.010  carol-pf -> cf  200 OK               [reading:8.3.2.9]",
+            "128.010  [carol-pf]      Deferred             [reading:8.3.2.9]",
             "128.010  [carol-pf]      stays in media path  [8.3.2.9]",
             "128.010  carol-pf -> cf  SUBSCRIBE            [8.2.2.6.2, 8.3.2.9]",
         ],
@@ -553,8 +553,8 @@ fn case2_before_the_cr_the_pf_answers_408_and_later_messages_are_lost() {
         32020,
         &[
             "32.010  [carol-pf]      Timer B fired        [RFC 3261 §17.1.1.2]",
-            "32.010  carol-pf -> cf  408 Request Timeout  [8.3.2.9]",
-            "32.010  [carol-pf]      Left                 [8.3.2.9]",
+            "32.010  carol-pf -> cf  408 Request Timeout  [reading:8.3.2.9]",
+            "32.010  [carol-pf]      Left                 [reading:8.3.2.9]",
             "32.020  cf -> carol-pf  ACK                  [RFC 3261 §17.1.1.3]",
         ],
     );
@@ -748,9 +748,9 @@ fn case3_before_the_cr_an_msrp_failure_makes_the_pf_leave_and_messages_are_lost(
         &[
             "8.000  [carol]            MSRP connection lost  [scenario]",
             "8.000  carol-pf -> carol  BYE                   [policy:q19-dialog-on-msrp-loss]",
-            "8.000  [carol-pf]         no trigger (pre-CR)   [8.3.2.9]",
-            "8.000  carol-pf -> cf     BYE                   [8.3.2.9]",
-            "8.000  [carol-pf]         Left                  [8.3.2.9]",
+            "8.000  [carol-pf]         no trigger (pre-CR)   [reading:8.3.2.9]",
+            "8.000  carol-pf -> cf     BYE                   [reading:8.3.2.9]",
+            "8.000  [carol-pf]         Left                  [reading:8.3.2.9]",
         ],
     );
     assert_eq!((t.chats[1].outcome, t.chats[2].outcome), (Outcome::Lost, Outcome::Lost));
@@ -764,11 +764,11 @@ fn case3_before_the_cr_an_msrp_failure_makes_the_pf_leave_and_messages_are_lost(
         &[
             "42.020  [carol-pf]         SEND timed out       [RFC 4975 §7.1.1, policy:msrp-loss-detection]",
             "42.020  carol-pf -> carol  BYE                  [policy:q19-dialog-on-msrp-loss]",
-            "42.020  [carol-pf]         no trigger (pre-CR)  [8.3.2.9]",
-            "42.020  carol-pf -> cf     BYE                  [8.3.2.9]",
-            "42.020  [carol-pf]         Left                 [8.3.2.9]",
-            "42.020  [carol-pf]         lost #1              [8.3.2.9]",
-            "42.020  [carol-pf]         lost #2              [8.3.2.9]",
+            "42.020  [carol-pf]         no trigger (pre-CR)  [reading:8.3.2.9]",
+            "42.020  carol-pf -> cf     BYE                  [reading:8.3.2.9]",
+            "42.020  [carol-pf]         Left                 [reading:8.3.2.9]",
+            "42.020  [carol-pf]         lost #1              [reading:8.3.2.9]",
+            "42.020  [carol-pf]         lost #2              [reading:8.3.2.9]",
         ],
     );
 
@@ -1063,16 +1063,16 @@ fn path_a_third_party_register_makes_the_pf_invite_and_replay_in_order() {
             "27.550  carol -> carol-pf  SUBSCRIBE       [RFC 4575 §3, policy:q13-participant-info]",
             "27.560  carol-pf -> carol  200 OK          [RFC 4975 §7.2]",
             "27.560  [carol-pf]         Replaying       [8.3.2.9]",
-            "27.560  carol-pf -> carol  SEND            [8.3.2.9]",
+            "27.560  carol-pf -> carol  SEND            [reading:8.3.2.9]",
             "27.560  carol-pf -> carol  200 OK          [RFC 6665 §4.2.1, policy:q13-participant-info]",
             "27.560  carol-pf -> carol  NOTIFY          [8.3.2.9, policy:q13-participant-info]",
             "27.570  carol -> carol-pf  200 OK          [RFC 4975 §7.2]",
             "27.570  carol -> carol-pf  200 OK          [RFC 6665 §4.1.3]",
             "27.580  [carol-pf]         delivered #1    [8.3.2.9]",
-            "27.580  carol-pf -> carol  SEND            [8.3.2.9]",
+            "27.580  carol-pf -> carol  SEND            [reading:8.3.2.9]",
             "27.590  carol -> carol-pf  200 OK          [RFC 4975 §7.2]",
             "27.600  [carol-pf]         delivered #2    [8.3.2.9]",
-            "27.600  carol-pf -> carol  SEND            [8.3.2.9]",
+            "27.600  carol-pf -> carol  SEND            [reading:8.3.2.9]",
             "27.610  carol -> carol-pf  200 OK          [RFC 4975 §7.2]",
             "27.620  [carol-pf]         delivered #3    [8.3.2.9]",
             "27.620  [carol-pf]         Active          [8.3.2.9]",
@@ -1154,23 +1154,23 @@ fn path_b_rejoin_before_the_pf_reacts_no_invite_and_delivery_over_the_rejoin() {
         &[
             "26.500  carol -> carol-pf  INVITE              [8.3.2.9]",
             "26.510  [carol-pf]         no INVITE (path B)  [8.3.2.9]",
-            "26.510  carol-pf -> carol  200 OK              [8.3.2.9]",
+            "26.510  carol-pf -> carol  200 OK              [reading:8.3.2.9]",
             "26.510  [carol-pf]         DeliveringB         [8.3.2.9]",
             "26.520  carol -> carol-pf  ACK                 [RFC 3261 §13.2.2.4]",
             "26.520  carol -> carol-pf  SEND                [RFC 4975 §5.4]",
             "26.520  carol -> carol-pf  SUBSCRIBE           [RFC 4575 §3, policy:q13-participant-info]",
             "26.530  carol-pf -> carol  200 OK              [RFC 4975 §7.2]",
             "26.530  [carol-pf]         Replaying           [8.3.2.9]",
-            "26.530  carol-pf -> carol  SEND                [8.3.2.9]",
+            "26.530  carol-pf -> carol  SEND                [reading:8.3.2.9]",
             "26.530  carol-pf -> carol  200 OK              [RFC 6665 §4.2.1, policy:q13-participant-info]",
             "26.530  carol-pf -> carol  NOTIFY              [8.3.2.9, policy:q13-participant-info]",
             "26.540  carol -> carol-pf  200 OK              [RFC 4975 §7.2]",
             "26.540  carol -> carol-pf  200 OK              [RFC 6665 §4.1.3]",
             "26.550  [carol-pf]         delivered #1        [8.3.2.9]",
-            "26.550  carol-pf -> carol  SEND                [8.3.2.9]",
+            "26.550  carol-pf -> carol  SEND                [reading:8.3.2.9]",
             "26.560  carol -> carol-pf  200 OK              [RFC 4975 §7.2]",
             "26.570  [carol-pf]         delivered #2        [8.3.2.9]",
-            "26.570  carol-pf -> carol  SEND                [8.3.2.9]",
+            "26.570  carol-pf -> carol  SEND                [reading:8.3.2.9]",
             "26.580  carol -> carol-pf  200 OK              [RFC 4975 §7.2]",
             "26.590  [carol-pf]         delivered #3        [8.3.2.9]",
             "26.590  [carol-pf]         Active              [8.3.2.9]",
@@ -1205,7 +1205,11 @@ fn path_b_without_any_register_also_sends_no_invite() {
         ] }"#,
     );
     assert!(sent(&t, "carol-pf", "carol", "INVITE").is_empty());
-    assert_eq!(sent(&t, "carol-pf", "carol", "200 OK")[1].clauses, vec!["8.3.2.9"], "the PF answers the re-join for the delivery");
+    assert_eq!(
+        sent(&t, "carol-pf", "carol", "200 OK")[1].clauses,
+        vec!["reading:8.3.2.9"],
+        "the PF answers the re-join for the delivery (our reading of path B)"
+    );
     assert_eq!(t.chats[0].outcome, Outcome::FromStore);
 }
 
@@ -1260,7 +1264,7 @@ fn q1_default_cancels_the_pfs_invite_and_delivers_over_the_rejoin() {
             "27.500  carol -> carol-pf  INVITE                  [8.3.2.9]",
             "27.510  carol-pf -> carol  CANCEL                  [RFC 3261 §9.1, policy:q1-rejoin-after-invite]",
             "27.510  [carol-pf]         Deferred                [policy:q1-rejoin-after-invite]",
-            "27.510  carol-pf -> carol  200 OK                  [8.3.2.9]",
+            "27.510  carol-pf -> carol  200 OK                  [reading:8.3.2.9]",
             "27.510  [carol-pf]         DeliveringB             [8.3.2.9]",
             "27.520  carol -> carol-pf  200 OK                  [RFC 3261 §9.2]",
             "27.520  carol -> carol-pf  487 Request Terminated  [RFC 3261 §9.2]",
@@ -1269,7 +1273,7 @@ fn q1_default_cancels_the_pfs_invite_and_delivers_over_the_rejoin() {
             "27.520  carol -> carol-pf  SUBSCRIBE               [RFC 4575 §3, policy:q13-participant-info]",
             "27.530  carol-pf -> carol  200 OK                  [RFC 4975 §7.2]",
             "27.530  [carol-pf]         Replaying               [8.3.2.9]",
-            "27.530  carol-pf -> carol  SEND                    [8.3.2.9]",
+            "27.530  carol-pf -> carol  SEND                    [reading:8.3.2.9]",
             "27.530  carol-pf -> carol  ACK                     [RFC 3261 §17.1.1.3]",
             "27.530  carol-pf -> carol  200 OK                  [RFC 6665 §4.2.1, policy:q13-participant-info]",
             "27.530  carol-pf -> carol  NOTIFY                  [8.3.2.9, policy:q13-participant-info]",
@@ -1324,7 +1328,7 @@ fn q1_prefer_own_invite_turns_the_rejoin_away_with_486() {
             "29.550  carol -> carol-pf  SUBSCRIBE  [RFC 4575 §3, policy:q13-participant-info]",
             "29.560  carol-pf -> carol  200 OK     [RFC 4975 §7.2]",
             "29.560  [carol-pf]         Replaying  [8.3.2.9]",
-            "29.560  carol-pf -> carol  SEND       [8.3.2.9]",
+            "29.560  carol-pf -> carol  SEND       [reading:8.3.2.9]",
             "29.560  carol-pf -> carol  200 OK     [RFC 6665 §4.2.1, policy:q13-participant-info]",
             "29.560  carol-pf -> carol  NOTIFY     [8.3.2.9, policy:q13-participant-info]",
         ],
@@ -1440,8 +1444,8 @@ fn case1_applies_to_every_session_the_pf_set_up_with_carol() {
         60_000,
         60_010,
         &[
-            "60.000  carol -> carol-pf  BYE                  [8.2.2.3, RFC 3326 §2]",
-            "60.010  carol-pf -> carol  200 OK               [8.2.2.3]",
+            "60.000  carol -> carol-pf  BYE                  [RFC 3261 §15.1.1, RFC 3326 §2]",
+            "60.010  carol-pf -> carol  200 OK               [reading:8.2.2.3, RFC 3261 §15.1.2]",
             "60.010  [carol-pf]         Deferred             [8.3.2.9]",
             "60.010  [carol-pf]         stays in media path  [8.3.2.9]",
         ],
@@ -1462,11 +1466,11 @@ fn case1_applies_to_every_session_the_pf_set_up_with_carol() {
         60_000,
         60_010,
         &[
-            "60.000  carol -> carol-pf  BYE     [8.2.2.3, RFC 3326 §2]",
-            "60.010  carol-pf -> carol  200 OK  [8.2.2.3]",
+            "60.000  carol -> carol-pf  BYE     [RFC 3261 §15.1.1, RFC 3326 §2]",
+            "60.010  carol-pf -> carol  200 OK  [reading:8.2.2.3, RFC 3261 §15.1.2]",
             "60.010  carol-pf -> cf     SUBSCRIBE  [RFC 6665 §4.1.2.3]",
-            "60.010  carol-pf -> cf     BYE     [8.2.2.3]",
-            "60.010  [carol-pf]         Left    [8.2.2.3]",
+            "60.010  carol-pf -> cf     BYE     [reading:8.2.2.3]",
+            "60.010  [carol-pf]         Left    [reading:8.2.2.3]",
         ],
     );
     assert_eq!(t.chats.last().map(|c| c.outcome), Some(Outcome::NotForCarol), "she left on purpose");
@@ -1485,8 +1489,8 @@ fn case1_applies_to_every_session_the_pf_set_up_with_carol() {
         10_000,
         10_010,
         &[
-            "10.000  carol -> carol-pf  BYE                  [8.2.2.3, RFC 3326 §2]",
-            "10.010  carol-pf -> carol  200 OK               [8.2.2.3]",
+            "10.000  carol -> carol-pf  BYE                  [RFC 3261 §15.1.1, RFC 3326 §2]",
+            "10.010  carol-pf -> carol  200 OK               [reading:8.2.2.3, RFC 3261 §15.1.2]",
             "10.010  [carol-pf]         Deferred             [8.3.2.9]",
             "10.010  [carol-pf]         stays in media path  [8.3.2.9]",
             "10.010  carol-pf -> cf     SUBSCRIBE            [8.2.2.6.2, 8.3.2.9]",

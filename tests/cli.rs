@@ -290,6 +290,12 @@ fn bad_files() -> Vec<(&'static str, Vec<u8>, Vec<&'static str>)> {
         ("bad-policy.json", format!(r#"{{{HEAD},"policies":{{"q8-group-ends":"coin-toss"}},"events":[]}}"#).into_bytes(), vec!["policies.q8-group-ends"]),
         ("bad-member-id.json", format!(r#"{{{HEAD},"members":[{{"id":"Carol"}}],"events":[]}}"#).into_bytes(), vec!["members[0].id"]),
         ("join-carol.json", format!(r#"{{{HEAD},"events":[{{"at_ms":1,"kind":"join","member":"carol"}}]}}"#).into_bytes(), vec!["events[0].member"]),
+        // Issue 11, defect 9: two joins 10 ms apart used to make two INVITEs and two dialogs.
+        (
+            "join-twice.json",
+            format!(r#"{{{HEAD},"members":[{{"id":"alice"}},{{"id":"dave","in_group":false}}],"events":[{{"at_ms":5000,"kind":"join","member":"dave"}},{{"at_ms":5010,"kind":"join","member":"dave"}}]}}"#).into_bytes(),
+            vec!["events[1].member", "\"dave\" is already in the group at 5010 ms", "since events[0] at 5000 ms", "add a \"leave\""],
+        ),
         ("bad-status.json", format!(r#"{{{HEAD},"events":[{{"at_ms":1,"kind":"invite_rejected","status":200}}]}}"#).into_bytes(), vec!["events[0].status"]),
         (
             "control-char.json",

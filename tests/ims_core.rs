@@ -112,7 +112,7 @@ fn the_cores_408_starts_the_case_2_deferral_as_timer_b_does() {
         let deferred = |t: &Trace| t.steps.iter().find(|s| s.label == "Deferred").map(|s| s.clauses.to_vec());
         assert_eq!(deferred(&core), deferred(&timer_b), "{}: the same clauses on the entry into Deferred", rules.as_str());
         if rules == Rules::PostCr {
-            assert_eq!(deferred(&core), Some(vec!["8.3.2.9"]), "case 2 of the CR itself, no policy");
+            assert_eq!(deferred(&core), Some(vec!["reading:8.3.2.9"]), "case 2 applied to the focus's invitation: our reading, no policy");
             assert!(core.steps.iter().any(|s| s.key.as_deref().is_some_and(|k| k.starts_with("Trigger: 408 from the IMS core"))));
         }
     }

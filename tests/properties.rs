@@ -215,7 +215,8 @@ fn store_accounting(t: &Trace) -> Result<(), String> {
     let mut removed: HashMap<u32, usize> = HashMap::new();
     let mut last_send: HashMap<u32, usize> = HashMap::new();
     for (i, s) in t.steps.iter().enumerate() {
-        let replay_send = s.protocol == Protocol::MSRP && &*s.from == "carol-pf" && &*s.to == "carol" && s.label == "SEND" && s.clauses.contains(&"8.3.2.9");
+        let replay_send =
+            s.protocol == Protocol::MSRP && &*s.from == "carol-pf" && &*s.to == "carol" && s.label == "SEND" && s.clauses.contains(&"reading:8.3.2.9");
         if !(replay_send || matches!(s.kind, StepKind::Store | StepKind::Deliver | StepKind::Lost)) {
             continue;
         }
@@ -294,7 +295,7 @@ fn store_accounting(t: &Trace) -> Result<(), String> {
                 // After the CR the PF delivers "all further CPM Messages": a stored one may only be
                 // lost by a policy (not in the CR), or because a BYE that is no deferral trigger
                 // made the PF leave the group (§8.2.2.3).
-                let accounted = t.steps[i].clauses.iter().any(|cl| cl.starts_with("policy:") || *cl == "8.2.2.3");
+                let accounted = t.steps[i].clauses.iter().any(|cl| cl.starts_with("policy:") || *cl == "reading:8.2.2.3");
                 ensure!(
                     t.rules == Rules::PreCr || c.outcome == Outcome::Discarded || accounted,
                     "{rules}: stored chat #{id} is lost by step {i} `{}` citing {:?}, neither a policy nor §8.2.2.3",
@@ -563,7 +564,7 @@ fn pre_cr_defers_only_on_bye(t: &Trace) -> Result<(), String> {
         // Between the answer and the state change the PF may settle SENDs that were in flight
         // (Q12: back to the store, or lost).
         let cause = t.steps[..i].iter().rev().find(|p| !matches!(p.kind, StepKind::Store | StepKind::Lost));
-        let after_bye = cause.is_some_and(|p| answers_bye(p, "carol-pf", "carol") && p.clauses.contains(&"8.2.2.3"));
+        let after_bye = cause.is_some_and(|p| answers_bye(p, "carol-pf", "carol") && p.clauses.contains(&"reading:8.2.2.3"));
         ensure!(after_bye, "pre-cr: step {i} at {} ms enters {} from {before:?} without a client BYE (cited {:?}: {})", s.at_ms, s.label, s.clauses, s.note);
     }
     if !t.steps.iter().any(|s| &*s.from == "carol" && (&*s.to == "carol-pf" || &*s.to == "scscf") && s.label == "BYE") {

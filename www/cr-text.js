@@ -46,11 +46,14 @@ const CASE_RE = /\bCase ([123]) of §8\.3\.2\.9/;
  * A step whose citations are all policies has no sentence: it answers an open question.
  */
 export function sentenceFor(s) {
-  const cl = s.clauses || [];
+  // Our reading of a clause (`reading:8.3.2.9`, issue 11 defect 10) still belongs to its sentence.
+  const cl = (s.clauses || []).map((c) => (c.startsWith('reading:') ? c.slice(8) : c));
   if (!cl.length || cl.every((c) => c.startsWith('policy:'))) return null;
   const key = s.key || '';
   const note = s.note || '';
   if (/^Trigger: Carol's BYE/.test(key)) return 'case1';
+  // Carol's BYE itself cites RFC 3261 (issue 11, defect 10): the PF handles it as §8.2.2.3 says.
+  if (/^BYE\b/.test(key)) return 'bye';
   if (/Timer B fired: (no deferral|the INVITE)|^Trigger: Timer B/.test(key)) return 'case2';
   if (/MSRP connection (to Carol )?failed/.test(key)) return 'case3';
   const m = CASE_RE.exec(note);

@@ -123,7 +123,7 @@ impl Client {
             None => "Carol's client ends its session with a BYE that carries no Reason header.".to_string(),
             Some((raw, _)) => format!("Carol's client ends its session with BYE and Reason: {raw}."),
         };
-        self.sip(Node::Pf, m, cl!["8.2.2.3", "RFC 3326 §2"], note, Some(Arrival::CarolByeAtPf { txn, reason }));
+        self.sip(Node::Pf, m, cl!["RFC 3261 §15.1.1", "RFC 3326 §2"], note, Some(Arrival::CarolByeAtPf { txn, reason }));
     }
 
     /// Carol leaves (or drops) while her own INVITE has no final response: no BYE outside a

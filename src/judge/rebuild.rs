@@ -370,8 +370,39 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
     });
     assign_ids(&mut o);
     o.events.sort_by_key(|e| e.at_ms);
+    joins_from_outside(&mut o);
     reaction_times(&mut o);
     o
+}
+
+/// Keeps the rebuilt timeline valid (issue 11, defect 9: the scenario format refuses a `join`
+/// of a member already in the group, and a `leave` of one not in it). A NOTIFY can show a member
+/// connected again while the timeline already has them in the group: they sent a chat before
+/// it, or were in the first roster, and no NOTIFY showed them leaving in between. The model's
+/// member is then connected already, which is what the capture shows after the NOTIFY, so the
+/// join is left out (the report's notes say so) rather than guessing when an unseen leave came;
+/// a leave of a member the timeline has outside is left out the same way.
+fn joins_from_outside(o: &mut Observed) {
+    let mut inside: Vec<(String, bool)> = o.members.iter().map(|m| (json_str(&m.id), m.in_group)).collect();
+    let mut dropped: Vec<String> = Vec::new();
+    o.events.retain(|e| {
+        let join = e.json.starts_with("\"kind\":\"join\"");
+        if !join && !e.json.starts_with("\"kind\":\"leave\"") {
+            return true;
+        }
+        let Some(who) = e.json.split("\"member\":").nth(1) else { return true };
+        let Some(slot) = inside.iter_mut().find(|(id, _)| id == who) else { return true };
+        if slot.1 == join {
+            let (what, state) = if join { ("joining", "in the group already (no leave seen)") } else { ("leaving", "outside the group (no join seen)") };
+            dropped.push(format!("a NOTIFY shows {} {what} at {} ms (frame {}) while the timeline has them {state}", who.trim_matches('"'), e.at_ms, e.frame));
+            return false;
+        }
+        slot.1 = join;
+        true
+    });
+    for d in dropped {
+        o.notes.push(format!("{d}: the event is left out (inference)"));
+    }
 }
 
 /// How long the PF took to react to each 3rd-party REGISTER (CR path A): from its 200 to the

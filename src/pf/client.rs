@@ -66,7 +66,13 @@ impl Pf {
             return;
         }
         let r = self.response(200, &txn, None);
-        self.sip(Node::Carol, r, cl!["8.2.2.3"], "The PF handles the BYE as in §8.2.2.3 and answers 200 OK.", None);
+        self.sip(
+            Node::Carol,
+            r,
+            cl![READ_BYE, "RFC 3261 §15.1.2"],
+            "§8.3.2.9 sends the PF to §8.2.2.3 for the BYE; we do not have that text, and our reading is that the PF answers 200 OK.",
+            None,
+        );
         self.client_leg = None;
         let broad = self.policy(PolicyId::Q6NonSipReason, "broad");
         let class = classify(&reason, broad);
@@ -88,9 +94,9 @@ impl Pf {
             }
             ByeClass::Leave => {
                 let why = if reason.is_none() {
-                    "No Reason header: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)."
+                    "No Reason header: the CR's rule does not apply, so this is a normal leave (our reading of §8.2.2.3: the PF leaves the group and passes the Reason on)."
                 } else {
-                    "The Reason is SIP cause 200 or not protocol SIP: the CR's rule does not apply, so this is a normal leave (§8.2.2.3)."
+                    "The Reason is SIP cause 200 or not protocol SIP: the CR's rule does not apply, so this is a normal leave (our reading of §8.2.2.3: the PF leaves the group and passes the Reason on)."
                 };
                 // A leave on purpose is a BYE whose Reason is SIP cause 200 (the same reading as
                 // case 1 of §8.3.2.9, from what reached the PF).
@@ -112,7 +118,7 @@ impl Pf {
                 }
                 let voluntary = voluntary || normal;
                 let fwd = reason.map(|(raw, _)| raw);
-                self.pf_leave(fwd.as_deref(), voluntary, cl!["8.2.2.3"], why);
+                self.pf_leave(fwd.as_deref(), voluntary, cl![READ_BYE], why);
             }
         }
     }
@@ -312,7 +318,9 @@ impl Pf {
         let shown = self.session_body(&mut r, sdp);
         self.delivery_session = true;
         self.close_after_flush = self.group_gone;
-        let mut clauses = if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") { cl![CL, "policy:q13-participant-info"] } else { cl![CL] };
+        // Answering the re-join itself, not relaying it to the focus, is our reading of "use the
+        // session setup following the received re-join request" (issue 11, defect 10).
+        let mut clauses = if self.policy(PolicyId::Q13ParticipantInfo, "in-session-setup") { cl![READ, "policy:q13-participant-info"] } else { cl![READ] };
         // After the group ended only Q8 deliver-then-close keeps the store for this delivery.
         let q8 = self.group_gone;
         if q8 {
@@ -324,9 +332,9 @@ impl Pf {
             r,
             clauses,
             if q8 {
-                "Path B: the PF accepts the re-join itself; the group session is over (Q8 policy deliver-then-close), so this session only carries the stored messages before it closes."
+                "Path B: the PF accepts the re-join itself (our reading: the CR says to use the re-join's session, not how); the group session is over (Q8 policy deliver-then-close), so this session only carries the stored messages before it closes."
             } else {
-                "Path B: the PF accepts the re-join itself (its leg to the focus already exists) and will use this session for the deferred delivery."
+                "Path B: the PF accepts the re-join itself instead of relaying it to the focus (our reading: the CR says to use the re-join's session, not how; its leg to the focus already exists) and will use this session for the deferred delivery."
             },
             Some(Arrival::PfRespAtCarol { code: 200, txn: rtxn, delivery: true, no, roster: shown }),
         );
@@ -611,23 +619,26 @@ impl Pf {
             _ => false,
         };
         let decline = code == Some(603) && !literal;
-        let mut with_q5: Clauses = if code.is_some() { cl![CL, "policy:q5-invite-error"] } else { cl![CL] };
-        if let Some(p) = extra {
-            with_q5.to_mut().push(p);
-        }
         match purpose {
             InvitePurpose::ForwardCf => {
+                // The focus's INVITE is a new invitation, not a CPM Session Carol had: applying
+                // case 2 to it, and what the PF answers the focus, are our reading (issue 11,
+                // defect 10).
+                let mut with_q5: Clauses = if code.is_some() { cl![READ, "policy:q5-invite-error"] } else { cl![READ] };
+                if let Some(p) = extra {
+                    with_q5.to_mut().push(p);
+                }
                 self.set_carol_entitled(!decline);
                 if like_timeout && self.cfg.rules == Rules::PostCr {
                     let cl = with_q5.clone();
                     self.answer_cf(
                         200,
-                        "Case 2 of §8.3.2.9: the INVITE to Carol timed out, so the PF answers the focus itself and remains in the media path for her.",
+                        "Case 2 of §8.3.2.9, applied to a new invitation (our reading: Carol never accepted, yet the PF answers 200 to the focus itself and remains in the media path for her).",
                         cl.clone(),
                     );
                     self.enter_deferred(
                         cl,
-                        "Case 2 of §8.3.2.9: timeout of the SIP INVITE sent to Carol; the PF stays in the group session and stores for her.".into(),
+                        "Case 2 of §8.3.2.9: timeout of the SIP INVITE sent to Carol. Applying it to the focus's new invitation is our reading; the PF stays in the group session and stores for her.".into(),
                     );
                 } else {
                     let c = code.unwrap_or(408);

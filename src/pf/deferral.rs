@@ -227,15 +227,15 @@ impl Pf {
                 self.note(
                     StepKind::Info,
                     "no trigger (pre-CR)",
-                    cl![CL],
+                    cl![READ],
                     format!("{why} Before the CR only a client BYE with an involuntary Reason kept the PF in the group, so it releases Carol's participation."),
                     None,
                 );
                 self.pf_leave(
                     Some("SIP;cause=480;text=\"Temporarily Unavailable\""),
                     false,
-                    cl![CL],
-                    "Pre-CR: the PF leaves the group for Carol; what was in flight or stored is lost.",
+                    cl![READ],
+                    "Pre-CR: the text before the CR does not say what the PF does here; our reading is that it leaves the group for Carol (BYE, SIP cause 480), and what was in flight or stored is lost.",
                 );
             }
         }

@@ -35,7 +35,7 @@ impl Pf {
                 self.pf_leave(
                     Some("SIP;cause=200;text=\"Call completed\""),
                     true,
-                    cl!["8.2.2.3", "RFC 3261 §9.2"],
+                    cl![READ_BYE, "RFC 3261 §9.2"],
                     "Carol cancelled her INVITE before it was answered: she left, and so does the PF.",
                 );
             } else {

@@ -41,6 +41,14 @@ mod timer;
 
 /// The clause every deferral step cites.
 const CL: &str = "8.3.2.9";
+/// Behaviour that is our reading of §8.3.2.9, not its text (issue 11, defect 10;
+/// docs/trace-contract.md "Citations"): case 2 applied to a new invitation from the focus, the
+/// PF answering a re-join itself (path B), the replay in store order, and what the text before
+/// the CR leaves the PF to do when its single trigger does not apply.
+const READ: &str = "reading:8.3.2.9";
+/// §8.2.2.3 ("Handle a SIP BYE Request"), whose text this project does not have: every step
+/// that does what we take it to say cites this (issue 11, defect 10).
+const READ_BYE: &str = "reading:8.2.2.3";
 
 /// The Expires the PF asks for on its conference subscription (s).
 const SUB_EXPIRES_S: u64 = 3600;

@@ -72,7 +72,7 @@ impl Pf {
         let (raw, tid) = self.send_text(Node::Pf, &to, &from, Some(&body));
         let tx = self.next(Node::Pf) as u32;
         let (clauses, note): (Clauses, &'static str) = if replay {
-            (cl![CL], "Deferred delivery: the PF sends the next stored message to Carol over MSRP, in the order it was stored.")
+            (cl![READ], "Deferred delivery over MSRP (§8.3.2.9): the PF sends the next stored message to Carol. One at a time in the order it was stored is our reading; the CR gives no order.")
         } else {
             (cl!["RFC 4975 §7.1.1"], "The PF relays the group message to Carol.")
         };

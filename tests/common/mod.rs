@@ -155,6 +155,11 @@ fn chat_text(rng: &mut Rng) -> String {
     rng.pick(&TEXTS).to_string()
 }
 
+/// The first member from `pick` on (cyclically) whose being in the group is `inside_now`.
+fn allowed(pick: usize, inside: &[bool], inside_now: bool) -> Option<usize> {
+    (0..inside.len()).map(|k| (pick + k) % inside.len()).find(|i| inside[*i] == inside_now)
+}
+
 /// A random valid scenario file (format `cpm-deferral-scenario` version 1) as JSON text.
 pub fn gen_scenario(seed: u64) -> String {
     let mut rng = Rng::new(seed);
@@ -182,15 +187,20 @@ pub fn gen_scenario(seed: u64) -> String {
     // Members: alice and bob always (so messages from them are always valid), sometimes dave
     // and erin, who may start outside the group.
     let mut members = vec!["alice", "bob"];
+    // Who is in the group along the timeline (as the validator reads it): a join is drawn from
+    // the members outside, a member's leave from those inside (issue 11, defect 9).
+    let mut inside = vec![true, true];
     if rng.chance(60) {
         let mut list = vec![json!({"id": "alice", "name": "Alice"}), json!({"id": "bob", "name": "Bob"})];
         if rng.chance(60) {
             members.push("dave");
-            list.push(json!({"id": "dave", "name": "Dave", "in_group": rng.chance(50)}));
+            inside.push(rng.chance(50));
+            list.push(json!({"id": "dave", "name": "Dave", "in_group": inside[inside.len() - 1]}));
         }
         if rng.chance(40) {
             members.push("erin");
-            list.push(json!({"id": "erin", "name": "Erin <e&co> \"ü\"", "in_group": rng.chance(50)}));
+            inside.push(rng.chance(50));
+            list.push(json!({"id": "erin", "name": "Erin <e&co> \"ü\"", "in_group": inside[inside.len() - 1]}));
         }
         top.insert("members".into(), Value::Array(list));
     }
@@ -242,12 +252,22 @@ pub fn gen_scenario(seed: u64) -> String {
                     e.insert("reason".into(), json!(r));
                 }
             },
+            // A member's leave comes from inside the group and a join from outside (issue 11,
+            // defect 9). The draws are the same as before that check (one pick among all
+            // members), so the other events of a seed stay as they were: a pick that the roster
+            // does not allow moves on to the next member it allows, else to Carol.
             "leave" => {
-                let who = if rng.chance(50) { "carol" } else { *rng.pick(&members) };
-                e.insert("member".into(), json!(who));
+                let who = if rng.chance(50) { None } else { allowed(rng.below(members.len() as u64) as usize, &inside, true) };
+                if let Some(w) = who {
+                    inside[w] = false;
+                }
+                e.insert("member".into(), json!(who.map_or("carol", |w| members[w])));
             }
             "join" => {
-                e.insert("member".into(), json!(*rng.pick(&members)));
+                // Everyone is in: no event (before the check, a join the world noted and ignored).
+                let Some(w) = allowed(rng.below(members.len() as u64) as usize, &inside, false) else { continue };
+                inside[w] = true;
+                e.insert("member".into(), json!(members[w]));
             }
             "invite_rejected" => {
                 e.insert("status".into(), json!(*rng.pick(&[408u64, 480, 486, 503, 603, 404, 500, 600, 300, 699])));
