@@ -394,6 +394,18 @@ pub(crate) fn note_text(note: impl Into<std::borrow::Cow<'static, str>>) -> std:
     }
 }
 
+/// [`note_text`] for the machines whose outputs carry a note as `&'static str` (the CF, the
+/// IMS core): the note, or `""` in a build without notes (Cargo feature `note-text`), so that
+/// the literal is never stored and the compiler leaves it out of the page's first wasm module.
+#[inline(always)]
+pub(crate) fn note_str(note: &'static str) -> &'static str {
+    if cfg!(feature = "note-text") {
+        note
+    } else {
+        ""
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

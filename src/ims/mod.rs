@@ -512,7 +512,7 @@ impl Core {
         let note = if cfg!(feature = "note-text") { note } else { "" };
         let raw = if self.wire() { m.emit() } else { String::new() };
         // Boxed here, where the world would box it for its event queue anyway.
-        self.out.push(CoreOutput::Sip { to, raw, label: m.label_cow(), clauses, note, arrival: arrival.map(Box::new) });
+        self.out.push(CoreOutput::Sip { to, raw, label: m.label_cow(), clauses, note: crate::trace::note_str(note), arrival: arrival.map(Box::new) });
     }
 
     /// Arms timer `t` for `ms`; returns its handle.
