@@ -406,6 +406,20 @@ pub(crate) fn note_str(note: &'static str) -> &'static str {
     }
 }
 
+/// `format!` for a step's note: the text in a build with notes (Cargo feature `note-text`), `""`
+/// without, where neither the format string nor the formatting of its arguments is compiled in
+/// (a note formatted first and dropped by [`note_text`] later would still be).
+macro_rules! note_fmt {
+    ($($arg:tt)*) => {
+        if cfg!(feature = "note-text") {
+            std::borrow::Cow::<'static, str>::Owned(format!($($arg)*))
+        } else {
+            std::borrow::Cow::<'static, str>::Borrowed("")
+        }
+    };
+}
+pub(crate) use note_fmt;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -120,8 +120,8 @@ impl Client {
         self.out.push(ClientOutput::CloseMsrp);
         let txn = Txn::of(&m);
         let note = match &reason {
-            None => "Carol's client ends its session with a BYE that carries no Reason header.".to_string(),
-            Some((raw, _)) => format!("Carol's client ends its session with BYE and Reason: {raw}."),
+            None => crate::trace::note_fmt!("Carol's client ends its session with a BYE that carries no Reason header."),
+            Some((raw, _)) => crate::trace::note_fmt!("Carol's client ends its session with BYE and Reason: {raw}."),
         };
         self.sip(Node::Pf, m, cl!["RFC 3261 §15.1.1", "RFC 3326 §2"], note, Some(Arrival::CarolByeAtPf { txn, reason }));
     }
@@ -190,7 +190,7 @@ impl Client {
                 Node::Pf,
                 r,
                 cl!["RFC 3261 §21"],
-                format!("The INVITE towards Carol is answered {code} {}.", crate::wire::sip::reason_phrase(code)),
+                crate::trace::note_fmt!("The INVITE towards Carol is answered {code} {}.", crate::wire::sip::reason_phrase(code)),
                 Some(Arrival::CarolRespAtPf { inv, code, txn: rtxn }),
             );
             return;
@@ -214,14 +214,9 @@ impl Client {
                 r,
                 cl!["RFC 3261 §13.3.1.1"],
                 if never {
-                    // Kept out of the page's first module, as the PF's notes are (feature note-text).
-                    if cfg!(feature = "note-text") {
-                        "Carol's client is alerting and will never answer (the scenario's answer_ms is \"never\").".to_string()
-                    } else {
-                        String::new()
-                    }
+                    crate::trace::note_text("Carol's client is alerting and will never answer (the scenario's answer_ms is \"never\").")
                 } else {
-                    format!("Carol's client is alerting; it will accept the invitation after {answer_ms} ms (the scenario's answer_ms).")
+                    crate::trace::note_fmt!("Carol's client is alerting; it will accept the invitation after {answer_ms} ms (the scenario's answer_ms).")
                 },
                 Some(Arrival::CarolRespAtPf { inv, code: 180, txn: rtxn }),
             );

@@ -85,11 +85,11 @@ impl Pf {
         });
         match class {
             ByeClass::Trigger => {
-                self.enter_deferred(cl![CL], "Case 1 of §8.3.2.9: the BYE carries Reason protocol SIP with a cause other than 200, so Carol did not leave voluntarily; the PF remains in the media path with the focus.".into());
+                self.enter_deferred(cl![CL], crate::trace::note_text("Case 1 of §8.3.2.9: the BYE carries Reason protocol SIP with a cause other than 200, so Carol did not leave voluntarily; the PF remains in the media path with the focus."));
                 self.arm_still_registered();
             }
             ByeClass::BroadTrigger => {
-                self.enter_deferred(cl!["policy:q6-non-sip-reason"], "Q6 policy broad: this BYE is not case 1 of the CR (no SIP cause other than 200), but it signals an involuntary drop, so the PF defers anyway.".into());
+                self.enter_deferred(cl!["policy:q6-non-sip-reason"], crate::trace::note_text("Q6 policy broad: this BYE is not case 1 of the CR (no SIP cause other than 200), but it signals an involuntary drop, so the PF defers anyway."));
                 self.arm_still_registered();
             }
             ByeClass::Leave => {
@@ -203,7 +203,7 @@ impl Pf {
                     self.end_stale_client_dialog();
                     self.enter_deferred(
                         cl!["reading:8.3.2.9"],
-                        "The replay's session is replaced by Carol's re-join; the PF keeps what it has not delivered yet.".into(),
+                        crate::trace::note_text("The replay's session is replaced by Carol's re-join; the PF keeps what it has not delivered yet."),
                     );
                     self.pf_gets_client_invite(txn, true, no);
                     return;
@@ -638,7 +638,9 @@ impl Pf {
                     );
                     self.enter_deferred(
                         cl,
-                        "Case 2 of §8.3.2.9: timeout of the SIP INVITE sent to Carol. Applying it to the focus's new invitation is our reading; the PF stays in the group session and stores for her.".into(),
+                        crate::trace::note_text(
+                            "Case 2 of §8.3.2.9: timeout of the SIP INVITE sent to Carol. Applying it to the focus's new invitation is our reading; the PF stays in the group session and stores for her.",
+                        ),
                     );
                 } else {
                     let c = code.unwrap_or(408);

@@ -219,7 +219,10 @@ impl Pf {
         self.end_stale_client_dialog();
         match self.cfg.rules {
             Rules::PostCr => {
-                self.enter_deferred(cl![CL], format!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery.").into());
+                self.enter_deferred(
+                    cl![CL],
+                    crate::trace::note_fmt!("{why} Case 3 of §8.3.2.9: the PF remains in the media path with the focus and defers delivery."),
+                );
                 self.arm_still_registered();
             }
             Rules::PreCr => {
@@ -228,7 +231,9 @@ impl Pf {
                     StepKind::Info,
                     "no trigger (pre-CR)",
                     cl![READ],
-                    format!("{why} Before the CR only a client BYE with an involuntary Reason kept the PF in the group, so it releases Carol's participation."),
+                    crate::trace::note_fmt!(
+                        "{why} Before the CR only a client BYE with an involuntary Reason kept the PF in the group, so it releases Carol's participation."
+                    ),
                     None,
                 );
                 self.pf_leave(

@@ -43,7 +43,7 @@ impl Pf {
         self.now = now;
         match input {
             PfInput::Start => self.arm_refresh(),
-            PfInput::TcpReset => self.loss_detected("The PF sees the TCP reset at once and counts the MSRP connection as lost."),
+            PfInput::TcpReset => self.loss_detected(crate::trace::note_str("The PF sees the TCP reset at once and counts the MSRP connection as lost.")),
             PfInput::Timer(t) => self.timer_fired(t),
             PfInput::FocusSend { chat, tid, body } => self.pf_gets_chat(chat, tid, body),
             PfInput::CarolSend { chat, tid, body } => {
@@ -291,7 +291,7 @@ impl Pf {
             PfTimer::SetupWait => {
                 self.setup_timer = None;
                 self.note(StepKind::Timer, "MSRP set-up failed", cl![CL, "policy:msrp-loss-detection"], "Carol's client never opened the MSRP connection within 30 s: the MSRP connection set-up towards her failed (how long to wait is not in the CR).", None);
-                self.msrp_failed("The MSRP connection set-up towards Carol failed.");
+                self.msrp_failed(crate::trace::note_str("The MSRP connection set-up towards Carol failed."));
             }
             PfTimer::Refresh => {
                 self.refresh_timer = None;

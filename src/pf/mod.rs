@@ -15,17 +15,7 @@
 //! participant information) and the wire-text [`crate::world::build::Builder`] over its own
 //! [`crate::world::build::Ids`].
 
-/// A step note built with `format!` only where notes are kept (feature `note-text`): the page's
-/// first wasm module carries no note text, so the formatting pieces stay out of it too.
-macro_rules! note_fmt {
-    ($($t:tt)*) => {
-        if cfg!(feature = "note-text") {
-            std::borrow::Cow::<'static, str>::Owned(format!($($t)*))
-        } else {
-            std::borrow::Cow::Borrowed("")
-        }
-    };
-}
+use crate::trace::note_fmt;
 
 #[cfg(test)]
 mod alone;

@@ -105,7 +105,7 @@ impl World<'_> {
                     StepKind::Info,
                     format!("next INVITE → {status}"),
                     cl![SCENARIO],
-                    format!(
+                    crate::trace::note_fmt!(
                         "The next INVITE towards Carol will be answered {status} {} (by her client or the P-CSCF).",
                         crate::wire::sip::reason_phrase(status)
                     ),
