@@ -43,6 +43,9 @@ wasm-opt -O2 --one-caller-inline-max-function-size 0 --strip-target-features \
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   pkg/cpm_deferral_bg.wasm -o pkg/cpm_deferral_bg.opt.wasm
+# wasm-opt 108 points the export of wasm-bindgen's externref table at the funcref table (even
+# with no pass at all); this puts it back, or stops the build (scripts/wasm-table-exports.mjs).
+node scripts/wasm-table-exports.mjs pkg/cpm_deferral_bg.wasm pkg/cpm_deferral_bg.opt.wasm
 mv pkg/cpm_deferral_bg.opt.wasm pkg/cpm_deferral_bg.wasm
 echo "build-wasm: pkg/ ready ($(wc -c < pkg/cpm_deferral_bg.wasm) bytes of wasm; with exports $(wc -c < pkg/export/cpm_deferral_bg.wasm); the judge $(wc -c < pkg/judge/cpm_deferral_bg.wasm))" >&2
 bash scripts/prerender-web.sh
