@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up of everything the web explorer needs (run as root on Debian):
 #   the wasm32 target, the wasm-bindgen CLI at exactly the crate's pinned version,
-#   Debian's chromium for the browser tests, Debian's binaryen (wasm-opt), and the npm dev
-#   packages.
+#   Debian's chromium for the browser tests, and the npm dev packages.
 # Every step is skipped when already satisfied, so this is cheap to call again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,15 +32,8 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get install -y chromium
 fi
 
-# 4. Debian's binaryen, for wasm-opt on the page's first wasm module (scripts/build-wasm.sh)
-if ! command -v wasm-opt >/dev/null 2>&1; then
-  log "installing binaryen (wasm-opt) from Debian"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update
-  apt-get install -y binaryen
-fi
-
-# 5. npm packages (playwright-core, mermaid for the bench); never download a browser
+# 4. npm packages (playwright-core, mermaid for the bench, binaryen's wasm-opt for
+#    scripts/build-wasm.sh); never download a browser
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1
 if [ -f package.json ]; then
   stamp=node_modules/.package-lock.json
