@@ -15,8 +15,6 @@
 //! participant information) and the wire-text [`crate::world::build::Builder`] over its own
 //! [`crate::world::build::Ids`].
 
-use crate::trace::note_fmt;
-
 #[cfg(test)]
 mod alone;
 mod client;
