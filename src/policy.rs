@@ -42,6 +42,9 @@ pub enum PolicyId {
     Q10AtCap,
     /// A deferral that starts while Carol is still registered (no 3rd-party REGISTER will come).
     StillRegistered,
+    // --- issue 11: de-registration while deferred.
+    /// Carol de-registers (`Expires: 0`) while the PF holds a deferral for her.
+    DeregWhileDeferred,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -65,7 +68,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 17] = [
+pub const ALL: [PolicyId; 18] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -84,6 +87,8 @@ pub const ALL: [PolicyId; 17] = [
     PolicyId::Q10StoreCap,
     PolicyId::Q10AtCap,
     PolicyId::StillRegistered,
+    // issue 11: de-registration while deferred
+    PolicyId::DeregWhileDeferred,
 ];
 
 impl PolicyId {
@@ -114,6 +119,7 @@ impl PolicyId {
                 "bye-client: the PF ends the client's dialog with BYE and Reason SIP;cause=480. keep-dialog: the PF leaves the dialog alone; a later delivery uses a new session anyway."),
             PolicyId::SubscriptionEnd => ("subscription-end", "SUB", "When the PF ends its conference subscription", &["after-delivery", "keep"],
                 "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered, unless Carol's client has a conference subscription that the PF serves from it (then it keeps it, so her roster follows later joins and leaves); a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
+            PolicyId::DeregWhileDeferred => other_dereg(),
             other => other.info_p(),
         };
         // The page's first wasm module carries no descriptions (feature `policy-text`): its
@@ -152,6 +158,7 @@ impl PolicyId {
             PolicyId::Q10StoreCap => "policy:q10-store-cap",
             PolicyId::Q10AtCap => "policy:q10-at-cap",
             PolicyId::StillRegistered => "policy:still-registered",
+            PolicyId::DeregWhileDeferred => "policy:dereg-while-deferred",
         }
     }
 
@@ -173,6 +180,14 @@ impl PolicyId {
             _ => unreachable!("info_p covers the policies of Q2, Q4, Q10 and still-registered only"),
         }
     }
+}
+
+/// The catalogue row of `dereg-while-deferred` (issue 11; 3GPP TS 24.229 §5.4.1.7, RFC 3261
+/// §10.2.2): (id, question, title, options with the default first, description). Not in the CR.
+#[allow(clippy::type_complexity)]
+fn other_dereg() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+    ("dereg-while-deferred", "DEREG", "Carol de-registers while deferred", &["keep-deferring", "end-deferral"],
+        "Not in the CR: it starts path A on a 3rd-party REGISTER, but one with Expires: 0 is a de-registration (RFC 3261 §10.2.2), so it never starts path A under either option; a path A due from an earlier REGISTER is called off, and the still-registered wait ends. keep-deferring: the PF keeps the store and waits for the next registration or a re-join; Q7's retention still runs. end-deferral: the PF leaves the group for Carol (BYE with Reason SIP;cause=480) and the stored messages are lost, each a lost step.")
 }
 
 /// The option chosen for every policy in one run (index into each policy's `options`).
@@ -246,6 +261,7 @@ mod tests {
         assert_eq!(opts(PolicyId::Q10StoreCap), ["unlimited", "5-messages", "100-messages"]);
         assert_eq!(opts(PolicyId::Q10AtCap), ["drop-oldest", "drop-newest", "leave-group"]);
         assert_eq!(opts(PolicyId::StillRegistered), ["wait", "invite-after-60s", "invite-after-10min"]);
+        assert_eq!(opts(PolicyId::DeregWhileDeferred), ["keep-deferring", "end-deferral"]);
         let mut ps = Policies::default();
         assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));
         assert_eq!(ps.index(PolicyId::Q10AtCap), 2);

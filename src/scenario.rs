@@ -52,8 +52,8 @@ pub const MAX_TEXT: usize = 2000;
 /// Largest number of members besides Carol.
 pub const MAX_MEMBERS: usize = 12;
 /// The event kinds a scenario can place.
-pub const EVENT_KINDS: [&str; 11] =
-    ["message", "bye", "leave", "join", "unreachable", "msrp_loss", "msrp_setup_fails", "invite_rejected", "register", "rejoin", "group_ends"];
+pub const EVENT_KINDS: [&str; 12] =
+    ["message", "bye", "leave", "join", "unreachable", "msrp_loss", "msrp_setup_fails", "invite_rejected", "register", "rejoin", "group_ends", "deregister"];
 
 /// How the group session starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +107,10 @@ pub enum EventKind {
     Register { reaction_ms: u64 },
     /// Carol's client re-joins the group session.
     Rejoin,
+    /// Carol's device de-registers (REGISTER with `Expires: 0`, RFC 3261 §10.2.2); the S-CSCF
+    /// sends the PF a 3rd-party REGISTER with `Expires: 0` (3GPP TS 24.229 §5.4.1.7). What the PF
+    /// does with it while deferred is policy `dereg-while-deferred` (not in the CR).
+    Deregister,
     /// The CF ends the group session.
     GroupEnds,
 }
@@ -775,6 +779,7 @@ fn parse_event(v: &Json, path: Loc, members: &[Member]) -> R<Event> {
         "msrp_loss" => EventKind::MsrpLoss,
         "msrp_setup_fails" => EventKind::MsrpSetupFails,
         "rejoin" => EventKind::Rejoin,
+        "deregister" => EventKind::Deregister,
         _ => EventKind::GroupEnds,
     };
     Ok(Event { at_ms, kind })

@@ -92,6 +92,7 @@ pub fn event_causes(sc: &Scenario) -> Vec<String> {
                 }
                 EventKind::Register { .. } => b.push_str("register"),
                 EventKind::Rejoin => b.push_str("rejoin"),
+                EventKind::Deregister => b.push_str("deregister"),
                 EventKind::GroupEnds => b.push_str("group_ends"),
             }
             b

@@ -13,6 +13,7 @@ export const EVENT_KINDS = [
   { kind: 'register', label: 'Register', hint: "Carol registers; the S-CSCF sends a 3rd-party REGISTER", params: ['reaction_ms'] },
   { kind: 'rejoin', label: 'Re-join', hint: "Carol's client sends a re-join INVITE", params: [] },
   { kind: 'group_ends', label: 'Group ends', hint: 'the CF ends the group session', params: [] },
+  { kind: 'deregister', label: 'De-register', hint: "Carol de-registers (Expires: 0); the S-CSCF tells the PF", params: [] },
 ];
 export const KIND = new Map(EVENT_KINDS.map((k) => [k.kind, k]));
 

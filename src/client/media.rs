@@ -148,7 +148,32 @@ impl Client {
             m,
             cl!["RFC 3261 §10.2"],
             "Carol's device registers again (authentication not drawn).",
-            Some(Arrival::RegisterAtScscf { txn, reaction_ms }),
+            Some(Arrival::RegisterAtScscf { txn, reaction_ms, dereg: false }),
+        );
+    }
+
+    /// Her device de-registers: REGISTER with `Expires: 0` removes its binding (RFC 3261
+    /// §10.2.2). Her client's session state is left as it is.
+    pub(super) fn deregister(&mut self) {
+        let n = self.next_id();
+        let mut m = self.new_request(
+            "REGISTER",
+            "sip:ims.example.net",
+            Node::Carol,
+            format!("<{CAROL}>;tag=reg-{n:x}"),
+            format!("<{CAROL}>"),
+            &format!("reg-{n:x}-c@{CAROL_IP}"),
+            2 + n as u32,
+        );
+        m.push("Contact", format!("{};expires=0", self.contact(Node::Carol)));
+        m.push("Expires", "0");
+        let txn = Txn::of(&m);
+        self.sip(
+            Node::Scscf,
+            m,
+            cl!["RFC 3261 §10.2.2"],
+            "Carol's device de-registers (Expires: 0).",
+            Some(Arrival::RegisterAtScscf { txn, reaction_ms: 0, dereg: true }),
         );
     }
 }

@@ -94,6 +94,8 @@ pub(crate) enum ClientInput {
     Rejoin,
     /// Her device registers again; `reaction_ms` is what the 3rd-party REGISTER carries on.
     Register { reaction_ms: u64 },
+    /// Her device de-registers: a REGISTER with `Expires: 0` (RFC 3261 §10.2.2).
+    Deregister,
     /// The scenario: her client (or her P-CSCF) answers the next INVITE with this status.
     RejectNext(u16),
     /// Her device is on the network (true) or has dropped off it (false).
@@ -281,6 +283,7 @@ impl Client {
             ClientInput::Leave => self.leave(),
             ClientInput::Rejoin => self.rejoin(),
             ClientInput::Register { reaction_ms } => self.register(reaction_ms),
+            ClientInput::Deregister => self.deregister(),
             ClientInput::RejectNext(code) => self.reject_next = Some(code),
             ClientInput::Network(on) => self.online = on,
             ClientInput::MsrpOpened(ok) => self.opened(ok),

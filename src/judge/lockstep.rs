@@ -457,6 +457,8 @@ impl Lock<'_> {
                                 PfInput::CarolBye { txn, reason }
                             }
                             "SUBSCRIBE" => PfInput::CarolSubscribe { txn },
+                            // Expires: 0 is a de-registration (RFC 3261 §10.2.2), never path A.
+                            "REGISTER" if s.header("Expires").is_some_and(|e| e.trim() == "0") => PfInput::Deregister { txn },
                             "REGISTER" => PfInput::Register { txn, reaction_ms: self.registers.pop_front().unwrap_or(500) },
                             _ => return None,
                         })

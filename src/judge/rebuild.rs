@@ -251,6 +251,9 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
                             push(&mut o, at, "\"kind\":\"rejoin\"".into(), "Carol's re-join INVITE".into());
                         }
                     }
+                    (StartLine::Request { method, .. }, false) if method == "REGISTER" && s.header("Expires").is_some_and(|e| e.trim() == "0") => {
+                        push(&mut o, at.saturating_sub(HOP), "\"kind\":\"deregister\"".into(), "the 3rd-party REGISTER with Expires: 0".into());
+                    }
                     (StartLine::Request { method, .. }, false) if method == "REGISTER" => {
                         push(&mut o, at.saturating_sub(HOP), "\"kind\":\"register\",\"reaction_ms\":500".into(), "the 3rd-party REGISTER".into());
                     }

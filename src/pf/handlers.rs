@@ -146,6 +146,7 @@ impl Pf {
                 }
             }
             PfInput::Register { txn, reaction_ms } => self.pf_gets_register(txn, reaction_ms),
+            PfInput::Deregister { txn } => self.pf_gets_deregister(txn),
             PfInput::CarolSubscribe { txn } => {
                 let gone = self.group_gone;
                 let mut r = self.response(200, &txn, Some("pfs-1"));

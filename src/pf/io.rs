@@ -56,6 +56,9 @@ pub(crate) enum PfInput {
     FocusNotify { txn: Txn, terminated: bool, roster: Option<Roster> },
     /// The S-CSCF's 3rd-party REGISTER for Carol (3GPP TS 24.229 §5.4.1.7), with the PF's reaction delay.
     Register { txn: Txn, reaction_ms: u64 },
+    /// The S-CSCF's 3rd-party REGISTER with `Expires: 0`: Carol de-registered (3GPP TS 24.229
+    /// §5.4.1.7, RFC 3261 §10.2.2). Never "reachable again".
+    Deregister { txn: Txn },
     // --- connection events and timers
     /// The TCP connection of Carol's MSRP session was reset (the `tcp-reset` detector sees it).
     TcpReset,

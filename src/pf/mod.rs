@@ -19,6 +19,7 @@
 mod alone;
 mod client;
 mod deferral;
+mod dereg;
 mod emit;
 mod focus;
 mod handlers;

@@ -114,6 +114,7 @@ impl World<'_> {
             }
             EventKind::Register { reaction_ms } => self.carol_register(reaction_ms),
             EventKind::Rejoin => self.carol_rejoin(),
+            EventKind::Deregister => self.client_input(crate::client::ClientInput::Deregister, None),
             EventKind::GroupEnds => self.cf_input(crate::cf::CfInput::GroupEnds),
         }
     }
@@ -194,10 +195,16 @@ impl World<'_> {
 
     /// A message reaches the S-CSCF's registrar (Carol's REGISTER).
     pub(super) fn scscf_arrival(&mut self, a: Arrival, step: u32) {
-        let Arrival::RegisterAtScscf { txn, reaction_ms } = a else { return };
+        let Arrival::RegisterAtScscf { txn, reaction_ms, dereg } = a else { return };
         let mut r = self.response(200, &txn, Some("scscf-1"));
-        r.push("Contact", format!("{};expires=600000", self.contact(Node::Carol)));
-        self.sip(Node::Scscf, Node::Carol, &r, cl!["RFC 3261 §10.3"], "The S-CSCF registers Carol.", None);
+        // RFC 3261 §10.3 step 8: the 200 lists the bindings that remain (none after Expires: 0).
+        let (note, expires) = if dereg {
+            ("The S-CSCF removes Carol's binding (Expires: 0): she is de-registered.", "0")
+        } else {
+            r.push("Contact", format!("{};expires=600000", self.contact(Node::Carol)));
+            ("The S-CSCF registers Carol.", "600000")
+        };
+        self.sip(Node::Scscf, Node::Carol, &r, cl!["RFC 3261 §10.3"], note, None);
         let inner = self.steps[step as usize].raw.clone();
         let n = self.next(Node::Scscf);
         let mut m = self.new_request(
@@ -210,7 +217,7 @@ impl World<'_> {
             n as u32,
         );
         m.push("Contact", format!("<sip:{SCSCF_HOST}>"));
-        m.push("Expires", "600000");
+        m.push("Expires", expires);
         m.push("Content-Type", "message/sip");
         m.body = inner;
         let txn = Txn::of(&m);
@@ -219,8 +226,12 @@ impl World<'_> {
             Node::Pf,
             &m,
             cl!["3GPP TS 24.229 §5.4.1.7"],
-            "Because an initial Filter Criterion asks for it, the S-CSCF sends a 3rd-party REGISTER for Carol to her PF.",
-            Some(Arrival::RegisterAtPf { txn, reaction_ms }),
+            if dereg {
+                "Because an initial Filter Criterion asks for it, the S-CSCF sends a 3rd-party REGISTER for Carol's de-registration (Expires: 0) to her PF."
+            } else {
+                "Because an initial Filter Criterion asks for it, the S-CSCF sends a 3rd-party REGISTER for Carol to her PF."
+            },
+            Some(Arrival::RegisterAtPf { txn, reaction_ms, dereg }),
         );
     }
 }

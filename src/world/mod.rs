@@ -180,13 +180,17 @@ pub(crate) enum Arrival {
         terminated: bool,
         roster: Option<Roster>,
     },
+    /// Carol's REGISTER; `dereg`: it says `Expires: 0` (RFC 3261 §10.2.2).
     RegisterAtScscf {
         txn: Txn,
         reaction_ms: u64,
+        dereg: bool,
     },
+    /// The S-CSCF's 3rd-party REGISTER; `dereg`: it says `Expires: 0`.
     RegisterAtPf {
         txn: Txn,
         reaction_ms: u64,
+        dereg: bool,
     },
     MemberInviteAtCf {
         member: usize,

@@ -1,5 +1,5 @@
 // The Policies panel draws issue 11's new open questions from the engine's catalogue (Q2, Q4,
-// Q10, the deferral while Carol is still registered), each marked "not in the CR", and switching
+// Q10, the deferral while Carol is still registered, the de-registration while deferred), each marked "not in the CR", and switching
 // one changes the run: on the preset where Carol re-joins during the PF's reaction delay (the
 // CR's path B), Q2 `register-received` makes the same re-join a re-join after reacting, decided
 // by Q1, with a step that cites policy:q2-reacted-when.
@@ -15,7 +15,7 @@ test('Policies: Q2, Q4, Q10 and still-registered are listed, and switching Q2 ch
   const { page, errors } = await openExplorer(t, env, { query: '?preset=bye-480-path-b', viewport: { width: 1280, height: 720 } });
   await page.click('#policies summary');
   await page.waitForSelector('#policy-list select');
-  for (const [id, def] of [['q2-reacted-when', 'invite-sent'], ['q4-ringing-no-answer', 'no-answer-60s'], ['q10-store-cap', 'unlimited'], ['q10-at-cap', 'drop-oldest'], ['still-registered', 'wait']]) {
+  for (const [id, def] of [['q2-reacted-when', 'invite-sent'], ['q4-ringing-no-answer', 'no-answer-60s'], ['q10-store-cap', 'unlimited'], ['q10-at-cap', 'drop-oldest'], ['still-registered', 'wait'], ['dereg-while-deferred', 'keep-deferring']]) {
     const sel = page.locator(`#policy-${id}`);
     assert.equal(await sel.inputValue(), def, `${id} starts at its default`);
     assert.match(await sel.getAttribute('aria-label'), /\(not in the CR\)$/);

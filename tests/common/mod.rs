@@ -231,9 +231,21 @@ pub fn gen_scenario(seed: u64) -> String {
             _ => rng.range(600_000, 4_000_000),
         };
         at += gap;
-        const KINDS: [&str; 11] =
-            ["message", "bye", "leave", "join", "unreachable", "msrp_loss", "msrp_setup_fails", "invite_rejected", "register", "rejoin", "group_ends"];
-        let kind = KINDS[rng.weighted(&[32, 10, 4, 4, 6, 6, 4, 5, 13, 8, 2])];
+        const KINDS: [&str; 12] = [
+            "message",
+            "bye",
+            "leave",
+            "join",
+            "unreachable",
+            "msrp_loss",
+            "msrp_setup_fails",
+            "invite_rejected",
+            "register",
+            "rejoin",
+            "group_ends",
+            "deregister",
+        ];
+        let kind = KINDS[rng.weighted(&[32, 10, 4, 4, 6, 6, 4, 5, 13, 8, 2, 3])];
         let mut e = Map::new();
         e.insert("at_ms".into(), json!(at));
         e.insert("kind".into(), json!(kind));
