@@ -45,6 +45,9 @@ pub enum PolicyId {
     // --- issue 11: de-registration while deferred.
     /// Carol de-registers (`Expires: 0`) while the PF holds a deferral for her.
     DeregWhileDeferred,
+    // --- issue 11: Q18.
+    /// Q18: the PF's conference subscription to the focus fails (RFC 6665 §4.1.3, §4.2.2).
+    Q18SubscriptionFails,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -68,7 +71,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 18] = [
+pub const ALL: [PolicyId; 19] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -89,6 +92,8 @@ pub const ALL: [PolicyId; 18] = [
     PolicyId::StillRegistered,
     // issue 11: de-registration while deferred
     PolicyId::DeregWhileDeferred,
+    // issue 11: Q18
+    PolicyId::Q18SubscriptionFails,
 ];
 
 impl PolicyId {
@@ -120,6 +125,7 @@ impl PolicyId {
             PolicyId::SubscriptionEnd => ("subscription-end", "SUB", "When the PF ends its conference subscription", &["after-delivery", "keep"],
                 "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered, unless Carol's client has a conference subscription that the PF serves from it (then it keeps it, so her roster follows later joins and leaves); a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
             PolicyId::DeregWhileDeferred => other_dereg(),
+            PolicyId::Q18SubscriptionFails => Self::info_q18(),
             other => other.info_p(),
         };
         // The page's first wasm module carries no descriptions (feature `policy-text`): its
@@ -159,6 +165,7 @@ impl PolicyId {
             PolicyId::Q10AtCap => "policy:q10-at-cap",
             PolicyId::StillRegistered => "policy:still-registered",
             PolicyId::DeregWhileDeferred => "policy:dereg-while-deferred",
+            PolicyId::Q18SubscriptionFails => "policy:q18-subscription-fails",
         }
     }
 
@@ -179,6 +186,14 @@ impl PolicyId {
                 "Not in the CR: path A starts on a 3rd-party REGISTER, which comes only when Carol registers again. After case 1 (her own BYE reached the PF, so her device was on the network) or case 3 (her MSRP connection failed; her registration may be intact) she may still be registered. wait: only a re-join or a later 3rd-party REGISTER starts the delivery. invite-after-60s / invite-after-10min: that long after such a deferral starts, the PF invites her (path A) unless a REGISTER or a re-join came first; an unanswered INVITE leaves it deferred (Q3). Not after case 2: an unanswered INVITE says her device is gone, and a REGISTER will come."),
             _ => unreachable!("info_p covers the policies of Q2, Q4, Q10 and still-registered only"),
         }
+    }
+
+    /// The catalogue row of Q18 (issue 11; digest §7 Q18): the PF's conference subscription
+    /// fails. Not in the CR.
+    #[allow(clippy::type_complexity)]
+    fn info_q18() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+        ("q18-subscription-fails", "Q18", "The PF's subscription to the focus fails", &["retry-backoff", "give-up", "treat-as-group-ended"],
+            "Not in the CR: it says the PF subscribes (8.2.2.6.2) but not what it does when the focus refuses the SUBSCRIBE (a 4xx to it) or ends the subscription with Subscription-State terminated;reason=rejected or noresource (RFC 6665 §4.1.3, §4.2.2). Under every option the PF keeps the last roster it had and marks it stale: what it later gives Carol as Participant Information says it is not current. retry-backoff: it subscribes again after 30 s, 60 s, 120 s and 240 s (each retry a step), then gives up. give-up: it does not subscribe again during this deferral. treat-as-group-ended: when the answer says the conference is gone (noresource, 404, 410) the PF handles it like the end of the group session (Q8 decides the store) and leaves its leg to the focus; any other refusal is handled as give-up.")
     }
 }
 
@@ -262,6 +277,7 @@ mod tests {
         assert_eq!(opts(PolicyId::Q10AtCap), ["drop-oldest", "drop-newest", "leave-group"]);
         assert_eq!(opts(PolicyId::StillRegistered), ["wait", "invite-after-60s", "invite-after-10min"]);
         assert_eq!(opts(PolicyId::DeregWhileDeferred), ["keep-deferring", "end-deferral"]);
+        assert_eq!(opts(PolicyId::Q18SubscriptionFails), ["retry-backoff", "give-up", "treat-as-group-ended"]);
         let mut ps = Policies::default();
         assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));
         assert_eq!(ps.index(PolicyId::Q10AtCap), 2);

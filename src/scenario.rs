@@ -167,6 +167,57 @@ pub struct Scenario {
     /// The trainer's tour through the run (version 2), if the file has one. Shared, not copied,
     /// when a scenario is cloned (the engine never changes it; the page runs a clone per rule set).
     pub tour: Option<std::sync::Arc<Tour>>,
+    /// Q18's timeline (`subscription_refused_ms`, `subscription_refused_reason`): from that time
+    /// on the focus refuses the PF's conference subscription (not in the CR).
+    pub sub_refused: Option<(u64, SubRefusal)>,
+}
+
+/// How the focus refuses the PF's conference subscription from the scenario's
+/// `subscription_refused_ms` on (Q18; RFC 6665 §4.1.3, §4.2.2): it answers a new SUBSCRIBE with
+/// an error and ends a subscription it holds at its next NOTIFY with Subscription-State
+/// `terminated` and this reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubRefusal {
+    /// `"rejected"` (default): the focus no longer authorises the subscription (403 Forbidden;
+    /// `reason=rejected`, RFC 6665 §4.2.2).
+    Rejected,
+    /// `"noresource"`: the focus says the conference no longer exists (404 Not Found;
+    /// `reason=noresource`, RFC 6665 §4.2.2), although its group session goes on.
+    NoResource,
+}
+
+impl SubRefusal {
+    /// The Subscription-State reason of its terminating NOTIFY (RFC 6665 §4.2.2).
+    pub fn reason(self) -> &'static str {
+        match self {
+            SubRefusal::Rejected => "rejected",
+            SubRefusal::NoResource => "noresource",
+        }
+    }
+
+    /// The status of its answer to a new SUBSCRIBE (RFC 6665 §4.2.1.2; RFC 3261 §21.4).
+    pub fn status(self) -> u16 {
+        match self {
+            SubRefusal::Rejected => 403,
+            SubRefusal::NoResource => 404,
+        }
+    }
+}
+
+/// Reads `subscription_refused_ms` and `subscription_refused_reason` (Q18).
+fn sub_refused(m: Obj, root: Loc) -> R<Option<(u64, SubRefusal)>> {
+    let reason = match get_str(m, root, "subscription_refused_reason")?.unwrap_or("rejected") {
+        "rejected" => SubRefusal::Rejected,
+        "noresource" => SubRefusal::NoResource,
+        other => {
+            return Err(ScenarioError::OutOfRange {
+                path: "subscription_refused_reason".into(),
+                value: format!("{:?}", cut(other)),
+                allowed: "\"rejected\", \"noresource\"".into(),
+            })
+        }
+    };
+    Ok(get_u64(m, root, "subscription_refused_ms", 0..=MAX_AT_MS, MS)?.map(|t| (t, reason)))
 }
 
 /// A tour: stops in the order they are shown (issue 15, "Tours as data").
@@ -505,7 +556,23 @@ impl Scenario {
         check_fields(
             m,
             root,
-            &["format", "version", "title", "description", "setup", "t1_ms", "answer_ms", "ims_core", "start_time", "members", "policies", "events", "tour"],
+            &[
+                "format",
+                "version",
+                "title",
+                "description",
+                "setup",
+                "t1_ms",
+                "answer_ms",
+                "ims_core",
+                "start_time",
+                "members",
+                "policies",
+                "events",
+                "tour",
+                "subscription_refused_ms",
+                "subscription_refused_reason",
+            ],
         )?;
         let format = req_str(m, root, "format")?;
         if format != FORMAT {
@@ -603,7 +670,8 @@ impl Scenario {
             #[cfg(not(feature = "tours"))]
             Some(_) => return Err(ScenarioError::Invalid { path: "tour".into(), problem: NO_TOURS.into() }),
         };
-        Ok(Scenario { title, description, setup, t1_ms, answer_ms, ims_core, start_epoch_ms, members, policies, events, tour })
+        let sub_refused = sub_refused(m, root)?;
+        Ok(Scenario { title, description, setup, t1_ms, answer_ms, ims_core, start_epoch_ms, members, policies, events, tour, sub_refused })
     }
 
     /// The member index for `id`.

@@ -20,6 +20,7 @@ fn config(setup: Setup) -> CfConfig {
         paths,
         epoch_ms: 1_700_000_000_000,
         policies: Policies::default(),
+        sub_refused: None,
         wire: true,
     }
 }

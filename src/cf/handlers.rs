@@ -6,6 +6,15 @@ use super::*;
 use crate::world::build::{conference_info_xml, UserInfo, CAROL, CF_IP, GROUP, PF_HOST, SUBJECT};
 use crate::world::Roster;
 
+/// The Subscription-State reasons the focus uses (RFC 6665 §4.2.2), as static text.
+fn reason_str(r: &str) -> &'static str {
+    match r {
+        "noresource" => "noresource",
+        "rejected" => "rejected",
+        _ => "timeout",
+    }
+}
+
 /// The PF's Contact (its remote target on Carol's leg and on the subscription).
 const PF_TARGET: &str = "sip:pf.cpm.example.net;user=carol";
 
@@ -340,6 +349,10 @@ impl Focus {
     }
 
     fn gets_subscribe(&mut self, txn: Txn, expires: u32) {
+        if let (Some(how), true) = (self.refusing(), expires > 0) {
+            self.refuses_subscribe(how, &txn);
+            return;
+        }
         let mut r = self.response(200, &txn, Some("cfs-1"));
         r.push("Expires", expires.to_string());
         r.push("Contact", self.contact(Node::Cf));
@@ -379,6 +392,22 @@ impl Focus {
         }
     }
 
+    /// Q18 (the scenario's `subscription_refused_ms`): the focus refuses a SUBSCRIBE from the
+    /// PF with 403 or 404 (RFC 6665 §4.2.1.2); a refresh of the subscription it holds ends that
+    /// subscription (RFC 6665 §4.1.2.2: a failed refresh ends it).
+    fn refuses_subscribe(&mut self, how: SubRefusal, txn: &Txn) {
+        let r = self.response(how.status(), txn, Some("cfs-x"));
+        let note = match how {
+            SubRefusal::Rejected => "The focus refuses the PF's conference subscription (the scenario: it no longer authorises it).",
+            SubRefusal::NoResource => "The focus answers that it knows no such conference (the scenario), although its group session goes on.",
+        };
+        let arrival = Arrival::CfRespAtPf { code: how.status(), txn: Txn::of(&r) };
+        self.sip(Node::Pf, r, cl!["RFC 6665 §4.2.1.2", "scenario"], note, Some(arrival));
+        if self.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
+            self.sub = None;
+        }
+    }
+
     /// The focus ends the PF's conference subscription with a final NOTIFY (RFC 6665 §4.2.2).
     fn ends_subscription(&mut self, reason: &str, note: &'static str) {
         let Some(mut d) = self.sub.take() else { return };
@@ -388,7 +417,7 @@ impl Focus {
         n.push("Event", "conference");
         n.push("Subscription-State", format!("terminated;reason={reason}"));
         let txn = Txn::of(&n);
-        self.sip(Node::Pf, n, cl!["RFC 6665 §4.2.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: true, roster: None }));
+        self.sip(Node::Pf, n, cl!["RFC 6665 §4.2.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: Some(reason_str(reason)), roster: None }));
     }
 
     /// The roster changed: notify the PF if it subscribed.
@@ -400,6 +429,18 @@ impl Focus {
 
     /// A NOTIFY with the full conference state on the PF's subscription (RFC 4575 §4.2).
     fn notify_pf(&mut self, note: &'static str) {
+        if let (Some(how), Some(_)) = (self.refusing(), self.sub.as_ref()) {
+            // Q18 (the scenario): from its time on the focus ends the subscription it holds
+            // instead of reporting on it (RFC 6665 §4.2.2).
+            let why = match how {
+                SubRefusal::Rejected => "The focus ends the PF's conference subscription: it no longer authorises it (the scenario).",
+                SubRefusal::NoResource => {
+                    "The focus ends the PF's conference subscription saying the conference is gone (the scenario), although its group session goes on."
+                }
+            };
+            self.ends_subscription(how.reason(), why);
+            return;
+        }
         let Some(mut d) = self.sub.take() else { return };
         let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Cf, PF_TARGET);
         self.sub = Some(d);
@@ -418,7 +459,7 @@ impl Focus {
         }
         let txn = Txn::of(&n);
         let roster = Some(Roster { version, users, info });
-        self.sip(Node::Pf, n, cl!["8.2.2.6.2", "RFC 4575 §4.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: false, roster }));
+        self.sip(Node::Pf, n, cl!["8.2.2.6.2", "RFC 4575 §4.2"], note, Some(Arrival::NotifyAtPf { txn, terminated: None, roster }));
     }
 
     /// The scenario ends the group session: BYE to every connected member and on Carol's leg

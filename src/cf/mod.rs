@@ -24,7 +24,7 @@ mod handlers;
 
 use crate::machine::{Machine, Time};
 use crate::policy::Policies;
-use crate::scenario::{Member, Setup, Who};
+use crate::scenario::{Member, Setup, SubRefusal, Who};
 use crate::trace::{note_text, Clauses, Participant, StepKind};
 use crate::wire::sip::SipMessage;
 use crate::world::build::{Builder, Dialog, Ids};
@@ -49,6 +49,9 @@ pub(crate) struct CfConfig {
     pub epoch_ms: u64,
     /// The run's policies (the Session-Expires its INVITEs ask for).
     pub policies: Policies,
+    /// Q18's timeline: from that time on it refuses the PF's conference subscription, and how
+    /// (the scenario's `subscription_refused_ms`; not in the CR).
+    pub sub_refused: Option<(u64, SubRefusal)>,
     /// Build wire texts.
     pub wire: bool,
 }
@@ -224,6 +227,12 @@ impl Focus {
     }
 
     // ---- helpers
+
+    /// How it refuses the PF's conference subscription now, if the scenario says it does from
+    /// a time at or before now (Q18).
+    fn refusing(&self) -> Option<SubRefusal> {
+        self.cfg.sub_refused.filter(|(t, _)| self.now >= *t).map(|(_, r)| r)
+    }
 
     fn lane_of(&self, w: Who) -> Arc<str> {
         match w {

@@ -422,18 +422,28 @@ impl Lock<'_> {
                             "ACK" => PfInput::FocusAck,
                             "BYE" => PfInput::FocusBye { txn },
                             "NOTIFY" => {
-                                let terminated = s.header("Subscription-State").is_some_and(|v| v.trim_start().starts_with("terminated"));
-                                let roster = if terminated { None } else { self.roster_of(&s.body) };
+                                // The reason of a terminating NOTIFY (RFC 6665 §4.2.2), as the PF reads it.
+                                let terminated = s.header("Subscription-State").filter(|v| v.trim_start().starts_with("terminated")).map(|v| {
+                                    match v.split(';').find_map(|p| p.trim().strip_prefix("reason=")).map(str::trim) {
+                                        Some("noresource") => "noresource",
+                                        Some("rejected") => "rejected",
+                                        _ => "timeout",
+                                    }
+                                });
+                                let roster = if terminated.is_some() { None } else { self.roster_of(&s.body) };
                                 PfInput::FocusNotify { txn, terminated, roster }
                             }
                             _ => return None,
                         })
                     }
                     (StartLine::Response { code, .. }, Peer::Focus) => {
-                        if *code < 200 || !s.header("CSeq").is_some_and(|c| c.ends_with("INVITE")) {
+                        // The PF reads the final responses to its INVITEs, and the refusals of its
+                        // SUBSCRIBEs (Q18).
+                        let sub = s.header("CSeq").is_some_and(|c| c.ends_with("SUBSCRIBE"));
+                        if *code < 200 || !(s.header("CSeq").is_some_and(|c| c.ends_with("INVITE")) || (sub && *code >= 300)) {
                             return None;
                         }
-                        txn.call_id = self.call(&real_call, f.peer, true);
+                        txn.call_id = self.call(&real_call, f.peer, !sub);
                         Some(PfInput::FocusResponse { code: *code, txn })
                     }
                     (StartLine::Request { method, .. }, _) => {

@@ -75,7 +75,7 @@ fn the_pf_passes_on_what_the_focus_notify_said() {
     let users = vec![Participant { id: "alice".into(), name: "Alice".into(), status: "disconnected" }];
     let info = vec![UserInfo { dialed_out: true, how_left: "failed", left_ms: Some(2_000) }];
     let roster = Roster { version: 3, users, info };
-    pf.handle(3_000, PfInput::FocusNotify { txn: txn("NOTIFY", "pfsub-1@pf", "cf-9"), terminated: false, roster: Some(roster) });
+    pf.handle(3_000, PfInput::FocusNotify { txn: txn("NOTIFY", "pfsub-1@pf", "cf-9"), terminated: None, roster: Some(roster) });
     let out = drain(&mut pf);
     assert!(out.iter().any(|e| matches!(&e.out, PfOutput::Roster(u) if u.len() == 1)), "the PF records the list it now holds");
     pf.handle(4_000, PfInput::CarolSubscribe { txn: txn("SUBSCRIBE", "cs-1@198.51.100.7", "cs-1") });

@@ -316,6 +316,9 @@ impl Pf {
         // What her client will show from the 200's conference-info part: the list the PF held
         // from the focus, if any.
         let shown = self.session_body(&mut r, sdp);
+        if shown.is_some() && !self.group_gone {
+            self.q18_stale_note();
+        }
         self.delivery_session = true;
         self.close_after_flush = self.group_gone;
         // Answering the re-join itself, not relaying it to the focus, is our reading of "use the
@@ -364,6 +367,9 @@ impl Pf {
             self.sdp(Node::Pf, "pf", PF_IP, 20000, p, "actpass")
         };
         let roster = self.session_body(&mut m, sdp);
+        if roster.is_some() && !self.group_gone {
+            self.q18_stale_note();
+        }
         let inv = n as u32;
         let txn = Txn::of(&m);
         let timer_b = self.arm(PfTimer::TimerB { inv }, 64 * self.cfg.t1_ms);

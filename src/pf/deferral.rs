@@ -78,11 +78,18 @@ impl Pf {
 
     /// SUBSCRIBE to the focus (§8.2.2.6.2), a key step of the story.
     pub(super) fn subscribe(&mut self) {
-        self.subscribe_as(true);
+        self.subscribe_as(true, None);
     }
 
-    /// SUBSCRIBE to the focus; `key`: a key step (not for a renewal).
-    fn subscribe_as(&mut self, key: bool) {
+    /// SUBSCRIBE to the focus again after a failure (policy q18-subscription-fails
+    /// `retry-backoff`): the step cites `policy`.
+    pub(super) fn subscribe_again(&mut self, policy: &'static str) {
+        self.subscribe_as(false, Some(policy));
+    }
+
+    /// SUBSCRIBE to the focus; `key`: a key step (not for a renewal); `policy`: the policy that
+    /// makes it, if any.
+    fn subscribe_as(&mut self, key: bool, policy: Option<&'static str>) {
         let n = self.next(Node::Pf);
         let d = Dialog {
             call_id: format!("pfsub-{n:x}@{PF_HOST}"),
@@ -107,10 +114,14 @@ impl Pf {
             r.version = 0;
         }
         let txn = Txn::of(&m);
+        let mut clauses = cl!["8.2.2.6.2", CL];
+        if let Some(p) = policy {
+            clauses.to_mut().push(p);
+        }
         self.sip(
             Node::Cf,
             m,
-            cl!["8.2.2.6.2", CL],
+            clauses,
             "The PF subscribes to the focus of the group session to obtain the latest Participant Information for the deferred delivery.",
             Some(Arrival::SubscribeAtCf { txn, expires: SUB_EXPIRES_S as u32 }),
         );
@@ -145,7 +156,7 @@ impl Pf {
             cl!["RFC 6665 §4.1.2.2"],
             "The PF's conference subscription would expire soon and the deferral goes on: it ends this subscription and subscribes again at once (a renewal instead of an in-dialog refresh: our choice).",
         );
-        self.subscribe_as(false);
+        self.subscribe_as(false, None);
     }
 
     pub(super) fn unsubscribe(&mut self, clauses: Clauses, note: &'static str) {

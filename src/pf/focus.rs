@@ -165,6 +165,12 @@ impl Pf {
         }
         let r = self.response(200, &txn, None);
         self.sip(Node::Cf, r, cl!["RFC 3261 §15.1.2"], "The PF accepts the end of the group session.", None);
+        self.group_is_gone();
+    }
+
+    /// The group session is over (the focus's BYE, or Q18 `treat-as-group-ended`): Carol's
+    /// session ends if she is active, and Q8 decides the store if she is deferred.
+    pub(super) fn group_is_gone(&mut self) {
         self.cf_leg = None;
         self.cf_media = false;
         self.group_gone = true;

@@ -102,6 +102,7 @@ impl Pf {
                 self.client_session_up();
             }
             PfInput::CarolInvite { txn, rejoin, no } => self.pf_gets_client_invite(txn, rejoin, no),
+            PfInput::FocusResponse { code, txn } if txn.cseq.ends_with("SUBSCRIBE") => self.q18_subscribe_refused(code, txn),
             PfInput::FocusResponse { code, txn } => self.pf_gets_cf_response(code, txn),
             PfInput::CarolCancel { txn } => self.pf_gets_client_cancel(txn),
             PfInput::CarolAck => {
@@ -123,14 +124,16 @@ impl Pf {
                 if let Some(d) = self.sub.as_mut().filter(|d| d.call_id == txn.call_id) {
                     d.b_tag = txn.from.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
                 }
-                if terminated {
+                if let Some(reason) = terminated {
                     if self.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
                         self.sub = None;
                         if let Some(t) = self.sub_refresh_timer.take() {
                             self.stop_timer(t);
                         }
+                        self.q18_subscription_ended(reason);
                     }
                 } else if let Some(r) = roster {
+                    self.q18_roster_current();
                     // Keep what the NOTIFY said (RFC 4575 §4.2), not the focus's state now.
                     if self.roster.as_ref().is_none_or(|k| k.version < r.version) {
                         let users = r.users.clone();
@@ -254,6 +257,7 @@ impl Pf {
             note,
             Some(Arrival::NotifyAtCarol { txn, users: Some(users) }),
         );
+        self.q18_stale_note();
     }
 
     /// A PF timer fires.
@@ -336,6 +340,7 @@ impl Pf {
                 }
             }
             PfTimer::SubscriptionRefresh => self.refresh_subscription(),
+            PfTimer::SubscriptionRetry => self.q18_retry(),
             PfTimer::NoAnswer { inv } => self.q4_no_answer(inv),
             PfTimer::StillRegistered => self.still_registered_fired(),
             PfTimer::Retention => {

@@ -53,7 +53,7 @@ pub(crate) enum PfInput {
     /// The focus's INVITE for Carol (set-up `cf_invites`).
     FocusInvite { txn: Txn },
     /// A NOTIFY on the PF's conference subscription, with the participant information its body carries.
-    FocusNotify { txn: Txn, terminated: bool, roster: Option<Roster> },
+    FocusNotify { txn: Txn, terminated: Option<&'static str>, roster: Option<Roster> },
     /// The S-CSCF's 3rd-party REGISTER for Carol (3GPP TS 24.229 §5.4.1.7), with the PF's reaction delay.
     Register { txn: Txn, reaction_ms: u64 },
     /// The S-CSCF's 3rd-party REGISTER with `Expires: 0`: Carol de-registered (3GPP TS 24.229

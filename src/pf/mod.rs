@@ -26,6 +26,7 @@ mod handlers;
 mod io;
 mod open_questions;
 mod relay;
+mod subscription_fails;
 mod timer;
 
 /// The clause every deferral step cites.
@@ -171,6 +172,13 @@ pub(crate) struct Pf {
     pub(in crate::pf) relay_cancelled: bool,
     /// Policy still-registered: the timer after which it invites Carol although no REGISTER came.
     pub(in crate::pf) still_registered_timer: Option<u32>,
+    /// Policy q18-subscription-fails: its conference subscription failed, so the roster it
+    /// keeps may be out of date.
+    pub(in crate::pf) roster_stale: bool,
+    /// Policy q18-subscription-fails `retry-backoff`: the retries made since the last success.
+    pub(in crate::pf) sub_retries: u8,
+    /// Policy q18-subscription-fails `retry-backoff`: the timer of the next retry.
+    pub(in crate::pf) sub_retry_timer: Option<u32>,
     // --- the machine
     pub(in crate::pf) cfg: PfConfig,
     /// Its own id source (tags, branches, MSRP ids, SDP sessions, path numbers).
@@ -222,6 +230,9 @@ impl Pf {
             rejoin_no: 0,
             relay_cancelled: false,
             still_registered_timer: None,
+            roster_stale: false,
+            sub_retries: 0,
+            sub_retry_timer: None,
         }
     }
 

@@ -30,6 +30,8 @@ pub(crate) enum PfTimer {
     /// Policy still-registered: the deferral started while Carol may still be registered, and
     /// no REGISTER or re-join has come; time to invite her (path A).
     StillRegistered,
+    /// Policy q18-subscription-fails `retry-backoff`: time to subscribe to the focus again.
+    SubscriptionRetry,
 }
 
 impl PfTimer {
@@ -47,6 +49,7 @@ impl PfTimer {
             PfTimer::SubscriptionRefresh => "subscription refresh",
             PfTimer::NoAnswer { .. } => "no-answer timer",
             PfTimer::StillRegistered => "invite while registered",
+            PfTimer::SubscriptionRetry => "subscription retry",
         }
     }
 
@@ -64,6 +67,7 @@ impl PfTimer {
             PfTimer::SubscriptionRefresh => "RFC 6665 §4.1.2.2",
             PfTimer::NoAnswer { .. } => "policy:q4-ringing-no-answer",
             PfTimer::StillRegistered => "policy:still-registered",
+            PfTimer::SubscriptionRetry => "policy:q18-subscription-fails",
         }
     }
 

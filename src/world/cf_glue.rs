@@ -18,6 +18,7 @@ impl World<'_> {
             paths: paths.to_vec(),
             epoch_ms: sc.start_epoch_ms,
             policies: sc.policies.clone(),
+            sub_refused: sc.sub_refused,
             wire: true,
         })
     }

@@ -177,7 +177,8 @@ pub(crate) enum Arrival {
     /// A NOTIFY on the PF's conference subscription; `roster` is the version and users its body carries.
     NotifyAtPf {
         txn: Txn,
-        terminated: bool,
+        /// The Subscription-State reason of a terminating NOTIFY (RFC 6665 §4.2.2); None: active.
+        terminated: Option<&'static str>,
         roster: Option<Roster>,
     },
     /// Carol's REGISTER; `dereg`: it says `Expires: 0` (RFC 3261 §10.2.2).

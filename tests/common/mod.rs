@@ -161,7 +161,20 @@ fn allowed(pick: usize, inside: &[bool], inside_now: bool) -> Option<usize> {
 }
 
 /// A random valid scenario file (format `cpm-deferral-scenario` version 1) as JSON text.
+/// About one in five also has the focus refuse the PF's conference subscription from a random
+/// time (Q18's timeline, policy q18-subscription-fails).
 pub fn gen_scenario(seed: u64) -> String {
+    gen_scenario_with(seed, true)
+}
+
+/// [`gen_scenario`] without Q18's timeline, for the judge (tests/judge.rs): it rebuilds the
+/// focus from a capture and has no model yet of a focus that refuses subscriptions.
+#[allow(dead_code)]
+pub fn gen_scenario_without_refusal(seed: u64) -> String {
+    gen_scenario_with(seed, false)
+}
+
+fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
     let mut rng = Rng::new(seed);
     let mut top = Map::new();
     top.insert("format".into(), json!("cpm-deferral-scenario"));
@@ -215,6 +228,16 @@ pub fn gen_scenario(seed: u64) -> String {
     }
     if !policies.is_empty() || rng.chance(20) {
         top.insert("policies".into(), Value::Object(policies));
+    }
+    // Sometimes the focus refuses the PF's conference subscription from a time on (Q18's
+    // timeline, policy q18-subscription-fails). Drawn from a generator of its own, so the rest
+    // of every seed's timeline stays what it was.
+    let mut q18 = Rng::new(seed ^ 0x0051_8000_0000_0018);
+    if q18_timeline && q18.chance(20) {
+        top.insert("subscription_refused_ms".into(), json!(q18.range(0, 90_000)));
+        if q18.chance(50) {
+            top.insert("subscription_refused_reason".into(), json!("noresource"));
+        }
     }
 
     // Events: gaps from "same millisecond" to "an hour" (Q7 expiry), most a few seconds.
