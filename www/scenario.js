@@ -53,10 +53,8 @@ export function newEvent(kind, at_ms, scenario) {
       return { at_ms: at, kind, reason: 'SIP;cause=480;text="Temporarily Unavailable"' };
     case 'leave':
       return { at_ms: at, kind, member: 'carol' };
-    case 'join': {
-      const outside = members.find((m) => m.in_group === false);
-      return { at_ms: at, kind, member: outside?.id || members[members.length - 1]?.id || 'dave' };
-    }
+    case 'join':
+      return { at_ms: at, kind, member: joinableAt(members, scenario?.events, at) };
     case 'invite_rejected':
       return { at_ms: at, kind, status: 480 };
     case 'register':
@@ -64,6 +62,27 @@ export function newEvent(kind, at_ms, scenario) {
     default:
       return { at_ms: at, kind };
   }
+}
+
+/**
+ * A member a `join` at `at` may name: one outside the group then (out from the start when
+ * `in_group` is false, or after a `leave`) whose next join/leave after `at` is not a join, so
+ * the new event keeps the timeline valid (the engine refuses a join of a member already in,
+ * issue 11 defect 9). An event at the same time as `at` counts as before it (a new event is
+ * placed after those). With no such member, the last one (the page then says why it is refused).
+ */
+export function joinableAt(members, events, at) {
+  const inside = new Map(members.map((m) => [m.id, m.in_group !== false]));
+  const nextIsJoin = new Map();
+  const sorted = (Array.isArray(events) ? events : []).map((e, i) => [e, i]).sort((a, b) => (a[0].at_ms - b[0].at_ms) || (a[1] - b[1]));
+  for (const [e] of sorted) {
+    const id = e.kind === 'join' ? e.member : e.kind === 'leave' && e.member !== 'carol' ? e.member : null;
+    if (id == null || !inside.has(id)) continue;
+    if (e.at_ms <= at) inside.set(id, e.kind === 'join');
+    else if (!nextIsJoin.has(id)) nextIsJoin.set(id, e.kind === 'join');
+  }
+  const ok = members.find((m) => !inside.get(m.id) && !nextIsJoin.get(m.id));
+  return ok?.id || members[members.length - 1]?.id || 'dave';
 }
 
 /** The scenario's members, with the format's default (Alice, Bob) when none are listed. */

@@ -122,3 +122,29 @@ test('member ids from any name', () => {
     s = r.scenario;
   }
 });
+
+test('a new join names a member outside the group at its time, so the timeline stays valid (issue 11 defect 9)', () => {
+  const s = {
+    ...base(),
+    members: [
+      { id: 'alice', name: 'Alice' }, { id: 'bob', name: 'Bob' },
+      { id: 'dave', name: 'Dave', in_group: false }, { id: 'erin', name: 'Erin', in_group: false },
+    ],
+    events: [
+      { at_ms: 1000, kind: 'join', member: 'dave' },
+      { at_ms: 3000, kind: 'leave', member: 'dave' },
+      { at_ms: 8000, kind: 'join', member: 'erin' },
+    ],
+  };
+  // At 500 ms Dave is outside, but his own join follows at 1000 ms, and Erin's at 8000 ms: no
+  // member can join then without breaking the timeline, so the fallback (the last member).
+  assert.equal(newEvent('join', 500, s).member, 'erin');
+  // At 2000 ms Dave is in and Erin joins later: the same.
+  assert.equal(newEvent('join', 2000, s).member, 'erin');
+  // At 5000 ms Dave has left and has no later join.
+  assert.equal(newEvent('join', 5000, s).member, 'dave');
+  // After Erin's join at 8000 ms, Dave is still the one outside.
+  assert.equal(newEvent('join', 9000, s).member, 'dave');
+  // Default members are both in from the start: the fallback is the last one.
+  assert.equal(newEvent('join', 100, base()).member, 'bob');
+});
