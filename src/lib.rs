@@ -31,6 +31,7 @@ pub mod presets;
 pub mod scenario;
 pub mod shown;
 pub mod story;
+mod strs;
 pub mod trace;
 pub mod transcript;
 mod u32map;

@@ -765,7 +765,7 @@ fn parse_members(v: Option<&Json>) -> R<Vec<Member>> {
         }
         let name = get_str(m, path, "name")?.map(str::to_string).unwrap_or_else(|| id.to_string());
         check_text(&|| format!("{path}.name"), &name, 64)?;
-        if name.trim().is_empty() || name.contains('\n') {
+        if name.trim().is_empty() || name.as_bytes().contains(&b'\n') {
             return Err(ScenarioError::Invalid { path: format!("{path}.name"), problem: "must be one non-empty line".into() });
         }
         let in_group = match m.get("in_group") {
@@ -815,7 +815,7 @@ fn parse_event(v: &Json, path: Loc, members: &[Member]) -> R<Event> {
             None | Some(Json::Null) => EventKind::Bye { reason: None },
             Some(Json::Str(s)) => {
                 check_text(&|| join(path, "reason"), s, 300)?;
-                if s.contains('\n') {
+                if s.as_bytes().contains(&b'\n') {
                     return Err(ScenarioError::Invalid { path: join(path, "reason"), problem: "a header value cannot contain a line break".into() });
                 }
                 let parsed = reason::parse(s).map_err(|error| ScenarioError::MalformedReason { path: join(path, "reason"), value: s.to_string(), error })?;

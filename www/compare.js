@@ -1,6 +1,10 @@
 // The compare view's head: both rule sets' counts side by side and the first difference, with a
 // button that goes there (loaded when the compare view is first shown).
 import { summaryCounts } from './viewmodel.js';
+import { ensureCss } from './lazy-css.js';
+
+// Its styles are in extra.css (issue 10: the first load's weight): the module is ready once they are.
+await ensureCss();
 
 /** Fill #compare-head for the drawn traces; `d` is the first difference or null. */
 export function drawHead(api, d) {

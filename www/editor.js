@@ -2,6 +2,10 @@
 // Values go to the engine as typed; one it refuses is not applied and the engine's message shows.
 import { KIND, REASON_PROTOCOLS, composeReason, parseReason, updateEvent, membersOf } from './scenario.js';
 import { SYMBOL } from './timeline.js';
+import { ensureCss } from './lazy-css.js';
+
+// Its styles are in extra.css (issue 10: the first load's weight): the module is ready once they are.
+await ensureCss();
 
 /**
  * The engine's refusal of an edit in the editor (#ed-error). A big timeline's refusal comes

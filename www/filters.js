@@ -7,6 +7,11 @@
 // shows them (a click on the run's row), the text version lists them, marked.
 // Loaded on use (the Filters menu, or a link / embed parameter that names filters).
 
+import { ensureCss } from './lazy-css.js';
+
+// Its styles are in extra.css (issue 10: the first load's weight): the module is ready once they are.
+await ensureCss();
+
 export const FILTERS = [
   { id: 'msrp-200', label: 'MSRP 200 OK (hop-by-hop acknowledgements)', short: 'MSRP 200', test: (s) => s.protocol === 'MSRP' && /^200\b/.test(s.label) },
   { id: 'provisional', label: 'SIP provisional responses (100 Trying, 180 Ringing…)', short: 'SIP 1xx', test: (s) => s.protocol === 'SIP' && /^1\d\d\b/.test(s.label) },

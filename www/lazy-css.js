@@ -2,7 +2,8 @@
 // The offline single file has it inlined already.
 let loaded = null;
 export function ensureCss() {
-  if (document.documentElement.dataset.offline) return Promise.resolve();
+  // No page (the unit tests import some of these modules in Node), or the offline file.
+  if (typeof document === 'undefined' || document.documentElement.dataset.offline) return Promise.resolve();
   if (!loaded) {
     const link = document.createElement('link');
     link.rel = 'stylesheet';

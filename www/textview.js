@@ -8,6 +8,10 @@
 import { fmtMs } from './viewmodel.js';
 import { progress, sliced } from './progress.js';
 import { stateName } from './story.js';
+import { ensureCss } from './lazy-css.js';
+
+// Its styles are in extra.css (issue 10: the first load's weight): the module is ready once they are.
+await ensureCss();
 
 /** One step in words. */
 export function stepLine(trace, s, hidden = false) {

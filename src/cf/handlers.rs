@@ -360,7 +360,7 @@ impl Focus {
         // subscription (RFC 6665 §4.1.2.2, §4.2.1.1): same dialog, so its NOTIFY CSeq goes
         // on, and so does the conference-info version (RFC 4575 §4.1).
         let cseq = cseq_no(&txn.cseq);
-        let refresh = txn.to.contains(";tag=") && self.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id);
+        let refresh = crate::strs::contains(&txn.to, ";tag=") && self.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id);
         let note = match (expires, refresh) {
             (0, _) => "The focus accepts the request to end the subscription.",
             (_, true) => "The focus accepts the refresh of the subscription.",
@@ -380,7 +380,7 @@ impl Focus {
             self.sub = Some(Dialog {
                 call_id: txn.call_id.clone(),
                 a_uri: CAROL.into(),
-                a_tag: txn.from.split(";tag=").nth(1).unwrap_or("").to_string(),
+                a_tag: crate::strs::second(&txn.from, ";tag=").unwrap_or("").to_string(),
                 b_uri: GROUP.into(),
                 b_tag: "cfs-1".into(),
                 a_cseq: cseq,

@@ -313,7 +313,7 @@ impl Machine for Focus {
 /// The tag of a From or To value (`"Name" <sip:…>;tag=x;y` → `x`): its last `tag` parameter
 /// (a quoted display name before the address may hold anything), empty if it has none.
 fn tag_of(h: &str) -> &str {
-    let mut parts = h.split(";tag=");
+    let mut parts = crate::strs::split(h, ";tag=");
     parts.next();
     parts.last().unwrap_or("").split(';').next().unwrap_or("")
 }

@@ -386,7 +386,7 @@ fn voluntary(reason: &Reason) -> bool {
 
 /// The tag parameter of a From or To value (empty when none).
 fn tag_of(h: &str) -> String {
-    h.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string()
+    crate::strs::second(h, ";tag=").unwrap_or("").split(';').next().unwrap_or("").to_string()
 }
 
 /// The CSeq number of a CSeq value.

@@ -208,7 +208,7 @@ impl Machine for Core {
 
 /// The top Via's branch parameter.
 fn top_branch(m: &SipMessage) -> String {
-    m.header("Via").and_then(|v| v.split(";branch=").nth(1)).map(|b| b.split([';', ',']).next().unwrap_or("").to_string()).unwrap_or_default()
+    m.header("Via").and_then(|v| crate::strs::second(v, ";branch=")).map(|b| b.split([';', ',']).next().unwrap_or("").to_string()).unwrap_or_default()
 }
 
 /// The branch a proxy derives from the incoming one (`p` or `s`: §16.11 allows a function of the
@@ -226,12 +226,12 @@ const PCSCF_HOST: &str = "pcscf.ims.example.net";
 
 /// A dialog-forming request (INVITE or SUBSCRIBE outside a dialog): the proxies Record-Route it.
 fn forming(m: &SipMessage) -> bool {
-    matches!(m.method(), Some("INVITE" | "SUBSCRIBE")) && !m.header("To").is_some_and(|t| t.contains(";tag="))
+    matches!(m.method(), Some("INVITE" | "SUBSCRIBE")) && !m.header("To").is_some_and(|t| crate::strs::contains(t, ";tag="))
 }
 
 /// Whether a Route entry names one of the core's proxies.
 fn names_core(entry: &str) -> bool {
-    entry.contains("pcscf.ims.example.net") || entry.contains("scscf.ims.example.net")
+    crate::strs::contains(entry, "pcscf.ims.example.net") || crate::strs::contains(entry, "scscf.ims.example.net")
 }
 
 impl Core {
@@ -367,7 +367,7 @@ impl Core {
         let mut fwd = hop.msg.clone();
         let mut removed = 0;
         fwd.headers.retain(|(n, v)| {
-            if removed < 2 && n.eq_ignore_ascii_case("Via") && (v.contains(PCSCF_HOST) || v.contains(SCSCF_HOST)) {
+            if removed < 2 && n.eq_ignore_ascii_case("Via") && (crate::strs::contains(v, PCSCF_HOST) || crate::strs::contains(v, SCSCF_HOST)) {
                 removed += 1;
                 return false;
             }
@@ -445,7 +445,7 @@ impl Core {
         if let Some(pos) = f.headers.iter().position(|(n, _)| n.eq_ignore_ascii_case("Route")) {
             let all = joined(&f, "Route").unwrap_or_default();
             f.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("Route"));
-            let rest: Vec<&str> = all.split(", ").skip_while(|e| names_core(e)).collect();
+            let rest: Vec<&str> = crate::strs::split(&all, ", ").skip_while(|e| names_core(e)).collect();
             if !rest.is_empty() {
                 f.headers.insert(pos, (Cow::Borrowed("Route"), rest.join(", ")));
             }

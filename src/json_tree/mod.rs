@@ -12,6 +12,7 @@
 //! 5 KB (gzip) of the page's first wasm module. A test holds the two to the same answers over
 //! random texts (`answers_as_serde_json`).
 
+mod float;
 mod read;
 
 pub(crate) use read::JsonError;
@@ -114,7 +115,7 @@ impl fmt::Display for Json<'_> {
             Json::Bool(b) => write!(f, "{b}"),
             Json::Uint(n) => write!(f, "{n}"),
             Json::Int(n) => write!(f, "{n}"),
-            Json::Float(x) => f.write_str(&serde_json::to_string(x).unwrap_or_default()),
+            Json::Float(x) => f.write_str(&float::text(*x)),
             Json::Str(s) => f.write_str(&text(s)),
             Json::Array(v) => {
                 f.write_str("[")?;

@@ -187,7 +187,7 @@ fn aor(id: &str) -> String {
 
 /// The tag parameter of a From or To value (empty when it has none).
 fn tag_of(v: &str) -> String {
-    v.split(";tag=").nth(1).map(|t| t.split(';').next().unwrap_or("").to_string()).unwrap_or_default()
+    crate::strs::second(v, ";tag=").map(|t| t.split(';').next().unwrap_or("").to_string()).unwrap_or_default()
 }
 
 /// The CSeq number of a CSeq value.

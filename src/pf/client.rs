@@ -49,7 +49,7 @@ fn classify(reason: &Option<(String, Vec<ReasonValue>)>, broad: bool) -> ByeClas
 pub(super) fn client_dialog(txn: &Txn) -> Dialog {
     let n = txn.call_id.strip_prefix("c-").and_then(|r| r.split('-').next()).and_then(|h| u32::from_str_radix(h, 16).ok()).unwrap_or(0);
     let mut d = Dialog::carol_pf(n);
-    d.a_tag = txn.from.split(";tag=").nth(1).unwrap_or("c").to_string();
+    d.a_tag = crate::strs::second(&txn.from, ";tag=").unwrap_or("c").to_string();
     d.call_id = txn.call_id.clone();
     // Its route set: the request's Record-Route as it is (RFC 3261 §12.1.1).
     d.route = route_set(txn.record_route.as_deref(), false);
@@ -510,7 +510,7 @@ impl Pf {
             return;
         }
         self.q4_stop();
-        d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("").to_string();
+        d.b_tag = crate::strs::second(&txn.to, ";tag=").unwrap_or("").to_string();
         // The UAC's route set: the 2xx's Record-Route reversed (RFC 3261 §12.1.2).
         d.route = route_set(txn.record_route.as_deref(), true);
         if code == 487 || (cancelled && !(200..300).contains(&code)) {

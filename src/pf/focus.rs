@@ -27,7 +27,7 @@ impl Pf {
             // Carol cancelled meanwhile: confirm and end the focus's 2xx at once (RFC 3261 §15).
             if code == 200 {
                 if let Some(d) = self.cf_leg.as_mut() {
-                    d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("cf").to_string();
+                    d.b_tag = crate::strs::second(&txn.to, ";tag=").unwrap_or("cf").to_string();
                 }
                 let d = self.cf_leg.clone().unwrap_or_else(|| Dialog::pf_cf(0));
                 let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, GROUP);
@@ -47,7 +47,7 @@ impl Pf {
         let Some(ctx) = self.pending_rejoin.take() else { return };
         if code == 200 {
             if let Some(d) = self.cf_leg.as_mut() {
-                d.b_tag = txn.to.split(";tag=").nth(1).unwrap_or("cf").to_string();
+                d.b_tag = crate::strs::second(&txn.to, ";tag=").unwrap_or("cf").to_string();
             }
             let d = self.cf_leg.clone().unwrap_or_else(|| Dialog::pf_cf(0));
             let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, GROUP);

@@ -122,7 +122,7 @@ impl Pf {
                 // The NOTIFY's From tag is the focus's tag of the subscription dialog (RFC 6665
                 // §4.1.2.4): the PF learns it here, from what reached it.
                 if let Some(d) = self.sub.as_mut().filter(|d| d.call_id == txn.call_id) {
-                    d.b_tag = txn.from.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+                    d.b_tag = crate::strs::second(&txn.from, ";tag=").unwrap_or("").split(';').next().unwrap_or("").to_string();
                 }
                 if let Some(reason) = terminated {
                     if self.sub.as_ref().is_some_and(|d| d.call_id == txn.call_id) {
@@ -157,7 +157,7 @@ impl Pf {
                 r.push("Contact", pf_focus_contact());
                 self.sip(Node::Carol, r, cl!["RFC 6665 §4.2.1", "policy:q13-participant-info"], "The PF accepts Carol's conference subscription itself.", None);
                 // Its own record of the dialog: Carol's side from the SUBSCRIBE, its own tag.
-                let tag_of = |h: &str| h.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+                let tag_of = |h: &str| crate::strs::second(h, ";tag=").unwrap_or("").split(';').next().unwrap_or("").to_string();
                 self.client_sub = Some(Dialog {
                     call_id: txn.call_id.clone(),
                     a_uri: CAROL.into(),

@@ -100,7 +100,7 @@ pub(crate) fn route_set(rr: Option<&str>, uac: bool) -> String {
     if !uac {
         return rr.to_string();
     }
-    let mut v: Vec<&str> = rr.split(", ").collect();
+    let mut v: Vec<&str> = crate::strs::split(rr, ", ").collect();
     v.reverse();
     v.join(", ")
 }
@@ -528,7 +528,7 @@ pub(crate) struct UserInfo {
 pub(crate) fn response(code: u16, txn: &Txn, to_tag: Option<&str>) -> SipMessage {
     let mut m = SipMessage::response(code);
     // Every Via of the request, in order (RFC 3261 §8.2.6.2): the proxies' entries too.
-    for v in txn.via.split(", ") {
+    for v in crate::strs::split(&txn.via, ", ") {
         m.push("Via", v.to_string());
     }
     // A dialog-forming answer copies the request's Record-Route (RFC 3261 §12.1.1).
@@ -539,7 +539,7 @@ pub(crate) fn response(code: u16, txn: &Txn, to_tag: Option<&str>) -> SipMessage
     }
     m.push("From", txn.from.clone());
     let to = match to_tag {
-        Some(t) if !txn.to.contains(";tag=") => format!("{};tag={t}", txn.to),
+        Some(t) if !crate::strs::contains(&txn.to, ";tag=") => format!("{};tag={t}", txn.to),
         _ => txn.to.clone(),
     };
     m.push("To", to);
@@ -548,7 +548,7 @@ pub(crate) fn response(code: u16, txn: &Txn, to_tag: Option<&str>) -> SipMessage
     if let (200..=299, Some(se)) = (code, &txn.session_expires) {
         if txn.cseq.ends_with(" INVITE") || txn.cseq.ends_with(" UPDATE") {
             let interval = se.split(';').next().unwrap_or(se).trim();
-            let refresher = if se.contains("refresher=uas") { "uas" } else { "uac" };
+            let refresher = if crate::strs::contains(se, "refresher=uas") { "uas" } else { "uac" };
             m.push("Session-Expires", format!("{interval};refresher={refresher}"));
             if refresher == "uac" {
                 m.push("Require", "timer");
