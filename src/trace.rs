@@ -420,9 +420,27 @@ macro_rules! note_fmt {
 }
 pub(crate) use note_fmt;
 
+/// `format!("{prefix}{n}{suffix}")` without the formatting machinery: a label or key title with
+/// one number, written at its size (the PF writes one per stored message).
+pub(crate) fn numbered(prefix: &str, n: u64, suffix: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + 20 + suffix.len());
+    s.push_str(prefix);
+    crate::wire::sip::push_u64(&mut s, n);
+    s.push_str(suffix);
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbered_writes_what_format_writes() {
+        for n in [0u64, 9, 10, 999, 1000, 65_536, u64::MAX] {
+            assert_eq!(numbered("stored #", n, ""), format!("stored #{n}"));
+            assert_eq!(numbered("a ", n, " b"), format!("a {n} b"));
+        }
+    }
 
     /// `as_str` gives the names serde writes in the contract, for every variant.
     #[test]

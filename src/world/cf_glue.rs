@@ -24,8 +24,8 @@ impl World<'_> {
     }
 
     /// A message `a` (recorded at `step`) reaches the focus.
-    pub(super) fn cf_arrival(&mut self, a: Arrival, _step: u32) {
-        let input = match a {
+    pub(super) fn cf_arrival(&mut self, a: Box<Arrival>, _step: u32) {
+        let input = match *a {
             // The CPIM document is what the SEND carried (shared, not copied).
             Arrival::MemberSendAtCf { chat, member, tid } => CfInput::MemberSend { chat, member, tid, body: self.chat_body(chat) },
             Arrival::PfSendAtCf { chat, tid } => CfInput::PfSend { chat, tid, body: self.chat_body(chat) },
