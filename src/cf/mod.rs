@@ -261,6 +261,7 @@ impl Focus {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)] // (the arrival is built in the caller's frame and moved once, into its box)
     fn msrp(&mut self, to: Node, raw: String, label: &'static str, clauses: Clauses, note: &'static str, chat: Option<u32>, arrival: Option<Arrival>) {
         self.out.push(CfOutput::Msrp { to, raw, label, clauses, note: note_text(note), chat, arrival: arrival.map(Box::new) });
     }

@@ -434,6 +434,7 @@ impl Member {
         self.out.push(MemberOutput::Sip { msg, clauses, note: crate::trace::note_text(note), arrival: arrival.map(Box::new) });
     }
 
+    #[inline(always)] // (the arrival is built in the caller's frame and moved once, into its box)
     fn msrp(&mut self, raw: String, label: &'static str, clauses: Clauses, note: &'static str, chat: Option<u32>, arrival: Option<Arrival>) {
         self.out.push(MemberOutput::Msrp { raw, label, clauses, note: crate::trace::note_text(note), chat, arrival: arrival.map(Box::new) });
     }

@@ -45,6 +45,7 @@ impl Pf {
 
     /// Sends an MSRP message to `to`.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)] // (the arrival is built in the caller's frame and moved once, into its box)
     pub(in crate::pf) fn msrp(
         &mut self,
         to: Node,
