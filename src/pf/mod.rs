@@ -130,6 +130,9 @@ pub(crate) enum GiveUp {
     Unreacted,
 }
 
+/// (Carol's path number, its own), its own MSRP path and Carol's, as built from them.
+type PathView = ((u32, u32), Arc<str>, Arc<str>);
+
 /// Carol's Participating Function.
 pub(crate) struct Pf {
     pub(in crate::pf) state: PfState,
@@ -167,7 +170,7 @@ pub(crate) struct Pf {
     pub(in crate::pf) carol_paths: (u32, u32),
     /// [`Pf::pf_view`] of `carol_paths`, built once per pair of path numbers (every message
     /// to or from Carol needs them).
-    pub(in crate::pf) view: Option<((u32, u32), Arc<str>, Arc<str>)>,
+    pub(in crate::pf) view: Option<PathView>,
     /// The path number of the offer in Carol's last INVITE.
     pub(in crate::pf) rejoin_no: u32,
     /// Carol cancelled the INVITE the PF is relaying to the focus: a 200 from the focus is ACKed
