@@ -434,7 +434,9 @@ impl Member {
         self.out.push(MemberOutput::Sip { msg, clauses, note: crate::trace::note_text(note), arrival: arrival.map(Box::new) });
     }
 
-    #[inline(always)] // (the arrival is built in the caller's frame and moved once, into its box)
+    // (With wire texts, the arrival is built in the caller's frame and moved once, into its box;
+    // not inlined in the page's first wasm module, which has no wire text and counts bytes.)
+    #[cfg_attr(feature = "wire-text", inline(always))]
     fn msrp(&mut self, raw: String, label: &'static str, clauses: Clauses, note: &'static str, chat: Option<u32>, arrival: Option<Arrival>) {
         self.out.push(MemberOutput::Msrp { raw, label, clauses, note: crate::trace::note_text(note), chat, arrival: arrival.map(Box::new) });
     }

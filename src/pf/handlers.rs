@@ -380,6 +380,7 @@ impl Pf {
     }
 
     /// (The PF's own path, Carol's path) of the session the PF uses towards her now.
+    #[cfg(feature = "wire-text")]
     pub(in crate::pf) fn pf_view(&mut self) -> (Arc<str>, Arc<str>) {
         let key = self.carol_paths;
         match &self.view {
@@ -390,5 +391,11 @@ impl Pf {
                 (own, peer)
             }
         }
+    }
+
+    /// Without wire texts the paths are empty (only the texts show them).
+    #[cfg(not(feature = "wire-text"))]
+    pub(in crate::pf) fn pf_view(&mut self) -> (String, String) {
+        (String::new(), String::new())
     }
 }

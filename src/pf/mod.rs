@@ -131,6 +131,7 @@ pub(crate) enum GiveUp {
 }
 
 /// (Carol's path number, its own), its own MSRP path and Carol's, as built from them.
+#[cfg(feature = "wire-text")]
 type PathView = ((u32, u32), Arc<str>, Arc<str>);
 
 /// Carol's Participating Function.
@@ -170,6 +171,7 @@ pub(crate) struct Pf {
     pub(in crate::pf) carol_paths: (u32, u32),
     /// [`Pf::pf_view`] of `carol_paths`, built once per pair of path numbers (every message
     /// to or from Carol needs them).
+    #[cfg(feature = "wire-text")]
     pub(in crate::pf) view: Option<PathView>,
     /// The path number of the offer in Carol's last INVITE.
     pub(in crate::pf) rejoin_no: u32,
@@ -233,6 +235,7 @@ impl Pf {
             pending_rejoin: None,
             group_gone: false,
             carol_paths: (0, 0),
+            #[cfg(feature = "wire-text")]
             view: None,
             rejoin_no: 0,
             relay_cancelled: false,

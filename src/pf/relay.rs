@@ -58,10 +58,7 @@ impl Pf {
         }
         self.store.push_back((chat, body));
         self.note(StepKind::Store, crate::trace::numbered("stored #", chat as u64, ""), clauses, note, Some(chat));
-        let mut key = crate::trace::numbered("Stored message #", chat as u64, " for Carol (store: ");
-        crate::wire::sip::push_u64(&mut key, self.store.len() as u64);
-        key.push(')');
-        self.key_last(key);
+        self.key_last(crate::trace::numbered2("Stored message #", chat as u64, " for Carol (store: ", Some(self.store.len() as u64), ")"));
         self.chat(ChatEvent::Stored(chat));
         if self.state == PfState::Replaying {
             self.pump();
