@@ -420,9 +420,47 @@ macro_rules! note_fmt {
 }
 pub(crate) use note_fmt;
 
+/// `format!("{prefix}{n}{suffix}")` without the formatting machinery: a label or key title with
+/// one number, written at its size (the PF writes one per stored message). In the page's first
+/// wasm module (no `wire-text`), which already holds `format!` and counts bytes, it is `format!`.
+pub(crate) fn numbered(prefix: &str, n: u64, suffix: &str) -> String {
+    numbered2(prefix, n, suffix, None, "")
+}
+
+/// [`numbered`] with a second number: `format!("{prefix}{n}{mid}{m}{suffix}")` (no `{m}{suffix}`
+/// when `m` is None).
+pub(crate) fn numbered2(prefix: &str, n: u64, mid: &str, m: Option<u64>, suffix: &str) -> String {
+    #[cfg(not(feature = "wire-text"))]
+    return match m {
+        Some(m) => format!("{prefix}{n}{mid}{m}{suffix}"),
+        None => format!("{prefix}{n}{mid}"),
+    };
+    #[cfg(feature = "wire-text")]
+    {
+        let mut s = String::with_capacity(prefix.len() + mid.len() + suffix.len() + 40);
+        s.push_str(prefix);
+        crate::wire::sip::push_u64(&mut s, n);
+        s.push_str(mid);
+        if let Some(m) = m {
+            crate::wire::sip::push_u64(&mut s, m);
+            s.push_str(suffix);
+        }
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbered_writes_what_format_writes() {
+        for n in [0u64, 9, 10, 999, 1000, 65_536, u64::MAX] {
+            assert_eq!(numbered("stored #", n, ""), format!("stored #{n}"));
+            assert_eq!(numbered("a ", n, " b"), format!("a {n} b"));
+            assert_eq!(numbered2("a ", n, " b ", Some(n / 7), ")"), format!("a {n} b {})", n / 7));
+        }
+    }
 
     /// `as_str` gives the names serde writes in the contract, for every variant.
     #[test]

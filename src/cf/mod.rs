@@ -261,6 +261,9 @@ impl Focus {
     }
 
     #[allow(clippy::too_many_arguments)]
+    // (With wire texts, the arrival is built in the caller's frame and moved once, into its box;
+    // not inlined in the page's first wasm module, which has no wire text and counts bytes.)
+    #[cfg_attr(feature = "wire-text", inline(always))]
     fn msrp(&mut self, to: Node, raw: String, label: &'static str, clauses: Clauses, note: &'static str, chat: Option<u32>, arrival: Option<Arrival>) {
         self.out.push(CfOutput::Msrp { to, raw, label, clauses, note: note_text(note), chat, arrival: arrival.map(Box::new) });
     }

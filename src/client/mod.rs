@@ -329,6 +329,9 @@ impl Client {
     }
 
     /// Sends an MSRP message to her PF.
+    // (With wire texts, the arrival is built in the caller's frame and moved once, into its box;
+    // not inlined in the page's first wasm module, which has no wire text and counts bytes.)
+    #[cfg_attr(feature = "wire-text", inline(always))]
     fn msrp(&mut self, raw: String, label: &'static str, clauses: Clauses, note: impl Into<Cow<'static, str>>, chat: Option<u32>, arrival: Option<Arrival>) {
         self.out.push(ClientOutput::Msrp { raw, label, clauses, note: crate::trace::note_text(note), chat, arrival: arrival.map(Box::new) });
     }

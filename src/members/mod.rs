@@ -97,10 +97,12 @@ pub(crate) enum MemberInput {
 #[derive(Debug)]
 pub(crate) enum MemberOutput {
     /// Send a SIP message (its ladder note; what it does when it reaches the focus).
-    Sip { msg: SipMessage, clauses: Clauses, note: Cow<'static, str>, arrival: Option<Arrival> },
+    Sip { msg: SipMessage, clauses: Clauses, note: Cow<'static, str>, arrival: Option<Box<Arrival>> },
     /// Send an MSRP message (its text, empty without wire texts; its ladder label; the chat it
     /// carries or answers).
-    Msrp { raw: String, label: &'static str, clauses: Clauses, note: Cow<'static, str>, chat: Option<u32>, arrival: Option<Arrival> },
+    /// The arrival is boxed here, where the world's event queue would box it anyway (as the CF
+    /// and the PF do), so an output stays small to move.
+    Msrp { raw: String, label: &'static str, clauses: Clauses, note: Cow<'static, str>, chat: Option<u32>, arrival: Option<Box<Arrival>> },
     /// A decision of its own, as an info step on its lane.
     Note { label: Cow<'static, str>, clauses: Clauses, note: Cow<'static, str> },
     /// It sends its user's chat message `chat` (the SEND follows): the trace's record of that
@@ -429,11 +431,14 @@ impl Member {
     }
 
     fn sip(&mut self, msg: SipMessage, clauses: Clauses, note: &'static str, arrival: Option<Arrival>) {
-        self.out.push(MemberOutput::Sip { msg, clauses, note: crate::trace::note_text(note), arrival });
+        self.out.push(MemberOutput::Sip { msg, clauses, note: crate::trace::note_text(note), arrival: arrival.map(Box::new) });
     }
 
+    // (With wire texts, the arrival is built in the caller's frame and moved once, into its box;
+    // not inlined in the page's first wasm module, which has no wire text and counts bytes.)
+    #[cfg_attr(feature = "wire-text", inline(always))]
     fn msrp(&mut self, raw: String, label: &'static str, clauses: Clauses, note: &'static str, chat: Option<u32>, arrival: Option<Arrival>) {
-        self.out.push(MemberOutput::Msrp { raw, label, clauses, note: crate::trace::note_text(note), chat, arrival });
+        self.out.push(MemberOutput::Msrp { raw, label, clauses, note: crate::trace::note_text(note), chat, arrival: arrival.map(Box::new) });
     }
 
     fn note(&mut self, label: &'static str, clauses: Clauses, note: Cow<'static, str>) {

@@ -45,6 +45,9 @@ impl Pf {
 
     /// Sends an MSRP message to `to`.
     #[allow(clippy::too_many_arguments)]
+    // (With wire texts, the arrival is built in the caller's frame and moved once, into its box;
+    // not inlined in the page's first wasm module, which has no wire text and counts bytes.)
+    #[cfg_attr(feature = "wire-text", inline(always))]
     pub(in crate::pf) fn msrp(
         &mut self,
         to: Node,

@@ -83,7 +83,7 @@ impl Pf {
                     if f.replay {
                         self.note(
                             StepKind::Deliver,
-                            format!("delivered #{}", f.chat),
+                            crate::trace::numbered("delivered #", f.chat as u64, ""),
                             cl![CL],
                             "A stored message has reached Carol: deferred delivery over MSRP.",
                             Some(f.chat),
@@ -380,7 +380,22 @@ impl Pf {
     }
 
     /// (The PF's own path, Carol's path) of the session the PF uses towards her now.
-    pub(in crate::pf) fn pf_view(&self) -> (String, String) {
-        (self.pf_path_n(self.carol_paths.1), self.carol_path_n(self.carol_paths.0))
+    #[cfg(feature = "wire-text")]
+    pub(in crate::pf) fn pf_view(&mut self) -> (Arc<str>, Arc<str>) {
+        let key = self.carol_paths;
+        match &self.view {
+            Some((k, own, peer)) if *k == key => (own.clone(), peer.clone()),
+            _ => {
+                let (own, peer): (Arc<str>, Arc<str>) = (self.pf_path_n(key.1).into(), self.carol_path_n(key.0).into());
+                self.view = Some((key, own.clone(), peer.clone()));
+                (own, peer)
+            }
+        }
+    }
+
+    /// Without wire texts the paths are empty (only the texts show them).
+    #[cfg(not(feature = "wire-text"))]
+    pub(in crate::pf) fn pf_view(&mut self) -> (String, String) {
+        (String::new(), String::new())
     }
 }

@@ -130,6 +130,10 @@ pub(crate) enum GiveUp {
     Unreacted,
 }
 
+/// (Carol's path number, its own), its own MSRP path and Carol's, as built from them.
+#[cfg(feature = "wire-text")]
+type PathView = ((u32, u32), Arc<str>, Arc<str>);
+
 /// Carol's Participating Function.
 pub(crate) struct Pf {
     pub(in crate::pf) state: PfState,
@@ -165,6 +169,10 @@ pub(crate) struct Pf {
     pub(in crate::pf) group_gone: bool,
     /// The MSRP paths (Carol's number, its own number) of the session the PF uses towards her.
     pub(in crate::pf) carol_paths: (u32, u32),
+    /// [`Pf::pf_view`] of `carol_paths`, built once per pair of path numbers (every message
+    /// to or from Carol needs them).
+    #[cfg(feature = "wire-text")]
+    pub(in crate::pf) view: Option<PathView>,
     /// The path number of the offer in Carol's last INVITE.
     pub(in crate::pf) rejoin_no: u32,
     /// Carol cancelled the INVITE the PF is relaying to the focus: a 200 from the focus is ACKed
@@ -227,6 +235,8 @@ impl Pf {
             pending_rejoin: None,
             group_gone: false,
             carol_paths: (0, 0),
+            #[cfg(feature = "wire-text")]
+            view: None,
             rejoin_no: 0,
             relay_cancelled: false,
             still_registered_timer: None,

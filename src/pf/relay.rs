@@ -57,9 +57,8 @@ impl Pf {
             return;
         }
         self.store.push_back((chat, body));
-        self.note(StepKind::Store, format!("stored #{chat}"), clauses, note, Some(chat));
-        let q = self.store.len();
-        self.key_last(format!("Stored message #{chat} for Carol (store: {q})"));
+        self.note(StepKind::Store, crate::trace::numbered("stored #", chat as u64, ""), clauses, note, Some(chat));
+        self.key_last(crate::trace::numbered2("Stored message #", chat as u64, " for Carol (store: ", Some(self.store.len() as u64), ")"));
         self.chat(ChatEvent::Stored(chat));
         if self.state == PfState::Replaying {
             self.pump();

@@ -55,10 +55,8 @@ pub fn push_ms(out: &mut String, epoch_ms: u64) {
     put_digits(&mut b[17..19], se);
     put_digits(&mut b[20..23], ms);
     let b = if y >= 10_000 { &b[4..] } else { &b[..] };
-    out.reserve(b.len());
-    for &c in b {
-        out.push(c as char);
-    }
+    // ASCII digits and separators only: one copy, not a push per character.
+    out.push_str(std::str::from_utf8(b).unwrap_or_default());
 }
 
 /// Writes the last `to.len()` decimal digits of `v` into `to`, zero-padded.

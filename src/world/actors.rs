@@ -161,10 +161,16 @@ impl World<'_> {
     /// A message `a` (recorded at `step`) arrives: each receiver handles its own arrivals (the
     /// machines: Carol's client, the members, the focus, the IMS core and the PF, each
     /// through their glue).
-    pub(super) fn arrive(&mut self, a: Arrival, step: u32) {
-        match a {
-            Arrival::AtCore(hop) => self.core_input(crate::ims::CoreInput::Message(hop)),
-            a @ (Arrival::MemberSendAtCf { .. }
+    // Boxed all the way to the receiver's glue, which moves out only the fields it uses (a
+    // whole arrival moved at each call was a copy of 264 bytes per call).
+    pub(super) fn arrive(&mut self, a: Box<Arrival>, step: u32) {
+        match &*a {
+            Arrival::AtCore(_) => {
+                if let Arrival::AtCore(hop) = *a {
+                    self.core_input(crate::ims::CoreInput::Message(hop))
+                }
+            }
+            Arrival::MemberSendAtCf { .. }
             | Arrival::PfSendAtCf { .. }
             | Arrival::BindAtCf { .. }
             | Arrival::PfInviteAtCf { .. }
@@ -175,11 +181,11 @@ impl World<'_> {
             | Arrival::MemberInviteAtCf { .. }
             | Arrival::MemberByeAtCf { .. }
             | Arrival::MemberOkAtCf { .. }
-            | Arrival::MemberBindAtCf { .. }) => self.cf_arrival(a, step),
-            a @ (Arrival::CfSendAtMember { .. } | Arrival::CfRespAtMember { .. } | Arrival::CfByeAtMember { .. } | Arrival::CfInviteAtMember { .. }) => {
+            | Arrival::MemberBindAtCf { .. } => self.cf_arrival(a, step),
+            Arrival::CfSendAtMember { .. } | Arrival::CfRespAtMember { .. } | Arrival::CfByeAtMember { .. } | Arrival::CfInviteAtMember { .. } => {
                 self.member_arrival(a, step)
             }
-            a @ (Arrival::PfInviteAtCarol { .. }
+            Arrival::PfInviteAtCarol { .. }
             | Arrival::CancelAtCarol { .. }
             | Arrival::PfAckAtCarol { .. }
             | Arrival::PfTryingAtCarol
@@ -187,9 +193,9 @@ impl World<'_> {
             | Arrival::PfByeAtCarol { .. }
             | Arrival::PfSendAtCarol { .. }
             | Arrival::NotifyAtCarol { .. }
-            | Arrival::UpdateAtCarol { .. }) => self.carol_arrival(a, step),
-            a @ Arrival::RegisterAtScscf { .. } => self.scscf_arrival(a, step),
-            other => self.pf_arrival(other, step),
+            | Arrival::UpdateAtCarol { .. } => self.carol_arrival(*a, step),
+            Arrival::RegisterAtScscf { .. } => self.scscf_arrival(*a, step),
+            _ => self.pf_arrival(a, step),
         }
     }
 

@@ -475,7 +475,18 @@ impl World<'_> {
             Who::Carol => 0,
             Who::Member(i) => 2 * self.sc.members[i].name.len() + self.sc.members[i].id.len(),
         };
-        let mut out = String::with_capacity(330 + who + text.len());
+        // Written into one reused buffer and copied once into the shared document (a fresh
+        // String per message was a second allocation, a copy and a free).
+        CPIM_BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            buf.reserve(330 + who + text.len());
+            self.cpim_into(&mut buf, from, imdn_id, sent_ms, text)
+        })
+    }
+
+    /// [`World::cpim`] into `out` (empty, with room for it).
+    fn cpim_into(&self, out: &mut String, from: Who, imdn_id: &str, sent_ms: u64, text: &str) -> Arc<str> {
         out.push_str("From: ");
         match from {
             Who::Carol => {
@@ -484,7 +495,7 @@ impl World<'_> {
                 out.push('>');
             }
             Who::Member(i) => {
-                crate::wire::sip::push_quoted(&mut out, &self.sc.members[i].name);
+                crate::wire::sip::push_quoted(out, &self.sc.members[i].name);
                 out.push_str(" <sip:");
                 out.push_str(&self.sc.members[i].id);
                 out.push_str("@ims.example.net>");
@@ -495,9 +506,9 @@ impl World<'_> {
         out.push_str("\r\nNS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: ");
         out.push_str(imdn_id);
         out.push_str("\r\nDateTime: ");
-        crate::wire::datetime::push_ms(&mut out, self.sc.start_epoch_ms + sent_ms);
+        crate::wire::datetime::push_ms(out, self.sc.start_epoch_ms + sent_ms);
         out.push_str("\r\nimdn.Disposition-Notification: positive-delivery, display\r\n\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: ");
-        crate::wire::sip::push_u64(&mut out, text.len() as u64);
+        crate::wire::sip::push_u64(out, text.len() as u64);
         out.push_str("\r\n\r\n");
         out.push_str(text);
         let dashes = has_dash_run(text)
@@ -505,7 +516,7 @@ impl World<'_> {
                 Who::Carol => false,
                 Who::Member(i) => has_dash_run(&self.sc.members[i].name) || has_dash_run(&self.sc.members[i].id),
             };
-        let body: Arc<str> = out.into();
+        let body: Arc<str> = Arc::from(out.as_str());
         debug_assert_eq!(dashes, has_dash_run(&body), "the fixed text of a CPIM document has no seven '-' in a row");
         remember_dash_run(&body, dashes);
         body
@@ -777,6 +788,8 @@ pub(crate) fn has_dash_run(body: &str) -> bool {
 }
 
 thread_local! {
+    /// The buffer [`World::cpim`] writes each document into before it is shared.
+    static CPIM_BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     /// The last body [`dash_run_cached`] looked at and its answer. It holds the body itself, so
     /// no other text can be at its address while it is here: a body at the same address with
     /// the same length is the same text.

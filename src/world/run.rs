@@ -54,7 +54,7 @@ impl World<'_> {
                     self.scenario_event(i);
                     self.cur_event = None;
                 }
-                Ev::Arrive(a, step) => self.arrive(*a, step),
+                Ev::Arrive(a, step) => self.arrive(a, step),
                 Ev::Timer(id) => {
                     let t = &mut self.timers[id as usize];
                     if t.active {
