@@ -52,6 +52,9 @@ pub(crate) struct CfConfig {
     /// Q18's timeline: from that time on it refuses the PF's conference subscription, and how
     /// (the scenario's `subscription_refused_ms`; not in the CR).
     pub sub_refused: Option<(u64, SubRefusal)>,
+    /// Q14 (the scenario's `msrp_chunk_bytes`): a SEND on Carol's leg whose body is longer goes
+    /// in chunks of at most this many bytes (RFC 4975 §5.1); `None`: whole.
+    pub chunk_bytes: Option<usize>,
     /// Build wire texts.
     pub wire: bool,
 }
@@ -261,7 +264,17 @@ impl Focus {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn msrp(&mut self, to: Node, raw: String, label: &'static str, clauses: Clauses, note: &'static str, chat: Option<u32>, arrival: Option<Arrival>) {
+    #[allow(clippy::too_many_arguments)]
+    fn msrp(
+        &mut self,
+        to: Node,
+        raw: String,
+        label: &'static str,
+        clauses: Clauses,
+        note: impl Into<std::borrow::Cow<'static, str>>,
+        chat: Option<u32>,
+        arrival: Option<Arrival>,
+    ) {
         self.out.push(CfOutput::Msrp { to, raw, label, clauses, note: note_text(note), chat, arrival: arrival.map(Box::new) });
     }
 

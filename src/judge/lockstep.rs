@@ -189,6 +189,9 @@ pub fn run(o: &Observed, resets: &[u64], policies: &[(String, String)], rules: R
         epoch_ms: o.t0_ns / 1_000_000,
         wire: true,
         members: o.members.iter().map(|m| m.id.clone()).collect(),
+        // The capture reader joins chunks into whole SENDs (src/capture/msrp_chunks.rs), so the
+        // machine is fed and compared whole messages (Q14).
+        chunk_bytes: None,
     };
     let registers = o
         .events
@@ -496,7 +499,7 @@ impl Lock<'_> {
                 match (&x.start, f.peer) {
                     (MsrpStart::Request(r), Peer::Focus) if r == "SEND" && !body.is_empty() => {
                         let chat = self.chat(body);
-                        Some(PfInput::FocusSend { chat, tid: x.tid.to_string(), body: body.into() })
+                        Some(PfInput::FocusSend { chat, tid: x.tid.to_string(), body: body.into(), chunk: None })
                     }
                     (MsrpStart::Request(r), Peer::Client | Peer::Scscf) if r == "SEND" => {
                         if body.is_empty() {
