@@ -109,8 +109,8 @@ fn resend_whole_sends_it_again_from_byte_1_with_a_new_message_id() {
     let cut_at = s.iter().position(|x| x.0 == 1 && x.4 != s[0].4).unwrap_or_else(|| panic!("a second transfer\n{}", ladder(&t)));
     assert_eq!(cut_at, 2, "two chunks before the cut (one acknowledged, one lost)\n{}", ladder(&t));
     assert_eq!(s.last().map(|x| x.3), Some('$'));
-    let st = find(&t, "cut off #0").unwrap_or_else(|| panic!("\n{}", ladder(&t)));
-    assert!(st.clauses.contains(&POLICY) && st.policy, "{:?}", st.clauses);
+    let st = find(&t, "back to store #0").unwrap_or_else(|| panic!("\n{}", ladder(&t)));
+    assert!(st.clauses[..] == [POLICY] && st.policy, "{:?}", st.clauses);
     assert!(find(&t, "discards part of #0").is_some(), "her client drops the cut-off part\n{}", ladder(&t));
     assert_eq!((t.summary.delivered_from_store, t.summary.lost), (1, 0), "\n{}", ladder(&t));
     // The second transfer is the same CPIM document (so the same imdn.Message-ID), from byte 1.
@@ -187,10 +187,77 @@ fn the_chunk_size_is_validated() {
     assert!(e.contains("msrp_chunk_bytes"), "{e}");
 }
 
+mod common;
+
+/// The random timelines (tests/common/mod.rs) reach chunking and cut-offs under every option.
 #[test]
-#[ignore]
-fn print_ladder() {
-    for p in ["resend-whole", "resume"] {
-        println!("=== {p}\n{}", ladder(&cut(p)));
+fn random_timelines_reach_chunks_and_cuts() {
+    let (mut chunked, mut cut) = (0, std::collections::BTreeMap::new());
+    for seed in 0..600u64 {
+        let Ok(sc) = Scenario::from_json(&common::gen_scenario(common::mix64(seed))) else { continue };
+        if sc.msrp_chunk_bytes.is_none() {
+            continue;
+        }
+        let t = run_without_wire_text(&sc, Rules::PostCr);
+        chunked += 1;
+        if t.steps.iter().any(|s| s.clauses.contains(&POLICY)) {
+            *cut.entry(sc.policies.get(cpm_deferral::policy::PolicyId::Q14CutChunks)).or_insert(0) += 1;
+        }
+    }
+    assert!(chunked >= 60, "{chunked} chunked timelines");
+    for o in ["resend-whole", "resume", "drop"] {
+        assert!(cut.get(o).copied().unwrap_or(0) >= 1, "{o}: {cut:?}");
+    }
+}
+
+/// The semantic checker holds the chunks of one message to one total and no gap.
+#[test]
+fn the_checker_reads_byte_range_totals_across_chunks() {
+    use cpm_deferral::conformance::{check, Rule};
+    let ev = format!(r#"[ {{ "at_ms": 1000, "kind": "message", "from": "alice", "text": "{}" }} ]"#, long());
+    let t = post("", &ev);
+    assert!(check(&t).is_empty());
+    let chunk = |t: &Trace, n: usize| {
+        t.steps.iter().enumerate().filter(|(_, s)| &*s.from == "carol-pf" && &*s.to == "carol" && s.label == "SEND").nth(n).map(|(i, _)| i).expect("chunk")
+    };
+    let mut other_total = t.clone();
+    let i = chunk(&t, 1);
+    let total = msrp::parse(&t.steps[i].raw).ok().and_then(|m| m.byte_range).expect("range").2;
+    other_total.steps[i].raw = t.steps[i].raw.replace(&format!("/{total}\r\n"), &format!("/{}\r\n", total + 1));
+    assert!(check(&other_total).iter().any(|f| f.rule == Rule::MsrpChunks), "{:?}", check(&other_total));
+    let mut gap = t.clone();
+    gap.steps.remove(chunk(&t, 1));
+    assert!(check(&gap).iter().any(|f| f.rule == Rule::MsrpChunks), "{:?}", check(&gap));
+}
+
+/// The judge reads chunked captures of the engine's own runs: the capture reader joins the
+/// chunks (src/capture/msrp_chunks.rs) and the PF's 200s to the chunks before the last are not
+/// counted as its actions; without a loss between two chunks it finds no deviation. Known limit:
+/// the machine the judge runs sends whole messages, so the reader's joined SEND (at its last
+/// chunk) comes later than the machine's; a message of the PF's own to Carol between two chunks
+/// (her conference subscription's 200 and NOTIFY under Q13's default) then reads as out of
+/// order, which is why the replay here is under `in-session-setup`.
+#[test]
+fn the_judge_reads_chunked_captures_of_our_own_runs() {
+    use cpm_deferral::export::pcap;
+    use cpm_deferral::judge::{judge, Options, Verdict};
+    let live = format!(r#"[ {{ "at_ms": 1000, "kind": "message", "from": "alice", "text": "{}" }} ]"#, long());
+    let deferred = format!(
+        r#"[ {{ "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" }},
+            {{ "at_ms": 2000, "kind": "message", "from": "alice", "text": "{}" }},
+            {{ "at_ms": 3000, "kind": "message", "from": "bob", "text": "short" }},
+            {{ "at_ms": 9000, "kind": "register", "reaction_ms": 500 }} ]"#,
+        long()
+    );
+    for (ev, pol) in [(live, ""), (deferred, r#""q13-participant-info": "in-session-setup""#)] {
+        let sc = scenario(r#""msrp_chunk_bytes": 100,"#, pol, &ev);
+        for rules in [Rules::PostCr, Rules::PreCr] {
+            let t = run(&sc, rules);
+            assert!(sends(&t, "cf", "carol-pf").len() > 2, "chunked");
+            let cap = pcap::write(&t, &pcap::Network::for_scenario(&sc)).expect("pcap");
+            let j =
+                judge(&cap, Options { pf: "192.0.2.10".parse().ok(), cf: "192.0.2.20".parse().ok(), rules }).unwrap_or_else(|e| panic!("cannot judge: {e}"));
+            assert!(j.verdict != Verdict::Fail, "{rules:?}: {:?}\n{}", j.deviations, ladder(&t));
+        }
     }
 }

@@ -4,7 +4,8 @@
 
 use super::*;
 use crate::world::build::{conference_info_xml, UserInfo, CAROL, CF_IP, GROUP, PF_HOST, SUBJECT};
-use crate::world::{ChunkAt, Roster};
+use crate::world::ChunkAt;
+use crate::world::Roster;
 
 /// The Subscription-State reasons the focus uses (RFC 6665 §4.2.2), as static text.
 fn reason_str(r: &str) -> &'static str {

@@ -9,7 +9,8 @@ use super::*;
 use crate::policy::PolicyId;
 use crate::trace::*;
 use crate::world::build::*;
-use crate::world::{Arrival, ChunkAt, Node, MSRP_TIMEOUT_MS};
+use crate::world::Arrival;
+use crate::world::ChunkAt;
 
 impl Pf {
     /// Whether `body` goes to Carol in chunks.
@@ -43,14 +44,20 @@ impl Pf {
         let (raw, tid) = self.chunk_text(Node::Pf, &to, &from, &c.msg_id, body, start, end);
         let tx = self.next(Node::Pf) as u32;
         let total = body.len();
+        // The first chunk of a replayed transfer is the replay's SEND, in store order (our
+        // reading, as for a whole SEND); the chunks after it only continue it.
         let (clauses, note): (Clauses, std::borrow::Cow<'static, str>) = if resumed {
             (
-                cl!["RFC 4975 §7.1.1", "policy:q14-cut-chunks", "reading:RFC 4975 §7.1.1"],
+                if replay {
+                    cl![READ, "RFC 4975 §7.1.1", "policy:q14-cut-chunks", "reading:RFC 4975 §7.1.1"]
+                } else {
+                    cl!["RFC 4975 §7.1.1", "policy:q14-cut-chunks", "reading:RFC 4975 §7.1.1"]
+                },
                 note_fmt!("Q14 policy resume: the PF goes on with the message from byte {} of {total}, the byte after the last chunk Carol's client acknowledged, under the same Message-ID (that her client joins it across two sessions is our reading).", start + 1),
             )
         } else if start == 0 {
             let why = if replay { "the next stored message" } else { "the group message" };
-            (cl!["RFC 4975 §5.1", "RFC 4975 §7.1.1"], note_fmt!("The PF sends {why} to Carol in chunks: it is longer than the chunk size. This is bytes 1-{end} of {total} (end-line flag +); the next chunk follows the 200 to this one."))
+            (if replay { cl![READ, "RFC 4975 §5.1", "RFC 4975 §7.1.1"] } else { cl!["RFC 4975 §5.1", "RFC 4975 §7.1.1"] }, note_fmt!("The PF sends {why} to Carol in chunks: it is longer than the chunk size. This is bytes 1-{end} of {total} (end-line flag +); the next chunk follows the 200 to this one."))
         } else {
             let flag = if end >= total { "$: the last" } else { "+: more follow" };
             (cl!["RFC 4975 §7.1.1"], note_fmt!("The next chunk: bytes {}-{end} of {total} (end-line flag {flag}).", start + 1))
@@ -58,7 +65,7 @@ impl Pf {
         let chunk = ChunkAt { msg: c.msg, start: start as u32, end: end as u32, total: total as u32 };
         self.msrp(Node::Carol, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid, chunk: Some(chunk) }));
         c.sent = end;
-        let timer = self.arm(PfTimer::MsrpTransaction { tx }, MSRP_TIMEOUT_MS);
+        let timer = self.arm_send_timeout(tx);
         (tx, timer)
     }
 
@@ -107,7 +114,7 @@ impl Pf {
             note_fmt!("Q14 policy resend-whole: bytes 1-{acked} of {total} reached Carol before her connection was lost; the message goes back to the front of the store and will be sent again whole from byte 1, with a new MSRP Message-ID and the same imdn.Message-ID.")
         };
         self.store.push_front((chat, f.body));
-        self.note(StepKind::Store, format!("cut off #{chat}"), cl!["policy:q14-cut-chunks"], note, Some(chat));
+        self.note(StepKind::Store, format!("back to store #{chat}"), cl!["policy:q14-cut-chunks"], note, Some(chat));
         let q = self.store.len();
         self.key_last(format!("Message #{chat} cut off mid-transfer: back in the store (Q14 policy; store: {q})"));
         self.chat(ChatEvent::Requeued(chat));

@@ -6,7 +6,8 @@ use super::*;
 use crate::policy::PolicyId;
 use crate::trace::*;
 use crate::world::build::*;
-use crate::world::{Arrival, ChunkAt, Node, MSRP_TIMEOUT_MS, REFRESH_MS};
+use crate::world::ChunkAt;
+use crate::world::{Arrival, Node, MSRP_TIMEOUT_MS, REFRESH_MS};
 use std::sync::Arc;
 
 impl Pf {
@@ -99,6 +100,11 @@ impl Pf {
         if replay {
             self.chat(ChatEvent::InFlight(chat));
         }
+    }
+
+    /// Arms the 30 s timeout of SEND transaction `tx` (RFC 4975 §7.1.1).
+    pub(super) fn arm_send_timeout(&mut self, tx: u32) -> u32 {
+        self.arm(PfTimer::MsrpTransaction { tx }, MSRP_TIMEOUT_MS)
     }
 
     /// Replays the store one message at a time; ends the delivery when it is empty.
