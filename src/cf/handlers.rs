@@ -192,7 +192,7 @@ impl Focus {
             let mut start = 0;
             while start < body.len() {
                 let end = crate::wire::msrp::chunk_end(body, start, size);
-                let (raw, tid) = self.chunk_text(Node::Cf, to, from, &id, body, start, end);
+                let (raw, tid) = self.chunk_text(Node::Cf, to, from, &id, body, start..end);
                 let chunk = ChunkAt { msg: chat, start: start as u32, end: end as u32, total: body.len() as u32 };
                 let note = crate::trace::note_fmt!(
                     "The focus sends the message on Carol's leg, which ends at her PF, in chunks: bytes {}-{end} of {} (end-line flag {}).",

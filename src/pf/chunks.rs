@@ -41,7 +41,7 @@ impl Pf {
         let start = c.acked;
         let end = crate::wire::msrp::chunk_end(body, start, self.cfg.chunk_bytes.unwrap_or(usize::MAX));
         let (from, to) = self.pf_view();
-        let (raw, tid) = self.chunk_text(Node::Pf, &to, &from, &c.msg_id, body, start, end);
+        let (raw, tid) = self.chunk_text(Node::Pf, &to, &from, &c.msg_id, body, start..end);
         let tx = self.next(Node::Pf) as u32;
         let total = body.len();
         // The first chunk of a replayed transfer is the replay's SEND, in store order (our

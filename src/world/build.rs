@@ -436,10 +436,10 @@ pub(crate) trait Builder {
         s
     }
 
-    /// One chunk of a SEND (RFC 4975 §5.1, §7.1.1): bytes `start..end` of `body` under
+    /// One chunk of a SEND (RFC 4975 §5.1, §7.1.1): bytes `part` (0-based) of `body` under
     /// `message_id`, flag `+` before the last chunk and `$` on it. Like
     /// [`Builder::send_text`], without wire texts only the counter advances.
-    fn chunk_text(&mut self, by: Node, to_path: &str, from_path: &str, message_id: &str, body: &Arc<str>, start: usize, end: usize) -> (String, String)
+    fn chunk_text(&mut self, by: Node, to_path: &str, from_path: &str, message_id: &str, body: &Arc<str>, part: std::ops::Range<usize>) -> (String, String)
     where
         Self: Sized,
     {
@@ -448,8 +448,8 @@ pub(crate) trait Builder {
             return (String::new(), String::new());
         }
         let tid = tid_dyn(self, by, Some(body));
-        let flag = if end >= body.len() { '$' } else { '+' };
-        (crate::wire::msrp::chunk_text(&tid, to_path, from_path, message_id, "message/cpim", body, start, end, flag), tid)
+        let flag = if part.end >= body.len() { '$' } else { '+' };
+        (crate::wire::msrp::chunk_text(&tid, to_path, from_path, message_id, "message/cpim", body, part.start, part.end, flag), tid)
     }
 
     /// The 200 OK transaction response to a SEND whose To-Path/From-Path were `req_to`/`req_from`.
