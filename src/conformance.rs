@@ -11,7 +11,8 @@
 //! §9); conference-info `version` per subscription (RFC 4575 §4.1 and §5.1); a distinct SDP
 //! `o=` per session (RFC 8866 §5.2).
 //!
-//! MSRP (RFC 4975): parse (Byte-Range totals, end-line); a response's To-Path and From-Path
+//! MSRP (RFC 4975): parse (Byte-Range totals, end-line); the chunks of one Message-ID from one
+//! sender with one total and no gap before a chunk (§5.1, §7.1.1); a response's To-Path and From-Path
 //! mirroring its request's (§7.2); a SEND only over a session its sender has negotiated and not
 //! ended, between the two paths of that session's SDP; the first message of a session sent by
 //! its `a=setup:active` side as a SEND (§5.4, RFC 6135).
@@ -57,6 +58,9 @@ pub enum Rule {
     MsrpSession,
     /// A session's first MSRP message not a SEND from its active side (RFC 4975 §5.4, RFC 6135).
     MsrpDirection,
+    /// Chunks of one message (one sender, one Message-ID) with two totals, or a chunk that
+    /// starts past every byte sent before it (RFC 4975 §5.1, §7.1.1).
+    MsrpChunks,
     /// Routing (RFC 3261 §16.4, §16.6, §12.1, §12.2.1.1): a request sent to another lane than the
     /// one its top Route entry names; a proxy that does not consume the Route entries naming it
     /// or does not Record-Route a dialog-forming request; an 18x/2xx that does not copy the
@@ -222,6 +226,8 @@ struct Checker {
     sessions: Vec<Session>,
     /// MSRP transaction id → (sender lane, receiver lane, To-Path, From-Path).
     msrp_reqs: HashMap<String, (String, String, String, String)>,
+    /// (sender lane, Message-ID) of a chunked SEND → (its total, the end of the bytes sent).
+    chunks: HashMap<(String, String), (u64, u64)>,
     /// Lanes that act as proxies (role "ims").
     proxies: HashSet<String>,
     /// Via host → the lane it belongs to.
@@ -618,6 +624,13 @@ impl Checker {
         };
         let (to, from) = (m.to_path.to_string(), m.from_path.to_string());
         let is_request = matches!(m.start, MsrpStart::Request(_));
+        if let (Some((first, last, total)), Some(id)) = (m.byte_range, m.message_id.as_deref()) {
+            let (t, end) = self.chunks.get(&(s.from.to_string(), id.to_string())).copied().unwrap_or((total, 0));
+            if t != total || first > end + 1 {
+                self.find(s, Rule::MsrpChunks, format!("chunk {first}-{last}/{total} of {id}: the chunks before it said /{t} and ended at byte {end}"));
+            }
+            self.chunks.insert((s.from.to_string(), id.to_string()), (t, end.max(last)));
+        }
         if is_request {
             self.msrp_reqs.insert(m.tid.to_string(), (s.from.to_string(), s.to.to_string(), to.clone(), from.clone()));
         } else {

@@ -48,6 +48,9 @@ pub enum PolicyId {
     // --- issue 11: Q18.
     /// Q18: the PF's conference subscription to the focus fails (RFC 6665 §4.1.3, §4.2.2).
     Q18SubscriptionFails,
+    // --- issue 11: Q14.
+    /// Q14: a chunked message cut off mid-transfer (RFC 4975 §5.1, §7.1.1).
+    Q14CutChunks,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -71,7 +74,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 19] = [
+pub const ALL: [PolicyId; 20] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -94,6 +97,8 @@ pub const ALL: [PolicyId; 19] = [
     PolicyId::DeregWhileDeferred,
     // issue 11: Q18
     PolicyId::Q18SubscriptionFails,
+    // issue 11: Q14
+    PolicyId::Q14CutChunks,
 ];
 
 impl PolicyId {
@@ -126,6 +131,7 @@ impl PolicyId {
                 "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered, unless Carol's client has a conference subscription that the PF serves from it (then it keeps it, so her roster follows later joins and leaves); a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
             PolicyId::DeregWhileDeferred => other_dereg(),
             PolicyId::Q18SubscriptionFails => Self::info_q18(),
+            PolicyId::Q14CutChunks => info_q14(),
             other => other.info_p(),
         };
         // The page's first wasm module carries no descriptions (feature `policy-text`): its
@@ -166,6 +172,7 @@ impl PolicyId {
             PolicyId::StillRegistered => "policy:still-registered",
             PolicyId::DeregWhileDeferred => "policy:dereg-while-deferred",
             PolicyId::Q18SubscriptionFails => "policy:q18-subscription-fails",
+            PolicyId::Q14CutChunks => "policy:q14-cut-chunks",
         }
     }
 
@@ -203,6 +210,14 @@ impl PolicyId {
 fn other_dereg() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
     ("dereg-while-deferred", "DEREG", "Carol de-registers while deferred", &["keep-deferring", "end-deferral"],
         "Not in the CR: it starts path A on a 3rd-party REGISTER, but one with Expires: 0 is a de-registration (RFC 3261 §10.2.2), so it never starts path A under either option; a path A due from an earlier REGISTER is called off, and the still-registered wait ends. keep-deferring: the PF keeps the store and waits for the next registration or a re-join; Q7's retention still runs. end-deferral: the PF leaves the group for Carol (BYE with Reason SIP;cause=480) and the stored messages are lost, each a lost step.")
+}
+
+/// The catalogue row of `q14-cut-chunks` (issue 11; digest §7 Q14; RFC 4975 §5.1, §7.1.1):
+/// (id, question, title, options with the default first, description). Not in the CR.
+#[allow(clippy::type_complexity)]
+fn info_q14() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+    ("q14-cut-chunks", "Q14", "A chunked message cut off mid-transfer", &["resend-whole", "resume", "drop"],
+        "Not in the CR. With the scenario's msrp_chunk_bytes, a message longer than that goes to Carol in chunks (RFC 4975 §5.1: Byte-Range n-m/total, end-line flag + until the last, $), the next chunk after the 200 to the one before. When her MSRP connection is lost after some chunks were acknowledged and before the last, the message is partially delivered. resend-whole (the digest's answer): the message goes back to the front of the store and is sent again whole from byte 1 with a new MSRP Message-ID and the same imdn.Message-ID; her client discards the cut-off part. resume: it goes back to the store and, when sent again, continues from the byte after the last acknowledged chunk with the same Message-ID (RFC 4975 §7.1.1: one Message-ID names a message across its chunks; that her client joins it across two sessions is our reading). drop: it is counted lost, with a step. A message none of whose chunks was acknowledged is a SEND in flight as before (Q12).")
 }
 
 /// The option chosen for every policy in one run (index into each policy's `options`).
@@ -278,6 +293,7 @@ mod tests {
         assert_eq!(opts(PolicyId::StillRegistered), ["wait", "invite-after-60s", "invite-after-10min"]);
         assert_eq!(opts(PolicyId::DeregWhileDeferred), ["keep-deferring", "end-deferral"]);
         assert_eq!(opts(PolicyId::Q18SubscriptionFails), ["retry-backoff", "give-up", "treat-as-group-ended"]);
+        assert_eq!(opts(PolicyId::Q14CutChunks), ["resend-whole", "resume", "drop"]);
         let mut ps = Policies::default();
         assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));
         assert_eq!(ps.index(PolicyId::Q10AtCap), 2);

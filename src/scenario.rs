@@ -170,7 +170,16 @@ pub struct Scenario {
     /// Q18's timeline (`subscription_refused_ms`, `subscription_refused_reason`): from that time
     /// on the focus refuses the PF's conference subscription (not in the CR).
     pub sub_refused: Option<(u64, SubRefusal)>,
+    /// Q14's `msrp_chunk_bytes` (not in the CR: a property of the MSRP endpoints): SENDs whose
+    /// CPIM document is longer are sent in chunks of at most this many bytes (RFC 4975 §5.1,
+    /// §7.1.1) on the PF's leg to Carol and on the focus's leg to the PF; `None` (default):
+    /// every message whole, in one SEND.
+    pub msrp_chunk_bytes: Option<u32>,
 }
+
+/// Smallest and largest `msrp_chunk_bytes` (RFC 4975 §7.1.1 asks endpoints to accept chunks of
+/// at least 2048 bytes; smaller ones are allowed here so that short chat texts chunk).
+pub const CHUNK_BYTES: std::ops::RangeInclusive<u64> = 16..=65_536;
 
 /// How the focus refuses the PF's conference subscription from the scenario's
 /// `subscription_refused_ms` on (Q18; RFC 6665 §4.1.3, §4.2.2): it answers a new SUBSCRIBE with
@@ -572,6 +581,7 @@ impl Scenario {
                 "tour",
                 "subscription_refused_ms",
                 "subscription_refused_reason",
+                "msrp_chunk_bytes",
             ],
         )?;
         let format = req_str(m, root, "format")?;
@@ -671,7 +681,8 @@ impl Scenario {
             Some(_) => return Err(ScenarioError::Invalid { path: "tour".into(), problem: NO_TOURS.into() }),
         };
         let sub_refused = sub_refused(m, root)?;
-        Ok(Scenario { title, description, setup, t1_ms, answer_ms, ims_core, start_epoch_ms, members, policies, events, tour, sub_refused })
+        let msrp_chunk_bytes = get_u64(m, root, "msrp_chunk_bytes", CHUNK_BYTES, "a whole number of bytes from 16 to 65536")?.map(|n| n as u32);
+        Ok(Scenario { title, description, setup, t1_ms, answer_ms, ims_core, start_epoch_ms, members, policies, events, tour, sub_refused, msrp_chunk_bytes })
     }
 
     /// The member index for `id`.

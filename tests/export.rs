@@ -552,6 +552,25 @@ fn tshark(file: &Path, ports: &[u16], extra: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("tshark output is UTF-8")
 }
 
+/// tshark's report of malformed packets without the SENDs that carry one chunk of a message
+/// (Q14, `msrp_chunk_bytes`): every chunk has a Content-Type (RFC 4975 §7.1's ABNF asks it of
+/// any request with a body), and tshark hands a `message/cpim` chunk's part of the document to
+/// its IMF dissector as if it were whole, which then fails on a part that starts or ends inside
+/// a header. Each such line names the chunk's transaction id; the chunks themselves are checked
+/// by the engine's parser and the semantic checker (tests/chunks.rs).
+fn without_partial_cpim(bad: &str, t: &Trace) -> String {
+    let chunk_tids: Vec<String> = t
+        .steps
+        .iter()
+        .filter(|s| s.protocol == Protocol::MSRP)
+        .filter_map(|s| cpm_deferral::wire::msrp::parse(&s.raw).ok().filter(|m| m.byte_range.is_some()).map(|m| m.tid.to_string()))
+        .collect();
+    bad.lines()
+        .filter(|l| !l.split("Transaction ID: ").nth(1).is_some_and(|rest| chunk_tids.iter().any(|tid| rest.starts_with(&format!("{tid}[")))))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 /// The start-line token of each message: the method of a request, the status code of a response.
 fn start_token(proto: Protocol, raw: &str) -> String {
     let line = raw.split("\r\n").next().unwrap_or("");
@@ -666,6 +685,7 @@ fn tshark_dissects_random_timelines() {
                 let file = dir.join(format!("random-{i}.pcap"));
                 std::fs::write(&file, &cap.bytes).unwrap();
                 let bad = tshark(&file, &cap.msrp_ports, &["-Y", "_ws.malformed || _ws.expert.severity == error"]);
+                let bad = without_partial_cpim(&bad, &t);
                 let json_out = tshark(&file, &cap.msrp_ports, &["-Y", "sip || msrp", "-T", "json", "--no-duplicate-keys", "-J", "sip msrp"]);
                 let (sip, msrp) = dissected(&json_out);
                 let want = |p: Protocol| -> Vec<String> { t.steps.iter().filter(|s| s.protocol == p && !s.dropped).map(|s| start_token(p, &s.raw)).collect() };

@@ -17,6 +17,8 @@ const ALLOWED: &[&str] = &[
     "crate::world::{Dialog, Node, Roster, Txn}",
     "crate::world::{Arrival, Node, MSRP_TIMEOUT_MS, REFRESH_MS}",
     "crate::world::Arrival",
+    // Which bytes of a chunked message a SEND carries (Q14, RFC 4975 §7.1.1).
+    "crate::world::ChunkAt",
     // The wire-text layer: identities, Txn/Dialog, Ids, the Builder trait, conference-info.
     "crate::world::build::",
     "crate::world::actors::PF_HOST_URI",

@@ -21,6 +21,7 @@ fn config(setup: Setup) -> CfConfig {
         epoch_ms: 1_700_000_000_000,
         policies: Policies::default(),
         sub_refused: None,
+        chunk_bytes: None,
         wire: true,
     }
 }

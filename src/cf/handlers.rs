@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::world::build::{conference_info_xml, UserInfo, CAROL, CF_IP, GROUP, PF_HOST, SUBJECT};
+use crate::world::ChunkAt;
 use crate::world::Roster;
 
 /// The Subscription-State reasons the focus uses (RFC 6665 §4.2.2), as static text.
@@ -184,6 +185,34 @@ impl Focus {
     /// The focus sends `chat` on Carol's leg, which ends at her PF.
     fn sends_on_carols_leg(&mut self, chat: u32, body: &Arc<str>) {
         let (to, from) = (Builder::pf_cf_path(self), Builder::cf_pf_path(self));
+        if let Some(size) = self.cfg.chunk_bytes.filter(|c| body.len() > *c) {
+            // Q14: in chunks (RFC 4975 §5.1, §7.1.1), all at once: a sender need not wait for
+            // the 200 to one chunk before the next; this leg is never cut in a scenario.
+            let id = self.msrp_message_id(Node::Cf);
+            let mut start = 0;
+            while start < body.len() {
+                let end = crate::wire::msrp::chunk_end(body, start, size);
+                let (raw, tid) = self.chunk_text(Node::Cf, to, from, &id, body, start..end);
+                let chunk = ChunkAt { msg: chat, start: start as u32, end: end as u32, total: body.len() as u32 };
+                let note = crate::trace::note_fmt!(
+                    "The focus sends the message on Carol's leg, which ends at her PF, in chunks: bytes {}-{end} of {} (end-line flag {}).",
+                    start + 1,
+                    body.len(),
+                    if chunk.last() { "$" } else { "+" }
+                );
+                self.msrp(
+                    Node::Pf,
+                    raw,
+                    "SEND",
+                    cl!["RFC 4975 §5.1", "RFC 4975 §7.1.1"],
+                    note,
+                    Some(chat),
+                    Some(Arrival::CfSendAtPf { chat, tid, chunk: Some(chunk) }),
+                );
+                start = end;
+            }
+            return;
+        }
         let (raw, tid) = self.send_text(Node::Cf, to, from, Some(body));
         self.msrp(
             Node::Pf,
@@ -192,7 +221,7 @@ impl Focus {
             cl!["RFC 4975 §7.1.1"],
             "The focus sends the message on Carol's leg, which ends at her PF.",
             Some(chat),
-            Some(Arrival::CfSendAtPf { chat, tid }),
+            Some(Arrival::CfSendAtPf { chat, tid, chunk: None }),
         );
     }
 

@@ -52,6 +52,9 @@ pub(crate) struct CfConfig {
     /// Q18's timeline: from that time on it refuses the PF's conference subscription, and how
     /// (the scenario's `subscription_refused_ms`; not in the CR).
     pub sub_refused: Option<(u64, SubRefusal)>,
+    /// Q14 (the scenario's `msrp_chunk_bytes`): a SEND on Carol's leg whose body is longer goes
+    /// in chunks of at most this many bytes (RFC 4975 §5.1); `None`: whole.
+    pub chunk_bytes: Option<usize>,
     /// Build wire texts.
     pub wire: bool,
 }
@@ -264,7 +267,16 @@ impl Focus {
     // (With wire texts, the arrival is built in the caller's frame and moved once, into its box;
     // not inlined in the page's first wasm module, which has no wire text and counts bytes.)
     #[cfg_attr(feature = "wire-text", inline(always))]
-    fn msrp(&mut self, to: Node, raw: String, label: &'static str, clauses: Clauses, note: &'static str, chat: Option<u32>, arrival: Option<Arrival>) {
+    fn msrp(
+        &mut self,
+        to: Node,
+        raw: String,
+        label: &'static str,
+        clauses: Clauses,
+        note: impl Into<std::borrow::Cow<'static, str>>,
+        chat: Option<u32>,
+        arrival: Option<Arrival>,
+    ) {
         self.out.push(CfOutput::Msrp { to, raw, label, clauses, note: note_text(note), chat, arrival: arrival.map(Box::new) });
     }
 

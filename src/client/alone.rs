@@ -182,10 +182,10 @@ fn alone_its_dialog_keeps_tags_cseq_and_route_and_a_crossed_bye_gets_481() {
 fn alone_a_duplicate_send_is_acknowledged_and_noted() {
     let mut c = client(true, 0);
     assert!(!c.has_received(4));
-    let out = step(&mut c, 1_000, ClientInput::Message(Arrival::PfSendAtCarol { chat: 4, tx: 1, tid: "t1".into() }));
+    let out = step(&mut c, 1_000, ClientInput::Message(Arrival::PfSendAtCarol { chat: 4, tx: 1, tid: "t1".into(), chunk: None }));
     assert!(matches!(out[..], [ClientOutput::Msrp { label: "200 OK", .. }]), "{out:?}");
     assert!(c.has_received(4));
-    let out = step(&mut c, 1_100, ClientInput::Message(Arrival::PfSendAtCarol { chat: 4, tx: 2, tid: "t2".into() }));
+    let out = step(&mut c, 1_100, ClientInput::Message(Arrival::PfSendAtCarol { chat: 4, tx: 2, tid: "t2".into(), chunk: None }));
     assert!(matches!(&out[..], [ClientOutput::Note { label, .. }, ClientOutput::Msrp { label: "200 OK", .. }] if label == "duplicate #4"), "{out:?}");
 }
 

@@ -86,7 +86,21 @@ impl Client {
 
     /// A SEND from her PF: 200 OK (RFC 4975 §7.2); a copy of a message it has already is
     /// dropped (RFC 5438 §6.3).
-    pub(super) fn gets_send(&mut self, chat: u32, tx: u32, tid: String) {
+    pub(super) fn gets_send(&mut self, chat: u32, tx: u32, tid: String, chunk: Option<crate::world::ChunkAt>) {
+        if let Some(c) = chunk {
+            if !self.joins_chunk(chat, c) {
+                let (own, peer) = self.view();
+                let raw = self.ok_text(&tid, &own, &peer);
+                let note = crate::trace::note_fmt!(
+                    "Carol's client acknowledges the chunk (bytes {}-{} of {}); it has the message when it has every byte of it.",
+                    c.start + 1,
+                    c.end,
+                    c.total
+                );
+                self.msrp(raw, "200 OK", cl!["RFC 4975 §7.2"], note, Some(chat), Some(Arrival::CarolOkAtPf { tx }));
+                return;
+            }
+        }
         let i = chat as usize;
         if self.received.len() <= i {
             self.received.resize(i + 1, false);
@@ -102,6 +116,43 @@ impl Client {
         let (own, peer) = self.view();
         let raw = self.ok_text(&tid, &own, &peer);
         self.msrp(raw, "200 OK", cl!["RFC 4975 §7.2"], "Carol's client acknowledges the message.", Some(chat), Some(Arrival::CarolOkAtPf { tx }));
+    }
+
+    /// Q14: adds chunk `c` of `chat` to what it has (RFC 4975 §5.1: bytes placed by their
+    /// Byte-Range, so an overlap is harmless); true when it now has the whole message. A first
+    /// chunk under a new Message-ID for a message it has part of replaces that part (Q14
+    /// `resend-whole`: the cut-off copy is discarded).
+    fn joins_chunk(&mut self, chat: u32, c: crate::world::ChunkAt) -> bool {
+        if c.start == 0 {
+            if let Some(i) = self.partial.iter().position(|p| p.1 == chat && p.0 != c.msg) {
+                let (_, _, had) = self.partial.remove(i);
+                self.note(
+                    format!("discards part of #{chat}"),
+                    cl!["RFC 4975 §5.1", "policy:q14-cut-chunks"],
+                    crate::trace::note_fmt!(
+                        "The message starts again under a new Message-ID: Carol's client discards the {had} bytes it had of the cut-off copy."
+                    ),
+                    Some(chat),
+                );
+            }
+        }
+        let got = match self.partial.iter().position(|p| p.0 == c.msg) {
+            Some(i) if c.start <= self.partial[i].2 => {
+                self.partial[i].2 = self.partial[i].2.max(c.end);
+                self.partial[i].2
+            }
+            Some(_) => return false,
+            None if c.start == 0 => {
+                self.partial.push((c.msg, chat, c.end));
+                c.end
+            }
+            None => return false,
+        };
+        if got < c.total {
+            return false;
+        }
+        self.partial.retain(|p| p.0 != c.msg);
+        true
     }
 
     /// A NOTIFY on her conference subscription: 200 (RFC 6665 §4.1.3), and it shows the users.

@@ -207,6 +207,10 @@ pub(crate) struct Client {
     /// The chat messages it has received (by the trace's chat number, its stand-in for the
     /// imdn.Message-ID, RFC 5438 §6.3).
     received: Vec<bool>,
+    /// Q14: messages it has part of (RFC 4975 §5.1): (message number, chat, end of the bytes
+    /// it has from byte 1). Kept across sessions, so a continuation under the same Message-ID
+    /// can be joined (policy q14-cut-chunks `resume`).
+    partial: Vec<(u32, u32, u32)>,
     session_no: u32,
     /// Its conference subscription (RFC 6665 §4.1.2).
     sub: Option<Dialog>,
@@ -248,6 +252,7 @@ impl Client {
             reject_next: None,
             left_idle: false,
             received: Vec::new(),
+            partial: Vec::new(),
             session_no: 0,
             sub: None,
             paths: (0, 0),
@@ -314,7 +319,7 @@ impl Client {
             Arrival::PfTryingAtCarol => self.gets_trying(),
             Arrival::PfRespAtCarol { code, txn, delivery, no, roster } => self.gets_response(code, txn, delivery, no, roster),
             Arrival::PfByeAtCarol { txn } => self.gets_bye(txn),
-            Arrival::PfSendAtCarol { chat, tx, tid } => self.gets_send(chat, tx, tid),
+            Arrival::PfSendAtCarol { chat, tx, tid, chunk } => self.gets_send(chat, tx, tid, chunk),
             Arrival::NotifyAtCarol { txn, users } => self.gets_notify(txn, users),
             Arrival::UpdateAtCarol { upd, txn } => self.gets_update(upd, txn),
             _ => {}

@@ -79,7 +79,19 @@ pub struct Fed {
 /// The capture's messages to and from the PF, in order.
 pub fn collect(msgs: &[CapturedMessage], roles: &Roles, t0_ns: u64) -> Vec<Fed> {
     let mut out = Vec::new();
+    // The transaction ids of the MSRP requests that reached the PF: the reader joins a chunked
+    // SEND into one under its last chunk's id (src/capture/msrp_chunks.rs), so a 200 of the PF
+    // to any other id answers a chunk before the last (Q14, RFC 4975 §7.2) and is left out, as
+    // the machine, fed the whole message, sends one 200.
+    let mut requests: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (index, m) in msgs.iter().enumerate() {
+        if let WireMessage::Msrp(x) = &m.message {
+            if roles.pf.matches(m.dst) && matches!(x.start, MsrpStart::Request(_)) {
+                requests.insert(&x.tid);
+            } else if roles.pf.matches(m.src) && matches!(x.start, MsrpStart::Response { .. }) && !requests.contains(x.tid.as_ref()) {
+                continue;
+            }
+        }
         let (from_pf, other) = if roles.pf.matches(m.src) {
             (true, m.dst)
         } else if roles.pf.matches(m.dst) {
@@ -189,6 +201,9 @@ pub fn run(o: &Observed, resets: &[u64], policies: &[(String, String)], rules: R
         epoch_ms: o.t0_ns / 1_000_000,
         wire: true,
         members: o.members.iter().map(|m| m.id.clone()).collect(),
+        // The capture reader joins chunks into whole SENDs (src/capture/msrp_chunks.rs), so the
+        // machine is fed and compared whole messages (Q14).
+        chunk_bytes: None,
     };
     let registers = o
         .events
@@ -496,7 +511,7 @@ impl Lock<'_> {
                 match (&x.start, f.peer) {
                     (MsrpStart::Request(r), Peer::Focus) if r == "SEND" && !body.is_empty() => {
                         let chat = self.chat(body);
-                        Some(PfInput::FocusSend { chat, tid: x.tid.to_string(), body: body.into() })
+                        Some(PfInput::FocusSend { chat, tid: x.tid.to_string(), body: body.into(), chunk: None })
                     }
                     (MsrpStart::Request(r), Peer::Client | Peer::Scscf) if r == "SEND" => {
                         if body.is_empty() {

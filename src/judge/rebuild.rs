@@ -176,8 +176,19 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
     let mut last_pf_invite_ms: Option<u64> = None;
     let mut rosters_seen = 0usize;
     let mut roster: Vec<(String, bool)> = Vec::new();
+    // The MSRP requests that reached the PF, by transaction id: a chunked SEND is read as one
+    // under its last chunk's id, so the PF's 200s to the chunks before it answer no request
+    // here and are not its actions (Q14; as in lockstep::collect).
+    let mut msrp_in: HashSet<String> = HashSet::new();
     for m in msgs {
         let at = ms(m.time_ns, t0_ns);
+        if let WireMessage::Msrp(x) = &m.message {
+            if is_pf(m.dst) && matches!(x.start, MsrpStart::Request(_)) {
+                msrp_in.insert(x.tid.to_string());
+            } else if is_pf(m.src) && matches!(x.start, MsrpStart::Response { .. }) && !msrp_in.contains(x.tid.as_ref()) {
+                continue;
+            }
+        }
         if is_pf(m.src) {
             let side = if is_cf(m.dst) { Side::Focus } else { Side::Client };
             let key = match &m.message {

@@ -183,9 +183,12 @@ impl Pf {
             return;
         }
         let resend = self.policy(PolicyId::Q12InFlightAtLoss, "resend");
-        for f in flights.iter().rev() {
+        for f in flights.into_iter().rev() {
             self.stop_timer(f.timer);
-            if resend {
+            if Self::cut_off(&f) {
+                // Q14: part of it reached Carol (src/pf/chunks.rs).
+                self.q14_cut(f);
+            } else if resend {
                 self.store.push_front((f.chat, f.body.clone()));
                 self.note(StepKind::Store, format!("back to store #{}", f.chat), cl!["policy:q12-in-flight-at-loss"], "Q12 policy resend: this SEND had no 200 when the session went away, so it goes back to the front of the store (Carol may see it twice; her client drops copies by imdn.Message-ID).", Some(f.chat));
                 let q = self.store.len();
@@ -333,6 +336,7 @@ impl Pf {
             })
             .collect();
         all.extend(std::mem::take(&mut self.store).into_iter().map(|(c, _)| c));
+        self.resume.clear();
         let n = all.len();
         self.mark();
         for chat in all {

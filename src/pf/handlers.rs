@@ -45,7 +45,7 @@ impl Pf {
             PfInput::Start => self.arm_refresh(),
             PfInput::TcpReset => self.loss_detected(crate::trace::note_str("The PF sees the TCP reset at once and counts the MSRP connection as lost.")),
             PfInput::Timer(t) => self.timer_fired(t),
-            PfInput::FocusSend { chat, tid, body } => self.pf_gets_chat(chat, tid, body),
+            PfInput::FocusSend { chat, tid, body, chunk } => self.pf_gets_chat(chat, tid, body, chunk),
             PfInput::CarolSend { chat, tid, body } => {
                 let (own, peer) = self.pf_view();
                 let raw = self.ok_text(&tid, &own, &peer);
@@ -77,6 +77,10 @@ impl Pf {
             }
             PfInput::CarolSendOk { tx } => {
                 if let Some(pos) = self.in_flight.iter().position(|f| f.tx == tx) {
+                    // Q14: a chunk's 200; the next chunk goes, or this was the last.
+                    if self.next_chunk(pos) {
+                        return;
+                    }
                     let f = self.in_flight.remove(pos);
                     self.stop_timer(f.timer);
                     self.chat(ChatEvent::Delivered { chat: f.chat, from_store: f.replay });

@@ -22,7 +22,8 @@ pub(crate) enum PfInput {
     Start,
     // --- MSRP received
     /// A SEND from the focus on Carol's leg (RFC 4975 §7.1.1), with its CPIM body.
-    FocusSend { chat: u32, tid: String, body: Arc<str> },
+    /// `chunk`: Q14, one chunk of it (RFC 4975 §5.1).
+    FocusSend { chat: u32, tid: String, body: Arc<str>, chunk: Option<crate::world::ChunkAt> },
     /// A SEND from Carol's client, with its CPIM body.
     CarolSend { chat: u32, tid: String, body: Arc<str> },
     /// Carol's 200 to the PF's SEND `tx`.

@@ -17,6 +17,7 @@
 
 #[cfg(test)]
 mod alone;
+mod chunks;
 mod client;
 mod deferral;
 mod dereg;
@@ -73,6 +74,9 @@ pub(crate) struct PfConfig {
     pub wire: bool,
     /// The members' user parts (the group's configuration).
     pub members: Vec<String>,
+    /// Q14 (the scenario's `msrp_chunk_bytes`): a SEND to Carol whose body is longer goes in
+    /// chunks of at most this many bytes (RFC 4975 §5.1); `None`: whole.
+    pub chunk_bytes: Option<usize>,
 }
 
 /// A SEND towards Carol that has no 200 yet.
@@ -84,6 +88,21 @@ pub(crate) struct InFlight {
     pub replay: bool,
     /// Its CPIM document (re-sent if it goes back to the store).
     pub body: Arc<str>,
+    /// Q14: it goes in chunks; `tx` is the chunk in flight.
+    pub chunks: Option<Chunking>,
+}
+
+/// A message on its way to Carol in chunks (RFC 4975 §5.1; src/pf/chunks.rs).
+#[derive(Debug, Clone)]
+pub(crate) struct Chunking {
+    /// Its message number (what its `Message-ID` names).
+    pub msg: u32,
+    /// Its MSRP `Message-ID` (empty without wire texts).
+    pub msg_id: String,
+    /// The end (0-based, exclusive) of the bytes sent so far, the chunk in flight included.
+    pub sent: usize,
+    /// The end of the bytes Carol's client acknowledged (a 200 to each chunk up to there).
+    pub acked: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +206,11 @@ pub(crate) struct Pf {
     pub(in crate::pf) sub_retries: u8,
     /// Policy q18-subscription-fails `retry-backoff`: the timer of the next retry.
     pub(in crate::pf) sub_retry_timer: Option<u32>,
+    /// Q14 `resume`: messages cut off mid-transfer that go on from the last acknowledged byte
+    /// under the same Message-ID when they are sent again.
+    pub(in crate::pf) resume: Vec<(u32, Chunking)>,
+    /// The last message number given to a chunked message.
+    pub(in crate::pf) msg_no: u32,
     // --- the machine
     pub(in crate::pf) cfg: PfConfig,
     /// Its own id source (tags, branches, MSRP ids, SDP sessions, path numbers).
@@ -243,6 +267,8 @@ impl Pf {
             roster_stale: false,
             sub_retries: 0,
             sub_retry_timer: None,
+            resume: Vec::new(),
+            msg_no: 0,
         }
     }
 

@@ -6,14 +6,29 @@ use super::*;
 use crate::policy::PolicyId;
 use crate::trace::*;
 use crate::world::build::*;
+use crate::world::ChunkAt;
 use crate::world::{Arrival, Node, MSRP_TIMEOUT_MS, REFRESH_MS};
 use std::sync::Arc;
 
 impl Pf {
     // ------------------------------------------------------------------ messages from the CF
 
-    pub(super) fn pf_gets_chat(&mut self, chat: u32, tid: String, body: Arc<str>) {
+    pub(super) fn pf_gets_chat(&mut self, chat: u32, tid: String, body: Arc<str>, chunk: Option<ChunkAt>) {
         let raw = self.ok_text(&tid, self.pf_cf_path(), self.cf_pf_path());
+        if let Some(c) = chunk.filter(|c| !c.last()) {
+            // Q14: a chunk of the focus's message (RFC 4975 §5.1); the PF has the message when
+            // the last one arrives.
+            self.msrp(
+                Node::Cf,
+                raw,
+                "200 OK",
+                cl!["RFC 4975 §7.2"],
+                note_fmt!("The PF acknowledges the chunk (bytes {}-{} of {}); it has the message with the last chunk.", c.start + 1, c.end, c.total),
+                Some(chat),
+                None,
+            );
+            return;
+        }
         let deferring = !matches!(self.state, PfState::Active | PfState::Replaying | PfState::Idle | PfState::Inviting);
         let note = if deferring {
             "The PF keeps answering the focus's SENDs: it remains in the media path for Carol."
@@ -67,6 +82,9 @@ impl Pf {
 
     /// Sends `chat` (CPIM document `body`) to Carol over her MSRP session.
     pub(super) fn send_to_carol(&mut self, chat: u32, body: Arc<str>, replay: bool) {
+        if self.chunked(&body) {
+            return self.send_chunks_to_carol(chat, body, replay);
+        }
         let (from, to) = self.pf_view();
         let (raw, tid) = self.send_text(Node::Pf, &to, &from, Some(&body));
         let tx = self.next(Node::Pf) as u32;
@@ -75,12 +93,17 @@ impl Pf {
         } else {
             (cl!["RFC 4975 §7.1.1"], "The PF relays the group message to Carol.")
         };
-        self.msrp(Node::Carol, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid }));
+        self.msrp(Node::Carol, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid, chunk: None }));
         let timer = self.arm(PfTimer::MsrpTransaction { tx }, MSRP_TIMEOUT_MS);
-        self.in_flight.push(InFlight { tx, chat, timer, replay, body });
+        self.in_flight.push(InFlight { tx, chat, timer, replay, body, chunks: None });
         if replay {
             self.chat(ChatEvent::InFlight(chat));
         }
+    }
+
+    /// Arms the 30 s timeout of SEND transaction `tx` (RFC 4975 §7.1.1).
+    pub(super) fn arm_send_timeout(&mut self, tx: u32) -> u32 {
+        self.arm(PfTimer::MsrpTransaction { tx }, MSRP_TIMEOUT_MS)
     }
 
     /// Replays the store one message at a time; ends the delivery when it is empty.

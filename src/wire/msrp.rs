@@ -1,6 +1,8 @@
 //! MSRP messages (RFC 4975 §6–§7): `MSRP <tid> <METHOD>` or `MSRP <tid> <code> [comment]`,
 //! To-Path and From-Path first, then the other headers, an optional body, and the end-line
-//! `-------<tid><flag>`. `Byte-Range` of a SEND is computed from the body (RFC 4975 §7.1.1).
+//! `-------<tid><flag>`. `Byte-Range` of a whole SEND is computed from the body (RFC 4975
+//! §7.1.1); a chunk of a larger message (RFC 4975 §5.1) carries its own `n-m/total` and the
+//! end-line flag `+` (more follow), `$` (the last) or `#` (aborted, §7.1.1).
 
 use super::sip::push_u64;
 use super::{parse_header_lines, WireError};
@@ -15,7 +17,7 @@ pub enum MsrpStart<'a> {
     Response { code: u16, comment: Option<Cow<'a, str>> },
 }
 
-/// One MSRP message (a whole message in one chunk; the emulator never chunks).
+/// One MSRP message: a whole message in one SEND, or one chunk of it (`byte_range`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MsrpMessage<'a> {
     /// Transaction identifier; must not occur in the body after seven dashes.
@@ -40,6 +42,9 @@ pub struct MsrpMessage<'a> {
     pub body: Option<Cow<'a, str>>,
     /// End-line flag: `$` complete, `+` more chunks, `#` aborted.
     pub flag: char,
+    /// A chunk's `Byte-Range` (first byte, last byte, total; RFC 4975 §7.1.1, 1-based); `None`
+    /// for a whole SEND (`1-n/n`, computed from the body) and for anything but a SEND.
+    pub byte_range: Option<(u64, u64, u64)>,
 }
 
 /// The comment of an MSRP status code (RFC 4975 §10, IANA registry).
@@ -81,6 +86,7 @@ impl<'a> MsrpMessage<'a> {
             content_type,
             body,
             flag: '$',
+            byte_range: None,
         }
     }
 
@@ -99,6 +105,7 @@ impl<'a> MsrpMessage<'a> {
             content_type: None,
             body: None,
             flag: '$',
+            byte_range: None,
         }
     }
 
@@ -147,10 +154,13 @@ impl<'a> MsrpMessage<'a> {
         h("Message-ID: ", &self.message_id);
         if self.is_send() {
             let n = self.body.as_ref().map_or(0, |b| b.len()) as u64;
-            out.push_str("Byte-Range: 1-");
-            push_u64(out, n);
+            let (first, last, total) = self.byte_range.unwrap_or((1, n, n));
+            out.push_str("Byte-Range: ");
+            push_u64(out, first);
+            out.push('-');
+            push_u64(out, last);
             out.push('/');
-            push_u64(out, n);
+            push_u64(out, total);
             out.push_str("\r\n");
         }
         let mut h = |name: &str, v: &Option<Cow<'_, str>>| {
@@ -213,6 +223,7 @@ impl<'a> MsrpMessage<'a> {
             content_type: oo(self.content_type),
             body: oo(self.body),
             flag: self.flag,
+            byte_range: self.byte_range,
         }
     }
 }
@@ -270,6 +281,66 @@ pub fn ok_text(tid: &str, req_to: &str, req_from: &str) -> String {
     out
 }
 
+/// `first-last/total` of a `Byte-Range` (RFC 4975 §7.1.1; `*` totals are not written by the
+/// emulator and not read).
+fn chunk_range(v: &str) -> Option<(u64, u64, u64)> {
+    let (span, total) = v.split_once('/')?;
+    let (first, last) = span.split_once('-')?;
+    let n = |s: &str| if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) { s.parse::<u64>().ok() } else { None };
+    Some((n(first)?, n(last)?, n(total)?))
+}
+
+/// Writes one chunk of a SEND (RFC 4975 §5.1, §7.1.1): `body[start..end]` of the whole
+/// message `body` (0-based byte offsets, on character boundaries), `Byte-Range:
+/// start+1-end/len`, and the end-line flag `flag` (`+` more follow, `$` the last, `#`
+/// aborted). `Success-Report: no` and `Failure-Report: yes` as in [`send_text`]; a chunk
+/// covering the whole body with `$` is byte for byte what [`send_text`] writes.
+#[allow(clippy::too_many_arguments)]
+pub fn chunk_text(tid: &str, to_path: &str, from_path: &str, message_id: &str, content_type: &str, body: &str, start: usize, end: usize, flag: char) -> String {
+    let part = &body[start..end];
+    let mut out = String::with_capacity(200 + 2 * tid.len() + to_path.len() + from_path.len() + message_id.len() + content_type.len() + part.len());
+    out.push_str("MSRP ");
+    out.push_str(tid);
+    out.push_str(" SEND\r\nTo-Path: ");
+    out.push_str(to_path);
+    out.push_str("\r\nFrom-Path: ");
+    out.push_str(from_path);
+    out.push_str("\r\nMessage-ID: ");
+    out.push_str(message_id);
+    out.push_str("\r\nByte-Range: ");
+    push_u64(&mut out, start as u64 + 1);
+    out.push('-');
+    push_u64(&mut out, end as u64);
+    out.push('/');
+    push_u64(&mut out, body.len() as u64);
+    out.push_str("\r\nSuccess-Report: no\r\nFailure-Report: yes\r\nContent-Type: ");
+    out.push_str(content_type);
+    out.push_str("\r\n\r\n");
+    out.push_str(part);
+    out.push_str("\r\n-------");
+    out.push_str(tid);
+    out.push(flag);
+    out.push_str("\r\n");
+    out
+}
+
+/// Where the chunk that starts at byte offset `start` of `body` ends when chunks carry at most
+/// `chunk` bytes: on a character boundary (the emulator's texts are UTF-8 strings; RFC 4975
+/// §5.1 would allow a cut inside one), and at least one character on.
+pub fn chunk_end(body: &str, start: usize, chunk: usize) -> usize {
+    let mut end = (start + chunk.max(1)).min(body.len());
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    if end <= start {
+        end = start + 1;
+        while end < body.len() && !body.is_char_boundary(end) {
+            end += 1;
+        }
+    }
+    end.min(body.len())
+}
+
 /// Parses one whole MSRP message; the inverse of [`MsrpMessage::emit`].
 pub fn parse(text: &str) -> Result<MsrpMessage<'static>, WireError> {
     let (first, rest) = text.split_once("\r\n").ok_or(WireError::Truncated("first line"))?;
@@ -325,6 +396,7 @@ pub fn parse(text: &str) -> Result<MsrpMessage<'static>, WireError> {
         content_type: None,
         body: body.map(|b| Cow::Owned(b.to_string())),
         flag,
+        byte_range: None,
     };
     if headers.len() < 2 || headers[0].0 != "To-Path" || headers[1].0 != "From-Path" {
         return Err(WireError::MissingHeader("To-Path and From-Path as the first two headers"));
@@ -347,8 +419,20 @@ pub fn parse(text: &str) -> Result<MsrpMessage<'static>, WireError> {
     if m.is_send() {
         let n = m.body.as_ref().map_or(0, |b| b.len());
         let declared = byte_range.ok_or(WireError::MissingHeader("Byte-Range"))?;
-        if declared != format!("1-{n}/{n}") {
-            return Err(WireError::LengthMismatch { header: "Byte-Range", declared, actual: n });
+        if !(declared == format!("1-{n}/{n}") && flag == '$') {
+            // A chunk (RFC 4975 §5.1, §7.1.1): `first-last/total` with the body's length, the
+            // last chunk (`$`) ending at the total, a `+` chunk before it.
+            let range = chunk_range(&declared).filter(|&(first, last, total)| {
+                first >= 1
+                    && last + 1 == first + n as u64
+                    && last <= total
+                    && match flag {
+                        '$' => last == total,
+                        '+' => last < total,
+                        _ => true,
+                    }
+            });
+            m.byte_range = Some(range.ok_or(WireError::LengthMismatch { header: "Byte-Range", declared, actual: n })?);
         }
     }
     if m.body.is_some() && m.content_type.is_none() {
@@ -406,6 +490,39 @@ mod tests {
             assert_eq!(direct, m.emit());
             assert_eq!(ok_text("k39fj2", "msrp://a:1/x;tcp", "msrp://b:2/yy;tcp"), MsrpMessage::response_to(&m, 200).emit());
         }
+    }
+
+    #[test]
+    fn chunks_carry_their_byte_range_and_round_trip() {
+        let body = DIGEST_BODY;
+        let mut at = 0;
+        let mut n = 0;
+        while at < body.len() {
+            let end = chunk_end(body, at, 100);
+            let flag = if end == body.len() { '$' } else { '+' };
+            let text = chunk_text("c1", "msrp://a:1/x;tcp", "msrp://b:2/y;tcp", "m1", "message/cpim", body, at, end, flag);
+            assert!(text.contains(&format!("Byte-Range: {}-{end}/318\r\n", at + 1)), "{text}");
+            let m = parse(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+            assert_eq!(m.byte_range, Some((at as u64 + 1, end as u64, 318)));
+            assert_eq!(m.flag, flag);
+            assert_eq!(m.emit(), text);
+            at = end;
+            n += 1;
+        }
+        assert_eq!(n, 4);
+        // One chunk that is the whole message is the whole SEND.
+        let whole = chunk_text("c1", "msrp://a:1/x;tcp", "msrp://b:2/y;tcp", "m1", "message/cpim", body, 0, body.len(), '$');
+        assert_eq!(whole, send_text("c1", "msrp://a:1/x;tcp", "msrp://b:2/y;tcp", |o| o.push_str("m1"), Some(("message/cpim", body))));
+        assert_eq!(parse(&whole).unwrap().byte_range, None);
+        // An aborted chunk (#) parses; a `$` chunk short of the total, a `+` at the total and a
+        // range that is not the body's length do not.
+        assert!(parse(&chunk_text("c2", "a", "b", "m1", "text/plain", "abcdef", 0, 3, '#')).is_ok());
+        assert!(parse(&chunk_text("c2", "a", "b", "m1", "text/plain", "abcdef", 0, 3, '$')).is_err());
+        assert!(parse(&chunk_text("c2", "a", "b", "m1", "text/plain", "abcdef", 3, 6, '+')).is_err());
+        assert!(parse("MSRP t1 SEND\r\nTo-Path: a\r\nFrom-Path: b\r\nByte-Range: 2-9/9\r\nContent-Type: text/plain\r\n\r\nabc\r\n-------t1$\r\n").is_err());
+        // Chunk ends fall on character boundaries.
+        assert_eq!(chunk_end("aé", 0, 2), 1);
+        assert_eq!(chunk_end("éa", 0, 1), 2);
     }
 
     #[test]

@@ -132,7 +132,7 @@ impl World<'_> {
         // not occur in it), so the fast path leaves it empty.
         let cpim: Arc<str> = match cpim {
             Some(doc) => doc,
-            None if self.wire() => self.cpim(from, &imdn_id, self.now, &text),
+            None if self.chat_texts() => self.cpim(from, &imdn_id, self.now, &text),
             None => self.no_text.clone(),
         };
         self.chats.push(Chat {

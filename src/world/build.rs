@@ -420,6 +420,38 @@ pub(crate) trait Builder {
         send_text_dyn(self, by, to_path, from_path, body)
     }
 
+    /// A new MSRP `Message-ID` for a message sent in chunks (RFC 4975 §7.1.1: every chunk of
+    /// it carries this one); empty without wire texts, though the counter advances either way.
+    fn msrp_message_id(&mut self, by: Node) -> String
+    where
+        Self: Sized,
+    {
+        let n = self.ids(by).next_salted();
+        if !texts(self) {
+            return String::new();
+        }
+        let mut s = String::with_capacity(12);
+        s.push('m');
+        push_base36(&mut s, mix(n ^ 0x5555), 10);
+        s
+    }
+
+    /// One chunk of a SEND (RFC 4975 §5.1, §7.1.1): bytes `part` (0-based) of `body` under
+    /// `message_id`, flag `+` before the last chunk and `$` on it. Like
+    /// [`Builder::send_text`], without wire texts only the counter advances.
+    fn chunk_text(&mut self, by: Node, to_path: &str, from_path: &str, message_id: &str, body: &Arc<str>, part: std::ops::Range<usize>) -> (String, String)
+    where
+        Self: Sized,
+    {
+        if !texts(self) {
+            self.ids(by).next();
+            return (String::new(), String::new());
+        }
+        let tid = tid_dyn(self, by, Some(body));
+        let flag = if part.end >= body.len() { '$' } else { '+' };
+        (crate::wire::msrp::chunk_text(&tid, to_path, from_path, message_id, "message/cpim", body, part.start, part.end, flag), tid)
+    }
+
     /// The 200 OK transaction response to a SEND whose To-Path/From-Path were `req_to`/`req_from`.
     fn ok_text(&self, tid: &str, req_to: &str, req_from: &str) -> String {
         if !texts(self) {

@@ -19,6 +19,7 @@ impl World<'_> {
             epoch_ms: sc.start_epoch_ms,
             policies: sc.policies.clone(),
             sub_refused: sc.sub_refused,
+            chunk_bytes: sc.msrp_chunk_bytes.map(|n| n as usize),
             wire: true,
         })
     }

@@ -36,7 +36,7 @@ impl World<'_> {
     /// sends it (its [`MemberOutput::Chat`]).
     pub(super) fn member_message(&mut self, m: usize, text: String) {
         let chat = self.chats.len() as u32;
-        let body = if self.wire() {
+        let body = if self.chat_texts() {
             let imdn_id = base62(mix(0xC0FFEE ^ chat as u64), 8);
             self.cpim(Who::Member(m), &imdn_id, self.now, &text)
         } else {

@@ -63,6 +63,24 @@ pub(in crate::world) enum Conn {
     Broken,
 }
 
+/// Which bytes of a chunked message one SEND carries (RFC 4975 §5.1, §7.1.1 `Byte-Range`):
+/// `start..end` (0-based) of `total`, of the sender's message number `msg` (what its
+/// `Message-ID` names, also on the fast path where no Message-ID is written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChunkAt {
+    pub msg: u32,
+    pub start: u32,
+    pub end: u32,
+    pub total: u32,
+}
+
+impl ChunkAt {
+    /// It carries the message's last byte (end-line flag `$`).
+    pub(crate) fn last(&self) -> bool {
+        self.end >= self.total
+    }
+}
+
 /// What a message does when it arrives.
 #[derive(Debug, Clone)]
 pub(crate) enum Arrival {
@@ -80,11 +98,15 @@ pub(crate) enum Arrival {
     CfSendAtPf {
         chat: u32,
         tid: String,
+        /// Q14: a chunk of the message (RFC 4975 §5.1), not the whole of it.
+        chunk: Option<ChunkAt>,
     },
     PfSendAtCarol {
         chat: u32,
         tx: u32,
         tid: String,
+        /// Q14: a chunk of the message (RFC 4975 §5.1), not the whole of it.
+        chunk: Option<ChunkAt>,
     },
     CarolOkAtPf {
         tx: u32,
@@ -435,6 +457,14 @@ impl World<'_> {
         cfg!(feature = "wire-text") && self.wire
     }
 
+    /// Whether this run builds the CPIM document of each chat message: with wire texts, and
+    /// always when the scenario chunks SENDs (Q14 `msrp_chunk_bytes`: the document's length
+    /// decides the chunks, so the page's fast run must have it too).
+    #[inline]
+    pub(crate) fn chat_texts(&self) -> bool {
+        self.wire() || self.sc.msrp_chunk_bytes.is_some()
+    }
+
     /// Tells the machines whether this run builds wire texts (before it starts).
     pub(in crate::world) fn machines_wire(&mut self) {
         let wire = self.wire();
@@ -514,6 +544,7 @@ impl<'a> World<'a> {
                     epoch_ms: sc.start_epoch_ms,
                     wire: true,
                     members: sc.members.iter().map(|m| m.id.clone()).collect(),
+                    chunk_bytes: sc.msrp_chunk_bytes.map(|n| n as usize),
                 },
             ),
             pf_out: Vec::with_capacity(16),

@@ -168,7 +168,10 @@ pub fn gen_scenario(seed: u64) -> String {
 }
 
 /// [`gen_scenario`] without Q18's timeline, for the judge (tests/judge.rs): it rebuilds the
-/// focus from a capture and has no model yet of a focus that refuses subscriptions.
+/// focus from a capture and has no model yet of a focus that refuses subscriptions. Nor are its
+/// SENDs chunked (Q14): the capture reader joins chunks, but the machine it runs sends whole
+/// messages, so its timing (and a loss between two chunks) differs; tests/chunks.rs judges
+/// chunked captures of its own.
 #[allow(dead_code)]
 pub fn gen_scenario_without_refusal(seed: u64) -> String {
     gen_scenario_with(seed, false)
@@ -221,6 +224,10 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
     // Policies: each one left at its default or set to a random option of the catalogue.
     let mut policies = Map::new();
     for p in catalogue() {
+        // Q14's policy is drawn below from its own generator (so the other draws stay).
+        if p.id == "q14-cut-chunks" {
+            continue;
+        }
         if rng.chance(35) {
             let options: Vec<&str> = p.options.iter().copied().filter(|o| INCLUDE_SESSION_REFRESH || *o != "session-refresh").collect();
             policies.insert(p.id.to_string(), json!(*rng.pick(&options)));
@@ -239,6 +246,23 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
             top.insert("subscription_refused_reason".into(), json!("noresource"));
         }
     }
+
+    // Sometimes SENDs go in chunks (Q14's `msrp_chunk_bytes`, policy q14-cut-chunks), and then
+    // an MSRP loss may follow a message by a few tens of milliseconds, between two of its
+    // chunks on the PF's leg to Carol (one every 20 ms). A generator of its own, as Q18's.
+    let mut q14 = Rng::new(seed ^ 0x0051_4000_0000_0014);
+    let chunking = q14.chance(25) && q18_timeline;
+    if chunking {
+        top.insert("msrp_chunk_bytes".into(), json!(*q14.pick(&[16u64, 64, 100, 100, 256, 1000])));
+        if q14.chance(70) {
+            let option = json!(*q14.pick(&["resend-whole", "resume", "drop"]));
+            let ps = top.entry("policies").or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(ps) = ps {
+                ps.insert("q14-cut-chunks".into(), option);
+            }
+        }
+    }
+    let mut cuts: Vec<u64> = Vec::new();
 
     // Events: gaps from "same millisecond" to "an hour" (Q7 expiry), most a few seconds.
     let n = if rng.chance(5) { 0 } else { rng.range(1, 24) };
@@ -277,6 +301,9 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
                 let from = if rng.chance(25) { "carol" } else { *rng.pick(&members) };
                 e.insert("from".into(), json!(from));
                 e.insert("text".into(), json!(chat_text(&mut rng)));
+                if chunking && q14.chance(30) {
+                    cuts.push(at + q14.range(15, 200));
+                }
             }
             "bye" => match *rng.pick(&REASONS) {
                 None if rng.chance(50) => {}
@@ -313,6 +340,11 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
             _ => {}
         }
         events.push(Value::Object(e));
+    }
+    // Q14's cuts, merged into the timeline in time order (after the events at the same time).
+    for cut in cuts {
+        let i = events.iter().position(|e| e["at_ms"].as_u64().is_some_and(|t| t > cut)).unwrap_or(events.len());
+        events.insert(i, json!({ "at_ms": cut, "kind": "msrp_loss" }));
     }
     top.insert("events".into(), Value::Array(events));
     let v = Value::Object(top);
