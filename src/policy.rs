@@ -48,6 +48,9 @@ pub enum PolicyId {
     // --- issue 11: Q18.
     /// Q18: the PF's conference subscription to the focus fails (RFC 6665 §4.1.3, §4.2.2).
     Q18SubscriptionFails,
+    // --- issue 11: Q20.
+    /// Q20: a re-join with another Contribution-ID or Conversation-ID than the session's.
+    Q20OtherContributionId,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -71,7 +74,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 19] = [
+pub const ALL: [PolicyId; 20] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -94,6 +97,8 @@ pub const ALL: [PolicyId; 19] = [
     PolicyId::DeregWhileDeferred,
     // issue 11: Q18
     PolicyId::Q18SubscriptionFails,
+    // issue 11: Q20
+    PolicyId::Q20OtherContributionId,
 ];
 
 impl PolicyId {
@@ -126,6 +131,7 @@ impl PolicyId {
                 "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered, unless Carol's client has a conference subscription that the PF serves from it (then it keeps it, so her roster follows later joins and leaves); a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
             PolicyId::DeregWhileDeferred => other_dereg(),
             PolicyId::Q18SubscriptionFails => Self::info_q18(),
+            PolicyId::Q20OtherContributionId => other_q20(),
             other => other.info_p(),
         };
         // The page's first wasm module carries no descriptions (feature `policy-text`): its
@@ -166,6 +172,7 @@ impl PolicyId {
             PolicyId::StillRegistered => "policy:still-registered",
             PolicyId::DeregWhileDeferred => "policy:dereg-while-deferred",
             PolicyId::Q18SubscriptionFails => "policy:q18-subscription-fails",
+            PolicyId::Q20OtherContributionId => "policy:q20-other-contribution-id",
         }
     }
 
@@ -203,6 +210,14 @@ impl PolicyId {
 fn other_dereg() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
     ("dereg-while-deferred", "DEREG", "Carol de-registers while deferred", &["keep-deferring", "end-deferral"],
         "Not in the CR: it starts path A on a 3rd-party REGISTER, but one with Expires: 0 is a de-registration (RFC 3261 §10.2.2), so it never starts path A under either option; a path A due from an earlier REGISTER is called off, and the still-registered wait ends. keep-deferring: the PF keeps the store and waits for the next registration or a re-join; Q7's retention still runs. end-deferral: the PF leaves the group for Carol (BYE with Reason SIP;cause=480) and the stored messages are lost, each a lost step.")
+}
+
+/// The catalogue row of Q20 (issue 11; digest §7 Q20): a re-join INVITE whose Conversation-ID
+/// or Contribution-ID is not the session's. Not in the CR.
+#[allow(clippy::type_complexity)]
+fn other_q20() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+    ("q20-other-contribution-id", "Q20", "A re-join with another Contribution-ID or Conversation-ID", &["new-session", "new-session-no-delivery", "treat-as-rejoin"],
+        "Not in the CR: its re-join carries \"the same Conversation-ID and Contribution-ID\" (8.3.2.9). An INVITE of Carol's to the group with other IDs, while the PF defers for her (or invites her, or still relays her old session), is then not a re-join of this session. new-session: the PF takes it as a new session of Carol's and answers it itself (its leg to the focus stays, so the group sees no leave and join; our choice); it is not the CR's path B, so neither Q1 nor Q2 applies: a pending reaction to a REGISTER and a pending INVITE of the PF's own are dropped for the new session. Once that session is set up (ACK and MSRP), the PF delivers the deferred messages over it, as a delivery of their own after the set-up. new-session-no-delivery: the same, but the new session starts empty: the stored messages are discarded, each a lost step. treat-as-rejoin: the PF ignores the difference and handles the INVITE as the CR's re-join (path B, Q1 and Q2 as for any re-join).")
 }
 
 /// The option chosen for every policy in one run (index into each policy's `options`).
@@ -278,6 +293,7 @@ mod tests {
         assert_eq!(opts(PolicyId::StillRegistered), ["wait", "invite-after-60s", "invite-after-10min"]);
         assert_eq!(opts(PolicyId::DeregWhileDeferred), ["keep-deferring", "end-deferral"]);
         assert_eq!(opts(PolicyId::Q18SubscriptionFails), ["retry-backoff", "give-up", "treat-as-group-ended"]);
+        assert_eq!(opts(PolicyId::Q20OtherContributionId), ["new-session", "new-session-no-delivery", "treat-as-rejoin"]);
         let mut ps = Policies::default();
         assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));
         assert_eq!(ps.index(PolicyId::Q10AtCap), 2);

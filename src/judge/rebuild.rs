@@ -88,6 +88,28 @@ pub struct Observed {
     pub feed: Vec<super::lockstep::Fed>,
     /// TCP resets of Carol's MSRP connection the capture shows: (ms, frame).
     pub resets: Vec<(u64, u64)>,
+    /// The Conversation-ID and Contribution-ID of Carol's session as the capture shows them
+    /// ([`session_ids`]; Q20).
+    pub session_ids: Option<(String, String)>,
+}
+
+/// The (Conversation-ID, Contribution-ID) of a SIP message that carries both.
+pub(crate) fn ids_of(s: &crate::wire::sip::SipMessage) -> Option<(String, String)> {
+    Some((s.header("Conversation-ID")?.trim().to_string(), s.header("Contribution-ID")?.trim().to_string()))
+}
+
+/// Carol's session's IDs (Q20): those of the PF's first INVITE that carries them (the PF uses
+/// its session's, to the focus and in path A), else those of the first INVITE of Carol's side.
+/// Inference: a capture of an established session whose first INVITE is a re-join with other
+/// IDs, and with no INVITE of the PF's, reads that re-join's IDs as the session's.
+pub(crate) fn session_ids(feed: &[super::lockstep::Fed]) -> Option<(String, String)> {
+    let ids = |from_pf: bool| {
+        feed.iter().filter(|f| f.from_pf == from_pf).find_map(|f| match &f.msg.message {
+            WireMessage::Sip(s) if matches!(&s.start, StartLine::Request { method, .. } if method == "INVITE") => ids_of(s),
+            _ => None,
+        })
+    };
+    ids(true).or_else(|| ids(false))
 }
 
 /// Carol's user part: her public identity from the 3rd-party REGISTER, else the From of the
@@ -167,7 +189,9 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
         carol_user: carol_user.clone(),
         feed: super::lockstep::collect(msgs, roles, t0_ns),
         resets: Vec::new(),
+        session_ids: None,
     };
+    o.session_ids = session_ids(&o.feed);
     let mut seen_sip: HashSet<String> = HashSet::new();
     let mut seen_msrp: HashSet<(String, String)> = HashSet::new();
     let mut first_invite_skipped = false;
@@ -248,7 +272,17 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
                         let initial = setup == "full" && !first_invite_skipped;
                         first_invite_skipped = true;
                         if !initial && s.header("To").is_some_and(|t| !t.contains("tag=")) {
-                            push(&mut o, at, "\"kind\":\"rejoin\"".into(), "Carol's re-join INVITE".into());
+                            // Q20: other session IDs than the session's, as the scenario's `ids`.
+                            let (json, what) = match (ids_of(s), &o.session_ids) {
+                                (Some((conv, _)), Some((sconv, _))) if conv != *sconv => {
+                                    ("\"kind\":\"rejoin\",\"ids\":\"new-conversation\"", "Carol's re-join INVITE with another Conversation-ID")
+                                }
+                                (Some(ids), Some(sids)) if ids != *sids => {
+                                    ("\"kind\":\"rejoin\",\"ids\":\"new-contribution\"", "Carol's re-join INVITE with another Contribution-ID")
+                                }
+                                _ => ("\"kind\":\"rejoin\"", "Carol's re-join INVITE"),
+                            };
+                            push(&mut o, at, json.into(), what.into());
                         }
                     }
                     (StartLine::Request { method, .. }, false) if method == "REGISTER" && s.header("Expires").is_some_and(|e| e.trim() == "0") => {

@@ -25,6 +25,7 @@ mod focus;
 mod handlers;
 mod io;
 mod open_questions;
+mod q20;
 mod relay;
 mod subscription_fails;
 mod timer;
@@ -128,6 +129,9 @@ pub(crate) enum GiveUp {
     /// Q2 invite-answered: Carol re-joined before the PF had reacted (its INVITE unanswered), so
     /// path B holds and the PF withdraws its INVITE.
     Unreacted,
+    /// Q20 new-session: Carol's INVITE with other session IDs is a new session, which the PF
+    /// takes instead of its own INVITE.
+    NewSession,
 }
 
 /// Carol's Participating Function.
@@ -179,6 +183,9 @@ pub(crate) struct Pf {
     pub(in crate::pf) sub_retries: u8,
     /// Policy q18-subscription-fails `retry-backoff`: the timer of the next retry.
     pub(in crate::pf) sub_retry_timer: Option<u32>,
+    /// Policy q20-other-contribution-id: the session [`Pf::path_b`] answers is a new session of
+    /// Carol's (other session IDs), not the CR's re-join.
+    pub(in crate::pf) q20_new_session: bool,
     // --- the machine
     pub(in crate::pf) cfg: PfConfig,
     /// Its own id source (tags, branches, MSRP ids, SDP sessions, path numbers).
@@ -233,6 +240,7 @@ impl Pf {
             roster_stale: false,
             sub_retries: 0,
             sub_retry_timer: None,
+            q20_new_session: false,
         }
     }
 

@@ -220,7 +220,16 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
 
     // Policies: each one left at its default or set to a random option of the catalogue.
     let mut policies = Map::new();
+    // Q20's policy and the re-joins' `ids` are drawn from a generator of their own, so the rest
+    // of every seed's timeline stays what it was before Q20.
+    let mut q20 = Rng::new(seed ^ 0x0052_0000_0000_0020);
     for p in catalogue() {
+        if p.id == "q20-other-contribution-id" {
+            if q20.chance(35) {
+                policies.insert(p.id.to_string(), json!(*q20.pick(p.options)));
+            }
+            continue;
+        }
         if rng.chance(35) {
             let options: Vec<&str> = p.options.iter().copied().filter(|o| INCLUDE_SESSION_REFRESH || *o != "session-refresh").collect();
             policies.insert(p.id.to_string(), json!(*rng.pick(&options)));
@@ -309,6 +318,10 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
             }
             "register" if rng.chance(80) => {
                 e.insert("reaction_ms".into(), json!(*rng.pick(&[0u64, 10, 500, 500, 2000, 3000, 40_000])));
+            }
+            // Q20: a re-join with other session IDs (its own generator, see above).
+            "rejoin" if q20.chance(30) => {
+                e.insert("ids".into(), json!(*q20.pick(&["new-contribution", "new-conversation", "same"])));
             }
             _ => {}
         }
