@@ -91,6 +91,34 @@ pub struct Observed {
     /// The Conversation-ID and Contribution-ID of Carol's session as the capture shows them
     /// ([`session_ids`]; Q20).
     pub session_ids: Option<(String, String)>,
+    /// The focus's first refusal of the PF's conference subscription (Q18), as the scenario's
+    /// `subscription_refused_ms` and `subscription_refused_reason` ([`refusal_of`]).
+    pub subscription_refused: Option<(u64, &'static str)>,
+}
+
+/// A refusal of the PF's conference subscription in a message from the focus (Q18; RFC 6665
+/// §4.1.2.1, §4.2.2), as the scenario's `subscription_refused_reason`: a final response ≥ 300 to
+/// a SUBSCRIBE (404 and 410 say the conference is not there, `noresource`; any other,
+/// `rejected`), or a NOTIFY with `Subscription-State: terminated;reason=rejected|noresource`.
+/// Other terminating reasons (`timeout`, `deactivated`, …, or none) are no refusal.
+pub(crate) fn refusal_of(s: &crate::wire::sip::SipMessage) -> Option<&'static str> {
+    match &s.start {
+        StartLine::Response { code, .. } if *code >= 300 && s.header("CSeq").is_some_and(|c| c.trim_end().ends_with("SUBSCRIBE")) => {
+            Some(if matches!(code, 404 | 410) { "noresource" } else { "rejected" })
+        }
+        StartLine::Request { method, .. } if method == "NOTIFY" => {
+            let v = s.header("Subscription-State")?.trim_start();
+            if !v.starts_with("terminated") {
+                return None;
+            }
+            match v.split(';').find_map(|p| p.trim().strip_prefix("reason=")).map(str::trim) {
+                Some("rejected") => Some("rejected"),
+                Some("noresource") => Some("noresource"),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// The (Conversation-ID, Contribution-ID) of a SIP message that carries both.
@@ -190,6 +218,7 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
         feed: super::lockstep::collect(msgs, roles, t0_ns),
         resets: Vec::new(),
         session_ids: None,
+        subscription_refused: None,
     };
     o.session_ids = session_ids(&o.feed);
     let mut seen_sip: HashSet<String> = HashSet::new();
@@ -303,6 +332,12 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
                                 format!("Carol's side answers the PF's INVITE with {code}"),
                             );
                         }
+                    }
+                    // Q18: the focus's first refusal of the PF's subscription; it decided one hop
+                    // before its answer reached the PF, and refuses from then on.
+                    (_, true) if o.subscription_refused.is_none() && refusal_of(s).is_some() => {
+                        let reason = refusal_of(s).unwrap_or("rejected");
+                        o.subscription_refused = Some((at.saturating_sub(HOP), reason));
                     }
                     (StartLine::Request { method, .. }, true) if method == "BYE" => {
                         push(&mut o, at.saturating_sub(HOP), "\"kind\":\"group_ends\"".into(), "the focus ends the group session (BYE)".into());
@@ -507,12 +542,15 @@ pub fn scenario_json(o: &Observed, extra: &[Event], policies: &[(String, String)
     let pols: Vec<String> = policies.iter().filter(|(k, _)| k != IMS_CORE).map(|(k, v)| format!("{}:{}", json_str(k), json_str(v))).collect();
     let evs: Vec<String> = events.iter().map(|e| format!("{{\"at_ms\":{},{}}}", e.at_ms, e.json)).collect();
     let members = if members.is_empty() { String::new() } else { format!("\"members\":[{}],", members.join(",")) };
+    // Q18: the focus's refusal of the PF's subscription, as the timeline's fields.
+    let refused = o.subscription_refused.map_or(String::new(), |(t, r)| format!("\"subscription_refused_ms\":{t},\"subscription_refused_reason\":\"{r}\","));
     format!(
-        "{{\"format\":\"cpm-deferral-scenario\",\"version\":1,\"title\":{},\"description\":{},\"setup\":\"{}\",\"ims_core\":{},{}\"policies\":{{{}}},\"events\":[{}]}}",
+        "{{\"format\":\"cpm-deferral-scenario\",\"version\":1,\"title\":{},\"description\":{},\"setup\":\"{}\",\"ims_core\":{},{}{}\"policies\":{{{}}},\"events\":[{}]}}",
         json_str(title),
         json_str("Rebuilt by `cpm-deferral conform` from what reached the PF in a capture."),
         o.setup,
         json_str(ims_core),
+        refused,
         members,
         pols.join(","),
         evs.join(",")

@@ -167,13 +167,6 @@ pub fn gen_scenario(seed: u64) -> String {
     gen_scenario_with(seed, true)
 }
 
-/// [`gen_scenario`] without Q18's timeline, for the judge (tests/judge.rs): it rebuilds the
-/// focus from a capture and has no model yet of a focus that refuses subscriptions.
-#[allow(dead_code)]
-pub fn gen_scenario_without_refusal(seed: u64) -> String {
-    gen_scenario_with(seed, false)
-}
-
 fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
     let mut rng = Rng::new(seed);
     let mut top = Map::new();
