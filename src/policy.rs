@@ -51,6 +51,9 @@ pub enum PolicyId {
     // --- issue 11: Q14.
     /// Q14: a chunked message cut off mid-transfer (RFC 4975 §5.1, §7.1.1).
     Q14CutChunks,
+    // --- issue 11: Q20.
+    /// Q20: a re-join with another Contribution-ID or Conversation-ID than the session's.
+    Q20OtherContributionId,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -74,7 +77,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 20] = [
+pub const ALL: [PolicyId; 21] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -99,6 +102,8 @@ pub const ALL: [PolicyId; 20] = [
     PolicyId::Q18SubscriptionFails,
     // issue 11: Q14
     PolicyId::Q14CutChunks,
+    // issue 11: Q20
+    PolicyId::Q20OtherContributionId,
 ];
 
 impl PolicyId {
@@ -132,6 +137,7 @@ impl PolicyId {
             PolicyId::DeregWhileDeferred => other_dereg(),
             PolicyId::Q18SubscriptionFails => Self::info_q18(),
             PolicyId::Q14CutChunks => info_q14(),
+            PolicyId::Q20OtherContributionId => other_q20(),
             other => other.info_p(),
         };
         // The page's first wasm module carries no descriptions (feature `policy-text`): its
@@ -173,6 +179,7 @@ impl PolicyId {
             PolicyId::DeregWhileDeferred => "policy:dereg-while-deferred",
             PolicyId::Q18SubscriptionFails => "policy:q18-subscription-fails",
             PolicyId::Q14CutChunks => "policy:q14-cut-chunks",
+            PolicyId::Q20OtherContributionId => "policy:q20-other-contribution-id",
         }
     }
 
@@ -218,6 +225,12 @@ fn other_dereg() -> (&'static str, &'static str, &'static str, &'static [&'stati
 fn info_q14() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
     ("q14-cut-chunks", "Q14", "A chunked message cut off mid-transfer", &["resend-whole", "resume", "drop"],
         "Not in the CR. With the scenario's msrp_chunk_bytes, a message longer than that goes to Carol in chunks (RFC 4975 §5.1: Byte-Range n-m/total, end-line flag + until the last, $), the next chunk after the 200 to the one before. When her MSRP connection is lost after some chunks were acknowledged and before the last, the message is partially delivered. resend-whole (the digest's answer): the message goes back to the front of the store and is sent again whole from byte 1 with a new MSRP Message-ID and the same imdn.Message-ID; her client discards the cut-off part. resume: it goes back to the store and, when sent again, continues from the byte after the last acknowledged chunk with the same Message-ID (RFC 4975 §7.1.1: one Message-ID names a message across its chunks; that her client joins it across two sessions is our reading). drop: it is counted lost, with a step. A message none of whose chunks was acknowledged is a SEND in flight as before (Q12).")
+/// The catalogue row of Q20 (issue 11; digest §7 Q20): a re-join INVITE whose Conversation-ID
+/// or Contribution-ID is not the session's. Not in the CR.
+#[allow(clippy::type_complexity)]
+fn other_q20() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+    ("q20-other-contribution-id", "Q20", "A re-join with another Contribution-ID or Conversation-ID", &["new-session", "new-session-no-delivery", "treat-as-rejoin"],
+        "Not in the CR: its re-join carries \"the same Conversation-ID and Contribution-ID\" (8.3.2.9). An INVITE of Carol's to the group with other IDs, while the PF defers for her (or invites her, or still relays her old session), is then not a re-join of this session. new-session: the PF takes it as a new session of Carol's and answers it itself (its leg to the focus stays, so the group sees no leave and join; our choice); it is not the CR's path B, so neither Q1 nor Q2 applies: a pending reaction to a REGISTER and a pending INVITE of the PF's own are dropped for the new session. Once that session is set up (ACK and MSRP), the PF delivers the deferred messages over it, as a delivery of their own after the set-up. new-session-no-delivery: the same, but the new session starts empty: the stored messages are discarded, each a lost step. treat-as-rejoin: the PF ignores the difference and handles the INVITE as the CR's re-join (path B, Q1 and Q2 as for any re-join).")
 }
 
 /// The option chosen for every policy in one run (index into each policy's `options`).
@@ -294,6 +307,7 @@ mod tests {
         assert_eq!(opts(PolicyId::DeregWhileDeferred), ["keep-deferring", "end-deferral"]);
         assert_eq!(opts(PolicyId::Q18SubscriptionFails), ["retry-backoff", "give-up", "treat-as-group-ended"]);
         assert_eq!(opts(PolicyId::Q14CutChunks), ["resend-whole", "resume", "drop"]);
+        assert_eq!(opts(PolicyId::Q20OtherContributionId), ["new-session", "new-session-no-delivery", "treat-as-rejoin"]);
         let mut ps = Policies::default();
         assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));
         assert_eq!(ps.index(PolicyId::Q10AtCap), 2);

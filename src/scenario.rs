@@ -55,6 +55,37 @@ pub const MAX_MEMBERS: usize = 12;
 pub const EVENT_KINDS: [&str; 12] =
     ["message", "bye", "leave", "join", "unreachable", "msrp_loss", "msrp_setup_fails", "invite_rejected", "register", "rejoin", "group_ends", "deregister"];
 
+/// The session IDs a re-join INVITE carries (digest §7 Q20; the scenario's `ids` field of a
+/// `rejoin`). The CR's re-join is one "with the same Conversation-ID and Contribution-ID"
+/// (8.3.2.9); a different one is not a re-join of this session, and what the PF makes of it is
+/// policy `q20-other-contribution-id` (not in the CR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RejoinIds {
+    /// `same`: the session's own Conversation-ID and Contribution-ID (the CR's re-join).
+    #[default]
+    Same,
+    /// `new-contribution`: the same Conversation-ID and a new Contribution-ID (a new session
+    /// of the same conversation, OMA CPM).
+    NewContribution,
+    /// `new-conversation`: a new Conversation-ID and a new Contribution-ID.
+    NewConversation,
+}
+
+impl RejoinIds {
+    /// The scenario file's spellings, default first.
+    pub const ALL: [&'static str; 3] = ["same", "new-contribution", "new-conversation"];
+
+    /// The scenario file's spelling.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL[self as usize]
+    }
+
+    /// True unless both IDs are the session's own.
+    pub fn differ(self) -> bool {
+        self != RejoinIds::Same
+    }
+}
+
 /// How the group session starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setup {
@@ -105,8 +136,9 @@ pub enum EventKind {
     InviteRejected { status: u16 },
     /// Carol registers again; the S-CSCF sends a 3rd-party REGISTER; the PF reacts after `reaction_ms`.
     Register { reaction_ms: u64 },
-    /// Carol's client re-joins the group session.
-    Rejoin,
+    /// Carol's client re-joins the group session; `ids` are the Conversation-ID and
+    /// Contribution-ID its INVITE carries (Q20; the default, the session's own).
+    Rejoin { ids: RejoinIds },
     /// Carol's device de-registers (REGISTER with `Expires: 0`, RFC 3261 §10.2.2); the S-CSCF
     /// sends the PF a 3rd-party REGISTER with `Expires: 0` (3GPP TS 24.229 §5.4.1.7). What the PF
     /// does with it while deferred is policy `dereg-while-deferred` (not in the CR).
@@ -811,6 +843,7 @@ fn parse_event(v: &Json, path: Loc, members: &[Member]) -> R<Event> {
         "leave" | "join" => &["at_ms", "kind", "member"],
         "invite_rejected" => &["at_ms", "kind", "status"],
         "register" => &["at_ms", "kind", "reaction_ms"],
+        "rejoin" => &["at_ms", "kind", "ids"],
         k if EVENT_KINDS.contains(&k) => &["at_ms", "kind"],
         k => return Err(ScenarioError::UnknownEventKind { path: join(path, "kind"), kind: k.to_string() }),
     };
@@ -857,7 +890,15 @@ fn parse_event(v: &Json, path: Loc, members: &[Member]) -> R<Event> {
         "unreachable" => EventKind::Unreachable,
         "msrp_loss" => EventKind::MsrpLoss,
         "msrp_setup_fails" => EventKind::MsrpSetupFails,
-        "rejoin" => EventKind::Rejoin,
+        "rejoin" => {
+            let ids = get_str(m, path, "ids")?.unwrap_or("same");
+            let i = RejoinIds::ALL.iter().position(|x| *x == ids).ok_or_else(|| ScenarioError::OutOfRange {
+                path: join(path, "ids"),
+                value: format!("{:?}", cut(ids)),
+                allowed: RejoinIds::ALL.join(", "),
+            })?;
+            EventKind::Rejoin { ids: [RejoinIds::Same, RejoinIds::NewContribution, RejoinIds::NewConversation][i] }
+        }
         "deregister" => EventKind::Deregister,
         _ => EventKind::GroupEnds,
     };

@@ -91,7 +91,7 @@ pub fn event_causes(sc: &Scenario) -> Vec<String> {
                     b.push_str(&status.to_string());
                 }
                 EventKind::Register { .. } => b.push_str("register"),
-                EventKind::Rejoin => b.push_str("rejoin"),
+                EventKind::Rejoin { .. } => b.push_str("rejoin"),
                 EventKind::Deregister => b.push_str("deregister"),
                 EventKind::GroupEnds => b.push_str("group_ends"),
             }

@@ -1,6 +1,6 @@
 // The event editor: the fields of the selected timeline event (loaded on the first selection).
 // Values go to the engine as typed; one it refuses is not applied and the engine's message shows.
-import { KIND, REASON_PROTOCOLS, composeReason, parseReason, updateEvent, membersOf } from './scenario.js';
+import { KIND, REASON_PROTOCOLS, REJOIN_IDS, composeReason, parseReason, updateEvent, membersOf } from './scenario.js';
 import { SYMBOL } from './timeline.js';
 import { ensureCss } from './lazy-css.js';
 
@@ -102,6 +102,13 @@ export function draw(api) {
     for (const c of [408, 480, 486, 500, 503, 603]) st.append(h('option', { value: c, text: String(c) }));
     st.value = String(ev.status);
     rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('final answer'), st)));
+  }
+  if (ev.kind === 'rejoin') {
+    // Q20: the session IDs of her INVITE (`same`, the format's default, is the CR's re-join).
+    const ids = h('select', { id: 'ed-ids', onchange: () => apply({ ids: ids.value }) });
+    for (const [v, text] of Object.entries(REJOIN_IDS)) ids.append(h('option', { value: v, text }));
+    ids.value = ev.ids || 'same';
+    rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('session IDs'), ids), h('span', { class: 'notcr', text: 'other IDs: not in the CR' })));
   }
   if (ev.kind === 'register') {
     const rd = h('input', { type: 'number', min: 0, step: 100, value: String(ev.reaction_ms ?? 0), id: 'ed-reaction', onchange: () => apply({ reaction_ms: num(rd) }) });

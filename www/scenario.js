@@ -11,11 +11,18 @@ export const EVENT_KINDS = [
   { kind: 'msrp_setup_fails', label: 'MSRP set-up fails', hint: 'the next MSRP set-up towards Carol fails', params: [] },
   { kind: 'invite_rejected', label: 'INVITE rejected', hint: 'the next INVITE to Carol gets this final answer', params: ['status'] },
   { kind: 'register', label: 'Register', hint: "Carol registers; the S-CSCF sends a 3rd-party REGISTER", params: ['reaction_ms'] },
-  { kind: 'rejoin', label: 'Re-join', hint: "Carol's client sends a re-join INVITE", params: [] },
+  { kind: 'rejoin', label: 'Re-join', hint: "Carol's client sends a re-join INVITE", params: ['ids'] },
   { kind: 'group_ends', label: 'Group ends', hint: 'the CF ends the group session', params: [] },
   { kind: 'deregister', label: 'De-register', hint: "Carol de-registers (Expires: 0); the S-CSCF tells the PF", params: [] },
 ];
 export const KIND = new Map(EVENT_KINDS.map((k) => [k.kind, k]));
+
+/** The `ids` of a re-join (Q20, policy q20-other-contribution-id): what its INVITE carries. */
+export const REJOIN_IDS = {
+  same: "the session's own IDs",
+  'new-contribution': 'a new Contribution-ID',
+  'new-conversation': 'a new Conversation-ID and Contribution-ID',
+};
 
 export const REASON_PROTOCOLS = ['SIP', 'Q.850', 'RELEASE_CAUSE', 'FAILURE_CAUSE'];
 
@@ -213,6 +220,9 @@ export function describeEvent(ev, names = new Map()) {
       return `next INVITE to Carol answered ${ev.status}`;
     case 'register':
       return `Carol registers (PF reacts after ${ev.reaction_ms ?? 0} ms)`;
+    case 'rejoin':
+      // Q20: a re-join with other session IDs (the scenario's `ids`, default `same`).
+      return ev.ids && ev.ids !== 'same' ? `Carol re-joins with ${REJOIN_IDS[ev.ids] || ev.ids}` : KIND.get('rejoin').hint;
     default:
       return KIND.get(ev.kind)?.hint || ev.kind;
   }

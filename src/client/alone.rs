@@ -108,7 +108,7 @@ fn alone_a_failed_connect_sends_nothing_and_a_rejoin_goes_out() {
     step(&mut c, 1_000, ClientInput::Timer(ClientTimer::Answer { inv: 1 }));
     step(&mut c, 1_020, ClientInput::Message(Arrival::PfAckAtCarol { inv: 1 }));
     assert!(step(&mut c, 1_020, ClientInput::MsrpOpened(false)).is_empty());
-    let s = sip(&step(&mut c, 5_000, ClientInput::Rejoin));
+    let s = sip(&step(&mut c, 5_000, ClientInput::Rejoin { ids: crate::scenario::RejoinIds::Same }));
     assert_eq!(s.len(), 1);
     assert!(s[0].1.starts_with(&format!("INVITE {GROUP} SIP/2.0\r\n")), "{}", s[0].1);
 }
@@ -151,7 +151,7 @@ fn alone_a_leave_during_its_own_invite_waits_for_a_provisional_then_cancels() {
 #[test]
 fn alone_its_dialog_keeps_tags_cseq_and_route_and_a_crossed_bye_gets_481() {
     let mut c = client(false, 0);
-    let s = sip(&step(&mut c, 1_000, ClientInput::Rejoin));
+    let s = sip(&step(&mut c, 1_000, ClientInput::Rejoin { ids: crate::scenario::RejoinIds::Same }));
     let ok = pf_response(200, &s[0].1);
     let call = ok.call_id.clone();
     let out = step(&mut c, 1_040, ClientInput::Message(Arrival::PfRespAtCarol { code: 200, txn: ok, delivery: false, no: 0x8002, roster: None }));
@@ -194,7 +194,7 @@ fn alone_a_duplicate_send_is_acknowledged_and_noted() {
 #[test]
 fn alone_a_leave_during_its_rejoin_invite_cancels_it() {
     let mut c = client(false, 0);
-    step(&mut c, 1_000, ClientInput::Rejoin);
+    step(&mut c, 1_000, ClientInput::Rejoin { ids: crate::scenario::RejoinIds::Same });
     let out = step(&mut c, 1_002, ClientInput::Leave);
     assert!(out.iter().any(|o| matches!(o, ClientOutput::Note { label, .. } if label == "CANCEL waits for a 1xx")), "{out:?}");
     let s = sip(&step(&mut c, 1_010, ClientInput::Message(Arrival::PfTryingAtCarol)));

@@ -39,13 +39,13 @@ impl Client {
             m,
             cl!["RFC 3261 §13.2.1"],
             "Carol's client creates the group: an INVITE to the conference factory with the invitees in a recipient list, routed to her PF.",
-            Some(Arrival::CarolInviteAtPf { txn, rejoin: false, no }),
+            Some(Arrival::CarolInviteAtPf { txn, rejoin: false, no, ids: None }),
         );
     }
 
     /// She re-joins (§8.3.2.9): an INVITE to the group session identity, unless her client is
     /// still in its session.
-    pub(super) fn rejoin(&mut self) {
+    pub(super) fn rejoin(&mut self, ids: crate::scenario::RejoinIds) {
         if self.in_dialog && self.link == Link::Up {
             self.note("already in session", cl![SCENARIO], "Carol's client is still in the session, so it does not re-join.", None);
             return;
@@ -62,6 +62,15 @@ impl Client {
         let mut m = self.new_request("INVITE", GROUP, Node::Carol, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{GROUP}>"), &d.call_id.clone(), 1);
         m.push("Route", CAROL_ROUTE);
         self.cpm_headers(&mut m, Node::Carol);
+        // Q20: the scenario may give the re-join other session IDs than the session's own.
+        let (conv, contrib) = crate::world::build::rejoin_ids(ids, self.session_no);
+        for (name, v) in &mut m.headers {
+            if name.eq_ignore_ascii_case("Conversation-ID") {
+                v.clone_from(&conv);
+            } else if name.eq_ignore_ascii_case("Contribution-ID") {
+                v.clone_from(&contrib);
+            }
+        }
         m.push("P-Preferred-Identity", format!("<{CAROL}>"));
         m.push("Content-Type", "application/sdp");
         let no = self.new_path_no(Node::Carol);
@@ -73,8 +82,12 @@ impl Client {
             Node::Pf,
             m,
             cl!["8.3.2.9"],
-            "Carol's client re-joins: an INVITE to the group session identity with the same Conversation-ID and Contribution-ID, routed to her PF.",
-            Some(Arrival::CarolInviteAtPf { txn, rejoin: true, no }),
+            if ids.differ() {
+                "Carol's client re-joins with other session IDs than her session's (the scenario, Q20): an INVITE to the group session identity with another Contribution-ID, routed to her PF."
+            } else {
+                "Carol's client re-joins: an INVITE to the group session identity with the same Conversation-ID and Contribution-ID, routed to her PF."
+            },
+            Some(Arrival::CarolInviteAtPf { txn, rejoin: true, no, ids: Some(Box::new((conv, contrib))) }),
         );
     }
 

@@ -90,8 +90,9 @@ pub(crate) enum ClientInput {
     Bye { reason: Reason },
     /// She leaves the chat (a BYE with `SIP;cause=200` in session; offline, a decline later).
     Leave,
-    /// She re-joins the group (§8.3.2.9: an INVITE to the group's identity).
-    Rejoin,
+    /// She re-joins the group (§8.3.2.9: an INVITE to the group's identity), with the session
+    /// IDs `ids` (Q20).
+    Rejoin { ids: crate::scenario::RejoinIds },
     /// Her device registers again; `reaction_ms` is what the 3rd-party REGISTER carries on.
     Register { reaction_ms: u64 },
     /// Her device de-registers: a REGISTER with `Expires: 0` (RFC 3261 §10.2.2).
@@ -286,7 +287,7 @@ impl Client {
             ClientInput::Chat { chat, body } => self.send_chat(chat, body),
             ClientInput::Bye { reason } => self.bye(reason),
             ClientInput::Leave => self.leave(),
-            ClientInput::Rejoin => self.rejoin(),
+            ClientInput::Rejoin { ids } => self.rejoin(ids),
             ClientInput::Register { reaction_ms } => self.register(reaction_ms),
             ClientInput::Deregister => self.deregister(),
             ClientInput::RejectNext(code) => self.reject_next = Some(code),

@@ -393,6 +393,24 @@ impl Lock<'_> {
         }
     }
 
+    /// The session IDs of one of Carol's INVITEs as the machine reads them (Q20): the capture's
+    /// session IDs ([`Observed::session_ids`]) map to the machine's, other IDs stay other.
+    fn ids_of(&self, s: &crate::wire::sip::SipMessage) -> Option<Box<(String, String)>> {
+        use crate::world::build::{CONTRIBUTION_ID, CONVERSATION_ID};
+        let (conv, contrib) = super::rebuild::ids_of(s)?;
+        let (sconv, scontrib) = self.o.session_ids.as_ref()?;
+        let map = |v: String, session: &str, machine: &str| {
+            if v == session {
+                machine.to_string()
+            } else if v == machine {
+                format!("{v}-other")
+            } else {
+                v
+            }
+        };
+        Some(Box::new((map(conv, sconv, CONVERSATION_ID), map(contrib, scontrib, CONTRIBUTION_ID))))
+    }
+
     fn chat(&mut self, body: &str) -> u32 {
         self.chats.push(content_of(body).to_string());
         self.chats.len() as u32 - 1
@@ -473,7 +491,7 @@ impl Lock<'_> {
                                 self.calls.insert(real_call.clone(), real_call.clone());
                                 let rejoin = !std::mem::take(&mut self.first_invite);
                                 self.path_no += 1;
-                                PfInput::CarolInvite { txn, rejoin, no: self.path_no }
+                                PfInput::CarolInvite { txn, rejoin, no: self.path_no, ids: self.ids_of(s) }
                             }
                             "CANCEL" => PfInput::CarolCancel { txn },
                             "ACK" if self.acked_2xx.contains(&real_call) => PfInput::CarolAck,

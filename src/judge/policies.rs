@@ -166,6 +166,11 @@ fn search_with(o: &Observed, rules: Rules) -> Result<Best, JudgeError> {
         consistent.insert(p.id(), ok);
     }
     let mut inferred: Vec<String> = best.extra.iter().map(|e| e.what.clone()).collect();
+    if let Some((t, reason)) = o.subscription_refused {
+        inferred.push(format!(
+            "the focus refuses the PF's conference subscription ({reason}) from {t} ms on, as its first refusal in the capture shows (the scenario's subscription_refused_ms, Q18; the focus's behaviour, not the PF's)"
+        ));
+    }
     if ims != "answers-408" {
         inferred.push(format!("the IMS core towards an unreachable Carol: {ims} (the scenario's ims_core; not the PF's behaviour)"));
     }

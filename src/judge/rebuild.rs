@@ -88,6 +88,56 @@ pub struct Observed {
     pub feed: Vec<super::lockstep::Fed>,
     /// TCP resets of Carol's MSRP connection the capture shows: (ms, frame).
     pub resets: Vec<(u64, u64)>,
+    /// The Conversation-ID and Contribution-ID of Carol's session as the capture shows them
+    /// ([`session_ids`]; Q20).
+    pub session_ids: Option<(String, String)>,
+    /// The focus's first refusal of the PF's conference subscription (Q18), as the scenario's
+    /// `subscription_refused_ms` and `subscription_refused_reason` ([`refusal_of`]).
+    pub subscription_refused: Option<(u64, &'static str)>,
+}
+
+/// A refusal of the PF's conference subscription in a message from the focus (Q18; RFC 6665
+/// §4.1.2.1, §4.2.2), as the scenario's `subscription_refused_reason`: a final response ≥ 300 to
+/// a SUBSCRIBE (404 and 410 say the conference is not there, `noresource`; any other,
+/// `rejected`), or a NOTIFY with `Subscription-State: terminated;reason=rejected|noresource`.
+/// Other terminating reasons (`timeout`, `deactivated`, …, or none) are no refusal.
+pub(crate) fn refusal_of(s: &crate::wire::sip::SipMessage) -> Option<&'static str> {
+    match &s.start {
+        StartLine::Response { code, .. } if *code >= 300 && s.header("CSeq").is_some_and(|c| c.trim_end().ends_with("SUBSCRIBE")) => {
+            Some(if matches!(code, 404 | 410) { "noresource" } else { "rejected" })
+        }
+        StartLine::Request { method, .. } if method == "NOTIFY" => {
+            let v = s.header("Subscription-State")?.trim_start();
+            if !v.starts_with("terminated") {
+                return None;
+            }
+            match v.split(';').find_map(|p| p.trim().strip_prefix("reason=")).map(str::trim) {
+                Some("rejected") => Some("rejected"),
+                Some("noresource") => Some("noresource"),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The (Conversation-ID, Contribution-ID) of a SIP message that carries both.
+pub(crate) fn ids_of(s: &crate::wire::sip::SipMessage) -> Option<(String, String)> {
+    Some((s.header("Conversation-ID")?.trim().to_string(), s.header("Contribution-ID")?.trim().to_string()))
+}
+
+/// Carol's session's IDs (Q20): those of the PF's first INVITE that carries them (the PF uses
+/// its session's, to the focus and in path A), else those of the first INVITE of Carol's side.
+/// Inference: a capture of an established session whose first INVITE is a re-join with other
+/// IDs, and with no INVITE of the PF's, reads that re-join's IDs as the session's.
+pub(crate) fn session_ids(feed: &[super::lockstep::Fed]) -> Option<(String, String)> {
+    let ids = |from_pf: bool| {
+        feed.iter().filter(|f| f.from_pf == from_pf).find_map(|f| match &f.msg.message {
+            WireMessage::Sip(s) if matches!(&s.start, StartLine::Request { method, .. } if method == "INVITE") => ids_of(s),
+            _ => None,
+        })
+    };
+    ids(true).or_else(|| ids(false))
 }
 
 /// Carol's user part: her public identity from the 3rd-party REGISTER, else the From of the
@@ -167,7 +217,10 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
         carol_user: carol_user.clone(),
         feed: super::lockstep::collect(msgs, roles, t0_ns),
         resets: Vec::new(),
+        session_ids: None,
+        subscription_refused: None,
     };
+    o.session_ids = session_ids(&o.feed);
     let mut seen_sip: HashSet<String> = HashSet::new();
     let mut seen_msrp: HashSet<(String, String)> = HashSet::new();
     let mut first_invite_skipped = false;
@@ -259,7 +312,17 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
                         let initial = setup == "full" && !first_invite_skipped;
                         first_invite_skipped = true;
                         if !initial && s.header("To").is_some_and(|t| !t.contains("tag=")) {
-                            push(&mut o, at, "\"kind\":\"rejoin\"".into(), "Carol's re-join INVITE".into());
+                            // Q20: other session IDs than the session's, as the scenario's `ids`.
+                            let (json, what) = match (ids_of(s), &o.session_ids) {
+                                (Some((conv, _)), Some((sconv, _))) if conv != *sconv => {
+                                    ("\"kind\":\"rejoin\",\"ids\":\"new-conversation\"", "Carol's re-join INVITE with another Conversation-ID")
+                                }
+                                (Some(ids), Some(sids)) if ids != *sids => {
+                                    ("\"kind\":\"rejoin\",\"ids\":\"new-contribution\"", "Carol's re-join INVITE with another Contribution-ID")
+                                }
+                                _ => ("\"kind\":\"rejoin\"", "Carol's re-join INVITE"),
+                            };
+                            push(&mut o, at, json.into(), what.into());
                         }
                     }
                     (StartLine::Request { method, .. }, false) if method == "REGISTER" && s.header("Expires").is_some_and(|e| e.trim() == "0") => {
@@ -280,6 +343,12 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
                                 format!("Carol's side answers the PF's INVITE with {code}"),
                             );
                         }
+                    }
+                    // Q18: the focus's first refusal of the PF's subscription; it decided one hop
+                    // before its answer reached the PF, and refuses from then on.
+                    (_, true) if o.subscription_refused.is_none() && refusal_of(s).is_some() => {
+                        let reason = refusal_of(s).unwrap_or("rejected");
+                        o.subscription_refused = Some((at.saturating_sub(HOP), reason));
                     }
                     (StartLine::Request { method, .. }, true) if method == "BYE" => {
                         push(&mut o, at.saturating_sub(HOP), "\"kind\":\"group_ends\"".into(), "the focus ends the group session (BYE)".into());
@@ -484,12 +553,15 @@ pub fn scenario_json(o: &Observed, extra: &[Event], policies: &[(String, String)
     let pols: Vec<String> = policies.iter().filter(|(k, _)| k != IMS_CORE).map(|(k, v)| format!("{}:{}", json_str(k), json_str(v))).collect();
     let evs: Vec<String> = events.iter().map(|e| format!("{{\"at_ms\":{},{}}}", e.at_ms, e.json)).collect();
     let members = if members.is_empty() { String::new() } else { format!("\"members\":[{}],", members.join(",")) };
+    // Q18: the focus's refusal of the PF's subscription, as the timeline's fields.
+    let refused = o.subscription_refused.map_or(String::new(), |(t, r)| format!("\"subscription_refused_ms\":{t},\"subscription_refused_reason\":\"{r}\","));
     format!(
-        "{{\"format\":\"cpm-deferral-scenario\",\"version\":1,\"title\":{},\"description\":{},\"setup\":\"{}\",\"ims_core\":{},{}\"policies\":{{{}}},\"events\":[{}]}}",
+        "{{\"format\":\"cpm-deferral-scenario\",\"version\":1,\"title\":{},\"description\":{},\"setup\":\"{}\",\"ims_core\":{},{}{}\"policies\":{{{}}},\"events\":[{}]}}",
         json_str(title),
         json_str("Rebuilt by `cpm-deferral conform` from what reached the PF in a capture."),
         o.setup,
         json_str(ims_core),
+        refused,
         members,
         pols.join(","),
         evs.join(",")

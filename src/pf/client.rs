@@ -291,6 +291,8 @@ impl Pf {
     // ------------------------------------------------------------------ path A and B
 
     pub(super) fn path_b(&mut self, txn: Txn) {
+        // Q20 new-session: the same answer, for a new session of Carol's (src/pf/q20.rs).
+        let new = std::mem::take(&mut self.q20_new_session);
         self.stop_still_registered();
         if let Some(t) = self.reaction_timer.take() {
             self.stop_timer(t);
@@ -329,18 +331,28 @@ impl Pf {
         if q8 {
             clauses.to_mut().push("policy:q8-group-ends");
         }
+        if new {
+            clauses.to_mut().push("policy:q20-other-contribution-id");
+        }
         let rtxn = Txn::of(&r);
         self.sip(
             Node::Carol,
             r,
             clauses,
-            if q8 {
+            if new {
+                "Policy q20-other-contribution-id: the PF answers Carol's new session itself (its leg to the focus stays; our choice) and, once the session is set up, delivers over it what it still stores for her."
+            } else if q8 {
                 "Path B: the PF accepts the re-join itself (our reading: the CR says to use the re-join's session, not how); the group session is over (Q8 policy deliver-then-close), so this session only carries the stored messages before it closes."
             } else {
                 "Path B: the PF accepts the re-join itself instead of relaying it to the focus (our reading: the CR says to use the re-join's session, not how; its leg to the focus already exists) and will use this session for the deferred delivery."
             },
             Some(Arrival::PfRespAtCarol { code: 200, txn: rtxn, delivery: true, no, roster: shown }),
         );
+        if new {
+            self.key_last("New session: the PF answers Carol itself (Q20 policy)");
+            self.set_state(PfState::DeliveringB, cl!["policy:q20-other-contribution-id"], "Carol's new session: waiting for ACK and her MSRP connection.");
+            return;
+        }
         self.key_last("Path B: Carol re-joined; the PF answers her itself, no INVITE of its own");
         self.set_state(
             PfState::DeliveringB,
@@ -407,13 +419,14 @@ impl Pf {
         let clauses: Clauses = match why {
             GiveUp::Rejoin => cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
             GiveUp::Unreacted => cl!["RFC 3261 §9.1", "policy:q2-reacted-when"],
+            GiveUp::NewSession => cl!["RFC 3261 §9.1", "policy:q20-other-contribution-id"],
             GiveUp::Leave | GiveUp::NoAnswer => cl!["RFC 3261 §9.1"],
         };
         inv.gave_up = why;
         if inv.answered {
             self.stop_timer(inv.timer_b);
             let (reason, note) = match why {
-                GiveUp::Rejoin | GiveUp::Unreacted => {
+                GiveUp::Rejoin | GiveUp::Unreacted | GiveUp::NewSession => {
                     ("SIP;cause=200;text=\"Replaced by re-join\"", "Q1 policy prefer-rejoin: the PF ends its own session with Carol in favour of her re-join.")
                 }
                 GiveUp::Leave | GiveUp::NoAnswer => (
@@ -431,6 +444,7 @@ impl Pf {
                 match why {
                     GiveUp::Rejoin => "Q1 policy prefer-rejoin: the PF cancels its pending INVITE because Carol re-joined herself.",
                     GiveUp::Unreacted => "Q2 policy invite-answered: Carol re-joined before answering, so the PF cancels its pending INVITE (path B).",
+                    GiveUp::NewSession => "Q20 policy: Carol's INVITE with other session IDs is a new session of hers, so the PF cancels its pending INVITE and uses that session.",
                     GiveUp::Leave | GiveUp::NoAnswer => {
                         "The PF leaves the group for Carol, so it cancels its pending delivery INVITE: there is no leg to the focus to deliver over."
                     }
@@ -449,6 +463,7 @@ impl Pf {
                 match why {
                     GiveUp::Rejoin => "Q1 policy prefer-rejoin: the PF gives its INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
                     GiveUp::Unreacted => "Q2 policy invite-answered: the PF withdraws its INVITE for the re-join, but no provisional response has come yet, so its CANCEL waits for one.",
+                    GiveUp::NewSession => "Q20 policy: the PF gives its INVITE up for Carol's new session, but no provisional response has come yet, so its CANCEL waits for one.",
                     GiveUp::Leave | GiveUp::NoAnswer => "The PF leaves the group for Carol and gives its delivery INVITE up, but no provisional response has come yet, so its CANCEL waits for one.",
                 },
                 None,
@@ -501,6 +516,10 @@ impl Pf {
                         cl!["RFC 3261 §9.1", "policy:q1-rejoin-after-invite"],
                         "Q1 policy prefer-rejoin: the provisional response has come, so the PF now cancels the INVITE it gave up.",
                     ),
+                    GiveUp::NewSession => self.send_cancel(
+                        cl!["RFC 3261 §9.1", "policy:q20-other-contribution-id"],
+                        "Q20 policy: the provisional response has come, so the PF now cancels the INVITE it gave up for Carol's new session.",
+                    ),
                     GiveUp::Leave | GiveUp::NoAnswer => self.send_cancel(
                         cl!["RFC 3261 §9.1"],
                         "The provisional response has come, so the PF now cancels the delivery INVITE it gave up when it left the group.",
@@ -533,7 +552,7 @@ impl Pf {
                         cl!["RFC 3261 §15", "policy:q4-ringing-no-answer"],
                         "The 200 crossed the PF's CANCEL: the PF had already given the unanswered INVITE up (Q4 policy), so it ends this session at once; a REGISTER or a re-join starts the delivery again.",
                     ),
-                    GiveUp::Rejoin | GiveUp::Unreacted => self.bye_dialog(
+                    GiveUp::Rejoin | GiveUp::Unreacted | GiveUp::NewSession => self.bye_dialog(
                         d,
                         "SIP;cause=200;text=\"Replaced by re-join\"",
                         cl!["policy:q1-rejoin-after-invite"],

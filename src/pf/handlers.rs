@@ -105,7 +105,12 @@ impl Pf {
                 }
                 self.client_session_up();
             }
-            PfInput::CarolInvite { txn, rejoin, no } => self.pf_gets_client_invite(txn, rejoin, no),
+            PfInput::CarolInvite { txn, rejoin, no, ids } => {
+                // Q20: other session IDs than her session's (not in the CR; src/pf/q20.rs).
+                if !(rejoin && Self::q20_other_ids(ids.as_deref()) && self.q20_rejoin_with_other_ids(&txn, no)) {
+                    self.pf_gets_client_invite(txn, rejoin, no)
+                }
+            }
             PfInput::FocusResponse { code, txn } if txn.cseq.ends_with("SUBSCRIBE") => self.q18_subscribe_refused(code, txn),
             PfInput::FocusResponse { code, txn } => self.pf_gets_cf_response(code, txn),
             PfInput::CarolCancel { txn } => self.pf_gets_client_cancel(txn),

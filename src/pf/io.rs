@@ -31,8 +31,9 @@ pub(crate) enum PfInput {
     /// The empty SEND with which Carol's client binds a new MSRP connection (RFC 4975 §5.4).
     CarolBind { tid: String },
     // --- SIP received
-    /// Carol's INVITE (`rejoin`: to the group's identity, not the factory; `no`: its offer's MSRP path number).
-    CarolInvite { txn: Txn, rejoin: bool, no: u32 },
+    /// Carol's INVITE (`rejoin`: to the group's identity, not the factory; `no`: its offer's MSRP
+    /// path number; `ids`: its Conversation-ID and Contribution-ID, Q20).
+    CarolInvite { txn: Txn, rejoin: bool, no: u32, ids: Option<Box<(String, String)>> },
     /// Carol's CANCEL.
     CarolCancel { txn: Txn },
     /// Carol's ACK of the PF's 2xx.

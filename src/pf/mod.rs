@@ -26,6 +26,7 @@ mod focus;
 mod handlers;
 mod io;
 mod open_questions;
+mod q20;
 mod relay;
 mod subscription_fails;
 mod timer;
@@ -147,6 +148,9 @@ pub(crate) enum GiveUp {
     /// Q2 invite-answered: Carol re-joined before the PF had reacted (its INVITE unanswered), so
     /// path B holds and the PF withdraws its INVITE.
     Unreacted,
+    /// Q20 new-session: Carol's INVITE with other session IDs is a new session, which the PF
+    /// takes instead of its own INVITE.
+    NewSession,
 }
 
 /// (Carol's path number, its own), its own MSRP path and Carol's, as built from them.
@@ -211,6 +215,9 @@ pub(crate) struct Pf {
     pub(in crate::pf) resume: Vec<(u32, Chunking)>,
     /// The last message number given to a chunked message.
     pub(in crate::pf) msg_no: u32,
+    /// Policy q20-other-contribution-id: the session [`Pf::path_b`] answers is a new session of
+    /// Carol's (other session IDs), not the CR's re-join.
+    pub(in crate::pf) q20_new_session: bool,
     // --- the machine
     pub(in crate::pf) cfg: PfConfig,
     /// Its own id source (tags, branches, MSRP ids, SDP sessions, path numbers).
@@ -269,6 +276,7 @@ impl Pf {
             sub_retry_timer: None,
             resume: Vec::new(),
             msg_no: 0,
+            q20_new_session: false,
         }
     }
 

@@ -113,7 +113,7 @@ impl World<'_> {
                 );
             }
             EventKind::Register { reaction_ms } => self.carol_register(reaction_ms),
-            EventKind::Rejoin => self.carol_rejoin(),
+            EventKind::Rejoin { ids } => self.carol_rejoin(ids),
             EventKind::Deregister => self.client_input(crate::client::ClientInput::Deregister, None),
             EventKind::GroupEnds => self.cf_input(crate::cf::CfInput::GroupEnds),
         }

@@ -29,6 +29,18 @@ pub(crate) use super::ims::CAROL_ROUTE;
 pub(crate) use super::ims::PF_ROUTE;
 pub const CONVERSATION_ID: &str = "8a3e2b1c-4d5f-4c11-9b0e-6f7a1c2d3e4f";
 pub const CONTRIBUTION_ID: &str = "2f4d6e8a-1b3c-4d5e-8f90-a1b2c3d4e5f6";
+/// The Conversation-ID and Contribution-ID a re-join INVITE carries (Q20): the session's own
+/// ([`CONVERSATION_ID`], [`CONTRIBUTION_ID`]), or new ones (UUIDs of this model, told apart by
+/// `n`, the client's session number).
+pub fn rejoin_ids(ids: crate::scenario::RejoinIds, n: u32) -> (String, String) {
+    use crate::scenario::RejoinIds;
+    let other = |base: &str| format!("{}{n:08x}", &base[..base.len() - 8]);
+    match ids {
+        RejoinIds::Same => (CONVERSATION_ID.to_string(), CONTRIBUTION_ID.to_string()),
+        RejoinIds::NewContribution => (CONVERSATION_ID.to_string(), other(CONTRIBUTION_ID)),
+        RejoinIds::NewConversation => (other(CONVERSATION_ID), other(CONTRIBUTION_ID)),
+    }
+}
 pub const ICSI: &str = "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session\"";
 pub const SUBJECT: &str = "Friday planning";
 const ACCEPT_TYPES: &str = "message/cpim application/im-iscomposing+xml";

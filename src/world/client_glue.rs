@@ -54,9 +54,9 @@ impl World<'_> {
     }
 
     /// Carol re-joins: her device is on the network again.
-    pub(super) fn carol_rejoin(&mut self) {
+    pub(super) fn carol_rejoin(&mut self, ids: crate::scenario::RejoinIds) {
         self.set_carol_reachable(true);
-        self.client_input(ClientInput::Rejoin, None);
+        self.client_input(ClientInput::Rejoin { ids }, None);
     }
 
     /// Her MSRP connection breaks (a reset, or the device leaves the network).

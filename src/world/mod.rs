@@ -131,6 +131,8 @@ pub(crate) enum Arrival {
         rejoin: bool,
         /// The number of the MSRP paths of its SDP offer ([`World::carol_path_n`]).
         no: u32,
+        /// Its Conversation-ID and Contribution-ID headers (Q20); None: the session's set-up.
+        ids: Option<Box<(String, String)>>,
     },
     PfInviteAtCf {
         txn: Txn,

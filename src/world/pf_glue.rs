@@ -20,7 +20,7 @@ impl World<'_> {
             Arrival::CarolSendAtPf { chat, tid } => PfInput::CarolSend { chat, tid, body: self.chat_body(chat) },
             Arrival::CarolOkAtPf { tx } => PfInput::CarolSendOk { tx },
             Arrival::BindAtPf { tid } => PfInput::CarolBind { tid },
-            Arrival::CarolInviteAtPf { txn, rejoin, no } => PfInput::CarolInvite { txn, rejoin, no },
+            Arrival::CarolInviteAtPf { txn, rejoin, no, ids } => PfInput::CarolInvite { txn, rejoin, no, ids },
             Arrival::CfRespAtPf { code, txn } => PfInput::FocusResponse { code, txn },
             Arrival::CarolCancelAtPf { txn } => PfInput::CarolCancel { txn },
             Arrival::CarolAckAtPf => PfInput::CarolAck,

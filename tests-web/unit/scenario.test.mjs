@@ -148,3 +148,13 @@ test('a new join names a member outside the group at its time, so the timeline s
   // Default members are both in from the start: the fallback is the last one.
   assert.equal(newEvent('join', 100, base()).member, 'bob');
 });
+
+// Q20: a re-join's `ids` (policy q20-other-contribution-id) is a parameter of the event, and
+// its description says which IDs differ; `same` (or none) is the CR's re-join.
+test('a re-join with other session IDs', () => {
+  assert.deepEqual(EVENT_KINDS.find((k) => k.kind === 'rejoin').params, ['ids']);
+  assert.equal(describeEvent({ at_ms: 1, kind: 'rejoin' }), "Carol's client sends a re-join INVITE");
+  assert.equal(describeEvent({ at_ms: 1, kind: 'rejoin', ids: 'same' }), "Carol's client sends a re-join INVITE");
+  assert.equal(describeEvent({ at_ms: 1, kind: 'rejoin', ids: 'new-contribution' }), 'Carol re-joins with a new Contribution-ID');
+  assert.equal(describeEvent({ at_ms: 1, kind: 'rejoin', ids: 'new-conversation' }), 'Carol re-joins with a new Conversation-ID and Contribution-ID');
+});

@@ -167,17 +167,16 @@ pub fn gen_scenario(seed: u64) -> String {
     gen_scenario_with(seed, true)
 }
 
-/// [`gen_scenario`] without Q18's timeline, for the judge (tests/judge.rs): it rebuilds the
-/// focus from a capture and has no model yet of a focus that refuses subscriptions. Nor are its
-/// SENDs chunked (Q14): the capture reader joins chunks, but the machine it runs sends whole
-/// messages, so its timing (and a loss between two chunks) differs; tests/chunks.rs judges
-/// chunked captures of its own.
+/// [`gen_scenario`] without chunked SENDs (Q14), for the judge (tests/judge.rs): the capture
+/// reader joins chunks, but the machine the judge runs in lockstep sends whole messages, so its
+/// timing (and a loss between two chunks) differs; tests/chunks.rs judges chunked captures of
+/// its own. (A refused subscription, Q18, is judged: the judge reads it from the capture.)
 #[allow(dead_code)]
-pub fn gen_scenario_without_refusal(seed: u64) -> String {
+pub fn gen_scenario_without_chunks(seed: u64) -> String {
     gen_scenario_with(seed, false)
 }
 
-fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
+fn gen_scenario_with(seed: u64, chunks: bool) -> String {
     let mut rng = Rng::new(seed);
     let mut top = Map::new();
     top.insert("format".into(), json!("cpm-deferral-scenario"));
@@ -223,9 +222,18 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
 
     // Policies: each one left at its default or set to a random option of the catalogue.
     let mut policies = Map::new();
+    // Q20's policy and the re-joins' `ids` are drawn from a generator of their own, so the rest
+    // of every seed's timeline stays what it was before Q20.
+    let mut q20 = Rng::new(seed ^ 0x0052_0000_0000_0020);
     for p in catalogue() {
         // Q14's policy is drawn below from its own generator (so the other draws stay).
         if p.id == "q14-cut-chunks" {
+            continue;
+        }
+        if p.id == "q20-other-contribution-id" {
+            if q20.chance(35) {
+                policies.insert(p.id.to_string(), json!(*q20.pick(p.options)));
+            }
             continue;
         }
         if rng.chance(35) {
@@ -240,7 +248,7 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
     // timeline, policy q18-subscription-fails). Drawn from a generator of its own, so the rest
     // of every seed's timeline stays what it was.
     let mut q18 = Rng::new(seed ^ 0x0051_8000_0000_0018);
-    if q18_timeline && q18.chance(20) {
+    if q18.chance(20) {
         top.insert("subscription_refused_ms".into(), json!(q18.range(0, 90_000)));
         if q18.chance(50) {
             top.insert("subscription_refused_reason".into(), json!("noresource"));
@@ -251,7 +259,7 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
     // an MSRP loss may follow a message by a few tens of milliseconds, between two of its
     // chunks on the PF's leg to Carol (one every 20 ms). A generator of its own, as Q18's.
     let mut q14 = Rng::new(seed ^ 0x0051_4000_0000_0014);
-    let chunking = q14.chance(25) && q18_timeline;
+    let chunking = q14.chance(25) && chunks;
     if chunking {
         top.insert("msrp_chunk_bytes".into(), json!(*q14.pick(&[16u64, 64, 100, 100, 256, 1000])));
         if q14.chance(70) {
@@ -336,6 +344,10 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
             }
             "register" if rng.chance(80) => {
                 e.insert("reaction_ms".into(), json!(*rng.pick(&[0u64, 10, 500, 500, 2000, 3000, 40_000])));
+            }
+            // Q20: a re-join with other session IDs (its own generator, see above).
+            "rejoin" if q20.chance(30) => {
+                e.insert("ids".into(), json!(*q20.pick(&["new-contribution", "new-conversation", "same"])));
             }
             _ => {}
         }
