@@ -225,6 +225,8 @@ fn other_dereg() -> (&'static str, &'static str, &'static str, &'static [&'stati
 fn info_q14() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
     ("q14-cut-chunks", "Q14", "A chunked message cut off mid-transfer", &["resend-whole", "resume", "drop"],
         "Not in the CR. With the scenario's msrp_chunk_bytes, a message longer than that goes to Carol in chunks (RFC 4975 §5.1: Byte-Range n-m/total, end-line flag + until the last, $), the next chunk after the 200 to the one before. When her MSRP connection is lost after some chunks were acknowledged and before the last, the message is partially delivered. resend-whole (the digest's answer): the message goes back to the front of the store and is sent again whole from byte 1 with a new MSRP Message-ID and the same imdn.Message-ID; her client discards the cut-off part. resume: it goes back to the store and, when sent again, continues from the byte after the last acknowledged chunk with the same Message-ID (RFC 4975 §7.1.1: one Message-ID names a message across its chunks; that her client joins it across two sessions is our reading). drop: it is counted lost, with a step. A message none of whose chunks was acknowledged is a SEND in flight as before (Q12).")
+}
+
 /// The catalogue row of Q20 (issue 11; digest §7 Q20): a re-join INVITE whose Conversation-ID
 /// or Contribution-ID is not the session's. Not in the CR.
 #[allow(clippy::type_complexity)]
