@@ -17,6 +17,9 @@ const ALLOWED: &[&str] = &[
     "crate::world::{Dialog, Node, Roster, Txn}",
     "crate::world::{Arrival, Node, MSRP_TIMEOUT_MS, REFRESH_MS}",
     "crate::world::Arrival",
+    "crate::world::Node",
+    // An IMDN on its way back to a chat's sender (RFC 5438 §7.1.1).
+    "crate::world::ImdnMsg",
     // The wire-text layer: identities, Txn/Dialog, Ids, the Builder trait, conference-info.
     "crate::world::build::",
     "crate::world::actors::PF_HOST_URI",

@@ -323,6 +323,9 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
                 if body.is_empty() {
                     continue; // a bind (RFC 4975 §5.4)
                 }
+                if super::action::is_imdn(body) {
+                    continue; // a disposition notification (RFC 5438), not a chat message
+                }
                 let text = super::action::content_of(body);
                 if from_cf {
                     let user = cpim_from_user(body).unwrap_or_else(|| "member".into());
@@ -474,7 +477,7 @@ pub fn scenario_json(o: &Observed, extra: &[Event], policies: &[(String, String)
     let evs: Vec<String> = events.iter().map(|e| format!("{{\"at_ms\":{},{}}}", e.at_ms, e.json)).collect();
     let members = if members.is_empty() { String::new() } else { format!("\"members\":[{}],", members.join(",")) };
     format!(
-        "{{\"format\":\"cpm-deferral-scenario\",\"version\":1,\"title\":{},\"description\":{},\"setup\":\"{}\",\"ims_core\":{},{}\"policies\":{{{}}},\"events\":[{}]}}",
+        "{{\"format\":\"cpm-deferral-scenario\",\"version\":1,\"title\":{},\"description\":{},\"setup\":\"{}\",\"ims_core\":{},\"imdn\":\"none\",{}\"policies\":{{{}}},\"events\":[{}]}}",
         json_str(title),
         json_str("Rebuilt by `cpm-deferral conform` from what reached the PF in a capture."),
         o.setup,

@@ -166,6 +166,7 @@ impl World<'_> {
             Arrival::AtCore(hop) => self.core_input(crate::ims::CoreInput::Message(hop)),
             a @ (Arrival::MemberSendAtCf { .. }
             | Arrival::PfSendAtCf { .. }
+            | Arrival::PfImdnAtCf { .. }
             | Arrival::BindAtCf { .. }
             | Arrival::PfInviteAtCf { .. }
             | Arrival::PfErrAtCf { .. }
@@ -176,9 +177,11 @@ impl World<'_> {
             | Arrival::MemberByeAtCf { .. }
             | Arrival::MemberOkAtCf { .. }
             | Arrival::MemberBindAtCf { .. }) => self.cf_arrival(a, step),
-            a @ (Arrival::CfSendAtMember { .. } | Arrival::CfRespAtMember { .. } | Arrival::CfByeAtMember { .. } | Arrival::CfInviteAtMember { .. }) => {
-                self.member_arrival(a, step)
-            }
+            a @ (Arrival::CfSendAtMember { .. }
+            | Arrival::CfImdnAtMember { .. }
+            | Arrival::CfRespAtMember { .. }
+            | Arrival::CfByeAtMember { .. }
+            | Arrival::CfInviteAtMember { .. }) => self.member_arrival(a, step),
             a @ (Arrival::PfInviteAtCarol { .. }
             | Arrival::CancelAtCarol { .. }
             | Arrival::PfAckAtCarol { .. }

@@ -220,13 +220,34 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
 
     // Policies: each one left at its default or set to a random option of the catalogue.
     let mut policies = Map::new();
+    // IMDNs (Q17, the scenario's `imdn` and `carol_reads_ms`) are drawn from a generator of
+    // their own, so the rest of every seed's timeline stays what it was.
+    let mut q17 = Rng::new(seed ^ 0x0051_7000_0000_0017);
+    let mut q17_choice = None;
     for p in catalogue() {
+        if p.id == "q17-imdn-while-storing" {
+            if q17.chance(35) {
+                q17_choice = Some(*q17.pick(p.options));
+            }
+            continue;
+        }
         if rng.chance(35) {
             let options: Vec<&str> = p.options.iter().copied().filter(|o| INCLUDE_SESSION_REFRESH || *o != "session-refresh").collect();
             policies.insert(p.id.to_string(), json!(*rng.pick(&options)));
         }
     }
-    if !policies.is_empty() || rng.chance(20) {
+    if q17.chance(30) {
+        top.insert("imdn".into(), json!(*q17.pick(&["replayed", "all", "none"])));
+    }
+    if q17.chance(30) {
+        let reads = if q17.chance(15) { json!("never") } else { json!(*q17.pick(&[0u64, 10, 1000, 5000, 60_000])) };
+        top.insert("carol_reads_ms".into(), reads);
+    }
+    let keep = !policies.is_empty() || rng.chance(20);
+    if let Some(option) = q17_choice {
+        policies.insert("q17-imdn-while-storing".into(), json!(option));
+    }
+    if keep || q17_choice.is_some() {
         top.insert("policies".into(), Value::Object(policies));
     }
     // Sometimes the focus refuses the PF's conference subscription from a time on (Q18's
