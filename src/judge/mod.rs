@@ -191,6 +191,8 @@ fn judge_messages(
             return Err(JudgeError::Capture(e));
         }
     }
+    // What was read counts as used, IMDNs included (the judge only looks past them).
+    let read = msgs.len();
     let msgs = without_imdns(msgs);
     if msgs.is_empty() {
         return Err(JudgeError::NoMessages(stats));
@@ -289,7 +291,7 @@ fn judge_messages(
         policies: best.consistent,
         scenario_json: best.scenario_json,
         inferred: best.inferred,
-        messages: msgs.len(),
+        messages: read,
         pf_messages: observed.actions.len(),
         stats,
         unjudged,
