@@ -114,7 +114,7 @@ pub struct Judgement {
     pub scenario_json: String,
     /// Events the judge inferred from what no message shows.
     pub inferred: Vec<String>,
-    /// How much of the capture was used.
+    /// How much of the capture was used (its IMDNs left out, [`without_imdns`]).
     pub messages: usize,
     /// The PF's messages compared.
     pub pf_messages: usize,
@@ -191,8 +191,6 @@ fn judge_messages(
             return Err(JudgeError::Capture(e));
         }
     }
-    // What was read counts as used, IMDNs included (the judge only looks past them).
-    let read = msgs.len();
     let msgs = without_imdns(msgs);
     if msgs.is_empty() {
         return Err(JudgeError::NoMessages(stats));
@@ -291,7 +289,7 @@ fn judge_messages(
         policies: best.consistent,
         scenario_json: best.scenario_json,
         inferred: best.inferred,
-        messages: read,
+        messages: msgs.len(),
         pf_messages: observed.actions.len(),
         stats,
         unjudged,
