@@ -114,7 +114,7 @@ pub struct Judgement {
     pub scenario_json: String,
     /// Events the judge inferred from what no message shows.
     pub inferred: Vec<String>,
-    /// How much of the capture was used (its IMDNs left out, [`without_imdns`]).
+    /// How much of the capture was used (its IMDNs left out: `without_imdns`).
     pub messages: usize,
     /// The PF's messages compared.
     pub pf_messages: usize,
