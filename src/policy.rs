@@ -54,6 +54,9 @@ pub enum PolicyId {
     // --- issue 11: Q20.
     /// Q20: a re-join with another Contribution-ID or Conversation-ID than the session's.
     Q20OtherContributionId,
+    // --- issue 11: Q17.
+    /// Q17: the PF's IMDNs for what it stores (RFC 5438 §5.3, §7.2.1.3).
+    Q17ImdnWhileStoring,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -77,7 +80,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 21] = [
+pub const ALL: [PolicyId; 22] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -104,6 +107,8 @@ pub const ALL: [PolicyId; 21] = [
     PolicyId::Q14CutChunks,
     // issue 11: Q20
     PolicyId::Q20OtherContributionId,
+    // issue 11: Q17
+    PolicyId::Q17ImdnWhileStoring,
 ];
 
 impl PolicyId {
@@ -138,6 +143,7 @@ impl PolicyId {
             PolicyId::Q18SubscriptionFails => Self::info_q18(),
             PolicyId::Q14CutChunks => info_q14(),
             PolicyId::Q20OtherContributionId => other_q20(),
+            PolicyId::Q17ImdnWhileStoring => info_q17(),
             other => other.info_p(),
         };
         // The page's first wasm module carries no descriptions (feature `policy-text`): its
@@ -180,6 +186,7 @@ impl PolicyId {
             PolicyId::Q18SubscriptionFails => "policy:q18-subscription-fails",
             PolicyId::Q14CutChunks => "policy:q14-cut-chunks",
             PolicyId::Q20OtherContributionId => "policy:q20-other-contribution-id",
+            PolicyId::Q17ImdnWhileStoring => "policy:q17-imdn-while-storing",
         }
     }
 
@@ -209,6 +216,14 @@ impl PolicyId {
         ("q18-subscription-fails", "Q18", "The PF's subscription to the focus fails", &["retry-backoff", "give-up", "treat-as-group-ended"],
             "Not in the CR: it says the PF subscribes (8.2.2.6.2) but not what it does when the focus refuses the SUBSCRIBE (a 4xx to it) or ends the subscription with Subscription-State terminated;reason=rejected or noresource (RFC 6665 §4.1.3, §4.2.2). Under every option the PF keeps the last roster it had and marks it stale: what it later gives Carol as Participant Information says it is not current. retry-backoff: it subscribes again after 30 s, 60 s, 120 s and 240 s (each retry a step), then gives up. give-up: it does not subscribe again during this deferral. treat-as-group-ended: when the answer says the conference is gone (noresource, 404, 410) the PF handles it like the end of the group session (Q8 decides the store) and leaves its leg to the focus; any other refusal is handled as give-up.")
     }
+}
+
+/// The catalogue row of Q17 (issue 11; digest §7 Q17; RFC 5438 §5.3, §7.2.1.3): what the PF
+/// tells a sender about a message it stores for Carol. Not in the CR.
+#[allow(clippy::type_complexity)]
+fn info_q17() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+    ("q17-imdn-while-storing", "Q17", "IMDNs for the messages the PF stores", &["none", "processing-stored", "delivered-on-behalf"],
+        "Not in the CR. Under every option Carol's client sends its own delivered (and, once she has read it, displayed) notification for each message replayed to her, through the PF and the focus to its sender (RFC 5438 §7.1.1, §7.2.1.1). none: the PF sends nothing of its own while it stores. processing-stored: for each message it stores, the PF sends the sender a processing-notification with status stored (RFC 5438 §7.2.1.3), as an intermediary that keeps a message for later delivery. RFC 5438 §5.3 and §6.2 make that an answer to a request for \"processing\", and this model's messages ask only for positive-delivery, display: a strict PF would send it only to a message that asked for processing, so the option shows one that was not asked for. delivered-on-behalf: the PF answers delivered for Carol when it stores the message (not recommended: RFC 5438 §5.1 has delivered mean the message reached the recipient's device, which a stored one has not; the sender is told a falsehood, and Carol's own delivered on replay then comes as a second one for the same message).")
 }
 
 /// The catalogue row of `dereg-while-deferred` (issue 11; 3GPP TS 24.229 §5.4.1.7, RFC 3261
@@ -310,6 +325,7 @@ mod tests {
         assert_eq!(opts(PolicyId::Q18SubscriptionFails), ["retry-backoff", "give-up", "treat-as-group-ended"]);
         assert_eq!(opts(PolicyId::Q14CutChunks), ["resend-whole", "resume", "drop"]);
         assert_eq!(opts(PolicyId::Q20OtherContributionId), ["new-session", "new-session-no-delivery", "treat-as-rejoin"]);
+        assert_eq!(opts(PolicyId::Q17ImdnWhileStoring), ["none", "processing-stored", "delivered-on-behalf"]);
         let mut ps = Policies::default();
         assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));
         assert_eq!(ps.index(PolicyId::Q10AtCap), 2);

@@ -178,6 +178,25 @@ pub enum ImsCore {
 /// `q4-ringing-no-answer`, decides what the PF does).
 pub const ANSWER_NEVER: u64 = u64::MAX;
 
+/// `carol_reads_ms` written `"never"`: she never reads what she was given, so her client sends
+/// no `displayed` notification (RFC 5438 §5.2).
+pub const READS_NEVER: u64 = u64::MAX;
+
+/// Which chat messages Carol's client sends IMDNs for (the scenario's `imdn`; issue 11, digest
+/// Q17). Every CPIM document the engine writes asks for `positive-delivery, display` (RFC 5438
+/// §6.2); a real client would answer each of them, and `all` does. Not in the CR: the default
+/// answers only the replayed ones (Q17 is about those), so runs without a replay stay as they were.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImdnMode {
+    /// `"replayed"` (default): only the messages the PF delivers from its store.
+    #[default]
+    Replayed,
+    /// `"all"`: every message she is given, live or replayed.
+    All,
+    /// `"none"`: her client sends no IMDN.
+    None,
+}
+
 /// A validated scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
@@ -207,6 +226,11 @@ pub struct Scenario {
     /// §7.1.1) on the PF's leg to Carol and on the focus's leg to the PF; `None` (default):
     /// every message whole, in one SEND.
     pub msrp_chunk_bytes: Option<u32>,
+    /// `imdn`: which messages her client sends IMDNs for (RFC 5438; Q17).
+    pub imdn: ImdnMode,
+    /// `carol_reads_ms`: how long after a message reaches her client she reads it, so it sends
+    /// `displayed` (RFC 5438 §5.2); [`READS_NEVER`] for `"never"`. Default 5000.
+    pub carol_reads_ms: u64,
 }
 
 /// Smallest and largest `msrp_chunk_bytes` (RFC 4975 §7.1.1 asks endpoints to accept chunks of
@@ -614,6 +638,8 @@ impl Scenario {
                 "subscription_refused_ms",
                 "subscription_refused_reason",
                 "msrp_chunk_bytes",
+                "imdn",
+                "carol_reads_ms",
             ],
         )?;
         let format = req_str(m, root, "format")?;
@@ -714,7 +740,40 @@ impl Scenario {
         };
         let sub_refused = sub_refused(m, root)?;
         let msrp_chunk_bytes = get_u64(m, root, "msrp_chunk_bytes", CHUNK_BYTES, "a whole number of bytes from 16 to 65536")?.map(|n| n as u32);
-        Ok(Scenario { title, description, setup, t1_ms, answer_ms, ims_core, start_epoch_ms, members, policies, events, tour, sub_refused, msrp_chunk_bytes })
+        let imdn = match get_str(m, root, "imdn")?.unwrap_or("replayed") {
+            "replayed" => ImdnMode::Replayed,
+            "all" => ImdnMode::All,
+            "none" => ImdnMode::None,
+            other => {
+                return Err(ScenarioError::OutOfRange {
+                    path: "imdn".into(),
+                    value: format!("{:?}", cut(other)),
+                    allowed: "\"replayed\", \"all\", \"none\"".into(),
+                })
+            }
+        };
+        // `"never"`: she never reads them (no `displayed`).
+        let carol_reads_ms = match m.get("carol_reads_ms").and_then(|v| v.as_str()) {
+            Some("never") => READS_NEVER,
+            _ => get_u64(m, root, "carol_reads_ms", 0..=MAX_AT_MS, "a whole number of milliseconds or \"never\"")?.unwrap_or(5000),
+        };
+        Ok(Scenario {
+            title,
+            description,
+            setup,
+            t1_ms,
+            answer_ms,
+            ims_core,
+            start_epoch_ms,
+            members,
+            policies,
+            events,
+            tour,
+            sub_refused,
+            imdn,
+            carol_reads_ms,
+            msrp_chunk_bytes,
+        })
     }
 
     /// The member index for `id`.

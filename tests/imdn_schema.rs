@@ -6,8 +6,13 @@
 //! the check is known to bite. Without xmllint the test is skipped with a message, unless
 //! `CPM_REQUIRE_XMLLINT=1` (set by scripts/test.sh, which installs Debian's libxml2-utils).
 
+mod common;
+
+use cpm_deferral::scenario::Scenario;
+use cpm_deferral::trace::{Protocol, Trace};
 use cpm_deferral::wire::cpim::CpimMessage;
 use cpm_deferral::wire::imdn::{Imdn, ImdnKind, ImdnStatus};
+use cpm_deferral::wire::msrp;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -81,6 +86,59 @@ fn every_imdn_the_wire_layer_writes_is_valid_against_the_rfc_5438_schema() {
     texts.push(CpimMessage::parse(&env).expect("the envelope parses").content);
     let bad: Vec<_> = validate("valid", &texts).into_iter().filter(|(_, ok, _)| !ok).collect();
     assert!(bad.is_empty(), "xmllint rejects:\n{bad:#?}");
+}
+
+/// Every IMDN document in a trace: the content of each MSRP SEND whose CPIM document carries
+/// `message/imdn+xml` (RFC 5438 §7.1.1).
+fn imdns_of(t: &Trace) -> Vec<String> {
+    t.steps
+        .iter()
+        .filter(|s| s.protocol == Protocol::MSRP && s.label == "SEND" && s.raw.contains("message/imdn+xml"))
+        .map(|s| {
+            let m = msrp::parse(&s.raw).unwrap_or_else(|e| panic!("step {}: {e}", s.index));
+            CpimMessage::parse(m.body.as_deref().unwrap_or("")).unwrap_or_else(|e| panic!("step {}: {e}", s.index)).content
+        })
+        .collect()
+}
+
+/// Every IMDN the engine emits is valid against the schema: on every preset under both rule
+/// sets, on a timeline run under each option of Q17 and each `imdn` mode (so delivered,
+/// displayed and the PF's stored all occur), and on random timelines.
+#[test]
+fn every_imdn_the_engine_emits_is_valid_against_the_rfc_5438_schema() {
+    if !xmllint_available() {
+        return;
+    }
+    let mut docs: Vec<String> = common::preset_traces().iter().flat_map(|(_, _, t)| imdns_of(t)).collect();
+    let from_presets = docs.len();
+    let events = r#"[
+        { "at_ms": 1000, "kind": "message", "from": "alice", "text": "live <&> \"q\"" },
+        { "at_ms": 2000, "kind": "bye", "reason": "SIP;cause=480" },
+        { "at_ms": 4000, "kind": "message", "from": "alice", "text": "stored one" },
+        { "at_ms": 5000, "kind": "message", "from": "bob", "text": "stored two" },
+        { "at_ms": 20000, "kind": "rejoin" }
+    ]"#;
+    for (imdn, q17) in [("replayed", "processing-stored"), ("all", "delivered-on-behalf"), ("all", "none")] {
+        let body = format!(
+            r#"{{ "format": "cpm-deferral-scenario", "version": 1, "imdn": "{imdn}", "members": [{{ "id": "alice", "name": "Alice <a&b>" }}, {{ "id": "bob", "name": "Bob" }}], "policies": {{ "q17-imdn-while-storing": "{q17}" }}, "events": {events} }}"#
+        );
+        let sc = Scenario::from_json(&body).unwrap_or_else(|e| panic!("{e}\n{body}"));
+        for rules in common::BOTH_RULES {
+            docs.extend(imdns_of(&cpm_deferral::run(&sc, rules)));
+        }
+    }
+    for seed in 0..60u64 {
+        let sc = Scenario::from_json(&common::gen_scenario(common::mix64(seed ^ 0x1d4d))).expect("generated scenario");
+        docs.extend(imdns_of(&cpm_deferral::run(&sc, cpm_deferral::Rules::PostCr)));
+    }
+    assert!(from_presets >= 20, "only {from_presets} IMDNs in the presets");
+    for status in ["<delivered/>", "<displayed/>", "<stored/>"] {
+        assert!(docs.iter().any(|d| d.contains(status)), "no IMDN with {status}");
+    }
+    docs.sort();
+    docs.dedup();
+    let bad: Vec<_> = validate("engine", &docs).into_iter().filter(|(_, ok, _)| !ok).collect();
+    assert!(bad.is_empty(), "xmllint rejects {} of {} IMDNs the engine emits:\n{bad:#?}", bad.len(), docs.len());
 }
 
 /// The check bites: a status another notification owns, a missing message-id, a wrong

@@ -19,6 +19,9 @@ const ALLOWED: &[&str] = &[
     "crate::world::Arrival",
     // Which bytes of a chunked message a SEND carries (Q14, RFC 4975 §7.1.1).
     "crate::world::ChunkAt",
+    "crate::world::Node",
+    // An IMDN on its way back to a chat's sender (RFC 5438 §7.1.1).
+    "crate::world::ImdnMsg",
     // The wire-text layer: identities, Txn/Dialog, Ids, the Builder trait, conference-info.
     "crate::world::build::",
     "crate::world::actors::PF_HOST_URI",

@@ -35,6 +35,11 @@ impl Focus {
                 self.msrp(Node::Pf, raw, "200 OK", cl!["RFC 4975 §7.2"], "The focus acknowledges Carol's message.", Some(chat), None);
                 self.fanout(chat, Who::Carol, body);
             }
+            CfInput::PfImdn { imdn, tid } => {
+                let raw = self.ok_text(&tid, Builder::cf_pf_path(self), Builder::pf_cf_path(self));
+                self.msrp(Node::Pf, raw, "200 OK", cl!["RFC 4975 §7.2"], "The focus acknowledges the IMDN.", None, None);
+                self.routes_imdn(imdn);
+            }
             CfInput::PfBind { tid } => {
                 let raw = self.ok_text(&tid, Builder::cf_pf_path(self), Builder::pf_cf_path(self));
                 self.msrp(Node::Pf, raw, "200 OK", cl!["RFC 4975 §7.2"], "The focus binds the PF's MSRP connection to Carol's leg.", None, None);
@@ -170,6 +175,32 @@ impl Focus {
         } else {
             self.chat(CfChat::NoLegForCarol(chat));
         }
+    }
+
+    /// An IMDN goes to the participant its CPIM `To` names, the original sender (RFC 5438
+    /// §7.1.1), on that member's MSRP session; one whose sender is not connected goes nowhere.
+    fn routes_imdn(&mut self, imdn: crate::world::ImdnMsg) {
+        let to = self.cfg.members.iter().position(|m| *m.id == *imdn.to).filter(|m| self.member_connected(*m) && !self.ended);
+        let Some(m) = to else {
+            self.note(
+                StepKind::Info,
+                "IMDN not routed",
+                cl!["RFC 5438 §7.1.1"],
+                "The IMDN's CPIM To names no participant connected now, so the focus has no session to route it on.",
+            );
+            return;
+        };
+        let (to, from) = self.paths_of(m);
+        let (raw, tid) = self.send_text(Node::Cf, &to, &from, Some(&imdn.body));
+        self.msrp(
+            Node::Member(m),
+            raw,
+            "SEND",
+            cl!["RFC 5438 §7.1.1", "RFC 4975 §7.1.1"],
+            "The focus routes the IMDN by its CPIM To to the original sender's MSRP session.",
+            None,
+            Some(Arrival::CfImdnAtMember { member: m, imdn, tid }),
+        );
     }
 
     /// Carol's leg ends or is replaced: its MSRP connection is not bound any more; what waited

@@ -78,6 +78,8 @@ pub(crate) enum CfInput {
     MemberBye { member: usize, txn: Txn },
     /// Carol's chat SEND on her leg, from her PF.
     PfSend { chat: u32, tid: String, body: Arc<str> },
+    /// An IMDN on Carol's leg (her client's, or her PF's own under Q17; RFC 5438 §7.1.1).
+    PfImdn { imdn: crate::world::ImdnMsg, tid: String },
     /// The PF's empty SEND that binds the MSRP connection of Carol's leg.
     PfBind { tid: String },
     /// The PF's INVITE for Carol (a relayed join or re-join).

@@ -12,6 +12,9 @@ fn client(established: bool, answer_ms: u64) -> Client {
         policies: Policies::default(),
         wire: true,
         members: ["alice", "bob"].map(|id| Member { id: id.into(), name: id.into(), in_group: true }).to_vec(),
+        imdn: crate::scenario::ImdnMode::Replayed,
+        reads_ms: 5000,
+        epoch_ms: 0,
     })
 }
 
@@ -182,10 +185,10 @@ fn alone_its_dialog_keeps_tags_cseq_and_route_and_a_crossed_bye_gets_481() {
 fn alone_a_duplicate_send_is_acknowledged_and_noted() {
     let mut c = client(true, 0);
     assert!(!c.has_received(4));
-    let out = step(&mut c, 1_000, ClientInput::Message(Arrival::PfSendAtCarol { chat: 4, tx: 1, tid: "t1".into(), chunk: None }));
+    let out = step(&mut c, 1_000, ClientInput::Message(Arrival::PfSendAtCarol { chat: 4, tx: 1, tid: "t1".into(), chunk: None, replay: true }));
     assert!(matches!(out[..], [ClientOutput::Msrp { label: "200 OK", .. }]), "{out:?}");
     assert!(c.has_received(4));
-    let out = step(&mut c, 1_100, ClientInput::Message(Arrival::PfSendAtCarol { chat: 4, tx: 2, tid: "t2".into(), chunk: None }));
+    let out = step(&mut c, 1_100, ClientInput::Message(Arrival::PfSendAtCarol { chat: 4, tx: 2, tid: "t2".into(), chunk: None, replay: true }));
     assert!(matches!(&out[..], [ClientOutput::Note { label, .. }, ClientOutput::Msrp { label: "200 OK", .. }] if label == "duplicate #4"), "{out:?}");
 }
 

@@ -85,8 +85,10 @@ impl Client {
     }
 
     /// A SEND from her PF: 200 OK (RFC 4975 §7.2); a copy of a message it has already is
-    /// dropped (RFC 5438 §6.3).
-    pub(super) fn gets_send(&mut self, chat: u32, tx: u32, tid: String, chunk: Option<crate::world::ChunkAt>) {
+    /// dropped (RFC 5438 §6.3). A new one is answered with IMDNs when it asks for them
+    /// (`about`: whether it was replayed, its sender and its CPIM document; src/client/imdn.rs).
+    /// `chunk` (Q14): one chunk of it; the message is there with its last byte.
+    pub(super) fn gets_send(&mut self, chat: u32, tx: u32, tid: String, chunk: Option<crate::world::ChunkAt>, about: Option<(bool, Arc<str>, Arc<str>)>) {
         if let Some(c) = chunk {
             if !self.joins_chunk(chat, c) {
                 let (own, peer) = self.view();
@@ -105,7 +107,8 @@ impl Client {
         if self.received.len() <= i {
             self.received.resize(i + 1, false);
         }
-        if std::mem::replace(&mut self.received[i], true) {
+        let duplicate = std::mem::replace(&mut self.received[i], true);
+        if duplicate {
             self.note(
                 format!("duplicate #{chat}"),
                 cl!["RFC 5438 §6.3", "policy:q12-in-flight-at-loss"],
@@ -116,6 +119,9 @@ impl Client {
         let (own, peer) = self.view();
         let raw = self.ok_text(&tid, &own, &peer);
         self.msrp(raw, "200 OK", cl!["RFC 4975 §7.2"], "Carol's client acknowledges the message.", Some(chat), Some(Arrival::CarolOkAtPf { tx }));
+        if let (false, Some((replay, sender, body))) = (duplicate, about) {
+            self.answers_with_imdns(chat, replay, sender, body);
+        }
     }
 
     /// Q14: adds chunk `c` of `chat` to what it has (RFC 4975 §5.1: bytes placed by their

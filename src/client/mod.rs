@@ -27,6 +27,7 @@
 
 #[cfg(test)]
 mod alone;
+mod imdn;
 mod invite;
 mod media;
 
@@ -62,6 +63,12 @@ pub(crate) struct ClientConfig {
     /// The group's members as the scenario configures them (their user parts; the ones in the
     /// group at the start are whom she invites when she creates the group).
     pub members: Vec<Member>,
+    /// Which messages it sends IMDNs for (the scenario's `imdn`; RFC 5438, Q17).
+    pub imdn: crate::scenario::ImdnMode,
+    /// How long after a message reaches it she reads it (`carol_reads_ms`; `displayed`).
+    pub reads_ms: u64,
+    /// Wall-clock time of t = 0 (epoch ms), for the `DateTime` of its IMDNs.
+    pub epoch_ms: u64,
 }
 
 /// Her client's own view of its MSRP connection to her PF (what its TCP stack has told it).
@@ -109,6 +116,11 @@ pub(crate) enum ClientInput {
     MsrpClosed,
     /// Its timer fired.
     Timer(ClientTimer),
+    /// Chat message `chat` reaches it in a SEND from her PF (`replay`: from the PF's store), with
+    /// what its CPIM document says: the sender's user part and the document (empty on the fast
+    /// path). What it needs to answer the message with IMDNs (RFC 5438 §7.1.1).
+    /// `chunk`: Q14, one chunk of it (RFC 4975 §5.1).
+    ChatIn { chat: u32, tx: u32, tid: String, chunk: Option<crate::world::ChunkAt>, replay: bool, sender: Arc<str>, body: Arc<str> },
 }
 
 /// A timer of the client, named by its reason.
@@ -116,12 +128,18 @@ pub(crate) enum ClientInput {
 pub(crate) enum ClientTimer {
     /// The scenario's answer delay for the INVITE `inv` it is alerting for.
     Answer { inv: u32 },
+    /// The scenario's read delay (`carol_reads_ms`) for chat message `chat`: then she has read
+    /// it and her client sends `displayed` (RFC 5438 §5.2).
+    Read { chat: u32 },
 }
 
 impl ClientTimer {
     /// The timer's name on the ladder.
     pub(crate) fn name(self) -> &'static str {
-        "answer delay"
+        match self {
+            ClientTimer::Answer { .. } => "answer delay",
+            ClientTimer::Read { .. } => "read delay",
+        }
     }
     /// Where the timer comes from (not in any RFC: how long she takes to accept).
     pub(crate) fn clause(self) -> &'static str {
@@ -231,6 +249,9 @@ pub(crate) struct Client {
     /// The Call-IDs of the dialogs it has ended (its BYE or the PF's): a BYE on one of them
     /// matches no dialog (RFC 3261 §12.2.2: 481).
     dropped: Vec<String>,
+    /// The messages it waits for her to read (their `displayed` IMDN is due when each one's
+    /// read delay fires): (chat, the sender's user part, its CPIM document).
+    unread: Vec<(u32, Arc<str>, Arc<str>)>,
     /// Its MSRP URIs for the path numbers it last built them for.
     #[cfg(feature = "wire-text")]
     view: Option<View>,
@@ -264,6 +285,7 @@ impl Client {
             own_invite: None,
             dialog: if initial { Some(Dialog { route: CAROL_ROUTE.into(), ..Dialog::carol_pf(0) }) } else { None },
             dropped: Vec::new(),
+            unread: Vec::new(),
             #[cfg(feature = "wire-text")]
             view: None,
             cfg,
@@ -304,6 +326,8 @@ impl Client {
                 }
             }
             ClientInput::Timer(ClientTimer::Answer { inv }) => self.answers(inv),
+            ClientInput::Timer(ClientTimer::Read { chat }) => self.reads(chat),
+            ClientInput::ChatIn { chat, tx, tid, chunk, replay, sender, body } => self.gets_send(chat, tx, tid, chunk, Some((replay, sender, body))),
         }
     }
 
@@ -320,7 +344,8 @@ impl Client {
             Arrival::PfTryingAtCarol => self.gets_trying(),
             Arrival::PfRespAtCarol { code, txn, delivery, no, roster } => self.gets_response(code, txn, delivery, no, roster),
             Arrival::PfByeAtCarol { txn } => self.gets_bye(txn),
-            Arrival::PfSendAtCarol { chat, tx, tid, chunk } => self.gets_send(chat, tx, tid, chunk),
+            // Without what its document says (a test feeding the bare arrival) it sends no IMDN.
+            Arrival::PfSendAtCarol { chat, tx, tid, chunk, .. } => self.gets_send(chat, tx, tid, chunk, None),
             Arrival::NotifyAtCarol { txn, users } => self.gets_notify(txn, users),
             Arrival::UpdateAtCarol { upd, txn } => self.gets_update(upd, txn),
             _ => {}

@@ -115,6 +115,19 @@ pub fn cpim_from_user(body: &str) -> Option<String> {
     user_of(line)
 }
 
+/// The CPIM `To` user part of a body (an IMDN's `To` is the original sender, RFC 5438 §7.1.1).
+pub fn cpim_to_user(body: &str) -> Option<String> {
+    let line = body.lines().take_while(|l| !l.is_empty()).find(|l| l.starts_with("To:"))?;
+    user_of(line)
+}
+
+/// Whether a body is a CPIM document carrying a disposition notification (`message/imdn+xml`,
+/// RFC 5438 §7.1.1), not a chat message.
+pub fn is_imdn(body: &str) -> bool {
+    let Some(i) = body.find("\r\n\r\n") else { return false };
+    body[i + 4..].lines().take_while(|l| !l.is_empty()).any(|l| l.eq_ignore_ascii_case("Content-Type: message/imdn+xml"))
+}
+
 /// The user part of the first SIP URI in `text` (`<sip:alice@host>` → `alice`).
 pub fn user_of(text: &str) -> Option<String> {
     let i = text.find("sip:").or_else(|| text.find("sips:"))?;

@@ -529,11 +529,19 @@ impl Lock<'_> {
                 match (&x.start, f.peer) {
                     (MsrpStart::Request(r), Peer::Focus) if r == "SEND" && !body.is_empty() => {
                         let chat = self.chat(body);
-                        Some(PfInput::FocusSend { chat, tid: x.tid.to_string(), body: body.into(), chunk: None })
+                        let sender: std::sync::Arc<str> = super::action::cpim_from_user(body).unwrap_or_default().into();
+                        Some(PfInput::FocusSend { chat, tid: x.tid.to_string(), body: body.into(), chunk: None, sender })
                     }
                     (MsrpStart::Request(r), Peer::Client | Peer::Scscf) if r == "SEND" => {
                         if body.is_empty() {
                             return Some(PfInput::CarolBind { tid: x.tid.to_string() });
+                        }
+                        if super::action::is_imdn(body) {
+                            // Her client's IMDN (RFC 5438 §7.1.1): the PF relays it as it came.
+                            let to: std::sync::Arc<str> = super::action::cpim_to_user(body).unwrap_or_default().into();
+                            let status = crate::wire::imdn::Imdn::parse(content_of(body)).map_or(crate::wire::imdn::ImdnStatus::Delivered, |m| m.status);
+                            let imdn = crate::world::ImdnMsg { chat: 0, status, to, body: body.into() };
+                            return Some(PfInput::CarolImdn { imdn, tid: x.tid.to_string() });
                         }
                         let chat = self.chat(body);
                         Some(PfInput::CarolSend { chat, tid: x.tid.to_string(), body: body.into() })

@@ -114,7 +114,7 @@ pub struct Judgement {
     pub scenario_json: String,
     /// Events the judge inferred from what no message shows.
     pub inferred: Vec<String>,
-    /// How much of the capture was used.
+    /// How much of the capture was used (its IMDNs left out: `without_imdns`).
     pub messages: usize,
     /// The PF's messages compared.
     pub pf_messages: usize,
@@ -154,6 +154,28 @@ fn judge_inner(bytes: &[u8], opts: Options, want_ladders: bool) -> Result<Judgem
     c.finish(opts, want_ladders)
 }
 
+/// The capture without its disposition notifications (RFC 5438: MSRP SENDs whose CPIM document
+/// carries `message/imdn+xml`) and the responses to them. §8.3.2.9 says nothing of IMDNs, so the
+/// judge leaves them out (and the rebuilt timeline has `"imdn": "none"`); what a PF does with
+/// them, Q17's `q17-imdn-while-storing` included, is not judged.
+fn without_imdns(mut msgs: Vec<crate::capture::CapturedMessage>) -> Vec<crate::capture::CapturedMessage> {
+    use crate::capture::WireMessage;
+    use crate::wire::msrp::MsrpStart;
+    let tids: std::collections::HashSet<String> = msgs
+        .iter()
+        .filter_map(|m| match &m.message {
+            WireMessage::Msrp(x) if matches!(&x.start, MsrpStart::Request(r) if r == "SEND") && x.body.as_deref().is_some_and(action::is_imdn) => {
+                Some(x.tid.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    if !tids.is_empty() {
+        msgs.retain(|m| !matches!(&m.message, WireMessage::Msrp(x) if tids.contains(x.tid.as_ref())));
+    }
+    msgs
+}
+
 /// Judges the messages read (the first [`MAX_JUDGED`]; `unjudged` more were read after them).
 fn judge_messages(
     msgs: Vec<crate::capture::CapturedMessage>,
@@ -169,6 +191,7 @@ fn judge_messages(
             return Err(JudgeError::Capture(e));
         }
     }
+    let msgs = without_imdns(msgs);
     if msgs.is_empty() {
         return Err(JudgeError::NoMessages(stats));
     }

@@ -403,6 +403,9 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
                 if body.is_empty() {
                     continue; // a bind (RFC 4975 §5.4)
                 }
+                if super::action::is_imdn(body) {
+                    continue; // a disposition notification (RFC 5438), not a chat message
+                }
                 let text = super::action::content_of(body);
                 if from_cf {
                     let user = cpim_from_user(body).unwrap_or_else(|| "member".into());
@@ -556,7 +559,7 @@ pub fn scenario_json(o: &Observed, extra: &[Event], policies: &[(String, String)
     // Q18: the focus's refusal of the PF's subscription, as the timeline's fields.
     let refused = o.subscription_refused.map_or(String::new(), |(t, r)| format!("\"subscription_refused_ms\":{t},\"subscription_refused_reason\":\"{r}\","));
     format!(
-        "{{\"format\":\"cpm-deferral-scenario\",\"version\":1,\"title\":{},\"description\":{},\"setup\":\"{}\",\"ims_core\":{},{}{}\"policies\":{{{}}},\"events\":[{}]}}",
+        "{{\"format\":\"cpm-deferral-scenario\",\"version\":1,\"title\":{},\"description\":{},\"setup\":\"{}\",\"ims_core\":{},\"imdn\":\"none\",{}{}\"policies\":{{{}}},\"events\":[{}]}}",
         json_str(title),
         json_str("Rebuilt by `cpm-deferral conform` from what reached the PF in a capture."),
         o.setup,

@@ -90,6 +90,8 @@ pub(crate) enum MemberInput {
     FocusBye { txn: Txn },
     /// A SEND of the focus reached it over its MSRP connection (chat `chat`, transaction `tid`).
     FocusSend { chat: u32, tid: String },
+    /// An IMDN about its user's chat message `chat`, routed to it by the focus (RFC 5438 §7.1.1).
+    FocusImdn { chat: u32, status: crate::wire::imdn::ImdnStatus, tid: String },
     // No `Timer(MemberTimer)` input while [`MemberTimer`] has no variant (module doc).
 }
 
@@ -212,6 +214,7 @@ impl Machine for Member {
             MemberInput::FocusResponse { code, txn } => self.gets_response(code, txn),
             MemberInput::FocusBye { txn } => self.gets_bye(txn),
             MemberInput::FocusSend { chat, tid } => self.gets_send(chat, tid),
+            MemberInput::FocusImdn { chat, status, tid } => self.gets_imdn(chat, status, tid),
         }
     }
 
@@ -403,6 +406,17 @@ impl Member {
     fn gets_send(&mut self, chat: u32, tid: String) {
         let raw = self.ok_text(&tid, &self.cfg.own_path, &self.cfg.focus_path);
         self.msrp(raw, "200 OK", cl!["RFC 4975 §7.2"], "The member's client acknowledges the message.", Some(chat), None);
+    }
+
+    /// An IMDN about its user's message `chat`: 200 OK (RFC 4975 §7.2), and its client shows the
+    /// message as delivered, displayed or stored (RFC 5438 §7.2.1).
+    fn gets_imdn(&mut self, chat: u32, status: crate::wire::imdn::ImdnStatus, tid: String) {
+        let raw = self.ok_text(&tid, &self.cfg.own_path, &self.cfg.focus_path);
+        self.msrp(raw, "200 OK", cl!["RFC 4975 §7.2"], "The member's client acknowledges the IMDN.", None, None);
+        let label = Cow::Owned(format!("{} #{chat}", status.name()));
+        let note =
+            crate::trace::note_str("The member's client reads the IMDN (RFC 5438 §7.2.1): it marks its message with what happened to it at Carol's end.");
+        self.out.push(MemberOutput::Note { label, clauses: cl!["RFC 5438 §7.2.1"], note: Cow::Borrowed(note) });
     }
 
     /// It answered or offered `a=setup:active`, so it opens the MSRP connection to the focus and

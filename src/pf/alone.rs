@@ -93,7 +93,7 @@ fn the_pf_passes_on_what_the_focus_notify_said() {
 #[test]
 fn a_send_from_the_focus_is_relayed_with_its_own_body_and_timer() {
     let mut pf = Pf::new(true, config());
-    pf.handle(2_000, PfInput::FocusSend { chat: 0, tid: "t1".into(), body: "CPIM-BODY-0".into(), chunk: None });
+    pf.handle(2_000, PfInput::FocusSend { chat: 0, tid: "t1".into(), body: "CPIM-BODY-0".into(), chunk: None, sender: "bob".into() });
     let out = drain(&mut pf);
     let to_cf = out.iter().filter(|e| matches!(&e.out, PfOutput::Msrp { to: Node::Cf, label: "200 OK", .. })).count();
     let relayed: Vec<&String> = out
@@ -127,7 +127,7 @@ fn poll_timeout_names_the_earliest_armed_timer_and_why() {
     use crate::machine::Machine;
     let mut pf = Pf::new(true, config());
     assert_eq!(pf.poll_timeout(), None, "nothing armed at the start");
-    let out = step(&mut pf, 2_000, PfInput::FocusSend { chat: 0, tid: "t1".into(), body: "B0".into(), chunk: None });
+    let out = step(&mut pf, 2_000, PfInput::FocusSend { chat: 0, tid: "t1".into(), body: "B0".into(), chunk: None, sender: "bob".into() });
     let tx = out
         .iter()
         .find_map(|e| match e.out {
@@ -137,7 +137,7 @@ fn poll_timeout_names_the_earliest_armed_timer_and_why() {
         .expect("a transaction timer");
     assert_eq!(Machine::poll_timeout(&pf), Some((32_000, PfTimer::MsrpTransaction { tx })));
     // A second SEND later: the first one's deadline is still the earliest.
-    let out = step(&mut pf, 5_000, PfInput::FocusSend { chat: 1, tid: "t2".into(), body: "B1".into(), chunk: None });
+    let out = step(&mut pf, 5_000, PfInput::FocusSend { chat: 1, tid: "t2".into(), body: "B1".into(), chunk: None, sender: "bob".into() });
     let tx2 = out
         .iter()
         .find_map(|e| match e.out {

@@ -45,7 +45,8 @@ impl Pf {
             PfInput::Start => self.arm_refresh(),
             PfInput::TcpReset => self.loss_detected(crate::trace::note_str("The PF sees the TCP reset at once and counts the MSRP connection as lost.")),
             PfInput::Timer(t) => self.timer_fired(t),
-            PfInput::FocusSend { chat, tid, body, chunk } => self.pf_gets_chat(chat, tid, body, chunk),
+            PfInput::FocusSend { chat, tid, body, chunk, sender } => self.pf_gets_chat(chat, tid, body, chunk, sender),
+            PfInput::CarolImdn { imdn, tid } => self.carol_imdn(imdn, tid),
             PfInput::CarolSend { chat, tid, body } => {
                 let (own, peer) = self.pf_view();
                 let raw = self.ok_text(&tid, &own, &peer);

@@ -23,7 +23,9 @@ pub(crate) enum PfInput {
     // --- MSRP received
     /// A SEND from the focus on Carol's leg (RFC 4975 §7.1.1), with its CPIM body.
     /// `chunk`: Q14, one chunk of it (RFC 4975 §5.1).
-    FocusSend { chat: u32, tid: String, body: Arc<str>, chunk: Option<crate::world::ChunkAt> },
+    FocusSend { chat: u32, tid: String, body: Arc<str>, chunk: Option<crate::world::ChunkAt>, sender: Arc<str> },
+    /// An IMDN from Carol's client (RFC 5438 §7.1.1), to be relayed to the focus.
+    CarolImdn { imdn: crate::world::ImdnMsg, tid: String },
     /// A SEND from Carol's client, with its CPIM body.
     CarolSend { chat: u32, tid: String, body: Arc<str> },
     /// Carol's 200 to the PF's SEND `tx`.

@@ -24,6 +24,7 @@ mod dereg;
 mod emit;
 mod focus;
 mod handlers;
+mod imdn;
 mod io;
 mod open_questions;
 mod q20;

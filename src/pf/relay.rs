@@ -13,7 +13,7 @@ use std::sync::Arc;
 impl Pf {
     // ------------------------------------------------------------------ messages from the CF
 
-    pub(super) fn pf_gets_chat(&mut self, chat: u32, tid: String, body: Arc<str>, chunk: Option<ChunkAt>) {
+    pub(super) fn pf_gets_chat(&mut self, chat: u32, tid: String, body: Arc<str>, chunk: Option<ChunkAt>, sender: Arc<str>) {
         let raw = self.ok_text(&tid, self.pf_cf_path(), self.cf_pf_path());
         if let Some(c) = chunk.filter(|c| !c.last()) {
             // Q14: a chunk of the focus's message (RFC 4975 §5.1); the PF has the message when
@@ -50,26 +50,34 @@ impl Pf {
                         Some(chat),
                     );
                     self.send_to_carol(chat, body, false);
-                } else {
-                    self.store_chat(
-                        chat,
-                        body,
-                        cl!["policy:q11-live-during-replay"],
-                        "Q11 policy: a live message that arrives during the replay joins the end of the store, so Carol sees one order.",
-                    );
+                } else if self.store_chat(
+                    chat,
+                    body.clone(),
+                    cl!["policy:q11-live-during-replay"],
+                    "Q11 policy: a live message that arrives during the replay joins the end of the store, so Carol sees one order.",
+                ) {
+                    self.q17_stored(chat, &sender, &body);
                 }
             }
             PfState::Deferred | PfState::DeliveringA | PfState::DeliveringB | PfState::EndedWithBacklog => {
-                self.store_chat(chat, body, cl![CL], "Deferred: the PF stores every further CPM Message of the group session for later delivery to Carol.");
+                if self.store_chat(
+                    chat,
+                    body.clone(),
+                    cl![CL],
+                    "Deferred: the PF stores every further CPM Message of the group session for later delivery to Carol.",
+                ) {
+                    self.q17_stored(chat, &sender, &body);
+                }
             }
             _ => self.pf_drops(chat, None, "Carol's PF has no session with her and is not deferring: the message cannot reach her.", cl![CL]),
         }
     }
 
-    pub(super) fn store_chat(&mut self, chat: u32, body: Arc<str>, clauses: Clauses, note: &'static str) {
+    /// Stores `chat` for Carol; false if Q10's cap kept it out.
+    pub(super) fn store_chat(&mut self, chat: u32, body: Arc<str>, clauses: Clauses, note: &'static str) -> bool {
         // Q10: a cap on the store (src/pf/open_questions.rs).
         if !self.q10_room_for(chat) {
-            return;
+            return false;
         }
         self.store.push_back((chat, body));
         self.note(StepKind::Store, crate::trace::numbered("stored #", chat as u64, ""), clauses, note, Some(chat));
@@ -78,6 +86,7 @@ impl Pf {
         if self.state == PfState::Replaying {
             self.pump();
         }
+        true
     }
 
     /// Sends `chat` (CPIM document `body`) to Carol over her MSRP session.
@@ -93,7 +102,7 @@ impl Pf {
         } else {
             (cl!["RFC 4975 §7.1.1"], "The PF relays the group message to Carol.")
         };
-        self.msrp(Node::Carol, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid, chunk: None }));
+        self.msrp(Node::Carol, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid, chunk: None, replay }));
         let timer = self.arm(PfTimer::MsrpTransaction { tx }, MSRP_TIMEOUT_MS);
         self.in_flight.push(InFlight { tx, chat, timer, replay, body, chunks: None });
         if replay {

@@ -198,6 +198,58 @@ impl Imdn {
     }
 }
 
+/// Whether a message's `imdn.Disposition-Notification` (RFC 5438 §6.2) asks for a notification
+/// with `status`: `positive-delivery` for `delivered`, `display` for `displayed`, `processing`
+/// for `processed` and `stored` (§5.1–§5.3). `header` is None for a message whose CPIM text is
+/// not built (the engine's fast path): every message the engine writes asks for
+/// `positive-delivery, display`.
+pub fn asks_for(header: Option<&str>, status: ImdnStatus) -> bool {
+    let want = match status {
+        ImdnStatus::Delivered => "positive-delivery",
+        ImdnStatus::Displayed => "display",
+        ImdnStatus::Processed | ImdnStatus::Stored => "processing",
+        _ => return false,
+    };
+    match header {
+        None => matches!(status, ImdnStatus::Delivered | ImdnStatus::Displayed),
+        Some(h) => h.split(',').any(|t| t.trim().eq_ignore_ascii_case(want)),
+    }
+}
+
+/// The notification kind a status belongs to (the first RFC 5438 §7.2.1 allows it in).
+pub fn kind_of(status: ImdnStatus) -> ImdnKind {
+    match status {
+        ImdnStatus::Delivered | ImdnStatus::Failed => ImdnKind::Delivery,
+        ImdnStatus::Displayed => ImdnKind::Display,
+        _ => ImdnKind::Processing,
+    }
+}
+
+/// The CPIM document of the notification with `status` about the message whose CPIM document is
+/// `original` (RFC 5438 §7.1.1): `From` is `from`, `To` the original sender's address (its
+/// `From` without the display name), a new `imdn.Message-ID` `own_id`, `DateTime` `now_ms`
+/// (epoch ms); the IMDN's `<message-id>` is the original's `imdn.Message-ID` and its
+/// `<datetime>` the original's `DateTime` (§7.2.1.1, §7.2.1.2). None when `original` is no CPIM
+/// document with those headers.
+pub fn answer(original: &str, from: &str, status: ImdnStatus, own_id: &str, now_ms: u64) -> Option<String> {
+    let doc = super::cpim::CpimMessage::parse(original).ok()?;
+    let sender = doc.header("From")?;
+    let to = match (sender.find('<'), sender.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &sender[a..=b],
+        _ => sender,
+    };
+    let imdn = Imdn {
+        message_id: doc.header("imdn.Message-ID")?.to_string(),
+        datetime: doc.header("DateTime")?.to_string(),
+        recipient: None,
+        kind: kind_of(status),
+        status,
+    };
+    let mut now = String::with_capacity(24);
+    super::datetime::push_ms(&mut now, now_ms);
+    Some(imdn.cpim(from, to, own_id, &now))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +315,21 @@ mod tests {
         assert_eq!(doc.header("imdn.Disposition-Notification"), None);
         assert_eq!(doc.content_headers[0], ("Content-Type".into(), "message/imdn+xml".into()));
         assert_eq!(Imdn::parse(&doc.content).unwrap(), m);
+    }
+
+    #[test]
+    fn an_answer_copies_the_originals_id_and_datetime_and_goes_to_its_sender() {
+        let original = "From: \"Bob\" <sip:bob@ims.example.net>\r\nTo: <sip:chat-7f3a9c@cf.cpm.example.net>\r\nNS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: Xs83kJd0\r\nDateTime: 2024-05-14T09:12:44.120Z\r\nimdn.Disposition-Notification: positive-delivery, display\r\n\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: 2\r\n\r\nhi";
+        let text = answer(original, "<sip:carol@ims.example.net>", ImdnStatus::Displayed, "n7Yq2", 1_715_679_602_010).unwrap();
+        let doc = CpimMessage::parse(&text).unwrap();
+        assert_eq!(doc.header("To"), Some("<sip:bob@ims.example.net>"));
+        assert_eq!(doc.header("imdn.Message-ID"), Some("n7Yq2"));
+        let m = Imdn::parse(&doc.content).unwrap();
+        assert_eq!((m.message_id.as_str(), m.datetime.as_str(), m.kind), ("Xs83kJd0", "2024-05-14T09:12:44.120Z", ImdnKind::Display));
+        let asks = CpimMessage::parse(original).unwrap();
+        let h = asks.header("imdn.Disposition-Notification");
+        assert!(asks_for(h, ImdnStatus::Delivered) && asks_for(h, ImdnStatus::Displayed) && !asks_for(h, ImdnStatus::Stored));
+        assert!(asks_for(None, ImdnStatus::Delivered) && !asks_for(None, ImdnStatus::Stored));
+        assert!(answer("not cpim", "<sip:carol@ims.example.net>", ImdnStatus::Delivered, "x", 0).is_none());
     }
 }

@@ -172,6 +172,7 @@ impl World<'_> {
             }
             Arrival::MemberSendAtCf { .. }
             | Arrival::PfSendAtCf { .. }
+            | Arrival::PfImdnAtCf { .. }
             | Arrival::BindAtCf { .. }
             | Arrival::PfInviteAtCf { .. }
             | Arrival::PfErrAtCf { .. }
@@ -182,9 +183,11 @@ impl World<'_> {
             | Arrival::MemberByeAtCf { .. }
             | Arrival::MemberOkAtCf { .. }
             | Arrival::MemberBindAtCf { .. } => self.cf_arrival(a, step),
-            Arrival::CfSendAtMember { .. } | Arrival::CfRespAtMember { .. } | Arrival::CfByeAtMember { .. } | Arrival::CfInviteAtMember { .. } => {
-                self.member_arrival(a, step)
-            }
+            Arrival::CfSendAtMember { .. }
+            | Arrival::CfImdnAtMember { .. }
+            | Arrival::CfRespAtMember { .. }
+            | Arrival::CfByeAtMember { .. }
+            | Arrival::CfInviteAtMember { .. } => self.member_arrival(a, step),
             Arrival::PfInviteAtCarol { .. }
             | Arrival::CancelAtCarol { .. }
             | Arrival::PfAckAtCarol { .. }

@@ -34,6 +34,7 @@ impl World<'_> {
             Arrival::MemberSendAtCf { chat, member, tid } => CfInput::MemberSend { chat, member, tid, body: self.chat_body(chat) },
             Arrival::PfSendAtCf { chat, tid } => CfInput::PfSend { chat, tid, body: self.chat_body(chat) },
             Arrival::BindAtCf { tid } => CfInput::PfBind { tid },
+            Arrival::PfImdnAtCf { imdn, tid } => CfInput::PfImdn { imdn, tid },
             Arrival::PfInviteAtCf { txn } => CfInput::PfInvite { txn },
             Arrival::PfErrAtCf { txn } => CfInput::PfError { txn },
             Arrival::PfOkAtCf { txn } => CfInput::PfOk { txn },

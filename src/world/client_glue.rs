@@ -22,7 +22,16 @@ impl World<'_> {
             self.drop_step(step);
             return;
         }
-        self.client_input(ClientInput::Message(a), Some(step));
+        let input = match a {
+            // What its CPIM document says goes with it (the sender, the document): what her client
+            // needs to answer it with IMDNs (RFC 5438 §7.1.1).
+            Arrival::PfSendAtCarol { chat, tx, tid, chunk, replay } => {
+                let c = &self.chats[chat as usize];
+                ClientInput::ChatIn { chat, tx, tid, chunk, replay, sender: c.from.clone(), body: c.cpim.clone() }
+            }
+            a => ClientInput::Message(a),
+        };
+        self.client_input(input, Some(step));
     }
 
     /// Carol sends a chat message: it leaves her device only over a working MSRP connection.

@@ -62,6 +62,7 @@ impl World<'_> {
     pub(super) fn member_arrival(&mut self, a: Box<Arrival>, _step: u32) {
         let (m, input) = match *a {
             Arrival::CfSendAtMember { chat, member, tid } => (member, MemberInput::FocusSend { chat, tid }),
+            Arrival::CfImdnAtMember { member, imdn, tid } => (member, MemberInput::FocusImdn { chat: imdn.chat, status: imdn.status, tid }),
             Arrival::CfRespAtMember { member, code, txn } => (member, MemberInput::FocusResponse { code, txn }),
             Arrival::CfByeAtMember { member, txn } => (member, MemberInput::FocusBye { txn }),
             Arrival::CfInviteAtMember { member, txn } => (member, MemberInput::FocusInvite { txn }),

@@ -81,6 +81,21 @@ impl ChunkAt {
     }
 }
 
+/// An IMDN on its way back to the sender of a chat message (RFC 5438 §7.1.1): what every hop's
+/// SEND carries besides its transaction id. Its CPIM document is the SEND's content, shared by
+/// every hop (empty on the fast path, where no wire text is built).
+#[derive(Debug, Clone)]
+pub(crate) struct ImdnMsg {
+    /// The chat message it is about (the trace's number for its `imdn.Message-ID`).
+    pub chat: u32,
+    /// `delivered`, `displayed` (Carol's client) or `stored` (her PF, Q17).
+    pub status: crate::wire::imdn::ImdnStatus,
+    /// The user part of its CPIM `To`: the original sender, whom the focus routes it to.
+    pub to: Arc<str>,
+    /// Its CPIM document (RFC 5438 §7.1.1; `message/imdn+xml` inside).
+    pub body: Arc<str>,
+}
+
 /// What a message does when it arrives.
 #[derive(Debug, Clone)]
 pub(crate) enum Arrival {
@@ -107,6 +122,8 @@ pub(crate) enum Arrival {
         tid: String,
         /// Q14: a chunk of the message (RFC 4975 §5.1), not the whole of it.
         chunk: Option<ChunkAt>,
+        /// The PF sends it from its store (the deferred delivery), not live.
+        replay: bool,
     },
     CarolOkAtPf {
         tx: u32,
@@ -120,6 +137,22 @@ pub(crate) enum Arrival {
         tid: String,
     },
     BindAtPf {
+        tid: String,
+    },
+    /// Carol's client's IMDN reaches her PF (RFC 5438 §7.1.1).
+    CarolImdnAtPf {
+        imdn: ImdnMsg,
+        tid: String,
+    },
+    /// An IMDN (Carol's, or the PF's own under Q17) reaches the focus.
+    PfImdnAtCf {
+        imdn: ImdnMsg,
+        tid: String,
+    },
+    /// The focus has routed an IMDN to the member its CPIM `To` names.
+    CfImdnAtMember {
+        member: usize,
+        imdn: ImdnMsg,
         tid: String,
     },
     BindAtCf {
@@ -533,6 +566,9 @@ impl<'a> World<'a> {
                 policies: sc.policies.clone(),
                 wire: true,
                 members: sc.members.clone(),
+                imdn: sc.imdn,
+                reads_ms: sc.carol_reads_ms,
+                epoch_ms: sc.start_epoch_ms,
             }),
             client_out: Vec::with_capacity(8),
             client_timer_ids: Vec::new(),

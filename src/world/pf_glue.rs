@@ -16,7 +16,10 @@ impl World<'_> {
     pub(super) fn pf_arrival(&mut self, a: Box<Arrival>, step: u32) {
         let input = match *a {
             // The CPIM document is what the SEND carried (shared, not copied).
-            Arrival::CfSendAtPf { chat, tid, chunk } => PfInput::FocusSend { chat, tid, body: self.chat_body(chat), chunk },
+            Arrival::CfSendAtPf { chat, tid, chunk } => {
+                PfInput::FocusSend { chat, tid, body: self.chat_body(chat), chunk, sender: self.chats[chat as usize].from.clone() }
+            }
+            Arrival::CarolImdnAtPf { imdn, tid } => PfInput::CarolImdn { imdn, tid },
             Arrival::CarolSendAtPf { chat, tid } => PfInput::CarolSend { chat, tid, body: self.chat_body(chat) },
             Arrival::CarolOkAtPf { tx } => PfInput::CarolSendOk { tx },
             Arrival::BindAtPf { tid } => PfInput::CarolBind { tid },

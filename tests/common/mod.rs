@@ -225,6 +225,10 @@ fn gen_scenario_with(seed: u64, chunks: bool) -> String {
     // Q20's policy and the re-joins' `ids` are drawn from a generator of their own, so the rest
     // of every seed's timeline stays what it was before Q20.
     let mut q20 = Rng::new(seed ^ 0x0052_0000_0000_0020);
+    // IMDNs (Q17, the scenario's `imdn` and `carol_reads_ms`) are drawn from a generator of
+    // their own, so the rest of every seed's timeline stays what it was.
+    let mut q17 = Rng::new(seed ^ 0x0051_7000_0000_0017);
+    let mut q17_choice = None;
     for p in catalogue() {
         // Q14's policy is drawn below from its own generator (so the other draws stay).
         if p.id == "q14-cut-chunks" {
@@ -236,12 +240,29 @@ fn gen_scenario_with(seed: u64, chunks: bool) -> String {
             }
             continue;
         }
+        if p.id == "q17-imdn-while-storing" {
+            if q17.chance(35) {
+                q17_choice = Some(*q17.pick(p.options));
+            }
+            continue;
+        }
         if rng.chance(35) {
             let options: Vec<&str> = p.options.iter().copied().filter(|o| INCLUDE_SESSION_REFRESH || *o != "session-refresh").collect();
             policies.insert(p.id.to_string(), json!(*rng.pick(&options)));
         }
     }
-    if !policies.is_empty() || rng.chance(20) {
+    if q17.chance(30) {
+        top.insert("imdn".into(), json!(*q17.pick(&["replayed", "all", "none"])));
+    }
+    if q17.chance(30) {
+        let reads = if q17.chance(15) { json!("never") } else { json!(*q17.pick(&[0u64, 10, 1000, 5000, 60_000])) };
+        top.insert("carol_reads_ms".into(), reads);
+    }
+    let keep = !policies.is_empty() || rng.chance(20);
+    if let Some(option) = q17_choice {
+        policies.insert("q17-imdn-while-storing".into(), json!(option));
+    }
+    if keep || q17_choice.is_some() {
         top.insert("policies".into(), Value::Object(policies));
     }
     // Sometimes the focus refuses the PF's conference subscription from a time on (Q18's

@@ -1,0 +1,104 @@
+//! Her client's disposition notifications (RFC 5438; issue 11, digest Q17): for a message that
+//! asks for them (`imdn.Disposition-Notification`, §6.2) it sends `delivered` once the message
+//! has reached it (§5.1) and `displayed` once she has read it (§5.2, after the scenario's
+//! `carol_reads_ms`). Each is an MSRP SEND to her PF whose CPIM document has `To` the original
+//! sender and an `imdn.Message-ID` of its own, and whose `message/imdn+xml` content names the
+//! original's `imdn.Message-ID` and `DateTime` (§7.1.1, §7.2.1.1, §7.2.1.2); the PF relays it to
+//! the focus, which routes it by that `To` to the sender's session.
+//!
+//! Which messages it answers is the scenario's `imdn` (not in the CR): `replayed` (default),
+//! `all`, `none`. A copy it drops (RFC 5438 §6.3) is not answered again.
+
+use super::*;
+use crate::scenario::{ImdnMode, READS_NEVER};
+use crate::wire::imdn::{self, ImdnStatus};
+use crate::world::build::CAROL;
+use crate::world::ImdnMsg;
+
+impl Client {
+    /// Chat message `chat` (from `sender`, CPIM document `body`) has reached it for the first
+    /// time: `delivered` now, `displayed` after her read delay, each if the message asks for it
+    /// and the scenario's `imdn` covers it.
+    pub(super) fn answers_with_imdns(&mut self, chat: u32, replay: bool, sender: Arc<str>, body: Arc<str>) {
+        let covered = match self.cfg.imdn {
+            ImdnMode::Replayed => replay,
+            ImdnMode::All => true,
+            ImdnMode::None => false,
+        };
+        if !covered {
+            return;
+        }
+        let asks = |status| imdn::asks_for(disposition(&body), status);
+        if asks(ImdnStatus::Delivered) {
+            self.sends_imdn(chat, ImdnStatus::Delivered, &sender, &body);
+        }
+        if asks(ImdnStatus::Displayed) && self.cfg.reads_ms != READS_NEVER {
+            if self.cfg.reads_ms == 0 {
+                self.sends_imdn(chat, ImdnStatus::Displayed, &sender, &body);
+            } else {
+                self.unread.push((chat, sender, body));
+                self.arm(ClientTimer::Read { chat }, self.cfg.reads_ms);
+            }
+        }
+    }
+
+    /// Her read delay for `chat` is over: she has read it, so `displayed` (RFC 5438 §5.2).
+    pub(super) fn reads(&mut self, chat: u32) {
+        let Some(pos) = self.unread.iter().position(|(c, _, _)| *c == chat) else { return };
+        let (chat, sender, body) = self.unread.remove(pos);
+        self.sends_imdn(chat, ImdnStatus::Displayed, &sender, &body);
+    }
+
+    /// Sends the IMDN with `status` about `chat` to her PF, the next MSRP hop, if her MSRP
+    /// connection is up; otherwise it is not sent (a note says so; not in the CR: this model's
+    /// client keeps no IMDN for a later session).
+    fn sends_imdn(&mut self, chat: u32, status: ImdnStatus, sender: &Arc<str>, original: &Arc<str>) {
+        if self.link != Link::Up || !self.online {
+            self.note(
+                "IMDN not sent",
+                cl!["RFC 5438 §7.1.1"],
+                crate::trace::note_str(
+                    "Carol's client has no working MSRP connection, so it cannot send this disposition notification; it keeps none for later.",
+                ),
+                Some(chat),
+            );
+            return;
+        }
+        let n = self.next_id();
+        let body: Arc<str> = if self.wire_text() {
+            let own_id = format!("ci{n:x}");
+            let at = self.cfg.epoch_ms + self.now;
+            imdn::answer(original, &format!("<{CAROL}>"), status, &own_id, at).unwrap_or_default().into()
+        } else {
+            Arc::from("")
+        };
+        let (from, to) = self.view();
+        let (raw, tid) = self.send_text(Node::Carol, &to, &from, Some(&body));
+        let note = match status {
+            ImdnStatus::Delivered => {
+                "Carol's client tells the sender the message reached her device: a delivered IMDN, CPIM To the original sender, through her PF."
+            }
+            _ => "Carol has read the message: her client sends a displayed IMDN, CPIM To the original sender, through her PF.",
+        };
+        let clauses = if status == ImdnStatus::Delivered { cl!["RFC 5438 §7.1.1", "RFC 5438 §5.1"] } else { cl!["RFC 5438 §7.1.1", "RFC 5438 §5.2"] };
+        self.msrp(
+            raw,
+            "SEND",
+            clauses,
+            crate::trace::note_str(note),
+            None,
+            Some(Arrival::CarolImdnAtPf { imdn: ImdnMsg { chat, status, to: sender.clone(), body }, tid }),
+        );
+    }
+}
+
+/// The `imdn.Disposition-Notification` of a CPIM document (None when no text was built: the
+/// engine's fast path, where every message asks for `positive-delivery, display`).
+fn disposition(body: &str) -> Option<&str> {
+    if body.is_empty() {
+        return None;
+    }
+    // A header line of the message headers (RFC 3862 §3: before the first blank line).
+    let head = body.split("\r\n\r\n").next().unwrap_or("");
+    Some(head.lines().find_map(|l| l.strip_prefix("imdn.Disposition-Notification:")).map(str::trim).unwrap_or(""))
+}
