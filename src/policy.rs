@@ -48,6 +48,9 @@ pub enum PolicyId {
     // --- issue 11: Q18.
     /// Q18: the PF's conference subscription to the focus fails (RFC 6665 §4.1.3, §4.2.2).
     Q18SubscriptionFails,
+    // --- issue 11: several devices.
+    /// Q15: which of Carol's devices path A invites.
+    Q15WhichDevice,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -71,7 +74,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 19] = [
+pub const ALL: [PolicyId; 20] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -94,6 +97,8 @@ pub const ALL: [PolicyId; 19] = [
     PolicyId::DeregWhileDeferred,
     // issue 11: Q18
     PolicyId::Q18SubscriptionFails,
+    // issue 11: several devices
+    PolicyId::Q15WhichDevice,
 ];
 
 impl PolicyId {
@@ -125,6 +130,7 @@ impl PolicyId {
             PolicyId::SubscriptionEnd => ("subscription-end", "SUB", "When the PF ends its conference subscription", &["after-delivery", "keep"],
                 "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered, unless Carol's client has a conference subscription that the PF serves from it (then it keeps it, so her roster follows later joins and leaves); a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
             PolicyId::DeregWhileDeferred => other_dereg(),
+            PolicyId::Q15WhichDevice => q15_which_device(),
             PolicyId::Q18SubscriptionFails => Self::info_q18(),
             other => other.info_p(),
         };
@@ -165,6 +171,7 @@ impl PolicyId {
             PolicyId::Q10AtCap => "policy:q10-at-cap",
             PolicyId::StillRegistered => "policy:still-registered",
             PolicyId::DeregWhileDeferred => "policy:dereg-while-deferred",
+            PolicyId::Q15WhichDevice => "policy:q15-which-device",
             PolicyId::Q18SubscriptionFails => "policy:q18-subscription-fails",
         }
     }
@@ -203,6 +210,15 @@ impl PolicyId {
 fn other_dereg() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
     ("dereg-while-deferred", "DEREG", "Carol de-registers while deferred", &["keep-deferring", "end-deferral"],
         "Not in the CR: it starts path A on a 3rd-party REGISTER, but one with Expires: 0 is a de-registration (RFC 3261 §10.2.2), so it never starts path A under either option; a path A due from an earlier REGISTER is called off, and the still-registered wait ends. keep-deferring: the PF keeps the store and waits for the next registration or a re-join; Q7's retention still runs. end-deferral: the PF leaves the group for Carol (BYE with Reason SIP;cause=480) and the stored messages are lost, each a lost step.")
+}
+
+/// The catalogue row of `q15-which-device` (issue 11, the digest's Q15; RFC 5626 §4.1, RFC 3261
+/// §9.1, §13.2.2.4): (id, question, title, options with the default first, description). Not in
+/// the CR.
+#[allow(clippy::type_complexity)]
+fn q15_which_device() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+    ("q15-which-device", "Q15", "Which of Carol's devices gets the delivery", &["registering-device", "fork-all"],
+        "Not in the CR (the digest's Q15: unspecified). Only with a second device (the scenario's devices). registering-device: path A invites the device whose 3rd-party REGISTER came last (its +sip.instance is in the REGISTER body), by its Contact URI. fork-all: the PF invites every registered device; the first 2xx wins and the PF CANCELs the others (RFC 3261 §9.1), ending a 2xx that comes anyway with ACK and BYE (§13.2.2.4, §15).")
 }
 
 /// The option chosen for every policy in one run (index into each policy's `options`).
@@ -277,6 +293,7 @@ mod tests {
         assert_eq!(opts(PolicyId::Q10AtCap), ["drop-oldest", "drop-newest", "leave-group"]);
         assert_eq!(opts(PolicyId::StillRegistered), ["wait", "invite-after-60s", "invite-after-10min"]);
         assert_eq!(opts(PolicyId::DeregWhileDeferred), ["keep-deferring", "end-deferral"]);
+        assert_eq!(opts(PolicyId::Q15WhichDevice), ["registering-device", "fork-all"]);
         assert_eq!(opts(PolicyId::Q18SubscriptionFails), ["retry-backoff", "give-up", "treat-as-group-ended"]);
         let mut ps = Policies::default();
         assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));

@@ -287,7 +287,7 @@ impl Pf {
         let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
         m.push("Reason", reason);
         let txn = Txn::of(&m);
-        self.sip(Node::Carol, m, clauses, note, Some(Arrival::PfByeAtCarol { txn }));
+        self.sip(self.dev, m, clauses, note, Some(Arrival::PfByeAtCarol { txn }));
     }
 
     /// The PF leaves the group for Carol: BYE to the focus, end the subscription, empty the store.

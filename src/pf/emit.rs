@@ -154,6 +154,13 @@ impl Builder for Pf {
     fn member_id(&self, i: usize) -> &str {
         &self.cfg.members[i]
     }
+    fn carol_ip(&self) -> &'static str {
+        if self.dev == Node::Tablet {
+            crate::world::build::TABLET_IP
+        } else {
+            crate::world::build::CAROL_IP
+        }
+    }
 }
 
 /// The PF's surface as a [`Machine`] (the inherent methods, which the world calls).

@@ -49,7 +49,7 @@ impl Pf {
             PfInput::CarolSend { chat, tid, body } => {
                 let (own, peer) = self.pf_view();
                 let raw = self.ok_text(&tid, &own, &peer);
-                self.msrp(Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
+                self.msrp(self.dev, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
                 if self.cf_leg.is_some() && self.cf_media {
                     let (raw, tid) = self.send_text(Node::Pf, self.cf_pf_path(), self.pf_cf_path(), Some(&body));
                     self.msrp(
@@ -95,7 +95,7 @@ impl Pf {
             PfInput::CarolBind { tid } => {
                 let (own, peer) = self.pf_view();
                 let raw = self.ok_text(&tid, &own, &peer);
-                self.msrp(Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF binds the new MSRP connection to Carol's session.", None, None);
+                self.msrp(self.dev, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF binds the new MSRP connection to Carol's session.", None, None);
                 if let Some(t) = self.setup_timer.take() {
                     self.stop_timer(t);
                 }
@@ -148,14 +148,23 @@ impl Pf {
                     }
                 }
             }
-            PfInput::Register { txn, reaction_ms } => self.pf_gets_register(txn, reaction_ms),
-            PfInput::Deregister { txn } => self.pf_gets_deregister(txn),
+            PfInput::Register { txn, reaction_ms, device } => {
+                self.device_registers(device, true);
+                self.pf_gets_register(txn, reaction_ms)
+            }
+            PfInput::Deregister { txn, device } => {
+                if self.device_registers(device, false) {
+                    self.pf_gets_deregister(txn)
+                } else {
+                    self.other_device_deregistered(txn)
+                }
+            }
             PfInput::CarolSubscribe { txn } => {
                 let gone = self.group_gone;
                 let mut r = self.response(200, &txn, Some("pfs-1"));
                 r.push("Expires", if gone { "0" } else { "3600" });
                 r.push("Contact", pf_focus_contact());
-                self.sip(Node::Carol, r, cl!["RFC 6665 §4.2.1", "policy:q13-participant-info"], "The PF accepts Carol's conference subscription itself.", None);
+                self.sip(self.dev, r, cl!["RFC 6665 §4.2.1", "policy:q13-participant-info"], "The PF accepts Carol's conference subscription itself.", None);
                 // Its own record of the dialog: Carol's side from the SUBSCRIBE, its own tag.
                 let tag_of = |h: &str| h.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
                 self.client_sub = Some(Dialog {
@@ -198,7 +207,7 @@ impl Pf {
                     if gone {
                         self.client_sub = None;
                         self.sip(
-                            Node::Carol,
+                            self.dev,
                             n,
                             cl!["RFC 6665 §4.2.2", "policy:q8-group-ends"],
                             "The group session is over: the PF answers Carol's subscription with a NOTIFY that lists no one and ends it at once (reason noresource).",
@@ -210,7 +219,7 @@ impl Pf {
                     // What her client will show: the list the PF held from the focus, if any.
                     let users = self.roster.as_ref().map(|r| r.users.clone());
                     self.sip(
-                        Node::Carol,
+                        self.dev,
                         n,
                         cl![CL, "policy:q13-participant-info"],
                         "The PF delivers the latest Participant Information it kept from the focus, as a full-state NOTIFY.",
@@ -251,7 +260,7 @@ impl Pf {
         }
         let txn = Txn::of(&n);
         self.sip(
-            Node::Carol,
+            self.dev,
             n,
             cl!["RFC 6665 §4.2.2", "RFC 4575 §4.2", "policy:q13-participant-info"],
             note,
@@ -313,7 +322,7 @@ impl Pf {
                 let upd = self.next(Node::Pf) as u32;
                 let txn = Txn::of(&m);
                 self.sip(
-                    Node::Carol,
+                    self.dev,
                     m,
                     cl!["RFC 4028 §7.4", "policy:msrp-loss-detection"],
                     "The PF refreshes Carol's session (the detector chosen for a lost connection).",

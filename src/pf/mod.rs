@@ -20,6 +20,7 @@ mod alone;
 mod client;
 mod deferral;
 mod dereg;
+mod devices;
 mod emit;
 mod focus;
 mod handlers;
@@ -73,6 +74,8 @@ pub(crate) struct PfConfig {
     pub wire: bool,
     /// The members' user parts (the group's configuration).
     pub members: Vec<String>,
+    /// Carol has a second device, her tablet, registered at the start (issue 11, Q15).
+    pub tablet: bool,
 }
 
 /// A SEND towards Carol that has no 200 yet.
@@ -179,6 +182,16 @@ pub(crate) struct Pf {
     pub(in crate::pf) sub_retries: u8,
     /// Policy q18-subscription-fails `retry-backoff`: the timer of the next retry.
     pub(in crate::pf) sub_retry_timer: Option<u32>,
+    // --- issue 11, Q15: Carol's devices (src/pf/devices.rs)
+    /// The device its client leg is with (her phone unless a delivery went to her tablet).
+    pub(in crate::pf) dev: Node,
+    /// The device whose 3rd-party REGISTER came last (policy q15-which-device
+    /// `registering-device`: the one path A invites).
+    pub(in crate::pf) reg_dev: Node,
+    /// Which of her devices are registered, as the 3rd-party REGISTERs told it: (phone, tablet).
+    pub(in crate::pf) registered: (bool, bool),
+    /// Policy q15-which-device `fork-all`: its parallel delivery INVITE to her other device.
+    pub(in crate::pf) fork: Option<(Node, PfInvite)>,
     // --- the machine
     pub(in crate::pf) cfg: PfConfig,
     /// Its own id source (tags, branches, MSRP ids, SDP sessions, path numbers).
@@ -197,7 +210,6 @@ impl Pf {
     /// The PF at the start of a run: `Active` on an established session, `Idle` otherwise.
     pub(crate) fn new(initial: bool, cfg: PfConfig) -> Self {
         Pf {
-            cfg,
             ids: Ids::new(1, "p", 0x8000),
             now: 0,
             reasons: Reasons::default(),
@@ -233,6 +245,11 @@ impl Pf {
             roster_stale: false,
             sub_retries: 0,
             sub_retry_timer: None,
+            dev: Node::Carol,
+            reg_dev: Node::Carol,
+            registered: (true, cfg.tablet),
+            fork: None,
+            cfg,
         }
     }
 
