@@ -43,10 +43,124 @@ const TABLET_REGISTERS: &str = r#"[
     { "at_ms": 60000, "kind": "message", "from": "alice", "text": "three" }
 ]"#;
 
+const Q15: &str = "policy:q15-which-device";
+
+fn fork_all() -> String {
+    r#""q15-which-device": "fork-all""#.to_string()
+}
+
+/// The semantic checker finds nothing in a two-device trace.
+fn checked(t: &Trace) {
+    let f = cpm_deferral::conformance::check(t);
+    assert!(f.is_empty(), "{}\n{}", f.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n"), ladder(t));
+}
+
+/// `"devices": ["phone"]` is the default: the same trace, byte for byte, as no `devices` at all;
+/// and without a tablet, `q15-which-device` changes nothing.
 #[test]
-fn print() {
-    for p in ["", r#""q15-which-device": "fork-all""#] {
-        let t = post(p, TABLET_REGISTERS);
-        println!("== {p}\n{}", ladder(&t));
-    }
+fn one_device_is_the_default_and_the_policy_needs_two() {
+    let events = r#"[
+        { "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" },
+        { "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" },
+        { "at_ms": 5000, "kind": "register" }
+    ]"#;
+    let none = run(&sc("", "", events), Rules::PostCr).to_json();
+    let phone = run(&sc(r#""devices": ["phone"],"#, "", events), Rules::PostCr).to_json();
+    assert_eq!(none, phone);
+    let forked = run(&sc("", &fork_all(), events), Rules::PostCr);
+    assert!(!forked.steps.iter().any(|s| s.clauses.contains(&Q15)), "{}", ladder(&forked));
+    assert!(!forked.lanes.iter().any(|l| &*l.id == "carol-tablet"));
+}
+
+/// A scenario refuses a tablet event without a tablet, and an unknown device.
+#[test]
+fn a_tablet_event_needs_the_tablet() {
+    let e = Scenario::from_json(r#"{ "format": "cpm-deferral-scenario", "version": 1, "events": [ { "at_ms": 1, "kind": "register", "device": "tablet" } ] }"#)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("device"), "{e}");
+    let e = Scenario::from_json(r#"{ "format": "cpm-deferral-scenario", "version": 1, "devices": ["tablet"], "events": [] }"#).unwrap_err().to_string();
+    assert!(e.contains("devices"), "{e}");
+}
+
+/// registering-device (default): the tablet's registration makes Carol reachable again, so path
+/// A invites the tablet, by its Contact as the Request-URI; the stored messages reach the tablet;
+/// her phone (off the network) gets no INVITE. The 3rd-party REGISTER carries the tablet's
+/// REGISTER, whose Contact names its own `+sip.instance`.
+#[test]
+fn registering_device_invites_the_tablet_that_registered() {
+    let t = post("", TABLET_REGISTERS);
+    let third = t.steps.iter().find(|s| &*s.from == "scscf" && &*s.to == "carol-pf" && s.label == "REGISTER").expect("3rd-party REGISTER");
+    assert!(third.raw.contains("+sip.instance=\"<urn:gsma:imei:35875206-118803-0>\""), "{}", third.raw);
+    let tab = invites_to(&t, "carol-tablet");
+    assert_eq!(tab.len(), 1, "{}", ladder(&t));
+    assert!(tab[0].raw.starts_with("INVITE sip:carol@198.51.100.8:5060;transport=tcp SIP/2.0"), "{}", tab[0].raw);
+    assert!(invites_to(&t, "carol").is_empty(), "{}", ladder(&t));
+    assert!(!t.steps.iter().any(|s| s.clauses.contains(&Q15)), "{}", ladder(&t));
+    // Every message reached Carol (on her tablet) and the PF is active again.
+    assert!(t.chats.iter().filter(|c| c.for_carol).all(|c| matches!(c.outcome, Outcome::Live | Outcome::FromStore)), "{:?}", t.chats);
+    assert_eq!(final_state(&t), PfState::Active);
+    assert!(t.steps.iter().any(|s| &*s.from == "carol-pf" && &*s.to == "carol-tablet" && s.label == "SEND"));
+    assert!(t.lanes.iter().any(|l| &*l.id == "carol-tablet" && l.label == "Carol (tablet)"));
+    checked(&t);
+}
+
+/// fork-all: the PF invites both registered devices; the tablet's 2xx comes first, so the PF
+/// CANCELs its INVITE to the phone (it has had a 100 Trying from the IMS core, RFC 3261 §9.1)
+/// and acknowledges the phone side's later failure. The delivery is on the tablet as before.
+#[test]
+fn fork_all_invites_both_and_cancels_the_loser() {
+    let t = post(&fork_all(), TABLET_REGISTERS);
+    assert_eq!(invites_to(&t, "carol-tablet").len(), 1, "{}", ladder(&t));
+    let phone = invites_to(&t, "carol");
+    assert_eq!(phone.len(), 1, "{}", ladder(&t));
+    assert!(phone[0].raw.starts_with("INVITE sip:carol@198.51.100.7:5060;transport=tcp SIP/2.0"), "{}", phone[0].raw);
+    let cancel = t.steps.iter().find(|s| &*s.from == "carol-pf" && s.label == "CANCEL").expect("CANCEL");
+    assert!(cancel.clauses.contains(&Q15) && cancel.clauses.contains(&"RFC 3261 §9.1"), "{}", ladder(&t));
+    assert!(cancel.raw.starts_with("CANCEL sip:carol@198.51.100.7:5060;transport=tcp SIP/2.0"), "{}", cancel.raw);
+    assert!(t.chats.iter().filter(|c| c.for_carol).all(|c| matches!(c.outcome, Outcome::Live | Outcome::FromStore)), "{:?}", t.chats);
+    assert_eq!(final_state(&t), PfState::Active);
+    checked(&t);
+}
+
+/// Both devices on the network: her phone ends its session (480), then registers again. Under
+/// registering-device only the phone is invited; under fork-all the tablet rings too, the
+/// phone's 2xx (its INVITE went first) wins and the PF CANCELs the tablet's INVITE; the tablet's
+/// 2xx crosses that CANCEL (both answer after the same delay), so the PF confirms it with ACK and
+/// ends it with BYE (RFC 3261 §13.2.2.4, §15).
+#[test]
+fn fork_all_cancels_the_ringing_tablet_when_the_phone_answers_first() {
+    let events = r#"[
+        { "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" },
+        { "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" },
+        { "at_ms": 5000, "kind": "register" }
+    ]"#;
+    let one = post("", events);
+    assert_eq!(invites_to(&one, "carol").len(), 1, "{}", ladder(&one));
+    assert!(invites_to(&one, "carol-tablet").is_empty(), "{}", ladder(&one));
+    checked(&one);
+    let t = post(&fork_all(), events);
+    assert_eq!(invites_to(&t, "carol").len(), 1, "{}", ladder(&t));
+    assert_eq!(invites_to(&t, "carol-tablet").len(), 1, "{}", ladder(&t));
+    assert!(t.steps.iter().any(|s| &*s.from == "carol-pf" && s.label == "CANCEL" && s.clauses.contains(&Q15)), "{}", ladder(&t));
+    assert!(t.steps.iter().any(|s| &*s.from == "scscf" && &*s.to == "carol-tablet" && s.label == "BYE" && s.clauses.contains(&Q15)), "{}", ladder(&t));
+    assert!(t.steps.iter().any(|s| &*s.from == "carol-tablet" && s.label == "200 OK" && s.clauses.contains(&"RFC 3261 §15.1.2")), "{}", ladder(&t));
+    assert!(t.steps.iter().any(|s| &*s.from == "carol-pf" && &*s.to == "carol" && s.label == "SEND"), "{}", ladder(&t));
+    assert!(!t.steps.iter().any(|s| &*s.from == "carol-pf" && &*s.to == "carol-tablet" && s.label == "SEND"), "{}", ladder(&t));
+    checked(&t);
+}
+
+/// One device de-registers while the other stays registered: Carol is still registered, so
+/// dereg-while-deferred end-deferral does not end the deferral (our reading).
+#[test]
+fn one_device_deregistering_leaves_carol_registered() {
+    let events = r#"[
+        { "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" },
+        { "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" },
+        { "at_ms": 5000, "kind": "deregister", "device": "tablet" }
+    ]"#;
+    let t = post(r#""dereg-while-deferred": "end-deferral""#, events);
+    assert!(t.steps.iter().any(|s| s.label == "one device de-registered"), "{}", ladder(&t));
+    assert_eq!(final_state(&t), PfState::Deferred, "{}", ladder(&t));
+    checked(&t);
 }

@@ -244,7 +244,7 @@ impl Client {
         Client {
             me,
             // The tablet's ids: their own branch code and salt (lane 31 is no lane's).
-            ids: if me == Node::Tablet { Ids::new(31, "t", 0) } else { Ids::new(0, "c", 0) },
+            ids: if me == Node::Tablet { Ids::new(31, "t", 0).sdp_from(0x100) } else { Ids::new(0, "c", 0) },
             now: 0,
             reasons: Reasons::default(),
             armed: Armed::default(),

@@ -284,7 +284,7 @@ impl Pf {
     /// BYE towards Carol's client on dialog `d`.
     pub(super) fn bye_dialog(&mut self, mut d: Dialog, reason: &str, clauses: Clauses, note: &'static str) {
         let from_a = d.a_uri != CAROL;
-        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, &format!("sip:carol@{}:5060;transport=tcp", self.carol_ip()));
         m.push("Reason", reason);
         let txn = Txn::of(&m);
         self.sip(self.dev, m, clauses, note, Some(Arrival::PfByeAtCarol { txn }));

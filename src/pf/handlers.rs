@@ -184,7 +184,7 @@ impl Pf {
                     self.subscribe();
                 }
                 if let Some(mut d) = self.client_sub.clone() {
-                    let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+                    let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{}:5060;transport=tcp", self.carol_ip()));
                     self.client_sub = Some(d);
                     n.push("Contact", pf_focus_contact());
                     n.push("Event", "conference");
@@ -249,7 +249,7 @@ impl Pf {
         let Some(r) = self.roster.as_ref() else { return };
         self.client_sub_version += 1;
         let (users, info, v) = (r.users.clone(), r.info.clone(), self.client_sub_version);
-        let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+        let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{}:5060;transport=tcp", self.carol_ip()));
         self.client_sub = Some(d);
         n.push("Contact", pf_focus_contact());
         n.push("Event", "conference");
@@ -314,7 +314,7 @@ impl Pf {
                 }
                 let mut d = self.client_leg.clone().unwrap_or_else(|| Dialog::carol_pf(0));
                 let from_a = d.a_uri != CAROL;
-                let mut m = self.dialog_request("UPDATE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+                let mut m = self.dialog_request("UPDATE", &mut d, from_a, Node::Pf, &format!("sip:carol@{}:5060;transport=tcp", self.carol_ip()));
                 m.push("Session-Expires", "180;refresher=uas");
                 // UPDATE is a target refresh request: it carries Contact (RFC 3311 §5.1).
                 m.push("Contact", pf_focus_contact());

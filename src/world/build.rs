@@ -216,6 +216,12 @@ impl Ids {
     pub fn new(lane: usize, code: &'static str, path_base: u32) -> Ids {
         Ids { n: 0, sdp: 0, path: 0, path_base, salt: (lane as u64 + 1) << 40, code }
     }
+    /// The same, with its SDP session ids counted from `n` (Carol's tablet: the `o=` lines of
+    /// her two devices differ, RFC 8866 §5.2).
+    pub fn sdp_from(mut self, n: u64) -> Ids {
+        self.sdp = n;
+        self
+    }
     /// A fresh number, unique for this actor.
     pub fn next(&mut self) -> u64 {
         self.n += 1;
