@@ -164,3 +164,22 @@ fn one_device_deregistering_leaves_carol_registered() {
     assert_eq!(final_state(&t), PfState::Deferred, "{}", ladder(&t));
     checked(&t);
 }
+
+mod common;
+
+/// The random timelines (tests/common/mod.rs) reach Carol's tablet under both options of
+/// q15-which-device: path A to the tablet, and a fork to both devices.
+#[test]
+fn random_timelines_reach_both_options() {
+    let (mut to_tablet, mut forked) = (0, 0);
+    for i in 0..3000u64 {
+        let Ok(s) = Scenario::from_json(&common::gen_scenario(common::mix64(0xde71_ce00 + i))) else { continue };
+        if !s.tablet {
+            continue;
+        }
+        let t = run(&s, Rules::PostCr);
+        to_tablet += usize::from(!invites_to(&t, "carol-tablet").is_empty());
+        forked += usize::from(t.steps.iter().any(|s| s.label == "INVITE" && s.clauses.contains(&Q15)));
+    }
+    assert!(to_tablet > 0 && forked > 0, "to the tablet {to_tablet}, forked {forked}");
+}

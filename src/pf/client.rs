@@ -392,6 +392,7 @@ impl Pf {
         let n = self.next(Node::Pf);
         let path_no = self.new_path_no(Node::Pf);
         let d = Dialog::pf_carol(n);
+        let d_call = d.call_id.clone();
         let ruri = self.ruri_of(to);
         let mut m = self.new_request("INVITE", &ruri, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
         m.push("Route", "<sip:scscf.ims.example.net;lr>");
@@ -423,7 +424,11 @@ impl Pf {
             cancel_wanted: false,
             gave_up: GiveUp::Rejoin,
             no_answer: None,
+            to,
         });
+        if to == Node::Tablet {
+            self.tablet_calls.push(d_call);
+        }
         self.close_after_flush = self.group_gone;
         (inv, txn, path_no, m)
     }
@@ -492,7 +497,7 @@ impl Pf {
     /// CANCEL for the PF's pending INVITE (RFC 3261 §9.1).
     pub(super) fn send_cancel(&mut self, clauses: Clauses, note: &'static str) {
         let Some(inv) = self.invite.as_ref() else { return };
-        let c = Self::cancel_for(&inv.txn, &self.ruri_of(self.dev));
+        let c = Self::cancel_for(&inv.txn, &self.invite_ruri(inv));
         let id = inv.id;
         let txn = Txn::of(&c);
         self.sip(self.dev, c, clauses, note, Some(Arrival::CancelAtCarol { inv: id, txn }));
@@ -518,7 +523,9 @@ impl Pf {
             }
             return;
         };
-        let (purpose, timer_b, cancelled, path_no, cancel_wanted, gave_up) = (i.purpose, i.timer_b, i.cancelled, i.path_no, i.cancel_wanted, i.gave_up);
+        let (purpose, timer_b, cancelled, path_no, cancel_wanted, gave_up, inv_to) =
+            (i.purpose, i.timer_b, i.cancelled, i.path_no, i.cancel_wanted, i.gave_up, i.to);
+        let inv_ruri = self.invite_ruri(i);
         let mut d = i.dialog.clone();
         self.stop_timer(timer_b);
         if code < 200 {
@@ -551,13 +558,13 @@ impl Pf {
         // The UAC's route set: the 2xx's Record-Route reversed (RFC 3261 §12.1.2).
         d.route = route_set(txn.record_route.as_deref(), true);
         if code == 487 || (cancelled && !(200..300).contains(&code)) {
-            let ack = Self::non2xx_ack(&txn, &self.ruri_of(self.dev));
+            let ack = Self::non2xx_ack(&txn, &inv_ruri);
             self.sip(self.dev, ack, cl!["RFC 3261 §17.1.1.3"], "The PF acknowledges the 487 of its cancelled INVITE.", None);
             self.invite = None;
             return;
         }
         if (200..300).contains(&code) {
-            let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, &format!("sip:carol@{}:5060;transport=tcp", self.carol_ip()));
+            let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, &self.target_for(&d.call_id));
             if cancelled && (purpose == InvitePurpose::Delivery || gave_up == GiveUp::NoAnswer) {
                 // Issue 10 #6: the 200 crossed the CANCEL. The PF confirms and ends this extra
                 // session (RFC 3261 §15) without taking it as Carol's session: her re-join keeps
@@ -591,6 +598,7 @@ impl Pf {
                 i.dialog = d.clone();
             }
             self.client_leg = Some(d);
+            self.dev = inv_to;
             self.carol_paths = (path_no, path_no);
             self.cancel_fork(
                 "Policy q15-which-device fork-all: this device answered first, so the PF cancels its INVITE to Carol's other device (RFC 3261 §9.1).",
@@ -606,7 +614,7 @@ impl Pf {
             }
             return;
         }
-        let ack = Self::non2xx_ack(&txn, &self.ruri_of(self.dev));
+        let ack = Self::non2xx_ack(&txn, &inv_ruri);
         self.sip(self.dev, ack, cl!["RFC 3261 §17.1.1.3"], "The PF acknowledges the failure response.", None);
         if code == 408 {
             self.key_last(match (purpose, self.cfg.rules) {

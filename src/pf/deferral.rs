@@ -284,7 +284,8 @@ impl Pf {
     /// BYE towards Carol's client on dialog `d`.
     pub(super) fn bye_dialog(&mut self, mut d: Dialog, reason: &str, clauses: Clauses, note: &'static str) {
         let from_a = d.a_uri != CAROL;
-        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, &format!("sip:carol@{}:5060;transport=tcp", self.carol_ip()));
+        let target = self.target_for(&d.call_id);
+        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, &target);
         m.push("Reason", reason);
         let txn = Txn::of(&m);
         self.sip(self.dev, m, clauses, note, Some(Arrival::PfByeAtCarol { txn }));

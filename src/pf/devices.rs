@@ -71,6 +71,52 @@ impl Pf {
         }
     }
 
+    /// Which of Carol's devices a message to her goes to: a request by its Request-URI (her
+    /// tablet's Contact, or else her phone: her AOR, which the S-CSCF retargets to the phone's
+    /// contact), a response along its Via (the last entry is the device that sent the request,
+    /// RFC 3261 §18.2.2).
+    pub(super) fn device_of_msg(m: &crate::wire::sip::SipMessage) -> Node {
+        let tablet = match &m.start {
+            crate::wire::sip::StartLine::Request { uri, .. } => uri.contains(TABLET_IP),
+            _ => m
+                .headers
+                .iter()
+                .rev()
+                .find(|(n, _)| n.eq_ignore_ascii_case("Via"))
+                .is_some_and(|(_, v)| v.rsplit(',').next().is_some_and(|l| l.contains(TABLET_IP))),
+        };
+        if tablet {
+            Node::Tablet
+        } else {
+            Node::Carol
+        }
+    }
+
+    /// A request from Carol that forms a dialog (her SUBSCRIBE): the dialog is with her tablet if
+    /// the request came from it (its Via).
+    pub(super) fn note_device_of(&mut self, txn: &Txn) {
+        if self.cfg.tablet && txn.via.rsplit(',').next().is_some_and(|l| l.contains(TABLET_IP)) && !self.tablet_calls.contains(&txn.call_id) {
+            self.tablet_calls.push(txn.call_id.clone());
+        }
+    }
+
+    /// The remote target of dialog `call_id` with Carol (RFC 3261 §12.2.1.1): her tablet's or her
+    /// phone's Contact URI.
+    pub(super) fn target_for(&self, call_id: &str) -> String {
+        let ip = if self.tablet_calls.iter().any(|c| c == call_id) { TABLET_IP } else { CAROL_IP };
+        format!("sip:carol@{ip}:5060;transport=tcp")
+    }
+
+    /// The Request-URI of the PF's INVITE `i` (a CANCEL and the ACK of a failure copy it, RFC
+    /// 3261 §9.1, §17.1.1.3): the focus's invitation it forwards goes to her AOR.
+    pub(super) fn invite_ruri(&self, i: &PfInvite) -> String {
+        if i.purpose == InvitePurpose::ForwardCf {
+            CAROL.to_string()
+        } else {
+            self.ruri_of(i.to)
+        }
+    }
+
     /// Path A picks its device (policy q15-which-device): the device that registered last.
     pub(super) fn pick_device(&mut self) {
         self.dev = self.reg_dev;

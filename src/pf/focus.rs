@@ -122,6 +122,7 @@ impl Pf {
             cancel_wanted: false,
             gave_up: GiveUp::Rejoin,
             no_answer: None,
+            to: Node::Carol,
         });
         self.sip(
             self.dev,

@@ -167,6 +167,7 @@ impl Pf {
                 self.sip(self.dev, r, cl!["RFC 6665 §4.2.1", "policy:q13-participant-info"], "The PF accepts Carol's conference subscription itself.", None);
                 // Its own record of the dialog: Carol's side from the SUBSCRIBE, its own tag.
                 let tag_of = |h: &str| h.split(";tag=").nth(1).unwrap_or("").split(';').next().unwrap_or("").to_string();
+                self.note_device_of(&txn);
                 self.client_sub = Some(Dialog {
                     call_id: txn.call_id.clone(),
                     a_uri: CAROL.into(),
@@ -184,7 +185,8 @@ impl Pf {
                     self.subscribe();
                 }
                 if let Some(mut d) = self.client_sub.clone() {
-                    let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{}:5060;transport=tcp", self.carol_ip()));
+                    let target = self.target_for(&d.call_id);
+                    let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &target);
                     self.client_sub = Some(d);
                     n.push("Contact", pf_focus_contact());
                     n.push("Event", "conference");
@@ -249,7 +251,8 @@ impl Pf {
         let Some(r) = self.roster.as_ref() else { return };
         self.client_sub_version += 1;
         let (users, info, v) = (r.users.clone(), r.info.clone(), self.client_sub_version);
-        let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{}:5060;transport=tcp", self.carol_ip()));
+        let target = self.target_for(&d.call_id);
+        let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &target);
         self.client_sub = Some(d);
         n.push("Contact", pf_focus_contact());
         n.push("Event", "conference");
@@ -314,7 +317,8 @@ impl Pf {
                 }
                 let mut d = self.client_leg.clone().unwrap_or_else(|| Dialog::carol_pf(0));
                 let from_a = d.a_uri != CAROL;
-                let mut m = self.dialog_request("UPDATE", &mut d, from_a, Node::Pf, &format!("sip:carol@{}:5060;transport=tcp", self.carol_ip()));
+                let target = self.target_for(&d.call_id);
+                let mut m = self.dialog_request("UPDATE", &mut d, from_a, Node::Pf, &target);
                 m.push("Session-Expires", "180;refresher=uas");
                 // UPDATE is a target refresh request: it carries Contact (RFC 3311 §5.1).
                 m.push("Contact", pf_focus_contact());

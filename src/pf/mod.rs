@@ -117,6 +117,8 @@ pub(crate) struct PfInvite {
     pub gave_up: GiveUp,
     /// Policy q4-ringing-no-answer: the no-answer timer running since a provisional response.
     pub no_answer: Option<u32>,
+    /// The device of Carol's it went to (her phone unless her tablet, issue 11, Q15).
+    pub to: Node,
 }
 
 /// Why the PF gives its own delivery INVITE up.
@@ -192,6 +194,8 @@ pub(crate) struct Pf {
     pub(in crate::pf) registered: (bool, bool),
     /// Policy q15-which-device `fork-all`: its parallel delivery INVITE to her other device.
     pub(in crate::pf) fork: Option<(Node, PfInvite)>,
+    /// The dialogs (by Call-ID) it has with her tablet; any other is with her phone.
+    pub(in crate::pf) tablet_calls: Vec<String>,
     // --- the machine
     pub(in crate::pf) cfg: PfConfig,
     /// Its own id source (tags, branches, MSRP ids, SDP sessions, path numbers).
@@ -249,6 +253,7 @@ impl Pf {
             reg_dev: Node::Carol,
             registered: (true, cfg.tablet),
             fork: None,
+            tablet_calls: Vec::new(),
             cfg,
         }
     }

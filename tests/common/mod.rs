@@ -167,8 +167,9 @@ pub fn gen_scenario(seed: u64) -> String {
     gen_scenario_with(seed, true)
 }
 
-/// [`gen_scenario`] without Q18's timeline, for the judge (tests/judge.rs): it rebuilds the
-/// focus from a capture and has no model yet of a focus that refuses subscriptions.
+/// [`gen_scenario`] without Q18's timeline and without a second device, for the judge
+/// (tests/judge.rs): it rebuilds the focus from a capture and has no model yet of a focus that
+/// refuses subscriptions, nor of Carol's tablet (issue 11, Q15).
 #[allow(dead_code)]
 pub fn gen_scenario_without_refusal(seed: u64) -> String {
     gen_scenario_with(seed, false)
@@ -238,6 +239,15 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
         if q18.chance(50) {
             top.insert("subscription_refused_reason".into(), json!("noresource"));
         }
+    }
+
+    // Sometimes Carol has a second device, her tablet (issue 11, Q15, policy q15-which-device),
+    // and some of her register, deregister and unreachable events are the tablet's. Drawn from a
+    // generator of its own, so the rest of every seed's timeline stays what it was.
+    let mut dv = Rng::new(seed ^ 0x0015_0000_0000_0015);
+    let tablet = q18_timeline && dv.chance(25);
+    if tablet {
+        top.insert("devices".into(), json!(["phone", "tablet"]));
     }
 
     // Events: gaps from "same millisecond" to "an hour" (Q7 expiry), most a few seconds.
@@ -311,6 +321,9 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
                 e.insert("reaction_ms".into(), json!(*rng.pick(&[0u64, 10, 500, 500, 2000, 3000, 40_000])));
             }
             _ => {}
+        }
+        if tablet && matches!(kind, "register" | "deregister" | "unreachable") && dv.chance(50) {
+            e.insert("device".into(), json!("tablet"));
         }
         events.push(Value::Object(e));
     }
