@@ -16,6 +16,7 @@ fn config() -> PfConfig {
         epoch_ms: 1_700_000_000_000,
         wire: true,
         members: vec!["alice".into(), "bob".into()],
+        tablet: false,
     }
 }
 

@@ -221,7 +221,8 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
 
     // Policies: each one left at its default or set to a random option of the catalogue.
     let mut policies = Map::new();
-    for p in catalogue() {
+    // (q15-which-device is drawn below, with the tablet, from a generator of its own.)
+    for p in catalogue().into_iter().filter(|p| p.id != "q15-which-device") {
         if rng.chance(35) {
             let options: Vec<&str> = p.options.iter().copied().filter(|o| INCLUDE_SESSION_REFRESH || *o != "session-refresh").collect();
             policies.insert(p.id.to_string(), json!(*rng.pick(&options)));
@@ -248,6 +249,12 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
     let tablet = q18_timeline && dv.chance(25);
     if tablet {
         top.insert("devices".into(), json!(["phone", "tablet"]));
+        if dv.chance(50) {
+            let p = top.entry("policies").or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(p) = p {
+                p.insert("q15-which-device".into(), json!("fork-all"));
+            }
+        }
     }
 
     // Events: gaps from "same millisecond" to "an hour" (Q7 expiry), most a few seconds.
