@@ -437,7 +437,9 @@ impl Pf {
     /// group): CANCEL if it has had a provisional response, wait for one if not (RFC 3261 §9.1),
     /// BYE if it was answered.
     pub(super) fn drop_own_invite(&mut self, why: GiveUp) {
-        self.cancel_fork("The PF gives its delivery INVITE up, so it cancels the one to Carol's other device too (policy q15-which-device fork-all).");
+        self.cancel_fork(crate::trace::note_str(
+            "The PF gives its delivery INVITE up, so it cancels the one to Carol's other device too (policy q15-which-device fork-all).",
+        ));
         let Some(mut inv) = self.invite.take() else { return };
         if let Some(t) = inv.no_answer.take() {
             self.stop_timer(t);

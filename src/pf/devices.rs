@@ -145,7 +145,7 @@ impl Pf {
             self.stop_timer(t);
             let Some((_, f)) = self.fork.as_mut() else { return true };
             if std::mem::take(&mut f.cancel_wanted) {
-                self.cancel_fork_now("The provisional response has come, so the PF now cancels its INVITE to Carol's other device.");
+                self.cancel_fork_now(crate::trace::note_str("The provisional response has come, so the PF now cancels its INVITE to Carol's other device."));
             }
             return true;
         }
@@ -166,7 +166,9 @@ impl Pf {
                 "Policy q15-which-device fork-all: Carol's other device answered first, so the delivery goes to it; the PF cancels its INVITE to the first device.",
                 None,
             );
-            self.cancel_fork("Policy q15-which-device fork-all: another device answered first, so the PF cancels this INVITE (RFC 3261 §9.1).");
+            self.cancel_fork(crate::trace::note_str(
+                "Policy q15-which-device fork-all: another device answered first, so the PF cancels this INVITE (RFC 3261 §9.1).",
+            ));
             return false;
         }
         let mut t = txn.clone();

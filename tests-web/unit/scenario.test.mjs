@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   EVENT_KINDS, composeReason, parseReason, newEvent, addEvent, updateEvent, moveEvent, deleteEvent,
-  setPolicy, describeEvent, membersOf, scenarioJson,
+  setPolicy, describeEvent, membersOf, scenarioJson, DEVICE_KINDS, hasTablet, setTablet,
 } from '../../www/scenario.js';
 import { addMember, memberId } from '../../www/members.js';
 import { History } from '../../www/history.js';
@@ -121,4 +121,19 @@ test('member ids from any name', () => {
     seen.add(r.id);
     s = r.scenario;
   }
+});
+
+test("Carol's tablet (issue 11, Q15): devices on and off, an event's device, and its description", () => {
+  assert.deepEqual(DEVICE_KINDS, ['register', 'deregister', 'unreachable']);
+  assert.equal(hasTablet(base()), false);
+  const on = setTablet(base(), true);
+  assert.deepEqual(on.devices, ['phone', 'tablet']);
+  assert.equal(hasTablet(on), true);
+  const u = updateEvent(on, 2, { device: 'tablet' });
+  assert.equal(u.scenario.events[2].device, 'tablet');
+  assert.equal(describeEvent(u.scenario.events[2]), 'Carol registers (PF reacts after 500 ms) (her tablet)');
+  const off = setTablet(u.scenario, false);
+  assert.equal(off.devices, undefined);
+  assert.ok(off.events.every((e) => e.device === undefined), 'no event names the tablet any more');
+  assert.equal(base().devices, undefined, 'input not mutated');
 });
