@@ -51,6 +51,8 @@ pub enum PolicyId {
     // --- issue 11: several devices.
     /// Q15: which of Carol's devices path A invites.
     Q15WhichDevice,
+    /// Q9: Carol leaves on purpose from her other device while the PF defers.
+    Q9LeaveElsewhere,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -74,7 +76,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 20] = [
+pub const ALL: [PolicyId; 21] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -99,6 +101,7 @@ pub const ALL: [PolicyId; 20] = [
     PolicyId::Q18SubscriptionFails,
     // issue 11: several devices
     PolicyId::Q15WhichDevice,
+    PolicyId::Q9LeaveElsewhere,
 ];
 
 impl PolicyId {
@@ -131,6 +134,7 @@ impl PolicyId {
                 "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered, unless Carol's client has a conference subscription that the PF serves from it (then it keeps it, so her roster follows later joins and leaves); a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
             PolicyId::DeregWhileDeferred => other_dereg(),
             PolicyId::Q15WhichDevice => q15_which_device(),
+            PolicyId::Q9LeaveElsewhere => q9_leave_elsewhere(),
             PolicyId::Q18SubscriptionFails => Self::info_q18(),
             other => other.info_p(),
         };
@@ -172,6 +176,7 @@ impl PolicyId {
             PolicyId::StillRegistered => "policy:still-registered",
             PolicyId::DeregWhileDeferred => "policy:dereg-while-deferred",
             PolicyId::Q15WhichDevice => "policy:q15-which-device",
+            PolicyId::Q9LeaveElsewhere => "policy:q9-leave-elsewhere",
             PolicyId::Q18SubscriptionFails => "policy:q18-subscription-fails",
         }
     }
@@ -219,6 +224,14 @@ fn other_dereg() -> (&'static str, &'static str, &'static str, &'static [&'stati
 fn q15_which_device() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
     ("q15-which-device", "Q15", "Which of Carol's devices gets the delivery", &["registering-device", "fork-all"],
         "Not in the CR (the digest's Q15: unspecified). Only with a second device (the scenario's devices). registering-device: path A invites the device whose 3rd-party REGISTER came last (its +sip.instance is in the REGISTER body), by its Contact URI. fork-all: the PF invites every registered device; the first 2xx wins and the PF CANCELs the others (RFC 3261 §9.1), ending a 2xx that comes anyway with ACK and BYE (§13.2.2.4, §15).")
+}
+
+/// The catalogue row of `q9-leave-elsewhere` (issue 11, the digest's Q9; RFC 4579 §5.5, RFC
+/// 3515): (id, question, title, options with the default first, description). Not in the CR.
+#[allow(clippy::type_complexity)]
+fn q9_leave_elsewhere() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+    ("q9-leave-elsewhere", "Q9", "Carol leaves from her other device while deferred", &["end-deferral", "keep-deferring"],
+        "Not in the CR. Only with a second device: her tablet, outside any session, asks the focus to end her participation (REFER method=BYE, RFC 4579 §5.5, Refer-Sub: false), and her PF sees it. end-deferral: any voluntary signal ends the deferral (the digest): the PF accepts (202), leaves the group for her with BYE and Reason SIP;cause=200 and discards the store. keep-deferring: only the dropped device's own signal counts: the PF declines (403) and keeps storing. A leave in the UI while her device is offline is unchanged: her client declines the next INVITE with 603.")
 }
 
 /// The option chosen for every policy in one run (index into each policy's `options`).
@@ -294,6 +307,7 @@ mod tests {
         assert_eq!(opts(PolicyId::StillRegistered), ["wait", "invite-after-60s", "invite-after-10min"]);
         assert_eq!(opts(PolicyId::DeregWhileDeferred), ["keep-deferring", "end-deferral"]);
         assert_eq!(opts(PolicyId::Q15WhichDevice), ["registering-device", "fork-all"]);
+        assert_eq!(opts(PolicyId::Q9LeaveElsewhere), ["end-deferral", "keep-deferring"]);
         assert_eq!(opts(PolicyId::Q18SubscriptionFails), ["retry-backoff", "give-up", "treat-as-group-ended"]);
         let mut ps = Policies::default();
         assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));

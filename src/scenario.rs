@@ -118,7 +118,7 @@ pub enum EventKind {
     Tablet(TabletEvent),
 }
 
-/// What Carol's tablet does (issue 11: a second instance of her client with its own
+/// What Carol's tablet does (issue 11, Q15 and Q9: a second instance of her client with its own
 /// `+sip.instance`, RFC 5626 §4.1 / 3GPP TS 24.229 §5.1.1.2; Contact, tags and counters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TabletEvent {
@@ -128,6 +128,11 @@ pub enum TabletEvent {
     Deregister,
     /// The tablet leaves the network (nothing reaches it any more).
     Unreachable,
+    /// Carol leaves the chat from her tablet (`leave` of `carol` with `"device": "tablet"`):
+    /// outside a session of its own, the tablet asks the focus to end Carol's participation
+    /// with REFER `method=BYE` (RFC 4579 §5.5, RFC 3515), which her PF sees first. What the PF
+    /// does with it while deferred is policy `q9-leave-elsewhere` (not in the CR).
+    Leave,
 }
 
 /// An event at a time.
@@ -841,7 +846,8 @@ fn parse_event(v: &Json, path: Loc, members: &[Member], tablet: bool) -> R<Event
     let fields: &[&'static str] = match kind {
         "message" => &["at_ms", "kind", "from", "text"],
         "bye" => &["at_ms", "kind", "reason"],
-        "leave" | "join" => &["at_ms", "kind", "member"],
+        "leave" => &["at_ms", "kind", "member", "device"],
+        "join" => &["at_ms", "kind", "member"],
         "invite_rejected" => &["at_ms", "kind", "status"],
         "register" => &["at_ms", "kind", "reaction_ms", "device"],
         "deregister" | "unreachable" => &["at_ms", "kind", "device"],
@@ -853,6 +859,8 @@ fn parse_event(v: &Json, path: Loc, members: &[Member], tablet: bool) -> R<Event
         let t = match kind {
             "register" => TabletEvent::Register { reaction_ms: get_u64(m, path, "reaction_ms", 0..=600_000, MS)?.unwrap_or(500) },
             "deregister" => TabletEvent::Deregister,
+            "leave" if req_str(m, path, "member")? == "carol" => TabletEvent::Leave,
+            "leave" => return Err(ScenarioError::Invalid { path: join(path, "device"), problem: "only Carol's leave names a device".into() }),
             _ => TabletEvent::Unreachable,
         };
         return Ok(Event { at_ms, kind: EventKind::Tablet(t) });

@@ -98,6 +98,7 @@ pub fn event_causes(sc: &Scenario) -> Vec<String> {
                     crate::scenario::TabletEvent::Register { .. } => "tablet:register",
                     crate::scenario::TabletEvent::Deregister => "tablet:deregister",
                     crate::scenario::TabletEvent::Unreachable => "tablet:unreachable",
+                    crate::scenario::TabletEvent::Leave => "tablet:leave",
                 }),
             }
             b

@@ -183,3 +183,75 @@ fn random_timelines_reach_both_options() {
     }
     assert!(to_tablet > 0 && forked > 0, "to the tablet {to_tablet}, forked {forked}");
 }
+
+const Q9: &str = "policy:q9-leave-elsewhere";
+
+/// Carol drops on her phone (480), two messages are stored, then she leaves the chat from her
+/// tablet, which has no session: a REFER `method=BYE` to the group, through her PF.
+const LEAVE_FROM_TABLET: &str = r#"[
+    { "at_ms": 1000, "kind": "bye", "reason": "SIP;cause=480" },
+    { "at_ms": 2000, "kind": "message", "from": "alice", "text": "one" },
+    { "at_ms": 3000, "kind": "message", "from": "bob", "text": "two" },
+    { "at_ms": 10000, "kind": "leave", "member": "carol", "device": "tablet" },
+    { "at_ms": 20000, "kind": "message", "from": "alice", "text": "three" },
+    { "at_ms": 30000, "kind": "register" }
+]"#;
+
+/// The signal: the tablet's REFER carries `Refer-To: <her AOR>;method=BYE`, `Refer-Sub: false`
+/// and the voluntary cause, and goes through the IMS core to her PF.
+#[test]
+fn a_leave_from_the_tablet_is_a_refer_method_bye() {
+    let t = post("", LEAVE_FROM_TABLET);
+    let refer = t.steps.iter().find(|s| &*s.from == "carol-tablet" && s.label == "REFER").expect("REFER");
+    assert_eq!(&*refer.to, "scscf");
+    for h in ["Refer-To: <sip:carol@ims.example.net>;method=BYE\r\n", "Refer-Sub: false\r\n", "Reason: SIP;cause=200"] {
+        assert!(refer.raw.contains(h), "{h}\n{}", refer.raw);
+    }
+    assert!(t.steps.iter().any(|s| &*s.from == "scscf" && &*s.to == "carol-pf" && s.label == "REFER"), "{}", ladder(&t));
+    checked(&t);
+}
+
+/// end-deferral (default): the PF accepts (202), leaves the group with cause 200, and the
+/// stored messages are discarded (she left on purpose); her phone's REGISTER later starts nothing.
+#[test]
+fn q9_end_deferral_leaves_the_group_for_her() {
+    let t = post("", LEAVE_FROM_TABLET);
+    assert!(t.steps.iter().any(|s| &*s.from == "carol-pf" && s.label == "202 Accepted" && s.clauses.contains(&Q9)), "{}", ladder(&t));
+    let bye = t.steps.iter().find(|s| &*s.from == "carol-pf" && &*s.to == "cf" && s.label == "BYE").expect("BYE to the focus");
+    assert!(bye.raw.contains("Reason: SIP;cause=200"), "{}", bye.raw);
+    assert_eq!(final_state(&t), PfState::Left, "{}", ladder(&t));
+    assert!(!t.steps.iter().any(|s| &*s.from == "carol-pf" && s.label == "INVITE"), "no path A\n{}", ladder(&t));
+    assert_eq!(t.summary.lost, 0, "{}", ladder(&t));
+    assert!(t.chats.iter().filter(|c| c.text != "three").all(|c| c.outcome == Outcome::Discarded), "{:?}", t.chats);
+    checked(&t);
+}
+
+/// keep-deferring: the PF declines (403) and keeps storing; her phone's REGISTER then starts
+/// path A and the store is delivered to the phone.
+#[test]
+fn q9_keep_deferring_declines_and_delivers_later() {
+    let t = post(r#""q9-leave-elsewhere": "keep-deferring""#, LEAVE_FROM_TABLET);
+    assert!(t.steps.iter().any(|s| &*s.from == "carol-pf" && s.label.starts_with("403") && s.clauses.contains(&Q9)), "{}", ladder(&t));
+    assert!(!t.steps.iter().any(|s| &*s.from == "carol-pf" && &*s.to == "cf" && s.label == "BYE"), "{}", ladder(&t));
+    assert_eq!(invites_to(&t, "carol").len(), 1, "{}", ladder(&t));
+    assert!(t.steps.iter().any(|s| &*s.from == "carol-pf" && &*s.to == "carol" && s.label == "SEND"), "{}", ladder(&t));
+    checked(&t);
+}
+
+/// The random timelines reach both options of q9-leave-elsewhere: a tablet's leave while the
+/// PF defers, declined and accepted.
+#[test]
+fn random_timelines_reach_both_q9_options() {
+    let (mut accepted, mut declined) = (0, 0);
+    for i in 0..3000u64 {
+        let Ok(s) = Scenario::from_json(&common::gen_scenario(common::mix64(0x0009_1eaf + i))) else { continue };
+        if !s.tablet {
+            continue;
+        }
+        let t = run(&s, Rules::PostCr);
+        let deferred = |s: &Step| matches!(s.pf_state, PfState::Deferred | PfState::DeliveringA);
+        accepted += usize::from(t.steps.iter().any(|s| s.label == "202 Accepted" && s.clauses.contains(&Q9) && deferred(s)));
+        declined += usize::from(t.steps.iter().any(|s| s.label.starts_with("403") && s.clauses.contains(&Q9) && deferred(s)));
+    }
+    assert!(accepted > 0 && declined > 0, "accepted {accepted}, declined {declined}");
+}

@@ -83,6 +83,10 @@ impl Client {
     /// [`Client::bye`]); without either (or off the network) nothing can go out now, and her
     /// client will decline the next INVITE for this chat with 603 (the RCS leave-while-idle rule).
     pub(super) fn leave(&mut self) {
+        if self.me == Node::Tablet && !self.in_dialog && self.own_invite.is_none() && self.online {
+            // Her tablet has no session with the group: it asks the focus to end hers.
+            return self.refer_bye();
+        }
         if (self.in_dialog || self.own_invite.is_some()) && self.online {
             let v = ReasonValue::sip(200, "Call completed");
             let raw = crate::wire::reason::emit(std::slice::from_ref(&v));

@@ -183,4 +183,28 @@ impl Client {
             Some(Arrival::RegisterAtScscf { txn, reaction_ms: 0, dereg: true }),
         );
     }
+
+    /// She leaves from her tablet, which has no session with the group (issue 11, Q9): a REFER
+    /// to the group asking the focus to remove her (`Refer-To: <her AOR>;method=BYE`, RFC 4579
+    /// §5.5; RFC 3515 §2.4), without the implicit subscription (`Refer-Sub: false`, RFC 4488 §4),
+    /// with the CR's voluntary cause (`Reason: SIP;cause=200`, §8.2.2.3).
+    pub(super) fn refer_bye(&mut self) {
+        let n = self.next_id();
+        let mut m =
+            self.new_request("REFER", GROUP, self.me, format!("<{CAROL}>;tag=rf-{n:x}"), format!("<{GROUP}>"), &format!("refer-{n:x}@{}", self.carol_ip()), 1);
+        m.headers.insert(1, (Cow::Borrowed("Route"), CAROL_ROUTE.to_string()));
+        m.push("Contact", self.contact(self.me));
+        m.push("Refer-To", format!("<{CAROL}>;method=BYE"));
+        m.push("Refer-Sub", "false");
+        m.push("Reason", "SIP;cause=200;text=\"Call completed\"");
+        let txn = Txn::of(&m);
+        self.out.push(ClientOutput::Left);
+        self.sip(
+            Node::Pf,
+            m,
+            cl!["RFC 4579 §5.5", "RFC 3515 §2.4", "RFC 4488 §4"],
+            "Carol leaves the chat from her tablet, which has no session with the group: it asks the focus to end her participation (REFER method=BYE); her PF is on the way.",
+            Some(Arrival::ReferAtPf { txn }),
+        );
+    }
 }

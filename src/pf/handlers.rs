@@ -152,6 +152,7 @@ impl Pf {
                 self.device_registers(device, true);
                 self.pf_gets_register(txn, reaction_ms)
             }
+            PfInput::CarolRefer { txn } => self.pf_gets_refer(txn),
             PfInput::Deregister { txn, device } => {
                 if self.device_registers(device, false) {
                     self.pf_gets_deregister(txn)

@@ -21,6 +21,7 @@ mod client;
 mod deferral;
 mod dereg;
 mod devices;
+mod elsewhere;
 mod emit;
 mod focus;
 mod handlers;

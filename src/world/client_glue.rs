@@ -91,6 +91,7 @@ impl World<'_> {
                 self.device_input(Node::Tablet, ClientInput::Register { reaction_ms }, None);
             }
             TabletEvent::Deregister => self.device_input(Node::Tablet, ClientInput::Deregister, None),
+            TabletEvent::Leave => self.device_input(Node::Tablet, ClientInput::Leave, None),
             TabletEvent::Unreachable => {
                 self.set_tablet_reachable(false);
                 let d = self.dev(Node::Tablet);

@@ -208,6 +208,10 @@ pub(crate) enum Arrival {
     ClientSubscribeAtPf {
         txn: Txn,
     },
+    /// Carol's REFER with `method=BYE` from her tablet (issue 11, Q9; RFC 4579 §5.5).
+    ReferAtPf {
+        txn: Txn,
+    },
     NotifyAtCarol {
         txn: Txn,
         /// The participant list her client shows from its conference-info body (the one the PF

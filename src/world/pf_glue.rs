@@ -31,6 +31,7 @@ impl World<'_> {
                 PfInput::Register { txn, reaction_ms, device: if tablet { Node::Tablet } else { Node::Carol } }
             }
             Arrival::ClientSubscribeAtPf { txn } => PfInput::CarolSubscribe { txn },
+            Arrival::ReferAtPf { txn } => PfInput::CarolRefer { txn },
             Arrival::UpdateOkAtPf { upd } => PfInput::CarolUpdateOk { upd },
             Arrival::CfAckAtPf => PfInput::FocusAck,
             _ => return,

@@ -222,7 +222,7 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
     // Policies: each one left at its default or set to a random option of the catalogue.
     let mut policies = Map::new();
     // (q15-which-device is drawn below, with the tablet, from a generator of its own.)
-    for p in catalogue().into_iter().filter(|p| p.id != "q15-which-device") {
+    for p in catalogue().into_iter().filter(|p| !matches!(p.id, "q15-which-device" | "q9-leave-elsewhere")) {
         if rng.chance(35) {
             let options: Vec<&str> = p.options.iter().copied().filter(|o| INCLUDE_SESSION_REFRESH || *o != "session-refresh").collect();
             policies.insert(p.id.to_string(), json!(*rng.pick(&options)));
@@ -249,10 +249,12 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
     let tablet = q18_timeline && dv.chance(25);
     if tablet {
         top.insert("devices".into(), json!(["phone", "tablet"]));
-        if dv.chance(50) {
-            let p = top.entry("policies").or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(p) = p {
-                p.insert("q15-which-device".into(), json!("fork-all"));
+        for (id, other) in [("q15-which-device", "fork-all"), ("q9-leave-elsewhere", "keep-deferring")] {
+            if dv.chance(50) {
+                let p = top.entry("policies").or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(p) = p {
+                    p.insert(id.into(), json!(other));
+                }
             }
         }
     }
@@ -329,7 +331,8 @@ fn gen_scenario_with(seed: u64, q18_timeline: bool) -> String {
             }
             _ => {}
         }
-        if tablet && matches!(kind, "register" | "deregister" | "unreachable") && dv.chance(50) {
+        let carol_leave = kind == "leave" && e.get("member").is_some_and(|m| m == "carol");
+        if tablet && (matches!(kind, "register" | "deregister" | "unreachable") || carol_leave) && dv.chance(50) {
             e.insert("device".into(), json!("tablet"));
         }
         events.push(Value::Object(e));
