@@ -103,7 +103,7 @@ export function draw(api) {
     const rd = h('input', { type: 'number', min: 0, step: 100, value: String(ev.reaction_ms ?? 0), id: 'ed-reaction', onchange: () => apply({ reaction_ms: num(rd) }) });
     rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('PF reaction delay (ms)'), rd), h('span', { class: 'notcr', text: 'not in the CR' })));
   }
-  if (DEVICE_KINDS.includes(ev.kind)) {
+  if (DEVICE_KINDS.includes(ev.kind) && (ev.kind !== 'leave' || ev.member === 'carol')) {
     // Carol's second device (issue 11, Q15): the scenario's devices, and which one this event is.
     const tab = hasTablet(state.scenario);
     const cb = h('input', { type: 'checkbox', id: 'ed-tablet', onchange: () => {

@@ -17,8 +17,8 @@ export const EVENT_KINDS = [
 ];
 export const KIND = new Map(EVENT_KINDS.map((k) => [k.kind, k]));
 
-/** The event kinds that may name Carol's tablet (`"device": "tablet"`, issue 11, Q15). */
-export const DEVICE_KINDS = ['register', 'deregister', 'unreachable'];
+/** The event kinds that may name Carol's tablet (`"device": "tablet"`, issue 11, Q15; Carol's `leave`, Q9). */
+export const DEVICE_KINDS = ['register', 'deregister', 'unreachable', 'leave'];
 
 /** Whether the scenario gives Carol a second device, her tablet (`"devices": ["phone", "tablet"]`). */
 export function hasTablet(scenario) {

@@ -124,7 +124,7 @@ test('member ids from any name', () => {
 });
 
 test("Carol's tablet (issue 11, Q15): devices on and off, an event's device, and its description", () => {
-  assert.deepEqual(DEVICE_KINDS, ['register', 'deregister', 'unreachable']);
+  assert.deepEqual(DEVICE_KINDS, ['register', 'deregister', 'unreachable', 'leave']);
   assert.equal(hasTablet(base()), false);
   const on = setTablet(base(), true);
   assert.deepEqual(on.devices, ['phone', 'tablet']);
