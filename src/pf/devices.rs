@@ -223,7 +223,7 @@ impl Pf {
     /// The main delivery INVITE failed while the fork is still pending: the fork becomes the
     /// main INVITE, so its answer decides (true); false when there is no such fork.
     pub(super) fn promote_fork(&mut self) -> bool {
-        if !self.fork.as_ref().is_some_and(|(_, f)| !f.cancelled) {
+        if self.fork.as_ref().is_none_or(|(_, f)| f.cancelled) {
             return false;
         }
         let (d, f) = self.fork.take().expect("fork");
