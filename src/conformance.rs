@@ -325,7 +325,9 @@ impl Checker {
                         self.cseq.insert(key, cseq_n);
                         match &to_tag {
                             None => {
-                                if matches!(method.as_str(), "INVITE" | "SUBSCRIBE" | "REGISTER") {
+                                // A REFER may be sent outside a dialog (RFC 3515 §2.4.1; issue 11,
+                                // Q9: Carol's tablet, with Refer-Sub: false, RFC 4488 §4).
+                                if matches!(method.as_str(), "INVITE" | "SUBSCRIBE" | "REGISTER" | "REFER") {
                                     self.created.insert(call_id.clone());
                                 } else {
                                     self.find(s, Rule::DialogTags, format!("{method} outside a dialog needs a dialog-creating method"));

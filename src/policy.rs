@@ -57,6 +57,11 @@ pub enum PolicyId {
     // --- issue 11: Q17.
     /// Q17: the PF's IMDNs for what it stores (RFC 5438 §5.3, §7.2.1.3).
     Q17ImdnWhileStoring,
+    // --- issue 11: several devices.
+    /// Q15: which of Carol's devices path A invites.
+    Q15WhichDevice,
+    /// Q9: Carol leaves on purpose from her other device while the PF defers.
+    Q9LeaveElsewhere,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -80,7 +85,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 22] = [
+pub const ALL: [PolicyId; 24] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -109,6 +114,9 @@ pub const ALL: [PolicyId; 22] = [
     PolicyId::Q20OtherContributionId,
     // issue 11: Q17
     PolicyId::Q17ImdnWhileStoring,
+    // issue 11: several devices
+    PolicyId::Q15WhichDevice,
+    PolicyId::Q9LeaveElsewhere,
 ];
 
 impl PolicyId {
@@ -140,6 +148,8 @@ impl PolicyId {
             PolicyId::SubscriptionEnd => ("subscription-end", "SUB", "When the PF ends its conference subscription", &["after-delivery", "keep"],
                 "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered, unless Carol's client has a conference subscription that the PF serves from it (then it keeps it, so her roster follows later joins and leaves); a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
             PolicyId::DeregWhileDeferred => other_dereg(),
+            PolicyId::Q15WhichDevice => q15_which_device(),
+            PolicyId::Q9LeaveElsewhere => q9_leave_elsewhere(),
             PolicyId::Q18SubscriptionFails => Self::info_q18(),
             PolicyId::Q14CutChunks => info_q14(),
             PolicyId::Q20OtherContributionId => other_q20(),
@@ -183,6 +193,8 @@ impl PolicyId {
             PolicyId::Q10AtCap => "policy:q10-at-cap",
             PolicyId::StillRegistered => "policy:still-registered",
             PolicyId::DeregWhileDeferred => "policy:dereg-while-deferred",
+            PolicyId::Q15WhichDevice => "policy:q15-which-device",
+            PolicyId::Q9LeaveElsewhere => "policy:q9-leave-elsewhere",
             PolicyId::Q18SubscriptionFails => "policy:q18-subscription-fails",
             PolicyId::Q14CutChunks => "policy:q14-cut-chunks",
             PolicyId::Q20OtherContributionId => "policy:q20-other-contribution-id",
@@ -248,6 +260,23 @@ fn info_q14() -> (&'static str, &'static str, &'static str, &'static [&'static s
 fn other_q20() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
     ("q20-other-contribution-id", "Q20", "A re-join with another Contribution-ID or Conversation-ID", &["new-session", "new-session-no-delivery", "treat-as-rejoin"],
         "Not in the CR: its re-join carries \"the same Conversation-ID and Contribution-ID\" (8.3.2.9). An INVITE of Carol's to the group with other IDs, while the PF defers for her (or invites her, or still relays her old session), is then not a re-join of this session. new-session: the PF takes it as a new session of Carol's and answers it itself (its leg to the focus stays, so the group sees no leave and join; our choice); it is not the CR's path B, so neither Q1 nor Q2 applies: a pending reaction to a REGISTER and a pending INVITE of the PF's own are dropped for the new session. Once that session is set up (ACK and MSRP), the PF delivers the deferred messages over it, as a delivery of their own after the set-up. new-session-no-delivery: the same, but the new session starts empty: the stored messages are discarded, each a lost step. treat-as-rejoin: the PF ignores the difference and handles the INVITE as the CR's re-join (path B, Q1 and Q2 as for any re-join).")
+}
+
+/// The catalogue row of `q15-which-device` (issue 11, the digest's Q15; RFC 5626 §4.1, RFC 3261
+/// §9.1, §13.2.2.4): (id, question, title, options with the default first, description). Not in
+/// the CR.
+#[allow(clippy::type_complexity)]
+fn q15_which_device() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+    ("q15-which-device", "Q15", "Which of Carol's devices gets the delivery", &["registering-device", "fork-all"],
+        "Not in the CR (the digest's Q15: unspecified). Only with a second device (the scenario's devices). registering-device: path A invites the device whose 3rd-party REGISTER came last (its +sip.instance is in the REGISTER body), by its Contact URI. fork-all: the PF invites every registered device; the first 2xx wins and the PF CANCELs the others (RFC 3261 §9.1), ending a 2xx that comes anyway with ACK and BYE (§13.2.2.4, §15).")
+}
+
+/// The catalogue row of `q9-leave-elsewhere` (issue 11, the digest's Q9; RFC 4579 §5.5, RFC
+/// 3515): (id, question, title, options with the default first, description). Not in the CR.
+#[allow(clippy::type_complexity)]
+fn q9_leave_elsewhere() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+    ("q9-leave-elsewhere", "Q9", "Carol leaves from her other device while deferred", &["end-deferral", "keep-deferring"],
+        "Not in the CR. Only with a second device: her tablet, outside any session, asks the focus to end her participation (REFER method=BYE, RFC 4579 §5.5, Refer-Sub: false), and her PF sees it. end-deferral: any voluntary signal ends the deferral (the digest): the PF accepts (202), leaves the group for her with BYE and Reason SIP;cause=200 and discards the store. keep-deferring: only the dropped device's own signal counts: the PF declines (403) and keeps storing. A leave in the UI while her device is offline is unchanged: her client declines the next INVITE with 603.")
 }
 
 /// The option chosen for every policy in one run (index into each policy's `options`).
@@ -322,6 +351,8 @@ mod tests {
         assert_eq!(opts(PolicyId::Q10AtCap), ["drop-oldest", "drop-newest", "leave-group"]);
         assert_eq!(opts(PolicyId::StillRegistered), ["wait", "invite-after-60s", "invite-after-10min"]);
         assert_eq!(opts(PolicyId::DeregWhileDeferred), ["keep-deferring", "end-deferral"]);
+        assert_eq!(opts(PolicyId::Q15WhichDevice), ["registering-device", "fork-all"]);
+        assert_eq!(opts(PolicyId::Q9LeaveElsewhere), ["end-deferral", "keep-deferring"]);
         assert_eq!(opts(PolicyId::Q18SubscriptionFails), ["retry-backoff", "give-up", "treat-as-group-ended"]);
         assert_eq!(opts(PolicyId::Q14CutChunks), ["resend-whole", "resume", "drop"]);
         assert_eq!(opts(PolicyId::Q20OtherContributionId), ["new-session", "new-session-no-delivery", "treat-as-rejoin"]);

@@ -145,6 +145,26 @@ pub enum EventKind {
     Deregister,
     /// The CF ends the group session.
     GroupEnds,
+    /// Something Carol's second device (her tablet) does: the event's `"device": "tablet"`
+    /// (issue 11, Q15/Q9; only with `"devices": ["phone", "tablet"]`).
+    Tablet(TabletEvent),
+}
+
+/// What Carol's tablet does (issue 11, Q15 and Q9: a second instance of her client with its own
+/// `+sip.instance`, RFC 5626 §4.1 / 3GPP TS 24.229 §5.1.1.2; Contact, tags and counters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TabletEvent {
+    /// The tablet registers (its own binding); the S-CSCF's 3rd-party REGISTER names its instance.
+    Register { reaction_ms: u64 },
+    /// The tablet de-registers (`Expires: 0` on its binding only).
+    Deregister,
+    /// The tablet leaves the network (nothing reaches it any more).
+    Unreachable,
+    /// Carol leaves the chat from her tablet (`leave` of `carol` with `"device": "tablet"`):
+    /// outside a session of its own, the tablet asks the focus to end Carol's participation
+    /// with REFER `method=BYE` (RFC 4579 §5.5, RFC 3515), which her PF sees first. What the PF
+    /// does with it while deferred is policy `q9-leave-elsewhere` (not in the CR).
+    Leave,
 }
 
 /// An event at a time.
@@ -231,6 +251,9 @@ pub struct Scenario {
     /// `carol_reads_ms`: how long after a message reaches her client she reads it, so it sends
     /// `displayed` (RFC 5438 §5.2); [`READS_NEVER`] for `"never"`. Default 5000.
     pub carol_reads_ms: u64,
+    /// `"devices": ["phone", "tablet"]`: Carol has a second device, registered at the start and
+    /// not in the group session (issue 11, Q15). Default `["phone"]`: one device.
+    pub tablet: bool,
 }
 
 /// Smallest and largest `msrp_chunk_bytes` (RFC 4975 §7.1.1 asks endpoints to accept chunks of
@@ -640,6 +663,7 @@ impl Scenario {
                 "msrp_chunk_bytes",
                 "imdn",
                 "carol_reads_ms",
+                "devices",
             ],
         )?;
         let format = req_str(m, root, "format")?;
@@ -713,12 +737,13 @@ impl Scenario {
         if evs.len() > MAX_EVENTS {
             return Err(ScenarioError::TooLarge { what: "events", limit: MAX_EVENTS });
         }
+        let tablet = devices(m)?;
         let mut events = Vec::with_capacity(evs.len());
         let mut prev = 0u64;
         let mut roster = Roster::new(&members);
         for (i, ev) in evs.iter().enumerate() {
             let path = Loc::Item("events", i);
-            let e = parse_event(ev, path, &members)?;
+            let e = parse_event(ev, path, &members, tablet)?;
             if e.at_ms < prev {
                 return Err(ScenarioError::TimeBackwards { path: format!("{path}.at_ms"), at_ms: e.at_ms, previous_ms: prev });
             }
@@ -773,6 +798,7 @@ impl Scenario {
             imdn,
             carol_reads_ms,
             msrp_chunk_bytes,
+            tablet,
         })
     }
 
@@ -892,21 +918,57 @@ fn who(m: Obj, path: Loc, key: &str, members: &[Member]) -> R<Who> {
     })
 }
 
-fn parse_event(v: &Json, path: Loc, members: &[Member]) -> R<Event> {
+/// Reads `devices` (issue 11, Q15): `["phone"]` (default) or `["phone", "tablet"]`.
+fn devices(m: Obj) -> R<bool> {
+    let Some(v) = m.get("devices") else { return Ok(false) };
+    let names: Option<Vec<&str>> = v.as_array().map(|a| a.iter().filter_map(|d| d.as_str()).collect());
+    match names.as_deref() {
+        Some(["phone"]) => Ok(false),
+        Some(["phone", "tablet"]) => Ok(true),
+        _ => Err(ScenarioError::Invalid { path: "devices".into(), problem: "must be [\"phone\"] or [\"phone\", \"tablet\"]".into() }),
+    }
+}
+
+/// Reads an event's `device` (issue 11): None or `"phone"` is her phone, `"tablet"` her tablet
+/// (only when the scenario has one).
+fn device(m: Obj, path: Loc, tablet: bool) -> R<bool> {
+    match get_str(m, path, "device")? {
+        None | Some("phone") => Ok(false),
+        Some("tablet") if tablet => Ok(true),
+        Some("tablet") => Err(ScenarioError::Invalid { path: join(path, "device"), problem: "the scenario's devices have no tablet".into() }),
+        Some(other) => {
+            Err(ScenarioError::OutOfRange { path: join(path, "device"), value: format!("{:?}", cut(other)), allowed: "\"phone\", \"tablet\"".into() })
+        }
+    }
+}
+
+fn parse_event(v: &Json, path: Loc, members: &[Member], tablet: bool) -> R<Event> {
     let m = obj(v, path)?;
     let kind = req_str(m, path, "kind")?;
     let at_ms = get_u64(m, path, "at_ms", 0..=MAX_AT_MS, MS)?.ok_or_else(|| ScenarioError::Missing { path: join(path, "at_ms") })?;
     let fields: &[&'static str] = match kind {
         "message" => &["at_ms", "kind", "from", "text"],
         "bye" => &["at_ms", "kind", "reason"],
-        "leave" | "join" => &["at_ms", "kind", "member"],
+        "leave" => &["at_ms", "kind", "member", "device"],
+        "join" => &["at_ms", "kind", "member"],
         "invite_rejected" => &["at_ms", "kind", "status"],
-        "register" => &["at_ms", "kind", "reaction_ms"],
+        "register" => &["at_ms", "kind", "reaction_ms", "device"],
         "rejoin" => &["at_ms", "kind", "ids"],
+        "deregister" | "unreachable" => &["at_ms", "kind", "device"],
         k if EVENT_KINDS.contains(&k) => &["at_ms", "kind"],
         k => return Err(ScenarioError::UnknownEventKind { path: join(path, "kind"), kind: k.to_string() }),
     };
     check_fields(m, path, fields)?;
+    if device(m, path, tablet)? {
+        let t = match kind {
+            "register" => TabletEvent::Register { reaction_ms: get_u64(m, path, "reaction_ms", 0..=600_000, MS)?.unwrap_or(500) },
+            "deregister" => TabletEvent::Deregister,
+            "leave" if req_str(m, path, "member")? == "carol" => TabletEvent::Leave,
+            "leave" => return Err(ScenarioError::Invalid { path: join(path, "device"), problem: "only Carol's leave names a device".into() }),
+            _ => TabletEvent::Unreachable,
+        };
+        return Ok(Event { at_ms, kind: EventKind::Tablet(t) });
+    }
     let kind = match kind {
         "message" => {
             let from = who(m, path, "from", members)?;

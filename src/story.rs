@@ -94,6 +94,12 @@ pub fn event_causes(sc: &Scenario) -> Vec<String> {
                 EventKind::Rejoin { .. } => b.push_str("rejoin"),
                 EventKind::Deregister => b.push_str("deregister"),
                 EventKind::GroupEnds => b.push_str("group_ends"),
+                EventKind::Tablet(t) => b.push_str(match t {
+                    crate::scenario::TabletEvent::Register { .. } => "tablet:register",
+                    crate::scenario::TabletEvent::Deregister => "tablet:deregister",
+                    crate::scenario::TabletEvent::Unreachable => "tablet:unreachable",
+                    crate::scenario::TabletEvent::Leave => "tablet:leave",
+                }),
             }
             b
         })

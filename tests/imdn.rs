@@ -226,7 +226,7 @@ fn the_judge_passes_runs_with_imdns_and_counts_no_imdn_as_a_chat() {
 fn the_judge_leaves_imdns_out_of_random_timelines_that_carry_them() {
     let (pf, cf) = ("192.0.2.10".parse().ok(), "192.0.2.20".parse().ok());
     for seed in [0x410f_164b_d6e9_614d_u64, 0x4131_31ea_36b3_0326] {
-        let sc = Scenario::from_json(&common::gen_scenario_without_chunks(seed)).expect("generated scenario");
+        let sc = Scenario::from_json(&common::gen_scenario_for_the_judge(seed)).expect("generated scenario");
         let t = run(&sc, Rules::PostCr);
         assert!(!imdn_sends(&t).is_empty(), "{seed:#x}: the timeline carries no IMDN any more");
         let j = judge(&pcap::write(&t, &pcap::Network::for_scenario(&sc)).unwrap(), Options { pf, cf, rules: Rules::PostCr }).unwrap();

@@ -17,7 +17,7 @@ mod corpus;
 #[allow(dead_code)] // the corpus writer's other helpers serve tests/capture.rs
 mod transform;
 
-use common::{gen_scenario_without_chunks as gen_scenario, preset_scenario};
+use common::{gen_scenario_for_the_judge as gen_scenario, preset_scenario};
 use cpm_deferral::export::pcap;
 use cpm_deferral::judge::{judge, Options, Verdict};
 use cpm_deferral::presets;

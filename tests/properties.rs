@@ -215,8 +215,11 @@ fn store_accounting(t: &Trace) -> Result<(), String> {
     let mut removed: HashMap<u32, usize> = HashMap::new();
     let mut last_send: HashMap<u32, usize> = HashMap::new();
     for (i, s) in t.steps.iter().enumerate() {
-        let replay_send =
-            s.protocol == Protocol::MSRP && &*s.from == "carol-pf" && &*s.to == "carol" && s.label == "SEND" && s.clauses.contains(&"reading:8.3.2.9");
+        let replay_send = s.protocol == Protocol::MSRP
+            && &*s.from == "carol-pf"
+            && matches!(&*s.to, "carol" | "carol-tablet")
+            && s.label == "SEND"
+            && s.clauses.contains(&"reading:8.3.2.9");
         if !(replay_send || matches!(s.kind, StepKind::Store | StepKind::Deliver | StepKind::Lost)) {
             continue;
         }

@@ -1,6 +1,6 @@
 // The event editor: the fields of the selected timeline event (loaded on the first selection).
 // Values go to the engine as typed; one it refuses is not applied and the engine's message shows.
-import { KIND, REASON_PROTOCOLS, REJOIN_IDS, composeReason, parseReason, updateEvent, membersOf } from './scenario.js';
+import { KIND, REASON_PROTOCOLS, REJOIN_IDS, DEVICE_KINDS, composeReason, parseReason, updateEvent, membersOf, hasTablet, setTablet } from './scenario.js';
 import { SYMBOL } from './timeline.js';
 import { ensureCss } from './lazy-css.js';
 
@@ -113,6 +113,22 @@ export function draw(api) {
   if (ev.kind === 'register') {
     const rd = h('input', { type: 'number', min: 0, step: 100, value: String(ev.reaction_ms ?? 0), id: 'ed-reaction', onchange: () => apply({ reaction_ms: num(rd) }) });
     rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('PF reaction delay (ms)'), rd), h('span', { class: 'notcr', text: 'not in the CR' })));
+  }
+  if (DEVICE_KINDS.includes(ev.kind) && (ev.kind !== 'leave' || ev.member === 'carol')) {
+    // Carol's second device (issue 11, Q15): the scenario's devices, and which one this event is.
+    const tab = hasTablet(state.scenario);
+    const cb = h('input', { type: 'checkbox', id: 'ed-tablet', onchange: () => {
+      const why = edit(setTablet(state.scenario, cb.checked), { selEvent: i });
+      if (why) showRefusal(api, why);
+    } });
+    cb.checked = tab;
+    rows.push(h('div', { class: 'row' }, h('label', {}, cb, document.createTextNode(' Carol also has a tablet (a second device)')), h('span', { class: 'notcr', text: 'Q15: not in the CR' })));
+    if (tab) {
+      const dv = h('select', { id: 'ed-device', onchange: () => apply({ device: dv.value === 'tablet' ? 'tablet' : undefined }) });
+      for (const [v, t] of [['phone', 'her phone'], ['tablet', 'her tablet']]) dv.append(h('option', { value: v, text: t }));
+      dv.value = ev.device === 'tablet' ? 'tablet' : 'phone';
+      rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('device'), dv)));
+    }
   }
   rows.push(h('div', { class: 'row' },
     h('button', { type: 'button', class: 'danger', id: 'ed-delete', text: 'Delete event', onclick: guard(() => deleteSelected()) }),

@@ -23,6 +23,29 @@ export const REJOIN_IDS = {
   'new-contribution': 'a new Contribution-ID',
   'new-conversation': 'a new Conversation-ID and Contribution-ID',
 };
+/** The event kinds that may name Carol's tablet (`"device": "tablet"`, issue 11, Q15; Carol's `leave`, Q9). */
+export const DEVICE_KINDS = ['register', 'deregister', 'unreachable', 'leave'];
+
+/** Whether the scenario gives Carol a second device, her tablet (`"devices": ["phone", "tablet"]`). */
+export function hasTablet(scenario) {
+  return Array.isArray(scenario?.devices) && scenario.devices.includes('tablet');
+}
+
+/** The scenario with Carol's tablet (on) or without it: then no event names it any more. */
+export function setTablet(scenario, on) {
+  const s = clone(scenario);
+  if (on) {
+    s.devices = ['phone', 'tablet'];
+    return s;
+  }
+  delete s.devices;
+  s.events = (s.events || []).map((e) => {
+    if (e.device === undefined) return e;
+    const { device: _device, ...rest } = e;
+    return rest;
+  });
+  return s;
+}
 
 export const REASON_PROTOCOLS = ['SIP', 'Q.850', 'RELEASE_CAUSE', 'FAILURE_CAUSE'];
 
@@ -207,6 +230,7 @@ export function setPolicy(scenario, id, value, defaultValue) {
 /** One-line description of an event, for marker titles and the editor. */
 export function describeEvent(ev, names = new Map()) {
   const who = (id) => (id === 'carol' ? 'Carol' : names.get(id) || id);
+  if (ev.device === 'tablet') return `${describeEvent({ ...ev, device: undefined }, names)} (her tablet)`;
   switch (ev.kind) {
     case 'message':
       return `${who(ev.from)}: “${ev.text}”`;

@@ -185,13 +185,14 @@ export class Timeline {
         class: `marker${i === this.selected ? ' selected' : ''}${this.linked.has(i) ? ' linked' : ''}`,
         'data-ev': i, 'data-kind': ev.kind, tabindex: 0, role: 'button',
         // The symbol drawn on the marker is part of its name (WCAG 2.5.3, label in name).
-        'aria-label': `${SYMBOL[ev.kind] || '?'} ${kind ? kind.label : ev.kind} at ${fmtMs(ev.at_ms)}: ${desc}`,
+        'aria-label': `${SYMBOL[ev.kind] || '?'}${ev.device === 'tablet' ? 't' : ''} ${kind ? kind.label : ev.kind} at ${fmtMs(ev.at_ms)}: ${desc}`,
         transform: `translate(${x},${y})`,
       }, marks);
       el('line', { x1: 0, x2: 0, y1: 8, y2: axisY - y, stroke: COLOR[ev.kind] || '#555', 'stroke-width': 1, opacity: 0.6 }, g);
       el('rect', { class: 'mk', x: -10, y: -8, width: 20, height: 16, rx: ev.kind === 'message' ? 8 : 3, fill: COLOR[ev.kind] || '#555' }, g);
       const tx = el('text', { x: 0, y: 4, 'text-anchor': 'middle' }, g);
-      tx.textContent = SYMBOL[ev.kind] || '?';
+      // Carol's tablet (issue 11, Q15): the marker's symbol with a "t".
+      tx.textContent = `${SYMBOL[ev.kind] || '?'}${ev.device === 'tablet' ? 't' : ''}`;
       // No <title>: axe counts its text as the button's visible text (label-content-name-mismatch);
       // the name above says the same.
     });

@@ -7,6 +7,7 @@ use crate::world::build::{CAROL, GROUP, PF_ROUTE};
 
 fn client(established: bool, answer_ms: u64) -> Client {
     Client::new(ClientConfig {
+        me: Node::Carol,
         established,
         answer_ms,
         policies: Policies::default(),

@@ -4,7 +4,7 @@
 //! either way (§15).
 
 use super::*;
-use crate::world::build::{route_set, CAROL, CAROL_IP, FACTORY, GROUP, PF_TARGET, SUBJECT};
+use crate::world::build::{route_set, CAROL, FACTORY, GROUP, PF_TARGET, SUBJECT};
 
 impl Client {
     /// Setup `full`: Carol's client creates the group with an INVITE to the conference factory,
@@ -13,15 +13,15 @@ impl Client {
         self.session_no += 1;
         let mut d = Dialog::carol_pf(self.session_no);
         d.b_tag.clear();
-        let mut m = self.new_request("INVITE", FACTORY, Node::Carol, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{FACTORY}>"), &d.call_id.clone(), 1);
+        let mut m = self.new_request("INVITE", FACTORY, self.me, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{FACTORY}>"), &d.call_id.clone(), 1);
         // Her outbound route: P-CSCF, then S-CSCF (3GPP TS 24.229 §5.1.2A.1.1).
         m.push("Route", CAROL_ROUTE);
-        self.cpm_headers(&mut m, Node::Carol);
+        self.cpm_headers(&mut m, self.me);
         m.push("Require", "recipient-list-invite");
         m.push("Subject", SUBJECT);
-        let no = self.new_path_no(Node::Carol);
+        let no = self.new_path_no(self.me);
         self.offers.push((d.call_id.clone(), no));
-        let sdp = self.sdp(Node::Carol, "carol", CAROL_IP, 9, self.carol_path_n(no), "active");
+        let sdp = self.sdp(self.me, "carol", self.carol_ip(), 9, self.carol_path_n(no), "active");
         let mut list =
             String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">\r\n  <list>\r\n");
         for m in self.cfg.members.iter().filter(|m| m.in_group) {
@@ -59,9 +59,9 @@ impl Client {
         self.session_no += 1;
         let mut d = Dialog::carol_pf(self.session_no);
         d.b_tag.clear();
-        let mut m = self.new_request("INVITE", GROUP, Node::Carol, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{GROUP}>"), &d.call_id.clone(), 1);
+        let mut m = self.new_request("INVITE", GROUP, self.me, format!("<{CAROL}>;tag={}", d.a_tag), format!("<{GROUP}>"), &d.call_id.clone(), 1);
         m.push("Route", CAROL_ROUTE);
-        self.cpm_headers(&mut m, Node::Carol);
+        self.cpm_headers(&mut m, self.me);
         // Q20: the scenario may give the re-join other session IDs than the session's own.
         let (conv, contrib) = crate::world::build::rejoin_ids(ids, self.session_no);
         for (name, v) in &mut m.headers {
@@ -73,9 +73,9 @@ impl Client {
         }
         m.push("P-Preferred-Identity", format!("<{CAROL}>"));
         m.push("Content-Type", "application/sdp");
-        let no = self.new_path_no(Node::Carol);
+        let no = self.new_path_no(self.me);
         self.offers.push((d.call_id.clone(), no));
-        m.body = self.sdp(Node::Carol, "carol", CAROL_IP, 9, self.carol_path_n(no), "active");
+        m.body = self.sdp(self.me, "carol", self.carol_ip(), 9, self.carol_path_n(no), "active");
         let txn = Txn::of(&m);
         self.own_invite = Some(Pending { txn: txn.clone(), ruri: GROUP, provisional: false, leave: None, cancelled: false });
         self.sip(
@@ -96,6 +96,10 @@ impl Client {
     /// [`Client::bye`]); without either (or off the network) nothing can go out now, and her
     /// client will decline the next INVITE for this chat with 603 (the RCS leave-while-idle rule).
     pub(super) fn leave(&mut self) {
+        if self.me == Node::Tablet && !self.in_dialog && self.own_invite.is_none() && self.online {
+            // Her tablet has no session with the group: it asks the focus to end hers.
+            return self.refer_bye();
+        }
         if (self.in_dialog || self.own_invite.is_some()) && self.online {
             let v = ReasonValue::sip(200, "Call completed");
             let raw = crate::wire::reason::emit(std::slice::from_ref(&v));
@@ -121,7 +125,7 @@ impl Client {
         let mut d = self.dialog.take().unwrap_or_else(|| Dialog::carol_pf(self.session_no));
         self.dropped.push(d.call_id.clone());
         let from_a = d.a_uri == CAROL;
-        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Carol, PF_TARGET);
+        let mut m = self.dialog_request("BYE", &mut d, from_a, self.me, PF_TARGET);
         if let Some((raw, _)) = &reason {
             m.push("Reason", raw.clone());
         }
@@ -220,7 +224,7 @@ impl Client {
             // She is alerting: 180 Ringing (RFC 3261 §13.3.1.1), which moves the PF's INVITE
             // transaction to Proceeding (no Timer B any more, §17.1.1.2) and allows a CANCEL (§9.1).
             let mut r = self.response(180, &txn, Some(&tag));
-            r.push("Contact", self.contact(Node::Carol));
+            r.push("Contact", self.contact(self.me));
             let rtxn = Txn::of(&r);
             self.sip(
                 Node::Pf,
@@ -258,11 +262,11 @@ impl Client {
             route: route_set(txn.record_route.as_deref(), false),
         });
         let mut r = self.response(200, &txn, Some(&tag));
-        r.push("Contact", self.contact(Node::Carol));
+        r.push("Contact", self.contact(self.me));
         r.push("Content-Type", "application/sdp");
         self.paths = (no, no);
         self.live_call = txn.call_id.clone();
-        r.body = self.sdp(Node::Carol, "carol", CAROL_IP, 9, self.carol_path_n(no), "active");
+        r.body = self.sdp(self.me, "carol", self.carol_ip(), 9, self.carol_path_n(no), "active");
         let rtxn = Txn::of(&r);
         self.sip(
             Node::Pf,
@@ -323,7 +327,7 @@ impl Client {
                 // The UAC's route set: the 2xx's Record-Route reversed (RFC 3261 §12.1.2).
                 route: route_set(txn.record_route.as_deref(), true),
             };
-            let ack = self.ack_or_cancel("ACK", &d, true, Node::Carol, PF_TARGET);
+            let ack = self.ack_or_cancel("ACK", &d, true, self.me, PF_TARGET);
             self.dialog = Some(d);
             self.in_dialog = true;
             let mine = self.offers.iter().rev().find(|(c, _)| *c == txn.call_id).map_or(0, |(_, n)| *n);

@@ -4,13 +4,13 @@
 //! §3, RFC 6665), the session refresh it answers (RFC 4028 §9) and its REGISTER (RFC 3261 §10).
 
 use super::*;
-use crate::world::build::{CAROL, CAROL_IP, GROUP};
+use crate::world::build::{CAROL, GROUP};
 
 impl Client {
     /// She sends chat message `chat` to her PF, the next MSRP hop (RFC 4975 §7.1.1).
     pub(super) fn send_chat(&mut self, chat: u32, body: Arc<str>) {
         let (from, to) = self.view();
-        let (raw, tid) = self.send_text(Node::Carol, &to, &from, Some(&body));
+        let (raw, tid) = self.send_text(self.me, &to, &from, Some(&body));
         self.msrp(
             raw,
             "SEND",
@@ -38,7 +38,7 @@ impl Client {
         }
         self.link = Link::Up;
         let (from, to) = self.view();
-        let (raw, tid) = self.send_text(Node::Carol, &to, &from, None);
+        let (raw, tid) = self.send_text(self.me, &to, &from, None);
         self.msrp(
             raw,
             "SEND",
@@ -55,16 +55,23 @@ impl Client {
     /// It subscribes to the conference state of the group (RFC 4575 §3); its PF answers.
     fn subscribe(&mut self) {
         let n = self.next_id();
-        let mut m =
-            self.new_request("SUBSCRIBE", GROUP, Node::Carol, format!("<{CAROL}>;tag=cs-{n:x}"), format!("<{GROUP}>"), &format!("csub-{n:x}@{CAROL_IP}"), 1);
+        let mut m = self.new_request(
+            "SUBSCRIBE",
+            GROUP,
+            self.me,
+            format!("<{CAROL}>;tag=cs-{n:x}"),
+            format!("<{GROUP}>"),
+            &format!("csub-{n:x}@{}", self.carol_ip()),
+            1,
+        );
         m.headers.insert(1, (Cow::Borrowed("Route"), CAROL_ROUTE.to_string()));
-        m.push("Contact", self.contact(Node::Carol));
+        m.push("Contact", self.contact(self.me));
         m.push("Event", "conference");
         m.push("Accept", "application/conference-info+xml");
         m.push("Expires", "3600");
         let txn = Txn::of(&m);
         self.sub = Some(Dialog {
-            call_id: format!("csub-{n:x}@{CAROL_IP}"),
+            call_id: format!("csub-{n:x}@{}", self.carol_ip()),
             a_uri: CAROL.into(),
             a_tag: format!("cs-{n:x}"),
             b_uri: GROUP.into(),
@@ -191,13 +198,13 @@ impl Client {
         let mut m = self.new_request(
             "REGISTER",
             "sip:ims.example.net",
-            Node::Carol,
+            self.me,
             format!("<{CAROL}>;tag=reg-{n:x}"),
             format!("<{CAROL}>"),
-            &format!("reg-{n:x}-c@{CAROL_IP}"),
+            &format!("reg-{n:x}-c@{}", self.carol_ip()),
             2 + n as u32,
         );
-        m.push("Contact", format!("{};expires=600000", self.contact(Node::Carol)));
+        m.push("Contact", format!("{};expires=600000", self.contact(self.me)));
         m.push("Expires", "600000");
         let txn = Txn::of(&m);
         self.sip(
@@ -216,13 +223,13 @@ impl Client {
         let mut m = self.new_request(
             "REGISTER",
             "sip:ims.example.net",
-            Node::Carol,
+            self.me,
             format!("<{CAROL}>;tag=reg-{n:x}"),
             format!("<{CAROL}>"),
-            &format!("reg-{n:x}-c@{CAROL_IP}"),
+            &format!("reg-{n:x}-c@{}", self.carol_ip()),
             2 + n as u32,
         );
-        m.push("Contact", format!("{};expires=0", self.contact(Node::Carol)));
+        m.push("Contact", format!("{};expires=0", self.contact(self.me)));
         m.push("Expires", "0");
         let txn = Txn::of(&m);
         self.sip(
@@ -231,6 +238,30 @@ impl Client {
             cl!["RFC 3261 §10.2.2"],
             "Carol's device de-registers (Expires: 0).",
             Some(Arrival::RegisterAtScscf { txn, reaction_ms: 0, dereg: true }),
+        );
+    }
+
+    /// She leaves from her tablet, which has no session with the group (issue 11, Q9): a REFER
+    /// to the group asking the focus to remove her (`Refer-To: <her AOR>;method=BYE`, RFC 4579
+    /// §5.5; RFC 3515 §2.4), without the implicit subscription (`Refer-Sub: false`, RFC 4488 §4),
+    /// with the CR's voluntary cause (`Reason: SIP;cause=200`, §8.2.2.3).
+    pub(super) fn refer_bye(&mut self) {
+        let n = self.next_id();
+        let mut m =
+            self.new_request("REFER", GROUP, self.me, format!("<{CAROL}>;tag=rf-{n:x}"), format!("<{GROUP}>"), &format!("refer-{n:x}@{}", self.carol_ip()), 1);
+        m.headers.insert(1, (Cow::Borrowed("Route"), CAROL_ROUTE.to_string()));
+        m.push("Contact", self.contact(self.me));
+        m.push("Refer-To", format!("<{CAROL}>;method=BYE"));
+        m.push("Refer-Sub", "false");
+        m.push("Reason", "SIP;cause=200;text=\"Call completed\"");
+        let txn = Txn::of(&m);
+        self.out.push(ClientOutput::Left);
+        self.sip(
+            Node::Pf,
+            m,
+            cl!["RFC 4579 §5.5", "RFC 3515 §2.4", "RFC 4488 §4"],
+            "Carol leaves the chat from her tablet, which has no session with the group: it asks the focus to end her participation (REFER method=BYE); her PF is on the way.",
+            Some(Arrival::ReferAtPf { txn }),
         );
     }
 }

@@ -69,6 +69,9 @@ pub(crate) struct ClientConfig {
     pub reads_ms: u64,
     /// Wall-clock time of t = 0 (epoch ms), for the `DateTime` of its IMDNs.
     pub epoch_ms: u64,
+    /// The device it runs on: her phone (`Node::Carol`) or her tablet (`Node::Tablet`, issue
+    /// 11, Q15), each with its own `+sip.instance`, Contact, tags and counters.
+    pub me: Node,
 }
 
 /// Her client's own view of its MSRP connection to her PF (what its TCP stack has told it).
@@ -206,6 +209,8 @@ type View = ((u32, u32), Arc<str>, Arc<str>);
 /// Carol's client (module doc).
 pub(crate) struct Client {
     cfg: ClientConfig,
+    /// Its device (a copy of `cfg.me`).
+    me: Node,
     ids: Ids,
     now: Time,
     reasons: Reasons<ClientTimer>,
@@ -261,8 +266,11 @@ impl Client {
     /// Carol's client at the start of a run.
     pub(crate) fn new(cfg: ClientConfig) -> Self {
         let initial = cfg.established;
+        let me = cfg.me;
         Client {
-            ids: Ids::new(0, "c", 0),
+            me,
+            // The tablet's ids: their own branch code and salt (lane 31 is no lane's).
+            ids: if me == Node::Tablet { Ids::new(31, "t", 0).sdp_from(0x100) } else { Ids::new(0, "c", 0) },
             now: 0,
             reasons: Reasons::default(),
             armed: Armed::default(),
@@ -441,6 +449,13 @@ impl Builder for Client {
     }
     fn member_id(&self, i: usize) -> &str {
         &self.cfg.members[i].id
+    }
+    fn carol_ip(&self) -> &'static str {
+        if self.me == Node::Tablet {
+            crate::world::build::TABLET_IP
+        } else {
+            crate::world::build::CAROL_IP
+        }
     }
 }
 

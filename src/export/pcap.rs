@@ -16,6 +16,7 @@
 //! | ------------ | --------------------- | ------------------- | ------------------------------------ |
 //! | `carol`      | 198.51.100.7          | 02:00:c6:33:64:07   | 49152                                |
 //! | `carol-pf`   | 192.0.2.10            | 02:00:c0:00:02:0a   | 20000 (Carol side), 20001 (CF side)  |
+//! | `carol-tablet` | 198.51.100.8        | 02:00:c6:33:64:08   | 49152 (issue 11, Q15)                |
 //! | `cf`         | 192.0.2.20            | 02:00:c0:00:02:14   | 30000                                |
 //! | member *i*   | 198.51.100.(21 + *i*) | 02:00:c6:33:64:…    | 49150 + (*i* mod 10)                 |
 //! | `scscf`      | 192.0.2.30            | 02:00:c0:00:02:1e   | none (SIP only)                      |
@@ -86,6 +87,7 @@ const CAROL_IP: [u8; 4] = [198, 51, 100, 7];
 const PF_IP: [u8; 4] = [192, 0, 2, 10];
 const CF_IP: [u8; 4] = [192, 0, 2, 20];
 const SCSCF_IP: [u8; 4] = [192, 0, 2, 30];
+const TABLET_IP: [u8; 4] = [198, 51, 100, 8];
 
 fn member_host(id: &str, i: usize) -> Host {
     Host { lane: id.to_string(), ip: [198, 51, 100, (21 + i).min(255) as u8], msrp_port: 49150 + (i % 10) as u16 }
@@ -99,6 +101,8 @@ fn fixed_hosts(members: impl Iterator<Item = String>) -> Vec<Host> {
     ];
     v.extend(members.enumerate().map(|(i, id)| member_host(&id, i)));
     v.push(Host { lane: "scscf".into(), ip: SCSCF_IP, msrp_port: 2855 });
+    // Carol's tablet (issue 11, Q15), when the scenario has one.
+    v.push(Host { lane: "carol-tablet".into(), ip: TABLET_IP, msrp_port: 49152 });
     v
 }
 

@@ -107,6 +107,9 @@ pub(crate) enum CoreInput {
     Message(Box<CoreHop>),
     /// Carol's P-CSCF has (true) or has lost (false) her device's signalling connection.
     CarolReachable(bool),
+    /// Whether the P-CSCF still has the signalling connection of Carol's device `Node` (her
+    /// phone or, issue 11 Q15, her tablet).
+    DeviceReachable(Node, bool),
     /// One of its timers fired.
     Timer(CoreTimer),
 }
@@ -150,6 +153,8 @@ pub(crate) struct Core {
     txns: Vec<CoreTxn>,
     /// What the P-CSCF knows of Carol's signalling connection.
     carol_reachable: bool,
+    /// The same for her tablet (issue 11, Q15).
+    tablet_reachable: bool,
     /// The time of the input being handled.
     now: Time,
     /// Its timer handles handed out so far, and the ones armed.
@@ -162,7 +167,16 @@ pub(crate) struct Core {
 impl Core {
     /// The core at the start of a run (Carol registered and reachable).
     pub(crate) fn new(cfg: CoreConfig) -> Self {
-        Core { cfg, txns: Vec::new(), carol_reachable: true, now: 0, reasons: Reasons::default(), armed: Armed::default(), out: Vec::new() }
+        Core {
+            cfg,
+            txns: Vec::new(),
+            carol_reachable: true,
+            tablet_reachable: true,
+            now: 0,
+            reasons: Reasons::default(),
+            armed: Armed::default(),
+            out: Vec::new(),
+        }
     }
 
     /// Whether it builds wire texts (set before the run starts).
@@ -187,7 +201,8 @@ impl Machine for Core {
         self.now = now;
         match input {
             CoreInput::Message(hop) => self.gets(*hop),
-            CoreInput::CarolReachable(r) => self.carol_reachable = r,
+            CoreInput::CarolReachable(r) | CoreInput::DeviceReachable(Node::Carol, r) => self.carol_reachable = r,
+            CoreInput::DeviceReachable(_, r) => self.tablet_reachable = r,
             CoreInput::Timer(t) => {
                 self.reasons.fired(&mut self.armed, now, t);
                 let CoreTimer::TimerB { txn } = t;
@@ -207,6 +222,11 @@ impl Machine for Core {
 }
 
 /// The top Via's branch parameter.
+/// One of Carol's devices (her phone, or her tablet: issue 11, Q15).
+fn carol_side(n: Node) -> bool {
+    matches!(n, Node::Carol | Node::Tablet)
+}
+
 fn top_branch(m: &SipMessage) -> String {
     m.header("Via").and_then(|v| crate::strs::second(v, ";branch=")).map(|b| b.split([';', ',']).next().unwrap_or("").to_string()).unwrap_or_default()
 }
@@ -264,14 +284,18 @@ impl Core {
         }
         let fwd = self.proxy_request(&hop.msg, hop.to);
         let invite = method == "INVITE";
-        let reachable = hop.to != Node::Carol || self.carol_reachable;
+        let reachable = match hop.to {
+            Node::Carol => self.carol_reachable,
+            Node::Tablet => self.tablet_reachable,
+            _ => true,
+        };
         let inv = match &hop.arrival {
             Some(Arrival::PfInviteAtCarol { inv, .. }) => Some(*inv),
             _ => None,
         };
         if invite && self.stateful() {
             let got = Txn::of(&hop.msg);
-            if hop.to == Node::Carol && !reachable && self.cfg.mode == ImsCore::Answers480 {
+            if carol_side(hop.to) && !reachable && self.cfg.mode == ImsCore::Answers480 {
                 // The P-CSCF has lost Carol's signalling connection and rejects the request
                 // until she registers again (the digest's Q5; 24.229 §5.2.6.3).
                 let r = response(480, &got, Some("ims-480"));
@@ -299,7 +323,7 @@ impl Core {
                 back,
             );
             let id = self.txns.len() as u32;
-            let timer = (hop.to == Node::Carol).then(|| self.arm(CoreTimer::TimerB { txn: id }, 64 * self.cfg.t1_ms));
+            let timer = carol_side(hop.to).then(|| self.arm(CoreTimer::TimerB { txn: id }, 64 * self.cfg.t1_ms));
             self.txns.push(CoreTxn { branch, sent: fwd.clone(), got, to: hop.to, inv, provisional: false, done: false, cancel_waiting: false, timer });
         }
         self.forward(hop.to, &fwd, hop.arrival, true, &hop.clauses);
@@ -385,7 +409,7 @@ impl Core {
                         let to = self.txns[t].to;
                         let inv = self.txns[t].inv;
                         let arrival = match to {
-                            Node::Carol => inv.map(|inv| Arrival::CancelAtCarol { inv, txn: Txn::of(&c) }),
+                            Node::Carol | Node::Tablet => inv.map(|inv| Arrival::CancelAtCarol { inv, txn: Txn::of(&c) }),
                             _ => Some(Arrival::CarolCancelAtPf { txn: Txn::of(&c) }),
                         };
                         self.forward(hop.to, &fwd, hop.arrival, false, &hop.clauses);

@@ -204,6 +204,8 @@ pub fn run(o: &Observed, resets: &[u64], policies: &[(String, String)], rules: R
         // The capture reader joins chunks into whole SENDs (src/capture/msrp_chunks.rs), so the
         // machine is fed and compared whole messages (Q14).
         chunk_bytes: None,
+        // The judge sees one device of Carol's (issue 11: a second device is not judged yet).
+        tablet: false,
     };
     let registers = o
         .events
@@ -501,8 +503,8 @@ impl Lock<'_> {
                             }
                             "SUBSCRIBE" => PfInput::CarolSubscribe { txn },
                             // Expires: 0 is a de-registration (RFC 3261 §10.2.2), never path A.
-                            "REGISTER" if s.header("Expires").is_some_and(|e| e.trim() == "0") => PfInput::Deregister { txn },
-                            "REGISTER" => PfInput::Register { txn, reaction_ms: self.registers.pop_front().unwrap_or(500) },
+                            "REGISTER" if s.header("Expires").is_some_and(|e| e.trim() == "0") => PfInput::Deregister { txn, device: Node::Carol },
+                            "REGISTER" => PfInput::Register { txn, reaction_ms: self.registers.pop_front().unwrap_or(500), device: Node::Carol },
                             _ => return None,
                         })
                     }
@@ -633,7 +635,7 @@ impl Lock<'_> {
         let lane = |n: Node| match n {
             Node::Cf | Node::Member(_) => "cf",
             Node::Scscf => "scscf",
-            Node::Carol | Node::Pf => "carol",
+            Node::Carol | Node::Tablet | Node::Pf => "carol",
         };
         let at = |s: &mut Self| s.steps.len();
         match e.out {

@@ -17,6 +17,7 @@ fn config() -> PfConfig {
         wire: true,
         members: vec!["alice".into(), "bob".into()],
         chunk_bytes: None,
+        tablet: false,
     }
 }
 

@@ -63,7 +63,7 @@ impl Pf {
             (cl!["RFC 4975 §7.1.1"], note_fmt!("The next chunk: bytes {}-{end} of {total} (end-line flag {flag}).", start + 1))
         };
         let chunk = ChunkAt { msg: c.msg, start: start as u32, end: end as u32, total: total as u32 };
-        self.msrp(Node::Carol, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid, chunk: Some(chunk), replay }));
+        self.msrp(self.dev, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid, chunk: Some(chunk), replay }));
         c.sent = end;
         let timer = self.arm_send_timeout(tx);
         (tx, timer)

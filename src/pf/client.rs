@@ -62,12 +62,12 @@ impl Pf {
     pub(super) fn pf_gets_client_bye(&mut self, txn: Txn, reason: Option<(String, Vec<ReasonValue>)>) {
         if self.client_leg.as_ref().is_none_or(|d| d.call_id != txn.call_id) {
             let r = self.response(481, &txn, None);
-            self.sip(Node::Carol, r, cl!["RFC 3261 §15.1.2"], "The PF has no such dialog with Carol.", None);
+            self.sip(self.dev, r, cl!["RFC 3261 §15.1.2"], "The PF has no such dialog with Carol.", None);
             return;
         }
         let r = self.response(200, &txn, None);
         self.sip(
-            Node::Carol,
+            self.dev,
             r,
             cl![READ_BYE, "RFC 3261 §15.1.2"],
             "§8.3.2.9 sends the PF to §8.2.2.3 for the BYE; we do not have that text, and our reading is that the PF answers 200 OK.",
@@ -125,6 +125,9 @@ impl Pf {
 
     /// Carol's INVITE (`no`: the path number of its SDP offer, kept for the answer if the PF takes it).
     pub(super) fn pf_gets_client_invite(&mut self, txn: Txn, rejoin: bool, no: u32) {
+        // Only her phone sends INVITEs in this model (issue 11: the tablet registers, de-registers
+        // and leaves the network), so her INVITE puts the client leg on it.
+        self.dev = Node::Carol;
         if !rejoin {
             // Full set-up: the PF relays Carol's group creation to the focus.
             self.trying_to_carol(&txn);
@@ -249,7 +252,7 @@ impl Pf {
     pub(super) fn reject_client_invite(&mut self, code: u16, txn: &Txn, clauses: Clauses, note: &'static str) {
         let r = self.response(code, txn, Some(&format!("pf-{code}")));
         let txn = Txn { route: txn.route.clone(), ..Txn::of(&r) };
-        self.sip(Node::Carol, r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false, no: 0, roster: None }));
+        self.sip(self.dev, r, clauses, note, Some(Arrival::PfRespAtCarol { code, txn, delivery: false, no: 0, roster: None }));
     }
 
     /// 100 Trying to an INVITE of Carol's that the PF relays to the focus: its answer takes
@@ -257,7 +260,7 @@ impl Pf {
     pub(super) fn trying_to_carol(&mut self, txn: &Txn) {
         let r = self.response(100, txn, None);
         self.sip(
-            Node::Carol,
+            self.dev,
             r,
             cl!["RFC 3261 §8.2.6.1"],
             "The PF tells Carol's client it is working on the INVITE (it relays it to the focus).",
@@ -269,7 +272,7 @@ impl Pf {
     /// answer, 487 to Carol, and the leg to the focus is ended when the focus answers.
     pub(super) fn pf_gets_client_cancel(&mut self, txn: Txn) {
         let r = self.response(200, &txn, Some("pf-92"));
-        self.sip(Node::Carol, r, cl!["RFC 3261 §9.2"], "The PF accepts Carol's CANCEL.", None);
+        self.sip(self.dev, r, cl!["RFC 3261 §9.2"], "The PF accepts Carol's CANCEL.", None);
         let pending = self.pending_rejoin.as_ref().is_some_and(|c| c.call_id == txn.call_id);
         let ctx = if pending { self.pending_rejoin.take() } else { None };
         let Some(ctx) = ctx else {
@@ -280,7 +283,7 @@ impl Pf {
         let r = self.response(487, &ctx, Some("pf-92"));
         let rtxn = Txn::of(&r);
         self.sip(
-            Node::Carol,
+            self.dev,
             r,
             cl!["RFC 3261 §9.2"],
             "The cancelled INVITE ends with 487 Request Terminated.",
@@ -336,7 +339,7 @@ impl Pf {
         }
         let rtxn = Txn::of(&r);
         self.sip(
-            Node::Carol,
+            self.dev,
             r,
             clauses,
             if new {
@@ -366,10 +369,44 @@ impl Pf {
         if self.group_gone && !clauses.contains(&"policy:q8-group-ends") {
             clauses.to_mut().push("policy:q8-group-ends");
         }
+        // Policy q15-which-device: the device this INVITE goes to (src/pf/devices.rs).
+        self.pick_device();
+        let fork = self.fork_target();
+        let (inv, txn, path_no, m) = self.delivery_invite(self.dev);
+        let roster = self.invite.as_ref().and_then(|i| i.roster.clone());
+        self.sip(self.dev, m, clauses.clone(), note, Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no, delivery: true, roster }));
+        self.key_last(if self.retries > 0 { "Path A again: the PF invites Carol once more (Q3 policy)" } else { "Path A: the PF invites Carol back" });
+        if let Some(other) = fork {
+            let main = self.invite.take();
+            let (inv, txn, path_no, m) = self.delivery_invite(other);
+            let f = self.invite.take().expect("fork INVITE");
+            let roster = f.roster.clone();
+            self.fork = Some((other, f));
+            self.invite = main;
+            let mut cl = clauses.clone();
+            cl.to_mut().push("policy:q15-which-device");
+            self.sip(
+                other,
+                m,
+                cl,
+                "Policy q15-which-device fork-all: the PF invites Carol's other registered device too; the first 2xx wins.",
+                Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no, delivery: true, roster }),
+            );
+        }
+        let state_cl = if self.group_gone { cl![CL, "policy:q8-group-ends"] } else { cl![CL] };
+        self.set_state(PfState::DeliveringA, state_cl, "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
+    }
+
+    /// The PF's delivery INVITE to Carol's device `to` (its Request-URI names the device with
+    /// two devices, src/pf/devices.rs), kept as `self.invite` with its Timer B; returns (its
+    /// number, its transaction, its MSRP path number, the message).
+    fn delivery_invite(&mut self, to: Node) -> (u32, Txn, u32, crate::wire::sip::SipMessage) {
         let n = self.next(Node::Pf);
         let path_no = self.new_path_no(Node::Pf);
         let d = Dialog::pf_carol(n);
-        let mut m = self.new_request("INVITE", CAROL, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
+        let d_call = d.call_id.clone();
+        let ruri = self.ruri_of(to);
+        let mut m = self.new_request("INVITE", &ruri, Node::Pf, format!("<{GROUP}>;tag={}", d.a_tag), format!("<{CAROL}>"), &d.call_id, 1);
         m.push("Route", "<sip:scscf.ims.example.net;lr>");
         m.push("P-Asserted-Identity", format!("<{GROUP}>"));
         self.cpm_headers_as_focus(&mut m);
@@ -399,19 +436,22 @@ impl Pf {
             cancel_wanted: false,
             gave_up: GiveUp::Rejoin,
             no_answer: None,
+            to,
         });
+        if to == Node::Tablet {
+            self.tablet_calls.push(d_call);
+        }
         self.close_after_flush = self.group_gone;
-        let roster = self.invite.as_ref().and_then(|i| i.roster.clone());
-        self.sip(Node::Carol, m, clauses, note, Some(Arrival::PfInviteAtCarol { inv, txn, no: path_no, delivery: true, roster }));
-        self.key_last(if self.retries > 0 { "Path A again: the PF invites Carol once more (Q3 policy)" } else { "Path A: the PF invites Carol back" });
-        let state_cl = if self.group_gone { cl![CL, "policy:q8-group-ends"] } else { cl![CL] };
-        self.set_state(PfState::DeliveringA, state_cl, "Path A: the PF's INVITE to Carol is under way (Timer B runs).");
+        (inv, txn, path_no, m)
     }
 
     /// Gives up the PF's own delivery INVITE (`why`: Q1 prefer-rejoin, or the PF leaving the
     /// group): CANCEL if it has had a provisional response, wait for one if not (RFC 3261 §9.1),
     /// BYE if it was answered.
     pub(super) fn drop_own_invite(&mut self, why: GiveUp) {
+        self.cancel_fork(crate::trace::note_str(
+            "The PF gives its delivery INVITE up, so it cancels the one to Carol's other device too (policy q15-which-device fork-all).",
+        ));
         let Some(mut inv) = self.invite.take() else { return };
         if let Some(t) = inv.no_answer.take() {
             self.stop_timer(t);
@@ -474,13 +514,17 @@ impl Pf {
     /// CANCEL for the PF's pending INVITE (RFC 3261 §9.1).
     pub(super) fn send_cancel(&mut self, clauses: Clauses, note: &'static str) {
         let Some(inv) = self.invite.as_ref() else { return };
-        let c = Self::cancel_for(&inv.txn, CAROL);
+        let c = Self::cancel_for(&inv.txn, &self.invite_ruri(inv));
         let id = inv.id;
         let txn = Txn::of(&c);
-        self.sip(Node::Carol, c, clauses, note, Some(Arrival::CancelAtCarol { inv: id, txn }));
+        self.sip(self.dev, c, clauses, note, Some(Arrival::CancelAtCarol { inv: id, txn }));
     }
 
     pub(super) fn pf_gets_invite_response(&mut self, inv: u32, code: u16, mut txn: Txn) {
+        // Policy q15-which-device fork-all: the answer of the INVITE to her other device.
+        if self.fork_response(inv, code, &txn) {
+            return;
+        }
         // The ACK of a failure keeps the INVITE's Route (RFC 3261 §17.1.1.3).
         txn.route = self.invite.as_ref().filter(|i| i.id == inv).and_then(|i| i.txn.route.clone());
         let Some(i) = self.invite.as_ref().filter(|i| i.id == inv) else {
@@ -496,7 +540,9 @@ impl Pf {
             }
             return;
         };
-        let (purpose, timer_b, cancelled, path_no, cancel_wanted, gave_up) = (i.purpose, i.timer_b, i.cancelled, i.path_no, i.cancel_wanted, i.gave_up);
+        let (purpose, timer_b, cancelled, path_no, cancel_wanted, gave_up, inv_to) =
+            (i.purpose, i.timer_b, i.cancelled, i.path_no, i.cancel_wanted, i.gave_up, i.to);
+        let inv_ruri = self.invite_ruri(i);
         let mut d = i.dialog.clone();
         self.stop_timer(timer_b);
         if code < 200 {
@@ -533,18 +579,18 @@ impl Pf {
         // The UAC's route set: the 2xx's Record-Route reversed (RFC 3261 §12.1.2).
         d.route = route_set(txn.record_route.as_deref(), true);
         if code == 487 || (cancelled && !(200..300).contains(&code)) {
-            let ack = Self::non2xx_ack(&txn, CAROL);
-            self.sip(Node::Carol, ack, cl!["RFC 3261 §17.1.1.3"], "The PF acknowledges the 487 of its cancelled INVITE.", None);
+            let ack = Self::non2xx_ack(&txn, &inv_ruri);
+            self.sip(self.dev, ack, cl!["RFC 3261 §17.1.1.3"], "The PF acknowledges the 487 of its cancelled INVITE.", None);
             self.invite = None;
             return;
         }
         if (200..300).contains(&code) {
-            let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+            let ack = self.ack_or_cancel("ACK", &d, true, Node::Pf, &self.target_for(&d.call_id));
             if cancelled && (purpose == InvitePurpose::Delivery || gave_up == GiveUp::NoAnswer) {
                 // Issue 10 #6: the 200 crossed the CANCEL. The PF confirms and ends this extra
                 // session (RFC 3261 §15) without taking it as Carol's session: her re-join keeps
                 // its dialog and MSRP paths, and nothing waits for an MSRP set-up on this one.
-                self.sip(Node::Carol, ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the crossed session with ACK, only to end it.", None);
+                self.sip(self.dev, ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the crossed session with ACK, only to end it.", None);
                 match gave_up {
                     GiveUp::NoAnswer => self.bye_dialog(
                         d,
@@ -573,8 +619,12 @@ impl Pf {
                 i.dialog = d.clone();
             }
             self.client_leg = Some(d);
+            self.dev = inv_to;
             self.carol_paths = (path_no, path_no);
-            self.sip(Node::Carol, ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the session with ACK.", Some(Arrival::PfAckAtCarol { inv }));
+            self.cancel_fork(
+                "Policy q15-which-device fork-all: this device answered first, so the PF cancels its INVITE to Carol's other device (RFC 3261 §9.1).",
+            );
+            self.sip(self.dev, ack, cl!["RFC 3261 §13.2.2.4"], "The PF confirms the session with ACK.", Some(Arrival::PfAckAtCarol { inv }));
             self.setup_timer = Some(self.arm(PfTimer::SetupWait, MSRP_TIMEOUT_MS));
             match purpose {
                 InvitePurpose::Delivery => self.delivery_session = true,
@@ -585,8 +635,8 @@ impl Pf {
             }
             return;
         }
-        let ack = Self::non2xx_ack(&txn, CAROL);
-        self.sip(Node::Carol, ack, cl!["RFC 3261 §17.1.1.3"], "The PF acknowledges the failure response.", None);
+        let ack = Self::non2xx_ack(&txn, &inv_ruri);
+        self.sip(self.dev, ack, cl!["RFC 3261 §17.1.1.3"], "The PF acknowledges the failure response.", None);
         if code == 408 {
             self.key_last(match (purpose, self.cfg.rules) {
                 (InvitePurpose::ForwardCf, Rules::PostCr) => "Trigger: 408 from the IMS core, the INVITE to Carol timed out",
@@ -595,10 +645,16 @@ impl Pf {
             });
         }
         self.invite = None;
+        if self.promote_fork() {
+            return;
+        }
         self.invite_failed(purpose, Some(code), None);
     }
 
     pub(super) fn pf_invite_timeout(&mut self, inv: u32) {
+        if self.fork_timeout(inv) {
+            return;
+        }
         let Some(i) = self.invite.as_ref().filter(|i| i.id == inv) else { return };
         if i.answered {
             return;
@@ -628,6 +684,9 @@ impl Pf {
             (InvitePurpose::ForwardCf, Rules::PreCr) => "Timer B fired: no deferral trigger before the CR",
             (InvitePurpose::Delivery, _) => "Timer B fired: Carol did not answer the PF's INVITE",
         });
+        if self.promote_fork() {
+            return;
+        }
         self.invite_failed(purpose, None, None);
     }
 

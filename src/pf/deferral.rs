@@ -287,10 +287,11 @@ impl Pf {
     /// BYE towards Carol's client on dialog `d`.
     pub(super) fn bye_dialog(&mut self, mut d: Dialog, reason: &str, clauses: Clauses, note: &'static str) {
         let from_a = d.a_uri != CAROL;
-        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+        let target = self.target_for(&d.call_id);
+        let mut m = self.dialog_request("BYE", &mut d, from_a, Node::Pf, &target);
         m.push("Reason", reason);
         let txn = Txn::of(&m);
-        self.sip(Node::Carol, m, clauses, note, Some(Arrival::PfByeAtCarol { txn }));
+        self.sip(self.dev, m, clauses, note, Some(Arrival::PfByeAtCarol { txn }));
     }
 
     /// The PF leaves the group for Carol: BYE to the focus, end the subscription, empty the store.

@@ -39,6 +39,8 @@ impl Pf {
 
     /// Sends a SIP message to `to`.
     pub(in crate::pf) fn sip(&mut self, to: Node, msg: SipMessage, clauses: Clauses, note: impl Into<Cow<'static, str>>, arrival: Option<Arrival>) {
+        // Towards Carol: the device the message itself names (src/pf/devices.rs).
+        let to = if matches!(to, Node::Carol | Node::Tablet) { Self::device_of_msg(&msg) } else { to };
         // Boxed here, where the world would box it for its event queue anyway.
         self.emit(PfOutput::Sip { to, msg, clauses, note: crate::trace::note_text(note), arrival: arrival.map(Box::new) });
     }
@@ -156,6 +158,13 @@ impl Builder for Pf {
     }
     fn member_id(&self, i: usize) -> &str {
         &self.cfg.members[i]
+    }
+    fn carol_ip(&self) -> &'static str {
+        if self.dev == Node::Tablet {
+            crate::world::build::TABLET_IP
+        } else {
+            crate::world::build::CAROL_IP
+        }
     }
 }
 

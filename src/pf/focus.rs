@@ -65,7 +65,7 @@ impl Pf {
             self.set_carol_entitled(true);
             let rtxn = Txn::of(&r);
             self.sip(
-                Node::Carol,
+                self.dev,
                 r,
                 cl!["RFC 3261 §13.3.1"],
                 "The PF answers Carol: she is in the group session.",
@@ -77,7 +77,7 @@ impl Pf {
             let r = self.response(code, &ctx, Some("pf-x"));
             let rtxn = Txn::of(&r);
             self.sip(
-                Node::Carol,
+                self.dev,
                 r,
                 cl!["RFC 3261 §16.7"],
                 "The PF passes the focus's answer on to Carol.",
@@ -122,9 +122,10 @@ impl Pf {
             cancel_wanted: false,
             gave_up: GiveUp::Rejoin,
             no_answer: None,
+            to: Node::Carol,
         });
         self.sip(
-            Node::Carol,
+            self.dev,
             m,
             cl!["RFC 3261 §16"],
             "The PF forwards the focus's invitation to Carol's client.",

@@ -50,7 +50,7 @@ impl Pf {
             PfInput::CarolSend { chat, tid, body } => {
                 let (own, peer) = self.pf_view();
                 let raw = self.ok_text(&tid, &own, &peer);
-                self.msrp(Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
+                self.msrp(self.dev, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges Carol's SEND.", Some(chat), None);
                 if self.cf_leg.is_some() && self.cf_media {
                     let (raw, tid) = self.send_text(Node::Pf, self.cf_pf_path(), self.pf_cf_path(), Some(&body));
                     self.msrp(
@@ -100,7 +100,7 @@ impl Pf {
             PfInput::CarolBind { tid } => {
                 let (own, peer) = self.pf_view();
                 let raw = self.ok_text(&tid, &own, &peer);
-                self.msrp(Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF binds the new MSRP connection to Carol's session.", None, None);
+                self.msrp(self.dev, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF binds the new MSRP connection to Carol's session.", None, None);
                 if let Some(t) = self.setup_timer.take() {
                     self.stop_timer(t);
                 }
@@ -158,16 +158,27 @@ impl Pf {
                     }
                 }
             }
-            PfInput::Register { txn, reaction_ms } => self.pf_gets_register(txn, reaction_ms),
-            PfInput::Deregister { txn } => self.pf_gets_deregister(txn),
+            PfInput::Register { txn, reaction_ms, device } => {
+                self.device_registers(device, true);
+                self.pf_gets_register(txn, reaction_ms)
+            }
+            PfInput::CarolRefer { txn } => self.pf_gets_refer(txn),
+            PfInput::Deregister { txn, device } => {
+                if self.device_registers(device, false) {
+                    self.pf_gets_deregister(txn)
+                } else {
+                    self.other_device_deregistered(txn)
+                }
+            }
             PfInput::CarolSubscribe { txn } => {
                 let gone = self.group_gone;
                 let mut r = self.response(200, &txn, Some("pfs-1"));
                 r.push("Expires", if gone { "0" } else { "3600" });
                 r.push("Contact", pf_focus_contact());
-                self.sip(Node::Carol, r, cl!["RFC 6665 §4.2.1", "policy:q13-participant-info"], "The PF accepts Carol's conference subscription itself.", None);
+                self.sip(self.dev, r, cl!["RFC 6665 §4.2.1", "policy:q13-participant-info"], "The PF accepts Carol's conference subscription itself.", None);
                 // Its own record of the dialog: Carol's side from the SUBSCRIBE, its own tag.
                 let tag_of = |h: &str| crate::strs::second(h, ";tag=").unwrap_or("").split(';').next().unwrap_or("").to_string();
+                self.note_device_of(&txn);
                 self.client_sub = Some(Dialog {
                     call_id: txn.call_id.clone(),
                     a_uri: CAROL.into(),
@@ -185,7 +196,8 @@ impl Pf {
                     self.subscribe();
                 }
                 if let Some(mut d) = self.client_sub.clone() {
-                    let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+                    let target = self.target_for(&d.call_id);
+                    let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &target);
                     self.client_sub = Some(d);
                     n.push("Contact", pf_focus_contact());
                     n.push("Event", "conference");
@@ -208,7 +220,7 @@ impl Pf {
                     if gone {
                         self.client_sub = None;
                         self.sip(
-                            Node::Carol,
+                            self.dev,
                             n,
                             cl!["RFC 6665 §4.2.2", "policy:q8-group-ends"],
                             "The group session is over: the PF answers Carol's subscription with a NOTIFY that lists no one and ends it at once (reason noresource).",
@@ -220,7 +232,7 @@ impl Pf {
                     // What her client will show: the list the PF held from the focus, if any.
                     let users = self.roster.as_ref().map(|r| r.users.clone());
                     self.sip(
-                        Node::Carol,
+                        self.dev,
                         n,
                         cl![CL, "policy:q13-participant-info"],
                         "The PF delivers the latest Participant Information it kept from the focus, as a full-state NOTIFY.",
@@ -250,7 +262,8 @@ impl Pf {
         let Some(r) = self.roster.as_ref() else { return };
         self.client_sub_version += 1;
         let (users, info, v) = (r.users.clone(), r.info.clone(), self.client_sub_version);
-        let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+        let target = self.target_for(&d.call_id);
+        let mut n = self.dialog_request("NOTIFY", &mut d, false, Node::Pf, &target);
         self.client_sub = Some(d);
         n.push("Contact", pf_focus_contact());
         n.push("Event", "conference");
@@ -261,7 +274,7 @@ impl Pf {
         }
         let txn = Txn::of(&n);
         self.sip(
-            Node::Carol,
+            self.dev,
             n,
             cl!["RFC 6665 §4.2.2", "RFC 4575 §4.2", "policy:q13-participant-info"],
             note,
@@ -315,7 +328,8 @@ impl Pf {
                 }
                 let mut d = self.client_leg.clone().unwrap_or_else(|| Dialog::carol_pf(0));
                 let from_a = d.a_uri != CAROL;
-                let mut m = self.dialog_request("UPDATE", &mut d, from_a, Node::Pf, &format!("sip:carol@{CAROL_IP}:5060;transport=tcp"));
+                let target = self.target_for(&d.call_id);
+                let mut m = self.dialog_request("UPDATE", &mut d, from_a, Node::Pf, &target);
                 m.push("Session-Expires", "180;refresher=uas");
                 // UPDATE is a target refresh request: it carries Contact (RFC 3311 §5.1).
                 m.push("Contact", pf_focus_contact());
@@ -323,7 +337,7 @@ impl Pf {
                 let upd = self.next(Node::Pf) as u32;
                 let txn = Txn::of(&m);
                 self.sip(
-                    Node::Carol,
+                    self.dev,
                     m,
                     cl!["RFC 4028 §7.4", "policy:msrp-loss-detection"],
                     "The PF refreshes Carol's session (the detector chosen for a lost connection).",

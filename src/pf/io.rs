@@ -59,10 +59,13 @@ pub(crate) enum PfInput {
     /// A NOTIFY on the PF's conference subscription, with the participant information its body carries.
     FocusNotify { txn: Txn, terminated: Option<&'static str>, roster: Option<Roster> },
     /// The S-CSCF's 3rd-party REGISTER for Carol (3GPP TS 24.229 §5.4.1.7), with the PF's reaction delay.
-    Register { txn: Txn, reaction_ms: u64 },
+    Register { txn: Txn, reaction_ms: u64, device: Node },
     /// The S-CSCF's 3rd-party REGISTER with `Expires: 0`: Carol de-registered (3GPP TS 24.229
     /// §5.4.1.7, RFC 3261 §10.2.2). Never "reachable again".
-    Deregister { txn: Txn },
+    Deregister { txn: Txn, device: Node },
+    /// Carol's REFER to the group with `Refer-To: <her AOR>;method=BYE` from a device without a
+    /// session of its own (issue 11, Q9; RFC 4579 §5.5, RFC 3515): she leaves from elsewhere.
+    CarolRefer { txn: Txn },
     // --- connection events and timers
     /// The TCP connection of Carol's MSRP session was reset (the `tcp-reset` detector sees it).
     TcpReset,

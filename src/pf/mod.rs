@@ -21,6 +21,8 @@ mod chunks;
 mod client;
 mod deferral;
 mod dereg;
+mod devices;
+mod elsewhere;
 mod emit;
 mod focus;
 mod handlers;
@@ -79,6 +81,8 @@ pub(crate) struct PfConfig {
     /// Q14 (the scenario's `msrp_chunk_bytes`): a SEND to Carol whose body is longer goes in
     /// chunks of at most this many bytes (RFC 4975 §5.1); `None`: whole.
     pub chunk_bytes: Option<usize>,
+    /// Carol has a second device, her tablet, registered at the start (issue 11, Q15).
+    pub tablet: bool,
 }
 
 /// A SEND towards Carol that has no 200 yet.
@@ -135,6 +139,8 @@ pub(crate) struct PfInvite {
     pub gave_up: GiveUp,
     /// Policy q4-ringing-no-answer: the no-answer timer running since a provisional response.
     pub no_answer: Option<u32>,
+    /// The device of Carol's it went to (her phone unless her tablet, issue 11, Q15).
+    pub to: Node,
 }
 
 /// Why the PF gives its own delivery INVITE up.
@@ -219,6 +225,18 @@ pub(crate) struct Pf {
     /// Policy q20-other-contribution-id: the session [`Pf::path_b`] answers is a new session of
     /// Carol's (other session IDs), not the CR's re-join.
     pub(in crate::pf) q20_new_session: bool,
+    // --- issue 11, Q15: Carol's devices (src/pf/devices.rs)
+    /// The device its client leg is with (her phone unless a delivery went to her tablet).
+    pub(in crate::pf) dev: Node,
+    /// The device whose 3rd-party REGISTER came last (policy q15-which-device
+    /// `registering-device`: the one path A invites).
+    pub(in crate::pf) reg_dev: Node,
+    /// Which of her devices are registered, as the 3rd-party REGISTERs told it: (phone, tablet).
+    pub(in crate::pf) registered: (bool, bool),
+    /// Policy q15-which-device `fork-all`: its parallel delivery INVITE to her other device.
+    pub(in crate::pf) fork: Option<(Node, PfInvite)>,
+    /// The dialogs (by Call-ID) it has with her tablet; any other is with her phone.
+    pub(in crate::pf) tablet_calls: Vec<String>,
     // --- the machine
     pub(in crate::pf) cfg: PfConfig,
     /// Its own id source (tags, branches, MSRP ids, SDP sessions, path numbers).
@@ -237,7 +255,6 @@ impl Pf {
     /// The PF at the start of a run: `Active` on an established session, `Idle` otherwise.
     pub(crate) fn new(initial: bool, cfg: PfConfig) -> Self {
         Pf {
-            cfg,
             ids: Ids::new(1, "p", 0x8000),
             now: 0,
             reasons: Reasons::default(),
@@ -278,6 +295,12 @@ impl Pf {
             resume: Vec::new(),
             msg_no: 0,
             q20_new_session: false,
+            dev: Node::Carol,
+            reg_dev: Node::Carol,
+            registered: (true, cfg.tablet),
+            fork: None,
+            tablet_calls: Vec::new(),
+            cfg,
         }
     }
 

@@ -102,7 +102,7 @@ impl Pf {
         } else {
             (cl!["RFC 4975 §7.1.1"], "The PF relays the group message to Carol.")
         };
-        self.msrp(Node::Carol, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid, chunk: None, replay }));
+        self.msrp(self.dev, raw, "SEND", clauses, note, Some(chat), Some(Arrival::PfSendAtCarol { chat, tx, tid, chunk: None, replay }));
         let timer = self.arm(PfTimer::MsrpTransaction { tx }, MSRP_TIMEOUT_MS);
         self.in_flight.push(InFlight { tx, chat, timer, replay, body, chunks: None });
         if replay {

@@ -31,6 +31,7 @@ pub fn reason_phrase(code: u16) -> &'static str {
         100 => "Trying",
         180 => "Ringing",
         200 => "OK",
+        202 => "Accepted",
         403 => "Forbidden",
         404 => "Not Found",
         408 => "Request Timeout",

@@ -116,6 +116,7 @@ impl World<'_> {
             EventKind::Rejoin { ids } => self.carol_rejoin(ids),
             EventKind::Deregister => self.client_input(crate::client::ClientInput::Deregister, None),
             EventKind::GroupEnds => self.cf_input(crate::cf::CfInput::GroupEnds),
+            EventKind::Tablet(t) => self.tablet_event(&t),
         }
     }
 
@@ -205,15 +206,18 @@ impl World<'_> {
     /// A message reaches the S-CSCF's registrar (Carol's REGISTER).
     pub(super) fn scscf_arrival(&mut self, a: Arrival, step: u32) {
         let Arrival::RegisterAtScscf { txn, reaction_ms, dereg } = a else { return };
+        // Which of her devices registered (issue 11, Q15): the REGISTER came from its lane.
+        let tablet = self.tablet.is_some() && *self.steps[step as usize].from == *"carol-tablet";
+        let dev = if tablet { Node::Tablet } else { Node::Carol };
         let mut r = self.response(200, &txn, Some("scscf-1"));
         // RFC 3261 §10.3 step 8: the 200 lists the bindings that remain (none after Expires: 0).
         let (note, expires) = if dereg {
             ("The S-CSCF removes Carol's binding (Expires: 0): she is de-registered.", "0")
         } else {
-            r.push("Contact", format!("{};expires=600000", self.contact(Node::Carol)));
+            r.push("Contact", format!("{};expires=600000", self.contact(dev)));
             ("The S-CSCF registers Carol.", "600000")
         };
-        self.sip(Node::Scscf, Node::Carol, &r, cl!["RFC 3261 §10.3"], note, None);
+        self.sip(Node::Scscf, dev, &r, cl!["RFC 3261 §10.3"], note, None);
         let inner = self.steps[step as usize].raw.clone();
         let n = self.next(Node::Scscf);
         let mut m = self.new_request(
@@ -240,7 +244,7 @@ impl World<'_> {
             } else {
                 "Because an initial Filter Criterion asks for it, the S-CSCF sends a 3rd-party REGISTER for Carol to her PF."
             },
-            Some(Arrival::RegisterAtPf { txn, reaction_ms, dereg }),
+            Some(Arrival::RegisterAtPf { txn, reaction_ms, dereg, tablet }),
         );
     }
 }

@@ -16,6 +16,12 @@ const GROUP_BRACKETED: &str = "<sip:chat-7f3a9c@cf.cpm.example.net>";
 pub const FACTORY: &str = "sip:conf-factory@cf.cpm.example.net";
 pub const CAROL: &str = "sip:carol@ims.example.net";
 pub const CAROL_IP: &str = "198.51.100.7";
+/// Her tablet's address (issue 11, Q15: her second device).
+pub const TABLET_IP: &str = "198.51.100.8";
+/// Her phone's `+sip.instance` (RFC 5626 §4.1; 3GPP TS 24.229 §5.1.1.2: the IMEI URN).
+pub const PHONE_INSTANCE: &str = "<urn:gsma:imei:35390806-030422-0>";
+/// Her tablet's `+sip.instance` (issue 11, Q15).
+pub const TABLET_INSTANCE: &str = "<urn:gsma:imei:35875206-118803-0>";
 pub const PF_HOST: &str = "pf.cpm.example.net";
 pub const PF_IP: &str = "192.0.2.10";
 pub const CF_HOST: &str = "cf.cpm.example.net";
@@ -222,6 +228,12 @@ impl Ids {
     pub fn new(lane: usize, code: &'static str, path_base: u32) -> Ids {
         Ids { n: 0, sdp: 0, path: 0, path_base, salt: (lane as u64 + 1) << 40, code }
     }
+    /// The same, with its SDP session ids counted from `n` (Carol's tablet: the `o=` lines of
+    /// her two devices differ, RFC 8866 §5.2).
+    pub fn sdp_from(mut self, n: u64) -> Ids {
+        self.sdp = n;
+        self
+    }
     /// A fresh number, unique for this actor.
     pub fn next(&mut self) -> u64 {
         self.n += 1;
@@ -263,10 +275,16 @@ pub(crate) trait Builder {
     fn policies(&self) -> &crate::policy::Policies;
     /// Member `i`'s user part (the scenario's configuration).
     fn member_id(&self, i: usize) -> &str;
+    /// The address of Carol's device this builder speaks for or to (issue 11, Q15: her phone
+    /// unless it is her tablet's client, or the PF's leg is with her tablet).
+    fn carol_ip(&self) -> &'static str {
+        CAROL_IP
+    }
 
     fn via_host(&self, n: Node) -> String {
         match n {
             Node::Carol => format!("{CAROL_IP}:5060"),
+            Node::Tablet => format!("{TABLET_IP}:5060"),
             Node::Pf => format!("{PF_HOST}:5060"),
             Node::Cf => format!("{CF_HOST}:5060"),
             Node::Member(i) => format!("198.51.100.{}:5060", 21 + i),
@@ -379,7 +397,7 @@ pub(crate) trait Builder {
         }
         let mut s = String::with_capacity(48);
         s.push_str("msrp://");
-        s.push_str(CAROL_IP);
+        s.push_str(self.carol_ip());
         s.push_str(":49152/c");
         push_hex4(&mut s, n);
         s.push_str("r0lx;tcp");
@@ -694,7 +712,8 @@ pub(crate) fn base62(mut n: u64, len: usize) -> String {
 /// [`Builder::contact`], shared by every builder (one copy of its code, not one per implementor).
 fn contact_dyn(this: &dyn Builder, n: Node) -> String {
     match n {
-        Node::Carol => format!("<sip:carol@{CAROL_IP}:5060;transport=tcp>;+sip.instance=\"<urn:gsma:imei:35390806-030422-0>\";{ICSI};+g.oma.sip-im"),
+        Node::Carol => format!("<sip:carol@{CAROL_IP}:5060;transport=tcp>;+sip.instance=\"{PHONE_INSTANCE}\";{ICSI};+g.oma.sip-im"),
+        Node::Tablet => format!("<sip:carol@{TABLET_IP}:5060;transport=tcp>;+sip.instance=\"{TABLET_INSTANCE}\";{ICSI};+g.oma.sip-im"),
         Node::Member(i) => format!("<sip:{}@198.51.100.{}:5060;transport=tcp>;{ICSI}", this.member_id(i), 21 + i),
         Node::Pf => format!("<sip:{PF_HOST};user=carol>"),
         Node::Cf => format!("<{GROUP}>;isfocus;{ICSI}"),

@@ -3,20 +3,41 @@
 //! emits is recorded and delivered, its timer run with its reason. The world keeps the facts of
 //! her device and network ([`Carol`]): whether the device is on the network and whether its MSRP
 //! TCP connection is physically up decide whether a message reaches her client at all, and
-//! whether a connection it opens comes up; the client is told of each as an input.
+//! whether a connection it opens comes up; the client is told of each as an input. With a
+//! second device (issue 11, Q15) her tablet is a second instance of the client machine with
+//! facts of its own ([`Tablet`]); each function here takes the device it is about.
 
 use super::*;
 use crate::client::{ClientInput, ClientOutput, ClientTimer};
 use crate::machine::Machine;
 
 impl World<'_> {
-    /// A message `a` (recorded at `step`) reaches Carol's device: her client gets it if the
-    /// device is on the network (and, for an MSRP SEND, her TCP connection is up); otherwise the
-    /// step shows as not arriving.
+    /// The world's facts of Carol's device `d` (her phone unless `d` is her tablet).
+    fn dev(&mut self, d: Node) -> &mut Carol {
+        match (d, self.tablet.as_mut()) {
+            (Node::Tablet, Some(t)) => &mut t.dev,
+            _ => &mut self.carol,
+        }
+    }
+
+    /// Which of Carol's devices step `step` went to (her tablet when it is on its lane).
+    pub(super) fn device_of_step(&self, step: u32) -> Node {
+        if self.tablet.is_some() && *self.steps[step as usize].to == *"carol-tablet" {
+            Node::Tablet
+        } else {
+            Node::Carol
+        }
+    }
+
+    /// A message `a` (recorded at `step`) reaches one of Carol's devices: its client gets it if
+    /// the device is on the network (and, for an MSRP SEND, its TCP connection is up);
+    /// otherwise the step shows as not arriving.
     pub(super) fn carol_arrival(&mut self, a: Arrival, step: u32) {
+        let d = self.device_of_step(step);
+        let c = *self.dev(d);
         let delivered = match &a {
-            Arrival::PfSendAtCarol { .. } => self.carol.reachable && self.carol.conn == Conn::Up,
-            _ => self.carol.reachable,
+            Arrival::PfSendAtCarol { .. } => c.reachable && c.conn == Conn::Up,
+            _ => c.reachable,
         };
         if !delivered {
             self.drop_step(step);
@@ -31,7 +52,7 @@ impl World<'_> {
             }
             a => ClientInput::Message(a),
         };
-        self.client_input(input, Some(step));
+        self.device_input(d, input, Some(step));
     }
 
     /// Carol sends a chat message: it leaves her device only over a working MSRP connection.
@@ -62,6 +83,43 @@ impl World<'_> {
         self.client_input(ClientInput::Register { reaction_ms }, None);
     }
 
+    /// What Carol's tablet does (issue 11, Q15): it registers (on the network again), de-registers,
+    /// or leaves the network (its MSRP connection, if any, breaks).
+    pub(super) fn tablet_event(&mut self, e: &crate::scenario::TabletEvent) {
+        use crate::scenario::TabletEvent;
+        if self.tablet.is_none() {
+            return;
+        }
+        match *e {
+            TabletEvent::Register { reaction_ms } => {
+                self.set_tablet_reachable(true);
+                let d = self.dev(Node::Tablet);
+                if d.conn == Conn::Broken {
+                    d.conn = Conn::None;
+                }
+                self.device_input(Node::Tablet, ClientInput::Register { reaction_ms }, None);
+            }
+            TabletEvent::Deregister => self.device_input(Node::Tablet, ClientInput::Deregister, None),
+            TabletEvent::Leave => self.device_input(Node::Tablet, ClientInput::Leave, None),
+            TabletEvent::Unreachable => {
+                self.set_tablet_reachable(false);
+                let d = self.dev(Node::Tablet);
+                if d.conn == Conn::Up {
+                    d.conn = Conn::Broken;
+                    self.device_input(Node::Tablet, ClientInput::MsrpBroken, None);
+                }
+            }
+        }
+    }
+
+    /// Carol's tablet is on the network or not: the world's fact, what her P-CSCF knows of the
+    /// tablet's signalling connection, and what its client is told.
+    fn set_tablet_reachable(&mut self, r: bool) {
+        self.dev(Node::Tablet).reachable = r;
+        self.core_input(crate::ims::CoreInput::DeviceReachable(Node::Tablet, r));
+        self.device_input(Node::Tablet, ClientInput::Network(r), None);
+    }
+
     /// Carol re-joins: her device is on the network again.
     pub(super) fn carol_rejoin(&mut self, ids: crate::scenario::RejoinIds) {
         self.set_carol_reachable(true);
@@ -77,43 +135,67 @@ impl World<'_> {
     }
 
     /// The PF gives up its MSRP connection with Carol's client (RFC 4975 §5.4's TCP connection):
-    /// the close reaches her end.
+    /// the close reaches the end of the device its client leg is with.
     pub(crate) fn pf_closes_msrp_to_carol(&mut self) {
-        if self.carol.conn == Conn::Up {
-            self.carol.conn = Conn::None;
-            self.client_input(ClientInput::MsrpClosed, None);
+        let d = self.pf_dev;
+        if self.dev(d).conn == Conn::Up {
+            self.dev(d).conn = Conn::None;
+            self.device_input(d, ClientInput::MsrpClosed, None);
         }
     }
 
-    /// Feeds Carol's client one input (`step`: the step of the message that arrived, if any)
-    /// and executes what it emits, in order.
-    pub(super) fn client_input(&mut self, mut input: ClientInput, step: Option<u32>) {
+    /// Feeds Carol's (phone's) client one input.
+    pub(super) fn client_input(&mut self, input: ClientInput, step: Option<u32>) {
+        self.device_input(Node::Carol, input, step);
+    }
+
+    /// Feeds the client of Carol's device `d` one input (`step`: the step of the message that
+    /// arrived, if any) and executes what it emits, in order.
+    pub(super) fn device_input(&mut self, d: Node, mut input: ClientInput, step: Option<u32>) {
         loop {
-            Machine::handle(&mut self.client, self.now, input);
             let mut out = std::mem::take(&mut self.client_out);
-            Machine::poll_output(&mut self.client, &mut out);
+            match (d, self.tablet.as_mut()) {
+                (Node::Tablet, Some(t)) => {
+                    Machine::handle(&mut t.client, self.now, input);
+                    Machine::poll_output(&mut t.client, &mut out);
+                }
+                _ => {
+                    Machine::handle(&mut self.client, self.now, input);
+                    Machine::poll_output(&mut self.client, &mut out);
+                }
+            }
             // What the device answers an `OpenMsrp` with, fed once this batch is executed.
             let mut opened = None;
             for o in out.iter_mut() {
                 // Taken out in place (an `Ignore` is left behind), so nothing moves twice.
                 match std::mem::replace(o, ClientOutput::Ignore) {
                     ClientOutput::Sip { to, msg, clauses, note, arrival } => {
-                        self.sip(Node::Carol, to, &msg, clauses, note, Boxed(arrival));
+                        self.sip(d, to, &msg, clauses, note, Boxed(arrival));
                     }
                     ClientOutput::Msrp { raw, label, clauses, note, chat, arrival } => {
-                        self.msrp(Node::Carol, Node::Pf, raw, label, clauses, note, chat, Boxed(arrival));
+                        self.msrp(d, Node::Pf, raw, label, clauses, note, chat, Boxed(arrival));
                     }
                     ClientOutput::Note { label, clauses, note, chat } => {
-                        self.note(Node::Carol, StepKind::Info, label, clauses, note, chat);
+                        self.note(d, StepKind::Info, label, clauses, note, chat);
                     }
-                    ClientOutput::Arm { handle, timer, ms } => {
-                        let id = self.start_timer(TimerKind::Client(timer), ms, timer.name(), timer.clause(), Node::Carol, false);
-                        debug_assert_eq!(handle as usize, self.client_timer_ids.len());
-                        self.client_timer_ids.push(id);
-                    }
+                    ClientOutput::Arm { handle, timer, ms } => match (d, self.tablet.is_some()) {
+                        (Node::Tablet, true) => {
+                            let id = self.start_timer(TimerKind::Tablet(timer), ms, timer.name(), timer.clause(), Node::Tablet, false);
+                            if let Some(t) = self.tablet.as_mut() {
+                                debug_assert_eq!(handle as usize, t.timer_ids.len());
+                                t.timer_ids.push(id);
+                            }
+                        }
+                        _ => {
+                            let id = self.start_timer(TimerKind::Client(timer), ms, timer.name(), timer.clause(), Node::Carol, false);
+                            debug_assert_eq!(handle as usize, self.client_timer_ids.len());
+                            self.client_timer_ids.push(id);
+                        }
+                    },
                     ClientOutput::Roster(users) => self.snapshot("client", users),
-                    ClientOutput::OpenMsrp => opened = Some(self.carol_opens_msrp()),
-                    ClientOutput::CloseMsrp => self.carol.conn = Conn::None,
+                    ClientOutput::OpenMsrp => opened = Some(self.carol_opens_msrp(d)),
+                    ClientOutput::CloseMsrp => self.dev(d).conn = Conn::None,
+                    // Carol the user leaves (the ground truth is hers, whichever device she used).
                     ClientOutput::Left => self.carol.entitled = false,
                     ClientOutput::Ignore => {
                         if let Some(s) = step {
@@ -129,17 +211,25 @@ impl World<'_> {
                 None => break,
             }
         }
-        debug_assert_eq!(Machine::poll_timeout(&self.client), self.client_next_timer(), "the client's poll_timeout against the timers the world runs for it");
+        debug_assert_eq!(self.client_poll(d), self.client_next_timer(d), "the client's poll_timeout against the timers the world runs for it");
     }
 
-    /// Her client opens its MSRP connection: it comes up unless the scenario made the next TCP
-    /// connect fail.
-    fn carol_opens_msrp(&mut self) -> bool {
-        if self.carol.setup_fails_next {
-            self.carol.setup_fails_next = false;
-            self.carol.conn = Conn::None;
+    /// The client's own `poll_timeout` on device `d`.
+    fn client_poll(&self, d: Node) -> Option<(u64, ClientTimer)> {
+        match (d, self.tablet.as_ref()) {
+            (Node::Tablet, Some(t)) => Machine::poll_timeout(&t.client),
+            _ => Machine::poll_timeout(&self.client),
+        }
+    }
+
+    /// The client on device `d` opens its MSRP connection: it comes up unless the scenario made
+    /// the next TCP connect fail (her phone only).
+    fn carol_opens_msrp(&mut self, d: Node) -> bool {
+        if self.dev(d).setup_fails_next {
+            self.dev(d).setup_fails_next = false;
+            self.dev(d).conn = Conn::None;
             self.note(
-                Node::Carol,
+                d,
                 StepKind::Info,
                 "MSRP set-up fails",
                 cl![actors::SCENARIO],
@@ -148,16 +238,21 @@ impl World<'_> {
             );
             return false;
         }
-        self.carol.conn = Conn::Up;
+        self.dev(d).conn = Conn::Up;
         true
     }
 
-    /// The earliest of the client's timers the world runs (what its `poll_timeout` must answer).
-    fn client_next_timer(&self) -> Option<(u64, ClientTimer)> {
+    /// The earliest of the timers the world runs for the client on device `d` (what its
+    /// `poll_timeout` must answer).
+    fn client_next_timer(&self, d: Node) -> Option<(u64, ClientTimer)> {
         let mut best: Option<(u64, ClientTimer)> = None;
-        for &id in &self.client_timer_ids {
+        let ids = match (d, self.tablet.as_ref()) {
+            (Node::Tablet, Some(t)) => &t.timer_ids,
+            _ => &self.client_timer_ids,
+        };
+        for &id in ids {
             let t = &self.timers[id as usize];
-            if let (true, TimerKind::Client(reason)) = (t.active, t.kind) {
+            if let (true, TimerKind::Client(reason) | TimerKind::Tablet(reason)) = (t.active, t.kind) {
                 if best.is_none_or(|(at, _)| t.due < at) {
                     best = Some((t.due, reason));
                 }

@@ -11,7 +11,10 @@ impl World<'_> {
         // Anything still in flight at the end was never acknowledged: say so and count it.
         let unacked = self.pf.take_in_flight();
         for f in unacked {
-            if self.chats[f.chat as usize].outcome == Outcome::Pending && !self.client.has_received(f.chat) {
+            if self.chats[f.chat as usize].outcome == Outcome::Pending
+                && !self.client.has_received(f.chat)
+                && !self.tablet.as_ref().is_some_and(|t| t.client.has_received(f.chat))
+            {
                 self.lose(f.chat, "The run ends with this SEND still unacknowledged: Carol never got it.", cl!["RFC 4975 §7.1.1"]);
             } else if self.chats[f.chat as usize].outcome == Outcome::Pending {
                 self.deliver_mark(f.chat, f.replay);
@@ -62,7 +65,8 @@ impl World<'_> {
                     0 => ("Carol (client)".to_string(), "client"),
                     1 => ("Carol's PF".to_string(), "pf"),
                     2 => ("CF (focus)".to_string(), "cf"),
-                    i if i == self.lanes.len() - 1 => ("IMS core".to_string(), "ims"),
+                    i if i == 3 + self.sc.members.len() => ("IMS core".to_string(), "ims"),
+                    i if i == 4 + self.sc.members.len() => ("Carol (tablet)".to_string(), "client"),
                     i => (self.sc.members[i - 3].name.clone(), "member"),
                 };
                 LaneInfo { id: id.clone(), label, role }

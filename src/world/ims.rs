@@ -86,6 +86,7 @@ impl Arrival {
             | Arrival::CarolByeAtPf { txn, .. }
             | Arrival::PfByeAtCarol { txn }
             | Arrival::ClientSubscribeAtPf { txn }
+            | Arrival::ReferAtPf { txn }
             | Arrival::NotifyAtCarol { txn, .. }
             | Arrival::UpdateAtCarol { txn, .. }
             | Arrival::CarolCancelAtPf { txn } => Some(txn),

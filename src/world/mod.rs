@@ -48,6 +48,8 @@ pub const REFRESH_MS: u64 = 90_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Node {
     Carol,
+    /// Carol's second device, her tablet (issue 11, Q15): a second instance of her client.
+    Tablet,
     Pf,
     Cf,
     Member(usize),
@@ -244,11 +246,13 @@ pub(crate) enum Arrival {
         reaction_ms: u64,
         dereg: bool,
     },
-    /// The S-CSCF's 3rd-party REGISTER; `dereg`: it says `Expires: 0`.
+    /// The S-CSCF's 3rd-party REGISTER; `dereg`: it says `Expires: 0`; `tablet`: the
+    /// registration its body carries is her tablet's (its Contact's `+sip.instance`, issue 11).
     RegisterAtPf {
         txn: Txn,
         reaction_ms: u64,
         dereg: bool,
+        tablet: bool,
     },
     MemberInviteAtCf {
         member: usize,
@@ -259,6 +263,10 @@ pub(crate) enum Arrival {
         txn: Txn,
     },
     ClientSubscribeAtPf {
+        txn: Txn,
+    },
+    /// Carol's REFER with `method=BYE` from her tablet (issue 11, Q9; RFC 4579 §5.5).
+    ReferAtPf {
         txn: Txn,
     },
     NotifyAtCarol {
@@ -348,6 +356,8 @@ impl IntoArrival for Boxed {
 pub(in crate::world) enum TimerKind {
     /// A timer of Carol's client, with its reason ([`crate::client::ClientTimer`]).
     Client(crate::client::ClientTimer),
+    /// A timer of Carol's tablet's client (issue 11, Q15).
+    Tablet(crate::client::ClientTimer),
     /// A timer of the PF, with its reason ([`crate::pf::PfTimer`]).
     Pf(crate::pf::PfTimer),
     /// A timer of the IMS core, with its reason ([`crate::ims::CoreTimer`]).
@@ -402,6 +412,7 @@ impl Ord for Pending {
 
 /// The facts of Carol's device and network, and the recorder's ground truth about her (her
 /// client's own knowledge is in its machine, src/client/).
+#[derive(Debug, Clone, Copy)]
 pub(in crate::world) struct Carol {
     /// Her device is on the network (what reaches it is delivered).
     pub reachable: bool,
@@ -411,6 +422,14 @@ pub(in crate::world) struct Carol {
     pub conn: Conn,
     /// The scenario made the next TCP connect of her MSRP connection fail.
     pub setup_fails_next: bool,
+}
+
+/// Carol's tablet (issue 11, Q15): its client machine (a second instance, with its own
+/// `+sip.instance`), the world's facts of the device, and its timers.
+pub(in crate::world) struct Tablet {
+    client: crate::client::Client,
+    dev: Carol,
+    timer_ids: Vec<u32>,
 }
 
 pub(in crate::world) struct World<'a> {
@@ -438,6 +457,11 @@ pub(in crate::world) struct World<'a> {
     client: crate::client::Client,
     client_out: Vec<crate::client::ClientOutput>,
     client_timer_ids: Vec<u32>,
+    /// Carol's second device, her tablet (issue 11, Q15), when the scenario has one.
+    tablet: Option<Box<Tablet>>,
+    /// The device the PF's client leg last addressed (whose MSRP connection a close of the PF's
+    /// reaches).
+    pf_dev: Node,
     pub pf: Pf,
     /// The PF's output buffer (swapped with the PF's own, so draining allocates nothing).
     pf_out: Vec<crate::pf::PfEmit>,
@@ -507,6 +531,9 @@ impl World<'_> {
         self.core.cfg_wire(wire);
         self.cf.cfg_wire(wire);
         self.client.cfg_wire(wire);
+        if let Some(t) = self.tablet.as_mut() {
+            t.client.cfg_wire(wire);
+        }
     }
 }
 
@@ -525,6 +552,9 @@ impl<'a> World<'a> {
         let mut lanes: Vec<Arc<str>> = vec![Arc::from("carol"), Arc::from("carol-pf"), Arc::from("cf")];
         lanes.extend(sc.members.iter().map(|m| Arc::from(m.id.as_str())));
         lanes.push(Arc::from("scscf"));
+        if sc.tablet {
+            lanes.push(Arc::from("carol-tablet"));
+        }
         let n = lanes.len();
         let lane_h: Vec<u64> = lanes.iter().map(|l| crate::story::fnv(l.as_bytes(), 0)).collect();
         let initial = sc.setup == Setup::Established;
@@ -550,7 +580,8 @@ impl<'a> World<'a> {
                     0 => build::Ids::new(i, "c", 0),
                     1 => build::Ids::new(i, "p", 0x8000),
                     2 => build::Ids::new(i, "f", 0),
-                    i if i == n - 1 => build::Ids::new(i, "s", 0),
+                    i if i == 3 + sc.members.len() => build::Ids::new(i, "s", 0),
+                    i if i == 4 + sc.members.len() => build::Ids::new(i, "t", 0),
                     i => build::Ids::new(i, MEMBER_CODES.get(i - 3).copied().unwrap_or("m"), 0),
                 })
                 .collect(),
@@ -569,9 +600,28 @@ impl<'a> World<'a> {
                 imdn: sc.imdn,
                 reads_ms: sc.carol_reads_ms,
                 epoch_ms: sc.start_epoch_ms,
+                me: Node::Carol,
             }),
             client_out: Vec::with_capacity(8),
             client_timer_ids: Vec::new(),
+            tablet: sc.tablet.then(|| {
+                Box::new(Tablet {
+                    client: crate::client::Client::new(crate::client::ClientConfig {
+                        established: false,
+                        answer_ms: sc.answer_ms,
+                        policies: sc.policies.clone(),
+                        wire: true,
+                        members: sc.members.clone(),
+                        imdn: sc.imdn,
+                        reads_ms: sc.carol_reads_ms,
+                        epoch_ms: sc.start_epoch_ms,
+                        me: Node::Tablet,
+                    }),
+                    dev: Carol { reachable: true, entitled: false, conn: Conn::None, setup_fails_next: false },
+                    timer_ids: Vec::new(),
+                })
+            }),
+            pf_dev: Node::Carol,
             pf: Pf::new(
                 initial,
                 crate::pf::PfConfig {
@@ -583,6 +633,7 @@ impl<'a> World<'a> {
                     wire: true,
                     members: sc.members.iter().map(|m| m.id.clone()).collect(),
                     chunk_bytes: sc.msrp_chunk_bytes.map(|n| n as usize),
+                    tablet: sc.tablet,
                 },
             ),
             pf_out: Vec::with_capacity(16),

@@ -32,9 +32,12 @@ impl World<'_> {
             Arrival::CfByeAtPf { txn } => PfInput::FocusBye { txn },
             Arrival::CfInviteAtPf { txn } => PfInput::FocusInvite { txn },
             Arrival::NotifyAtPf { txn, terminated, roster } => PfInput::FocusNotify { txn, terminated, roster },
-            Arrival::RegisterAtPf { txn, dereg: true, .. } => PfInput::Deregister { txn },
-            Arrival::RegisterAtPf { txn, reaction_ms, dereg: false } => PfInput::Register { txn, reaction_ms },
+            Arrival::RegisterAtPf { txn, dereg: true, tablet, .. } => PfInput::Deregister { txn, device: if tablet { Node::Tablet } else { Node::Carol } },
+            Arrival::RegisterAtPf { txn, reaction_ms, dereg: false, tablet } => {
+                PfInput::Register { txn, reaction_ms, device: if tablet { Node::Tablet } else { Node::Carol } }
+            }
             Arrival::ClientSubscribeAtPf { txn } => PfInput::CarolSubscribe { txn },
+            Arrival::ReferAtPf { txn } => PfInput::CarolRefer { txn },
             Arrival::UpdateOkAtPf { upd } => PfInput::CarolUpdateOk { upd },
             Arrival::CfAckAtPf => PfInput::FocusAck,
             _ => return,
@@ -86,6 +89,9 @@ impl World<'_> {
                 self.sip(Node::Pf, *to, msg, take(clauses), take(note), Boxed(arrival.take()));
             }
             PfOutput::Msrp { to, raw, label, clauses, note, chat, arrival } => {
+                if matches!(to, Node::Carol | Node::Tablet) {
+                    self.pf_dev = *to;
+                }
                 self.msrp(Node::Pf, *to, take(raw), label, take(clauses), take(note), *chat, Boxed(arrival.take()));
             }
             PfOutput::Note { kind, label, clauses, note, chat } => {

@@ -63,6 +63,7 @@ impl World<'_> {
                         self.spans.push(TimerSpan { name, lane: self.lane(lane), start_ms: start, end_ms: self.now, outcome: "fired", clause });
                         match kind {
                             TimerKind::Client(t) => self.client_input(crate::client::ClientInput::Timer(t), None),
+                            TimerKind::Tablet(t) => self.device_input(Node::Tablet, crate::client::ClientInput::Timer(t), None),
                             TimerKind::Pf(t) => self.pf_input(crate::pf::PfInput::Timer(t), None),
                             TimerKind::Core(t) => self.core_input(crate::ims::CoreInput::Timer(t)),
                         }
@@ -102,6 +103,8 @@ impl World<'_> {
             Node::Cf => 2,
             Node::Member(i) => 3 + i,
             Node::Scscf => 3 + self.sc.members.len(),
+            // After the IMS core, so a one-device run's lanes are what they were.
+            Node::Tablet => 4 + self.sc.members.len(),
         }
     }
 
@@ -192,7 +195,7 @@ impl World<'_> {
         note: impl Into<Cow<'static, str>>,
         arrival: impl IntoArrival,
     ) -> u32 {
-        if matches!((from, to), (Node::Carol, Node::Pf) | (Node::Pf, Node::Carol)) {
+        if matches!((from, to), (Node::Carol | Node::Tablet, Node::Pf) | (Node::Pf, Node::Carol | Node::Tablet)) {
             return self.sip_via_core(from, to, msg, clauses, crate::trace::note_text(note), arrival.boxed().map(|a| *a));
         }
         let raw = if self.wire() { msg.emit() } else { String::new() };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   EVENT_KINDS, composeReason, parseReason, newEvent, addEvent, updateEvent, moveEvent, deleteEvent,
-  setPolicy, describeEvent, membersOf, scenarioJson,
+  setPolicy, describeEvent, membersOf, scenarioJson, DEVICE_KINDS, hasTablet, setTablet,
 } from '../../www/scenario.js';
 import { addMember, memberId } from '../../www/members.js';
 import { History } from '../../www/history.js';
@@ -157,4 +157,19 @@ test('a re-join with other session IDs', () => {
   assert.equal(describeEvent({ at_ms: 1, kind: 'rejoin', ids: 'same' }), "Carol's client sends a re-join INVITE");
   assert.equal(describeEvent({ at_ms: 1, kind: 'rejoin', ids: 'new-contribution' }), 'Carol re-joins with a new Contribution-ID');
   assert.equal(describeEvent({ at_ms: 1, kind: 'rejoin', ids: 'new-conversation' }), 'Carol re-joins with a new Conversation-ID and Contribution-ID');
+});
+
+test("Carol's tablet (issue 11, Q15): devices on and off, an event's device, and its description", () => {
+  assert.deepEqual(DEVICE_KINDS, ['register', 'deregister', 'unreachable', 'leave']);
+  assert.equal(hasTablet(base()), false);
+  const on = setTablet(base(), true);
+  assert.deepEqual(on.devices, ['phone', 'tablet']);
+  assert.equal(hasTablet(on), true);
+  const u = updateEvent(on, 2, { device: 'tablet' });
+  assert.equal(u.scenario.events[2].device, 'tablet');
+  assert.equal(describeEvent(u.scenario.events[2]), 'Carol registers (PF reacts after 500 ms) (her tablet)');
+  const off = setTablet(u.scenario, false);
+  assert.equal(off.devices, undefined);
+  assert.ok(off.events.every((e) => e.device === undefined), 'no event names the tablet any more');
+  assert.equal(base().devices, undefined, 'input not mutated');
 });

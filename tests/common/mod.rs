@@ -167,16 +167,17 @@ pub fn gen_scenario(seed: u64) -> String {
     gen_scenario_with(seed, true)
 }
 
-/// [`gen_scenario`] without chunked SENDs (Q14), for the judge (tests/judge.rs): the capture
-/// reader joins chunks, but the machine the judge runs in lockstep sends whole messages, so its
-/// timing (and a loss between two chunks) differs; tests/chunks.rs judges chunked captures of
-/// its own. (A refused subscription, Q18, is judged: the judge reads it from the capture.)
+/// [`gen_scenario`] with only what the judge models, for tests/judge.rs: no chunked SENDs (Q14:
+/// the capture reader joins chunks, but the machine the judge runs in lockstep sends whole
+/// messages, so its timing and a loss between two chunks differ; tests/chunks.rs judges chunked
+/// captures of its own) and no second device of Carol's (Q15: the judge reads one device).
+/// A refused subscription (Q18) is judged: the judge reads it from the capture.
 #[allow(dead_code)]
-pub fn gen_scenario_without_chunks(seed: u64) -> String {
+pub fn gen_scenario_for_the_judge(seed: u64) -> String {
     gen_scenario_with(seed, false)
 }
 
-fn gen_scenario_with(seed: u64, chunks: bool) -> String {
+fn gen_scenario_with(seed: u64, all: bool) -> String {
     let mut rng = Rng::new(seed);
     let mut top = Map::new();
     top.insert("format".into(), json!("cpm-deferral-scenario"));
@@ -234,6 +235,11 @@ fn gen_scenario_with(seed: u64, chunks: bool) -> String {
         if p.id == "q14-cut-chunks" {
             continue;
         }
+        // (q15-which-device and q9-leave-elsewhere are drawn below, with the tablet, from a
+        // generator of their own.)
+        if matches!(p.id, "q15-which-device" | "q9-leave-elsewhere") {
+            continue;
+        }
         if p.id == "q20-other-contribution-id" {
             if q20.chance(35) {
                 policies.insert(p.id.to_string(), json!(*q20.pick(p.options)));
@@ -280,7 +286,7 @@ fn gen_scenario_with(seed: u64, chunks: bool) -> String {
     // an MSRP loss may follow a message by a few tens of milliseconds, between two of its
     // chunks on the PF's leg to Carol (one every 20 ms). A generator of its own, as Q18's.
     let mut q14 = Rng::new(seed ^ 0x0051_4000_0000_0014);
-    let chunking = q14.chance(25) && chunks;
+    let chunking = q14.chance(25) && all;
     if chunking {
         top.insert("msrp_chunk_bytes".into(), json!(*q14.pick(&[16u64, 64, 100, 100, 256, 1000])));
         if q14.chance(70) {
@@ -292,6 +298,22 @@ fn gen_scenario_with(seed: u64, chunks: bool) -> String {
         }
     }
     let mut cuts: Vec<u64> = Vec::new();
+    // Sometimes Carol has a second device, her tablet (issue 11, Q15, policy q15-which-device),
+    // and some of her register, deregister and unreachable events are the tablet's. Drawn from a
+    // generator of its own, so the rest of every seed's timeline stays what it was.
+    let mut dv = Rng::new(seed ^ 0x0015_0000_0000_0015);
+    let tablet = all && dv.chance(25);
+    if tablet {
+        top.insert("devices".into(), json!(["phone", "tablet"]));
+        for (id, other) in [("q15-which-device", "fork-all"), ("q9-leave-elsewhere", "keep-deferring")] {
+            if dv.chance(50) {
+                let p = top.entry("policies").or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(p) = p {
+                    p.insert(id.into(), json!(other));
+                }
+            }
+        }
+    }
 
     // Events: gaps from "same millisecond" to "an hour" (Q7 expiry), most a few seconds.
     let n = if rng.chance(5) { 0 } else { rng.range(1, 24) };
@@ -371,6 +393,10 @@ fn gen_scenario_with(seed: u64, chunks: bool) -> String {
                 e.insert("ids".into(), json!(*q20.pick(&["new-contribution", "new-conversation", "same"])));
             }
             _ => {}
+        }
+        let carol_leave = kind == "leave" && e.get("member").is_some_and(|m| m == "carol");
+        if tablet && (matches!(kind, "register" | "deregister" | "unreachable") || carol_leave) && dv.chance(50) {
+            e.insert("device".into(), json!("tablet"));
         }
         events.push(Value::Object(e));
     }
