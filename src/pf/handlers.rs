@@ -108,7 +108,11 @@ impl Pf {
             }
             PfInput::CarolInvite { txn, rejoin, no, ids } => {
                 // Q20: other session IDs than her session's (not in the CR; src/pf/q20.rs).
-                if !(rejoin && Self::q20_other_ids(ids.as_deref()) && self.q20_rejoin_with_other_ids(&txn, no)) {
+                if rejoin && Self::q20_other_ids(ids.as_deref()) && self.q20_rejoin_with_other_ids(&txn, no) {
+                    // Only her phone sends INVITEs (as in `pf_gets_client_invite`): the new
+                    // session's client leg is with it, whichever device the PF served before.
+                    self.dev = Node::Carol;
+                } else {
                     self.pf_gets_client_invite(txn, rejoin, no)
                 }
             }

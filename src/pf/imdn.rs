@@ -19,7 +19,7 @@ impl Pf {
     pub(super) fn carol_imdn(&mut self, imdn: ImdnMsg, tid: String) {
         let (own, peer) = self.pf_view();
         let raw = self.ok_text(&tid, &own, &peer);
-        self.msrp(Node::Carol, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges the IMDN of Carol's client.", None, None);
+        self.msrp(self.dev, raw, "200 OK", cl!["RFC 4975 §7.2"], "The PF acknowledges the IMDN of Carol's client.", None, None);
         if self.cf_leg.is_some() && self.cf_media {
             self.imdn_to_focus(
                 imdn,
