@@ -48,6 +48,9 @@ pub enum PolicyId {
     // --- issue 11: Q18.
     /// Q18: the PF's conference subscription to the focus fails (RFC 6665 §4.1.3, §4.2.2).
     Q18SubscriptionFails,
+    // --- issue 11: Q16.
+    /// Q16: an in-dialog request from the CF (refresh re-INVITE, UPDATE) while the PF defers.
+    Q16CfInDialog,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -71,7 +74,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 19] = [
+pub const ALL: [PolicyId; 20] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -94,6 +97,8 @@ pub const ALL: [PolicyId; 19] = [
     PolicyId::DeregWhileDeferred,
     // issue 11: Q18
     PolicyId::Q18SubscriptionFails,
+    // issue 11: Q16
+    PolicyId::Q16CfInDialog,
 ];
 
 impl PolicyId {
@@ -126,6 +131,7 @@ impl PolicyId {
                 "after-delivery: the PF subscribed only to have the latest Participant Information for the deferred delivery, so it ends the subscription (SUBSCRIBE with Expires: 0) once the store is delivered, unless Carol's client has a conference subscription that the PF serves from it (then it keeps it, so her roster follows later joins and leaves); a later deferral subscribes again. keep: the subscription stays for the rest of the group session."),
             PolicyId::DeregWhileDeferred => other_dereg(),
             PolicyId::Q18SubscriptionFails => Self::info_q18(),
+            PolicyId::Q16CfInDialog => info_q16(),
             other => other.info_p(),
         };
         // The page's first wasm module carries no descriptions (feature `policy-text`): its
@@ -166,6 +172,7 @@ impl PolicyId {
             PolicyId::StillRegistered => "policy:still-registered",
             PolicyId::DeregWhileDeferred => "policy:dereg-while-deferred",
             PolicyId::Q18SubscriptionFails => "policy:q18-subscription-fails",
+            PolicyId::Q16CfInDialog => "policy:q16-cf-in-dialog",
         }
     }
 
@@ -195,6 +202,14 @@ impl PolicyId {
         ("q18-subscription-fails", "Q18", "The PF's subscription to the focus fails", &["retry-backoff", "give-up", "treat-as-group-ended"],
             "Not in the CR: it says the PF subscribes (8.2.2.6.2) but not what it does when the focus refuses the SUBSCRIBE (a 4xx to it) or ends the subscription with Subscription-State terminated;reason=rejected or noresource (RFC 6665 §4.1.3, §4.2.2). Under every option the PF keeps the last roster it had and marks it stale: what it later gives Carol as Participant Information says it is not current. retry-backoff: it subscribes again after 30 s, 60 s, 120 s and 240 s (each retry a step), then gives up. give-up: it does not subscribe again during this deferral. treat-as-group-ended: when the answer says the conference is gone (noresource, 404, 410) the PF handles it like the end of the group session (Q8 decides the store) and leaves its leg to the focus; any other refusal is handled as give-up.")
     }
+}
+
+/// The catalogue row of Q16 (issue 11; digest §7 Q16): an in-dialog request from the CF while
+/// the PF defers. Not in the CR.
+#[allow(clippy::type_complexity)]
+fn info_q16() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+    ("q16-cf-in-dialog", "Q16", "The CF's re-INVITE or UPDATE while Carol is deferred", &["answer-as-user", "reject", "leave-group"],
+        "Not in the CR: it says nothing of requests the focus sends on the PF's leg while Carol is deferred (a session refresh re-INVITE or UPDATE, RFC 4028 §7.4; a re-INVITE with a new Subject). Only while the PF is Deferred; when Carol is in session the PF, a B2BUA, answers the refresh of its leg itself (each leg's session timer is its own) under every option. answer-as-user (the digest's answer): 200 OK, to a re-INVITE with the PF's own SDP unchanged (o= version too, RFC 3264 §8), and the PF keeps deferring; a new subject shows up in the focus's conference-info. reject: 403 Forbidden (RFC 3261 §21.4.4); the leg and its session stay as they were (RFC 3261 §14.2, RFC 3311 §5.2) and the PF keeps deferring. leave-group: 403 Forbidden, then the PF leaves the group for Carol (BYE with Reason SIP;cause=480) and the stored messages are lost, each a lost step.")
 }
 
 /// The catalogue row of `dereg-while-deferred` (issue 11; 3GPP TS 24.229 §5.4.1.7, RFC 3261
@@ -278,6 +293,7 @@ mod tests {
         assert_eq!(opts(PolicyId::StillRegistered), ["wait", "invite-after-60s", "invite-after-10min"]);
         assert_eq!(opts(PolicyId::DeregWhileDeferred), ["keep-deferring", "end-deferral"]);
         assert_eq!(opts(PolicyId::Q18SubscriptionFails), ["retry-backoff", "give-up", "treat-as-group-ended"]);
+        assert_eq!(opts(PolicyId::Q16CfInDialog), ["answer-as-user", "reject", "leave-group"]);
         let mut ps = Policies::default();
         assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));
         assert_eq!(ps.index(PolicyId::Q10AtCap), 2);

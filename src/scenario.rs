@@ -52,8 +52,22 @@ pub const MAX_TEXT: usize = 2000;
 /// Largest number of members besides Carol.
 pub const MAX_MEMBERS: usize = 12;
 /// The event kinds a scenario can place.
-pub const EVENT_KINDS: [&str; 12] =
-    ["message", "bye", "leave", "join", "unreachable", "msrp_loss", "msrp_setup_fails", "invite_rejected", "register", "rejoin", "group_ends", "deregister"];
+pub const EVENT_KINDS: [&str; 14] = [
+    "message",
+    "bye",
+    "leave",
+    "join",
+    "unreachable",
+    "msrp_loss",
+    "msrp_setup_fails",
+    "invite_rejected",
+    "register",
+    "rejoin",
+    "group_ends",
+    "deregister",
+    "cf_reinvite",
+    "cf_update",
+];
 
 /// How the group session starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +127,15 @@ pub enum EventKind {
     Deregister,
     /// The CF ends the group session.
     GroupEnds,
+    /// The CF sends a re-INVITE on its dialog with Carol's PF (digest Q16): a session refresh
+    /// (RFC 4028 §7.4) with the same media, its SDP `o=` version one higher (RFC 3264 §8), and
+    /// with `subject` a new Subject of the conference too (RFC 3261 §20.36; the focus's
+    /// conference-info says it, RFC 4575 §5.3.1). What the PF answers while deferred is policy
+    /// `q16-cf-in-dialog` (not in the CR).
+    CfReinvite { subject: Option<String> },
+    /// The CF sends an UPDATE without an offer on its dialog with Carol's PF (RFC 3311; a
+    /// session refresh, RFC 4028 §7.4). Policy `q16-cf-in-dialog` as for `cf_reinvite`.
+    CfUpdate,
 }
 
 /// An event at a time.
@@ -800,6 +823,7 @@ fn parse_event(v: &Json, path: Loc, members: &[Member]) -> R<Event> {
         "leave" | "join" => &["at_ms", "kind", "member"],
         "invite_rejected" => &["at_ms", "kind", "status"],
         "register" => &["at_ms", "kind", "reaction_ms"],
+        "cf_reinvite" => &["at_ms", "kind", "subject"],
         k if EVENT_KINDS.contains(&k) => &["at_ms", "kind"],
         k => return Err(ScenarioError::UnknownEventKind { path: join(path, "kind"), kind: k.to_string() }),
     };
@@ -848,9 +872,26 @@ fn parse_event(v: &Json, path: Loc, members: &[Member]) -> R<Event> {
         "msrp_setup_fails" => EventKind::MsrpSetupFails,
         "rejoin" => EventKind::Rejoin,
         "deregister" => EventKind::Deregister,
+        "cf_reinvite" => EventKind::CfReinvite { subject: subject(m, path)? },
+        "cf_update" => EventKind::CfUpdate,
         _ => EventKind::GroupEnds,
     };
     Ok(Event { at_ms, kind })
+}
+
+/// A `cf_reinvite`'s optional `subject`: one header line of text (RFC 3261 §20.36), or null.
+fn subject(m: Obj, path: Loc) -> R<Option<String>> {
+    match m.get("subject") {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Str(s)) => {
+            check_text(&|| join(path, "subject"), s, 300)?;
+            if s.contains(['\n', '\r']) || s.trim().is_empty() {
+                return Err(ScenarioError::Invalid { path: join(path, "subject"), problem: "a Subject is one non-empty header line".into() });
+            }
+            Ok(Some(s.trim().to_string()))
+        }
+        Some(_) => Err(ScenarioError::WrongType { path: join(path, "subject"), expected: "a Subject string, or null" }),
+    }
 }
 
 #[cfg(test)]

@@ -94,6 +94,12 @@ pub fn event_causes(sc: &Scenario) -> Vec<String> {
                 EventKind::Rejoin => b.push_str("rejoin"),
                 EventKind::Deregister => b.push_str("deregister"),
                 EventKind::GroupEnds => b.push_str("group_ends"),
+                EventKind::CfReinvite { subject: None } => b.push_str("cf_reinvite"),
+                EventKind::CfReinvite { subject: Some(s) } => {
+                    b.push_str("cf_reinvite:");
+                    push_hex8(&mut b, fnv(s.as_bytes(), 0) as u32);
+                }
+                EventKind::CfUpdate => b.push_str("cf_update"),
             }
             b
         })

@@ -23,6 +23,7 @@ mod dereg;
 mod emit;
 mod focus;
 mod handlers;
+mod in_dialog;
 mod io;
 mod open_questions;
 mod relay;
@@ -179,6 +180,12 @@ pub(crate) struct Pf {
     pub(in crate::pf) sub_retries: u8,
     /// Policy q18-subscription-fails `retry-backoff`: the timer of the next retry.
     pub(in crate::pf) sub_retry_timer: Option<u32>,
+    /// The SDP it gave on its leg to the focus (its offer or answer; None on a leg the run
+    /// started with): its answer to a refresh re-INVITE, unchanged (Q16, RFC 3264 §8).
+    pub(in crate::pf) cf_sdp: Option<String>,
+    /// It gave a final response to the focus's re-INVITE (Q16): the focus's next ACK is that
+    /// transaction's, not the one that confirms a new leg.
+    pub(in crate::pf) cf_ack_due: bool,
     // --- the machine
     pub(in crate::pf) cfg: PfConfig,
     /// Its own id source (tags, branches, MSRP ids, SDP sessions, path numbers).
@@ -233,6 +240,8 @@ impl Pf {
             roster_stale: false,
             sub_retries: 0,
             sub_retry_timer: None,
+            cf_sdp: None,
+            cf_ack_due: false,
         }
     }
 

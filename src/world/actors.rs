@@ -116,6 +116,8 @@ impl World<'_> {
             EventKind::Rejoin => self.carol_rejoin(),
             EventKind::Deregister => self.client_input(crate::client::ClientInput::Deregister, None),
             EventKind::GroupEnds => self.cf_input(crate::cf::CfInput::GroupEnds),
+            EventKind::CfReinvite { subject } => self.cf_input(crate::cf::CfInput::InDialog { update: false, subject: subject.map(Arc::from) }),
+            EventKind::CfUpdate => self.cf_input(crate::cf::CfInput::InDialog { update: true, subject: None }),
         }
     }
 
@@ -170,6 +172,7 @@ impl World<'_> {
             | Arrival::PfInviteAtCf { .. }
             | Arrival::PfErrAtCf { .. }
             | Arrival::PfOkAtCf { .. }
+            | Arrival::PfInDialogRespAtCf { .. }
             | Arrival::PfByeAtCf { .. }
             | Arrival::SubscribeAtCf { .. }
             | Arrival::MemberInviteAtCf { .. }

@@ -25,6 +25,7 @@ impl World<'_> {
             Arrival::CarolByeAtPf { txn, reason } => PfInput::CarolBye { txn, reason },
             Arrival::CfByeAtPf { txn } => PfInput::FocusBye { txn },
             Arrival::CfInviteAtPf { txn } => PfInput::FocusInvite { txn },
+            Arrival::CfInDialogAtPf { txn, update } => PfInput::FocusInDialog { txn, update },
             Arrival::NotifyAtPf { txn, terminated, roster } => PfInput::FocusNotify { txn, terminated, roster },
             Arrival::RegisterAtPf { txn, dereg: true, .. } => PfInput::Deregister { txn },
             Arrival::RegisterAtPf { txn, reaction_ms, dereg: false } => PfInput::Register { txn, reaction_ms },
