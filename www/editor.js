@@ -103,6 +103,11 @@ export function draw(api) {
     const rd = h('input', { type: 'number', min: 0, step: 100, value: String(ev.reaction_ms ?? 0), id: 'ed-reaction', onchange: () => apply({ reaction_ms: num(rd) }) });
     rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('PF reaction delay (ms)'), rd), h('span', { class: 'notcr', text: 'not in the CR' })));
   }
+  if (ev.kind === 'cf_reinvite') {
+    // An empty Subject is no Subject header (the format's null).
+    const sj = h('input', { type: 'text', value: ev.subject ?? '', placeholder: '(no new subject)', id: 'ed-subject', onchange: () => apply({ subject: sj.value.trim() ? sj.value : null }) });
+    rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('new Subject')), sj));
+  }
   rows.push(h('div', { class: 'row' },
     h('button', { type: 'button', class: 'danger', id: 'ed-delete', text: 'Delete event', onclick: guard(() => deleteSelected()) }),
     h('button', { type: 'button', text: 'Close', onclick: () => { state.selEvent = null; drawEditor(); drawTimeline(); } })));

@@ -88,7 +88,8 @@ impl Focus {
                 self.sdp(Node::Cf, "cf", CF_IP, 30000, path, "passive")
             }
         };
-        let next = next_version(&sdp);
+        // Only the wire text has a body to raise (the page's first wasm module has none).
+        let next = if self.wire_text() { next_version(&sdp) } else { sdp };
         self.carol_sdp = Some(next.clone());
         next
     }
