@@ -89,7 +89,7 @@ impl Focus {
             }
         };
         // Only the wire text has a body to raise (the page's first wasm module has none).
-        let next = if self.wire_text() { next_version(&sdp) } else { sdp };
+        let next = if self.wire_text() { next_version(sdp) } else { sdp };
         self.carol_sdp = Some(next.clone());
         next
     }
@@ -157,31 +157,24 @@ impl Focus {
 }
 
 /// `sdp` with the version of its `o=` line one higher (RFC 4566 §5.2, RFC 3264 §8); unchanged
-/// if it has none (a run without wire texts has no body).
-fn next_version(sdp: &str) -> String {
-    let mut out = String::with_capacity(sdp.len() + 2);
-    for line in sdp.split_inclusive("\r\n") {
-        let Some(o) = line.strip_prefix("o=") else {
-            out.push_str(line);
-            continue;
-        };
-        let f: Vec<&str> = o.trim_end_matches("\r\n").split(' ').collect();
-        match f.get(2).and_then(|v| v.parse::<u64>().ok()) {
-            Some(v) if f.len() == 6 => {
-                out.push_str(&format!("o={} {} {} {} {} {}\r\n", f[0], f[1], v + 1, f[3], f[4], f[5]));
-            }
-            _ => out.push_str(line),
+/// if it does not parse (a run without wire texts has no body).
+fn next_version(sdp: String) -> String {
+    match crate::wire::sdp::MsrpSdp::parse(&sdp) {
+        Ok(mut s) => {
+            s.version += 1;
+            s.emit()
         }
+        Err(_) => sdp,
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn next_version_raises_only_the_o_version() {
-        let s = "v=0\r\no=cf 10 10 IN IP4 192.0.2.20\r\ns=-\r\n";
-        assert_eq!(super::next_version(s), "v=0\r\no=cf 10 11 IN IP4 192.0.2.20\r\ns=-\r\n");
-        assert_eq!(super::next_version(""), "");
+        let s = "v=0\r\no=cf 10 10 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\nm=message 30000 TCP/MSRP *\r\na=path:msrp://192.0.2.20:30000/x;tcp\r\na=setup:passive\r\n";
+        let n = super::next_version(s.to_string());
+        assert!(n.contains("\r\no=cf 10 11 IN IP4 192.0.2.20\r\n"), "{n}");
+        assert_eq!(super::next_version(String::new()), "");
     }
 }

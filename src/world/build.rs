@@ -737,6 +737,7 @@ fn sdp_dyn(this: &mut dyn Builder, by: Node, user: &str, ip: &str, port: u16, pa
     MsrpSdp {
         username: user.into(),
         session_id: 3_845_123_000 + session,
+        version: 3_845_123_000 + session,
         ip: ip.into(),
         port,
         accept_types: ACCEPT_TYPES.into(),
