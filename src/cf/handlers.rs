@@ -16,7 +16,7 @@ fn reason_str(r: &str) -> &'static str {
 }
 
 /// The PF's Contact (its remote target on Carol's leg and on the subscription).
-const PF_TARGET: &str = "sip:pf.cpm.example.net;user=carol";
+pub(super) const PF_TARGET: &str = "sip:pf.cpm.example.net;user=carol";
 
 impl Focus {
     pub(super) fn gets(&mut self, input: CfInput) {

@@ -6,8 +6,9 @@
 //! (policy `q16-cf-in-dialog`). The focus ACKs every final response to its re-INVITE (a 2xx
 //! end to end, RFC 3261 §13.2.2.4; any other hop by hop, §17.1.1.3), never one to an UPDATE.
 
+use super::handlers::PF_TARGET;
 use super::*;
-use crate::world::build::{CF_IP, GROUP, PF_HOST};
+use crate::world::build::{CF_IP, GROUP};
 
 impl Focus {
     /// The scenario: the focus sends a re-INVITE (`update` false) or an UPDATE on Carol's leg.
@@ -35,14 +36,14 @@ impl Focus {
         // The focus is side A of a leg it set up itself (setup `cf_invites`), side B of one the PF
         // set up (RFC 3261 §12.2.1.1: its own tag in From, its own CSeq space).
         let from_a = d.a_uri == GROUP;
-        let mut m = self.dialog_request(if update { "UPDATE" } else { "INVITE" }, &mut d, from_a, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
+        let mut m = self.dialog_request(if update { "UPDATE" } else { "INVITE" }, &mut d, from_a, Node::Cf, PF_TARGET);
         let cseq = if from_a { d.a_cseq } else { d.b_cseq };
         self.carol_leg = Some(d);
         // Both are target refresh requests: they carry Contact (RFC 3261 §14.1, RFC 3311 §5.1).
         m.push("Contact", self.contact(Node::Cf));
         m.push("Supported", "timer");
-        let interval = if self.cfg.policies.is(crate::policy::PolicyId::MsrpLossDetection, "session-refresh") { "180" } else { "1800" };
-        m.push("Session-Expires", format!("{interval};refresher=uac"));
+        let se = if self.cfg.policies.is(crate::policy::PolicyId::MsrpLossDetection, "session-refresh") { "180;refresher=uac" } else { "1800;refresher=uac" };
+        m.push("Session-Expires", se);
         if let Some(s) = &subject {
             m.push("Subject", s.to_string());
         }
@@ -104,7 +105,7 @@ impl Focus {
                 if let Some(d) = &leg {
                     // The ACK of a 2xx is a new transaction of the dialog, with the INVITE's CSeq
                     // number (RFC 3261 §13.2.2.4).
-                    let mut ack = self.ack_or_cancel("ACK", d, d.a_uri == GROUP, Node::Cf, &format!("sip:{PF_HOST};user=carol"));
+                    let mut ack = self.ack_or_cancel("ACK", d, d.a_uri == GROUP, Node::Cf, PF_TARGET);
                     if let Some(c) = ack.headers.iter_mut().find(|(n, _)| n == "CSeq") {
                         c.1 = format!("{cseq} ACK");
                     }
@@ -113,7 +114,7 @@ impl Focus {
             } else {
                 // The ACK of a non-2xx final response belongs to the INVITE transaction: its Via
                 // (same branch) and the response's To (RFC 3261 §17.1.1.3).
-                let mut ack = self.new_request("ACK", &format!("sip:{PF_HOST};user=carol"), Node::Cf, txn.from.clone(), txn.to.clone(), &txn.call_id, cseq);
+                let mut ack = self.new_request("ACK", PF_TARGET, Node::Cf, txn.from.clone(), txn.to.clone(), &txn.call_id, cseq);
                 if let Some(v) = ack.headers.iter_mut().find(|(n, _)| n == "Via") {
                     v.1 = txn.via.clone();
                 }
