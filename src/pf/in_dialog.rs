@@ -12,7 +12,7 @@ use super::*;
 use crate::policy::PolicyId;
 use crate::trace::*;
 use crate::world::build::*;
-use crate::world::{Arrival, Node, Txn};
+use crate::world::Arrival;
 
 /// The Reason of the PF's BYE to the focus under `leave-group`.
 const LEAVE_REASON: &str = "SIP;cause=480;text=\"Temporarily Unavailable\"";
