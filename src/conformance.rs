@@ -594,6 +594,15 @@ impl Checker {
             }
             if cseq_method == "INVITE" && !from_proxy {
                 if let (Some((op, _)), Some((ap, setup))) = (req.sdp.clone(), sdp_of(&m.body)) {
+                    // A re-INVITE (RFC 3261 §14) that keeps the paths keeps the session and its
+                    // connection (RFC 4975 §5.4), as does one on a dialog set up before the
+                    // trace: no new session to open.
+                    let in_dialog = param(&req.to, "tag").is_some();
+                    let same =
+                        |x: &Session| x.call_id == req.call_id && ((x.offer_path == op && x.answer_path == ap) || (x.offer_path == ap && x.answer_path == op));
+                    if in_dialog && (self.sessions.iter().any(same) || !self.sessions.iter().any(|x| x.call_id == req.call_id)) {
+                        return;
+                    }
                     let active = if setup == "active" { s.from.to_string() } else { req.origin.clone() };
                     self.sessions.push(Session {
                         call_id: req.call_id.clone(),

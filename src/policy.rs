@@ -62,6 +62,9 @@ pub enum PolicyId {
     Q15WhichDevice,
     /// Q9: Carol leaves on purpose from her other device while the PF defers.
     Q9LeaveElsewhere,
+    // --- issue 11: Q16.
+    /// Q16: an in-dialog request from the CF (refresh re-INVITE, UPDATE) while the PF defers.
+    Q16CfInDialog,
 }
 
 /// Description of a policy for pickers and documentation.
@@ -85,7 +88,7 @@ pub struct PolicyInfo {
 }
 
 /// All policies, in display order.
-pub const ALL: [PolicyId; 24] = [
+pub const ALL: [PolicyId; 25] = [
     PolicyId::MsrpLossDetection,
     PolicyId::Q1RejoinAfterInvite,
     PolicyId::Q3UnreachableOnRegister,
@@ -117,6 +120,8 @@ pub const ALL: [PolicyId; 24] = [
     // issue 11: several devices
     PolicyId::Q15WhichDevice,
     PolicyId::Q9LeaveElsewhere,
+    // issue 11: Q16
+    PolicyId::Q16CfInDialog,
 ];
 
 impl PolicyId {
@@ -154,6 +159,7 @@ impl PolicyId {
             PolicyId::Q14CutChunks => info_q14(),
             PolicyId::Q20OtherContributionId => other_q20(),
             PolicyId::Q17ImdnWhileStoring => info_q17(),
+            PolicyId::Q16CfInDialog => info_q16(),
             other => other.info_p(),
         };
         // The page's first wasm module carries no descriptions (feature `policy-text`): its
@@ -199,6 +205,7 @@ impl PolicyId {
             PolicyId::Q14CutChunks => "policy:q14-cut-chunks",
             PolicyId::Q20OtherContributionId => "policy:q20-other-contribution-id",
             PolicyId::Q17ImdnWhileStoring => "policy:q17-imdn-while-storing",
+            PolicyId::Q16CfInDialog => "policy:q16-cf-in-dialog",
         }
     }
 
@@ -236,6 +243,14 @@ impl PolicyId {
 fn info_q17() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
     ("q17-imdn-while-storing", "Q17", "IMDNs for the messages the PF stores", &["none", "processing-stored", "delivered-on-behalf"],
         "Not in the CR. Under every option Carol's client sends its own delivered (and, once she has read it, displayed) notification for each message replayed to her, through the PF and the focus to its sender (RFC 5438 §7.1.1, §7.2.1.1). none: the PF sends nothing of its own while it stores. processing-stored: for each message it stores, the PF sends the sender a processing-notification with status stored (RFC 5438 §7.2.1.3), as an intermediary that keeps a message for later delivery. RFC 5438 §5.3 and §6.2 make that an answer to a request for \"processing\", and this model's messages ask only for positive-delivery, display: a strict PF would send it only to a message that asked for processing, so the option shows one that was not asked for. delivered-on-behalf: the PF answers delivered for Carol when it stores the message (not recommended: RFC 5438 §5.1 has delivered mean the message reached the recipient's device, which a stored one has not; the sender is told a falsehood, and Carol's own delivered on replay then comes as a second one for the same message).")
+}
+
+/// The catalogue row of Q16 (issue 11; digest §7 Q16): an in-dialog request from the CF while
+/// the PF defers. Not in the CR.
+#[allow(clippy::type_complexity)]
+fn info_q16() -> (&'static str, &'static str, &'static str, &'static [&'static str], &'static str) {
+    ("q16-cf-in-dialog", "Q16", "The CF's re-INVITE or UPDATE while Carol is deferred", &["answer-as-user", "reject", "leave-group"],
+        "Not in the CR: it says nothing of requests the focus sends on the PF's leg while Carol is deferred (a session refresh re-INVITE or UPDATE, RFC 4028 §7.4; a re-INVITE with a new Subject). Only while the PF is Deferred; when Carol is in session the PF, a B2BUA, answers the refresh of its leg itself (each leg's session timer is its own) under every option. answer-as-user (the digest's answer): 200 OK, to a re-INVITE with the PF's own SDP unchanged (o= version too, RFC 3264 §8), and the PF keeps deferring; a new subject shows up in the focus's conference-info. reject: 403 Forbidden (RFC 3261 §21.4.4); the leg and its session stay as they were (RFC 3261 §14.2, RFC 3311 §5.2) and the PF keeps deferring. leave-group: 403 Forbidden, then the PF leaves the group for Carol (BYE with Reason SIP;cause=480) and the stored messages are lost, each a lost step.")
 }
 
 /// The catalogue row of `dereg-while-deferred` (issue 11; 3GPP TS 24.229 §5.4.1.7, RFC 3261
@@ -357,6 +372,7 @@ mod tests {
         assert_eq!(opts(PolicyId::Q14CutChunks), ["resend-whole", "resume", "drop"]);
         assert_eq!(opts(PolicyId::Q20OtherContributionId), ["new-session", "new-session-no-delivery", "treat-as-rejoin"]);
         assert_eq!(opts(PolicyId::Q17ImdnWhileStoring), ["none", "processing-stored", "delivered-on-behalf"]);
+        assert_eq!(opts(PolicyId::Q16CfInDialog), ["answer-as-user", "reject", "leave-group"]);
         let mut ps = Policies::default();
         assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));
         assert_eq!(ps.index(PolicyId::Q10AtCap), 2);

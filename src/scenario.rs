@@ -52,8 +52,22 @@ pub const MAX_TEXT: usize = 2000;
 /// Largest number of members besides Carol.
 pub const MAX_MEMBERS: usize = 12;
 /// The event kinds a scenario can place.
-pub const EVENT_KINDS: [&str; 12] =
-    ["message", "bye", "leave", "join", "unreachable", "msrp_loss", "msrp_setup_fails", "invite_rejected", "register", "rejoin", "group_ends", "deregister"];
+pub const EVENT_KINDS: [&str; 14] = [
+    "message",
+    "bye",
+    "leave",
+    "join",
+    "unreachable",
+    "msrp_loss",
+    "msrp_setup_fails",
+    "invite_rejected",
+    "register",
+    "rejoin",
+    "group_ends",
+    "deregister",
+    "cf_reinvite",
+    "cf_update",
+];
 
 /// The session IDs a re-join INVITE carries (digest §7 Q20; the scenario's `ids` field of a
 /// `rejoin`). The CR's re-join is one "with the same Conversation-ID and Contribution-ID"
@@ -145,6 +159,15 @@ pub enum EventKind {
     Deregister,
     /// The CF ends the group session.
     GroupEnds,
+    /// The CF sends a re-INVITE on its dialog with Carol's PF (digest Q16): a session refresh
+    /// (RFC 4028 §7.4) with the same media, its SDP `o=` version one higher (RFC 3264 §8), and
+    /// with `subject` a new Subject of the conference too (RFC 3261 §20.36; the focus's
+    /// conference-info says it, RFC 4575 §5.3.1). What the PF answers while deferred is policy
+    /// `q16-cf-in-dialog` (not in the CR).
+    CfReinvite { subject: Option<String> },
+    /// The CF sends an UPDATE without an offer on its dialog with Carol's PF (RFC 3311; a
+    /// session refresh, RFC 4028 §7.4). Policy `q16-cf-in-dialog` as for `cf_reinvite`.
+    CfUpdate,
     /// Something Carol's second device (her tablet) does: the event's `"device": "tablet"`
     /// (issue 11, Q15/Q9; only with `"devices": ["phone", "tablet"]`).
     Tablet(TabletEvent),
@@ -955,6 +978,7 @@ fn parse_event(v: &Json, path: Loc, members: &[Member], tablet: bool) -> R<Event
         "register" => &["at_ms", "kind", "reaction_ms", "device"],
         "rejoin" => &["at_ms", "kind", "ids"],
         "deregister" | "unreachable" => &["at_ms", "kind", "device"],
+        "cf_reinvite" => &["at_ms", "kind", "subject"],
         k if EVENT_KINDS.contains(&k) => &["at_ms", "kind"],
         k => return Err(ScenarioError::UnknownEventKind { path: join(path, "kind"), kind: k.to_string() }),
     };
@@ -1021,9 +1045,26 @@ fn parse_event(v: &Json, path: Loc, members: &[Member], tablet: bool) -> R<Event
             EventKind::Rejoin { ids: [RejoinIds::Same, RejoinIds::NewContribution, RejoinIds::NewConversation][i] }
         }
         "deregister" => EventKind::Deregister,
+        "cf_reinvite" => EventKind::CfReinvite { subject: subject(m, path)? },
+        "cf_update" => EventKind::CfUpdate,
         _ => EventKind::GroupEnds,
     };
     Ok(Event { at_ms, kind })
+}
+
+/// A `cf_reinvite`'s optional `subject`: one header line of text (RFC 3261 §20.36), or null.
+fn subject(m: Obj, path: Loc) -> R<Option<String>> {
+    match m.get("subject") {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Str(s)) => {
+            check_text(&|| join(path, "subject"), s, 300)?;
+            if s.contains(['\n', '\r']) || s.trim().is_empty() {
+                return Err(ScenarioError::Invalid { path: join(path, "subject"), problem: "a Subject is one non-empty header line".into() });
+            }
+            Ok(Some(s.trim().to_string()))
+        }
+        Some(_) => Err(ScenarioError::WrongType { path: join(path, "subject"), expected: "a Subject string, or null" }),
+    }
 }
 
 #[cfg(test)]

@@ -100,6 +100,12 @@ pub fn event_causes(sc: &Scenario) -> Vec<String> {
                     crate::scenario::TabletEvent::Unreachable => "tablet:unreachable",
                     crate::scenario::TabletEvent::Leave => "tablet:leave",
                 }),
+                EventKind::CfReinvite { subject: None } => b.push_str("cf_reinvite"),
+                EventKind::CfReinvite { subject: Some(s) } => {
+                    b.push_str("cf_reinvite:");
+                    push_hex8(&mut b, fnv(s.as_bytes(), 0) as u32);
+                }
+                EventKind::CfUpdate => b.push_str("cf_update"),
             }
             b
         })

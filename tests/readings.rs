@@ -30,6 +30,14 @@ fn inference(s: &Step) -> Option<&'static str> {
     if pf && s.label == "Deferred" && s.note.contains("Case 2 of") {
         return Some("case 2 on a new invitation: the deferral");
     }
+    if pf
+        && &*s.to == "cf"
+        && s.label == "200 OK"
+        && (cseq.ends_with(" INVITE") || cseq.ends_with(" UPDATE"))
+        && s.note.starts_with("The PF answers the focus's refresh")
+    {
+        return Some("Q16 outside a deferral: the PF answers the focus's refresh of its leg itself");
+    }
     if pf && s.label == "no trigger (pre-CR)" {
         return Some("what the text before the CR leaves the PF to do");
     }

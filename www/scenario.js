@@ -14,6 +14,8 @@ export const EVENT_KINDS = [
   { kind: 'rejoin', label: 'Re-join', hint: "Carol's client sends a re-join INVITE", params: ['ids'] },
   { kind: 'group_ends', label: 'Group ends', hint: 'the CF ends the group session', params: [] },
   { kind: 'deregister', label: 'De-register', hint: "Carol de-registers (Expires: 0); the S-CSCF tells the PF", params: [] },
+  { kind: 'cf_reinvite', label: 'CF re-INVITE', hint: "the focus refreshes Carol's leg with a re-INVITE (optionally a new Subject); Q16", params: ['subject'] },
+  { kind: 'cf_update', label: 'CF UPDATE', hint: "the focus refreshes Carol's leg with an UPDATE; Q16", params: [] },
 ];
 export const KIND = new Map(EVENT_KINDS.map((k) => [k.kind, k]));
 

@@ -14,11 +14,12 @@ function el(name, attrs, parent) {
 
 export const SYMBOL = {
   message: 'M', bye: 'B', leave: 'L', join: 'J', unreachable: 'U', msrp_loss: '✂', msrp_setup_fails: 'S',
-  invite_rejected: '4', register: 'R', rejoin: 'RJ', group_ends: 'E', deregister: 'D',
+  invite_rejected: '4', register: 'R', rejoin: 'RJ', group_ends: 'E', deregister: 'D', cf_reinvite: 'RI', cf_update: 'UP',
 };
 export const COLOR = {
   message: '#4c6a92', bye: '#c0392b', leave: '#7f8c8d', join: '#16a085', unreachable: '#8e44ad', msrp_loss: '#d35400',
   msrp_setup_fails: '#b9770e', invite_rejected: '#a93226', register: '#1e8449', rejoin: '#2874a6', group_ends: '#34495e', deregister: '#7d6608',
+  cf_reinvite: '#5b2c6f', cf_update: '#6c3483',
 };
 
 const PAD_L = 12;

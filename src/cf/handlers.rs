@@ -3,7 +3,7 @@
 //! conference state it reports to the PF's subscription (RFC 4575 §4.2, RFC 6665 §4.2).
 
 use super::*;
-use crate::world::build::{conference_info_xml, UserInfo, CAROL, CF_IP, GROUP, PF_HOST, SUBJECT};
+use crate::world::build::{conference_info_xml_about, UserInfo, CAROL, CF_IP, GROUP, PF_HOST, SUBJECT};
 use crate::world::ChunkAt;
 use crate::world::Roster;
 
@@ -17,7 +17,7 @@ fn reason_str(r: &str) -> &'static str {
 }
 
 /// The PF's Contact (its remote target on Carol's leg and on the subscription).
-const PF_TARGET: &str = "sip:pf.cpm.example.net;user=carol";
+pub(super) const PF_TARGET: &str = "sip:pf.cpm.example.net;user=carol";
 
 impl Focus {
     pub(super) fn gets(&mut self, input: CfInput) {
@@ -91,6 +91,8 @@ impl Focus {
                 self.roster_changed();
             }
             CfInput::Subscribe { txn, expires } => self.gets_subscribe(txn, expires),
+            CfInput::InDialog { update, subject } => self.sends_in_dialog(update, subject),
+            CfInput::PfInDialogResp { code, txn } => self.gets_in_dialog_response(code, txn),
             CfInput::MemberInvite { member, txn } => self.gets_member_invite(member, txn),
             CfInput::MemberBye { member, txn } => {
                 if self.member_legs[member].as_ref().is_none_or(|d| d.call_id != txn.call_id) {
@@ -130,6 +132,7 @@ impl Focus {
         m.push("Content-Type", "application/sdp");
         let path = Builder::cf_pf_path(self).to_string();
         m.body = self.sdp(Node::Cf, "cf", CF_IP, 30000, path, "actpass");
+        self.carol_sdp = Some(m.body.clone());
         let txn = Txn::of(&m);
         self.sip(
             Node::Pf,
@@ -205,7 +208,7 @@ impl Focus {
 
     /// Carol's leg ends or is replaced: its MSRP connection is not bound any more; what waited
     /// for it goes nowhere.
-    fn leg_gone(&mut self) {
+    pub(super) fn leg_gone(&mut self) {
         self.carol_bound = false;
         let queue = std::mem::take(&mut self.carol_queue);
         for (chat, _) in &queue {
@@ -275,7 +278,7 @@ impl Focus {
     }
 
     /// `who` left the conference now, by `how` (RFC 4575 §5.6.1 disconnection-method).
-    fn user_leaves(&mut self, who: Who, how: &'static str) {
+    pub(super) fn user_leaves(&mut self, who: Who, how: &'static str) {
         let now = self.now;
         if let Some(u) = self.users.iter_mut().find(|u| u.who == who) {
             u.connected = false;
@@ -303,6 +306,8 @@ impl Focus {
         r.push("Content-Type", "application/sdp");
         let path = Builder::cf_pf_path(self).to_string();
         r.body = self.sdp(Node::Cf, "cf", CF_IP, 30000, path, "passive");
+        self.carol_sdp = Some(r.body.clone());
+        self.in_dialog = None;
         self.carol_admitted = true;
         self.leg_gone();
         self.user_joins(Who::Carol, true, true);
@@ -481,14 +486,14 @@ impl Focus {
     }
 
     /// The roster changed: notify the PF if it subscribed.
-    fn roster_changed(&mut self) {
+    pub(super) fn roster_changed(&mut self) {
         if self.sub.is_some() && !self.ended {
             self.notify_pf("The focus reports the changed roster to the PF's subscription (RFC 4575 §4.2).");
         }
     }
 
     /// A NOTIFY with the full conference state on the PF's subscription (RFC 4575 §4.2).
-    fn notify_pf(&mut self, note: &'static str) {
+    pub(super) fn notify_pf(&mut self, note: &'static str) {
         if let (Some(how), Some(_)) = (self.refusing(), self.sub.as_ref()) {
             // Q18 (the scenario): from its time on the focus ends the subscription it holds
             // instead of reporting on it (RFC 6665 §4.2.2).
@@ -515,7 +520,8 @@ impl Focus {
         let version = self.sub_version;
         let info: Vec<UserInfo> = self.users.iter().map(|u| UserInfo { dialed_out: !u.dialed_in, how_left: u.how_left, left_ms: u.left_ms }).collect();
         if self.wire_text() {
-            n.body = conference_info_xml(self.cfg.epoch_ms, version, &users, &info);
+            let subject = self.subject.as_deref().unwrap_or(SUBJECT);
+            n.body = conference_info_xml_about(subject, self.cfg.epoch_ms, version, &users, &info);
         }
         let txn = Txn::of(&n);
         let roster = Some(Roster { version, users, info });

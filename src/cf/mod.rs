@@ -21,6 +21,7 @@
 #[cfg(test)]
 mod alone;
 mod handlers;
+mod in_dialog;
 
 use crate::machine::{Machine, Time};
 use crate::policy::Policies;
@@ -92,6 +93,11 @@ pub(crate) enum CfInput {
     PfBye { txn: Txn, voluntary: bool },
     /// The PF's SUBSCRIBE to the conference event package (RFC 4575 §3).
     Subscribe { txn: Txn, expires: u32 },
+    /// The scenario (digest Q16): the focus sends a refresh re-INVITE, with `subject` a new
+    /// Subject too, or (`update`) an UPDATE on Carol's leg.
+    InDialog { update: bool, subject: Option<Arc<str>> },
+    /// The PF's final response to that re-INVITE or UPDATE (`txn`: the response's header values).
+    PfInDialogResp { code: u16, txn: Txn },
 }
 
 /// The focus's timers. It has none: it runs no INVITE client transaction timer (its peers are
@@ -165,6 +171,15 @@ pub(crate) struct Focus {
     sub: Option<Dialog>,
     /// conference-info version of the last NOTIFY on that subscription (RFC 4575 §5.1).
     sub_version: u32,
+    /// The SDP it last gave on Carol's leg (its offer or answer; empty without wire texts;
+    /// None on a leg the run started with): a refresh re-INVITE offers it again with the `o=`
+    /// version one higher (RFC 3264 §8).
+    carol_sdp: Option<String>,
+    /// The conference's Subject now, once a Q16 re-INVITE changed it (RFC 4575 §5.3.1).
+    subject: Option<Arc<str>>,
+    /// Its re-INVITE or UPDATE on Carol's leg that has no final response yet (its CSeq number,
+    /// `true` for an UPDATE): one at a time (RFC 3261 §14.1, RFC 3311 §5.1).
+    in_dialog: Option<(u32, bool)>,
     /// What it wants done, in order.
     out: Vec<CfOutput>,
 }
@@ -196,6 +211,9 @@ impl Focus {
             ended: false,
             sub: None,
             sub_version: 0,
+            carol_sdp: None,
+            subject: None,
+            in_dialog: None,
             out: Vec::with_capacity(8),
             cfg,
         }

@@ -445,11 +445,15 @@ impl Lock<'_> {
                 let real_call = txn.call_id.clone();
                 match (&s.start, f.peer) {
                     (StartLine::Request { method, .. }, Peer::Focus) => {
-                        if method != "INVITE" {
+                        // A re-INVITE carries the PF's tag in To: a request of a leg (Q16).
+                        let reinvite = method == "INVITE" && s.header("To").is_some_and(|t| t.contains("tag="));
+                        if method != "INVITE" || reinvite {
                             let leg = method != "NOTIFY";
                             txn.call_id = self.call(&real_call, f.peer, leg);
                         }
                         Some(match &**method {
+                            "INVITE" if reinvite => PfInput::FocusInDialog { txn, update: false },
+                            "UPDATE" => PfInput::FocusInDialog { txn, update: true },
                             "INVITE" => {
                                 self.calls.entry(real_call.clone()).or_insert(real_call);
                                 PfInput::FocusInvite { txn }

@@ -350,6 +350,18 @@ pub fn observe(msgs: &[CapturedMessage], roles: &Roles) -> Observed {
                         let reason = refusal_of(s).unwrap_or("rejected");
                         o.subscription_refused = Some((at.saturating_sub(HOP), reason));
                     }
+                    // The focus's in-dialog requests on the PF's leg (Q16): a re-INVITE (the
+                    // PF's tag in To), with the Subject it carries, or an UPDATE.
+                    (StartLine::Request { method, .. }, true) if method == "INVITE" && s.header("To").is_some_and(|t| t.contains("tag=")) => {
+                        let json = match s.header("Subject").map(str::trim).filter(|v| !v.is_empty() && v.len() <= 300) {
+                            Some(v) => format!("\"kind\":\"cf_reinvite\",\"subject\":{}", json_str(v)),
+                            None => "\"kind\":\"cf_reinvite\"".into(),
+                        };
+                        push(&mut o, at.saturating_sub(HOP), json, "the focus's re-INVITE on the PF's leg".into());
+                    }
+                    (StartLine::Request { method, .. }, true) if method == "UPDATE" => {
+                        push(&mut o, at.saturating_sub(HOP), "\"kind\":\"cf_update\"".into(), "the focus's UPDATE on the PF's leg".into());
+                    }
                     (StartLine::Request { method, .. }, true) if method == "BYE" => {
                         push(&mut o, at.saturating_sub(HOP), "\"kind\":\"group_ends\"".into(), "the focus ends the group session (BYE)".into());
                     }

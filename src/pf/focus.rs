@@ -16,6 +16,7 @@ impl Pf {
         self.cpm_headers(&mut m, Node::Pf);
         m.push("Content-Type", "application/sdp");
         m.body = self.sdp(Node::Pf, "pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
+        self.cf_sdp = Some(m.body.clone());
         self.cf_leg = Some(d);
         self.cf_media = false;
         let txn = Txn::of(&m);
@@ -143,6 +144,8 @@ impl Pf {
             r.push("Contact", format!("<{PF_HOST_URI}>"));
             r.push("Content-Type", "application/sdp");
             r.body = self.sdp(Node::Pf, "pf", PF_IP, 20001, self.pf_cf_path().to_string(), "active");
+            self.cf_sdp = Some(r.body.clone());
+            self.cf_ack_due = false;
             self.cf_leg = Some(d);
             self.cf_media = false;
             self.set_carol_entitled(true);

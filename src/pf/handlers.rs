@@ -130,6 +130,7 @@ impl Pf {
             PfInput::CarolBye { txn, reason } => self.pf_gets_client_bye(txn, reason),
             PfInput::FocusBye { txn } => self.pf_gets_cf_bye(txn),
             PfInput::FocusInvite { txn } => self.pf_gets_cf_invite(txn),
+            PfInput::FocusInDialog { txn, update } => self.pf_gets_cf_in_dialog(txn, update),
             PfInput::FocusNotify { txn, terminated, roster } => {
                 let r = self.response(200, &txn, None);
                 self.sip(Node::Cf, r, cl!["RFC 6665 §4.1.3"], "The PF accepts the NOTIFY.", None);
@@ -254,6 +255,8 @@ impl Pf {
             }
             // The PF opens its MSRP connection only if it still holds the leg (it may have left
             // while the focus's ACK was on its way).
+            // The ACK of its final response to the focus's re-INVITE ends that transaction (Q16).
+            PfInput::FocusAck if std::mem::take(&mut self.cf_ack_due) => {}
             PfInput::FocusAck if self.cf_leg.is_some() => self.pf_bind_cf(),
             PfInput::FocusAck => {}
         }

@@ -56,6 +56,8 @@ pub(crate) enum PfInput {
     FocusBye { txn: Txn },
     /// The focus's INVITE for Carol (set-up `cf_invites`).
     FocusInvite { txn: Txn },
+    /// The focus's re-INVITE (`update`: UPDATE) on the PF's leg (digest Q16).
+    FocusInDialog { txn: Txn, update: bool },
     /// A NOTIFY on the PF's conference subscription, with the participant information its body carries.
     FocusNotify { txn: Txn, terminated: Option<&'static str>, roster: Option<Roster> },
     /// The S-CSCF's 3rd-party REGISTER for Carol (3GPP TS 24.229 §5.4.1.7), with the PF's reaction delay.

@@ -27,6 +27,7 @@ mod emit;
 mod focus;
 mod handlers;
 mod imdn;
+mod in_dialog;
 mod io;
 mod open_questions;
 mod q20;
@@ -237,6 +238,12 @@ pub(crate) struct Pf {
     pub(in crate::pf) fork: Option<(Node, PfInvite)>,
     /// The dialogs (by Call-ID) it has with her tablet; any other is with her phone.
     pub(in crate::pf) tablet_calls: Vec<String>,
+    /// The SDP it gave on its leg to the focus (its offer or answer; None on a leg the run
+    /// started with): its answer to a refresh re-INVITE, unchanged (Q16, RFC 3264 §8).
+    pub(in crate::pf) cf_sdp: Option<String>,
+    /// It gave a final response to the focus's re-INVITE (Q16): the focus's next ACK is that
+    /// transaction's, not the one that confirms a new leg.
+    pub(in crate::pf) cf_ack_due: bool,
     // --- the machine
     pub(in crate::pf) cfg: PfConfig,
     /// Its own id source (tags, branches, MSRP ids, SDP sessions, path numbers).
@@ -301,6 +308,8 @@ impl Pf {
             fork: None,
             tablet_calls: Vec::new(),
             cfg,
+            cf_sdp: None,
+            cf_ack_due: false,
         }
     }
 

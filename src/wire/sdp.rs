@@ -9,8 +9,11 @@ use super::WireError;
 pub struct MsrpSdp {
     /// `o=` username.
     pub username: String,
-    /// `o=` session id and version (kept equal).
+    /// `o=` session id.
     pub session_id: u64,
+    /// `o=` session version: the session id in a first offer or answer, one higher in each
+    /// later offer that describes the session again (RFC 4566 §5.2, RFC 3264 §8).
+    pub version: u64,
     /// Connection address (IPv4).
     pub ip: String,
     /// Port on the `m=` line (9 for the active side, RFC 4145).
@@ -29,9 +32,10 @@ impl MsrpSdp {
     /// The exact body text (CRLF line ends).
     pub fn emit(&self) -> String {
         format!(
-            "v=0\r\no={u} {id} {id} IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=message {port} TCP/MSRP *\r\na=accept-types:{at}\r\na=accept-wrapped-types:{awt}\r\na=path:{path}\r\na=setup:{setup}\r\na=sendrecv\r\n",
+            "v=0\r\no={u} {id} {ver} IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=message {port} TCP/MSRP *\r\na=accept-types:{at}\r\na=accept-wrapped-types:{awt}\r\na=path:{path}\r\na=setup:{setup}\r\na=sendrecv\r\n",
             u = self.username,
             id = self.session_id,
+            ver = self.version,
             ip = self.ip,
             port = self.port,
             at = self.accept_types,
@@ -47,6 +51,7 @@ impl MsrpSdp {
         let mut s = MsrpSdp {
             username: String::new(),
             session_id: 0,
+            version: 0,
             ip: String::new(),
             port: 0,
             accept_types: String::new(),
@@ -68,6 +73,7 @@ impl MsrpSdp {
                     }
                     s.username = f[0].to_string();
                     s.session_id = f[1].parse().map_err(|_| bad(line))?;
+                    s.version = f[2].parse().map_err(|_| bad(line))?;
                 }
                 "c" => s.ip = v.strip_prefix("IN IP4 ").ok_or_else(|| bad(line))?.to_string(),
                 "m" => {
@@ -108,6 +114,7 @@ mod tests {
         let s = MsrpSdp {
             username: "carol".into(),
             session_id: 2890844527,
+            version: 2890844528,
             ip: "198.51.100.7".into(),
             port: 9,
             accept_types: "message/cpim application/im-iscomposing+xml".into(),
@@ -117,6 +124,7 @@ mod tests {
         };
         let t = s.emit();
         assert!(t.contains("m=message 9 TCP/MSRP *\r\n"));
+        assert!(t.contains("o=carol 2890844527 2890844528 IN IP4"));
         assert_eq!(MsrpSdp::parse(&t).unwrap(), s);
         assert!(MsrpSdp::parse("v=0\r\n").is_err());
     }

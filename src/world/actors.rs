@@ -117,6 +117,8 @@ impl World<'_> {
             EventKind::Deregister => self.client_input(crate::client::ClientInput::Deregister, None),
             EventKind::GroupEnds => self.cf_input(crate::cf::CfInput::GroupEnds),
             EventKind::Tablet(t) => self.tablet_event(&t),
+            EventKind::CfReinvite { subject } => self.cf_input(crate::cf::CfInput::InDialog { update: false, subject: subject.map(Arc::from) }),
+            EventKind::CfUpdate => self.cf_input(crate::cf::CfInput::InDialog { update: true, subject: None }),
         }
     }
 
@@ -178,6 +180,7 @@ impl World<'_> {
             | Arrival::PfInviteAtCf { .. }
             | Arrival::PfErrAtCf { .. }
             | Arrival::PfOkAtCf { .. }
+            | Arrival::PfInDialogRespAtCf { .. }
             | Arrival::PfByeAtCf { .. }
             | Arrival::SubscribeAtCf { .. }
             | Arrival::MemberInviteAtCf { .. }

@@ -634,11 +634,17 @@ pub(crate) fn response(code: u16, txn: &Txn, to_tag: Option<&str>) -> SipMessage
 /// A conference-info document (RFC 4575) with the participant list `users` and what is known of
 /// each (`info`, in the same order); `epoch_ms` is the scenario's start.
 pub(crate) fn conference_info_xml(epoch_ms: u64, version: u32, users: &[Participant], info: &[UserInfo]) -> String {
+    conference_info_xml_about(SUBJECT, epoch_ms, version, users, info)
+}
+
+/// [`conference_info_xml`] with the conference's `subject` (RFC 4575 §5.3.1), which the focus
+/// changes with a Q16 re-INVITE.
+pub(crate) fn conference_info_xml_about(subject: &str, epoch_ms: u64, version: u32, users: &[Participant], info: &[UserInfo]) -> String {
     ConferenceInfo {
         entity: GROUP.into(),
         state: "full".into(),
         version,
-        subject: SUBJECT.into(),
+        subject: subject.into(),
         users: users
             .iter()
             .zip(info)
@@ -805,6 +811,7 @@ fn sdp_dyn(this: &mut dyn Builder, by: Node, user: &str, ip: &str, port: u16, pa
     MsrpSdp {
         username: user.into(),
         session_id: 3_845_123_000 + session,
+        version: 3_845_123_000 + session,
         ip: ip.into(),
         port,
         accept_types: ACCEPT_TYPES.into(),

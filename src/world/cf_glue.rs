@@ -38,6 +38,7 @@ impl World<'_> {
             Arrival::PfInviteAtCf { txn } => CfInput::PfInvite { txn },
             Arrival::PfErrAtCf { txn } => CfInput::PfError { txn },
             Arrival::PfOkAtCf { txn } => CfInput::PfOk { txn },
+            Arrival::PfInDialogRespAtCf { code, txn } => CfInput::PfInDialogResp { code, txn },
             Arrival::PfByeAtCf { txn, voluntary } => CfInput::PfBye { txn, voluntary },
             Arrival::SubscribeAtCf { txn, expires } => CfInput::Subscribe { txn, expires },
             Arrival::MemberInviteAtCf { member, txn } => CfInput::MemberInvite { member, txn },

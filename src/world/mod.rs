@@ -291,6 +291,17 @@ pub(crate) enum Arrival {
         txn: Txn,
     },
     CfAckAtPf,
+    /// The focus's in-dialog request on Carol's leg (digest Q16): a re-INVITE, or with `update`
+    /// an UPDATE (RFC 3311).
+    CfInDialogAtPf {
+        txn: Txn,
+        update: bool,
+    },
+    /// The PF's final response to that request (`txn`: the response's header values).
+    PfInDialogRespAtCf {
+        code: u16,
+        txn: Txn,
+    },
     CfInviteAtMember {
         member: usize,
         txn: Txn,

@@ -31,6 +31,7 @@ impl World<'_> {
             Arrival::CarolByeAtPf { txn, reason } => PfInput::CarolBye { txn, reason },
             Arrival::CfByeAtPf { txn } => PfInput::FocusBye { txn },
             Arrival::CfInviteAtPf { txn } => PfInput::FocusInvite { txn },
+            Arrival::CfInDialogAtPf { txn, update } => PfInput::FocusInDialog { txn, update },
             Arrival::NotifyAtPf { txn, terminated, roster } => PfInput::FocusNotify { txn, terminated, roster },
             Arrival::RegisterAtPf { txn, dereg: true, tablet, .. } => PfInput::Deregister { txn, device: if tablet { Node::Tablet } else { Node::Carol } },
             Arrival::RegisterAtPf { txn, reaction_ms, dereg: false, tablet } => {

@@ -15,7 +15,7 @@ test('Policies: Q2, Q4, Q10 and still-registered are listed, and switching Q2 ch
   const { page, errors } = await openExplorer(t, env, { query: '?preset=bye-480-path-b', viewport: { width: 1280, height: 720 } });
   await page.click('#policies summary');
   await page.waitForSelector('#policy-list select');
-  for (const [id, def] of [['q2-reacted-when', 'invite-sent'], ['q4-ringing-no-answer', 'no-answer-60s'], ['q10-store-cap', 'unlimited'], ['q10-at-cap', 'drop-oldest'], ['still-registered', 'wait'], ['dereg-while-deferred', 'keep-deferring'], ['q18-subscription-fails', 'retry-backoff'], ['q20-other-contribution-id', 'new-session'], ['q17-imdn-while-storing', 'none'], ['q15-which-device', 'registering-device'], ['q9-leave-elsewhere', 'end-deferral']]) {
+  for (const [id, def] of [['q2-reacted-when', 'invite-sent'], ['q4-ringing-no-answer', 'no-answer-60s'], ['q10-store-cap', 'unlimited'], ['q10-at-cap', 'drop-oldest'], ['still-registered', 'wait'], ['dereg-while-deferred', 'keep-deferring'], ['q18-subscription-fails', 'retry-backoff'], ['q20-other-contribution-id', 'new-session'], ['q17-imdn-while-storing', 'none'], ['q15-which-device', 'registering-device'], ['q9-leave-elsewhere', 'end-deferral'], ['q16-cf-in-dialog', 'answer-as-user']]) {
     const sel = page.locator(`#policy-${id}`);
     assert.equal(await sel.inputValue(), def, `${id} starts at its default`);
     assert.match(await sel.getAttribute('aria-label'), /\(not in the CR\)$/);

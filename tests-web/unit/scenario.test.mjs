@@ -18,7 +18,7 @@ const base = () => ({
 
 test('every event kind of the scenario format is in the palette', () => {
   const kinds = EVENT_KINDS.map((k) => k.kind).sort();
-  assert.deepEqual(kinds, ['bye', 'deregister', 'group_ends', 'invite_rejected', 'join', 'leave', 'message', 'msrp_loss',
+  assert.deepEqual(kinds, ['bye', 'cf_reinvite', 'cf_update', 'deregister', 'group_ends', 'invite_rejected', 'join', 'leave', 'message', 'msrp_loss',
     'msrp_setup_fails', 'register', 'rejoin', 'unreachable']);
   for (const k of kinds) assert.equal(newEvent(k, 12.4, base()).kind, k);
 });

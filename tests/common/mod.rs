@@ -252,6 +252,11 @@ fn gen_scenario_with(seed: u64, all: bool) -> String {
             }
             continue;
         }
+        // Q16's policy is drawn below from a generator of its own (so every seed's other
+        // draws stay what they were before it).
+        if p.id == "q16-cf-in-dialog" {
+            continue;
+        }
         if rng.chance(35) {
             let options: Vec<&str> = p.options.iter().copied().filter(|o| INCLUDE_SESSION_REFRESH || *o != "session-refresh").collect();
             policies.insert(p.id.to_string(), json!(*rng.pick(&options)));
@@ -404,6 +409,33 @@ fn gen_scenario_with(seed: u64, all: bool) -> String {
     for cut in cuts {
         let i = events.iter().position(|e| e["at_ms"].as_u64().is_some_and(|t| t > cut)).unwrap_or(events.len());
         events.insert(i, json!({ "at_ms": cut, "kind": "msrp_loss" }));
+    }
+    // Sometimes the focus sends a re-INVITE (perhaps with a new Subject) or an UPDATE on
+    // Carol's leg (digest Q16, policy q16-cf-in-dialog), placed among the events above. Drawn
+    // from a generator of its own, so the rest of every seed's timeline stays what it was.
+    let mut q16 = Rng::new(seed ^ 0x0051_6000_0000_0016);
+    if q16.chance(30) {
+        if q16.chance(50) {
+            let opt = *q16.pick(&["answer-as-user", "reject", "leave-group"]);
+            let policies = top.entry("policies").or_insert_with(|| Value::Object(Map::new()));
+            policies.as_object_mut().expect("policies object").insert("q16-cf-in-dialog".into(), json!(opt));
+        }
+        for _ in 0..q16.range(1, 3) {
+            let i = q16.below(events.len() as u64 + 1) as usize;
+            let lo = if i == 0 { 0 } else { events[i - 1]["at_ms"].as_u64().unwrap_or(0) };
+            let hi = events.get(i).and_then(|e| e["at_ms"].as_u64()).unwrap_or(lo + 20_000);
+            let mut e = Map::new();
+            e.insert("at_ms".into(), json!(q16.range(lo, hi)));
+            if q16.chance(35) {
+                e.insert("kind".into(), json!("cf_update"));
+            } else {
+                e.insert("kind".into(), json!("cf_reinvite"));
+                if q16.chance(40) {
+                    e.insert("subject".into(), json!(*q16.pick(&["Saturday planning", "Plans <&> \"ü\"", "Q3 review"])));
+                }
+            }
+            events.insert(i, Value::Object(e));
+        }
     }
     top.insert("events".into(), Value::Array(events));
     let v = Value::Object(top);
