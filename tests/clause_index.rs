@@ -255,3 +255,20 @@ fn the_checker_reads_what_it_checks() {
     );
     assert!(Path::new(&root().join("tests/clause_index.rs")).exists());
 }
+
+/// The README's policy table ("Policies (not in the CR)") has a row for every policy of the
+/// catalogue, with every option and the default in bold first, so the page, the scenario file
+/// and the README never disagree on what can be switched.
+#[test]
+fn the_readme_lists_every_policy_with_its_options() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let table = readme.split("## Policies (not in the CR)").nth(1).expect("the README's policy section");
+    let table = table.split("\n## ").next().unwrap_or(table);
+    for p in catalogue() {
+        let row = table.lines().find(|l| l.starts_with(&format!("| `{}` |", p.id))).unwrap_or_else(|| panic!("README: no row for policy {}", p.id));
+        assert!(row.contains(&format!("**`{}`**", p.default)), "README row of {}: the default {} is not first in bold: {row}", p.id, p.default);
+        for o in p.options {
+            assert!(row.contains(&format!("`{o}`")), "README row of {}: option {o} missing: {row}", p.id);
+        }
+    }
+}
