@@ -87,7 +87,7 @@ impl Client {
     /// A SEND from her PF: 200 OK (RFC 4975 §7.2); a copy of a message it has already is
     /// dropped (RFC 5438 §6.3).
     pub(super) fn gets_send(&mut self, chat: u32, tx: u32, tid: String, chunk: Option<crate::world::ChunkAt>) {
-        if let Some(c) = chunk {
+        if let Some(c) = chunk.filter(|_| cfg!(feature = "chunks")) {
             if !self.joins_chunk(chat, c) {
                 let (own, peer) = self.view();
                 let raw = self.ok_text(&tid, &own, &peer);
