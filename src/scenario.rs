@@ -24,6 +24,12 @@ mod tour;
 #[cfg(not(feature = "tours"))]
 pub const NO_TOURS: &str = "this build of the engine reads no tours (the page checks a tour with its second module)";
 
+/// What a build without chunked SENDs (the page's first wasm module, Cargo feature `chunks`)
+/// answers for a file with `msrp_chunk_bytes`; `www/engine.js` checks and runs such a file with
+/// the second module.
+#[cfg(not(feature = "chunks"))]
+pub const NO_CHUNKS: &str = "this build of the engine sends no chunks (the page runs a scenario with msrp_chunk_bytes with its second module)";
+
 /// The `format` value every scenario file carries.
 pub const FORMAT: &str = "cpm-deferral-scenario";
 /// The newest version this build reads (and the one a file with a tour must carry).
@@ -805,6 +811,12 @@ impl Scenario {
             Some("never") => READS_NEVER,
             _ => get_u64(m, root, "carol_reads_ms", 0..=MAX_AT_MS, "a whole number of milliseconds or \"never\"")?.unwrap_or(5000),
         };
+        // The page's first wasm module sends no chunks: the page checks and runs such a file
+        // with its second module (www/engine.js `hasChunks`), which has them.
+        #[cfg(not(feature = "chunks"))]
+        if msrp_chunk_bytes.is_some() {
+            return Err(ScenarioError::Invalid { path: "msrp_chunk_bytes".into(), problem: NO_CHUNKS.into() });
+        }
         Ok(Scenario {
             title,
             description,

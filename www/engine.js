@@ -217,6 +217,21 @@ export function hasTour(x) {
 }
 /** check's answer for a scenario with a tour when the module that reads tours did not load. */
 export const NO_TOUR_MODULE = 'it has a tour, and the engine module that checks tours (pkg/export/) did not load: reload the page and try again';
+/**
+ * Whether a scenario object, or a file's text, chunks its SENDs (Q14 `msrp_chunk_bytes`; text: a
+ * cheap look for the key). The first module is built without chunking (Cargo feature `chunks`)
+ * and refuses the field: such a scenario is checked and run by the second module.
+ */
+export function hasChunks(x) {
+  if (typeof x === 'string') return /"msrp_chunk_bytes"\s*:/.test(x);
+  return !!x && typeof x === 'object' && x.msrp_chunk_bytes !== undefined && x.msrp_chunk_bytes !== null;
+}
+/** check's answer for a scenario with msrp_chunk_bytes when the module that chunks did not load. */
+export const NO_CHUNK_MODULE = 'it has msrp_chunk_bytes, and the engine module that sends chunks (pkg/export/) did not load: reload the page and try again';
+/** What the first module cannot check or run: a tour or chunking (null when it can). */
+function needsSecond(x) {
+  return hasTour(x) ? NO_TOUR_MODULE : hasChunks(x) ? NO_CHUNK_MODULE : null;
+}
 
 export class Engine {
   constructor(mod) {
@@ -232,7 +247,9 @@ export class Engine {
   /** The module for a run of `scenario`: the fast one for a big timeline once it is there. */
   pick(scenario) {
     const n = typeof scenario === 'object' && scenario && Array.isArray(scenario.events) ? scenario.events.length : 0;
-    if (hasTour(scenario) && this.fast) return this.fast;
+    if ((hasTour(scenario) || hasChunks(scenario)) && this.fast) return this.fast;
+    // The first module refuses msrp_chunk_bytes (its run answers that error) until this loads.
+    if (hasChunks(scenario)) this.loadFast();
     if (n <= SPEED_EVENTS) return this.mod;
     if (this.fast) return this.fast;
     this.loadFast();
@@ -317,28 +334,31 @@ export class Engine {
   }
   /** @returns {string|null} null when the scenario is valid, else the message naming the field */
   check(scenario) {
-    if (hasTour(scenario) && !this.fast) return NO_TOUR_MODULE;
+    const second = needsSecond(scenario);
+    if (second && !this.fast) return second;
     const json = scenarioJson(scenario);
     // A big timeline's check (before its run in a worker) is about 2x faster in the speed module.
-    const mod = hasTour(scenario) ? this.fast : this.isBig(scenario) ? this.fast || (this.loadFast(), this.mod) : this.mod;
+    const mod = second ? this.fast : this.isBig(scenario) ? this.fast || (this.loadFast(), this.mod) : this.mod;
     const r = this.call(() => mod.check(json));
     return r && r.error ? r.error : r ?? null;
   }
   /** The engine's check of a scenario file's text as written (a BOM, 1000.0 or 1e3 are refused). */
   checkText(text) {
-    if (hasTour(text) && !this.fast) return NO_TOUR_MODULE;
+    const second = needsSecond(text);
+    if (second && !this.fast) return second;
     // A big file (more than a few thousand events) is checked by the speed-optimised module when it is there.
-    const mod = hasTour(text) || (text.length > 200000 && this.fast) ? this.fast : this.mod;
+    const mod = second || (text.length > 200000 && this.fast) ? this.fast : this.mod;
     const r = this.call(() => mod.check(text));
     return r && r.error ? r.error : r ?? null;
   }
   /**
-   * Before checking a scenario (object or file text) from outside: one with a tour is checked by
-   * the second module (the first is built without the tour checks, Cargo feature `tours`), which
-   * this loads. A promise; a failed load leaves check answering NO_TOUR_MODULE.
+   * Before checking a scenario (object or file text) from outside: one with a tour or with
+   * msrp_chunk_bytes is checked (and run) by the second module (the first is built without the
+   * tour checks and without chunking, Cargo features `tours` and `chunks`), which this loads. A
+   * promise; a failed load leaves check answering NO_TOUR_MODULE or NO_CHUNK_MODULE.
    */
   async prepare(scenarioOrText) {
-    if (hasTour(scenarioOrText) && !this.fast) await this.loadFast();
+    if (needsSecond(scenarioOrText) && !this.fast) await this.loadFast();
   }
   /**
    * The wire text of step `index` of the last run under `rules`: a string; a promise of it when

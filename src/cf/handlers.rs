@@ -219,7 +219,7 @@ impl Focus {
     /// The focus sends `chat` on Carol's leg, which ends at her PF.
     fn sends_on_carols_leg(&mut self, chat: u32, body: &Arc<str>) {
         let (to, from) = (Builder::pf_cf_path(self), Builder::cf_pf_path(self));
-        if let Some(size) = self.cfg.chunk_bytes.filter(|c| body.len() > *c) {
+        if let Some(size) = self.cfg.chunk_bytes.filter(|c| cfg!(feature = "chunks") && body.len() > *c) {
             // Q14: in chunks (RFC 4975 §5.1, §7.1.1), all at once: a sender need not wait for
             // the 200 to one chunk before the next; this leg is never cut in a scenario.
             let id = self.msrp_message_id(Node::Cf);

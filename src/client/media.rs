@@ -96,7 +96,7 @@ impl Client {
     /// (`about`: whether it was replayed, its sender and its CPIM document; src/client/imdn.rs).
     /// `chunk` (Q14): one chunk of it; the message is there with its last byte.
     pub(super) fn gets_send(&mut self, chat: u32, tx: u32, tid: String, chunk: Option<crate::world::ChunkAt>, about: Option<(bool, Arc<str>, Arc<str>)>) {
-        if let Some(c) = chunk {
+        if let Some(c) = chunk.filter(|_| cfg!(feature = "chunks")) {
             if !self.joins_chunk(chat, c) {
                 let (own, peer) = self.view();
                 let raw = self.ok_text(&tid, &own, &peer);

@@ -15,7 +15,7 @@ use crate::world::ChunkAt;
 impl Pf {
     /// Whether `body` goes to Carol in chunks.
     pub(super) fn chunked(&self, body: &str) -> bool {
-        self.cfg.chunk_bytes.is_some_and(|c| body.len() > c)
+        cfg!(feature = "chunks") && self.cfg.chunk_bytes.is_some_and(|c| body.len() > c)
     }
 
     /// Starts sending `chat` in chunks: from byte 1 under a new Message-ID, or, under Q14
@@ -91,7 +91,7 @@ impl Pf {
 
     /// Whether `f` was cut off mid-transfer: some of its chunks were acknowledged, not all.
     pub(super) fn cut_off(f: &InFlight) -> bool {
-        f.chunks.as_ref().is_some_and(|c| c.acked > 0 && c.acked < f.body.len())
+        cfg!(feature = "chunks") && f.chunks.as_ref().is_some_and(|c| c.acked > 0 && c.acked < f.body.len())
     }
 
     /// Q14: `f`, cut off mid-transfer when Carol's session went away (its timer is stopped).

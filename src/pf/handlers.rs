@@ -79,7 +79,7 @@ impl Pf {
             PfInput::CarolSendOk { tx } => {
                 if let Some(pos) = self.in_flight.iter().position(|f| f.tx == tx) {
                     // Q14: a chunk's 200; the next chunk goes, or this was the last.
-                    if self.next_chunk(pos) {
+                    if cfg!(feature = "chunks") && self.next_chunk(pos) {
                         return;
                     }
                     let f = self.in_flight.remove(pos);

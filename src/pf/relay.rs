@@ -15,7 +15,7 @@ impl Pf {
 
     pub(super) fn pf_gets_chat(&mut self, chat: u32, tid: String, body: Arc<str>, chunk: Option<ChunkAt>, sender: Arc<str>) {
         let raw = self.ok_text(&tid, self.pf_cf_path(), self.cf_pf_path());
-        if let Some(c) = chunk.filter(|c| !c.last()) {
+        if let Some(c) = chunk.filter(|c| cfg!(feature = "chunks") && !c.last()) {
             // Q14: a chunk of the focus's message (RFC 4975 §5.1); the PF has the message when
             // the last one arrives.
             self.msrp(

@@ -65,6 +65,12 @@ pub(in crate::world) enum Conn {
     Broken,
 }
 
+/// Whether this build sends chunked SENDs (Q14, Cargo feature `chunks`; off only in the page's
+/// first wasm module, whose scenario reader refuses `msrp_chunk_bytes`). Every chunking branch
+/// tests it (the machines, which may not reach into the world, `cfg!(feature = "chunks")`)
+/// first, so a build without it compiles none of them.
+pub(crate) const CHUNKS: bool = cfg!(feature = "chunks");
+
 /// Which bytes of a chunked message one SEND carries (RFC 4975 §5.1, §7.1.1 `Byte-Range`):
 /// `start..end` (0-based) of `total`, of the sender's message number `msg` (what its
 /// `Message-ID` names, also on the fast path where no Message-ID is written).
@@ -532,7 +538,7 @@ impl World<'_> {
     /// decides the chunks, so the page's fast run must have it too).
     #[inline]
     pub(crate) fn chat_texts(&self) -> bool {
-        self.wire() || self.sc.msrp_chunk_bytes.is_some()
+        self.wire() || (CHUNKS && self.sc.msrp_chunk_bytes.is_some())
     }
 
     /// Tells the machines whether this run builds wire texts (before it starts).
