@@ -129,6 +129,7 @@ export function draw(api) {
       dv.value = ev.device === 'tablet' ? 'tablet' : 'phone';
       rows.push(h('div', { class: 'row' }, h('label', {}, document.createTextNode('device'), dv)));
     }
+  }
   if (ev.kind === 'cf_reinvite') {
     // An empty Subject is no Subject header (the format's null).
     const sj = h('input', { type: 'text', value: ev.subject ?? '', placeholder: '(no new subject)', id: 'ed-subject', onchange: () => apply({ subject: sj.value.trim() ? sj.value : null }) });
