@@ -4,6 +4,7 @@
 //! test is a scripted timeline run under each option, and the judge reads a capture of each.
 
 mod common;
+use common::ladder;
 
 use cpm_deferral::export::pcap;
 use cpm_deferral::judge::{judge, Options, Verdict};
@@ -18,14 +19,6 @@ fn scenario(setup: &str, policies: &str, events: &str) -> Scenario {
 
 fn post(policies: &str, events: &str) -> Trace {
     run(&scenario("established", policies, events), Rules::PostCr)
-}
-
-fn ladder(t: &Trace) -> String {
-    t.steps
-        .iter()
-        .map(|s| format!("{:>8} {:>9} → {:<9} {:<28} [{}] {:?}", s.at_ms, &*s.from, &*s.to, &*s.label, s.clauses.join(", "), s.pf_state))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {

@@ -3,6 +3,8 @@
 //! §5.4.1.7): it never starts path A. What follows is policy `dereg-while-deferred` (not in the
 //! CR); each test is a scripted timeline run under each option.
 
+mod common;
+use common::ladder;
 use cpm_deferral::scenario::Scenario;
 use cpm_deferral::trace::{PfState, Step, StepKind, Trace};
 use cpm_deferral::{run, Rules};
@@ -11,14 +13,6 @@ fn post(policies: &str, events: &str) -> Trace {
     let body = format!(r#"{{ "format": "cpm-deferral-scenario", "version": 1, "policies": {{ {policies} }}, "events": {events} }}"#);
     let sc = Scenario::from_json(&body).unwrap_or_else(|e| panic!("scenario refused: {e}\n{body}"));
     run(&sc, Rules::PostCr)
-}
-
-fn ladder(t: &Trace) -> String {
-    t.steps
-        .iter()
-        .map(|s| format!("{:>8} {:>9} → {:<9} {:<28} [{}] {:?}", s.at_ms, &*s.from, &*s.to, &*s.label, s.clauses.join(", "), s.pf_state))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn find<'a>(t: &'a Trace, label: &str) -> Option<&'a Step> {

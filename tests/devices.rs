@@ -16,14 +16,6 @@ fn post(policies: &str, events: &str) -> Trace {
     run(&sc(r#""devices": ["phone", "tablet"],"#, policies, events), Rules::PostCr)
 }
 
-fn ladder(t: &Trace) -> String {
-    t.steps
-        .iter()
-        .map(|s| format!("{:>8} {:>12} → {:<12} {:<28} [{}] {:?}", s.at_ms, &*s.from, &*s.to, &*s.label, s.clauses.join(", "), s.pf_state))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// The PF's INVITEs to device lane `lane`.
 fn invites_to<'a>(t: &'a Trace, lane: &str) -> Vec<&'a Step> {
     t.steps.iter().filter(|s| &*s.from == "scscf" && &*s.to == lane && s.label == "INVITE").collect()
@@ -166,6 +158,7 @@ fn one_device_deregistering_leaves_carol_registered() {
 }
 
 mod common;
+use common::ladder;
 
 /// The random timelines (tests/common/mod.rs) reach Carol's tablet under both options of
 /// q15-which-device: path A to the tablet, and a fork to both devices.

@@ -3,6 +3,8 @@
 //! that starts while Carol is still registered. Each is a policy (not in the CR); each test is a
 //! scripted timeline run under each option, asserting the steps where the options differ.
 
+mod common;
+use common::ladder;
 use cpm_deferral::scenario::Scenario;
 use cpm_deferral::trace::{Outcome, PfState, Step, StepKind, Trace};
 use cpm_deferral::{run, Rules};
@@ -15,14 +17,6 @@ fn scenario(head: &str, events: &str) -> Scenario {
 /// Runs `events` post-CR with `policies` (a JSON object's members) and the rest of `head`.
 fn post(head: &str, policies: &str, events: &str) -> Trace {
     run(&scenario(&format!(r#"{head} "policies": {{ {policies} }},"#), events), Rules::PostCr)
-}
-
-fn ladder(t: &Trace) -> String {
-    t.steps
-        .iter()
-        .map(|s| format!("{:>8} {:>9} → {:<9} {:<28} [{}] {:?}", s.at_ms, &*s.from, &*s.to, &*s.label, s.clauses.join(", "), s.pf_state))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn find(t: &Trace, f: impl Fn(&Step) -> bool) -> Option<&Step> {

@@ -4,6 +4,8 @@
 //! policy `q20-other-contribution-id` (not in the CR). Each test is a scripted timeline run
 //! under the options it tells apart; the judge reads the IDs from a capture.
 
+mod common;
+use common::ladder;
 use cpm_deferral::scenario::Scenario;
 use cpm_deferral::trace::{Outcome, PfState, Step, StepKind, Trace};
 use cpm_deferral::{run, Rules};
@@ -15,14 +17,6 @@ fn scenario(top: &str, policies: &str, events: &str) -> Scenario {
 
 fn post(policies: &str, events: &str) -> Trace {
     run(&scenario("", policies, events), Rules::PostCr)
-}
-
-fn ladder(t: &Trace) -> String {
-    t.steps
-        .iter()
-        .map(|s| format!("{:>8} {:>9} → {:<9} {:<28} [{}] {:?}", s.at_ms, &*s.from, &*s.to, &*s.label, s.clauses.join(", "), s.pf_state))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {

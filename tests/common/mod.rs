@@ -9,6 +9,16 @@ use cpm_deferral::trace::Trace;
 use cpm_deferral::{run, Rules};
 use serde_json::{json, Map, Value};
 
+/// A trace as one line per step (time, lanes, label, clauses, PF state): what a test prints
+/// when an assertion about the ladder fails.
+pub fn ladder(t: &Trace) -> String {
+    t.steps
+        .iter()
+        .map(|s| format!("{:>8} {:>12} → {:<12} {:<28} [{}] {:?}", s.at_ms, &*s.from, &*s.to, &*s.label, s.clauses.join(", "), s.pf_state))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Both rule sets, post-CR first.
 pub const BOTH_RULES: [Rules; 2] = [Rules::PostCr, Rules::PreCr];
 
