@@ -17,7 +17,7 @@ mod corpus;
 #[allow(dead_code)] // the corpus writer's other helpers serve tests/capture.rs
 mod transform;
 
-use common::{gen_scenario_for_the_judge as gen_scenario, preset_scenario};
+use common::{gen_scenario, preset_scenario};
 use cpm_deferral::export::pcap;
 use cpm_deferral::judge::{judge, Options, Verdict};
 use cpm_deferral::presets;
@@ -135,6 +135,7 @@ fn random_timelines_judged_against_their_own_run_conform() {
     let (pf, cf) = ("192.0.2.10".parse().ok(), "192.0.2.20".parse().ok());
     let mut failed = Vec::new();
     let mut judged = 0;
+    let mut not_judged = 0;
     for seed in 0..n {
         let seed = common::mix64(seed ^ 0x6a75_6467);
         let sc = Scenario::from_json(&gen_scenario(seed)).expect("generated scenario");
@@ -146,7 +147,18 @@ fn random_timelines_judged_against_their_own_run_conform() {
                 s.kind == StepKind::Message && !s.dropped && ((&*s.from == "carol-pf" && &*s.to == "cf") || (&*s.from == "cf" && &*s.to == "carol-pf"))
             });
             match judge(&capture_of(&sc, &t), Options { pf, cf, rules }) {
+                // Carol with her tablet: the judge's model has one device of hers, so it says so
+                // and calls the comparison neither a pass nor a fail (src/judge/limits.rs). A
+                // capture of one device must never be read as two.
+                Ok(j) if j.not_judged.iter().any(|n| n.contains("devices")) => {
+                    if !sc.tablet || j.verdict != Verdict::Inconclusive {
+                        failed.push(format!("{seed:#x} {}: read as two devices, {:?}, tablet {}", rules.as_str(), j.verdict, sc.tablet));
+                    } else {
+                        not_judged += 1;
+                    }
+                }
                 Ok(j) if j.verdict == Verdict::Fail => failed.push(format!("{seed:#x} {}: {:?}", rules.as_str(), j.deviations)),
+                Ok(j) if !j.not_judged.is_empty() => not_judged += 1,
                 Ok(_) => judged += 1,
                 Err(e) if has_focus_traffic => failed.push(format!("{seed:#x} {}: cannot judge: {e}", rules.as_str())),
                 Err(_) => {}
@@ -163,7 +175,12 @@ fn random_timelines_judged_against_their_own_run_conform() {
     // runs (2.4 %; 10 of the 352 runs with a refusal, 2.8 %). Every such run is listed; more
     // than 3 % fails the test, and so does any refusal to judge.
     let refused = failed.iter().filter(|f| f.contains("cannot judge")).count();
-    eprintln!("judge self-test: {} of {} judged runs reported a deviation:\n{}", failed.len() - refused, judged + failed.len() - refused, failed.join("\n"));
+    eprintln!(
+        "judge self-test: {} of {} judged runs reported a deviation ({not_judged} more were said to be beyond the model):\n{}",
+        failed.len() - refused,
+        judged + failed.len() - refused,
+        failed.join("\n")
+    );
     assert_eq!(refused, 0, "runs with traffic to the focus that the judge refused:\n{}", failed.join("\n"));
     let total = judged + failed.len();
     assert!(failed.len() * 100 <= total * 3, "{} of {total} runs judged against themselves did not pass (limit 3 %):\n{}", failed.len(), failed.join("\n"));

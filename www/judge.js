@@ -225,9 +225,13 @@ function show(api, j, name) {
     h('button', { type: 'button', class: 'judge-goto', 'data-dev': k, title: 'Scroll both ladders to this deviation and mark it', text: 'Show on the ladders' })));
   const pols = Object.entries(j.policies).map(([p, opts]) => h('li', {}, h('code', { text: p }), document.createTextNode(`: ${opts.length ? opts.join(' or ') : 'none'}`)));
   const inferred = (j.inferred || []).map((x) => h('li', { text: x }));
+  // What the capture shows that the judge's model does not reach (src/judge/limits.rs): the
+  // verdict is then inconclusive even with deviations, which stay listed.
+  const notJudged = (j.not_judged || []).map((x) => h('li', { text: x }));
   const roles = j.roles;
   res.replaceChildren(
-    h('p', { class: `judge-verdict v-${j.verdict}`, id: 'judge-verdict', text: `${VERDICT[j.verdict] || j.verdict} (rules ${j.rules})` }),
+    h('p', { class: `judge-verdict v-${j.verdict}`, id: 'judge-verdict', text: `${notJudged.length ? 'INCONCLUSIVE: the capture shows what the judge does not model' : VERDICT[j.verdict] || j.verdict} (rules ${j.rules})` }),
+    ...(notJudged.length ? [h('ul', { id: 'judge-not-judged', class: 'muted' }, ...notJudged)] : []),
     h('p', { class: 'muted', text: `${name}: ${j.capture.messages} messages, ${j.capture.pf_messages} of them the PF's. PF ${roles.pf}, CF ${roles.cf ?? 'not seen'}, Carol's side ${roles.carol ?? 'not seen'}, S-CSCF ${roles.scscf ?? 'not seen'}.` }),
     h('div', { class: 'judge-actions' },
       h('button', { type: 'button', id: 'judge-scenario', title: 'Open the timeline rebuilt from the capture in the explorer, editable', text: 'Make this a scenario' }),

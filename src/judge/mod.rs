@@ -26,6 +26,7 @@
 pub mod action;
 mod hidden;
 pub mod ladders;
+mod limits;
 mod lockstep;
 mod policies;
 pub mod rebuild;
@@ -125,6 +126,10 @@ pub struct Judgement {
     pub unjudged: u64,
     /// The two ladders of the page's judge panel, when asked for ([`judge_with_ladders`]).
     pub ladders: Option<Box<Ladders>>,
+    /// What the capture shows that the judge's model does not reach (Carol with two devices;
+    /// deviations only after the first chunk of a chunked MSRP message), one sentence each. When it is not
+    /// empty the verdict is inconclusive: the comparison is shown, but it is not a verdict.
+    pub not_judged: Vec<String>,
 }
 
 /// The observed and the expected ladder (the page's judge panel, issue 14): traces in the
@@ -275,6 +280,11 @@ fn judge_messages(
     if unjudged > 0 && v.verdict == Verdict::Pass {
         v.verdict = Verdict::Inconclusive;
     }
+    let frames: Vec<u64> = v.deviations.iter().map(|d| d.frame).collect();
+    let not_judged = limits::of(&msgs, &roles).sentences(&frames);
+    if !not_judged.is_empty() {
+        v.verdict = Verdict::Inconclusive;
+    }
     for d in &mut v.deviations {
         d.observed_step = ladders::observed_step(&msgs, &roles, observed.t0_ns, d.frame, d.at_ms);
     }
@@ -294,6 +304,7 @@ fn judge_messages(
         stats,
         unjudged,
         ladders,
+        not_judged,
     })
 }
 

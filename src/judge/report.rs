@@ -46,6 +46,7 @@ fn to_value(j: &Judgement) -> Value {
         })).collect::<Vec<_>>(),
         "policies": j.policies,
         "inferred": j.inferred,
+        "not_judged": j.not_judged,
         "scenario": scenario,
         "capture": { "messages": j.messages, "pf_messages": j.pf_messages, "packets": j.stats.frames, "unjudged": j.unjudged },
     })
@@ -57,6 +58,7 @@ pub fn to_text(j: &Judgement) -> String {
     let verdict = match j.verdict {
         super::Verdict::Pass => "PASS: the PF conforms",
         super::Verdict::Fail => "FAIL: the PF deviates",
+        super::Verdict::Inconclusive if !j.not_judged.is_empty() => "INCONCLUSIVE: the capture shows what the judge does not model",
         super::Verdict::Inconclusive => "INCONCLUSIVE: no deviation, but the capture does not show enough",
     };
     out.push_str(&format!("{verdict} (§8.3.2.9, rules {})\n", j.rules.as_str()));
@@ -73,6 +75,9 @@ pub fn to_text(j: &Judgement) -> String {
             "judged: the first {} messages; {} more were read after them and not judged (the verdict is at best inconclusive)\n",
             j.messages, j.unjudged
         ));
+    }
+    for n in &j.not_judged {
+        out.push_str(&format!("not judged: {n}\n"));
     }
     out.push_str("\nclauses:\n");
     for c in &j.clauses {

@@ -13,7 +13,8 @@ pub enum Verdict {
     Pass,
     /// At least one deviation.
     Fail,
-    /// No deviation, but the capture does not show enough to tell (or ends too soon).
+    /// No deviation, but the capture does not show enough to tell (or ends too soon); or it shows
+    /// what the judge's model does not reach (`Judgement::not_judged`), deviations or not.
     Inconclusive,
 }
 

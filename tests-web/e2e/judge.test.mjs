@@ -60,6 +60,7 @@ test('a capture of the page\'s own post-CR run conforms; each sentence links int
   const before = requests.filter((m) => m !== 'GET').length;
   await judge(page, 'post.pcap', pcap);
   assert.match(await page.textContent('#judge-verdict'), /^PASS/);
+  assert.equal(await page.$('#judge-not-judged'), null, 'one device of Carol\'s: nothing is said to be beyond the model');
   assert.equal(requests.filter((m) => m !== 'GET').length, before, 'nothing is sent anywhere: no POST/PUT');
   const verdicts = await page.$$eval('#judge-clauses tbody tr', (rows) => Object.fromEntries(rows.map((r) => [r.querySelector('.judge-clause').textContent, r.dataset.verdict])));
   assert.equal(verdicts['cr-case2'], 'pass');
@@ -133,6 +134,27 @@ test('a pre-CR PF judged against the amended text fails at "remain" and case 2; 
   await page.keyboard.press('Escape');
   assert.equal(await page.locator('#judge').isHidden(), true);
   await page.click('#next');
+  assert.deepEqual(errors, []);
+});
+
+test('a capture where Carol uses two devices is not called a verdict: the page says what the judge does not model', async (t) => {
+  // Her phone drops, two messages are stored, her tablet registers (issue 11, Q15; tests/devices.rs).
+  const tablet = {
+    format: 'cpm-deferral-scenario', version: 1, title: 'Carol\'s tablet registers', setup: 'full', devices: ['phone', 'tablet'],
+    events: [
+      { at_ms: 1000, kind: 'unreachable' },
+      { at_ms: 2000, kind: 'message', from: 'alice', text: 'one' },
+      { at_ms: 3000, kind: 'message', from: 'bob', text: 'two' },
+      { at_ms: 40000, kind: 'register', device: 'tablet' },
+    ],
+  };
+  const { page, errors } = await openExplorer(t, env, { scenario: tablet });
+  const pcap = await exportPcap(page);
+  await openJudge(page);
+  await judge(page, 'tablet.pcap', pcap);
+  assert.match(await page.textContent('#judge-verdict'), /^INCONCLUSIVE: the capture shows what the judge does not model/);
+  assert.match(await page.textContent('#judge-not-judged'), /Carol uses 2 devices in this capture .*q15-which-device/);
+  await page.keyboard.press('Escape');
   assert.deepEqual(errors, []);
 });
 
