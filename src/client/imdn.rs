@@ -12,7 +12,9 @@
 use super::*;
 use crate::scenario::{ImdnMode, READS_NEVER};
 use crate::wire::imdn::{self, ImdnStatus};
-use crate::world::build::CAROL;
+
+/// Her address ([`crate::world::build::CAROL`]) as a CPIM `From` (RFC 3862 §3.3: in angle brackets).
+const CAROL_IN_ANGLES: &str = "<sip:carol@ims.example.net>";
 use crate::world::ImdnMsg;
 
 impl Client {
@@ -36,7 +38,7 @@ impl Client {
             if self.cfg.reads_ms == 0 {
                 self.sends_imdn(chat, ImdnStatus::Displayed, &sender, &body);
             } else {
-                self.unread.push((chat, sender, body));
+                self.unread.push_back((chat, sender, body));
                 self.arm(ClientTimer::Read { chat }, self.cfg.reads_ms);
             }
         }
@@ -45,7 +47,7 @@ impl Client {
     /// Her read delay for `chat` is over: she has read it, so `displayed` (RFC 5438 §5.2).
     pub(super) fn reads(&mut self, chat: u32) {
         let Some(pos) = self.unread.iter().position(|(c, _, _)| *c == chat) else { return };
-        let (chat, sender, body) = self.unread.remove(pos);
+        let Some((chat, sender, body)) = self.unread.remove(pos) else { return };
         self.sends_imdn(chat, ImdnStatus::Displayed, &sender, &body);
     }
 
@@ -66,9 +68,11 @@ impl Client {
         }
         let n = self.next_id();
         let body: Arc<str> = if self.wire_text() {
-            let own_id = format!("ci{n:x}");
+            use std::fmt::Write as _;
+            let mut own_id = String::with_capacity(12);
+            let _ = write!(own_id, "ci{n:x}");
             let at = self.cfg.epoch_ms + self.now;
-            imdn::answer(original, &format!("<{CAROL}>"), status, &own_id, at).unwrap_or_default().into()
+            imdn::answer(original, CAROL_IN_ANGLES, status, &own_id, at).unwrap_or_default().into()
         } else {
             Arc::from("")
         };
@@ -99,6 +103,13 @@ fn disposition(body: &str) -> Option<&str> {
         return None;
     }
     // A header line of the message headers (RFC 3862 §3: before the first blank line).
-    let head = body.split("\r\n\r\n").next().unwrap_or("");
-    Some(head.lines().find_map(|l| l.strip_prefix("imdn.Disposition-Notification:")).map(str::trim).unwrap_or(""))
+    Some(imdn::message_header(body, "imdn.Disposition-Notification").unwrap_or(""))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn her_cpim_from_is_her_address() {
+        assert_eq!(super::CAROL_IN_ANGLES, format!("<{}>", crate::world::build::CAROL));
+    }
 }

@@ -255,8 +255,9 @@ pub(crate) struct Client {
     /// matches no dialog (RFC 3261 §12.2.2: 481).
     dropped: Vec<String>,
     /// The messages it waits for her to read (their `displayed` IMDN is due when each one's
-    /// read delay fires): (chat, the sender's user part, its CPIM document).
-    unread: Vec<(u32, Arc<str>, Arc<str>)>,
+    /// read delay fires): (chat, the sender's user part, its CPIM document), in the order they
+    /// arrived; with one read delay for all, the one read next is the front one.
+    unread: std::collections::VecDeque<(u32, Arc<str>, Arc<str>)>,
     /// Its MSRP URIs for the path numbers it last built them for.
     #[cfg(feature = "wire-text")]
     view: Option<View>,
@@ -293,7 +294,7 @@ impl Client {
             own_invite: None,
             dialog: if initial { Some(Dialog { route: CAROL_ROUTE.into(), ..Dialog::carol_pf(0) }) } else { None },
             dropped: Vec::new(),
-            unread: Vec::new(),
+            unread: std::collections::VecDeque::new(),
             #[cfg(feature = "wire-text")]
             view: None,
             cfg,

@@ -122,26 +122,8 @@ impl Imdn {
     /// value built otherwise is a programming error and is written as `error`.
     pub fn emit(&self) -> String {
         let mut o = String::with_capacity(320);
-        o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<imdn xmlns=\"urn:ietf:params:xml:ns:imdn\">\r\n  <message-id>");
-        escape_into(&mut o, &self.message_id);
-        o.push_str("</message-id>\r\n  <datetime>");
-        escape_into(&mut o, &self.datetime);
-        o.push_str("</datetime>\r\n");
-        if let Some((to, original)) = &self.recipient {
-            o.push_str("  <recipient-uri>");
-            escape_into(&mut o, to);
-            o.push_str("</recipient-uri>\r\n  <original-recipient-uri>");
-            escape_into(&mut o, original);
-            o.push_str("</original-recipient-uri>\r\n");
-        }
-        let status = if self.status.allowed_in(self.kind) { self.status } else { ImdnStatus::Error };
-        o.push_str("  <");
-        o.push_str(self.kind.name());
-        o.push_str(">\r\n    <status>\r\n      <");
-        o.push_str(status.name());
-        o.push_str("/>\r\n    </status>\r\n  </");
-        o.push_str(self.kind.name());
-        o.push_str(">\r\n</imdn>\r\n");
+        let recipient = self.recipient.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
+        write_xml(&mut o, &self.message_id, &self.datetime, recipient, self.kind, self.status);
         o
     }
 
@@ -198,6 +180,40 @@ impl Imdn {
     }
 }
 
+/// Writes the XML text of [`Imdn::emit`] from its parts.
+fn write_xml(o: &mut String, message_id: &str, datetime: &str, recipient: Option<(&str, &str)>, kind: ImdnKind, status: ImdnStatus) {
+    o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<imdn xmlns=\"urn:ietf:params:xml:ns:imdn\">\r\n  <message-id>");
+    escape_into(o, message_id);
+    o.push_str("</message-id>\r\n  <datetime>");
+    escape_into(o, datetime);
+    o.push_str("</datetime>\r\n");
+    if let Some((to, original)) = recipient {
+        o.push_str("  <recipient-uri>");
+        escape_into(o, to);
+        o.push_str("</recipient-uri>\r\n  <original-recipient-uri>");
+        escape_into(o, original);
+        o.push_str("</original-recipient-uri>\r\n");
+    }
+    let status = if status.allowed_in(kind) { status } else { ImdnStatus::Error };
+    o.push_str("  <");
+    o.push_str(kind.name());
+    o.push_str(">\r\n    <status>\r\n      <");
+    o.push_str(status.name());
+    o.push_str("/>\r\n    </status>\r\n  </");
+    o.push_str(kind.name());
+    o.push_str(">\r\n</imdn>\r\n");
+}
+
+/// The value of message header `name` of a CPIM document (RFC 3862 §3: a `Name: value` line
+/// before the first blank line), trimmed as [`super::cpim::CpimMessage::parse`] trims it.
+pub(crate) fn message_header<'a>(doc: &'a str, name: &str) -> Option<&'a str> {
+    let (head, _) = super::split_head(doc)?;
+    head.split("\r\n").find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        (n.trim() == name).then(|| v.trim())
+    })
+}
+
 /// Whether a message's `imdn.Disposition-Notification` (RFC 5438 §6.2) asks for a notification
 /// with `status`: `positive-delivery` for `delivered`, `display` for `displayed`, `processing`
 /// for `processed` and `stored` (§5.1–§5.3). `header` is None for a message whose CPIM text is
@@ -229,25 +245,29 @@ pub fn kind_of(status: ImdnStatus) -> ImdnKind {
 /// `original` (RFC 5438 §7.1.1): `From` is `from`, `To` the original sender's address (its
 /// `From` without the display name), a new `imdn.Message-ID` `own_id`, `DateTime` `now_ms`
 /// (epoch ms); the IMDN's `<message-id>` is the original's `imdn.Message-ID` and its
-/// `<datetime>` the original's `DateTime` (§7.2.1.1, §7.2.1.2). None when `original` is no CPIM
-/// document with those headers.
+/// `<datetime>` the original's `DateTime` (§7.2.1.1, §7.2.1.2): the same text as
+/// [`Imdn::cpim`] of that value. None when `original` has no such message headers.
 pub fn answer(original: &str, from: &str, status: ImdnStatus, own_id: &str, now_ms: u64) -> Option<String> {
-    let doc = super::cpim::CpimMessage::parse(original).ok()?;
-    let sender = doc.header("From")?;
+    // Read off the header lines, not a parsed document: the client answers every message it
+    // gets, so this is on the engine's hot path (docs/bench-engine.md).
+    let sender = message_header(original, "From")?;
     let to = match (sender.find('<'), sender.rfind('>')) {
         (Some(a), Some(b)) if a < b => &sender[a..=b],
         _ => sender,
     };
-    let imdn = Imdn {
-        message_id: doc.header("imdn.Message-ID")?.to_string(),
-        datetime: doc.header("DateTime")?.to_string(),
-        recipient: None,
-        kind: kind_of(status),
-        status,
-    };
+    let (message_id, datetime) = (message_header(original, "imdn.Message-ID")?, message_header(original, "DateTime")?);
+    let mut body = String::with_capacity(320);
+    write_xml(&mut body, message_id, datetime, None, kind_of(status), status);
     let mut now = String::with_capacity(24);
     super::datetime::push_ms(&mut now, now_ms);
-    Some(imdn.cpim(from, to, own_id, &now))
+    let mut out = String::with_capacity(body.len() + 300);
+    super::cpim::write_document(
+        &mut out,
+        &[("From", from), ("To", to), ("NS", "imdn <urn:ietf:params:imdn>"), ("imdn.Message-ID", own_id), ("DateTime", &now)],
+        &[("Content-Type", "message/imdn+xml"), ("Content-Disposition", "notification")],
+        &body,
+    );
+    Some(out)
 }
 
 #[cfg(test)]
@@ -321,6 +341,14 @@ mod tests {
     fn an_answer_copies_the_originals_id_and_datetime_and_goes_to_its_sender() {
         let original = "From: \"Bob\" <sip:bob@ims.example.net>\r\nTo: <sip:chat-7f3a9c@cf.cpm.example.net>\r\nNS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: Xs83kJd0\r\nDateTime: 2024-05-14T09:12:44.120Z\r\nimdn.Disposition-Notification: positive-delivery, display\r\n\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: 2\r\n\r\nhi";
         let text = answer(original, "<sip:carol@ims.example.net>", ImdnStatus::Displayed, "n7Yq2", 1_715_679_602_010).unwrap();
+        let expected = Imdn {
+            message_id: "Xs83kJd0".into(),
+            datetime: "2024-05-14T09:12:44.120Z".into(),
+            recipient: None,
+            kind: ImdnKind::Display,
+            status: ImdnStatus::Displayed,
+        };
+        assert_eq!(text, expected.cpim("<sip:carol@ims.example.net>", "<sip:bob@ims.example.net>", "n7Yq2", "2024-05-14T09:40:02.010Z"));
         let doc = CpimMessage::parse(&text).unwrap();
         assert_eq!(doc.header("To"), Some("<sip:bob@ims.example.net>"));
         assert_eq!(doc.header("imdn.Message-ID"), Some("n7Yq2"));

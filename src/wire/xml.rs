@@ -33,6 +33,11 @@ pub fn is_xml_char(c: char) -> bool {
 /// no escape either (`&#xFFFE;` is not well-formed), so it is written as a space, as the SVG
 /// export does.
 pub fn escape_into(out: &mut String, s: &str) {
+    // Printable ASCII without a character to escape (the usual text) is written as it is.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'')) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
