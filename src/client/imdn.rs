@@ -103,7 +103,8 @@ fn disposition(body: &str) -> Option<&str> {
         return None;
     }
     // A header line of the message headers (RFC 3862 §3: before the first blank line).
-    Some(imdn::message_header(body, "imdn.Disposition-Notification").unwrap_or(""))
+    let [d] = imdn::message_headers(body, ["imdn.Disposition-Notification"]);
+    Some(d.unwrap_or(""))
 }
 
 #[cfg(test)]

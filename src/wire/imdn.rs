@@ -204,14 +204,37 @@ fn write_xml(o: &mut String, message_id: &str, datetime: &str, recipient: Option
     o.push_str(">\r\n</imdn>\r\n");
 }
 
-/// The value of message header `name` of a CPIM document (RFC 3862 §3: a `Name: value` line
-/// before the first blank line), trimmed as [`super::cpim::CpimMessage::parse`] trims it.
-pub(crate) fn message_header<'a>(doc: &'a str, name: &str) -> Option<&'a str> {
-    let (head, _) = super::split_head(doc)?;
-    head.split("\r\n").find_map(|l| {
-        let (n, v) = l.split_once(':')?;
-        (n.trim() == name).then(|| v.trim())
-    })
+/// The values of message headers `names` of a CPIM document (RFC 3862 §3: `Name: value` lines
+/// before the first blank line), each trimmed as [`super::cpim::CpimMessage::parse`] trims it,
+/// the first of each name; all None when the document has no blank line after its headers.
+/// One pass over the lines, no searcher set up per call: the client reads these off every
+/// message it gets (docs/bench-engine.md).
+pub(crate) fn message_headers<'a, const N: usize>(doc: &'a str, names: [&str; N]) -> [Option<&'a str>; N] {
+    let mut out = [None; N];
+    let b = doc.as_bytes();
+    let mut i = 0;
+    while let Some(nl) = b[i..].iter().position(|&c| c == b'\n') {
+        let end = i + nl;
+        if end == i || b[end - 1] != b'\r' {
+            break; // a bare LF: not a CPIM header block
+        }
+        if end - 1 == i {
+            return out; // the blank line: the end of the message headers
+        }
+        // `Name: value` with `Name` one of `names` (none has a ':'), spaces around it allowed:
+        // what splitting at the first ':' and trimming the name finds.
+        let line = doc[i..end - 1].trim_start();
+        for (k, name) in names.iter().enumerate() {
+            if out[k].is_none() {
+                if let Some(v) = line.strip_prefix(name).map(str::trim_start).and_then(|r| r.strip_prefix(':')) {
+                    out[k] = Some(v.trim());
+                    break;
+                }
+            }
+        }
+        i = end + 1;
+    }
+    [None; N]
 }
 
 /// Whether a message's `imdn.Disposition-Notification` (RFC 5438 §6.2) asks for a notification
@@ -250,12 +273,12 @@ pub fn kind_of(status: ImdnStatus) -> ImdnKind {
 pub fn answer(original: &str, from: &str, status: ImdnStatus, own_id: &str, now_ms: u64) -> Option<String> {
     // Read off the header lines, not a parsed document: the client answers every message it
     // gets, so this is on the engine's hot path (docs/bench-engine.md).
-    let sender = message_header(original, "From")?;
+    let [sender, message_id, datetime] = message_headers(original, ["From", "imdn.Message-ID", "DateTime"]);
+    let (sender, message_id, datetime) = (sender?, message_id?, datetime?);
     let to = match (sender.find('<'), sender.rfind('>')) {
         (Some(a), Some(b)) if a < b => &sender[a..=b],
         _ => sender,
     };
-    let (message_id, datetime) = (message_header(original, "imdn.Message-ID")?, message_header(original, "DateTime")?);
     let mut body = String::with_capacity(320);
     write_xml(&mut body, message_id, datetime, None, kind_of(status), status);
     let mut now = String::with_capacity(24);
@@ -335,6 +358,17 @@ mod tests {
         assert_eq!(doc.header("imdn.Disposition-Notification"), None);
         assert_eq!(doc.content_headers[0], ("Content-Type".into(), "message/imdn+xml".into()));
         assert_eq!(Imdn::parse(&doc.content).unwrap(), m);
+    }
+
+    #[test]
+    fn message_headers_are_read_before_the_blank_line_only() {
+        let doc = "From: <sip:a@x>\r\n DateTime :  2024-05-14T09:12:44Z \r\nFrom: <sip:b@x>\r\n\r\nContent-Type: text/plain\r\nimdn.Message-ID: no\r\n\r\nx";
+        assert_eq!(message_headers(doc, ["From", "DateTime", "imdn.Message-ID"]), [Some("<sip:a@x>"), Some("2024-05-14T09:12:44Z"), None]);
+        // The same values as the parsed document's.
+        let parsed = CpimMessage::parse("From: <sip:a@x>\r\n DateTime :  2024-05-14T09:12:44Z \r\n\r\nContent-Length: 0\r\n\r\n").unwrap();
+        assert_eq!(parsed.header("DateTime"), Some("2024-05-14T09:12:44Z"));
+        assert_eq!(message_headers("From: <sip:a@x>\r\n", ["From"]), [None], "no blank line: no CPIM document");
+        assert_eq!(message_headers("From: <sip:a@x>\n\r\n", ["From"]), [None], "a bare LF");
     }
 
     #[test]
