@@ -108,36 +108,26 @@ fn sipp_capture(dir: &Path, iface: &str, transport: &str, calls: u32) -> (PathBu
     (file, uas)
 }
 
-/// tshark's count of SIP messages in `file` (SIP over TCP decoded on `port`), None without tshark.
-fn tshark_count(file: &Path, port: u16) -> Option<usize> {
+/// tshark's fields output for `file` with `args`, None without tshark.
+fn tshark(file: &Path, args: &[&str]) -> Option<String> {
     if !Path::new("/usr/bin/tshark").exists() {
         return None;
     }
-    let out = Command::new("/usr/bin/tshark")
-        .arg("-n")
-        .arg("-r")
-        .arg(file)
-        .args(["-d", &format!("tcp.port=={port},sip"), "-Y", "sip", "-T", "fields", "-e", "sip.CSeq"])
-        .output()
-        .expect("tshark");
-    Some(String::from_utf8_lossy(&out.stdout).lines().map(|l| l.split(',').count()).sum())
+    let out = Command::new("/usr/bin/tshark").arg("-n").arg("-r").arg(file).args(args).output().expect("tshark");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// tshark's count of SIP messages in `file` (SIP over TCP decoded on `port`), None without tshark.
+fn tshark_count(file: &Path, port: u16) -> Option<usize> {
+    let out = tshark(file, &["-d", &format!("tcp.port=={port},sip"), "-Y", "sip", "-T", "fields", "-e", "sip.CSeq"])?;
+    Some(out.lines().map(|l| l.split(',').count()).sum())
 }
 
 /// Whether a capture holds every segment: tshark finds no "previous segment not captured" (on
 /// a loaded machine the kernel's capture on `any` has dropped a few; that capture is retaken,
 /// since a capture that lost packets is not the input this test judges the reader on).
 fn complete(file: &Path) -> bool {
-    if !Path::new("/usr/bin/tshark").exists() {
-        return true;
-    }
-    let out = Command::new("/usr/bin/tshark")
-        .arg("-n")
-        .arg("-r")
-        .arg(file)
-        .args(["-Y", "tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment"])
-        .output()
-        .expect("tshark");
-    out.stdout.is_empty()
+    tshark(file, &["-Y", "tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment"]).is_none_or(|out| out.is_empty())
 }
 
 /// [`sipp_capture`] until a capture is complete, at most three times.

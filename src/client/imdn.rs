@@ -12,10 +12,10 @@
 use super::*;
 use crate::scenario::{ImdnMode, READS_NEVER};
 use crate::wire::imdn::{self, ImdnStatus};
+use crate::world::ImdnMsg;
 
 /// Her address ([`crate::world::build::CAROL`]) as a CPIM `From` (RFC 3862 §3.3: in angle brackets).
 const CAROL_IN_ANGLES: &str = "<sip:carol@ims.example.net>";
-use crate::world::ImdnMsg;
 
 impl Client {
     /// Chat message `chat` (from `sender`, CPIM document `body`) has reached it for the first

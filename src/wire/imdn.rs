@@ -168,15 +168,7 @@ impl Imdn {
     /// no `imdn.Disposition-Notification` (a notification never asks for one, §7.1.1);
     /// the content is `message/imdn+xml` with `Content-Disposition: notification`.
     pub fn cpim(&self, from: &str, to: &str, own_id: &str, now: &str) -> String {
-        let body = self.emit();
-        let mut out = String::with_capacity(body.len() + 300);
-        super::cpim::write_document(
-            &mut out,
-            &[("From", from), ("To", to), ("NS", "imdn <urn:ietf:params:imdn>"), ("imdn.Message-ID", own_id), ("DateTime", now)],
-            &[("Content-Type", "message/imdn+xml"), ("Content-Disposition", "notification")],
-            &body,
-        );
-        out
+        envelope(&self.emit(), from, to, own_id, now)
     }
 }
 
@@ -283,14 +275,19 @@ pub fn answer(original: &str, from: &str, status: ImdnStatus, own_id: &str, now_
     write_xml(&mut body, message_id, datetime, None, kind_of(status), status);
     let mut now = String::with_capacity(24);
     super::datetime::push_ms(&mut now, now_ms);
+    Some(envelope(&body, from, to, own_id, &now))
+}
+
+/// The CPIM document around IMDN XML `body` ([`Imdn::cpim`]).
+fn envelope(body: &str, from: &str, to: &str, own_id: &str, now: &str) -> String {
     let mut out = String::with_capacity(body.len() + 300);
     super::cpim::write_document(
         &mut out,
-        &[("From", from), ("To", to), ("NS", "imdn <urn:ietf:params:imdn>"), ("imdn.Message-ID", own_id), ("DateTime", &now)],
+        &[("From", from), ("To", to), ("NS", "imdn <urn:ietf:params:imdn>"), ("imdn.Message-ID", own_id), ("DateTime", now)],
         &[("Content-Type", "message/imdn+xml"), ("Content-Disposition", "notification")],
-        &body,
+        body,
     );
-    Some(out)
+    out
 }
 
 #[cfg(test)]
