@@ -194,7 +194,7 @@ impl Focus {
             return;
         };
         let (to, from) = self.paths_of(m);
-        let (raw, tid) = self.send_text(Node::Cf, &to, &from, Some(&imdn.body));
+        let (raw, tid) = self.send_text_known(Node::Cf, &to, &from, &imdn.body, imdn.dash_run);
         self.msrp(
             Node::Member(m),
             raw,

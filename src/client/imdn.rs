@@ -30,11 +30,13 @@ impl Client {
         if !covered {
             return;
         }
-        let asks = |status| imdn::asks_for(disposition(&body), status);
-        if asks(ImdnStatus::Delivered) {
+        // Its header read once for both statuses (one pass over the document's header lines).
+        let header = disposition(&body);
+        let (delivered, displayed) = (imdn::asks_for(header, ImdnStatus::Delivered), imdn::asks_for(header, ImdnStatus::Displayed));
+        if delivered {
             self.sends_imdn(chat, ImdnStatus::Delivered, &sender, &body);
         }
-        if asks(ImdnStatus::Displayed) && self.cfg.reads_ms != READS_NEVER {
+        if displayed && self.cfg.reads_ms != READS_NEVER {
             if self.cfg.reads_ms == 0 {
                 self.sends_imdn(chat, ImdnStatus::Displayed, &sender, &body);
             } else {
@@ -67,17 +69,18 @@ impl Client {
             return;
         }
         let n = self.next_id();
-        let body: Arc<str> = if self.wire_text() {
+        let (body, dash_run): (Arc<str>, bool) = if self.wire_text() {
             use std::fmt::Write as _;
             let mut own_id = String::with_capacity(12);
             let _ = write!(own_id, "ci{n:x}");
             let at = self.cfg.epoch_ms + self.now;
-            imdn::answer(original, CAROL_IN_ANGLES, status, &own_id, at).unwrap_or_default().into()
+            let (doc, dash_run) = imdn::answer_and_dash_run(original, CAROL_IN_ANGLES, status, &own_id, at).unwrap_or_default();
+            (doc.into(), dash_run)
         } else {
-            Arc::from("")
+            (Arc::from(""), false)
         };
         let (from, to) = self.view();
-        let (raw, tid) = self.send_text(Node::Carol, &to, &from, Some(&body));
+        let (raw, tid) = self.send_text_known(Node::Carol, &to, &from, &body, dash_run);
         let note = match status {
             ImdnStatus::Delivered => {
                 "Carol's client tells the sender the message reached her device: a delivered IMDN, CPIM To the original sender, through her PF."
@@ -91,7 +94,7 @@ impl Client {
             clauses,
             crate::trace::note_str(note),
             None,
-            Some(Arrival::CarolImdnAtPf { imdn: ImdnMsg { chat, status, to: sender.clone(), body }, tid }),
+            Some(Arrival::CarolImdnAtPf { imdn: ImdnMsg { chat, status, to: sender.clone(), body, dash_run }, tid }),
         );
     }
 }

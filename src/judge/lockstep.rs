@@ -546,7 +546,8 @@ impl Lock<'_> {
                             // Her client's IMDN (RFC 5438 §7.1.1): the PF relays it as it came.
                             let to: std::sync::Arc<str> = super::action::cpim_to_user(body).unwrap_or_default().into();
                             let status = crate::wire::imdn::Imdn::parse(content_of(body)).map_or(crate::wire::imdn::ImdnStatus::Delivered, |m| m.status);
-                            let imdn = crate::world::ImdnMsg { chat: 0, status, to, body: body.into() };
+                            let dash_run = crate::world::build::has_dash_run(body);
+                            let imdn = crate::world::ImdnMsg { chat: 0, status, to, body: body.into(), dash_run };
                             return Some(PfInput::CarolImdn { imdn, tid: x.tid.to_string() });
                         }
                         let chat = self.chat(body);

@@ -59,22 +59,24 @@ impl Pf {
             return;
         }
         let n = self.next(Node::Pf);
-        let text: Arc<str> = if self.wire_text() {
-            wire_imdn::answer(body, &format!("<{CAROL}>"), status, &format!("pi{n:x}"), self.cfg.epoch_ms + self.now).unwrap_or_default().into()
+        let (text, dash_run): (Arc<str>, bool) = if self.wire_text() {
+            let (doc, dash_run) =
+                wire_imdn::answer_and_dash_run(body, &format!("<{CAROL}>"), status, &format!("pi{n:x}"), self.cfg.epoch_ms + self.now).unwrap_or_default();
+            (doc.into(), dash_run)
         } else {
-            Arc::from("")
+            (Arc::from(""), false)
         };
         let clauses = if status == ImdnStatus::Stored {
             cl!["policy:q17-imdn-while-storing", "RFC 5438 §7.2.1.3"]
         } else {
             cl!["policy:q17-imdn-while-storing", "RFC 5438 §5.1"]
         };
-        self.imdn_to_focus(ImdnMsg { chat, status, to: sender.clone(), body: text }, clauses, note);
+        self.imdn_to_focus(ImdnMsg { chat, status, to: sender.clone(), body: text, dash_run }, clauses, note);
     }
 
     /// Sends an IMDN to the focus on Carol's leg.
     fn imdn_to_focus(&mut self, imdn: ImdnMsg, clauses: Clauses, note: &'static str) {
-        let (raw, tid) = self.send_text(Node::Pf, self.cf_pf_path(), self.pf_cf_path(), Some(&imdn.body));
+        let (raw, tid) = self.send_text_known(Node::Pf, self.cf_pf_path(), self.pf_cf_path(), &imdn.body, imdn.dash_run);
         self.msrp(Node::Cf, raw, "SEND", clauses, crate::trace::note_str(note), None, Some(Arrival::PfImdnAtCf { imdn, tid }));
     }
 }

@@ -263,6 +263,14 @@ pub fn kind_of(status: ImdnStatus) -> ImdnKind {
 /// `<datetime>` the original's `DateTime` (§7.2.1.1, §7.2.1.2): the same text as
 /// [`Imdn::cpim`] of that value. None when `original` has no such message headers.
 pub fn answer(original: &str, from: &str, status: ImdnStatus, own_id: &str, now_ms: u64) -> Option<String> {
+    answer_and_dash_run(original, from, status, own_id, now_ms).map(|(doc, _)| doc)
+}
+
+/// [`answer`], and whether the document has seven `-` in a row (what
+/// [`super::msrp::has_dash_run`] answers for it), known from its parts: no fixed text of
+/// the document has a `-` next to a value, so a run of seven lies within one value, and XML
+/// escaping leaves every `-` and puts none in.
+pub(crate) fn answer_and_dash_run(original: &str, from: &str, status: ImdnStatus, own_id: &str, now_ms: u64) -> Option<(String, bool)> {
     // Read off the header lines, not a parsed document: the client answers every message it
     // gets, so this is on the engine's hot path (docs/bench-engine.md).
     let [sender, message_id, datetime] = message_headers(original, ["From", "imdn.Message-ID", "DateTime"]);
@@ -275,7 +283,10 @@ pub fn answer(original: &str, from: &str, status: ImdnStatus, own_id: &str, now_
     write_xml(&mut body, message_id, datetime, None, kind_of(status), status);
     let mut now = String::with_capacity(24);
     super::datetime::push_ms(&mut now, now_ms);
-    Some(envelope(&body, from, to, own_id, &now))
+    let dash_run = [from, to, own_id, &now, message_id, datetime].into_iter().any(super::msrp::has_dash_run);
+    let doc = envelope(&body, from, to, own_id, &now);
+    debug_assert_eq!(dash_run, super::msrp::has_dash_run(&doc), "the fixed text of an IMDN has no '-' next to a value");
+    Some((doc, dash_run))
 }
 
 /// The CPIM document around IMDN XML `body` ([`Imdn::cpim`]).
@@ -339,6 +350,32 @@ mod tests {
         assert!(e.contains("not a status of <display-notification>"), "{e}");
         assert!(Imdn::parse(&m.emit().replace("<message-id>a</message-id>", "")).is_err());
         assert!(Imdn::parse(&m.emit().replace("urn:ietf:params:xml:ns:imdn", "urn:x")).is_err());
+    }
+
+    #[test]
+    fn the_dash_run_of_an_answer_is_the_one_a_search_of_its_document_finds() {
+        // Values with runs of 6, 7 and 8 dashes, at either end of a value and inside it, in
+        // each part the answer takes from: the original's From, imdn.Message-ID and DateTime,
+        // the IMDN's own From, id and time (its time has single dashes only).
+        let values = ["plain", "a-b", "------", "-------", "x-------", "-------y", "a--------b", "-&-<------"];
+        let mut seen = [false; 2];
+        for (i, v) in values.iter().enumerate() {
+            for part in 0..5 {
+                let pick = |k: usize| if k == part { *v } else { "x" };
+                let original = format!(
+                    "From: \"A\" <sip:{}@ims.example.net>\r\nimdn.Message-ID: {}\r\nDateTime: {}\r\n\r\nContent-Length: 0\r\n\r\n",
+                    pick(0),
+                    pick(1),
+                    pick(2)
+                );
+                let from = format!("<sip:{}@ims.example.net>", pick(3));
+                let (doc, dash_run) = answer_and_dash_run(&original, &from, ImdnStatus::Displayed, pick(4), 1_715_677_200_000 + i as u64).unwrap();
+                assert_eq!(dash_run, crate::wire::msrp::has_dash_run(&doc), "{v:?} in part {part}:\n{doc}");
+                assert_eq!(answer(&original, &from, ImdnStatus::Displayed, pick(4), 1_715_677_200_000 + i as u64).as_deref(), Some(doc.as_str()));
+                seen[dash_run as usize] = true;
+            }
+        }
+        assert_eq!(seen, [true, true], "both answers were judged");
     }
 
     #[test]

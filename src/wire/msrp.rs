@@ -441,6 +441,24 @@ pub fn parse(text: &str) -> Result<MsrpMessage<'static>, WireError> {
     Ok(m)
 }
 
+/// Whether `body` has seven `-` in a row, the start of an end-line (RFC 4975 §6): only every seventh byte is looked at until one is a
+/// `-` (any seven bytes in a row include one of them).
+pub(crate) fn has_dash_run(body: &str) -> bool {
+    let b = body.as_bytes();
+    let mut i = 6;
+    while i < b.len() {
+        if b[i] == b'-' {
+            let start = b[..i].iter().rposition(|&c| c != b'-').map_or(0, |p| p + 1);
+            let end = b[i..].iter().position(|&c| c != b'-').map_or(b.len(), |p| i + p);
+            if end - start >= 7 {
+                return true;
+            }
+        }
+        i += 7;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

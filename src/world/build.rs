@@ -5,6 +5,8 @@ use super::{Node, World};
 use crate::scenario::{Scenario, Who};
 use crate::trace::Participant;
 use crate::wire::conference_info::{ConfUser, ConferenceInfo};
+/// Whether a body has seven `-` in a row (the MSRP end-line's start; `wire::msrp`).
+pub(crate) use crate::wire::msrp::has_dash_run;
 use crate::wire::sdp::MsrpSdp;
 use crate::wire::sip::SipMessage;
 use std::borrow::Cow;
@@ -447,7 +449,16 @@ pub(crate) trait Builder {
     where
         Self: Sized,
     {
-        send_text_dyn(self, by, to_path, from_path, body)
+        send_text_dyn(self, by, to_path, from_path, body.map(|b| (b, None)))
+    }
+
+    /// [`Builder::send_text`] of a body whose writer knows whether it has seven `-` in a row
+    /// ([`has_dash_run`]; an IMDN's document, relayed hop by hop): it is not searched again.
+    fn send_text_known(&mut self, by: Node, to_path: &str, from_path: &str, body: &Arc<str>, dash_run: bool) -> (String, String)
+    where
+        Self: Sized,
+    {
+        send_text_dyn(self, by, to_path, from_path, Some((body, Some(dash_run))))
     }
 
     /// A new MSRP `Message-ID` for a message sent in chunks (RFC 4975 §7.1.1: every chunk of
@@ -477,7 +488,7 @@ pub(crate) trait Builder {
             self.ids(by).next();
             return (String::new(), String::new());
         }
-        let tid = tid_dyn(self, by, Some(body));
+        let tid = tid_dyn(self, by, Some(body), dash_run_cached(body));
         let flag = if part.end >= body.len() { '$' } else { '+' };
         (crate::wire::msrp::chunk_text(&tid, to_path, from_path, message_id, "message/cpim", body, part.start, part.end, flag), tid)
     }
@@ -826,10 +837,9 @@ fn sdp_dyn(this: &mut dyn Builder, by: Node, user: &str, ip: &str, port: u16, pa
 /// transaction id and a flag, must not occur in the body; where it does, the sender picks an id
 /// that does not occur in the body). Without seven `-` in a row no end-line can occur in the
 /// body whatever the id, so the body is searched for the id only when it has them, and whether
-/// it has them is remembered for the last body ([`dash_run_cached`]: the same chat message goes
-/// out in four SENDs).
-fn tid_dyn(this: &mut dyn Builder, by: Node, body: Option<&Arc<str>>) -> String {
-    let at_risk = body.is_some_and(dash_run_cached);
+/// it has them is remembered for the last bodies ([`dash_run_cached`]: the same chat message goes
+/// out in four SENDs) or given by the body's writer ([`Builder::send_text_known`]): `at_risk`.
+fn tid_dyn(this: &mut dyn Builder, by: Node, body: Option<&Arc<str>>, at_risk: bool) -> String {
     loop {
         let n = mix(this.ids(by).next_salted());
         let t = base36(n, 8);
@@ -839,47 +849,43 @@ fn tid_dyn(this: &mut dyn Builder, by: Node, body: Option<&Arc<str>>) -> String 
     }
 }
 
-/// Whether `body` has seven `-` in a row: only every seventh byte is looked at until one is a
-/// `-` (any seven bytes in a row include one of them).
-pub(crate) fn has_dash_run(body: &str) -> bool {
-    let b = body.as_bytes();
-    let mut i = 6;
-    while i < b.len() {
-        if b[i] == b'-' {
-            let start = b[..i].iter().rposition(|&c| c != b'-').map_or(0, |p| p + 1);
-            let end = b[i..].iter().position(|&c| c != b'-').map_or(b.len(), |p| i + p);
-            if end - start >= 7 {
-                return true;
-            }
-        }
-        i += 7;
-    }
-    false
-}
-
 thread_local! {
     /// The buffer [`World::cpim`] writes each document into before it is shared.
     static CPIM_BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-    /// The last body [`dash_run_cached`] looked at and its answer. It holds the body itself, so
-    /// no other text can be at its address while it is here: a body at the same address with
-    /// the same length is the same text.
-    static LAST_BODY: std::cell::RefCell<Option<(Arc<str>, bool)>> = const { std::cell::RefCell::new(None) };
+    /// The bodies [`dash_run_cached`] looked at last and their answers, one per slot, the slot
+    /// picked by the body's address. A slot holds its body itself, so no other text can be at
+    /// that address while it is there: a body at the same address with the same length is the
+    /// same text. Several slots, because a body goes out in SENDs with others between them (an
+    /// IMDN's three hops; a chat message fanned out, then stored and replayed).
+    static BODIES: std::cell::RefCell<[BodySlot; BODY_SLOTS]> = const { std::cell::RefCell::new([const { None }; BODY_SLOTS]) };
 }
 
 /// Tells [`dash_run_cached`] the answer for `body` (its writer knows it from the parts).
 fn remember_dash_run(body: &Arc<str>, dashes: bool) {
-    LAST_BODY.with(|c| *c.borrow_mut() = Some((body.clone(), dashes)));
+    BODIES.with(|c| c.borrow_mut()[body_slot(body)] = Some((body.clone(), dashes)));
 }
 
-/// [`has_dash_run`], remembered for the last body asked about.
+/// A body [`dash_run_cached`] remembers, with its answer.
+type BodySlot = Option<(Arc<str>, bool)>;
+
+/// How many bodies [`dash_run_cached`] remembers.
+const BODY_SLOTS: usize = 256;
+
+/// The slot of `body` in [`BODIES`]: its address, past the allocation's alignment.
+fn body_slot(body: &Arc<str>) -> usize {
+    (body.as_ptr() as usize >> 4) % BODY_SLOTS
+}
+
+/// [`has_dash_run`], remembered for the bodies asked about last.
 fn dash_run_cached(body: &Arc<str>) -> bool {
-    LAST_BODY.with(|c| {
+    BODIES.with(|c| {
         let mut c = c.borrow_mut();
-        match &*c {
+        let slot = &mut c[body_slot(body)];
+        match slot {
             Some((last, v)) if Arc::ptr_eq(last, body) => *v,
             _ => {
                 let v = has_dash_run(body);
-                *c = Some((body.clone(), v));
+                *slot = Some((body.clone(), v));
                 v
             }
         }
@@ -887,13 +893,16 @@ fn dash_run_cached(body: &Arc<str>) -> bool {
 }
 
 /// [`Builder::send_text`], shared by every builder (one copy of its code, not one per implementor).
-fn send_text_dyn(this: &mut dyn Builder, by: Node, to_path: &str, from_path: &str, body: Option<&Arc<str>>) -> (String, String) {
+/// `body` comes with whether it has a dash run when its writer knows (else it is looked up).
+fn send_text_dyn(this: &mut dyn Builder, by: Node, to_path: &str, from_path: &str, body: Option<(&Arc<str>, Option<bool>)>) -> (String, String) {
     if !texts(this) {
         this.ids(by).next();
         this.ids(by).next();
         return (String::new(), String::new());
     }
-    let tid = tid_dyn(this, by, body);
+    let at_risk = body.is_some_and(|(b, known)| known.unwrap_or_else(|| dash_run_cached(b)));
+    let body = body.map(|(b, _)| b);
+    let tid = tid_dyn(this, by, body, at_risk);
     let n = this.ids(by).next_salted();
     let text = crate::wire::msrp::send_text(
         &tid,

@@ -102,6 +102,9 @@ pub(crate) struct ImdnMsg {
     pub to: Arc<str>,
     /// Its CPIM document (RFC 5438 §7.1.1; `message/imdn+xml` inside).
     pub body: Arc<str>,
+    /// Whether `body` has seven `-` in a row ([`build::has_dash_run`]): known where it is
+    /// written, so no hop's SEND searches it again for its transaction id (RFC 4975 §6).
+    pub dash_run: bool,
 }
 
 /// What a message does when it arrives.
