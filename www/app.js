@@ -318,7 +318,7 @@ function edit(next, { record = true, selEvent, sync = false, checked = false, fr
 
 // ---------------------------------------------------------------- drawing
 function drawAll(later = null) {
-  $('title').textContent = state.scenario?.title || '';
+  setText($('title'), state.scenario?.title || '');
   const cmp = state.compare && state.alt;
   let d = null;
   if (cmp) {
@@ -334,9 +334,7 @@ function drawAll(later = null) {
   ladder.update(state.trace, {
     cursor: state.cursor, selected: selMain ? state.sel.step : null, chat: selMain ? state.sel.chat : null, diff: d ? d.a : null,
   });
-  $('pane-alt').hidden = !cmp;
-  $('pane-main-title').hidden = !cmp;
-  $('compare-head').hidden = !cmp;
+  for (const id of ['pane-alt', 'pane-main-title', 'compare-head']) if ($(id).hidden !== !cmp) $(id).hidden = !cmp;
   if (cmp) {
     $('pane-main-title').textContent = `${state.rules} (${state.rules === 'post-cr' ? 'with the CR' : 'before the CR'})`;
     $('pane-alt-title').textContent = `${other(state.rules)} (${other(state.rules) === 'post-cr' ? 'with the CR' : 'before the CR'})`;

@@ -12,6 +12,12 @@ function el(name, attrs, parent) {
   if (parent) parent.appendChild(e);
   return e;
 }
+/** Set an attribute only when its value changes (a write of the same value still dirties style). */
+function setAttr(e, name, value) {
+  const v = String(value);
+  if (e.getAttribute(name) !== v) e.setAttribute(name, v);
+}
+export { setAttr };
 function text(parent, x, y, str, attrs) {
   const t = el('text', { x, y, ...attrs }, parent);
   t.textContent = str;
@@ -27,6 +33,28 @@ const stateClass = (s) => {
   return 'st-Active';
 };
 export { stateClass };
+
+/**
+ * Put `frag`'s nodes into `group` in place of its children, keeping every child that is equal to
+ * its new counterpart (isEqualNode: names, attributes, text): an unchanged drawing stays in the
+ * DOM as it is, so the browser has nothing to restyle or lay out again, and a changed one (a
+ * moved marker) replaces only the nodes that changed. Returns whether anything was replaced.
+ */
+export function replaceIfChanged(group, frag) {
+  const a = group.childNodes;
+  const b = [...frag.childNodes];
+  if (a.length !== b.length) {
+    group.replaceChildren(frag);
+    return true;
+  }
+  let changed = false;
+  for (let i = 0; i < b.length; i++) {
+    if (a[i].isEqualNode(b[i])) continue;
+    group.replaceChild(b[i], a[i]);
+    changed = true;
+  }
+  return changed;
+}
 
 export class Ladder {
   /**
@@ -52,6 +80,13 @@ export class Ladder {
     }
     this.gBack = el('g', null, this.body);
     this.gRows = el('g', null, this.body);
+    // Under the step rows: timers and store links (a few, drawn anew each time). The step rows
+    // are kept between renders (see placeRows): an edit, a scrub or a scroll rebuilds only the
+    // rows whose drawing changed, so the browser restyles and lays out only those.
+    this.gOver = el('g', null, this.gRows);
+    this.gSteps = el('g', null, this.gRows);
+    /** The step rows in the DOM, in row order: `{ key, cls, g, nodes }` (see placeRows). */
+    this.units = [];
     this.playhead = el('line', { class: 'playhead', x1: 0, x2: 0, y1: 0, y2: 0 }, this.body);
     this.trace = null;
     this.model = null;
@@ -65,6 +100,8 @@ export class Ladder {
     /** The playhead is at the very start (t = 0): nothing is drawn faded yet (set by the page). */
     this.atStart = false;
     this.width = 0;
+    /** The ResizeObserver has reported the sizes (width, viewH): setTrace need not read them. */
+    this.sized = false;
     // What the renderer needs of the layout, kept here so that moving the cursor reads no layout
     // (a read after the page's own DOM writes forces a synchronous style + layout): the head's
     // height (drawHead sets it), the viewport's height (setTrace and the ResizeObserver) and the
@@ -91,6 +128,7 @@ export class Ladder {
         const h = this.scroll.clientHeight;
         const resized = h !== this.viewH;
         this.viewH = h;
+        this.sized = true;
         this.top = this.scroll.scrollTop;
         if (this.trace && Math.abs(w - this.width) > 2) this.setTrace(this.trace);
         else if (resized) this.render();
@@ -105,16 +143,25 @@ export class Ladder {
 
   setTrace(trace) {
     this.trace = trace;
-    // All layout reads together, before this method writes anything.
-    this.width = this.scroll.clientWidth || 900;
-    this.viewH = this.scroll.clientHeight;
-    this.top = this.scroll.scrollTop;
-    this._readTop = false;
+    // The sizes come from the ResizeObserver once it has reported (and the scroll position from
+    // our own writes and the scroll handler): a read here, after the page's writes of the same
+    // edit, would force a synchronous layout. Before that, all layout reads together, before
+    // this method writes anything.
+    if (!this.sized) {
+      this.width = this.scroll.clientWidth || 900;
+      this.viewH = this.scroll.clientHeight;
+      this.top = this.scroll.scrollTop;
+      this._readTop = false;
+    } else if (this._readTop) {
+      // A scroll not yet drawn: its position, before the writes below.
+      this.top = this.scroll.scrollTop;
+      this._readTop = false;
+    }
     this.model = buildLadder(trace, this.width, this.geom, this.view);
     const m = this.model;
-    this.body.setAttribute('width', m.width);
-    this.body.setAttribute('height', m.height);
-    this.head.setAttribute('width', m.width);
+    setAttr(this.body, 'width', m.width);
+    setAttr(this.body, 'height', m.height);
+    setAttr(this.head, 'width', m.width);
     this.drawHead();
     // A shorter ladder lowers the largest scroll position: the browser clamps it (and says so in
     // a scroll event); draw for the clamped position already.
@@ -124,10 +171,9 @@ export class Ladder {
 
   drawHead() {
     const m = this.model;
-    const h = this.head;
-    h.replaceChildren();
+    const h = document.createDocumentFragment();
     const hh = Math.round(this.geom.rowH * 1.7);
-    h.setAttribute('height', hh);
+    setAttr(this.head, 'height', hh);
     this.headH = hh;
     el('rect', { class: 'head-bg', x: 0, y: 0, width: m.width, height: hh }, h);
     for (const l of m.lanes) {
@@ -138,6 +184,7 @@ export class Ladder {
       el('title', null, t).textContent = `${l.label} (${l.role})`;
       text(g, l.x, hh / 2 + this.geom.rowH * 0.45, l.role, { 'text-anchor': 'middle', class: 'role' });
     }
+    replaceIfChanged(this.head, h);
   }
 
   /** Set the trace and the view state at once, rendering one time. */
@@ -260,9 +307,15 @@ export class Ladder {
         el('title', null, r).textContent = `PF state: ${stateName(b.state)}`;
       }
     }
-    this.gBack.replaceChildren(back);
+    replaceIfChanged(this.gBack, back);
 
     const rows = document.createDocumentFragment();
+    if (this.gSteps.parentNode !== this.gRows) {
+      // Someone else filled gRows (the benchmark's renderAll): start again from empty.
+      this.gRows.replaceChildren(this.gOver, this.gSteps);
+      this.gSteps.replaceChildren();
+      this.units = [];
+    }
     // Timers
     for (const tm of overlapping(m.timers, first, last)) {
       const gt = el('g', { class: `timer${tm.fromStep >= fut ? ' future' : ''}` }, rows);
@@ -307,68 +360,119 @@ export class Ladder {
       el('line', { x1: p.x, x2: p.x, y1: this.geom.top + first * this.geom.rowH, y2: this.geom.top + (last + 1) * this.geom.rowH }, gl);
       el('title', null, gl).textContent = `${p.n} message${p.n === 1 ? '' : 's'} held in the PF's store across these rows`;
     }
-    // Step rows
+    replaceIfChanged(this.gOver, rows);
+    // Step rows: each described by a key of everything its drawing depends on but the "future"
+    // class (which a scrub changes on many rows at once, and which is set on the kept row).
     const rowT = (r) => { const x = m.rowStep(r); return typeof x === 'number' ? steps[x].at_ms : steps[x.last].at_ms; };
     let prevT = first > 0 ? rowT(first - 1) : -1;
+    const want = [];
     for (let r = first; r <= last; r++) {
       const i = m.rowStep(r);
       if (typeof i !== 'number') {
-        // A run of steps hidden by a filter: one row with their count; a click selects the first.
         const y = g.top + r * g.rowH + g.rowH / 2;
-        const gm = el('g', { class: `step hidden-run${i.first >= fut ? ' future' : ''}`, 'data-step': i.first }, rows);
-        el('line', { class: 'run', x1: g.gutter, x2: m.width - g.right, y1: y, y2: y }, gm);
-        text(gm, m.width / 2, y + 4, `+${i.count} ${i.label}`, { class: 'lbl', 'text-anchor': 'middle' });
-        el('title', null, gm).textContent = `${i.count} step${i.count === 1 ? '' : 's'} hidden by a filter (${i.label}): click to inspect the first; the text version lists them all`;
+        const key = `h|${i.first}|${i.count}|${i.label}|${y}|${m.width}`;
+        want.push({ key, cls: `step hidden-run${i.first >= fut ? ' future' : ''}`, make: () => this.hiddenRun(i, y, m, g) });
         continue;
       }
       const a = m.arrow(i);
       const s = steps[i];
-      if (s.at_ms !== prevT) text(rows, 4, a.y + 4, fmtMs(s.at_ms), { class: 'tlabel' });
+      const showT = s.at_ms !== prevT;
       prevT = s.at_ms;
       let cls = `step ${a.cls} k-${a.kind}`;
       if (a.policy) cls += ' policy';
-      if (i >= fut) cls += ' future';
       if (i === this.selected) cls += ' selected';
-      const gs = el('g', { class: cls, 'data-step': i }, rows);
-      if (a.chat != null) gs.setAttribute('data-chat', a.chat);
-      if (a.internal) {
-        // The box fits its text at this type size (geom.charW: px per character); a label longer
-        // than the lane gap allows is cut with "…" (the tooltip and the inspector have it whole).
-        const cw = g.charW || 6.6;
-        const maxW = m.gap * 0.9;
-        let label = a.kind === 'state' ? stateName(a.label) : a.label;
-        const fit = Math.max(4, Math.floor((maxW - 12) / cw));
-        if (label.length > fit) label = `${label.slice(0, fit - 1)}…`;
-        const w = Math.min(maxW, Math.max(40, label.length * cw + 12));
-        el('rect', { class: 'box', x: a.x1 - w / 2, y: a.y - g.rowH / 2 + 3, width: w, height: g.rowH - 6, rx: 4 }, gs);
-        text(gs, a.x1, a.y + 4, label, { class: 'lbl', 'text-anchor': 'middle' });
-      } else if (a.dropped) {
-        // Sent, never arrives: the arrow stops short of the lane, with a cross and no head.
-        const x2 = a.x1 + (a.x2 - a.x1) * 0.6;
-        gs.classList.add('dropped');
-        el('line', { class: 'hit', x1: a.x1, x2, y1: a.y, y2: a.y }, gs);
-        el('line', { class: 'ln', x1: a.x1, x2, y1: a.y, y2: a.y }, gs);
-        text(gs, x2, a.y + 4, '×', { class: 'lost-x', 'text-anchor': 'middle' });
-        text(gs, (a.x1 + x2) / 2, a.y - 4, `${a.label} (never arrives)`, { class: 'lbl', 'text-anchor': 'middle' });
-      } else {
-        const mk = i === this.selected ? 'sel' : a.cls;
-        el('line', { class: 'hit', x1: a.x1, x2: a.x2, y1: a.y, y2: a.y }, gs);
-        el('line', { class: 'ln', x1: a.x1, x2: a.x2, y1: a.y, y2: a.y, 'marker-end': `url(#${this.id}-ah-${mk})` }, gs);
-        const mid = (a.x1 + a.x2) / 2;
-        text(gs, mid, a.y - 4, a.label, { class: 'lbl', 'text-anchor': 'middle' });
-      }
-      const tip = el('title', null, gs);
-      tip.textContent = `#${i} ${fmtMs(s.at_ms)} ${s.from} → ${s.to} ${s.protocol} ${s.kind === 'state' ? stateName(s.label) : s.label}${s.dropped ? ' (never arrives)' : ''}${s.policy ? ' (policy: not in the CR)' : ''}\n${s.note || ''}`;
+      if (a.dropped && !a.internal) cls += ' dropped';
+      const key = `${i}|${showT}|${cls}|${a.x1}|${a.x2}|${a.y}|${a.chat}|${a.internal}|${a.dropped}|${a.label}|${m.gap}|${s.at_ms}|${s.from}|${s.to}|${s.protocol}|${s.kind}|${s.label}|${s.dropped}|${s.policy}|${s.note}`;
+      if (i >= fut) cls += ' future';
+      want.push({ key, cls, make: () => this.stepRow(i, a, s, showT, m, g) });
     }
-    this.gRows.replaceChildren(rows);
+    this.placeRows(want);
 
     // Playhead: below the last shown step.
     const py = g.top + (cursor > 0 && steps.length ? rowOf(Math.min(cursor, steps.length) - 1) + 1 : 0) * g.rowH;
-    this.playhead.setAttribute('x1', 0);
-    this.playhead.setAttribute('x2', m.width);
-    this.playhead.setAttribute('y1', py);
-    this.playhead.setAttribute('y2', py);
+    setAttr(this.playhead, 'x1', 0);
+    setAttr(this.playhead, 'x2', m.width);
+    setAttr(this.playhead, 'y1', py);
+    setAttr(this.playhead, 'y2', py);
     this.lastRender = { rows: Math.max(0, last - first + 1), ms: performance.now() - t0 };
+  }
+
+  /**
+   * Put the rows `want` (in row order: `{ key, cls, make }`) into the step group, keeping every
+   * row already there whose key is the same and setting its class; a row is made (`make()`:
+   * `{ g, nodes }`) only when its key is new. Kept rows stay where they are in the DOM, so a
+   * redraw after an edit away from the view, a scrub or a scroll of a few rows lays out only the
+   * rows that changed.
+   */
+  placeRows(want) {
+    const old = new Map();
+    for (const u of this.units) old.set(u.key, u);
+    const parent = this.gSteps;
+    const next = [];
+    let ref = parent.firstChild;
+    for (const w of want) {
+      let u = old.get(w.key);
+      if (u) old.delete(w.key);
+      else u = { key: w.key, cls: null, ...w.make() };
+      if (u.cls !== w.cls) {
+        u.g.setAttribute('class', w.cls);
+        u.cls = w.cls;
+      }
+      if (u.nodes[0] === ref) {
+        for (let k = 0; k < u.nodes.length; k++) ref = ref.nextSibling;
+      } else {
+        for (const n of u.nodes) parent.insertBefore(n, ref);
+      }
+      next.push(u);
+    }
+    for (const u of old.values()) for (const n of u.nodes) n.remove();
+    this.units = next;
+  }
+
+  /** A run of steps hidden by a filter: one row with their count; a click selects the first. */
+  hiddenRun(i, y, m, g) {
+    const gm = el('g', { 'data-step': i.first });
+    el('line', { class: 'run', x1: g.gutter, x2: m.width - g.right, y1: y, y2: y }, gm);
+    text(gm, m.width / 2, y + 4, `+${i.count} ${i.label}`, { class: 'lbl', 'text-anchor': 'middle' });
+    el('title', null, gm).textContent = `${i.count} step${i.count === 1 ? '' : 's'} hidden by a filter (${i.label}): click to inspect the first; the text version lists them all`;
+    return { g: gm, nodes: [gm] };
+  }
+
+  /** The row of step i (arrow a): its time label when `showT`, and its group. */
+  stepRow(i, a, s, showT, m, g) {
+    const nodes = [];
+    if (showT) nodes.push(text(null, 4, a.y + 4, fmtMs(s.at_ms), { class: 'tlabel' }));
+    const gs = el('g', { 'data-step': i });
+    nodes.push(gs);
+    if (a.chat != null) gs.setAttribute('data-chat', a.chat);
+    if (a.internal) {
+      // The box fits its text at this type size (geom.charW: px per character); a label longer
+      // than the lane gap allows is cut with "…" (the tooltip and the inspector have it whole).
+      const cw = g.charW || 6.6;
+      const maxW = m.gap * 0.9;
+      let label = a.kind === 'state' ? stateName(a.label) : a.label;
+      const fit = Math.max(4, Math.floor((maxW - 12) / cw));
+      if (label.length > fit) label = `${label.slice(0, fit - 1)}…`;
+      const w = Math.min(maxW, Math.max(40, label.length * cw + 12));
+      el('rect', { class: 'box', x: a.x1 - w / 2, y: a.y - g.rowH / 2 + 3, width: w, height: g.rowH - 6, rx: 4 }, gs);
+      text(gs, a.x1, a.y + 4, label, { class: 'lbl', 'text-anchor': 'middle' });
+    } else if (a.dropped) {
+      // Sent, never arrives: the arrow stops short of the lane, with a cross and no head.
+      const x2 = a.x1 + (a.x2 - a.x1) * 0.6;
+      el('line', { class: 'hit', x1: a.x1, x2, y1: a.y, y2: a.y }, gs);
+      el('line', { class: 'ln', x1: a.x1, x2, y1: a.y, y2: a.y }, gs);
+      text(gs, x2, a.y + 4, '×', { class: 'lost-x', 'text-anchor': 'middle' });
+      text(gs, (a.x1 + x2) / 2, a.y - 4, `${a.label} (never arrives)`, { class: 'lbl', 'text-anchor': 'middle' });
+    } else {
+      const mk = i === this.selected ? 'sel' : a.cls;
+      el('line', { class: 'hit', x1: a.x1, x2: a.x2, y1: a.y, y2: a.y }, gs);
+      el('line', { class: 'ln', x1: a.x1, x2: a.x2, y1: a.y, y2: a.y, 'marker-end': `url(#${this.id}-ah-${mk})` }, gs);
+      const mid = (a.x1 + a.x2) / 2;
+      text(gs, mid, a.y - 4, a.label, { class: 'lbl', 'text-anchor': 'middle' });
+    }
+    const tip = el('title', null, gs);
+    tip.textContent = `#${i} ${fmtMs(s.at_ms)} ${s.from} → ${s.to} ${s.protocol} ${s.kind === 'state' ? stateName(s.label) : s.label}${s.dropped ? ' (never arrives)' : ''}${s.policy ? ' (policy: not in the CR)' : ''}\n${s.note || ''}`;
+    return { g: gs, nodes };
   }
 
   /** Whether the lower half of row r is clear between x1 and x2 (no note box, no arrow label below its line). */

@@ -2,7 +2,7 @@
 // click to select, keyboard: Enter/Delete/Alt+←→), the PF state strip, and the playhead.
 import { timelineScale, fmtMs } from './viewmodel.js';
 import { KIND, describeEvent } from './scenario.js';
-import { stateClass } from './ladder.js';
+import { stateClass, replaceIfChanged, setAttr } from './ladder.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 function el(name, attrs, parent) {
@@ -38,6 +38,7 @@ export class Timeline {
     this.gAxis = el('g', { class: 'tl-axis' }, this.svg);
     this.bg = el('rect', { class: 'tl-bg', x: 0, y: 0, width: 10, height: 10 }, this.svg);
     this.gBand = el('g', { class: 'tl-band' }, this.svg);
+    this.gTicks = el('g', null, this.svg); // a dense timeline's messages (ticks)
     this.gMarks = el('g', null, this.svg);
     this.ph = el('line', { class: 'tl-playhead' }, this.svg);
     this.knob = el('path', { class: 'tl-playhead-knob' }, this.svg);
@@ -136,8 +137,8 @@ export class Timeline {
     const W = this.width;
     const H = this.height;
     const axisY = H - 18;
-    this.bg.setAttribute('width', W);
-    this.bg.setAttribute('height', H);
+    setAttr(this.bg, 'width', W);
+    setAttr(this.bg, 'height', H);
     // Axis
     const ax = document.createDocumentFragment();
     el('line', { x1: PAD_L, x2: W - PAD_R, y1: axisY, y2: axisY }, ax);
@@ -147,7 +148,7 @@ export class Timeline {
       const tx = el('text', { x, y: H - 3, 'text-anchor': 'middle' }, ax);
       tx.textContent = t >= 60000 ? fmtMs(t).replace(/\.000$/, '') : `${t / 1000} s`;
     }
-    this.gAxis.replaceChildren(ax);
+    replaceIfChanged(this.gAxis, ax);
     // PF state strip, just above the axis
     const band = document.createDocumentFragment();
     for (const s of this.pfStates) {
@@ -157,7 +158,7 @@ export class Timeline {
       const r = el('rect', { class: stateClass(s.state), x: x1, y: axisY - 7, width: Math.max(1, x2 - x1), height: 6 }, band);
       el('title', null, r).textContent = `PF ${s.state}: ${fmtMs(s.from_ms)} → ${fmtMs(s.to_ms)}`;
     }
-    this.gBand.replaceChildren(band);
+    replaceIfChanged(this.gBand, band);
     // Markers, stacked in rows so that close ones do not overlap
     const marks = document.createDocumentFragment();
     const rowsEnd = [];
@@ -167,7 +168,8 @@ export class Timeline {
     let shown = this.events.length;
     if (this.win) shown = this.events.reduce((n, ev) => n + (inView(ev.at_ms) ? 1 : 0), 0);
     const dense = shown > DENSE;
-    if (dense) marks.append(this.ticks(axisY));
+    const path = dense ? this.ticks(axisY) : null;
+    if (path !== this.gTicks.firstChild) this.gTicks.replaceChildren(...(path ? [path] : []));
     this.events.forEach((ev, i) => {
       if (this.win && !inView(ev.at_ms)) return;
       if (dense && ev.kind === 'message' && i !== this.selected) return;
@@ -197,7 +199,7 @@ export class Timeline {
       // No <title>: axe counts its text as the button's visible text (label-content-name-mismatch);
       // the name above says the same.
     });
-    this.gMarks.replaceChildren(marks);
+    replaceIfChanged(this.gMarks, marks);
     this.drawPlayhead();
   }
 

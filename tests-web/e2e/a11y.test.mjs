@@ -88,6 +88,9 @@ test('text version of the ladder: one line per step, the playhead step marked', 
   await page.waitForSelector('#textview:not([hidden])');
   assert.equal(await page.locator('#text-toggle').getAttribute('aria-expanded'), 'true');
   const n = await page.evaluate(() => window.__explorer.state.trace.steps.length);
+  // The lines are written once the steps' notes are there (the second module; app.js needNotes),
+  // which may still be loading when the list opens.
+  await page.waitForFunction((k) => document.querySelectorAll('#textview li').length === k, n, { timeout: 15000 });
   assert.equal(await page.locator('#textview li').count(), n);
   for (let i = 0; i < 20; i++) await page.keyboard.press('PageDown');
   const c = await page.evaluate(() => window.__explorer.state.cursor);
