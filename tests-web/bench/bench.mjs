@@ -431,7 +431,9 @@ start when it is there.
 **Ratio: Mermaid / ours = ${ratio.toFixed(0)}×** (median against median). Target for ours: ≤ 16 ms: **${o.median <= 16 ? 'met' : 'NOT met'}**.
 
 Mermaid re-parses and re-lays out the whole diagram for every change; the explorer re-runs the
-engine and redraws only the rows in view (the full-ladder line shows what culling saves).
+engine and redraws only the rows in view (the full-ladder line shows what culling saves), and of
+those only the ones whose drawing changed: the others stay in the DOM as they are (www/ladder.js
+placeRows), so the browser restyles and lays out only what changed.
 
 ${bigMd}
 ${ltMd}
