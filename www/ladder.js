@@ -124,13 +124,17 @@ export class Ladder {
     if (typeof ResizeObserver !== 'undefined') {
       new ResizeObserver(() => {
         // Called after layout: these reads cost nothing.
-        const w = this.scroll.clientWidth;
+        // These sizes are the ones setTrace and render use from now on (sized).
+        const w = this.scroll.clientWidth || 900;
         const h = this.scroll.clientHeight;
+        const widened = Math.abs(w - this.width) > 2;
         const resized = h !== this.viewH;
+        this.width = w;
         this.viewH = h;
         this.sized = true;
         this.top = this.scroll.scrollTop;
-        if (this.trace && Math.abs(w - this.width) > 2) this.setTrace(this.trace);
+        this._readTop = false;
+        if (this.trace && widened) this.setTrace(this.trace);
         else if (resized) this.render();
       }).observe(this.scroll);
     }

@@ -130,3 +130,26 @@ test('an edit below the view leaves the rows in view in the DOM; the timeline re
   assert.ok(r.movedIsNew, 'the moved marker is the new one');
   assert.deepEqual(errors, []);
 });
+
+test('a resized window redraws the ladder for its new width and height (the sizes come from the ResizeObserver)', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { query: '?preset=bye-480-path-a' });
+  const size = () => page.evaluate(() => {
+    const lad = window.__explorer.ladder;
+    return { body: Number(lad.body.getAttribute('width')), model: lad.model.width, width: lad.width, client: lad.scroll.clientWidth, rows: lad.gSteps.querySelectorAll('g.step').length, viewH: lad.viewH, clientH: lad.scroll.clientHeight };
+  });
+  const before = await size();
+  await page.setViewportSize({ width: 1700, height: 900 });
+  await page.waitForFunction((w) => window.__explorer.ladder.scroll.clientWidth !== w, before.client);
+  await frames(page);
+  await frames(page);
+  const after = await size();
+  assert.notEqual(after.client, before.client, 'the ladder pane changed width');
+  assert.equal(after.width, after.client, `the renderer's width is the pane's new one (was ${before.width}, pane ${before.client})`);
+  assert.equal(after.body, after.model, 'the drawing has the width of the model built for it');
+  assert.ok(after.body > before.body, `a wider pane, a wider drawing: ${before.body} → ${after.body}`);
+  assert.equal(after.viewH, after.clientH, 'the height the renderer uses is the pane\'s');
+  // Kept and fresh drawings agree after the resize too.
+  const d = await page.evaluate(keptAndFresh);
+  for (const part of Object.keys(d.fresh)) assert.equal(d.kept[part], d.fresh[part], `after a resize: the kept ${part}`);
+  assert.deepEqual(errors, []);
+});
