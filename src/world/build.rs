@@ -837,7 +837,7 @@ fn sdp_dyn(this: &mut dyn Builder, by: Node, user: &str, ip: &str, port: u16, pa
 /// transaction id and a flag, must not occur in the body; where it does, the sender picks an id
 /// that does not occur in the body). Without seven `-` in a row no end-line can occur in the
 /// body whatever the id, so the body is searched for the id only when it has them, and whether
-/// it has them is remembered for the last bodies ([`dash_run_cached`]: the same chat message goes
+/// it has them is remembered for the last body ([`dash_run_cached`]: the same chat message goes
 /// out in four SENDs) or given by the body's writer ([`Builder::send_text_known`]): `at_risk`.
 fn tid_dyn(this: &mut dyn Builder, by: Node, body: Option<&Arc<str>>, at_risk: bool) -> String {
     loop {
@@ -852,40 +852,29 @@ fn tid_dyn(this: &mut dyn Builder, by: Node, body: Option<&Arc<str>>, at_risk: b
 thread_local! {
     /// The buffer [`World::cpim`] writes each document into before it is shared.
     static CPIM_BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-    /// The bodies [`dash_run_cached`] looked at last and their answers, one per slot, the slot
-    /// picked by the body's address. A slot holds its body itself, so no other text can be at
-    /// that address while it is there: a body at the same address with the same length is the
-    /// same text. Several slots, because a body goes out in SENDs with others between them (an
-    /// IMDN's three hops; a chat message fanned out, then stored and replayed).
-    static BODIES: std::cell::RefCell<[BodySlot; BODY_SLOTS]> = const { std::cell::RefCell::new([const { None }; BODY_SLOTS]) };
+    /// The body [`dash_run_cached`] looked at last and its answer. It holds the body itself, so
+    /// no other text can be at that address while it is there: a body at the same address is the
+    /// same text. One body, not more: a chat message's SENDs (fanned out, then stored and
+    /// replayed) ask about it one after the other, and an IMDN's three hops carry their answer
+    /// ([`Builder::send_text_known`]) instead of asking. Counted on the benchmark's scenario
+    /// (docs/bench-engine.md): 416.60 M instructions with one, 417.09 M with 256 by address.
+    static LAST_BODY: std::cell::RefCell<Option<(Arc<str>, bool)>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Tells [`dash_run_cached`] the answer for `body` (its writer knows it from the parts).
 fn remember_dash_run(body: &Arc<str>, dashes: bool) {
-    BODIES.with(|c| c.borrow_mut()[body_slot(body)] = Some((body.clone(), dashes)));
+    LAST_BODY.with(|c| *c.borrow_mut() = Some((body.clone(), dashes)));
 }
 
-/// A body [`dash_run_cached`] remembers, with its answer.
-type BodySlot = Option<(Arc<str>, bool)>;
-
-/// How many bodies [`dash_run_cached`] remembers.
-const BODY_SLOTS: usize = 256;
-
-/// The slot of `body` in [`BODIES`]: its address, past the allocation's alignment.
-fn body_slot(body: &Arc<str>) -> usize {
-    (body.as_ptr() as usize >> 4) % BODY_SLOTS
-}
-
-/// [`has_dash_run`], remembered for the bodies asked about last.
+/// [`has_dash_run`], remembered for the body asked about last.
 fn dash_run_cached(body: &Arc<str>) -> bool {
-    BODIES.with(|c| {
-        let mut c = c.borrow_mut();
-        let slot = &mut c[body_slot(body)];
-        match slot {
-            Some((last, v)) if Arc::ptr_eq(last, body) => *v,
+    LAST_BODY.with(|c| {
+        let mut last = c.borrow_mut();
+        match &*last {
+            Some((b, v)) if Arc::ptr_eq(b, body) => *v,
             _ => {
                 let v = has_dash_run(body);
-                *slot = Some((body.clone(), v));
+                *last = Some((body.clone(), v));
                 v
             }
         }
