@@ -8,7 +8,7 @@ import {
 import {
   EVENT_KINDS, newEvent, addEvent, updateEvent, deleteEvent, setPolicy, membersOf, describeEvent, scenarioJson,
 } from './scenario.js';
-import { Ladder, stateClass } from './ladder.js';
+import { Ladder, stateClass, setAttr } from './ladder.js';
 import { Timeline, SYMBOL, COLOR } from './timeline.js';
 import { nextStop, prevStop, stateName, findSid, stepSentence, announce, closingSummary } from './story.js';
 
@@ -371,9 +371,6 @@ function drawTimeline() {
 // string, replaces its text node and makes the next frame lay the player out again.
 const setText = (e, text) => {
   if (e.textContent !== text) e.textContent = text;
-};
-const setAttr = (e, name, value) => {
-  if (e.getAttribute(name) !== value) e.setAttribute(name, value);
 };
 function drawPlayer() {
   const tr = state.trace;

@@ -13,11 +13,10 @@ function el(name, attrs, parent) {
   return e;
 }
 /** Set an attribute only when its value changes (a write of the same value still dirties style). */
-function setAttr(e, name, value) {
+export function setAttr(e, name, value) {
   const v = String(value);
   if (e.getAttribute(name) !== v) e.setAttribute(name, v);
 }
-export { setAttr };
 function text(parent, x, y, str, attrs) {
   const t = el('text', { x, y, ...attrs }, parent);
   t.textContent = str;
@@ -38,22 +37,16 @@ export { stateClass };
  * Put `frag`'s nodes into `group` in place of its children, keeping every child that is equal to
  * its new counterpart (isEqualNode: names, attributes, text): an unchanged drawing stays in the
  * DOM as it is, so the browser has nothing to restyle or lay out again, and a changed one (a
- * moved marker) replaces only the nodes that changed. Returns whether anything was replaced.
+ * moved marker) replaces only the nodes that changed.
  */
 export function replaceIfChanged(group, frag) {
   const a = group.childNodes;
   const b = [...frag.childNodes];
   if (a.length !== b.length) {
     group.replaceChildren(frag);
-    return true;
+    return;
   }
-  let changed = false;
-  for (let i = 0; i < b.length; i++) {
-    if (a[i].isEqualNode(b[i])) continue;
-    group.replaceChild(b[i], a[i]);
-    changed = true;
-  }
-  return changed;
+  for (let i = 0; i < b.length; i++) if (!a[i].isEqualNode(b[i])) group.replaceChild(b[i], a[i]);
 }
 
 export class Ladder {
