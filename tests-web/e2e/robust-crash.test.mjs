@@ -71,6 +71,8 @@ test('item 10: a share link whose scenario has 1000.0, 1e3 or -0 is refused as c
     const hash = PREFIX + toBase64url(zlib.deflateRawSync(Buffer.from(text)));
     await page.goto(`${env.base}${hash}`);
     await ready(page);
+    // The link is read by share.js, loaded on use: its message may come after the page is ready.
+    await page.waitForFunction(() => /share link/.test(document.getElementById('banner-text')?.textContent || ''), null, { timeout: 15000 });
     const msg = await page.locator('#banner-text').textContent();
     assert.match(msg, /This share link cannot be opened: its scenario is not valid: events\[0\]\.at_ms/, `${written}: ${msg}`);
     assert.match(msg, want, `${written}: ${msg}`);
