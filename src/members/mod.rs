@@ -413,7 +413,14 @@ impl Member {
     fn gets_imdn(&mut self, chat: u32, status: crate::wire::imdn::ImdnStatus, tid: String) {
         let raw = self.ok_text(&tid, &self.cfg.own_path, &self.cfg.focus_path);
         self.msrp(raw, "200 OK", cl!["RFC 4975 §7.2"], "The member's client acknowledges the IMDN.", None, None);
-        let label = Cow::Owned(format!("{} #{chat}", status.name()));
+        // "delivered #3", written at its size: `format!` cost about 800 instructions per IMDN here
+        // (callgrind on make bench's scenario).
+        let name = status.name();
+        let mut label = String::with_capacity(name.len() + 12);
+        label.push_str(name);
+        label.push_str(" #");
+        crate::wire::sip::push_u64(&mut label, u64::from(chat));
+        let label = Cow::Owned(label);
         let note =
             crate::trace::note_str("The member's client reads the IMDN (RFC 5438 §7.2.1): it marks its message with what happened to it at Carol's end.");
         self.out.push(MemberOutput::Note { label, clauses: cl!["RFC 5438 §7.2.1"], note: Cow::Borrowed(note) });
