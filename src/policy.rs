@@ -168,6 +168,41 @@ impl PolicyId {
         PolicyInfo { id, question, title, default: options[0], options, description, in_cr: false }
     }
 
+    /// The default option (the first of `info().options`), as a literal: in a build without
+    /// the Cargo feature `policies` (the page's first wasm module) every policy is at its
+    /// default, and `Policies::is` compares with this at compile time, so the optimiser drops
+    /// the code of the other options.
+    #[cfg_attr(not(feature = "policies"), inline(always))]
+    pub const fn default_option(self) -> &'static str {
+        match self {
+            PolicyId::MsrpLossDetection => "tcp-reset",
+            PolicyId::Q1RejoinAfterInvite => "prefer-rejoin",
+            PolicyId::Q3UnreachableOnRegister => "wait-next-register",
+            PolicyId::Q5InviteError => "treat-as-timeout",
+            PolicyId::Q6NonSipReason => "literal",
+            PolicyId::Q7NeverReturns => "keep",
+            PolicyId::Q8GroupEnds => "deliver-then-close",
+            PolicyId::Q11LiveDuringReplay => "queue-behind-store",
+            PolicyId::Q12InFlightAtLoss => "resend",
+            PolicyId::Q13ParticipantInfo => "notify-after-subscribe",
+            PolicyId::Q19DialogOnMsrpLoss => "bye-client",
+            PolicyId::SubscriptionEnd => "after-delivery",
+            PolicyId::Q2ReactedWhen => "invite-sent",
+            PolicyId::Q4RingingNoAnswer => "no-answer-60s",
+            PolicyId::Q10StoreCap => "unlimited",
+            PolicyId::Q10AtCap => "drop-oldest",
+            PolicyId::StillRegistered => "wait",
+            PolicyId::DeregWhileDeferred => "keep-deferring",
+            PolicyId::Q15WhichDevice => "registering-device",
+            PolicyId::Q9LeaveElsewhere => "end-deferral",
+            PolicyId::Q18SubscriptionFails => "retry-backoff",
+            PolicyId::Q14CutChunks => "resend-whole",
+            PolicyId::Q20OtherContributionId => "new-session",
+            PolicyId::Q17ImdnWhileStoring => "none",
+            PolicyId::Q16CfInDialog => "answer-as-user",
+        }
+    }
+
     /// The id string.
     pub fn id(self) -> &'static str {
         self.info().id
@@ -294,6 +329,15 @@ fn q9_leave_elsewhere() -> (&'static str, &'static str, &'static str, &'static [
         "Not in the CR. Only with a second device: her tablet, outside any session, asks the focus to end her participation (REFER method=BYE, RFC 4579 §5.5, Refer-Sub: false), and her PF sees it. end-deferral: any voluntary signal ends the deferral (the digest): the PF accepts (202), leaves the group for her with BYE and Reason SIP;cause=200 and discards the store. keep-deferring: only the dropped device's own signal counts: the PF declines (403) and keeps storing. A leave in the UI while her device is offline is unchanged: her client declines the next INVITE with 603.")
 }
 
+/// What a build with only the defaults (the page's first wasm module, without the Cargo feature
+/// `policies`) answers for a scenario that sets a policy to another option; `www/engine.js`
+/// knows this text and checks and runs such a scenario with the second module.
+#[cfg(not(feature = "policies"))]
+pub const NO_POLICIES: &str = "this build of the engine runs every policy at its default (the page runs a scenario with other policies with its second module)";
+
+/// Whether this build runs every option of every policy (Cargo feature `policies`).
+pub const ALL_OPTIONS: bool = cfg!(feature = "policies");
+
 /// The option chosen for every policy in one run (index into each policy's `options`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Policies {
@@ -302,30 +346,40 @@ pub struct Policies {
 
 impl Policies {
     /// The chosen option string of `p`.
+    #[cfg_attr(not(feature = "policies"), inline(always))]
     pub fn get(&self, p: PolicyId) -> &'static str {
+        if !ALL_OPTIONS {
+            return p.default_option();
+        }
         let i = ALL.iter().position(|x| *x == p).unwrap_or(0);
         p.info().options[self.chosen[i] as usize]
     }
 
     /// The index of the chosen option of `p` in its `options` (0: the default).
+    #[cfg_attr(not(feature = "policies"), inline(always))]
     pub fn index(&self, p: PolicyId) -> usize {
+        if !ALL_OPTIONS {
+            return 0;
+        }
         ALL.iter().position(|x| *x == p).map_or(0, |i| self.chosen[i] as usize)
     }
 
     /// True when `p` is set to `option`.
+    #[cfg_attr(not(feature = "policies"), inline(always))]
     pub fn is(&self, p: PolicyId, option: &str) -> bool {
         self.get(p) == option
     }
 
-    /// Sets `p` to `option`; returns false (and changes nothing) if the option is unknown.
+    /// Sets `p` to `option`; returns false (and changes nothing) if the option is unknown, or,
+    /// in a build without the Cargo feature `policies`, not the default (see [`NO_POLICIES`]).
     pub fn set(&mut self, p: PolicyId, option: &str) -> bool {
         let i = ALL.iter().position(|x| *x == p).unwrap_or(0);
         match p.info().options.iter().position(|o| *o == option) {
-            Some(o) => {
+            Some(o) if ALL_OPTIONS || o == 0 => {
                 self.chosen[i] = o as u8;
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 
@@ -376,6 +430,14 @@ mod tests {
         let mut ps = Policies::default();
         assert!(ps.set(PolicyId::Q10AtCap, "leave-group"));
         assert_eq!(ps.index(PolicyId::Q10AtCap), 2);
+    }
+
+    #[test]
+    fn default_option_is_the_first_option() {
+        for p in ALL {
+            assert_eq!(p.default_option(), p.info().options[0], "{}", p.id());
+            assert_eq!(p.default_option(), p.info().default);
+        }
     }
 
     #[test]

@@ -893,6 +893,12 @@ fn parse_policies(p: &Json, path: &str) -> R<Policies> {
             .ok_or_else(|| ScenarioError::UnknownField { path: path.clone(), allowed: crate::policy::ALL.iter().map(|p| p.id()).collect() })?;
         let opt = v.as_str().ok_or_else(|| ScenarioError::WrongType { path: path.clone(), expected: "a string" })?;
         if !policies.set(id, opt) {
+            // The page's first wasm module runs only the defaults: the page checks and runs
+            // such a scenario with its second module (www/engine.js `hasPolicies`).
+            #[cfg(not(feature = "policies"))]
+            if id.info().options.contains(&opt) {
+                return Err(ScenarioError::Invalid { path, problem: crate::policy::NO_POLICIES.into() });
+            }
             return Err(ScenarioError::OutOfRange { path, value: format!("{:?}", cut(opt)), allowed: id.info().options.join(", ") });
         }
     }

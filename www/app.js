@@ -274,7 +274,25 @@ function showError(msg) {
  * is not made: the previous scenario stays, drawn and saved as it was, and the refusal is
  * returned (the engine's own message, as `check` gives it) for the editor to show.
  */
-function edit(next, { record = true, selEvent, sync = false, checked = false, fresh = false, file = null } = {}) {
+function edit(next, opts = {}) {
+  // A scenario the first module cannot run (a policy other than its default, say) waits for the
+  // second module (www/engine.js needsSecond); the edit is made once it is there, unless another
+  // change came first. The Policies panel has started loading it when it opened.
+  if (state.engine?.waits?.(next)) {
+    const base = state.scenario;
+    state.engine.loadFast().then(guard((m) => {
+      if (state.scenario !== base) return notice('This change was not made: the timeline changed while the engine module for it was loading.');
+      if (!m) {
+        drawPolicies();
+        return notice('This change was not made: the engine module that runs it (pkg/export/) did not load. Reload the page and try again.');
+      }
+      edit(next, opts);
+    }));
+    return null;
+  }
+  return editNow(next, opts);
+}
+function editNow(next, { record = true, selEvent, sync = false, checked = false, fresh = false, file = null } = {}) {
   const prev = state.scenario;
   const prevSel = state.selEvent;
   const view = { t: state.t, sel: state.sel, selEvent: prevSel }; // what a cancelled big run gives back

@@ -228,9 +228,23 @@ export function hasChunks(x) {
 }
 /** check's answer for a scenario with msrp_chunk_bytes when the module that chunks did not load. */
 export const NO_CHUNK_MODULE = 'it has msrp_chunk_bytes, and the engine module that sends chunks (pkg/export/) did not load: reload the page and try again';
-/** What the first module cannot check or run: a tour or chunking (null when it can). */
-function needsSecond(x) {
-  return hasTour(x) ? NO_TOUR_MODULE : hasChunks(x) ? NO_CHUNK_MODULE : null;
+/**
+ * Whether a scenario object, or a file's text, sets a policy (text: a cheap look for a
+ * `policies` object with a key). The first module is built with every policy at its default
+ * (Cargo feature `policies`) and refuses another option (src/policy.rs NO_POLICIES): such a
+ * scenario is checked and run by the second module. The page writes only the policies that are
+ * not at their default (scenario.js setPolicy), so a key is one that needs the second module.
+ */
+export function hasPolicies(x) {
+  if (typeof x === 'string') return /"policies"\s*:\s*\{\s*"/.test(x);
+  const p = !!x && typeof x === 'object' ? x.policies : null;
+  return !!p && typeof p === 'object' && Object.keys(p).length > 0;
+}
+/** check's answer for a scenario that sets a policy when the module that runs them did not load. */
+export const NO_POLICY_MODULE = 'it sets a policy, and the engine module that runs policies other than the defaults (pkg/export/) did not load: reload the page and try again';
+/** What the first module cannot check or run: a tour, chunking or a policy (null when it can). */
+export function needsSecond(x) {
+  return hasTour(x) ? NO_TOUR_MODULE : hasChunks(x) ? NO_CHUNK_MODULE : hasPolicies(x) ? NO_POLICY_MODULE : null;
 }
 
 export class Engine {
@@ -247,9 +261,10 @@ export class Engine {
   /** The module for a run of `scenario`: the fast one for a big timeline once it is there. */
   pick(scenario) {
     const n = typeof scenario === 'object' && scenario && Array.isArray(scenario.events) ? scenario.events.length : 0;
-    if ((hasTour(scenario) || hasChunks(scenario)) && this.fast) return this.fast;
-    // The first module refuses msrp_chunk_bytes (its run answers that error) until this loads.
-    if (hasChunks(scenario)) this.loadFast();
+    if ((hasTour(scenario) || hasChunks(scenario) || hasPolicies(scenario)) && this.fast) return this.fast;
+    // The first module refuses msrp_chunk_bytes and policies other than the defaults (its run
+    // answers that error) until this loads (`waits` tells a caller that can wait for it).
+    if (hasChunks(scenario) || hasPolicies(scenario)) this.loadFast();
     if (n <= SPEED_EVENTS) return this.mod;
     if (this.fast) return this.fast;
     this.loadFast();
@@ -265,6 +280,14 @@ export class Engine {
       return scenarioJson(rest);
     }
     return scenarioJson(scenario);
+  }
+  /**
+   * Whether a run of `scenario` must wait for the second module: it has what the first module
+   * cannot run (chunking, a policy other than the default; a tour it can, without the tour:
+   * jsonFor) and the second has not loaded (a caller awaits `loadFast()`).
+   */
+  waits(scenario) {
+    return !this.fast && (hasChunks(scenario) || hasPolicies(scenario));
   }
   /** Whether a run of `scenario` is big enough to be made off the page's thread (www/longrun.js). */
   isBig(scenario) {
@@ -352,10 +375,11 @@ export class Engine {
     return r && r.error ? r.error : r ?? null;
   }
   /**
-   * Before checking a scenario (object or file text) from outside: one with a tour or with
-   * msrp_chunk_bytes is checked (and run) by the second module (the first is built without the
-   * tour checks and without chunking, Cargo features `tours` and `chunks`), which this loads. A
-   * promise; a failed load leaves check answering NO_TOUR_MODULE or NO_CHUNK_MODULE.
+   * Before checking a scenario (object or file text) from outside: one with a tour, with
+   * msrp_chunk_bytes or with a policy is checked (and run) by the second module (the first is
+   * built without the tour checks, without chunking and with every policy at its default, Cargo
+   * features `tours`, `chunks` and `policies`), which this loads. A promise; a failed load leaves
+   * check answering NO_TOUR_MODULE, NO_CHUNK_MODULE or NO_POLICY_MODULE.
    */
   async prepare(scenarioOrText) {
     if (needsSecond(scenarioOrText) && !this.fast) await this.loadFast();

@@ -296,6 +296,8 @@ export async function play(api, i) {
   state.tourStop = at;
   const st = tour.stops[at];
   api.pause();
+  // A stop's policies run on the second module (www/engine.js needsSecond): loaded first.
+  if (st.policies && typeof st.policies === 'object') await state.engine.prepare({ policies: st.policies });
   // Switches: rules, compare, filters, and policies (for this run only: state.over).
   let rerun = false;
   if (st.rules && st.rules !== state.rules) {

@@ -12,9 +12,11 @@ test('multiple choice and engine-graded task, wrong then right, results to the h
   const { page, errors } = await openExplorer(t, env, { query: '?preset=group-ends-while-away' });
   // The task: "choose the policy under which the stored messages are not delivered when the
   // group ends" — the summary count that the q8 policy changes, at its value under "discard".
-  const setup = await page.evaluate(() => {
+  const setup = await page.evaluate(async () => {
     const st = window.__explorer.state;
     const sc = st.scenario;
+    // A policy other than the default runs on the second module (www/engine.js needsSecond).
+    await st.engine.loadFast();
     const a = st.engine.run(sc, 'post-cr').summary;
     const b = st.engine.run({ ...sc, policies: { ...(sc.policies || {}), 'q8-group-ends': 'discard' } }, 'post-cr').summary;
     const field = Object.keys(b).find((k) => a[k] !== b[k]);

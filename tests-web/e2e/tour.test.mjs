@@ -140,8 +140,10 @@ test('a stop whose step disappears after an edit says so (list and player); the 
 test('stop switches: rules, compare, filters and a policy apply at their stop; ending the tour drops the policy', async (t) => {
   const { page, errors } = await openExplorer(t, env, { query: '?preset=group-ends-while-away' });
   const sids = await page.evaluate(() => window.__explorer.state.trace.steps.filter((s) => s.key !== undefined).map((s) => s.sid));
-  const pre = await page.evaluate(() => {
+  const pre = await page.evaluate(async () => {
     const sc = window.__explorer.state.scenario;
+    // A policy other than the default runs on the second module (www/engine.js needsSecond).
+    await window.__explorer.api.state.engine.loadFast();
     return window.__explorer.api.state.engine.run({ ...sc, policies: { ...(sc.policies || {}), 'q8-group-ends': 'discard' } }, 'post-cr').steps.filter((s) => s.key !== undefined).map((s) => s.sid);
   });
   const last = pre[pre.length - 1];

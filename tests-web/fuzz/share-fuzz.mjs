@@ -28,7 +28,7 @@ import zlib from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { decodeShare, encodeShare, toBase64url, fromBase64url, PREFIX, MAX_UNPACKED } from '../../www/share.js';
-import { hasTour, hasChunks } from '../../www/engine.js';
+import { needsSecond } from '../../www/engine.js';
 
 const root = new URL('../../', import.meta.url);
 export const SLOW_MS = 2000; // one input, decoded (or checked by the engine), must not take longer
@@ -557,8 +557,9 @@ export async function fuzzShare({ seconds = 60, iterations = null, seed = 0xc0ff
         }
         if (json != null) {
           stats.engine.checked++;
-          // As the page: a scenario with a tour is checked (and run) by the second module.
-          const eng = hasTour(out.value.scenarioText ?? out.value.scenario) || hasChunks(out.value.scenarioText ?? out.value.scenario) ? full : engine;
+          // As the page: a scenario with a tour, chunking or a policy is checked (and run) by
+          // the second module (www/engine.js needsSecond).
+          const eng = needsSecond(out.value.scenarioText ?? out.value.scenario) ? full : engine;
           const c = engineCall(() => eng.check(out.value.scenarioText ?? json));
           if (c.panic) panic = `check panicked: ${c.panic}`;
           else if (c.error) problem = `check threw: ${c.error}`; // check returns its message, it never throws
