@@ -233,7 +233,8 @@ export const NO_CHUNK_MODULE = 'it has msrp_chunk_bytes, and the engine module t
  * `policies` object with a key). The first module is built with every policy at its default
  * (Cargo feature `policies`) and refuses another option (src/policy.rs NO_POLICIES): such a
  * scenario is checked and run by the second module. The page writes only the policies that are
- * not at their default (scenario.js setPolicy), so a key is one that needs the second module.
+ * not at their default (scenario.js setPolicy); a file may also name a default, and is then run
+ * on the second module too, with the same trace (tests-web/unit/policy-module.test.mjs).
  */
 export function hasPolicies(x) {
   if (typeof x === 'string') return /"policies"\s*:\s*\{\s*"/.test(x);

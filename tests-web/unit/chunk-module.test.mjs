@@ -4,17 +4,11 @@
 // NO_CHUNK_MODULE while that is not loaded, as it does for a tour.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { Engine, hasChunks, NO_CHUNK_MODULE, unpackTrace } from '../../www/engine.js';
+import { loadModule } from './modules.mjs';
 
-const root = new URL('../../', import.meta.url);
-async function load(dir) {
-  const mod = await import(new URL(`${dir}/cpm_deferral.js`, root).href);
-  mod.initSync({ module: fs.readFileSync(new URL(`${dir}/cpm_deferral_bg.wasm`, root)) });
-  return mod;
-}
-const first = await load('pkg');
-const second = await load('pkg/export');
+const first = await loadModule('pkg');
+const second = await loadModule('pkg/export');
 
 const scenario = {
   format: 'cpm-deferral-scenario',

@@ -6,17 +6,11 @@
 // refuse, and both modules give the same trace for every preset at the defaults.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { Engine, hasPolicies, NO_POLICY_MODULE, unpackTrace } from '../../www/engine.js';
+import { loadModule } from './modules.mjs';
 
-const root = new URL('../../', import.meta.url);
-async function load(dir) {
-  const mod = await import(new URL(`${dir}/cpm_deferral.js`, root).href);
-  mod.initSync({ module: fs.readFileSync(new URL(`${dir}/cpm_deferral_bg.wasm`, root)) });
-  return mod;
-}
-const first = await load('pkg');
-const second = await load('pkg/export');
+const first = await loadModule('pkg');
+const second = await loadModule('pkg/export');
 
 const base = JSON.parse(first.presets().find((p) => p.name === 'race-rejoin-after-invite').json);
 const scenario = { ...base, policies: { 'q1-rejoin-after-invite': 'prefer-own-invite' } };
