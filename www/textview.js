@@ -29,6 +29,7 @@ let shown = null;
 let shownView = null;
 let marked = null;
 let building = null; // { trace, p } while a big list is being written
+let waiting = null; // the newest wait for a trace's notes
 
 function mark(api) {
   const { state, $ } = api;
@@ -88,8 +89,16 @@ async function sync(api) {
     const first = state.trace;
     if (first.notesMissing) {
       // The first wasm module's steps have no notes: they come from the second one (app.js
-      // needNotes); without them (it did not load) the lines are written without.
-      if (await api.needNotes()) return sync(api);
+      // needNotes); without them (it did not load) the lines are written without. Meanwhile
+      // the list is empty and busy, and says so (extra.css): no lines of an older trace.
+      list.replaceChildren();
+      shown = null;
+      marked = null;
+      list.setAttribute('aria-busy', 'true');
+      const wait = (waiting = {});
+      const got = await api.needNotes();
+      if (waiting === wait) list.removeAttribute('aria-busy'); // not a later trace's wait
+      if (got) return sync(api);
       if (state.trace !== first || list.hidden || building) return;
     }
     const tr = state.trace;

@@ -82,6 +82,27 @@ test('keyboard: Share, File (every item), Present reachable by Tab and usable wi
   assert.deepEqual(errors, []);
 });
 
+test('text version while the notes load: an empty, busy list that says so, then the lines', async (t) => {
+  const { page, errors } = await openExplorer(t, env, { query: '?preset=bye-480-path-a' });
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route('**/pkg/export/cpm_deferral_bg.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.click('#text-toggle');
+  await page.waitForSelector('#textview[aria-busy="true"]');
+  assert.equal(await page.locator('#textview li').count(), 0, 'no line without its note');
+  assert.match(await page.evaluate(() => getComputedStyle(document.getElementById('textview'), '::before').content), /Loading the explanations of the steps/);
+  release();
+  const n = await page.evaluate(() => window.__explorer.state.trace.steps.length);
+  await page.waitForFunction((k) => document.querySelectorAll('#textview li').length === k, n, { timeout: 30000 });
+  assert.equal(await page.locator('#textview').getAttribute('aria-busy'), null);
+  assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('textview'), '::before').content), 'none');
+  assert.match(await page.locator('#textview').textContent(), /Carol \(client\) → IMS core: SIP BYE\. .*Reason/);
+  assert.deepEqual(errors, []);
+});
+
 test('text version of the ladder: one line per step, the playhead step marked', async (t) => {
   const { page, errors } = await openExplorer(t, env, { query: '?preset=bye-480-path-a' });
   await page.click('#text-toggle');
