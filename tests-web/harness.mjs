@@ -58,6 +58,20 @@ export async function openExplorer(t, env, { scenario = null, rules = 'post-cr',
   return { page, errors };
 }
 
+/**
+ * Hold back the download of the second wasm module (pkg/export/) on `page` until the returned
+ * function is called: what the page does while that module is still loading.
+ */
+export async function holdSecondModule(page) {
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route('**/pkg/export/cpm_deferral_bg.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}
+
 /** Open the page, then put `raw` as the saved record (as written: it may be anything) for the next load. */
 export async function seedSaved(page, env, raw) {
   await page.goto(env.base);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { useBrowser, newPage, openExplorer, ready, axe, SHOTS } from '../harness.mjs';
+import { useBrowser, newPage, openExplorer, ready, axe, SHOTS, holdSecondModule } from '../harness.mjs';
 
 const env = useBrowser();
 const results = {};
@@ -84,12 +84,7 @@ test('keyboard: Share, File (every item), Present reachable by Tab and usable wi
 
 test('text version while the notes load: an empty, busy list that says so, then the lines', async (t) => {
   const { page, errors } = await openExplorer(t, env, { query: '?preset=bye-480-path-a' });
-  let release;
-  const held = new Promise((r) => (release = r));
-  await page.route('**/pkg/export/cpm_deferral_bg.wasm', async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdSecondModule(page);
   await page.click('#text-toggle');
   await page.waitForSelector('#textview[aria-busy="true"]');
   assert.equal(await page.locator('#textview li').count(), 0, 'no line without its note');

@@ -5,7 +5,7 @@
 // by Q1, with a step that cites policy:q2-reacted-when.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBrowser, openExplorer } from '../harness.mjs';
+import { useBrowser, openExplorer, holdSecondModule } from '../harness.mjs';
 
 const env = useBrowser();
 
@@ -38,12 +38,7 @@ test('Policies: Q2, Q4, Q10 and still-registered are listed, and switching Q2 ch
 test('a policy change waits for the second module, runs there, and is refused with a message when that module cannot load', async (t) => {
   const { page, errors } = await openExplorer(t, env, { query: '?preset=race-rejoin-after-invite', viewport: { width: 1280, height: 720 } });
   assert.equal(await page.evaluate(() => window.__explorer.state.engine.fast), null, 'a preset at the defaults does not load the second module');
-  let release;
-  const held = new Promise((r) => (release = r));
-  await page.route('**/pkg/export/cpm_deferral_bg.wasm', async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdSecondModule(page);
   await page.click('#policies summary');
   await page.waitForSelector('#policy-list select');
   const busy = () => page.evaluate(() => window.__explorer.state.trace.steps.some((s) => s.label.startsWith('486')));
