@@ -243,6 +243,8 @@ export function hasPolicies(x) {
 }
 /** check's answer for a scenario that sets a policy when the module that runs them did not load. */
 export const NO_POLICY_MODULE = 'it sets a policy, and the engine module that runs policies other than the defaults (pkg/export/) did not load: reload the page and try again';
+/** What the first module cannot run at all: chunking, a policy other than the default (a tour it runs without the tour). */
+const cannotRun = (x) => hasChunks(x) || hasPolicies(x);
 /** What the first module cannot check or run: a tour, chunking or a policy (null when it can). */
 export function needsSecond(x) {
   return hasTour(x) ? NO_TOUR_MODULE : hasChunks(x) ? NO_CHUNK_MODULE : hasPolicies(x) ? NO_POLICY_MODULE : null;
@@ -262,10 +264,10 @@ export class Engine {
   /** The module for a run of `scenario`: the fast one for a big timeline once it is there. */
   pick(scenario) {
     const n = typeof scenario === 'object' && scenario && Array.isArray(scenario.events) ? scenario.events.length : 0;
-    if ((hasTour(scenario) || hasChunks(scenario) || hasPolicies(scenario)) && this.fast) return this.fast;
+    if ((hasTour(scenario) || cannotRun(scenario)) && this.fast) return this.fast;
     // The first module refuses msrp_chunk_bytes and policies other than the defaults (its run
     // answers that error) until this loads (`waits` tells a caller that can wait for it).
-    if (hasChunks(scenario) || hasPolicies(scenario)) this.loadFast();
+    if (cannotRun(scenario)) this.loadFast();
     if (n <= SPEED_EVENTS) return this.mod;
     if (this.fast) return this.fast;
     this.loadFast();
@@ -288,7 +290,7 @@ export class Engine {
    * jsonFor) and the second has not loaded (a caller awaits `loadFast()`).
    */
   waits(scenario) {
-    return !this.fast && (hasChunks(scenario) || hasPolicies(scenario));
+    return !this.fast && cannotRun(scenario);
   }
   /** Whether a run of `scenario` is big enough to be made off the page's thread (www/longrun.js). */
   isBig(scenario) {
