@@ -42,6 +42,28 @@ fn scenario(events: usize) -> String {
     format!(r#"{{"format":"cpm-deferral-scenario","version":1,"title":"bench","events":[{}]}}"#, ev.join(","))
 }
 
+/// Minor page faults of this process so far (Linux `/proc/self/stat`, field 10; 0 elsewhere):
+/// each is a page of fresh memory the kernel hands over (and zeroes) on first touch.
+fn minor_faults() -> u64 {
+    std::fs::read_to_string("/proc/self/stat").ok().and_then(|s| s.rsplit(')').next()?.split_whitespace().nth(7)?.parse().ok()).unwrap_or(0)
+}
+
+/// The time the kernel takes to hand over `pages` fresh pages here and now: a buffer of that
+/// size, one byte written per page (what a run pays for its fresh memory, measured in the same
+/// run).
+fn fresh_pages_time(pages: u64) -> Duration {
+    let bytes = pages as usize * 4096;
+    let t0 = Instant::now();
+    let mut v: Vec<u8> = Vec::with_capacity(bytes);
+    for i in (0..bytes).step_by(4096) {
+        v.spare_capacity_mut()[i].write(1);
+    }
+    std::hint::black_box(&v);
+    let el = t0.elapsed();
+    drop(v);
+    el
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -66,16 +88,21 @@ fn main() {
     };
     let parse = parse_start.elapsed();
     // Warm-up.
+    let (f0, c0) = (minor_faults(), Instant::now());
     let t = run(&sc, Rules::PostCr);
+    let (cold, cold_faults) = (c0.elapsed(), minor_faults() - f0);
     let steps = t.steps.len();
     let raw_bytes: usize = t.steps.iter().map(|s| s.raw.len()).sum();
     drop(t);
     let (mut ours, mut peer, mut light, mut pack, mut parses) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), vec![parse]);
     let mut json_len = 0;
+    let mut faults = Vec::new();
     for _ in 0..rounds {
+        let f0 = minor_faults();
         let t0 = Instant::now();
         let t = run(&sc, Rules::PostCr);
         ours.push(t0.elapsed());
+        faults.push(minor_faults() - f0);
         let t1 = Instant::now();
         let out = serde_json::to_string(&t).unwrap_or_default();
         peer.push(t1.elapsed());
@@ -93,10 +120,20 @@ fn main() {
         pack.push(t3.elapsed());
     }
     let (o, p, l, k, parse) = (median(ours), median(peer), median(light), median(pack), median(parses));
+    faults.sort_unstable();
+    let warm_faults = faults[faults.len() / 2];
+    let fresh = median((0..5).map(|_| fresh_pages_time(warm_faults)).collect());
     let sps = steps as f64 / o.as_secs_f64();
     println!("engine benchmark: {events} scenario events, {steps} trace steps, {:.1} MB of wire text, {rounds} rounds (median)", raw_bytes as f64 / 1e6);
     println!("  scenario parse (JSON -> Scenario):  {:>8.2} ms", parse.as_secs_f64() * 1e3);
     println!("  engine run (Scenario -> Trace):     {:>8.2} ms  = {:.2} M steps/s (target >= 2 M steps/s, issue 10)", o.as_secs_f64() * 1e3, sps / 1e6);
+    println!(
+        "    of which fresh memory: {warm_faults} page faults ({:.1} MB), which take {:.2} ms here on their own ({:.0} %); first run {:.2} ms with {cold_faults} faults",
+        warm_faults as f64 * 4096.0 / 1e6,
+        fresh.as_secs_f64() * 1e3,
+        100.0 * fresh.as_secs_f64() / o.as_secs_f64(),
+        cold.as_secs_f64() * 1e3
+    );
     println!("  peer: serde_json of that trace:     {:>8.2} ms  ({:.1} MB JSON)", p.as_secs_f64() * 1e3, json_len as f64 / 1e6);
     println!(
         "  ratio engine / peer:                {:>8.2}x  (below 1 = the engine simulates faster than serde_json prints its result)",
@@ -116,7 +153,7 @@ fn main() {
     let _ = std::fs::write(
         "target/bench-native.json",
         format!(
-            "{{\"events\":{events},\"steps\":{steps},\"raw_mb\":{},\"parse_ms\":{},\"light_ms\":{},\"pack_ms\":{},\"run_ms\":{},\"peer_ms\":{},\"json_mb\":{},\"peak_mb\":{},\"rounds\":{rounds}}}",
+            "{{\"events\":{events},\"steps\":{steps},\"raw_mb\":{},\"parse_ms\":{},\"light_ms\":{},\"pack_ms\":{},\"run_ms\":{},\"peer_ms\":{},\"json_mb\":{},\"peak_mb\":{},\"rounds\":{rounds},\"faults\":{warm_faults},\"fresh_ms\":{},\"cold_ms\":{},\"cold_faults\":{cold_faults}}}",
             raw_bytes as f64 / 1e6,
             parse.as_secs_f64() * 1e3,
             l.as_secs_f64() * 1e3,
@@ -124,7 +161,9 @@ fn main() {
             o.as_secs_f64() * 1e3,
             p.as_secs_f64() * 1e3,
             json_len as f64 / 1e6,
-            peak_kb as f64 / 1024.0
+            peak_kb as f64 / 1024.0,
+            fresh.as_secs_f64() * 1e3,
+            cold.as_secs_f64() * 1e3
         ),
     );
     println!("RESULT steps_per_sec={sps:.0} target_met={}", sps >= 2e6);
