@@ -6,6 +6,8 @@
 #                   www/engine.js to run timelines of more than 2,000 events
 #   pkg/judge/      the engine with the capture reader and the judge (feature capture, judge_capture),
 #                   small ([profile.wasm-judge]); loaded only when the page judges a capture
+#   pkg/first-view/ the first module's answers for a first visit (scripts/first-view.mjs):
+#                   the page draws the first preset from it and loads pkg/ on the first input
 #   pkg/prerendered/ SVG ladder + transcript of every preset, made by the CLI, for pages where
 #                   WebAssembly may not run (www/fallback.js)
 # The first module then goes through binaryen's wasm-opt (npm; scripts/setup.sh installs it).
@@ -51,5 +53,7 @@ fi
 # (scripts/wasm-table-exports.mjs).
 node scripts/wasm-table-exports.mjs pkg/cpm_deferral_bg.wasm pkg/cpm_deferral_bg.opt.wasm
 mv pkg/cpm_deferral_bg.opt.wasm pkg/cpm_deferral_bg.wasm
+# The page's first view without the engine (a first visit draws it and loads the module on use).
+node scripts/first-view.mjs
 echo "build-wasm: pkg/ ready ($(wc -c < pkg/cpm_deferral_bg.wasm) bytes of wasm; with exports $(wc -c < pkg/export/cpm_deferral_bg.wasm); the judge $(wc -c < pkg/judge/cpm_deferral_bg.wasm))" >&2
 bash scripts/prerender-web.sh

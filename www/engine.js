@@ -172,14 +172,66 @@ function noNotes(trace, mod) {
   return trace;
 }
 
-export async function loadEngine() {
+/** The first module (pkg/), loaded and initialised. */
+async function loadFirstModule() {
   if (typeof WebAssembly !== 'object') throw new Error('WebAssembly is not available in this page');
   // A literal path, so the offline build (scripts/build-offline.sh) can map it; that build also
   // puts the wasm bytes in globalThis.__cpmWasm instead of a file next to the glue.
   const mod = await import('../pkg/cpm_deferral.js');
   await mod.default({ module_or_path: globalThis.__cpmWasm || new URL('../pkg/cpm_deferral_bg.wasm', import.meta.url) });
-  return new Engine(mod);
+  return mod;
 }
+
+export async function loadEngine() {
+  return new Engine(await loadFirstModule());
+}
+
+/**
+ * Whether this page may compile WebAssembly (a host's Content-Security-Policy without
+ * 'wasm-unsafe-eval' refuses it): an empty module, compiled at once.
+ */
+function wasmRuns() {
+  try {
+    return typeof WebAssembly === 'object' && !!new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+  } catch {
+    return false;
+  }
+}
+
+/** A first view's runs of one preset as the page reads them (number columns as Uint32Array). */
+function firstRuns(r) {
+  if (!r || typeof r.json !== 'string' || !r.post || !r.pre) return null;
+  for (const t of [r.post, r.pre]) {
+    t.ends = Uint32Array.from(t.ends);
+    t.steps = Uint32Array.from(t.steps);
+    t.chats = Uint32Array.from(t.chats);
+  }
+  return r;
+}
+const getJson = (name) => fetch(new URL(`../pkg/first-view/${name}.json`, import.meta.url)).then((r) => (r.ok ? r.json() : null), () => null).catch(() => null);
+
+/**
+ * The engine for a first visit (issue 10: the initial page within 150 KB gzip): the first
+ * module's answers made when it was built (pkg/first-view/, scripts/first-view.mjs) for the
+ * first preset, and for `preset` (a ?preset= link) too, and the module itself loaded later
+ * (`loadFirst`: on the first input, or when a run is asked for that those do not hold). Where
+ * WebAssembly may not run, or the files are missing, the module is loaded at once, as on any
+ * other visit (loadEngine).
+ */
+export async function loadFirstView(preset = '') {
+  if (globalThis.__cpmWasm || !wasmRuns()) return loadEngine();
+  const safe = /^[a-z0-9-]{1,80}$/.test(preset) ? preset : '';
+  const [index, named] = await Promise.all([getJson('index'), safe ? getJson(safe) : null]);
+  if (!index || index.format !== 'cpm-deferral-first-view' || !Array.isArray(index.presets) || !index.presets.length) return loadEngine();
+  const runs = new Map();
+  for (const r of [firstRuns(index.first), firstRuns(named)]) if (r) runs.set(r.json, r);
+  return new Engine(null, { version: index.version, presets: index.presets, policies: index.policies, runs });
+}
+
+/** What a run answers, in a first view, when it needs the module and the module is not there yet. */
+export const NOT_YET = 'the engine is still loading: try again in a moment';
+/** The stand-in for "the module of the last run" in a first view: it holds no run (no wire texts). */
+const NO_MODULE = {};
 
 /**
  * Timelines with more events than this are big: their runs are made off the page's thread
@@ -251,15 +303,64 @@ export function needsSecond(x) {
 }
 
 export class Engine {
-  constructor(mod) {
-    /** The module loaded at start. */
+  /**
+   * `mod` the first module, or null in a first view: then `first` (loadFirstView) answers for
+   * the presets it holds the runs of until `loadFirst` has loaded the module.
+   */
+  constructor(mod, first = null) {
+    /** The first module (pkg/): loaded at start, or by `loadFirst` after a first view. */
     this.mod = mod;
+    /** A first visit's answers without the module (loadFirstView), while `mod` is null. */
+    this.first = mod ? null : first;
+    this.firstLoading = null;
     /** The speed-optimised module once loaded (the offline file's only module already is one). */
-    this.fast = typeof mod.export_text === 'function' ? mod : null;
+    this.fast = mod && typeof mod.export_text === 'function' ? mod : null;
     this.fastLoading = null;
     /** The module of the last run: `raw` asks it, as it holds that run's scenario. */
-    this.last = mod;
+    this.last = mod || NO_MODULE;
     this.crashed = false;
+  }
+  /**
+   * Loads the first module (a promise of it) in a first view; at once otherwise. A failure is
+   * thrown to the caller and the next call tries again.
+   */
+  loadFirst() {
+    if (this.mod) return Promise.resolve(this.mod);
+    this.firstLoading ??= loadFirstModule().then(
+      (m) => {
+        this.mod = m;
+        if (this.last === NO_MODULE) this.last = m;
+        if (globalThis.document) document.documentElement.dataset.engine = 'loaded';
+        return m;
+      },
+      (e) => {
+        this.firstLoading = null;
+        throw e;
+      },
+    );
+    return this.firstLoading;
+  }
+  /** The first view's runs of `scenario` (no module needed for it), or undefined. */
+  firstOf(scenario) {
+    return this.first ? this.first.runs.get(scenarioJson(scenario)) : undefined;
+  }
+  /** Whether the first view holds the runs of `scenario`. */
+  isFirst(scenario) {
+    return !!this.firstOf(scenario);
+  }
+  /** Whether a run of `scenario` can be made now: the module is there, or the first view holds it. */
+  canRun(scenario) {
+    return !!this.mod || this.isFirst(scenario);
+  }
+  /** A first view's run of `scenario` under `rules` (a fresh trace each time, as a run gives). */
+  firstRun(scenario, rules) {
+    const r = this.firstOf(scenario);
+    return noNotes(unpackTrace(rules === 'pre-cr' ? r.pre : r.post), NO_MODULE);
+  }
+  /** In a first view without the module: starts loading it and answers NOT_YET. */
+  notYet() {
+    this.loadFirst().catch(() => {});
+    return { error: NOT_YET };
   }
   /** The module for a run of `scenario`: the fast one for a big timeline once it is there. */
   pick(scenario) {
@@ -290,7 +391,23 @@ export class Engine {
    * jsonFor) and the second has not loaded (a caller awaits `loadFast()`).
    */
   waits(scenario) {
-    return !this.fast && cannotRun(scenario);
+    return !this.canRun(scenario) || (!this.fast && cannotRun(scenario));
+  }
+  /**
+   * What `waits` waits for, loaded: a promise of the module a run of `scenario` needs (the
+   * second one for what the first cannot run), or null when it did not load.
+   */
+  async ensure(scenario) {
+    if (!this.canRun(scenario)) {
+      try {
+        await this.loadFirst();
+      } catch (e) {
+        console.warn(`cpm-deferral: the engine did not load (${e && e.message ? e.message : e})`);
+        return null;
+      }
+    }
+    if (!this.fast && cannotRun(scenario)) return this.loadFast();
+    return this.mod;
   }
   /** Whether a run of `scenario` is big enough to be made off the page's thread (www/longrun.js). */
   isBig(scenario) {
@@ -324,13 +441,13 @@ export class Engine {
     }
   }
   version() {
-    return this.call(() => this.mod.version());
+    return this.mod ? this.call(() => this.mod.version()) : this.first.version;
   }
   presets() {
-    return this.call(() => this.mod.presets());
+    return this.mod ? this.call(() => this.mod.presets()) : this.first.presets;
   }
   policies() {
-    return this.call(() => this.mod.policies());
+    return this.mod ? this.call(() => this.mod.policies()) : this.first.policies;
   }
   /** `mod` holds the drawn trace's scenario now (for `raw`); a worker that held the last one ends. */
   hold(mod) {
@@ -340,6 +457,7 @@ export class Engine {
   }
   /** @returns {object} a trace, or { error } */
   run(scenario, rules) {
+    if (!this.mod) return this.isFirst(scenario) ? this.firstRun(scenario, rules) : this.notYet();
     const mod = this.pick(scenario);
     const json = this.jsonFor(scenario, mod);
     return this.call(() => {
@@ -350,6 +468,10 @@ export class Engine {
   }
   /** @returns {{post, pre, comparison}} or { error } */
   runBoth(scenario) {
+    if (!this.mod) {
+      if (!this.isFirst(scenario)) return this.notYet();
+      return { post: this.firstRun(scenario, 'post-cr'), pre: this.firstRun(scenario, 'pre-cr'), comparison: this.firstOf(scenario).comparison };
+    }
     const mod = this.pick(scenario);
     const json = this.jsonFor(scenario, mod);
     return this.call(() => {
@@ -360,6 +482,7 @@ export class Engine {
   }
   /** @returns {string|null} null when the scenario is valid, else the message naming the field */
   check(scenario) {
+    if (!this.mod) return this.isFirst(scenario) ? null : this.notYet().error;
     const second = needsSecond(scenario);
     if (second && !this.fast) return second;
     const json = scenarioJson(scenario);
@@ -370,6 +493,7 @@ export class Engine {
   }
   /** The engine's check of a scenario file's text as written (a BOM, 1000.0 or 1e3 are refused). */
   checkText(text) {
+    if (!this.mod) return this.notYet().error;
     const second = needsSecond(text);
     if (second && !this.fast) return second;
     // A big file (more than a few thousand events) is checked by the speed-optimised module when it is there.
@@ -385,6 +509,8 @@ export class Engine {
    * check answering NO_TOUR_MODULE, NO_CHUNK_MODULE or NO_POLICY_MODULE.
    */
   async prepare(scenarioOrText) {
+    // In a first view the first module is loaded first (a failure leaves check answering NOT_YET).
+    if (!this.mod) await this.loadFirst().catch(() => {});
     if (needsSecond(scenarioOrText) && !this.fast) await this.loadFast();
   }
   /**
@@ -453,6 +579,6 @@ export class Engine {
     return ask;
   }
   debugPanic() {
-    return this.call(() => this.mod.debug_panic());
+    return this.mod ? this.call(() => this.mod.debug_panic()) : this.notYet();
   }
 }
