@@ -42,7 +42,15 @@ export async function newPage(t, env, { allow = [], viewport } = {}) {
   return { page, errors };
 }
 
-export const ready = (pageOrFrame, v = 'yes') => pageOrFrame.waitForSelector(`html[data-ready="${v}"]`, { timeout: 30000 });
+/**
+ * Wait until the page is ready (`v`: its data-ready). A first visit draws without the engine and
+ * loads it on the first input (www/engine.js loadFirstView): a test that is not about that starts,
+ * as after any input, with the engine loaded. `firstView` (first-view.test.mjs) leaves it unloaded.
+ */
+export async function ready(pageOrFrame, v = 'yes', { firstView = false } = {}) {
+  await pageOrFrame.waitForSelector(`html[data-ready="${v}"]`, { timeout: 30000 });
+  if (v === 'yes' && !firstView) await pageOrFrame.evaluate(() => window.__explorer?.engineLoaded?.());
+}
 
 /** Open the page with a clean storage, optionally seeded with a saved timeline. */
 export async function openExplorer(t, env, { scenario = null, rules = 'post-cr', query = '', allow = [], viewport } = {}) {

@@ -14,12 +14,14 @@ try {
   const errors = watchErrors(page);
   await page.goto(`http://127.0.0.1:${server.address().port}/www/`);
   await page.waitForSelector('html[data-ready="yes"]');
+  await page.evaluate(() => window.__explorer.engineLoaded()); // a first visit loads it on the first input
   await page.evaluate(() => {
     localStorage.clear();
     localStorage.setItem('cpm-deferral-explorer:lead-seen', '1'); // no first-visit line
   });
   await page.reload();
   await page.waitForSelector('html[data-ready="yes"]');
+  await page.evaluate(() => window.__explorer.engineLoaded()); // a first visit loads it on the first input
   await page.selectOption('#preset', 'bye-480-path-a');
   const i = await page.evaluate(() => {
     const st = window.__explorer.state.trace.steps;

@@ -1,6 +1,6 @@
 // The explorer page: wires the engine, the pure view model and the renderers together.
 // All user text goes into the DOM through textContent / .value, never as markup.
-import { loadEngine, EngineCrash } from './engine.js';
+import { loadEngine, loadFirstView, EngineCrash } from './engine.js';
 import {
   GEOM, cursorAt, queueAt, rosterCompare, pfStateAt, firstDifference, summaryCounts, fmtMs, fmtDur,
   advance, memberNames,
@@ -189,6 +189,7 @@ function guard(fn) {
  * link's view needs its trace at once).
  */
 function rerun({ keepTime = true, sync = false, hook = null, checked = false, view = null, file = null } = {}) {
+  if (!state.engine.canRun(state.over ? state.over(state.scenario) : state.scenario)) return deferRerun(keepTime);
   if (!sync && state.trace && state.engine.isBig(state.scenario)) return rerunLong(keepTime, hook, checked, view, file);
   if (state.long) dropLong();
   const t0 = performance.now();
@@ -211,6 +212,46 @@ function rerun({ keepTime = true, sync = false, hook = null, checked = false, vi
   return true;
 }
 /**
+ * A first visit draws the first preset without the engine (www/engine.js loadFirstView); a run
+ * it does not hold (another preset, a change of the timeline) is made once the engine has
+ * loaded, of what is current then: one run for any number of asks meanwhile. Answers true (the
+ * change is kept, its run follows); if the engine does not load, the drawn view comes back.
+ */
+function deferRerun(keepTime) {
+  const d = state.deferred;
+  if (d) {
+    d.keepTime &&= keepTime;
+    return true;
+  }
+  const w = (state.deferred = { keepTime });
+  $('stepinfo').textContent = 'Loading the engine…';
+  announce('Loading the engine…');
+  state.engine.loadFirst().then(guard(() => {
+    if (state.deferred !== w) return;
+    state.deferred = null;
+    rerun({ keepTime: w.keepTime });
+  }), (e) => {
+    if (state.deferred !== w) return;
+    state.deferred = null;
+    const drawn = state.drawn;
+    state.scenario = drawn.scenario;
+    state.rules = drawn.rules;
+    state.compare = drawn.compare;
+    state.preset = drawn.preset;
+    state.selEvent = drawn.selEvent;
+    document.querySelector(`input[name="rules"][value="${state.rules}"]`).checked = true;
+    $('compare').checked = state.compare;
+    $('preset').value = state.preset || '';
+    const p = state.presets.find((x) => x.name === state.preset);
+    if (p) setDescription(p.description);
+    save();
+    drawAll();
+    drawEditor();
+    notice(`This change was not made: the engine did not load (${String(e && e.message ? e.message : e).slice(0, 200)}). Reload the page and try again.`);
+  });
+  return true;
+}
+/**
  * Draw a run's trace(s): the scenario, rules and view they were made of become the drawn ones.
  * `later` (a big run, longrun.js): the panels other than the ladder are drawn in the task it
  * gives (a promise), so that no one task draws everything; the answer is then that promise.
@@ -225,7 +266,7 @@ function applyRun(trace, alt, comparison, keepTime, t0, t1, later = null) {
   state.t = Math.min(state.t, trace.end_ms);
   state.cursor = cursorAt(trace.steps, state.t);
   reselect();
-  state.drawn = { scenario: state.scenario, selEvent: state.selEvent, rules: state.rules, compare: state.compare };
+  state.drawn = { scenario: state.scenario, selEvent: state.selEvent, rules: state.rules, compare: state.compare, preset: state.preset };
   const drawn = drawAll(later);
   const timed = () => (state.timings = { run: t1 - t0, render: performance.now() - t1 });
   return drawn ? drawn.then(timed) : timed();
@@ -278,13 +319,17 @@ function edit(next, opts = {}) {
   // A scenario the first module cannot run (a policy other than its default, say) waits for the
   // second module (www/engine.js needsSecond); the edit is made once it is there, unless another
   // change came first. The Policies panel has started loading it when it opened.
+  // So does any change on a first visit before the engine itself has loaded (loadFirstView).
   if (state.engine?.waits?.(next)) {
     const base = state.scenario;
-    state.engine.loadFast().then(guard((m) => {
+    const first = !state.engine.canRun(next);
+    state.engine.ensure(next).then(guard((m) => {
       if (state.scenario !== base) return notice('This change was not made: the timeline changed while the engine module for it was loading.');
       if (!m) {
         drawPolicies();
-        return notice('This change was not made: the engine module that runs it (pkg/export/) did not load. Reload the page and try again.');
+        return notice(first
+          ? 'This change was not made: the engine (pkg/) did not load. Reload the page and try again.'
+          : 'This change was not made: the engine module that runs it (pkg/export/) did not load. Reload the page and try again.');
       }
       edit(next, opts);
     }));
@@ -370,7 +415,8 @@ function drawAll(later = null) {
   for (const f of panels) f();
 }
 /** Tours (tour.js, on use). */
-const tourUse = (fn) => import('./tour.js').then(fn).catch(report);
+// A tour runs its stops on the engine: on a first visit it is loaded first.
+const tourUse = (fn) => state.engine.loadFirst().then(() => import('./tour.js')).then(fn).catch(report);
 
 function drawTimeline() {
   const names = state.trace ? memberNames(state.trace) : new Map();
@@ -1205,8 +1251,12 @@ async function main() {
   applyTheme();
   matchMedia('(prefers-color-scheme: dark)').addEventListener?.('change', applyTheme);
 
+  // A first visit (no saved timeline, no share link, no mode; a ?preset= link is one) draws its
+  // preset from the engine's answers made at build time and loads the engine on the first input
+  // (www/engine.js loadFirstView; issue 10's initial page); any other start loads it now.
+  const firstVisit = !saved && !location.hash && [...params.keys()].every((k) => k === 'preset');
   try {
-    state.engine = await loadEngine();
+    state.engine = firstVisit ? await loadFirstView(MODE.preset) : await loadEngine();
   } catch (e) {
     // No WebAssembly here (a host's CSP, a browser setting): the pre-rendered ladder instead.
     const why = String(e && e.message ? e.message : e);
@@ -1226,6 +1276,15 @@ async function main() {
   } catch (e) {
     if (e instanceof EngineCrash) return fatal(e.message);
     throw e;
+  }
+  if (!state.engine.mod) {
+    document.documentElement.dataset.engine = 'first-view';
+    // The first input of any kind starts the download: the run it may ask for is then near.
+    const soon = () => {
+      for (const ev of INTENT) window.removeEventListener(ev, soon, true);
+      state.engine.loadFirst().catch((e) => console.warn(`cpm-deferral: the engine did not load yet (${e && e.message ? e.message : e})`));
+    };
+    for (const ev of INTENT) window.addEventListener(ev, soon, { capture: true, passive: true });
   }
   const sel = $('preset');
   sel.append(h('option', { value: '', text: '(your timeline)' }));
@@ -1422,9 +1481,14 @@ async function main() {
   }
 }
 
+/** The inputs after which a first view loads the engine (the pointer, keys, focus, a dropped file). */
+const INTENT = ['pointerdown', 'keydown', 'focusin', 'touchstart', 'wheel', 'dragenter'];
+
 // Hooks for the browser tests and the benchmark (not used by the page itself).
 window.__explorer = {
   state,
+  /** Loads the engine now (a first visit loads it on the first input): resolves true once it is there. */
+  engineLoaded: () => state.engine.loadFirst().then(() => true),
   get ladder() {
     return ladder;
   },

@@ -56,12 +56,14 @@ async function open(t, { scenario = null, rules = 'post-cr', compare = false, al
   const errors = watchErrors(page, allow);
   await page.goto(base);
   await page.waitForSelector('html[data-ready="yes"]', { timeout: 20000 }); // its own save() is done
+  await page.evaluate(() => window.__explorer.engineLoaded()); // a first visit loads it on the first input
   await page.evaluate(([k, v]) => {
     localStorage.clear();
     if (v) localStorage.setItem(k, v);
   }, [KEY, scenario ? JSON.stringify({ scenario, rules, compare }) : null]);
   await page.reload();
   await page.waitForSelector('html[data-ready="yes"]', { timeout: 20000 });
+  await page.evaluate(() => window.__explorer.engineLoaded()); // a first visit loads it on the first input
   t.after(async () => {
     await page.close();
   });
@@ -309,6 +311,7 @@ test('a Rust panic shows the error banner; reload restores the user timeline', a
   await shot(page, '7-panic-banner');
   await page.click('#banner-reload');
   await page.waitForSelector('html[data-ready="yes"]');
+  await page.evaluate(() => window.__explorer.engineLoaded()); // a first visit loads it on the first input
   assert.equal(await page.evaluate(() => window.__explorer.state.scenario.events.length), n, 'timeline restored');
   assert.equal(await page.locator('#banner').isHidden(), true);
   assert.deepEqual(errors, []);

@@ -24,6 +24,7 @@ test('the shipped site: preset, inspector text on demand, the editor on use, no 
   page.on('request', (r) => loaded.push(new URL(r.url()).pathname));
   await page.goto(`${env.base}?preset=bye-480-path-a`);
   await page.waitForSelector('html[data-ready="yes"]', { timeout: 30000 });
+  await page.evaluate(() => window.__explorer.engineLoaded()); // a first visit loads it on the first input
   assert.ok(!loaded.some((p) => p.startsWith('/pkg/export/')), 'the second module is not loaded at start');
   assert.ok(!loaded.includes('/www/editor.js'), 'the editor is not loaded at start');
   const first = await page.evaluate(() => typeof window.__explorer.state.engine.mod.raw);

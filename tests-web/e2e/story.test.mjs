@@ -140,6 +140,7 @@ test('a first visit leads: what this is, a clear first step, dismissible and rem
   assert.ok(await page.locator('#pane-main g.step.future').count() > 0, 'now the rest is to come');
   await page.reload();
   await page.waitForSelector('html[data-ready="yes"]');
+  await page.evaluate(() => window.__explorer.engineLoaded()); // a first visit loads it on the first input
   assert.equal(await page.locator('#lead').count(), 0, 'remembered');
   // The × dismisses it too.
   await page.evaluate(() => localStorage.removeItem('cpm-deferral-explorer:lead-seen'));
@@ -148,6 +149,7 @@ test('a first visit leads: what this is, a clear first step, dismissible and rem
   await page.click('#lead-close');
   await page.reload();
   await page.waitForSelector('html[data-ready="yes"]');
+  await page.evaluate(() => window.__explorer.engineLoaded()); // a first visit loads it on the first input
   assert.equal(await page.locator('#lead').count(), 0);
   assert.deepEqual(errors, []);
 });
