@@ -146,7 +146,7 @@ try {
   const berrors = watchErrors(bpage);
   await bpage.goto(`${base}/www/`);
   await bpage.waitForSelector('html[data-ready="yes"]', { timeout: 60000 });
-  await page.evaluate(() => window.__explorer.engineLoaded()); // a first visit loads it on the first input
+  await bpage.evaluate(() => window.__explorer.engineLoaded()); // a first visit loads it on the first input
   const big = bigScenario(BIG);
   await bpage.evaluate((s) => {
     localStorage.clear();
@@ -155,7 +155,7 @@ try {
   const tLoad = Date.now();
   await bpage.reload();
   await bpage.waitForSelector('html[data-ready="yes"]', { timeout: 120000 });
-  await page.evaluate(() => window.__explorer.engineLoaded()); // a first visit loads it on the first input
+  await bpage.evaluate(() => window.__explorer.engineLoaded()); // a first visit loads it on the first input
   results.big = { loadMs: Date.now() - tLoad };
   results.big.info = await bpage.evaluate((n) => {
     const tr = window.__explorer.state.trace;
