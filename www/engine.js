@@ -357,6 +357,22 @@ export class Engine {
     const r = this.firstOf(scenario);
     return noNotes(unpackTrace(rules === 'pre-cr' ? r.pre : r.post), NO_MODULE);
   }
+  /**
+   * The first view's `what` ('notes': one string, the steps' notes joined by U+001E, as the
+   * module's `notes` gives them; 'raw': the wire text of each step) of the run of `scenario`
+   * under `rules`, from the preset's texts file (pkg/first-view/NAME.text.json, made by the
+   * second module when it is built), fetched on the first ask: a promise of it, or of undefined
+   * when the first view does not hold this scenario or the file cannot be had (then the second
+   * module gives it, as for any scenario).
+   */
+  async firstText(scenario, rules, what) {
+    const r = this.firstOf(scenario);
+    if (!r || typeof r.name !== 'string') return undefined;
+    r.texts ??= getJson(`${r.name}.text`);
+    const x = await r.texts;
+    const side = rules === 'pre-cr' && x?.pre !== 'post' ? 'pre' : 'post';
+    return x?.[side]?.[what];
+  }
   /** In a first view without the module: starts loading it and answers NOT_YET. */
   notYet() {
     this.loadFirst().catch(() => {});
@@ -532,6 +548,9 @@ export class Engine {
   async rawOf(scenario, rules, index) {
     const now = this.raw(rules, index);
     if (now !== null) return now;
+    // A preset of the first view: from its texts file, without the second module.
+    const raws = await this.firstText(scenario, rules, 'raw');
+    if (Array.isArray(raws) && typeof raws[index] === 'string') return raws[index];
     const m = await this.loadFast();
     if (!m) throw new Error('the wire texts did not load (pkg/export/ is missing or was refused)');
     const json = scenarioJson(scenario);
@@ -553,6 +572,16 @@ export class Engine {
   notesFor(trace, scenario) {
     if (!trace || !trace.notesMissing) return Promise.resolve(true);
     trace.notesAsk ??= (async () => {
+      // A preset of the first view: its notes from its texts file, without the second module.
+      const fromFile = await this.firstText(scenario, trace.rules, 'notes');
+      if (typeof fromFile === 'string') {
+        const notes = trace.steps.length ? fromFile.split('\u001e') : [];
+        if (notes.length === trace.steps.length) {
+          if (trace.steps.length) trace.steps[0].t.notes = notes;
+          trace.notesMissing = false;
+          return true;
+        }
+      }
       const m = await this.loadFast();
       if (!m || typeof m.notes !== 'function') return false;
       const json = scenarioJson(scenario);

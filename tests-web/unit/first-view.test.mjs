@@ -1,8 +1,9 @@
 // A first visit draws the first preset without the engine (issue 10: the initial page within
-// 150 KB gzip): pkg/first-view.json holds the first module's answers, made by
+// 150 KB gzip): pkg/first-view/ holds the first module's answers, made by
 // scripts/first-view.mjs when the module is built, and www/engine.js answers from it until the
-// module is loaded. The file must be what the module it ships with answers today, and the
-// Engine's answers from it what the same Engine gives with the module.
+// module is loaded; the steps' notes and wire texts come from NAME.text.json, made by the second
+// module. The files must be what the modules they ship with answer today, and the Engine's
+// answers from them what the same Engine gives with the modules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -26,9 +27,18 @@ const fv = (...more) => {
 };
 
 test('pkg/first-view/ is what the first module answers now (rebuilt with the module)', async () => {
-  const { index, runs } = await firstView('pkg');
+  const { index, runs, texts } = await firstView('pkg');
   assert.equal(read('index'), JSON.stringify(index));
   for (const [name, r] of Object.entries(runs)) assert.equal(read(name), JSON.stringify(r), name);
+  for (const [name, x] of Object.entries(texts)) {
+    assert.equal(read(`${name}.text`), JSON.stringify(x), `${name}.text`);
+    // One note and one wire text per step of the run the page draws.
+    for (const [side, t] of [['post', x.post], ['pre', x.pre === 'post' ? x.post : x.pre]]) {
+      const n = runs[name][side].steps.length / runs[name][side].step_fields;
+      assert.equal(t.notes.split('\u001e').length, n, `${name} ${side} notes`);
+      assert.equal(t.raw.length, n, `${name} ${side} wire texts`);
+    }
+  }
   assert.deepEqual(Object.keys(runs), first.presets().map((p) => p.name), 'every preset');
   assert.equal(index.version, first.version());
   assert.deepEqual(index.first, runs[index.presets[0].name]);
