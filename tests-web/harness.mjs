@@ -68,15 +68,19 @@ export async function openExplorer(t, env, { scenario = null, rules = 'post-cr',
 
 /**
  * Hold back the download of the second wasm module (pkg/export/) on `page` until the returned
- * function is called: what the page does while that module is still loading.
+ * function is called: what the page does while that module is still loading. The steps' notes
+ * and wire texts of a preset on a first visit come from the first view's texts files
+ * (pkg/first-view/NAME.text.json, www/engine.js firstText) instead: those are held too.
  */
 export async function holdSecondModule(page) {
   let release;
   const held = new Promise((r) => (release = r));
-  await page.route('**/pkg/export/cpm_deferral_bg.wasm', async (route) => {
+  const hold = async (route) => {
     await held;
     await route.continue();
-  });
+  };
+  await page.route('**/pkg/export/cpm_deferral_bg.wasm', hold);
+  await page.route('**/pkg/first-view/*.text.json', hold);
   return release;
 }
 

@@ -1251,10 +1251,11 @@ async function main() {
   applyTheme();
   matchMedia('(prefers-color-scheme: dark)').addEventListener?.('change', applyTheme);
 
-  // A first visit (no saved timeline, no share link, no mode; a ?preset= link is one) draws its
-  // preset from the engine's answers made at build time and loads the engine on the first input
+  // A first visit (no saved timeline, no share link, no tour; a ?preset= link, an embed or the
+  // presenter of one is one) draws its preset from the engine's answers made at build time and
+  // loads the engine on the first input, or in embed and presenter mode when a change needs it
   // (www/engine.js loadFirstView; issue 10's initial page); any other start loads it now.
-  const firstVisit = !saved && !location.hash && [...params.keys()].every((k) => k === 'preset');
+  const firstVisit = !saved && !location.hash && [...params.keys()].every((k) => FIRST_VIEW_PARAMS.includes(k));
   try {
     state.engine = firstVisit ? await loadFirstView(MODE.preset) : await loadEngine();
   } catch (e) {
@@ -1277,8 +1278,8 @@ async function main() {
     if (e instanceof EngineCrash) return fatal(e.message);
     throw e;
   }
-  if (!state.engine.mod) {
-    document.documentElement.dataset.engine = 'first-view';
+  if (!state.engine.mod) document.documentElement.dataset.engine = 'first-view';
+  if (!state.engine.mod && !MODE.embed && !MODE.present) {
     // The first input of any kind starts the download: the run it may ask for is then near.
     const soon = () => {
       for (const ev of INTENT) window.removeEventListener(ev, soon, true);
@@ -1481,6 +1482,8 @@ async function main() {
   }
 }
 
+/** The link parameters of a start that may be a first view (the others need the engine at once). */
+const FIRST_VIEW_PARAMS = ['preset', 'embed', 'present', 'filter', 'autoplay'];
 /** The inputs after which a first view loads the engine (the pointer, keys, focus, a dropped file). */
 const INTENT = ['pointerdown', 'keydown', 'focusin', 'touchstart', 'wheel', 'dragenter'];
 

@@ -79,11 +79,14 @@ const COMMANDS = {
     api.setRules(m.rules);
     return undefined;
   },
-  policy(api, m) {
+  async policy(api, m) {
     if (!str(m.policy, 80) || !str(m.value, 80)) return null;
     const p = api.state.catalogue.find((x) => x.id === m.policy);
     if (!p) return 'there is no policy with this id';
     if (!p.options.includes(m.value)) return `this policy's options are ${p.options.join(', ')}`;
+    // The run waits for the engine module that runs it (a first view has none, the first module
+    // runs the defaults only): "done" comes once the change is made.
+    if (!(await api.state.engine.ensure(setPolicy(api.state.scenario, p.id, m.value, p.default)))) return 'the engine module that runs this policy did not load';
     return api.edit(setPolicy(api.state.scenario, p.id, m.value, p.default)) || undefined;
   },
   async filters(api, m) {

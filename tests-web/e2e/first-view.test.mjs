@@ -85,9 +85,57 @@ test('the first input starts the download; stepping through the first view needs
   const c0 = await page.evaluate(() => window.__explorer.state.cursor);
   await page.locator('#next').click();
   await page.waitForFunction(() => document.documentElement.dataset.engine === 'loaded');
-  // The first module; stepping also asks for the step's explanation, from the second (as on any visit).
-  assert.equal(wasm[0], '/pkg/cpm_deferral_bg.wasm', 'the first module first');
+  // The first module, and only it: the step's explanation comes from the first view's texts.
+  await page.waitForFunction(() => !window.__explorer.state.trace.notesMissing);
+  assert.deepEqual(wasm, ['/pkg/cpm_deferral_bg.wasm'], 'the first module, and no other');
   assert.equal(await page.evaluate(() => window.__explorer.state.cursor), c0 + 1, 'the step was taken');
+  assert.deepEqual(errors, []);
+});
+
+test('the inspector\'s wire text and the step notes of a first visit come from its texts file: no wasm at all', async (t) => {
+  const { page, errors, wasm } = await firstVisit(t);
+  const texts = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/pkg/first-view/')) texts.push(new URL(r.url()).pathname);
+  });
+  const i = await page.evaluate(() => window.__explorer.state.trace.steps.findIndex((s) => s.protocol === 'SIP' && s.label.startsWith('BYE')));
+  assert.ok(i > 0);
+  await page.evaluate((k) => window.__explorer.api.selectStep('main', k, null, true), i);
+  await page.waitForFunction(() => document.querySelector('#insp-raw')?.dataset.raw === 'yes', null, { timeout: 10000 });
+  assert.match(await page.locator('#insp-raw').textContent(), /^BYE sip:[\s\S]*Reason: SIP;cause=480/m);
+  await page.waitForFunction(() => !window.__explorer.state.trace.notesMissing);
+  const note = await page.evaluate((k) => window.__explorer.state.trace.steps[k].note, i);
+  assert.ok(note.length > 20, `the step's note: ${note}`);
+  await page.evaluate(() => window.__explorer.api.selectStep('main', 0, null, true));
+  assert.deepEqual(texts, ['/pkg/first-view/bye-480-path-a.text.json'], 'one texts file, fetched once');
+  assert.deepEqual(wasm, [], 'no wasm module');
+  // The same texts as the engine's own: the second module, asked directly.
+  const viaFile = await page.evaluate((k) => window.__explorer.state.engine.rawOf(window.__explorer.state.scenario, 'post-cr', k), i);
+  const fromModule = await page.evaluate(async (k) => {
+    const m = await window.__explorer.state.engine.loadFast();
+    m.run(window.__explorer.api.scenarioJson(window.__explorer.state.scenario), 'post-cr');
+    return { raw: m.raw('post-cr', k), note: m.notes('post-cr').split('\u001e')[k] };
+  }, i);
+  assert.equal(viaFile, fromModule.raw);
+  assert.equal(note, fromModule.note);
+  assert.deepEqual(errors, []);
+});
+
+test('an embedded preset is a first view: drawn, stepped and explained with no wasm', async (t) => {
+  const { page, errors } = await newPage(t, env, { viewport: { width: 1024, height: 700 } });
+  await clean(page);
+  const wasm = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname);
+  });
+  await page.goto(`${env.base}?preset=msrp-loss-path-a&embed`);
+  await ready(page, 'yes', { firstView: true });
+  assert.equal(await page.evaluate(() => window.__explorer.state.engine.mod), null);
+  assert.equal(await page.evaluate(() => window.__explorer.state.trace.notesMissing), false, 'the captions have their notes');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForTimeout(300);
+  assert.deepEqual(wasm, [], 'no wasm module, even after keys');
   assert.deepEqual(errors, []);
 });
 
@@ -157,12 +205,12 @@ test('a ?preset= link is a first visit of that preset: drawn from its file, no w
   assert.deepEqual(errors, []);
 });
 
-test('a visit with a saved timeline, a share link or a mode loads the engine at once, as before', async (t) => {
+test('a visit with a saved timeline, a share link or a tour loads the engine at once, as before', async (t) => {
   const { page, errors } = await newPage(t, env, { viewport: { width: 1280, height: 800 } });
   await clean(page);
-  await page.goto(`${env.base}?preset=bye-480-path-b&embed`);
+  await page.goto(`${env.base}?preset=invite-timeout-path-a&tour`);
   await ready(page, 'yes', { firstView: true });
-  assert.equal(await page.evaluate(() => !!window.__explorer.state.engine.mod), true, 'an embed');
+  assert.equal(await page.evaluate(() => !!window.__explorer.state.engine.mod), true, 'a tour');
   await page.evaluate(([k]) => localStorage.setItem(k, JSON.stringify({ scenario: { format: 'cpm-deferral-scenario', version: 1, events: [] }, rules: 'post-cr' })), [KEY]);
   await page.goto(env.base);
   await ready(page, 'yes', { firstView: true });

@@ -34,7 +34,9 @@ test('the shipped site: preset, inspector text on demand, the editor on use, no 
   await page.evaluate((k) => window.__explorer.api.selectStep('main', k, null, true), i);
   await page.waitForFunction(() => document.querySelector('#insp-raw')?.dataset.raw === 'yes', null, { timeout: 10000 });
   assert.match(await page.locator('#insp-raw').textContent(), /^BYE sip:[\s\S]*Reason: SIP;cause=480/m);
-  assert.ok(loaded.includes('/pkg/export/cpm_deferral_bg.wasm'), 'the text came from the second module');
+  // A ?preset= link is a first visit: the text came from that preset's first-view texts file.
+  assert.ok(loaded.includes('/pkg/first-view/bye-480-path-a.text.json'), 'the text came from the first view');
+  assert.ok(!loaded.includes('/pkg/export/cpm_deferral_bg.wasm'), 'not from the second module');
   // The editor: open the first event, change its time, see it applied.
   await page.locator('.marker').first().click();
   await page.waitForSelector('#editor:not([hidden]) #ed-at', { timeout: 5000 });
