@@ -67,13 +67,18 @@ export function pageWeight() {
   const lz = rows(lazy);
   const pre = path.join(ROOT, 'pkg/prerendered');
   const preFiles = fs.existsSync(pre) ? fs.readdirSync(pre).map((f) => gz(`pkg/prerendered/${f}`)) : [];
-  // Any other start (a saved timeline, a share link, embed, presenter) loads the module at once
+  // Any other start (a saved timeline, a share link, a tour) loads the module at once
   // instead of the first view's index.
   const other = sum([...ini.filter((x) => x.file !== 'pkg/first-view/index.json'), ...lz.filter((x) => x.file === 'pkg/cpm_deferral.js' || x.file === 'pkg/cpm_deferral_bg.wasm')]);
   const fvDir = path.join(ROOT, 'pkg/first-view');
-  const presetRuns = fs.existsSync(fvDir) ? fs.readdirSync(fvDir).filter((f) => f !== 'index.json').map((f) => gz(`pkg/first-view/${f}`)) : [];
-  const largestRun = presetRuns.reduce((a, x) => (x.gzip > a.gzip ? x : a), { file: '', raw: 0, gzip: 0 });
-  return { initial: ini, lazy: lz, initialTotal: sum(ini), lazyTotal: sum(lz), prerendered: sum(preFiles), prerenderedCount: preFiles.length, other, largestRun, presetRunCount: presetRuns.length };
+  const fvFiles = fs.existsSync(fvDir) ? fs.readdirSync(fvDir).filter((f) => f !== 'index.json') : [];
+  const largest = (files) => files.map((f) => gz(`pkg/first-view/${f}`)).reduce((a, x) => (x.gzip > a.gzip ? x : a), { file: '', raw: 0, gzip: 0 });
+  const runFiles = fvFiles.filter((f) => !f.endsWith('.text.json'));
+  const textFiles = fvFiles.filter((f) => f.endsWith('.text.json'));
+  return {
+    initial: ini, lazy: lz, initialTotal: sum(ini), lazyTotal: sum(lz), prerendered: sum(preFiles), prerenderedCount: preFiles.length, other,
+    largestRun: largest(runFiles), presetRunCount: runFiles.length, largestText: largest(textFiles), textCount: textFiles.length,
+  };
 }
 
 const WHEN = {
@@ -115,8 +120,11 @@ ${w.initial.map(row).join('\n')}
 Budget ≤ ${BUDGET.toLocaleString('en')} bytes gzip for the initial load: **${t.gzip <= BUDGET ? 'met' : 'NOT met'}** (${t.gzip.toLocaleString('en')} bytes${t.gzip > BUDGET ? `, ${(t.gzip - BUDGET).toLocaleString('en')} over` : `, ${(BUDGET - t.gzip).toLocaleString('en')} to spare`}).
 
 A \`?preset=\` link is a first visit too: it also loads that preset's runs (pkg/first-view/NAME.json,
-${w.presetRunCount} files, the largest ${w.largestRun.gzip.toLocaleString('en')} bytes gzip). Any other start — a saved timeline, a
-share link, embed or presenter mode — loads the engine module at start instead of the first view:
+${w.presetRunCount} files, the largest ${w.largestRun.gzip.toLocaleString('en')} bytes gzip). On a first visit the steps' notes and wire
+texts of its preset come from pkg/first-view/NAME.text.json when first shown (${w.textCount} files, the largest
+${w.largestText.gzip.toLocaleString('en')} bytes gzip), instead of the second module; the engine module loads on the first input
+(not in embed and presenter mode, where only a change needs it). Any other start — a saved timeline, a
+share link, a tour — loads the engine module at start instead of the first view:
 ${w.other.gzip.toLocaleString('en')} bytes gzip (${w.other.gzip <= BUDGET ? 'within' : 'over'} the budget).
 
 Loaded only on use (dynamic \`import()\`), not part of the initial load:
