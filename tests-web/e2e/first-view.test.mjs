@@ -16,9 +16,9 @@ async function clean(page) {
   await page.evaluate(() => localStorage.clear());
 }
 
-/** Open a first visit (empty storage) and record every wasm request. */
-async function firstVisit(t, { hold = false } = {}) {
-  const { page, errors } = await newPage(t, env, { viewport: { width: 1280, height: 800 } });
+/** Open a first visit (empty storage) of `query` and record every wasm request. */
+async function firstVisit(t, { hold = false, query = '', viewport = { width: 1280, height: 800 } } = {}) {
+  const { page, errors } = await newPage(t, env, { viewport });
   await clean(page);
   const wasm = [];
   page.on('request', (r) => {
@@ -32,7 +32,7 @@ async function firstVisit(t, { hold = false } = {}) {
       await route.continue();
     });
   }
-  await page.goto(env.base);
+  await page.goto(env.base + query);
   await ready(page, 'yes', { firstView: true });
   return { page, errors, wasm, release };
 }
@@ -122,14 +122,7 @@ test('the inspector\'s wire text and the step notes of a first visit come from i
 });
 
 test('an embedded preset is a first view: drawn, stepped and explained with no wasm', async (t) => {
-  const { page, errors } = await newPage(t, env, { viewport: { width: 1024, height: 700 } });
-  await clean(page);
-  const wasm = [];
-  page.on('request', (r) => {
-    if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname);
-  });
-  await page.goto(`${env.base}?preset=msrp-loss-path-a&embed`);
-  await ready(page, 'yes', { firstView: true });
+  const { page, errors, wasm } = await firstVisit(t, { query: '?preset=msrp-loss-path-a&embed', viewport: { width: 1024, height: 700 } });
   assert.equal(await page.evaluate(() => window.__explorer.state.engine.mod), null);
   assert.equal(await page.evaluate(() => window.__explorer.state.trace.notesMissing), false, 'the captions have their notes');
   await page.keyboard.press('ArrowRight');
@@ -187,14 +180,7 @@ test('when the engine cannot load, the change is not made and the first view sta
 });
 
 test('a ?preset= link is a first visit of that preset: drawn from its file, no wasm fetched', async (t) => {
-  const { page, errors } = await newPage(t, env, { viewport: { width: 1280, height: 800 } });
-  await clean(page);
-  const wasm = [];
-  page.on('request', (r) => {
-    if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname);
-  });
-  await page.goto(`${env.base}?preset=msrp-loss-path-b`);
-  await ready(page, 'yes', { firstView: true });
+  const { page, errors, wasm } = await firstVisit(t, { query: '?preset=msrp-loss-path-b' });
   assert.equal(await page.evaluate(() => window.__explorer.state.engine.mod), null);
   assert.equal(await page.evaluate(() => window.__explorer.state.preset), 'msrp-loss-path-b');
   const drawn = await stepsOf(page);
