@@ -449,8 +449,9 @@ the edit path the engine runs without building wire texts (the inspector fetches
 from an identical run) and hands the trace over packed: \`Uint32Array\` columns and one string of
 all strings, read through small getter objects (docs/trace-contract.md); the view model builds an
 arrow only for a row it draws; the page computes each scenario's JSON once and writes
-localStorage after the frame. The module loaded at start is built at \`opt-level = "z"\` to keep
-the first load under its budget; the second module (\`pkg/export/\`, feature \`wasm-export\`:
+localStorage after the frame. The first module (the one the page runs on; a first visit draws
+from its answers made at build time, pkg/first-view/, and loads it on the first input) is built
+at \`opt-level = "z"\`; the second module (\`pkg/export/\`, feature \`wasm-export\`:
 the engine plus the export code for SVG, PNG source, Mermaid, PlantUML, transcript and pcap) is
 built at \`opt-level = 2\` and loaded on the first export or for a timeline of more than 2,000
 events, which then runs on it (about 2× faster than at \`z\`). Both give identical traces.

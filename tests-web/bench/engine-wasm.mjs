@@ -81,7 +81,7 @@ Medians of ${native.rounds} rounds natively, ${rounds} in wasm.
 | | time | |
 | --- | ---: | --- |
 | engine run with every wire text (native) | ${x(native.run_ms)} ms | **${x(native.steps / native.run_ms / 1000, 2)} M steps/s** (target ≥ 2 M, issue 10) |
-| peer, same run: serde_json writing that trace (${x(native.json_mb)} MB) | ${x(native.peer_ms)} ms | engine / peer **${x(native.run_ms / native.peer_ms, 2)}×** |
+${native.faults != null ? `| of which fresh memory: ${native.faults.toLocaleString('en')} page faults, on their own | ${x(native.fresh_ms)} ms | ${x((100 * native.fresh_ms) / native.run_ms)} % of the run (first run: ${x(native.cold_ms)} ms) |\n` : ''}| peer, same run: serde_json writing that trace (${x(native.json_mb)} MB) | ${x(native.peer_ms)} ms | engine / peer **${x(native.run_ms / native.peer_ms, 2)}×** |
 | the page's fast path natively: parse + run without wire text + pack | ${x(native.parse_ms)} + ${x(native.light_ms)} + ${x(native.pack_ms)} = ${x(nativeMs)} ms | |
 | the same work in wasm, speed module (pkg/export/, opt-level 2) | ${x(fastInner)} ms | **${x(ratio, 2)}× native** (target ≤ 2×: ${met ? 'met' : 'NOT met'}) |
 | speed module as the page calls it (+ hand-over to JS) | ${x(f.run)} ms | ${x(f.run / nativeMs, 2)}× |
@@ -89,7 +89,8 @@ Medians of ${native.rounds} rounds natively, ${rounds} in wasm.
 | unpackTrace in JS (one small getter object per step and chat) | ${x(f.unpack)} ms | |
 | first wire text on demand (one full run in wasm) | ${x(firstRaw)} ms | |
 
-The page loads the size module at start (its first load has a 150 KB budget; this module is
+The page runs on the size module (loaded at start, or on a first visit at the first input: the
+first view comes from pkg/first-view/, for the 150 KB budget of the initial page; this module is
 ${Math.round(fs.statSync(new URL('pkg/cpm_deferral_bg.wasm', root)).size / 1024)} KB before gzip) and runs timelines of up to 2,000 events on it; for a bigger
 timeline it loads the speed module (the same engine and the exports, ${Math.round(fs.statSync(new URL('pkg/export/cpm_deferral_bg.wasm', root)).size / 1024)} KB) and runs on
 that (www/engine.js, \`FAST_EVENTS\`). Both give identical traces (tests-web/unit/packed.test.mjs,
