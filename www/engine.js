@@ -220,9 +220,10 @@ const getJson = (name) => fetch(new URL(`../pkg/first-view/${name}.json`, import
  */
 export async function loadFirstView(preset = '') {
   if (globalThis.__cpmWasm || !wasmRuns()) return loadEngine();
-  const safe = /^[a-z0-9-]{1,80}$/.test(preset) ? preset : '';
-  const [index, named] = await Promise.all([getJson('index'), safe ? getJson(safe) : null]);
+  const index = await getJson('index');
   if (!index || index.format !== 'cpm-deferral-first-view' || !Array.isArray(index.presets) || !index.presets.length) return loadEngine();
+  // Only a preset of the list is asked for (an unknown name gets the page's own message, no 404).
+  const named = preset && preset !== index.presets[0].name && index.presets.some((p) => p.name === preset) ? await getJson(preset) : null;
   const runs = new Map();
   for (const r of [firstRuns(index.first), firstRuns(named)]) if (r) runs.set(r.json, r);
   return new Engine(null, { version: index.version, presets: index.presets, policies: index.policies, runs });

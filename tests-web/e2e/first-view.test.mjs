@@ -191,6 +191,17 @@ test('a ?preset= link is a first visit of that preset: drawn from its file, no w
   assert.deepEqual(errors, []);
 });
 
+test('a ?preset= link to no preset: the page says so over the first view, with no failed request', async (t) => {
+  const { page, errors, wasm } = await firstVisit(t, { query: '?preset=no-such-preset' });
+  const failed = [];
+  page.on('requestfailed', (r) => failed.push(r.url()));
+  assert.equal(await page.evaluate(() => window.__explorer.state.preset), 'bye-480-path-a');
+  assert.match(await page.locator('#banner-text').textContent(), /There is no preset called “no-such-preset”/);
+  assert.deepEqual(wasm, []);
+  assert.deepEqual(failed, []);
+  assert.deepEqual(errors, [], 'no 404 in the console');
+});
+
 test('a visit with a saved timeline, a share link or a tour loads the engine at once, as before', async (t) => {
   const { page, errors } = await newPage(t, env, { viewport: { width: 1280, height: 800 } });
   await clean(page);
