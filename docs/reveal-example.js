@@ -1,6 +1,7 @@
 // The deck's side of the host control API (docs/host-api.md): a fragment shown sends its
 // data-explorer command (nextKey), a fragment hidden sends the opposite (prevKey); entering the
-// explorer's slide from the front rewinds it. Commands wait until the explorer says "ready".
+// explorer's slide from the front rewinds it. Commands wait until the explorer says "ready" (or
+// answers the "state" this asks for at once, when it was ready before this module listened).
 import Reveal from '../node_modules/reveal.js/dist/reveal.mjs';
 
 const frame = document.getElementById('explorer');
@@ -21,7 +22,8 @@ addEventListener('message', (e) => {
   if (e.source !== frame.contentWindow || e.origin !== ORIGIN) return;
   const d = e.data;
   if (!d || d.protocol !== PROTOCOL) return;
-  if (d.event === 'ready') {
+  // "ready", or the answer to the "state" asked for below when the explorer was ready first.
+  if (!ready && (d.event === 'ready' || d.event === 'state')) {
     ready = true;
     for (const m of waiting.splice(0)) frame.contentWindow.postMessage(m, ORIGIN);
   }
@@ -29,6 +31,10 @@ addEventListener('message', (e) => {
     document.getElementById('explorer-state').textContent = `step ${d.step} of ${d.steps} · PF ${d.pfState} · store ${d.stored}${d.key ? ` · ${d.key}` : ''}`;
   }
 });
+
+// The explorer may have said "ready" before this module listened (a first visit draws without
+// waiting for its engine): ask for its state; an explorer not there yet says "ready" later.
+frame.contentWindow.postMessage({ protocol: PROTOCOL, v: 1, cmd: 'state' }, ORIGIN);
 
 const deck = Reveal;
 deck.on('fragmentshown', (e) => {

@@ -7,16 +7,32 @@ import { useBrowser, newPage, ready } from '../harness.mjs';
 
 const env = useBrowser();
 
-test('the reveal.js deck advances the explorer with its fragments, offline', async (t) => {
+for (const late of [false, true]) {
+  // late: the deck's script runs only after the explorer said "ready" (a first visit draws
+  // without waiting for its engine, so on a slow deck it comes first): the deck asks for the
+  // state and goes on from the answer.
+  test(`the reveal.js deck advances the explorer with its fragments, offline${late ? ', when its script starts after the explorer is ready' : ''}`, (t) => deck(t, late));
+}
+
+async function deck(t, late) {
   const { page, errors } = await newPage(t, env, { viewport: { width: 1280, height: 800 } });
   const outside = [];
-  await page.route('**/*', (route) => {
+  let release = () => {};
+  const held = late ? new Promise((r) => (release = r)) : null;
+  await page.route('**/*', async (route) => {
     const u = new URL(route.request().url());
+    if (held && u.pathname === '/docs/reveal-example.js') await held;
     if (u.origin === env.origin || u.protocol === 'data:') return route.continue();
     outside.push(u.href);
     return route.abort();
   });
-  await page.goto(`${env.origin}/docs/reveal-example.html`);
+  await page.goto(`${env.origin}/docs/reveal-example.html`, { waitUntil: late ? 'commit' : 'load' });
+  if (late) {
+    const f = await (await page.waitForSelector('#explorer', { state: 'attached' })).contentFrame();
+    await f.waitForSelector('html[data-ready="yes"]', { state: 'attached', timeout: 30000 });
+    await f.waitForTimeout(200); // its "ready" and first state have been posted to no listener
+    release();
+  }
   await page.waitForFunction(() => window.__deck?.isReady());
   const frame = await (await page.waitForSelector('#explorer')).contentFrame();
   await ready(frame);
@@ -51,4 +67,4 @@ test('the reveal.js deck advances the explorer with its fragments, offline', asy
   await frame.waitForFunction((c) => window.__explorer.state.cursor < c, c3);
   assert.deepEqual(outside, [], 'nothing from the network');
   assert.deepEqual(errors, []);
-});
+}
